@@ -1,0 +1,135 @@
+// `forestbatch model inspect|convert`: what a model file holds, and turning
+// any model into the native format.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "common/atomic_file.h"
+#include "model/forest_builder.h"
+#include "model/import/model_loader.h"
+#include "model/import/native_format.h"
+
+namespace fb::cli {
+namespace {
+
+struct ForestSummary {
+  size_t nodes = 0, leaves = 0, bytes = 0;
+  int32_t depth_min = 0, depth_max = 0;
+  double depth_mean = 0;
+};
+
+ForestSummary Summarize(const Forest& f) {
+  ForestSummary s;
+  s.depth_min = INT32_MAX;
+  double depth_sum = 0;
+  for (const Tree& t : f.trees) {
+    TreeShape sh = ShapeOf(t);
+    s.nodes += t.nodes.size();
+    s.leaves += sh.n_leaves;
+    s.depth_min = std::min(s.depth_min, sh.depth);
+    s.depth_max = std::max(s.depth_max, sh.depth);
+    depth_sum += sh.depth;
+    s.bytes += t.nodes.size() * sizeof(Node) + t.values.size() * sizeof(double) + sizeof(Tree);
+  }
+  s.bytes += f.categories.size() * sizeof(int32_t);
+  s.depth_mean = f.trees.empty() ? 0 : depth_sum / f.trees.size();
+  return s;
+}
+
+std::string Joined(const std::vector<std::string>& v, size_t max_items) {
+  std::string out;
+  for (size_t i = 0; i < v.size() && i < max_items; ++i) out += (i ? ", " : "") + v[i];
+  if (v.size() > max_items) out += fmt::format(", ... ({} more)", v.size() - max_items);
+  return out;
+}
+
+int Inspect(const std::string& path, bool json) {
+  auto r = LoadModelFile(path);
+  if (!r.ok()) return ReportError(r.status());
+  const Forest& f = *r;
+  ForestSummary s = Summarize(f);
+  if (json) {
+    nlohmann::json j = {
+        {"path", path},
+        {"source_format", f.info.source_format},
+        {"estimator", f.info.estimator},
+        {"wrappers", f.info.wrappers},
+        {"library_version", f.info.library_version},
+        {"objective", f.info.objective},
+        {"kind", ModelKindName(f.kind)},
+        {"trees", f.trees.size()},
+        {"nodes", s.nodes},
+        {"leaves", s.leaves},
+        {"depth", {{"min", s.depth_min}, {"mean", s.depth_mean}, {"max", s.depth_max}}},
+        {"features", f.n_features},
+        {"feature_names", f.feature_names},
+        {"classes", f.class_labels},
+        {"outputs", f.n_outputs},
+        {"link", LinkName(f.link)},
+        {"missing_values_supported", f.missing_values_supported},
+        {"memory_bytes", s.bytes},
+    };
+    fmt::print("{}\n", j.dump(2));
+    return kExitOk;
+  }
+  fmt::print("model:        {}\n", path);
+  fmt::print("format:       {}{}\n", f.info.source_format,
+             f.info.library_version.empty() ? "" : " (written by version " + f.info.library_version + ")");
+  fmt::print("estimator:    {}{}\n", f.info.estimator,
+             f.info.wrappers.empty() ? "" : "  [inside " + f.info.wrappers + "]");
+  if (!f.info.objective.empty()) fmt::print("objective:    {}\n", f.info.objective);
+  fmt::print("kind:         {}, {} output{}, link {}\n", ModelKindName(f.kind), f.n_outputs,
+             f.n_outputs == 1 ? "" : "s", LinkName(f.link));
+  fmt::print("trees:        {}\n", f.trees.size());
+  fmt::print("depth:        min {}, mean {:.2f}, max {}\n", s.depth_min, s.depth_mean, s.depth_max);
+  fmt::print("nodes:        {} ({} leaves)\n", s.nodes, s.leaves);
+  fmt::print("features:     {}{}\n", f.n_features,
+             f.feature_names.empty() ? " (no names)" : ": " + Joined(f.feature_names, 20));
+  if (f.kind == ModelKind::kClassifier)
+    fmt::print("classes:      {}: {}\n", f.class_labels.size(), Joined(f.class_labels, 20));
+  fmt::print("missing:      {}\n", f.missing_values_supported
+                                       ? "NaN follows each node's default branch"
+                                       : "NaN input is an error (as in the source library)");
+  fmt::print("memory:       {:.1f} KiB\n", s.bytes / 1024.0);
+  return kExitOk;
+}
+
+int Convert(const std::string& in, const std::string& out) {
+  auto r = LoadModelFile(in);
+  if (!r.ok()) return ReportError(r.status());
+  auto bytes = SerializeNativeModel(*r);
+  if (!bytes.ok()) return ReportError(bytes.status());
+  Status st = WriteFileAtomically(out, *bytes);
+  if (!st.ok()) return ReportError(st);
+  fmt::print(stderr, "wrote {} ({} bytes, {} trees)\n", out, bytes->size(), r->trees.size());
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandSpec ModelCommand() {
+  return {"model", "inspect a model file, or convert it to the native .fbm format", [](CLI::App* sub) {
+            sub->require_subcommand(1);
+            auto path = std::make_shared<std::string>();
+            auto out = std::make_shared<std::string>();
+            auto json = std::make_shared<bool>(false);
+            auto which = std::make_shared<int>(0);
+            CLI::App* inspect = sub->add_subcommand(
+                "inspect",
+                "print what a model file holds: estimator, trees, depth, nodes, features, classes");
+            inspect->add_option("MODEL", *path, "model file (.joblib, .pkl, .json, .ubj, .fbm)")->required();
+            inspect->add_flag("--json", *json, "print as JSON");
+            inspect->callback([which] { *which = 1; });
+            CLI::App* convert = sub->add_subcommand(
+                "convert", "write any supported model as a native .fbm file (loads in milliseconds)");
+            convert->add_option("MODEL", *path, "model file to read")->required();
+            convert->add_option("OUT", *out, "native model file to write (.fbm)")->required();
+            convert->callback([which] { *which = 2; });
+            return std::function<int()>(
+                [=] { return *which == 1 ? Inspect(*path, *json) : Convert(*path, *out); });
+          }};
+}
+
+}  // namespace fb::cli

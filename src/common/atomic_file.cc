@@ -1,0 +1,146 @@
+#include "common/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+namespace fb {
+namespace {
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+Status SyncFolder(const std::string& folder) {
+  int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return IoError("cannot open folder for fsync: " + ErrnoText()).At(folder);
+  ::fsync(fd);  // best effort: some file systems refuse fsync on folders
+  ::close(fd);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<AtomicFile> AtomicFile::Create(const std::string& path) {
+  AtomicFile f;
+  f.path_ = path;
+  if (path == "-") {
+    f.is_stdout_ = true;
+    f.file_ = stdout;
+    return f;
+  }
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  if (p.filename().empty()) return InvalidArgument("output path names a folder, not a file").At(path);
+  std::error_code ec;
+  if (p.has_parent_path()) {
+    fs::create_directories(p.parent_path(), ec);
+    if (ec) return IoError("cannot create folder: " + ec.message()).At(p.parent_path().string());
+  }
+  std::random_device rd;
+  char suffix[64];
+  std::snprintf(suffix, sizeof suffix, ".fbtmp.%d.%08x", static_cast<int>(::getpid()), rd());
+  fs::path tmp = p.parent_path() / ("." + p.filename().string() + suffix);
+  f.temp_path_ = tmp.string();
+  int fd = ::open(f.temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError("cannot create temporary file: " + ErrnoText()).At(f.temp_path_);
+  f.file_ = ::fdopen(fd, "wb");
+  if (f.file_ == nullptr) {
+    ::close(fd);
+    ::unlink(f.temp_path_.c_str());
+    return IoError("fdopen failed: " + ErrnoText()).At(f.temp_path_);
+  }
+  std::setvbuf(f.file_, nullptr, _IOFBF, 1 << 20);
+  return f;
+}
+
+AtomicFile::AtomicFile(AtomicFile&& o) noexcept { *this = std::move(o); }
+
+AtomicFile& AtomicFile::operator=(AtomicFile&& o) noexcept {
+  if (this != &o) {
+    Abort();
+    path_ = std::move(o.path_);
+    temp_path_ = std::move(o.temp_path_);
+    file_ = o.file_;
+    is_stdout_ = o.is_stdout_;
+    done_ = o.done_;
+    o.file_ = nullptr;
+    o.done_ = true;
+  }
+  return *this;
+}
+
+AtomicFile::~AtomicFile() { Abort(); }
+
+Status AtomicFile::Write(std::string_view bytes) {
+  if (file_ == nullptr || done_) return Internal("write to a closed AtomicFile");
+  if (bytes.empty()) return Status::Ok();
+  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
+    return IoError("write failed: " + ErrnoText()).At(is_stdout_ ? "-" : temp_path_);
+  }
+  return Status::Ok();
+}
+
+Status AtomicFile::Commit() {
+  if (file_ == nullptr || done_) return Internal("commit of a closed AtomicFile");
+  if (is_stdout_) {
+    done_ = true;
+    if (std::fflush(stdout) != 0) return IoError("write to stdout failed: " + ErrnoText());
+    return Status::Ok();
+  }
+  Status st;
+  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) {
+    st = IoError("flush failed: " + ErrnoText()).At(temp_path_);
+  }
+  if (std::fclose(file_) != 0 && st.ok()) st = IoError("close failed: " + ErrnoText()).At(temp_path_);
+  file_ = nullptr;
+  if (st.ok() && std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    st = IoError("cannot rename temporary file into place: " + ErrnoText()).At(path_);
+  }
+  if (!st.ok()) {
+    ::unlink(temp_path_.c_str());
+    done_ = true;
+    return st;
+  }
+  done_ = true;
+  return SyncFolder(std::filesystem::path(path_).parent_path().string());
+}
+
+void AtomicFile::Abort() {
+  if (done_) return;
+  done_ = true;
+  if (is_stdout_) return;
+  if (file_ != nullptr) std::fclose(file_);
+  file_ = nullptr;
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+bool IsTemporaryName(std::string_view name) {
+  return !name.empty() && name[0] == '.' && name.find(".fbtmp.") != std::string_view::npos;
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view bytes) {
+  FB_ASSIGN_OR_RETURN(AtomicFile f, AtomicFile::Create(path));
+  FB_RETURN_IF_ERROR(f.Write(bytes));
+  return f.Commit();
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    if (errno == ENOENT) return NotFound("no such file").At(path);
+    return IoError("cannot open: " + ErrnoText()).At(path);
+  }
+  std::string out;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  bool err = std::ferror(f);
+  if (f != stdin) std::fclose(f);
+  if (err) return IoError("read failed").At(path);
+  return out;
+}
+
+}  // namespace fb

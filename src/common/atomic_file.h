@@ -1,0 +1,59 @@
+// AtomicFile: a file that appears at its final path only complete.
+//
+// Bytes go to a temporary file in the destination's folder, named
+// ".<name>.fbtmp.<pid>.<random>" so that listings can recognise and skip it
+// (IsTemporaryName). Commit() flushes, fsyncs and renames it into place;
+// Abort() or the destructor without Commit() removes it. A process killed in
+// between leaves only a temporary, never a partial output.
+//
+// Not thread-safe: one writer per object.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace fb {
+
+class AtomicFile {
+ public:
+  // Creates the folder of `path` as needed. `path` "-" means stdout (no
+  // temporary, Commit just flushes).
+  static Result<AtomicFile> Create(const std::string& path);
+
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&& other) noexcept;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  Status Write(std::string_view bytes);
+  // Flush, fsync, rename to the final path, fsync the folder.
+  Status Commit();
+  // Removes the temporary; safe to call more than once.
+  void Abort();
+
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return temp_path_; }
+
+ private:
+  AtomicFile() = default;
+  std::string path_;
+  std::string temp_path_;
+  FILE* file_ = nullptr;
+  bool is_stdout_ = false;
+  bool done_ = false;
+};
+
+// True for names made by AtomicFile (".<name>.fbtmp.<pid>.<rand>").
+bool IsTemporaryName(std::string_view file_name);
+
+// Writes `bytes` to `path` atomically (AtomicFile in one call).
+Status WriteFileAtomically(const std::string& path, std::string_view bytes);
+
+// Reads a whole file ("-" = stdin).
+Result<std::string> ReadFile(const std::string& path);
+
+}  // namespace fb

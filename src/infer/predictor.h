@@ -1,0 +1,59 @@
+// Predictor: computes the raw per-row sums of a Forest (see model/forest.h)
+// for a block of rows; Finalize turns sums into predictions.
+//
+// Every predictor must give the same sums as ReferencePredictor, which is the
+// oracle: double accumulation, trees in order. Fast engines are
+// differential-tested against it.
+//
+// Thread safety: PredictRaw is const and may be called from many threads at
+// once on one predictor.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "model/forest.h"
+
+namespace fb {
+
+class Predictor {
+ public:
+  virtual ~Predictor() = default;
+  // x: n_rows x forest.n_features float32, row-major. out: n_rows x
+  // forest.n_outputs doubles, overwritten with the raw sums (no averaging,
+  // no base margin, no link). NaN in x follows default_left; callers check
+  // Forest::missing_values_supported first (FindMissing).
+  virtual void PredictRaw(const float* x, size_t n_rows, double* out) const = 0;
+  virtual std::string name() const = 0;
+};
+
+// The simple, obviously-correct tree walker.
+std::unique_ptr<Predictor> MakeReferencePredictor(std::shared_ptr<const Forest> forest);
+
+// Returns the index of the first NaN in x (row-major, n_rows x n_features),
+// or -1 if none.
+int64_t FindMissing(const float* x, size_t n_rows, int32_t n_features);
+
+enum class OutputKind : uint8_t {
+  kPrediction,  // probabilities (classifiers) or values (regressors), link applied
+  kMargin,      // before the link: mean or base_margin + sum
+};
+
+// Final outputs for a block of rows.
+struct Predictions {
+  size_t n_rows = 0;
+  int32_t n_cols = 0;          // classifiers: n_classes; regressors: n_outputs
+  std::vector<double> values;  // n_rows x n_cols: probabilities, values or margins
+  std::vector<int32_t> label;  // classifiers: index into class_labels (argmax, ties to the first)
+};
+
+// Turns raw sums (n_rows x n_outputs) into predictions. For a classifier the
+// labels are always the argmax of the probabilities, whatever `kind` asks
+// for in `values`.
+void Finalize(const Forest& forest, const double* raw, size_t n_rows, OutputKind kind, Predictions* out);
+
+}  // namespace fb

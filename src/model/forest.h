@@ -1,0 +1,103 @@
+// Forest: the format-neutral tree ensemble every importer produces and every
+// predictor consumes.
+//
+// Decision rule (one for all formats): an internal numeric node sends a row
+// LEFT when `x <= threshold`, compared in float32. Importers convert their
+// library's rule into this one without changing any decision:
+//   - scikit-learn (`(double)x <= t`, t float64): threshold = the largest
+//     float32 <= t (round toward -inf);
+//   - XGBoost (`x < c`, c float32): threshold = nextafter(c, -inf).
+// A NaN value goes to `default_left ? left : right`. A categorical node
+// (XGBoost) sends a row RIGHT when its value, as an integer category, is in
+// the node's category list, LEFT otherwise (and NaN per default_left).
+//
+// Outputs: each row has `n_outputs` accumulators, set to zero. Every tree, in
+// order, adds its leaf's values: all `n_outputs` of them when
+// leaf_width == n_outputs, or its single value to accumulator `tree.output`
+// when leaf_width == 1. Accumulation is in double, in tree order: the
+// reference predictor defines the exact result. Then Finalize (infer/) turns
+// the sums into predictions: divide by the tree count (Aggregate::kMean) or
+// add base_margin (kSum), then apply the link.
+//
+// Ownership: plain value type; immutable after ForestBuilder::Build, so any
+// number of threads may read it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fb {
+
+enum class ModelKind : uint8_t { kClassifier, kRegressor };
+enum class Aggregate : uint8_t { kMean, kSum };
+enum class Link : uint8_t {
+  kIdentity,  // output = sum
+  kSigmoid,   // 1 / (1 + exp(-m)) (binary:logistic, reg:logistic)
+  kSoftmax,   // over outputs (multi:softprob / softmax)
+  kExp,       // exp(m) (count:poisson, reg:gamma, reg:tweedie)
+};
+
+const char* ModelKindName(ModelKind kind);
+const char* LinkName(Link link);
+
+struct Node {
+  static constexpr int32_t kLeaf = -1;
+  int32_t left = kLeaf;  // child index, or kLeaf for a leaf
+  int32_t right = kLeaf;
+  int32_t feature = -1;      // feature index for internal nodes
+  float threshold = 0.0f;    // go left when x <= threshold (numeric nodes)
+  bool default_left = true;  // where NaN goes
+  bool categorical = false;  // categorical split (see file comment)
+  uint32_t cat_begin = 0;    // categorical: categories[cat_begin, cat_begin + cat_count)
+  uint32_t cat_count = 0;    //   of Forest::categories, sorted ascending
+
+  bool is_leaf() const { return left == kLeaf; }
+};
+
+struct Tree {
+  std::vector<Node> nodes;     // nodes[0] is the root
+  std::vector<double> values;  // leaf_width values per node; only leaves' are used
+  int32_t output = 0;          // accumulator this tree adds to when leaf_width == 1
+};
+
+// Where the model came from and what it was; shown by `model inspect`.
+struct ModelInfo {
+  std::string source_format;    // "sklearn-pickle", "joblib", "xgboost-json", "xgboost-ubjson", "native"
+  std::string estimator;        // e.g. "RandomForestClassifier", "XGBoost gbtree"
+  std::string wrappers;         // e.g. "GridSearchCV.best_estimator_" or empty
+  std::string library_version;  // version recorded in the file, if any
+  std::string objective;        // XGBoost objective, empty otherwise
+};
+
+struct Forest {
+  ModelKind kind = ModelKind::kClassifier;
+  int32_t n_features = 0;
+  std::vector<std::string> feature_names;  // empty, or n_features names
+
+  int32_t n_outputs = 1;   // accumulators per row
+  int32_t leaf_width = 1;  // 1 or n_outputs
+  std::vector<Tree> trees;
+  std::vector<int32_t> categories;  // pooled category lists of categorical nodes
+
+  Aggregate aggregate = Aggregate::kMean;
+  std::vector<double> base_margin;  // kSum: added per output before the link; size n_outputs
+  Link link = Link::kIdentity;
+
+  // Classifiers: the labels in the model's class order, spelled as Python
+  // prints them (ints "-1", floats "1.0", strings as is). With n_outputs == 1
+  // and two labels, the finalized output is P(labels[1]).
+  std::vector<std::string> class_labels;
+  // True when every label is an integer (outputs may then print them bare in
+  // JSON); false for strings and floats.
+  bool labels_are_integers = false;
+  // False when the source library rejects NaN input for this model
+  // (scikit-learn before 1.3): predictors then report NaN as an error.
+  bool missing_values_supported = true;
+
+  ModelInfo info;
+
+  int32_t n_classes() const { return static_cast<int32_t>(class_labels.size()); }
+};
+
+}  // namespace fb

@@ -1,0 +1,145 @@
+#include "model/forest_builder.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+namespace fb {
+
+const char* ModelKindName(ModelKind kind) {
+  return kind == ModelKind::kClassifier ? "classifier" : "regressor";
+}
+
+const char* LinkName(Link link) {
+  switch (link) {
+    case Link::kIdentity: return "identity";
+    case Link::kSigmoid: return "sigmoid";
+    case Link::kSoftmax: return "softmax";
+    case Link::kExp: return "exp";
+  }
+  return "?";
+}
+
+float Float32AtOrBelow(double v) {
+  if (std::isnan(v)) return std::numeric_limits<float>::quiet_NaN();
+  if (v >= static_cast<double>(std::numeric_limits<float>::max())) {
+    // Every finite float32 is <= v; +inf is <= v only if v is +inf.
+    return std::isinf(v) ? std::numeric_limits<float>::infinity() : std::numeric_limits<float>::max();
+  }
+  float f = static_cast<float>(v);  // round to nearest
+  if (static_cast<double>(f) > v) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  return f;
+}
+
+Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
+  const size_t n = tree.nodes.size();
+  auto fail = [&](size_t node, const std::string& what) {
+    return InvalidData(fmt::format("tree {} node {}: {}", t, node, what));
+  };
+  if (n == 0) return InvalidData(fmt::format("tree {} has no nodes", t));
+  if (n > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    return InvalidData(fmt::format("tree {} has too many nodes ({})", t, n));
+  }
+  if (tree.values.size() != n * static_cast<size_t>(forest.leaf_width)) {
+    return InvalidData(fmt::format("tree {}: {} leaf values for {} nodes of width {}", t, tree.values.size(),
+                                   n, forest.leaf_width));
+  }
+  if (forest.leaf_width == 1 && (tree.output < 0 || tree.output >= forest.n_outputs)) {
+    return InvalidData(
+        fmt::format("tree {}: output {} out of range [0, {})", t, tree.output, forest.n_outputs));
+  }
+  // Every node must be reached exactly once from the root: no cycles, no
+  // sharing, no orphans. Iterative to survive deep (hostile) trees.
+  std::vector<uint8_t> seen(n, 0);
+  std::vector<int32_t> stack{0};
+  size_t reached = 0;
+  while (!stack.empty()) {
+    int32_t i = stack.back();
+    stack.pop_back();
+    if (seen[i]) return fail(i, "reached twice (cycle or shared child)");
+    seen[i] = 1;
+    ++reached;
+    const Node& nd = tree.nodes[i];
+    if (nd.is_leaf()) {
+      for (int k = 0; k < forest.leaf_width; ++k) {
+        double v = tree.values[static_cast<size_t>(i) * forest.leaf_width + k];
+        if (std::isnan(v)) return fail(i, "leaf value is NaN");
+      }
+      continue;
+    }
+    if (nd.left < 0 || static_cast<size_t>(nd.left) >= n || nd.right < 0 ||
+        static_cast<size_t>(nd.right) >= n) {
+      return fail(
+          i, fmt::format("child index out of range (left {}, right {}, {} nodes)", nd.left, nd.right, n));
+    }
+    if (nd.feature < 0 || nd.feature >= forest.n_features) {
+      return fail(i, fmt::format("feature {} out of range [0, {})", nd.feature, forest.n_features));
+    }
+    if (nd.categorical) {
+      if (static_cast<uint64_t>(nd.cat_begin) + nd.cat_count > forest.categories.size()) {
+        return fail(i, "category list out of range");
+      }
+    } else if (std::isnan(nd.threshold)) {
+      return fail(i, "threshold is NaN");
+    }
+    stack.push_back(nd.right);
+    stack.push_back(nd.left);
+  }
+  if (reached != n)
+    return InvalidData(fmt::format("tree {}: {} of {} nodes unreachable from the root", t, n - reached, n));
+  return Status::Ok();
+}
+
+Result<Forest> BuildForest(Forest f) {
+  if (f.n_features <= 0) return InvalidData(fmt::format("model has {} features", f.n_features));
+  if (!f.feature_names.empty() && f.feature_names.size() != static_cast<size_t>(f.n_features)) {
+    return InvalidData(
+        fmt::format("model has {} feature names for {} features", f.feature_names.size(), f.n_features));
+  }
+  if (f.n_outputs <= 0) return InvalidData("model has no outputs");
+  if (f.leaf_width != 1 && f.leaf_width != f.n_outputs) {
+    return InvalidData(
+        fmt::format("leaf width {} is neither 1 nor the output count {}", f.leaf_width, f.n_outputs));
+  }
+  if (f.trees.empty()) return InvalidData("model has no trees");
+  if (f.aggregate == Aggregate::kSum && f.base_margin.size() != static_cast<size_t>(f.n_outputs)) {
+    return InvalidData(
+        fmt::format("base margin has {} values for {} outputs", f.base_margin.size(), f.n_outputs));
+  }
+  if (f.base_margin.empty()) f.base_margin.assign(f.n_outputs, 0.0);
+  if (f.kind == ModelKind::kClassifier) {
+    size_t k = f.class_labels.size();
+    bool binary_single = f.n_outputs == 1 && k == 2;
+    if (!binary_single && k != static_cast<size_t>(f.n_outputs)) {
+      return InvalidData(fmt::format("classifier has {} class labels for {} outputs", k, f.n_outputs));
+    }
+    if (k < 1) return InvalidData("classifier has no classes");
+  } else if (!f.class_labels.empty()) {
+    return InvalidData("regressor has class labels");
+  }
+  if (f.link == Link::kSoftmax && f.n_outputs < 2)
+    return InvalidData("softmax link needs at least two outputs");
+  for (size_t t = 0; t < f.trees.size(); ++t) FB_RETURN_IF_ERROR(ValidateTree(f, f.trees[t], t));
+  return f;
+}
+
+TreeShape ShapeOf(const Tree& tree) {
+  TreeShape s;
+  std::vector<std::pair<int32_t, int32_t>> stack{{0, 0}};
+  while (!stack.empty()) {
+    auto [i, d] = stack.back();
+    stack.pop_back();
+    const Node& nd = tree.nodes[i];
+    if (nd.is_leaf()) {
+      ++s.n_leaves;
+      s.depth = std::max(s.depth, d);
+    } else {
+      stack.push_back({nd.left, d + 1});
+      stack.push_back({nd.right, d + 1});
+    }
+  }
+  return s;
+}
+
+}  // namespace fb

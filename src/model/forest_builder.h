@@ -1,0 +1,33 @@
+// ForestBuilder: the one door through which every importer makes a Forest.
+//
+// Importers fill a Forest (or build trees node by node) and call Build(),
+// which validates everything a predictor relies on, so predictors never check
+// again: child indexes in range and acyclic (each node reached once from the
+// root), features < n_features, thresholds not NaN, value arrays of the right
+// size, outputs in range, category ranges inside Forest::categories, labels
+// matching outputs. A failed check is InvalidData naming the tree and node.
+#pragma once
+
+#include "common/status.h"
+#include "model/forest.h"
+
+namespace fb {
+
+// Validates `forest` and returns it, or InvalidData saying what is wrong.
+Result<Forest> BuildForest(Forest forest);
+
+// Checks one tree against the forest's shape (used by BuildForest).
+Status ValidateTree(const Forest& forest, const Tree& tree, size_t tree_index);
+
+// The largest float32 that is <= v (v finite). Converts scikit-learn's float64
+// thresholds so that for every float32 x: (double)x <= v  <=>  x <= result.
+float Float32AtOrBelow(double v);
+
+// Depth statistics of a tree: the root alone has depth 0.
+struct TreeShape {
+  int32_t depth = 0;
+  int32_t n_leaves = 0;
+};
+TreeShape ShapeOf(const Tree& tree);
+
+}  // namespace fb

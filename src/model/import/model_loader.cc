@@ -1,0 +1,85 @@
+#include "model/import/model_loader.h"
+
+#include "common/atomic_file.h"
+#include "model/import/native_format.h"
+#include "model/import/sklearn_pickle.h"
+#include "model/import/xgboost_model.h"
+
+namespace fb {
+
+const char* ModelFormatName(ModelFormat f) {
+  switch (f) {
+    case ModelFormat::kUnknown: return "unknown";
+    case ModelFormat::kPickle: return "pickle";
+    case ModelFormat::kCompressed: return "compressed joblib";
+    case ModelFormat::kXgboostJson: return "XGBoost JSON";
+    case ModelFormat::kXgboostUbjson: return "XGBoost UBJSON";
+    case ModelFormat::kXgboostLegacyBinary: return "XGBoost legacy binary";
+    case ModelFormat::kNative: return "forestbatch native";
+  }
+  return "?";
+}
+
+ModelFormat DetectModelFormat(std::string_view h) {
+  auto starts = [&](std::string_view p) { return h.substr(0, p.size()) == p; };
+  if (starts(kNativeMagic)) return ModelFormat::kNative;
+  if (h.size() >= 2 && static_cast<unsigned char>(h[0]) == 0x80 && h[1] >= 2 && h[1] <= 5) {
+    return ModelFormat::kPickle;
+  }
+  if (starts("\x1f\x8b") || starts("BZh") ||
+      starts("\xfd"
+             "7zXZ") ||
+      starts(std::string_view("\x5d\x00", 2)) || starts("\x04\x22\x4d\x18") ||
+      (h.size() >= 2 && static_cast<unsigned char>(h[0]) == 0x78 &&
+       ((static_cast<unsigned char>(h[0]) << 8) | static_cast<unsigned char>(h[1])) % 31 == 0)) {
+    return ModelFormat::kCompressed;
+  }
+  size_t i = 0;
+  while (i < h.size() && (h[i] == ' ' || h[i] == '\n' || h[i] == '\r' || h[i] == '\t')) ++i;
+  if (i < h.size() && h[i] == '{') {
+    // JSON starts with '{' then whitespace or '"'; UBJSON's object marker '{'
+    // is followed by a length type marker ('i', 'U', 'I', 'l', 'L', '#', '$').
+    if (i + 1 < h.size() && (h[i + 1] == '"' || h[i + 1] == ' ' || h[i + 1] == '\n' || h[i + 1] == '\r' ||
+                             h[i + 1] == '\t' || h[i + 1] == '}')) {
+      return ModelFormat::kXgboostJson;
+    }
+    return ModelFormat::kXgboostUbjson;
+  }
+  // XGBoost's legacy binary model begins with a 136-byte LearnerModelParam
+  // (base_score float, num_feature uint32, num_class int32, ...), optionally
+  // preceded by "binf". Recognise the common "binf" prefix.
+  if (starts("binf")) return ModelFormat::kXgboostLegacyBinary;
+  return ModelFormat::kUnknown;
+}
+
+Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name) {
+  Result<Forest> r = InvalidData("empty model file");
+  if (!bytes.empty()) {
+    switch (DetectModelFormat(bytes.substr(0, 64))) {
+      case ModelFormat::kPickle:
+      case ModelFormat::kCompressed: r = LoadSklearnPickle(bytes); break;
+      case ModelFormat::kXgboostJson: r = LoadXgboostJson(bytes); break;
+      case ModelFormat::kXgboostUbjson: r = LoadXgboostUbjson(bytes); break;
+      case ModelFormat::kNative: r = LoadNativeModel(bytes); break;
+      case ModelFormat::kXgboostLegacyBinary:
+        r = Unsupported(
+            "this is XGBoost's legacy binary model format, which forestbatch does not read; "
+            "load it in XGBoost and save it with save_model('model.json') or '.ubj'");
+        break;
+      case ModelFormat::kUnknown:
+        r = InvalidData(
+            "not a model file forestbatch recognises (expected a scikit-learn pickle or joblib file, "
+            "an XGBoost .json/.ubj model, or a forestbatch .fbm model)");
+        break;
+    }
+  }
+  if (!r.ok()) return std::move(r).take_status().WithPath(name);
+  return r;
+}
+
+Result<Forest> LoadModelFile(const std::string& path) {
+  FB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  return LoadModelBytes(bytes, path);
+}
+
+}  // namespace fb

@@ -1,0 +1,40 @@
+// LoadModel: reads any supported model file, detecting its format from its
+// first bytes (never from its name), and returns a validated Forest.
+//
+// Formats: scikit-learn pickles and joblib files (compressed or not), XGBoost
+// JSON and UBJSON, forestbatch's native .fbm. Each format has one importer
+// file in this folder; all of them build through model/forest_builder.h.
+// Model bytes are untrusted: importers bound every size and never execute
+// anything.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "model/forest.h"
+
+namespace fb {
+
+enum class ModelFormat {
+  kUnknown,
+  kPickle,      // plain pickle or uncompressed joblib (starts with PROTO)
+  kCompressed,  // zlib / gzip / bz2 / xz / lzma / lz4 wrapped pickle (joblib)
+  kXgboostJson,
+  kXgboostUbjson,
+  kXgboostLegacyBinary,
+  kNative,
+};
+
+const char* ModelFormatName(ModelFormat f);
+
+// Guesses the format from the first bytes of the file.
+ModelFormat DetectModelFormat(std::string_view head);
+
+// Loads a model from memory; `name` is used in error messages.
+Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name);
+
+// Loads a model file from the local file system.
+Result<Forest> LoadModelFile(const std::string& path);
+
+}  // namespace fb

@@ -1,0 +1,175 @@
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "common/atomic_file.h"
+#include "storage/storage.h"
+
+namespace fb {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FileReadStream final : public ReadStream {
+ public:
+  FileReadStream(FILE* f, std::string path) : f_(f), path_(std::move(path)) {}
+  ~FileReadStream() override {
+    if (f_ != stdin) std::fclose(f_);
+  }
+  Result<size_t> Read(char* buf, size_t n) override {
+    size_t got = std::fread(buf, 1, n, f_);
+    if (got == 0 && std::ferror(f_))
+      return IoError(std::string("read failed: ") + std::strerror(errno)).At(path_);
+    return got;
+  }
+
+ private:
+  FILE* f_;
+  std::string path_;
+};
+
+class FileWriteStream final : public WriteStream {
+ public:
+  explicit FileWriteStream(AtomicFile f) : f_(std::move(f)) {}
+  Status Write(std::string_view b) override { return f_.Write(b); }
+  Status Commit() override { return f_.Commit(); }
+  void Abort() override { f_.Abort(); }
+
+ private:
+  AtomicFile f_;
+};
+
+class Local final : public Storage {
+ public:
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
+    std::vector<ObjectInfo> out;
+    std::error_code ec;
+    fs::path root(prefix);
+    auto st = fs::status(root, ec);
+    if (ec || !fs::exists(st)) return NotFound("no such file or folder").At(prefix);
+    if (fs::is_regular_file(st)) {
+      out.push_back(Info(root, root.filename().string()));
+      return out;
+    }
+    for (auto it =
+             fs::recursive_directory_iterator(root, fs::directory_options::follow_directory_symlink, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (IsTemporaryName(name)) continue;
+      if (!it->is_regular_file(ec)) continue;
+      out.push_back(Info(it->path(), it->path().lexically_relative(root).generic_string()));
+    }
+    if (ec) return IoError("cannot list folder: " + ec.message()).At(prefix);
+    std::sort(out.begin(), out.end(),
+              [](const ObjectInfo& a, const ObjectInfo& b) { return a.relative < b.relative; });
+    return out;
+  }
+
+  Result<std::optional<ObjectInfo>> Stat(const std::string& uri) override {
+    struct stat s;
+    if (::stat(uri.c_str(), &s) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return std::optional<ObjectInfo>();
+      return IoError(std::string("stat failed: ") + std::strerror(errno)).At(uri);
+    }
+    ObjectInfo i{uri, fs::path(uri).filename().string(), static_cast<uint64_t>(s.st_size),
+                 static_cast<int64_t>(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec};
+    return std::optional<ObjectInfo>(i);
+  }
+
+  Result<std::unique_ptr<ReadStream>> OpenRead(const std::string& uri) override {
+    if (uri == "-") return std::unique_ptr<ReadStream>(new FileReadStream(stdin, "-"));
+    FILE* f = std::fopen(uri.c_str(), "rb");
+    if (f == nullptr) {
+      if (errno == ENOENT) return NotFound("no such file").At(uri);
+      return IoError(std::string("cannot open: ") + std::strerror(errno)).At(uri);
+    }
+    return std::unique_ptr<ReadStream>(new FileReadStream(f, uri));
+  }
+
+  Result<std::unique_ptr<WriteStream>> OpenWrite(const std::string& uri) override {
+    FB_ASSIGN_OR_RETURN(AtomicFile f, AtomicFile::Create(uri));
+    return std::unique_ptr<WriteStream>(new FileWriteStream(std::move(f)));
+  }
+
+  Status Delete(const std::string& uri) override {
+    if (std::remove(uri.c_str()) != 0 && errno != ENOENT) {
+      return IoError(std::string("cannot delete: ") + std::strerror(errno)).At(uri);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static ObjectInfo Info(const fs::path& p, std::string rel) {
+    ObjectInfo i;
+    i.uri = p.string();
+    i.relative = std::move(rel);
+    struct stat s;
+    if (::stat(i.uri.c_str(), &s) == 0) {
+      i.size = static_cast<uint64_t>(s.st_size);
+      i.mtime_ns = static_cast<int64_t>(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec;
+    }
+    return i;
+  }
+};
+
+}  // namespace
+
+Result<std::string> Storage::ReadAll(const std::string& uri) {
+  FB_ASSIGN_OR_RETURN(auto in, OpenRead(uri));
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    FB_ASSIGN_OR_RETURN(size_t n, in->Read(buf, sizeof buf));
+    if (n == 0) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+Status Storage::WriteAll(const std::string& uri, std::string_view bytes) {
+  FB_ASSIGN_OR_RETURN(auto out, OpenWrite(uri));
+  Status st = out->Write(bytes);
+  if (st.ok()) st = out->Commit();
+  if (!st.ok()) out->Abort();
+  return st;
+}
+
+Result<std::string> JoinUnder(const std::string& prefix, std::string_view relative) {
+  if (relative.empty()) return InvalidArgument("empty relative path under " + prefix);
+  if (relative.front() == '/')
+    return InvalidArgument("absolute path '" + std::string(relative) + "' under " + prefix);
+  size_t start = 0;
+  while (start <= relative.size()) {
+    size_t end = relative.find('/', start);
+    if (end == std::string_view::npos) end = relative.size();
+    std::string_view part = relative.substr(start, end - start);
+    if (part == ".." || part == ".") {
+      return InvalidArgument("path '" + std::string(relative) + "' would escape " + prefix);
+    }
+    if (part.find('\0') != std::string_view::npos) return InvalidArgument("path contains a NUL byte");
+    start = end + 1;
+  }
+  std::string out = prefix;
+  if (!out.empty() && out.back() != '/') out.push_back('/');
+  out.append(relative);
+  return out;
+}
+
+bool IsS3Uri(std::string_view uri) { return uri.substr(0, 5) == "s3://"; }
+
+std::shared_ptr<Storage> LocalStorage() {
+  static std::shared_ptr<Storage> local = std::make_shared<Local>();
+  return local;
+}
+
+Result<std::shared_ptr<Storage>> StorageFor(const std::string& uri) {
+  if (IsS3Uri(uri)) return Unsupported("s3:// URIs are not supported in this build yet").At(uri);
+  if (uri.find("://") != std::string::npos) return Unsupported("unknown URI scheme").At(uri);
+  return LocalStorage();
+}
+
+}  // namespace fb
