@@ -34,6 +34,10 @@ class Predictor {
 // The simple, obviously-correct tree walker.
 std::unique_ptr<Predictor> MakeReferencePredictor(std::shared_ptr<const Forest> forest);
 
+// The fastest engine this machine supports for `forest` (runtime CPU
+// dispatch); what `predict` and `run` use.
+std::unique_ptr<Predictor> MakeBestPredictor(std::shared_ptr<const Forest> forest);
+
 // Returns the index of the first NaN in x (row-major, n_rows x n_features),
 // or -1 if none.
 int64_t FindMissing(const float* x, size_t n_rows, int32_t n_features);
