@@ -252,6 +252,14 @@ def missing_fixture():
             f.write(",".join([str(model.classes_[int(np.argmax(p))])] + [fmt_float(v) for v in p]) + "\n")
 
 
+def named_features_fixture():
+    """A forest fitted on a DataFrame: feature_names_in_ is kept."""
+    import pandas as pd
+    data = datasets.load_iris(as_frame=True)
+    model = RandomForestClassifier(n_estimators=2, max_depth=3, random_state=0).fit(data.data, data.target)
+    joblib.dump(model, os.path.join(OUT, "named-features.joblib"), compress=("gzip", 3))
+
+
 def unsupported_fixtures():
     """Models forestbatch must refuse with a clear message."""
     from sklearn.ensemble import GradientBoostingClassifier
@@ -272,4 +280,5 @@ if __name__ == "__main__":
     main()
     seed_expected()
     missing_fixture()
+    named_features_fixture()
     unsupported_fixtures()

@@ -226,6 +226,10 @@ TEST(SklearnParity, ModelInfo) {
   auto fl = LoadModelFile(kFixtures + "25-ExtraTreesClassifier-floats-none-joblib-bz2.joblib.bz2");
   ASSERT_TRUE(fl.ok()) << fl.status().ToString();
   EXPECT_EQ(fl->class_labels, (std::vector<std::string>{"-1.0", "2.0", "5.0"}));
+  auto named = LoadModelFile(kFixtures + "named-features.joblib");
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->feature_names, (std::vector<std::string>{"sepal length (cm)", "sepal width (cm)",
+                                                            "petal length (cm)", "petal width (cm)"}));
 }
 
 }  // namespace
