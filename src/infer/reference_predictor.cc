@@ -67,11 +67,6 @@ std::unique_ptr<Predictor> MakeReferencePredictor(std::shared_ptr<const Forest> 
   return std::make_unique<ReferencePredictor>(std::move(forest));
 }
 
-// Until the compiled engines land, the reference predictor is the best one.
-std::unique_ptr<Predictor> MakeBestPredictor(std::shared_ptr<const Forest> forest) {
-  return MakeReferencePredictor(std::move(forest));
-}
-
 int64_t FindMissing(const float* x, size_t n_rows, int32_t n_features) {
   size_t n = n_rows * static_cast<size_t>(n_features);
   for (size_t i = 0; i < n; ++i)
