@@ -286,3 +286,39 @@ TEST(XgboostImportTest, FormatDetection) {
 
 }  // namespace
 }  // namespace fb
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "model/forest_builder.h"
+
+namespace fb {
+namespace {
+
+// Replays fuzz/corpus/xgboost (first byte: 0 JSON, 1 UBJSON, as the fuzz
+// target): nothing may crash; seeds named *_json / *_ubj must load.
+TEST(XgboostImportTest, FuzzCorpusRegression) {
+  std::vector<std::string> files;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/xgboost"))
+    if (e.is_regular_file()) files.push_back(e.path().string());
+  ASSERT_FALSE(files.empty());
+  std::sort(files.begin(), files.end());
+  for (const std::string& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string b = ss.str();
+    if (b.empty()) continue;
+    std::string_view body = std::string_view(b).substr(1);
+    auto r = (b[0] & 1) ? LoadXgboostUbjson(body) : LoadXgboostJson(body);
+    if (path.ends_with("_json") || path.ends_with("_ubj"))
+      EXPECT_TRUE(r.ok()) << path << ": " << r.status().ToString();
+    if (r.ok()) EXPECT_TRUE(BuildForest(*r).ok()) << path;
+  }
+}
+
+}  // namespace
+}  // namespace fb
