@@ -16,9 +16,9 @@ echo
 echo "== predict: $(wc -l <"$input") rows x $(head -1 "$input" | tr ',' '\n' | wc -l) columns, no header"
 echo "   \$ forestbatch predict --model examples/seed/model.joblib --input examples/seed/test-data1-small.csv \\"
 echo "       --output predictions.csv --format seed"
-start=$(date +%s.%N)
+start=$(date +%s%N)
 "$fb" predict --model "$model" --input "$input" --output "$out/predictions.csv" --format seed 2>&1 | sed 's/^/   /'
-end=$(date +%s.%N)
+end=$(date +%s%N)
 echo
 echo "== first lines of predictions.csv (the seed's layout: index,prediction)"
 head -6 "$out/predictions.csv" | sed 's/^/   /'
@@ -27,7 +27,7 @@ echo
 echo "== rows per predicted class"
 tail -n +2 "$out/predictions.csv" | cut -d, -f2 | sort | uniq -c | awk '{printf "   class %s: %d rows\n", $2, $1}'
 echo
-printf '== whole command (model load, read, predict, write): %.3f s\n' "$(echo "$end - $start" | bc)"
+echo "== whole command (model load, read, predict, write): $(((end - start) / 1000000)) ms"
 echo
 echo "== with probabilities (--proba), first lines"
 "$fb" predict -q --model "$model" --input "$input" --output "$out/proba.csv" --proba

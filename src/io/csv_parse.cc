@@ -26,6 +26,17 @@ inline float IntToFloat(uint64_t v, bool neg) {
 template <bool kIdentity>
 inline const char* FastRow(const char* p, float* row, int32_t nc, const int32_t* map, char d) {
   for (int32_t c = 0; c < nc; ++c) {
+    // One digit then the delimiter: most fields of one-hot encoded data.
+    const unsigned d0 = static_cast<unsigned char>(p[0]) - '0';
+    if (d0 < 10 && p[1] == d && c + 1 < nc) {
+      if constexpr (kIdentity) {
+        row[c] = static_cast<float>(d0);
+      } else if (map[c] >= 0) {
+        row[map[c]] = static_cast<float>(d0);
+      }
+      p += 2;
+      continue;
+    }
     const bool neg = *p == '-';
     p += neg;
     const char* digits = p;
