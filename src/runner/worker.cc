@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -60,9 +62,19 @@ class GraceWatchdog {
   std::thread thread_;
 };
 
+// True when no live process has this pid. A killed worker whose parent died
+// too may linger as a zombie until init reaps it: that counts as gone.
 bool ProcessGone(long pid) {
   if (pid <= 0) return true;
-  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0) return errno == ESRCH;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return false;
+  char buf[512];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* close = std::strrchr(buf, ')');  // the command name may hold spaces
+  return close != nullptr && (close[1] == ' ') && (close[2] == 'Z' || close[2] == 'X');
 }
 
 }  // namespace
