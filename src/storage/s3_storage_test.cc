@@ -327,6 +327,18 @@ TEST(S3StorageTest, ListFollowsContinuationTokens) {
   EXPECT_EQ(whole->size(), 12u);
 }
 
+TEST(S3StorageTest, ListsMoreThanAThousandKeys) {
+  Fixture f;
+  f.s3.page_size = 1000;  // as S3
+  for (int i = 0; i < 2345; ++i) f.s3.Put("many/k" + std::to_string(100000 + i), "v");
+  auto list = f.storage->List("s3://bkt/many/");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->size(), 2345u);
+  EXPECT_EQ((*list)[0].relative, "k100000");
+  EXPECT_EQ((*list)[2344].relative, "k102344");
+  EXPECT_EQ(f.s3.requests(), 3);
+}
+
 TEST(S3StorageTest, ParallelRangedReadsInBoundedChunks) {
   Fixture f;
   const std::string data = RandomBytes(10500);
