@@ -1,7 +1,5 @@
 #include "runner/manifest.h"
 
-#include <openssl/evp.h>
-
 #include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -128,42 +126,16 @@ Result<Existing> Inspect(Storage& storage, const std::string& output, bool verif
   return e;
 }
 
-namespace {
-struct CtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-std::string Hex(const unsigned char* d, unsigned n) {
-  static const char* kHex = "0123456789abcdef";
-  std::string s;
-  for (unsigned i = 0; i < n; ++i) {
-    s.push_back(kHex[d[i] >> 4]);
-    s.push_back(kHex[d[i] & 15]);
-  }
-  return s;
-}
-}  // namespace
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), d, &n, EVP_sha256(), nullptr);
-  return Hex(d, n);
-}
-
 Result<std::string> Sha256OfObject(Storage& storage, const std::string& uri) {
   FB_ASSIGN_OR_RETURN(auto in, storage.OpenRead(uri));
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  Sha256 h;
   std::string buf(1 << 16, '\0');
   for (;;) {
     FB_ASSIGN_OR_RETURN(size_t n, in->Read(buf.data(), buf.size()));
     if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buf.data(), n);
+    h.Update(std::string_view(buf.data(), n));
   }
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  EVP_DigestFinal_ex(ctx.get(), d, &n);
-  return Hex(d, n);
+  return h.HexDigest();
 }
 
 std::string UtcNow() {

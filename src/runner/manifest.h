@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/sha256.h"
 #include "common/status.h"
 #include "storage/storage.h"
 
@@ -68,8 +69,6 @@ Decision Decide(const Existing& existing, const ObjectInfo& input, const std::st
 // Reads the manifest and stats the output (and hashes it when `verify`).
 Result<Existing> Inspect(Storage& storage, const std::string& output, bool verify);
 
-// Hex sha256.
-std::string Sha256Hex(std::string_view bytes);
 Result<std::string> Sha256OfObject(Storage& storage, const std::string& uri);
 
 // Current time, UTC, ISO 8601 with seconds ("2026-11-28T20:15:03Z").
