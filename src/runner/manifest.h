@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/sigv4.h"
 #include "storage/storage.h"
 
 namespace fb {
@@ -68,8 +69,7 @@ Decision Decide(const Existing& existing, const ObjectInfo& input, const std::st
 // Reads the manifest and stats the output (and hashes it when `verify`).
 Result<Existing> Inspect(Storage& storage, const std::string& output, bool verify);
 
-// Hex sha256.
-std::string Sha256Hex(std::string_view bytes);
+// Hex sha256 of an object, streamed (Sha256Hex of bytes comes from storage/sigv4.h).
 Result<std::string> Sha256OfObject(Storage& storage, const std::string& uri);
 
 // Current time, UTC, ISO 8601 with seconds ("2026-11-28T20:15:03Z").
