@@ -4,7 +4,9 @@
 # Input: 100 copies (FB_SEED_FILES to change) of the seed's 319,207-row file
 # (31 copies of examples/seed/test-data1-small.csv each), cached under
 # bench/data/seed/ (gitignored). Then, in the same run:
-#   1. forestbatch run --workers 2 over all files (files per minute, peak RSS);
+#   1. forestbatch run --workers 2 --format seed --header yes over all files
+#      (the seed's output, reading the first row as pandas does; files per
+#      minute, peak RSS);
 #   2. the seed's way: the entrypoint's logic (sorted list, ceil(files/N)
 #      contiguous files per worker, one `python3 predict.py IN OUT` per file)
 #      with 2 workers on FB_SEED_PY_FILES (default 4) of the files.
@@ -51,7 +53,7 @@ PY
 
 # 1. forestbatch
 fb_line=$(measure forestbatch "$fb" run --model "$root/examples/seed/model.joblib" --input "$in" \
-  --output "$work/fb-out" --workers "$workers" --state "$work/state" --progress lines --format seed | tail -1)
+  --output "$work/fb-out" --workers "$workers" --state "$work/state" --progress lines --format seed --header yes | tail -1)
 read -r _ fb_s fb_rss fb_rc <<< "$fb_line"
 [[ $fb_rc == 0 ]] || { echo "forestbatch run failed (exit $fb_rc)"; exit 1; }
 fb_files=$(find "$work/fb-out" -type f ! -name '.*' | wc -l)
@@ -70,7 +72,7 @@ batch=\$(( (\${#files[@]} + $workers - 1) / $workers ))
 for idx in \$(seq 0 $((workers - 1))); do
   ( for f in "\${files[@]:\$((idx * batch)):\$batch}"; do
       out="out/\$(basename "\$f")"; mkdir -p out
-      [[ -f \$out ]] || $py "$root/tests/runner/seed_predict.py" "\$f" "\$out" > /dev/null
+      [[ -f \$out ]] || $py "$root/tests/runner/seed_predict.py" "\$f" "\$out" > /dev/null 2>&1
     done ) &
 done
 wait
