@@ -25,7 +25,7 @@ void PredictFlags::Add(CLI::App* sub) {
   sub->add_flag("--proba", proba, "add per-class probability columns");
   sub->add_option("--header", header, "input header: auto, yes, no")
       ->check(CLI::IsMember({"auto", "yes", "no"}));
-  sub->add_option("--delimiter", delimiter, "input field delimiter (one character)");
+  sub->add_option("--delimiter", delimiter, "input field separator: one character, or 'tab'");
 }
 
 Result<PredictOptions> PredictFlags::Resolve(int threads) const {
@@ -35,8 +35,13 @@ Result<PredictOptions> PredictFlags::Resolve(int threads) const {
                                  : OutputFormat::kCsv;
   o.proba = proba;
   o.header = header == "yes" ? HeaderMode::kYes : header == "no" ? HeaderMode::kNo : HeaderMode::kAuto;
-  if (delimiter.size() != 1) return InvalidArgument("--delimiter must be one character");
-  o.delimiter = delimiter[0];
+  if (delimiter == "tab" || delimiter == "\\t") {
+    o.delimiter = '\t';
+  } else if (delimiter.size() == 1) {
+    o.delimiter = delimiter[0];
+  } else {
+    return InvalidArgument("--delimiter takes one character (or 'tab'), got '" + delimiter + "'");
+  }
   o.threads = threads;
   return o;
 }

@@ -69,6 +69,7 @@ Decision Decide(const Existing& existing, const ObjectInfo& input, const std::st
 // Reads the manifest and stats the output (and hashes it when `verify`).
 Result<Existing> Inspect(Storage& storage, const std::string& output, bool verify);
 
+// Hex SHA-256 of an object, streamed.
 Result<std::string> Sha256OfObject(Storage& storage, const std::string& uri);
 
 // Current time, UTC, ISO 8601 with seconds ("2026-11-28T20:15:03Z").

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# bench/run_seed_job.sh BUILD_DIR: the seed's benchmark on this machine.
+#
+# Input: 100 copies (FB_SEED_FILES to change) of the seed's 319,207-row file
+# (31 copies of examples/seed/test-data1-small.csv each), cached under
+# bench/data/seed/ (gitignored). Then, in the same run:
+#   1. forestbatch run --workers 2 --format seed --header yes over all files
+#      (the seed's output, reading the first row as pandas does; files per
+#      minute, peak RSS);
+#   2. the seed's way: the entrypoint's logic (sorted list, ceil(files/N)
+#      contiguous files per worker, one `python3 predict.py IN OUT` per file)
+#      with 2 workers on FB_SEED_PY_FILES (default 4) of the files.
+# Prints a table in the seed's Table 1 shape.
+set -euo pipefail
+build=$(cd "${1:?usage: bench/run_seed_job.sh BUILD_DIR}" && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
+n=${FB_SEED_FILES:-100}
+py_files=${FB_SEED_PY_FILES:-4}
+workers=${FB_SEED_WORKERS:-2}
+fb="$build/forestbatch"
+py=/usr/bin/python3
+data="$root/bench/data/seed"
+work="$root/bench/out/seed-job"
+
+mkdir -p "$data"
+one="$data/test-data1.csv"
+if [[ ! -s $one ]]; then
+  for _ in $(seq 31); do cat "$root/examples/seed/test-data1-small.csv"; done > "$one.tmp"
+  mv "$one.tmp" "$one"
+fi
+for i in $(seq 2 "$n"); do [[ -s $data/test-data$i.csv ]] || cp "$one" "$data/test-data$i.csv"; done
+# Exactly n files in the input folder (a smaller FB_SEED_FILES after a bigger one).
+in="$work/input"
+rm -rf "$work"
+mkdir -p "$in" "$work/seed"
+for i in $(seq 1 "$n"); do ln "$data/test-data$i.csv" "$in/test-data$i.csv" 2>/dev/null || cp "$data/test-data$i.csv" "$in/"; done
+echo "input: $n files of $(wc -l < "$one") rows ($(du -sh "$data" | cut -f1) cached in $data)"
+
+# measure NAME CMD...: wall seconds and peak RSS (largest process of the tree, MiB).
+measure() {
+  local name=$1
+  shift
+  "$py" - "$name" "$@" <<'PY'
+import resource, subprocess, sys, time
+name, cmd = sys.argv[1], sys.argv[2:]
+t0 = time.monotonic()
+rc = subprocess.call(cmd)
+dt = time.monotonic() - t0
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(f"{name} {dt:.3f} {rss:.0f} {rc}")
+PY
+}
+
+# 1. forestbatch
+fb_line=$(measure forestbatch "$fb" run --model "$root/examples/seed/model.joblib" --input "$in" \
+  --output "$work/fb-out" --workers "$workers" --state "$work/state" --progress lines --format seed --header yes | tail -1)
+read -r _ fb_s fb_rss fb_rc <<< "$fb_line"
+[[ $fb_rc == 0 ]] || { echo "forestbatch run failed (exit $fb_rc)"; exit 1; }
+fb_files=$(find "$work/fb-out" -type f ! -name '.*' | wc -l)
+
+# 2. the seed: its entrypoint's logic, 2 workers, predict.py per file.
+cp "$root/examples/seed/model.joblib" "$work/seed/"
+mkdir -p "$work/seed/in"
+for i in $(seq 1 "$py_files"); do ln "$in/test-data$i.csv" "$work/seed/in/" 2>/dev/null || cp "$in/test-data$i.csv" "$work/seed/in/"; done
+cat > "$work/seed/array.sh" <<SH
+#!/usr/bin/env bash
+# One array task per background job, as AWS Batch would run them.
+set -e
+cd "$work/seed"
+mapfile -t files < <(find in -type f | sort)
+batch=\$(( (\${#files[@]} + $workers - 1) / $workers ))
+for idx in \$(seq 0 $((workers - 1))); do
+  ( for f in "\${files[@]:\$((idx * batch)):\$batch}"; do
+      out="out/\$(basename "\$f")"; mkdir -p out
+      [[ -f \$out ]] || $py "$root/tests/runner/seed_predict.py" "\$f" "\$out" > /dev/null 2>&1
+    done ) &
+done
+wait
+SH
+chmod +x "$work/seed/array.sh"
+seed_line=$(measure seed "$work/seed/array.sh" | tail -1)
+read -r _ seed_s seed_rss seed_rc <<< "$seed_line"
+[[ $seed_rc == 0 ]] || { echo "seed run failed (exit $seed_rc)"; exit 1; }
+
+same=yes
+for f in "$work"/seed/out/*; do cmp -s "$f" "$work/fb-out/$(basename "$f")" || same=no; done
+
+"$py" - "$workers" "$n" "$fb_s" "$fb_rss" "$fb_files" "$py_files" "$seed_s" "$seed_rss" "$same" <<'PY'
+import sys
+w, n, fs, frss, ffiles, pn, ss, srss, same = sys.argv[1:]
+w, n, ffiles, pn = int(w), int(n), int(ffiles), int(pn)
+fs, ss = float(fs), float(ss)
+def t(s):
+    return f"{int(s // 60)}m {s % 60:.1f}s"
+rows = [
+    ("forestbatch run", w, n, -(-n // w), t(fs), f"{n / fs * 60:.0f}", f"{frss} MiB"),
+    ("seed entrypoint + predict.py", w, pn, -(-pn // w), t(ss), f"{pn / ss * 60:.1f}", f"{srss} MiB"),
+]
+head = ("job", "workers", "input files", "files per worker", "total time", "files per minute", "peak RSS")
+width = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+print("| " + " | ".join(str(h).ljust(width[i]) for i, h in enumerate(head)) + " |")
+print("|" + "|".join("-" * (x + 2) for x in width) + "|")
+for r in rows:
+    print("| " + " | ".join(str(v).rjust(width[i]) for i, v in enumerate(r)) + " |")
+print(f"speed-up per file: {(n / fs) / (pn / ss):.0f}x; outputs of the seed's files identical to forestbatch --format seed: {same}")
+print(f"forestbatch outputs: {ffiles} of {n} files")
+PY
