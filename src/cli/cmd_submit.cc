@@ -118,7 +118,11 @@ CommandSpec SubmitCommand() {
         sub->add_option("--state", f->state_dir, "where submit records are kept")->capture_default_str();
         sub->add_flag("--dry-run", f->dry_run, "print the script, request or manifest; submit nothing");
         sub->add_flag("--json", f->json, "print the submit record (or --status) as JSON");
-        sub->add_option("--env", f->env, "NAME=VALUE for every task (repeatable)");
+        // One value per occurrence, so a following `--` still starts the worker options.
+        sub->add_option("--env", f->env, "NAME=VALUE for every task (repeatable)")
+            ->expected(1)
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
         sub->add_option("--cpus", f->cpus,
                         "CPUs per task (Slurm --cpus-per-task, Kubernetes cpu; default 2)");
         sub->add_option("--memory", f->memory,
@@ -134,6 +138,9 @@ CommandSpec SubmitCommand() {
                         "folder of the %x_%A_%a.log files (default STATE/slurm-logs)")
             ->group(slurm);
         sub->add_option("--sbatch-arg", f->spec.sbatch_args, "extra #SBATCH option, verbatim (repeatable)")
+            ->expected(1)
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
             ->group(slurm);
         sub->add_option("--forestbatch", f->spec.forestbatch_path,
                         "forestbatch binary the tasks run (default: this one)")
