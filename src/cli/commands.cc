@@ -5,12 +5,19 @@ namespace fb::cli {
 // One line per subcommand file (cmd_*.cc).
 CommandSpec PredictCommand();
 CommandSpec ModelCommand();
+CommandSpec RunCommandSpec();
+CommandSpec WorkerCommand();
+CommandSpec JobsCommand();
+CommandSpec StatusCommand();
+CommandSpec LogsCommand();
+CommandSpec ResumeCommand();
+CommandSpec CancelCommand();
 CommandSpec SubmitCommand();
 
 std::vector<CommandSpec> AllCommands() {
   return {
-      PredictCommand(),
-      ModelCommand(),
+      PredictCommand(), ModelCommand(), RunCommandSpec(), WorkerCommand(), JobsCommand(),
+      StatusCommand(),  LogsCommand(),  ResumeCommand(),  CancelCommand(),
       SubmitCommand(),
   };
 }
