@@ -13,6 +13,26 @@
 #include "scaleout/submit_status.h"
 
 namespace fb::cli {
+
+// Also reached from `forestbatch status NAME` (cmd_jobs.cc) when NAME is a
+// submitted job.
+int ShowSubmittedStatus(const std::string& state_dir, const std::string& name, bool json) {
+  auto rec = LoadSubmitRecord(state_dir, name);
+  if (!rec.ok()) return ReportError(rec.status());
+  auto st = QuerySubmittedJob(*rec);
+  if (!st.ok()) return ReportError(st.status());
+  if (json) {
+    nlohmann::json j = RecordToJson(*rec);
+    j["state"] = EngineJobStateToJson(*st);
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{} ({} job {}): {}\n", rec->name, EngineName(rec->engine), rec->job_id,
+                             EngineJobStateLine(*st));
+  }
+  if (!st->finished) return kExitOk;
+  return st->failed ? kExitSomeFailed : kExitOk;
+}
+
 namespace {
 
 struct SubmitFlags {
@@ -33,25 +53,8 @@ std::string SelfPath() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
-int ShowStatus(const SubmitFlags& f) {
-  auto rec = LoadSubmitRecord(f.state_dir, f.status_name);
-  if (!rec.ok()) return ReportError(rec.status());
-  auto st = QuerySubmittedJob(*rec);
-  if (!st.ok()) return ReportError(st.status());
-  if (f.json) {
-    nlohmann::json j = RecordToJson(*rec);
-    j["state"] = EngineJobStateToJson(*st);
-    std::cout << j.dump(2) << "\n";
-  } else {
-    std::cout << fmt::format("{} ({} job {}): {}\n", rec->name, EngineName(rec->engine), rec->job_id,
-                             EngineJobStateLine(*st));
-  }
-  if (!st->finished) return kExitOk;
-  return st->failed ? kExitSomeFailed : kExitOk;
-}
-
 int Run(SubmitFlags& f) {
-  if (!f.status_name.empty()) return ShowStatus(f);
+  if (!f.status_name.empty()) return ShowSubmittedStatus(f.state_dir, f.status_name, f.json);
   if (f.engine.empty())
     return ReportError(InvalidArgument("--engine is required (slurm, aws-batch, kubernetes)"));
   auto engine = ParseEngine(f.engine);

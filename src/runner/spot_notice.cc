@@ -72,6 +72,16 @@ Result<std::optional<SpotNoticeOptions>> SpotNoticeConfig(const std::string& mod
     return std::optional<SpotNoticeOptions>();
   }
   SpotNoticeOptions o;
+  std::string poll_ms = env_or("FORESTBATCH_SPOT_POLL_MS");
+  if (!poll_ms.empty()) {
+    char* end = nullptr;
+    long ms = std::strtol(poll_ms.c_str(), &end, 10);
+    if (*end != '\0' || ms < 10 || ms > 3600000) {
+      return InvalidArgument(
+          fmt::format("FORESTBATCH_SPOT_POLL_MS='{}': want milliseconds, 10 to 3600000", poll_ms));
+    }
+    o.poll_interval = std::chrono::milliseconds(ms);
+  }
   if (!endpoint.empty()) {
     while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
     o.endpoint = endpoint;

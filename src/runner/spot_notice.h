@@ -46,7 +46,8 @@ struct SpotNotice {
 // --spot-endpoint URL, falling back to FORESTBATCH_SPOT_NOTICE and
 // FORESTBATCH_SPOT_ENDPOINT. MODE "off": never; "on": always; "auto" (the
 // default): when running under AWS Batch (AWS_BATCH_JOB_ID is set) or an
-// endpoint is given. nullopt means do not watch.
+// endpoint is given. FORESTBATCH_SPOT_POLL_MS overrides the poll interval.
+// nullopt means do not watch.
 Result<std::optional<SpotNoticeOptions>> SpotNoticeConfig(const std::string& mode_flag,
                                                           const std::string& endpoint_flag,
                                                           const GetEnv& getenv = nullptr);

@@ -154,6 +154,10 @@ TEST(SpotNoticeTest, Config) {
   EXPECT_FALSE(c->has_value());
   c = SpotNoticeConfig("", "", Env({{"FORESTBATCH_SPOT_NOTICE", "on"}}));
   EXPECT_TRUE(c->has_value());
+  c = SpotNoticeConfig("on", "", Env({{"FORESTBATCH_SPOT_POLL_MS", "250"}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->poll_interval, std::chrono::milliseconds(250));
+  EXPECT_FALSE(SpotNoticeConfig("on", "", Env({{"FORESTBATCH_SPOT_POLL_MS", "5s"}})).ok());
   EXPECT_FALSE(SpotNoticeConfig("maybe", "", Env({})).ok());
   EXPECT_FALSE(SpotNoticeConfig("on", "169.254.169.254", Env({})).ok());
 }

@@ -51,10 +51,12 @@ TEST(AwsBatchRequestTest, RetriesSpotReclaimsOnly) {
   auto j = Emit(Spec());
   auto rs = j["retryStrategy"];
   EXPECT_EQ(rs["attempts"], 3);
-  ASSERT_EQ(rs["evaluateOnExit"].size(), 2u);
+  ASSERT_EQ(rs["evaluateOnExit"].size(), 3u);
   // First match wins: the Spot rule must come first.
   EXPECT_EQ(rs["evaluateOnExit"][0], (nlohmann::json{{"onStatusReason", "Host EC2*"}, {"action", "RETRY"}}));
-  EXPECT_EQ(rs["evaluateOnExit"][1], (nlohmann::json{{"onReason", "*"}, {"action", "EXIT"}}));
+  // Exit 75: the worker stopped early (Spot notice, SIGTERM) and is safe to retry.
+  EXPECT_EQ(rs["evaluateOnExit"][1], (nlohmann::json{{"onExitCode", "75"}, {"action", "RETRY"}}));
+  EXPECT_EQ(rs["evaluateOnExit"][2], (nlohmann::json{{"onReason", "*"}, {"action", "EXIT"}}));
 }
 
 TEST(AwsBatchRequestTest, OneWorkerIsAPlainJobAndNoTimeoutByDefault) {

@@ -58,6 +58,9 @@ for workers, extra in [(10, ["--timeout", "3600", "--attempts", "5", "--env", "A
     check(("arrayProperties" in req) == (workers > 1), "arrayProperties only for arrays")
     check(req["retryStrategy"]["evaluateOnExit"][0] == {"onStatusReason": "Host EC2*", "action": "RETRY"},
           "Spot reclaims retried first")
+    check(req["retryStrategy"]["evaluateOnExit"][1] == {"onExitCode": "75", "action": "RETRY"},
+          "early stops (exit 75) retried")
+    check(req["retryStrategy"]["evaluateOnExit"][-1] == {"onReason": "*", "action": "EXIT"}, "others exit")
     env = {e["name"]: e["value"] for e in req["containerOverrides"]["environment"]}
     check(env["NUMBER_OF_WORKERS"] == str(workers), "NUMBER_OF_WORKERS")
     check(req["containerOverrides"]["command"] == WORKER, "command = worker options")
