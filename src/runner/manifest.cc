@@ -143,12 +143,7 @@ std::string Hex(const unsigned char* d, unsigned n) {
 }
 }  // namespace
 
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), d, &n, EVP_sha256(), nullptr);
-  return Hex(d, n);
-}
+// Sha256Hex (declared in manifest.h) is defined once, in storage/sigv4.cc, which fb_runner links.
 
 Result<std::string> Sha256OfObject(Storage& storage, const std::string& uri) {
   FB_ASSIGN_OR_RETURN(auto in, storage.OpenRead(uri));
