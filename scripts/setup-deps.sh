@@ -16,6 +16,8 @@ packages=(
   python3 python3-sklearn python3-xgboost python3-pandas python3-joblib python3-botocore
   # S3 end-to-end tests: the AWS CLI for cross-checks
   awscli
+  # scale-out tests: a single-node Slurm cluster, YAML checks of the deploy kit
+  slurm-wlm munge python3-yaml
 )
 # S3 end-to-end tests run s3rver from npm: Debian's node only when no node/npm
 # is installed already (e.g. from NodeSource, whose nodejs conflicts with Debian's npm).

@@ -11,6 +11,9 @@
 #include "runner/local_job.h"
 
 namespace fb::cli {
+
+int ShowSubmittedStatus(const std::string& state_dir, const std::string& name, bool json);  // cmd_submit.cc
+
 namespace {
 
 Result<std::unique_ptr<JobDb>> OpenExisting(const std::string& state) {
@@ -35,6 +38,9 @@ int Jobs(const std::string& state) {
 }
 
 int Status_(const std::string& state, const std::string& id, bool json) {
+  // A job handed to Slurm, AWS Batch or Kubernetes by `forestbatch submit`.
+  if (::access((state + "/submits/" + id + ".json").c_str(), F_OK) == 0)
+    return ShowSubmittedStatus(state, id, json);
   auto db = OpenExisting(state);
   if (!db.ok()) return ReportError(db.status());
   if (json) {

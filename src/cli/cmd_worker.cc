@@ -13,6 +13,7 @@
 #include "runner/file_executor.h"
 #include "runner/job_db.h"
 #include "runner/manifest.h"
+#include "runner/spot_notice.h"
 #include "runner/task_recorder.h"
 #include "runner/worker.h"
 
@@ -21,6 +22,7 @@ namespace {
 
 struct WorkerFlags {
   std::string model, input, output, shard_by = "count", exec, state, job;
+  std::string spot_notice, spot_endpoint;
   std::optional<int64_t> index, count;
   int threads = 0, retries = 3;
   double backoff = 1.0, grace = 20.0;
@@ -98,8 +100,22 @@ int RunWorkerCommand(const WorkerFlags& f) {
   if (!in.ok()) return ReportError(in.status());
   auto out = StorageFor(output);
   if (!out.ok()) return ReportError(out.status());
+  // On EC2 Spot: stop taking new files once the interruption notice appears.
+  auto spot = SpotNoticeConfig(f.spot_notice, f.spot_endpoint);
+  if (!spot.ok()) return ReportError(spot.status());
+  std::atomic<bool> drain{false};
+  std::unique_ptr<SpotNoticeWatcher> watcher;
+  if (spot->has_value()) {
+    c.drain = &drain;
+    watcher = std::make_unique<SpotNoticeWatcher>(**spot, [&drain](const SpotNotice& n) {
+      fmt::print(stderr, "forestbatch: Spot interruption notice ({} at {}): taking no new files\n", n.action,
+                 n.time);
+      drain.store(true);
+    });
+  }
   TaskRecorder recorder(db.get(), c.job, c.index, stdout);
   auto sum = RunWorker(c, **in, **out, *executor, g_stop_requested, &recorder);
+  if (watcher) watcher->Stop();
   if (!sum.ok()) return ReportError(sum.status());
   fmt::print(
       stdout, "worker {} of {}: {} files: {} done, {} skipped, {} failed, {} abandoned; {} rows{}{}\n",
@@ -143,6 +159,13 @@ CommandSpec WorkerCommand() {
         sub->add_flag("--shell", f->shell, "run --exec through /bin/sh -c");
         sub->add_option("--state", f->state, "job database folder (optional for a worker)");
         sub->add_option("--job", f->job, "job id for records and manifests (default: $AWS_BATCH_JOB_ID)");
+        sub->add_option("--spot-notice", f->spot_notice,
+                        "watch EC2's Spot interruption notice: auto (under AWS Batch), on, off "
+                        "(default: $FORESTBATCH_SPOT_NOTICE or auto)")
+            ->check(CLI::IsMember({"auto", "on", "off"}));
+        sub->add_option(
+            "--spot-endpoint", f->spot_endpoint,
+            "instance metadata endpoint (default: $FORESTBATCH_SPOT_ENDPOINT or http://169.254.169.254)");
         f->predict.Add(sub);
         return std::function<int()>([f] { return RunWorkerCommand(*f); });
       }};

@@ -12,11 +12,13 @@ CommandSpec StatusCommand();
 CommandSpec LogsCommand();
 CommandSpec ResumeCommand();
 CommandSpec CancelCommand();
+CommandSpec SubmitCommand();
 
 std::vector<CommandSpec> AllCommands() {
   return {
       PredictCommand(), ModelCommand(), RunCommandSpec(), WorkerCommand(), JobsCommand(),
       StatusCommand(),  LogsCommand(),  ResumeCommand(),  CancelCommand(),
+      SubmitCommand(),
   };
 }
 

@@ -128,8 +128,9 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
   std::atomic<bool> cancel{false};
   GraceWatchdog watchdog(stop, c.grace_seconds, cancel);
 
+  auto draining = [&c] { return c.drain != nullptr && c.drain->load(); };
   for (const auto& f : shard) {
-    if (stop.load()) {
+    if (stop.load() || draining()) {
       sum.interrupted = true;
       break;
     }
@@ -246,7 +247,9 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
     }
     if (sum.interrupted) break;
   }
-  if (stop.load() && sum.done + sum.skipped + sum.failed < sum.shard_files) sum.interrupted = true;
+  if ((stop.load() || draining()) && sum.done + sum.skipped + sum.failed < sum.shard_files) {
+    sum.interrupted = true;
+  }
   return sum;
 }
 

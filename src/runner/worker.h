@@ -37,6 +37,9 @@ struct WorkerConfig {
   std::string model_sha256;
   std::string options;  // output-shaping options fingerprint
   std::string job;      // recorded in manifests
+  // When set and true (e.g. a Spot interruption notice, runner/spot_notice.h):
+  // take no new file, but let the current one finish without the grace limit.
+  const std::atomic<bool>* drain = nullptr;
 };
 
 enum class FileState : uint8_t { kRunning, kDone, kSkipped, kFailed, kAbandoned, kRetrying };

@@ -1,0 +1,182 @@
+// `forestbatch submit`: hands an array job of `forestbatch worker` tasks to
+// Slurm, AWS Batch or Kubernetes (scaleout/submit.h), and `submit --status
+// NAME` follows it on the engine (scaleout/submit_status.h).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "scaleout/submit.h"
+#include "scaleout/submit_status.h"
+
+namespace fb::cli {
+
+// Also reached from `forestbatch status NAME` (cmd_jobs.cc) when NAME is a
+// submitted job.
+int ShowSubmittedStatus(const std::string& state_dir, const std::string& name, bool json) {
+  auto rec = LoadSubmitRecord(state_dir, name);
+  if (!rec.ok()) return ReportError(rec.status());
+  auto st = QuerySubmittedJob(*rec);
+  if (!st.ok()) return ReportError(st.status());
+  if (json) {
+    nlohmann::json j = RecordToJson(*rec);
+    j["state"] = EngineJobStateToJson(*st);
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{} ({} job {}): {}\n", rec->name, EngineName(rec->engine), rec->job_id,
+                             EngineJobStateLine(*st));
+  }
+  if (!st->finished) return kExitOk;
+  return st->failed ? kExitSomeFailed : kExitOk;
+}
+
+namespace {
+
+struct SubmitFlags {
+  std::string engine;
+  std::string status_name;
+  bool dry_run = false;
+  bool json = false;
+  std::string state_dir = ".forestbatch";
+  std::vector<std::string> env;
+  std::string cpus;
+  std::string memory;
+  SubmitSpec spec;
+};
+
+std::string SelfPath() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+int Run(SubmitFlags& f) {
+  if (!f.status_name.empty()) return ShowSubmittedStatus(f.state_dir, f.status_name, f.json);
+  if (f.engine.empty())
+    return ReportError(InvalidArgument("--engine is required (slurm, aws-batch, kubernetes)"));
+  auto engine = ParseEngine(f.engine);
+  if (!engine.ok()) return ReportError(engine.status());
+  SubmitSpec& s = f.spec;
+  s.engine = *engine;
+  if (s.name.empty()) s.name = DefaultJobName();
+  for (const auto& kv : f.env) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos)
+      return ReportError(InvalidArgument(fmt::format("--env '{}': want NAME=VALUE", kv)));
+    s.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  if (!f.cpus.empty()) {
+    s.cpu = f.cpus;
+    try {
+      s.cpus_per_task = std::stoll(f.cpus);
+    } catch (...) {
+      if (s.engine == Engine::kSlurm)
+        return ReportError(InvalidArgument("--cpus must be a whole number for Slurm"));
+    }
+  }
+  if (!f.memory.empty()) {
+    s.memory = f.memory;
+    s.k8s_memory = f.memory;
+  }
+  if (s.forestbatch_path.empty()) s.forestbatch_path = SelfPath();
+
+  auto out = Submit(s, f.state_dir, f.dry_run);
+  if (!out.ok())
+    return ReportError(
+        std::move(out).take_status().Prefix(fmt::format("submit to {}", EngineName(s.engine))));
+  if (f.dry_run) {
+    std::cout << out->artifact;
+    return kExitOk;
+  }
+  const SubmitRecord& r = out->record;
+  if (f.json) {
+    std::cout << RecordToJson(r).dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("submitted '{}' to {}: job {} ({} tasks)\n", r.name, EngineName(r.engine),
+                             r.job_id, r.workers);
+    std::cerr << fmt::format("follow it with: forestbatch submit --status {}{}\n", r.name,
+                             f.state_dir == ".forestbatch" ? "" : " --state " + f.state_dir);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandSpec SubmitCommand() {
+  return {
+      "submit", "submit an array job of workers to Slurm, AWS Batch or Kubernetes", [](CLI::App* sub) {
+        auto f = std::make_shared<SubmitFlags>();
+        sub->footer(
+            "Everything after `--` is passed to each `forestbatch worker` task, e.g.\n"
+            "  forestbatch submit --engine slurm --workers 4 -- --model m.joblib --input in --output out\n"
+            "Each task finds its index from the engine's variables (AWS_BATCH_JOB_ARRAY_INDEX,\n"
+            "JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID). See docs/scale-out.md.");
+        sub->add_option("--engine", f->engine, "slurm, aws-batch or kubernetes");
+        sub->add_option("--workers", f->spec.workers, "array size: number of worker tasks")
+            ->check(CLI::PositiveNumber);
+        sub->add_option("--name", f->spec.name, "job name (default forestbatch-YYYYMMDD-HHMMSS)");
+        sub->add_option("--state", f->state_dir, "where submit records are kept")->capture_default_str();
+        sub->add_flag("--dry-run", f->dry_run, "print the script, request or manifest; submit nothing");
+        sub->add_flag("--json", f->json, "print the submit record (or --status) as JSON");
+        // One value per occurrence, so a following `--` still starts the worker options.
+        sub->add_option("--env", f->env, "NAME=VALUE for every task (repeatable)")
+            ->expected(1)
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+        sub->add_option("--cpus", f->cpus,
+                        "CPUs per task (Slurm --cpus-per-task, Kubernetes cpu; default 2)");
+        sub->add_option("--memory", f->memory,
+                        "memory per task (Slurm --mem such as 7G; Kubernetes such as 7Gi, the default)");
+        sub->add_option("--status", f->status_name, "show the engine's state of the submitted job NAME");
+        auto* slurm = "Slurm";
+        sub->add_option("--max-parallel", f->spec.max_parallel, "run at most this many tasks at once (%max)")
+            ->group(slurm);
+        sub->add_option("--partition", f->spec.partition, "Slurm partition")->group(slurm);
+        sub->add_option("--time", f->spec.time_limit, "Slurm time limit per task, e.g. 01:00:00")
+            ->group(slurm);
+        sub->add_option("--log-dir", f->spec.log_dir,
+                        "folder of the %x_%A_%a.log files (default STATE/slurm-logs)")
+            ->group(slurm);
+        sub->add_option("--sbatch-arg", f->spec.sbatch_args, "extra #SBATCH option, verbatim (repeatable)")
+            ->expected(1)
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+            ->group(slurm);
+        sub->add_option("--forestbatch", f->spec.forestbatch_path,
+                        "forestbatch binary the tasks run (default: this one)")
+            ->group(slurm);
+        auto* aws = "AWS Batch";
+        sub->add_option("--job-queue", f->spec.job_queue, "AWS Batch job queue")->group(aws);
+        sub->add_option("--job-definition", f->spec.job_definition,
+                        "AWS Batch job definition (name[:revision] or ARN)")
+            ->group(aws);
+        sub->add_option("--attempts", f->spec.attempts,
+                        "attempts per task, 1..10 (Spot reclaims are retried)")
+            ->capture_default_str()
+            ->group(aws);
+        sub->add_option("--timeout", f->spec.timeout_seconds, "seconds per attempt (at least 60; 0 = none)")
+            ->group(aws);
+        auto* k8s = "Kubernetes";
+        sub->add_option("--image", f->spec.image, "container image whose entrypoint is forestbatch worker")
+            ->group(k8s);
+        sub->add_option("--namespace", f->spec.k8s_namespace, "Kubernetes namespace")->group(k8s);
+        sub->add_option("--parallelism", f->spec.parallelism, "pods at once (default --workers)")->group(k8s);
+        sub->add_option("--backoff-limit-per-index", f->spec.backoff_limit_per_index, "retries per index")
+            ->capture_default_str()
+            ->group(k8s);
+        sub->add_option("--grace-period", f->spec.grace_period_seconds, "seconds from SIGTERM to SIGKILL")
+            ->capture_default_str()
+            ->group(k8s);
+        sub->add_option("--service-account", f->spec.service_account,
+                        "service account (e.g. one with S3 access)")
+            ->group(k8s);
+        sub->add_option("worker_options", f->spec.worker_args,
+                        "options for each forestbatch worker (after --)");
+        return std::function<int()>([f] { return Run(*f); });
+      }};
+}
+
+}  // namespace fb::cli
