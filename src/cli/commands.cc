@@ -17,8 +17,7 @@ CommandSpec SubmitCommand();
 std::vector<CommandSpec> AllCommands() {
   return {
       PredictCommand(), ModelCommand(), RunCommandSpec(), WorkerCommand(), JobsCommand(),
-      StatusCommand(),  LogsCommand(),  ResumeCommand(),  CancelCommand(),
-      SubmitCommand(),
+      StatusCommand(),  LogsCommand(),  ResumeCommand(),  CancelCommand(), SubmitCommand(),
   };
 }
 
