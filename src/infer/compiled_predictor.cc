@@ -10,9 +10,6 @@
 namespace fb {
 namespace {
 
-// Rows per block: every run of trees is evaluated for a block before the
-// next run, so a deep tree's hot nodes are reused by this many rows.
-constexpr size_t kBlockRows = 512;
 // Rows walked in lockstep through a deep tree (independent cache misses in
 // flight).
 constexpr size_t kDeepGroup = 16;
@@ -33,18 +30,23 @@ bool Transpose(const float* x, size_t m, size_t nf, float* tile) {
   return nan;
 }
 
+// Branch-free: which child a row takes is data, never a branch (a
+// mispredicted branch per step would cost more than the step).
 template <size_t G>
 void WalkDeep(const DeepNode* nodes, const float* const* rows, uint32_t* idx) {
   for (size_t j = 0; j < G; ++j) idx[j] = 0;
   for (;;) {
     uint32_t moved = 0;
+#pragma GCC unroll 16
     for (size_t j = 0; j < G; ++j) {
       const DeepNode nd = nodes[idx[j]];
       const float v = rows[j][(nd.bits >> 1) & (kDeepMaxFeatures - 1)];
-      const bool left = (v <= nd.threshold) | ((v != v) & (nd.bits & 1));
-      const uint32_t next = idx[j] + (left ? 1u : nd.bits >> 12);
-      moved |= next ^ idx[j];
-      idx[j] = next;
+      const uint32_t left =
+          static_cast<uint32_t>(v <= nd.threshold) | (static_cast<uint32_t>(std::isnan(v)) & nd.bits);
+      const uint32_t mask = 0u - (left & 1u);
+      const uint32_t step = (1u & mask) | ((nd.bits >> 12) & ~mask);
+      moved |= step;
+      idx[j] += step;
     }
     if (moved == 0) return;
   }
@@ -91,19 +93,17 @@ class CompiledPredictor final : public Predictor {
     std::fill(out, out + n_rows * no, 0.0);
     std::vector<float> tile;
     std::vector<double> acc;
-    for (size_t b = 0; b < n_rows; b += kBlockRows) {
-      const size_t nb = std::min(kBlockRows, n_rows - b);
-      const float* xb = x + b * nf;
-      double* ob = out + b * no;
-      for (const TreeRun& run : cf_.runs) {
-        switch (run.layout) {
-          case TreeLayout::kBitvector:
-            if (tile.empty()) tile.resize(kTileRows * nf), acc.resize(kTileRows * no);
-            RunBitvector(run, xb, nb, ob, tile.data(), acc.data());
-            break;
-          case TreeLayout::kDeep: RunDeep(run, xb, nb, ob); break;
-          case TreeLayout::kGeneric: RunGeneric(run, xb, nb, ob); break;
-        }
+    // Runs in tree order, each over all rows: every row still adds its
+    // leaves in tree order. A deep tree is walked by all rows of the call
+    // before the next one, so its nodes are fetched into cache once per call.
+    for (const TreeRun& run : cf_.runs) {
+      switch (run.layout) {
+        case TreeLayout::kBitvector:
+          if (tile.empty()) tile.resize(kTileRows * nf), acc.resize(kTileRows * no);
+          RunBitvector(run, x, n_rows, out, tile.data(), acc.data());
+          break;
+        case TreeLayout::kDeep: RunDeep(run, x, n_rows, out); break;
+        case TreeLayout::kGeneric: RunGeneric(run, x, n_rows, out); break;
       }
     }
   }
