@@ -5,12 +5,10 @@
 //   fb_kernel_bench --model M --x X [--label NAME] [--threads 1,2]
 //                   [--target scalar|avx2|avx512|reference] [--min-time S]
 // M: any model LoadModelFile reads, or a bench dump (.fbdump, from
-// dump_forest.py). X: a header-less numeric CSV, or raw float32 rows (.f32)
-// with X's stem + ".shape" holding "ROWS FEATURES".
-// Each thread count runs the rows split into one contiguous slice per thread,
-// each slice predicted by PredictRaw calls of --chunk rows (as the pipeline
-// does); the best of several runs is reported. Prints one tab-separated line
-// per thread count:
+// dump_forest.py). --list-targets prints the SIMD targets this CPU runs. X: a header-less numeric CSV, or raw
+// float32 rows (.f32) with X's stem + ".shape" holding "ROWS FEATURES". Each thread count runs the rows split
+// into one contiguous slice per thread, each slice predicted by PredictRaw calls of --chunk rows (as the
+// pipeline does); the best of several runs is reported. Prints one tab-separated line per thread count:
 //   engine model threads rows trees seconds ns_per_row_tree_per_thread(wall)
 //   ns_per_row_tree(cpu) ns_per_row_tree(fastest call) rows_per_s peak_rss_mb
 // then per-call latency for 1-row and 100-row calls. Exit 1 if the sums are not
@@ -135,6 +133,11 @@ double TimeThreads(const fb::Predictor& p, const Input& in, int threads, size_t 
 
 int main(int argc, char** argv) {
   std::string model, xpath, label, target_name, threads_list = "1,2";
+  if (argc == 2 && std::string(argv[1]) == "--list-targets") {
+    for (fb::SimdTarget t : fb::SupportedSimdTargets()) std::printf("%s ", fb::SimdTargetName(t));
+    std::printf("\n");
+    return 0;
+  }
   double min_time = 1.0;
   size_t chunk = 4096;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -13,6 +13,8 @@ namespace {
 // Rows walked in lockstep through a deep tree (independent cache misses in
 // flight).
 constexpr size_t kDeepGroup = 16;
+// Fewer rows than this skip the bitvector tiles.
+constexpr size_t kMinTileRows = 8;
 
 // Copies m <= kTileRows rows into a column-major tile, zero-padding the rest;
 // returns whether any value is NaN.
@@ -132,10 +134,15 @@ class CompiledPredictor final : public Predictor {
   }
 
   void RunGeneric(const TreeRun& run, const float* x, size_t n, double* out) const {
+    WalkForestTrees(run.tree_begin, run.tree_end, x, n, out);
+  }
+
+  // Forest trees [begin, end) walked row by row on the Forest's own nodes.
+  void WalkForestTrees(uint32_t begin, uint32_t end, const float* x, size_t n, double* out) const {
     const Forest& f = *cf_.forest;
     const size_t nf = cf_.n_features, no = cf_.n_outputs, w = cf_.leaf_width;
-    for (uint32_t t = 0; t < run.tree_end - run.tree_begin; ++t) {
-      const Tree& tree = f.trees[cf_.generic_trees[run.first + t]];
+    for (uint32_t t = begin; t < end; ++t) {
+      const Tree& tree = f.trees[t];
       for (size_t r = 0; r < n; ++r) {
         const double* v = &tree.values[static_cast<size_t>(GenericLeaf(f, tree, x + r * nf)) * w];
         double* o = out + r * no;
