@@ -92,6 +92,8 @@ class CompiledPredictor final : public Predictor {
  private:
   void RunBitvector(const TreeRun& run, const float* x, size_t n, double* out, float* tile,
                     double* acc) const {
+    // A tile costs kTileRows rows whatever it holds: a few rows walk instead.
+    if (n < kMinTileRows) return WalkForestTrees(run.tree_begin, run.tree_end, x, n, out);
     const size_t nf = cf_.n_features, no = cf_.n_outputs;
     for (size_t s = 0; s < n; s += kTileRows) {
       const size_t m = std::min(kTileRows, n - s);
