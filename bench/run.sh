@@ -32,10 +32,10 @@ run_kernel() {  # model x label [targets]
     "$kb" --model "$1" --x "$2" --label "$3" --target "$t" --threads "$threads" --min-time 1 | tee -a "$out"
   done
 }
-run_peers() {  # model.joblib x label rows
+run_peers() {  # model.joblib x label rows (the converted XGBoost model is cached in $data)
   "$py" "$root/bench/peers.py" --model "$1" --x "$2" --label "$3" --rows "$4" --engine sklearn | tee -a "$out"
   "$py" "$root/bench/peers.py" --model "$1" --x "$2" --label "$3" --rows "$4" --engine xgboost \
-    --xgb-json "${1%.joblib}.xgb.json" | tee -a "$out"
+    --xgb-json "$data/$3.xgb.json" | tee -a "$out"
 }
 
 # Seed model, seed file.
