@@ -16,7 +16,6 @@ constexpr int kVecs = kTileRows / 8;
 template <bool kNan>
 FB_AVX2 void Run(const BitvectorTree* trees, size_t count, const BitvectorNode* all_nodes,
                  const double* all_values, size_t w, const float* tile, double* acc) {
-  alignas(32) uint32_t leaf[kTileRows];
   const __m256i zero = _mm256_setzero_si256();
   const __m256i exp_mask = _mm256_set1_epi32(0xff);
   const __m256i bias = _mm256_set1_epi32(127);
@@ -47,7 +46,7 @@ FB_AVX2 void Run(const BitvectorTree* trees, size_t count, const BitvectorNode* 
       }
     }
     const double* values = all_values + bt.value_begin;
-    double* a = acc + static_cast<size_t>(bt.output) * kTileRows;
+    double* a = acc + (w == 1 ? static_cast<size_t>(bt.output) * kTileRows : 0);
 #pragma GCC unroll 8
     for (int v = 0; v < kVecs; ++v) {
       // Index of the lowest set bit: isolate it, convert to float (exact for
@@ -56,17 +55,17 @@ FB_AVX2 void Run(const BitvectorTree* trees, size_t count, const BitvectorNode* 
       __m256i low = _mm256_and_si256(live[v], _mm256_sub_epi32(zero, live[v]));
       __m256i bits = _mm256_castps_si256(_mm256_cvtepi32_ps(low));
       __m256i idx = _mm256_sub_epi32(_mm256_and_si256(_mm256_srli_epi32(bits, 23), exp_mask), bias);
-      if (w == 1) {
-        __m256d g0 = _mm256_i32gather_pd(values, _mm256_castsi256_si128(idx), 8);
-        __m256d g1 = _mm256_i32gather_pd(values, _mm256_extracti128_si256(idx, 1), 8);
-        double* p = a + 8 * v;
+      // Leaf values: width w doubles per leaf, gathered at idx * w + k.
+      const __m256i iw = w == 1 ? idx : _mm256_mullo_epi32(idx, _mm256_set1_epi32(static_cast<int>(w)));
+      const __m128i i0 = _mm256_castsi256_si128(iw), i1 = _mm256_extracti128_si256(iw, 1);
+      for (size_t k = 0; k < w; ++k) {
+        __m256d g0 = _mm256_i32gather_pd(values + k, i0, 8);
+        __m256d g1 = _mm256_i32gather_pd(values + k, i1, 8);
+        double* p = a + k * kTileRows + 8 * v;
         _mm256_storeu_pd(p, _mm256_add_pd(_mm256_loadu_pd(p), g0));
         _mm256_storeu_pd(p + 4, _mm256_add_pd(_mm256_loadu_pd(p + 4), g1));
-      } else {
-        _mm256_store_si256(reinterpret_cast<__m256i*>(leaf + 8 * v), idx);
       }
     }
-    if (w != 1) AddWideLeafValues(values, w, leaf, acc);
   }
 }
 

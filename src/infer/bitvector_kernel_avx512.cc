@@ -18,7 +18,6 @@ constexpr int kVecs = kTileRows / 16;
 template <bool kNan>
 FB_AVX512 void Run(const BitvectorTree* trees, size_t count, const BitvectorNode* all_nodes,
                    const double* all_values, size_t w, const float* tile, double* acc) {
-  alignas(64) uint32_t leaf[kTileRows];
   const __m512i zero = _mm512_setzero_si512();
   const __m512i exp_mask = _mm512_set1_epi32(0xff);
   const __m512i bias = _mm512_set1_epi32(127);
@@ -47,24 +46,24 @@ FB_AVX512 void Run(const BitvectorTree* trees, size_t count, const BitvectorNode
       }
     }
     const double* values = all_values + bt.value_begin;
-    double* a = acc + static_cast<size_t>(bt.output) * kTileRows;
+    double* a = acc + (w == 1 ? static_cast<size_t>(bt.output) * kTileRows : 0);
 #pragma GCC unroll 4
     for (int v = 0; v < kVecs; ++v) {
       // Lowest set bit's index via the float exponent (see the AVX2 kernel).
       __m512i low = _mm512_and_si512(live[v], _mm512_sub_epi32(zero, live[v]));
       __m512i bits = _mm512_castps_si512(_mm512_cvtepi32_ps(low));
       __m512i idx = _mm512_sub_epi32(_mm512_and_si512(_mm512_srli_epi32(bits, 23), exp_mask), bias);
-      if (w == 1) {
-        __m512d g0 = _mm512_i32gather_pd(_mm512_castsi512_si256(idx), values, 8);
-        __m512d g1 = _mm512_i32gather_pd(_mm512_extracti64x4_epi64(idx, 1), values, 8);
-        double* p = a + 16 * v;
+      // Leaf values: width w doubles per leaf, gathered at idx * w + k.
+      const __m512i iw = w == 1 ? idx : _mm512_mullo_epi32(idx, _mm512_set1_epi32(static_cast<int>(w)));
+      const __m256i i0 = _mm512_castsi512_si256(iw), i1 = _mm512_extracti64x4_epi64(iw, 1);
+      for (size_t k = 0; k < w; ++k) {
+        __m512d g0 = _mm512_i32gather_pd(i0, values + k, 8);
+        __m512d g1 = _mm512_i32gather_pd(i1, values + k, 8);
+        double* p = a + k * kTileRows + 16 * v;
         _mm512_storeu_pd(p, _mm512_add_pd(_mm512_loadu_pd(p), g0));
         _mm512_storeu_pd(p + 8, _mm512_add_pd(_mm512_loadu_pd(p + 8), g1));
-      } else {
-        _mm512_store_si512(leaf + 16 * v, idx);
       }
     }
-    if (w != 1) AddWideLeafValues(values, w, leaf, acc);
   }
 }
 

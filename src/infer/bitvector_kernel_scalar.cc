@@ -5,8 +5,10 @@
 namespace fb {
 
 void AddWideLeafValues(const double* values, size_t width, const uint32_t* leaf, double* acc) {
-  for (size_t k = 0; k < width; ++k)
-    for (size_t r = 0; r < kTileRows; ++r) acc[k * kTileRows + r] += values[leaf[r] * width + k];
+  for (size_t r = 0; r < kTileRows; ++r) {
+    const double* v = values + leaf[r] * width;
+    for (size_t k = 0; k < width; ++k) acc[k * kTileRows + r] += v[k];
+  }
 }
 
 void BitvectorKernelScalar(const CompiledForest& cf, size_t first, size_t count, const float* tile,

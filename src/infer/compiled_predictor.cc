@@ -10,12 +10,11 @@
 namespace fb {
 namespace {
 
-// Rows per block: every run of trees is evaluated for a block before the
-// next run, so a deep tree's hot nodes are reused by this many rows.
-constexpr size_t kBlockRows = 512;
 // Rows walked in lockstep through a deep tree (independent cache misses in
 // flight).
 constexpr size_t kDeepGroup = 16;
+// Fewer rows than this skip the bitvector tiles.
+constexpr size_t kMinTileRows = 8;
 
 // Copies m <= kTileRows rows into a column-major tile, zero-padding the rest;
 // returns whether any value is NaN.
@@ -33,18 +32,23 @@ bool Transpose(const float* x, size_t m, size_t nf, float* tile) {
   return nan;
 }
 
+// Branch-free: which child a row takes is data, never a branch (a
+// mispredicted branch per step would cost more than the step).
 template <size_t G>
 void WalkDeep(const DeepNode* nodes, const float* const* rows, uint32_t* idx) {
   for (size_t j = 0; j < G; ++j) idx[j] = 0;
   for (;;) {
     uint32_t moved = 0;
+#pragma GCC unroll 16
     for (size_t j = 0; j < G; ++j) {
       const DeepNode nd = nodes[idx[j]];
       const float v = rows[j][(nd.bits >> 1) & (kDeepMaxFeatures - 1)];
-      const bool left = (v <= nd.threshold) | ((v != v) & (nd.bits & 1));
-      const uint32_t next = idx[j] + (left ? 1u : nd.bits >> 12);
-      moved |= next ^ idx[j];
-      idx[j] = next;
+      const uint32_t left =
+          static_cast<uint32_t>(v <= nd.threshold) | (static_cast<uint32_t>(std::isnan(v)) & nd.bits);
+      const uint32_t mask = 0u - (left & 1u);
+      const uint32_t step = (1u & mask) | ((nd.bits >> 12) & ~mask);
+      moved |= step;
+      idx[j] += step;
     }
     if (moved == 0) return;
   }
@@ -68,19 +72,17 @@ class CompiledPredictor final : public Predictor {
     std::fill(out, out + n_rows * no, 0.0);
     std::vector<float> tile;
     std::vector<double> acc;
-    for (size_t b = 0; b < n_rows; b += kBlockRows) {
-      const size_t nb = std::min(kBlockRows, n_rows - b);
-      const float* xb = x + b * nf;
-      double* ob = out + b * no;
-      for (const TreeRun& run : cf_.runs) {
-        switch (run.layout) {
-          case TreeLayout::kBitvector:
-            if (tile.empty()) tile.resize(kTileRows * nf), acc.resize(kTileRows * no);
-            RunBitvector(run, xb, nb, ob, tile.data(), acc.data());
-            break;
-          case TreeLayout::kDeep: RunDeep(run, xb, nb, ob); break;
-          case TreeLayout::kGeneric: RunGeneric(run, xb, nb, ob); break;
-        }
+    // Runs in tree order, each over all rows: every row still adds its
+    // leaves in tree order. A deep tree is walked by all rows of the call
+    // before the next one, so its nodes are fetched into cache once per call.
+    for (const TreeRun& run : cf_.runs) {
+      switch (run.layout) {
+        case TreeLayout::kBitvector:
+          if (tile.empty()) tile.resize(kTileRows * nf), acc.resize(kTileRows * no);
+          RunBitvector(run, x, n_rows, out, tile.data(), acc.data());
+          break;
+        case TreeLayout::kDeep: RunDeep(run, x, n_rows, out); break;
+        case TreeLayout::kGeneric: RunGeneric(run, x, n_rows, out); break;
       }
     }
   }
@@ -90,6 +92,8 @@ class CompiledPredictor final : public Predictor {
  private:
   void RunBitvector(const TreeRun& run, const float* x, size_t n, double* out, float* tile,
                     double* acc) const {
+    // A tile costs kTileRows rows whatever it holds: a few rows walk instead.
+    if (n < kMinTileRows) return WalkForestTrees(run.tree_begin, run.tree_end, x, n, out);
     const size_t nf = cf_.n_features, no = cf_.n_outputs;
     for (size_t s = 0; s < n; s += kTileRows) {
       const size_t m = std::min(kTileRows, n - s);
@@ -132,10 +136,15 @@ class CompiledPredictor final : public Predictor {
   }
 
   void RunGeneric(const TreeRun& run, const float* x, size_t n, double* out) const {
+    WalkForestTrees(run.tree_begin, run.tree_end, x, n, out);
+  }
+
+  // Forest trees [begin, end) walked row by row on the Forest's own nodes.
+  void WalkForestTrees(uint32_t begin, uint32_t end, const float* x, size_t n, double* out) const {
     const Forest& f = *cf_.forest;
     const size_t nf = cf_.n_features, no = cf_.n_outputs, w = cf_.leaf_width;
-    for (uint32_t t = 0; t < run.tree_end - run.tree_begin; ++t) {
-      const Tree& tree = f.trees[cf_.generic_trees[run.first + t]];
+    for (uint32_t t = begin; t < end; ++t) {
+      const Tree& tree = f.trees[t];
       for (size_t r = 0; r < n; ++r) {
         const double* v = &tree.values[static_cast<size_t>(GenericLeaf(f, tree, x + r * nf)) * w];
         double* o = out + r * no;

@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""report.py RESULTS.tsv BENCHMARKS.md: prints the benchmark table of bench/run.sh and writes
+it, with the CPU model, the load and the command, to BENCHMARKS.md."""
+import datetime, os, platform, subprocess, sys
+
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+cpu = "unknown CPU"
+for l in open("/proc/cpuinfo"):
+    if l.startswith("model name"):
+        cpu = l.split(":", 1)[1].strip(); break
+flags = open("/proc/cpuinfo").read()
+simd = "AVX-512" if " avx512f" in flags else ("AVX2" if " avx2" in flags else "no AVX2")
+load = open("/proc/loadavg").read().split()[:3]
+
+def f(x, d=2):
+    try: return f"{float(x):.{d}f}"
+    except ValueError: return x
+
+# Speed-up of forestbatch's best target over XGBoost, per model, at equal threads (CPU ns).
+best, xgb = {}, {}
+for r in rows:
+    eng, model, th = r[0], r[1], r[2]
+    if r[7] == "-": continue
+    if eng.startswith("forestbatch-compiled"):
+        best[(model, th)] = min(best.get((model, th), 1e30), float(r[7]))
+    elif eng == "xgboost":
+        xgb[(model, th)] = float(r[7])
+
+head = ("| model | engine | threads | rows | trees | seconds | ns/row-tree/thread (wall) | "
+        "ns/row-tree (CPU) | ns/row-tree (fastest call) | rows/s | peak RSS MB |")
+lines = [head, "|" + "---|" * 11]
+for r in rows:
+    lines.append("| " + " | ".join([r[1], r[0], r[2], r[3], r[4], f(r[5], 3), f(r[6]), f(r[7]), f(r[8]),
+                                     r[9], r[10]]) + " |")
+speed = ["| model | threads | forestbatch CPU ns | XGBoost CPU ns | speed-up |", "|---|---|---|---|---|"]
+for k in sorted(best):
+    if k in xgb:
+        speed.append(f"| {k[0]} | {k[1]} | {best[k]:.2f} | {xgb[k]:.2f} | {xgb[k] / best[k]:.1f}x |")
+
+table = "\n".join(lines)
+print(table); print(); print("\n".join(speed))
+now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+doc = f"""# Benchmarks
+
+Latest `make bench` (bench/run.sh), {now}, on **{cpu}** ({os.cpu_count()} cores, {simd};
+load average at the end {' '.join(load)}: the machine may be shared, so CPU-time figures are the
+steadier ones). Reproduce with `make bench` (or `bench/run.sh build` after a Release build with
+benchmarks); force a kernel target with `FORESTBATCH_SIMD=scalar|avx2|avx512`.
+
+Columns: wall seconds of the best run; ns per row-tree per thread from wall time
+(seconds x threads / (rows x trees)); the same from the process's CPU time (all threads); the
+fastest single 4096-row `PredictRaw` call (forestbatch only); rows per second; peak RSS of the
+process (`forestbatch predict`: from `/usr/bin/time -v`). forestbatch lines are the kernel
+(`fb_kernel_bench`, sums checked bit-identical to the reference predictor first), except
+`forestbatch-predict-e2e` (parse, predict, write one seed file). XGBoost runs its C++ predictor
+(`inplace_predict`) on the same trees converted exactly by bench/sk2xgb.py (multiclass: one
+XGBoost tree per class per forest tree, as XGBoost 1.7 has no vector leaves); peers predict the
+first BENCH_PEER_ROWS rows of the deep-forest inputs. Models: `seed` is examples/seed/model.joblib
+(200 trees, depth 5, 59 features) on the 319,207-row seed file; `rf-*` are 100 fully grown trees
+from bench/make_models.py (scikit-learn defaults).
+
+{table}
+
+Speed-up over XGBoost (CPU time per row-tree, same threads):
+
+{chr(10).join(speed)}
+"""
+open(sys.argv[2], "w").write(doc)
+print(f"\nwrote {sys.argv[2]}")

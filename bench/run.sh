@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR (`make bench`): forestbatch's prediction kernel and its peers on the
+# same trees, in one run, then one table on stdout and in BENCHMARKS.md.
+#   1. seed data (bench/make_seed_data.sh) and deep-forest models (bench/make_models.py,
+#      Debian's scikit-learn; trained once, then reused from BUILD_DIR/bench-data);
+#   2. per model: fb_kernel_bench (every SIMD target this CPU has, 1 and 2 threads), scikit-learn,
+#      XGBoost's C++ predictor on the same trees (bench/sk2xgb.py), and for the seed file the
+#      seed's predict.py logic and `forestbatch predict` end to end under /usr/bin/time -v;
+#   3. bench/report.py prints the table and writes BENCHMARKS.md.
+# Environment: BENCH_PEER_ROWS (rows the peers predict on the deep models, default 20000),
+# BENCH_TRAIN_ROWS / BENCH_PREDICT_ROWS (see make_models.py).
+set -euo pipefail
+build=$(cd "${1:-build}" && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
+py=/usr/bin/python3
+data=$build/bench-data
+kb=$build/bench/fb_kernel_bench
+fb=$build/forestbatch
+[[ -x $fb ]] || fb=$build/src/cli/forestbatch
+out=$data/results.tsv
+peer_rows=${BENCH_PEER_ROWS:-20000}
+mkdir -p "$data"
+"$root/bench/make_seed_data.sh" "$data/seed" 1
+"$py" "$root/bench/make_models.py" "$data"
+: >"$out"
+targets=$(echo $("$kb" --list-targets))  # trimmed: the last word is the best target
+
+run_kernel() {  # model x label [targets]
+  for t in ${4:-$targets}; do
+    threads=1
+    [[ $t == "${targets##* }" ]] && threads=1,2
+    "$kb" --model "$1" --x "$2" --label "$3" --target "$t" --threads "$threads" --min-time 1 | tee -a "$out"
+  done
+}
+run_peers() {  # model.joblib x label rows (the converted XGBoost model is cached in $data)
+  "$py" "$root/bench/peers.py" --model "$1" --x "$2" --label "$3" --rows "$4" --engine sklearn | tee -a "$out"
+  "$py" "$root/bench/peers.py" --model "$1" --x "$2" --label "$3" --rows "$4" --engine xgboost \
+    --xgb-json "$data/$3.xgb.json" | tee -a "$out"
+}
+
+# Seed model, seed file.
+seed_csv=$data/seed/test-data1.csv
+run_kernel "$root/examples/seed/model.joblib" "$seed_csv" seed
+run_peers "$root/examples/seed/model.joblib" "$seed_csv" seed 0
+(cd "$data/seed" && "$py" "$root/bench/peers.py" --model "$root/examples/seed/model.joblib" --x "$seed_csv" \
+  --label seed --engine seed) | tee -a "$out"
+# forestbatch predict end to end (parse, predict, write), peak RSS from /usr/bin/time -v.
+if "$fb" predict --help >/dev/null 2>&1; then
+  for threads in 1 2; do
+    rm -f "$data/seed/out.csv"
+    log=$data/seed/time-$threads.log
+    if /usr/bin/time -v "$fb" predict --model "$root/examples/seed/model.joblib" --threads "$threads" \
+      --input "$seed_csv" --output "$data/seed/out.csv" >/dev/null 2>"$log"; then
+      secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s}' "$log")
+      rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
+      printf 'forestbatch-predict-e2e\tseed\t%s\t319207\t200\t%s\t-\t-\t-\t-\t%s\n' "$threads" "$secs" "$rss" | tee -a "$out"
+    else
+      echo "forestbatch predict failed (see $log)"
+    fi
+  done
+fi
+
+# Deep forests: 100 fully grown trees each.
+for m in rf-binary rf-multiclass rf-regressor; do
+  run_kernel "$data/$m.joblib" "$data/$m.f32" "$m" "${targets##* }"  # deep trees: no SIMD kernel
+  run_peers "$data/$m.joblib" "$data/$m.f32" "$m" "$peer_rows"
+done
+
+[[ -x $root/bench/run_seed_job.sh ]] && "$root/bench/run_seed_job.sh" "$build"
+
+"$py" "$root/bench/report.py" "$out" "$root/BENCHMARKS.md"
