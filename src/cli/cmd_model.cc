@@ -6,10 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
-#include "common/atomic_file.h"
+#include "cli/load_model.h"
 #include "model/forest_builder.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
+#include "storage/storage.h"
 
 namespace fb::cli {
 namespace {
@@ -46,7 +47,7 @@ std::string Joined(const std::vector<std::string>& v, size_t max_items) {
 }
 
 int Inspect(const std::string& path, bool json) {
-  auto r = LoadModelFile(path);
+  auto r = LoadModelAt(path);
   if (!r.ok()) return ReportError(r.status());
   const Forest& f = *r;
   ForestSummary s = Summarize(f);
@@ -118,11 +119,13 @@ int Inspect(const std::string& path, bool json) {
 }
 
 int Convert(const std::string& in, const std::string& out) {
-  auto r = LoadModelFile(in);
+  auto r = LoadModelAt(in);
   if (!r.ok()) return ReportError(r.status());
   auto bytes = SerializeNativeModel(*r);
   if (!bytes.ok()) return ReportError(bytes.status());
-  Status st = WriteFileAtomically(out, *bytes);
+  auto storage = StorageFor(out);
+  if (!storage.ok()) return ReportError(storage.status());
+  Status st = (*storage)->WriteAll(out, *bytes);
   if (!st.ok()) return ReportError(st);
   fmt::print(stderr, "wrote {} ({} bytes, {} trees)\n", out, bytes->size(), r->trees.size());
   return kExitOk;

@@ -5,11 +5,18 @@ namespace fb::cli {
 // One line per subcommand file (cmd_*.cc).
 CommandSpec PredictCommand();
 CommandSpec ModelCommand();
+CommandSpec RunCommandSpec();
+CommandSpec WorkerCommand();
+CommandSpec JobsCommand();
+CommandSpec StatusCommand();
+CommandSpec LogsCommand();
+CommandSpec ResumeCommand();
+CommandSpec CancelCommand();
 
 std::vector<CommandSpec> AllCommands() {
   return {
-      PredictCommand(),
-      ModelCommand(),
+      PredictCommand(), ModelCommand(), RunCommandSpec(), WorkerCommand(), JobsCommand(),
+      StatusCommand(),  LogsCommand(),  ResumeCommand(),  CancelCommand(),
   };
 }
 
