@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/load_model.h"
 #include "io/decompress.h"
+#include "model/iterations.h"
 #include "pipeline/file_predictor.h"
 #include "storage/storage.h"
 
@@ -24,7 +25,8 @@ extern "C" void OnStopSignal(int) { g_stop.store(true); }
 
 struct PredictArgs {
   std::string model, input, output;
-  bool proba = false, quiet = false;
+  bool proba = false, quiet = false, margin = false;
+  std::string iteration_range;
   std::string format = "csv", header = "auto", delimiter = ",";
   int threads = 0;
 };
@@ -58,6 +60,8 @@ Examples:
   forestbatch predict --model model.joblib --input data.csv --output pred.csv
   forestbatch predict --model model.joblib --input in/ --output out/ --format seed
   zcat data.csv.gz | forestbatch predict --model m.joblib --input - --output - --proba
+  forestbatch predict --model xgb.ubj --input data.csv --output margins.csv --output-margin \
+      --iteration-range 0:100
 )";
 
 bool IsLocalFolder(const std::string& path) {
@@ -102,6 +106,7 @@ int RunPredict(const PredictArgs& a) {
   o.format = kFormats.at(a.format);
   o.header = kHeaders.at(a.header);
   o.proba = a.proba;
+  o.margin = a.margin;
   o.threads = a.threads;
   if (a.delimiter == "\\t" || a.delimiter == "tab") {
     o.delimiter = '\t';
@@ -114,7 +119,11 @@ int RunPredict(const PredictArgs& a) {
 
   auto loaded = LoadModelAt(a.model);
   if (!loaded.ok()) return ReportError(Status(loaded.status()).Prefix("loading model"));
-  auto forest = std::make_shared<const Forest>(std::move(loaded).value());
+  // Boosting rounds: --iteration-range, else the model's default (XGBoost's
+  // scikit-learn wrapper honours best_iteration; see docs/xgboost.md).
+  auto selected = SelectIterationsFlag(std::move(loaded).value(), a.iteration_range);
+  if (!selected.ok()) return ReportError(selected.status());
+  auto forest = std::make_shared<const Forest>(std::move(selected).value());
   auto fp = FilePredictor::Create(forest, o);
   if (!fp.ok()) return ReportError(fp.status());
 
@@ -205,6 +214,13 @@ CommandSpec PredictCommand() {
             sub->add_option("--output,-o", a->output, "output file, folder, or - for stdout")->required();
             sub->add_flag("--proba", a->proba,
                           "add one proba_<label> column per class (classifiers; csv and jsonl)");
+            sub->add_flag("--output-margin", a->margin,
+                          "write raw margins (the sums before the link, XGBoost's output_margin) instead of "
+                          "predictions");
+            sub->add_option("--iteration-range", a->iteration_range,
+                            "boosting rounds BEGIN:END (END 0 = last), 'best' or 'all' (XGBoost models; "
+                            "default: every round, or [0, best_iteration] for models saved by XGBoost's "
+                            "scikit-learn wrapper)");
             sub->add_option("--format,-f", a->format, "output format: csv, seed or jsonl")
                 ->capture_default_str()
                 ->check(CLI::IsMember({"csv", "seed", "jsonl"}));

@@ -59,7 +59,8 @@ Status CheckModel(const RunFlags& f) {
   if (f.spec.model.empty() || !f.spec.exec.empty()) return Status::Ok();
   FB_ASSIGN_OR_RETURN(auto storage, StorageFor(f.spec.model));
   FB_ASSIGN_OR_RETURN(std::string bytes, storage->ReadAll(f.spec.model));
-  FB_ASSIGN_OR_RETURN(Forest forest, LoadModelBytes(bytes, f.spec.model));
+  FB_ASSIGN_OR_RETURN(Forest loaded, LoadModelBytes(bytes, f.spec.model));
+  FB_ASSIGN_OR_RETURN(Forest forest, f.predict.SelectTrees(std::move(loaded)));
   FB_ASSIGN_OR_RETURN(PredictOptions opts, f.predict.Resolve(1));
   FB_ASSIGN_OR_RETURN(auto p, FilePredictor::Create(std::make_shared<const Forest>(std::move(forest)), opts));
   return Status::Ok();

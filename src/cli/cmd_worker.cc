@@ -69,7 +69,9 @@ int RunWorkerCommand(const WorkerFlags& f) {
     if (!bytes.ok()) return ReportError(bytes.status());
     c.model_sha256 = Sha256Hex(*bytes);
     if (f.exec.empty()) {
-      auto forest = LoadModelBytes(*bytes, f.model);
+      auto loaded = LoadModelBytes(*bytes, f.model);
+      if (!loaded.ok()) return ReportError(loaded.status());
+      auto forest = f.predict.SelectTrees(std::move(loaded).value());
       if (!forest.ok()) return ReportError(forest.status());
       auto opts = f.predict.Resolve(f.threads);
       if (!opts.ok()) return ReportError(opts.status());

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include "model/iterations.h"
+
 namespace fb::cli {
 
 std::atomic<bool> g_stop_requested{false};
@@ -26,6 +28,13 @@ void PredictFlags::Add(CLI::App* sub) {
   sub->add_option("--header", header, "input header: auto, yes, no")
       ->check(CLI::IsMember({"auto", "yes", "no"}));
   sub->add_option("--delimiter", delimiter, "input field separator: one character, or 'tab'");
+  sub->add_flag("--output-margin", margin, "write raw margins (before the link) instead of predictions");
+  sub->add_option("--iteration-range", iteration_range,
+                  "boosting rounds BEGIN:END, 'best' or 'all' (XGBoost models; see docs/xgboost.md)");
+}
+
+Result<Forest> PredictFlags::SelectTrees(Forest forest) const {
+  return SelectIterationsFlag(std::move(forest), iteration_range);
 }
 
 Result<PredictOptions> PredictFlags::Resolve(int threads) const {
@@ -34,6 +43,7 @@ Result<PredictOptions> PredictFlags::Resolve(int threads) const {
              : format == "jsonl" ? OutputFormat::kJsonl
                                  : OutputFormat::kCsv;
   o.proba = proba;
+  o.margin = margin;
   o.header = header == "yes" ? HeaderMode::kYes : header == "no" ? HeaderMode::kNo : HeaderMode::kAuto;
   if (delimiter == "tab" || delimiter == "\\t") {
     o.delimiter = '\t';
@@ -49,12 +59,17 @@ Result<PredictOptions> PredictFlags::Resolve(int threads) const {
 std::vector<std::string> PredictFlags::AsArgs() const {
   std::vector<std::string> a = {"--format", format, "--header", header, "--delimiter", delimiter};
   if (proba) a.push_back("--proba");
+  if (margin) a.push_back("--output-margin");
+  if (!iteration_range.empty()) a.insert(a.end(), {"--iteration-range", iteration_range});
   return a;
 }
 
 std::string PredictFlags::Fingerprint() const {
-  return fmt::format("predict format={} proba={} header={} delimiter={}", format, proba ? 1 : 0, header,
-                     delimiter);
+  // Margin and iteration range appear only when set, so that fingerprints
+  // recorded before they existed still match.
+  return fmt::format("predict format={} proba={} header={} delimiter={}{}{}", format, proba ? 1 : 0, header,
+                     delimiter, margin ? " margin=1" : "",
+                     iteration_range.empty() ? "" : " iterations=" + iteration_range);
 }
 
 }  // namespace fb::cli

@@ -16,6 +16,12 @@ struct PredictFlags {
   bool proba = false;
   std::string header = "auto";
   std::string delimiter = ",";
+  bool margin = false;          // --output-margin
+  std::string iteration_range;  // --iteration-range; empty: the model's default
+
+  // The model's trees that predictions use (--iteration-range, see
+  // model/iterations.h).
+  Result<Forest> SelectTrees(Forest forest) const;
 
   void Add(CLI::App* sub);
   Result<PredictOptions> Resolve(int threads) const;

@@ -73,4 +73,10 @@ Result<Forest> SelectIterations(Forest f, const IterationRange* explicit_range) 
   return f;
 }
 
+Result<Forest> SelectIterationsFlag(Forest f, std::string_view flag) {
+  if (flag.empty()) return SelectIterations(std::move(f), nullptr);
+  FB_ASSIGN_OR_RETURN(IterationRange r, ParseIterationRange(flag));
+  return SelectIterations(std::move(f), &r);
+}
+
 }  // namespace fb

@@ -43,4 +43,8 @@ Result<Forest> SliceIterations(Forest forest, IterationRange range);
 // iteration), else the model's default (see file comment).
 Result<Forest> SelectIterations(Forest forest, const IterationRange* explicit_range);
 
+// SelectIterations for a command-line value: "" means the model's default,
+// anything else goes through ParseIterationRange.
+Result<Forest> SelectIterationsFlag(Forest forest, std::string_view flag);
+
 }  // namespace fb
