@@ -9,6 +9,7 @@
 #include <map>
 
 #include "cli/command.h"
+#include "cli/load_model.h"
 #include "io/decompress.h"
 #include "model/import/model_loader.h"
 #include "pipeline/file_predictor.h"
@@ -112,7 +113,7 @@ int RunPredict(const PredictArgs& a) {
         InvalidArgument("--delimiter takes one character (or 'tab'), got '" + a.delimiter + "'"));
   }
 
-  auto loaded = LoadModelFile(a.model);
+  auto loaded = LoadModelAt(a.model);
   if (!loaded.ok()) return ReportError(Status(loaded.status()).Prefix("loading model"));
   auto forest = std::make_shared<const Forest>(std::move(loaded).value());
   auto fp = FilePredictor::Create(forest, o);
