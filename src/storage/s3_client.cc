@@ -121,7 +121,7 @@ Result<HttpResponse> S3Client::Send(const S3Request& r, const std::string& uri) 
   sreq.method = r.method;
   sreq.query = r.query;
   sreq.headers = r.headers;
-  sreq.payload_hash = r.hash_body ? Sha256Hex(r.body) : std::string(kUnsignedPayload);
+  sreq.payload_hash = r.hash_body ? HexSha256(r.body) : std::string(kUnsignedPayload);
   HttpRequest hreq;
   hreq.method = r.method;
   hreq.url = Url(r, &sreq.host, &sreq.canonical_path);

@@ -20,7 +20,7 @@ namespace {
 constexpr char kSecret[] = "SECRETs3test/doNotLeak+abcdefghijklmnop";
 constexpr char kToken[] = "TOKENs3test/doNotLeak==";
 
-std::string Etag(const std::string& body) { return "\"" + Sha256Hex(body).substr(0, 32) + "\""; }
+std::string Etag(const std::string& body) { return "\"" + HexSha256(body).substr(0, 32) + "\""; }
 
 TestHttpReply Error(int status, const std::string& code) {
   TestHttpReply r;
@@ -77,7 +77,7 @@ class FakeS3 {
         r.Header("x-amz-date").empty()) {
       return Error(403, "AccessDenied");
     }
-    if (sha != "UNSIGNED-PAYLOAD" && sha != Sha256Hex(r.body)) return Error(400, "XAmzContentSHA256Mismatch");
+    if (sha != "UNSIGNED-PAYLOAD" && sha != HexSha256(r.body)) return Error(400, "XAmzContentSHA256Mismatch");
     std::string path = PercentDecode(r.path.substr(1));
     std::string bucket = path.substr(0, path.find('/'));
     if (bucket != "bkt") return Error(404, "NoSuchBucket");

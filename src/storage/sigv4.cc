@@ -45,7 +45,7 @@ std::string CanonicalValue(std::string_view v) {
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view data) {
+std::string HexSha256(std::string_view data) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
   return Hex(md, sizeof md);
@@ -130,7 +130,7 @@ SigV4Result SignV4(const SigV4Request& r, const AwsCredentials& c, std::string_v
                           CanonicalQuery(r.query) + "\n" + header_block + "\n" + signed_headers + "\n" +
                           r.payload_hash;
   const std::string scope = day + "/" + std::string(region) + "/" + std::string(service) + "/aws4_request";
-  out.string_to_sign = "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + Sha256Hex(out.canonical_request);
+  out.string_to_sign = "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + HexSha256(out.canonical_request);
 
   std::string k = HmacSha256("AWS4" + c.secret_access_key, day);
   k = HmacSha256(k, region);

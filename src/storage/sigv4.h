@@ -34,7 +34,7 @@ struct AwsCredentials {
 inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 
 // Lower-case hex SHA-256 of `data`.
-std::string Sha256Hex(std::string_view data);
+std::string HexSha256(std::string_view data);
 // Raw (32-byte) HMAC-SHA256.
 std::string HmacSha256(std::string_view key, std::string_view data);
 // S3's URI encoding: every byte outside A-Za-z0-9-_.~ as %XX (upper-case

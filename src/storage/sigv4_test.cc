@@ -9,7 +9,7 @@ namespace fb {
 namespace {
 
 TEST(SigV4Test, Primitives) {
-  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(HexSha256(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(UriEncode("a b/+=%~é", false), "a%20b/%2B%3D%25~%C3%A9");
   EXPECT_EQ(UriEncode("a/b", true), "a%2Fb");
   EXPECT_EQ(AmzDate(1369353600), "20130524T000000Z");
@@ -25,7 +25,7 @@ TEST(SigV4Test, AwsDocumentationExample) {
   r.host = "examplebucket.s3.amazonaws.com";
   r.canonical_path = "/test.txt";
   r.headers = {{"Range", "bytes=0-9"}};
-  r.payload_hash = Sha256Hex("");
+  r.payload_hash = HexSha256("");
   AwsCredentials c{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "", 0, ""};
   SigV4Result s = SignV4(r, c, "us-east-1", "s3", 1369353600);
   EXPECT_EQ(s.authorization,
