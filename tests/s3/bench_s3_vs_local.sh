@@ -20,11 +20,13 @@ rm "$work/test-data1.csv"
 aws s3 cp --recursive "$work/in" "$b/in/"
 aws s3 cp "$src/examples/seed/model.joblib" "$b/model.joblib"
 sync
+extra=()
+[[ $cmd == run ]] && extra=(--progress none --state "$work/state")
 t() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }
-local_s=$(t "$fb" "$cmd" --model "$src/examples/seed/model.joblib" --input "$work/in/" --output "$work/out/" --format seed)
-s3_s=$(t "$fb" "$cmd" --model "$b/model.joblib" --input "$b/in/" --output "$b/out/" --format seed)
-local2_s=$(t "$fb" "$cmd" --model "$src/examples/seed/model.joblib" --input "$work/in/" --output "$work/out2/" --format seed)
-s3b_s=$(t "$fb" "$cmd" --model "$b/model.joblib" --input "$b/in/" --output "$b/out2/" --format seed)
+local_s=$(t "$fb" "$cmd" --model "$src/examples/seed/model.joblib" --input "$work/in/" --output "$work/out/" --format seed "${extra[@]}")
+s3_s=$(t "$fb" "$cmd" --model "$b/model.joblib" --input "$b/in/" --output "$b/out/" --format seed "${extra[@]}")
+local2_s=$(t "$fb" "$cmd" --model "$src/examples/seed/model.joblib" --input "$work/in/" --output "$work/out2/" --format seed "${extra[@]}")
+s3b_s=$(t "$fb" "$cmd" --model "$b/model.joblib" --input "$b/in/" --output "$b/out2/" --format seed "${extra[@]}")
 echo "files=$n ($(du -sh "$work/in" | cut -f1)) command=$cmd"
 echo "local disk: ${local_s}s, ${local2_s}s"
 echo "s3 (s3rver on 127.0.0.1): ${s3_s}s, ${s3b_s}s"

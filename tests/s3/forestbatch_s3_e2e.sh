@@ -31,12 +31,14 @@ diff -r "$work/out-local" "$work/out-s3"
 
 if "$fb" run --help >/dev/null 2>&1; then
   echo "== run: local vs s3"
-  "$fb" run --model "$src/examples/seed/model.joblib" --input "$work/in/" --output "$work/run-local/" --format seed
-  "$fb" run --model "$b/models/model.joblib" --input "$b/in/" --output "$b/run/" --format seed
+  "$fb" run --model "$src/examples/seed/model.joblib" --input "$work/in/" --output "$work/run-local/" \
+    --format seed --state "$work/state-local" --progress none
+  "$fb" run --model "$b/models/model.joblib" --input "$b/in/" --output "$b/run/" \
+    --format seed --state "$work/state-s3" --progress none
   aws s3 cp --recursive "$b/run/" "$work/run-s3/"
   # Prediction files must match; job records (timings, ids) may differ.
-  (cd "$work/run-local" && find . -type f -name '*.csv' | sort) > "$work/local.list"
-  (cd "$work/run-s3" && find . -type f -name '*.csv' | sort) > "$work/s3.list"
+  (cd "$work/run-local" && find . -type f -name '*.csv' -not -path './_*' | sort) > "$work/local.list"
+  (cd "$work/run-s3" && find . -type f -name '*.csv' -not -path './_*' | sort) > "$work/s3.list"
   diff "$work/local.list" "$work/s3.list"
   [[ $(wc -l < "$work/s3.list") -eq 3 ]]
   while read -r f; do cmp "$work/run-local/$f" "$work/run-s3/$f"; done < "$work/s3.list"
