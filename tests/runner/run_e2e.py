@@ -90,10 +90,14 @@ def no_temporaries(root):
 
 
 def test_kill(tmp, model=False):
-    make_inputs(tmp, 40, lines=3000 if model else 160)
+    make_inputs(tmp, 40, lines=12000 if model else 160)
     how = ["--model", MODEL, "--format", "seed"] if model else ["--exec", exec_cmd()]
     common = how + ["--workers", "3", "--progress", "none", "--backoff", "0.05"]
+    t0 = time.monotonic()
     ref = run(["run", "-i", "in", "-o", "ref", "--state", "ref-state"] + common, tmp)
+    # Kill moments scale with how long an uninterrupted run takes here, so the
+    # kills land mid-run on a fast idle machine as on a slow loaded one.
+    span = max(time.monotonic() - t0, 0.05)
     check(ref.returncode == 0, f"reference run failed: {ref.stdout} {ref.stderr}")
     expected = outputs(os.path.join(tmp, "ref"))
     check(len(expected) == 40, f"reference has {len(expected)} outputs")
@@ -106,14 +110,14 @@ def test_kill(tmp, model=False):
         else:
             args = ["run", "-i", "in", "-o", "out", "--state", "st"] + common
         p = subprocess.Popen([FB] + args, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, 0.6))
+        time.sleep(rng.uniform(0.1, 0.9) * span)
         if rng.random() < 0.5:
             # Kill one worker, let the supervisor restart it, then maybe the whole run.
             kids = children(p.pid)
             if kids:
                 os.kill(rng.choice(kids), signal.SIGKILL)
                 kills += 1
-            time.sleep(rng.uniform(0.0, 0.4))
+            time.sleep(rng.uniform(0.0, 0.5) * span)
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
