@@ -34,6 +34,9 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
       case Link::kExp:
         for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = std::exp(m[k]);
         break;
+      case Link::kStep:  // binary:hinge
+        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = m[k] > 0.0 ? 1.0 : 0.0;
+        break;
       case Link::kSoftmax: {
         double mx = *std::max_element(m.begin(), m.end());
         double z = 0;

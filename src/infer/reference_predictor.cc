@@ -32,8 +32,9 @@ class ReferencePredictor final : public Predictor {
 
  private:
   static bool InCategories(const Forest& f, const Node& nd, float v) {
-    // Categories are non-negative integers; anything else is in no list.
-    if (!(v >= 0.0f) || v != std::floor(v) || v > 2147483647.0f) return false;
+    // As XGBoost: negative values and values >= 2^24 are in no list; others
+    // are truncated toward zero (1.5 is category 1). See model/forest.h.
+    if (!(v >= 0.0f) || v >= 16777216.0f) return false;
     auto c = static_cast<int32_t>(v);
     for (uint32_t j = 0; j < nd.cat_count; ++j)
       if (f.categories[nd.cat_begin + j] == c) return true;
@@ -65,11 +66,6 @@ class ReferencePredictor final : public Predictor {
 
 std::unique_ptr<Predictor> MakeReferencePredictor(std::shared_ptr<const Forest> forest) {
   return std::make_unique<ReferencePredictor>(std::move(forest));
-}
-
-// Until the compiled engines land, the reference predictor is the best one.
-std::unique_ptr<Predictor> MakeBestPredictor(std::shared_ptr<const Forest> forest) {
-  return MakeReferencePredictor(std::move(forest));
 }
 
 int64_t FindMissing(const float* x, size_t n_rows, int32_t n_features) {

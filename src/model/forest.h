@@ -9,7 +9,10 @@
 //   - XGBoost (`x < c`, c float32): threshold = nextafter(c, -inf).
 // A NaN value goes to `default_left ? left : right`. A categorical node
 // (XGBoost) sends a row RIGHT when its value, as an integer category, is in
-// the node's category list, LEFT otherwise (and NaN per default_left).
+// the node's category list, LEFT otherwise (and NaN per default_left). The
+// integer category of a value v is trunc(v) (toward zero, as XGBoost's
+// static_cast); a negative v (including -0.5, but not -0.0) or v >= 2^24 is
+// in no list. Lists hold integers in [0, 2^24), sorted ascending.
 //
 // Outputs: each row has `n_outputs` accumulators, set to zero. Every tree, in
 // order, adds its leaf's values: all `n_outputs` of them when
@@ -37,6 +40,7 @@ enum class Link : uint8_t {
   kSigmoid,   // 1 / (1 + exp(-m)) (binary:logistic, reg:logistic)
   kSoftmax,   // over outputs (multi:softprob / softmax)
   kExp,       // exp(m) (count:poisson, reg:gamma, reg:tweedie)
+  kStep,      // m > 0 ? 1 : 0 (binary:hinge)
 };
 
 const char* ModelKindName(ModelKind kind);
@@ -135,6 +139,18 @@ struct Forest {
   ModelInfo info;
   InputEncoding encoding;  // raw columns -> features; empty for imported models
   TrainingInfo training;   // empty for imported models
+
+  // Boosted models (XGBoost): the trees come in rounds ("iterations") of
+  // trees_per_iteration consecutive trees (num_parallel_tree x output
+  // groups), so that trees.size() is a multiple of it. 0 when the model has
+  // no such structure (scikit-learn forests); iteration ranges need it.
+  int32_t trees_per_iteration = 0;
+  // The best round recorded by early stopping, or -1 when none is recorded.
+  int32_t best_iteration = -1;
+  // True when the source library predicts with rounds [0, best_iteration]
+  // only, by default (XGBoost's scikit-learn wrapper); false when it uses
+  // every tree (XGBoost's Booster.predict). See model/iterations.h.
+  bool predict_uses_best_iteration = false;
 
   int32_t n_classes() const { return static_cast<int32_t>(class_labels.size()); }
 };

@@ -18,6 +18,7 @@ const char* LinkName(Link link) {
     case Link::kSigmoid: return "sigmoid";
     case Link::kSoftmax: return "softmax";
     case Link::kExp: return "exp";
+    case Link::kStep: return "step";
   }
   return "?";
 }
@@ -80,6 +81,10 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
     if (nd.categorical) {
       if (static_cast<uint64_t>(nd.cat_begin) + nd.cat_count > forest.categories.size()) {
         return fail(i, "category list out of range");
+      }
+      for (uint32_t j = 1; j < nd.cat_count; ++j) {
+        if (forest.categories[nd.cat_begin + j - 1] >= forest.categories[nd.cat_begin + j])
+          return fail(i, "category list not sorted ascending");
       }
     } else if (std::isnan(nd.threshold)) {
       return fail(i, "threshold is NaN");
@@ -149,6 +154,23 @@ Result<Forest> BuildForest(Forest f) {
   }
   if (f.link == Link::kSoftmax && f.n_outputs < 2)
     return InvalidData("softmax link needs at least two outputs");
+  if (f.trees_per_iteration < 0 ||
+      (f.trees_per_iteration > 0 && f.trees.size() % static_cast<size_t>(f.trees_per_iteration) != 0)) {
+    return InvalidData(
+        fmt::format("{} trees are not whole rounds of {} trees", f.trees.size(), f.trees_per_iteration));
+  }
+  if (f.best_iteration < -1 ||
+      (f.best_iteration >= 0 && (f.trees_per_iteration == 0 || static_cast<size_t>(f.best_iteration) >=
+                                                                   f.trees.size() / f.trees_per_iteration))) {
+    return InvalidData(fmt::format("best iteration {} out of range", f.best_iteration));
+  }
+  if (f.predict_uses_best_iteration && f.best_iteration < 0)
+    return InvalidData("model says to predict with its best iteration but records none");
+  // Category lists: integers in [0, 2^24) (XGBoost's valid range, see
+  // forest.h), sorted ascending within each node's list.
+  for (int32_t c : f.categories) {
+    if (c < 0 || c >= kMaxCategory) return InvalidData(fmt::format("category {} out of range [0, 2^24)", c));
+  }
   FB_RETURN_IF_ERROR(ValidateEncoding(f));
   if (!f.training.feature_importances.empty() &&
       f.training.feature_importances.size() != static_cast<size_t>(f.n_features)) {

@@ -15,6 +15,9 @@
 
 namespace fb {
 
+// Categories are integers below this (2^24, XGBoost's limit).
+inline constexpr int32_t kMaxCategory = 1 << 24;
+
 // Validates `forest` and returns it, or InvalidData saying what is wrong.
 Result<Forest> BuildForest(Forest forest);
 

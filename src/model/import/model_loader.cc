@@ -1,5 +1,14 @@
 #include "model/import/model_loader.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
 #include "common/atomic_file.h"
 #include "model/import/native_format.h"
 #include "model/import/sklearn_pickle.h"
@@ -45,17 +54,28 @@ ModelFormat DetectModelFormat(std::string_view h) {
     }
     return ModelFormat::kXgboostUbjson;
   }
-  // XGBoost's legacy binary model begins with a 136-byte LearnerModelParam
-  // (base_score float, num_feature uint32, num_class int32, ...), optionally
-  // preceded by "binf". Recognise the common "binf" prefix.
+  // XGBoost's legacy binary model: "binf" (1.x) or nothing (older), a
+  // 136-byte LearnerModelParam (base_score float, num_feature uint32, ...),
+  // then the objective name as a uint64 length and its characters, e.g.
+  // "binary:logistic".
   if (starts("binf")) return ModelFormat::kXgboostLegacyBinary;
+  if (h.size() >= 136 + 8 + 4) {
+    uint64_t len = 0;
+    std::memcpy(&len, h.data() + 136, 8);  // little-endian on disk and on every host we build for
+    std::string_view name = h.substr(136 + 8, std::min<uint64_t>(len, h.size() - 144));
+    size_t colon = name.find(':');
+    if (len >= 5 && len <= 64 && colon != std::string_view::npos && colon > 0 &&
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz:_") == std::string_view::npos) {
+      return ModelFormat::kXgboostLegacyBinary;
+    }
+  }
   return ModelFormat::kUnknown;
 }
 
 Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name) {
   Result<Forest> r = InvalidData("empty model file");
   if (!bytes.empty()) {
-    switch (DetectModelFormat(bytes.substr(0, 64))) {
+    switch (DetectModelFormat(bytes.substr(0, 256))) {
       case ModelFormat::kPickle:
       case ModelFormat::kCompressed: r = LoadSklearnPickle(bytes); break;
       case ModelFormat::kXgboostJson: r = LoadXgboostJson(bytes); break;
@@ -78,8 +98,36 @@ Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name) {
 }
 
 Result<Forest> LoadModelFile(const std::string& path) {
-  FB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-  return LoadModelBytes(bytes, path);
+  // Memory-mapped: a native model is then validated and copied into the
+  // Forest straight from the page cache. (A file truncated by another
+  // process while mapped would fault; model files are not written in place.)
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    Status st = e == ENOENT ? NotFound("no such model file")
+                            : IoError(std::string("cannot open model: ") + std::strerror(e));
+    return std::move(st).At(path);
+  }
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    ::close(fd);
+    FB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));  // not a regular file: plain reads
+    return LoadModelBytes(bytes, path);
+  }
+  if (sb.st_size == 0) {
+    ::close(fd);
+    return LoadModelBytes({}, path);
+  }
+  const size_t size = static_cast<size_t>(sb.st_size);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) {
+    FB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+    return LoadModelBytes(bytes, path);
+  }
+  Result<Forest> r = LoadModelBytes(std::string_view(static_cast<const char*>(map), size), path);
+  ::munmap(map, size);
+  return r;
 }
 
 }  // namespace fb

@@ -1,6 +1,15 @@
-// forestbatch's native model format (.fbm); see docs/formats/.
+// forestbatch's native model format (.fbm): the compiled Forest, versioned,
+// CRC-32 checksummed, little-endian. Byte layout and compatibility rules:
+// docs/formats/fbm.md.
+//
+// Loading treats the bytes as untrusted: every size and offset is checked
+// before use and the result goes through BuildForest. Serializing then
+// loading gives a Forest equal field for field (doubles bit for bit), except
+// that info.source_format records the conversion ("native (from ...)").
+// Thread safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,8 +20,13 @@ namespace fb {
 
 // The file's first bytes.
 inline constexpr std::string_view kNativeMagic = "FBMODEL\x01";
+inline constexpr uint16_t kNativeMajorVersion = 1;
+inline constexpr uint16_t kNativeMinorVersion = 0;
 
+// `bytes` is a whole .fbm file (e.g. a memory-mapped one); it may be
+// released after the call returns.
 Result<Forest> LoadNativeModel(std::string_view bytes);
+// `forest` must have passed BuildForest.
 Result<std::string> SerializeNativeModel(const Forest& forest);
 
 }  // namespace fb

@@ -1,0 +1,49 @@
+// Portable kernel: plain C++ over uint32 leaf sets (the compiler may use the
+// baseline SSE2 for it).
+#include "infer/bitvector_kernels.h"
+
+namespace fb {
+
+void AddWideLeafValues(const double* values, size_t width, const uint32_t* leaf, double* acc) {
+  for (size_t k = 0; k < width; ++k)
+    for (size_t r = 0; r < kTileRows; ++r) acc[k * kTileRows + r] += values[leaf[r] * width + k];
+}
+
+void BitvectorKernelScalar(const CompiledForest& cf, size_t first, size_t count, const float* tile,
+                           bool has_nan, double* acc) {
+  const size_t w = cf.leaf_width;
+  uint32_t live[kTileRows], leaf[kTileRows];
+  for (size_t t = first; t < first + count; ++t) {
+    const BitvectorTree& bt = cf.bv_trees[t];
+    for (uint32_t& b : live) b = ~0u;
+    const BitvectorNode* nodes = &cf.bv_nodes[bt.node_begin];
+    for (uint32_t i = 0; i < bt.n_nodes; ++i) {
+      const BitvectorNode& nd = nodes[i];
+      const float* col = tile + nd.column;
+      const uint32_t dl = has_nan ? nd.default_left : 0u;
+      for (size_t r = 0; r < kTileRows; ++r) {
+        // Right when not x <= t, except NaN on a default-left node.
+        uint32_t right = !(col[r] <= nd.threshold) & !(dl & (col[r] != col[r]));
+        live[r] &= ~(nd.left_leaves & (0u - right));
+      }
+    }
+    for (size_t r = 0; r < kTileRows; ++r) leaf[r] = static_cast<uint32_t>(__builtin_ctz(live[r]));
+    const double* values = &cf.bv_values[bt.value_begin];
+    if (w == 1) {
+      double* a = acc + static_cast<size_t>(bt.output) * kTileRows;
+      for (size_t r = 0; r < kTileRows; ++r) a[r] += values[leaf[r]];
+    } else {
+      AddWideLeafValues(values, w, leaf, acc);
+    }
+  }
+}
+
+BitvectorKernel BitvectorKernelFor(SimdTarget target) {
+#if defined(__x86_64__)
+  if (target == SimdTarget::kAvx512) return BitvectorKernelAvx512;
+  if (target == SimdTarget::kAvx2) return BitvectorKernelAvx2;
+#endif
+  return BitvectorKernelScalar;
+}
+
+}  // namespace fb

@@ -1,0 +1,40 @@
+// Bitvector (QuickScorer-style) kernels for CompiledForest's kBitvector trees,
+// one per SIMD target; see compiled_forest.h for the method.
+//
+// A kernel evaluates trees cf.bv_trees[first, first + count), in order, for
+// one tile of kTileRows rows:
+//   tile: column-major, feature f of row r at tile[f * kTileRows + r];
+//   has_nan: whether any value in the tile is NaN (enables the slower
+//            default_left handling);
+//   acc: column-major accumulators, output k of row r at
+//        acc[k * kTileRows + r]; each tree adds its leaf values in order.
+// The AVX2 and AVX-512 kernels may only be called when SimdTargetSupported
+// says so. Thread safety: pure functions of their arguments.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "infer/compiled_forest.h"
+#include "infer/simd.h"
+
+namespace fb {
+
+using BitvectorKernel = void (*)(const CompiledForest& cf, size_t first, size_t count, const float* tile,
+                                 bool has_nan, double* acc);
+
+void BitvectorKernelScalar(const CompiledForest& cf, size_t first, size_t count, const float* tile,
+                           bool has_nan, double* acc);
+void BitvectorKernelAvx2(const CompiledForest& cf, size_t first, size_t count, const float* tile,
+                         bool has_nan, double* acc);
+void BitvectorKernelAvx512(const CompiledForest& cf, size_t first, size_t count, const float* tile,
+                           bool has_nan, double* acc);
+
+// The kernel for `target`; the scalar one where a target was not compiled in.
+BitvectorKernel BitvectorKernelFor(SimdTarget target);
+
+// acc[k * kTileRows + r] += values[leaf[r] * width + k] for every row and k:
+// the leaf_width > 1 tail shared by all kernels.
+void AddWideLeafValues(const double* values, size_t width, const uint32_t* leaf, double* acc);
+
+}  // namespace fb

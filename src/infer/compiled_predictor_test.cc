@@ -1,0 +1,332 @@
+// Differential tests: every compiled layout on every SIMD target this CPU
+// supports must give bit-identical sums to the reference predictor.
+#include "infer/compiled_predictor.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include "infer/compiled_forest.h"
+#include "model/forest_builder.h"
+
+namespace fb {
+namespace {
+
+struct Shape {
+  int n_features = 5;
+  int n_outputs = 1;
+  int leaf_width = 1;
+  int n_trees = 10;
+  int min_depth = 0;  // of the spine: one path reaches max_depth
+  int max_depth = 5;
+  double split_p = 0.7;  // chance an off-spine node splits
+  double cat_p = 0.0;    // chance a split is categorical
+  double default_left_p = 0.5;
+  int max_nodes = 4000;
+};
+
+class ForestGen {
+ public:
+  explicit ForestGen(uint32_t seed) : rng_(seed) {}
+
+  float Threshold() {
+    static const float kSpecial[] = {std::numeric_limits<float>::infinity(),
+                                     -std::numeric_limits<float>::infinity(),
+                                     FLT_MAX,
+                                     -FLT_MAX,
+                                     FLT_MIN,
+                                     -FLT_MIN,
+                                     std::numeric_limits<float>::denorm_min(),
+                                     0.0f,
+                                     -0.0f,
+                                     1.0f};
+    if (Uniform() < 0.1) return kSpecial[rng_() % 10];
+    return static_cast<float>(std::round(Normal() * 8.0) / 4.0);  // coarse: rows hit it exactly
+  }
+
+  std::shared_ptr<const Forest> Make(const Shape& s) {
+    Forest f;
+    f.kind = ModelKind::kRegressor;
+    f.n_features = s.n_features;
+    f.n_outputs = s.n_outputs;
+    f.leaf_width = s.leaf_width;
+    for (int t = 0; t < s.n_trees; ++t) {
+      int depth = s.min_depth + static_cast<int>(rng_() % (s.max_depth - s.min_depth + 1));
+      f.trees.push_back(MakeTree(s, depth, &f));
+    }
+    thresholds_.clear();
+    for (const Tree& t : f.trees)
+      for (const Node& n : t.nodes)
+        if (!n.is_leaf() && !n.categorical) thresholds_.push_back(n.threshold);
+    auto r = BuildForest(std::move(f));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return std::make_shared<const Forest>(std::move(r).value());
+  }
+
+  // Rows mixing exact thresholds, their neighbours, NaN, infinities, small
+  // integers (categories) and noise.
+  std::vector<float> Rows(size_t n, int nf, double nan_p) {
+    std::vector<float> x(n * nf);
+    for (float& v : x) {
+      double u = Uniform();
+      if (u < nan_p) {
+        v = NAN;
+      } else if (u < 0.45 && !thresholds_.empty()) {
+        v = thresholds_[rng_() % thresholds_.size()];
+        int k = rng_() % 3;
+        if (k == 1) v = std::nextafter(v, INFINITY);
+        if (k == 2) v = std::nextafter(v, -INFINITY);
+      } else if (u < 0.5) {
+        v = (rng_() & 1) ? INFINITY : -INFINITY;
+      } else if (u < 0.7) {
+        v = static_cast<float>(static_cast<int>(rng_() % 12) - 1) + ((rng_() % 8 == 0) ? 0.5f : 0.0f);
+      } else {
+        v = static_cast<float>(Normal() * 4.0);
+      }
+    }
+    return x;
+  }
+
+ private:
+  double Uniform() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
+  double Normal() { return std::normal_distribution<double>(0, 1)(rng_); }
+
+  Tree MakeTree(const Shape& s, int depth, Forest* f) {
+    Tree t;
+    t.output = static_cast<int32_t>(rng_() % s.n_outputs);
+    t.nodes.push_back(Node{});
+    struct Item {
+      int32_t node, depth;
+      bool spine;
+    };
+    std::vector<Item> work{{0, 0, true}};
+    while (!work.empty()) {
+      Item it = work.back();
+      work.pop_back();
+      bool split = it.depth < depth && static_cast<int>(t.nodes.size()) + 2 <= s.max_nodes &&
+                   (it.spine || Uniform() < s.split_p);
+      if (!split) continue;
+      Node n;
+      n.feature = static_cast<int32_t>(rng_() % s.n_features);
+      n.default_left = Uniform() < s.default_left_p;
+      if (Uniform() < s.cat_p) {
+        n.categorical = true;
+        std::vector<int32_t> cats;
+        for (int c = 0; c < 10; ++c)
+          if (rng_() % 3 == 0) cats.push_back(c);
+        n.cat_begin = static_cast<uint32_t>(f->categories.size());
+        n.cat_count = static_cast<uint32_t>(cats.size());
+        f->categories.insert(f->categories.end(), cats.begin(), cats.end());
+      } else {
+        n.threshold = Threshold();
+      }
+      n.left = static_cast<int32_t>(t.nodes.size());
+      n.right = n.left + 1;
+      t.nodes.push_back(Node{});
+      t.nodes.push_back(Node{});
+      t.nodes[it.node] = n;
+      bool spine_left = rng_() & 1;
+      work.push_back({n.left, it.depth + 1, it.spine && spine_left});
+      work.push_back({n.right, it.depth + 1, it.spine && !spine_left});
+    }
+    // Shuffle node ids (root stays 0): layouts must not rely on the order.
+    const size_t nn = t.nodes.size();
+    std::vector<int32_t> perm(nn);
+    for (size_t i = 0; i < nn; ++i) perm[i] = static_cast<int32_t>(i);
+    std::shuffle(perm.begin() + 1, perm.end(), rng_);
+    std::vector<Node> nodes(nn);
+    for (size_t i = 0; i < nn; ++i) {
+      Node n = t.nodes[i];
+      if (!n.is_leaf()) n.left = perm[n.left], n.right = perm[n.right];
+      nodes[perm[i]] = n;
+    }
+    t.nodes = std::move(nodes);
+    t.values.resize(nn * s.leaf_width);
+    for (double& v : t.values) v = Normal() * std::pow(10.0, static_cast<int>(rng_() % 7) - 3);
+    return t;
+  }
+
+  std::mt19937 rng_;
+  std::vector<float> thresholds_;
+};
+
+// Runs every supported target on `x` and compares bit for bit.
+void ExpectIdentical(const std::shared_ptr<const Forest>& f, const std::vector<float>& x, size_t n_rows,
+                     size_t offset = 0) {
+  const size_t no = f->n_outputs;
+  // `offset` misaligns the input (odd addresses relative to SIMD widths).
+  std::vector<float> shifted(offset + x.size());
+  std::copy(x.begin(), x.end(), shifted.begin() + offset);
+  std::vector<double> want(n_rows * no + 1, -1.0);
+  MakeReferencePredictor(f)->PredictRaw(shifted.data() + offset, n_rows, want.data());
+  for (SimdTarget target : SupportedSimdTargets()) {
+    auto p = MakeCompiledPredictor(f, target);
+    std::vector<double> got(n_rows * no + 1, -1.0);
+    p->PredictRaw(shifted.data() + offset, n_rows, got.data());
+    ASSERT_EQ(got.back(), -1.0) << "wrote past the end";
+    for (size_t i = 0; i < n_rows * no; ++i) {
+      if (std::memcmp(&got[i], &want[i], sizeof(double)) != 0) {
+        FAIL() << p->name() << ": row " << i / no << " output " << i % no << ": " << got[i]
+               << " != " << want[i];
+      }
+    }
+  }
+}
+
+void CheckShape(const Shape& s, uint32_t seed, double nan_p = 0.05) {
+  ForestGen g(seed);
+  auto f = g.Make(s);
+  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{17}, size_t{64}, size_t{65}, size_t{600}}) {
+    SCOPED_TRACE("rows " + std::to_string(n));
+    ExpectIdentical(f, g.Rows(n, s.n_features, nan_p), n, n % 3);
+  }
+}
+
+TEST(CompiledPredictorTest, TargetsIncludeScalar) {
+  auto t = SupportedSimdTargets();
+  ASSERT_FALSE(t.empty());
+  EXPECT_EQ(t.front(), SimdTarget::kScalar);
+  SimdTarget parsed;
+  EXPECT_TRUE(ParseSimdTarget("avx2", &parsed));
+  EXPECT_EQ(parsed, SimdTarget::kAvx2);
+  EXPECT_FALSE(ParseSimdTarget("sse9", &parsed));
+  for (SimdTarget x : t) std::printf("supported SIMD target: %s\n", SimdTargetName(x));
+}
+
+TEST(CompiledPredictorTest, ShallowTreesEveryDepth) {
+  for (int d = 0; d <= 5; ++d) {
+    SCOPED_TRACE("depth " + std::to_string(d));
+    Shape s;
+    s.min_depth = d;
+    s.max_depth = d;
+    s.split_p = 1.0;  // complete trees
+    CheckShape(s, 100 + d);
+    s.split_p = 0.5;
+    CheckShape(s, 200 + d);
+  }
+}
+
+TEST(CompiledPredictorTest, SeedLikeForestUsesBitvectorLayout) {
+  Shape s;
+  s.n_features = 59;
+  s.n_trees = 200;
+  s.min_depth = 5;
+  s.max_depth = 5;
+  s.split_p = 0.9;
+  ForestGen g(7);
+  auto f = g.Make(s);
+  CompiledForest cf = CompileForest(f);
+  ASSERT_EQ(cf.runs.size(), 1u);
+  EXPECT_EQ(cf.runs[0].layout, TreeLayout::kBitvector);
+  for (double nan_p : {0.0, 0.01}) ExpectIdentical(f, g.Rows(1000, 59, nan_p), 1000);
+}
+
+TEST(CompiledPredictorTest, DeepTreesUpToDepth40) {
+  for (int d : {6, 8, 12, 20, 40}) {
+    SCOPED_TRACE("depth " + std::to_string(d));
+    Shape s;
+    s.min_depth = d;
+    s.max_depth = d;
+    s.split_p = d <= 8 ? 0.9 : 0.6;
+    s.n_features = 9;
+    CheckShape(s, 300 + d);
+  }
+}
+
+TEST(CompiledPredictorTest, MixedLayoutsKeepTreeOrder) {
+  Shape s;
+  s.min_depth = 0;
+  s.max_depth = 14;
+  s.n_trees = 40;
+  s.cat_p = 0.03;  // some trees become generic
+  ForestGen g(11);
+  auto f = g.Make(s);
+  CompiledForest cf = CompileForest(f);
+  EXPECT_GE(cf.runs.size(), 3u);
+  for (size_t n : {size_t{1}, size_t{17}, size_t{1100}}) ExpectIdentical(f, g.Rows(n, s.n_features, 0.05), n);
+}
+
+TEST(CompiledPredictorTest, MultiOutputWideLeaves) {
+  for (int d : {3, 5, 10}) {
+    Shape s;
+    s.n_outputs = 3;
+    s.leaf_width = 3;
+    s.min_depth = d;
+    s.max_depth = d;
+    CheckShape(s, 400 + d);
+  }
+}
+
+TEST(CompiledPredictorTest, ScalarLeavesToSeveralOutputs) {
+  for (int d : {2, 5, 9}) {
+    Shape s;
+    s.n_outputs = 4;
+    s.leaf_width = 1;
+    s.n_trees = 24;
+    s.min_depth = 1;
+    s.max_depth = d;
+    CheckShape(s, 500 + d);
+  }
+}
+
+TEST(CompiledPredictorTest, CategoricalSplits) {
+  Shape s;
+  s.cat_p = 0.4;
+  s.max_depth = 7;
+  CheckShape(s, 600);
+}
+
+TEST(CompiledPredictorTest, AllNanAndNoNanInputs) {
+  Shape s;
+  s.max_depth = 9;
+  CheckShape(s, 700, 1.0);
+  CheckShape(s, 701, 0.0);
+}
+
+TEST(CompiledPredictorTest, ManyFeaturesAndSingleFeature) {
+  Shape wide;
+  wide.n_features = 3000;  // beyond the deep layout's feature limit: generic
+  wide.min_depth = 3;
+  wide.max_depth = 8;
+  CheckShape(wide, 800);
+  Shape narrow;
+  narrow.n_features = 1;
+  narrow.max_depth = 12;
+  CheckShape(narrow, 801);
+}
+
+TEST(CompiledPredictorTest, ClassifierLabelsMatch) {
+  Shape s;
+  s.n_outputs = 3;
+  s.leaf_width = 3;
+  s.max_depth = 7;
+  ForestGen g(900);
+  auto base = g.Make(s);
+  Forest f = *base;
+  f.kind = ModelKind::kClassifier;
+  f.class_labels = {"a", "b", "c"};
+  auto fp = std::make_shared<const Forest>(std::move(f));
+  auto x = g.Rows(300, s.n_features, 0.05);
+  std::vector<double> want(900), got(900);
+  MakeReferencePredictor(fp)->PredictRaw(x.data(), 300, want.data());
+  MakeBestPredictor(fp)->PredictRaw(x.data(), 300, got.data());
+  Predictions pw, pg;
+  Finalize(*fp, want.data(), 300, OutputKind::kPrediction, &pw);
+  Finalize(*fp, got.data(), 300, OutputKind::kPrediction, &pg);
+  EXPECT_EQ(pw.label, pg.label);
+  EXPECT_EQ(pw.values, pg.values);
+}
+
+TEST(CompiledPredictorTest, BestPredictorIsCompiled) {
+  ForestGen g(1000);
+  auto p = MakeBestPredictor(g.Make(Shape{}));
+  EXPECT_EQ(p->name(), std::string("compiled-") + SimdTargetName(ChosenSimdTarget()));
+}
+
+}  // namespace
+}  // namespace fb

@@ -1,0 +1,34 @@
+// SIMD targets of the compiled forest engine and how one is chosen at run
+// time.
+//
+// One binary carries a kernel per target (compiled with per-function target
+// attributes, never -march=native) and picks the best one the CPU supports.
+// FORESTBATCH_SIMD=scalar|avx2|avx512 forces a target (a forced target the
+// CPU lacks falls back to the best supported one, with a note on stderr).
+//
+// Thread safety: all functions are safe to call from any thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fb {
+
+enum class SimdTarget : int { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+
+const char* SimdTargetName(SimdTarget t);
+
+// True when this CPU (and OS) can run `t`'s kernel.
+bool SimdTargetSupported(SimdTarget t);
+
+// Every target this CPU supports, scalar first.
+std::vector<SimdTarget> SupportedSimdTargets();
+
+// The target MakeBestPredictor uses: FORESTBATCH_SIMD if set and supported,
+// else the best supported one.
+SimdTarget ChosenSimdTarget();
+
+// Parses "scalar", "avx2" or "avx512"; false for anything else.
+bool ParseSimdTarget(const std::string& s, SimdTarget* out);
+
+}  // namespace fb

@@ -1,0 +1,82 @@
+#include "model/import/pickle_globals.h"
+
+#include <array>
+
+namespace fb::pickle {
+namespace {
+
+bool IsIdentifier(std::string_view s) {
+  if (s.empty() || s.size() > 200) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return !(s[0] >= '0' && s[0] <= '9');
+}
+
+bool IsModulePath(std::string_view s) {
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    if (!IsIdentifier(s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start)))
+      return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+struct Entry {
+  std::string_view module, name;
+  GlobalRole role;
+};
+
+constexpr std::array kTable = {
+    // numpy 1.x and 2.x layouts.
+    Entry{"numpy.core.multiarray", "_reconstruct", GlobalRole::kReconstruct},
+    Entry{"numpy._core.multiarray", "_reconstruct", GlobalRole::kReconstruct},
+    Entry{"numpy.core.multiarray", "scalar", GlobalRole::kScalar},
+    Entry{"numpy._core.multiarray", "scalar", GlobalRole::kScalar},
+    Entry{"numpy.core.numeric", "_frombuffer", GlobalRole::kFromBuffer},
+    Entry{"numpy._core.numeric", "_frombuffer", GlobalRole::kFromBuffer},
+    Entry{"numpy", "ndarray", GlobalRole::kNdarrayClass},
+    Entry{"numpy", "dtype", GlobalRole::kDtype},
+    Entry{"numpy.ma.core", "_mareconstruct", GlobalRole::kInertCallable},
+    Entry{"numpy.ma.core", "MaskedArray", GlobalRole::kInertCallable},
+    Entry{"numpy.random._pickle", "__randomstate_ctor", GlobalRole::kInertCallable},
+    Entry{"numpy.random._pickle", "__bit_generator_ctor", GlobalRole::kInertCallable},
+    Entry{"numpy.random._pickle", "__generator_ctor", GlobalRole::kInertCallable},
+    Entry{"numpy.random.mtrand", "RandomState", GlobalRole::kInertCallable},
+    Entry{"numpy.random", "__RandomState_ctor", GlobalRole::kInertCallable},
+    // joblib's in-stream arrays.
+    Entry{"joblib.numpy_pickle", "NumpyArrayWrapper", GlobalRole::kArrayWrapper},
+    Entry{"sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper", GlobalRole::kArrayWrapper},
+    // scikit-learn's tree structure (Cython class with __reduce__).
+    Entry{"sklearn.tree._tree", "Tree", GlobalRole::kTreeClass},
+    // Builtins a protocol-2 pickle uses for bytes, sets and ordered dicts.
+    Entry{"_codecs", "encode", GlobalRole::kCodecsEncode},
+    Entry{"builtins", "set", GlobalRole::kSet},
+    Entry{"builtins", "frozenset", GlobalRole::kSet},
+    Entry{"__builtin__", "set", GlobalRole::kSet},
+    Entry{"__builtin__", "frozenset", GlobalRole::kSet},
+    Entry{"builtins", "bytearray", GlobalRole::kBytearray},
+    Entry{"__builtin__", "bytearray", GlobalRole::kBytearray},
+    Entry{"collections", "OrderedDict", GlobalRole::kOrderedDict},
+};
+
+}  // namespace
+
+GlobalRole ClassifyGlobal(std::string_view module, std::string_view name) {
+  for (const Entry& e : kTable) {
+    if (e.module == module && e.name == name) return e.role;
+  }
+  // Any scikit-learn class or function, under whichever module layout the
+  // version used, is accepted as inert data: NEWOBJ on it makes a record, and
+  // the importer decides what it supports. REDUCE on it is refused (pickle_vm).
+  if ((module == "sklearn" || module.substr(0, 8) == "sklearn.") && IsModulePath(module) &&
+      IsIdentifier(name)) {
+    return GlobalRole::kSklearnClass;
+  }
+  return GlobalRole::kRejected;
+}
+
+}  // namespace fb::pickle

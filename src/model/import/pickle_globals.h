@@ -1,0 +1,38 @@
+// The allowlist of globals a pickle may name, and what each one means to the
+// reader (pickle_vm.cc). Nothing is ever called: a role says how REDUCE /
+// NEWOBJ / BUILD on that global is interpreted as data.
+//
+// Accepted: classes and functions of scikit-learn modules (`sklearn` and
+// `sklearn.*`, any version's layout) as inert references and instances (only
+// `sklearn.tree._tree.Tree` may be REDUCEd); numpy array / dtype / scalar
+// reconstruction under numpy.core and numpy._core; numpy masked arrays and
+// random-state constructors (inert); joblib's NumpyArrayWrapper (also under
+// sklearn.externals.joblib); _codecs.encode; builtins set, frozenset,
+// bytearray; collections.OrderedDict. Everything else is rejected.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace fb::pickle {
+
+enum class GlobalRole : uint8_t {
+  kRejected,
+  kSklearnClass,   // NEWOBJ -> inert object; referenced as data
+  kTreeClass,      // sklearn.tree._tree.Tree: REDUCE -> object (cls, args), BUILD -> state
+  kInertCallable,  // REDUCE -> inert object (masked arrays, random states)
+  kNdarrayClass,   // numpy.ndarray: only an argument of _reconstruct
+  kReconstruct,    // numpy.core.multiarray._reconstruct: REDUCE -> array, BUILD fills it
+  kFromBuffer,     // numpy.core.numeric._frombuffer (protocol 5): REDUCE -> array
+  kDtype,          // numpy.dtype: REDUCE -> dtype, BUILD fills byte order / fields
+  kScalar,         // numpy.core.multiarray.scalar: REDUCE -> int / float / bool
+  kCodecsEncode,   // _codecs.encode(str, 'latin1'): REDUCE -> bytes
+  kSet,            // builtins.set / frozenset: REDUCE -> set
+  kBytearray,      // builtins.bytearray: REDUCE -> bytes
+  kOrderedDict,    // collections.OrderedDict: REDUCE -> dict
+  kArrayWrapper,   // joblib NumpyArrayWrapper: NEWOBJ -> object, BUILD reads the array bytes
+};
+
+GlobalRole ClassifyGlobal(std::string_view module, std::string_view name);
+
+}  // namespace fb::pickle
