@@ -92,8 +92,6 @@ Result<Forest> TrainForest(const TrainingData& data, const TrainParams& params,
   f.info.source_format = "native";
   f.info.estimator = fmt::format("{}{}", params.extra_trees ? "ExtraTrees" : "RandomForest",
                                  k > 0 ? "Classifier" : "Regressor");
-  f.info.wrappers = "";
-  f.info.library_version = "forestbatch train";
   f.training.params = ParamsAsText(params, data.kind);
   f.training.n_samples = static_cast<int64_t>(rows.size());
   // scikit-learn: the mean of the per-tree normalised importances over the
