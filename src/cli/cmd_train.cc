@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <numeric>
+#include <set>
 
 #include "cli/command.h"
 #include "common/atomic_file.h"
@@ -25,7 +26,7 @@ using namespace fb::train;
 // Options shared by train and tune; hyperparameters stay text until
 // SetParam, so the command line and --grid accept exactly the same values.
 struct TrainOptions {
-  std::string data, target, out, task = "auto";
+  std::string data, target, out, task = "auto", test;
   std::vector<std::pair<std::string, std::string>> params;  // in command-line order
   int32_t cv = 0;
 };
@@ -34,6 +35,8 @@ void AddCommonOptions(CLI::App* sub, const std::shared_ptr<TrainOptions>& o) {
   sub->add_option("--data", o->data, "training CSV file with a header row")->required();
   sub->add_option("--target", o->target, "the column to predict")->required();
   sub->add_option("--out", o->out, "model file to write (.fbm)");
+  sub->add_option("--test", o->test,
+                  "held-out CSV (same columns): print the final model's metrics on it after fitting");
   sub->add_option("--task", o->task, "classification, regression or auto (default: auto)")
       ->check(CLI::IsMember({"auto", "classification", "regression"}));
   auto param = [&](const char* flag, const char* name, const char* help) {
@@ -109,8 +112,26 @@ std::string MetricsLine(const Metrics& m, ModelKind kind) {
   return fmt::format("rmse {:.6g}  r2 {:.4f}", m.rmse, m.r2);
 }
 
-// Trains on everything, reports and writes the model.
-int FitAndWrite(const TrainingData& d, const TrainParams& p, const std::string& out) {
+Status EvaluateOnTestFile(const Forest& f, const std::string& path, const std::string& target) {
+  std::set<std::string> text = {target};
+  for (const InputColumn& c : f.encoding.columns)
+    if (c.categorical()) text.insert(c.name);
+  FB_ASSIGN_OR_RETURN(RawTable table, ReadCsvTable(path, text));
+  FB_ASSIGN_OR_RETURN(TrainingData t, EncodeLike(table, f, target));
+  std::vector<int64_t> rows(t.n_rows);
+  std::iota(rows.begin(), rows.end(), 0);
+  auto start = std::chrono::steady_clock::now();
+  Metrics m = Evaluate(f, t, rows);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("test (n={}): {}\n", m.n_test, MetricsLine(m, f.kind));
+  fmt::print(stderr, "evaluated {} in {:.2f} s\n", path, secs);
+  return Status::Ok();
+}
+
+// Trains on everything, reports, writes the model (when `out` is given) and
+// evaluates it on `test` (when given).
+int FitAndWrite(const TrainingData& d, const TrainParams& p, const std::string& out,
+                const std::string& test = "") {
   auto start = std::chrono::steady_clock::now();
   auto f = TrainForest(d, p);
   if (!f.ok()) return ReportError(f.status());
@@ -128,17 +149,23 @@ int FitAndWrite(const TrainingData& d, const TrainParams& p, const std::string& 
   for (size_t i = 0; i < order.size() && i < 5; ++i)
     top += fmt::format("{}{} {:.3f}", i ? ", " : "", f->feature_names[order[i]], imp[order[i]]);
   fmt::print(stderr, "top features: {}\n", top);
-  auto bytes = SerializeNativeModel(*f);
-  if (!bytes.ok()) return ReportError(bytes.status());
-  Status st = WriteFileAtomically(out, *bytes);
-  if (!st.ok()) return ReportError(st);
-  fmt::print(stderr, "wrote {} ({} bytes)\n", out, bytes->size());
+  if (!out.empty()) {
+    auto bytes = SerializeNativeModel(*f);
+    if (!bytes.ok()) return ReportError(bytes.status());
+    Status st = WriteFileAtomically(out, *bytes);
+    if (!st.ok()) return ReportError(st);
+    fmt::print(stderr, "wrote {} ({} bytes)\n", out, bytes->size());
+  }
+  if (!test.empty()) {
+    Status st = EvaluateOnTestFile(*f, test, d.target);
+    if (!st.ok()) return ReportError(st);
+  }
   return kExitOk;
 }
 
 int RunTrain(const TrainOptions& o) {
-  if (o.out.empty() && o.cv == 0)
-    return ReportError(InvalidArgument("give --out MODEL.fbm, --cv K, or both"));
+  if (o.out.empty() && o.cv == 0 && o.test.empty())
+    return ReportError(InvalidArgument("give --out MODEL.fbm, --cv K or --test TEST.csv"));
   auto p = ParamsFrom(o);
   if (!p.ok()) return ReportError(p.status());
   auto d = Load(o);
@@ -152,8 +179,8 @@ int RunTrain(const TrainOptions& o) {
                  MetricsLine((*folds)[i], d->kind));
     fmt::print("mean: {}\n", MetricsLine(MeanMetrics(*folds), d->kind));
   }
-  if (o.out.empty()) return kExitOk;
-  return FitAndWrite(*d, *p, o.out);
+  if (o.out.empty() && o.test.empty()) return kExitOk;
+  return FitAndWrite(*d, *p, o.out, o.test);
 }
 
 int RunTune(const TrainOptions& o, const std::string& grid, const std::string& scoring_name, int32_t jobs) {
@@ -196,7 +223,7 @@ int RunTune(const TrainOptions& o, const std::string& grid, const std::string& s
   std::string point;
   for (const auto& [name, v] : r->points[r->best]) point += fmt::format(" {}={}", name, v);
   fmt::print(stderr, "best:{}; refitting on all {} rows\n", point, d->n_rows);
-  return FitAndWrite(*d, *best, o.out);
+  return FitAndWrite(*d, *best, o.out, o.test);
 }
 
 }  // namespace

@@ -125,3 +125,65 @@ std::vector<float> RowMajor(const TrainingData& d, const std::vector<int64_t>& r
 }
 
 }  // namespace fb::train
+
+namespace fb::train {
+
+Result<TrainingData> EncodeLike(const RawTable& table, const Forest& forest, const std::string& target) {
+  int ti = table.FindColumn(target);
+  if (ti < 0) return InvalidArgument("test data has no column '" + target + "'");
+  const RawColumn& tc = table.columns[ti];
+  TrainingData d;
+  d.n_rows = table.n_rows;
+  d.n_features = forest.n_features;
+  d.feature_names = forest.feature_names;
+  d.encoding = forest.encoding;
+  d.kind = forest.kind;
+  d.class_labels = forest.class_labels;
+  d.target = target;
+  d.x.assign(static_cast<size_t>(d.n_features) * d.n_rows, 0.0f);
+  for (const InputColumn& ic : forest.encoding.columns) {
+    int ci = table.FindColumn(ic.name);
+    if (ci < 0)
+      return InvalidData("test data has no column '" + ic.name + "', which the model was trained on");
+    const RawColumn& col = table.columns[ci];
+    float* dst = d.x.data() + static_cast<size_t>(ic.first_feature) * d.n_rows;
+    if (!ic.categorical()) {
+      if (!col.numeric)
+        return InvalidData("column '" + ic.name + "' is numeric in the model but not in the test data");
+      std::copy(col.values.begin(), col.values.end(), dst);
+      continue;
+    }
+    // Numeric-looking test columns keep no text codes: compare their values'
+    // text through the category list instead.
+    if (col.codes.empty())
+      return InvalidData("column '" + ic.name + "' is categorical in the model but numeric here");
+    std::vector<int32_t> to_model(col.categories.size(), -1);
+    for (size_t k = 0; k < col.categories.size(); ++k) {
+      auto it = std::find(ic.categories.begin(), ic.categories.end(), col.categories[k]);
+      if (it != ic.categories.end()) to_model[k] = static_cast<int32_t>(it - ic.categories.begin());
+    }
+    for (int64_t r = 0; r < d.n_rows; ++r) {
+      int32_t code = col.codes[r];
+      if (code >= 0 && to_model[code] >= 0) dst[static_cast<size_t>(to_model[code]) * d.n_rows + r] = 1.0f;
+    }
+  }
+  if (forest.kind == ModelKind::kClassifier) {
+    if (tc.codes.empty()) return Internal("target column read without its text");
+    d.y_class.resize(d.n_rows);
+    for (int64_t r = 0; r < d.n_rows; ++r) {
+      if (tc.codes[r] < 0) return InvalidData(fmt::format("test target missing in data row {}", r + 1));
+      const std::string& label = tc.categories[tc.codes[r]];
+      auto it = std::find(forest.class_labels.begin(), forest.class_labels.end(), label);
+      if (it == forest.class_labels.end())
+        return InvalidData(
+            fmt::format("test data row {} has class '{}', unknown to the model", r + 1, label));
+      d.y_class[r] = static_cast<int32_t>(it - forest.class_labels.begin());
+    }
+  } else {
+    if (!tc.numeric) return InvalidData("test target is not numeric");
+    d.y_value.assign(tc.values.begin(), tc.values.end());
+  }
+  return d;
+}
+
+}  // namespace fb::train

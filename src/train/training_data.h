@@ -53,3 +53,13 @@ Result<TrainingData> MakeTrainingData(const RawTable& table, const std::string& 
 std::vector<float> RowMajor(const TrainingData& data, const std::vector<int64_t>& rows);
 
 }  // namespace fb::train
+
+namespace fb::train {
+
+// A held-out table encoded the way `forest` was trained (its InputEncoding:
+// columns by name, unseen categories all-zero), with its target mapped to
+// the forest's classes (InvalidData for a label the model does not know) or
+// values. For `train --test`.
+Result<TrainingData> EncodeLike(const RawTable& table, const Forest& forest, const std::string& target);
+
+}  // namespace fb::train
