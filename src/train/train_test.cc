@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -305,6 +306,22 @@ TEST(TrainTest, BalancedClassWeightShiftsProbabilities) {
   auto it = std::find(f->training.params.begin(), f->training.params.end(),
                       std::pair<std::string, std::string>{"class_weight", "balanced"});
   EXPECT_NE(it, f->training.params.end());
+}
+
+}  // namespace
+}  // namespace fb::train
+
+namespace fb::train {
+namespace {
+
+TEST(RngTest, StreamsAreUnrelated) {
+  // Regression: streams of one seed must not be shifted copies of each other
+  // (that made every bootstrap sample nearly the same).
+  Rng a = Rng::ForStream(0, 0), b = Rng::ForStream(0, 1);
+  std::vector<uint64_t> va, vb;
+  for (int i = 0; i < 100; ++i) va.push_back(a.Next()), vb.push_back(b.Next());
+  std::sort(va.begin(), va.end());
+  for (uint64_t v : vb) EXPECT_FALSE(std::binary_search(va.begin(), va.end(), v));
 }
 
 }  // namespace

@@ -51,8 +51,21 @@ class Grower {
       if (weight_[i] == 0) continue;
       if (s.n_classes > 0) weight_[i] *= static_cast<float>(s.class_weight[s.y_class[i]]);
       order_.push_back(static_cast<int32_t>(i));
+      // Weights and targets travel with order_ so that histogram loops read
+      // them sequentially; only the feature's bin is a gather.
+      ow_.push_back(weight_[i]);
+      if (s.n_classes > 0) {
+        oy_class_.push_back(s.y_class[i]);
+      } else {
+        oy_value_.push_back(s.y_value[i]);
+      }
     }
+    std::vector<float>().swap(weight_);
     scratch_.resize(order_.size());
+    scratch_w_.resize(order_.size());
+    scratch_y_.resize(order_.size());
+    touched_.reserve(kMaxBinSlots);
+    for (auto* v : {&mc_, &tot_, &lc_, &lcs_, &rcs_}) v->resize(k_);
     hist_.assign(static_cast<size_t>(kMaxBinSlots) * k_, 0.0);
     count_.assign(kMaxBinSlots, 0);
     features_.resize(n_features_);
@@ -128,14 +141,13 @@ class Grower {
     Stats st;
     st.c.assign(k_, 0.0);
     for (int64_t p = b; p < e; ++p) {
-      int32_t r = order_[p];
-      double w = weight_[r];
+      double w = ow_[p];
       st.w += w;
       if (classification()) {
-        st.c[s_.y_class[r]] += w;
+        st.c[oy_class_[p]] += w;
       } else {
-        st.c[0] += w * s_.y_value[r];
-        st.c[1] += w * s_.y_value[r] * s_.y_value[r];
+        st.c[0] += w * oy_value_[p];
+        st.c[1] += w * oy_value_[p] * oy_value_[p];
       }
     }
     st.n = e - b;
@@ -200,8 +212,7 @@ class Grower {
     Split best;
     int32_t visited = 0;
     const int32_t nf = n_features_;
-    std::vector<double> left(k_), right(k_);
-    lc_side_.resize(k_);
+
     for (int32_t i = 0; i < nf && visited < s_.max_features; ++i) {
       int32_t j = i + static_cast<int32_t>(rng_.Below(static_cast<uint64_t>(nf - i)));
       std::swap(features_[i], features_[j]);
@@ -211,47 +222,43 @@ class Grower {
       // Histogram of the node's rows over the feature's bins.
       const uint8_t* col = s_.binned->column(f);
       int32_t lo = kMaxBinSlots, hi = -1;
+      touched_.clear();
       if (classification()) {
         for (int64_t q = p.begin; q < p.end; ++q) {
-          int32_t r = order_[q];
-          int32_t b = col[r];
-          hist_[static_cast<size_t>(b) * k_ + s_.y_class[r]] += weight_[r];
-          ++count_[b];
-          lo = std::min(lo, b);
-          hi = std::max(hi, b);
+          int32_t b = col[order_[q]];
+          hist_[static_cast<size_t>(b) * k_ + oy_class_[q]] += ow_[q];
+          if (count_[b]++ == 0) touched_.push_back(static_cast<uint8_t>(b));
         }
       } else {
         for (int64_t q = p.begin; q < p.end; ++q) {
-          int32_t r = order_[q];
-          int32_t b = col[r];
-          hist_[2 * b] += weight_[r];
-          hist_[2 * b + 1] += weight_[r] * s_.y_value[r];
-          ++count_[b];
-          lo = std::min(lo, b);
-          hi = std::max(hi, b);
+          int32_t b = col[order_[q]];
+          hist_[2 * b] += ow_[q];
+          hist_[2 * b + 1] += ow_[q] * oy_value_[q];
+          if (count_[b]++ == 0) touched_.push_back(static_cast<uint8_t>(b));
         }
       }
-      const int32_t top = hi;  // for clearing
-      if (hi == miss) {
-        --hi;
-        while (hi >= lo && count_[hi] == 0) --hi;
-      }
-      // [lo, hi] now spans the value bins present (empty when hi < lo).
-      if (hi > lo) {
+      // The non-empty bins in order (few: touched_ has at most 256 entries).
+      std::sort(touched_.begin(), touched_.end());
+      const bool has_missing = !touched_.empty() && touched_.back() == miss;
+      const size_t n_value_bins = touched_.size() - (has_missing ? 1 : 0);
+      if (n_value_bins >= 2) {
+        lo = touched_.front();
+        hi = touched_[n_value_bins - 1];
         ++visited;
-        EvaluateFeature(p, f, lo, hi, miss, &best, left.data(), right.data());
+        EvaluateFeature(p, f, lo, hi, miss, n_value_bins, &best);
       }
-      ClearBins(lo, top);
+      ClearTouched();
     }
     return best;
   }
 
-  void ClearBins(int32_t lo, int32_t hi) {
-    if (hi < lo) return;
+  void ClearTouched() {
     const int w = classification() ? k_ : 2;
-    std::fill(hist_.begin() + static_cast<size_t>(lo) * w, hist_.begin() + static_cast<size_t>(hi + 1) * w,
-              0.0);
-    std::fill(count_.begin() + lo, count_.begin() + hi + 1, 0);
+    for (uint8_t b : touched_) {
+      std::fill(hist_.begin() + static_cast<size_t>(b) * w, hist_.begin() + static_cast<size_t>(b + 1) * w,
+                0.0);
+      count_[b] = 0;
+    }
   }
 
   // Per-bin statistics in the Stats layout (class weights, or {w y, w}).
@@ -259,14 +266,21 @@ class Grower {
     return hist_.data() + static_cast<size_t>(b) * (classification() ? k_ : 2);
   }
 
-  void EvaluateFeature(const Pending& p, int32_t f, int32_t lo, int32_t hi, int32_t miss, Split* best,
-                       double* lc, double* rc) {
+  // Scores the cuts of feature f over the node's non-empty value bins
+  // touched_[0, n_value_bins) (sorted; lo and hi are the first and last).
+  void EvaluateFeature(const Pending& p, int32_t f, int32_t lo, int32_t hi, int32_t miss, size_t n_value_bins,
+                       Split* best) {
     const FeatureBins& fb = s_.binned->features[f];
     const int m = classification() ? k_ : 1;
+    double* mc = mc_.data();
+    double* tot = tot_.data();
+    double* lc = lc_.data();
+    double* lcs = lcs_.data();
+    double* rcs = rcs_.data();
     // Missing rows' statistics.
     double miss_w = 0;
-    int64_t miss_n = count_[miss];
-    std::vector<double> mc(m, 0.0);
+    const int64_t miss_n = count_[miss];
+    std::fill(mc, mc + m, 0.0);
     if (miss_n > 0) {
       const double* h = BinStats(miss);
       if (classification()) {
@@ -276,27 +290,29 @@ class Grower {
         mc[0] = h[1];
       }
     }
-    int32_t first_cut = lo, last_cut = hi - 1;
+    int32_t et_cut = -1;
     if (s_.extra_trees) {
-      // One random threshold between the node's smallest and largest value.
+      // One random threshold between the node's smallest and largest value,
+      // snapped to the bin cut at or above it.
       double a = fb.bin_min[lo], b = fb.bin_max[hi];
       double t = a + rng_.Uniform() * (b - a);
-      int32_t c = BinOf(fb, static_cast<float>(t));
-      c = std::clamp(c, lo, hi - 1);
-      first_cut = last_cut = c;
+      et_cut = std::clamp<int32_t>(BinOf(fb, static_cast<float>(t)), lo, hi - 1);
     }
-    // Prefix sums over value bins lo..cut; node totals without missing.
-    std::vector<double> tot(m);
-    double tot_w = p.stats.w - miss_w;
+    // Node totals without the missing rows; left sums grow bin by bin.
+    const double tot_w = p.stats.w - miss_w;
     for (int k = 0; k < m; ++k) tot[k] = (classification() ? p.stats.c[k] : p.stats.c[0]) - mc[k];
     double lw = 0;
     int64_t ln = 0;
     std::fill(lc, lc + m, 0.0);
-    double* lcs = lc_side_.data();
-    double* rcs = rc;
-    for (int32_t b = lo; b < first_cut; ++b) Accumulate(b, lc, &lw, &ln);
-    for (int32_t cut = first_cut; cut <= last_cut; ++cut) {
-      Accumulate(cut, lc, &lw, &ln);
+    for (size_t i = 0; i + 1 < n_value_bins; ++i) {
+      const int32_t bin = touched_[i];
+      if (et_cut >= 0 && bin > et_cut) break;
+      Accumulate(bin, lc, &lw, &ln);
+      int32_t cut = bin;
+      if (et_cut >= 0) {
+        if (touched_[i + 1] <= et_cut) continue;  // not yet at the drawn cut
+        cut = et_cut;
+      }
       for (int side = 0; side < (miss_n > 0 ? 2 : 1); ++side) {
         const bool miss_left = side == 1;
         double w_l = lw + (miss_left ? miss_w : 0), w_r = tot_w - lw + (miss_left ? 0 : miss_w);
@@ -332,22 +348,42 @@ class Grower {
     *ln += count_[b];
   }
 
-  // Stable partition of order_[b, e) by the split; returns the middle.
+  // Stable partition of order_[b, e) (and the aligned arrays) by the
+  // split; returns the middle.
   int64_t Partition(int64_t b, int64_t e, const Split& s) {
     const uint8_t* col = s_.binned->column(s.feature);
     const int32_t miss = s_.binned->features[s.feature].missing_bin();
     int64_t l = b, r = 0;
+    const bool cls = classification();
     for (int64_t q = b; q < e; ++q) {
       int32_t row = order_[q];
       int32_t bin = col[row];
       bool go_left = bin == miss ? s.missing_left : bin <= s.cut;
       if (go_left) {
-        order_[l++] = row;
+        order_[l] = row;
+        ow_[l] = ow_[q];
+        if (cls) {
+          oy_class_[l] = oy_class_[q];
+        } else {
+          oy_value_[l] = oy_value_[q];
+        }
+        ++l;
       } else {
-        scratch_[r++] = row;
+        scratch_[r] = row;
+        scratch_w_[r] = ow_[q];
+        scratch_y_[r] = cls ? oy_class_[q] : oy_value_[q];
+        ++r;
       }
     }
     std::copy(scratch_.begin(), scratch_.begin() + r, order_.begin() + l);
+    std::copy(scratch_w_.begin(), scratch_w_.begin() + r, ow_.begin() + l);
+    for (int64_t i = 0; i < r; ++i) {
+      if (cls) {
+        oy_class_[l + i] = static_cast<int32_t>(scratch_y_[i]);
+      } else {
+        oy_value_[l + i] = scratch_y_[i];
+      }
+    }
     return l;
   }
 
@@ -361,7 +397,13 @@ class Grower {
   std::vector<double> hist_;       // per bin: class weights, or {w, w y}
   std::vector<int64_t> count_;     // per bin: rows
   std::vector<int32_t> features_;  // permutation for feature sampling
-  std::vector<double> lc_side_;    // left statistics with the missing rows' side applied
+  std::vector<float> ow_;          // weights, aligned with order_
+  std::vector<int32_t> oy_class_;  // classes, aligned with order_
+  std::vector<double> oy_value_;   // targets, aligned with order_
+  std::vector<float> scratch_w_;
+  std::vector<double> scratch_y_;                  // partition buffer for oy_value_ / oy_class_
+  std::vector<uint8_t> touched_;                   // non-empty bins of the current histogram
+  std::vector<double> mc_, tot_, lc_, lcs_, rcs_;  // per-class sums while scoring cuts
   std::vector<double> importances_;
   Tree tree_;
 };
