@@ -9,12 +9,17 @@ packages=(
   build-essential cmake pkg-config clang clang-format
   # libraries (see README "Dependencies" for why each)
   libcli11-dev libfmt-dev libfast-float-dev nlohmann-json3-dev libhwy-dev
-  zlib1g-dev libzstd-dev liblzma-dev libbz2-dev liblz4-dev
+  zlib1g-dev libzstd-dev zstd liblzma-dev libbz2-dev liblz4-dev
   libsqlite3-dev libssl-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libfuzzer-14-dev
   # reference implementations for parity tests
   python3 python3-sklearn python3-xgboost python3-pandas python3-joblib python3-botocore
+  # S3 end-to-end tests: the AWS CLI for cross-checks
+  awscli
 )
+# S3 end-to-end tests run s3rver from npm: Debian's node only when no node/npm
+# is installed already (e.g. from NodeSource, whose nodejs conflicts with Debian's npm).
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,10 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
-#include "common/atomic_file.h"
+#include "cli/load_model.h"
 #include "model/forest_builder.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
+#include "storage/storage.h"
 
 namespace fb::cli {
 namespace {
@@ -89,7 +90,7 @@ void PrintTraining(const Forest& f) {
 }
 
 int Inspect(const std::string& path, bool json) {
-  auto r = LoadModelFile(path);
+  auto r = LoadModelAt(path);
   if (!r.ok()) return ReportError(r.status());
   const Forest& f = *r;
   ForestSummary s = Summarize(f);
@@ -113,6 +114,10 @@ int Inspect(const std::string& path, bool json) {
         {"link", LinkName(f.link)},
         {"missing_values_supported", f.missing_values_supported},
         {"memory_bytes", s.bytes},
+        {"base_margin", f.aggregate == Aggregate::kSum ? nlohmann::json(f.base_margin) : nlohmann::json()},
+        {"trees_per_iteration", f.trees_per_iteration},
+        {"best_iteration", f.best_iteration},
+        {"predict_uses_best_iteration", f.predict_uses_best_iteration},
     };
     AddTrainingJson(f, &j);
     fmt::print("{}\n", j.dump(2));
@@ -127,6 +132,23 @@ int Inspect(const std::string& path, bool json) {
   fmt::print("kind:         {}, {} output{}, link {}\n", ModelKindName(f.kind), f.n_outputs,
              f.n_outputs == 1 ? "" : "s", LinkName(f.link));
   fmt::print("trees:        {}\n", f.trees.size());
+  if (f.trees_per_iteration > 0) {
+    std::string best = "no best iteration recorded";
+    if (f.best_iteration >= 0) {
+      best = fmt::format("best iteration {}; predict uses {}", f.best_iteration,
+                         f.predict_uses_best_iteration
+                             ? fmt::format("rounds 0:{} by default, as XGBoost's scikit-learn wrapper does",
+                                           f.best_iteration + 1)
+                             : std::string("every round by default, as XGBoost's Booster.predict does"));
+    }
+    fmt::print("rounds:       {} of {} tree{} ({})\n", f.trees.size() / f.trees_per_iteration,
+               f.trees_per_iteration, f.trees_per_iteration == 1 ? "" : "s", best);
+  }
+  if (f.aggregate == Aggregate::kSum) {
+    std::vector<std::string> bm;
+    for (double v : f.base_margin) bm.push_back(fmt::format("{:.9g}", v == 0 ? 0.0 : v));  // no "-0"
+    fmt::print("base margin:  {}\n", Joined(bm, 10));
+  }
   fmt::print("depth:        min {}, mean {:.2f}, max {}\n", s.depth_min, s.depth_mean, s.depth_max);
   fmt::print("nodes:        {} ({} leaves)\n", s.nodes, s.leaves);
   fmt::print("features:     {}{}\n", f.n_features,
@@ -142,11 +164,13 @@ int Inspect(const std::string& path, bool json) {
 }
 
 int Convert(const std::string& in, const std::string& out) {
-  auto r = LoadModelFile(in);
+  auto r = LoadModelAt(in);
   if (!r.ok()) return ReportError(r.status());
   auto bytes = SerializeNativeModel(*r);
   if (!bytes.ok()) return ReportError(bytes.status());
-  Status st = WriteFileAtomically(out, *bytes);
+  auto storage = StorageFor(out);
+  if (!storage.ok()) return ReportError(storage.status());
+  Status st = (*storage)->WriteAll(out, *bytes);
   if (!st.ok()) return ReportError(st);
   fmt::print(stderr, "wrote {} ({} bytes, {} trees)\n", out, bytes->size(), r->trees.size());
   return kExitOk;

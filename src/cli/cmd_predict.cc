@@ -1,9 +1,225 @@
+// `forestbatch predict`: one file or a folder of files through a model.
+// Thin: resolves what to read and write, then runs pipeline/FilePredictor
+// once per file. See docs/predict.md.
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <map>
+
 #include "cli/command.h"
+#include "io/decompress.h"
+#include "model/import/model_loader.h"
+#include "pipeline/file_predictor.h"
+#include "storage/storage.h"
 
 namespace fb::cli {
-// Placeholder until the predict pipeline lands.
-CommandSpec PredictCommand() {
-  return {"predict", "predict one file or a folder of files",
-          [](CLI::App*) { return std::function<int()>([] { return 4; }); }};
+namespace {
+
+namespace fs = std::filesystem;
+
+std::atomic<bool> g_stop{false};
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+struct PredictArgs {
+  std::string model, input, output;
+  bool proba = false, quiet = false;
+  std::string format = "csv", header = "auto", delimiter = ",";
+  int threads = 0;
+};
+
+constexpr const char* kHelpFooter = R"(
+IN and OUT:
+  a file      predicts it into OUT (a file, or an existing folder: OUT/<name>)
+  a folder    predicts every file under it, recursively, into OUT/<same relative
+              path> (folders are created; a .gz/.zst suffix is dropped); a bad
+              file is reported and skipped, the others are still written
+  -           stdin / stdout
+  Inputs ending in .gz or .zst are decompressed. Outputs appear only when
+  complete (written to a temporary name, then renamed); existing outputs are
+  replaced.
+
+Formats:
+  csv    prediction[,proba_<label>...]       one line per input row
+  seed   ,0 then <row>,<prediction>          what the seed's predict.py writes
+  jsonl  {"row":0,"prediction":1[,"proba":{"0":0.9,"1":0.1}]}
+
+Header (--header auto): the first row is a header when one of its fields is
+not a number or a missing value. With a header, columns are matched to the
+model's feature names in any order (extra columns are ignored). Empty fields,
+NA, NaN, null, N/A and the other pandas NA spellings are missing values.
+
+Exit codes: 0 ok, 1 some files of a folder failed, 2 bad command line,
+3 invalid input data or model, 4 unsupported model or option, 5 not found,
+6 I/O error, 75 interrupted (SIGINT/SIGTERM; nothing partial is left).
+
+Examples:
+  forestbatch predict --model model.joblib --input data.csv --output pred.csv
+  forestbatch predict --model model.joblib --input in/ --output out/ --format seed
+  zcat data.csv.gz | forestbatch predict --model m.joblib --input - --output - --proba
+)";
+
+bool IsLocalFolder(const std::string& path) {
+  std::error_code ec;
+  return path != "-" && !IsS3Uri(path) && fs::is_directory(path, ec);
 }
+
+bool IsFolderUri(const std::string& uri) {
+  if (IsS3Uri(uri)) return uri.back() == '/';
+  return IsLocalFolder(uri);
+}
+
+// Does `inner` lie at or under `outer` (local paths)?
+bool IsUnder(const std::string& inner, const std::string& outer) {
+  if (IsS3Uri(inner) || IsS3Uri(outer)) {
+    std::string o = outer.back() == '/' ? outer : outer + "/";
+    return inner == outer || inner.rfind(o, 0) == 0;
+  }
+  std::error_code ec;
+  fs::path a = fs::weakly_canonical(inner, ec), b = fs::weakly_canonical(outer, ec);
+  auto rel = a.lexically_relative(b);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+std::string Describe(const FileStats& s, const Forest& f) {
+  std::string out = fmt::format("{} rows in {:.3f} s", s.rows, s.total_seconds);
+  if (!s.class_counts.empty()) {
+    out += " (";
+    for (size_t k = 0; k < s.class_counts.size(); ++k)
+      out += fmt::format("{}{}: {}", k ? ", " : "", f.class_labels[k], s.class_counts[k]);
+    out += ")";
+  }
+  return out;
+}
+
+int RunPredict(const PredictArgs& a) {
+  PredictOptions o;
+  static const std::map<std::string, OutputFormat> kFormats = {
+      {"csv", OutputFormat::kCsv}, {"seed", OutputFormat::kSeed}, {"jsonl", OutputFormat::kJsonl}};
+  static const std::map<std::string, HeaderMode> kHeaders = {
+      {"auto", HeaderMode::kAuto}, {"yes", HeaderMode::kYes}, {"no", HeaderMode::kNo}};
+  o.format = kFormats.at(a.format);
+  o.header = kHeaders.at(a.header);
+  o.proba = a.proba;
+  o.threads = a.threads;
+  if (a.delimiter == "\\t" || a.delimiter == "tab") {
+    o.delimiter = '\t';
+  } else if (a.delimiter.size() == 1) {
+    o.delimiter = a.delimiter[0];
+  } else {
+    return ReportError(
+        InvalidArgument("--delimiter takes one character (or 'tab'), got '" + a.delimiter + "'"));
+  }
+
+  auto loaded = LoadModelFile(a.model);
+  if (!loaded.ok()) return ReportError(Status(loaded.status()).Prefix("loading model"));
+  auto forest = std::make_shared<const Forest>(std::move(loaded).value());
+  auto fp = FilePredictor::Create(forest, o);
+  if (!fp.ok()) return ReportError(fp.status());
+
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+
+  // Single input: a file or stdin.
+  if (!IsFolderUri(a.input)) {
+    std::string out = a.output;
+    if (IsFolderUri(out)) {
+      if (a.input == "-")
+        return ReportError(InvalidArgument("OUT is a folder; name an output file for stdin"));
+      auto joined =
+          JoinUnder(out, std::string(StripCompressionSuffix(fs::path(a.input).filename().string())));
+      if (!joined.ok()) return ReportError(joined.status());
+      out = *joined;
+    }
+    if (a.input != "-" && out != "-" && IsUnder(out, a.input)) {
+      return ReportError(InvalidArgument("the output would replace the input " + a.input));
+    }
+    auto st = (*fp)->Run(a.input, out, &g_stop);
+    if (!st.ok()) return ReportError(st.status());
+    if (!a.quiet) fmt::print(stderr, "forestbatch: {} -> {}: {}\n", a.input, out, Describe(*st, *forest));
+    return kExitOk;
+  }
+
+  // A folder.
+  if (a.output == "-") return ReportError(InvalidArgument("IN is a folder: OUT must be a folder, not '-'"));
+  if (!IsS3Uri(a.output)) {
+    std::error_code ec;
+    if (fs::exists(a.output, ec) && !fs::is_directory(a.output, ec)) {
+      return ReportError(InvalidArgument("IN is a folder but OUT is an existing file: " + a.output));
+    }
+  }
+  if (IsUnder(a.output, a.input) || IsUnder(a.input, a.output)) {
+    return ReportError(InvalidArgument("IN and OUT folders must not contain each other"));
+  }
+  auto storage = StorageFor(a.input);
+  if (!storage.ok()) return ReportError(storage.status());
+  auto files = (*storage)->List(a.input);
+  if (!files.ok()) return ReportError(files.status());
+  if (files->empty()) return ReportError(NotFound("no input files in folder").At(a.input));
+
+  size_t failed = 0, done = 0;
+  uint64_t rows = 0;
+  std::map<std::string, std::string> seen;  // output -> input
+  for (const ObjectInfo& f : *files) {
+    if (g_stop.load()) return ReportError(Cancelled("interrupted; finished files are complete"));
+    auto out = JoinUnder(a.output, StripCompressionSuffix(f.relative));
+    Status err;
+    if (!out.ok()) {
+      err = out.status();
+    } else if (auto [it, fresh] = seen.emplace(*out, f.uri); !fresh) {
+      err = AlreadyExists("two inputs map to the same output " + *out + " (the other is " + it->second + ")")
+                .At(f.uri);
+    } else {
+      auto st = (*fp)->Run(f.uri, *out, &g_stop);
+      if (st.ok()) {
+        ++done;
+        rows += st->rows;
+        if (!a.quiet) fmt::print(stderr, "forestbatch: {} -> {}: {}\n", f.uri, *out, Describe(*st, *forest));
+        continue;
+      }
+      err = st.status();
+    }
+    if (err.code() == StatusCode::kCancelled) return ReportError(err);
+    ++failed;
+    fmt::print(stderr, "forestbatch: error: {}\n", err.ToString());
+  }
+  if (!a.quiet || failed) {
+    fmt::print(stderr, "forestbatch: {} of {} files predicted ({} rows){}\n", done, files->size(), rows,
+               failed ? fmt::format(", {} failed", failed) : "");
+  }
+  return failed ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace
+
+CommandSpec PredictCommand() {
+  return {"predict", "predict one file or a folder of files", [](CLI::App* sub) {
+            auto a = std::make_shared<PredictArgs>();
+            sub->footer(kHelpFooter);
+            sub->add_option("--model,-m", a->model,
+                            "model file: scikit-learn pickle/joblib, XGBoost JSON/UBJSON, native .fbm")
+                ->required();
+            sub->add_option("--input,-i", a->input, "input CSV file, folder of files, or - for stdin")
+                ->required();
+            sub->add_option("--output,-o", a->output, "output file, folder, or - for stdout")->required();
+            sub->add_flag("--proba", a->proba,
+                          "add one proba_<label> column per class (classifiers; csv and jsonl)");
+            sub->add_option("--format,-f", a->format, "output format: csv, seed or jsonl")
+                ->capture_default_str()
+                ->check(CLI::IsMember({"csv", "seed", "jsonl"}));
+            sub->add_option("--header", a->header,
+                            "first input row: auto (a header if any field is not a number), yes, no")
+                ->capture_default_str()
+                ->check(CLI::IsMember({"auto", "yes", "no"}));
+            sub->add_option("--delimiter,-d", a->delimiter, "input field separator: one character, or 'tab'")
+                ->capture_default_str();
+            sub->add_option("--threads,-j", a->threads, "worker threads; 0 = all cores")
+                ->capture_default_str()
+                ->check(CLI::NonNegativeNumber);
+            sub->add_flag("--quiet,-q", a->quiet, "print nothing on success");
+            return std::function<int()>([a] { return RunPredict(*a); });
+          }};
+}
+
 }  // namespace fb::cli

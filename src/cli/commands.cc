@@ -5,15 +5,21 @@ namespace fb::cli {
 // One line per subcommand file (cmd_*.cc).
 CommandSpec PredictCommand();
 CommandSpec ModelCommand();
+CommandSpec RunCommandSpec();
+CommandSpec WorkerCommand();
+CommandSpec JobsCommand();
+CommandSpec StatusCommand();
+CommandSpec LogsCommand();
+CommandSpec ResumeCommand();
+CommandSpec CancelCommand();
 CommandSpec TrainCommand();
 CommandSpec TuneCommand();
 
 std::vector<CommandSpec> AllCommands() {
   return {
-      PredictCommand(),
-      ModelCommand(),
-      TrainCommand(),
-      TuneCommand(),
+      PredictCommand(), ModelCommand(), RunCommandSpec(), WorkerCommand(), JobsCommand(),
+      StatusCommand(),  LogsCommand(),  ResumeCommand(),  CancelCommand(),
+      TrainCommand(),   TuneCommand(),
   };
 }
 

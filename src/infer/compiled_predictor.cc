@@ -56,30 +56,7 @@ uint32_t LeafOrdinal(const DeepNode& nd) {
   return bits & (kDeepMaxLeaves - 1);
 }
 
-bool InCategories(const Forest& f, const Node& nd, float v) {
-  if (!(v >= 0.0f) || v != std::floor(v) || v > 2147483647.0f) return false;
-  auto c = static_cast<int32_t>(v);
-  const int32_t* b = f.categories.data() + nd.cat_begin;
-  return std::binary_search(b, b + nd.cat_count, c);
-}
-
-int32_t GenericLeaf(const Forest& f, const Tree& t, const float* row) {
-  int32_t i = 0;
-  while (!t.nodes[i].is_leaf()) {
-    const Node& nd = t.nodes[i];
-    const float v = row[nd.feature];
-    bool left;
-    if (std::isnan(v)) {
-      left = nd.default_left;
-    } else if (nd.categorical) {
-      left = !InCategories(f, nd, v);
-    } else {
-      left = v <= nd.threshold;
-    }
-    i = left ? nd.left : nd.right;
-  }
-  return i;
-}
+int32_t GenericLeaf(const Forest& f, const Tree& t, const float* row) { return FindLeaf(f, t, row); }
 
 class CompiledPredictor final : public Predictor {
  public:

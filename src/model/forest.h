@@ -26,6 +26,8 @@
 // number of threads may read it.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -154,5 +156,29 @@ struct Forest {
 
   int32_t n_classes() const { return static_cast<int32_t>(class_labels.size()); }
 };
+
+// The decision rule of the file comment, for one internal node: true when a
+// row whose value of nd.feature is `v` goes left. The one definition that
+// every predictor's generic path uses.
+inline bool GoesLeft(const Forest& f, const Node& nd, float v) {
+  if (std::isnan(v)) return nd.default_left;
+  if (!nd.categorical) return v <= nd.threshold;
+  // Negative values and values >= 2^24 are in no list; others are truncated
+  // toward zero (1.5 is category 1), as XGBoost does.
+  if (!(v >= 0.0f) || v >= 16777216.0f) return true;
+  const int32_t* b = f.categories.data() + nd.cat_begin;
+  return !std::binary_search(b, b + nd.cat_count, static_cast<int32_t>(v));
+}
+
+// The leaf a row reaches in `t` (node index). Precondition: the forest
+// passed BuildForest.
+inline int32_t FindLeaf(const Forest& f, const Tree& t, const float* row) {
+  int32_t i = 0;
+  while (!t.nodes[i].is_leaf()) {
+    const Node& nd = t.nodes[i];
+    i = GoesLeft(f, nd, row[nd.feature]) ? nd.left : nd.right;
+  }
+  return i;
+}
 
 }  // namespace fb

@@ -1,8 +1,243 @@
 #include "pipeline/file_predictor.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "io/csv_reader.h"
+#include "io/decompress.h"
+#include "io/result_writer.h"
+#include "pipeline/thread_pool.h"
+
 namespace fb {
-// Placeholder until the CSV pipeline lands.
-Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<const Forest>, PredictOptions) {
-  return Unsupported("prediction pipeline not built yet");
+namespace {
+
+constexpr size_t kStdoutHoldBack = size_t{256} << 20;
+
+using Clock = std::chrono::steady_clock;
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
 }
+
+// One chunk on its way through the pipeline; reused for later chunks.
+struct Slot {
+  CsvChunk chunk;
+  CsvBlock block;
+  std::vector<double> raw;
+  Predictions pred;
+  FormattedRows text;
+  std::vector<uint64_t> counts;
+  double parse_s = 0, predict_s = 0, format_s = 0;
+  bool done = true;
+};
+
+class PipelinedFilePredictor final : public FilePredictor {
+ public:
+  PipelinedFilePredictor(std::shared_ptr<const Forest> forest, PredictOptions options, ResultFormatter fmt)
+      : forest_(std::move(forest)),
+        options_(options),
+        formatter_(std::move(fmt)),
+        predictor_(MakeBestPredictor(forest_)) {
+    threads_ =
+        options_.threads > 0 ? options_.threads : static_cast<int>(std::thread::hardware_concurrency());
+    if (threads_ < 1) threads_ = 1;
+    csv_.delimiter = options_.delimiter;
+    csv_.header = options_.header == HeaderMode::kYes  ? CsvHeader::kYes
+                  : options_.header == HeaderMode::kNo ? CsvHeader::kNo
+                                                       : CsvHeader::kAuto;
+    csv_.missing_is_error = !forest_->missing_values_supported;
+    csv_.chunk_bytes = options_.chunk_bytes;
+    schema_.n_features = forest_->n_features;
+    schema_.feature_names = forest_->feature_names;
+  }
+
+  Result<FileStats> Run(const std::string& input, const std::string& output,
+                        const std::atomic<bool>* cancel) override;
+
+ private:
+  void Process(const CsvReader& reader, Slot* s) const;
+  ThreadPool* Pool() {
+    std::call_once(pool_once_, [this] { pool_ = std::make_unique<ThreadPool>(threads_); });
+    return pool_.get();
+  }
+
+  std::shared_ptr<const Forest> forest_;
+  PredictOptions options_;
+  ResultFormatter formatter_;
+  std::unique_ptr<Predictor> predictor_;
+  int threads_ = 1;
+  CsvOptions csv_;
+  CsvSchema schema_;
+  std::once_flag pool_once_;
+  std::unique_ptr<ThreadPool> pool_;
+};
+
+void PipelinedFilePredictor::Process(const CsvReader& reader, Slot* s) const {
+  auto t0 = Clock::now();
+  reader.Parse(s->chunk, &s->block);
+  auto t1 = Clock::now();
+  s->parse_s = Seconds(t0, t1);
+  s->predict_s = s->format_s = 0;
+  if (!s->block.error.ok()) return;
+  const size_t n = s->block.rows;
+  s->raw.resize(n * static_cast<size_t>(forest_->n_outputs));
+  if (n > 0) predictor_->PredictRaw(s->block.values.data(), n, s->raw.data());
+  Finalize(*forest_, s->raw.data(), n, options_.margin ? OutputKind::kMargin : OutputKind::kPrediction,
+           &s->pred);
+  auto t2 = Clock::now();
+  PredictionRows rows{n, s->pred.n_cols, s->pred.values.data(), s->pred.label.data()};
+  formatter_.Format(rows, &s->text);
+  s->counts.assign(forest_->class_labels.size(), 0);
+  if (forest_->kind == ModelKind::kClassifier)
+    for (int32_t l : s->pred.label) ++s->counts[l];
+  auto t3 = Clock::now();
+  s->predict_s = Seconds(t1, t2);
+  s->format_s = Seconds(t2, t3);
+}
+
+Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const std::string& output,
+                                              const std::atomic<bool>* cancel) {
+  const auto start = Clock::now();
+  FileStats stats;
+  stats.class_counts.assign(forest_->class_labels.size(), 0);
+  auto cancelled = [cancel] { return cancel != nullptr && cancel->load(std::memory_order_relaxed); };
+
+  FB_ASSIGN_OR_RETURN(std::shared_ptr<Storage> in_storage, StorageFor(input));
+  FB_ASSIGN_OR_RETURN(std::unique_ptr<ReadStream> raw, in_storage->OpenRead(input));
+  FB_ASSIGN_OR_RETURN(std::unique_ptr<CsvReader> reader,
+                      CsvReader::Open(OpenDecompressed(std::move(raw), input), input, csv_, schema_));
+  auto t_open = Clock::now();
+  stats.read_seconds += Seconds(start, t_open);
+  if (cancelled()) return Cancelled("cancelled").At(input);
+
+  FB_ASSIGN_OR_RETURN(std::shared_ptr<Storage> out_storage, StorageFor(output));
+  FB_ASSIGN_OR_RETURN(std::unique_ptr<WriteStream> ws, out_storage->OpenWrite(output));
+  ResultSink sink(std::move(ws), output == "-" ? kStdoutHoldBack : 0);
+  Status st = sink.Write(formatter_.header());
+
+  // Small inputs (one chunk) never touch the pool.
+  ThreadPool* pool = (threads_ > 1 && !reader->at_end()) ? Pool() : nullptr;
+  const size_t window = pool ? 2 * static_cast<size_t>(threads_) + 2 : 1;
+  std::vector<std::unique_ptr<Slot>> slots(window);
+  for (auto& s : slots) s = std::make_unique<Slot>();
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t submitted = 0, written = 0;
+  std::string numbered;
+
+  auto wait_done = [&](Slot* s) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [s] { return s->done; });
+  };
+  // Writes the oldest chunk in flight (in file order).
+  auto write_next = [&]() -> Status {
+    Slot* s = slots[written % window].get();
+    wait_done(s);
+    ++written;
+    const uint64_t first_row = reader->rows_accounted();
+    FB_RETURN_IF_ERROR(reader->Account(s->block));
+    stats.read_seconds += s->parse_s;
+    stats.predict_seconds += s->predict_s;
+    auto t0 = Clock::now();
+    if (formatter_.numbers_rows()) {
+      numbered.clear();
+      formatter_.Number(s->text, first_row, &numbered);
+      FB_RETURN_IF_ERROR(sink.Write(numbered));
+    } else {
+      FB_RETURN_IF_ERROR(sink.Write(s->text.text));
+    }
+    for (size_t k = 0; k < s->counts.size(); ++k) stats.class_counts[k] += s->counts[k];
+    stats.write_seconds += s->format_s + Seconds(t0, Clock::now());
+    return Status::Ok();
+  };
+
+  Status read_error;
+  while (st.ok()) {
+    if (cancelled()) {
+      st = Cancelled("cancelled").At(input);
+      break;
+    }
+    if (submitted - written == window) {
+      st = write_next();
+      continue;
+    }
+    Slot* s = slots[submitted % window].get();
+    auto t0 = Clock::now();
+    Result<bool> got = reader->NextChunk(&s->chunk);
+    stats.read_seconds += Seconds(t0, Clock::now());
+    if (!got.ok()) {
+      read_error = got.status();
+      break;
+    }
+    if (!*got) break;
+    ++submitted;
+    if (pool == nullptr) {
+      Process(*reader, s);
+      continue;  // done stays true
+    }
+    s->done = false;
+    const CsvReader* r = reader.get();
+    pool->Submit([this, r, s, &mu, &cv] {
+      Process(*r, s);
+      std::lock_guard<std::mutex> lock(mu);
+      s->done = true;
+      cv.notify_all();
+    });
+  }
+  // Drain in order: the first error in file order wins; tasks still running
+  // use the slots, so wait for every one of them before returning.
+  while (written < submitted) {
+    if (st.ok()) {
+      st = write_next();
+    } else {
+      wait_done(slots[written % window].get());
+      ++written;
+    }
+  }
+  if (st.ok() && !read_error.ok()) st = reader->Locate(read_error);
+  if (st.ok() && cancelled()) st = Cancelled("cancelled").At(input);
+  if (st.ok()) {
+    auto t0 = Clock::now();
+    st = sink.Commit();
+    stats.write_seconds += Seconds(t0, Clock::now());
+  }
+  if (!st.ok()) {
+    sink.Abort();
+    return st.WithPath(input);
+  }
+  stats.rows = reader->rows_accounted();
+  stats.output_bytes = sink.bytes();
+  stats.output_sha256 = sink.sha256_hex();
+  stats.total_seconds = Seconds(start, Clock::now());
+  return stats;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<const Forest> forest,
+                                                             PredictOptions options) {
+  if (forest == nullptr) return InvalidArgument("no model");
+  if (options.threads < 0) return InvalidArgument("--threads must be 0 (all cores) or more");
+  const char d = options.delimiter;
+  if (d == '"' || d == '\n' || d == '\r' || d == '\0') {
+    return InvalidArgument("the delimiter cannot be a quote, a line end or NUL");
+  }
+  ResultLayout layout;
+  layout.format = options.format == OutputFormat::kSeed    ? ResultFormat::kSeed
+                  : options.format == OutputFormat::kJsonl ? ResultFormat::kJsonl
+                                                           : ResultFormat::kCsv;
+  layout.classifier = forest->kind == ModelKind::kClassifier;
+  layout.proba = options.proba;
+  layout.margin = options.margin;
+  layout.labels = forest->class_labels;
+  layout.labels_are_integers = forest->labels_are_integers;
+  layout.n_values = options.margin      ? forest->n_outputs
+                    : layout.classifier ? forest->n_classes()
+                                        : forest->n_outputs;
+  FB_ASSIGN_OR_RETURN(ResultFormatter fmt, ResultFormatter::Create(std::move(layout)));
+  return std::unique_ptr<FilePredictor>(
+      new PipelinedFilePredictor(std::move(forest), options, std::move(fmt)));
+}
+
 }  // namespace fb

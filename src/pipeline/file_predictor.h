@@ -6,6 +6,16 @@
 // machine, and writes the output atomically (nothing appears unless the whole
 // file succeeded). Errors name the input file, line and column.
 //
+// Pipeline: the calling thread reads the input in chunks of whole rows and
+// writes results in order; a pool of options.threads workers (shared by all
+// Run calls of this FilePredictor, started on the first input larger than one
+// chunk) parses, predicts, finalizes and formats chunks in parallel. An input
+// that fits in one chunk is done on the calling thread alone.
+//
+// Output "-" (stdout) cannot be rolled back: its bytes are held in memory
+// until the input is fully read (up to 256 MiB of output; beyond that they
+// stream), so a failed run prints nothing.
+//
 // Thread safety: one FilePredictor may run several files concurrently from
 // different threads; it owns no per-file state.
 #pragma once
@@ -33,8 +43,15 @@ struct PredictOptions {
   HeaderMode header = HeaderMode::kAuto;
   char delimiter = ',';
   int threads = 0;  // 0: all cores
+  // Input is read and parsed in chunks of about this many bytes (whole rows);
+  // up to 2 x threads + 2 chunks are in flight, which bounds memory.
+  size_t chunk_bytes = size_t{1} << 20;
 };
 
+// Stage times are CPU seconds summed over threads (stages overlap, so they
+// may add up to more than total_seconds, the wall time): read = reading,
+// decompressing and parsing; predict = trees and Finalize; write =
+// formatting and writing.
 struct FileStats {
   uint64_t rows = 0;
   std::vector<uint64_t> class_counts;  // classifiers: rows predicted per class, in class order

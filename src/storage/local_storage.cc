@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/atomic_file.h"
+#include "storage/s3_storage.h"
 #include "storage/storage.h"
 
 namespace fb {
@@ -167,7 +168,7 @@ std::shared_ptr<Storage> LocalStorage() {
 }
 
 Result<std::shared_ptr<Storage>> StorageFor(const std::string& uri) {
-  if (IsS3Uri(uri)) return Unsupported("s3:// URIs are not supported in this build yet").At(uri);
+  if (IsS3Uri(uri)) return S3StorageFromEnvironment();
   if (uri.find("://") != std::string::npos) return Unsupported("unknown URI scheme").At(uri);
   return LocalStorage();
 }

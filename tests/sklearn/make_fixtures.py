@@ -186,6 +186,99 @@ def seed_expected():
             f.write(",".join([str(lab)] + [fmt_float(v) for v in p]) + "\n")
 
 
+class _TreeWithMissing:
+    """Pickles as sklearn.tree._tree.Tree with the given state, so a node
+    dtype that scikit-learn 1.2 cannot produce (1.3's missing_go_to_left) can
+    be written without running 1.3."""
+
+    def __init__(self, tree, state):
+        self.tree, self.state = tree, state
+
+    def __reduce__(self):
+        t = self.tree
+        return (type(t), (t.n_features, np.asarray(t.n_classes), t.n_outputs), self.state)
+
+
+def walk_with_missing(nodes, values, x):
+    """scikit-learn >= 1.3's rule (_tree.pyx, apply_dense): NaN goes to
+    missing_go_to_left ? left : right, else left when x <= threshold, with x
+    cast to float32 first."""
+    i = 0
+    while nodes["left_child"][i] != -1:
+        v = np.float32(x[nodes["feature"][i]])
+        if np.isnan(v):
+            i = nodes["left_child"][i] if nodes["missing_go_to_left"][i] else nodes["right_child"][i]
+        elif float(v) <= nodes["threshold"][i]:
+            i = nodes["left_child"][i]
+        else:
+            i = nodes["right_child"][i]
+    row = values[i, 0]
+    return row / (row.sum() or 1.0)
+
+
+def missing_fixture():
+    """A DecisionTreeClassifier whose node records carry missing_go_to_left
+    (as scikit-learn 1.3+ writes them), plus rows with NaN and the expected
+    probabilities under 1.3's rule. The walker is checked against
+    scikit-learn 1.2's own predict_proba on the rows without NaN."""
+    X, y = datasets.load_iris(return_X_y=True)
+    model = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    state = model.tree_.__getstate__()
+    old = state["nodes"]
+    dtype = np.dtype({"names": list(old.dtype.names) + ["missing_go_to_left"],
+                      "formats": [old.dtype.fields[n][0] for n in old.dtype.names] + [np.uint8],
+                      "offsets": [old.dtype.fields[n][1] for n in old.dtype.names] + [56], "itemsize": 64})
+    nodes = np.zeros(len(old), dtype=dtype)
+    for n in old.dtype.names:
+        nodes[n] = old[n]
+    nodes["missing_go_to_left"] = np.random.RandomState(3).randint(0, 2, len(old))
+    state = dict(state, nodes=nodes)
+    X_test = X[::5].copy()
+    for r in range(len(X_test)):
+        assert np.allclose(walk_with_missing(nodes, state["values"], X_test[r]),
+                           model.predict_proba(X_test[r:r + 1])[0], rtol=0, atol=1e-12)
+    rs = np.random.RandomState(4)
+    X_nan = X_test.copy()
+    X_nan[rs.rand(*X_nan.shape) < 0.3] = np.nan
+    model.tree_ = _TreeWithMissing(model.tree_, state)
+    with open(os.path.join(OUT, "missing-go-to-left.pkl"), "wb") as f:
+        pickle.dump(model, f, protocol=4)
+    with open(os.path.join(OUT, "missing-go-to-left.X.csv"), "w") as f:
+        for r in X_nan:
+            f.write(",".join("" if np.isnan(v) else fmt_float(v) for v in r) + "\n")
+    with open(os.path.join(OUT, "missing-go-to-left.expected.csv"), "w") as f:
+        for r in X_nan:
+            p = walk_with_missing(nodes, state["values"], r)
+            f.write(",".join([str(model.classes_[int(np.argmax(p))])] + [fmt_float(v) for v in p]) + "\n")
+
+
+def named_features_fixture():
+    """A forest fitted on a DataFrame: feature_names_in_ is kept."""
+    import pandas as pd
+    data = datasets.load_iris(as_frame=True)
+    model = RandomForestClassifier(n_estimators=2, max_depth=3, random_state=0).fit(data.data, data.target)
+    joblib.dump(model, os.path.join(OUT, "named-features.joblib"), compress=("gzip", 3))
+
+
+def unsupported_fixtures():
+    """Models forestbatch must refuse with a clear message."""
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.preprocessing import StandardScaler
+    X, y = datasets.load_iris(return_X_y=True)
+    d = os.path.join(OUT, "unsupported")
+    os.makedirs(d, exist_ok=True)
+    joblib.dump(GradientBoostingClassifier(n_estimators=2, max_depth=2).fit(X, y), os.path.join(d, "gb.joblib"))
+    joblib.dump(Pipeline([("scale", StandardScaler()), ("rf", RandomForestClassifier(n_estimators=2, max_depth=2))])
+                .fit(X, y), os.path.join(d, "scaler-pipeline.joblib"))
+    joblib.dump(RandomForestRegressor(n_estimators=2, max_depth=2).fit(X, np.c_[y, y]),
+                os.path.join(d, "multioutput.joblib"))
+    joblib.dump(GridSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 2]}, cv=2, refit=False).fit(X, y),
+                os.path.join(d, "grid-norefit.joblib"))
+
+
 if __name__ == "__main__":
     main()
     seed_expected()
+    missing_fixture()
+    named_features_fixture()
+    unsupported_fixtures()

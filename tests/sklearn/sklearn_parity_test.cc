@@ -22,10 +22,13 @@ const std::string kFixtures = std::string(FB_SOURCE_DIR) + "/tests/sklearn/fixtu
 
 std::vector<std::string> Split(const std::string& line) {
   std::vector<std::string> out;
-  std::stringstream ss(line);
-  std::string cell;
-  while (std::getline(ss, cell, ',')) out.push_back(cell);
-  return out;
+  size_t start = 0;
+  while (true) {
+    size_t comma = line.find(',', start);
+    out.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
 }
 
 std::string ReadText(const std::string& path) {
@@ -63,7 +66,8 @@ std::vector<float> ParseX(const std::vector<std::vector<std::string>>& rows, siz
   std::vector<float> x;
   for (const auto& r : rows) {
     EXPECT_EQ(r.size(), n_features);
-    for (const auto& c : r) x.push_back(static_cast<float>(std::strtod(c.c_str(), nullptr)));
+    for (const auto& c : r)
+      x.push_back(c.empty() ? NAN : static_cast<float>(std::strtod(c.c_str(), nullptr)));
   }
   return x;
 }
@@ -149,6 +153,83 @@ TEST(SklearnParity, SeedModel) {
   auto x = ParseX(rows, static_cast<size_t>(forest->n_features));
   auto expected = ReadCsv(kFixtures + "seed.expected.csv.gz");
   CheckParity(*forest, x, rows.size(), expected, 0, 1, "seed");
+}
+
+// Node records with missing_go_to_left (scikit-learn >= 1.3's layout, crafted
+// by make_fixtures.py from a 1.2 tree): NaN follows each node's flag. The
+// expected values come from a Python walker of 1.3's rule that was checked
+// against scikit-learn's own predict_proba on the rows without NaN.
+TEST(SklearnParity, MissingGoToLeft) {
+  auto forest = LoadModelFile(kFixtures + "missing-go-to-left.pkl");
+  ASSERT_TRUE(forest.ok()) << forest.status().ToString();
+  EXPECT_TRUE(forest->missing_values_supported);
+  EXPECT_EQ(forest->info.source_format, "pickle");
+  auto rows = ReadCsv(kFixtures + "missing-go-to-left.X.csv");
+  auto x = ParseX(rows, 4);
+  EXPECT_GE(FindMissing(x.data(), rows.size(), 4), 0);
+  bool some_left = false, some_right = false;
+  for (const Node& n : forest->trees[0].nodes) {
+    if (n.is_leaf()) continue;
+    (n.default_left ? some_left : some_right) = true;
+  }
+  EXPECT_TRUE(some_left && some_right);
+  CheckParity(*forest, x, rows.size(), ReadCsv(kFixtures + "missing-go-to-left.expected.csv"), 0, 1,
+              "missing");
+}
+
+TEST(SklearnParity, UnsupportedModelsAreNamed) {
+  const std::string dir = kFixtures + "unsupported/";
+  struct Want {
+    const char* file;
+    StatusCode code;
+    const char* text;
+  };
+  for (const Want& w : {
+           Want{"gb.joblib", StatusCode::kUnsupported,
+                "GradientBoostingClassifier is not supported; supported:"},
+           Want{"scaler-pipeline.joblib", StatusCode::kUnsupported,
+                "Pipeline step 'scale' is StandardScaler"},
+           Want{"multioutput.joblib", StatusCode::kUnsupported, "multi-output"},
+           Want{"grid-norefit.joblib", StatusCode::kUnsupported, "no best_estimator_"},
+       }) {
+    auto r = LoadModelFile(dir + w.file);
+    ASSERT_FALSE(r.ok()) << w.file;
+    EXPECT_EQ(r.status().code(), w.code) << w.file << ": " << r.status().ToString();
+    EXPECT_NE(r.status().message().find(w.text), std::string::npos)
+        << w.file << ": " << r.status().ToString();
+    EXPECT_EQ(r.status().path(), dir + w.file);
+  }
+}
+
+TEST(SklearnParity, ModelInfo) {
+  auto f = LoadModelFile(kFixtures + "16-RandomForestClassifier-multiclass-grid-joblib-lzma.joblib.lzma");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->info.source_format, "joblib (lzma-compressed)");
+  EXPECT_EQ(f->info.estimator, "RandomForestClassifier");
+  EXPECT_EQ(f->info.wrappers, "GridSearchCV.best_estimator_");
+  EXPECT_EQ(f->info.library_version, "1.2.1");
+  EXPECT_EQ(f->n_features, 64);
+  EXPECT_EQ(f->trees.size(), 4u);
+  EXPECT_TRUE(f->labels_are_integers);
+  auto s = LoadModelFile(kFixtures + "19-RandomForestClassifier-strings-pipeline-none-pickle3.pkl");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->info.source_format, "pickle");
+  EXPECT_EQ(s->info.wrappers, "Pipeline['model']");
+  EXPECT_EQ(s->class_labels, (std::vector<std::string>{"barbera", "barolo", "grignolino"}));
+  EXPECT_FALSE(s->labels_are_integers);
+  auto n = LoadModelFile(kFixtures + "17-RandomForestClassifier-negints-randomized-joblib-lz4.joblib.lz4");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(n->class_labels, (std::vector<std::string>{"-7", "3", "42"}));
+  auto b = LoadModelFile(kFixtures + "15-RandomForestClassifier-bool-none-joblib-xz.joblib.xz");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->class_labels, (std::vector<std::string>{"False", "True"}));
+  auto fl = LoadModelFile(kFixtures + "25-ExtraTreesClassifier-floats-none-joblib-bz2.joblib.bz2");
+  ASSERT_TRUE(fl.ok()) << fl.status().ToString();
+  EXPECT_EQ(fl->class_labels, (std::vector<std::string>{"-1.0", "2.0", "5.0"}));
+  auto named = LoadModelFile(kFixtures + "named-features.joblib");
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->feature_names, (std::vector<std::string>{"sepal length (cm)", "sepal width (cm)",
+                                                            "petal length (cm)", "petal width (cm)"}));
 }
 
 }  // namespace

@@ -100,6 +100,10 @@ def main():
     simple("reg_gamma", "reg:gamma", positive)
     simple("reg_tweedie", "reg:tweedie", positive, extra={"tweedie_variance_power": 1.4})
 
+    # DART: each tree's output is scaled by its weight_drop at prediction.
+    simple("dart_binary", "binary:logistic", binary, rounds=6,
+           extra={"booster": "dart", "rate_drop": 0.3, "skip_drop": 0.0, "one_drop": 1})
+
     # Ranking: identity link.
     rs, X = data(2)
     y = np.clip(np.round(x0(X) + 1), 0, 3)

@@ -279,6 +279,7 @@ Status BuildDtype(PickleGraph* g, ValueId dtype, ValueId state) {
   std::vector<DtypeField> fields;
   const Value& names = At(*g, s[3]);
   if (names.kind == Kind::kTuple) {
+    if (names.items.size() > 256) return InvalidData("dtype with more than 256 fields");
     for (ValueId name : names.items) {
       if (At(*g, name).kind != Kind::kStr) return InvalidData("dtype field name is not a string");
       ValueId f = DictGet(*g, s[4], At(*g, name).text);

@@ -107,8 +107,9 @@ enum Op : uint8_t {
 
 class Machine {
  public:
-  Machine(std::string_view data, size_t pos, const UnpickleLimits& limits, PickleGraph* graph, bool joblib)
-      : data_(data), pos_(pos), limits_(limits), g_(graph), joblib_(joblib) {}
+  Machine(std::string_view data, size_t pos, const UnpickleLimits& limits, PickleGraph* graph, bool joblib,
+          uint64_t* copied)
+      : data_(data), pos_(pos), limits_(limits), g_(graph), joblib_(joblib), copied_(copied) {}
 
   // Runs to STOP; the result is the popped value.
   Result<ValueId> Run();
@@ -156,6 +157,16 @@ class Machine {
     return static_cast<ValueId>(g_->values.size() - 1);
   }
   Value& V(ValueId id) { return g_->values[static_cast<size_t>(id)]; }
+
+  // Values decoded from shared (memoized) inputs copy their items or bytes;
+  // the total is capped relative to the input so that repeating a GET of a
+  // big list or bytes object cannot blow up memory (quadratic amplification).
+  Status Charge(const Value& v) {
+    *copied_ += v.items.size() * sizeof(ValueId) + v.text.size();
+    uint64_t cap = 8 * uint64_t{data_.size()} + (uint64_t{1} << 24);
+    if (*copied_ > cap) return Error("the objects it builds are far larger than the file; refusing to go on");
+    return Status::Ok();
+  }
 
   Status Push(ValueId id) {
     if (stack_.size() >= limits_.max_stack) return Error("stack too deep");
@@ -237,6 +248,7 @@ class Machine {
   const UnpickleLimits& limits_;
   PickleGraph* g_;
   bool joblib_;
+  uint64_t* copied_;
   std::vector<ValueId> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, ValueId> memo_;
@@ -333,6 +345,7 @@ Status Machine::Reduce() {
       FB_ASSIGN_OR_RETURN(ValueId id, New(Kind::kNone));
       Status st = ReduceBuiltin(g_, role, fn_name, args, id);
       if (!st.ok()) return Error(st.message());
+      FB_RETURN_IF_ERROR(Charge(V(id)));
       return Push(id);
     }
     default: break;
@@ -351,7 +364,7 @@ Status Machine::Build() {
   if (o.kind == Kind::kArray || o.kind == Kind::kDtype) {
     Status st = o.kind == Kind::kArray ? BuildArray(g_, obj, state) : BuildDtype(g_, obj, state);
     if (!st.ok()) return Error(st.message());
-    return Status::Ok();
+    return Charge(V(obj));
   }
   if (o.kind != Kind::kObject) return Error(fmt::format("BUILD on a {}", KindName(o.kind)));
   o.state = state;
@@ -374,7 +387,7 @@ Status Machine::BuildArrayWrapper(ValueId obj) {
   array.state = w.dtype;
   if (dtype.dtype_kind == 'O') {
     // joblib pickles object arrays as a nested protocol-2 pickle.
-    Machine nested(data_, pos_, limits_, g_, /*joblib=*/false);
+    Machine nested(data_, pos_, limits_, g_, /*joblib=*/false, copied_);
     FB_ASSIGN_OR_RETURN(ValueId inner, nested.Run());
     pos_ = nested.pos();
     const Value& a = V(inner);
@@ -396,6 +409,7 @@ Status Machine::BuildArrayWrapper(ValueId obj) {
     FB_RETURN_IF_ERROR(Read(static_cast<size_t>(w.nbytes), &raw));
     array.text.assign(raw);
   }
+  FB_RETURN_IF_ERROR(Charge(array));
   V(obj) = std::move(array);
   return Status::Ok();
 }
@@ -602,7 +616,8 @@ Result<ValueId> Machine::Run() {
 
 Result<PickleGraph> Unpickle(std::string_view bytes, const UnpickleLimits& limits) {
   PickleGraph g;
-  Machine m(bytes, 0, limits, &g, /*joblib=*/true);
+  uint64_t copied = 0;
+  Machine m(bytes, 0, limits, &g, /*joblib=*/true, &copied);
   FB_ASSIGN_OR_RETURN(g.root, m.Run());
   return g;
 }

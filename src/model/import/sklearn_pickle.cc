@@ -316,7 +316,7 @@ int VersionKey(const std::string& v) {
   return major * 1000 + minor;
 }
 
-Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wrappers) {
+Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wrappers, uint64_t input_size) {
   const std::string cls = r.ClassName(est);
   const bool single = cls == "DecisionTreeClassifier" || cls == "DecisionTreeRegressor" ||
                       cls == "ExtraTreeClassifier" || cls == "ExtraTreeRegressor";
@@ -372,6 +372,19 @@ Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wr
     }
     if (tree_objs.empty()) return InvalidData(cls + " has no trees (not fitted?)");
   }
+  // Each tree's arrays must be its own bytes in the file: a pickle that
+  // shares one big tree many times (through the memo) is refused rather than
+  // expanded.
+  uint64_t tree_bytes = 0;
+  for (ValueId t : tree_objs) {
+    for (const char* name : {"nodes", "values"}) {
+      ValueId a = r.Attr(t, name);
+      if (a != kNoValue) tree_bytes += r.V(a).text.size();
+    }
+  }
+  if (tree_bytes > input_size)
+    return InvalidData(fmt::format("{} trees hold {} bytes of arrays in a {}-byte file: trees are shared",
+                                   tree_objs.size(), tree_bytes, input_size));
   bool all_missing = true;
   f.trees.resize(tree_objs.size());
   for (size_t t = 0; t < tree_objs.size(); ++t) {
@@ -396,7 +409,7 @@ Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wr
   return BuildForest(std::move(f));
 }
 
-Result<Forest> FromRoot(const PickleGraph& g) {
+Result<Forest> FromRoot(const PickleGraph& g, uint64_t input_size) {
   Reader r(g);
   ValueId est = g.root;
   std::string wrappers;
@@ -437,7 +450,7 @@ Result<Forest> FromRoot(const PickleGraph& g) {
       if (r.V(est).kind != Kind::kObject)
         return Unsupported(
             fmt::format("the file holds {}, not a scikit-learn estimator; {}", r.ClassName(est), kSupported));
-      return FromEstimator(r, est, wrappers);
+      return FromEstimator(r, est, wrappers, input_size);
     }
     if (!wrappers.empty()) wrappers += " > ";
     wrappers += how;
@@ -465,7 +478,7 @@ Result<Forest> LoadSklearnPickle(std::string_view bytes) {
   if (bytes.size() < 2 || static_cast<unsigned char>(bytes[0]) != 0x80)
     return InvalidData("not a pickle (no PROTO opcode at the start)");
   FB_ASSIGN_OR_RETURN(PickleGraph g, pickle::Unpickle(bytes));
-  FB_ASSIGN_OR_RETURN(Forest f, FromRoot(g));
+  FB_ASSIGN_OR_RETURN(Forest f, FromRoot(g, bytes.size()));
   f.info.source_format = UsesJoblibArrays(g) || c != Compression::kNone ? "joblib" : "pickle";
   if (c != Compression::kNone) f.info.source_format += fmt::format(" ({}-compressed)", CompressionName(c));
   return f;

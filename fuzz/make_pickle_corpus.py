@@ -1,0 +1,35 @@
+#!/usr/bin/python3
+"""Writes the small seed corpus for pickle_fuzz into fuzz/corpus/pickle/.
+Run with Debian's interpreter: /usr/bin/python3 fuzz/make_pickle_corpus.py"""
+import io
+import os
+import pickle
+
+import joblib
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeRegressor
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "pickle")
+os.makedirs(OUT, exist_ok=True)
+rng = np.random.RandomState(0)
+X = rng.rand(40, 3)
+y = np.array(["a", "b"], dtype=object)[(X[:, 0] > 0.5).astype(int)]
+clf = RandomForestClassifier(n_estimators=2, max_depth=2, random_state=0).fit(X, y)
+reg = DecisionTreeRegressor(max_depth=2, random_state=0).fit(X, X[:, 1])
+for proto in (2, 3, 4, 5):
+    with open(os.path.join(OUT, f"rf-strings-p{proto}.pkl"), "wb") as f:
+        pickle.dump(clf, f, protocol=proto)
+with open(os.path.join(OUT, "dt-reg-p2.pkl"), "wb") as f:
+    pickle.dump(reg, f, protocol=2)
+joblib.dump(clf, os.path.join(OUT, "rf-strings.joblib"))
+joblib.dump(reg, os.path.join(OUT, "dt-reg.joblib"))
+joblib.dump(reg, os.path.join(OUT, "dt-reg.joblib.z"), compress=("zlib", 3))
+joblib.dump(reg, os.path.join(OUT, "dt-reg.joblib.lz4"), compress=("lz4", 3))
+# Small hostile or odd inputs.
+with open(os.path.join(OUT, "os-system.pkl"), "wb") as f:
+    f.write(b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00idq\x00\x85R.")
+with open(os.path.join(OUT, "nested-lists.pkl"), "wb") as f:
+    f.write(b"\x80\x02" + b"(" * 50 + b"l" * 50 + b".")
+with open(os.path.join(OUT, "memo.pkl"), "wb") as f:
+    f.write(b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00]\x94h\x00h\x00\x86\x94a.")

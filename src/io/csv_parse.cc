@@ -1,0 +1,223 @@
+// CsvReader::Parse: the hot loop. Rows made only of plain integers (the
+// common case in one-hot encoded data) take a tight path with no calls; any
+// other row (decimals, quotes, missing values, errors) is parsed again from
+// its start by the general row parser.
+#include <algorithm>
+#include <cstring>
+
+#include "io/csv_reader.h"
+#include "io/csv_reader_impl.h"
+#include "io/csv_text.h"
+
+namespace fb {
+namespace {
+
+// Integers of up to 15 digits are exact in a double, so double -> float
+// rounds exactly as parsing the text to double then casting would.
+constexpr long kMaxFastDigits = 15;
+
+inline float IntToFloat(uint64_t v, bool neg) {
+  const double dv = static_cast<double>(v);
+  return static_cast<float>(neg ? -dv : dv);
+}
+
+// Parses one row of plain integers; returns the start of the next row, or
+// nullptr if anything in the row needs the general parser.
+template <bool kIdentity>
+inline const char* FastRow(const char* p, float* row, int32_t nc, const int32_t* map, char d) {
+  for (int32_t c = 0; c < nc; ++c) {
+    // One digit then the delimiter: most fields of one-hot encoded data.
+    const unsigned d0 = static_cast<unsigned char>(p[0]) - '0';
+    if (d0 < 10 && p[1] == d && c + 1 < nc) {
+      if constexpr (kIdentity) {
+        row[c] = static_cast<float>(d0);
+      } else if (map[c] >= 0) {
+        row[map[c]] = static_cast<float>(d0);
+      }
+      p += 2;
+      continue;
+    }
+    const bool neg = *p == '-';
+    p += neg;
+    const char* digits = p;
+    uint64_t v = 0;
+    unsigned dig;
+    while ((dig = static_cast<unsigned char>(*p) - '0') < 10) {
+      v = v * 10 + dig;
+      ++p;
+    }
+    const long nd = p - digits;
+    if (nd == 0 || nd > kMaxFastDigits) return nullptr;
+    if constexpr (kIdentity) {
+      row[c] = IntToFloat(v, neg);
+    } else {
+      const int32_t f = map[c];
+      if (f >= 0) row[f] = IntToFloat(v, neg);
+    }
+    const char t = *p;
+    if (c + 1 < nc) {
+      if (t != d) return nullptr;
+      ++p;
+    } else if (t == '\n') {
+      return p + 1;
+    } else if (t == '\r' && p[1] == '\n') {
+      return p + 2;
+    } else {
+      return nullptr;
+    }
+  }
+  return nullptr;  // nc == 0: not reached (nc >= 1)
+}
+
+}  // namespace
+
+// Parses the field at p (not a plain integer) and leaves p on its
+// terminator: the delimiter, '\n', or the '\r' of a CRLF.
+Status CsvReader::Impl::ParseField(const char*& p, const char* end, int32_t col, float* row, uint64_t line,
+                                   uint64_t* extra_lines, std::string* scratch) const {
+  const char d = opt.delimiter;
+  std::string_view text;
+  if (*p == '"') {
+    scratch->clear();
+    const char* q = p + 1;
+    for (;;) {
+      const char* close = static_cast<const char*>(std::memchr(q, '"', end - q));
+      if (close == nullptr) {
+        return InvalidData("a quoted field is never closed").At(name, line, col + 1);
+      }
+      *extra_lines += std::count(q, close, '\n');
+      scratch->append(q, close);
+      q = close + 1;
+      if (q < end && *q == '"') {
+        scratch->push_back('"');
+        ++q;
+        continue;
+      }
+      break;
+    }
+    // pandas keeps any text between the closing quote and the delimiter.
+    const char* e = q;
+    while (e < end && *e != d && *e != '\n') ++e;
+    if (e < end && *e == '\n' && e > q && e[-1] == '\r') --e;
+    scratch->append(q, e);
+    text = *scratch;
+    p = e;
+  } else {
+    const char* e = p;
+    while (*e != d && *e != '\n') ++e;              // every chunk ends with '\n'
+    if (*e == '\n' && e > p && e[-1] == '\r') --e;  // leave p on the CRLF's '\r'
+    text = std::string_view(p, e - p);
+    p = e;
+  }
+  return StoreText(text, col, row, line);
+}
+
+// The general row parser: any field, any error. Returns the next row start,
+// or nullptr with *error set.
+const char* CsvReader::Impl::ParseRow(const char* p, const char* end, float* row, uint64_t line,
+                                      uint64_t* extra, std::string* scratch, Status* error) const {
+  const int32_t nc = n_columns;
+  const int32_t* map = col_to_feature.data();
+  const char d = opt.delimiter;
+  for (int32_t c = 0; c < nc; ++c) {
+    const char* s = p;
+    const bool neg = *p == '-';
+    p += neg;
+    const char* digits = p;
+    uint64_t v = 0;
+    unsigned dig;
+    while ((dig = static_cast<unsigned char>(*p) - '0') < 10) {
+      v = v * 10 + dig;
+      ++p;
+    }
+    const long nd = p - digits;
+    char t = *p;
+    if (nd > 0 && nd <= kMaxFastDigits && (t == d || t == '\n' || (t == '\r' && p[1] == '\n'))) {
+      if (map[c] >= 0) row[map[c]] = IntToFloat(v, neg);
+    } else {
+      p = s;
+      Status st = ParseField(p, end, c, row, line, extra, scratch);
+      if (!st.ok()) {
+        *error = std::move(st);
+        return nullptr;
+      }
+      t = *p;
+    }
+    if (c + 1 < nc) {
+      if (t != d) {
+        *error = InvalidData("the row has " + std::to_string(c + 1) + " fields but the first row has " +
+                             std::to_string(nc))
+                     .At(name, line, c + 2);
+        return nullptr;
+      }
+      ++p;
+    } else if (t == '\n') {
+      ++p;
+    } else if (t == '\r') {
+      p += 2;
+    } else {
+      // t is the delimiter: more fields than the first row.
+      int32_t n = nc;
+      for (const char* x = p; x < end && *x != '\n'; ++x) n += (*x == d);
+      *error = InvalidData("the row has more fields (" + std::to_string(n) + ") than the first row (" +
+                           std::to_string(nc) + ")")
+                   .At(name, line, nc + 1);
+      return nullptr;
+    }
+  }
+  return p;
+}
+
+void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
+  const Impl& m = *impl_;
+  const int32_t nf = m.schema.n_features;
+  const int32_t nc = m.n_columns;
+  const int32_t* map = m.col_to_feature.data();
+  const bool identity = nc == nf && std::all_of(m.col_to_feature.begin(), m.col_to_feature.end(),
+                                                [i = 0](int32_t f) mutable { return f == i++; });
+  const char d = m.opt.delimiter;
+  const char* p = chunk.bytes.data();
+  const char* const end = p + chunk.size;
+  b->error = Status();
+  size_t rows = 0;
+  uint64_t lines = 0;
+  size_t cap_rows = b->values.size() / nf;
+  float* values = b->values.data();
+  std::string scratch;
+
+  while (p < end) {
+    if (*p == '\n') {
+      ++p;
+      ++lines;
+      continue;
+    }
+    if (*p == '\r' && p[1] == '\n') {
+      p += 2;
+      ++lines;
+      continue;
+    }
+    if (rows == cap_rows) {
+      cap_rows = std::max<size_t>({cap_rows * 2, 1024, chunk.size / (2 * static_cast<size_t>(nc)) + 1});
+      b->values.resize(cap_rows * nf);
+      values = b->values.data();
+    }
+    float* row = values + rows * nf;
+    const char* next = identity ? FastRow<true>(p, row, nc, map, d) : FastRow<false>(p, row, nc, map, d);
+    if (next != nullptr) {
+      p = next;
+      ++lines;
+      ++rows;
+      continue;
+    }
+    uint64_t extra = 0;
+    next = m.ParseRow(p, end, row, lines + 1, &extra, &scratch, &b->error);
+    if (next == nullptr) break;
+    p = next;
+    lines += 1 + extra;
+    ++rows;
+  }
+  b->rows = rows;
+  b->lines = lines;
+}
+
+}  // namespace fb

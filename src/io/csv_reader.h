@@ -1,0 +1,133 @@
+// CsvReader: a streaming CSV reader that turns a text file into float32
+// feature rows for a model, in bounded memory, in chunks that many threads
+// can parse at once.
+//
+// Reading is split in two so that parsing runs in parallel while the file is
+// read sequentially:
+//   1. NextChunk (one thread, in order) reads the next run of whole rows,
+//      about `chunk_bytes` long, ending at a row boundary (quotes respected).
+//   2. Parse (any thread, any order, const) turns one chunk into a row-major
+//      float matrix with the model's feature order.
+//   3. Account (one thread, in chunk order) tallies lines and rows and turns a
+//      chunk's parse error into one with the file's absolute line number.
+// Memory: the reader itself holds at most one partial row beyond the chunk it
+// hands out; a row longer than `max_row_bytes` is an error. So a file of any
+// size needs about (chunks in flight) x chunk_bytes.
+//
+// Text rules (pandas.read_csv compatible where it matters):
+//   - fields separated by `delimiter`; rows end with LF or CRLF; fully empty
+//     lines are skipped; a final row without a line end is accepted;
+//   - a field that starts with '"' is quoted: it ends at the next lone '"',
+//     "" inside it stands for one '"', and it may contain delimiters and line
+//     ends; text after the closing quote up to the delimiter is kept;
+//   - numbers: decimal or scientific notation with optional sign, "inf",
+//     "infinity" (any case), surrounded by optional white space; parsed to the
+//     correctly rounded double, then cast to float32 (what pandas then
+//     scikit-learn do); integers of up to 15 digits take a fast exact path;
+//   - missing values (NaN): an empty field and pandas' default NA spellings
+//     (see kMissingSpellings), plus any spelling of "nan";
+//   - header: kYes = the first row names the columns; kNo = data; kAuto = the
+//     first row is a header when one of its fields is neither a number nor a
+//     missing-value spelling.
+// Columns: with a header and a model with feature names, columns are matched
+// to features by name in any order, extra columns are ignored and missing
+// ones are an error naming them. Otherwise the column count must equal the
+// model's feature count. Every row must have the same number of fields as
+// the first.
+// Errors are kInvalidData naming file, line (1-based, physical lines of the
+// decompressed text) and column (1-based field number).
+//
+// Thread safety: NextChunk/Account from one thread; Parse is const and may
+// run concurrently on different chunks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/storage.h"
+
+namespace fb {
+
+enum class CsvHeader : uint8_t { kAuto, kYes, kNo };
+
+struct CsvOptions {
+  char delimiter = ',';
+  CsvHeader header = CsvHeader::kAuto;
+  // Report the first missing value as an error (models that reject NaN)
+  // instead of passing NaN on.
+  bool missing_is_error = false;
+  size_t chunk_bytes = size_t{1} << 20;     // target size of a chunk
+  size_t max_row_bytes = size_t{64} << 20;  // longer rows (or an unclosed quote) are an error
+};
+
+// What the model expects of its input.
+struct CsvSchema {
+  int32_t n_features = 0;
+  std::vector<std::string> feature_names;  // empty: columns are matched by position
+};
+
+// pandas' default NA spellings (pandas 1.5 STR_NA_VALUES, which includes "").
+extern const std::vector<std::string_view> kMissingSpellings;
+
+// Whole rows of text. Reused between calls to avoid reallocation.
+struct CsvChunk {
+  std::vector<char> bytes;  // whole rows; always ends with '\n'
+  size_t size = 0;          // bytes in use
+  bool has_quotes = false;  // a '"' occurs somewhere
+};
+
+// A parsed chunk. Reused between calls.
+struct CsvBlock {
+  std::vector<float> values;  // rows x n_features, row-major (size >= rows * n_features)
+  size_t rows = 0;
+  uint64_t lines = 0;  // physical lines the chunk covered
+  Status error;        // line relative to the chunk (1 = its first line); see Account
+};
+
+class CsvReader {
+ public:
+  // Reads the first row from `stream` (already decompressed) and resolves
+  // the header and the column mapping. `name` is used in errors.
+  static Result<std::unique_ptr<CsvReader>> Open(std::unique_ptr<ReadStream> stream, std::string name,
+                                                 const CsvOptions& options, const CsvSchema& schema);
+  ~CsvReader();
+
+  // Fills `chunk` with the next whole rows. Returns false at the end of input.
+  Result<bool> NextChunk(CsvChunk* chunk);
+  // True once the input has been read to its end (no more chunks after the
+  // ones already returned, except a pending one).
+  bool at_end() const;
+
+  // Parses `chunk` into `block` (never fails as a call: errors land in
+  // block->error with a chunk-relative line).
+  void Parse(const CsvChunk& chunk, CsvBlock* block) const;
+
+  // In chunk order: counts the block's lines and rows; returns its error, if
+  // any, with the absolute line number.
+  Status Account(const CsvBlock& block);
+
+  // A read error that concerns the row after everything accounted so far
+  // (e.g. a row too long) gets that row's line: call after accounting all
+  // earlier blocks.
+  Status Locate(Status status) const;
+
+  bool has_header() const;
+  // Column names from the header (empty without one).
+  const std::vector<std::string>& column_names() const;
+  // Fields per row in the file.
+  int32_t n_columns() const;
+  uint64_t rows_accounted() const;
+  // Largest buffer the reader has held (bytes), for the memory bound.
+  size_t peak_buffer_bytes() const;
+
+ private:
+  struct Impl;
+  explicit CsvReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fb

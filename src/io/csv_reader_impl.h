@@ -1,0 +1,39 @@
+// CsvReader's state, shared by csv_reader.cc (chunking, header, columns)
+// and csv_parse.cc (the parse loop). Internal to io/.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/csv_reader.h"
+
+namespace fb {
+
+struct CsvReader::Impl {
+  std::unique_ptr<ReadStream> stream;
+  std::string name;
+  CsvOptions opt;
+  CsvSchema schema;
+  std::vector<int32_t> col_to_feature;  // per file column: feature index or -1 (ignored)
+  std::vector<std::string> column_names;
+  bool has_header = false;
+  int32_t n_columns = 0;
+  std::vector<char> carry;  // bytes after the last row boundary handed out
+  bool eof = false;
+  uint64_t lines_accounted = 0;
+  uint64_t rows_accounted = 0;
+  size_t peak = 0;
+  bool locate_next = false;  // the last NextChunk error concerns the next unaccounted row
+
+  Result<bool> NextChunk(CsvChunk* chunk);
+  Status ParseField(const char*& p, const char* end, int32_t col, float* row, uint64_t line,
+                    uint64_t* extra_lines, std::string* scratch) const;
+  // Noinline: keeps the hot loop in Parse small.
+  [[gnu::noinline]] const char* ParseRow(const char* p, const char* end, float* row, uint64_t line,
+                                         uint64_t* extra, std::string* scratch, Status* error) const;
+  Status StoreText(std::string_view text, int32_t col, float* row, uint64_t line) const;
+  std::string ColumnLabel(int32_t col) const;
+};
+
+}  // namespace fb

@@ -1,0 +1,305 @@
+#include "io/csv_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "io/test_streams.h"
+
+namespace fb {
+namespace {
+
+using testing::StringReadStream;
+
+struct ReadOut {
+  Status status;
+  std::vector<float> values;  // rows x n_features
+  uint64_t rows = 0;
+  bool header = false;
+  size_t peak = 0;
+};
+
+CsvSchema Schema(int n, std::vector<std::string> names = {}) {
+  CsvSchema s;
+  s.n_features = n;
+  s.feature_names = std::move(names);
+  return s;
+}
+
+// Reads everything through NextChunk / Parse / Account, in order.
+ReadOut ReadAll(std::string text, const CsvSchema& schema, CsvOptions opt = {}, size_t step = SIZE_MAX) {
+  ReadOut out;
+  auto r = CsvReader::Open(std::make_unique<StringReadStream>(std::move(text), step), "in.csv", opt, schema);
+  if (!r.ok()) {
+    out.status = r.status();
+    return out;
+  }
+  out.header = (*r)->has_header();
+  CsvChunk chunk;
+  CsvBlock block;
+  for (;;) {
+    auto got = (*r)->NextChunk(&chunk);
+    if (!got.ok()) {
+      out.status = (*r)->Locate(got.status());
+      return out;
+    }
+    if (!*got) break;
+    (*r)->Parse(chunk, &block);
+    Status st = (*r)->Account(block);
+    if (!st.ok()) {
+      out.status = st;
+      return out;
+    }
+    out.values.insert(out.values.end(), block.values.begin(),
+                      block.values.begin() + block.rows * schema.n_features);
+  }
+  out.rows = (*r)->rows_accounted();
+  out.peak = (*r)->peak_buffer_bytes();
+  return out;
+}
+
+void ExpectError(const ReadOut& o, uint64_t line, uint64_t col, const std::string& fragment) {
+  ASSERT_FALSE(o.status.ok());
+  EXPECT_EQ(o.status.code(), StatusCode::kInvalidData) << o.status.ToString();
+  EXPECT_EQ(o.status.path(), "in.csv");
+  EXPECT_EQ(o.status.line(), line) << o.status.ToString();
+  EXPECT_EQ(o.status.column(), col) << o.status.ToString();
+  EXPECT_NE(o.status.message().find(fragment), std::string::npos) << o.status.ToString();
+}
+
+TEST(CsvReaderTest, PlainIntegersAndDecimals) {
+  auto o = ReadAll("1,2,3\n-4,0.5,1e3\n7,-0,+8\n", Schema(3));
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_FALSE(o.header);
+  EXPECT_EQ(o.rows, 3u);
+  EXPECT_EQ(o.values, (std::vector<float>{1, 2, 3, -4, 0.5f, 1000, 7, 0, 8}));
+  EXPECT_TRUE(std::signbit(o.values[7]));
+}
+
+TEST(CsvReaderTest, RoundsLikeDoubleThenFloat) {
+  // Correct rounding to double, then to float32 (pandas + numpy astype).
+  const char* texts[] = {"0.1",
+                         "3.4028235677973366e38",
+                         "1e-46",
+                         "16777217",
+                         "123456789012345678",
+                         "0.30000000000000004",
+                         "1e500",
+                         "-inf",
+                         "Infinity"};
+  for (const char* t : texts) {
+    auto o = ReadAll(std::string(t) + "\n", Schema(1), {.header = CsvHeader::kNo});
+    ASSERT_TRUE(o.status.ok()) << t << ": " << o.status.ToString();
+    double d = std::strtod(t, nullptr);
+    EXPECT_EQ(o.values[0], static_cast<float>(d)) << t;
+  }
+}
+
+TEST(CsvReaderTest, QuotedFieldsCrlfAndBlankLines) {
+  std::string text = "\"a\",\"b,c\",d\r\n\r\n\"1\",\" 2 \",3\r\n4,\"5\"\"\",6\n\n\"7\n\",8,9";
+  auto o = ReadAll(text, Schema(3, {"a", "b,c", "d"}));
+  ASSERT_FALSE(o.status.ok());  // 5" is not a number
+  ExpectError(o, 4, 2, "not a number: '5\"'");
+  text = "\"a\",\"b,c\",d\r\n\r\n\"1\",\" 2 \",3\r\n4,\"5\",6\n\n\"7\n\",8,9";
+  o = ReadAll(text, Schema(3, {"a", "b,c", "d"}));
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_TRUE(o.header);
+  EXPECT_EQ(o.values, (std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST(CsvReaderTest, QuotedNewlinesCountLines) {
+  // The error is on the row starting at line 4 (line 2-3 is one quoted row).
+  auto o = ReadAll("x,y\n\"1\n\",2\n3,zz\n", Schema(2), {.header = CsvHeader::kYes});
+  ExpectError(o, 4, 2, "not a number: 'zz'");
+}
+
+TEST(CsvReaderTest, Delimiters) {
+  auto o = ReadAll("1;2\n3;4\n", Schema(2), {.delimiter = ';'});
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(o.values, (std::vector<float>{1, 2, 3, 4}));
+  o = ReadAll("1\t 2\n3\t4\n", Schema(2), {.delimiter = '\t'});
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(o.values, (std::vector<float>{1, 2, 3, 4}));
+  o = ReadAll("1 2\n", Schema(2), {.delimiter = ' '});
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_FALSE(
+      CsvReader::Open(std::make_unique<StringReadStream>("1\n"), "in.csv", {.delimiter = '"'}, Schema(1))
+          .ok());
+}
+
+TEST(CsvReaderTest, HeaderModes) {
+  // auto: numeric first row is data; any text makes it a header.
+  auto o = ReadAll("1,2\n3,4\n", Schema(2));
+  EXPECT_FALSE(o.header);
+  EXPECT_EQ(o.rows, 2u);
+  o = ReadAll("NA,\n3,4\n", Schema(2));  // missing values count as numeric
+  EXPECT_FALSE(o.header);
+  EXPECT_EQ(o.rows, 2u);
+  o = ReadAll("a,2\n3,4\n", Schema(2));
+  EXPECT_TRUE(o.header);
+  EXPECT_EQ(o.rows, 1u);
+  // yes: even a numeric first row is a header.
+  o = ReadAll("1,2\n3,4\n", Schema(2), {.header = CsvHeader::kYes});
+  EXPECT_TRUE(o.header);
+  EXPECT_EQ(o.values, (std::vector<float>{3, 4}));
+  // no: a text first row is data, hence an error.
+  o = ReadAll("a,b\n3,4\n", Schema(2), {.header = CsvHeader::kNo});
+  ExpectError(o, 1, 1, "not a number: 'a'");
+  // A header alone is a file with no rows.
+  o = ReadAll("a,b\n", Schema(2, {"a", "b"}));
+  ASSERT_TRUE(o.status.ok());
+  EXPECT_EQ(o.rows, 0u);
+}
+
+TEST(CsvReaderTest, MatchesColumnsByNameInAnyOrder) {
+  auto o = ReadAll("id,b,junk,a\n9,2,hello,1\n8,4,\"x,y\",3\n", Schema(2, {"a", "b"}));
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(o.values, (std::vector<float>{1, 2, 3, 4}));
+}
+
+TEST(CsvReaderTest, MissingAndDuplicateColumnsNamed) {
+  auto o = ReadAll("a,x\n1,2\n", Schema(3, {"a", "b", "c"}));
+  ExpectError(o, 1, 0, "lacks 2 of the model's 3 features: b, c");
+  o = ReadAll("\n\na,b,a\n1,2,3\n", Schema(2, {"a", "b"}));
+  ExpectError(o, 3, 3, "column 'a' appears twice (columns 1 and 3)");
+}
+
+TEST(CsvReaderTest, ColumnCountMustMatchWithoutNames) {
+  auto o = ReadAll("1,2,3\n", Schema(2));
+  ExpectError(o, 1, 0, "the first row has 3 columns but the model expects 2 features");
+  o = ReadAll("a,b,c\n1,2,3\n", Schema(2));
+  ExpectError(o, 1, 0, "the header has 3 columns");
+}
+
+TEST(CsvReaderTest, MissingValues) {
+  auto o = ReadAll("1,,NA\nNaN,nan,NULL\n n/a ,#N/A,<NA>\nNAN,-nan,2\n", Schema(3));
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  ASSERT_EQ(o.values.size(), 12u);
+  int nans = 0;
+  for (float v : o.values) nans += std::isnan(v);
+  EXPECT_EQ(nans, 10);
+  EXPECT_EQ(o.values[0], 1);
+  EXPECT_EQ(o.values[11], 2);
+  // A model that rejects NaN names the place.
+  o = ReadAll("1,2\n3,NA\n", Schema(2, {"p", "q"}), {.missing_is_error = true});
+  o = ReadAll("p,q\n1,2\n3,NA\n", Schema(2, {"p", "q"}), {.missing_is_error = true});
+  ExpectError(o, 3, 2, "Input X contains NaN: missing value 'NA' in column 2 ('q')");
+}
+
+TEST(CsvReaderTest, ShortAndLongRows) {
+  auto o = ReadAll("1,2,3\n4,5\n", Schema(3));
+  ExpectError(o, 2, 3, "the row has 2 fields but the first row has 3");
+  o = ReadAll("1,2,3\n4,5,6,7,8\n", Schema(3));
+  ExpectError(o, 2, 4, "more fields (5) than the first row (3)");
+  o = ReadAll("1,2,3\r\n4,5,6\r\n7,8\r\n", Schema(3));
+  ExpectError(o, 3, 3, "the row has 2 fields");
+}
+
+TEST(CsvReaderTest, NonNumericFields) {
+  auto o = ReadAll("1,2\n3,4\n5,0x10\n", Schema(2));
+  ExpectError(o, 3, 2, "not a number: '0x10' in column 2");
+  o = ReadAll("1,2\n3,1e\n", Schema(2));
+  ExpectError(o, 2, 2, "not a number: '1e'");
+  o = ReadAll("1,2\n3,- 1\n", Schema(2));
+  ExpectError(o, 2, 2, "not a number");
+  o = ReadAll("1,2\n3,\"4\n", Schema(2));
+  ExpectError(o, 2, 2, "never closed");
+}
+
+TEST(CsvReaderTest, EmptyInput) {
+  for (const char* text : {"", "\n\n\r\n"}) {
+    auto o = ReadAll(text, Schema(2));
+    ASSERT_FALSE(o.status.ok());
+    EXPECT_EQ(o.status.code(), StatusCode::kInvalidData);
+    EXPECT_NE(o.status.message().find("empty file"), std::string::npos);
+    EXPECT_EQ(o.status.path(), "in.csv");
+  }
+}
+
+TEST(CsvReaderTest, ChunkBoundariesNeverSplitRows) {
+  // Many small chunks and 1-byte reads: same values, errors on the right line.
+  std::string text = "a,b\n";
+  std::vector<float> want;
+  for (int i = 0; i < 500; ++i) {
+    if (i % 7 == 0) {
+      text += "\"" + std::to_string(i) + "\",\"x\n\"\"y\"\n";  // quoted, newline inside an ignored column
+    } else {
+      text += std::to_string(i) + "," + std::to_string(i * 0.25) + "\r\n";
+    }
+  }
+  CsvSchema schema = Schema(1, {"a"});
+  for (size_t chunk : {64, 100, 1 << 20}) {
+    for (size_t step : {size_t{1}, size_t{7}, SIZE_MAX}) {
+      auto o = ReadAll(text, schema, {.chunk_bytes = chunk}, step);
+      ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+      ASSERT_EQ(o.rows, 500u);
+      for (int i = 0; i < 500; ++i) ASSERT_EQ(o.values[i], i);
+    }
+  }
+  text += "1,2,3\n";
+  auto o = ReadAll(text, schema, {.chunk_bytes = 64}, 3);
+  // 1 header line, 500 rows, of which 72 span 2 lines.
+  ExpectError(o, 1 + 500 + 72 + 1, 3, "more fields");
+}
+
+TEST(CsvReaderTest, RowLongerThanLimitIsAnError) {
+  std::string text = "1,2\n3,4\n\"" + std::string(5000, 'x');
+  auto o = ReadAll(text, Schema(2), {.chunk_bytes = 64, .max_row_bytes = 1024});
+  ExpectError(o, 3, 0, "longer than 1024 bytes");
+}
+
+// A generated input of ~200 MB that is never held in memory.
+class GeneratedStream : public ReadStream {
+ public:
+  explicit GeneratedStream(uint64_t rows) : rows_(rows) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    size_t out = 0;
+    while (out < n) {
+      if (pos_ == row_.size()) {
+        if (done_ == rows_) break;
+        row_ = std::to_string(done_ % 1000) + ",0.5,-3,12345,1e-3,7,8,9,10,11\n";
+        pos_ = 0;
+        ++done_;
+      }
+      size_t k = std::min(n - out, row_.size() - pos_);
+      std::memcpy(buf + out, row_.data() + pos_, k);
+      pos_ += k;
+      out += k;
+    }
+    return out;
+  }
+
+ private:
+  uint64_t rows_, done_ = 0;
+  std::string row_;
+  size_t pos_ = 0;
+};
+
+TEST(CsvReaderTest, MemoryStaysBoundedOnLargeInput) {
+  const uint64_t rows = 2'000'000;  // ~70 MB of text
+  CsvOptions opt;
+  opt.chunk_bytes = 1 << 20;
+  auto r = CsvReader::Open(std::make_unique<GeneratedStream>(rows), "gen.csv", opt, Schema(10));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  CsvChunk chunk;
+  CsvBlock block;
+  double sum = 0;
+  size_t max_block = 0;
+  for (;;) {
+    auto got = (*r)->NextChunk(&chunk);
+    ASSERT_TRUE(got.ok());
+    if (!*got) break;
+    (*r)->Parse(chunk, &block);
+    ASSERT_TRUE((*r)->Account(block).ok());
+    sum += block.values[0];
+    max_block = std::max(max_block, block.values.capacity() * sizeof(float));
+  }
+  EXPECT_EQ((*r)->rows_accounted(), rows);
+  // The reader's buffers stay near one chunk, whatever the input size.
+  EXPECT_LE((*r)->peak_buffer_bytes(), 3u * opt.chunk_bytes);
+  EXPECT_LE(chunk.bytes.capacity(), 3u * opt.chunk_bytes);
+  EXPECT_LE(max_block, 8u * opt.chunk_bytes);
+}
+
+}  // namespace
+}  // namespace fb

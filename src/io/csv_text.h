@@ -1,0 +1,38 @@
+// Small text helpers shared by the CSV reader's pieces (internal to io/).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fb {
+
+// Removes leading/trailing ASCII white space (except the delimiter).
+std::string_view TrimBlanks(std::string_view s, char delimiter);
+
+// Exactly one of pandas' NA spellings (see kMissingSpellings).
+bool IsMissingSpelling(std::string_view s);
+
+// A whole field as a number: optional sign (a leading '+' is allowed),
+// decimal/scientific, inf/infinity/nan in any case. Correctly rounded double.
+bool ParseNumber(std::string_view s, double* out);
+
+// Skips empty lines (LF or CRLF), counting them into *line.
+const char* SkipBlankLines(const char* p, const char* end, uint64_t* line);
+
+// Splits the row starting at p into unquoted fields; *next = start of the
+// following row; *lines = physical lines the row spans. False if a quoted
+// field is not closed before `end`.
+bool SplitRow(const char* p, const char* end, char delimiter, std::vector<std::string>* fields,
+              const char** next, uint64_t* lines);
+
+// Offset just past the last '\n' in b[0, n) (0 if none): the last row end
+// when the text has no quotes.
+size_t LastRowBoundary(const char* b, size_t n);
+
+// The same with quoted fields respected: b starts at a row start; a '"'
+// opens a quote only at the start of a field. 0 if no row ends in b.
+size_t LastRowBoundaryQuoted(const char* b, size_t n, char delimiter);
+
+}  // namespace fb

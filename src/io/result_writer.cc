@@ -1,0 +1,270 @@
+#include "io/result_writer.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "common/format.h"
+
+namespace fb {
+namespace {
+
+void AppendUint(std::string* out, uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, r.ptr);
+}
+
+void AppendJsonNumber(std::string* out, double v) {
+  if (!std::isfinite(v)) {
+    out->append("null");
+  } else {
+    AppendPythonFloat(out, v);
+  }
+}
+
+}  // namespace
+
+const char* ResultFormatName(ResultFormat f) {
+  switch (f) {
+    case ResultFormat::kCsv: return "csv";
+    case ResultFormat::kSeed: return "seed";
+    case ResultFormat::kJsonl: return "jsonl";
+  }
+  return "?";
+}
+
+void AppendCsvField(std::string* out, std::string_view f) {
+  if (f.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out->append(f);
+    return;
+  }
+  out->push_back('"');
+  for (char c : f) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out->append(buf);
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
+  if (l.proba && l.margin) return InvalidArgument("choose either probabilities or margins, not both");
+  if (l.proba && !l.classifier)
+    return InvalidArgument("--proba needs a classifier; this model is a regressor");
+  if (l.format == ResultFormat::kSeed && (l.proba || l.margin)) {
+    return InvalidArgument("the seed format holds predicted labels only: drop --proba or use --format csv");
+  }
+  if (l.classifier && l.labels.empty()) return InvalidArgument("a classifier needs class labels");
+  if (l.n_values < 1) return InvalidArgument("no output values");
+  ResultFormatter r;
+  r.layout_ = std::move(l);
+  const ResultLayout& L = r.layout_;
+  std::string& h = r.header_;
+  switch (L.format) {
+    case ResultFormat::kCsv:
+      if (!L.classifier && L.n_values > 1) {
+        for (int32_t k = 0; k < L.n_values; ++k)
+          h += (k ? ",prediction_" : "prediction_") + std::to_string(k);
+      } else {
+        h = "prediction";
+      }
+      if (L.classifier && (L.proba || L.margin)) {
+        const std::string prefix = L.proba ? "proba_" : "margin_";
+        if (L.margin && L.n_values == 1) {
+          h += ",margin";
+        } else {
+          for (int32_t k = 0; k < L.n_values; ++k) {
+            h.push_back(',');
+            AppendCsvField(
+                &h, prefix + (k < static_cast<int32_t>(L.labels.size()) ? L.labels[k] : std::to_string(k)));
+          }
+        }
+      }
+      h.push_back('\n');
+      break;
+    case ResultFormat::kSeed:
+      h = ",0";
+      if (!L.classifier)
+        for (int32_t k = 1; k < L.n_values; ++k) h += "," + std::to_string(k);
+      h.push_back('\n');
+      break;
+    case ResultFormat::kJsonl: break;
+  }
+  for (const std::string& label : L.labels) {
+    std::string t;
+    if (L.format == ResultFormat::kJsonl) {
+      if (L.labels_are_integers) {
+        t = label;
+      } else {
+        AppendJsonString(&t, label);
+      }
+    } else {
+      AppendCsvField(&t, label);
+    }
+    r.label_text_.push_back(std::move(t));
+  }
+  return r;
+}
+
+void ResultFormatter::Format(const PredictionRows& rows, FormattedRows* out) const {
+  const ResultLayout& L = layout_;
+  std::string& s = out->text;
+  s.clear();
+  out->ends.clear();
+  const bool numbered = numbers_rows();
+  if (numbered) out->ends.reserve(rows.n_rows);
+  const bool extra = L.classifier && (L.proba || L.margin);
+  const int32_t nv = rows.n_cols;
+  for (size_t r = 0; r < rows.n_rows; ++r) {
+    const double* v = rows.values + r * nv;
+    if (L.format == ResultFormat::kJsonl) {
+      s.append("\"prediction\":");
+      if (L.classifier) {
+        s.append(label_text_[rows.label[r]]);
+      } else if (nv == 1) {
+        AppendJsonNumber(&s, v[0]);
+      } else {
+        s.push_back('[');
+        for (int32_t k = 0; k < nv; ++k) {
+          if (k) s.push_back(',');
+          AppendJsonNumber(&s, v[k]);
+        }
+        s.push_back(']');
+      }
+      if (extra && L.proba) {
+        s.append(",\"proba\":{");
+        for (int32_t k = 0; k < nv; ++k) {
+          if (k) s.push_back(',');
+          AppendJsonString(&s, L.labels[k]);
+          s.push_back(':');
+          AppendJsonNumber(&s, v[k]);
+        }
+        s.push_back('}');
+      } else if (extra) {
+        s.append(",\"margin\":[");
+        for (int32_t k = 0; k < nv; ++k) {
+          if (k) s.push_back(',');
+          AppendJsonNumber(&s, v[k]);
+        }
+        s.push_back(']');
+      }
+      s.append("}\n");
+    } else {
+      if (L.classifier) {
+        s.append(label_text_[rows.label[r]]);
+      } else {
+        for (int32_t k = 0; k < nv; ++k) {
+          if (k) s.push_back(',');
+          if (!std::isnan(v[k])) AppendPythonFloat(&s, v[k]);  // pandas writes NaN as ""
+        }
+      }
+      if (extra) {
+        for (int32_t k = 0; k < nv; ++k) {
+          s.push_back(',');
+          AppendPythonFloat(&s, v[k]);
+        }
+      }
+      s.push_back('\n');
+    }
+    if (numbered) out->ends.push_back(static_cast<uint32_t>(s.size()));
+  }
+}
+
+void ResultFormatter::Number(const FormattedRows& rows, uint64_t first_row, std::string* out) const {
+  const bool json = layout_.format == ResultFormat::kJsonl;
+  out->reserve(out->size() + rows.text.size() + rows.ends.size() * (json ? 16 : 8));
+  uint32_t begin = 0;
+  for (size_t i = 0; i < rows.ends.size(); ++i) {
+    if (json) {
+      out->append("{\"row\":");
+      AppendUint(out, first_row + i);
+      out->push_back(',');
+    } else {
+      AppendUint(out, first_row + i);
+      out->push_back(',');
+    }
+    out->append(rows.text, begin, rows.ends[i] - begin);
+    begin = rows.ends[i];
+  }
+}
+
+ResultSink::ResultSink(std::unique_ptr<WriteStream> stream, size_t hold_back_bytes)
+    : stream_(std::move(stream)), hold_back_(hold_back_bytes), holding_(hold_back_bytes > 0) {
+  md_ = EVP_MD_CTX_new();
+  if (md_ != nullptr) EVP_DigestInit_ex(md_, EVP_sha256(), nullptr);
+}
+
+ResultSink::~ResultSink() {
+  if (!done_) Abort();
+  EVP_MD_CTX_free(md_);
+}
+
+Status ResultSink::Write(std::string_view b) {
+  if (done_) return Internal("write after commit or abort");
+  if (md_ == nullptr) return Internal("OpenSSL: cannot allocate a digest context");
+  EVP_DigestUpdate(md_, b.data(), b.size());
+  bytes_ += b.size();
+  if (holding_) {
+    held_.append(b);
+    if (held_.size() <= hold_back_) return Status::Ok();
+    holding_ = false;
+    Status st = stream_->Write(held_);
+    std::string().swap(held_);
+    return st;
+  }
+  return stream_->Write(b);
+}
+
+Status ResultSink::Commit() {
+  if (done_) return Internal("commit after commit or abort");
+  if (md_ == nullptr) return Internal("OpenSSL: cannot allocate a digest context");
+  if (!held_.empty()) {
+    Status st = stream_->Write(held_);
+    std::string().swap(held_);
+    if (!st.ok()) {
+      Abort();
+      return st;
+    }
+  }
+  Status st = stream_->Commit();
+  if (!st.ok()) {
+    Abort();
+    return st;
+  }
+  done_ = true;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(md_, digest, &n);
+  static const char kHex[] = "0123456789abcdef";
+  sha256_.clear();
+  for (unsigned i = 0; i < n; ++i) {
+    sha256_.push_back(kHex[digest[i] >> 4]);
+    sha256_.push_back(kHex[digest[i] & 15]);
+  }
+  return Status::Ok();
+}
+
+void ResultSink::Abort() {
+  done_ = true;
+  held_.clear();
+  if (stream_) stream_->Abort();
+}
+
+}  // namespace fb

@@ -1,0 +1,119 @@
+// Result writers: turn finalized predictions into output text (csv, seed,
+// jsonl) and write it through a Storage WriteStream, atomically, with a
+// SHA-256 of every byte written.
+//
+// Formats (numbers are spelled as Python's repr(float) spells them):
+//   csv    header "prediction"; classifiers add, with proba, one column
+//          "proba_<label>" per class in the model's class order (margins:
+//          "margin_<label>", or "margin" for a single-output binary model);
+//          multi-output regressors have "prediction_<k>". One line per row.
+//   seed   what the seed's `DataFrame(model.predict(X)).to_csv(out)` writes:
+//          header ",0" (",0,1,..." for multi-output regressors), then
+//          "<row>,<prediction>" with rows numbered from 0. Labels only.
+//   jsonl  one JSON object per line: {"row":<n>,"prediction":<label or value>
+//          [,"proba":{"<label>":p,...}][,"margin":[m,...]]}; integer labels
+//          are JSON numbers, other labels strings; multi-output regressors
+//          give an array; NaN and infinities are null.
+// CSV fields are quoted as Python's csv module does (QUOTE_MINIMAL).
+//
+// Thread safety: ResultFormatter is immutable after Create; Format may run on
+// many threads at once. ResultSink is used by one thread.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/storage.h"
+
+namespace fb {
+
+enum class ResultFormat : uint8_t { kCsv, kSeed, kJsonl };
+
+const char* ResultFormatName(ResultFormat f);
+
+struct ResultLayout {
+  ResultFormat format = ResultFormat::kCsv;
+  bool classifier = true;
+  bool proba = false;               // classifiers: add per-class probabilities
+  bool margin = false;              // the values are margins (before the link)
+  std::vector<std::string> labels;  // classifiers: labels in class order
+  bool labels_are_integers = false;
+  int32_t n_values = 1;  // values per row: classes (proba), outputs (margin, regressors)
+};
+
+// One block of finalized predictions (views; not owned).
+struct PredictionRows {
+  size_t n_rows = 0;
+  int32_t n_cols = 0;
+  const double* values = nullptr;  // n_rows x n_cols
+  const int32_t* label = nullptr;  // classifiers: class index per row
+};
+
+// Text of a block of rows; `ends` (per row) only for formats that number rows.
+struct FormattedRows {
+  std::string text;
+  std::vector<uint32_t> ends;
+};
+
+class ResultFormatter {
+ public:
+  // InvalidArgument for combinations that make no sense (proba on a
+  // regressor, proba/margin with the seed format).
+  static Result<ResultFormatter> Create(ResultLayout layout);
+
+  const std::string& header() const { return header_; }
+  // Replaces *out with the rows' text.
+  void Format(const PredictionRows& rows, FormattedRows* out) const;
+  // True if rows carry their file row number (seed, jsonl): then call Number.
+  bool numbers_rows() const { return layout_.format != ResultFormat::kCsv; }
+  // Appends the rows to *out numbered from first_row (0-based data row).
+  void Number(const FormattedRows& rows, uint64_t first_row, std::string* out) const;
+
+ private:
+  ResultLayout layout_;
+  std::string header_;
+  std::vector<std::string> label_text_;  // per class, as the format writes it
+};
+
+// Writes output bytes through a WriteStream and hashes them. With
+// hold_back_bytes > 0, bytes are kept in memory until Commit (or until more
+// than that many are pending), so a failure before then shows nothing even on
+// a stream that cannot be rolled back (stdout).
+class ResultSink {
+ public:
+  ResultSink(std::unique_ptr<WriteStream> stream, size_t hold_back_bytes = 0);
+  ~ResultSink();
+  ResultSink(const ResultSink&) = delete;
+  ResultSink& operator=(const ResultSink&) = delete;
+
+  Status Write(std::string_view bytes);
+  Status Commit();
+  void Abort();
+
+  uint64_t bytes() const { return bytes_; }
+  // Hex SHA-256 of everything written; valid after Commit.
+  const std::string& sha256_hex() const { return sha256_; }
+
+ private:
+  std::unique_ptr<WriteStream> stream_;
+  EVP_MD_CTX* md_ = nullptr;
+  size_t hold_back_;
+  bool holding_;
+  std::string held_;
+  uint64_t bytes_ = 0;
+  std::string sha256_;
+  bool done_ = false;
+};
+
+// CSV field quoting as Python's csv.writer (QUOTE_MINIMAL, ',' delimiter).
+void AppendCsvField(std::string* out, std::string_view field);
+// A JSON string literal (UTF-8 passed through; controls, '"', '\\' escaped).
+void AppendJsonString(std::string* out, std::string_view s);
+
+}  // namespace fb

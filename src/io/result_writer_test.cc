@@ -1,0 +1,109 @@
+#include "io/result_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "io/test_streams.h"
+
+namespace fb {
+namespace {
+
+ResultLayout Classifier(ResultFormat f, std::vector<std::string> labels, bool ints, bool proba = false) {
+  ResultLayout l;
+  l.format = f;
+  l.classifier = true;
+  l.proba = proba;
+  l.labels = std::move(labels);
+  l.labels_are_integers = ints;
+  l.n_values = static_cast<int32_t>(l.labels.size());
+  return l;
+}
+
+std::string Render(const ResultLayout& layout, const std::vector<double>& values,
+                   const std::vector<int32_t>& labels, int32_t n_cols, uint64_t first_row = 0) {
+  auto f = ResultFormatter::Create(layout);
+  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  size_t n = values.size() / n_cols;
+  PredictionRows rows{n, n_cols, values.data(), labels.empty() ? nullptr : labels.data()};
+  FormattedRows text;
+  f->Format(rows, &text);
+  std::string out = first_row == 0 ? f->header() : "";
+  if (f->numbers_rows()) {
+    f->Number(text, first_row, &out);
+  } else {
+    out += text.text;
+  }
+  return out;
+}
+
+TEST(ResultWriterTest, CsvLabelsAndProbabilities) {
+  auto l = Classifier(ResultFormat::kCsv, {"0", "1"}, true);
+  EXPECT_EQ(Render(l, {0.9, 0.1, 0.25, 0.75}, {0, 1}, 2), "prediction\n0\n1\n");
+  l.proba = true;
+  EXPECT_EQ(Render(l, {0.9, 0.1, 0.25, 0.75}, {0, 1}, 2),
+            "prediction,proba_0,proba_1\n0,0.9,0.1\n1,0.25,0.75\n");
+  auto s = Classifier(ResultFormat::kCsv, {"no", "yes, really", "q\"x"}, false, true);
+  EXPECT_EQ(Render(s, {1, 0, 0}, {0}, 3),
+            "prediction,proba_no,\"proba_yes, really\",\"proba_q\"\"x\"\nno,1.0,0.0,0.0\n");
+}
+
+TEST(ResultWriterTest, SeedMatchesPandasToCsv) {
+  // Expected strings are what pandas 1.5 DataFrame(pred).to_csv() writes.
+  auto l = Classifier(ResultFormat::kSeed, {"-3", "0", "1"}, true);
+  EXPECT_EQ(Render(l, {0, 1, 0, 0, 0, 1, 1, 0, 0}, {1, 2, 0}, 3), ",0\n0,0\n1,1\n2,-3\n");
+  auto s = Classifier(ResultFormat::kSeed, {"a", "b,c", "d\"e", "True"}, false);
+  EXPECT_EQ(Render(s, std::vector<double>(16, 0.25), {0, 1, 2, 3}, 4),
+            ",0\n0,a\n1,\"b,c\"\n2,\"d\"\"e\"\n3,True\n");
+  ResultLayout r;
+  r.format = ResultFormat::kSeed;
+  r.classifier = false;
+  EXPECT_EQ(Render(r, {0.5, 1.0, 1e-05, 1e16, 0.1 + 0.2}, {}, 1),
+            ",0\n0,0.5\n1,1.0\n2,1e-05\n3,1e+16\n4,0.30000000000000004\n");
+  r.n_values = 2;
+  EXPECT_EQ(Render(r, {1.5, 2.0, 3.0, 4.0}, {}, 2), ",0,1\n0,1.5,2.0\n1,3.0,4.0\n");
+  // Later blocks continue the numbering.
+  EXPECT_EQ(Render(l, {0, 1, 0}, {1}, 3, 41), "41,0\n");
+}
+
+TEST(ResultWriterTest, Jsonl) {
+  auto l = Classifier(ResultFormat::kJsonl, {"0", "1"}, true, true);
+  EXPECT_EQ(Render(l, {0.75, 0.25}, {0}, 2),
+            "{\"row\":0,\"prediction\":0,\"proba\":{\"0\":0.75,\"1\":0.25}}\n");
+  auto s = Classifier(ResultFormat::kJsonl, {"x\"y", "z"}, false);
+  EXPECT_EQ(Render(s, {0.5, 0.5}, {0}, 2, 7), "{\"row\":7,\"prediction\":\"x\\\"y\"}\n");
+  ResultLayout r;
+  r.format = ResultFormat::kJsonl;
+  r.classifier = false;
+  EXPECT_EQ(Render(r, {2.5, std::nan("")}, {}, 1),
+            "{\"row\":0,\"prediction\":2.5}\n{\"row\":1,\"prediction\":null}\n");
+}
+
+TEST(ResultWriterTest, RejectsMeaninglessCombinations) {
+  ResultLayout r;
+  r.classifier = false;
+  r.proba = true;
+  EXPECT_EQ(ResultFormatter::Create(r).status().code(), StatusCode::kInvalidArgument);
+  auto l = Classifier(ResultFormat::kSeed, {"0", "1"}, true, true);
+  EXPECT_EQ(ResultFormatter::Create(l).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ResultWriterTest, SinkHashesAndCommitsAtomically) {
+  std::string committed = "untouched";
+  {
+    ResultSink sink(std::make_unique<testing::StringWriteStream>(&committed));
+    ASSERT_TRUE(sink.Write("abc").ok());
+    sink.Abort();
+  }
+  EXPECT_EQ(committed, "untouched");
+  ResultSink sink(std::make_unique<testing::StringWriteStream>(&committed), 2);
+  ASSERT_TRUE(sink.Write("a").ok());
+  ASSERT_TRUE(sink.Write("bc").ok());
+  ASSERT_TRUE(sink.Commit().ok());
+  EXPECT_EQ(committed, "abc");
+  EXPECT_EQ(sink.bytes(), 3u);
+  EXPECT_EQ(sink.sha256_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace fb

@@ -1,0 +1,321 @@
+// The pickle reader on hand-built byte strings: each opcode family, and
+// hostile inputs that must give clear errors (never a crash or a hang).
+#include "model/import/pickle_vm.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "model/import/model_loader.h"
+#include "model/import/pickle_numpy.h"
+
+namespace fb::pickle {
+namespace {
+
+using namespace std::string_literals;
+
+std::string Le(uint64_t v, int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  return s;
+}
+std::string P2(const std::string& body) { return "\x80\x02"s + body + "."; }
+std::string ShortStr(const std::string& s) { return "\x8c"s + static_cast<char>(s.size()) + s; }
+
+Result<PickleGraph> Load(const std::string& bytes, const UnpickleLimits& limits = {}) {
+  return Unpickle(bytes, limits);
+}
+
+const Value& Root(const PickleGraph& g) { return g.at(g.root); }
+
+void ExpectError(const std::string& bytes, const std::string& text, const UnpickleLimits& limits = {}) {
+  auto r = Load(bytes, limits);
+  ASSERT_FALSE(r.ok()) << "expected an error containing: " << text;
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidData);
+  EXPECT_NE(r.status().message().find(text), std::string::npos)
+      << r.status().message() << " / wanted: " << text;
+}
+
+TEST(PickleVm, Integers) {
+  struct C {
+    std::string body;
+    int64_t want;
+  } cases[] = {
+      {"K\xff", 255},
+      {"M\x34\x12", 0x1234},
+      {"J" + Le(static_cast<uint32_t>(-5), 4), -5},
+      {"\x8a\x01\xff", -1},
+      {"\x8a\x08" + Le(0x7fffffffffffffffull, 8), INT64_MAX},
+      {"\x8a\x08" + Le(0x8000000000000000ull, 8), INT64_MIN},
+      {"\x8a\x00"s, 0},
+      {"\x8b" + Le(2, 4) + "\x00\x80"s, -32768},
+  };
+  for (const auto& c : cases) {
+    auto g = Load(P2(c.body));
+    ASSERT_TRUE(g.ok()) << g.status().ToString();
+    EXPECT_EQ(Root(*g).kind, Kind::kInt);
+    EXPECT_EQ(Root(*g).i, c.want);
+  }
+  auto big = Load(P2("\x8a\x09" + std::string(9, '\x01')));
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(Root(*big).kind, Kind::kBigInt);
+}
+
+TEST(PickleVm, FloatsNoneBools) {
+  auto g = Load(P2("G\x3f\xf8\x00\x00\x00\x00\x00\x00"s));  // 1.5 big-endian
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).f, 1.5);
+  g = Load(P2("N\x88\x89\x87"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  const Value& t = Root(*g);
+  ASSERT_EQ(t.items.size(), 3u);
+  EXPECT_EQ(g->at(t.items[0]).kind, Kind::kNone);
+  EXPECT_EQ(g->at(t.items[1]).i, 1);
+  EXPECT_EQ(g->at(t.items[2]).i, 0);
+}
+
+TEST(PickleVm, StringsAndBytes) {
+  struct C {
+    std::string body;
+    Kind kind;
+  } cases[] = {
+      {"\x8c\x03"
+       "abc",
+       Kind::kStr},
+      {"X" + Le(3, 4) + "abc", Kind::kStr},
+      {"\x8d" + Le(3, 8) + "abc", Kind::kStr},
+      {"C\x03"
+       "abc",
+       Kind::kBytes},
+      {"B" + Le(3, 4) + "abc", Kind::kBytes},
+      {"\x8e" + Le(3, 8) + "abc", Kind::kBytes},
+      {"\x96" + Le(3, 8) + "abc", Kind::kBytes},
+      {"U\x03"
+       "abc",
+       Kind::kBytes},
+  };
+  for (const auto& c : cases) {
+    auto g = Load("\x80\x05" + c.body + ".");
+    ASSERT_TRUE(g.ok()) << g.status().ToString();
+    EXPECT_EQ(Root(*g).kind, c.kind);
+    EXPECT_EQ(Root(*g).text, "abc");
+  }
+  // Protocol 2 bytes: _codecs.encode(u'\xe9', 'latin1').
+  auto g = Load(P2("c_codecs\nencode\nX\x02\x00\x00\x00\xc3\xa9X\x06\x00\x00\x00latin1\x86R"s));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kBytes);
+  EXPECT_EQ(Root(*g).text, "\xe9");
+}
+
+TEST(PickleVm, Containers) {
+  // [1, 2, 3] via EMPTY_LIST APPEND + MARK APPENDS; (1, 2) via MARK TUPLE;
+  // {'a': 1, 'b': 2} via SETITEM + SETITEMS; set via EMPTY_SET ADDITEMS.
+  auto g =
+      Load(P2("]K\x01"
+              "a(K\x02K\x03"
+              "e"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kList);
+  EXPECT_EQ(Root(*g).items.size(), 3u);
+  g = Load(P2("(K\x01K\x02t"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kTuple);
+  EXPECT_EQ(Root(*g).items.size(), 2u);
+  g = Load(P2("}" + ShortStr("a") + "K\x01s(" + ShortStr("b") + "K\x02u"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kDict);
+  EXPECT_EQ(g->at(DictGet(*g, g->root, "b")).i, 2);
+  g =
+      Load(P2("(K\x01K\x02"
+              "d"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kDict);
+  g = Load("\x80\x04\x8f(K\x01K\x02\x90.");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kSet);
+  EXPECT_EQ(Root(*g).items.size(), 2u);
+  g = Load("\x80\x04(K\x01\x91.");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kSet);
+  g = Load(P2("(K\x01K\x02l"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kList);
+  // POP, POP_MARK, DUP.
+  g =
+      Load(P2("K\x01K\x02"
+              "0(K\x03K\x04"
+              "12\x86"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  ASSERT_EQ(Root(*g).items.size(), 2u);
+  EXPECT_EQ(Root(*g).items[0], Root(*g).items[1]);
+}
+
+TEST(PickleVm, MemoSharesObjects) {
+  // l = []; t = (l, l); l.append(7) through the memo: both see it.
+  auto g = Load(
+      "\x80\x04\x95\x0f\x00\x00\x00\x00\x00\x00\x00]\x94h\x00h\x00\x86\x94h\x00K\x07"
+      "a0."s);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  const Value& t = Root(*g);
+  ASSERT_EQ(t.kind, Kind::kTuple);
+  EXPECT_EQ(t.items[0], t.items[1]);
+  EXPECT_EQ(g->at(t.items[0]).items.size(), 1u);
+  g =
+      Load(P2("K\x05q\x07"
+              "0h\x07"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).i, 5);
+  g = Load(P2("K\x05r" + Le(70000, 4) + "0j" + Le(70000, 4)));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).i, 5);
+}
+
+TEST(PickleVm, NumpyDtypeScalarAndArrays) {
+  // numpy.dtype('f8') with BUILD state, then numpy scalar(dtype, bytes).
+  std::string dtype_f8 =
+      "cnumpy\ndtype\nX\x02\x00\x00\x00"
+      "f8\x89\x88\x87R(K\x03X\x01\x00\x00\x00<NNNJ"s +
+      Le(0xffffffff, 4) + "J" + Le(0xffffffff, 4) + "K\x00tb"s;
+  auto g = Load(
+      P2("cnumpy.core.multiarray\nscalar\n" + dtype_f8 + "C\x08" + Le(0x3ff8000000000000ull, 8) + "\x86R"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kFloat);
+  EXPECT_EQ(Root(*g).f, 1.5);
+  // _reconstruct(ndarray, (0,), b'b') + BUILD (1, (2,), dtype, False, data).
+  std::string arr =
+      "cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85"
+      "C\x01"
+      "b\x87R(K\x01K\x02\x85"s +
+      dtype_f8 +
+      "\x89"
+      "C\x10" +
+      Le(0x3ff0000000000000ull, 8) + Le(0x4000000000000000ull, 8) + "tb";
+  g = Load(P2(arr));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kArray);
+  EXPECT_EQ(Root(*g).shape, std::vector<int64_t>{2});
+  EXPECT_EQ(Root(*g).text.size(), 16u);
+  // Data of the wrong size is refused.
+  std::string bad = arr;
+  bad.replace(bad.find("C\x10"), 2, "C\x08");
+  bad.erase(bad.size() - 3 - 8, 8);
+  ExpectError(P2(bad), "does not match");
+}
+
+TEST(PickleVm, SklearnObjectsAreInert) {
+  auto g =
+      Load(P2("csklearn.tree._classes\nDecisionTreeClassifier\n)\x81}" + ShortStr("max_depth") + "K\x03sb"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  const Value& o = Root(*g);
+  EXPECT_EQ(o.kind, Kind::kObject);
+  EXPECT_EQ(g->at(o.cls).text, "sklearn.tree._classes.DecisionTreeClassifier");
+  EXPECT_EQ(g->at(DictGet(*g, o.state, "max_depth")).i, 3);
+  // STACK_GLOBAL + NEWOBJ_EX with empty kwargs.
+  g = Load("\x80\x04" + ShortStr("sklearn.pipeline") + ShortStr("Pipeline") + "\x93)}\x92.");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kObject);
+}
+
+TEST(PickleVm, RejectsForbiddenGlobals) {
+  ExpectError(P2("cos\nsystem\nX\x02\x00\x00\x00id\x85R"), "global 'os.system' is not allowed");
+  ExpectError(P2("cos\nsystem\n"), "(opcode at byte 2)");
+  ExpectError("\x80\x04" + ShortStr("builtins") + ShortStr("eval") + "\x93.",
+              "'builtins.eval' is not allowed");
+  ExpectError(P2("cposix\nsystem\n"), "posix.system");
+  ExpectError(P2("csubprocess\nPopen\n"), "subprocess.Popen");
+  // Allowed as data, but never callable.
+  ExpectError(P2("csklearn.utils\n_print_elapsed_time\n)R"), "REDUCE on 'sklearn.utils._print_elapsed_time'");
+  ExpectError(P2("cnumpy\nndarray\n)\x81"), "NEWOBJ on 'numpy.ndarray' is not allowed");
+  ExpectError(P2("csklearn.x\nY\n)R"), "REDUCE on 'sklearn.x.Y' is not allowed");
+  // Module names that are not plain dotted identifiers are not scikit-learn's.
+  ExpectError(P2("csklearn.../os\nsystem\n"), "is not allowed");
+  ExpectError(P2("N)R"), "REDUCE on a None");
+  ExpectError(P2("K\x01)\x81"), "NEWOBJ on a int");
+}
+
+TEST(PickleVm, RejectsMalformed) {
+  ExpectError("\x80\x06N.", "protocol 6");
+  ExpectError(P2("\xff"), "unknown opcode 0xff");
+  ExpectError(P2("I1\n"), "text opcode 'I'");
+  ExpectError(P2("P1\n"), "persistent IDs");
+  ExpectError("\x80\x05\x97.", "out-of-band");
+  ExpectError(P2("\x82\x01"), "extension codes");
+  ExpectError(P2("0"), "stack underflow");
+  ExpectError(P2("t"), "no MARK");
+  ExpectError(P2("(K\x01"
+                 "d"),
+              "odd number");
+  ExpectError(P2("K\x01K\x02"
+                 "a"),
+              "APPEND(S)/ADDITEMS on a int");
+  ExpectError(P2("]K\x01K\x02s"), "SETITEM(S) on a list");
+  ExpectError(P2("h\x05"), "memo entry 5 does not exist");
+  ExpectError("\x80\x02", "no STOP");
+  ExpectError("", "no STOP");
+}
+
+TEST(PickleVm, HugeDeclaredSizesAreRefusedBeforeAllocating) {
+  ExpectError(P2("\x8d" + Le(uint64_t{1} << 62, 8)), "truncated");
+  ExpectError(P2("\x8e" + Le(~uint64_t{0}, 8) + "ab"), "truncated");
+  ExpectError(P2("X" + Le(0xffffffff, 4)), "truncated");
+  ExpectError(P2("\x8b" + Le(0xffffffff, 4)), "truncated");
+  ExpectError(P2("\x95" + Le(~uint64_t{0}, 8)), "truncated");
+  ExpectError(P2("\x96" + Le(uint64_t{1} << 40, 8)), "truncated");
+}
+
+TEST(PickleVm, NestingAndLimits) {
+  // 200,000 nested lists: no recursion anywhere, so it just works.
+  std::string deep = "\x80\x02" + std::string(200000, ']');
+  deep += std::string(199999, 'a') + ".";
+  auto g = Load(deep);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  // Unclosed MARKs are capped.
+  ExpectError("\x80\x02" + std::string(100000, '('), "too deeply nested");
+  UnpickleLimits small;
+  small.max_values = 100;
+  ExpectError("\x80\x02" + std::string(1000, 'N'), "more than 100 objects", small);
+  small = {};
+  small.max_stack = 50;
+  ExpectError("\x80\x02N" + std::string(100, '2'), "stack too deep", small);
+  small = {};
+  small.max_memo = 10;
+  std::string memo = "\x80\x04N";
+  for (int i = 0; i < 20; ++i) memo += "\x94";
+  ExpectError(memo, "too many memo entries", small);
+}
+
+TEST(PickleVm, SharedObjectsCannotAmplifyMemory) {
+  // A 1000-item list, then set(list) many times through the memo: each REDUCE
+  // would copy the list; the copy budget stops it.
+  std::string s = "\x80\x02]q\x00("s + std::string(1000, 'N') + "e0";
+  for (int i = 0; i < 100000; ++i) s += "c__builtin__\nset\nh\x00\x85R0"s;
+  s += "N.";
+  ExpectError(s, "far larger than the file");
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Every prefix of small valid pickles and joblib files is an error, never a
+// crash (the ASan build runs this too).
+TEST(PickleVm, TruncationAtEveryByte) {
+  for (const char* name : {"dt-reg-p2.pkl", "rf-strings-p4.pkl", "rf-strings-p5.pkl", "rf-strings.joblib"}) {
+    std::string full = ReadFile(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/pickle/" + name);
+    ASSERT_GT(full.size(), 100u) << name;
+    ASSERT_TRUE(LoadModelBytes(full, name).ok()) << name;
+    for (size_t n = 0; n < full.size(); ++n) {
+      auto r = LoadModelBytes(std::string_view(full).substr(0, n), name);
+      ASSERT_FALSE(r.ok()) << name << " truncated to " << n;
+      EXPECT_EQ(r.status().code(), n == 0 ? StatusCode::kInvalidData : StatusCode::kInvalidData) << n;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fb::pickle

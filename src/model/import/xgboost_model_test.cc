@@ -1,0 +1,324 @@
+#include "model/import/xgboost_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "infer/predictor.h"
+#include "model/import/model_loader.h"
+#include "model/import/ubjson_reader.h"
+
+namespace fb {
+namespace {
+
+using nlohmann::json;
+
+// A one-split tree: feature 0 < 0.5 ? -1 : +1 (default left).
+json Stump(double cond = 0.5) {
+  return {{"tree_param", {{"num_nodes", "3"}, {"num_feature", "2"}, {"size_leaf_vector", "0"}}},
+          {"left_children", {1, -1, -1}},
+          {"right_children", {2, -1, -1}},
+          {"parents", {2147483647, 0, 0}},
+          {"split_indices", {0, 0, 0}},
+          {"split_conditions", {cond, -1.0, 1.0}},
+          {"default_left", {1, 0, 0}},
+          {"split_type", {0, 0, 0}},
+          {"categories", json::array()},
+          {"categories_nodes", json::array()},
+          {"categories_segments", json::array()},
+          {"categories_sizes", json::array()}};
+}
+
+json Model(std::vector<json> trees, const std::string& objective = "reg:squarederror",
+           const std::string& base_score = "5E-1", int num_class = 0) {
+  json tree_info = json::array();
+  for (size_t i = 0; i < trees.size(); ++i) tree_info.push_back(num_class > 1 ? int(i) % num_class : 0);
+  return {
+      {"version", {1, 7, 4}},
+      {"learner",
+       {{"attributes", json::object()},
+        {"feature_names", json::array()},
+        {"feature_types", json::array()},
+        {"gradient_booster",
+         {{"name", "gbtree"},
+          {"model",
+           {{"gbtree_model_param", {{"num_trees", std::to_string(trees.size())}, {"num_parallel_tree", "1"}}},
+            {"tree_info", tree_info},
+            {"trees", trees}}}}},
+        {"learner_model_param",
+         {{"base_score", base_score},
+          {"num_class", std::to_string(num_class)},
+          {"num_feature", "2"},
+          {"num_target", "1"}}},
+        {"objective", {{"name", objective}}}}}};
+}
+
+Result<Forest> Load(const json& j) { return LoadXgboostJson(j.dump()); }
+
+double Predict(const Forest& f, std::vector<float> row, OutputKind kind = OutputKind::kMargin) {
+  auto p = MakeReferencePredictor(std::make_shared<const Forest>(f));
+  std::vector<double> raw(f.n_outputs);
+  p->PredictRaw(row.data(), 1, raw.data());
+  Predictions out;
+  Finalize(f, raw.data(), 1, kind, &out);
+  return out.values[out.n_cols - 1];
+}
+
+TEST(XgboostImportTest, StumpDecisionRuleIsStrictLessThan) {
+  auto f = Load(Model({Stump()}));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->info.source_format, "xgboost-json");
+  EXPECT_EQ(f->info.library_version, "1.7.4");
+  EXPECT_EQ(f->kind, ModelKind::kRegressor);
+  EXPECT_EQ(Predict(*f, {0.4999999f, 0}), 0.5 - 1.0);
+  EXPECT_EQ(Predict(*f, {0.5f, 0}), 0.5 + 1.0);  // x < 0.5 is false at 0.5
+  EXPECT_EQ(Predict(*f, {NAN, 0}), 0.5 - 1.0);   // default left
+  EXPECT_EQ(Predict(*f, {-INFINITY, 0}), 0.5 - 1.0);
+  EXPECT_EQ(Predict(*f, {INFINITY, 0}), 0.5 + 1.0);
+}
+
+TEST(XgboostImportTest, BaseScoreGoesThroughTheInverseLink) {
+  auto f = Load(Model({Stump()}, "binary:logistic", "2.5E-1"));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_FLOAT_EQ(static_cast<float>(f->base_margin[0]), -std::log(3.0f));
+  EXPECT_EQ(f->class_labels, (std::vector<std::string>{"0", "1"}));
+  f = Load(Model({Stump()}, "count:poisson", "2E0"));
+  ASSERT_TRUE(f.ok());
+  EXPECT_FLOAT_EQ(static_cast<float>(f->base_margin[0]), std::log(2.0f));
+  EXPECT_EQ(f->link, Link::kExp);
+  // 3.1: a vector string.
+  f = Load(Model({Stump()}, "reg:squarederror", "[1.5E0]"));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->base_margin[0], 1.5);
+  EXPECT_FALSE(Load(Model({Stump()}, "binary:logistic", "1.5E0")).ok());  // not a probability
+  EXPECT_FALSE(Load(Model({Stump()}, "reg:squarederror", "[1,2]")).ok());
+  EXPECT_FALSE(Load(Model({Stump()}, "reg:squarederror", "abc")).ok());
+}
+
+TEST(XgboostImportTest, MulticlassGroupsAndVectorBaseScore) {
+  auto f = Load(Model({Stump(), Stump(0.0), Stump(1.0)}, "multi:softprob", "[1E-1,2E-1,3E-1]", 3));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->n_outputs, 3);
+  EXPECT_EQ(f->leaf_width, 1);
+  EXPECT_EQ(f->trees_per_iteration, 3);
+  EXPECT_EQ(f->trees[2].output, 2);
+  EXPECT_EQ(f->base_margin, (std::vector<double>{0.1f, 0.2f, 0.3f}));
+  EXPECT_EQ(f->class_labels.size(), 3u);
+  // num_class disagreeing with the objective is an error.
+  EXPECT_FALSE(Load(Model({Stump()}, "multi:softprob", "5E-1", 0)).ok());
+}
+
+TEST(XgboostImportTest, HingeIsAStep) {
+  auto f = Load(Model({Stump()}, "binary:hinge", "0"));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(Predict(*f, {0, 0}, OutputKind::kPrediction), 0.0);  // margin -1
+  EXPECT_EQ(Predict(*f, {1, 0}, OutputKind::kPrediction), 1.0);  // margin +1
+}
+
+TEST(XgboostImportTest, CategoricalSplitsFollowXgboost) {
+  json t = Stump();
+  t["split_type"] = {1, 0, 0};
+  t["split_conditions"] = {nullptr, -1.0, 1.0};  // XGBoost writes NaN here
+  t["categories"] = {5, 1, 3};
+  t["categories_nodes"] = {0};
+  t["categories_segments"] = {0};
+  t["categories_sizes"] = {3};
+  std::string text = Model({t}).dump();
+  // Write the NaN as XGBoost does: a bare token.
+  size_t at = text.find("null");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 4, "NaN");
+  auto f = LoadXgboostJson(text);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->categories, (std::vector<int32_t>{1, 3, 5}));
+  // Listed categories go right (+1); values measured with xgboost 1.7.4:
+  // truncation toward zero, negatives and >= 2^24 in no list, NaN default.
+  struct Case {
+    float v;
+    double want;
+  } cases[] = {{1, 1.5},      {3, 1.5},        {5, 1.5},     {0, -0.5},        {2, -0.5},
+               {1.5f, 1.5},   {3.99999f, 1.5}, {2.5f, -0.5}, {-0.5f, -0.5},    {-1, -0.5},
+               {-0.0f, -0.5}, {NAN, -0.5},     {6, -0.5},    {16777216, -0.5}, {1e9f, -0.5}};
+  for (const Case& c : cases) EXPECT_EQ(Predict(*f, {c.v, 0}), c.want) << c.v;
+}
+
+TEST(XgboostImportTest, PrunedNodesAreDroppedAndChildrenRenumbered) {
+  // Node 1 was pruned (unreachable); the root's children are 2 and 3.
+  json t = Stump();
+  t["tree_param"]["num_nodes"] = "4";
+  t["left_children"] = {2, -1, -1, -1};
+  t["right_children"] = {3, -1, -1, -1};
+  t["parents"] = {2147483647, 0, 0, 0};
+  t["split_indices"] = {1, 0, 0, 0};
+  t["split_conditions"] = {0.0, 9.0, -2.0, 2.0};
+  t["default_left"] = {0, 0, 0, 0};
+  t["split_type"] = {0, 0, 0, 0};
+  auto f = Load(Model({t}));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->trees[0].nodes.size(), 3u);
+  EXPECT_EQ(Predict(*f, {0, -1}), 0.5 - 2.0);
+  EXPECT_EQ(Predict(*f, {0, 1}), 0.5 + 2.0);
+  EXPECT_EQ(Predict(*f, {0, NAN}), 0.5 + 2.0);  // default right
+}
+
+TEST(XgboostImportTest, RejectsMalformedModels) {
+  auto expect_bad = [](json j, const char* what) {
+    auto r = Load(j);
+    EXPECT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidData) << what << ": " << r.status().ToString();
+  };
+  json t = Stump();
+  t["left_children"] = {1, -1};
+  expect_bad(Model({t}), "short array");
+  t = Stump();
+  t["left_children"] = {0, -1, -1};
+  expect_bad(Model({t}), "cycle");
+  t = Stump();
+  t["right_children"] = {7, -1, -1};
+  expect_bad(Model({t}), "child out of range");
+  t = Stump();
+  t["split_indices"] = {5, 0, 0};
+  expect_bad(Model({t}), "feature out of range");
+  t = Stump();
+  t["split_conditions"] = {"x", 0, 0};
+  expect_bad(Model({t}), "string threshold");
+  json m = Model({Stump()});
+  m["learner"]["gradient_booster"]["model"]["tree_info"] = {3};
+  expect_bad(m, "tree group out of range");
+  m = Model({Stump()});
+  m["learner"]["gradient_booster"]["model"]["gbtree_model_param"]["num_trees"] = "2";
+  expect_bad(m, "num_trees mismatch");
+  m = Model({Stump()});
+  m["learner"].erase("learner_model_param");
+  expect_bad(m, "missing learner_model_param");
+  EXPECT_FALSE(LoadXgboostJson("{\"learner\": ").ok());
+  EXPECT_FALSE(LoadXgboostJson(std::string(100000, '[')).ok());
+}
+
+TEST(XgboostImportTest, UnsupportedFeaturesSaySo) {
+  auto r = Load(Model({Stump()}, "survival:cox"));
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("survival:cox"), std::string::npos);
+  json m = Model({Stump()});
+  m["learner"]["gradient_booster"]["name"] = "gblinear";
+  EXPECT_EQ(Load(m).status().code(), StatusCode::kUnsupported);
+  json t = Stump();
+  t["tree_param"]["size_leaf_vector"] = "3";
+  r = Load(Model({t}));
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("vector leaves"), std::string::npos);
+}
+
+TEST(XgboostImportTest, BestIterationAndWrapper) {
+  json m = Model({Stump(), Stump(), Stump()});
+  m["learner"]["attributes"] = {{"best_iteration", "1"}};
+  auto f = Load(m);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->best_iteration, 1);
+  EXPECT_FALSE(f->predict_uses_best_iteration);  // Booster semantics: all trees
+  m["learner"]["attributes"]["scikit_learn"] = R"({"_estimator_type": "regressor"})";
+  f = Load(m);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f->predict_uses_best_iteration);
+  EXPECT_EQ(f->info.wrappers, "scikit-learn wrapper (regressor)");
+  m["learner"]["attributes"]["best_iteration"] = "7";  // beyond the model: ignored
+  f = Load(m);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->best_iteration, -1);
+  EXPECT_FALSE(f->predict_uses_best_iteration);
+}
+
+TEST(XgboostImportTest, IterationIndptr) {
+  json m = Model({Stump(), Stump(), Stump(), Stump()});
+  m["learner"]["gradient_booster"]["model"]["iteration_indptr"] = {0, 2, 4};
+  auto f = Load(m);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->trees_per_iteration, 2);
+  m["learner"]["gradient_booster"]["model"]["iteration_indptr"] = {0, 1, 4};  // uneven
+  f = Load(m);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->trees_per_iteration, 0);
+  m["learner"]["gradient_booster"]["model"]["iteration_indptr"] = {0, 3, 2};
+  EXPECT_FALSE(Load(m).ok());
+}
+
+TEST(XgboostImportTest, UbjsonMatchesJsonAndIsBounded) {
+  json m = Model({Stump(), Stump(0.25)}, "binary:logistic");
+  std::vector<uint8_t> ubj = json::to_ubjson(m, /*use_size=*/true, /*use_type=*/true);
+  auto a = LoadXgboostUbjson(std::string_view(reinterpret_cast<const char*>(ubj.data()), ubj.size()));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = Load(m);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->trees[1].nodes[0].threshold, b->trees[1].nodes[0].threshold);
+  EXPECT_EQ(a->info.source_format, "xgboost-ubjson");
+  // A typed array claiming 2^60 elements in a few bytes is refused at once.
+  std::string huge = "[$d#L";
+  huge += std::string("\x10\x00\x00\x00\x00\x00\x00\x00", 8);
+  EXPECT_FALSE(ParseUbjson(huge).ok());
+  EXPECT_FALSE(ParseUbjson(std::string("[$Z#L\x00\x00\x00\x00\x00\x00\x00\x10", 13)).ok());
+  EXPECT_FALSE(ParseUbjson(std::string(1000, '[')).ok());
+  EXPECT_FALSE(ParseUbjson("{U\x05ab").ok());
+  auto v =
+      ParseUbjson(std::string("[i\x01U\xff"
+                              "d\x3f\x80\x00\x00SU\x02hi]",
+                              16));
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->dump(), R"([1,255,1.0,"hi"])");
+}
+
+TEST(XgboostImportTest, FormatDetection) {
+  EXPECT_EQ(DetectModelFormat("{\"learner\":{}}"), ModelFormat::kXgboostJson);
+  EXPECT_EQ(DetectModelFormat("  \n{\n"), ModelFormat::kXgboostJson);
+  EXPECT_EQ(DetectModelFormat("{L\x00\x00"), ModelFormat::kXgboostUbjson);
+  EXPECT_EQ(DetectModelFormat("binf\x00\x00\x00?"), ModelFormat::kXgboostLegacyBinary);
+  // Pre-1.0 legacy files have no "binf": a 136-byte parameter block, then
+  // the objective name with a uint64 length.
+  std::string legacy(136, '\0');
+  legacy += std::string("\x0f\x00\x00\x00\x00\x00\x00\x00", 8) + "binary:logistic";
+  EXPECT_EQ(DetectModelFormat(legacy), ModelFormat::kXgboostLegacyBinary);
+  auto r = LoadModelBytes(legacy + std::string(100, '\0'), "old.model");
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("save_model"), std::string::npos);
+  EXPECT_EQ(DetectModelFormat(std::string(200, '\0')), ModelFormat::kUnknown);
+}
+
+}  // namespace
+}  // namespace fb
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "model/forest_builder.h"
+
+namespace fb {
+namespace {
+
+// Replays fuzz/corpus/xgboost (first byte: 0 JSON, 1 UBJSON, as the fuzz
+// target): nothing may crash; seeds named *_json / *_ubj must load.
+TEST(XgboostImportTest, FuzzCorpusRegression) {
+  std::vector<std::string> files;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/xgboost"))
+    if (e.is_regular_file()) files.push_back(e.path().string());
+  ASSERT_FALSE(files.empty());
+  std::sort(files.begin(), files.end());
+  for (const std::string& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string b = ss.str();
+    if (b.empty()) continue;
+    std::string_view body = std::string_view(b).substr(1);
+    auto r = (b[0] & 1) ? LoadXgboostUbjson(body) : LoadXgboostJson(body);
+    if (path.ends_with("_json") || path.ends_with("_ubj"))
+      EXPECT_TRUE(r.ok()) << path << ": " << r.status().ToString();
+    if (r.ok()) EXPECT_TRUE(BuildForest(*r).ok()) << path;
+  }
+}
+
+}  // namespace
+}  // namespace fb

@@ -1,0 +1,258 @@
+#include "pipeline/file_predictor.h"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "common/atomic_file.h"
+#include "common/format.h"
+#include "model/forest_builder.h"
+
+namespace fb {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A random forest of full depth-3 trees over n_features named features.
+std::shared_ptr<const Forest> RandomForest(ModelKind kind, std::vector<std::string> labels, uint32_t seed,
+                                           bool missing_ok = true) {
+  std::mt19937 rng(seed);
+  Forest f;
+  f.kind = kind;
+  f.n_features = 4;
+  f.feature_names = {"f0", "f1", "f2", "f3"};
+  const bool clf = kind == ModelKind::kClassifier;
+  f.n_outputs = clf ? static_cast<int32_t>(labels.size()) : 1;
+  f.leaf_width = f.n_outputs;
+  f.class_labels = labels;
+  f.labels_are_integers = clf;
+  f.missing_values_supported = missing_ok;
+  std::uniform_real_distribution<float> thr(-1, 1);
+  std::uniform_real_distribution<double> val(0, 1);
+  for (int t = 0; t < 7; ++t) {
+    Tree tree;
+    tree.nodes.resize(15);
+    tree.values.assign(15 * f.leaf_width, 0.0);
+    for (int i = 0; i < 7; ++i) {
+      tree.nodes[i] = Node{2 * i + 1, 2 * i + 2, static_cast<int32_t>(rng() % 4), thr(rng), (rng() & 1) != 0};
+    }
+    for (int i = 7; i < 15; ++i) {
+      double sum = 0;
+      for (int k = 0; k < f.leaf_width; ++k) sum += tree.values[i * f.leaf_width + k] = val(rng);
+      if (clf)
+        for (int k = 0; k < f.leaf_width; ++k) tree.values[i * f.leaf_width + k] /= sum;
+    }
+    f.trees.push_back(tree);
+  }
+  auto r = BuildForest(std::move(f));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return std::make_shared<const Forest>(std::move(r).value());
+}
+
+class FilePredictorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("fb_pipeline_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  void Write(const std::string& name, const std::string& text) {
+    ASSERT_TRUE(WriteFileAtomically(Path(name), text).ok());
+  }
+  std::string Read(const std::string& name) { return *ReadFile(Path(name)); }
+  // Files in the folder (including temporaries).
+  std::vector<std::string> Listing() {
+    std::vector<std::string> v;
+    for (auto& e : fs::directory_iterator(dir_)) v.push_back(e.path().filename().string());
+    std::sort(v.begin(), v.end());
+    return v;
+  }
+
+  fs::path dir_;
+};
+
+// Rows of 4 features, in columns ordered f2,id,f0,f3,f1; x[] in feature order.
+std::string MakeInput(int rows, uint32_t seed, std::vector<float>* x) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1.2, 1.2);
+  std::string text = "f2,id,f0,f3,f1\n";
+  for (int r = 0; r < rows; ++r) {
+    double v[4];
+    for (double& d : v) d = std::round(u(rng) * 1000) / 1000;
+    if (r % 5 == 0) v[3] = static_cast<int>(v[3] * 2);  // some plain integers
+    text += PythonFloat(v[2]) + ",\"id " + std::to_string(r) + "\"," + PythonFloat(v[0]) + "," +
+            PythonFloat(v[3]) + "," + PythonFloat(v[1]) + (r % 3 ? "\n" : "\r\n");
+    for (double d : v) x->push_back(static_cast<float>(d));
+  }
+  return text;
+}
+
+std::string Sha256Hex(const std::string& s) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_Digest(s.data(), s.size(), d, &n, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned i = 0; i < n; ++i) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02x", d[i]);
+    hex += b;
+  }
+  return hex;
+}
+
+TEST_F(FilePredictorTest, MatchesReferenceWithAnyThreadCountAndChunking) {
+  auto forest = RandomForest(ModelKind::kClassifier, {"-1", "3", "7"}, 1);
+  std::vector<float> x;
+  const int rows = 20000;
+  Write("in.csv", MakeInput(rows, 2, &x));
+  // Expected: the reference predictor on the same float32 values.
+  std::vector<double> raw(rows * 3);
+  MakeReferencePredictor(forest)->PredictRaw(x.data(), rows, raw.data());
+  Predictions pred;
+  Finalize(*forest, raw.data(), rows, OutputKind::kPrediction, &pred);
+  std::string want = "prediction,proba_-1,proba_3,proba_7\n";
+  std::vector<uint64_t> counts(3, 0);
+  for (int r = 0; r < rows; ++r) {
+    want += forest->class_labels[pred.label[r]];
+    for (int k = 0; k < 3; ++k) want += "," + PythonFloat(pred.values[r * 3 + k]);
+    want += "\n";
+    ++counts[pred.label[r]];
+  }
+  for (int threads : {1, 2, 5}) {
+    for (size_t chunk : {size_t{1} << 20, size_t{3000}}) {
+      PredictOptions o;
+      o.proba = true;
+      o.threads = threads;
+      o.chunk_bytes = chunk;
+      auto fp = FilePredictor::Create(forest, o);
+      ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+      auto st = (*fp)->Run(Path("in.csv"), Path("out.csv"));
+      ASSERT_TRUE(st.ok()) << st.status().ToString();
+      ASSERT_EQ(Read("out.csv"), want) << threads << " threads, chunk " << chunk;
+      EXPECT_EQ(st->rows, static_cast<uint64_t>(rows));
+      EXPECT_EQ(st->class_counts, counts);
+      EXPECT_EQ(st->output_bytes, want.size());
+      EXPECT_EQ(st->output_sha256, Sha256Hex(want));
+      EXPECT_GT(st->total_seconds, 0);
+      // The same FilePredictor runs again (its pool is reused).
+      ASSERT_TRUE((*fp)->Run(Path("in.csv"), Path("out2.csv")).ok());
+      EXPECT_EQ(Read("out2.csv"), want);
+    }
+  }
+}
+
+TEST_F(FilePredictorTest, ErrorsNameLineAndColumnAndLeaveNoOutput) {
+  auto forest = RandomForest(ModelKind::kClassifier, {"0", "1"}, 3);
+  std::vector<float> x;
+  std::string text = MakeInput(30000, 4, &x);
+  // Break a field deep inside: line 20001 (header is line 1), column 3 (f0).
+  size_t pos = 0;
+  for (int i = 0; i < 20000; ++i) pos = text.find('\n', pos) + 1;
+  size_t c1 = text.find(',', pos), c2 = text.find(',', c1 + 1);
+  text.replace(c2 + 1, 0, "x");
+  Write("bad.csv", text);
+  for (int threads : {1, 3}) {
+    PredictOptions o;
+    o.threads = threads;
+    o.chunk_bytes = 4096;
+    auto fp = FilePredictor::Create(forest, o);
+    ASSERT_TRUE(fp.ok());
+    auto st = (*fp)->Run(Path("bad.csv"), Path("out.csv"));
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.status().code(), StatusCode::kInvalidData);
+    EXPECT_EQ(st.status().path(), Path("bad.csv"));
+    EXPECT_EQ(st.status().line(), 20001u) << st.status().ToString();
+    EXPECT_EQ(st.status().column(), 3u) << st.status().ToString();
+    EXPECT_NE(st.status().message().find("('f0')"), std::string::npos) << st.status().ToString();
+    EXPECT_EQ(Listing(), std::vector<std::string>{"bad.csv"});
+  }
+}
+
+TEST_F(FilePredictorTest, NanIsAnErrorWhenTheModelRejectsIt) {
+  auto forest = RandomForest(ModelKind::kClassifier, {"0", "1"}, 5, /*missing_ok=*/false);
+  Write("in.csv", "f0,f1,f2,f3\n1,2,3,4\n1,2,,4\n");
+  auto fp = FilePredictor::Create(forest, {});
+  ASSERT_TRUE(fp.ok());
+  auto st = (*fp)->Run(Path("in.csv"), Path("out.csv"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().line(), 3u);
+  EXPECT_EQ(st.status().column(), 3u);
+  EXPECT_NE(st.status().message().find("Input X contains NaN"), std::string::npos);
+  EXPECT_EQ(Listing(), std::vector<std::string>{"in.csv"});
+  // A model that supports NaN takes the same file.
+  auto ok = FilePredictor::Create(RandomForest(ModelKind::kClassifier, {"0", "1"}, 5), {});
+  ASSERT_TRUE((*ok)->Run(Path("in.csv"), Path("out.csv")).ok());
+}
+
+TEST_F(FilePredictorTest, CancelledRunLeavesNothing) {
+  auto forest = RandomForest(ModelKind::kClassifier, {"0", "1"}, 6);
+  std::vector<float> x;
+  Write("in.csv", MakeInput(5000, 7, &x));
+  std::atomic<bool> cancel{true};
+  PredictOptions o;
+  o.chunk_bytes = 4096;
+  o.threads = 2;
+  auto fp = FilePredictor::Create(forest, o);
+  auto st = (*fp)->Run(Path("in.csv"), Path("out.csv"), &cancel);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(Listing(), std::vector<std::string>{"in.csv"});
+}
+
+TEST_F(FilePredictorTest, RegressorSeedFormatAndGzipInput) {
+  auto forest = RandomForest(ModelKind::kRegressor, {}, 8);
+  std::vector<float> x;
+  std::string text = MakeInput(3000, 9, &x);
+  // gzip it.
+  {
+    gzFile g = gzopen(Path("in.csv.gz").c_str(), "wb");
+    ASSERT_NE(g, nullptr);
+    gzwrite(g, text.data(), text.size());
+    gzclose(g);
+  }
+  std::vector<double> raw(3000);
+  MakeReferencePredictor(forest)->PredictRaw(x.data(), 3000, raw.data());
+  std::string want = ",0\n";
+  for (int r = 0; r < 3000; ++r) want += std::to_string(r) + "," + PythonFloat(raw[r] / 7) + "\n";
+  PredictOptions o;
+  o.format = OutputFormat::kSeed;
+  o.chunk_bytes = 2048;
+  o.threads = 3;
+  auto fp = FilePredictor::Create(forest, o);
+  ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+  auto st = (*fp)->Run(Path("in.csv.gz"), Path("out.csv"));
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(Read("out.csv"), want);
+  // --proba makes no sense for a regressor.
+  o.proba = true;
+  o.format = OutputFormat::kCsv;
+  EXPECT_EQ(FilePredictor::Create(forest, o).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(FilePredictorTest, JsonlAndMissingColumns) {
+  auto forest = RandomForest(ModelKind::kClassifier, {"0", "1"}, 10);
+  Write("in.csv", "f3,f1,f0,f2\n1,2,3,4\n");
+  PredictOptions o;
+  o.format = OutputFormat::kJsonl;
+  auto fp = FilePredictor::Create(forest, o);
+  ASSERT_TRUE((*fp)->Run(Path("in.csv"), Path("out.jsonl")).ok());
+  std::string out = Read("out.jsonl");
+  EXPECT_TRUE(out == "{\"row\":0,\"prediction\":0}\n" || out == "{\"row\":0,\"prediction\":1}\n") << out;
+  Write("short.csv", "f3,f1,x\n1,2,3\n");
+  auto st = (*fp)->Run(Path("short.csv"), Path("out2.jsonl"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.status().message().find("lacks 2 of the model's 4 features: f0, f2"), std::string::npos)
+      << st.status().ToString();
+  EXPECT_FALSE(fs::exists(Path("out2.jsonl")));
+}
+
+}  // namespace
+}  // namespace fb

@@ -1,0 +1,46 @@
+// FileExecutor: the per-file work a worker runs, behind one interface so the
+// runner's scheduling, skipping, retries and records are the same for the
+// built-in predictor and for any program given with --exec, and testable with
+// a fault-injecting executor.
+//
+// Contract of Run: make `output` from `input` atomically: on success the whole
+// output is at `output`; on failure or cancellation nothing new is there (only
+// possibly a temporary whose name IsTemporaryName recognises). `cancel`, when
+// it becomes true, asks the executor to give up early with kCancelled.
+//
+// Thread safety: one Run at a time per executor.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "pipeline/file_predictor.h"
+
+namespace fb {
+
+class FileExecutor {
+ public:
+  virtual ~FileExecutor() = default;
+  virtual Result<FileStats> Run(const std::string& input, const std::string& output,
+                                const std::atomic<bool>* cancel) = 0;
+};
+
+// The built-in predictor.
+std::unique_ptr<FileExecutor> MakePredictorExecutor(std::unique_ptr<FilePredictor> predictor);
+
+// Splits a command template into arguments: whitespace separates, '...' and
+// "..." quote, backslash escapes the next character (outside '...').
+Result<std::vector<std::string>> SplitCommand(const std::string& command);
+
+// --exec: runs `command` once per file with {input} and {output} replaced in
+// each argument (no shell), or through /bin/sh -c when `shell` (then the two
+// paths are single-quoted). {output} is a temporary path in the output's
+// folder; the executor renames it into place after the command exits 0 and
+// wrote it. The command's stdout and stderr are the worker's. Rows are the
+// output's lines. Local output folders only.
+Result<std::unique_ptr<FileExecutor>> MakeCommandExecutor(const std::string& command, bool shell);
+
+}  // namespace fb

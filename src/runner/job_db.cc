@@ -1,0 +1,354 @@
+#include "runner/job_db.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "runner/manifest.h"
+
+namespace fb {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS jobs(
+  id TEXT PRIMARY KEY, name TEXT, state TEXT, created_at TEXT, updated_at TEXT,
+  spec TEXT, host TEXT, supervisor_pid INTEGER DEFAULT 0, exit_code INTEGER DEFAULT -1,
+  files_total INTEGER DEFAULT 0, seconds REAL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS tasks(
+  job TEXT, idx INTEGER, state TEXT, attempts INTEGER, pid INTEGER, exit_code INTEGER,
+  signal INTEGER, files INTEGER, started_at TEXT, finished_at TEXT, log TEXT,
+  PRIMARY KEY(job, idx));
+CREATE TABLE IF NOT EXISTS attempts(
+  job TEXT, idx INTEGER, attempt INTEGER, pid INTEGER, exit_code INTEGER, signal INTEGER,
+  started_at TEXT, finished_at TEXT, PRIMARY KEY(job, idx, attempt));
+CREATE TABLE IF NOT EXISTS files(
+  job TEXT, relative TEXT, task INTEGER, state TEXT, rows INTEGER DEFAULT 0,
+  attempts INTEGER DEFAULT 0, error TEXT DEFAULT '', seconds REAL DEFAULT 0,
+  output TEXT DEFAULT '', sha256 TEXT DEFAULT '', updated_at TEXT,
+  PRIMARY KEY(job, relative));
+)sql";
+
+// A prepared statement that binds by position and finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& Bind(const std::string& v) {
+    sqlite3_bind_text(s_, ++n_, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(const char* v) { return Bind(std::string(v)); }
+  Stmt& Bind(int64_t v) {
+    sqlite3_bind_int64(s_, ++n_, v);
+    return *this;
+  }
+  Stmt& Bind(int v) { return Bind(static_cast<int64_t>(v)); }
+  Stmt& Bind(uint64_t v) { return Bind(static_cast<int64_t>(v)); }
+  Stmt& Bind(double v) {
+    sqlite3_bind_double(s_, ++n_, v);
+    return *this;
+  }
+  // Runs to completion (no rows expected).
+  Status Run() {
+    if (rc_ != SQLITE_OK) return Err();
+    int rc = sqlite3_step(s_);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Err();
+    return Status::Ok();
+  }
+  // Steps; true while there is a row.
+  Result<bool> Next() {
+    if (rc_ != SQLITE_OK) return Err();
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return Err();
+  }
+  std::string Text(int i) {
+    auto p = sqlite3_column_text(s_, i);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+  int64_t Int(int i) { return sqlite3_column_int64(s_, i); }
+  double Real(int i) { return sqlite3_column_double(s_, i); }
+
+ private:
+  Status Err() { return IoError(std::string("job database: ") + sqlite3_errmsg(db_)); }
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  int rc_ = SQLITE_OK;
+  int n_ = 0;
+};
+
+JobRecord ReadJob(Stmt& s) {
+  JobRecord j;
+  j.id = s.Text(0);
+  j.name = s.Text(1);
+  j.state = s.Text(2);
+  j.created_at = s.Text(3);
+  j.updated_at = s.Text(4);
+  j.spec_json = s.Text(5);
+  j.host = s.Text(6);
+  j.supervisor_pid = s.Int(7);
+  j.exit_code = static_cast<int>(s.Int(8));
+  j.files_total = s.Int(9);
+  j.seconds = s.Real(10);
+  return j;
+}
+
+constexpr const char* kJobCols =
+    "id, name, state, created_at, updated_at, spec, host, supervisor_pid, exit_code, files_total, seconds";
+
+}  // namespace
+
+Result<std::unique_ptr<JobDb>> JobDb::Open(const std::string& state_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) return IoError("cannot create state folder: " + ec.message()).At(state_dir);
+  const std::string path = state_dir + "/jobs.db";
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return IoError("cannot open job database: " + msg).At(path);
+  }
+  sqlite3_busy_timeout(db, 30000);
+  std::unique_ptr<JobDb> j(new JobDb(db));
+  FB_RETURN_IF_ERROR(j->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  FB_RETURN_IF_ERROR(j->Exec(kSchema));
+  return j;
+}
+
+JobDb::~JobDb() { sqlite3_close(db_); }
+
+Status JobDb::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return IoError("job database: " + msg);
+  }
+  return Status::Ok();
+}
+
+Status JobDb::CreateJob(const JobRecord& j) {
+  return Stmt(db_,
+              "INSERT INTO jobs(id, name, state, created_at, updated_at, spec, host, supervisor_pid, "
+              "files_total)"
+              " VALUES(?,?,?,?,?,?,?,?,?)")
+      .Bind(j.id)
+      .Bind(j.name)
+      .Bind(j.state)
+      .Bind(UtcNow())
+      .Bind(UtcNow())
+      .Bind(j.spec_json)
+      .Bind(j.host)
+      .Bind(j.supervisor_pid)
+      .Bind(j.files_total)
+      .Run();
+}
+
+Status JobDb::UpdateJob(const std::string& id, const std::string& state, int exit_code, double seconds) {
+  return Stmt(db_, "UPDATE jobs SET state=?, exit_code=?, seconds=?, updated_at=? WHERE id=?")
+      .Bind(state)
+      .Bind(exit_code)
+      .Bind(seconds)
+      .Bind(UtcNow())
+      .Bind(id)
+      .Run();
+}
+
+Status JobDb::SetSupervisor(const std::string& id, int64_t pid, const std::string& host) {
+  return Stmt(db_, "UPDATE jobs SET supervisor_pid=?, host=?, updated_at=? WHERE id=?")
+      .Bind(pid)
+      .Bind(host)
+      .Bind(UtcNow())
+      .Bind(id)
+      .Run();
+}
+
+Status JobDb::SetFilesTotal(const std::string& id, int64_t n) {
+  return Stmt(db_, "UPDATE jobs SET files_total=? WHERE id=?").Bind(n).Bind(id).Run();
+}
+
+Result<std::optional<JobRecord>> JobDb::GetJob(const std::string& id) {
+  Stmt s(db_, (std::string("SELECT ") + kJobCols + " FROM jobs WHERE id=?").c_str());
+  s.Bind(id);
+  FB_ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) return std::optional<JobRecord>();
+  return std::optional<JobRecord>(ReadJob(s));
+}
+
+Result<std::vector<JobRecord>> JobDb::ListJobs() {
+  Stmt s(db_, (std::string("SELECT ") + kJobCols + " FROM jobs ORDER BY created_at, id").c_str());
+  std::vector<JobRecord> out;
+  for (;;) {
+    FB_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    out.push_back(ReadJob(s));
+  }
+  return out;
+}
+
+Status JobDb::UpsertTask(const std::string& job, const TaskRecord& t) {
+  return Stmt(db_,
+              "INSERT OR REPLACE INTO tasks(job, idx, state, attempts, pid, exit_code, signal, files, "
+              "started_at,"
+              " finished_at, log) VALUES(?,?,?,?,?,?,?,?,?,?,?)")
+      .Bind(job)
+      .Bind(t.index)
+      .Bind(t.state)
+      .Bind(t.attempts)
+      .Bind(t.pid)
+      .Bind(t.exit_code)
+      .Bind(t.signal)
+      .Bind(t.files)
+      .Bind(t.started_at)
+      .Bind(t.finished_at)
+      .Bind(t.log)
+      .Run();
+}
+
+Result<std::vector<TaskRecord>> JobDb::Tasks(const std::string& job) {
+  Stmt s(db_,
+         "SELECT idx, state, attempts, pid, exit_code, signal, files, started_at, finished_at, log FROM tasks"
+         " WHERE job=? ORDER BY idx");
+  s.Bind(job);
+  std::vector<TaskRecord> out;
+  for (;;) {
+    FB_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    TaskRecord t;
+    t.index = s.Int(0);
+    t.state = s.Text(1);
+    t.attempts = static_cast<int>(s.Int(2));
+    t.pid = s.Int(3);
+    t.exit_code = static_cast<int>(s.Int(4));
+    t.signal = static_cast<int>(s.Int(5));
+    t.files = s.Int(6);
+    t.started_at = s.Text(7);
+    t.finished_at = s.Text(8);
+    t.log = s.Text(9);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Status JobDb::AddAttempt(const std::string& job, int64_t index, int attempt, int64_t pid, int exit_code,
+                         int signal, const std::string& started_at, const std::string& finished_at) {
+  return Stmt(db_, "INSERT OR REPLACE INTO attempts VALUES(?,?,?,?,?,?,?,?)")
+      .Bind(job)
+      .Bind(index)
+      .Bind(attempt)
+      .Bind(pid)
+      .Bind(exit_code)
+      .Bind(signal)
+      .Bind(started_at)
+      .Bind(finished_at)
+      .Run();
+}
+
+Status JobDb::AddPendingFiles(const std::string& job, const std::vector<std::string>& relatives,
+                              const std::vector<int64_t>& tasks) {
+  FB_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  for (size_t i = 0; i < relatives.size(); ++i) {
+    Status s = Stmt(db_,
+                    "INSERT INTO files(job, relative, task, state, updated_at) VALUES(?,?,?,'pending',?)"
+                    " ON CONFLICT(job, relative) DO UPDATE SET task=excluded.task")
+                   .Bind(job)
+                   .Bind(relatives[i])
+                   .Bind(tasks[i])
+                   .Bind(UtcNow())
+                   .Run();
+    if (!s.ok()) {
+      (void)Exec("ROLLBACK");
+      return s;
+    }
+  }
+  return Exec("COMMIT");
+}
+
+Status JobDb::RecordFile(const std::string& job, const FileRecord& f) {
+  return Stmt(db_,
+              "INSERT INTO files(job, relative, task, state, rows, attempts, error, seconds, output, sha256,"
+              " updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(job, relative) DO UPDATE SET"
+              " task=excluded.task,"
+              // A file done earlier in this job and skipped by a resume stays done.
+              " state=CASE WHEN files.state='done' AND excluded.state='skipped' THEN 'done' ELSE "
+              "excluded.state END,"
+              " rows=CASE WHEN files.state='done' AND excluded.state='skipped' THEN files.rows ELSE "
+              "excluded.rows END,"
+              " attempts=excluded.attempts,"
+              " error=excluded.error, seconds=excluded.seconds, output=excluded.output,"
+              " sha256=excluded.sha256, updated_at=excluded.updated_at")
+      .Bind(job)
+      .Bind(f.relative)
+      .Bind(f.task)
+      .Bind(f.state)
+      .Bind(f.rows)
+      .Bind(f.attempts)
+      .Bind(f.error)
+      .Bind(f.seconds)
+      .Bind(f.output)
+      .Bind(f.sha256)
+      .Bind(UtcNow())
+      .Run();
+}
+
+Result<std::vector<FileRecord>> JobDb::Files(const std::string& job) {
+  Stmt s(db_,
+         "SELECT relative, state, error, output, sha256, task, attempts, rows, seconds FROM files WHERE job=?"
+         " ORDER BY relative");
+  s.Bind(job);
+  std::vector<FileRecord> out;
+  for (;;) {
+    FB_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    FileRecord f;
+    f.relative = s.Text(0);
+    f.state = s.Text(1);
+    f.error = s.Text(2);
+    f.output = s.Text(3);
+    f.sha256 = s.Text(4);
+    f.task = s.Int(5);
+    f.attempts = static_cast<int>(s.Int(6));
+    f.rows = static_cast<uint64_t>(s.Int(7));
+    f.seconds = s.Real(8);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<FileCounts> JobDb::Counts(const std::string& job) {
+  Stmt s(db_, "SELECT state, count(*), sum(rows) FROM files WHERE job=? GROUP BY state");
+  s.Bind(job);
+  FileCounts c;
+  for (;;) {
+    FB_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    const std::string st = s.Text(0);
+    int64_t n = s.Int(1);
+    if (st == "done") {
+      c.done = n;
+      c.rows = static_cast<uint64_t>(s.Int(2));
+    } else if (st == "skipped") {
+      c.skipped = n;
+    } else if (st == "failed") {
+      c.failed = n;
+    } else if (st == "running" || st == "retrying") {
+      c.running += n;
+    } else {
+      c.pending += n;
+    }
+  }
+  return c;
+}
+
+Status JobDb::ResetRunning(const std::string& job) {
+  return Stmt(
+             db_,
+             "UPDATE files SET state='pending' WHERE job=? AND state IN ('running', 'retrying', 'abandoned')")
+      .Bind(job)
+      .Run();
+}
+
+}  // namespace fb

@@ -1,0 +1,88 @@
+// JobDb: job records in SQLite (STATE/jobs.db): jobs, tasks, task attempts
+// and per-file status, rows, errors and durations.
+//
+// Several processes (the supervisor of `run` and its workers) open the same
+// database at once: WAL journal, a busy timeout, and one short transaction
+// per update, so a SIGKILL at any moment leaves a consistent database.
+//
+// Thread safety: one JobDb per thread (SQLite connection).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+struct sqlite3;
+
+namespace fb {
+
+struct JobRecord {
+  std::string id, name, state, created_at, updated_at, spec_json, host;
+  int64_t supervisor_pid = 0;
+  int exit_code = -1;  // -1 while running
+  int64_t files_total = 0;
+  double seconds = 0;
+};
+
+struct TaskRecord {
+  int64_t index = 0;
+  std::string state;  // pending, running, succeeded, failed, interrupted
+  int attempts = 0;
+  int64_t pid = 0;
+  int exit_code = -1;
+  int signal = 0;
+  int64_t files = 0;
+  std::string started_at, finished_at, log;
+};
+
+struct FileRecord {
+  std::string relative, state, error, output, sha256;
+  int64_t task = 0;
+  int attempts = 0;
+  uint64_t rows = 0;
+  double seconds = 0;
+};
+
+struct FileCounts {
+  int64_t pending = 0, running = 0, done = 0, skipped = 0, failed = 0;
+  uint64_t rows = 0;  // rows of files done in this job (not skipped)
+};
+
+class JobDb {
+ public:
+  // Opens (creating) STATE/jobs.db, creating the folder.
+  static Result<std::unique_ptr<JobDb>> Open(const std::string& state_dir);
+  ~JobDb();
+
+  Status CreateJob(const JobRecord& job);
+  Status UpdateJob(const std::string& id, const std::string& state, int exit_code, double seconds);
+  Status SetSupervisor(const std::string& id, int64_t pid, const std::string& host);
+  Status SetFilesTotal(const std::string& id, int64_t n);
+  Result<std::optional<JobRecord>> GetJob(const std::string& id);
+  Result<std::vector<JobRecord>> ListJobs();
+
+  Status UpsertTask(const std::string& job, const TaskRecord& t);
+  Result<std::vector<TaskRecord>> Tasks(const std::string& job);
+  Status AddAttempt(const std::string& job, int64_t index, int attempt, int64_t pid, int exit_code,
+                    int signal, const std::string& started_at, const std::string& finished_at);
+
+  // Registers files as pending unless already recorded.
+  Status AddPendingFiles(const std::string& job, const std::vector<std::string>& relatives,
+                         const std::vector<int64_t>& tasks);
+  Status RecordFile(const std::string& job, const FileRecord& f);
+  Result<std::vector<FileRecord>> Files(const std::string& job);
+  Result<FileCounts> Counts(const std::string& job);
+  // Marks files left "running" by dead workers as pending again.
+  Status ResetRunning(const std::string& job);
+
+ private:
+  explicit JobDb(sqlite3* db) : db_(db) {}
+  Status Exec(const std::string& sql);
+  sqlite3* db_;
+};
+
+}  // namespace fb

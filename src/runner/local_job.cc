@@ -1,0 +1,508 @@
+#include "runner/local_job.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "runner/manifest.h"
+
+namespace fb {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::string JobSpec::ToJson() const {
+  json j = {{"name", name},
+            {"model", model},
+            {"input", input},
+            {"output", output},
+            {"workers", workers},
+            {"threads", threads},
+            {"shard_by", ShardByName(shard_by)},
+            {"retries", retries},
+            {"backoff_seconds", backoff_seconds},
+            {"grace_seconds", grace_seconds},
+            {"overwrite", overwrite},
+            {"verify", verify},
+            {"exec", exec},
+            {"shell", shell},
+            {"task_retries", task_retries},
+            {"worker_args", worker_args}};
+  return j.dump();
+}
+
+Result<JobSpec> JobSpec::FromJson(const std::string& text) {
+  try {
+    json j = json::parse(text);
+    JobSpec s;
+    s.name = j.at("name");
+    s.model = j.at("model");
+    s.input = j.at("input");
+    s.output = j.at("output");
+    s.workers = j.at("workers");
+    s.threads = j.at("threads");
+    FB_ASSIGN_OR_RETURN(s.shard_by, ParseShardBy(j.at("shard_by").get<std::string>()));
+    s.retries = j.at("retries");
+    s.backoff_seconds = j.at("backoff_seconds");
+    s.grace_seconds = j.at("grace_seconds");
+    s.overwrite = j.at("overwrite");
+    s.verify = j.at("verify");
+    s.exec = j.at("exec");
+    s.shell = j.at("shell");
+    s.task_retries = j.at("task_retries");
+    s.worker_args = j.at("worker_args").get<std::vector<std::string>>();
+    return s;
+  } catch (const std::exception& e) {
+    return InvalidData(std::string("bad job spec in the job database: ") + e.what());
+  }
+}
+
+int JobSpec::ResolvedWorkers() const {
+  if (workers > 0) return workers;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+int JobSpec::ResolvedThreads() const {
+  if (threads > 0) return threads;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ResolvedWorkers());
+}
+
+std::string JobLogDir(const std::string& state_dir, const std::string& job) {
+  return state_dir + "/logs/" + job;
+}
+std::string TaskLogPath(const std::string& state_dir, const std::string& job, int64_t index) {
+  return fmt::format("{}/task-{}.log", JobLogDir(state_dir, job), index);
+}
+std::string CatalogPath(const std::string& state_dir, const std::string& job) {
+  return state_dir + "/catalog/" + job + ".jsonl";
+}
+
+std::string NewJobId(const std::string& name) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  std::random_device rd;
+  std::string base = name.empty() ? "job" : name;
+  for (char& c : base) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  }
+  return fmt::format("{}-{}-{:04x}", base, stamp, rd() & 0xffff);
+}
+
+namespace {
+
+std::string Hostname() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string Duration(double s) {
+  const int64_t m = static_cast<int64_t>(s / 60);
+  return fmt::format("{}m {:.1f}s", m, s - 60.0 * static_cast<double>(m));
+}
+
+struct Task {
+  int64_t index = 0;
+  pid_t pid = 0;
+  int attempts = 0;
+  bool finished = false;
+  TaskRecord record;
+  std::optional<Clock::time_point> restart_at;
+};
+
+// Starts one worker process; its stdout/stderr append to the task's log.
+Result<pid_t> StartWorker(const std::vector<std::string>& args, const std::string& log_path, int attempt) {
+  int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError(std::string("cannot open log: ") + std::strerror(errno)).At(log_path);
+  std::string banner = fmt::format("=== attempt {} at {}\n", attempt, UtcNow());
+  (void)!::write(fd, banner.data(), banner.size());
+  std::vector<std::string> a = args;
+  std::vector<char*> argv;
+  for (auto& s : a) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fd);
+    return IoError(std::string("fork failed: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    // Die with the supervisor: a killed `run` never leaves workers behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(kWorkerInterrupted);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(fd);
+  return pid;
+}
+
+class Progress {
+ public:
+  Progress(const RunOptions& o, int64_t total) : o_(o), total_(total), start_(Clock::now()) {}
+  void Update(const FileCounts& c, int64_t done_before, bool final) {
+    if (o_.progress == nullptr) return;
+    const double el = std::chrono::duration<double>(Clock::now() - start_).count();
+    const int64_t finished = c.done + c.skipped + c.failed;
+    const int64_t done_now = c.done - done_before;
+    const double rate = el > 0 ? static_cast<double>(c.rows) / el : 0;
+    std::string eta = "-";
+    if (done_now > 0 && finished < total_) {
+      eta = Duration(el / static_cast<double>(done_now) * static_cast<double>(total_ - finished));
+    }
+    if (o_.progress_bar) {
+      constexpr int kWidth = 30;
+      int filled = total_ > 0 ? static_cast<int>(kWidth * finished / total_) : kWidth;
+      fmt::print(o_.progress, "\r[{}{}] {}/{} files  {:.0f} rows/s  ETA {}  failed {}\x1b[K",
+                 std::string(filled, '#'), std::string(kWidth - filled, '.'), finished, total_, rate, eta,
+                 c.failed);
+      if (final) fmt::print(o_.progress, "\n");
+      std::fflush(o_.progress);
+      return;
+    }
+    if (!final && Clock::now() - last_ < std::chrono::duration<double>(o_.progress_interval)) return;
+    last_ = Clock::now();
+    fmt::print(o_.progress, "progress: {}/{} files ({} skipped, {} failed), {} rows, {:.0f} rows/s, ETA {}\n",
+               finished, total_, c.skipped, c.failed, c.rows, rate, eta);
+    std::fflush(o_.progress);
+  }
+
+ private:
+  const RunOptions& o_;
+  int64_t total_;
+  Clock::time_point start_;
+  Clock::time_point last_{};
+};
+
+Status WriteCatalog(const std::vector<FileRecord>& files, const std::string& job, const std::string& path) {
+  std::string out;
+  for (const auto& f : files) {
+    if (f.state != "done" && f.state != "skipped") continue;
+    if (f.output.empty()) continue;
+    FB_ASSIGN_OR_RETURN(auto storage, StorageFor(f.output));
+    auto text = storage->ReadAll(ManifestPathFor(f.output));
+    if (!text.ok()) continue;  // the output was removed since: not in the catalogue
+    auto m = Manifest::Parse(*text, ManifestPathFor(f.output));
+    if (!m.ok()) continue;
+    json line = {{"job", job},
+                 {"input", f.relative},
+                 {"path", f.output},
+                 {"rows", m->rows},
+                 {"class_counts", m->class_counts},
+                 {"sha256", m->output_sha256},
+                 {"bytes", m->output_bytes},
+                 {"model_sha256", m->model_sha256},
+                 {"finished_at", m->finished_at}};
+    out += line.dump();
+    out += '\n';
+  }
+  return LocalStorage()->WriteAll(path, out);
+}
+
+}  // namespace
+
+Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_job, const RunOptions& o,
+                               const std::atomic<bool>& stop) {
+  const auto start = Clock::now();
+  FB_ASSIGN_OR_RETURN(auto db, JobDb::Open(o.state_dir));
+  FB_ASSIGN_OR_RETURN(auto in, StorageFor(spec.input));
+  FB_ASSIGN_OR_RETURN(auto files, ListInputs(*in, spec.input, spec.output));
+  const int n = spec.ResolvedWorkers();
+  const int threads = spec.ResolvedThreads();
+
+  JobOutcome out;
+  out.workers = n;
+  out.input_files = static_cast<int64_t>(files.size());
+  out.files_per_worker = (out.input_files + n - 1) / n;
+  std::string job = resume_job;
+  std::vector<TaskRecord> old_tasks;
+  if (job.empty()) {
+    job = NewJobId(spec.name);
+    JobRecord r;
+    r.id = job;
+    r.name = spec.name;
+    r.state = "running";
+    r.spec_json = spec.ToJson();
+    r.host = Hostname();
+    r.supervisor_pid = ::getpid();
+    r.files_total = out.input_files;
+    FB_RETURN_IF_ERROR(db->CreateJob(r));
+  } else {
+    FB_RETURN_IF_ERROR(db->ResetRunning(job));
+    FB_RETURN_IF_ERROR(db->SetSupervisor(job, ::getpid(), Hostname()));
+    FB_RETURN_IF_ERROR(db->SetFilesTotal(job, out.input_files));
+    FB_RETURN_IF_ERROR(db->UpdateJob(job, "running", -1, 0));
+    FB_ASSIGN_OR_RETURN(old_tasks, db->Tasks(job));
+  }
+  out.job = job;
+
+  // Register every planned file, so progress and `status` know the whole job.
+  {
+    auto plan = PlanShards(files, n, spec.shard_by);
+    std::vector<std::string> rel(files.size());
+    std::vector<int64_t> owner(files.size());
+    for (size_t t = 0; t < plan.size(); ++t) {
+      for (size_t i : plan[t]) {
+        rel[i] = files[i].relative;
+        owner[i] = static_cast<int64_t>(t);
+      }
+    }
+    FB_RETURN_IF_ERROR(db->AddPendingFiles(job, rel, owner));
+  }
+  FB_ASSIGN_OR_RETURN(FileCounts before, db->Counts(job));
+
+  std::error_code ec;
+  std::filesystem::create_directories(JobLogDir(o.state_dir, job), ec);
+  if (ec) return IoError("cannot create log folder: " + ec.message()).At(JobLogDir(o.state_dir, job));
+
+  auto args_for = [&](int64_t i) {
+    std::vector<std::string> a = {o.self_exe,   "worker",
+                                  "--input",    spec.input,
+                                  "--output",   spec.output,
+                                  "--index",    std::to_string(i),
+                                  "--count",    std::to_string(n),
+                                  "--threads",  std::to_string(threads),
+                                  "--shard-by", ShardByName(spec.shard_by),
+                                  "--retries",  std::to_string(spec.retries),
+                                  "--backoff",  fmt::format("{}", spec.backoff_seconds),
+                                  "--grace",    fmt::format("{}", spec.grace_seconds),
+                                  "--state",    o.state_dir,
+                                  "--job",      job};
+    if (!spec.model.empty()) a.insert(a.end(), {"--model", spec.model});
+    if (!spec.exec.empty()) a.insert(a.end(), {"--exec", spec.exec});
+    if (spec.shell) a.push_back("--shell");
+    if (spec.overwrite) a.push_back("--overwrite");
+    if (spec.verify) a.push_back("--verify");
+    a.insert(a.end(), spec.worker_args.begin(), spec.worker_args.end());
+    return a;
+  };
+
+  std::vector<Task> tasks(static_cast<size_t>(n));
+  std::map<pid_t, size_t> by_pid;
+  auto launch = [&](size_t t) -> Status {
+    Task& k = tasks[t];
+    ++k.attempts;
+    k.record.index = k.index;
+    k.record.attempts = k.attempts;
+    k.record.state = "running";
+    k.record.log = TaskLogPath(o.state_dir, job, k.index);
+    k.record.started_at = UtcNow();
+    k.record.finished_at.clear();
+    k.record.exit_code = -1;
+    k.record.signal = 0;
+    FB_ASSIGN_OR_RETURN(pid_t pid, StartWorker(args_for(k.index), k.record.log, k.attempts));
+    k.pid = pid;
+    k.record.pid = pid;
+    by_pid[pid] = t;
+    return db->UpsertTask(job, k.record);
+  };
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    tasks[t].index = static_cast<int64_t>(t);
+    if (static_cast<size_t>(t) < old_tasks.size()) tasks[t].attempts = old_tasks[t].attempts;
+    tasks[t].record.files = 0;
+    Status s = launch(t);
+    if (!s.ok()) {
+      for (auto& [pid, _] : by_pid) ::kill(pid, SIGKILL);
+      return s;
+    }
+  }
+
+  Progress progress(o, out.input_files);
+  bool stopping = false, cancelled = false;
+  std::optional<Clock::time_point> kill_at;
+  size_t running = tasks.size();
+  bool any_task_failed = false;
+  while (running > 0 ||
+         std::any_of(tasks.begin(), tasks.end(), [](const Task& t) { return t.restart_at.has_value(); })) {
+    // A `cancel JOB` from another process marks the job; a signal sets `stop`.
+    if (!stopping) {
+      auto rec = db->GetJob(job);
+      if (rec.ok() && *rec && (*rec)->state == "cancelling") cancelled = true;
+      if (stop.load() || cancelled) {
+        stopping = true;
+        for (auto& k : tasks) {
+          if (k.restart_at) {
+            k.restart_at.reset();
+            k.finished = true;
+            k.record.state = "interrupted";
+            (void)db->UpsertTask(job, k.record);
+          }
+          if (!k.finished && k.pid > 0) ::kill(k.pid, SIGTERM);
+        }
+        kill_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(spec.grace_seconds + 10));
+      }
+    }
+    if (kill_at && Clock::now() > *kill_at) {
+      for (auto& k : tasks) {
+        if (!k.finished && k.pid > 0) ::kill(k.pid, SIGKILL);
+      }
+      kill_at.reset();
+    }
+    int ws = 0;
+    pid_t pid = ::waitpid(-1, &ws, WNOHANG);
+    if (pid > 0 && by_pid.count(pid)) {
+      Task& k = tasks[by_pid[pid]];
+      by_pid.erase(pid);
+      k.pid = 0;
+      k.record.finished_at = UtcNow();
+      k.record.exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+      k.record.signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+      (void)db->AddAttempt(job, k.index, k.attempts, pid, k.record.exit_code, k.record.signal,
+                           k.record.started_at, k.record.finished_at);
+      const int code = k.record.exit_code;
+      // Deterministic failures (bad options, model, input) are not retried.
+      const bool deterministic = code == 2 || code == 3 || code == 4 || code == 5 || code == 7;
+      if (code == kWorkerOk || code == kWorkerSomeFailed) {
+        k.record.state = code == kWorkerOk ? "succeeded" : "failed";
+        k.finished = true;
+      } else if (stopping) {
+        k.record.state = "interrupted";
+        k.finished = true;
+      } else if (!deterministic && k.attempts <= spec.task_retries) {
+        k.record.state = "restarting";
+        k.restart_at = Clock::now() + std::chrono::seconds(1);
+      } else {
+        k.record.state = "failed";
+        k.finished = true;
+      }
+      if (k.record.state == "failed") any_task_failed = true;
+      (void)db->UpsertTask(job, k.record);
+      --running;
+      continue;
+    }
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      Task& k = tasks[t];
+      if (k.restart_at && Clock::now() >= *k.restart_at) {
+        k.restart_at.reset();
+        if (launch(t).ok()) {
+          ++running;
+        } else {
+          k.finished = true;
+          k.record.state = "failed";
+          any_task_failed = true;
+          (void)db->UpsertTask(job, k.record);
+        }
+      }
+    }
+    auto c = db->Counts(job);
+    if (c.ok()) progress.Update(*c, before.done, false);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  FB_ASSIGN_OR_RETURN(out.counts, db->Counts(job));
+  progress.Update(out.counts, before.done, true);
+  out.done_this_run = out.counts.done - before.done;
+  out.rows_this_run = out.counts.rows - before.rows;
+  if (cancelled) {
+    out.state = "cancelled";
+  } else if (stopping || out.counts.pending + out.counts.running > 0) {
+    out.state = any_task_failed ? "failed" : "interrupted";
+  } else if (out.counts.failed > 0 || any_task_failed) {
+    out.state = "failed";
+  } else {
+    out.state = "succeeded";
+  }
+  FB_ASSIGN_OR_RETURN(auto records, db->Files(job));
+  out.catalog = CatalogPath(o.state_dir, job);
+  Status cs = WriteCatalog(records, job, out.catalog);
+  const int code = out.state == "succeeded" ? 0
+                   : out.state == "failed"  ? kWorkerSomeFailed
+                                            : kWorkerInterrupted;
+  FB_RETURN_IF_ERROR(db->UpdateJob(job, out.state, code, out.seconds));
+  FB_RETURN_IF_ERROR(cs);
+  return out;
+}
+
+std::string SummaryTable(const JobOutcome& o) {
+  const double minutes = o.seconds / 60.0;
+  const std::vector<std::string> head = {"job",         "workers",          "input files", "files per worker",
+                                         "total time",  "files per minute", "rows",        "rows per second",
+                                         "failed files"};
+  const std::vector<std::string> row = {
+      o.job,
+      std::to_string(o.workers),
+      std::to_string(o.input_files),
+      std::to_string(o.files_per_worker),
+      Duration(o.seconds),
+      fmt::format("{:.0f}", minutes > 0 ? static_cast<double>(o.input_files) / minutes : 0.0),
+      std::to_string(o.counts.rows),
+      fmt::format("{:.0f}", o.seconds > 0 ? static_cast<double>(o.rows_this_run) / o.seconds : 0.0),
+      std::to_string(o.counts.failed)};
+  std::string s = "|";
+  std::string sep = "|";
+  std::string r = "|";
+  for (size_t i = 0; i < head.size(); ++i) {
+    const size_t w = std::max(head[i].size(), row[i].size());
+    s += fmt::format(" {:<{}} |", head[i], w);
+    sep += std::string(w + 2, '-') + "|";
+    r += fmt::format(" {:>{}} |", row[i], w);
+  }
+  return s + "\n" + sep + "\n" + r + "\n";
+}
+
+Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::string& state_dir) {
+  FB_ASSIGN_OR_RETURN(auto job, db.GetJob(id));
+  if (!job) return NotFound("no job '" + id + "' in " + state_dir);
+  FB_ASSIGN_OR_RETURN(auto counts, db.Counts(id));
+  FB_ASSIGN_OR_RETURN(auto tasks, db.Tasks(id));
+  FB_ASSIGN_OR_RETURN(auto files, db.Files(id));
+  json j;
+  j["schema"] = 1;
+  j["job"] = job->id;
+  j["name"] = job->name;
+  j["state"] = job->state;
+  j["exit_code"] = job->exit_code;
+  j["created_at"] = job->created_at;
+  j["updated_at"] = job->updated_at;
+  j["seconds"] = job->seconds;
+  j["host"] = job->host;
+  j["files"] = {{"total", job->files_total}, {"done", counts.done},       {"skipped", counts.skipped},
+                {"failed", counts.failed},   {"pending", counts.pending}, {"running", counts.running}};
+  j["rows"] = counts.rows;
+  json jt = json::array();
+  for (const auto& t : tasks) {
+    jt.push_back({{"index", t.index},
+                  {"state", t.state},
+                  {"attempts", t.attempts},
+                  {"exit_code", t.exit_code},
+                  {"signal", t.signal},
+                  {"started_at", t.started_at},
+                  {"finished_at", t.finished_at},
+                  {"log", t.log}});
+  }
+  j["tasks"] = jt;
+  json jf = json::array();
+  for (const auto& f : files) {
+    if (f.state != "failed") continue;
+    jf.push_back({{"input", f.relative}, {"task", f.task}, {"attempts", f.attempts}, {"error", f.error}});
+  }
+  j["failed_files"] = jf;
+  j["catalog"] = CatalogPath(state_dir, id);
+  try {
+    j["spec"] = json::parse(job->spec_json);
+  } catch (const std::exception&) {
+    j["spec"] = nullptr;
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace fb

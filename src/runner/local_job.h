@@ -1,0 +1,94 @@
+// LocalJob: the seed's whole array job on one machine. Starts N `worker`
+// processes of this same binary (one per task), supervises them (a task that
+// dies is restarted; its worker resumes from the manifests), shows progress,
+// and at the end writes the results catalogue and the job's final record.
+//
+// The job's spec is stored in the job database so `resume JOB` can run it
+// again; each task's stdout/stderr go to STATE/logs/<job>/task-<i>.log.
+//
+// Thread safety: RunLocalJob owns the calling thread; `stop` may be set from
+// a signal handler.
+#pragma once
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "runner/job_db.h"
+#include "runner/shard_plan.h"
+
+namespace fb {
+
+// What a worker process's exit status means to the supervisor (the CLI's
+// exit codes, cli/command.h).
+inline constexpr int kWorkerOk = 0;
+inline constexpr int kWorkerSomeFailed = 1;
+inline constexpr int kWorkerInterrupted = 75;
+
+struct JobSpec {
+  std::string name;
+  std::string model;  // may be empty with exec
+  std::string input, output;
+  int workers = 0;  // 0: one per core
+  int threads = 0;  // per worker; 0: cores / workers
+  ShardBy shard_by = ShardBy::kCount;
+  int retries = 3;
+  double backoff_seconds = 1.0;
+  double grace_seconds = 20.0;
+  bool overwrite = false, verify = false;
+  std::string exec;
+  bool shell = false;
+  int task_retries = 2;                  // restarts of a task whose worker died
+  std::vector<std::string> worker_args;  // extra options passed to every worker (predict options)
+
+  std::string ToJson() const;
+  static Result<JobSpec> FromJson(const std::string& json);
+  // The resolved number of workers and threads.
+  int ResolvedWorkers() const;
+  int ResolvedThreads() const;
+};
+
+struct RunOptions {
+  std::string state_dir = ".forestbatch";
+  std::string self_exe = "/proc/self/exe";
+  std::FILE* progress = stderr;    // progress bar or lines; null: none
+  bool progress_bar = false;       // a bar redrawn in place (a terminal) vs periodic lines
+  double progress_interval = 5.0;  // seconds between plain lines
+};
+
+struct JobOutcome {
+  std::string job;
+  std::string state;  // succeeded, failed, interrupted, cancelled
+  int workers = 0;
+  int64_t input_files = 0;
+  int64_t files_per_worker = 0;
+  double seconds = 0;
+  FileCounts counts;  // at the end (cumulative over resumes)
+  uint64_t rows_this_run = 0;
+  int64_t done_this_run = 0;
+  std::string catalog;  // path of the results catalogue
+};
+
+// Runs (or, with a non-empty `resume_job`, resumes) a local array job.
+// Errors are those that prevent starting it (bad spec, unlistable input,
+// unusable state folder).
+Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_job, const RunOptions& options,
+                               const std::atomic<bool>& stop);
+
+// The seed's Table 1 row plus rows, rows per second and failed files.
+std::string SummaryTable(const JobOutcome& o);
+
+// Stable JSON status of a job for orchestrators (docs/run.md).
+Result<std::string> JobStatusJson(JobDb& db, const std::string& job, const std::string& state_dir);
+
+// Where things live under the state folder.
+std::string JobLogDir(const std::string& state_dir, const std::string& job);
+std::string TaskLogPath(const std::string& state_dir, const std::string& job, int64_t index);
+std::string CatalogPath(const std::string& state_dir, const std::string& job);
+
+// A new job id: "<name>-YYYYMMDD-HHMMSS-<4 hex>".
+std::string NewJobId(const std::string& name);
+
+}  // namespace fb

@@ -1,0 +1,84 @@
+#include "runner/shard_plan.h"
+
+#include <algorithm>
+#include <numeric>
+#include <queue>
+
+#include "runner/manifest.h"
+
+namespace fb {
+
+Result<ShardBy> ParseShardBy(std::string_view s) {
+  if (s == "count") return ShardBy::kCount;
+  if (s == "bytes") return ShardBy::kBytes;
+  return InvalidArgument("--shard-by must be 'count' or 'bytes', not '" + std::string(s) + "'");
+}
+
+const char* ShardByName(ShardBy s) { return s == ShardBy::kBytes ? "bytes" : "count"; }
+
+std::vector<std::vector<size_t>> PlanShards(const std::vector<ObjectInfo>& files, int64_t count, ShardBy by) {
+  std::vector<std::vector<size_t>> out(static_cast<size_t>(std::max<int64_t>(count, 1)));
+  const size_t n = files.size();
+  const size_t tasks = out.size();
+  if (by == ShardBy::kCount) {
+    // The seed: BATCH_SIZE = (files + workers - 1) / workers, slice [i*B, i*B+B).
+    const size_t batch = (n + tasks - 1) / tasks;
+    for (size_t t = 0; t < tasks; ++t) {
+      const size_t begin = std::min(n, t * batch);
+      const size_t end = std::min(n, begin + batch);
+      for (size_t i = begin; i < end; ++i) out[t].push_back(i);
+    }
+    return out;
+  }
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return files[a].size > files[b].size; });
+  using Load = std::pair<uint64_t, size_t>;  // (bytes so far, task); smallest first
+  std::priority_queue<Load, std::vector<Load>, std::greater<Load>> loads;
+  for (size_t t = 0; t < tasks; ++t) loads.push({0, t});
+  for (size_t i : order) {
+    auto [bytes, t] = loads.top();
+    loads.pop();
+    out[t].push_back(i);
+    loads.push({bytes + files[i].size, t});
+  }
+  for (auto& shard : out) std::sort(shard.begin(), shard.end());
+  return out;
+}
+
+std::vector<size_t> ShardFor(const std::vector<ObjectInfo>& files, int64_t index, int64_t count, ShardBy by) {
+  auto all = PlanShards(files, count, by);
+  if (index < 0 || static_cast<size_t>(index) >= all.size()) return {};
+  return std::move(all[static_cast<size_t>(index)]);
+}
+
+namespace {
+std::string WithSlash(std::string s) {
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  if (s.empty() || s.back() != '/') s.push_back('/');
+  return s;
+}
+}  // namespace
+
+Result<std::vector<ObjectInfo>> ListInputs(Storage& storage, const std::string& input,
+                                           const std::string& output) {
+  FB_ASSIGN_OR_RETURN(auto all, storage.List(input));
+  const std::string in = WithSlash(input);
+  const std::string out = WithSlash(output);
+  // Output inside input: skip relative paths under the output's relative prefix.
+  std::string skip_prefix;
+  if (out.size() > in.size() && out.compare(0, in.size(), in) == 0) skip_prefix = out.substr(in.size());
+  std::vector<ObjectInfo> files;
+  files.reserve(all.size());
+  for (auto& f : all) {
+    std::string_view name = f.relative;
+    if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+    if (IsManifestName(name)) continue;
+    if (!skip_prefix.empty() && f.relative.compare(0, skip_prefix.size(), skip_prefix) == 0) continue;
+    files.push_back(std::move(f));
+  }
+  return files;
+}
+
+}  // namespace fb

@@ -1,0 +1,105 @@
+#include "runner/shard_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace fb {
+namespace {
+
+std::vector<ObjectInfo> Files(size_t n, std::vector<uint64_t> sizes = {}) {
+  std::vector<ObjectInfo> f(n);
+  for (size_t i = 0; i < n; ++i) {
+    f[i].relative = "f" + std::to_string(100 + i);
+    f[i].size = i < sizes.size() ? sizes[i] : 1;
+  }
+  return f;
+}
+
+// The seed's entrypoint, transcribed: BATCH=(n+N-1)/N; ${LIST[@]:i*BATCH:BATCH}.
+std::vector<size_t> SeedSlice(size_t n, size_t workers, size_t i) {
+  size_t batch = (n + workers - 1) / workers;
+  std::vector<size_t> out;
+  for (size_t k = i * batch; k < n && k < (i + 1) * batch; ++k) out.push_back(k);
+  return out;
+}
+
+TEST(ShardPlan, CountMatchesTheSeedForManyShapes) {
+  for (size_t n : {0, 1, 2, 3, 7, 10, 99, 100, 101}) {
+    for (size_t w : {1, 2, 3, 4, 7, 10, 64, 200}) {
+      auto files = Files(n);
+      auto plan = PlanShards(files, static_cast<int64_t>(w), ShardBy::kCount);
+      ASSERT_EQ(plan.size(), w);
+      size_t covered = 0;
+      for (size_t i = 0; i < w; ++i) {
+        EXPECT_EQ(plan[i], SeedSlice(n, w, i)) << n << " files, " << w << " workers, task " << i;
+        EXPECT_EQ(ShardFor(files, static_cast<int64_t>(i), static_cast<int64_t>(w), ShardBy::kCount),
+                  plan[i]);
+        covered += plan[i].size();
+      }
+      EXPECT_EQ(covered, n);
+    }
+  }
+}
+
+TEST(ShardPlan, MoreWorkersThanFilesLeavesTheLastTasksEmpty) {
+  // 3 files, 5 tasks: batch 1, tasks 3 and 4 get nothing.
+  auto plan = PlanShards(Files(3), 5, ShardBy::kCount);
+  EXPECT_EQ(plan[0], std::vector<size_t>{0});
+  EXPECT_EQ(plan[2], std::vector<size_t>{2});
+  EXPECT_TRUE(plan[3].empty());
+  EXPECT_TRUE(plan[4].empty());
+  // 10 files, 4 tasks: batch 3 -> 3,3,3,1.
+  plan = PlanShards(Files(10), 4, ShardBy::kCount);
+  EXPECT_EQ(plan[3], std::vector<size_t>{9});
+  // 5 files, 4 tasks: batch 2 -> 2,2,1,0 (the seed leaves a task idle).
+  plan = PlanShards(Files(5), 4, ShardBy::kCount);
+  EXPECT_EQ(plan[2].size(), 1u);
+  EXPECT_TRUE(plan[3].empty());
+}
+
+TEST(ShardPlan, BytesBalancesAndIsAPartition) {
+  auto files = Files(6, {100, 1, 1, 50, 50, 1});
+  auto plan = PlanShards(files, 2, ShardBy::kBytes);
+  std::vector<int> seen(6, 0);
+  uint64_t load[2] = {0, 0};
+  for (size_t t = 0; t < 2; ++t) {
+    EXPECT_TRUE(std::is_sorted(plan[t].begin(), plan[t].end()));
+    for (size_t i : plan[t]) {
+      ++seen[i];
+      load[t] += files[i].size;
+    }
+  }
+  for (int s : seen) EXPECT_EQ(s, 1);
+  EXPECT_EQ(load[0], 102u);                                // 100 + 1 + 1: ties go to the lowest task
+  EXPECT_EQ(load[1], 101u);                                // 50 + 50 + 1
+  EXPECT_EQ(PlanShards(files, 2, ShardBy::kBytes), plan);  // deterministic
+}
+
+TEST(ShardPlan, ParseShardBy) {
+  EXPECT_EQ(*ParseShardBy("count"), ShardBy::kCount);
+  EXPECT_EQ(*ParseShardBy("bytes"), ShardBy::kBytes);
+  EXPECT_FALSE(ParseShardBy("size").ok());
+}
+
+TEST(ShardPlan, ListInputsSkipsManifestsTemporariesAndANestedOutput) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::path(testing::TempDir()) / "fb_listinputs";
+  fs::remove_all(root);
+  fs::create_directories(root / "sub");
+  fs::create_directories(root / "out");
+  for (const char* p :
+       {"b.csv", "a.csv", "sub/c.csv", ".a.csv.fbmanifest.json", ".a.csv.fbtmp.1.2", "out/x.csv"}) {
+    std::ofstream(root / p) << "1\n";
+  }
+  auto files = ListInputs(*LocalStorage(), root.string(), (root / "out").string());
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  std::vector<std::string> rel;
+  for (auto& f : *files) rel.push_back(f.relative);
+  EXPECT_EQ(rel, (std::vector<std::string>{"a.csv", "b.csv", "sub/c.csv"}));
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace fb

@@ -1,0 +1,55 @@
+#include "runner/task_recorder.h"
+
+#include <fmt/format.h>
+
+namespace fb {
+
+void TaskRecorder::OnShard(const std::vector<ObjectInfo>& shard, size_t total_files) {
+  if (log_) {
+    fmt::print(log_, "task {}: {} of {} input files\n", index_, shard.size(), total_files);
+    std::fflush(log_);
+  }
+  if (db_ == nullptr) return;
+  std::vector<std::string> rel;
+  std::vector<int64_t> tasks;
+  for (const auto& f : shard) {
+    rel.push_back(f.relative);
+    tasks.push_back(index_);
+  }
+  Status s = db_->AddPendingFiles(job_, rel, tasks);
+  if (!s.ok() && db_status_.ok()) db_status_ = s;
+}
+
+void TaskRecorder::OnFile(const FileEvent& e) {
+  if (log_) {
+    switch (e.state) {
+      case FileState::kRunning: fmt::print(log_, "processing {} (attempt {})\n", e.input, e.attempt); break;
+      case FileState::kDone:
+        fmt::print(log_, "done {} -> {}: {} rows in {:.3f} s\n", e.input, e.output, e.stats.rows, e.seconds);
+        break;
+      case FileState::kSkipped: fmt::print(log_, "skipping {}: {}\n", e.input, e.error); break;
+      case FileState::kRetrying:
+        fmt::print(log_, "attempt {} failed, will retry {}: {}\n", e.attempt, e.input, e.error);
+        break;
+      case FileState::kFailed: fmt::print(log_, "FAILED {}: {}\n", e.input, e.error); break;
+      case FileState::kAbandoned: fmt::print(log_, "abandoned {} (stopping): {}\n", e.input, e.error); break;
+    }
+    std::fflush(log_);
+  }
+  if (db_ == nullptr) return;
+  FileRecord r;
+  r.relative = e.relative;
+  r.task = index_;
+  // An abandoned file is not done: it goes back to pending for `resume`.
+  r.state = e.state == FileState::kAbandoned ? "pending" : FileStateName(e.state);
+  r.rows = e.stats.rows;
+  r.attempts = e.attempt;
+  r.error = e.state == FileState::kSkipped ? "" : e.error;
+  r.seconds = e.seconds;
+  r.output = e.output;
+  r.sha256 = e.stats.output_sha256;
+  Status s = db_->RecordFile(job_, r);
+  if (!s.ok() && db_status_.ok()) db_status_ = s;
+}
+
+}  // namespace fb

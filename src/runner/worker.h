@@ -1,0 +1,87 @@
+// Worker: one task of an array job. Lists the input, computes the shard plan
+// every task computes, and makes each of its files' outputs exactly once:
+// skips outputs whose manifest matches, retries failures with backoff,
+// records each file through a WorkerListener, and stops cleanly when `stop`
+// becomes true (no new files; the current one may finish within the grace
+// period, else it is abandoned and leaves no trace).
+//
+// Thread safety: RunWorker runs on the calling thread (plus one watchdog
+// thread for the grace period); the listener is called from that thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "pipeline/file_predictor.h"
+#include "runner/file_executor.h"
+#include "runner/shard_plan.h"
+#include "storage/storage.h"
+
+namespace fb {
+
+struct WorkerConfig {
+  std::string input;   // folder, prefix or single file
+  std::string output;  // folder or prefix
+  int64_t index = 0;
+  int64_t count = 1;
+  ShardBy shard_by = ShardBy::kCount;
+  int retries = 3;               // attempts after the first
+  double backoff_seconds = 1.0;  // before retry k: backoff * 2^(k-1), at most 30 s
+  bool overwrite = false;        // replace outputs made by another model or options
+  bool verify = false;           // hash existing outputs before skipping them
+  double grace_seconds = 20.0;   // after stop: how long the current file may still run
+  std::string model_sha256;
+  std::string options;  // output-shaping options fingerprint
+  std::string job;      // recorded in manifests
+};
+
+enum class FileState : uint8_t { kRunning, kDone, kSkipped, kFailed, kAbandoned, kRetrying };
+const char* FileStateName(FileState s);
+
+struct FileEvent {
+  FileState state = FileState::kRunning;
+  std::string relative;
+  std::string input;
+  std::string output;
+  int attempt = 0;    // 1-based attempt this event is about
+  FileStats stats;    // kDone
+  std::string error;  // kFailed, kRetrying, kAbandoned; reason for kSkipped
+  double seconds = 0;
+};
+
+class WorkerListener {
+ public:
+  virtual ~WorkerListener() = default;
+  // The task's shard, once planned (relative paths, in processing order).
+  virtual void OnShard(const std::vector<ObjectInfo>& shard, size_t total_files) {}
+  virtual void OnFile(const FileEvent& event) {}
+};
+
+struct WorkerSummary {
+  size_t total_files = 0;  // in the whole plan
+  size_t shard_files = 0;
+  size_t done = 0, skipped = 0, failed = 0, abandoned = 0;
+  uint64_t rows = 0;
+  bool interrupted = false;
+  size_t temporaries_removed = 0;
+};
+
+// Sleeps `seconds` unless `stop` becomes true; tests replace it.
+using SleepFn = std::function<void(double seconds, const std::atomic<bool>& stop)>;
+
+// Errors returned are those that stop the whole task (cannot list the input);
+// per-file failures are counted in the summary.
+Result<WorkerSummary> RunWorker(const WorkerConfig& config, Storage& in, Storage& out, FileExecutor& executor,
+                                const std::atomic<bool>& stop, WorkerListener* listener,
+                                const SleepFn& sleep = nullptr);
+
+// Removes temporaries (IsTemporaryName) under the local folder `root` whose
+// target (".<target>.fbtmp.<pid>.<rand>") is one of `targets` (paths relative
+// to root) and whose writer process is gone. Returns how many it removed.
+size_t RemoveStaleTemporaries(const std::string& root, const std::vector<std::string>& targets);
+
+}  // namespace fb

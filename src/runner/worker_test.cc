@@ -1,0 +1,269 @@
+#include "runner/worker.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "common/atomic_file.h"
+#include "runner/manifest.h"
+
+namespace fb {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Upper-cases the input into the output; fails on demand.
+class FaultyExecutor final : public FileExecutor {
+ public:
+  std::map<std::string, int> fail_first;  // file name -> attempts that fail
+  std::set<std::string> always_fail;
+  std::string cancel_on;  // file name during which the test's stop flag is raised
+  std::atomic<bool>* stop = nullptr;
+  std::map<std::string, int> calls;
+
+  Result<FileStats> Run(const std::string& input, const std::string& output,
+                        const std::atomic<bool>* cancel) override {
+    const std::string name = fs::path(input).filename().string();
+    int n = ++calls[name];
+    if (name == cancel_on) {
+      stop->store(true);
+      while (!cancel->load()) std::this_thread::yield();  // grace 0: cancel comes at once
+      return Cancelled("cancelled").At(input);
+    }
+    if (always_fail.count(name) || n <= fail_first[name]) return IoError("injected failure").At(input);
+    FB_ASSIGN_OR_RETURN(std::string text, LocalStorage()->ReadAll(input));
+    for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    FB_RETURN_IF_ERROR(LocalStorage()->WriteAll(output, text));
+    FileStats st;
+    st.rows = 1;
+    st.output_bytes = text.size();
+    st.output_sha256 = Sha256Hex(text);
+    return st;
+  }
+};
+
+class Recorder final : public WorkerListener {
+ public:
+  std::vector<FileEvent> events;
+  void OnFile(const FileEvent& e) override { events.push_back(e); }
+  int Count(FileState s) const {
+    int n = 0;
+    for (auto& e : events) n += e.state == s;
+    return n;
+  }
+};
+
+class WorkerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::path(testing::TempDir()) / ("fb_worker_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "in" / "sub");
+    for (const char* p : {"a.csv", "b.csv", "sub/c.csv", "d.csv"})
+      std::ofstream(root_ / "in" / p) << p << "\n";
+    c_.input = (root_ / "in").string();
+    c_.output = (root_ / "out").string();
+    c_.backoff_seconds = 0;
+    c_.grace_seconds = 0;
+    c_.model_sha256 = "model";
+    c_.options = "opts";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  Result<WorkerSummary> Run(FileExecutor& ex, WorkerListener* l = nullptr) {
+    return RunWorker(c_, *LocalStorage(), *LocalStorage(), ex, stop_, l,
+                     [](double, const std::atomic<bool>&) {});
+  }
+  std::string Out(const std::string& rel) { return *ReadFile((root_ / "out" / rel).string()); }
+  fs::path root_;
+  WorkerConfig c_;
+  std::atomic<bool> stop_{false};
+};
+
+TEST_F(WorkerTest, ProcessesEveryFileOnceThenSkips) {
+  FaultyExecutor ex;
+  auto s = Run(ex);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->done, 4u);
+  EXPECT_EQ(Out("sub/c.csv"), "SUB/C.CSV\n");
+  EXPECT_TRUE(fs::exists(root_ / "out" / "sub" / ".c.csv.fbmanifest.json"));
+  s = Run(ex);
+  EXPECT_EQ(s->skipped, 4u);
+  EXPECT_EQ(s->done, 0u);
+  EXPECT_EQ(ex.calls["a.csv"], 1);
+}
+
+TEST_F(WorkerTest, OnlyItsShard) {
+  c_.index = 1;
+  c_.count = 3;  // 4 files -> batch 2: task 1 takes the 3rd and 4th (d.csv, sub/c.csv)
+  FaultyExecutor ex;
+  auto s = Run(ex);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->shard_files, 2u);
+  EXPECT_EQ(s->total_files, 4u);
+  EXPECT_TRUE(fs::exists(root_ / "out" / "d.csv"));
+  EXPECT_FALSE(fs::exists(root_ / "out" / "a.csv"));
+}
+
+TEST_F(WorkerTest, RetriesThenRecordsFailureAndGoesOn) {
+  FaultyExecutor ex;
+  ex.fail_first["a.csv"] = 2;
+  ex.always_fail.insert("b.csv");
+  c_.retries = 2;
+  Recorder r;
+  auto s = Run(ex, &r);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->done, 3u);
+  EXPECT_EQ(s->failed, 1u);
+  EXPECT_EQ(ex.calls["a.csv"], 3);
+  EXPECT_EQ(ex.calls["b.csv"], 3);
+  EXPECT_FALSE(fs::exists(root_ / "out" / "b.csv"));
+  EXPECT_FALSE(fs::exists(root_ / "out" / ".b.csv.fbmanifest.json"));
+  EXPECT_EQ(r.Count(FileState::kRetrying), 4);
+  ASSERT_EQ(r.Count(FileState::kFailed), 1);
+  for (auto& e : r.events) {
+    if (e.state == FileState::kFailed) {
+      EXPECT_NE(e.error.find("injected failure"), std::string::npos);
+    }
+  }
+}
+
+TEST_F(WorkerTest, OutputWithoutManifestIsRedoneAndConflictsNeedOverwrite) {
+  FaultyExecutor ex;
+  ASSERT_TRUE(Run(ex).ok());
+  // A kill between output and manifest: the output is there, its manifest not.
+  fs::remove(root_ / "out" / ".a.csv.fbmanifest.json");
+  std::ofstream(root_ / "out" / "a.csv") << "partial";
+  auto s = Run(ex);
+  EXPECT_EQ(s->done, 1u);
+  EXPECT_EQ(Out("a.csv"), "A.CSV\n");
+  // Another model: refused without --overwrite, redone with it.
+  c_.model_sha256 = "model2";
+  s = Run(ex);
+  EXPECT_EQ(s->failed, 4u);
+  EXPECT_EQ(Out("a.csv"), "A.CSV\n");
+  c_.overwrite = true;
+  s = Run(ex);
+  EXPECT_EQ(s->done, 4u);
+  auto m = Manifest::Parse(Out(".a.csv.fbmanifest.json"), "m");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->model_sha256, "model2");
+}
+
+TEST_F(WorkerTest, StopBeforeStartingDoesNothing) {
+  FaultyExecutor ex;
+  stop_ = true;
+  auto s = Run(ex);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->interrupted);
+  EXPECT_EQ(s->done, 0u);
+  EXPECT_TRUE(ex.calls.empty());
+}
+
+TEST_F(WorkerTest, StopDuringAFileAbandonsItWithoutATrace) {
+  FaultyExecutor ex;
+  ex.cancel_on = "b.csv";
+  ex.stop = &stop_;
+  Recorder r;
+  auto s = Run(ex, &r);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->interrupted);
+  EXPECT_EQ(s->done, 1u);  // a.csv
+  EXPECT_EQ(s->abandoned, 1u);
+  EXPECT_EQ(r.Count(FileState::kAbandoned), 1);
+  EXPECT_FALSE(fs::exists(root_ / "out" / "b.csv"));
+  EXPECT_FALSE(fs::exists(root_ / "out" / "d.csv"));  // never started
+}
+
+// A storage whose listing holds hostile relative paths (as an S3 listing may).
+class HostileStorage final : public Storage {
+ public:
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
+    ObjectInfo a;
+    a.uri = prefix + "/x";
+    a.relative = "../escape.csv";
+    ObjectInfo b = a;
+    b.relative = "/etc/passwd";
+    return std::vector<ObjectInfo>{a, b};
+  }
+  Result<std::optional<ObjectInfo>> Stat(const std::string& uri) override {
+    return LocalStorage()->Stat(uri);
+  }
+  Result<std::unique_ptr<ReadStream>> OpenRead(const std::string& uri) override {
+    return LocalStorage()->OpenRead(uri);
+  }
+  Result<std::unique_ptr<WriteStream>> OpenWrite(const std::string& uri) override {
+    return LocalStorage()->OpenWrite(uri);
+  }
+  Status Delete(const std::string& uri) override { return LocalStorage()->Delete(uri); }
+};
+
+TEST_F(WorkerTest, PathsThatWouldEscapeTheOutputFail) {
+  FaultyExecutor ex;
+  HostileStorage hostile;
+  Recorder r;
+  auto s = RunWorker(c_, hostile, *LocalStorage(), ex, stop_, &r, nullptr);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->failed, 2u);
+  EXPECT_TRUE(ex.calls.empty());
+  EXPECT_FALSE(fs::exists(root_ / "escape.csv"));
+}
+
+TEST_F(WorkerTest, RemovesStaleTemporariesOfItsOwnOutputsOnly) {
+  fs::create_directories(root_ / "out" / "sub");
+  // pid 0x3ffffe is above Linux's default pid_max range in practice: a dead writer.
+  for (const char* p : {"sub/.c.csv.fbtmp.4194302.1", "..a.csv.fbmanifest.json.fbtmp.4194302.2",
+                        ".other.csv.fbtmp.4194302.3"}) {
+    std::ofstream(root_ / "out" / p) << "junk";
+  }
+  std::ofstream(root_ / "out" / (".b.csv.fbtmp." + std::to_string(::getppid()) + ".4")) << "live writer";
+  FaultyExecutor ex;
+  auto s = Run(ex);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->temporaries_removed, 2u);
+  EXPECT_TRUE(fs::exists(root_ / "out" / ".other.csv.fbtmp.4194302.3"));
+  EXPECT_TRUE(fs::exists(root_ / "out" / (".b.csv.fbtmp." + std::to_string(::getppid()) + ".4")));
+}
+
+TEST(CommandExecutor, SplitsLikeAShellWithoutOne) {
+  auto a = SplitCommand(R"(python3 'my script.py' "{input}" x\ y {output})");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(*a, (std::vector<std::string>{"python3", "my script.py", "{input}", "x y", "{output}"}));
+  EXPECT_FALSE(SplitCommand("a 'b").ok());
+  EXPECT_FALSE(SplitCommand("   ").ok());
+  EXPECT_FALSE(MakeCommandExecutor("cp {input}", false).ok());  // no {output}
+}
+
+TEST(CommandExecutor, RunsAndRenamesOrLeavesNothing) {
+  fs::path root = fs::path(testing::TempDir()) / ("fb_exec_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root);
+  std::ofstream(root / "in.txt") << "a\nb\n";
+  auto ok = MakeCommandExecutor("cp {input} {output}", false);
+  ASSERT_TRUE(ok.ok());
+  auto st = (*ok)->Run((root / "in.txt").string(), (root / "o" / "out.txt").string(), nullptr);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->rows, 2u);
+  EXPECT_EQ(st->output_sha256, Sha256Hex("a\nb\n"));
+  EXPECT_EQ(*ReadFile((root / "o" / "out.txt").string()), "a\nb\n");
+
+  auto bad = MakeCommandExecutor("echo partial > {output}; exit 3", true);
+  ASSERT_TRUE(bad.ok());
+  st = (*bad)->Run((root / "in.txt").string(), (root / "o" / "bad.txt").string(), nullptr);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.status().message().find("status 3"), std::string::npos);
+  int entries = 0;
+  for (auto& e : fs::directory_iterator(root / "o")) entries += e.path().filename() != "out.txt";
+  EXPECT_EQ(entries, 0);  // no output, no temporary
+
+  std::atomic<bool> cancel{true};
+  auto slow = MakeCommandExecutor("sleep 5; cp {input} {output}", true);
+  st = (*slow)->Run((root / "in.txt").string(), (root / "o" / "slow.txt").string(), &cancel);
+  EXPECT_EQ(st.status().code(), StatusCode::kCancelled);
+  EXPECT_FALSE(fs::exists(root / "o" / "slow.txt"));
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace fb

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# run_e2e.sh FORESTBATCH SOURCE_DIR: end-to-end checks of `forestbatch predict`.
+set -uo pipefail
+fb=$1
+src=$2
+data=$src/tests/predict/data
+seed_model=$src/examples/seed/model.joblib
+seed_csv=$src/examples/seed/test-data1-small.csv
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+# expect_exit CODE DESCRIPTION -- command...: runs it, stderr to $work/err.
+expect_exit() {
+  local want=$1 what=$2
+  shift 3
+  "$@" >"$work/stdout_cap" 2>"$work/err"
+  local got=$?
+  if [[ $got -ne $want ]]; then
+    fail "$what: exit $got, want $want; stderr: $(cat "$work/err")"
+    return 1
+  fi
+  ok "$what (exit $got)"
+}
+expect_err() {  # expect_err FRAGMENT: $work/err contains it
+  grep -qF -- "$1" "$work/err" || fail "stderr lacks '$1': $(cat "$work/err")"
+}
+no_leftovers() {  # no_leftovers DIR: no temporaries or outputs besides the listed files
+  local dir=$1
+  shift
+  local extra
+  extra=$(cd "$dir" && find . -type f | sed 's|^\./||' | sort | grep -vxF -f <(printf '%s\n' "$@") || true)
+  [[ -z $extra ]] || fail "unexpected files in $dir: $extra"
+}
+
+# --- seed parity: all rows, and exactly predict.py's output minus the lost row.
+expect_exit 0 "seed model, seed format" -- "$fb" predict --model "$seed_model" --input "$seed_csv" \
+  --output "$work/seed.csv" --format seed
+cmp -s "$work/seed.csv" "$data/seed-small-expected.csv" || fail "seed format differs from scikit-learn"
+# predict.py reads the first data row as a header: its row i is our row i+1.
+diff <(tail -n +3 "$work/seed.csv" | cut -d, -f2) <(tail -n +2 "$data/seed-small-predict-py.csv" | cut -d, -f2) \
+  >/dev/null || fail "labels differ from the seed's predict.py output"
+[[ $(head -1 "$data/seed-small-predict-py.csv") == ",0" ]] || fail "fixture header"
+expect_err "10297 rows"
+
+# --- probabilities within 1e-6 of predict_proba (first 200 rows).
+"$fb" predict -q --model "$seed_model" --input "$seed_csv" --output - --proba | head -201 >"$work/proba.csv"
+paste -d, "$work/proba.csv" "$data/seed-small-proba-head.csv" | awk -F, '
+  NR == 1 { if ($0 != "prediction,proba_0,proba_1,prediction,proba_0,proba_1") bad = 1; next }
+  { if ($1 != $4) bad = 1; for (i = 2; i <= 3; i++) { d = $i - $(i + 3); if (d < 0) d = -d; if (d > 1e-6) bad = 1 } }
+  END { exit bad }' || fail "--proba differs from predict_proba"
+
+# --- csv default, stdin/stdout, threads, jsonl.
+expect_exit 0 "csv to a file" -- "$fb" predict -m "$seed_model" -i "$seed_csv" -o "$work/a.csv" --threads 2
+[[ $(head -1 "$work/a.csv") == prediction ]] || fail "csv header"
+[[ $(wc -l <"$work/a.csv") -eq 10298 ]] || fail "csv line count"
+cat "$seed_csv" | "$fb" predict -q -m "$seed_model" -i - -o - --threads 1 >"$work/b.csv" || fail "stdin to stdout"
+cmp -s "$work/a.csv" "$work/b.csv" || fail "stdin/stdout output differs from file output"
+expect_exit 0 "jsonl" -- "$fb" predict -m "$seed_model" -i "$seed_csv" -o "$work/a.jsonl" -f jsonl --proba
+[[ $(head -1 "$work/a.jsonl") == '{"row":0,"prediction":0,"proba":{"0":0.9023487321431196,"1":0.09765126785688037}}' ]] ||
+  fail "jsonl first line: $(head -1 "$work/a.jsonl")"
+[[ $(wc -l <"$work/a.jsonl") -eq 10297 ]] || fail "jsonl line count"
+
+# --- named features: shuffled columns, extra text column, quotes, CRLF; string labels; regressor.
+"$fb" predict -q -m "$data/iris_named.joblib" -i "$data/iris_named.csv" -o - -f seed | cmp -s - "$data/iris_named.seed.csv" ||
+  fail "iris seed output"
+"$fb" predict -q -m "$data/iris_named.joblib" -i "$data/iris_named.csv" -o - --proba | cmp -s - "$data/iris_named.proba.csv" ||
+  fail "iris proba output"
+"$fb" predict -q -m "$data/diabetes.joblib" -i "$data/diabetes.csv" -o - -f seed | cmp -s - "$data/diabetes.seed.csv" ||
+  fail "regressor seed output"
+cut -d, -f1,3- "$data/iris_named.csv" | sed 's/petal_length/petal_len/' >"$work/iris-missing.csv"
+expect_exit 3 "a missing feature column" -- "$fb" predict -m "$data/iris_named.joblib" -i "$work/iris-missing.csv" -o "$work/x.csv"
+expect_err "iris-missing.csv:1: the header lacks 1 of the model's 4 features: petal_length"
+tr ',' ';' <"$seed_csv" >"$work/semi.csv"
+"$fb" predict -q -m "$seed_model" -i "$work/semi.csv" -o "$work/semi.out" -d ';' && cmp -s "$work/semi.out" "$work/a.csv" ||
+  fail "--delimiter ;"
+
+# --- folder mode: nested, compressed, one bad file; the others are written.
+mkdir -p "$work/in/sub" "$work/outdir"
+cp "$seed_csv" "$work/in/a.csv"
+gzip -c "$seed_csv" >"$work/in/sub/b.csv.gz"
+zstd -q -c "$seed_csv" -o "$work/in/sub/c.csv.zst"
+{ head -100 "$seed_csv"; echo "1,2,3"; } >"$work/in/bad.csv"
+expect_exit 1 "folder with a bad file" -- "$fb" predict -m "$seed_model" -i "$work/in" -o "$work/outdir" -f seed
+expect_err "bad.csv:101:4: the row has 3 fields but the first row has 59"
+expect_err "3 of 4 files predicted"
+for f in a.csv sub/b.csv sub/c.csv; do
+  cmp -s "$work/outdir/$f" "$data/seed-small-expected.csv" || fail "folder output $f"
+done
+no_leftovers "$work/outdir" a.csv sub/b.csv sub/c.csv
+
+# --- errors: exit codes, messages with file:line:column, nothing partial left.
+mkdir -p "$work/e"
+{ head -5000 "$seed_csv"; echo "1,2,x$(printf ',0%.0s' $(seq 56))"; } >"$work/e/text.csv"
+expect_exit 3 "non-numeric field" -- "$fb" predict -m "$seed_model" -i "$work/e/text.csv" -o "$work/e/out.csv"
+expect_err "text.csv:5001:3: not a number: 'x' in column 3"
+"$fb" predict -m "$seed_model" -i "$work/e/text.csv" -o - >"$work/stdout" 2>/dev/null
+[[ ! -s $work/stdout ]] || fail "a failed run printed part of its output to stdout"
+head -c 30000 <(gzip -c "$seed_csv") >"$work/e/trunc.csv.gz"
+expect_exit 3 "truncated gzip" -- "$fb" predict -m "$seed_model" -i "$work/e/trunc.csv.gz" -o "$work/e/out.csv"
+expect_err "truncated gzip"
+: >"$work/e/empty.csv"
+expect_exit 3 "empty file" -- "$fb" predict -m "$seed_model" -i "$work/e/empty.csv" -o "$work/e/out.csv"
+expect_err "empty.csv: empty file"
+head -3 "$seed_csv" | cut -d, -f1-58 >"$work/e/narrow.csv"
+expect_exit 3 "model/data mismatch" -- "$fb" predict -m "$seed_model" -i "$work/e/narrow.csv" -o "$work/e/out.csv"
+expect_err "narrow.csv:1: the first row has 58 columns but the model expects 59 features"
+no_leftovers "$work/e" text.csv trunc.csv.gz empty.csv narrow.csv
+expect_exit 5 "missing input" -- "$fb" predict -m "$seed_model" -i "$work/nope.csv" -o "$work/e/out.csv"
+expect_exit 5 "missing model" -- "$fb" predict -m "$work/nope.joblib" -i "$seed_csv" -o "$work/e/out.csv"
+expect_exit 2 "bad format" -- "$fb" predict -m "$seed_model" -i "$seed_csv" -o "$work/e/out.csv" -f xml
+expect_exit 2 "seed format with --proba" -- "$fb" predict -m "$seed_model" -i "$seed_csv" -o "$work/e/out.csv" -f seed --proba
+expect_exit 2 "--proba on a regressor" -- "$fb" predict -m "$data/diabetes.joblib" -i "$data/diabetes.csv" -o - --proba
+expect_exit 2 "output over the input" -- "$fb" predict -m "$seed_model" -i "$work/a.csv" -o "$work/a.csv"
+expect_exit 0 "help" -- "$fb" predict --help
+grep -q -- "--header" "$work/stdout_cap" || fail "help lacks --header"
+
+if ((failures)); then
+  echo "$failures failure(s)" >&2
+  exit 1
+fi
+echo "all predict e2e checks passed"

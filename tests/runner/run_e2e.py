@@ -1,0 +1,257 @@
+"""End-to-end tests of `forestbatch run` / `worker` / `resume` / `cancel`.
+
+run_e2e.py FORESTBATCH SOURCE_DIR TEST: runs one test (kill, corrupt, sigterm,
+exec_seed, seed_env) in a fresh temporary folder; exits non-zero on failure.
+"""
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+FB, SRC, TEST = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
+PY = "/usr/bin/python3"
+TRANSFORM = os.path.join(SRC, "tests", "runner", "slow_transform.py")
+SEED_CSV = os.path.join(SRC, "examples", "seed", "test-data1-small.csv")
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def make_inputs(root, n, lines=160, corrupt=()):
+    seed = open(SEED_CSV).read().splitlines()
+    for i in range(n):
+        sub = "" if i % 3 else f"part{i % 2}/"
+        path = os.path.join(root, "in", f"{sub}file{i:03d}.csv")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        rows = [seed[(i * 7 + k) % len(seed)] for k in range(lines)]
+        if i in corrupt:
+            rows[lines // 2] = "CORRUPT"
+        with open(path, "w") as f:
+            f.write("\n".join(rows) + "\n")
+
+
+def tree(root):
+    """relative path -> bytes, every file (dot files too)."""
+    out = {}
+    for d, _, files in os.walk(root):
+        for name in files:
+            p = os.path.join(d, name)
+            out[os.path.relpath(p, root)] = open(p, "rb").read()
+    return out
+
+
+def outputs(root):
+    return {k: v for k, v in tree(root).items() if not os.path.basename(k).startswith(".")}
+
+
+def exec_cmd(delay="0.002"):
+    return f"{PY} {TRANSFORM} {{input}} {{output}} {delay}"
+
+
+def run(args, cwd, **kw):
+    return subprocess.run([FB] + args, cwd=cwd, capture_output=True, text=True, timeout=120, **kw)
+
+
+def status(cwd, state, job):
+    r = run(["status", job, "--state", state, "--json"], cwd)
+    check(r.returncode == 0, f"status failed: {r.stderr}")
+    return json.loads(r.stdout)
+
+
+def last_job(cwd, state):
+    r = run(["jobs", "--state", state], cwd)
+    return r.stdout.strip().splitlines()[-1].split()[0]
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def no_temporaries(root):
+    temps = [k for k in tree(root) if ".fbtmp." in k]
+    check(not temps, f"temporaries left behind: {temps}")
+
+
+def test_kill(tmp):
+    make_inputs(tmp, 40)
+    common = ["--exec", exec_cmd(), "--workers", "3", "--progress", "none", "--backoff", "0.05"]
+    ref = run(["run", "-i", "in", "-o", "ref", "--state", "ref-state"] + common, tmp)
+    check(ref.returncode == 0, f"reference run failed: {ref.stdout} {ref.stderr}")
+    expected = outputs(os.path.join(tmp, "ref"))
+    check(len(expected) == 40, f"reference has {len(expected)} outputs")
+    rng = random.Random(int(os.environ.get("FB_KILL_SEED", "1234")))
+    job = None
+    kills = 0
+    for round_ in range(14):
+        if job is not None and rng.random() < 0.5:
+            args = ["resume", job, "--state", "st", "--progress", "none"]
+        else:
+            args = ["run", "-i", "in", "-o", "out", "--state", "st"] + common
+        p = subprocess.Popen([FB] + args, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 0.6))
+        if rng.random() < 0.5:
+            # Kill one worker, let the supervisor restart it, then maybe the whole run.
+            kids = children(p.pid)
+            if kids:
+                os.kill(rng.choice(kids), signal.SIGKILL)
+                kills += 1
+            time.sleep(rng.uniform(0.0, 0.4))
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            kills += 1
+        p.wait()
+        if os.path.exists(os.path.join(tmp, "st", "jobs.db")):
+            job = last_job(tmp, "st")
+        # Whatever the moment, every output present is complete and correct.
+        got = outputs(os.path.join(tmp, "out")) if os.path.isdir(os.path.join(tmp, "out")) else {}
+        for k, v in got.items():
+            if os.path.exists(os.path.join(tmp, "out", os.path.dirname(k), "." + os.path.basename(k) + ".fbmanifest.json")):
+                check(v == expected[k], f"round {round_}: {k} has a manifest but differs from the reference")
+    check(kills >= 5, f"only {kills} kills happened")
+    final = run(["resume", job, "--state", "st", "--progress", "none"], tmp)
+    check(final.returncode == 0, f"final resume failed ({final.returncode}): {final.stdout} {final.stderr}")
+    got = outputs(os.path.join(tmp, "out"))
+    check(sorted(got) == sorted(expected), f"output set differs: {sorted(set(got) ^ set(expected))}")
+    for k in expected:
+        check(got[k] == expected[k], f"{k} differs from the uninterrupted run")
+    no_temporaries(os.path.join(tmp, "out"))
+    st = status(tmp, "st", job)
+    check(st["state"] == "succeeded" and st["files"]["failed"] == 0, f"final status {st['state']} {st['files']}")
+    check(st["files"]["done"] + st["files"]["skipped"] == 40, f"files {st['files']}")
+    # A further run redoes nothing.
+    again = run(["run", "-i", "in", "-o", "out", "--state", "st", "--json"] + common, tmp)
+    check(again.returncode == 0, "rerun failed")
+    js = json.loads(again.stdout)
+    check(js["files"]["done"] == 0 and js["files"]["skipped"] == 40, f"rerun did work: {js['files']}")
+    print(f"kill: {kills} kills over 14 rounds; final outputs identical to the uninterrupted run")
+
+
+def test_corrupt(tmp):
+    make_inputs(tmp, 8, corrupt={5})
+    r = run(["run", "-i", "in", "-o", "out", "--state", "st", "--workers", "2", "--retries", "2", "--backoff", "0",
+             "--exec", exec_cmd(), "--progress", "none", "--json"], tmp)
+    check(r.returncode == 1, f"expected exit 1 (some files failed), got {r.returncode}: {r.stderr}")
+    js = json.loads(r.stdout)
+    check(js["state"] == "failed", js["state"])
+    check(js["files"]["done"] == 7 and js["files"]["failed"] == 1, js["files"])
+    ff = js["failed_files"]
+    check(len(ff) == 1 and ff[0]["input"] == "file005.csv" and ff[0]["attempts"] == 3, ff)
+    check("status 2" in ff[0]["error"], ff[0]["error"])
+    got = outputs(os.path.join(tmp, "out"))
+    check(len(got) == 7 and "file005.csv" not in got, sorted(got))
+    no_temporaries(os.path.join(tmp, "out"))
+    cat = [json.loads(l) for l in open(os.path.join(tmp, js["catalog"]))]
+    check(len(cat) == 7, f"catalogue has {len(cat)} lines")
+    check(all(c["rows"] == 160 and len(c["sha256"]) == 64 for c in cat), cat[0])
+    log = run(["logs", js["job"], "--state", "st"], tmp).stdout
+    check("FAILED" in log and "corrupt line" in log, log)
+    print("corrupt: 1 failed after 3 attempts, 7 done, exit 1")
+
+
+def test_sigterm(tmp):
+    make_inputs(tmp, 12, lines=400)
+    common = ["--exec", exec_cmd("0.03"), "--workers", "2", "--progress", "none", "--grace", "5"]
+    ref = run(["run", "-i", "in", "-o", "ref", "--state", "ref-state", "--exec", exec_cmd("0"), "--progress", "none"],
+              tmp)
+    check(ref.returncode == 0, ref.stderr)
+    expected = outputs(os.path.join(tmp, "ref"))
+    p = subprocess.Popen([FB, "run", "-i", "in", "-o", "out", "--state", "st"] + common, cwd=tmp,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    t0 = time.time()
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    check(p.returncode == 75, f"expected exit 75 after SIGTERM, got {p.returncode}: {err}")
+    check(time.time() - t0 < 8, "did not stop within the grace period")
+    job = last_job(tmp, "st")
+    st = status(tmp, "st", job)
+    check(st["state"] == "interrupted", st["state"])
+    got = outputs(os.path.join(tmp, "out"))
+    check(0 < len(got) < 12, f"{len(got)} outputs after SIGTERM")
+    for k, v in got.items():
+        check(v == expected[k], f"{k} is not complete")
+    no_temporaries(os.path.join(tmp, "out"))
+    # cancel: the supervisor stops its workers, the job is marked cancelled.
+    p = subprocess.Popen([FB, "resume", job, "--state", "st", "--progress", "none"], cwd=tmp,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.7)
+    c = run(["cancel", job, "--state", "st"], tmp)
+    check(c.returncode == 0, c.stderr)
+    p.wait(timeout=30)
+    check(p.returncode == 75, f"cancelled run exited {p.returncode}")
+    check(status(tmp, "st", job)["state"] == "cancelled", "not cancelled")
+    r = run(["resume", job, "--state", "st", "--progress", "none"], tmp)
+    check(r.returncode == 0, r.stderr)
+    got = outputs(os.path.join(tmp, "out"))
+    check(got == expected, "outputs after resume differ")
+    print("sigterm: exit 75, complete outputs only; cancel; resume completes")
+
+
+def test_exec_seed(tmp):
+    shutil.copy(os.path.join(SRC, "examples", "seed", "model.joblib"), tmp)
+    seed = open(SEED_CSV).read().splitlines()
+    os.makedirs(os.path.join(tmp, "in"))
+    for i in range(3):
+        with open(os.path.join(tmp, "in", f"test-data{i}.csv"), "w") as f:
+            f.write("\n".join(seed[i * 300:(i + 1) * 300]) + "\n")
+    predict = os.path.join(SRC, "tests", "runner", "seed_predict.py")
+    r = run(["run", "-i", "in", "-o", "out", "--workers", "2", "--progress", "none", "--exec",
+             f"{PY} {predict} {{input}} {{output}}"], tmp)
+    check(r.returncode == 0, f"{r.stdout} {r.stderr}")
+    for i in range(3):
+        name = f"test-data{i}.csv"
+        direct = os.path.join(tmp, "direct-" + name)
+        subprocess.run([PY, predict, os.path.join(tmp, "in", name), direct], cwd=tmp, check=True,
+                       capture_output=True)
+        got = open(os.path.join(tmp, "out", name), "rb").read()
+        check(got == open(direct, "rb").read(), f"{name} differs from predict.py run directly")
+        check(got.startswith(b",0\n") and got.count(b"\n") == 300, "not the seed's output shape")
+    print("exec_seed: predict.py under forestbatch run --exec matches predict.py run directly")
+
+
+def test_seed_env(tmp):
+    # `worker` alone, configured like the seed's container: env only, no state.
+    make_inputs(tmp, 5)
+    outs = []
+    for idx in range(3):
+        env = dict(os.environ, INPUT_DIR="in", OUTPUT_DIR="out", NUMBER_OF_WORKERS="3",
+                   AWS_BATCH_JOB_ARRAY_INDEX=str(idx))
+        r = run(["worker", "--exec", exec_cmd()], tmp, env=env)
+        check(r.returncode == 0, r.stderr)
+        check("AWS_BATCH_JOB_ARRAY_INDEX" in r.stdout, r.stdout)
+        outs.append(r.stdout)
+    # 5 files, 3 workers: ceil = 2 -> 2, 2, 1.
+    check("2 files" in outs[0].splitlines()[-1] and "1 files" in outs[2].splitlines()[-1], outs)
+    check(len(outputs(os.path.join(tmp, "out"))) == 5, "missing outputs")
+    check(not os.path.exists(os.path.join(tmp, ".forestbatch")), "a lone worker wrote state")
+    print("seed_env: INPUT_DIR/OUTPUT_DIR/NUMBER_OF_WORKERS/AWS_BATCH_JOB_ARRAY_INDEX honoured")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix=f"fb_e2e_{TEST}_")
+    try:
+        globals()["test_" + TEST](tmp)
+    finally:
+        if os.environ.get("FB_KEEP_TMP"):
+            print("kept", tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+main()
