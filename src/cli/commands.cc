@@ -17,9 +17,8 @@ CommandSpec TuneCommand();
 
 std::vector<CommandSpec> AllCommands() {
   return {
-      PredictCommand(), ModelCommand(), RunCommandSpec(), WorkerCommand(), JobsCommand(),
-      StatusCommand(),  LogsCommand(),  ResumeCommand(),  CancelCommand(),
-      TrainCommand(),   TuneCommand(),
+      PredictCommand(), ModelCommand(),  RunCommandSpec(), WorkerCommand(), JobsCommand(), StatusCommand(),
+      LogsCommand(),    ResumeCommand(), CancelCommand(),  TrainCommand(),  TuneCommand(),
   };
 }
 
