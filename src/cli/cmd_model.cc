@@ -46,6 +46,49 @@ std::string Joined(const std::vector<std::string>& v, size_t max_items) {
   return out;
 }
 
+// Models from `forestbatch train`: raw input columns, hyperparameters and
+// feature importances (mean decrease in impurity).
+void AddTrainingJson(const Forest& f, nlohmann::json* j) {
+  if (!f.encoding.empty()) {
+    nlohmann::json cols = nlohmann::json::array();
+    for (const InputColumn& c : f.encoding.columns)
+      cols.push_back({{"name", c.name}, {"first_feature", c.first_feature}, {"categories", c.categories}});
+    (*j)["input_columns"] = cols;
+  }
+  if (f.training.params.empty() && f.training.feature_importances.empty()) return;
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [k, v] : f.training.params) params[k] = v;
+  (*j)["training"] = {{"params", params},
+                      {"n_samples", f.training.n_samples},
+                      {"feature_importances", f.training.feature_importances}};
+}
+
+void PrintTraining(const Forest& f) {
+  if (!f.encoding.empty()) {
+    std::vector<std::string> cols;
+    for (const InputColumn& c : f.encoding.columns)
+      cols.push_back(c.categorical() ? fmt::format("{} ({} categories)", c.name, c.categories.size())
+                                     : c.name);
+    fmt::print("input:        {} raw columns by name: {}\n", cols.size(), Joined(cols, 20));
+  }
+  if (!f.training.params.empty()) {
+    std::vector<std::string> kv;
+    for (const auto& [k, v] : f.training.params) kv.push_back(k + "=" + v);
+    fmt::print("training:     {} rows; {}\n", f.training.n_samples, Joined(kv, 100));
+  }
+  const auto& imp = f.training.feature_importances;
+  if (imp.empty()) return;
+  std::vector<size_t> order(imp.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return imp[a] > imp[b]; });
+  fmt::print("importances:  (mean decrease in impurity, top {})\n", std::min<size_t>(order.size(), 20));
+  for (size_t i = 0; i < order.size() && i < 20; ++i) {
+    size_t k = order[i];
+    fmt::print("  {:>8.5f}  {}\n", imp[k],
+               f.feature_names.empty() ? fmt::format("f{}", k) : f.feature_names[k]);
+  }
+}
+
 int Inspect(const std::string& path, bool json) {
   auto r = LoadModelAt(path);
   if (!r.ok()) return ReportError(r.status());
@@ -76,6 +119,7 @@ int Inspect(const std::string& path, bool json) {
         {"best_iteration", f.best_iteration},
         {"predict_uses_best_iteration", f.predict_uses_best_iteration},
     };
+    AddTrainingJson(f, &j);
     fmt::print("{}\n", j.dump(2));
     return kExitOk;
   }
@@ -115,6 +159,7 @@ int Inspect(const std::string& path, bool json) {
                                        ? "NaN follows each node's default branch"
                                        : "NaN input is an error (as in the source library)");
   fmt::print("memory:       {:.1f} KiB\n", s.bytes / 1024.0);
+  PrintTraining(f);
   return kExitOk;
 }
 

@@ -13,11 +13,13 @@ CommandSpec LogsCommand();
 CommandSpec ResumeCommand();
 CommandSpec CancelCommand();
 CommandSpec SubmitCommand();
+CommandSpec TrainCommand();
+CommandSpec TuneCommand();
 
 std::vector<CommandSpec> AllCommands() {
   return {
-      PredictCommand(), ModelCommand(), RunCommandSpec(), WorkerCommand(), JobsCommand(),
-      StatusCommand(),  LogsCommand(),  ResumeCommand(),  CancelCommand(), SubmitCommand(),
+      PredictCommand(), ModelCommand(),  RunCommandSpec(), WorkerCommand(), JobsCommand(),  StatusCommand(),
+      LogsCommand(),    ResumeCommand(), CancelCommand(),  SubmitCommand(), TrainCommand(), TuneCommand(),
   };
 }
 

@@ -30,6 +30,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fb {
@@ -76,6 +77,42 @@ struct ModelInfo {
   std::string objective;        // XGBoost objective, empty otherwise
 };
 
+// How raw input columns become the model's features (models trained by
+// `forestbatch train` from raw CSV). Empty `columns`: the input columns are
+// the features, in order. Otherwise each raw column, found by name in the
+// input header, fills features [first_feature, first_feature + width):
+//   - numeric (no categories): width 1, the parsed value (missing -> NaN);
+//   - categorical: width = categories.size(), one 0/1 indicator per category
+//     (pandas get_dummies). A missing value or a category not seen in
+//     training sets every indicator to 0.
+// See model/input_encoding.h for the function that applies it.
+struct InputColumn {
+  std::string name;
+  int32_t first_feature = 0;
+  std::vector<std::string> categories;  // empty: numeric column
+
+  bool categorical() const { return !categories.empty(); }
+  int32_t width() const { return categorical() ? static_cast<int32_t>(categories.size()) : 1; }
+};
+
+struct InputEncoding {
+  std::vector<InputColumn> columns;
+
+  bool empty() const { return columns.empty(); }
+};
+
+// How a native model was trained; shown by `model inspect`. Empty for
+// imported models.
+struct TrainingInfo {
+  // Hyperparameters as name/value text, in a fixed order, e.g.
+  // {"n_estimators", "100"}, {"max_depth", "none"}.
+  std::vector<std::pair<std::string, std::string>> params;
+  // Mean decrease in impurity per feature (scikit-learn's
+  // feature_importances_): empty, or n_features values summing to 1.
+  std::vector<double> feature_importances;
+  int64_t n_samples = 0;  // training rows
+};
+
 struct Forest {
   ModelKind kind = ModelKind::kClassifier;
   int32_t n_features = 0;
@@ -102,6 +139,8 @@ struct Forest {
   bool missing_values_supported = true;
 
   ModelInfo info;
+  InputEncoding encoding;  // raw columns -> features; empty for imported models
+  TrainingInfo training;   // empty for imported models
 
   // Boosted models (XGBoost): the trees come in rounds ("iterations") of
   // trees_per_iteration consecutive trees (num_parallel_tree x output

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 namespace fb {
 
@@ -96,6 +97,34 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
   return Status::Ok();
 }
 
+Status ValidateEncoding(const Forest& f) {
+  if (f.encoding.empty()) return Status::Ok();
+  // Every feature is filled by exactly one raw column; names are unique.
+  std::vector<uint8_t> covered(f.n_features, 0);
+  std::set<std::string> names;
+  for (const InputColumn& c : f.encoding.columns) {
+    if (c.name.empty()) return InvalidData("input encoding has a column without a name");
+    if (!names.insert(c.name).second)
+      return InvalidData("input encoding names column '" + c.name + "' twice");
+    int64_t begin = c.first_feature, end = begin + c.width();
+    if (begin < 0 || end > f.n_features) {
+      return InvalidData(fmt::format("input column '{}' fills features [{}, {}) outside [0, {})", c.name,
+                                     begin, end, f.n_features));
+    }
+    std::set<std::string> cats(c.categories.begin(), c.categories.end());
+    if (cats.size() != c.categories.size())
+      return InvalidData("input column '" + c.name + "' lists a category twice");
+    for (int64_t i = begin; i < end; ++i) {
+      if (covered[i]) return InvalidData(fmt::format("feature {} is filled by two input columns", i));
+      covered[i] = 1;
+    }
+  }
+  for (int32_t i = 0; i < f.n_features; ++i) {
+    if (!covered[i]) return InvalidData(fmt::format("feature {} is filled by no input column", i));
+  }
+  return Status::Ok();
+}
+
 Result<Forest> BuildForest(Forest f) {
   if (f.n_features <= 0) return InvalidData(fmt::format("model has {} features", f.n_features));
   if (!f.feature_names.empty() && f.feature_names.size() != static_cast<size_t>(f.n_features)) {
@@ -141,6 +170,12 @@ Result<Forest> BuildForest(Forest f) {
   // forest.h), sorted ascending within each node's list.
   for (int32_t c : f.categories) {
     if (c < 0 || c >= kMaxCategory) return InvalidData(fmt::format("category {} out of range [0, 2^24)", c));
+  }
+  FB_RETURN_IF_ERROR(ValidateEncoding(f));
+  if (!f.training.feature_importances.empty() &&
+      f.training.feature_importances.size() != static_cast<size_t>(f.n_features)) {
+    return InvalidData(fmt::format("model has {} feature importances for {} features",
+                                   f.training.feature_importances.size(), f.n_features));
   }
   for (size_t t = 0; t < f.trees.size(); ++t) FB_RETURN_IF_ERROR(ValidateTree(f, f.trees[t], t));
   return f;

@@ -5,7 +5,9 @@
 // again: child indexes in range and acyclic (each node reached once from the
 // root), features < n_features, thresholds not NaN, value arrays of the right
 // size, outputs in range, category ranges inside Forest::categories, labels
-// matching outputs. A failed check is InvalidData naming the tree and node.
+// matching outputs, the input encoding (if any) covering every feature once,
+// feature importances (if any) one per feature. A failed check is InvalidData
+// naming the tree and node.
 #pragma once
 
 #include "common/status.h"
@@ -21,6 +23,10 @@ Result<Forest> BuildForest(Forest forest);
 
 // Checks one tree against the forest's shape (used by BuildForest).
 Status ValidateTree(const Forest& forest, const Tree& tree, size_t tree_index);
+
+// Checks Forest::encoding (used by BuildForest): columns named uniquely,
+// categories unique, and every feature filled by exactly one column.
+Status ValidateEncoding(const Forest& forest);
 
 // The largest float32 that is <= v (v finite). Converts scikit-learn's float64
 // thresholds so that for every float32 x: (double)x <= v  <=>  x <= result.

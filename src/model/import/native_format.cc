@@ -26,7 +26,11 @@ enum SectionId : uint32_t {
   kNodes = 7,
   kValues = 8,
   kCategories = 9,
+  // Optional (models from `forestbatch train`); readers that predate them skip them.
+  kEncoding = 10,
+  kTraining = 11,
 };
+constexpr uint32_t kLastSection = kTraining;
 
 constexpr size_t kHeaderSize = 32;
 constexpr size_t kSectionEntrySize = 24;
@@ -193,6 +197,29 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
     for (int32_t c : f.categories) Put<int32_t>(&s, c);
     sections.emplace_back(kCategories, std::move(s));
   }
+  if (!f.encoding.empty()) {
+    // u32 column count; per column: name (strings of 1), i32 first feature,
+    // category strings (none for numeric columns).
+    std::string s;
+    Put<uint32_t>(&s, static_cast<uint32_t>(f.encoding.columns.size()));
+    for (const InputColumn& c : f.encoding.columns) {
+      PutStrings(&s, {c.name});
+      Put<int32_t>(&s, c.first_feature);
+      PutStrings(&s, c.categories);
+    }
+    sections.emplace_back(kEncoding, std::move(s));
+  }
+  if (!f.training.params.empty() || !f.training.feature_importances.empty()) {
+    // name/value strings interleaved, i64 training rows, u32 count + f64 importances.
+    std::string s;
+    std::vector<std::string> kv;
+    for (const auto& [k, v] : f.training.params) kv.push_back(k), kv.push_back(v);
+    PutStrings(&s, kv);
+    Put<int64_t>(&s, f.training.n_samples);
+    Put<uint32_t>(&s, static_cast<uint32_t>(f.training.feature_importances.size()));
+    for (double v : f.training.feature_importances) Put<double>(&s, v);
+    sections.emplace_back(kTraining, std::move(s));
+  }
 
   std::string out(kNativeMagic);
   Put<uint32_t>(&out, 0);  // CRC, filled last
@@ -243,8 +270,8 @@ Result<Forest> LoadNativeModel(std::string_view b) {
     return bad("bad section count");
 
   // Known sections; unknown ids (added by later minor versions) are skipped.
-  std::string_view sec[kCategories + 1];
-  bool have[kCategories + 1] = {};
+  std::string_view sec[kLastSection + 1];
+  bool have[kLastSection + 1] = {};
   const size_t body_start = kHeaderSize + static_cast<size_t>(n_sections) * kSectionEntrySize;
   for (uint32_t i = 0; i < n_sections; ++i) {
     const char* e = b.data() + kHeaderSize + i * kSectionEntrySize;
@@ -255,7 +282,7 @@ Result<Forest> LoadNativeModel(std::string_view b) {
     std::memcpy(&size, e + 16, 8);
     if (off < body_start || off > b.size() || size > b.size() - off)
       return bad(fmt::format("section {} lies outside the file", id));
-    if (id >= kMeta && id <= kCategories) {
+    if (id >= kMeta && id <= kLastSection) {
       if (have[id]) return bad(fmt::format("section {} appears twice", id));
       have[id] = true;
       sec[id] = b.substr(off, size);
@@ -368,6 +395,36 @@ Result<Forest> LoadNativeModel(std::string_view b) {
     std::memcpy(tree.values.data(), values.data() + first * w * sizeof(double), count * w * sizeof(double));
   }
   if (expect_first != total_nodes) return bad("nodes section has nodes no tree uses");
+  if (have[kEncoding]) {
+    Cursor c(sec[kEncoding], "encoding");
+    uint32_t n;
+    FB_RETURN_IF_ERROR(c.Get(&n));
+    if (n > static_cast<uint32_t>(f.n_features)) return bad("encoding has more columns than features");
+    f.encoding.columns.resize(n);
+    for (InputColumn& col : f.encoding.columns) {
+      std::vector<std::string> name;
+      FB_RETURN_IF_ERROR(c.Strings(&name));
+      if (name.size() != 1) return bad("encoding column without one name");
+      col.name = std::move(name[0]);
+      FB_RETURN_IF_ERROR(c.Get(&col.first_feature));
+      FB_RETURN_IF_ERROR(c.Strings(&col.categories));
+    }
+    FB_RETURN_IF_ERROR(c.ExpectEnd());
+  }
+  if (have[kTraining]) {
+    Cursor c(sec[kTraining], "training");
+    std::vector<std::string> kv;
+    FB_RETURN_IF_ERROR(c.Strings(&kv));
+    if (kv.size() % 2 != 0) return bad("training parameters are not name/value pairs");
+    for (size_t i = 0; i < kv.size(); i += 2) f.training.params.emplace_back(kv[i], kv[i + 1]);
+    FB_RETURN_IF_ERROR(c.Get(&f.training.n_samples));
+    uint32_t n;
+    FB_RETURN_IF_ERROR(c.Get(&n));
+    if (n != 0 && n != static_cast<uint32_t>(f.n_features)) return bad("feature importance count mismatch");
+    f.training.feature_importances.resize(n);
+    for (double& v : f.training.feature_importances) FB_RETURN_IF_ERROR(c.Get(&v));
+    FB_RETURN_IF_ERROR(c.ExpectEnd());
+  }
   return BuildForest(std::move(f));
 }
 
