@@ -4,6 +4,7 @@
 # and shows the result: first lines, rows per class, time. Called by `make demo`.
 set -euo pipefail
 fb=${1:?usage: scripts/demo.sh path/to/forestbatch}
+fb=$(cd "$(dirname "$fb")" && pwd)/$(basename "$fb")
 here=$(cd "$(dirname "$0")/.." && pwd)
 model=$here/examples/seed/model.joblib
 input=$here/examples/seed/test-data1-small.csv
@@ -32,3 +33,19 @@ echo
 echo "== with probabilities (--proba), first lines"
 "$fb" predict -q --model "$model" --input "$input" --output "$out/proba.csv" --proba
 head -4 "$out/proba.csv" | sed 's/^/   /'
+echo
+echo "== the seed's array job on this machine: 12 input files (each 31 copies of the sample = the seed's"
+echo "   319,207-row test-data1.csv), sharded across local workers, outputs written atomically"
+mkdir -p "$out/input"
+for _ in $(seq 31); do cat "$input"; done >"$out/input/test-data1.csv"
+for i in $(seq 2 12); do cp "$out/input/test-data1.csv" "$out/input/test-data$i.csv"; done
+echo "   \$ forestbatch run --model examples/seed/model.joblib --input input/ --output output/ --workers 2 --format seed"
+(cd "$out" && "$fb" run --model "$model" --input input --output output --workers 2 --format seed --progress lines) 2>&1 |
+  sed 's/^/   /'
+echo
+echo "== run it again: finished outputs are skipped (a resubmitted job resumes instead of starting over)"
+(cd "$out" && "$fb" run --model "$model" --input input --output output --workers 2 --format seed --progress none) 2>&1 |
+  tail -n 12 | sed 's/^/   /'
+echo
+echo "== job records: forestbatch jobs / status JOB [--json] / logs JOB (state in ./.forestbatch)"
+(cd "$out" && "$fb" jobs) 2>&1 | sed 's/^/   /'
