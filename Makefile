@@ -6,6 +6,12 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
+# ccache, when installed, makes rebuilds (and CI reruns on the same machine) fast.
+CCACHE := $(shell command -v ccache 2>/dev/null)
+ifneq ($(CCACHE),)
+  CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE)
+  export CCACHE_BASEDIR := $(CURDIR)
+endif
 
 .PHONY: deps build test test-release test-asan asan demo bench fuzz format format-check clean
 
@@ -24,7 +30,8 @@ test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
 $(ASAN_BUILD)/CMakeCache.txt:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFB_SANITIZE=ON -DFB_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+	  -DFB_SANITIZE=ON -DFB_BUILD_BENCH=OFF $(CMAKE_FLAGS)
 
 asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake pkg-config clang clang-format
+  build-essential cmake pkg-config ccache clang clang-format
   # libraries (see README "Dependencies" for why each)
   libcli11-dev libfmt-dev libfast-float-dev nlohmann-json3-dev libhwy-dev
   zlib1g-dev libzstd-dev zstd liblzma-dev libbz2-dev liblz4-dev
