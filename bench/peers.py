@@ -53,10 +53,15 @@ def line(engine, threads, rows, trees, s, cpu):
     print(f"{engine}\t{label}\t{threads}\t{rows}\t{trees}\t{s:.4f}\t{s * 1e9 * threads / rt:.3f}\t"
           f"{cpu * 1e9 / rt:.3f}\t-\t{rows / s:.0f}\t{rss_mb():.0f}", flush=True)
 
-m = joblib.load(a.model)
-rf = getattr(m, "best_estimator_", m)
-trees = len(rf.estimators_)
-classifier = hasattr(rf, "classes_")
+# An XGBoost model file is timed as it is; a scikit-learn model is converted.
+xgb_native = a.model.endswith((".json", ".ubj"))
+if not xgb_native:
+    m = joblib.load(a.model)
+    rf = getattr(m, "best_estimator_", m)
+    trees = len(rf.estimators_)
+    classifier = hasattr(rf, "classes_")
+elif a.engine != "xgboost":
+    sys.exit("an XGBoost model can only be timed with --engine xgboost")
 
 if a.engine == "seed":
     # The seed's predict.py, run as the seed ran it (whole file, one process).
@@ -84,16 +89,20 @@ if a.engine == "sklearn":
         line("sklearn", th, rows, trees, s, cpu)
 elif a.engine == "xgboost":
     import xgboost as xgb
-    j = a.xgb_json or os.path.join(tempfile.mkdtemp(), "m.json")
-    if not os.path.exists(j):
-        subprocess.run(["/usr/bin/python3", os.path.join(here, "sk2xgb.py"), a.model, j], check=True)
-    b = xgb.Booster(); b.load_model(j)
-    check = min(rows, 2000)
-    want = rf.predict_proba(X[:check]) if classifier else rf.predict(X[:check])
-    if classifier and want.shape[1] == 2:
-        want = want[:, 1]
-    got = b.inplace_predict(X[:check], predict_type="margin")
-    assert np.abs(np.asarray(got).reshape(want.shape) - want).max() < 1e-4, "converted model disagrees"
+    if xgb_native:
+        b = xgb.Booster(); b.load_model(a.model)
+        trees = len(b.get_dump())
+    else:
+        j = a.xgb_json or os.path.join(tempfile.mkdtemp(), "m.json")
+        if not os.path.exists(j):
+            subprocess.run(["/usr/bin/python3", os.path.join(here, "sk2xgb.py"), a.model, j], check=True)
+        b = xgb.Booster(); b.load_model(j)
+        check = min(rows, 2000)
+        want = rf.predict_proba(X[:check]) if classifier else rf.predict(X[:check])
+        if classifier and want.shape[1] == 2:
+            want = want[:, 1]
+        got = b.inplace_predict(X[:check], predict_type="margin")
+        assert np.abs(np.asarray(got).reshape(want.shape) - want).max() < 1e-4, "converted model disagrees"
     for th in map(int, a.threads.split(",")):
         b.set_param({"nthread": th})
         s, cpu, _ = timed(lambda: b.inplace_predict(X, predict_type="margin"), a.min_time)

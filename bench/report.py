@@ -57,7 +57,8 @@ process (`forestbatch predict`: from `/usr/bin/time -v`). forestbatch lines are 
 XGBoost tree per class per forest tree, as XGBoost 1.7 has no vector leaves); peers predict the
 first BENCH_PEER_ROWS rows of the deep-forest inputs. Models: `seed` is examples/seed/model.joblib
 (200 trees, depth 5, 59 features) on the 319,207-row seed file; `rf-*` are 100 fully grown trees
-from bench/make_models.py (scikit-learn defaults).
+from bench/make_models.py (scikit-learn defaults); `xgb-seed` is an XGBoost model of 500 depth-6
+rounds on the seed's features (bench/make_xgb_model.py), timed by XGBoost on its own model file.
 
 {table}
 

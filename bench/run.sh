@@ -66,6 +66,14 @@ for m in rf-binary rf-multiclass rf-regressor; do
   run_peers "$data/$m.joblib" "$data/$m.f32" "$m" "$peer_rows"
 done
 
+# An XGBoost model (500 rounds of depth-6 trees on the seed's features), served by the same
+# kernel; XGBoost times its own predictor on the same file.
+xgbm=$data/xgb-seed-500x6.json
+[[ -s $xgbm ]] || "$py" "$root/bench/make_xgb_model.py" --out "$xgbm"
+run_kernel "$xgbm" "$seed_csv" xgb-seed "${targets##* }"
+"$py" "$root/bench/peers.py" --model "$xgbm" --x "$seed_csv" --label xgb-seed --rows "$peer_rows" \
+  --engine xgboost | tee -a "$out"
+
 [[ -x $root/bench/run_seed_job.sh ]] && "$root/bench/run_seed_job.sh" "$build"
 
 "$py" "$root/bench/report.py" "$out" "$root/BENCHMARKS.md"
