@@ -18,7 +18,7 @@ void BitvectorKernelScalar(const CompiledForest& cf, size_t first, size_t count,
   for (size_t t = first; t < first + count; ++t) {
     const BitvectorTree& bt = cf.bv_trees[t];
     for (uint32_t& b : live) b = ~0u;
-    const BitvectorNode* nodes = &cf.bv_nodes[bt.node_begin];
+    const BitvectorNode* nodes = cf.bv_nodes.data() + bt.node_begin;
     for (uint32_t i = 0; i < bt.n_nodes; ++i) {
       const BitvectorNode& nd = nodes[i];
       const float* col = tile + nd.column;
@@ -30,7 +30,7 @@ void BitvectorKernelScalar(const CompiledForest& cf, size_t first, size_t count,
       }
     }
     for (size_t r = 0; r < kTileRows; ++r) leaf[r] = static_cast<uint32_t>(__builtin_ctz(live[r]));
-    const double* values = &cf.bv_values[bt.value_begin];
+    const double* values = cf.bv_values.data() + bt.value_begin;
     if (w == 1) {
       double* a = acc + static_cast<size_t>(bt.output) * kTileRows;
       for (size_t r = 0; r < kTileRows; ++r) a[r] += values[leaf[r]];

@@ -109,7 +109,7 @@ class CompiledPredictor final : public Predictor {
   template <size_t G>
   void DeepGroup(const DeepTree& dt, const float* x, size_t r0, double* out) const {
     const size_t nf = cf_.n_features, no = cf_.n_outputs, w = cf_.leaf_width;
-    const DeepNode* nodes = &cf_.deep_nodes[dt.node_begin];
+    const DeepNode* nodes = cf_.deep_nodes.data() + dt.node_begin;
     const double* values = cf_.deep_values.data() + dt.value_begin;
     const float* rows[G];
     uint32_t idx[G];
