@@ -104,24 +104,31 @@ def test_kill(tmp, model=False):
     rng = random.Random(int(os.environ.get("FB_KILL_SEED", "1234")))
     job = None
     kills = 0
-    for round_ in range(14):
+    # At least 14 rounds, and more (up to 60) until enough kills have landed:
+    # a run that finished before its kill moment shortens the next moments.
+    scale = 1.0
+    round_ = 0
+    while round_ < 14 or (kills < 5 and round_ < 60):
+        round_ += 1
+        kills_before = kills
         if job is not None and rng.random() < 0.5:
             args = ["resume", job, "--state", "st", "--progress", "none"]
         else:
             args = ["run", "-i", "in", "-o", "out", "--state", "st"] + common
         p = subprocess.Popen([FB] + args, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.1, 0.9) * span)
+        time.sleep(rng.uniform(0.1, 0.9) * span * scale)
         if rng.random() < 0.5:
             # Kill one worker, let the supervisor restart it, then maybe the whole run.
             kids = children(p.pid)
             if kids:
                 os.kill(rng.choice(kids), signal.SIGKILL)
                 kills += 1
-            time.sleep(rng.uniform(0.0, 0.5) * span)
+            time.sleep(rng.uniform(0.0, 0.5) * span * scale)
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
         p.wait()
+        scale = min(1.0, scale * 1.25) if kills > kills_before else scale * 0.6
         if os.path.exists(os.path.join(tmp, "st", "jobs.db")):
             job = last_job(tmp, "st")
         # Keep work to do: drop some outputs or manifests, as a lost write would.
