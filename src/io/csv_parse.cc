@@ -16,6 +16,18 @@ namespace {
 // rounds exactly as parsing the text to double then casting would.
 constexpr long kMaxFastDigits = 15;
 
+// Reads the run of decimal digits at *p into *v (advancing *p past it) and
+// returns how many there were; the caller bounds the count.
+inline long ScanDigits(const char** p, uint64_t* v) {
+  const char* start = *p;
+  unsigned dig;
+  while ((dig = static_cast<unsigned char>(**p) - '0') < 10) {
+    *v = *v * 10 + dig;
+    ++*p;
+  }
+  return *p - start;
+}
+
 inline float IntToFloat(uint64_t v, bool neg) {
   const double dv = static_cast<double>(v);
   return static_cast<float>(neg ? -dv : dv);
@@ -39,14 +51,8 @@ inline const char* FastRow(const char* p, float* row, int32_t nc, const int32_t*
     }
     const bool neg = *p == '-';
     p += neg;
-    const char* digits = p;
     uint64_t v = 0;
-    unsigned dig;
-    while ((dig = static_cast<unsigned char>(*p) - '0') < 10) {
-      v = v * 10 + dig;
-      ++p;
-    }
-    const long nd = p - digits;
+    const long nd = ScanDigits(&p, &v);
     if (nd == 0 || nd > kMaxFastDigits) return nullptr;
     if constexpr (kIdentity) {
       row[c] = IntToFloat(v, neg);
@@ -123,14 +129,8 @@ const char* CsvReader::Impl::ParseRow(const char* p, const char* end, float* row
     const char* s = p;
     const bool neg = *p == '-';
     p += neg;
-    const char* digits = p;
     uint64_t v = 0;
-    unsigned dig;
-    while ((dig = static_cast<unsigned char>(*p) - '0') < 10) {
-      v = v * 10 + dig;
-      ++p;
-    }
-    const long nd = p - digits;
+    const long nd = ScanDigits(&p, &v);
     char t = *p;
     if (nd > 0 && nd <= kMaxFastDigits && (t == d || t == '\n' || (t == '\r' && p[1] == '\n'))) {
       if (map[c] >= 0) row[map[c]] = IntToFloat(v, neg);
