@@ -1,6 +1,9 @@
 #include "infer/compiled_forest.h"
 
+#include <algorithm>
 #include <cstring>
+#include <map>
+#include <tuple>
 #include <utility>
 
 #include "model/forest_builder.h"
@@ -82,12 +85,117 @@ void CompileDeep(const Forest& f, const Tree& tree, CompiledForest* cf) {
   cf->deep_trees.push_back(dt);
 }
 
+// A node test as kComplete groups share it: NaN rule, feature, threshold bits.
+struct PredKey {
+  bool nan_left;
+  int32_t feature;
+  uint32_t threshold_bits;
+  bool operator<(const PredKey& o) const {
+    return std::tie(nan_left, feature, threshold_bits) < std::tie(o.nan_left, o.feature, o.threshold_bits);
+  }
+};
+
+PredKey KeyOf(const Node& nd) {
+  uint32_t bits;
+  std::memcpy(&bits, &nd.threshold, 4);
+  return PredKey{nd.default_left, nd.feature, bits};
+}
+
+// Pads `tree` to a complete tree of `depth` levels (see CompleteTree).
+void CompileCompleteTree(const Forest& f, const Tree& tree, int depth,
+                         const std::map<PredKey, uint32_t>& slot_of, CompiledForest* cf) {
+  const size_t w = f.leaf_width;
+  const size_t n_inner = (size_t{1} << depth) - 1;
+  CompleteTree ct{static_cast<uint32_t>(cf->complete_slots.size()),
+                  static_cast<uint32_t>(cf->complete_values.size()), tree.output, depth};
+  cf->complete_slots.resize(cf->complete_slots.size() + n_inner, 0);
+  cf->complete_values.resize(cf->complete_values.size() + (n_inner + 1) * w, 0.0);
+  uint16_t* slots = cf->complete_slots.data() + ct.slot_begin;
+  double* values = cf->complete_values.data() + ct.value_begin;
+  // (complete position, tree node); a leaf above the last level fills its
+  // whole padded subtree (slot 0 always goes left; both halves get the leaf).
+  std::vector<std::pair<size_t, int32_t>> stack{{0, 0}};
+  while (!stack.empty()) {
+    auto [pos, id] = stack.back();
+    stack.pop_back();
+    const Node& nd = tree.nodes[id];
+    if (pos >= n_inner) {
+      const double* v = tree.values.data() + static_cast<size_t>(id) * w;
+      std::copy(v, v + w, values + (pos - n_inner) * w);
+      continue;
+    }
+    if (nd.is_leaf()) {
+      stack.push_back({2 * pos + 1, id});
+      stack.push_back({2 * pos + 2, id});
+    } else {
+      slots[pos] = static_cast<uint16_t>(slot_of.at(KeyOf(nd)) * kCompleteTileRows);
+      stack.push_back({2 * pos + 1, nd.left});
+      stack.push_back({2 * pos + 2, nd.right});
+    }
+  }
+  cf->complete_trees.push_back(ct);
+}
+
+// Compiles forest trees [begin, end), all kComplete, into one CompleteRun:
+// greedy groups of consecutive trees with at most kGroupSlots - 1 distinct
+// predicates each.
+void CompileCompleteRun(const Forest& f, uint32_t begin, uint32_t end, CompiledForest* cf) {
+  CompleteRun run;
+  run.group_begin = static_cast<uint32_t>(cf->complete_groups.size());
+  std::vector<int32_t> column(static_cast<size_t>(f.n_features), -1);
+  for (uint32_t t = begin; t < end; ++t)
+    for (const Node& nd : f.trees[t].nodes)
+      if (!nd.is_leaf()) column[nd.feature] = 0;
+  std::vector<uint32_t> used;
+  for (size_t k = 0; k < column.size(); ++k)
+    if (column[k] == 0) used.push_back(static_cast<uint32_t>(k));
+  // Copying a few unread features costs less than gathering the read ones.
+  if (!used.empty() && used.back() - used.front() + 1 <= 2 * used.size() + 16) {
+    run.dense = true;
+    for (uint32_t k = used.front(); k <= used.back(); ++k) run.features.push_back(k);
+  } else {
+    run.features = used;
+  }
+  for (size_t c = 0; c < run.features.size(); ++c) column[run.features[c]] = static_cast<int32_t>(c);
+
+  uint32_t t = begin;
+  while (t < end) {
+    std::map<PredKey, uint32_t> slot_of;
+    uint32_t group_end = t;
+    for (; group_end < end; ++group_end) {
+      std::map<PredKey, uint32_t> with = slot_of;
+      for (const Node& nd : f.trees[group_end].nodes)
+        if (!nd.is_leaf()) with.emplace(KeyOf(nd), 0);
+      if (with.size() >= kGroupSlots && group_end > t) break;
+      slot_of = std::move(with);
+    }
+    // A single tree has at most 2^kCompleteMaxDepth - 1 < kGroupSlots nodes.
+    PredicateGroup g{static_cast<uint32_t>(cf->complete_preds.size()), static_cast<uint32_t>(slot_of.size()),
+                     0, static_cast<uint32_t>(cf->complete_trees.size()), 0};
+    // Map order: NaN-right predicates first, then by feature and threshold.
+    uint32_t slot = 1;
+    for (auto& [key, s] : slot_of) {
+      s = slot++;
+      if (!key.nan_left) ++g.nan_right;
+      float thr;
+      std::memcpy(&thr, &key.threshold_bits, 4);
+      cf->complete_preds.push_back(CompletePredicate{static_cast<uint32_t>(column[key.feature]), thr});
+    }
+    for (; t < group_end; ++t) CompileCompleteTree(f, f.trees[t], ShapeOf(f.trees[t]).depth, slot_of, cf);
+    g.tree_end = static_cast<uint32_t>(cf->complete_trees.size());
+    cf->complete_groups.push_back(g);
+  }
+  run.group_end = static_cast<uint32_t>(cf->complete_groups.size());
+  cf->complete_runs.push_back(std::move(run));
+}
+
 }  // namespace
 
 TreeLayout ChooseLayout(const Forest& f, const Tree& tree) {
   for (const Node& n : tree.nodes)
     if (!n.is_leaf() && n.categorical) return TreeLayout::kGeneric;
   TreeShape shape = ShapeOf(tree);
+  if (shape.depth <= kCompleteMaxDepth) return TreeLayout::kComplete;
   if (shape.n_leaves <= 32) return TreeLayout::kBitvector;
   if (static_cast<uint32_t>(f.n_features) <= kDeepMaxFeatures && tree.nodes.size() < kDeepMaxNodes &&
       static_cast<uint32_t>(shape.n_leaves) < kDeepMaxLeaves)
@@ -102,19 +210,29 @@ CompiledForest CompileForest(std::shared_ptr<const Forest> forest) {
   cf.n_outputs = f.n_outputs;
   cf.leaf_width = f.leaf_width;
   for (size_t t = 0; t < f.trees.size(); ++t) {
-    const Tree& tree = f.trees[t];
-    TreeLayout layout = ChooseLayout(f, tree);
-    if (cf.runs.empty() || cf.runs.back().layout != layout) {
-      uint32_t first = layout == TreeLayout::kBitvector ? cf.bv_trees.size()
-                       : layout == TreeLayout::kDeep    ? cf.deep_trees.size()
-                                                        : cf.generic_trees.size();
-      cf.runs.push_back(TreeRun{layout, static_cast<uint32_t>(t), static_cast<uint32_t>(t), first});
-    }
+    TreeLayout layout = ChooseLayout(f, f.trees[t]);
+    if (cf.runs.empty() || cf.runs.back().layout != layout)
+      cf.runs.push_back(TreeRun{layout, static_cast<uint32_t>(t), static_cast<uint32_t>(t), 0});
     cf.runs.back().tree_end = static_cast<uint32_t>(t + 1);
-    switch (layout) {
-      case TreeLayout::kBitvector: CompileBitvector(f, tree, &cf); break;
-      case TreeLayout::kDeep: CompileDeep(f, tree, &cf); break;
-      case TreeLayout::kGeneric: cf.generic_trees.push_back(static_cast<uint32_t>(t)); break;
+  }
+  for (TreeRun& run : cf.runs) {
+    switch (run.layout) {
+      case TreeLayout::kComplete:
+        run.first = static_cast<uint32_t>(cf.complete_runs.size());
+        CompileCompleteRun(f, run.tree_begin, run.tree_end, &cf);
+        break;
+      case TreeLayout::kBitvector:
+        run.first = static_cast<uint32_t>(cf.bv_trees.size());
+        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t) CompileBitvector(f, f.trees[t], &cf);
+        break;
+      case TreeLayout::kDeep:
+        run.first = static_cast<uint32_t>(cf.deep_trees.size());
+        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t) CompileDeep(f, f.trees[t], &cf);
+        break;
+      case TreeLayout::kGeneric:
+        run.first = static_cast<uint32_t>(cf.generic_trees.size());
+        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t) cf.generic_trees.push_back(t);
+        break;
     }
   }
   cf.forest = std::move(forest);

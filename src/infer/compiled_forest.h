@@ -1,8 +1,20 @@
 // CompiledForest: a Forest rearranged for fast prediction, one layout per
 // tree chosen from the tree's shape.
 //
-//   kBitvector  trees with at most 32 leaves and numeric splits only (the
-//               seed model's depth-5 trees). Every internal node is tested
+//   kComplete   shallow trees (depth <= kCompleteMaxDepth) with numeric
+//               splits only: the seed model's depth-5 trees, XGBoost's
+//               default depth 6. Each tree is padded to a complete binary
+//               tree (a leaf above the last level becomes nodes that always
+//               go left), so that the path of a row is D bits computed
+//               without branches. Node tests are shared: consecutive trees
+//               form groups whose distinct (feature, threshold, NaN rule)
+//               tests ("predicates", at most 255 a group) are evaluated once
+//               per tile of rows, one byte per row; every tree then selects
+//               its nodes' bytes level by level with byte blends, 32 rows per
+//               AVX2 instruction. Random forests repeat tests across trees
+//               (the seed model: 3,616 internal nodes, 159 distinct tests).
+//   kBitvector  deeper trees with at most 32 leaves and numeric splits
+//               only. Every internal node is tested
 //               for a tile of kTileRows rows at once, column-major, and each
 //               row keeps a 32-bit set of still-possible leaves (QuickScorer):
 //               a node that sends the row right removes its left subtree's
@@ -34,7 +46,54 @@ namespace fb {
 // Rows per column-major tile of the bitvector kernels.
 inline constexpr size_t kTileRows = 64;
 
-enum class TreeLayout : uint8_t { kBitvector, kDeep, kGeneric };
+enum class TreeLayout : uint8_t { kComplete, kBitvector, kDeep, kGeneric };
+
+// --- kComplete ---
+inline constexpr int kCompleteMaxDepth = 6;
+// Rows per tile of the complete-tree kernels (two 32-byte vectors).
+inline constexpr size_t kCompleteTileRows = 64;
+// Predicate slots of a group; slot 0 is the constant "always left".
+inline constexpr uint32_t kGroupSlots = 256;
+
+// One distinct node test of a group. A row goes RIGHT when not
+// x <= threshold; NaN goes right or left by the predicate's place in its
+// group (PredicateGroup::nan_right).
+struct CompletePredicate {
+  uint32_t column;  // into the run's tile columns (CompleteRun::features)
+  float threshold;
+};
+
+// A tree padded to depth `depth`: node k (breadth-first, root 0, children
+// of k at 2k + 1 and 2k + 2) tests the predicate in slot_offsets[k] (slot *
+// kCompleteTileRows: the byte offset of its row bytes in a tile's predicate
+// table). A row's path bits b0 (root) .. b(depth-1), right = 1, read as a
+// binary number, index its leaf in values: 2^depth leaves of leaf_width
+// doubles each (a leaf above the last level is repeated).
+struct CompleteTree {
+  uint32_t slot_begin;   // into complete_slots: 2^depth - 1 entries
+  uint32_t value_begin;  // into complete_values: 2^depth * leaf_width
+  int32_t output;
+  int32_t depth;  // 0 .. kCompleteMaxDepth
+};
+
+// Consecutive trees that share one predicate table.
+struct PredicateGroup {
+  uint32_t pred_begin;  // into complete_preds: slots 1 .. pred_count, in slot order
+  uint32_t pred_count;  // < kGroupSlots
+  uint32_t nan_right;   // slots 1 .. nan_right send NaN right; the rest send it left
+  uint32_t tree_begin;  // into complete_trees
+  uint32_t tree_end;
+};
+
+// The features a kComplete run copies into its tiles, one tile column each:
+// every feature of [features.front(), features.back()] when the run reads
+// most of them (dense: copied in 8 x 8 blocks), else only those it reads.
+struct CompleteRun {
+  std::vector<uint32_t> features;  // ascending
+  bool dense = false;              // features are consecutive
+  uint32_t group_begin = 0;        // into complete_groups
+  uint32_t group_end = 0;
+};
 
 struct BitvectorNode {
   uint32_t column;       // feature * kTileRows: the column's offset in a tile
@@ -74,6 +133,7 @@ struct TreeRun {
   uint32_t tree_begin;  // forest tree indexes [tree_begin, tree_end)
   uint32_t tree_end;
   uint32_t first;  // index of the first tree in the layout's own tree array
+                   // (kComplete: index into CompiledForest::complete_runs)
 };
 
 struct CompiledForest {
@@ -82,6 +142,13 @@ struct CompiledForest {
   int32_t n_outputs = 1;
   int32_t leaf_width = 1;
   std::vector<TreeRun> runs;
+
+  std::vector<CompleteRun> complete_runs;
+  std::vector<PredicateGroup> complete_groups;
+  std::vector<CompletePredicate> complete_preds;
+  std::vector<CompleteTree> complete_trees;
+  std::vector<uint16_t> complete_slots;
+  std::vector<double> complete_values;
 
   std::vector<BitvectorTree> bv_trees;
   std::vector<BitvectorNode> bv_nodes;

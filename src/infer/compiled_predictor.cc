@@ -6,6 +6,7 @@
 
 #include "infer/bitvector_kernels.h"
 #include "infer/compiled_forest.h"
+#include "infer/complete_kernels.h"
 
 namespace fb {
 namespace {
@@ -65,7 +66,10 @@ int32_t GenericLeaf(const Forest& f, const Tree& t, const float* row) { return F
 class CompiledPredictor final : public Predictor {
  public:
   CompiledPredictor(std::shared_ptr<const Forest> forest, SimdTarget target)
-      : cf_(CompileForest(std::move(forest))), target_(target), kernel_(BitvectorKernelFor(target)) {}
+      : cf_(CompileForest(std::move(forest))),
+        target_(target),
+        kernel_(BitvectorKernelFor(target)),
+        complete_kernel_(CompleteKernelFor(target)) {}
 
   void PredictRaw(const float* x, size_t n_rows, double* out) const override {
     const size_t nf = cf_.n_features, no = cf_.n_outputs;
@@ -77,6 +81,14 @@ class CompiledPredictor final : public Predictor {
     // before the next one, so its nodes are fetched into cache once per call.
     for (const TreeRun& run : cf_.runs) {
       switch (run.layout) {
+        case TreeLayout::kComplete:
+          // A tile costs kCompleteTileRows rows whatever it holds: a few rows walk instead.
+          if (n_rows < kMinTileRows) {
+            WalkForestTrees(run.tree_begin, run.tree_end, x, n_rows, out);
+          } else {
+            complete_kernel_(cf_, run, x, n_rows, out);
+          }
+          break;
         case TreeLayout::kBitvector:
           if (tile.empty()) tile.resize(kTileRows * nf), acc.resize(kTileRows * no);
           RunBitvector(run, x, n_rows, out, tile.data(), acc.data());
@@ -160,6 +172,7 @@ class CompiledPredictor final : public Predictor {
   CompiledForest cf_;
   SimdTarget target_;
   BitvectorKernel kernel_;
+  CompleteKernel complete_kernel_;
 };
 
 }  // namespace

@@ -211,7 +211,7 @@ TEST(CompiledPredictorTest, ShallowTreesEveryDepth) {
   }
 }
 
-TEST(CompiledPredictorTest, SeedLikeForestUsesBitvectorLayout) {
+TEST(CompiledPredictorTest, SeedLikeForestUsesCompleteLayout) {
   Shape s;
   s.n_features = 59;
   s.n_trees = 200;
@@ -222,8 +222,80 @@ TEST(CompiledPredictorTest, SeedLikeForestUsesBitvectorLayout) {
   auto f = g.Make(s);
   CompiledForest cf = CompileForest(f);
   ASSERT_EQ(cf.runs.size(), 1u);
-  EXPECT_EQ(cf.runs[0].layout, TreeLayout::kBitvector);
+  EXPECT_EQ(cf.runs[0].layout, TreeLayout::kComplete);
   for (double nan_p : {0.0, 0.01}) ExpectIdentical(f, g.Rows(1000, 59, nan_p), 1000);
+}
+
+// Depth 6 (XGBoost's default) is the deepest complete layout; every row
+// count around the 8-row blocks and 64-row tiles.
+TEST(CompiledPredictorTest, CompleteLayoutDepthSixAndTileEdges) {
+  Shape s;
+  s.n_features = 12;
+  s.n_trees = 30;
+  s.min_depth = 6;
+  s.max_depth = 6;
+  s.split_p = 0.8;
+  ForestGen g(31);
+  auto f = g.Make(s);
+  CompiledForest cf = CompileForest(f);
+  ASSERT_EQ(cf.runs.size(), 1u);
+  EXPECT_EQ(cf.runs[0].layout, TreeLayout::kComplete);
+  for (size_t n :
+       {size_t{7}, size_t{8}, size_t{9}, size_t{63}, size_t{64}, size_t{71}, size_t{128}, size_t{200}}) {
+    SCOPED_TRACE("rows " + std::to_string(n));
+    ExpectIdentical(f, g.Rows(n, s.n_features, 0.05), n, n % 5);
+  }
+}
+
+// More distinct tests than one predicate table holds: several groups.
+TEST(CompiledPredictorTest, CompleteLayoutSplitsPredicateGroups) {
+  Shape s;
+  s.n_features = 40;
+  s.n_trees = 120;
+  s.min_depth = 4;
+  s.max_depth = 6;
+  ForestGen g(32);
+  auto f = g.Make(s);
+  CompiledForest cf = CompileForest(f);
+  ASSERT_EQ(cf.runs.size(), 1u);
+  ASSERT_EQ(cf.complete_runs.size(), 1u);
+  EXPECT_GT(cf.complete_groups.size(), 1u);
+  for (const PredicateGroup& grp : cf.complete_groups) EXPECT_LT(grp.pred_count, kGroupSlots);
+  ExpectIdentical(f, g.Rows(700, s.n_features, 0.05), 700, 1);
+}
+
+// A run reading a few features of a wide input gathers only those
+// (not dense); one reading most of a range copies the whole range.
+TEST(CompiledPredictorTest, CompleteLayoutSparseAndDenseFeatures) {
+  for (int nf : {3000, 64}) {
+    SCOPED_TRACE("features " + std::to_string(nf));
+    Shape s;
+    s.n_features = nf;
+    s.n_trees = 8;
+    s.min_depth = 2;
+    s.max_depth = 5;
+    ForestGen g(33 + nf);
+    auto f = g.Make(s);
+    CompiledForest cf = CompileForest(f);
+    ASSERT_EQ(cf.complete_runs.size(), 1u);
+    EXPECT_EQ(cf.complete_runs[0].dense, nf == 64);
+    ExpectIdentical(f, g.Rows(150, nf, 0.02), 150, 2);
+  }
+}
+
+// Trees deeper than the complete layout with at most 32 leaves.
+TEST(CompiledPredictorTest, BitvectorLayoutForDeepSparseTrees) {
+  Shape s;
+  s.min_depth = 7;
+  s.max_depth = 12;
+  s.split_p = 0.15;
+  s.n_trees = 20;
+  ForestGen g(34);
+  auto f = g.Make(s);
+  CompiledForest cf = CompileForest(f);
+  EXPECT_FALSE(cf.bv_trees.empty());
+  CheckShape(s, 35);
+  ExpectIdentical(f, g.Rows(300, s.n_features, 0.05), 300);
 }
 
 TEST(CompiledPredictorTest, DeepTreesUpToDepth40) {

@@ -1,0 +1,86 @@
+// AVX2 complete-tree kernel: 32 rows per vector, byte blends (vpblendvb).
+// Everything after the target pragma is compiled for AVX2 and has internal
+// linkage; the library headers come before it, so no inline library code is
+// compiled for AVX2 by accident.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "infer/complete_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+
+namespace fb {
+namespace {
+
+struct Avx2Ops {
+  using Vec = __m256i;
+  static Vec Load(const uint8_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
+  static void Store(uint8_t* p, Vec v) { _mm256_store_si256(reinterpret_cast<__m256i*>(p), v); }
+  static Vec Zero() { return _mm256_setzero_si256(); }
+  static Vec Blend(Vec a, Vec b, Vec m) { return _mm256_blendv_epi8(a, b, m); }
+  static Vec Step(Vec idx, Vec s) { return _mm256_sub_epi8(_mm256_add_epi8(idx, idx), s); }
+  static Vec Twice(Vec idx) { return _mm256_add_epi8(idx, idx); }
+  template <bool kNanRight>
+  static Vec Test(const float* col, float threshold) {
+    constexpr int kPredicate = kNanRight ? _CMP_NLE_UQ : _CMP_GT_OQ;
+    const __m256 t = _mm256_set1_ps(threshold);
+    const __m256i m0 = _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(col), t, kPredicate));
+    const __m256i m1 = _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(col + 8), t, kPredicate));
+    const __m256i m2 = _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(col + 16), t, kPredicate));
+    const __m256i m3 = _mm256_castps_si256(_mm256_cmp_ps(_mm256_loadu_ps(col + 24), t, kPredicate));
+    // Saturating packs keep 0 / -1; they interleave 128-bit lanes, so the
+    // 4-row groups come out as 0, 2, 4, 6, 1, 3, 5, 7: put them back in order.
+    const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(m0, m1), _mm256_packs_epi32(m2, m3));
+    return _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  }
+  static void Transpose8x8(const float* src, size_t src_stride, float* dst, size_t dst_stride) {
+    __m256 r[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * src_stride);
+    // Pairs of rows interleaved, then pairs of pairs, then 128-bit halves.
+    __m256 a[8], b[8];
+    for (int i = 0; i < 8; i += 2) {
+      a[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      a[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      b[i] = _mm256_shuffle_ps(a[i], a[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      b[i + 1] = _mm256_shuffle_ps(a[i], a[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      b[i + 2] = _mm256_shuffle_ps(a[i + 1], a[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      b[i + 3] = _mm256_shuffle_ps(a[i + 1], a[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int k = 0; k < 4; ++k) {
+      _mm256_store_ps(dst + k * dst_stride, _mm256_permute2f128_ps(b[k], b[k + 4], 0x20));
+      _mm256_store_ps(dst + (k + 4) * dst_stride, _mm256_permute2f128_ps(b[k], b[k + 4], 0x31));
+    }
+  }
+};
+
+#include "infer/complete_kernel_impl.h"
+
+}  // namespace
+
+void CompleteKernelAvx2(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
+                        double* out) {
+  CompleteImpl<Avx2Ops>::Run(cf, run, x, n_rows, out);
+}
+
+}  // namespace fb
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#endif  // __x86_64__

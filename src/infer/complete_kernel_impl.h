@@ -1,0 +1,257 @@
+// The complete-tree kernel (see complete_kernels.h), written once over an
+// `Ops` policy that supplies a 32-byte vector of row bytes and its
+// operations. complete_kernel_<target>.cc includes this file inside an
+// anonymous namespace, after its target pragma, so that every function here
+// is compiled for that target and none can be mistaken for another target's
+// copy at link time. For the same reason this file includes nothing: the
+// including file includes <algorithm>, <cstdint>, <cstring>, <memory> and
+// <vector> before its pragma.
+//
+// Ops:
+//   using Vec = ...;                           32 bytes, one per row
+//   static Vec Load(const uint8_t* p);         p 32-byte aligned
+//   static void Store(uint8_t* p, Vec v);      p 32-byte aligned
+//   static Vec Zero();
+//   static Vec Blend(Vec a, Vec b, Vec m);     per byte: m ? b : a (m 0x00 or 0xFF)
+//   static Vec Step(Vec idx, Vec s);           per byte: 2 * idx + (s ? 1 : 0); idx < 128
+//   static Vec Twice(Vec idx);                 per byte: 2 * idx; idx < 128
+//   template <bool kNanRight>
+//   static Vec Test(const float* col, float t);
+//       per row r < 32: 0xFF when col[r] goes right, i.e. not col[r] <= t,
+//       NaN right when kNanRight and left otherwise; 0x00 when it goes left.
+//   static void Transpose8x8(const float* src, size_t src_stride, float* dst, size_t dst_stride);
+//       dst[k * dst_stride + r] = src[r * src_stride + k] for r, k < 8;
+//       dst 32-byte aligned.
+
+#define FB_INLINE inline __attribute__((always_inline))
+
+// Trees whose leaf indexes are kept before their values are added.
+constexpr size_t kChunkTrees = 16;
+
+template <class Ops>
+struct CompleteImpl {
+  using Vec = typename Ops::Vec;
+  static constexpr size_t kR = kCompleteTileRows;
+  // Vectors of 32 rows that one pass of a tree's cascade carries at once.
+  static constexpr int kN = 2;
+  static constexpr size_t kPasses = kR / (32 * kN);
+  static_assert(kR % (32 * kN) == 0);
+
+  struct Rows {
+    Vec v[kN];
+  };
+
+  static FB_INLINE Rows LoadRows(const uint8_t* p) {
+    Rows r;
+    for (int i = 0; i < kN; ++i) r.v[i] = Ops::Load(p + 32 * i);
+    return r;
+  }
+
+  // The bytes of the level-L node that each row's path bits s[0] (most
+  // significant) .. s[L-1] pick among the 2^L nodes from breadth-first
+  // position First.
+  template <int L, int First>
+  static FB_INLINE Rows Mux(const uint8_t* ptab, const uint16_t* slots, const Rows* s) {
+    if constexpr (L == 0) {
+      return LoadRows(ptab + slots[First]);
+    } else {
+      Rows a = Mux<L - 1, First>(ptab, slots, s + 1);
+      Rows b = Mux<L - 1, First + (1 << (L - 1))>(ptab, slots, s + 1);
+      for (int i = 0; i < kN; ++i) a.v[i] = Ops::Blend(a.v[i], b.v[i], s[0].v[i]);
+      return a;
+    }
+  }
+
+  template <int L, int D>
+  static FB_INLINE void Levels(const uint8_t* ptab, const uint16_t* slots, Rows* s) {
+    if constexpr (L < D) {
+      s[L] = Mux<L, (1 << L) - 1>(ptab, slots, s);
+      Levels<L + 1, D>(ptab, slots, s);
+    }
+  }
+
+  // Leaf index (times 2 when kTwice) of kN * 32 rows in one depth-D tree.
+  template <int D, bool kTwice>
+  static FB_INLINE void Cascade(const uint8_t* ptab, const uint16_t* slots, uint8_t* out) {
+    Rows idx;
+    for (int i = 0; i < kN; ++i) idx.v[i] = Ops::Zero();
+    if constexpr (D > 0) {
+      Rows s[D];
+      Levels<0, D>(ptab, slots, s);
+      for (int l = 0; l < D; ++l)
+        for (int i = 0; i < kN; ++i) idx.v[i] = Ops::Step(idx.v[i], s[l].v[i]);
+      if constexpr (kTwice)
+        for (int i = 0; i < kN; ++i) idx.v[i] = Ops::Twice(idx.v[i]);
+    }
+    for (int i = 0; i < kN; ++i) Ops::Store(out + 32 * i, idx.v[i]);
+  }
+
+  template <bool kTwice>
+  static void TreeIndexes(int depth, const uint8_t* ptab, const uint16_t* slots, uint8_t* out) {
+    for (size_t p = 0; p < kPasses; ++p) {
+      const size_t o = p * 32 * kN;
+      switch (depth) {
+        case 0: Cascade<0, kTwice>(ptab + o, slots, out + o); break;
+        case 1: Cascade<1, kTwice>(ptab + o, slots, out + o); break;
+        case 2: Cascade<2, kTwice>(ptab + o, slots, out + o); break;
+        case 3: Cascade<3, kTwice>(ptab + o, slots, out + o); break;
+        case 4: Cascade<4, kTwice>(ptab + o, slots, out + o); break;
+        case 5: Cascade<5, kTwice>(ptab + o, slots, out + o); break;
+        default: Cascade<6, kTwice>(ptab + o, slots, out + o); break;
+      }
+    }
+  }
+
+  // Predicate bytes of one group: slot p + 1 from preds[p].
+  static void EvalGroup(const CompletePredicate* preds, uint32_t count, uint32_t nan_right, const float* tile,
+                        uint8_t* ptab) {
+    for (uint32_t p = 0; p < count; ++p) {
+      const float* col = tile + static_cast<size_t>(preds[p].column) * kR;
+      uint8_t* dst = ptab + (p + 1) * kR;
+      const float t = preds[p].threshold;
+      if (p < nan_right) {
+        for (size_t h = 0; h < kR; h += 32) Ops::Store(dst + h, Ops::template Test<true>(col + h, t));
+      } else {
+        for (size_t h = 0; h < kR; h += 32) Ops::Store(dst + h, Ops::template Test<false>(col + h, t));
+      }
+    }
+  }
+
+  // Copies rows [0, m) of x's `features` into tile columns (column c of row
+  // r at tile[c * kR + r]); rows m .. kR - 1 become 0. A dense run's
+  // features are consecutive: blocks of 8 rows x 8 features go through
+  // Ops::Transpose8x8.
+  static void Transpose(const float* __restrict x, size_t nf, size_t m, const CompleteRun& cr,
+                        float* __restrict tile) {
+    const uint32_t* __restrict features = cr.features.data();
+    const size_t ncol = cr.features.size(), full = cr.dense ? m - m % 8 : 0;
+    size_t c = 0;
+    if (full > 0) {
+      const float* src = x + features[0];
+      for (; c + 8 <= ncol; c += 8)
+        for (size_t r = 0; r < full; r += 8) Ops::Transpose8x8(src + r * nf + c, nf, tile + c * kR + r, kR);
+    }
+    for (size_t r = 0; r < full; ++r)
+      for (size_t k = c; k < ncol; ++k) tile[k * kR + r] = x[r * nf + features[k]];
+    for (size_t r = full; r < m; ++r) {
+      const float* row = x + r * nf;
+      for (size_t k = 0; k < ncol; ++k) tile[k * kR + r] = row[features[k]];
+    }
+    for (size_t k = 0; k < ncol; ++k)
+      for (size_t r = m; r < kR; ++r) tile[k * kR + r] = 0.0f;
+  }
+
+  // out row r (r < m, n_outputs == 1, leaf_width 1) += values of trees
+  // [0, nt) at idx[t * kR + r].
+  static void AddSingle(const double* const* vals, size_t nt, const uint8_t* idx, double* out, size_t m) {
+    size_t r = 0;
+    for (; r + 8 <= m; r += 8) {
+      double a[8];
+      for (int j = 0; j < 8; ++j) a[j] = out[r + j];
+      for (size_t t = 0; t < nt; ++t) {
+        const double* v = vals[t];
+        const uint8_t* ix = idx + t * kR + r;
+        for (int j = 0; j < 8; ++j) a[j] += v[ix[j]];
+      }
+      for (int j = 0; j < 8; ++j) out[r + j] = a[j];
+    }
+    for (; r < m; ++r)
+      for (size_t t = 0; t < nt; ++t) out[r] += vals[t][idx[t * kR + r]];
+  }
+
+  // leaf_width 2 == n_outputs: idx holds twice the leaf index. Eight rows
+  // at a time, each a pair of sums in one 16-byte register: eight
+  // independent chains of additions hide their latency.
+  static void AddPairs(const double* const* vals, size_t nt, const uint8_t* idx, double* out, size_t m) {
+    typedef double Pair __attribute__((vector_size(16)));
+    auto load = [](const double* p) {
+      Pair v;
+      std::memcpy(&v, p, sizeof v);
+      return v;
+    };
+    size_t r = 0;
+    for (; r + 8 <= m; r += 8) {
+      Pair a[8];
+      for (int j = 0; j < 8; ++j) a[j] = load(out + 2 * (r + j));
+      for (size_t t = 0; t < nt; ++t) {
+        const double* v = vals[t];
+        const uint8_t* ix = idx + t * kR + r;
+        for (int j = 0; j < 8; ++j) a[j] += load(v + ix[j]);
+      }
+      for (int j = 0; j < 8; ++j) std::memcpy(out + 2 * (r + j), &a[j], sizeof a[j]);
+    }
+    for (; r < m; ++r)
+      for (size_t t = 0; t < nt; ++t) {
+        const double* v = vals[t] + idx[t * kR + r];
+        out[2 * r] += v[0];
+        out[2 * r + 1] += v[1];
+      }
+  }
+
+  // Any other shape: leaf_width 1 into output `outputs[t]`, or leaf_width
+  // == n_outputs values.
+  static void AddGeneral(const double* const* vals, const int32_t* outputs, size_t nt, const uint8_t* idx,
+                         double* out, size_t m, size_t no, size_t w) {
+    for (size_t r = 0; r < m; ++r) {
+      double* o = out + r * no;
+      for (size_t t = 0; t < nt; ++t) {
+        const double* v = vals[t] + static_cast<size_t>(idx[t * kR + r]) * w;
+        if (w == 1) {
+          o[outputs[t]] += v[0];
+        } else {
+          for (size_t k = 0; k < w; ++k) o[k] += v[k];
+        }
+      }
+    }
+  }
+
+  static void Run(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n, double* out) {
+    const CompleteRun& cr = cf.complete_runs[run.first];
+    const size_t nf = static_cast<size_t>(cf.n_features), no = static_cast<size_t>(cf.n_outputs);
+    const size_t w = static_cast<size_t>(cf.leaf_width);
+    const size_t ncol = cr.features.size();
+    const bool pairs = w == 2 && no == 2, single = w == 1 && no == 1;
+    // One buffer: predicate table, leaf indexes, tile; 64-byte aligned.
+    const size_t ptab_bytes = kGroupSlots * kR, idx_bytes = kChunkTrees * kR;
+    std::vector<uint8_t> buf(64 + ptab_bytes + idx_bytes + ncol * kR * sizeof(float));
+    uint8_t* base = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
+    uint8_t* ptab = base;  // slot 0 stays zero: always left
+    uint8_t* idx = ptab + ptab_bytes;
+    float* tile = reinterpret_cast<float*>(idx + idx_bytes);
+    const double* vals[kChunkTrees];
+    int32_t outputs[kChunkTrees];
+
+    for (size_t s = 0; s < n; s += kR) {
+      const size_t m = std::min(kR, n - s);
+      Transpose(x + s * nf, nf, m, cr, tile);
+      double* o = out + s * no;
+      for (uint32_t g = cr.group_begin; g < cr.group_end; ++g) {
+        const PredicateGroup& grp = cf.complete_groups[g];
+        EvalGroup(cf.complete_preds.data() + grp.pred_begin, grp.pred_count, grp.nan_right, tile, ptab);
+        for (uint32_t c = grp.tree_begin; c < grp.tree_end; c += kChunkTrees) {
+          const size_t nt = std::min<size_t>(kChunkTrees, grp.tree_end - c);
+          for (size_t t = 0; t < nt; ++t) {
+            const CompleteTree& ct = cf.complete_trees[c + t];
+            const uint16_t* slots = cf.complete_slots.data() + ct.slot_begin;
+            if (pairs) {
+              TreeIndexes<true>(ct.depth, ptab, slots, idx + t * kR);
+            } else {
+              TreeIndexes<false>(ct.depth, ptab, slots, idx + t * kR);
+            }
+            vals[t] = cf.complete_values.data() + ct.value_begin;
+            outputs[t] = ct.output;
+          }
+          if (pairs) {
+            AddPairs(vals, nt, idx, o, m);
+          } else if (single) {
+            AddSingle(vals, nt, idx, o, m);
+          } else {
+            AddGeneral(vals, outputs, nt, idx, o, m, no, w);
+          }
+        }
+      }
+    }
+  }
+};
+
+#undef FB_INLINE

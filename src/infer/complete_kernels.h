@@ -1,0 +1,37 @@
+// Complete-tree kernels for CompiledForest's kComplete runs, one per SIMD
+// target; see compiled_forest.h for the layout.
+//
+// A kernel adds, for every row of x (row-major, n_rows x cf.n_features
+// float32), the leaf values of every tree of `run` to the row's sums in out
+// (row-major, n_rows x cf.n_outputs doubles), in tree order, in double: the
+// same additions, in the same order, as ReferencePredictor.
+//
+// Rows go through tiles of kCompleteTileRows: the run's features are copied
+// column-major, each predicate group's tests are evaluated into one byte per
+// row (0xFF: right), and each tree turns its nodes' bytes into a leaf index
+// per row with byte blends, level by level, without branches.
+//
+// The AVX2 kernel may only be called when SimdTargetSupported(kAvx2).
+// Thread safety: pure functions of their arguments (scratch is per call).
+#pragma once
+
+#include <cstddef>
+
+#include "infer/compiled_forest.h"
+#include "infer/simd.h"
+
+namespace fb {
+
+using CompleteKernel = void (*)(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
+                                double* out);
+
+void CompleteKernelPortable(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
+                            double* out);
+void CompleteKernelAvx2(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
+                        double* out);
+
+// The kernel for `target` (AVX-512 machines run the AVX2 kernel); the
+// portable one where a target was not compiled in.
+CompleteKernel CompleteKernelFor(SimdTarget target);
+
+}  // namespace fb
