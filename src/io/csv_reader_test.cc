@@ -76,6 +76,41 @@ TEST(CsvReaderTest, PlainIntegersAndDecimals) {
   EXPECT_TRUE(std::signbit(o.values[7]));
 }
 
+// Runs of one-digit fields are parsed eight at a time: rows that end on an
+// eight-field boundary, runs broken by longer fields, CRLF, rows with a
+// field too many or too few, and rows near the end of the text (fewer than
+// 16 bytes left) must read exactly as field-by-field parsing would.
+TEST(CsvReaderTest, OneDigitRunsMatchFieldByField) {
+  const int nc = 17;
+  std::string text;
+  std::vector<float> want;
+  for (int r = 0; r < 40; ++r) {
+    for (int c = 0; c < nc; ++c) {
+      int v = (r * 7 + c * 3) % 10;
+      if ((r + c) % 13 == 0) v = 10 + r;  // a two-digit field breaks the run
+      if (c) text += ',';
+      text += std::to_string(v);
+      want.push_back(static_cast<float>(v));
+    }
+    text += r % 5 == 0 ? "\r\n" : "\n";
+  }
+  auto o = ReadAll(text, Schema(nc));
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(o.rows, 40u);
+  EXPECT_EQ(o.values, want);
+  // Exactly eight fields a row, the last row without a line end.
+  o = ReadAll("1,2,3,4,5,6,7,8\n0,0,0,0,0,0,0,9\n9,8,7,6,5,4,3,2", Schema(8));
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(o.values,
+            (std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 9, 9, 8, 7, 6, 5, 4, 3, 2}));
+  o = ReadAll("1,2,3,4,5,6,7,8\n1,2,3,4,5,6,7,8,9\n1,2,3,4,5,6,7,8\n", Schema(8));
+  ExpectError(o, 2, 9, "more fields (9) than the first row (8)");
+  o = ReadAll("1,2,3,4,5,6,7,8,9\n1,2,3,4,5,6,7,8\n1,2,3,4,5,6,7,8,9\n", Schema(9));
+  ExpectError(o, 2, 9, "the row has 8 fields but the first row has 9");
+  o = ReadAll("1,2,3,4,5,6,7,8,9\n1,2,3,4,5,6,7,x,9\n", Schema(9));
+  ExpectError(o, 2, 8, "not a number: 'x' in column 8");
+}
+
 TEST(CsvReaderTest, RoundsLikeDoubleThenFloat) {
   // Correct rounding to double, then to float32 (pandas + numpy astype).
   const char* texts[] = {"0.1",
