@@ -26,7 +26,7 @@
 #define FB_INLINE inline __attribute__((always_inline))
 
 // Trees whose leaf indexes are kept before their values are added.
-constexpr size_t kChunkTrees = 16;
+constexpr size_t kChunkTrees = 8;
 
 template <class Ops>
 struct CompleteImpl {
@@ -47,17 +47,19 @@ struct CompleteImpl {
     return r;
   }
 
-  // The bytes of the level-L node that each row's path bits s[0] (most
-  // significant) .. s[L-1] pick among the 2^L nodes from breadth-first
-  // position First.
-  template <int L, int First>
+  // The bytes of the level-K node that each row's path bits s[0] (most
+  // significant) .. s[K-1] pick among the 2^K nodes at breadth-first
+  // positions First + i * Stride. The last bit, s[K-1], is the previous
+  // level's result: using it only in the final blend keeps the chain from
+  // one level to the next one blend long.
+  template <int K, int First, int Stride>
   static FB_INLINE Rows Mux(const uint8_t* ptab, const uint16_t* slots, const Rows* s) {
-    if constexpr (L == 0) {
+    if constexpr (K == 0) {
       return LoadRows(ptab + slots[First]);
     } else {
-      Rows a = Mux<L - 1, First>(ptab, slots, s + 1);
-      Rows b = Mux<L - 1, First + (1 << (L - 1))>(ptab, slots, s + 1);
-      for (int i = 0; i < kN; ++i) a.v[i] = Ops::Blend(a.v[i], b.v[i], s[0].v[i]);
+      Rows a = Mux<K - 1, First, 2 * Stride>(ptab, slots, s);
+      Rows b = Mux<K - 1, First + Stride, 2 * Stride>(ptab, slots, s);
+      for (int i = 0; i < kN; ++i) a.v[i] = Ops::Blend(a.v[i], b.v[i], s[K - 1].v[i]);
       return a;
     }
   }
@@ -65,7 +67,7 @@ struct CompleteImpl {
   template <int L, int D>
   static FB_INLINE void Levels(const uint8_t* ptab, const uint16_t* slots, Rows* s) {
     if constexpr (L < D) {
-      s[L] = Mux<L, (1 << L) - 1>(ptab, slots, s);
+      s[L] = Mux<L, (1 << L) - 1, 1>(ptab, slots, s);
       Levels<L + 1, D>(ptab, slots, s);
     }
   }
@@ -150,8 +152,9 @@ struct CompleteImpl {
       for (int j = 0; j < 8; ++j) a[j] = out[r + j];
       for (size_t t = 0; t < nt; ++t) {
         const double* v = vals[t];
-        const uint8_t* ix = idx + t * kR + r;
-        for (int j = 0; j < 8; ++j) a[j] += v[ix[j]];
+        uint64_t ix;  // eight leaf indexes in one load
+        std::memcpy(&ix, idx + t * kR + r, 8);
+        for (int j = 0; j < 8; ++j) a[j] += v[(ix >> (8 * j)) & 0xFF];
       }
       for (int j = 0; j < 8; ++j) out[r + j] = a[j];
     }
@@ -175,8 +178,9 @@ struct CompleteImpl {
       for (int j = 0; j < 8; ++j) a[j] = load(out + 2 * (r + j));
       for (size_t t = 0; t < nt; ++t) {
         const double* v = vals[t];
-        const uint8_t* ix = idx + t * kR + r;
-        for (int j = 0; j < 8; ++j) a[j] += load(v + ix[j]);
+        uint64_t ix;  // eight leaf offsets in one load
+        std::memcpy(&ix, idx + t * kR + r, 8);
+        for (int j = 0; j < 8; ++j) a[j] += load(v + ((ix >> (8 * j)) & 0xFF));
       }
       for (int j = 0; j < 8; ++j) std::memcpy(out + 2 * (r + j), &a[j], sizeof a[j]);
     }
