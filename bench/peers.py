@@ -102,7 +102,9 @@ elif a.engine == "xgboost":
         if classifier and want.shape[1] == 2:
             want = want[:, 1]
         got = b.inplace_predict(X[:check], predict_type="margin")
-        assert np.abs(np.asarray(got).reshape(want.shape) - want).max() < 1e-4, "converted model disagrees"
+        # XGBoost keeps leaves and sums in float32: a relative tolerance for large regression targets.
+        err = np.abs(np.asarray(got).reshape(want.shape) - want) / np.maximum(1.0, np.abs(want))
+        assert err.max() < 1e-4, f"converted model disagrees (relative error {err.max():.2g})"
     for th in map(int, a.threads.split(",")):
         b.set_param({"nthread": th})
         s, cpu, _ = timed(lambda: b.inplace_predict(X, predict_type="margin"), a.min_time)
