@@ -4,11 +4,14 @@
 // ".<name>.fbtmp.<pid>.<random>" so that listings can recognise and skip it
 // (IsTemporaryName). Commit() flushes, fsyncs and renames it into place;
 // Abort() or the destructor without Commit() removes it. A process killed in
-// between leaves only a temporary, never a partial output.
+// between leaves only a temporary, never a partial output. On Linux, every
+// few MiB written are handed to the kernel for write-back at once
+// (sync_file_range), so that Commit's fsync waits only for the tail.
 //
 // Not thread-safe: one writer per object.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -43,6 +46,8 @@ class AtomicFile {
   std::string path_;
   std::string temp_path_;
   FILE* file_ = nullptr;
+  uint64_t written_ = 0;  // bytes given to Write
+  uint64_t synced_ = 0;   // bytes handed to write-back
   bool is_stdout_ = false;
   bool done_ = false;
 };
