@@ -6,14 +6,18 @@
 #include <zlib.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
+#include "infer/simd.h"
 #include "model/import/model_loader.h"
+#include "model/import/native_format.h"
 
 namespace fb {
 namespace {
@@ -135,6 +139,40 @@ TEST(SklearnParity, EveryFixture) {
     CheckParity(*forest, x, rows.size(), expected, 0, 1, c.name);
     EXPECT_FALSE(forest->info.library_version.empty());
     EXPECT_FALSE(forest->missing_values_supported);  // scikit-learn 1.2 rejects NaN
+  }
+}
+
+// Every engine `predict` may use (the compiled layouts on every SIMD target
+// this CPU runs) and the native format (`model convert`) must give exactly
+// the reference predictor's sums on every fixture and on the seed model.
+TEST(SklearnParity, CompiledEnginesAndNativeFormatAreBitExact) {
+  auto cases = Manifest();
+  cases.push_back(Case{"seed", "../../../examples/seed/model.joblib", "classifier"});
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto forest = LoadModelFile(kFixtures + c.model);
+    ASSERT_TRUE(forest.ok()) << forest.status().ToString();
+    auto rows = ReadCsv(c.name == "seed" ? std::string(FB_SOURCE_DIR) + "/examples/seed/test-data1-small.csv"
+                                         : kFixtures + c.name + ".X.csv");
+    auto x = ParseX(rows, static_cast<size_t>(forest->n_features));
+    const size_t n = rows.size(), no = static_cast<size_t>(forest->n_outputs);
+    auto shared = std::make_shared<const Forest>(std::move(forest).value());
+    std::vector<double> want(n * no);
+    MakeReferencePredictor(shared)->PredictRaw(x.data(), n, want.data());
+    for (SimdTarget target : SupportedSimdTargets()) {
+      auto p = MakeCompiledPredictor(shared, target);
+      std::vector<double> got(n * no);
+      p->PredictRaw(x.data(), n, got.data());
+      EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(double)), 0) << p->name();
+    }
+    auto bytes = SerializeNativeModel(*shared);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    auto native = LoadModelBytes(*bytes, c.name + ".fbm");
+    ASSERT_TRUE(native.ok()) << native.status().ToString();
+    std::vector<double> got(n * no);
+    MakeReferencePredictor(std::make_shared<const Forest>(std::move(native).value()))
+        ->PredictRaw(x.data(), n, got.data());
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(double)), 0) << "native";
   }
 }
 

@@ -5,11 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "fixture_util.h"
+#include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
+#include "infer/simd.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
 #include "model/iterations.h"
@@ -130,8 +133,8 @@ TEST(XgboostParityTest, JsonAndUbjsonMatchXgboost) {
   }
 }
 
-// The engine `predict` uses (MakeBestPredictor: compiled/SIMD kernels) must
-// give exactly the reference sums on every fixture: categorical nodes,
+// The engines `predict` may use (compiled layouts on every SIMD target this
+// CPU runs) must give exactly the reference sums on every fixture: categorical nodes,
 // multiclass groups with leaf width 1, random-forest rounds, NaN.
 TEST(XgboostParityTest, BestPredictorMatchesReferenceExactly) {
   for (const std::string& name : FixtureNames()) {
@@ -140,11 +143,14 @@ TEST(XgboostParityTest, BestPredictorMatchesReferenceExactly) {
     auto f = LoadModelFile(FixtureDir() + "/" + name + ".json");
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     auto shared = std::make_shared<const Forest>(std::move(f).value());
-    auto best = MakeBestPredictor(shared);
-    std::vector<double> a(c.n_rows * shared->n_outputs), b(a.size());
+    std::vector<double> a(c.n_rows * shared->n_outputs);
     MakeReferencePredictor(shared)->PredictRaw(c.x.data(), c.n_rows, a.data());
-    best->PredictRaw(c.x.data(), c.n_rows, b.data());
-    EXPECT_EQ(a, b) << best->name();
+    for (SimdTarget target : SupportedSimdTargets()) {
+      auto p = MakeCompiledPredictor(shared, target);
+      std::vector<double> b(a.size());
+      p->PredictRaw(c.x.data(), c.n_rows, b.data());
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(double)), 0) << p->name();
+    }
   }
 }
 
