@@ -61,6 +61,10 @@ inline constexpr uint32_t kGroupSlots = 256;
 struct CompletePredicate {
   uint32_t column;  // into the run's tile columns (CompleteRun::features)
   float threshold;
+  // Ranked runs: the threshold's index among the column's distinct
+  // thresholds (ascending), so that the row goes right when its value's
+  // rank (how many of them are below it) is greater.
+  uint32_t rank;
 };
 
 // A tree padded to depth `depth`: node k (breadth-first, root 0, children
@@ -88,11 +92,30 @@ struct PredicateGroup {
 // The features a kComplete run copies into its tiles, one tile column each:
 // every feature of [features.front(), features.back()] when the run reads
 // most of them (dense: copied in 8 x 8 blocks), else only those it reads.
+//
+// Ranked runs: when the groups hold many more tests than the run has
+// features (boosted trees on continuous data: few tests repeat), each value
+// of a tile is first ranked among its column's distinct thresholds (at most
+// kMaxRankedThresholds, by binary search), and each node's test becomes one
+// byte compare of ranks for 32 rows, made where the tree reads it instead of
+// float compares and packing per test. A ranked tree's complete_slots hold
+// the byte offset of its node's column keys in the tile's rank table
+// (column * 2 * kCompleteTileRows, plus kCompleteTileRows when NaN goes
+// right) and complete_ranks the threshold's rank (padding: offset 0, rank
+// 255, which no key exceeds).
+inline constexpr uint32_t kMaxRankedThresholds = 255;
+inline constexpr uint32_t kRankTableSize = 256;  // thresholds padded with +inf
+inline constexpr uint32_t kMaxRankedColumns = 65536 / (2 * kCompleteTileRows);
+
 struct CompleteRun {
   std::vector<uint32_t> features;  // ascending
   bool dense = false;              // features are consecutive
   uint32_t group_begin = 0;        // into complete_groups
   uint32_t group_end = 0;
+  bool ranked = false;
+  // Ranked: kRankTableSize ascending thresholds per tile column, +inf after
+  // the column's own.
+  std::vector<float> rank_thresholds;
 };
 
 struct BitvectorNode {
@@ -148,6 +171,7 @@ struct CompiledForest {
   std::vector<CompletePredicate> complete_preds;
   std::vector<CompleteTree> complete_trees;
   std::vector<uint16_t> complete_slots;
+  std::vector<uint8_t> complete_ranks;  // per slot; ranked runs only (see CompleteRun)
   std::vector<double> complete_values;
 
   std::vector<BitvectorTree> bv_trees;

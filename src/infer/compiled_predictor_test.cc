@@ -28,13 +28,15 @@ struct Shape {
   double cat_p = 0.0;    // chance a split is categorical
   double default_left_p = 0.5;
   int max_nodes = 4000;
+  bool fine_thresholds = false;  // continuous thresholds: few repeat
 };
 
 class ForestGen {
  public:
   explicit ForestGen(uint32_t seed) : rng_(seed) {}
 
-  float Threshold() {
+  float Threshold(bool fine) {
+    if (fine && Uniform() > 0.02) return static_cast<float>(Normal() * 4.0);
     static const float kSpecial[] = {std::numeric_limits<float>::infinity(),
                                      -std::numeric_limits<float>::infinity(),
                                      FLT_MAX,
@@ -123,7 +125,7 @@ class ForestGen {
         n.cat_count = static_cast<uint32_t>(cats.size());
         f->categories.insert(f->categories.end(), cats.begin(), cats.end());
       } else {
-        n.threshold = Threshold();
+        n.threshold = Threshold(s.fine_thresholds);
       }
       n.left = static_cast<int32_t>(t.nodes.size());
       n.right = n.left + 1;
@@ -262,6 +264,29 @@ TEST(CompiledPredictorTest, CompleteLayoutSplitsPredicateGroups) {
   EXPECT_GT(cf.complete_groups.size(), 1u);
   for (const PredicateGroup& grp : cf.complete_groups) EXPECT_LT(grp.pred_count, kGroupSlots);
   ExpectIdentical(f, g.Rows(700, s.n_features, 0.05), 700, 1);
+}
+
+// Many more tests than features: ranked runs (values ranked among each
+// column's thresholds, tests as rank compares), with NaN both ways and
+// values equal to thresholds; more than 255 distinct thresholds in a column
+// keep float tests.
+TEST(CompiledPredictorTest, CompleteLayoutRankedRuns) {
+  for (bool fine : {false, true}) {
+    SCOPED_TRACE(fine ? "fine thresholds" : "coarse thresholds");
+    Shape s;
+    s.n_features = 8;
+    s.n_trees = 400;
+    s.min_depth = 4;
+    s.max_depth = 6;
+    s.fine_thresholds = fine;
+    ForestGen g(36 + fine);
+    auto f = g.Make(s);
+    CompiledForest cf = CompileForest(f);
+    ASSERT_EQ(cf.complete_runs.size(), 1u);
+    EXPECT_EQ(cf.complete_runs[0].ranked, !fine);
+    for (size_t n : {size_t{8}, size_t{64}, size_t{333}})
+      ExpectIdentical(f, g.Rows(n, s.n_features, 0.1), n, 1);
+  }
 }
 
 // A run reading a few features of a wide input gathers only those

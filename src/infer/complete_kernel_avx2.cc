@@ -44,6 +44,35 @@ struct Avx2Ops {
     const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(m0, m1), _mm256_packs_epi32(m2, m3));
     return _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
   }
+  // Branch-free binary search, 8 rows at a time: pos ends as the number
+  // of table entries below x (the last entry is +inf, so at most 255).
+  static void Rank(const float* col, const float* table, uint8_t* left, uint8_t* right) {
+    __m256i lo[4], hi[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m256 x = _mm256_loadu_ps(col + 8 * k);
+      __m256i pos = _mm256_setzero_si256();
+      for (int step = 128; step >= 1; step >>= 1) {
+        const __m256i at = _mm256_add_epi32(pos, _mm256_set1_epi32(step - 1));
+        const __m256 t = _mm256_i32gather_ps(table, at, 4);
+        const __m256i gt = _mm256_castps_si256(_mm256_cmp_ps(x, t, _CMP_GT_OQ));  // false for NaN
+        pos = _mm256_add_epi32(pos, _mm256_and_si256(gt, _mm256_set1_epi32(step)));
+      }
+      const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+      lo[k] = pos;
+      hi[k] = _mm256_or_si256(pos, _mm256_and_si256(nan, _mm256_set1_epi32(255)));
+    }
+    // Keys: ranks 0..255 as signed bytes (rank ^ 0x80) for vpcmpgtb.
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7), bias = _mm256_set1_epi8(-128);
+    auto pack = [&](const __m256i* v) {
+      const __m256i b = _mm256_packus_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+      return _mm256_xor_si256(_mm256_permutevar8x32_epi32(b, order), bias);
+    };
+    Store(left, pack(lo));
+    Store(right, pack(hi));
+  }
+  static Vec RankTest(const uint8_t* keys, uint32_t rank) {
+    return _mm256_cmpgt_epi8(Load(keys), _mm256_set1_epi8(static_cast<char>(rank ^ 0x80)));
+  }
   static void Transpose8x8(const float* src, size_t src_stride, float* dst, size_t dst_stride) {
     __m256 r[8];
     for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * src_stride);

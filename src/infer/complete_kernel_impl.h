@@ -19,6 +19,12 @@
 //   static Vec Test(const float* col, float t);
 //       per row r < 32: 0xFF when col[r] goes right, i.e. not col[r] <= t,
 //       NaN right when kNanRight and left otherwise; 0x00 when it goes left.
+//   static void Rank(const float* col, const float* table, uint8_t* left, uint8_t* right);
+//       for rows r < 32: the number of table entries (kRankTableSize,
+//       ascending) below col[r], as the keys RankTest reads: `left` with NaN
+//       below every threshold, `right` with NaN above; 32-byte aligned.
+//   static Vec RankTest(const uint8_t* keys, uint32_t rank);
+//       per row: 0xFF when the row's rank (key) is greater than `rank`.
 //   static void Transpose8x8(const float* src, size_t src_stride, float* dst, size_t dst_stride);
 //       dst[k * dst_stride + r] = src[r * src_stride + k] for r, k < 8;
 //       dst 32-byte aligned.
@@ -64,22 +70,44 @@ struct CompleteImpl {
     }
   }
 
-  template <int L, int D>
-  static FB_INLINE void Levels(const uint8_t* ptab, const uint16_t* slots, Rows* s) {
+  // Ranked trees: a node's bytes are made from its column's rank keys.
+  template <int K, int First, int Stride>
+  static FB_INLINE Rows MuxRanked(const uint8_t* keys, const uint16_t* slots, const uint8_t* ranks,
+                                  const Rows* s) {
+    if constexpr (K == 0) {
+      Rows r;
+      for (int i = 0; i < kN; ++i) r.v[i] = Ops::RankTest(keys + slots[First] + 32 * i, ranks[First]);
+      return r;
+    } else {
+      Rows a = MuxRanked<K - 1, First, 2 * Stride>(keys, slots, ranks, s);
+      Rows b = MuxRanked<K - 1, First + Stride, 2 * Stride>(keys, slots, ranks, s);
+      for (int i = 0; i < kN; ++i) a.v[i] = Ops::Blend(a.v[i], b.v[i], s[K - 1].v[i]);
+      return a;
+    }
+  }
+
+  // ranks == nullptr: ptab is the predicate table; else the rank keys.
+  template <int L, int D, bool kRanked>
+  static FB_INLINE void Levels(const uint8_t* ptab, const uint16_t* slots, const uint8_t* ranks, Rows* s) {
     if constexpr (L < D) {
-      s[L] = Mux<L, (1 << L) - 1, 1>(ptab, slots, s);
-      Levels<L + 1, D>(ptab, slots, s);
+      if constexpr (kRanked) {
+        s[L] = MuxRanked<L, (1 << L) - 1, 1>(ptab, slots, ranks, s);
+      } else {
+        s[L] = Mux<L, (1 << L) - 1, 1>(ptab, slots, s);
+      }
+      Levels<L + 1, D, kRanked>(ptab, slots, ranks, s);
     }
   }
 
   // Leaf index (times 2 when kTwice) of kN * 32 rows in one depth-D tree.
-  template <int D, bool kTwice>
-  static FB_INLINE void Cascade(const uint8_t* ptab, const uint16_t* slots, uint8_t* out) {
+  template <int D, bool kTwice, bool kRanked>
+  static FB_INLINE void Cascade(const uint8_t* ptab, const uint16_t* slots, const uint8_t* ranks,
+                                uint8_t* out) {
     Rows idx;
     for (int i = 0; i < kN; ++i) idx.v[i] = Ops::Zero();
     if constexpr (D > 0) {
       Rows s[D];
-      Levels<0, D>(ptab, slots, s);
+      Levels<0, D, kRanked>(ptab, slots, ranks, s);
       for (int l = 0; l < D; ++l)
         for (int i = 0; i < kN; ++i) idx.v[i] = Ops::Step(idx.v[i], s[l].v[i]);
       if constexpr (kTwice)
@@ -88,18 +116,19 @@ struct CompleteImpl {
     for (int i = 0; i < kN; ++i) Ops::Store(out + 32 * i, idx.v[i]);
   }
 
-  template <bool kTwice>
-  static void TreeIndexes(int depth, const uint8_t* ptab, const uint16_t* slots, uint8_t* out) {
+  template <bool kTwice, bool kRanked>
+  static void TreeIndexes(int depth, const uint8_t* ptab, const uint16_t* slots, const uint8_t* ranks,
+                          uint8_t* out) {
     for (size_t p = 0; p < kPasses; ++p) {
       const size_t o = p * 32 * kN;
       switch (depth) {
-        case 0: Cascade<0, kTwice>(ptab + o, slots, out + o); break;
-        case 1: Cascade<1, kTwice>(ptab + o, slots, out + o); break;
-        case 2: Cascade<2, kTwice>(ptab + o, slots, out + o); break;
-        case 3: Cascade<3, kTwice>(ptab + o, slots, out + o); break;
-        case 4: Cascade<4, kTwice>(ptab + o, slots, out + o); break;
-        case 5: Cascade<5, kTwice>(ptab + o, slots, out + o); break;
-        default: Cascade<6, kTwice>(ptab + o, slots, out + o); break;
+        case 0: Cascade<0, kTwice, kRanked>(ptab + o, slots, ranks, out + o); break;
+        case 1: Cascade<1, kTwice, kRanked>(ptab + o, slots, ranks, out + o); break;
+        case 2: Cascade<2, kTwice, kRanked>(ptab + o, slots, ranks, out + o); break;
+        case 3: Cascade<3, kTwice, kRanked>(ptab + o, slots, ranks, out + o); break;
+        case 4: Cascade<4, kTwice, kRanked>(ptab + o, slots, ranks, out + o); break;
+        case 5: Cascade<5, kTwice, kRanked>(ptab + o, slots, ranks, out + o); break;
+        default: Cascade<6, kTwice, kRanked>(ptab + o, slots, ranks, out + o); break;
       }
     }
   }
@@ -116,6 +145,14 @@ struct CompleteImpl {
       } else {
         for (size_t h = 0; h < kR; h += 32) Ops::Store(dst + h, Ops::template Test<false>(col + h, t));
       }
+    }
+  }
+
+  static void RankTile(const CompleteRun& cr, const float* tile, uint8_t* ranks) {
+    for (size_t c = 0; c < cr.features.size(); ++c) {
+      const float* table = cr.rank_thresholds.data() + c * kRankTableSize;
+      for (size_t h = 0; h < kR; h += 32)
+        Ops::Rank(tile + c * kR + h, table, ranks + c * 2 * kR + h, ranks + c * 2 * kR + kR + h);
     }
   }
 
@@ -215,13 +252,14 @@ struct CompleteImpl {
     const size_t w = static_cast<size_t>(cf.leaf_width);
     const size_t ncol = cr.features.size();
     const bool pairs = w == 2 && no == 2, single = w == 1 && no == 1;
-    // One buffer: predicate table, leaf indexes, tile; 64-byte aligned.
-    const size_t ptab_bytes = kGroupSlots * kR, idx_bytes = kChunkTrees * kR;
-    std::vector<uint8_t> buf(64 + ptab_bytes + idx_bytes + ncol * kR * sizeof(float));
+    // One buffer: predicate table, leaf indexes, tile, ranks; 64-byte aligned.
+    const size_t ptab_bytes = kGroupSlots * kR, idx_bytes = kChunkTrees * kR, tile_bytes = ncol * kR * 4;
+    std::vector<uint8_t> buf(64 + ptab_bytes + idx_bytes + tile_bytes + (cr.ranked ? ncol * 2 * kR : 0));
     uint8_t* base = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
     uint8_t* ptab = base;  // slot 0 stays zero: always left
     uint8_t* idx = ptab + ptab_bytes;
     float* tile = reinterpret_cast<float*>(idx + idx_bytes);
+    uint8_t* ranks = idx + idx_bytes + tile_bytes;
     const double* vals[kChunkTrees];
     int32_t outputs[kChunkTrees];
 
@@ -229,18 +267,28 @@ struct CompleteImpl {
       const size_t m = std::min(kR, n - s);
       Transpose(x + s * nf, nf, m, cr, tile);
       double* o = out + s * no;
+      // Ranked: column c's keys at ranks + c * 2 * kR (NaN left, then right).
+      if (cr.ranked) RankTile(cr, tile, ranks);
       for (uint32_t g = cr.group_begin; g < cr.group_end; ++g) {
         const PredicateGroup& grp = cf.complete_groups[g];
-        EvalGroup(cf.complete_preds.data() + grp.pred_begin, grp.pred_count, grp.nan_right, tile, ptab);
+        if (!cr.ranked)
+          EvalGroup(cf.complete_preds.data() + grp.pred_begin, grp.pred_count, grp.nan_right, tile, ptab);
         for (uint32_t c = grp.tree_begin; c < grp.tree_end; c += kChunkTrees) {
           const size_t nt = std::min<size_t>(kChunkTrees, grp.tree_end - c);
           for (size_t t = 0; t < nt; ++t) {
             const CompleteTree& ct = cf.complete_trees[c + t];
             const uint16_t* slots = cf.complete_slots.data() + ct.slot_begin;
-            if (pairs) {
-              TreeIndexes<true>(ct.depth, ptab, slots, idx + t * kR);
+            if (cr.ranked) {
+              const uint8_t* tr = cf.complete_ranks.data() + ct.slot_begin;
+              if (pairs) {
+                TreeIndexes<true, true>(ct.depth, ranks, slots, tr, idx + t * kR);
+              } else {
+                TreeIndexes<false, true>(ct.depth, ranks, slots, tr, idx + t * kR);
+              }
+            } else if (pairs) {
+              TreeIndexes<true, false>(ct.depth, ptab, slots, nullptr, idx + t * kR);
             } else {
-              TreeIndexes<false>(ct.depth, ptab, slots, idx + t * kR);
+              TreeIndexes<false, false>(ct.depth, ptab, slots, nullptr, idx + t * kR);
             }
             vals[t] = cf.complete_values.data() + ct.value_begin;
             outputs[t] = ct.output;

@@ -46,6 +46,19 @@ struct PortableOps {
     }
     return Load(b);
   }
+  static void Rank(const float* col, const float* table, uint8_t* left, uint8_t* right) {
+    for (int r = 0; r < 32; ++r) {
+      // Entries below col[r]; none for NaN (every comparison is false).
+      const size_t k = static_cast<size_t>(std::lower_bound(table, table + kRankTableSize, col[r]) - table);
+      left[r] = static_cast<uint8_t>(k);
+      right[r] = col[r] != col[r] ? 255 : static_cast<uint8_t>(k);
+    }
+  }
+  static Vec RankTest(const uint8_t* keys, uint32_t rank) {
+    uint8_t b[32];
+    for (int r = 0; r < 32; ++r) b[r] = keys[r] > rank ? 0xFF : 0;
+    return Load(b);
+  }
   static void Transpose8x8(const float* src, size_t src_stride, float* dst, size_t dst_stride) {
     for (size_t r = 0; r < 8; ++r)
       for (size_t k = 0; k < 8; ++k) dst[k * dst_stride + r] = src[r * src_stride + k];
