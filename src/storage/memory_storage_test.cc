@@ -48,7 +48,10 @@ TEST(FaultInjectingStorageTest, FailsTheNthCall) {
   auto mem = std::make_shared<MemoryStorage>();
   mem->Put("a", "1");
   FaultInjectingStorage f(mem);
-  f.AddRule({StorageOp::kOpenRead, 2});
+  FaultRule rule;
+  rule.op = StorageOp::kOpenRead;
+  rule.nth = 2;
+  f.AddRule(rule);
   EXPECT_TRUE(f.ReadAll("a").ok());
   auto second = f.ReadAll("a");
   EXPECT_EQ(second.status().code(), StatusCode::kIoError);
@@ -94,7 +97,10 @@ TEST(FaultInjectingStorageTest, ReadsFailOrTruncateAfterNBytes) {
 TEST(FaultInjectingStorageTest, FailedCommitLeavesNothing) {
   auto mem = std::make_shared<MemoryStorage>();
   FaultInjectingStorage f(mem);
-  f.AddRule({StorageOp::kCommit, 1});
+  FaultRule rule;
+  rule.op = StorageOp::kCommit;
+  rule.nth = 1;
+  f.AddRule(rule);
   EXPECT_FALSE(f.WriteAll("out.csv", "data").ok());
   EXPECT_FALSE(mem->Get("out.csv"));
   EXPECT_EQ(mem->open_writes(), 0);

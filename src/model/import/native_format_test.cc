@@ -168,7 +168,9 @@ TEST(NativeFormatTest, ValidatesStructureBehindAGoodChecksum) {
     uint32_t crc = Crc(std::string_view(c).substr(12));
     std::memcpy(c.data() + 8, &crc, 4);
     auto g = LoadNativeModel(c);
-    if (g.ok()) EXPECT_TRUE(BuildForest(*g).ok());
+    if (g.ok()) {
+      EXPECT_TRUE(BuildForest(*g).ok());
+    }
   }
 }
 
@@ -203,14 +205,20 @@ TEST(NativeFormatTest, FuzzCorpusRegression) {
   for (const std::string& path : files) {
     std::string b = Slurp(path);
     auto r = LoadNativeModel(b);
-    if (path.ends_with(".fbm")) EXPECT_TRUE(r.ok()) << path << ": " << r.status().ToString();
-    if (r.ok()) EXPECT_TRUE(BuildForest(*r).ok()) << path;
+    if (path.ends_with(".fbm")) {
+      EXPECT_TRUE(r.ok()) << path << ": " << r.status().ToString();
+    }
+    if (r.ok()) {
+      EXPECT_TRUE(BuildForest(*r).ok()) << path;
+    }
     // As fuzz/native_fuzz.cc: with the CRC made right unless the last byte is odd.
     if (b.size() >= 12 && !(b.back() & 1)) {
       uint32_t crc = Crc(std::string_view(b).substr(12));
       std::memcpy(b.data() + 8, &crc, 4);
       r = LoadNativeModel(b);
-      if (r.ok()) EXPECT_TRUE(BuildForest(*r).ok()) << path;
+      if (r.ok()) {
+        EXPECT_TRUE(BuildForest(*r).ok()) << path;
+      }
     }
   }
 }

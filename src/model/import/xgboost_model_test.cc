@@ -259,7 +259,9 @@ TEST(XgboostImportTest, UbjsonMatchesJsonAndIsBounded) {
   EXPECT_FALSE(ParseUbjson(huge).ok());
   EXPECT_FALSE(ParseUbjson(std::string("[$Z#L\x00\x00\x00\x00\x00\x00\x00\x10", 13)).ok());
   EXPECT_FALSE(ParseUbjson(std::string(1000, '[')).ok());
-  EXPECT_FALSE(ParseUbjson("{U\x05ab").ok());
+  EXPECT_FALSE(ParseUbjson("{U\x05"
+                           "ab")
+                   .ok());
   auto v =
       ParseUbjson(std::string("[i\x01U\xff"
                               "d\x3f\x80\x00\x00SU\x02hi]",
@@ -314,9 +316,12 @@ TEST(XgboostImportTest, FuzzCorpusRegression) {
     if (b.empty()) continue;
     std::string_view body = std::string_view(b).substr(1);
     auto r = (b[0] & 1) ? LoadXgboostUbjson(body) : LoadXgboostJson(body);
-    if (path.ends_with("_json") || path.ends_with("_ubj"))
+    if (path.ends_with("_json") || path.ends_with("_ubj")) {
       EXPECT_TRUE(r.ok()) << path << ": " << r.status().ToString();
-    if (r.ok()) EXPECT_TRUE(BuildForest(*r).ok()) << path;
+    }
+    if (r.ok()) {
+      EXPECT_TRUE(BuildForest(*r).ok()) << path;
+    }
   }
 }
 
