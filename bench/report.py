@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""report.py RESULTS.tsv BENCHMARKS.md: prints the benchmark table of bench/run.sh and writes
-it, with the CPU model, the load and the command, to BENCHMARKS.md."""
+"""report.py RESULTS.tsv BENCHMARKS.md [SEED_JOB.txt]: prints the benchmark table of bench/run.sh
+and writes it, with the CPU model, the load, the command and the seed job's table
+(bench/run_seed_job.sh's output), to BENCHMARKS.md, between the markers below; the rest of
+BENCHMARKS.md (sections kept by hand) stays as it is."""
 import datetime, os, platform, subprocess, sys
 
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
@@ -16,15 +18,15 @@ def f(x, d=2):
     try: return f"{float(x):.{d}f}"
     except ValueError: return x
 
-# Speed-up of forestbatch's best target over XGBoost, per model, at equal threads (CPU ns).
-best, xgb = {}, {}
+# Speed-up of forestbatch's best target over each peer, per model, at equal threads (CPU ns).
+best, peer = {}, {"xgboost": {}, "sklearn": {}}
 for r in rows:
     eng, model, th = r[0], r[1], r[2]
     if r[7] == "-": continue
     if eng.startswith("forestbatch-compiled"):
         best[(model, th)] = min(best.get((model, th), 1e30), float(r[7]))
-    elif eng == "xgboost":
-        xgb[(model, th)] = float(r[7])
+    elif eng in peer:
+        peer[eng][(model, th)] = float(r[7])
 
 head = ("| model | engine | threads | rows | trees | seconds | ns/row-tree/thread (wall) | "
         "ns/row-tree (CPU) | ns/row-tree (fastest call) | rows/s | peak RSS MB |")
@@ -32,16 +34,22 @@ lines = [head, "|" + "---|" * 11]
 for r in rows:
     lines.append("| " + " | ".join([r[1], r[0], r[2], r[3], r[4], f(r[5], 3), f(r[6]), f(r[7]), f(r[8]),
                                      r[9], r[10]]) + " |")
-speed = ["| model | threads | forestbatch CPU ns | XGBoost CPU ns | speed-up |", "|---|---|---|---|---|"]
+speed = ["| model | threads | forestbatch CPU ns | XGBoost CPU ns | speed-up | scikit-learn CPU ns | speed-up |",
+         "|---|---|---|---|---|---|---|"]
 for k in sorted(best):
-    if k in xgb:
-        speed.append(f"| {k[0]} | {k[1]} | {best[k]:.2f} | {xgb[k]:.2f} | {xgb[k] / best[k]:.1f}x |")
+    cells = []
+    for eng in ("xgboost", "sklearn"):
+        v = peer[eng].get(k)
+        cells += [f"{v:.2f}", f"{v / best[k]:.1f}x"] if v else ["-", "-"]
+    if any(c != "-" for c in cells):
+        speed.append(f"| {k[0]} | {k[1]} | {best[k]:.2f} | " + " | ".join(cells) + " |")
+seed_job = open(sys.argv[3]).read().strip() if len(sys.argv) > 3 and os.path.exists(sys.argv[3]) else ""
 
 table = "\n".join(lines)
 print(table); print(); print("\n".join(speed))
 now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
-doc = f"""# Benchmarks
-
+begin, end = "<!-- bench/report.py: begin -->", "<!-- bench/report.py: end -->"
+block = f"""{begin}
 Latest `make bench` (bench/run.sh), {now}, on **{cpu}** ({os.cpu_count()} cores, {simd};
 load average at the end {' '.join(load)}: the machine may be shared, so CPU-time figures are the
 steadier ones). Reproduce with `make bench` (or `bench/run.sh build` after a Release build with
@@ -52,19 +60,31 @@ Columns: wall seconds of the best run; ns per row-tree per thread from wall time
 fastest single 4096-row `PredictRaw` call (forestbatch only); rows per second; peak RSS of the
 process (`forestbatch predict`: from `/usr/bin/time -v`). forestbatch lines are the kernel
 (`fb_kernel_bench`, sums checked bit-identical to the reference predictor first), except
-`forestbatch-predict-e2e` (parse, predict, write one seed file). XGBoost runs its C++ predictor
-(`inplace_predict`) on the same trees converted exactly by bench/sk2xgb.py (multiclass: one
-XGBoost tree per class per forest tree, as XGBoost 1.7 has no vector leaves); peers predict the
-first BENCH_PEER_ROWS rows of the deep-forest inputs. Models: `seed` is examples/seed/model.joblib
-(200 trees, depth 5, 59 features) on the 319,207-row seed file; `rf-*` are 100 fully grown trees
-from bench/make_models.py (scikit-learn defaults); `xgb-seed` is an XGBoost model of 500 depth-6
-rounds on the seed's features (bench/make_xgb_model.py), timed by XGBoost on its own model file.
+`forestbatch-predict-e2e` (parse, predict, write one seed file, model load included). XGBoost runs
+its C++ predictor (`inplace_predict`) on the same trees converted exactly by bench/sk2xgb.py
+(multiclass: one XGBoost tree per class per forest tree, as XGBoost 1.7 has no vector leaves);
+peers predict the first BENCH_PEER_ROWS rows of the deep-forest and XGBoost inputs. Models:
+`seed` is examples/seed/model.joblib (200 trees, depth 5, 59 features) on the 319,207-row seed
+file; `rf-*` are 100 fully grown trees from bench/make_models.py (scikit-learn defaults);
+`xgb-seed` is an XGBoost model of 500 depth-6 rounds on the seed's features and `xgb-cont` the
+same on 20 continuous features (bench/make_xgb_model.py), timed by XGBoost on its own model file.
 
 {table}
 
-Speed-up over XGBoost (CPU time per row-tree, same threads):
+Speed-up of forestbatch (best SIMD target) over the peers, CPU time per row-tree, same threads:
 
 {chr(10).join(speed)}
-"""
+
+The seed's array job (bench/run_seed_job.sh: 100 copies of the seed file, `forestbatch run
+--workers 2`, and the seed's entrypoint with `predict.py` on a few of the files, in the same run):
+
+{seed_job or "(not run)"}
+{end}"""
+old = open(sys.argv[2]).read() if os.path.exists(sys.argv[2]) else "# Benchmarks\n"
+if begin in old and end in old:
+    doc = old[:old.index(begin)] + block + old[old.index(end) + len(end):]
+else:
+    body = old.split("\n", 1)[1] if old.startswith("# ") else old
+    doc = "# Benchmarks\n\n" + block + "\n\n" + body.lstrip("\n")
 open(sys.argv[2], "w").write(doc)
 print(f"\nwrote {sys.argv[2]}")
