@@ -1,18 +1,14 @@
 #include "io/result_writer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "common/format.h"
 
 namespace fb {
 namespace {
-
-void AppendUint(std::string* out, uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, r.ptr);
-}
 
 void AppendJsonNumber(std::string* out, double v) {
   if (!std::isfinite(v)) {
@@ -132,6 +128,22 @@ void ResultFormatter::Format(const PredictionRows& rows, FormattedRows* out) con
   if (numbered) out->ends.reserve(rows.n_rows);
   const bool extra = L.classifier && (L.proba || L.margin);
   const int32_t nv = rows.n_cols;
+  if (L.format != ResultFormat::kJsonl && L.classifier && !extra) {
+    // Labels only (the seed's output): one copy of the label's text per row.
+    size_t longest = 0;
+    for (const std::string& t : label_text_) longest = std::max(longest, t.size());
+    s.resize(rows.n_rows * (longest + 1));
+    if (numbered) out->ends.resize(rows.n_rows);
+    char* p = s.data();
+    for (size_t r = 0; r < rows.n_rows; ++r) {
+      const std::string& t = label_text_[rows.label[r]];
+      p = std::copy(t.begin(), t.end(), p);
+      *p++ = '\n';
+      if (numbered) out->ends[r] = static_cast<uint32_t>(p - s.data());
+    }
+    s.resize(static_cast<size_t>(p - s.data()));
+    return;
+  }
   for (size_t r = 0; r < rows.n_rows; ++r) {
     const double* v = rows.values + r * nv;
     if (L.format == ResultFormat::kJsonl) {
@@ -189,20 +201,37 @@ void ResultFormatter::Format(const PredictionRows& rows, FormattedRows* out) con
 
 void ResultFormatter::Number(const FormattedRows& rows, uint64_t first_row, std::string* out) const {
   const bool json = layout_.format == ResultFormat::kJsonl;
-  out->reserve(out->size() + rows.text.size() + rows.ends.size() * (json ? 16 : 8));
+  constexpr std::string_view kJsonRow = "{\"row\":";
+  // The row number as decimal digits, right-aligned in `counter`, counted
+  // up in place row by row.
+  char counter[24];
+  char* const end = counter + sizeof counter;
+  const size_t len = static_cast<size_t>(std::to_chars(counter, end, first_row).ptr - counter);
+  char* digits = end - len;
+  std::memmove(digits, counter, len);
+  const size_t n = rows.ends.size(), at = out->size();
+  out->resize(at + rows.text.size() + n * (kJsonRow.size() + 22));
+  char* p = out->data() + at;
   uint32_t begin = 0;
-  for (size_t i = 0; i < rows.ends.size(); ++i) {
-    if (json) {
-      out->append("{\"row\":");
-      AppendUint(out, first_row + i);
-      out->push_back(',');
-    } else {
-      AppendUint(out, first_row + i);
-      out->push_back(',');
-    }
-    out->append(rows.text, begin, rows.ends[i] - begin);
+  for (size_t i = 0; i < n; ++i) {
+    if (json) p = std::copy(kJsonRow.begin(), kJsonRow.end(), p);
+    p = std::copy(digits, end, p);
+    *p++ = ',';
+    p = std::copy(rows.text.data() + begin, rows.text.data() + rows.ends[i], p);
     begin = rows.ends[i];
+    for (char* d = end;;) {
+      if (d == digits) {  // all nines: one digit more
+        *--digits = '1';
+        break;
+      }
+      if (*--d != '9') {
+        ++*d;
+        break;
+      }
+      *d = '0';
+    }
   }
+  out->resize(static_cast<size_t>(p - out->data()));
 }
 
 ResultSink::ResultSink(std::unique_ptr<WriteStream> stream, size_t hold_back_bytes)

@@ -79,6 +79,27 @@ TEST(ResultWriterTest, Jsonl) {
             "{\"row\":0,\"prediction\":2.5}\n{\"row\":1,\"prediction\":null}\n");
 }
 
+// Row numbers count up across digit boundaries and from any first row.
+TEST(ResultWriterTest, NumbersRowsAcrossDigitBoundaries) {
+  for (ResultFormat fmt : {ResultFormat::kSeed, ResultFormat::kJsonl}) {
+    auto f = ResultFormatter::Create(Classifier(fmt, {"0", "1"}, true, false));
+    ASSERT_TRUE(f.ok());
+    for (uint64_t first : {uint64_t{0}, uint64_t{7}, uint64_t{95}, uint64_t{997}, uint64_t{99999999999990}}) {
+      std::vector<int32_t> label(12, 1);
+      std::vector<double> values(12, 1.0);
+      FormattedRows text;
+      f->Format(PredictionRows{12, 1, values.data(), label.data()}, &text);
+      std::string got = "x";
+      f->Number(text, first, &got);
+      std::string want = "x";
+      for (uint64_t r = first; r < first + 12; ++r)
+        want += fmt == ResultFormat::kSeed ? std::to_string(r) + ",1\n"
+                                           : "{\"row\":" + std::to_string(r) + ",\"prediction\":1}\n";
+      EXPECT_EQ(got, want) << first;
+    }
+  }
+}
+
 TEST(ResultWriterTest, RejectsMeaninglessCombinations) {
   ResultLayout r;
   r.classifier = false;
