@@ -94,6 +94,7 @@ struct PredKey {
   bool operator<(const PredKey& o) const {
     return std::tie(nan_left, feature, threshold_bits) < std::tie(o.nan_left, o.feature, o.threshold_bits);
   }
+  bool operator==(const PredKey& o) const = default;
 };
 
 PredKey KeyOf(const Node& nd) {
@@ -223,12 +224,17 @@ void CompileCompleteRun(const Forest& f, uint32_t begin, uint32_t end, CompiledF
   while (t < end) {
     std::map<PredKey, uint32_t> slot_of;
     uint32_t group_end = t;
+    std::vector<PredKey> fresh;  // the next tree's tests not in the group yet
     for (; group_end < end; ++group_end) {
-      std::map<PredKey, uint32_t> with = slot_of;
-      for (const Node& nd : f.trees[group_end].nodes)
-        if (!nd.is_leaf()) with.emplace(KeyOf(nd), 0);
-      if (with.size() >= kGroupSlots && group_end > t) break;
-      slot_of = std::move(with);
+      fresh.clear();
+      for (const Node& nd : f.trees[group_end].nodes) {
+        if (nd.is_leaf()) continue;
+        const PredKey k = KeyOf(nd);
+        if (slot_of.count(k) == 0 && std::find(fresh.begin(), fresh.end(), k) == fresh.end())
+          fresh.push_back(k);
+      }
+      if (slot_of.size() + fresh.size() >= kGroupSlots && group_end > t) break;
+      for (const PredKey& k : fresh) slot_of.emplace(k, 0);
     }
     // A single tree has at most 2^kCompleteMaxDepth - 1 < kGroupSlots nodes.
     PredicateGroup g{static_cast<uint32_t>(cf->complete_preds.size()), static_cast<uint32_t>(slot_of.size()),
