@@ -10,6 +10,8 @@
 
 #include "cli/command.h"
 #include "common/atomic_file.h"
+#include "infer/predictor.h"
+#include "io/result_writer.h"
 #include "model/forest_builder.h"
 #include "model/import/native_format.h"
 #include "train/evaluation.h"
@@ -26,7 +28,7 @@ using namespace fb::train;
 // Options shared by train and tune; hyperparameters stay text until
 // SetParam, so the command line and --grid accept exactly the same values.
 struct TrainOptions {
-  std::string data, target, out, task = "auto", test;
+  std::string data, target, out, task = "auto", test, test_output;
   std::vector<std::pair<std::string, std::string>> params;  // in command-line order
   int32_t cv = 0;
 };
@@ -37,6 +39,9 @@ void AddCommonOptions(CLI::App* sub, const std::shared_ptr<TrainOptions>& o) {
   sub->add_option("--out", o->out, "model file to write (.fbm)");
   sub->add_option("--test", o->test,
                   "held-out CSV (same columns): print the final model's metrics on it after fitting");
+  sub->add_option("--test-output", o->test_output,
+                  "with --test: write the final model's predictions on it there (predict --proba's CSV), "
+                  "from the trainer's own encoding of the raw test file");
   sub->add_option("--task", o->task, "classification, regression or auto (default: auto)")
       ->check(CLI::IsMember({"auto", "classification", "regression"}));
   auto param = [&](const char* flag, const char* name, const char* help) {
@@ -112,7 +117,31 @@ std::string MetricsLine(const Metrics& m, ModelKind kind) {
   return fmt::format("rmse {:.6g}  r2 {:.4f}", m.rmse, m.r2);
 }
 
-Status EvaluateOnTestFile(const Forest& f, const std::string& path, const std::string& target) {
+// The predictions of `f` on every row of `t`, formatted as `predict --proba`
+// writes them (same predictor, Finalize and formatter).
+Status WritePredictions(const Forest& f, const TrainingData& t, const std::string& path) {
+  std::vector<int64_t> rows(t.n_rows);
+  std::iota(rows.begin(), rows.end(), 0);
+  const std::vector<float> x = RowMajor(t, rows);
+  auto forest = std::make_shared<const Forest>(f);
+  std::vector<double> raw(rows.size() * static_cast<size_t>(f.n_outputs));
+  MakeBestPredictor(forest)->PredictRaw(x.data(), rows.size(), raw.data());
+  Predictions pred;
+  Finalize(f, raw.data(), rows.size(), OutputKind::kPrediction, &pred);
+  ResultLayout layout;
+  layout.classifier = f.kind == ModelKind::kClassifier;
+  layout.proba = true;
+  layout.labels = f.class_labels;
+  layout.labels_are_integers = f.labels_are_integers;
+  layout.n_values = layout.classifier ? f.n_classes() : f.n_outputs;
+  FB_ASSIGN_OR_RETURN(ResultFormatter formatter, ResultFormatter::Create(std::move(layout)));
+  FormattedRows text;
+  formatter.Format({rows.size(), pred.n_cols, pred.values.data(), pred.label.data()}, &text);
+  return WriteFileAtomically(path, formatter.header() + text.text);
+}
+
+Status EvaluateOnTestFile(const Forest& f, const std::string& path, const std::string& target,
+                          const std::string& output) {
   std::set<std::string> text = {target};
   for (const InputColumn& c : f.encoding.columns)
     if (c.categorical()) text.insert(c.name);
@@ -125,13 +154,16 @@ Status EvaluateOnTestFile(const Forest& f, const std::string& path, const std::s
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print("test (n={}): {}\n", m.n_test, MetricsLine(m, f.kind));
   fmt::print(stderr, "evaluated {} in {:.2f} s\n", path, secs);
+  if (output.empty()) return Status::Ok();
+  FB_RETURN_IF_ERROR(WritePredictions(f, t, output));
+  fmt::print(stderr, "wrote the test predictions to {}\n", output);
   return Status::Ok();
 }
 
 // Trains on everything, reports, writes the model (when `out` is given) and
 // evaluates it on `test` (when given).
 int FitAndWrite(const TrainingData& d, const TrainParams& p, const std::string& out,
-                const std::string& test = "") {
+                const std::string& test = "", const std::string& test_output = "") {
   auto start = std::chrono::steady_clock::now();
   auto f = TrainForest(d, p);
   if (!f.ok()) return ReportError(f.status());
@@ -157,13 +189,15 @@ int FitAndWrite(const TrainingData& d, const TrainParams& p, const std::string& 
     fmt::print(stderr, "wrote {} ({} bytes)\n", out, bytes->size());
   }
   if (!test.empty()) {
-    Status st = EvaluateOnTestFile(*f, test, d.target);
+    Status st = EvaluateOnTestFile(*f, test, d.target, test_output);
     if (!st.ok()) return ReportError(st);
   }
   return kExitOk;
 }
 
 int RunTrain(const TrainOptions& o) {
+  if (!o.test_output.empty() && o.test.empty())
+    return ReportError(InvalidArgument("--test-output needs --test TEST.csv"));
   if (o.out.empty() && o.cv == 0 && o.test.empty())
     return ReportError(InvalidArgument("give --out MODEL.fbm, --cv K or --test TEST.csv"));
   auto p = ParamsFrom(o);
@@ -180,7 +214,7 @@ int RunTrain(const TrainOptions& o) {
     fmt::print("mean: {}\n", MetricsLine(MeanMetrics(*folds), d->kind));
   }
   if (o.out.empty() && o.test.empty()) return kExitOk;
-  return FitAndWrite(*d, *p, o.out, o.test);
+  return FitAndWrite(*d, *p, o.out, o.test, o.test_output);
 }
 
 int RunTune(const TrainOptions& o, const std::string& grid, const std::string& scoring_name, int32_t jobs) {
@@ -223,7 +257,7 @@ int RunTune(const TrainOptions& o, const std::string& grid, const std::string& s
   std::string point;
   for (const auto& [name, v] : r->points[r->best]) point += fmt::format(" {}={}", name, v);
   fmt::print(stderr, "best:{}; refitting on all {} rows\n", point, d->n_rows);
-  return FitAndWrite(*d, *best, o.out, o.test);
+  return FitAndWrite(*d, *best, o.out, o.test, o.test_output);
 }
 
 }  // namespace
