@@ -130,7 +130,7 @@ Status WritePredictions(const Forest& f, const TrainingData& t, const std::strin
   std::vector<int64_t> rows(t.n_rows);
   std::iota(rows.begin(), rows.end(), 0);
   const std::vector<float> x = RowMajor(t, rows);
-  auto forest = std::make_shared<const Forest>(f);
+  std::shared_ptr<const Forest> forest(&f, [](const Forest*) {});  // outlives the predictor: no copy
   std::vector<double> raw(rows.size() * static_cast<size_t>(f.n_outputs));
   MakeBestPredictor(forest)->PredictRaw(x.data(), rows.size(), raw.data());
   Predictions pred;
@@ -148,7 +148,7 @@ Status WritePredictions(const Forest& f, const TrainingData& t, const std::strin
 }
 
 Status EvaluateOnTestFile(const Forest& f, const std::string& path, const std::string& target,
-                          const std::string& output) {
+                          const std::string& output, int32_t threads) {
   std::set<std::string> text = {target};
   for (const InputColumn& c : f.encoding.columns)
     if (c.categorical()) text.insert(c.name);
@@ -157,7 +157,7 @@ Status EvaluateOnTestFile(const Forest& f, const std::string& path, const std::s
   std::vector<int64_t> rows(t.n_rows);
   std::iota(rows.begin(), rows.end(), 0);
   auto start = std::chrono::steady_clock::now();
-  Metrics m = Evaluate(f, t, rows);
+  Metrics m = Evaluate(f, t, rows, threads);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fmt::print("test (n={}): {}\n", m.n_test, MetricsLine(m, f.kind));
   fmt::print(stderr, "evaluated {} in {:.2f} s\n", path, secs);
@@ -196,7 +196,7 @@ int FitAndWrite(const TrainingData& d, const TrainParams& p, const std::string& 
     fmt::print(stderr, "wrote {} ({} bytes)\n", out, bytes->size());
   }
   if (!test.empty()) {
-    Status st = EvaluateOnTestFile(*f, test, d.target, test_output);
+    Status st = EvaluateOnTestFile(*f, test, d.target, test_output, p.threads);
     if (!st.ok()) return ReportError(st);
   }
   return kExitOk;

@@ -107,7 +107,7 @@ Result<Metrics> RunTuneTask(const TrainingData& data, TrainParams params,
     return InvalidArgument(fmt::format("fold {} of {}", fold, folds.size()));
   params.threads = threads;
   FB_ASSIGN_OR_RETURN(Forest f, TrainForest(data, params, Complement(data.n_rows, folds[fold])));
-  return Evaluate(f, data, folds[fold]);
+  return Evaluate(f, data, folds[fold], threads);
 }
 
 TuneResult SummarizeTune(std::vector<GridPoint> points, std::vector<std::vector<Metrics>> folds,
