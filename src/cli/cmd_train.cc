@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <numeric>
@@ -276,12 +277,13 @@ std::string QuoteArg(const std::string& s) {
   return out + "'";
 }
 
-// The per-task command the runner's workers run on each task file.
-std::string TaskCommand(int32_t threads) {
-  std::string cmd = QuoteArg(SelfPath()) + " tune task {input} {output}";
-  if (threads > 0) cmd += fmt::format(" --threads {}", threads);
-  return cmd;
-}
+// The per-task command the runner's workers run on each task file. It is
+// also the outputs' fingerprint in their manifests, so it holds nothing that
+// may change between runs of one tune (the thread count travels in
+// kTaskThreadsEnv instead).
+std::string TaskCommand() { return QuoteArg(SelfPath()) + " tune task {input} {output}"; }
+
+constexpr const char* kTaskThreadsEnv = "FORESTBATCH_TUNE_TASK_THREADS";
 
 Result<TunePlan> PlanFrom(const TrainOptions& o, const TuneFlags& t, TrainingData* data) {
   if (o.data.empty() || o.target.empty()) return InvalidArgument("tune needs --data and --target");
@@ -312,7 +314,7 @@ std::string AbsolutePath(const std::string& p) {
 
 void PrintNextSteps(const TunePlan& plan, const std::string& dir) {
   const std::string d = AbsolutePath(dir);
-  const std::string exec = QuoteArg(TaskCommand(0));
+  const std::string exec = QuoteArg(TaskCommand());
   const std::string io = fmt::format("--input {}/tasks --output {}/results", QuoteArg(d), QuoteArg(d));
   fmt::print(
       "planned {} tasks ({} grid points x {} folds) in {} (plan {})\n"
@@ -339,6 +341,10 @@ int RunTunePlan(const TrainOptions& o, const TuneFlags& t) {
 
 int RunTuneTask(const std::string& task, const std::string& result, int32_t threads) {
   auto start = std::chrono::steady_clock::now();
+  if (threads == 0) {
+    const char* env = std::getenv(kTaskThreadsEnv);
+    if (env != nullptr && *env) threads = std::max(0, std::atoi(env));
+  }
   Status st = RunTuneTaskFile(task, result, threads);
   if (!st.ok()) return ReportError(st);
   fmt::print(stderr, "tune task {}: done in {:.2f} s\n", task,
@@ -384,7 +390,9 @@ int RunTuneWithWorkers(const TrainOptions& o, const TuneFlags& t) {
   const int32_t per_task = std::max(1, EffectiveThreads(p->threads) / workers);
   JobSpec spec;
   spec.name = "tune";
-  spec.exec = TaskCommand(per_task);
+  spec.exec = TaskCommand();
+  // Inherited by the workers and their task commands.
+  ::setenv(kTaskThreadsEnv, std::to_string(per_task).c_str(), 1);
   spec.input = dir + "/tasks";
   spec.output = dir + "/results";
   spec.workers = workers;
@@ -512,7 +520,10 @@ CommandSpec TuneCommand() {
             "task", "run one task file and write its result (what each worker's --exec runs)");
         task->add_option("TASK", *task_file, "a task file, DIR/tasks/task-NNNNN.json")->required();
         task->add_option("RESULT", *result_file, "the result file to write (atomically)")->required();
-        task->add_option("--threads", *task_threads, "threads (default: the CPUs this process may use)")
+        task->add_option(
+                "--threads", *task_threads,
+                "threads (default: $FORESTBATCH_TUNE_TASK_THREADS, which tune --workers sets, else the "
+                "CPUs this process may use)")
             ->check(CLI::Range(0, 4096));
         task->callback([which] { *which = 2; });
 

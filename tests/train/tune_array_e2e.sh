@@ -32,7 +32,8 @@ cmp "$W/ref.out" "$W/w.out" || fail "tune --workers printed another table"
 cmp "$W/ref.fbm" "$W/w.fbm" || fail "tune --workers refitted another model"
 [ "$(ls "$W/t1/results" | wc -l)" -eq 12 ] || fail "results of tune --workers"
 grep -q "^rank,max_depth,max_features,mean_roc_auc,fold_1,fold_2,fold_3$" "$W/t1/table.csv" || fail "table.csv"
-"${TUNE[@]}" --workers 2 --dir "$W/t1" --state "$W/state" --out "$W/w2.fbm" > "$W/w2.out" 2> "$W/w2.err"
+# (With another worker count: the task command, the outputs' fingerprint, is the same.)
+"${TUNE[@]}" --workers 1 --dir "$W/t1" --state "$W/state" --out "$W/w2.fbm" > "$W/w2.out" 2> "$W/w2.err"
 grep -q "(0 tasks run now, 12 already done)" "$W/w2.err" || { cat "$W/w2.err"; fail "resume of a done tune"; }
 cmp "$W/ref.fbm" "$W/w2.fbm" || fail "resumed tune refitted another model"
 
