@@ -219,6 +219,9 @@ class Grower {
   // never draws more than the one-at-a-time rule would (it asks for exactly
   // the non-constant features still missing), so the draws, the evaluation
   // order and the result are the same as drawing and scoring one by one.
+  // (Extra trees draw each evaluated feature's threshold after the whole
+  // batch's features, so their random stream is used in another order than
+  // one by one would: still one model per seed.)
   Split FindSplit(const Pending& p) {
     Split best;
     int32_t visited = 0;
