@@ -30,7 +30,7 @@ namespace {
 // entries, in 16 blocks of 16; the answer (the number of cuts below v, which
 // is lower_bound's index) is 16 x the blocks whose last cut is below v, plus
 // the cuts below v in the next block. Both counts are 16 independent
-// comparisons, which the compiler turns into a few vector instructions.
+// comparisons: four SSE2 compares and a mask (a plain loop without SSE2).
 struct FastBinner {
   alignas(64) float cut[256];
   alignas(64) float fence[16];  // the last cut of each block
