@@ -8,7 +8,8 @@
 #      seed's predict.py logic and `forestbatch predict` end to end under /usr/bin/time -v;
 #   3. bench/report.py prints the table and writes BENCHMARKS.md.
 # Environment: BENCH_PEER_ROWS (rows the peers predict on the deep models, default 20000),
-# BENCH_TRAIN_ROWS / BENCH_PREDICT_ROWS (see make_models.py).
+# BENCH_TRAIN_ROWS / BENCH_PREDICT_ROWS (see make_models.py); BENCH_TRAIN=1 adds the training
+# comparison (bench/train_bench.sh --large; see the end of this file).
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,4 +85,20 @@ run_kernel "$xgbc" "$data/xgb-cont.f32" xgb-cont
 # The seed's whole array job (issue: 100 files, run --workers 2), its table kept for the report.
 "$root/bench/run_seed_job.sh" "$build" | tee "$data/seed-job.txt"
 
+# Training (issue 8), only with BENCH_TRAIN=1 (scikit-learn alone fits 100 trees on 750,000 x 50
+# rows for about 10 minutes on 2 cores): forestbatch train against scikit-learn on
+# make_classification 1,000,000 x 50, BENCH_TRAIN_TREES trees (default 100; BENCH_TRAIN_SK_TREES
+# fewer for scikit-learn, compared per tree), BENCH_TRAIN_THREADS threads (default: all cores).
+# Its section of BENCHMARKS.md is kept as it was when the training benchmark does not run.
+train_section=$data/train-section.md
+"$py" "$root/bench/train_report.py" extract "$root/BENCHMARKS.md" "$train_section"
 "$py" "$root/bench/report.py" "$out" "$root/BENCHMARKS.md" "$data/seed-job.txt"
+if [[ ${BENCH_TRAIN:-0} != 0 ]]; then
+  trees=${BENCH_TRAIN_TREES:-100}
+  threads=${BENCH_TRAIN_THREADS:-$(nproc)}
+  cmd="bench/train_bench.sh BUILD $threads --large --trees $trees --sk-trees ${BENCH_TRAIN_SK_TREES:-$trees}"
+  WORK=$data/train "$root/bench/train_bench.sh" "$build" "$threads" --large --trees "$trees" \
+    --sk-trees "${BENCH_TRAIN_SK_TREES:-$trees}"
+  "$py" "$root/bench/train_report.py" write "$data/train/results.json" "$train_section" "BENCH_TRAIN=1 make bench ($cmd)"
+fi
+"$py" "$root/bench/train_report.py" insert "$root/BENCHMARKS.md" "$train_section"

@@ -3,7 +3,9 @@
 same train/test split and hyperparameters: held-out ROC AUC (classification) or
 RMSE (regression), fit time and peak memory. Run by bench/train_bench.sh.
 
-Usage: train_compare.py FORESTBATCH WORKDIR THREADS [--large] [--only NAME] [--trees N]
+Usage: train_compare.py FORESTBATCH WORKDIR THREADS [--large] [--only NAME] [--trees N] [--sk-trees M]
+--sk-trees M fits scikit-learn with M trees instead of N (a shorter run); its fit time is then
+reported for M trees and the speed-up is per tree (fit time is linear in the tree count).
 Needs Debian's python3-sklearn (/usr/bin/python3). Data sets: scikit-learn's
 bundled breast_cancer, wine, digits, diabetes (california housing needs a
 download, so it is not used) and synthetic make_classification /
@@ -22,6 +24,7 @@ large = "--large" in sys.argv
 only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
 # --trees N: override the 100 trees (fit time is linear in trees; for a quick large run)
 n_trees = int(sys.argv[sys.argv.index("--trees") + 1]) if "--trees" in sys.argv else 100
+sk_trees = int(sys.argv[sys.argv.index("--sk-trees") + 1]) if "--sk-trees" in sys.argv else n_trees
 os.makedirs(work, exist_ok=True)
 
 
@@ -106,7 +109,7 @@ tr = pd.read_csv({trp!r}); te = pd.read_csv({tep!r})
 X = tr.drop(columns='target').values.astype(np.float32); y = tr['target'].values
 Xt = te.drop(columns='target').values.astype(np.float32); yt = te['target'].values
 m = {est().__repr__()}
-m.set_params(n_jobs={threads}, random_state=0, n_estimators={n_trees})
+m.set_params(n_jobs={threads}, random_state=0, n_estimators={sk_trees})
 t0 = time.time(); m.fit(X, y); fit = time.time() - t0
 if {task == 'classification'}:
     p = m.predict_proba(Xt)
@@ -122,7 +125,9 @@ print(json.dumps({{'fit': fit, 'score': s}}))
     ok = abs(diff) <= 0.005 if task == "classification" else diff <= 2.0
     rows.append(dict(name=name, rows=len(tr), features=df.shape[1] - 1, metric=metric, forestbatch=fb_score,
                      sklearn=sk["score"], diff=diff, within=ok, fb_fit_s=fit, sk_fit_s=sk["fit"],
-                     speedup=sk["fit"] / max(fit, 1e-9), fb_peak_mb=fb_mb, sk_peak_mb=sk_mb))
+                     speedup=(sk["fit"] / sk_trees) / max(fit / n_trees, 1e-9), fb_peak_mb=fb_mb, sk_peak_mb=sk_mb,
+                     trees=n_trees, sk_trees=sk_trees, threads=threads, fb_wall_s=fb_secs,
+                     load=open("/proc/loadavg").read().split()[:3]))
     r = rows[-1]
     unit = "" if task == "classification" else "%"
     print(f"{name:22} {r['rows']:>8} x {r['features']:<3} {metric:7} fb {fb_score:.4f} sk {sk['score']:.4f} "

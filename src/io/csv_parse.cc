@@ -1,7 +1,9 @@
 // CsvReader::Parse: the hot loop. Rows made only of plain integers (the
 // common case in one-hot encoded data) take a tight path with no calls; any
 // other row (decimals, quotes, missing values, errors) is parsed again from
-// its start by the general row parser.
+// its start by the general row parser. Inputs with categorical columns
+// (raw columns of a trained model) always take the general parser, where a
+// categorical field is text to look up even when it looks like a number.
 #include <algorithm>
 #include <cstring>
 
@@ -179,7 +181,8 @@ const char* CsvReader::Impl::ParseRow(const char* p, const char* end, float* row
     uint64_t v = 0;
     const long nd = ScanDigits(&p, &v);
     char t = *p;
-    if (nd > 0 && nd <= kMaxFastDigits && (t == d || t == '\n' || (t == '\r' && p[1] == '\n'))) {
+    if (nd > 0 && nd <= kMaxFastDigits && map[c] != kCategoricalColumn &&
+        (t == d || t == '\n' || (t == '\r' && p[1] == '\n'))) {
       if (map[c] >= 0) row[map[c]] = IntToFloat(v, neg);
     } else {
       p = s;
@@ -222,6 +225,7 @@ void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
   const int32_t* map = m.col_to_feature.data();
   const bool identity = nc == nf && std::all_of(m.col_to_feature.begin(), m.col_to_feature.end(),
                                                 [i = 0](int32_t f) mutable { return f == i++; });
+  const bool categorical = !m.categorical.empty();
   const char d = m.opt.delimiter;
   const char* p = chunk.bytes.data();
   const char* const end = p + chunk.size;
@@ -249,15 +253,18 @@ void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
       values = b->values.data();
     }
     float* row = values + rows * nf;
-    const char* next =
-        identity ? FastRow<true>(p, end, row, nc, map, d) : FastRow<false>(p, end, row, nc, map, d);
-    if (next != nullptr) {
-      p = next;
-      ++lines;
-      ++rows;
-      continue;
+    if (!categorical) {
+      const char* next =
+          identity ? FastRow<true>(p, end, row, nc, map, d) : FastRow<false>(p, end, row, nc, map, d);
+      if (next != nullptr) {
+        p = next;
+        ++lines;
+        ++rows;
+        continue;
+      }
     }
     uint64_t extra = 0;
+    const char* next;
     next = m.ParseRow(p, end, row, lines + 1, &extra, &scratch, &b->error);
     if (next == nullptr) break;
     p = next;

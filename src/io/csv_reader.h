@@ -34,6 +34,18 @@
 // ones are an error naming them. Otherwise the column count must equal the
 // model's feature count. Every row must have the same number of fields as
 // the first.
+// Raw input columns (CsvSchema::input_columns, models trained from raw CSV
+// with categorical columns): each input column is found by name in the
+// header (names trimmed); extra columns are ignored. (A headed file that
+// lacks some raw column but has every feature name, such as data already
+// expanded by get_dummies, is read by feature names instead, and a
+// headerless one by position.) A
+// numeric input column fills one feature as above. A categorical one fills
+// its block of 0/1 indicators: the field, trimmed, is looked up among the
+// categories (exact bytes); a match sets its indicator to 1, anything else
+// (a missing value, a category not seen in training) leaves all of them 0,
+// as pandas get_dummies does. The same rules as InputEncoder
+// (model/input_encoding.h), which the pipeline's tests compare against.
 // Errors are kInvalidData naming file, line (1-based, physical lines of the
 // decompressed text) and column (1-based field number).
 //
@@ -47,6 +59,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/missing_values.h"
 #include "common/status.h"
 #include "storage/storage.h"
 
@@ -64,14 +77,22 @@ struct CsvOptions {
   size_t max_row_bytes = size_t{64} << 20;  // longer rows (or an unclosed quote) are an error
 };
 
+// A raw column that fills features [first_feature, first_feature + width)
+// (io's copy of model/forest.h's InputColumn; io does not see model/).
+struct CsvInputColumn {
+  std::string name;
+  int32_t first_feature = 0;
+  std::vector<std::string> categories;  // empty: a numeric column (width 1); else one indicator each
+};
+
 // What the model expects of its input.
 struct CsvSchema {
   int32_t n_features = 0;
   std::vector<std::string> feature_names;  // empty: columns are matched by position
+  // Non-empty: the input's columns by name, one-hot encoded (see the file
+  // comment); together they must fill every feature exactly once.
+  std::vector<CsvInputColumn> input_columns;
 };
-
-// pandas' default NA spellings (pandas 1.5 STR_NA_VALUES, which includes "").
-extern const std::vector<std::string_view> kMissingSpellings;
 
 // Whole rows of text. Reused between calls to avoid reallocation.
 struct CsvChunk {

@@ -336,5 +336,80 @@ TEST(CsvReaderTest, MemoryStaysBoundedOnLargeInput) {
   EXPECT_LE(max_block, 8u * opt.chunk_bytes);
 }
 
+// Raw columns of a trained model: "age" numeric (feature 0), "job" with
+// categories a, b, 3 (features 1-3), "city" with x, y (features 4-5).
+CsvSchema RawSchema() {
+  CsvSchema s = Schema(6, {"age", "job_3", "job_a", "job_b", "city_x", "city_y"});
+  s.input_columns = {{"age", 0, {}}, {"job", 1, {"3", "a", "b"}}, {"city", 4, {"x", "y"}}};
+  return s;
+}
+
+TEST(CsvReaderTest, RawColumnsAreFoundByNameAndOneHotEncoded) {
+  const std::string text =
+      "y,city , job,age,extra\n"
+      "1,x,a,30,zz\n"
+      "0,y,3,NA,zz\n"                  // a number-looking category; a missing number
+      "1,\"x\",\" b \",2.5,\"q,r\"\n"  // quoted and padded fields
+      "0,w,,7,zz\n"                    // an unseen category and a missing one
+      "1,NA,c,-1,zz\n";
+  for (size_t step : {size_t{3}, SIZE_MAX}) {
+    CsvOptions opt;
+    opt.chunk_bytes = 64;  // several chunks: indicators of earlier rows must not leak
+    auto o = ReadAll(text, RawSchema(), opt, step);
+    ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+    EXPECT_TRUE(o.header);
+    ASSERT_EQ(o.rows, 5u);
+    const float nan = std::nanf("");
+    const std::vector<float> want = {30,   0, 1, 0, 1, 0,  //
+                                     nan,  1, 0, 0, 0, 1,  //
+                                     2.5f, 0, 0, 1, 1, 0,  //
+                                     7,    0, 0, 0, 0, 0,  //
+                                     -1,   0, 0, 0, 0, 0};
+    ASSERT_EQ(o.values.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (std::isnan(want[i])) {
+        EXPECT_TRUE(std::isnan(o.values[i])) << i;
+      } else {
+        EXPECT_EQ(o.values[i], want[i]) << i;
+      }
+    }
+  }
+}
+
+TEST(CsvReaderTest, ExpandedFeaturesAreStillReadByNameOrPosition) {
+  // Data already expanded (get_dummies): every feature name, no raw "job".
+  auto o = ReadAll("city_y,age,job_3,job_a,job_b,city_x,y\n1,5,0,0,1,0,x\n", RawSchema());
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(o.values, (std::vector<float>{5, 0, 0, 1, 0, 1}));
+  CsvOptions no_header;
+  no_header.header = CsvHeader::kNo;
+  o = ReadAll("5,0,0,1,0,1\n", RawSchema(), no_header);
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(o.values, (std::vector<float>{5, 0, 0, 1, 0, 1}));
+  // Neither complete: the raw columns are what is asked for.
+  ExpectError(ReadAll("age,job_3,city\n1,0,x\n", RawSchema()), 1, 0, "input columns: job");
+}
+
+TEST(CsvReaderTest, RawColumnErrorsNameFileLineAndColumn) {
+  // A numeric raw column holding text.
+  ExpectError(ReadAll("age,job,city\n1,a,x\n\n2,b,x\nold,a,y\n", RawSchema()), 5, 1,
+              "not a number: 'old' in column 1 ('age')");
+  // A missing raw column.
+  ExpectError(ReadAll("age,city,y\n1,x,0\n", RawSchema()), 1, 0,
+              "lacks 1 of the model's 3 input columns: job");
+  // No header: the raw columns cannot be found.
+  CsvOptions no_header;
+  no_header.header = CsvHeader::kNo;
+  ExpectError(ReadAll("1,a,x\n", RawSchema(), no_header), 1, 0, "give the input a header row naming them");
+  // The same name twice.
+  ExpectError(ReadAll("age,job,city, job\n1,a,x,b\n", RawSchema()), 1, 4, "'job' appears twice");
+  // A schema whose columns do not fill the features is the caller's bug.
+  CsvSchema gap = RawSchema();
+  gap.input_columns.pop_back();
+  auto r = CsvReader::Open(std::make_unique<StringReadStream>("age,job\n1,a\n"), "in.csv", {}, gap);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace fb

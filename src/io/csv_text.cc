@@ -18,13 +18,6 @@ std::string_view TrimBlanks(std::string_view s, char delimiter) {
   return s;
 }
 
-bool IsMissingSpelling(std::string_view s) {
-  if (s.size() > 8) return false;
-  for (std::string_view m : kMissingSpellings)
-    if (s == m) return true;
-  return false;
-}
-
 bool ParseNumber(std::string_view s, double* out) {
   const char* b = s.data();
   const char* e = b + s.size();

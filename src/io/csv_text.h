@@ -6,13 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "common/missing_values.h"
+
 namespace fb {
 
 // Removes leading/trailing ASCII white space (except the delimiter).
 std::string_view TrimBlanks(std::string_view s, char delimiter);
-
-// Exactly one of pandas' NA spellings (see kMissingSpellings).
-bool IsMissingSpelling(std::string_view s);
 
 // A whole field as a number: optional sign (a leading '+' is allowed),
 // decimal/scientific, inf/infinity/nan in any case. Correctly rounded double.

@@ -4,24 +4,26 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 
+#include "common/missing_values.h"
+
 namespace fb {
 
+namespace {
+
+bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+
+}  // namespace
+
 std::string_view TrimField(std::string_view f) {
-  while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.remove_prefix(1);
-  while (!f.empty() && (f.back() == ' ' || f.back() == '\t' || f.back() == '\r')) f.remove_suffix(1);
+  while (!f.empty() && IsBlank(f.front())) f.remove_prefix(1);
+  while (!f.empty() && IsBlank(f.back())) f.remove_suffix(1);
   return f;
 }
 
-bool IsMissingToken(std::string_view f) {
-  static constexpr std::array<std::string_view, 13> kTokens = {
-      "", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "<NA>", "#N/A", "n/a", "-NaN", "-nan"};
-  f = TrimField(f);
-  return std::find(kTokens.begin(), kTokens.end(), f) != kTokens.end();
-}
+bool IsMissingToken(std::string_view f) { return IsMissingSpelling(TrimField(f)); }
 
 bool ParseNumber(std::string_view f, float* out) {
   f = TrimField(f);

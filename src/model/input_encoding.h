@@ -21,12 +21,13 @@
 
 namespace fb {
 
-// True for the spellings of a missing value that pandas read_csv recognises
-// by default and forestbatch accepts: "", "NA", "N/A", "NaN", "nan", "NULL",
-// "null", "None", "<NA>", "#N/A", "n/a", "-NaN", "-nan".
+// True when the trimmed field is a missing value: one of pandas' default NA
+// spellings (common/missing_values.h), the same list the CSV reader of
+// predict/run uses, so training and prediction agree on what is missing.
 bool IsMissingToken(std::string_view field);
 
-// Trims ASCII spaces and tabs at both ends.
+// Trims ASCII white space (space, tab, CR, LF, VT, FF) at both ends, as the
+// CSV reader of predict/run does.
 std::string_view TrimField(std::string_view field);
 
 // Parses a whole field as a number ("1", "-2.5e3", "inf"); false if it is not

@@ -8,6 +8,7 @@
 #include "io/csv_reader.h"
 #include "io/decompress.h"
 #include "io/result_writer.h"
+#include "pipeline/input_schema.h"
 #include "pipeline/thread_pool.h"
 
 namespace fb {
@@ -48,8 +49,7 @@ class PipelinedFilePredictor final : public FilePredictor {
                                                        : CsvHeader::kAuto;
     csv_.missing_is_error = !forest_->missing_values_supported;
     csv_.chunk_bytes = options_.chunk_bytes;
-    schema_.n_features = forest_->n_features;
-    schema_.feature_names = forest_->feature_names;
+    schema_ = InputSchemaFor(*forest_);
   }
 
   Result<FileStats> Run(const std::string& input, const std::string& output,

@@ -36,8 +36,10 @@ Result<std::vector<std::vector<int64_t>>> MakeFolds(const TrainingData& data, in
 // All rows not in `test`.
 std::vector<int64_t> Complement(int64_t n_rows, const std::vector<int64_t>& test);
 
-// Metrics of `forest` (trained on `data`'s encoding) on rows `test`.
-Metrics Evaluate(const Forest& forest, const TrainingData& data, const std::vector<int64_t>& test);
+// Metrics of `forest` (trained on `data`'s encoding) on rows `test`,
+// predicted on `threads` threads (0: all); the metrics do not depend on it.
+Metrics Evaluate(const Forest& forest, const TrainingData& data, const std::vector<int64_t>& test,
+                 int32_t threads = 1);
 
 // The metrics from scores: `prob` is n x n_classes, `y` class indexes.
 double RocAuc(const std::vector<double>& prob, int32_t n_classes, const std::vector<int32_t>& y);

@@ -1,6 +1,7 @@
 #include "train/forest_trainer.h"
 
 #include <fmt/format.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +15,9 @@ namespace fb::train {
 
 int32_t EffectiveThreads(int32_t threads) {
   if (threads > 0) return threads;
+  // The CPUs this process may run on (a Slurm or container allocation, taskset).
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
   return std::max(1u, std::thread::hardware_concurrency());
 }
 

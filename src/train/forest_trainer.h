@@ -28,7 +28,7 @@ namespace fb::train {
 Result<Forest> TrainForest(const TrainingData& data, const TrainParams& params,
                            const std::vector<int64_t>& rows = {});
 
-// The number of threads `threads` means (0: the hardware's).
+// The number of threads `threads` means (0: the CPUs this process may use).
 int32_t EffectiveThreads(int32_t threads);
 
 }  // namespace fb::train

@@ -2,10 +2,12 @@
 // DecisionTreeClassifier/Regressor(max_depth=1) on the same data).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "train/binning.h"
 #include "train/forest_trainer.h"
+#include "train/rng.h"
 #include "train/training_data.h"
 
 namespace fb::train {
@@ -130,11 +132,11 @@ TEST(BinningTest, ThresholdsSeparateNeighbouringValues) {
     EXPECT_LE(fb.bin_max[i], fb.thresholds[i]);
     EXPECT_GT(fb.bin_min[i + 1], fb.thresholds[i]);
   }
-  EXPECT_EQ(b.column(0)[4], 0);
-  EXPECT_EQ(b.column(0)[0], 1);
-  EXPECT_EQ(b.column(0)[2], 2);
-  EXPECT_EQ(b.column(0)[3], 3);
-  EXPECT_EQ(b.column(0)[5], fb.missing_bin());
+  EXPECT_EQ(b.at(4, 0), 0);
+  EXPECT_EQ(b.at(0, 0), 1);
+  EXPECT_EQ(b.at(2, 0), 2);
+  EXPECT_EQ(b.at(3, 0), 3);
+  EXPECT_EQ(b.at(5, 0), fb.missing_bin());
 }
 
 TEST(BinningTest, ManyValuesGetQuantileBins) {
@@ -147,9 +149,9 @@ TEST(BinningTest, ManyValuesGetQuantileBins) {
   EXPECT_EQ(fb.n_bins, 16);
   std::vector<int> count(17, 0);
   for (int64_t i = 0; i < d.n_rows; ++i) {
-    ++count[b.column(0)[i]];
+    ++count[b.at(i, 0)];
     // Every value's bin agrees with the thresholds.
-    uint8_t bin = b.column(0)[i];
+    uint8_t bin = b.at(i, 0);
     float v = d.x[i];
     if (bin > 0) {
       EXPECT_GT(v, fb.thresholds[bin - 1]);
@@ -159,6 +161,50 @@ TEST(BinningTest, ManyValuesGetQuantileBins) {
     }
   }
   for (int i = 0; i < 16; ++i) EXPECT_NEAR(count[i], 10000 / 16, 100) << i;
+}
+
+TEST(BinningTest, EveryBinAgreesWithBinOfWhateverTheThreads) {
+  // Negative, zero of both signs, infinities, NaN, duplicates, values equal
+  // to cuts; more distinct values than bins in some features.
+  TrainingData d;
+  d.n_rows = 30000;
+  d.n_features = 5;
+  Rng rng(9);
+  // 3 and the float after it: the cut between them is 3 itself, so values
+  // equal to a cut occur.
+  const float specials[] = {-0.0f, 0.0f, INFINITY, -INFINITY, NAN, 3.0f, std::nextafter(3.0f, 4.0f), 1e-40f};
+  for (int32_t f = 0; f < d.n_features; ++f) {
+    for (int64_t i = 0; i < d.n_rows; ++i) {
+      float v;
+      if (rng.Below(20) == 0) {
+        v = specials[rng.Below(8)];
+      } else if (f == 0) {
+        v = static_cast<float>(rng.Below(40)) - 20;  // few distinct values: one bin each
+      } else {
+        v = static_cast<float>((rng.Uniform() - 0.5) * std::pow(10.0, f));
+      }
+      d.x.push_back(v);
+    }
+  }
+  std::vector<int64_t> subset;
+  for (int64_t i = 0; i < d.n_rows; i += 3) subset.push_back(i);
+  for (int max_bins : {255, 7}) {
+    BinnedData one = BinFeatures(d, subset, max_bins, 1, 4, 5000);
+    BinnedData three = BinFeatures(d, subset, max_bins, 3, 4, 5000);
+    EXPECT_EQ(one.bins, three.bins);
+    ASSERT_EQ(one.n_rows, static_cast<int64_t>(subset.size()));
+    for (int32_t f = 0; f < d.n_features; ++f) {
+      const FeatureBins& fb = one.features[f];
+      EXPECT_EQ(fb.thresholds, three.features[f].thresholds);
+      EXPECT_TRUE(std::is_sorted(fb.thresholds.begin(), fb.thresholds.end()));
+      if (f == 0 && max_bins == 255) {
+        EXPECT_NE(std::find(fb.thresholds.begin(), fb.thresholds.end(), 3.0f), fb.thresholds.end());
+      }
+      // Every value is binned as BinOf (lower_bound) bins it, cuts themselves included.
+      for (size_t i = 0; i < subset.size(); ++i)
+        ASSERT_EQ(one.at(i, f), BinOf(fb, d.x[f * d.n_rows + subset[i]])) << f << " " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -115,6 +115,13 @@ Result<TrainingData> MakeTrainingData(const RawTable& table, const std::string& 
   return d;
 }
 
+Result<TrainingData> LoadTrainingData(const std::string& path, const std::string& target, Task task) {
+  FB_ASSIGN_OR_RETURN(RawTable table, ReadCsvTable(path, {target}));
+  if (table.FindColumn(target) < 0)
+    return InvalidArgument(fmt::format("{} has no column '{}' (--target)", path, target));
+  return MakeTrainingData(table, target, task);
+}
+
 std::vector<float> RowMajor(const TrainingData& d, const std::vector<int64_t>& rows) {
   std::vector<float> out(rows.size() * static_cast<size_t>(d.n_features));
   for (int32_t f = 0; f < d.n_features; ++f) {

@@ -49,6 +49,10 @@ struct TrainingData {
 // (ReadCsvTable with text_columns = {target}).
 Result<TrainingData> MakeTrainingData(const RawTable& table, const std::string& target, Task task);
 
+// Reads `path` (ReadCsvTable) and makes its training data for `target`:
+// InvalidArgument naming the file when it has no such column.
+Result<TrainingData> LoadTrainingData(const std::string& path, const std::string& target, Task task);
+
 // Rows `rows` of `data` as a row-major float matrix (for predictors).
 std::vector<float> RowMajor(const TrainingData& data, const std::vector<int64_t>& rows);
 

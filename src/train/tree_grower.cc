@@ -10,6 +10,11 @@ namespace fb::train {
 namespace {
 
 constexpr int kMaxBinSlots = 256;  // 255 value bins + the missing bin at most
+// Features whose histograms one pass over a node's rows builds at most (the
+// histograms stay in L1/L2: 16 x 256 bins x (k + 1) numbers).
+constexpr int kMaxBatch = 16;
+// How many rows ahead the row loops prefetch a row's bins.
+constexpr int64_t kPrefetch = 16;
 
 // Weighted statistics of a set of rows: total weight, row count, and per
 // class weights (classification) or {sum w*y, sum w*y*y} (regression).
@@ -66,8 +71,9 @@ class Grower {
     scratch_y_.resize(order_.size());
     touched_.reserve(kMaxBinSlots);
     for (auto* v : {&mc_, &tot_, &lc_, &lcs_, &rcs_}) v->resize(k_);
-    hist_.assign(static_cast<size_t>(kMaxBinSlots) * k_, 0.0);
-    count_.assign(kMaxBinSlots, 0);
+    hist_.assign(static_cast<size_t>(kMaxBatch) * kMaxBinSlots * k_, 0.0);
+    count_.assign(static_cast<size_t>(kMaxBatch) * kMaxBinSlots, 0);
+    touched_bits_.assign(static_cast<size_t>(kMaxBatch) * 4, 0);
     features_.resize(n_features_);
     for (int32_t f = 0; f < n_features_; ++f) features_[f] = f;
     importances_.assign(n_features_, 0.0);
@@ -94,9 +100,9 @@ class Grower {
         SetLeaf(p.node, p.stats);
         continue;
       }
-      const int64_t mid = Partition(p.begin, p.end, best);
       // Exact child statistics (histogram sums differ in rounding).
-      Stats left = StatsOf(p.begin, mid), right = StatsOf(mid, p.end);
+      Stats left, right;
+      const int64_t mid = Partition(p.begin, p.end, best, &left, &right);
       const FeatureBins& fb = s_.binned->features[best.feature];
       int32_t l = NewNode(), r = NewNode();
       Node& nd = tree_.nodes[p.node];
@@ -208,63 +214,138 @@ class Grower {
     }
   }
 
+  // Features are drawn in batches of as many as are still needed, and each
+  // batch's histograms are built in one pass over the node's rows. A batch
+  // never draws more than the one-at-a-time rule would (it asks for exactly
+  // the non-constant features still missing), so the draws, the evaluation
+  // order and the result are the same as drawing and scoring one by one.
+  // (Extra trees draw each evaluated feature's threshold after the whole
+  // batch's features, so their random stream is used in another order than
+  // one by one would: still one model per seed.)
   Split FindSplit(const Pending& p) {
     Split best;
     int32_t visited = 0;
     const int32_t nf = n_features_;
-
-    for (int32_t i = 0; i < nf && visited < s_.max_features; ++i) {
-      int32_t j = i + static_cast<int32_t>(rng_.Below(static_cast<uint64_t>(nf - i)));
-      std::swap(features_[i], features_[j]);
-      const int32_t f = features_[i];
-      const FeatureBins& fb = s_.binned->features[f];
-      const int32_t miss = fb.missing_bin();
-      // Histogram of the node's rows over the feature's bins.
-      const uint8_t* col = s_.binned->column(f);
-      int32_t lo = kMaxBinSlots, hi = -1;
-      touched_.clear();
-      if (classification()) {
-        for (int64_t q = p.begin; q < p.end; ++q) {
-          int32_t b = col[order_[q]];
-          hist_[static_cast<size_t>(b) * k_ + oy_class_[q]] += ow_[q];
-          if (count_[b]++ == 0) touched_.push_back(static_cast<uint8_t>(b));
-        }
-      } else {
-        for (int64_t q = p.begin; q < p.end; ++q) {
-          int32_t b = col[order_[q]];
-          hist_[2 * b] += ow_[q];
-          hist_[2 * b + 1] += ow_[q] * oy_value_[q];
-          if (count_[b]++ == 0) touched_.push_back(static_cast<uint8_t>(b));
-        }
+    int32_t batch[kMaxBatch];
+    for (int32_t i = 0; i < nf && visited < s_.max_features;) {
+      const int32_t want = std::min({s_.max_features - visited, nf - i, kMaxBatch});
+      for (int32_t b = 0; b < want; ++b, ++i) {
+        int32_t j = i + static_cast<int32_t>(rng_.Below(static_cast<uint64_t>(nf - i)));
+        std::swap(features_[i], features_[j]);
+        batch[b] = features_[i];
       }
-      // The non-empty bins in order (few: touched_ has at most 256 entries).
-      std::sort(touched_.begin(), touched_.end());
-      const bool has_missing = !touched_.empty() && touched_.back() == miss;
-      const size_t n_value_bins = touched_.size() - (has_missing ? 1 : 0);
-      if (n_value_bins >= 2) {
-        lo = touched_.front();
-        hi = touched_[n_value_bins - 1];
-        ++visited;
-        EvaluateFeature(p, f, lo, hi, miss, n_value_bins, &best);
+      BuildHistograms(p, batch, want);
+      for (int32_t b = 0; b < want; ++b) {
+        slot_ = b;
+        const int32_t f = batch[b];
+        const int32_t miss = s_.binned->features[f].missing_bin();
+        // The non-empty bins in order, from the slot's bitmap.
+        touched_.clear();
+        const uint64_t* bits = touched_bits_.data() + 4 * b;
+        for (int w = 0; w < 4; ++w) {
+          for (uint64_t m = bits[w]; m != 0; m &= m - 1)
+            touched_.push_back(static_cast<uint8_t>(64 * w + __builtin_ctzll(m)));
+        }
+        const bool has_missing = !touched_.empty() && touched_.back() == miss;
+        const size_t n_value_bins = touched_.size() - (has_missing ? 1 : 0);
+        if (n_value_bins >= 2) {
+          ++visited;
+          EvaluateFeature(p, f, touched_.front(), touched_[n_value_bins - 1], miss, n_value_bins, &best);
+        }
+        ClearTouched();
       }
-      ClearTouched();
     }
     return best;
   }
 
-  void ClearTouched() {
-    const int w = classification() ? k_ : 2;
-    for (uint8_t b : touched_) {
-      std::fill(hist_.begin() + static_cast<size_t>(b) * w, hist_.begin() + static_cast<size_t>(b + 1) * w,
-                0.0);
-      count_[b] = 0;
+  // Histograms of features batch[0, m) over the node's rows: per slot, per
+  // bin, the class weights (or {w, w y}), the row count and a bitmap of the
+  // non-empty bins. Large nodes fill the bitmap from the counts afterwards
+  // (256 checks per feature); small ones mark bins as they go.
+  void BuildHistograms(const Pending& p, const int32_t* batch, int32_t m) {
+    const bool large = p.end - p.begin >= 1024;
+    if (classification()) {
+      if (large) {
+        FillHistograms<true, false>(p, batch, m);
+      } else {
+        FillHistograms<true, true>(p, batch, m);
+      }
+    } else {
+      if (large) {
+        FillHistograms<false, false>(p, batch, m);
+      } else {
+        FillHistograms<false, true>(p, batch, m);
+      }
+    }
+    if (large) {
+      for (int32_t s = 0; s < m; ++s) {
+        const uint32_t* count = count_.data() + static_cast<size_t>(s) * kMaxBinSlots;
+        uint64_t* bits = touched_bits_.data() + 4 * s;
+        for (int b = 0; b < kMaxBinSlots; ++b) bits[b >> 6] |= uint64_t{count[b] != 0} << (b & 63);
+      }
     }
   }
 
-  // Per-bin statistics in the Stats layout (class weights, or {w y, w}).
-  const double* BinStats(int32_t b) const {
-    return hist_.data() + static_cast<size_t>(b) * (classification() ? k_ : 2);
+  template <bool kClassification, bool kMarkBins>
+  void FillHistograms(const Pending& p, const int32_t* batch, int32_t m) {
+    const uint8_t* bins = s_.binned->bins.data();
+    const size_t stride = static_cast<size_t>(n_features_);
+    double* hist = hist_.data();
+    uint32_t* count = count_.data();
+    uint64_t* bits = touched_bits_.data();
+    const float* w = ow_.data();
+    const int32_t* order = order_.data();
+    const int32_t* y_class = oy_class_.data();
+    const double* y_value = oy_value_.data();
+    const size_t k = kClassification ? static_cast<size_t>(k_) : 2;
+    for (int64_t q = p.begin; q < p.end; ++q) {
+      // The rows of a node are scattered over the whole matrix: fetch the
+      // bins of the row kPrefetch ahead while this one is counted.
+      if (q + kPrefetch < p.end) {
+        const uint8_t* ahead = bins + static_cast<size_t>(order[q + kPrefetch]) * stride;
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + stride - 1);
+      }
+      const uint8_t* row = bins + static_cast<size_t>(order[q]) * stride;
+      const double wq = w[q];
+      size_t yq = 0;
+      double wy = 0;
+      if constexpr (kClassification) {
+        yq = static_cast<size_t>(y_class[q]);
+      } else {
+        wy = wq * y_value[q];
+      }
+      for (int32_t s = 0; s < m; ++s) {
+        const uint32_t b = row[batch[s]];
+        const size_t slot_bin = static_cast<size_t>(s) * kMaxBinSlots + b;
+        if constexpr (kClassification) {
+          hist[slot_bin * k + yq] += wq;
+        } else {
+          hist[2 * slot_bin] += wq;
+          hist[2 * slot_bin + 1] += wy;
+        }
+        ++count[slot_bin];
+        if constexpr (kMarkBins) bits[4 * s + (b >> 6)] |= uint64_t{1} << (b & 63);
+      }
+    }
   }
+
+  void ClearTouched() {
+    const size_t w = classification() ? k_ : 2;
+    const size_t base = static_cast<size_t>(slot_) * kMaxBinSlots;
+    for (uint8_t b : touched_) {
+      std::fill(hist_.begin() + (base + b) * w, hist_.begin() + (base + b + 1) * w, 0.0);
+      count_[base + b] = 0;
+    }
+    std::fill(touched_bits_.begin() + 4 * slot_, touched_bits_.begin() + 4 * slot_ + 4, 0);
+  }
+
+  // Per-bin statistics of the current slot in the Stats layout (class
+  // weights, or {w, w y}), and its row count.
+  const double* BinStats(int32_t b) const {
+    return hist_.data() + (static_cast<size_t>(slot_) * kMaxBinSlots + b) * (classification() ? k_ : 2);
+  }
+  int64_t BinCount(int32_t b) const { return count_[static_cast<size_t>(slot_) * kMaxBinSlots + b]; }
 
   // Scores the cuts of feature f over the node's non-empty value bins
   // touched_[0, n_value_bins) (sorted; lo and hi are the first and last).
@@ -279,7 +360,7 @@ class Grower {
     double* rcs = rcs_.data();
     // Missing rows' statistics.
     double miss_w = 0;
-    const int64_t miss_n = count_[miss];
+    const int64_t miss_n = BinCount(miss);
     std::fill(mc, mc + m, 0.0);
     if (miss_n > 0) {
       const double* h = BinStats(miss);
@@ -301,6 +382,10 @@ class Grower {
     // Node totals without the missing rows; left sums grow bin by bin.
     const double tot_w = p.stats.w - miss_w;
     for (int k = 0; k < m; ++k) tot[k] = (classification() ? p.stats.c[k] : p.stats.c[0]) - mc[k];
+    if (classification() && k_ == 2 && s_.criterion == Criterion::kGini && et_cut < 0) {
+      ScanBinaryGini(p, f, miss_w, miss_n, tot_w, n_value_bins, best);
+      return;
+    }
     double lw = 0;
     int64_t ln = 0;
     std::fill(lc, lc + m, 0.0);
@@ -334,6 +419,48 @@ class Grower {
     }
   }
 
+  // EvaluateFeature's loop for the common case (two classes, gini, every
+  // cut), with the per-class arrays in registers: the same operations in the
+  // same order, so the same proxies bit for bit.
+  void ScanBinaryGini(const Pending& p, int32_t f, double miss_w, int64_t miss_n, double tot_w,
+                      size_t n_value_bins, Split* best) {
+    const double mc0 = mc_[0], mc1 = mc_[1], tot0 = tot_[0], tot1 = tot_[1];
+    const int64_t min_leaf = s_.min_samples_leaf, n = p.stats.n;
+    const double* hist = hist_.data() + static_cast<size_t>(slot_) * kMaxBinSlots * 2;
+    const uint32_t* count = count_.data() + static_cast<size_t>(slot_) * kMaxBinSlots;
+    double lw = 0, lc0 = 0, lc1 = 0;
+    int64_t ln = 0;
+    for (size_t i = 0; i + 1 < n_value_bins; ++i) {
+      const int32_t bin = touched_[i];
+      const double h0 = hist[2 * bin], h1 = hist[2 * bin + 1];
+      lc0 += h0;
+      lw += h0;
+      lc1 += h1;
+      lw += h1;
+      ln += count[bin];
+      for (int side = 0; side < (miss_n > 0 ? 2 : 1); ++side) {
+        const bool miss_left = side == 1;
+        const double w_l = lw + (miss_left ? miss_w : 0), w_r = tot_w - lw + (miss_left ? 0 : miss_w);
+        const int64_t n_l = ln + (miss_left ? miss_n : 0), n_r = n - n_l;
+        if (n_l < min_leaf || n_r < min_leaf || w_l <= 0 || w_r <= 0) continue;
+        const double l0 = lc0 + (miss_left ? mc0 : 0), l1 = lc1 + (miss_left ? mc1 : 0);
+        const double r0 = tot0 - lc0 + (miss_left ? 0 : mc0), r1 = tot1 - lc1 + (miss_left ? 0 : mc1);
+        double l = 0, r = 0;
+        l += l0 * l0;
+        r += r0 * r0;
+        l += l1 * l1;
+        r += r1 * r1;
+        const double proxy = l / w_l + r / w_r;
+        if (proxy > best->proxy) {
+          best->proxy = proxy;
+          best->feature = f;
+          best->cut = bin;
+          best->missing_left = miss_n > 0 ? miss_left : n_l >= n_r;
+        }
+      }
+    }
+  }
+
   void Accumulate(int32_t b, double* lc, double* lw, int64_t* ln) const {
     const double* h = BinStats(b);
     if (classification()) {
@@ -345,33 +472,58 @@ class Grower {
       *lw += h[0];
       lc[0] += h[1];
     }
-    *ln += count_[b];
+    *ln += BinCount(b);
   }
 
   // Stable partition of order_[b, e) (and the aligned arrays) by the
-  // split; returns the middle.
-  int64_t Partition(int64_t b, int64_t e, const Split& s) {
-    const uint8_t* col = s_.binned->column(s.feature);
+  // split; returns the middle. The children's statistics are summed on the
+  // way, row by row in order, exactly as StatsOf over each side would.
+  int64_t Partition(int64_t b, int64_t e, const Split& s, Stats* left, Stats* right) {
+    const uint8_t* bins = s_.binned->bins.data() + s.feature;
+    const size_t stride = static_cast<size_t>(n_features_);
     const int32_t miss = s_.binned->features[s.feature].missing_bin();
     int64_t l = b, r = 0;
     const bool cls = classification();
+    left->c.assign(k_, 0.0);
+    right->c.assign(k_, 0.0);
+    double* lc = left->c.data();
+    double* rc = right->c.data();
     for (int64_t q = b; q < e; ++q) {
-      int32_t row = order_[q];
-      int32_t bin = col[row];
-      bool go_left = bin == miss ? s.missing_left : bin <= s.cut;
+      if (q + kPrefetch < e) __builtin_prefetch(bins + static_cast<size_t>(order_[q + kPrefetch]) * stride);
+      const int32_t row = order_[q];
+      const int32_t bin = bins[static_cast<size_t>(row) * stride];
+      const bool go_left = bin == miss ? s.missing_left : bin <= s.cut;
+      const float wf = ow_[q];
+      const double w = wf;
       if (go_left) {
         order_[l] = row;
-        ow_[l] = ow_[q];
+        ow_[l] = wf;
+        left->w += w;
         if (cls) {
-          oy_class_[l] = oy_class_[q];
+          const int32_t y = oy_class_[q];
+          oy_class_[l] = y;
+          lc[y] += w;
         } else {
-          oy_value_[l] = oy_value_[q];
+          const double y = oy_value_[q];
+          oy_value_[l] = y;
+          lc[0] += w * y;
+          lc[1] += w * y * y;
         }
         ++l;
       } else {
         scratch_[r] = row;
-        scratch_w_[r] = ow_[q];
-        scratch_y_[r] = cls ? oy_class_[q] : oy_value_[q];
+        scratch_w_[r] = wf;
+        right->w += w;
+        if (cls) {
+          const int32_t y = oy_class_[q];
+          scratch_y_[r] = y;
+          rc[y] += w;
+        } else {
+          const double y = oy_value_[q];
+          scratch_y_[r] = y;
+          rc[0] += w * y;
+          rc[1] += w * y * y;
+        }
         ++r;
       }
     }
@@ -384,6 +536,8 @@ class Grower {
         oy_value_[l + i] = scratch_y_[i];
       }
     }
+    left->n = l - b;
+    right->n = r;
     return l;
   }
 
@@ -391,18 +545,20 @@ class Grower {
   Rng rng_;
   int k_ = 2;
   int32_t n_features_ = 0;
-  std::vector<float> weight_;      // per subset row: bootstrap count x class weight
-  std::vector<int32_t> order_;     // in-bag rows, grouped by node
-  std::vector<int32_t> scratch_;   // partition buffer
-  std::vector<double> hist_;       // per bin: class weights, or {w, w y}
-  std::vector<int64_t> count_;     // per bin: rows
-  std::vector<int32_t> features_;  // permutation for feature sampling
-  std::vector<float> ow_;          // weights, aligned with order_
-  std::vector<int32_t> oy_class_;  // classes, aligned with order_
-  std::vector<double> oy_value_;   // targets, aligned with order_
+  std::vector<float> weight_;           // per subset row: bootstrap count x class weight
+  std::vector<int32_t> order_;          // in-bag rows, grouped by node
+  std::vector<int32_t> scratch_;        // partition buffer
+  std::vector<double> hist_;            // per slot and bin: class weights, or {w, w y}
+  std::vector<uint32_t> count_;         // per slot and bin: rows
+  std::vector<uint64_t> touched_bits_;  // per slot: 256-bit map of the non-empty bins
+  int32_t slot_ = 0;                    // the batch slot being scored
+  std::vector<int32_t> features_;       // permutation for feature sampling
+  std::vector<float> ow_;               // weights, aligned with order_
+  std::vector<int32_t> oy_class_;       // classes, aligned with order_
+  std::vector<double> oy_value_;        // targets, aligned with order_
   std::vector<float> scratch_w_;
   std::vector<double> scratch_y_;                  // partition buffer for oy_value_ / oy_class_
-  std::vector<uint8_t> touched_;                   // non-empty bins of the current histogram
+  std::vector<uint8_t> touched_;                   // non-empty bins of the current slot, in order
   std::vector<double> mc_, tot_, lc_, lcs_, rcs_;  // per-class sums while scoring cuts
   std::vector<double> importances_;
   Tree tree_;

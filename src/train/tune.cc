@@ -91,14 +91,40 @@ Result<TrainParams> WithPoint(const TrainParams& base, const GridPoint& point) {
   return p;
 }
 
-Result<TuneResult> Tune(const TrainingData& data, const TrainParams& base,
-                        const std::vector<GridPoint>& points, int32_t k, int32_t jobs, Scoring scoring) {
-  bool cls = data.kind == ModelKind::kClassifier;
+Status CheckScoring(ModelKind kind, Scoring scoring) {
+  bool cls = kind == ModelKind::kClassifier;
   bool cls_score =
       scoring == Scoring::kRocAuc || scoring == Scoring::kAccuracy || scoring == Scoring::kNegLogLoss;
   if (cls != cls_score)
     return InvalidArgument(fmt::format("--scoring {} does not fit a {} task", ScoringName(scoring),
                                        cls ? "classification" : "regression"));
+  return Status::Ok();
+}
+
+Result<Metrics> RunTuneTask(const TrainingData& data, TrainParams params,
+                            const std::vector<std::vector<int64_t>>& folds, int32_t fold, int32_t threads) {
+  if (fold < 0 || fold >= static_cast<int32_t>(folds.size()))
+    return InvalidArgument(fmt::format("fold {} of {}", fold, folds.size()));
+  params.threads = threads;
+  FB_ASSIGN_OR_RETURN(Forest f, TrainForest(data, params, Complement(data.n_rows, folds[fold])));
+  return Evaluate(f, data, folds[fold], threads);
+}
+
+TuneResult SummarizeTune(std::vector<GridPoint> points, std::vector<std::vector<Metrics>> folds,
+                         Scoring scoring) {
+  TuneResult r;
+  r.points = std::move(points);
+  r.folds = std::move(folds);
+  for (size_t p = 0; p < r.points.size(); ++p) {
+    r.mean.push_back(MeanMetrics(r.folds[p]));
+    if (Score(r.mean[p], scoring) > Score(r.mean[r.best], scoring)) r.best = p;
+  }
+  return r;
+}
+
+Result<TuneResult> Tune(const TrainingData& data, const TrainParams& base,
+                        const std::vector<GridPoint>& points, int32_t k, int32_t jobs, Scoring scoring) {
+  FB_RETURN_IF_ERROR(CheckScoring(data.kind, scoring));
   FB_ASSIGN_OR_RETURN(auto folds, MakeFolds(data, k, base.seed));
   std::vector<TrainParams> params;
   for (const GridPoint& p : points) {
@@ -106,9 +132,7 @@ Result<TuneResult> Tune(const TrainingData& data, const TrainParams& base,
     FB_RETURN_IF_ERROR(ValidateParams(tp, data.kind));
     params.push_back(tp);
   }
-  TuneResult r;
-  r.points = points;
-  r.folds.assign(points.size(), std::vector<Metrics>(k));
+  std::vector<std::vector<Metrics>> metrics(points.size(), std::vector<Metrics>(k));
   const size_t n_tasks = points.size() * static_cast<size_t>(k);
   jobs = std::clamp<int32_t>(jobs, 1, static_cast<int32_t>(n_tasks));
   const int32_t per_job = std::max(1, EffectiveThreads(base.threads) / jobs);
@@ -116,15 +140,13 @@ Result<TuneResult> Tune(const TrainingData& data, const TrainParams& base,
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t t; (t = next.fetch_add(1)) < n_tasks;) {
-      size_t point = t / k, fold = t % k;
-      TrainParams p = params[point];
-      p.threads = per_job;
-      auto f = TrainForest(data, p, Complement(data.n_rows, folds[fold]));
-      if (!f.ok()) {
-        errors[t] = f.status();
+      const size_t point = t / k, fold = t % k;
+      auto m = RunTuneTask(data, params[point], folds, static_cast<int32_t>(fold), per_job);
+      if (!m.ok()) {
+        errors[t] = m.status();
         continue;
       }
-      r.folds[point][fold] = Evaluate(*f, data, folds[fold]);
+      metrics[point][fold] = *m;
     }
   };
   std::vector<std::thread> pool;
@@ -132,11 +154,67 @@ Result<TuneResult> Tune(const TrainingData& data, const TrainParams& base,
   work();
   for (auto& t : pool) t.join();
   for (const Status& s : errors) FB_RETURN_IF_ERROR(s);
-  for (size_t p = 0; p < points.size(); ++p) {
-    r.mean.push_back(MeanMetrics(r.folds[p]));
-    if (Score(r.mean[p], scoring) > Score(r.mean[r.best], scoring)) r.best = p;
+  return SummarizeTune(points, std::move(metrics), scoring);
+}
+
+std::string MetricsLine(const Metrics& m, ModelKind kind) {
+  if (kind == ModelKind::kClassifier)
+    return fmt::format("roc_auc {:.4f}  accuracy {:.4f}  log_loss {:.4f}", m.roc_auc, m.accuracy, m.log_loss);
+  return fmt::format("rmse {:.6g}  r2 {:.4f}", m.rmse, m.r2);
+}
+
+namespace {
+
+// Rank of each point by mean score (1 = best; ties keep grid order).
+std::vector<size_t> Ranks(const TuneResult& r, Scoring scoring) {
+  std::vector<size_t> order(r.points.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return Score(r.mean[a], scoring) > Score(r.mean[b], scoring); });
+  std::vector<size_t> rank(order.size());
+  for (size_t i = 0; i < order.size(); ++i) rank[order[i]] = i + 1;
+  return rank;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string TuneTable(const TuneResult& r, Scoring scoring, ModelKind kind) {
+  const std::vector<size_t> rank = Ranks(r, scoring);
+  std::string out;
+  for (size_t i = 0; i < r.points.size(); ++i) {
+    std::string point;
+    for (const auto& [name, v] : r.points[i])
+      point += fmt::format("{}{}={}", point.empty() ? "" : " ", name, v);
+    out += fmt::format("rank {:>3}  {}={:.5f}  {}  [{}]\n", rank[i], ScoringName(scoring),
+                       Score(r.mean[i], scoring), MetricsLine(r.mean[i], kind), point);
   }
-  return r;
+  return out;
+}
+
+std::string TuneTableCsv(const TuneResult& r, Scoring scoring) {
+  const std::vector<size_t> rank = Ranks(r, scoring);
+  std::string out = "rank";
+  if (!r.points.empty())
+    for (const auto& kv : r.points[0]) out += "," + CsvField(kv.first);
+  out += fmt::format(",mean_{}", ScoringName(scoring));
+  const size_t k = r.folds.empty() ? 0 : r.folds[0].size();
+  for (size_t f = 0; f < k; ++f) out += fmt::format(",fold_{}", f + 1);
+  out += "\n";
+  for (size_t i = 0; i < r.points.size(); ++i) {
+    out += std::to_string(rank[i]);
+    for (const auto& kv : r.points[i]) out += "," + CsvField(kv.second);
+    out += fmt::format(",{:.17g}", Score(r.mean[i], scoring));
+    for (const Metrics& m : r.folds[i]) out += fmt::format(",{:.17g}", Score(m, scoring));
+    out += "\n";
+  }
+  return out;
 }
 
 }  // namespace fb::train

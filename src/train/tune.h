@@ -45,4 +45,26 @@ Result<TuneResult> Tune(const TrainingData& data, const TrainParams& base,
 // `base` with a point's values set.
 Result<TrainParams> WithPoint(const TrainParams& base, const GridPoint& point);
 
+// The pieces Tune is made of, shared with tune's array job (tune_job.h) so
+// that both give the same numbers:
+// InvalidArgument when `scoring` does not fit the task.
+Status CheckScoring(ModelKind kind, Scoring scoring);
+// One task: trains `params` (base with the point set) on the complement of
+// folds[fold] with `threads` threads and scores it on folds[fold]. The folds
+// are MakeFolds(data, k, base.seed).
+Result<Metrics> RunTuneTask(const TrainingData& data, TrainParams params,
+                            const std::vector<std::vector<int64_t>>& folds, int32_t fold, int32_t threads);
+// Means per point and the best point (first of the best mean score).
+TuneResult SummarizeTune(std::vector<GridPoint> points, std::vector<std::vector<Metrics>> folds,
+                         Scoring scoring);
+
+// The ranked table `tune` prints: one line per point, in grid order, with
+// its rank (1 = best), mean score, mean metrics and the point's values.
+std::string TuneTable(const TuneResult& r, Scoring scoring, ModelKind kind);
+// The same as CSV: rank, the grid's names, mean_<scoring>, then the score of
+// each fold (fold_1...). Numbers with 17 significant digits.
+std::string TuneTableCsv(const TuneResult& r, Scoring scoring);
+// The metrics of one line: "roc_auc 0.9876  accuracy ..." or "rmse ...  r2 ...".
+std::string MetricsLine(const Metrics& m, ModelKind kind);
+
 }  // namespace fb::train

@@ -7,6 +7,8 @@ this test starts itself (slurm_cluster.sh: Debian's slurm-wlm and munge).
 2. A slow per-file program: one array task is cancelled mid-file (scancel
    JOB_IDX), stops cleanly (SIGTERM within its grace period), is requeued and
    finishes: still every output exactly once, identical to a local run.
+3. `tune plan` + `submit -- --exec 'forestbatch tune task ...'` + `tune
+   collect`: the in-process tune's table and refitted model, byte for byte.
 
 Exits 77 (ctest SKIP) with the reason when not root or when the daemons
 cannot start. Stops every daemon it started, whatever happens.
@@ -184,6 +186,36 @@ def run_tests(tmp):
     check(m is not None and int(m.group(1)) + int(m.group(2)) == 10 and int(m.group(2)) == before,
           "requeued task skipped the %d finished files and did the rest: %r" % (before, log1[-300:]))
     print("slurm: task 1 cancelled mid-file (%d of 10 done), requeued: 40 outputs once each" % before, flush=True)
+
+    # 3. tune's (grid point, fold) tasks as a Slurm array job: plan, submit,
+    # collect give the in-process tune's table and model byte for byte.
+    with open(os.path.join(tmp, "tune.csv"), "w") as f:
+        f.write("a,b,colour,y\n")
+        for i in range(3000):
+            a, b = (i * 7919 % 1000) / 1000, (i * 104729 % 997) / 997
+            colour = ("red", "green", "blue")[i * 31 % 3]
+            f.write("%.3f,%.3f,%s,%s\n" % (a, b, colour, "yes" if a + b > 1 or colour == "red" else "no"))
+    tune = ["--data", "tune.csv", "--target", "y", "--grid", "max_depth=2,none;trees=5,10", "--cv", "3"]
+    ref = sh([FB, "tune"] + tune + ["--out", "tune_ref.fbm"], cwd=tmp)
+    check(ref.returncode == 0, "in-process tune: " + ref.stderr)
+    r = sh([FB, "tune", "plan"] + tune + ["--dir", "tunedir"], cwd=tmp)
+    check(r.returncode == 0 and "planned 12 tasks" in r.stdout, "tune plan: %s %s" % (r.stdout, r.stderr))
+    r = sh([FB, "submit", "--engine", "slurm", "--workers", "3", "--cpus", "1", "--name", "fb-tune", "--state", "st",
+            "--", "--exec", f"{FB} tune task {{input}} {{output}} --threads 1", "--input", "tunedir/tasks",
+            "--output", "tunedir/results"], cwd=tmp)
+    if not check(r.returncode == 0, "submit tune: %s %s" % (r.stdout, r.stderr)):
+        return 1
+    st = wait_finished("fb-tune", tmp, 90)
+    check(st is not None and st["finished"] and st["succeeded"] == 3, "tune job status: %r" % st)
+    check(len(manifests(os.path.join(tmp, "tunedir", "results"))) == 12, "one result per tune task")
+    c = sh([FB, "tune", "collect", "--dir", "tunedir", "--out", "tune_slurm.fbm"], cwd=tmp)
+    check(c.returncode == 0, "tune collect: " + c.stderr)
+    check(c.stdout == ref.stdout and c.stdout.count("rank") == 4,
+          "the Slurm tune's table is the in-process one:\n%s\n%s" % (c.stdout, ref.stdout))
+    same = open(os.path.join(tmp, "tune_ref.fbm"), "rb").read() == open(os.path.join(tmp, "tune_slurm.fbm"),
+                                                                         "rb").read()
+    check(same, "the Slurm tune refitted the in-process tune's model")
+    print("slurm: tune, 12 tasks on 3 array tasks: the in-process table and model", flush=True)
     return 1 if failures else 0
 
 

@@ -125,120 +125,131 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
       f.categories.size() > std::numeric_limits<uint32_t>::max())
     return Unsupported("model too large for the native format");
 
-  std::vector<std::pair<uint32_t, std::string>> sections;
-  {
-    std::string s;
-    Put<uint8_t>(&s, static_cast<uint8_t>(f.kind));
-    Put<uint8_t>(&s, static_cast<uint8_t>(f.aggregate));
-    Put<uint8_t>(&s, static_cast<uint8_t>(f.link));
-    Put<uint8_t>(&s, (f.labels_are_integers ? kFlagIntegerLabels : 0) |
-                         (f.missing_values_supported ? kFlagMissingSupported : 0) |
-                         (f.predict_uses_best_iteration ? kFlagUseBestIteration : 0));
-    Put<int32_t>(&s, f.n_features);
-    Put<int32_t>(&s, f.n_outputs);
-    Put<int32_t>(&s, f.leaf_width);
-    Put<int32_t>(&s, f.trees_per_iteration);
-    Put<int32_t>(&s, f.best_iteration);
-    Put<uint32_t>(&s, static_cast<uint32_t>(f.trees.size()));
-    Put<uint32_t>(&s, 0);
-    sections.emplace_back(kMeta, std::move(s));
-  }
-  {
-    std::string s;
-    PutStrings(&s, {f.info.source_format, f.info.estimator, f.info.wrappers, f.info.library_version,
-                    f.info.objective});
-    sections.emplace_back(kInfo, std::move(s));
-  }
-  {
-    std::string s;
-    PutStrings(&s, f.feature_names);
-    sections.emplace_back(kFeatureNames, std::move(s));
-  }
-  {
-    std::string s;
-    PutStrings(&s, f.class_labels);
-    sections.emplace_back(kClassLabels, std::move(s));
-  }
-  {
-    std::string s;
-    for (double v : f.base_margin) Put<double>(&s, v);
-    sections.emplace_back(kBaseMargin, std::move(s));
-  }
-  {
-    std::string trees, nodes, values;
-    trees.reserve(f.trees.size() * kTreeRecordSize);
-    nodes.reserve(total_nodes * kNodeRecordSize);
-    values.reserve(total_nodes * f.leaf_width * sizeof(double));
-    uint64_t first = 0;
-    for (const Tree& t : f.trees) {
-      Put<uint64_t>(&trees, first);
-      Put<uint32_t>(&trees, static_cast<uint32_t>(t.nodes.size()));
-      Put<int32_t>(&trees, t.output);
-      first += t.nodes.size();
-      for (const Node& n : t.nodes) {
-        Put<int32_t>(&nodes, n.left);
-        Put<int32_t>(&nodes, n.right);
-        Put<int32_t>(&nodes, n.feature);
-        Put<float>(&nodes, n.threshold);
-        Put<uint32_t>(&nodes, n.cat_begin);
-        Put<uint32_t>(&nodes, n.cat_count);
-        Put<uint8_t>(&nodes,
-                     (n.default_left ? kNodeDefaultLeft : 0) | (n.categorical ? kNodeCategorical : 0));
-        nodes.append(3, '\0');
-      }
-      for (double v : t.values) Put<double>(&values, v);
-    }
-    sections.emplace_back(kTrees, std::move(trees));
-    sections.emplace_back(kNodes, std::move(nodes));
-    sections.emplace_back(kValues, std::move(values));
-  }
-  {
-    std::string s;
-    for (int32_t c : f.categories) Put<int32_t>(&s, c);
-    sections.emplace_back(kCategories, std::move(s));
-  }
-  if (!f.encoding.empty()) {
-    // u32 column count; per column: name (strings of 1), i32 first feature,
-    // category strings (none for numeric columns).
-    std::string s;
-    Put<uint32_t>(&s, static_cast<uint32_t>(f.encoding.columns.size()));
-    for (const InputColumn& c : f.encoding.columns) {
-      PutStrings(&s, {c.name});
-      Put<int32_t>(&s, c.first_feature);
-      PutStrings(&s, c.categories);
-    }
-    sections.emplace_back(kEncoding, std::move(s));
-  }
-  if (!f.training.params.empty() || !f.training.feature_importances.empty()) {
-    // name/value strings interleaved, i64 training rows, u32 count + f64 importances.
-    std::string s;
-    std::vector<std::string> kv;
-    for (const auto& [k, v] : f.training.params) kv.push_back(k), kv.push_back(v);
-    PutStrings(&s, kv);
-    Put<int64_t>(&s, f.training.n_samples);
-    Put<uint32_t>(&s, static_cast<uint32_t>(f.training.feature_importances.size()));
-    for (double v : f.training.feature_importances) Put<double>(&s, v);
-    sections.emplace_back(kTraining, std::move(s));
-  }
-
+  // Sections are written straight into the output (a large model is not
+  // held twice): the header, the section table, then each section 8-byte
+  // aligned, its table entry filled when it ends.
+  const bool has_encoding = !f.encoding.empty();
+  const bool has_training = !f.training.params.empty() || !f.training.feature_importances.empty();
+  const uint32_t n_sections = 9 + (has_encoding ? 1 : 0) + (has_training ? 1 : 0);
   std::string out(kNativeMagic);
   Put<uint32_t>(&out, 0);  // CRC, filled last
   Put<uint16_t>(&out, kNativeMajorVersion);
   Put<uint16_t>(&out, kNativeMinorVersion);
   Put<uint64_t>(&out, 0);  // file size, filled last
-  Put<uint32_t>(&out, static_cast<uint32_t>(sections.size()));
+  Put<uint32_t>(&out, n_sections);
   Put<uint32_t>(&out, 0);
-  size_t table = out.size();
-  out.append(sections.size() * kSectionEntrySize, '\0');
-  for (size_t i = 0; i < sections.size(); ++i) {
+  const size_t table = out.size();
+  out.append(n_sections * kSectionEntrySize, '\0');
+  out.reserve(out.size() + 8 * n_sections + 4096 + f.trees.size() * kTreeRecordSize +
+              total_nodes * (kNodeRecordSize + f.leaf_width * sizeof(double)) + f.categories.size() * 4 +
+              f.feature_names.size() * 32 + f.class_labels.size() * 16);
+  uint32_t index = 0;
+  size_t begin = 0;
+  auto start_section = [&](uint32_t id) {
     out.append((8 - out.size() % 8) % 8, '\0');  // 8-byte aligned sections
-    size_t e = table + i * kSectionEntrySize;
-    PutAt<uint32_t>(&out, e, sections[i].first);
+    const size_t e = table + index * kSectionEntrySize;
+    PutAt<uint32_t>(&out, e, id);
     PutAt<uint32_t>(&out, e + 4, 0);
     PutAt<uint64_t>(&out, e + 8, out.size());
-    PutAt<uint64_t>(&out, e + 16, sections[i].second.size());
-    out.append(sections[i].second);
+    begin = out.size();
+  };
+  auto end_section = [&]() {
+    PutAt<uint64_t>(&out, table + index * kSectionEntrySize + 16, out.size() - begin);
+    ++index;
+  };
+  std::string* s = &out;
+
+  start_section(kMeta);
+  Put<uint8_t>(s, static_cast<uint8_t>(f.kind));
+  Put<uint8_t>(s, static_cast<uint8_t>(f.aggregate));
+  Put<uint8_t>(s, static_cast<uint8_t>(f.link));
+  Put<uint8_t>(s, (f.labels_are_integers ? kFlagIntegerLabels : 0) |
+                      (f.missing_values_supported ? kFlagMissingSupported : 0) |
+                      (f.predict_uses_best_iteration ? kFlagUseBestIteration : 0));
+  Put<int32_t>(s, f.n_features);
+  Put<int32_t>(s, f.n_outputs);
+  Put<int32_t>(s, f.leaf_width);
+  Put<int32_t>(s, f.trees_per_iteration);
+  Put<int32_t>(s, f.best_iteration);
+  Put<uint32_t>(s, static_cast<uint32_t>(f.trees.size()));
+  Put<uint32_t>(s, 0);
+  end_section();
+
+  start_section(kInfo);
+  PutStrings(
+      s, {f.info.source_format, f.info.estimator, f.info.wrappers, f.info.library_version, f.info.objective});
+  end_section();
+
+  start_section(kFeatureNames);
+  PutStrings(s, f.feature_names);
+  end_section();
+
+  start_section(kClassLabels);
+  PutStrings(s, f.class_labels);
+  end_section();
+
+  start_section(kBaseMargin);
+  for (double v : f.base_margin) Put<double>(s, v);
+  end_section();
+
+  start_section(kTrees);
+  uint64_t first = 0;
+  for (const Tree& t : f.trees) {
+    Put<uint64_t>(s, first);
+    Put<uint32_t>(s, static_cast<uint32_t>(t.nodes.size()));
+    Put<int32_t>(s, t.output);
+    first += t.nodes.size();
   }
+  end_section();
+
+  start_section(kNodes);
+  for (const Tree& t : f.trees) {
+    for (const Node& n : t.nodes) {
+      Put<int32_t>(s, n.left);
+      Put<int32_t>(s, n.right);
+      Put<int32_t>(s, n.feature);
+      Put<float>(s, n.threshold);
+      Put<uint32_t>(s, n.cat_begin);
+      Put<uint32_t>(s, n.cat_count);
+      Put<uint8_t>(s, (n.default_left ? kNodeDefaultLeft : 0) | (n.categorical ? kNodeCategorical : 0));
+      s->append(3, '\0');
+    }
+  }
+  end_section();
+
+  start_section(kValues);
+  for (const Tree& t : f.trees)
+    for (double v : t.values) Put<double>(s, v);
+  end_section();
+
+  start_section(kCategories);
+  for (int32_t c : f.categories) Put<int32_t>(s, c);
+  end_section();
+
+  if (has_encoding) {
+    // u32 column count; per column: name (strings of 1), i32 first feature,
+    // category strings (none for numeric columns).
+    start_section(kEncoding);
+    Put<uint32_t>(s, static_cast<uint32_t>(f.encoding.columns.size()));
+    for (const InputColumn& c : f.encoding.columns) {
+      PutStrings(s, {c.name});
+      Put<int32_t>(s, c.first_feature);
+      PutStrings(s, c.categories);
+    }
+    end_section();
+  }
+  if (has_training) {
+    // name/value strings interleaved, i64 training rows, u32 count + f64 importances.
+    start_section(kTraining);
+    std::vector<std::string> kv;
+    for (const auto& [k, v] : f.training.params) kv.push_back(k), kv.push_back(v);
+    PutStrings(s, kv);
+    Put<int64_t>(s, f.training.n_samples);
+    Put<uint32_t>(s, static_cast<uint32_t>(f.training.feature_importances.size()));
+    for (double v : f.training.feature_importances) Put<double>(s, v);
+    end_section();
+  }
+
   PutAt<uint64_t>(&out, 16, out.size());
   PutAt<uint32_t>(&out, 8, Crc32(std::string_view(out).substr(kCrcFrom)));
   return out;
