@@ -218,14 +218,15 @@ const char* CsvReader::Impl::ParseRow(const char* p, const char* end, float* row
   return p;
 }
 
-void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
-  const Impl& m = *impl_;
+// The row loop of Parse, one instance per fast path: kFast 0 (categorical
+// columns: the general parser only), 1 (columns are the features in order),
+// 2 (mapped columns).
+template <int kFast>
+void CsvReader::Impl::ParseRows(const CsvChunk& chunk, CsvBlock* b) const {
+  const Impl& m = *this;
   const int32_t nf = m.schema.n_features;
   const int32_t nc = m.n_columns;
   const int32_t* map = m.col_to_feature.data();
-  const bool identity = nc == nf && std::all_of(m.col_to_feature.begin(), m.col_to_feature.end(),
-                                                [i = 0](int32_t f) mutable { return f == i++; });
-  const bool categorical = !m.categorical.empty();
   const char d = m.opt.delimiter;
   const char* p = chunk.bytes.data();
   const char* const end = p + chunk.size;
@@ -253,9 +254,8 @@ void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
       values = b->values.data();
     }
     float* row = values + rows * nf;
-    if (!categorical) {
-      const char* next =
-          identity ? FastRow<true>(p, end, row, nc, map, d) : FastRow<false>(p, end, row, nc, map, d);
+    if constexpr (kFast != 0) {
+      const char* next = FastRow<kFast == 1>(p, end, row, nc, map, d);
       if (next != nullptr) {
         p = next;
         ++lines;
@@ -264,8 +264,7 @@ void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
       }
     }
     uint64_t extra = 0;
-    const char* next;
-    next = m.ParseRow(p, end, row, lines + 1, &extra, &scratch, &b->error);
+    const char* next = m.ParseRow(p, end, row, lines + 1, &extra, &scratch, &b->error);
     if (next == nullptr) break;
     p = next;
     lines += 1 + extra;
@@ -273,6 +272,20 @@ void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
   }
   b->rows = rows;
   b->lines = lines;
+}
+
+void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
+  const Impl& m = *impl_;
+  const bool identity =
+      m.n_columns == m.schema.n_features && std::all_of(m.col_to_feature.begin(), m.col_to_feature.end(),
+                                                        [i = 0](int32_t f) mutable { return f == i++; });
+  if (!m.categorical.empty()) {
+    m.ParseRows<0>(chunk, b);
+  } else if (identity) {
+    m.ParseRows<1>(chunk, b);
+  } else {
+    m.ParseRows<2>(chunk, b);
+  }
 }
 
 }  // namespace fb

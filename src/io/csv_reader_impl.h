@@ -48,6 +48,10 @@ struct CsvReader::Impl {
   // Noinline: keeps the hot loop in Parse small.
   [[gnu::noinline]] const char* ParseRow(const char* p, const char* end, float* row, uint64_t line,
                                          uint64_t* extra, std::string* scratch, Status* error) const;
+  // Parse's row loop; kFast: 0 general parser only (categorical columns),
+  // 1 plain-integer rows of features in column order, 2 of mapped columns.
+  template <int kFast>
+  void ParseRows(const CsvChunk& chunk, CsvBlock* b) const;
   Status StoreText(std::string_view text, int32_t col, float* row, uint64_t line) const;
   // Header -> col_to_feature (and categorical): by the feature names, or by
   // the raw input columns.
