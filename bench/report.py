@@ -43,7 +43,19 @@ for k in sorted(best):
         cells += [f"{v:.2f}", f"{v / best[k]:.1f}x"] if v else ["-", "-"]
     if any(c != "-" for c in cells):
         speed.append(f"| {k[0]} | {k[1]} | {best[k]:.2f} | " + " | ".join(cells) + " |")
-seed_job = open(sys.argv[3]).read().strip() if len(sys.argv) > 3 and os.path.exists(sys.argv[3]) else ""
+seed_job = ""
+if len(sys.argv) > 3 and os.path.exists(sys.argv[3]):
+    # Its table and summary lines (not its progress lines), a blank line around the table, paths
+    # relative to the repository.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/"
+    out, prev = [], None
+    for l in open(sys.argv[3]).read().strip().splitlines():
+        if l.startswith("progress:"): continue
+        table = l.startswith("|")
+        if prev is not None and table != prev: out.append("")
+        out.append(l.replace(root, "") if table else l.replace(root, "") + "  ")
+        prev = table
+    seed_job = "\n".join(out)
 
 table = "\n".join(lines)
 print(table); print(); print("\n".join(speed))
