@@ -7,9 +7,10 @@
 #   1. forestbatch run --workers 2 --format seed --header yes over all files
 #      (the seed's output, reading the first row as pandas does; files per
 #      minute, peak RSS);
-#   2. the seed's way: the entrypoint's logic (sorted list, ceil(files/N)
-#      contiguous files per worker, one `python3 predict.py IN OUT` per file)
-#      with 2 workers on FB_SEED_PY_FILES (default 4) of the files.
+#   2. the seed's way: its own entrypoint script and predict.py
+#      (examples/seed/reference/: sorted list, ceil(files/N) contiguous files
+#      per worker, one `python predict.py IN OUT` per file) as 2 array tasks
+#      on FB_SEED_PY_FILES (default 4) of the files.
 # Prints a table in the seed's Table 1 shape.
 set -euo pipefail
 build=$(cd "${1:?usage: bench/run_seed_job.sh BUILD_DIR}" && pwd)
@@ -61,22 +62,23 @@ read -r _ fb_s fb_rss fb_rc <<< "$fb_line"
 [[ $fb_rc == 0 ]] || { echo "forestbatch run failed (exit $fb_rc)"; exit 1; }
 fb_files=$(find "$work/fb-out" -type f ! -name '.*' | wc -l)
 
-# 2. the seed: its entrypoint's logic, 2 workers, predict.py per file.
-cp "$root/examples/seed/model.joblib" "$work/seed/"
-mkdir -p "$work/seed/in"
-for i in $(seq 1 "$py_files"); do ln "$in/test-data$i.csv" "$work/seed/in/" 2>/dev/null || cp "$in/test-data$i.csv" "$work/seed/in/"; done
-cat > "$work/seed/array.sh" <<SH
+# 2. the seed: its own entrypoint and predict.py (examples/seed/reference/, unchanged), one
+# background process per array task with the variables AWS Batch sets, `python` being Debian's
+# python3 (scikit-learn, pandas, joblib), outputs in OUTPUT_DIR/<job id>/ as the seed writes them.
+seed_dir=$work/seed
+cp "$root/examples/seed/model.joblib" "$root/examples/seed/reference/predict.py" "$seed_dir/"
+mkdir -p "$seed_dir/in" "$seed_dir/out" "$seed_dir/bin"
+ln -sf "$py" "$seed_dir/bin/python"
+for i in $(seq 1 "$py_files"); do ln "$in/test-data$i.csv" "$seed_dir/in/" 2>/dev/null || cp "$in/test-data$i.csv" "$seed_dir/in/"; done
+cat > "$seed_dir/array.sh" <<SH
 #!/usr/bin/env bash
 # One array task per background job, as AWS Batch would run them.
 set -e
-cd "$work/seed"
-mapfile -t files < <(find in -type f | sort)
-batch=\$(( (\${#files[@]} + $workers - 1) / $workers ))
+cd "$seed_dir"
 for idx in \$(seq 0 $((workers - 1))); do
-  ( for f in "\${files[@]:\$((idx * batch)):\$batch}"; do
-      out="out/\$(basename "\$f")"; mkdir -p out
-      [[ -f \$out ]] || $py "$root/tests/runner/seed_predict.py" "\$f" "\$out" > /dev/null 2>&1
-    done ) &
+  PATH="$seed_dir/bin:\$PATH" INPUT_DIR=in OUTPUT_DIR=out NUMBER_OF_WORKERS=$workers \\
+    AWS_BATCH_JOB_ARRAY_INDEX=\$idx AWS_BATCH_JOB_ID=seed-job:\$idx \\
+    "$root/examples/seed/reference/entrypoint" > /dev/null 2>&1 &
 done
 wait
 SH
@@ -86,7 +88,9 @@ read -r _ seed_s seed_rss seed_rc <<< "$seed_line"
 [[ $seed_rc == 0 ]] || { echo "seed run failed (exit $seed_rc)"; exit 1; }
 
 same=yes
-for f in "$work"/seed/out/*; do cmp -s "$f" "$work/fb-out/$(basename "$f")" || same=no; done
+seed_outputs=$(find "$work/seed/out" -type f | wc -l)
+[[ $seed_outputs == "$py_files" ]] || same="no ($seed_outputs of $py_files outputs)"
+for f in "$work"/seed/out/*/*; do cmp -s "$f" "$work/fb-out/$(basename "$f")" || same=no; done
 
 "$py" - "$workers" "$n" "$fb_s" "$fb_rss" "$fb_files" "$py_files" "$seed_s" "$seed_rss" "$same" <<'PY'
 import sys
