@@ -254,7 +254,7 @@ def test_exec_seed(tmp):
     for i in range(3):
         with open(os.path.join(tmp, "in", f"test-data{i}.csv"), "w") as f:
             f.write("\n".join(seed[i * 300:(i + 1) * 300]) + "\n")
-    predict = os.path.join(SRC, "tests", "runner", "seed_predict.py")
+    predict = os.path.join(SRC, "examples", "seed", "reference", "predict.py")
     r = run(["run", "-i", "in", "-o", "out", "--workers", "2", "--progress", "none", "--exec",
              f"{PY} {predict} {{input}} {{output}}"], tmp)
     check(r.returncode == 0, f"{r.stdout} {r.stderr}")
