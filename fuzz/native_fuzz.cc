@@ -1,17 +1,18 @@
 // libFuzzer target: the native .fbm loader on arbitrary bytes. Whatever it
-// accepts must be a forest the predictors can walk: it is re-validated and
-// one row is predicted with the reference predictor.
+// accepts must be a forest the predictors can walk: it is re-validated, rows
+// made of its own thresholds (and their neighbours, NaN, infinities) are
+// predicted with the reference predictor, and every compiled engine on every
+// SIMD target this CPU runs must give the same sums bit for bit.
 //   make fuzz && build-fuzz/fuzz/native_fuzz fuzz/corpus/native -max_total_time=300
 #include <zlib.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
-#include <string_view>
-#include <vector>
 
-#include "infer/predictor.h"
+#include "differential.h"
 #include "model/forest_builder.h"
 #include "model/import/native_format.h"
 
@@ -28,11 +29,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto r = fb::LoadNativeModel(b);
   if (!r.ok()) return 0;
   if (!fb::BuildForest(*r).ok()) __builtin_trap();  // the loader let an invalid forest through
-  // Small models only: predicting on a huge accepted forest is slow, not wrong.
-  if (r->n_features > 4096 || r->n_outputs > 4096) return 0;
-  auto forest = std::make_shared<const fb::Forest>(std::move(r).value());
-  std::vector<float> row(forest->n_features, 0.5f);
-  std::vector<double> out(forest->n_outputs);
-  fb::MakeReferencePredictor(forest)->PredictRaw(row.data(), 1, out.data());
+  fb::fuzz::CheckEnginesAgree(std::make_shared<const fb::Forest>(std::move(r).value()), data, size);
   return 0;
 }
