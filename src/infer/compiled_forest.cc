@@ -140,9 +140,9 @@ void CompileCompleteTree(const Forest& f, const Tree& tree, int depth,
 }
 
 // Makes `run` ranked (see CompleteRun) when that costs less per tile. Cost
-// model in cycles per 64-row tile, fitted on AVX2 (Zen 3) to the seed model,
+// model in cycles per tile, fitted on AVX2 (Zen 3) to the seed model,
 // a 500 x depth-6 XGBoost model on the seed's integer features, and one on
-// 20 continuous features: ranking a column about 1,800 (64 gathers), a
+// 20 continuous features: ranking a column about 1,800 (its gathers), a
 // ranked node slot about 1 more than a predicate-table slot, a float test
 // about 10.
 void RankIfCheaper(CompleteRun* run, CompiledForest* cf) {

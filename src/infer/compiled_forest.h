@@ -50,7 +50,8 @@ enum class TreeLayout : uint8_t { kComplete, kBitvector, kDeep, kGeneric };
 
 // --- kComplete ---
 inline constexpr int kCompleteMaxDepth = 6;
-// Rows per tile of the complete-tree kernels (two 32-byte vectors).
+// Rows per tile of the complete-tree kernels (four 32-byte vectors, two passes
+// of the cascade; 64 rows measured about 2 % slower on Zen 3).
 inline constexpr size_t kCompleteTileRows = 128;
 // Predicate slots of a group; slot 0 is the constant "always left".
 inline constexpr uint32_t kGroupSlots = 256;

@@ -229,7 +229,7 @@ TEST(CompiledPredictorTest, SeedLikeForestUsesCompleteLayout) {
 }
 
 // Depth 6 (XGBoost's default) is the deepest complete layout; every row
-// count around the 8-row blocks and 64-row tiles.
+// count around the 8-row blocks and the tiles.
 TEST(CompiledPredictorTest, CompleteLayoutDepthSixAndTileEdges) {
   Shape s;
   s.n_features = 12;

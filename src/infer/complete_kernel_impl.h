@@ -32,7 +32,7 @@
 #define FB_INLINE inline __attribute__((always_inline))
 
 // Trees whose leaf indexes are kept before their values are added.
-constexpr size_t kChunkTrees = 8;
+constexpr size_t kChunkTrees = 16;
 
 template <class Ops>
 struct CompleteImpl {
