@@ -69,9 +69,9 @@ struct CompletePredicate {
 };
 
 // A tree padded to depth `depth`: node k (breadth-first, root 0, children
-// of k at 2k + 1 and 2k + 2) tests the predicate in slot_offsets[k] (slot *
-// kCompleteTileRows: the byte offset of its row bytes in a tile's predicate
-// table). A row's path bits b0 (root) .. b(depth-1), right = 1, read as a
+// of k at 2k + 1 and 2k + 2) tests the predicate whose row bytes are at
+// byte offset complete_slots[slot_begin + k] (slot * kCompleteTileRows) of a
+// tile's predicate table. A row's path bits b0 (root) .. b(depth-1), right = 1, read as a
 // binary number, index its leaf in values: 2^depth leaves of leaf_width
 // doubles each (a leaf above the last level is repeated).
 struct CompleteTree {

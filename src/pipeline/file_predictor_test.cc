@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -11,6 +10,7 @@
 
 #include "common/atomic_file.h"
 #include "common/format.h"
+#include "common/test_dir.h"
 #include "model/forest_builder.h"
 
 namespace fb {
@@ -54,16 +54,8 @@ std::shared_ptr<const Forest> RandomForest(ModelKind kind, std::vector<std::stri
   return std::make_shared<const Forest>(std::move(r).value());
 }
 
-class FilePredictorTest : public ::testing::Test {
+class FilePredictorTest : public testing::TestDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fb_pipeline_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
   void Write(const std::string& name, const std::string& text) {
     ASSERT_TRUE(WriteFileAtomically(Path(name), text).ok());
   }
@@ -75,8 +67,6 @@ class FilePredictorTest : public ::testing::Test {
     std::sort(v.begin(), v.end());
     return v;
   }
-
-  fs::path dir_;
 };
 
 // Rows of 4 features, in columns ordered f2,id,f0,f3,f1; x[] in feature order.

@@ -6,13 +6,13 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <random>
 
 #include "common/atomic_file.h"
+#include "common/test_dir.h"
 #include "model/forest_builder.h"
 #include "model/input_encoding.h"
 #include "pipeline/file_predictor.h"
@@ -96,19 +96,7 @@ Field CategoryField(std::mt19937& rng, const std::vector<std::string>& categorie
   }
 }
 
-class InputSchemaTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fb_input_schema_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+class InputSchemaTest : public testing::TestDirTest {};
 
 TEST_F(InputSchemaTest, RawCsvPredictsAsTheReferenceEncoding) {
   auto forest = EncodedForest(3);

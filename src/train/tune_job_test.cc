@@ -1,12 +1,12 @@
 #include "train/tune_job.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "common/atomic_file.h"
+#include "common/test_dir.h"
 #include "train/rng.h"
 
 namespace fb::train {
@@ -14,13 +14,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TuneJobTest : public ::testing::Test {
+class TuneJobTest : public testing::TestDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fb_tune_job_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    TestDirTest::SetUp();
     // y = yes when x0 + x1 > 1, or colour is red; x2 is noise.
     Rng rng(5);
     std::string csv = "x0,x1,x2,colour,y\n";
@@ -35,8 +32,6 @@ class TuneJobTest : public ::testing::Test {
     data_ = Path("train.csv");
     ASSERT_TRUE(WriteFileAtomically(data_, csv).ok());
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
 
   TunePlan Plan() {
     TunePlan p;
@@ -49,7 +44,6 @@ class TuneJobTest : public ::testing::Test {
     return p;
   }
 
-  fs::path dir_;
   std::string data_;
 };
 
