@@ -73,7 +73,7 @@ class CompiledPredictor final : public Predictor {
 
   void PredictRaw(const float* x, size_t n_rows, double* out) const override {
     const size_t nf = cf_.n_features, no = cf_.n_outputs;
-    std::fill(out, out + n_rows * no, 0.0);
+    for (size_t r = 0; r < n_rows; ++r) InitAccumulators(*cf_.forest, out + r * no);
     std::vector<float> tile;
     std::vector<double> acc;
     // Runs in tree order, each over all rows: every row still adds its

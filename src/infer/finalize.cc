@@ -20,8 +20,9 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
   for (size_t r = 0; r < n_rows; ++r) {
     const double* s = raw + r * no;
     for (int32_t k = 0; k < no; ++k) {
-      // scikit-learn sums then divides by the tree count (forest.py).
-      m[k] = f.aggregate == Aggregate::kMean ? s[k] / n_trees : s[k] + f.base_margin[k];
+      // scikit-learn sums then divides by the tree count (forest.py); boosted
+      // sums started at the base margin already (InitAccumulators).
+      m[k] = f.aggregate == Aggregate::kMean ? s[k] / n_trees : s[k];
     }
     // Link.
     switch (f.link) {

@@ -24,8 +24,9 @@ class Predictor {
  public:
   virtual ~Predictor() = default;
   // x: n_rows x forest.n_features float32, row-major. out: n_rows x
-  // forest.n_outputs doubles, overwritten with the raw sums (no averaging,
-  // no base margin, no link). NaN in x follows default_left; callers check
+  // forest.n_outputs doubles, overwritten with the raw sums: the starting
+  // values of InitAccumulators (the base margin of boosted models) plus
+  // every tree's leaf, in tree order (no averaging, no link). NaN in x follows default_left; callers check
   // Forest::missing_values_supported first (FindMissing).
   virtual void PredictRaw(const float* x, size_t n_rows, double* out) const = 0;
   virtual std::string name() const = 0;
@@ -44,7 +45,7 @@ int64_t FindMissing(const float* x, size_t n_rows, int32_t n_features);
 
 enum class OutputKind : uint8_t {
   kPrediction,  // probabilities (classifiers) or values (regressors), link applied
-  kMargin,      // before the link: mean or base_margin + sum
+  kMargin,      // before the link: mean, or base_margin + sum
 };
 
 // Final outputs for a block of rows.

@@ -15,7 +15,7 @@ class ReferencePredictor final : public Predictor {
     for (size_t r = 0; r < n_rows; ++r) {
       const float* row = x + r * f.n_features;
       double* acc = out + r * f.n_outputs;
-      for (int32_t k = 0; k < f.n_outputs; ++k) acc[k] = 0.0;
+      InitAccumulators(f, acc);
       for (const Tree& t : f.trees) {
         int32_t i = FindLeaf(f, t, row);
         const double* v = &t.values[static_cast<size_t>(i) * w];

@@ -14,13 +14,15 @@
 // static_cast); a negative v (including -0.5, but not -0.0) or v >= 2^24 is
 // in no list. Lists hold integers in [0, 2^24), sorted ascending.
 //
-// Outputs: each row has `n_outputs` accumulators, set to zero. Every tree, in
-// order, adds its leaf's values: all `n_outputs` of them when
-// leaf_width == n_outputs, or its single value to accumulator `tree.output`
-// when leaf_width == 1. Accumulation is in double, in tree order: the
-// reference predictor defines the exact result. Then Finalize (infer/) turns
-// the sums into predictions: divide by the tree count (Aggregate::kMean) or
-// add base_margin (kSum), then apply the link.
+// Outputs: each row has `n_outputs` accumulators, set to zero
+// (Aggregate::kMean) or to base_margin (kSum: boosting libraries start from
+// the base score and add the trees to it, and the order of the additions
+// decides the last bits). Every tree, in order, adds its leaf's values: all
+// `n_outputs` of them when leaf_width == n_outputs, or its single value to
+// accumulator `tree.output` when leaf_width == 1. Accumulation is in double,
+// in tree order: the reference predictor defines the exact result. Then
+// Finalize (infer/) turns the sums into predictions: divide by the tree count
+// (kMean), then apply the link.
 //
 // Ownership: plain value type; immutable after ForestBuilder::Build, so any
 // number of threads may read it.
@@ -156,6 +158,12 @@ struct Forest {
 
   int32_t n_classes() const { return static_cast<int32_t>(class_labels.size()); }
 };
+
+// Sets one row's `n_outputs` accumulators to their starting values (see the
+// file comment): base_margin for Aggregate::kSum, zero for kMean.
+inline void InitAccumulators(const Forest& f, double* acc) {
+  for (int32_t k = 0; k < f.n_outputs; ++k) acc[k] = f.aggregate == Aggregate::kSum ? f.base_margin[k] : 0.0;
+}
 
 // The decision rule of the file comment, for one internal node: true when a
 // row whose value of nd.feature is `v` goes left. The one definition that
