@@ -279,13 +279,14 @@ void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
   const bool identity =
       m.n_columns == m.schema.n_features && std::all_of(m.col_to_feature.begin(), m.col_to_feature.end(),
                                                         [i = 0](int32_t f) mutable { return f == i++; });
-  if (!m.categorical.empty()) {
+  if (!m.map.categorical.empty()) {
     m.ParseRows<0>(chunk, b);
   } else if (identity) {
     m.ParseRows<1>(chunk, b);
   } else {
     m.ParseRows<2>(chunk, b);
   }
+  if (!m.map.kept.empty()) m.ExtractKept(chunk, b);
 }
 
 }  // namespace fb

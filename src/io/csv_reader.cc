@@ -7,7 +7,6 @@
 #include <cstring>
 #include <limits>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "io/csv_reader_impl.h"
 #include "io/csv_text.h"
@@ -81,7 +80,7 @@ Status CsvReader::Impl::StoreText(std::string_view text, int32_t col, float* row
   const int32_t f = col_to_feature[col];
   if (f == kCategoricalColumn) {
     // Every indicator is written, so a row never keeps an earlier row's 1.
-    const Categorical& c = categorical[col_categorical[col]];
+    const Categorical& c = map.categorical[map.col_categorical[col]];
     std::fill(row + c.first_feature, row + c.first_feature + c.width, 0.0f);
     auto it = c.index.find(TrimBlanks(text, opt.delimiter));
     if (it != c.index.end()) row[c.first_feature + it->second] = 1.0f;
@@ -98,6 +97,11 @@ Status CsvReader::Impl::StoreText(std::string_view text, int32_t col, float* row
       return InvalidData("not a number: '" + shown + "' in " + ColumnLabel(col)).At(name, line, col + 1);
     }
     missing = std::isnan(v);
+    if (!missing && opt.infinity_is_error && std::isinf(static_cast<float>(v))) {
+      return InvalidData("Input X contains infinity or a value too large for dtype('float32'): '" +
+                         std::string(t) + "' in " + ColumnLabel(col))
+          .At(name, line, col + 1);
+    }
   }
   if (missing) {
     if (opt.missing_is_error) {
@@ -133,6 +137,7 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(std::unique_ptr<ReadStream> s
   // The first non-blank row decides the header and the column count.
   CsvChunk first;
   uint64_t line = 1;
+  bool bom_checked = false;
   const char* p = nullptr;
   const char* end = nullptr;
   for (;;) {
@@ -140,6 +145,11 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(std::unique_ptr<ReadStream> s
     if (!got) return InvalidData("empty file: no header and no rows").At(m->name);
     p = first.bytes.data();
     end = p + first.size;
+    // A UTF-8 byte order mark (Excel, PowerShell) is not part of the first field.
+    if (!bom_checked) {
+      bom_checked = true;
+      if (end - p >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+    }
     p = SkipBlankLines(p, end, &line);
     if (p < end) break;
   }
@@ -171,134 +181,72 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(std::unique_ptr<ReadStream> s
   rest.insert(rest.end(), m->carry.begin(), m->carry.end());
   m->carry = std::move(rest);
 
-  // Column mapping. A model trained on raw columns reads them by name; a
-  // file that has instead every one of its (expanded) features by name is
-  // read by those, as is any other model's.
-  m->col_to_feature.assign(m->n_columns, kIgnoredColumn);
-  m->col_categorical.assign(m->n_columns, -1);
-  const int32_t nf = schema.n_features;
-  auto has_all = [&](const std::vector<std::string>& names, bool trim) {
-    std::unordered_set<std::string_view> present;
-    for (const std::string& f : fields) present.insert(trim ? TrimBlanks(f, d) : std::string_view(f));
-    return std::all_of(names.begin(), names.end(), [&](const std::string& n) { return present.count(n); });
-  };
-  std::vector<std::string> raw_names;
-  for (const CsvInputColumn& c : schema.input_columns) raw_names.push_back(c.name);
-  if (header && !raw_names.empty() &&
-      (has_all(raw_names, true) || schema.feature_names.empty() || !has_all(schema.feature_names, false))) {
-    FB_RETURN_IF_ERROR(m->MapInputColumns(fields, line));
-  } else if (header && !schema.feature_names.empty()) {
-    FB_RETURN_IF_ERROR(m->MapFeatureNames(fields, line));
-  } else {
-    if (m->n_columns != nf) {
-      std::string what = header ? "the header has " : "the first row has ";
-      std::string why = header ? " (the model has no feature names to match columns by)" : "";
-      if (!raw_names.empty())
-        why =
-            " (the model was trained on raw columns, some categorical: give the input a header row naming "
-            "them)";
-      return InvalidData(what + std::to_string(m->n_columns) + " columns but the model expects " +
-                         std::to_string(nf) + " features" + why)
-          .At(m->name, line);
-    }
-    for (int32_t c = 0; c < nf; ++c) m->col_to_feature[c] = c;
-  }
+  // Column mapping (io/column_map.h): views into m->schema, which lives as long.
+  FB_ASSIGN_OR_RETURN(m->map, MapColumns(fields, header, m->schema, options.keep_columns, d, m->name, line));
+  m->col_to_feature = m->map.col_to_feature;
+  for (const std::string& k : m->map.kept_names) m->kept_info.push_back({k, KeptType::kText});
   return std::unique_ptr<CsvReader>(new CsvReader(std::move(m)));
 }
 
-namespace {
-
-// The input columns fill every feature exactly once.
-Status CheckInputColumns(const CsvSchema& schema) {
-  std::vector<uint8_t> filled(schema.n_features, 0);
-  for (const CsvInputColumn& c : schema.input_columns) {
-    const int64_t width = c.categories.empty() ? 1 : static_cast<int64_t>(c.categories.size());
-    if (c.first_feature < 0 || c.first_feature + width > schema.n_features)
-      return InvalidArgument("input column '" + c.name + "' fills features beyond the model's");
-    for (int64_t f = c.first_feature; f < c.first_feature + width; ++f) {
-      if (filled[f]++) return InvalidArgument("input columns overlap at feature " + std::to_string(f));
-    }
-  }
-  for (int32_t f = 0; f < schema.n_features; ++f)
-    if (!filled[f]) return InvalidArgument("no input column fills feature " + std::to_string(f));
-  return Status::Ok();
-}
-
-}  // namespace
-
-Status CsvReader::Impl::MapFeatureNames(const std::vector<std::string>& header, uint64_t line) {
-  const int32_t nf = schema.n_features;
-  std::unordered_map<std::string_view, int32_t> by_name;
-  for (int32_t f = 0; f < nf; ++f) by_name.emplace(schema.feature_names[f], f);
-  std::vector<int32_t> feature_col(nf, -1);
-  for (int32_t c = 0; c < n_columns; ++c) {
-    auto it = by_name.find(header[c]);
-    if (it == by_name.end()) continue;
-    if (feature_col[it->second] >= 0) {
-      return InvalidData("column '" + header[c] + "' appears twice (columns " +
-                         std::to_string(feature_col[it->second] + 1) + " and " + std::to_string(c + 1) + ")")
-          .At(name, line, c + 1);
-    }
-    feature_col[it->second] = c;
-    col_to_feature[c] = it->second;
-  }
-  std::vector<std::string> missing;
-  for (int32_t f = 0; f < nf; ++f)
-    if (feature_col[f] < 0) missing.push_back(schema.feature_names[f]);
-  if (!missing.empty()) {
-    std::string list;
-    for (size_t i = 0; i < missing.size() && i < 20; ++i) list += (i ? ", " : "") + missing[i];
-    if (missing.size() > 20) list += ", ... (" + std::to_string(missing.size() - 20) + " more)";
-    return InvalidData("the header lacks " + std::to_string(missing.size()) + " of the model's " +
-                       std::to_string(nf) + " features: " + list)
-        .At(name, line);
-  }
-  return Status::Ok();
-}
-
-Status CsvReader::Impl::MapInputColumns(const std::vector<std::string>& header, uint64_t line) {
-  FB_RETURN_IF_ERROR(CheckInputColumns(schema));
-  std::unordered_map<std::string_view, int32_t> by_name;
-  for (int32_t c = 0; c < n_columns; ++c) {
-    std::string_view col_name = TrimBlanks(header[c], opt.delimiter);
-    auto [it, inserted] = by_name.emplace(col_name, c);
-    if (!inserted) {
-      return InvalidData("column '" + std::string(col_name) + "' appears twice (columns " +
-                         std::to_string(it->second + 1) + " and " + std::to_string(c + 1) + ")")
-          .At(name, line, c + 1);
-    }
-  }
-  std::vector<std::string> missing;
-  for (const CsvInputColumn& ic : schema.input_columns) {  // schema outlives the views below
-    auto it = by_name.find(ic.name);
-    if (it == by_name.end()) {
-      missing.push_back(ic.name);
+void CsvReader::Impl::ExtractKept(const CsvChunk& chunk, CsvBlock* b) const {
+  const size_t nk = map.kept.size();
+  b->kept.resize(nk);
+  for (KeptValues& k : b->kept) k.Clear();
+  // Per input column: its slot among the kept columns, or -1.
+  std::vector<int32_t> slot(n_columns, -1);
+  for (size_t k = 0; k < nk; ++k) slot[map.kept[k]] = static_cast<int32_t>(k);
+  const char d = opt.delimiter;
+  const char* p = chunk.bytes.data();
+  const char* const end = p + chunk.size;
+  std::string field;
+  for (size_t r = 0; r < b->rows && p < end;) {
+    if (*p == '\n') {
+      ++p;
       continue;
     }
-    const int32_t c = it->second;
-    if (ic.categories.empty()) {
-      col_to_feature[c] = ic.first_feature;
+    if (*p == '\r' && p + 1 < end && p[1] == '\n') {
+      p += 2;
       continue;
     }
-    col_to_feature[c] = kCategoricalColumn;
-    col_categorical[c] = static_cast<int32_t>(categorical.size());
-    Categorical cat;
-    cat.first_feature = ic.first_feature;
-    cat.width = static_cast<int32_t>(ic.categories.size());
-    cat.name = ic.name;
-    for (size_t k = 0; k < ic.categories.size(); ++k)
-      cat.index.emplace(ic.categories[k], static_cast<int32_t>(k));
-    categorical.push_back(std::move(cat));
+    // One row, quote-aware (the parse pass already checked its shape).
+    for (int32_t c = 0; c < n_columns; ++c) {
+      field.clear();
+      if (*p == '"') {
+        const char* q = p + 1;
+        for (;;) {
+          const char* close = static_cast<const char*>(std::memchr(q, '"', end - q));
+          if (close == nullptr) {
+            q = end;
+            break;
+          }
+          field.append(q, close);
+          q = close + 1;
+          if (q < end && *q == '"') {
+            field.push_back('"');
+            ++q;
+            continue;
+          }
+          break;
+        }
+        const char* e = q;
+        while (e < end && *e != d && *e != '\n') ++e;
+        if (e < end && *e == '\n' && e > q && e[-1] == '\r') --e;
+        field.append(q, e);
+        p = e;
+      } else {
+        const char* e = p;
+        while (e < end && *e != d && *e != '\n') ++e;
+        if (e < end && *e == '\n' && e > p && e[-1] == '\r') --e;
+        field.assign(p, e);
+        p = e;
+      }
+      if (slot[c] >= 0) b->kept[slot[c]].AddText(field, true);
+      if (p < end && *p == d) ++p;
+    }
+    if (p < end && *p == '\r') ++p;
+    if (p < end && *p == '\n') ++p;
+    ++r;
   }
-  if (!missing.empty()) {
-    std::string list;
-    for (size_t i = 0; i < missing.size() && i < 20; ++i) list += (i ? ", " : "") + missing[i];
-    if (missing.size() > 20) list += ", ... (" + std::to_string(missing.size() - 20) + " more)";
-    return InvalidData("the header lacks " + std::to_string(missing.size()) + " of the model's " +
-                       std::to_string(schema.input_columns.size()) + " input columns: " + list)
-        .At(name, line);
-  }
-  return Status::Ok();
 }
 
 Result<bool> CsvReader::NextChunk(CsvChunk* chunk) { return impl_->NextChunk(chunk); }
@@ -307,6 +255,7 @@ bool CsvReader::has_header() const { return impl_->has_header; }
 const std::vector<std::string>& CsvReader::column_names() const { return impl_->column_names; }
 int32_t CsvReader::n_columns() const { return impl_->n_columns; }
 uint64_t CsvReader::rows_accounted() const { return impl_->rows_accounted; }
+const std::vector<KeptColumnInfo>& CsvReader::kept_columns() const { return impl_->kept_info; }
 size_t CsvReader::peak_buffer_bytes() const { return impl_->peak; }
 
 Status CsvReader::Account(const CsvBlock& block) {

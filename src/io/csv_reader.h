@@ -15,6 +15,7 @@
 // size needs about (chunks in flight) x chunk_bytes.
 //
 // Text rules (pandas.read_csv compatible where it matters):
+//   - a UTF-8 byte order mark at the start of the file is not data;
 //   - fields separated by `delimiter`; rows end with LF or CRLF; fully empty
 //     lines are skipped; a final row without a line end is accepted;
 //   - a field that starts with '"' is quoted: it ends at the next lone '"',
@@ -29,7 +30,8 @@
 //   - header: kYes = the first row names the columns; kNo = data; kAuto = the
 //     first row is a header when one of its fields is neither a number nor a
 //     missing-value spelling.
-// Columns: with a header and a model with feature names, columns are matched
+// Columns (io/column_map.h, shared with the Parquet reader): with a header
+// and a model with feature names, columns are matched
 // to features by name in any order, extra columns are ignored and missing
 // ones are an error naming them. Otherwise the column count must equal the
 // model's feature count. Every row must have the same number of fields as
@@ -46,6 +48,7 @@
 // (a missing value, a category not seen in training) leaves all of them 0,
 // as pandas get_dummies does. The same rules as InputEncoder
 // (model/input_encoding.h), which the pipeline's tests compare against.
+// Kept columns (--keep-columns) travel as the field's text, quotes removed.
 // Errors are kInvalidData naming file, line (1-based, physical lines of the
 // decompressed text) and column (1-based field number).
 //
@@ -61,6 +64,7 @@
 
 #include "common/missing_values.h"
 #include "common/status.h"
+#include "io/table_reader.h"
 #include "storage/storage.h"
 
 namespace fb {
@@ -73,6 +77,13 @@ struct CsvOptions {
   // Report the first missing value as an error (models that reject NaN)
   // instead of passing NaN on.
   bool missing_is_error = false;
+  // Report a value that is infinite as float32 (inf, or beyond float32's
+  // range) as scikit-learn does ("Input X contains infinity or a value too
+  // large for dtype('float32')") instead of passing it on.
+  bool infinity_is_error = false;
+  // Columns carried verbatim to the output (--keep-columns): names from the
+  // header, or 1-based positions without one. See io/column_map.h.
+  std::vector<std::string> keep_columns;
   size_t chunk_bytes = size_t{1} << 20;     // target size of a chunk
   size_t max_row_bytes = size_t{64} << 20;  // longer rows (or an unclosed quote) are an error
 };
@@ -94,54 +105,44 @@ struct CsvSchema {
   std::vector<CsvInputColumn> input_columns;
 };
 
-// Whole rows of text. Reused between calls to avoid reallocation.
-struct CsvChunk {
-  std::vector<char> bytes;  // whole rows; always ends with '\n'
-  size_t size = 0;          // bytes in use
-  bool has_quotes = false;  // a '"' occurs somewhere
-};
+// Whole rows of text / a parsed chunk (io/table_reader.h). Reused between calls.
+using CsvChunk = TableChunk;
+using CsvBlock = TableBlock;
 
-// A parsed chunk. Reused between calls.
-struct CsvBlock {
-  std::vector<float> values;  // rows x n_features, row-major (size >= rows * n_features)
-  size_t rows = 0;
-  uint64_t lines = 0;  // physical lines the chunk covered
-  Status error;        // line relative to the chunk (1 = its first line); see Account
-};
-
-class CsvReader {
+class CsvReader final : public TableReader {
  public:
   // Reads the first row from `stream` (already decompressed) and resolves
   // the header and the column mapping. `name` is used in errors.
   static Result<std::unique_ptr<CsvReader>> Open(std::unique_ptr<ReadStream> stream, std::string name,
                                                  const CsvOptions& options, const CsvSchema& schema);
-  ~CsvReader();
+  ~CsvReader() override;
 
   // Fills `chunk` with the next whole rows. Returns false at the end of input.
-  Result<bool> NextChunk(CsvChunk* chunk);
+  Result<bool> NextChunk(CsvChunk* chunk) override;
   // True once the input has been read to its end (no more chunks after the
   // ones already returned, except a pending one).
-  bool at_end() const;
+  bool at_end() const override;
 
   // Parses `chunk` into `block` (never fails as a call: errors land in
   // block->error with a chunk-relative line).
-  void Parse(const CsvChunk& chunk, CsvBlock* block) const;
+  void Parse(const CsvChunk& chunk, CsvBlock* block) const override;
 
   // In chunk order: counts the block's lines and rows; returns its error, if
   // any, with the absolute line number.
-  Status Account(const CsvBlock& block);
+  Status Account(const CsvBlock& block) override;
 
   // A read error that concerns the row after everything accounted so far
   // (e.g. a row too long) gets that row's line: call after accounting all
   // earlier blocks.
-  Status Locate(Status status) const;
+  Status Locate(Status status) const override;
 
   bool has_header() const;
   // Column names from the header (empty without one).
   const std::vector<std::string>& column_names() const;
   // Fields per row in the file.
   int32_t n_columns() const;
-  uint64_t rows_accounted() const;
+  uint64_t rows_accounted() const override;
+  const std::vector<KeptColumnInfo>& kept_columns() const override;
   // Largest buffer the reader has held (bytes), for the memory bound.
   size_t peak_buffer_bytes() const;
 

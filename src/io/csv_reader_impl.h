@@ -8,30 +8,22 @@
 #include <unordered_map>
 #include <vector>
 
+#include "io/column_map.h"
 #include "io/csv_reader.h"
 
 namespace fb {
-
-inline constexpr int32_t kIgnoredColumn = -1;
-inline constexpr int32_t kCategoricalColumn = -2;
 
 struct CsvReader::Impl {
   std::unique_ptr<ReadStream> stream;
   std::string name;
   CsvOptions opt;
   CsvSchema schema;
-  // Per file column: feature index, kIgnoredColumn or kCategoricalColumn.
-  std::vector<int32_t> col_to_feature;
-  // Categorical input columns (schema.input_columns with categories), and
-  // per file column the index of its entry, or -1.
-  struct Categorical {
-    int32_t first_feature = 0;
-    int32_t width = 0;
-    std::string name;
-    std::unordered_map<std::string_view, int32_t> index;  // category -> offset; views into schema
-  };
-  std::vector<Categorical> categorical;
-  std::vector<int32_t> col_categorical;
+  // Per file column: feature index, kIgnoredColumn or kCategoricalColumn,
+  // categorical columns and kept columns (io/column_map.h).
+  ColumnMap map;
+  std::vector<int32_t> col_to_feature;  // == map.col_to_feature (the parse loops' view)
+  using Categorical = ColumnMap::Categorical;
+  std::vector<KeptColumnInfo> kept_info;
   std::vector<std::string> column_names;
   bool has_header = false;
   int32_t n_columns = 0;
@@ -53,10 +45,9 @@ struct CsvReader::Impl {
   template <int kFast>
   void ParseRows(const CsvChunk& chunk, CsvBlock* b) const;
   Status StoreText(std::string_view text, int32_t col, float* row, uint64_t line) const;
-  // Header -> col_to_feature (and categorical): by the feature names, or by
-  // the raw input columns.
-  Status MapFeatureNames(const std::vector<std::string>& header, uint64_t line);
-  Status MapInputColumns(const std::vector<std::string>& header, uint64_t line);
+  // The kept columns' fields of the block's rows (a second pass over the
+  // chunk, so the parse loops stay as they are).
+  void ExtractKept(const CsvChunk& chunk, CsvBlock* b) const;
   std::string ColumnLabel(int32_t col) const;
 };
 

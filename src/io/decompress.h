@@ -1,6 +1,7 @@
 // Transparent decompression of input streams, chosen by the file name's
-// extension: ".gz" (gzip, via zlib; concatenated members allowed) and ".zst"
-// (zstd). Any other name passes the stream through unchanged.
+// extension (common/compression.h's CompressionForName: ".gz" gzip,
+// concatenated members allowed; ".zst" zstd). Any other name passes the
+// stream through unchanged.
 //
 // A truncated or corrupt compressed stream is an error (kInvalidData naming
 // the file), never a silently short input.
@@ -10,20 +11,11 @@
 
 #include <memory>
 #include <string>
-#include <string_view>
 
-#include "common/status.h"
+#include "common/compression.h"
 #include "storage/storage.h"
 
 namespace fb {
-
-enum class Compression : uint8_t { kNone, kGzip, kZstd };
-
-// By extension (case-insensitive): ".gz" -> kGzip, ".zst" -> kZstd.
-Compression CompressionForName(std::string_view name);
-
-// The name without a ".gz"/".zst" suffix ("a.csv.gz" -> "a.csv").
-std::string_view StripCompressionSuffix(std::string_view name);
 
 // Wraps `raw` so that reads return the decompressed bytes of `name`'s
 // compression; `name` also appears in error messages.

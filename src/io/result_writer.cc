@@ -1,6 +1,7 @@
 #include "io/result_writer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -25,6 +26,7 @@ const char* ResultFormatName(ResultFormat f) {
     case ResultFormat::kCsv: return "csv";
     case ResultFormat::kSeed: return "seed";
     case ResultFormat::kJsonl: return "jsonl";
+    case ResultFormat::kParquet: return "parquet";
   }
   return "?";
 }
@@ -69,11 +71,82 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
   }
   if (l.classifier && l.labels.empty()) return InvalidArgument("a classifier needs class labels");
   if (l.n_values < 1) return InvalidArgument("no output values");
+  if (l.format == ResultFormat::kSeed && (!l.kept.empty() || !l.output_columns.empty())) {
+    return InvalidArgument(
+        "the seed format holds the row number and the label only: use --format csv, jsonl or parquet with "
+        "--keep-columns or --output-columns");
+  }
   ResultFormatter r;
   r.layout_ = std::move(l);
   const ResultLayout& L = r.layout_;
+  // Every prediction column, named as the csv header names it.
+  std::vector<OutputColumn> all;
+  {
+    const bool extra = L.classifier && (L.proba || L.margin);
+    if (L.classifier) {
+      all.push_back({OutputColumn::kLabel, 0, "prediction"});
+    } else if (L.n_values > 1) {
+      for (int32_t k = 0; k < L.n_values; ++k) all.push_back({OutputColumn::kValue, k, "prediction_" + std::to_string(k)});
+    } else {
+      all.push_back({OutputColumn::kValue, 0, "prediction"});
+    }
+    if (extra) {
+      if (L.margin && L.n_values == 1) {
+        all.push_back({OutputColumn::kValue, 0, "margin"});
+      } else {
+        const std::string prefix = L.proba ? "proba_" : "margin_";
+        for (int32_t k = 0; k < L.n_values; ++k)
+          all.push_back({OutputColumn::kValue, k,
+                         prefix + (k < static_cast<int32_t>(L.labels.size()) ? L.labels[k] : std::to_string(k))});
+      }
+    }
+  }
+  if (L.output_columns.empty()) {
+    r.columns_ = all;
+  } else {
+    for (const std::string& item : L.output_columns) {
+      const size_t eq = item.find('=');
+      const std::string want = item.substr(0, eq);
+      auto it = std::find_if(all.begin(), all.end(), [&](const OutputColumn& c) { return c.name == want; });
+      if (it == all.end()) {
+        std::string names;
+        for (const OutputColumn& c : all) names += (names.empty() ? "" : ", ") + c.name;
+        return InvalidArgument("--output-columns: no prediction column '" + want + "' (this model and these options give: " +
+                               names + (L.classifier && !L.proba ? "; proba_<label> columns need --proba" : "") + ")");
+      }
+      OutputColumn c = *it;
+      if (eq != std::string::npos) {
+        c.name = item.substr(eq + 1);
+        if (c.name.empty()) return InvalidArgument("--output-columns: '" + item + "' renames to an empty name");
+      }
+      r.columns_.push_back(std::move(c));
+    }
+  }
+  for (size_t i = 0; i < r.columns_.size(); ++i) {
+    for (size_t j = 0; j < L.kept.size(); ++j) {
+      if (L.kept[j].name == r.columns_[i].name) {
+        return InvalidArgument("the output would have two columns named '" + r.columns_[i].name +
+                               "' (a kept column and a prediction column): rename one with --output-columns " +
+                               r.columns_[i].name + "=NEW");
+      }
+    }
+  }
+  r.general_ = !L.kept.empty() || !L.output_columns.empty();
   std::string& h = r.header_;
-  switch (L.format) {
+  if (r.general_ && L.format == ResultFormat::kCsv) {
+    bool first = true;
+    for (const KeptColumnInfo& k : L.kept) {
+      if (!first) h.push_back(',');
+      first = false;
+      AppendCsvField(&h, k.name);
+    }
+    for (const OutputColumn& c : r.columns_) {
+      if (!first) h.push_back(',');
+      first = false;
+      AppendCsvField(&h, c.name);
+    }
+    h.push_back('\n');
+  } else switch (L.format) {
     case ResultFormat::kCsv:
       if (!L.classifier && L.n_values > 1) {
         for (int32_t k = 0; k < L.n_values; ++k)
@@ -101,7 +174,8 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
         for (int32_t k = 1; k < L.n_values; ++k) h += "," + std::to_string(k);
       h.push_back('\n');
       break;
-    case ResultFormat::kJsonl: break;
+    case ResultFormat::kJsonl:
+    case ResultFormat::kParquet: break;
   }
   for (const std::string& label : L.labels) {
     std::string t;
@@ -119,7 +193,12 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
   return r;
 }
 
-void ResultFormatter::Format(const PredictionRows& rows, FormattedRows* out) const {
+void ResultFormatter::Format(const PredictionRows& rows, FormattedRows* out,
+                             const std::vector<KeptValues>* kept) const {
+  if (general_) {
+    FormatGeneral(rows, out, kept);
+    return;
+  }
   const ResultLayout& L = layout_;
   std::string& s = out->text;
   s.clear();
@@ -195,6 +274,178 @@ void ResultFormatter::Format(const PredictionRows& rows, FormattedRows* out) con
       }
       s.push_back('\n');
     }
+    if (numbered) out->ends.push_back(static_cast<uint32_t>(s.size()));
+  }
+}
+
+namespace {
+
+// A JSON number literal exactly (RFC 8259 grammar): such CSV text stays a number.
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i >= s.size()) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else if (s[i] >= '1' && s[i] <= '9') {
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  } else {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  }
+  return i == s.size();
+}
+
+void AppendFloat32(std::string* out, float f) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, f);
+  std::string_view t(buf, static_cast<size_t>(r.ptr - buf));
+  out->append(t);
+  if (t.find_first_of(".eEni") == std::string_view::npos) out->append(".0");
+}
+
+// The kept value's text for the csv format and for JSON strings.
+void AppendKeptText(std::string* out, const KeptColumnInfo& info, const KeptValues& v, size_t r) {
+  switch (info.type) {
+    case KeptType::kText:
+    case KeptType::kString:
+    case KeptType::kDecimal: out->append(v.TextAt(r)); break;
+    case KeptType::kBool: out->append(v.ints[r] ? "true" : "false"); break;
+    case KeptType::kInt: out->append(std::to_string(v.ints[r])); break;
+    case KeptType::kUnsigned: out->append(std::to_string(static_cast<uint64_t>(v.ints[r]))); break;
+    case KeptType::kFloat:
+      if (!std::isnan(v.doubles[r])) AppendFloat32(out, static_cast<float>(v.doubles[r]));
+      break;
+    case KeptType::kDouble:
+      if (!std::isnan(v.doubles[r])) AppendPythonFloat(out, v.doubles[r]);
+      break;
+    case KeptType::kDate: out->append(KeptDateText(v.ints[r])); break;
+    case KeptType::kTimestamp: out->append(KeptTimestampText(v.ints[r], info.unit, info.utc, false)); break;
+    case KeptType::kTime: out->append(KeptTimestampText(v.ints[r], info.unit, false, true)); break;
+  }
+}
+
+}  // namespace
+
+void AppendKeptCsv(std::string* out, const KeptColumnInfo& info, const KeptValues& v, size_t r) {
+  if (!v.valid[r]) return;
+  if (info.type == KeptType::kText || info.type == KeptType::kString) {
+    AppendCsvField(out, v.TextAt(r));
+    return;
+  }
+  AppendKeptText(out, info, v, r);
+}
+
+void AppendKeptJson(std::string* out, const KeptColumnInfo& info, const KeptValues& v, size_t r) {
+  if (!v.valid[r]) {
+    out->append("null");
+    return;
+  }
+  switch (info.type) {
+    case KeptType::kText: {
+      std::string_view t = v.TextAt(r);
+      if (t.empty()) {
+        out->append("null");
+      } else if (IsJsonNumber(t)) {
+        out->append(t);
+      } else {
+        AppendJsonString(out, t);
+      }
+      return;
+    }
+    case KeptType::kString: AppendJsonString(out, v.TextAt(r)); return;
+    case KeptType::kBool:
+    case KeptType::kInt:
+    case KeptType::kUnsigned:
+    case KeptType::kDecimal: AppendKeptText(out, info, v, r); return;
+    case KeptType::kFloat:
+    case KeptType::kDouble:
+      if (!std::isfinite(v.doubles[r])) {
+        out->append("null");
+      } else {
+        AppendKeptText(out, info, v, r);
+      }
+      return;
+    case KeptType::kDate:
+    case KeptType::kTimestamp:
+    case KeptType::kTime: {
+      std::string t;
+      AppendKeptText(&t, info, v, r);
+      AppendJsonString(out, t);
+      return;
+    }
+  }
+}
+
+void ResultFormatter::FormatGeneral(const PredictionRows& rows, FormattedRows* out,
+                                    const std::vector<KeptValues>* kept) const {
+  const ResultLayout& L = layout_;
+  std::string& s = out->text;
+  s.clear();
+  out->ends.clear();
+  const bool json = L.format == ResultFormat::kJsonl;
+  const bool numbered = numbers_rows();
+  const int32_t nv = rows.n_cols;
+  const size_t nk = kept ? std::min(kept->size(), L.kept.size()) : 0;
+  const bool selected = !L.output_columns.empty();
+  // jsonl without a selection: the usual layout after the kept columns.
+  FormattedRows plain;
+  if (json && !selected) {
+    ResultFormatter f = *this;
+    f.general_ = false;
+    f.Format(rows, &plain);
+  }
+  for (size_t r = 0; r < rows.n_rows; ++r) {
+    const double* v = rows.values + r * nv;
+    bool first = true;
+    for (size_t k = 0; k < nk; ++k) {
+      if (json) {
+        AppendJsonString(&s, L.kept[k].name);
+        s.push_back(':');
+        AppendKeptJson(&s, L.kept[k], (*kept)[k], r);
+        s.push_back(',');
+      } else {
+        if (!first) s.push_back(',');
+        AppendKeptCsv(&s, L.kept[k], (*kept)[k], r);
+      }
+      first = false;
+    }
+    if (json && !selected) {
+      const uint32_t b = r ? plain.ends[r - 1] : 0;
+      s.append(plain.text, b, plain.ends[r] - b);
+      out->ends.push_back(static_cast<uint32_t>(s.size()));
+      continue;
+    }
+    bool first_col = true;
+    for (const OutputColumn& c : columns_) {
+      if (json) {
+        if (!first_col) s.push_back(',');
+        AppendJsonString(&s, c.name);
+        s.push_back(':');
+      } else if (!first) {
+        s.push_back(',');
+      }
+      first = false;
+      first_col = false;
+      if (c.kind == OutputColumn::kLabel) {
+        s.append(label_text_[rows.label[r]]);
+      } else if (json) {
+        AppendJsonNumber(&s, v[c.k]);
+      } else if (!std::isnan(v[c.k])) {
+        AppendPythonFloat(&s, v[c.k]);
+      }
+    }
+    s.append(json ? "}\n" : "\n");
     if (numbered) out->ends.push_back(static_cast<uint32_t>(s.size()));
   }
 }

@@ -14,6 +14,13 @@
 //          [,"proba":{"<label>":p,...}][,"margin":[m,...]]}; integer labels
 //          are JSON numbers, other labels strings; multi-output regressors
 //          give an array; NaN and infinities are null.
+//   parquet (io/parquet_writer.h) the same columns, typed.
+// Kept input columns (--keep-columns) come first in every row: csv writes
+// them as text (CSV input: the field as read), jsonl as typed JSON values
+// after "row" (CSV text that is a JSON number stays a number, an empty
+// field is null). --output-columns selects and orders the prediction
+// columns by their csv header names, each optionally renamed (NAME=NEW);
+// with a selection, jsonl writes the selected columns as flat keys.
 // CSV fields are quoted as Python's csv module does (QUOTE_MINIMAL).
 //
 // Thread safety: ResultFormatter is immutable after Create; Format may run on
@@ -29,11 +36,12 @@
 #include <vector>
 
 #include "common/status.h"
+#include "io/table_reader.h"
 #include "storage/storage.h"
 
 namespace fb {
 
-enum class ResultFormat : uint8_t { kCsv, kSeed, kJsonl };
+enum class ResultFormat : uint8_t { kCsv, kSeed, kJsonl, kParquet };
 
 const char* ResultFormatName(ResultFormat f);
 
@@ -45,6 +53,15 @@ struct ResultLayout {
   std::vector<std::string> labels;  // classifiers: labels in class order
   bool labels_are_integers = false;
   int32_t n_values = 1;  // values per row: classes (proba), outputs (margin, regressors)
+  std::vector<KeptColumnInfo> kept;         // kept input columns, first in each row
+  std::vector<std::string> output_columns;  // selection ("NAME" or "NAME=NEW"); empty: all
+};
+
+// One prediction column of the output.
+struct OutputColumn {
+  enum Kind : uint8_t { kLabel, kValue } kind = kValue;
+  int32_t k = 0;     // kValue: index into the row's values
+  std::string name;  // as written (after renaming)
 };
 
 // One block of finalized predictions (views; not owned).
@@ -68,10 +85,17 @@ class ResultFormatter {
   static Result<ResultFormatter> Create(ResultLayout layout);
 
   const std::string& header() const { return header_; }
-  // Replaces *out with the rows' text.
-  void Format(const PredictionRows& rows, FormattedRows* out) const;
+  const ResultLayout& layout() const { return layout_; }
+  // The prediction columns written, in order (after --output-columns).
+  const std::vector<OutputColumn>& columns() const { return columns_; }
+  // Replaces *out with the rows' text; `kept` (one per layout().kept) holds
+  // the kept columns' values of the same rows.
+  void Format(const PredictionRows& rows, FormattedRows* out,
+              const std::vector<KeptValues>* kept = nullptr) const;
   // True if rows carry their file row number (seed, jsonl): then call Number.
-  bool numbers_rows() const { return layout_.format != ResultFormat::kCsv; }
+  bool numbers_rows() const {
+    return layout_.format == ResultFormat::kSeed || layout_.format == ResultFormat::kJsonl;
+  }
   // Appends the rows to *out numbered from first_row (0-based data row).
   void Number(const FormattedRows& rows, uint64_t first_row, std::string* out) const;
 
@@ -79,7 +103,14 @@ class ResultFormatter {
   ResultLayout layout_;
   std::string header_;
   std::vector<std::string> label_text_;  // per class, as the format writes it
+  std::vector<OutputColumn> columns_;
+  bool general_ = false;  // kept columns or a selection: the general row writer
+  void FormatGeneral(const PredictionRows& rows, FormattedRows* out, const std::vector<KeptValues>* kept) const;
 };
+
+// A kept value as CSV text / as a JSON value (nulls: "" / null).
+void AppendKeptCsv(std::string* out, const KeptColumnInfo& info, const KeptValues& v, size_t row);
+void AppendKeptJson(std::string* out, const KeptColumnInfo& info, const KeptValues& v, size_t row);
 
 // Writes output bytes through a WriteStream and hashes them. With
 // hold_back_bytes > 0, bytes are kept in memory until Commit (or until more

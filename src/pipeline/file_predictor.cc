@@ -1,13 +1,16 @@
 #include "pipeline/file_predictor.h"
 
 #include <chrono>
+#include <optional>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include "io/csv_reader.h"
-#include "io/decompress.h"
+#include "io/parquet_reader.h"
+#include "io/parquet_writer.h"
 #include "io/result_writer.h"
+#include "io/table_open.h"
 #include "pipeline/input_schema.h"
 #include "pipeline/thread_pool.h"
 
@@ -35,10 +38,12 @@ struct Slot {
 
 class PipelinedFilePredictor final : public FilePredictor {
  public:
-  PipelinedFilePredictor(std::shared_ptr<const Forest> forest, PredictOptions options, ResultFormatter fmt)
+  PipelinedFilePredictor(std::shared_ptr<const Forest> forest, PredictOptions options, ResultFormatter fmt,
+                         StorageLookup storage)
       : forest_(std::move(forest)),
         options_(options),
         formatter_(std::move(fmt)),
+        storage_(std::move(storage)),
         predictor_(MakeBestPredictor(forest_)) {
     threads_ =
         options_.threads > 0 ? options_.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -49,14 +54,16 @@ class PipelinedFilePredictor final : public FilePredictor {
                                                        : CsvHeader::kAuto;
     csv_.missing_is_error = !forest_->missing_values_supported;
     csv_.chunk_bytes = options_.chunk_bytes;
+    csv_.keep_columns = options_.keep_columns;
     schema_ = InputSchemaFor(*forest_);
+    csv_.infinity_is_error = InfinityIsError(*forest_);
   }
 
   Result<FileStats> Run(const std::string& input, const std::string& output,
                         const std::atomic<bool>* cancel) override;
 
  private:
-  void Process(const CsvReader& reader, Slot* s) const;
+  void Process(const TableReader& reader, const ResultFormatter& fmt, Slot* s) const;
   ThreadPool* Pool() {
     std::call_once(pool_once_, [this] { pool_ = std::make_unique<ThreadPool>(threads_); });
     return pool_.get();
@@ -65,6 +72,7 @@ class PipelinedFilePredictor final : public FilePredictor {
   std::shared_ptr<const Forest> forest_;
   PredictOptions options_;
   ResultFormatter formatter_;
+  StorageLookup storage_;
   std::unique_ptr<Predictor> predictor_;
   int threads_ = 1;
   CsvOptions csv_;
@@ -73,7 +81,7 @@ class PipelinedFilePredictor final : public FilePredictor {
   std::unique_ptr<ThreadPool> pool_;
 };
 
-void PipelinedFilePredictor::Process(const CsvReader& reader, Slot* s) const {
+void PipelinedFilePredictor::Process(const TableReader& reader, const ResultFormatter& fmt, Slot* s) const {
   auto t0 = Clock::now();
   reader.Parse(s->chunk, &s->block);
   auto t1 = Clock::now();
@@ -87,7 +95,7 @@ void PipelinedFilePredictor::Process(const CsvReader& reader, Slot* s) const {
            &s->pred);
   auto t2 = Clock::now();
   PredictionRows rows{n, s->pred.n_cols, s->pred.values.data(), s->pred.label.data()};
-  formatter_.Format(rows, &s->text);
+  if (options_.format != OutputFormat::kParquet) fmt.Format(rows, &s->text, &s->block.kept);
   s->counts.assign(forest_->class_labels.size(), 0);
   if (forest_->kind == ModelKind::kClassifier)
     for (int32_t l : s->pred.label) ++s->counts[l];
@@ -103,22 +111,30 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
   stats.class_counts.assign(forest_->class_labels.size(), 0);
   auto cancelled = [cancel] { return cancel != nullptr && cancel->load(std::memory_order_relaxed); };
 
-  FB_ASSIGN_OR_RETURN(std::shared_ptr<Storage> in_storage, StorageFor(input));
-  FB_ASSIGN_OR_RETURN(std::unique_ptr<ReadStream> raw, in_storage->OpenRead(input));
-  FB_ASSIGN_OR_RETURN(std::unique_ptr<CsvReader> reader,
-                      CsvReader::Open(OpenDecompressed(std::move(raw), input), input, csv_, schema_));
+  FB_ASSIGN_OR_RETURN(std::shared_ptr<Storage> in_storage, storage_(input));
+  FB_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, OpenTable(in_storage, input, csv_, schema_));
+  // This file's formatter: the kept columns are known once the input is open.
+  ResultLayout layout = formatter_.layout();
+  layout.kept = reader->kept_columns();
+  FB_ASSIGN_OR_RETURN(ResultFormatter fmt, ResultFormatter::Create(std::move(layout)));
+  std::optional<ParquetResultWriter> pq;
+  if (options_.format == OutputFormat::kParquet) {
+    if (output == "-") return InvalidArgument("Parquet output needs a file, not stdout").At(input);
+    FB_ASSIGN_OR_RETURN(pq, ParquetResultWriter::Create(fmt, options_.parquet_compression,
+                                                        options_.parquet_rows_per_group));
+  }
   auto t_open = Clock::now();
   stats.read_seconds += Seconds(start, t_open);
   if (cancelled()) return Cancelled("cancelled").At(input);
 
-  FB_ASSIGN_OR_RETURN(std::shared_ptr<Storage> out_storage, StorageFor(output));
+  FB_ASSIGN_OR_RETURN(std::shared_ptr<Storage> out_storage, storage_(output));
   FB_ASSIGN_OR_RETURN(std::unique_ptr<WriteStream> ws, out_storage->OpenWrite(output));
   ResultSink sink(std::move(ws), output == "-" ? kStdoutHoldBack : 0);
-  Status st = sink.Write(formatter_.header());
+  Status st = pq ? pq->Begin(&sink) : sink.Write(fmt.header());
 
   // Small inputs (one chunk) never touch the pool.
   ThreadPool* pool = (threads_ > 1 && !reader->at_end()) ? Pool() : nullptr;
-  const size_t window = pool ? 2 * static_cast<size_t>(threads_) + 2 : 1;
+  const size_t window = pool ? reader->max_chunks_in_flight(threads_) : 1;
   std::vector<std::unique_ptr<Slot>> slots(window);
   for (auto& s : slots) s = std::make_unique<Slot>();
   std::mutex mu;
@@ -140,9 +156,12 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
     stats.read_seconds += s->parse_s;
     stats.predict_seconds += s->predict_s;
     auto t0 = Clock::now();
-    if (formatter_.numbers_rows()) {
+    if (pq) {
+      PredictionRows rows{s->block.rows, s->pred.n_cols, s->pred.values.data(), s->pred.label.data()};
+      FB_RETURN_IF_ERROR(pq->Append(rows, s->block.kept, &sink));
+    } else if (fmt.numbers_rows()) {
       numbered.clear();
-      formatter_.Number(s->text, first_row, &numbered);
+      fmt.Number(s->text, first_row, &numbered);
       FB_RETURN_IF_ERROR(sink.Write(numbered));
     } else {
       FB_RETURN_IF_ERROR(sink.Write(s->text.text));
@@ -173,13 +192,14 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
     if (!*got) break;
     ++submitted;
     if (pool == nullptr) {
-      Process(*reader, s);
+      Process(*reader, fmt, s);
       continue;  // done stays true
     }
     s->done = false;
-    const CsvReader* r = reader.get();
-    pool->Submit([this, r, s, &mu, &cv] {
-      Process(*r, s);
+    const TableReader* r = reader.get();
+    const ResultFormatter* f = &fmt;
+    pool->Submit([this, r, f, s, &mu, &cv] {
+      Process(*r, *f, s);
       std::lock_guard<std::mutex> lock(mu);
       s->done = true;
       cv.notify_all();
@@ -199,7 +219,8 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
   if (st.ok() && cancelled()) st = Cancelled("cancelled").At(input);
   if (st.ok()) {
     auto t0 = Clock::now();
-    st = sink.Commit();
+    if (pq) st = pq->Finish(&sink);
+    if (st.ok()) st = sink.Commit();
     stats.write_seconds += Seconds(t0, Clock::now());
   }
   if (!st.ok()) {
@@ -209,14 +230,30 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
   stats.rows = reader->rows_accounted();
   stats.output_bytes = sink.bytes();
   stats.output_sha256 = sink.sha256_hex();
+  stats.input_bytes_read = reader->bytes_read();
   stats.total_seconds = Seconds(start, Clock::now());
   return stats;
 }
 
 }  // namespace
 
+std::string OutputNameFor(std::string_view input_name, OutputFormat format) {
+  std::string name(StripCompressionSuffix(input_name));
+  if (format != OutputFormat::kJsonl && format != OutputFormat::kParquet) {
+    // csv and seed outputs of a Parquet input are CSV text.
+    if (!IsParquetName(name)) return name;
+  }
+  const std::string ext = format == OutputFormat::kJsonl     ? ".jsonl"
+                          : format == OutputFormat::kParquet ? ".parquet"
+                                                             : ".csv";
+  const size_t slash = name.rfind('/');
+  const size_t dot = name.rfind('.');
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash + 1)) name.resize(dot);
+  return name + ext;
+}
+
 Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<const Forest> forest,
-                                                             PredictOptions options) {
+                                                             PredictOptions options, StorageLookup storage) {
   if (forest == nullptr) return InvalidArgument("no model");
   if (options.threads < 0) return InvalidArgument("--threads must be 0 (all cores) or more");
   const char d = options.delimiter;
@@ -224,9 +261,11 @@ Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<con
     return InvalidArgument("the delimiter cannot be a quote, a line end or NUL");
   }
   ResultLayout layout;
-  layout.format = options.format == OutputFormat::kSeed    ? ResultFormat::kSeed
-                  : options.format == OutputFormat::kJsonl ? ResultFormat::kJsonl
-                                                           : ResultFormat::kCsv;
+  layout.format = options.format == OutputFormat::kSeed      ? ResultFormat::kSeed
+                  : options.format == OutputFormat::kJsonl   ? ResultFormat::kJsonl
+                  : options.format == OutputFormat::kParquet ? ResultFormat::kParquet
+                                                             : ResultFormat::kCsv;
+  layout.output_columns = options.output_columns;
   layout.classifier = forest->kind == ModelKind::kClassifier;
   layout.proba = options.proba;
   layout.margin = options.margin;
@@ -235,9 +274,18 @@ Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<con
   layout.n_values = options.margin      ? forest->n_outputs
                     : layout.classifier ? forest->n_classes()
                                         : forest->n_outputs;
+  if (options.format == OutputFormat::kSeed && !options.keep_columns.empty()) {
+    return InvalidArgument("the seed format holds the row number and the label only: use --format csv, jsonl or "
+                           "parquet with --keep-columns");
+  }
   FB_ASSIGN_OR_RETURN(ResultFormatter fmt, ResultFormatter::Create(std::move(layout)));
+  if (options.format == OutputFormat::kParquet) {
+    FB_RETURN_IF_ERROR(ParquetResultWriter::Create(fmt, options.parquet_compression, options.parquet_rows_per_group)
+                           .status());
+  }
+  if (!storage) storage = [](const std::string& uri) { return StorageFor(uri); };
   return std::unique_ptr<FilePredictor>(
-      new PipelinedFilePredictor(std::move(forest), options, std::move(fmt)));
+      new PipelinedFilePredictor(std::move(forest), options, std::move(fmt), std::move(storage)));
 }
 
 }  // namespace fb

@@ -1,10 +1,12 @@
 // FilePredictor: one input file in, one prediction file out, the unit of work
 // of `predict`, `run` and `worker`.
 //
-// Reads the input (CSV, optionally .gz/.zst) through Storage, maps its
-// columns to the model's features, predicts with the fastest engine for the
-// machine, and writes the output atomically (nothing appears unless the whole
-// file succeeded). Errors name the input file, line and column.
+// Reads the input (CSV, optionally .gz/.zst, or Parquet: io/table_open.h)
+// through the Storage it is handed, maps its columns to the model's features
+// (io/column_map.h), predicts with the fastest engine for the machine, and
+// writes the output (csv, seed, jsonl or parquet, with kept input columns
+// first) atomically: nothing appears unless the whole file succeeded. Errors
+// name the input file, line (Parquet: row) and column.
 //
 // Pipeline: the calling thread reads the input in chunks of whole rows and
 // writes results in order; a pool of options.threads workers (shared by all
@@ -22,10 +24,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/compression.h"
 #include "common/status.h"
 #include "infer/predictor.h"
 #include "model/forest.h"
@@ -33,7 +37,14 @@
 
 namespace fb {
 
-enum class OutputFormat : uint8_t { kCsv, kSeed, kJsonl };
+enum class OutputFormat : uint8_t { kCsv, kSeed, kJsonl, kParquet };
+
+// The output file's extension for a format ("csv", "csv", "jsonl",
+// "parquet"), and the output name for an input name: its compression suffix
+// dropped (a.csv.gz -> a.csv), then for jsonl and parquet output the
+// extension replaced (a.csv -> a.parquet; a name without one gets it added).
+// The one naming rule of predict, run and worker.
+std::string OutputNameFor(std::string_view input_name, OutputFormat format);
 enum class HeaderMode : uint8_t { kAuto, kYes, kNo };
 
 struct PredictOptions {
@@ -46,7 +57,19 @@ struct PredictOptions {
   // Input is read and parsed in chunks of about this many bytes (whole rows);
   // up to 2 x threads + 2 chunks are in flight, which bounds memory.
   size_t chunk_bytes = size_t{1} << 20;
+  // Input columns carried to the output (names; 1-based positions without a
+  // header), and the prediction columns written ("NAME" or "NAME=NEW").
+  std::vector<std::string> keep_columns;
+  std::vector<std::string> output_columns;
+  // Parquet output compression (snappy, zstd, gzip or none).
+  Compression parquet_compression = Compression::kSnappy;
+  int64_t parquet_rows_per_group = int64_t{1} << 20;
 };
+
+// The storage backend for a URI or path; the pipeline opens every file
+// through the one it is handed (tests hand in-memory and fault-injecting
+// ones).
+using StorageLookup = std::function<Result<std::shared_ptr<Storage>>(const std::string& uri)>;
 
 // Stage times are CPU seconds summed over threads (stages overlap, so they
 // may add up to more than total_seconds, the wall time): read = reading,
@@ -58,12 +81,14 @@ struct FileStats {
   std::string output_sha256;           // hex digest of the bytes written
   uint64_t output_bytes = 0;
   double read_seconds = 0, predict_seconds = 0, write_seconds = 0, total_seconds = 0;
+  uint64_t input_bytes_read = 0;  // Parquet: bytes fetched (footer and needed column chunks)
 };
 
 class FilePredictor {
  public:
+  // `storage` null: StorageFor (local paths and s3:// URIs).
   static Result<std::unique_ptr<FilePredictor>> Create(std::shared_ptr<const Forest> forest,
-                                                       PredictOptions options);
+                                                       PredictOptions options, StorageLookup storage = nullptr);
   virtual ~FilePredictor() = default;
   // Predicts `input` into `output` (URIs or paths; "-" = stdin/stdout).
   // `cancel`, when set to true by another thread, stops the file early with

@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -96,6 +98,35 @@ class Local final : public Storage {
     return std::unique_ptr<WriteStream>(new FileWriteStream(std::move(f)));
   }
 
+  Result<std::string> ReadRange(const std::string& uri, uint64_t offset, uint64_t length) override {
+    if (uri == "-") return Storage::ReadRange(uri, offset, length);
+    const int fd = ::open(uri.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return NotFound("no such file").At(uri);
+      return IoError(std::string("cannot open: ") + std::strerror(errno)).At(uri);
+    }
+    std::string out(length, '\0');
+    uint64_t got = 0;
+    while (got < length) {
+      const ssize_t n = ::pread(fd, out.data() + got, length - got, static_cast<off_t>(offset + got));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int e = errno;
+        ::close(fd);
+        return IoError(std::string("read failed: ") + std::strerror(e)).At(uri);
+      }
+      if (n == 0) break;
+      got += static_cast<uint64_t>(n);
+    }
+    ::close(fd);
+    if (got < length) {
+      return InvalidData("the file ends at byte " + std::to_string(offset + got) + ", before byte " +
+                         std::to_string(offset + length))
+          .At(uri);
+    }
+    return out;
+  }
+
   Status Delete(const std::string& uri) override {
     if (std::remove(uri.c_str()) != 0 && errno != ENOENT) {
       return IoError(std::string("cannot delete: ") + std::strerror(errno)).At(uri);
@@ -118,6 +149,26 @@ class Local final : public Storage {
 };
 
 }  // namespace
+
+Result<std::string> Storage::ReadRange(const std::string& uri, uint64_t offset, uint64_t length) {
+  FB_ASSIGN_OR_RETURN(auto in, OpenRead(uri));
+  std::string out;
+  char buf[1 << 16];
+  uint64_t pos = 0;
+  while (out.size() < length) {
+    const size_t want = pos < offset ? std::min<uint64_t>(sizeof buf, offset - pos)
+                                     : std::min<uint64_t>(sizeof buf, length - out.size());
+    FB_ASSIGN_OR_RETURN(size_t n, in->Read(buf, want));
+    if (n == 0) {
+      return InvalidData("the object ends at byte " + std::to_string(pos) + ", before byte " +
+                         std::to_string(offset + length))
+          .At(uri);
+    }
+    if (pos >= offset) out.append(buf, n);
+    pos += n;
+  }
+  return out;
+}
 
 Result<std::string> Storage::ReadAll(const std::string& uri) {
   FB_ASSIGN_OR_RETURN(auto in, OpenRead(uri));

@@ -99,6 +99,31 @@ Result<std::optional<ObjectInfo>> MemoryStorage::Stat(const std::string& uri) {
                                               it->second.bytes->size(), it->second.mtime_ns});
 }
 
+Result<std::string> MemoryStorage::ReadRange(const std::string& uri, uint64_t offset, uint64_t length) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(uri);
+  if (it == objects_.end()) return NotFound("no such object").At(uri);
+  const std::string& b = *it->second.bytes;
+  if (offset > b.size() || length > b.size() - offset) {
+    return InvalidData("the object ends at byte " + std::to_string(b.size()) + ", before byte " +
+                       std::to_string(offset + length))
+        .At(uri);
+  }
+  ++range_reads_;
+  range_bytes_ += length;
+  return b.substr(offset, length);
+}
+
+int MemoryStorage::range_reads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return range_reads_;
+}
+
+uint64_t MemoryStorage::range_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return range_bytes_;
+}
+
 Result<std::unique_ptr<ReadStream>> MemoryStorage::OpenRead(const std::string& uri) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(uri);
@@ -247,6 +272,17 @@ Result<std::vector<ObjectInfo>> FaultInjectingStorage::List(const std::string& p
 Result<std::optional<ObjectInfo>> FaultInjectingStorage::Stat(const std::string& uri) {
   if (auto r = Check(StorageOp::kStat, uri)) return Injected(*r, uri);
   return base_->Stat(uri);
+}
+
+Result<std::string> FaultInjectingStorage::ReadRange(const std::string& uri, uint64_t offset, uint64_t length) {
+  if (auto r = Check(StorageOp::kOpenRead, uri)) return Injected(*r, uri);
+  auto r = Check(StorageOp::kRead, uri);
+  FB_ASSIGN_OR_RETURN(std::string bytes, base_->ReadRange(uri, offset, length));
+  if (r) {
+    if (!r->truncate) return Injected(*r, uri);
+    bytes.resize(std::min<uint64_t>(bytes.size(), r->after_bytes));
+  }
+  return bytes;
 }
 
 Result<std::unique_ptr<ReadStream>> FaultInjectingStorage::OpenRead(const std::string& uri) {

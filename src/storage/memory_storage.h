@@ -36,6 +36,10 @@ class MemoryStorage final : public Storage {
   Result<std::unique_ptr<ReadStream>> OpenRead(const std::string& uri) override;
   Result<std::unique_ptr<WriteStream>> OpenWrite(const std::string& uri) override;
   Status Delete(const std::string& uri) override;
+  Result<std::string> ReadRange(const std::string& uri, uint64_t offset, uint64_t length) override;
+  // Ranged reads so far and the bytes they returned (tests of what a reader reads).
+  int range_reads() const;
+  uint64_t range_bytes() const;
 
   // Test helpers.
   void Put(const std::string& uri, std::string bytes);
@@ -53,6 +57,8 @@ class MemoryStorage final : public Storage {
   mutable std::mutex mu_;
   std::map<std::string, Object> objects_;
   int open_writes_ = 0;
+  int range_reads_ = 0;
+  uint64_t range_bytes_ = 0;
   int64_t clock_ = 0;  // a logical clock for mtime_ns, increasing per commit
 };
 
@@ -88,6 +94,9 @@ class FaultInjectingStorage final : public Storage {
   Result<std::unique_ptr<ReadStream>> OpenRead(const std::string& uri) override;
   Result<std::unique_ptr<WriteStream>> OpenWrite(const std::string& uri) override;
   Status Delete(const std::string& uri) override;
+  // A ranged read counts as one kOpenRead and one kRead call; a kRead rule
+  // fails it (or, with truncate, returns it cut at after_bytes).
+  Result<std::string> ReadRange(const std::string& uri, uint64_t offset, uint64_t length) override;
 
   // Returns the rule that fires for this call of `op` on `uri`, if any, and
   // counts the call. Used by the streams too.

@@ -319,6 +319,29 @@ class S3 final : public Storage {
     return std::unique_ptr<ReadStream>(std::move(s));
   }
 
+  // One ranged GET (the client retries it); Parquet readers ask for the
+  // footer and then only the column chunks they need.
+  Result<std::string> ReadRange(const std::string& uri, uint64_t offset, uint64_t length) override {
+    if (length == 0) return std::string();
+    FB_ASSIGN_OR_RETURN(S3Location loc, ParseS3Uri(uri));
+    if (loc.key.empty()) return InvalidArgument("an s3:// URI of an object needs a key").At(uri);
+    S3Request req;
+    req.loc = std::move(loc);
+    req.headers.emplace_back("Range",
+                             "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
+    FB_ASSIGN_OR_RETURN(HttpResponse r, c_->Send(req, uri));
+    if (r.status == 200 && offset + length <= r.body.size()) {  // the server ignored Range
+      return r.body.substr(offset, length);
+    }
+    if (r.status != 206 && r.status != 200) return S3Client::ErrorFor(r, "GET", uri);
+    if (r.body.size() != length) {
+      return InvalidData("S3 GET returned " + std::to_string(r.body.size()) + " bytes at offset " +
+                         std::to_string(offset) + ", expected " + std::to_string(length))
+          .At(uri);
+    }
+    return std::move(r.body);
+  }
+
   Result<std::unique_ptr<WriteStream>> OpenWrite(const std::string& uri) override {
     FB_ASSIGN_OR_RETURN(S3Location loc, ParseS3Uri(uri));
     if (loc.key.empty() || loc.key.back() == '/') {

@@ -57,6 +57,11 @@ class Storage {
   virtual Result<std::unique_ptr<ReadStream>> OpenRead(const std::string& uri) = 0;
   virtual Result<std::unique_ptr<WriteStream>> OpenWrite(const std::string& uri) = 0;
   virtual Status Delete(const std::string& uri) = 0;
+  // Reads bytes [offset, offset + length) of an object (Parquet footers and
+  // column chunks). Fewer bytes than asked, when the object is shorter, is
+  // kInvalidData. The default opens a stream and skips; backends override it
+  // with a positioned read (local pread, S3 one ranged GET).
+  virtual Result<std::string> ReadRange(const std::string& uri, uint64_t offset, uint64_t length);
   // Reads a whole object.
   Result<std::string> ReadAll(const std::string& uri);
   // Writes a whole object atomically.

@@ -10,7 +10,7 @@
 
 #include "common/format.h"
 #include "model/forest_builder.h"
-#include "model/import/decompress.h"
+#include "common/compression.h"
 #include "model/import/pickle_numpy.h"
 #include "model/import/pickle_vm.h"
 

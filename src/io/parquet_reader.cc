@@ -1,0 +1,960 @@
+#include "io/parquet_reader.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "common/compression.h"
+#include "io/column_map.h"
+#include "io/csv_text.h"
+#include "io/parquet_format.h"
+
+namespace fb {
+
+using parquet::Column;
+using parquet::Meaning;
+using parquet::PhysicalType;
+
+namespace {
+
+constexpr uint64_t kTailBytes = 64 * 1024;
+constexpr uint64_t kMergeGap = 64 * 1024;
+// A row group's decoded features may take at most this much memory.
+constexpr uint64_t kMaxBlockBytes = uint64_t{4} << 30;
+
+bool EndsWithNoCase(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  return std::equal(suffix.begin(), suffix.end(), s.end() - suffix.size(),
+                    [](char want, char c) { return std::tolower(static_cast<unsigned char>(c)) == want; });
+}
+
+uint32_t Le32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Values of one column, one slot per row (nulls hold 0 / empty).
+struct Values {
+  std::vector<int64_t> i;
+  std::vector<double> d;
+  std::string bytes;
+  std::vector<uint32_t> ends;
+  std::vector<uint8_t> valid;
+  size_t size() const { return valid.size(); }
+};
+
+// Dense values (no nulls) as decoded from a page or a dictionary.
+struct Dense {
+  std::vector<int64_t> i;
+  std::vector<double> d;
+  std::string bytes;
+  std::vector<uint32_t> ends;
+  size_t n = 0;
+  void Clear() {
+    i.clear();
+    d.clear();
+    bytes.clear();
+    ends.clear();
+    n = 0;
+  }
+  std::string_view Str(size_t k) const {
+    const uint32_t b = k ? ends[k - 1] : 0;
+    return std::string_view(bytes).substr(b, ends[k] - b);
+  }
+  void AddStr(std::string_view s) {
+    bytes.append(s);
+    ends.push_back(static_cast<uint32_t>(bytes.size()));
+    ++n;
+  }
+};
+
+enum class Store : uint8_t { kInt, kDouble, kBytes };
+
+Store StoreOf(PhysicalType t) {
+  switch (t) {
+    case PhysicalType::kFloat:
+    case PhysicalType::kDouble: return Store::kDouble;
+    case PhysicalType::kByteArray:
+    case PhysicalType::kFixedLenByteArray: return Store::kBytes;
+    default: return Store::kInt;
+  }
+}
+
+struct Cursor {
+  const uint8_t* p;
+  const uint8_t* end;
+  size_t left() const { return static_cast<size_t>(end - p); }
+};
+
+Status Corrupt(const std::string& what) { return InvalidData(what); }
+
+bool Varint(Cursor& c, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (c.p == c.end) return false;
+    const uint8_t b = *c.p++;
+    *v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+
+// `bw` bits (<= 64) at bit `pos` of [base, base + nbytes), LSB first.
+inline uint64_t Bits(const uint8_t* base, size_t nbytes, uint64_t pos, int bw) {
+  if (bw == 0) return 0;
+  const size_t byte = pos >> 3;
+  const int shift = static_cast<int>(pos & 7);
+  if (bw <= 56 && byte + 8 <= nbytes) {
+    uint64_t w;
+    std::memcpy(&w, base + byte, 8);
+    return (w >> shift) & ((uint64_t{1} << bw) - 1);
+  }
+  uint64_t v = 0;
+  for (int k = 0; k < bw; ++k) {
+    const uint64_t b = pos + k;
+    if ((b >> 3) < nbytes && ((base[b >> 3] >> (b & 7)) & 1)) v |= uint64_t{1} << k;
+  }
+  return v;
+}
+
+// The RLE / bit-packed hybrid (levels, dictionary indices, booleans): n values.
+Status Hybrid(Cursor& c, int bw, size_t n, uint32_t* out) {
+  if (bw < 0 || bw > 32) return Corrupt("bit width " + std::to_string(bw) + " out of range");
+  size_t got = 0;
+  while (got < n) {
+    uint64_t h;
+    if (!Varint(c, &h)) return Corrupt("RLE data ends early");
+    if (h & 1) {
+      const uint64_t groups = h >> 1;
+      if (groups > c.left()) return Corrupt("bit-packed run past the end");
+      const uint64_t bytes = groups * static_cast<uint64_t>(bw);
+      if (bytes > c.left()) return Corrupt("bit-packed run past the end");
+      const uint64_t count = groups * 8;
+      for (uint64_t k = 0; k < count && got < n; ++k) out[got++] = static_cast<uint32_t>(Bits(c.p, bytes, k * bw, bw));
+      c.p += bytes;
+    } else {
+      const uint64_t count = h >> 1;
+      const int vb = (bw + 7) / 8;
+      if (static_cast<size_t>(vb) > c.left()) return Corrupt("RLE run past the end");
+      uint32_t v = 0;
+      for (int k = 0; k < vb; ++k) v |= static_cast<uint32_t>(c.p[k]) << (8 * k);
+      c.p += vb;
+      if (bw < 32 && (v >> bw) != 0) return Corrupt("RLE value wider than its bit width");
+      const uint64_t take = std::min<uint64_t>(count, n - got);
+      std::fill(out + got, out + got + take, v);
+      got += take;
+    }
+  }
+  return Status::Ok();
+}
+
+// DELTA_BINARY_PACKED: up to `max` values; leaves c after the block's data.
+Status DeltaBinary(Cursor& c, size_t max, std::vector<int64_t>* out, bool is32) {
+  uint64_t block, minis, total, first;
+  if (!Varint(c, &block) || !Varint(c, &minis) || !Varint(c, &total) || !Varint(c, &first))
+    return Corrupt("DELTA_BINARY_PACKED header ends early");
+  if (block == 0 || block % 128 != 0 || block > (1u << 20) || minis == 0 || block % minis != 0 ||
+      (block / minis) % 32 != 0)
+    return Corrupt("bad DELTA_BINARY_PACKED block layout");
+  if (total > max) return Corrupt("DELTA_BINARY_PACKED holds " + std::to_string(total) + " values, expected at most " +
+                                  std::to_string(max));
+  const uint64_t per_mini = block / minis;
+  const size_t base = out->size();
+  out->reserve(base + total);
+  uint64_t last = (first >> 1) ^ (~(first & 1) + 1);
+  if (total > 0) out->push_back(is32 ? static_cast<int32_t>(last) : static_cast<int64_t>(last));
+  uint64_t count = total > 0 ? 1 : 0;
+  while (count < total) {
+    uint64_t zmin;
+    if (!Varint(c, &zmin)) return Corrupt("DELTA_BINARY_PACKED block ends early");
+    const uint64_t min_delta = (zmin >> 1) ^ (~(zmin & 1) + 1);
+    if (minis > c.left()) return Corrupt("DELTA_BINARY_PACKED widths past the end");
+    const uint8_t* widths = c.p;
+    c.p += minis;
+    for (uint64_t m = 0; m < minis && count < total; ++m) {
+      const int bw = widths[m];
+      if (bw > 64) return Corrupt("DELTA_BINARY_PACKED bit width " + std::to_string(bw));
+      const uint64_t bytes = per_mini * bw / 8;
+      if (bytes > c.left()) return Corrupt("DELTA_BINARY_PACKED miniblock past the end");
+      for (uint64_t j = 0; j < per_mini && count < total; ++j, ++count) {
+        last += min_delta + Bits(c.p, bytes, j * bw, bw);  // wraps, as the format intends
+        out->push_back(is32 ? static_cast<int32_t>(last) : static_cast<int64_t>(last));
+      }
+      c.p += bytes;
+    }
+  }
+  return Status::Ok();
+}
+
+int BitWidth(uint64_t max) {
+  int w = 0;
+  while (max) {
+    ++w;
+    max >>= 1;
+  }
+  return w;
+}
+
+int64_t Int96ToNanos(const uint8_t* p) {
+  int64_t nanos;
+  int32_t julian;
+  std::memcpy(&nanos, p, 8);
+  std::memcpy(&julian, p + 8, 4);
+  return (static_cast<int64_t>(julian) - 2440588) * 86400000000000LL + nanos;
+}
+
+// PLAIN values of `col`'s type: exactly n of them.
+Status Plain(Cursor& c, const Column& col, size_t n, Dense* out) {
+  switch (col.type) {
+    case PhysicalType::kBoolean: {
+      if ((n + 7) / 8 > c.left()) return Corrupt("PLAIN booleans past the end");
+      for (size_t k = 0; k < n; ++k) out->i.push_back((c.p[k >> 3] >> (k & 7)) & 1);
+      c.p += (n + 7) / 8;
+      break;
+    }
+    case PhysicalType::kInt32:
+    case PhysicalType::kFloat: {
+      if (n > c.left() / 4) return Corrupt("PLAIN values past the end");
+      for (size_t k = 0; k < n; ++k) {
+        if (col.type == PhysicalType::kInt32) {
+          int32_t v;
+          std::memcpy(&v, c.p + 4 * k, 4);
+          out->i.push_back(col.meaning == Meaning::kUnsignedInt ? static_cast<int64_t>(static_cast<uint32_t>(v)) : v);
+        } else {
+          float v;
+          std::memcpy(&v, c.p + 4 * k, 4);
+          out->d.push_back(v);
+        }
+      }
+      c.p += 4 * n;
+      break;
+    }
+    case PhysicalType::kInt64:
+    case PhysicalType::kDouble: {
+      if (n > c.left() / 8) return Corrupt("PLAIN values past the end");
+      for (size_t k = 0; k < n; ++k) {
+        if (col.type == PhysicalType::kInt64) {
+          int64_t v;
+          std::memcpy(&v, c.p + 8 * k, 8);
+          out->i.push_back(v);
+        } else {
+          double v;
+          std::memcpy(&v, c.p + 8 * k, 8);
+          out->d.push_back(v);
+        }
+      }
+      c.p += 8 * n;
+      break;
+    }
+    case PhysicalType::kInt96: {
+      if (n > c.left() / 12) return Corrupt("PLAIN values past the end");
+      for (size_t k = 0; k < n; ++k) out->i.push_back(Int96ToNanos(c.p + 12 * k));
+      c.p += 12 * n;
+      break;
+    }
+    case PhysicalType::kByteArray: {
+      for (size_t k = 0; k < n; ++k) {
+        if (c.left() < 4) return Corrupt("PLAIN byte array past the end");
+        const uint32_t len = Le32(reinterpret_cast<const char*>(c.p));
+        c.p += 4;
+        if (len > c.left()) return Corrupt("PLAIN byte array past the end");
+        out->AddStr(std::string_view(reinterpret_cast<const char*>(c.p), len));
+        c.p += len;
+      }
+      return Status::Ok();
+    }
+    case PhysicalType::kFixedLenByteArray: {
+      const size_t w = static_cast<size_t>(col.type_length);
+      if (n > c.left() / w) return Corrupt("PLAIN fixed-length values past the end");
+      for (size_t k = 0; k < n; ++k) out->AddStr(std::string_view(reinterpret_cast<const char*>(c.p + w * k), w));
+      c.p += w * n;
+      return Status::Ok();
+    }
+  }
+  out->n += n;
+  return Status::Ok();
+}
+
+Status DeltaLengthByteArray(Cursor& c, size_t n, Dense* out) {
+  std::vector<int64_t> lens;
+  FB_RETURN_IF_ERROR(DeltaBinary(c, n, &lens, true));
+  if (lens.size() != n) return Corrupt("DELTA_LENGTH_BYTE_ARRAY holds fewer values than the page");
+  for (int64_t len : lens) {
+    if (len < 0 || static_cast<uint64_t>(len) > c.left()) return Corrupt("DELTA_LENGTH_BYTE_ARRAY past the end");
+    out->AddStr(std::string_view(reinterpret_cast<const char*>(c.p), static_cast<size_t>(len)));
+    c.p += len;
+  }
+  return Status::Ok();
+}
+
+Status DeltaByteArray(Cursor& c, size_t n, Dense* out) {
+  std::vector<int64_t> prefix;
+  FB_RETURN_IF_ERROR(DeltaBinary(c, n, &prefix, true));
+  if (prefix.size() != n) return Corrupt("DELTA_BYTE_ARRAY holds fewer values than the page");
+  Dense suffix;
+  FB_RETURN_IF_ERROR(DeltaLengthByteArray(c, n, &suffix));
+  std::string prev, cur;
+  for (size_t k = 0; k < n; ++k) {
+    if (prefix[k] < 0 || static_cast<size_t>(prefix[k]) > prev.size())
+      return Corrupt("DELTA_BYTE_ARRAY prefix longer than the previous value");
+    cur.assign(prev, 0, static_cast<size_t>(prefix[k]));
+    cur.append(suffix.Str(k));
+    out->AddStr(cur);
+    prev.swap(cur);
+  }
+  return Status::Ok();
+}
+
+Status ByteStreamSplit(Cursor& c, const Column& col, size_t n, Dense* out) {
+  size_t w = 0;
+  switch (col.type) {
+    case PhysicalType::kInt32:
+    case PhysicalType::kFloat: w = 4; break;
+    case PhysicalType::kInt64:
+    case PhysicalType::kDouble: w = 8; break;
+    case PhysicalType::kFixedLenByteArray: w = static_cast<size_t>(col.type_length); break;
+    default: return Unsupported(std::string("BYTE_STREAM_SPLIT for ") + PhysicalTypeName(col.type));
+  }
+  if (n > c.left() / w) return Corrupt("BYTE_STREAM_SPLIT values past the end");
+  std::string tmp(w * n, '\0');
+  for (size_t k = 0; k < n; ++k)
+    for (size_t b = 0; b < w; ++b) tmp[k * w + b] = static_cast<char>(c.p[b * n + k]);
+  c.p += w * n;
+  Cursor t{reinterpret_cast<const uint8_t*>(tmp.data()), reinterpret_cast<const uint8_t*>(tmp.data() + tmp.size())};
+  return Plain(t, col, n, out);
+}
+
+// Appends dict[idx[k]] for k < n to out.
+Status Gather(const Dense& dict, const Column& col, const uint32_t* idx, size_t n, Dense* out) {
+  const Store st = StoreOf(col.type);
+  for (size_t k = 0; k < n; ++k) {
+    if (idx[k] >= dict.n) {
+      return Corrupt("dictionary index " + std::to_string(idx[k]) + " past the dictionary's " +
+                     std::to_string(dict.n) + " values");
+    }
+    switch (st) {
+      case Store::kInt: out->i.push_back(dict.i[idx[k]]); break;
+      case Store::kDouble: out->d.push_back(dict.d[idx[k]]); break;
+      case Store::kBytes: out->AddStr(dict.Str(idx[k])); continue;
+    }
+    ++out->n;
+  }
+  return Status::Ok();
+}
+
+std::string Hex(std::string_view b) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : b) {
+    s.push_back(kHex[c >> 4]);
+    s.push_back(kHex[c & 15]);
+  }
+  return s;
+}
+
+// A decimal's unscaled value from big-endian two's complement bytes (<= 16).
+bool BigEndianToDouble(std::string_view b, double* out, __int128* exact) {
+  if (b.empty() || b.size() > 16) return false;
+  __int128 v = (static_cast<signed char>(b[0]) < 0) ? -1 : 0;
+  for (unsigned char c : b) v = (v << 8) | c;
+  *exact = v;
+  *out = static_cast<double>(v);
+  return true;
+}
+
+std::string Int128ToString(__int128 v) {
+  if (v == 0) return "0";
+  bool neg = v < 0;
+  unsigned __int128 u = neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  std::string s;
+  while (u) {
+    s.push_back(static_cast<char>('0' + static_cast<int>(u % 10)));
+    u /= 10;
+  }
+  if (neg) s.push_back('-');
+  std::reverse(s.begin(), s.end());
+  return s;
+}
+
+// The exact decimal text of unscaled x 10^-scale.
+std::string DecimalText(__int128 unscaled, int scale) {
+  std::string d = Int128ToString(unscaled);
+  if (scale <= 0) return d;
+  bool neg = d[0] == '-';
+  if (neg) d.erase(0, 1);
+  if (d.size() <= static_cast<size_t>(scale)) d.insert(0, static_cast<size_t>(scale) - d.size() + 1, '0');
+  d.insert(d.size() - static_cast<size_t>(scale), ".");
+  return neg ? "-" + d : d;
+}
+
+// The correctly rounded double of unscaled x 10^-scale.
+double DecimalValue(__int128 unscaled, int scale) {
+  const double u = static_cast<double>(unscaled);
+  if (scale == 0) return u;
+  const bool exact = unscaled > -(static_cast<__int128>(1) << 53) && unscaled < (static_cast<__int128>(1) << 53);
+  if (exact && scale <= 22) {
+    static const double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    return u / kPow10[scale];  // both exact: one correctly rounded division
+  }
+  double v = 0;
+  ParseNumber(DecimalText(unscaled, scale), &v);
+  return v;
+}
+
+}  // namespace
+
+bool IsParquetName(std::string_view name) {
+  return EndsWithNoCase(name, ".parquet") || EndsWithNoCase(name, ".pq") || EndsWithNoCase(name, ".parq");
+}
+
+bool HasParquetMagic(std::string_view head) { return head.substr(0, 4) == "PAR1"; }
+
+struct ParquetReader::Impl {
+  std::shared_ptr<Storage> storage;
+  std::string uri;
+  CsvOptions opt;
+  CsvSchema schema;
+  parquet::FileMeta meta;
+  ColumnMap map;
+  std::vector<int32_t> needed;       // file columns read, ascending
+  std::vector<int32_t> needed_slot;  // per file column: index in `needed`, or -1
+  std::vector<int32_t> kept_needed;  // per kept column: index in `needed`
+  std::vector<KeptColumnInfo> kept_info;
+  size_t next_group = 0;
+  uint64_t next_first_row = 0;
+  uint64_t rows_accounted = 0;
+  std::atomic<uint64_t> bytes{0};
+
+  Status DecodeColumn(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc, int64_t rows,
+                      Values* out) const;
+  Status Fill(const TableChunk& chunk, TableBlock* b) const;
+  std::string Where(int64_t group, int32_t col) const {
+    return "row group " + std::to_string(group) + ", column '" + meta.columns[col].name + "'";
+  }
+};
+
+ParquetReader::ParquetReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ParquetReader::~ParquetReader() = default;
+
+Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Storage> storage, const std::string& uri,
+                                                           const CsvOptions& options, const CsvSchema& schema) {
+  if (schema.n_features <= 0) return InvalidArgument("the model has no features");
+  auto m = std::make_unique<Impl>();
+  m->storage = std::move(storage);
+  m->uri = uri;
+  m->opt = options;
+  m->schema = schema;
+  FB_ASSIGN_OR_RETURN(auto info, m->storage->Stat(uri));
+  if (!info) return NotFound("no such file").At(uri);
+  const uint64_t size = info->size;
+  if (size < 12) return InvalidData("not a Parquet file: " + std::to_string(size) + " bytes").At(uri);
+  const uint64_t tail_len = std::min(size, kTailBytes);
+  FB_ASSIGN_OR_RETURN(std::string tail, m->storage->ReadRange(uri, size - tail_len, tail_len));
+  m->bytes += tail.size();
+  if (tail.size() != tail_len) return InvalidData("short read of the file's tail").At(uri);
+  if (tail.compare(tail.size() - 4, 4, "PAR1") != 0)
+    return InvalidData("not a Parquet file: it does not end with PAR1").At(uri);
+  const uint64_t footer_len = Le32(tail.data() + tail.size() - 8);
+  if (footer_len > size - 12) {
+    return InvalidData("Parquet footer length " + std::to_string(footer_len) + " exceeds the file").At(uri);
+  }
+  std::string footer;
+  if (footer_len + 8 <= tail.size()) {
+    footer = tail.substr(tail.size() - 8 - footer_len, footer_len);
+  } else {
+    FB_ASSIGN_OR_RETURN(footer, m->storage->ReadRange(uri, size - 8 - footer_len, footer_len));
+    m->bytes += footer.size();
+    if (footer.size() != footer_len) return InvalidData("short read of the Parquet footer").At(uri);
+  }
+  auto meta = parquet::ParseFileMeta(footer, size - 8 - footer_len);
+  if (!meta.ok()) return std::move(meta).take_status().At(uri);
+  m->meta = std::move(meta).value();
+
+  std::vector<std::string> names;
+  for (const Column& c : m->meta.columns) names.push_back(c.name);
+  FB_ASSIGN_OR_RETURN(m->map, MapColumns(names, true, m->schema, options.keep_columns, ',', uri, 0));
+  const int32_t nc = static_cast<int32_t>(names.size());
+  m->needed_slot.assign(nc, -1);
+  std::vector<uint8_t> need(nc, 0);
+  for (int32_t c = 0; c < nc; ++c)
+    if (m->map.col_to_feature[c] != kIgnoredColumn) need[c] = 1;
+  for (int32_t c : m->map.kept) need[c] = 1;
+  for (int32_t c = 0; c < nc; ++c) {
+    if (!need[c]) continue;
+    const Column& col = m->meta.columns[c];
+    if (col.nested || col.max_rep > 0) {
+      return Unsupported("column '" + col.name + "' is nested or repeated; only flat columns can be read").At(uri);
+    }
+    m->needed_slot[c] = static_cast<int32_t>(m->needed.size());
+    m->needed.push_back(c);
+  }
+  for (size_t k = 0; k < m->map.kept.size(); ++k) {
+    const int32_t c = m->map.kept[k];
+    const Column& col = m->meta.columns[c];
+    m->kept_needed.push_back(m->needed_slot[c]);
+    KeptColumnInfo ki;
+    ki.name = m->map.kept_names[k];
+    switch (col.meaning) {
+      case Meaning::kString: ki.type = KeptType::kString; break;
+      case Meaning::kDecimal: ki.type = KeptType::kDecimal; break;
+      case Meaning::kDate: ki.type = KeptType::kDate; break;
+      case Meaning::kTimestamp: ki.type = KeptType::kTimestamp; break;
+      case Meaning::kTime: ki.type = KeptType::kTime; break;
+      case Meaning::kUnsignedInt: ki.type = KeptType::kUnsigned; break;
+      default:
+        switch (col.type) {
+          case PhysicalType::kBoolean: ki.type = KeptType::kBool; break;
+          case PhysicalType::kFloat: ki.type = KeptType::kFloat; break;
+          case PhysicalType::kDouble: ki.type = KeptType::kDouble; break;
+          case PhysicalType::kByteArray:
+          case PhysicalType::kFixedLenByteArray: ki.type = KeptType::kString; break;
+          default: ki.type = KeptType::kInt; break;
+        }
+    }
+    ki.unit = col.unit == parquet::TimeUnit::kMillis  ? KeptUnit::kMillis
+              : col.unit == parquet::TimeUnit::kNanos ? KeptUnit::kNanos
+                                                      : KeptUnit::kMicros;
+    ki.utc = col.utc;
+    ki.bit_width = col.bit_width;
+    if (ki.type == KeptType::kInt && col.type == PhysicalType::kInt32 && ki.bit_width == 0) ki.bit_width = 32;
+    m->kept_info.push_back(std::move(ki));
+  }
+  // Codecs and encodings of needed chunks are checked as pages are read; a
+  // codec we cannot read is reported now, before any work.
+  for (size_t g = 0; g < m->meta.row_groups.size(); ++g) {
+    for (int32_t c : m->needed) {
+      const int32_t codec = m->meta.row_groups[g].columns[c].codec;
+      if (codec == 3 || codec == 4 || codec == 5 || codec < 0 || codec > 7) {
+        return Unsupported(std::string("Parquet codec ") + parquet::CodecName(codec) + " in " + m->Where(g, c) +
+                           " (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW)")
+            .At(uri);
+      }
+    }
+  }
+  return std::unique_ptr<ParquetReader>(new ParquetReader(std::move(m)));
+}
+
+Result<bool> ParquetReader::NextChunk(TableChunk* chunk) {
+  Impl& m = *impl_;
+  if (m.next_group >= m.meta.row_groups.size()) return false;
+  const size_t g = m.next_group++;
+  const parquet::RowGroup& rg = m.meta.row_groups[g];
+  chunk->row_group = static_cast<int64_t>(g);
+  chunk->first_row = m.next_first_row;
+  m.next_first_row += static_cast<uint64_t>(rg.num_rows);
+  chunk->size = 0;
+  chunk->columns.resize(m.needed.size());
+  if (rg.num_rows == 0) {
+    for (auto& c : chunk->columns) c.clear();
+    return true;
+  }
+  // Needed chunks in file order; neighbours closer than kMergeGap share a read.
+  std::vector<size_t> order(m.needed.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return rg.columns[m.needed[a]].start < rg.columns[m.needed[b]].start;
+  });
+  for (size_t i = 0; i < order.size();) {
+    const parquet::ColumnChunk& first = rg.columns[m.needed[order[i]]];
+    uint64_t begin = static_cast<uint64_t>(first.start);
+    uint64_t end = begin + static_cast<uint64_t>(first.length);
+    size_t j = i + 1;
+    while (j < order.size()) {
+      const parquet::ColumnChunk& c = rg.columns[m.needed[order[j]]];
+      if (static_cast<uint64_t>(c.start) > end + kMergeGap) break;
+      end = std::max(end, static_cast<uint64_t>(c.start + c.length));
+      ++j;
+    }
+    FB_ASSIGN_OR_RETURN(std::string bytes, m.storage->ReadRange(m.uri, begin, end - begin));
+    m.bytes += bytes.size();
+    if (bytes.size() != end - begin) return InvalidData("short read of " + m.Where(g, m.needed[order[i]])).At(m.uri);
+    for (size_t k = i; k < j; ++k) {
+      const parquet::ColumnChunk& c = rg.columns[m.needed[order[k]]];
+      chunk->columns[order[k]].assign(bytes, static_cast<uint64_t>(c.start) - begin, static_cast<size_t>(c.length));
+    }
+    i = j;
+  }
+  return true;
+}
+
+Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc,
+                                         int64_t rows, Values* out) const {
+  const Store st = StoreOf(col.type);
+  out->i.clear();
+  out->d.clear();
+  out->bytes.clear();
+  out->ends.clear();
+  out->valid.clear();
+  const size_t n_rows = static_cast<size_t>(rows);
+  out->valid.reserve(n_rows);
+  Dense dict, page_values;
+  bool have_dict = false;
+  std::string page;
+  std::vector<uint32_t> levels, idx;
+  const Compression codec = cc.codec == 1   ? Compression::kSnappy
+                            : cc.codec == 2 ? Compression::kGzip
+                            : cc.codec == 6 ? Compression::kZstd
+                            : cc.codec == 7 ? Compression::kLz4Raw
+                                            : Compression::kNone;
+  size_t pos = 0;
+  while (out->size() < n_rows) {
+    if (pos >= bytes.size()) {
+      return Corrupt("the column chunk ends after " + std::to_string(out->size()) + " of " + std::to_string(n_rows) +
+                     " rows");
+    }
+    size_t hdr = 0;
+    FB_ASSIGN_OR_RETURN(parquet::PageHeader h,
+                        parquet::ParsePageHeader(std::string_view(bytes).substr(pos), &hdr));
+    pos += hdr;
+    if (static_cast<size_t>(h.compressed_size) > bytes.size() - pos) return Corrupt("a page runs past its column chunk");
+    const std::string_view raw(bytes.data() + pos, static_cast<size_t>(h.compressed_size));
+    pos += static_cast<size_t>(h.compressed_size);
+    if (static_cast<size_t>(h.uncompressed_size) > kMaxPageBytes) {
+      return Corrupt("a page of " + std::to_string(h.uncompressed_size) + " bytes (more than " +
+                     std::to_string(kMaxPageBytes) + ")");
+    }
+    const auto type = static_cast<parquet::PageType>(h.type);
+    if (type == parquet::PageType::kIndexPage) continue;
+    if (type != parquet::PageType::kDataPage && type != parquet::PageType::kDictionaryPage &&
+        type != parquet::PageType::kDataPageV2) {
+      return Corrupt("unknown page type " + std::to_string(h.type));
+    }
+    // Levels of a v2 page are stored uncompressed in front of the values.
+    size_t level_bytes = 0;
+    if (type == parquet::PageType::kDataPageV2) {
+      level_bytes = static_cast<size_t>(h.def_bytes) + static_cast<size_t>(h.rep_bytes);
+      if (level_bytes > raw.size() || level_bytes > static_cast<size_t>(h.uncompressed_size))
+        return Corrupt("page levels larger than the page");
+    }
+    page.resize(static_cast<size_t>(h.uncompressed_size));
+    if (level_bytes) std::memcpy(page.data(), raw.data(), level_bytes);
+    const bool compressed = type != parquet::PageType::kDataPageV2 || h.is_compressed;
+    Status ds = DecompressExact(raw.substr(level_bytes), compressed ? codec : Compression::kNone,
+                                page.data() + level_bytes, page.size() - level_bytes);
+    if (!ds.ok()) return ds;
+    Cursor c{reinterpret_cast<const uint8_t*>(page.data()),
+             reinterpret_cast<const uint8_t*>(page.data() + page.size())};
+    if (type == parquet::PageType::kDictionaryPage) {
+      if (have_dict) return Corrupt("a second dictionary page");
+      if (h.encoding != 0 && h.encoding != 2)
+        return Unsupported(std::string("dictionary page encoding ") + parquet::EncodingName(h.encoding));
+      dict.Clear();
+      FB_RETURN_IF_ERROR(Plain(c, col, static_cast<size_t>(h.num_values), &dict));
+      have_dict = true;
+      continue;
+    }
+    const size_t n = static_cast<size_t>(h.num_values);
+    if (n > n_rows - out->size()) {
+      return Corrupt("a page holds " + std::to_string(n) + " values, more than the " +
+                     std::to_string(n_rows - out->size()) + " rows left in the row group");
+    }
+    // Definition levels: which of the page's n slots hold a value.
+    levels.assign(n, static_cast<uint32_t>(col.max_def));
+    if (col.max_def > 0) {
+      const int bw = BitWidth(static_cast<uint64_t>(col.max_def));
+      if (type == parquet::PageType::kDataPageV2) {
+        Cursor lc{c.p + h.rep_bytes, c.p + h.rep_bytes + h.def_bytes};
+        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+      } else {
+        if (h.def_encoding != 3)
+          return Unsupported(std::string("definition levels encoded as ") + parquet::EncodingName(h.def_encoding));
+        if (c.left() < 4) return Corrupt("definition levels past the end");
+        const uint32_t len = Le32(reinterpret_cast<const char*>(c.p));
+        c.p += 4;
+        if (len > c.left()) return Corrupt("definition levels past the end");
+        Cursor lc{c.p, c.p + len};
+        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+        c.p += len;
+      }
+    }
+    if (type == parquet::PageType::kDataPageV2) c.p += level_bytes;
+    size_t present = 0;
+    for (uint32_t l : levels) {
+      if (l > static_cast<uint32_t>(col.max_def)) return Corrupt("definition level above the column's maximum");
+      present += (l == static_cast<uint32_t>(col.max_def));
+    }
+    page_values.Clear();
+    switch (h.encoding) {
+      case 0: FB_RETURN_IF_ERROR(Plain(c, col, present, &page_values)); break;
+      case 2:
+      case 8: {
+        if (!have_dict) return Corrupt("dictionary-encoded page without a dictionary");
+        if (present > 0) {
+          if (c.left() < 1) return Corrupt("dictionary indices past the end");
+          const int bw = *c.p++;
+          idx.resize(present);
+          FB_RETURN_IF_ERROR(Hybrid(c, bw, present, idx.data()));
+          FB_RETURN_IF_ERROR(Gather(dict, col, idx.data(), present, &page_values));
+        }
+        break;
+      }
+      case 3: {
+        if (col.type != PhysicalType::kBoolean) return Unsupported("RLE values other than booleans");
+        if (type == parquet::PageType::kDataPage) {
+          if (c.left() < 4) return Corrupt("RLE booleans past the end");
+          c.p += 4;  // the run's length; the runs themselves say where they end
+        }
+        idx.resize(present);
+        FB_RETURN_IF_ERROR(Hybrid(c, 1, present, idx.data()));
+        for (size_t k = 0; k < present; ++k) page_values.i.push_back(idx[k]);
+        page_values.n = present;
+        break;
+      }
+      case 5: {
+        if (col.type != PhysicalType::kInt32 && col.type != PhysicalType::kInt64)
+          return Corrupt("DELTA_BINARY_PACKED on a non-integer column");
+        FB_RETURN_IF_ERROR(DeltaBinary(c, present, &page_values.i, col.type == PhysicalType::kInt32));
+        if (page_values.i.size() != present) return Corrupt("DELTA_BINARY_PACKED holds fewer values than the page");
+        if (col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt32)
+          for (int64_t& v : page_values.i) v = static_cast<uint32_t>(v);
+        page_values.n = present;
+        break;
+      }
+      case 6:
+        if (col.type != PhysicalType::kByteArray) return Corrupt("DELTA_LENGTH_BYTE_ARRAY on a non-byte-array column");
+        FB_RETURN_IF_ERROR(DeltaLengthByteArray(c, present, &page_values));
+        break;
+      case 7:
+        if (st != Store::kBytes) return Corrupt("DELTA_BYTE_ARRAY on a non-byte-array column");
+        FB_RETURN_IF_ERROR(DeltaByteArray(c, present, &page_values));
+        break;
+      case 9: FB_RETURN_IF_ERROR(ByteStreamSplit(c, col, present, &page_values)); break;
+      default: return Unsupported(std::string("Parquet encoding ") + parquet::EncodingName(h.encoding));
+    }
+    if (page_values.n != present) return Corrupt("a page holds fewer values than its levels say");
+    // Scatter into one slot per row.
+    size_t v = 0;
+    for (size_t k = 0; k < n; ++k) {
+      const bool ok = levels[k] == static_cast<uint32_t>(col.max_def);
+      out->valid.push_back(ok);
+      switch (st) {
+        case Store::kInt: out->i.push_back(ok ? page_values.i[v] : 0); break;
+        case Store::kDouble: out->d.push_back(ok ? page_values.d[v] : 0.0); break;
+        case Store::kBytes:
+          if (ok) out->bytes.append(page_values.Str(v));
+          out->ends.push_back(static_cast<uint32_t>(out->bytes.size()));
+          break;
+      }
+      v += ok;
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// Days since 1970-01-01 -> civil date (Howard Hinnant's algorithm).
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  *y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y += (*m <= 2);
+}
+
+}  // namespace
+
+std::string KeptDateText(int64_t days) {
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, &y, &m, &d);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+  return buf;
+}
+
+std::string KeptTimestampText(int64_t v, KeptUnit unit, bool utc, bool time_of_day) {
+  const int64_t per_sec = unit == KeptUnit::kMillis ? 1000 : unit == KeptUnit::kMicros ? 1000000 : 1000000000;
+  int64_t secs = v / per_sec, frac = v % per_sec;
+  if (frac < 0) {
+    frac += per_sec;
+    --secs;
+  }
+  int64_t days = secs / 86400, sod = secs % 86400;
+  if (sod < 0) {
+    sod += 86400;
+    --days;
+  }
+  char buf[64];
+  const int digits = unit == KeptUnit::kMillis ? 3 : unit == KeptUnit::kMicros ? 6 : 9;
+  std::string date = time_of_day ? "" : KeptDateText(days) + "T";
+  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld.%0*lld", static_cast<long long>(sod / 3600),
+                static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60), digits,
+                static_cast<long long>(frac));
+  return date + buf + (utc && !time_of_day ? "Z" : "");
+}
+
+Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
+  const int64_t g = chunk.row_group;
+  const parquet::RowGroup& rg = meta.row_groups[static_cast<size_t>(g)];
+  const size_t rows = static_cast<size_t>(rg.num_rows);
+  const int32_t nf = schema.n_features;
+  if (static_cast<uint64_t>(rows) * static_cast<uint64_t>(nf) * sizeof(float) > kMaxBlockBytes) {
+    return Unsupported("row group " + std::to_string(g) + " has " + std::to_string(rows) +
+                       " rows: its features would need more than " + std::to_string(kMaxBlockBytes >> 30) +
+                       " GiB (write the file with smaller row groups)")
+        .At(uri);
+  }
+  b->rows = 0;
+  b->lines = 0;
+  if (b->values.size() < rows * nf) b->values.resize(rows * nf);
+  // Categorical blocks are written whole, so a row never keeps an earlier row's 1.
+  for (const ColumnMap::Categorical& cat : map.categorical)
+    for (size_t r = 0; r < rows; ++r)
+      std::fill_n(b->values.data() + r * nf + cat.first_feature, cat.width, 0.0f);
+  b->kept.resize(map.kept.size());
+  for (KeptValues& k : b->kept) k.Clear();
+  Values vals;
+  for (size_t k = 0; k < needed.size(); ++k) {
+    const int32_t c = needed[k];
+    const Column& col = meta.columns[c];
+    Status st = DecodeColumn(chunk.columns[k], col, rg.columns[c], rg.num_rows, &vals);
+    if (!st.ok()) {
+      return Status(st.code(), Where(g, c) + ": " + st.message()).At(uri, 0, static_cast<uint64_t>(c) + 1);
+    }
+    const Store store = StoreOf(col.type);
+    // Features.
+    const int32_t f = map.col_to_feature[c];
+    if (f != kIgnoredColumn) {
+      const ColumnMap::Categorical* cat =
+          f == kCategoricalColumn ? &map.categorical[map.col_categorical[c]] : nullptr;
+      for (size_t r = 0; r < rows; ++r) {
+        float* row = b->values.data() + r * nf;
+        auto place = [&](const std::string& why) {
+          return InvalidData(why + " in " + Where(g, c)).At(uri, chunk.first_row + r + 1, static_cast<uint64_t>(c) + 1);
+        };
+        if (!vals.valid[r]) {
+          if (cat) continue;
+          if (opt.missing_is_error) {
+            return place("Input X contains NaN: a null value; this model does not accept missing values");
+          }
+          row[f] = std::numeric_limits<float>::quiet_NaN();
+          continue;
+        }
+        double v = 0;
+        if (store == Store::kBytes) {
+          const uint32_t from = r ? vals.ends[r - 1] : 0;
+          std::string_view s(vals.bytes.data() + from, vals.ends[r] - from);
+          if (cat) {
+            auto it = cat->index.find(TrimBlanks(s, ','));
+            if (it != cat->index.end()) row[cat->first_feature + it->second] = 1.0f;
+            continue;
+          }
+          if (col.meaning == Meaning::kDecimal) {
+            __int128 exact;
+            if (!BigEndianToDouble(s, &v, &exact)) return place("a decimal wider than 16 bytes");
+            v = DecimalValue(exact, col.scale);
+          } else {
+            std::string_view t = TrimBlanks(s, ',');
+            if (IsMissingSpelling(t)) {
+              v = std::numeric_limits<double>::quiet_NaN();
+            } else if (!ParseNumber(t, &v)) {
+              std::string shown(s.substr(0, 40));
+              return place("not a number: '" + shown + "'");
+            }
+          }
+        } else if (store == Store::kDouble) {
+          v = vals.d[r];
+        } else {
+          const int64_t iv = vals.i[r];
+          if (col.meaning == Meaning::kDecimal) {
+            v = DecimalValue(iv, col.scale);
+          } else if (col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt64) {
+            v = static_cast<double>(static_cast<uint64_t>(iv));
+          } else {
+            v = static_cast<double>(iv);
+          }
+          if (cat) {
+            // A numeric column holding a categorical raw column: its text.
+            auto it = cat->index.find(std::to_string(iv));
+            if (it != cat->index.end()) row[cat->first_feature + it->second] = 1.0f;
+            continue;
+          }
+        }
+        if (cat) {
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "%.17g", v);
+          auto it = cat->index.find(buf);
+          if (it != cat->index.end()) row[cat->first_feature + it->second] = 1.0f;
+          continue;
+        }
+        const float fv = static_cast<float>(v);
+        if (std::isnan(v)) {
+          if (opt.missing_is_error) return place("Input X contains NaN: a NaN value; this model does not accept missing values");
+        } else if (std::isinf(fv) && opt.infinity_is_error) {
+          return place("Input X contains infinity or a value too large for dtype('float32')");
+        }
+        row[f] = fv;
+      }
+    }
+    // Kept columns.
+    for (size_t kk = 0; kk < map.kept.size(); ++kk) {
+      if (map.kept[kk] != c) continue;
+      KeptValues& out = b->kept[kk];
+      const KeptColumnInfo& info = kept_info[kk];
+      out.valid = vals.valid;
+      if (store == Store::kInt) {
+        if (info.type == KeptType::kDecimal) {
+          out.valid.clear();
+          for (size_t r = 0; r < rows; ++r) out.AddText(vals.valid[r] ? DecimalText(vals.i[r], col.scale) : "", vals.valid[r]);
+        } else {
+          out.ints = vals.i;
+        }
+      } else if (store == Store::kDouble) {
+        out.doubles = vals.d;
+      } else {
+        out.valid.clear();
+        for (size_t r = 0; r < rows; ++r) {
+          const uint32_t from = r ? vals.ends[r - 1] : 0;
+          std::string_view s(vals.bytes.data() + from, vals.ends[r] - from);
+          if (info.type == KeptType::kDecimal) {
+            double unused;
+            __int128 exact = 0;
+            if (vals.valid[r] && !BigEndianToDouble(s, &unused, &exact)) {
+              return InvalidData("a decimal wider than 16 bytes in " + Where(g, c)).At(uri, chunk.first_row + r + 1);
+            }
+            out.AddText(vals.valid[r] ? DecimalText(exact, col.scale) : "", vals.valid[r]);
+          } else if (col.type == PhysicalType::kFixedLenByteArray) {
+            out.AddText(vals.valid[r] ? Hex(s) : "", vals.valid[r]);
+          } else {
+            out.AddText(s, vals.valid[r]);
+          }
+        }
+      }
+    }
+  }
+  b->rows = rows;
+  return Status::Ok();
+}
+
+void ParquetReader::Parse(const TableChunk& chunk, TableBlock* block) const {
+  block->error = impl_->Fill(chunk, block);
+  if (!block->error.ok()) block->rows = 0;
+}
+
+Status ParquetReader::Account(const TableBlock& block) {
+  if (!block.error.ok()) return block.error;
+  impl_->rows_accounted += block.rows;
+  return Status::Ok();
+}
+
+Status ParquetReader::Locate(Status status) const { return status.WithPath(impl_->uri); }
+bool ParquetReader::at_end() const { return impl_->next_group >= impl_->meta.row_groups.size(); }
+uint64_t ParquetReader::rows_accounted() const { return impl_->rows_accounted; }
+const std::vector<KeptColumnInfo>& ParquetReader::kept_columns() const { return impl_->kept_info; }
+size_t ParquetReader::max_chunks_in_flight(int threads) const { return static_cast<size_t>(threads) + 1; }
+uint64_t ParquetReader::bytes_read() const { return impl_->bytes.load(); }
+int64_t ParquetReader::num_rows() const { return impl_->meta.num_rows; }
+size_t ParquetReader::num_row_groups() const { return impl_->meta.row_groups.size(); }
+
+}  // namespace fb

@@ -1,0 +1,84 @@
+// ParquetReader: reads a Parquet file into the same blocks as the CSV reader
+// (io/table_reader.h): the model's features (mapped by io/column_map.h, as
+// for CSV with a header: the column names are the header) plus kept columns.
+//
+// I/O: the footer first (one ranged read of the file's tail), then per row
+// group one ranged read per needed column chunk (adjacent chunks merged),
+// so only the columns the model and --keep-columns need are read: on S3 a
+// wide table costs the bytes of its needed columns, not of the file. A chunk
+// of work is one row group; memory is bounded by the largest row group's
+// needed column chunks and decoded values, times the chunks in flight.
+//
+// Supported (what DuckDB, Spark/parquet-mr, pyarrow and arrow-rs write, by
+// default and on request): flat schemas (a nested column is an error only
+// if it is needed); physical types BOOLEAN, INT32, INT64, INT96 (legacy
+// timestamps), FLOAT, DOUBLE, BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY (decimals;
+// other fixed-length bytes as hex text); required and optional columns
+// (null = missing value); data pages v1 and v2 and dictionary pages;
+// encodings PLAIN, PLAIN_DICTIONARY, RLE_DICTIONARY, RLE (levels and
+// booleans), DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY,
+// BYTE_STREAM_SPLIT; codecs UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW.
+//
+// As features: booleans 0/1; integers, dates (days since 1970-01-01),
+// timestamps and times (units since the epoch / midnight) as numbers,
+// correctly rounded to float32 through double (what parsing their decimal
+// text does); FLOAT and DOUBLE cast to float32; DECIMAL as the correctly
+// rounded double of its value; strings parsed as CSV fields are (numbers,
+// missing-value spellings) or looked up as categories.
+//
+// Untrusted input: every offset, length, count and page size is checked
+// against the file, the chunk and the row group before use; decompressed
+// pages must have exactly the size their header states, at most
+// kMaxPageBytes; dictionary indices and bit widths are range-checked.
+// Errors are kInvalidData naming the file, row group, column and, for
+// values, the row (1-based data row, in the Status's line field).
+//
+// Thread safety: as TableReader.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "io/csv_reader.h"
+#include "io/table_reader.h"
+#include "storage/storage.h"
+
+namespace fb {
+
+inline constexpr size_t kMaxPageBytes = size_t{1} << 30;
+
+// True when the name says Parquet (.parquet, .pq, .parq; any case).
+bool IsParquetName(std::string_view name);
+// True when the first bytes are Parquet's magic "PAR1".
+bool HasParquetMagic(std::string_view head);
+
+class ParquetReader final : public TableReader {
+ public:
+  // Reads and checks the footer of `uri` in `storage` and maps its columns.
+  // Uses options.missing_is_error, infinity_is_error and keep_columns
+  // (names; header/delimiter do not apply).
+  static Result<std::unique_ptr<ParquetReader>> Open(std::shared_ptr<Storage> storage, const std::string& uri,
+                                                     const CsvOptions& options, const CsvSchema& schema);
+  ~ParquetReader() override;
+
+  Result<bool> NextChunk(TableChunk* chunk) override;
+  bool at_end() const override;
+  void Parse(const TableChunk& chunk, TableBlock* block) const override;
+  Status Account(const TableBlock& block) override;
+  Status Locate(Status status) const override;
+  uint64_t rows_accounted() const override;
+  const std::vector<KeptColumnInfo>& kept_columns() const override;
+  size_t max_chunks_in_flight(int threads) const override;
+  uint64_t bytes_read() const override;
+
+  // The file's row count (from the footer) and row groups.
+  int64_t num_rows() const;
+  size_t num_row_groups() const;
+
+ private:
+  struct Impl;
+  explicit ParquetReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fb
