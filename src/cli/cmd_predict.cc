@@ -10,7 +10,8 @@
 
 #include "cli/command.h"
 #include "cli/load_model.h"
-#include "io/decompress.h"
+#include "cli/run_options.h"
+#include "runner/shard_plan.h"
 #include "model/iterations.h"
 #include "pipeline/file_predictor.h"
 #include "storage/storage.h"
@@ -29,23 +30,39 @@ struct PredictArgs {
   std::string iteration_range;
   std::string format = "csv", header = "auto", delimiter = ",";
   int threads = 0;
+  std::vector<std::string> keep_columns, output_columns;
+  std::string parquet_compression = "snappy";
+  InputFilterFlags inputs;
 };
 
 constexpr const char* kHelpFooter = R"(
 IN and OUT:
   a file      predicts it into OUT (a file, or an existing folder: OUT/<name>)
-  a folder    predicts every file under it, recursively, into OUT/<same relative
-              path> (folders are created; a .gz/.zst suffix is dropped); a bad
-              file is reported and skipped, the others are still written
+  a folder    predicts every data file under it, recursively, into OUT/<same
+              relative path> (folders are created; a .gz/.zst suffix is dropped;
+              jsonl and parquet outputs take their format's extension:
+              a.csv -> a.parquet); hidden files and folders, _SUCCESS and other
+              _* metadata and *.crc are skipped, as Spark and pandas do, and
+              --include/--exclude select among the rest; a bad file is
+              reported and skipped, the others are still written
   -           stdin / stdout
-  Inputs ending in .gz or .zst are decompressed. Outputs appear only when
-  complete (written to a temporary name, then renamed); existing outputs are
-  replaced.
+  Inputs ending in .gz or .zst are decompressed; .parquet files (or files that
+  start with PAR1) are read as Parquet. Outputs appear only when complete
+  (written to a temporary name, then renamed); existing outputs are replaced.
 
 Formats:
   csv    prediction[,proba_<label>...]       one line per input row
   seed   ,0 then <row>,<prediction>          what the seed's predict.py writes
   jsonl  {"row":0,"prediction":1[,"proba":{"0":0.9,"1":0.1}]}
+  parquet  the csv columns, typed (labels as the model's label type,
+         probabilities as DOUBLE), snappy or zstd (--parquet-compression)
+
+Keeping input columns: --keep-columns id,ts writes those input columns first
+in every output row (CSV: the text as read; Parquet: typed values; jsonl:
+JSON values), so predictions join back to their rows. Kept columns are not
+features: with no header, the other columns must be the model's features in
+order. --output-columns proba_1=score,prediction chooses, orders and renames
+the prediction columns.
 
 Header (--header auto): the first row is a header when one of its fields is
 not a number or a missing value. With a header, columns are matched to the
@@ -99,8 +116,10 @@ std::string Describe(const FileStats& s, const Forest& f) {
 
 int RunPredict(const PredictArgs& a) {
   PredictOptions o;
-  static const std::map<std::string, OutputFormat> kFormats = {
-      {"csv", OutputFormat::kCsv}, {"seed", OutputFormat::kSeed}, {"jsonl", OutputFormat::kJsonl}};
+  static const std::map<std::string, OutputFormat> kFormats = {{"csv", OutputFormat::kCsv},
+                                                                {"seed", OutputFormat::kSeed},
+                                                                {"jsonl", OutputFormat::kJsonl},
+                                                                {"parquet", OutputFormat::kParquet}};
   static const std::map<std::string, HeaderMode> kHeaders = {
       {"auto", HeaderMode::kAuto}, {"yes", HeaderMode::kYes}, {"no", HeaderMode::kNo}};
   o.format = kFormats.at(a.format);
@@ -108,6 +127,10 @@ int RunPredict(const PredictArgs& a) {
   o.proba = a.proba;
   o.margin = a.margin;
   o.threads = a.threads;
+  if (o.format == OutputFormat::kParquet && a.output == "-")
+    return ReportError(InvalidArgument("--format parquet needs an output file or folder, not stdout"));
+  if (Status cs = ResolveColumnFlags(a.keep_columns, a.output_columns, a.parquet_compression, &o); !cs.ok())
+    return ReportError(cs);
   if (a.delimiter == "\\t" || a.delimiter == "tab") {
     o.delimiter = '\t';
   } else if (a.delimiter.size() == 1) {
@@ -136,8 +159,7 @@ int RunPredict(const PredictArgs& a) {
     if (IsFolderUri(out)) {
       if (a.input == "-")
         return ReportError(InvalidArgument("OUT is a folder; name an output file for stdin"));
-      auto joined =
-          JoinUnder(out, std::string(StripCompressionSuffix(fs::path(a.input).filename().string())));
+      auto joined = JoinUnder(out, OutputNameFor(fs::path(a.input).filename().string(), o.format));
       if (!joined.ok()) return ReportError(joined.status());
       out = *joined;
     }
@@ -163,16 +185,20 @@ int RunPredict(const PredictArgs& a) {
   }
   auto storage = StorageFor(a.input);
   if (!storage.ok()) return ReportError(storage.status());
-  auto files = (*storage)->List(a.input);
+  auto files = ListInputs(**storage, a.input, a.output, InputFilter{a.inputs.include, a.inputs.exclude});
   if (!files.ok()) return ReportError(files.status());
-  if (files->empty()) return ReportError(NotFound("no input files in folder").At(a.input));
+  if (files->empty()) {
+    return ReportError(
+        NotFound("no input files in folder (hidden, _* metadata and *.crc files are skipped; see --include)")
+            .At(a.input));
+  }
 
   size_t failed = 0, done = 0;
   uint64_t rows = 0;
   std::map<std::string, std::string> seen;  // output -> input
   for (const ObjectInfo& f : *files) {
     if (g_stop.load()) return ReportError(Cancelled("interrupted; finished files are complete"));
-    auto out = JoinUnder(a.output, StripCompressionSuffix(f.relative));
+    auto out = JoinUnder(a.output, OutputNameFor(f.relative, o.format));
     Status err;
     if (!out.ok()) {
       err = out.status();
@@ -209,7 +235,7 @@ CommandSpec PredictCommand() {
             sub->add_option("--model,-m", a->model,
                             "model file: scikit-learn pickle/joblib, XGBoost JSON/UBJSON, native .fbm")
                 ->required();
-            sub->add_option("--input,-i", a->input, "input CSV file, folder of files, or - for stdin")
+            sub->add_option("--input,-i", a->input, "input CSV or Parquet file, folder of files, or - for stdin")
                 ->required();
             sub->add_option("--output,-o", a->output, "output file, folder, or - for stdout")->required();
             sub->add_flag("--proba", a->proba,
@@ -221,9 +247,11 @@ CommandSpec PredictCommand() {
                             "boosting rounds BEGIN:END (END 0 = last), 'best' or 'all' (XGBoost models; "
                             "default: every round, or [0, best_iteration] for models saved by XGBoost's "
                             "scikit-learn wrapper)");
-            sub->add_option("--format,-f", a->format, "output format: csv, seed or jsonl")
+            sub->add_option("--format,-f", a->format, "output format: csv, seed, jsonl or parquet")
                 ->capture_default_str()
-                ->check(CLI::IsMember({"csv", "seed", "jsonl"}));
+                ->check(CLI::IsMember({"csv", "seed", "jsonl", "parquet"}));
+            AddColumnFlags(sub, &a->keep_columns, &a->output_columns, &a->parquet_compression);
+            a->inputs.Add(sub);
             sub->add_option("--header", a->header,
                             "first input row: auto (a header if any field is not a number), yes, no")
                 ->capture_default_str()

@@ -113,6 +113,15 @@ CommandSpec RunCommandSpec() {
                 ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
             sub->add_flag("--json", f->json, "print the job's status as JSON at the end");
             f->predict.Add(sub);
+            sub->add_option("--include", s.include,
+                            "only input files matching GLOB (repeatable; see forestbatch worker --help)")
+                ->expected(1)
+                ->allow_extra_args(false)
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+            sub->add_option("--exclude", s.exclude, "skip input files matching GLOB (repeatable)")
+                ->expected(1)
+                ->allow_extra_args(false)
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
             return std::function<int()>([f] { return RunCommand(*f); });
           }};
 }

@@ -28,6 +28,7 @@ struct WorkerFlags {
   double backoff = 1.0, grace = 20.0;
   bool shell = false, overwrite = false, verify = false;
   PredictFlags predict;
+  InputFilterFlags inputs;
 };
 
 std::string EnvOr(const char* name, const std::string& fallback) {
@@ -60,6 +61,7 @@ int RunWorkerCommand(const WorkerFlags& f) {
   c.overwrite = f.overwrite;
   c.verify = f.verify;
   c.job = f.job.empty() ? EnvOr("AWS_BATCH_JOB_ID", "") : f.job;
+  c.filter = {f.inputs.include, f.inputs.exclude};
 
   std::unique_ptr<FileExecutor> executor;
   if (!f.model.empty()) {
@@ -78,6 +80,7 @@ int RunWorkerCommand(const WorkerFlags& f) {
       auto p = FilePredictor::Create(std::make_shared<const Forest>(std::move(forest).value()), *opts);
       if (!p.ok()) return ReportError(p.status());
       executor = MakePredictorExecutor(std::move(p).value());
+      c.output_format = opts->format;
       c.options = f.predict.Fingerprint();
     }
   }
@@ -169,6 +172,7 @@ CommandSpec WorkerCommand() {
             "--spot-endpoint", f->spot_endpoint,
             "instance metadata endpoint (default: $FORESTBATCH_SPOT_ENDPOINT or http://169.254.169.254)");
         f->predict.Add(sub);
+        f->inputs.Add(sub);
         return std::function<int()>([f] { return RunWorkerCommand(*f); });
       }};
 }

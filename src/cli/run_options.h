@@ -18,6 +18,9 @@ struct PredictFlags {
   std::string delimiter = ",";
   bool margin = false;          // --output-margin
   std::string iteration_range;  // --iteration-range; empty: the model's default
+  std::vector<std::string> keep_columns;    // --keep-columns
+  std::vector<std::string> output_columns;  // --output-columns
+  std::string parquet_compression = "snappy";
 
   // The model's trees that predictions use (--iteration-range, see
   // model/iterations.h).
@@ -29,6 +32,20 @@ struct PredictFlags {
   std::vector<std::string> AsArgs() const;
   // Everything that shapes an output, for manifests.
   std::string Fingerprint() const;
+};
+
+// Adds --keep-columns, --output-columns and --parquet-compression to a
+// command (predict, run, worker) and resolves them into `o`.
+void AddColumnFlags(CLI::App* sub, std::vector<std::string>* keep, std::vector<std::string>* output,
+                    std::string* parquet_compression);
+Status ResolveColumnFlags(const std::vector<std::string>& keep, const std::vector<std::string>& output,
+                          const std::string& parquet_compression, PredictOptions* o);
+
+// Input selection (--include / --exclude GLOB, repeatable) shared by
+// predict, run and worker.
+struct InputFilterFlags {
+  std::vector<std::string> include, exclude;
+  void Add(CLI::App* sub);
 };
 
 // Set by SIGTERM / SIGINT once InstallStopHandlers() ran.

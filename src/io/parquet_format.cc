@@ -414,8 +414,11 @@ Result<PageHeader> ParsePageHeader(std::string_view bytes, size_t* consumed) {
         FB_ASSIGN_OR_RETURN(h.compressed_size, r.I32(t));
         return Status::Ok();
       }
-      case 5:
-      case 7: return r.Struct(data_header);
+      case 5: return r.Struct(data_header);
+      case 7:  // DictionaryPageHeader: num_values, encoding, is_sorted
+        return r.Struct([&](int16_t f, uint8_t ft) -> Status {
+          return f <= 2 ? data_header(f, ft) : r.Skip(ft);
+        });
       case 8: return r.Struct(v2_header);
       default: return r.Skip(t);
     }

@@ -39,7 +39,9 @@ std::string JobSpec::ToJson() const {
             {"exec", exec},
             {"shell", shell},
             {"task_retries", task_retries},
-            {"worker_args", worker_args}};
+            {"worker_args", worker_args},
+            {"include", include},
+            {"exclude", exclude}};
   return j.dump();
 }
 
@@ -63,6 +65,8 @@ Result<JobSpec> JobSpec::FromJson(const std::string& text) {
     s.shell = j.at("shell");
     s.task_retries = j.at("task_retries");
     s.worker_args = j.at("worker_args").get<std::vector<std::string>>();
+    if (j.contains("include")) s.include = j.at("include").get<std::vector<std::string>>();
+    if (j.contains("exclude")) s.exclude = j.at("exclude").get<std::vector<std::string>>();
     return s;
   } catch (const std::exception& e) {
     return InvalidData(std::string("bad job spec in the job database: ") + e.what());
@@ -223,7 +227,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
   const auto start = Clock::now();
   FB_ASSIGN_OR_RETURN(auto db, JobDb::Open(o.state_dir));
   FB_ASSIGN_OR_RETURN(auto in, StorageFor(spec.input));
-  FB_ASSIGN_OR_RETURN(auto files, ListInputs(*in, spec.input, spec.output));
+  FB_ASSIGN_OR_RETURN(auto files, ListInputs(*in, spec.input, spec.output, InputFilter{spec.include, spec.exclude}));
   const int n = spec.ResolvedWorkers();
   const int threads = spec.ResolvedThreads();
 
@@ -290,6 +294,8 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
     if (spec.shell) a.push_back("--shell");
     if (spec.overwrite) a.push_back("--overwrite");
     if (spec.verify) a.push_back("--verify");
+    for (const std::string& g : spec.include) a.insert(a.end(), {"--include", g});
+    for (const std::string& g : spec.exclude) a.insert(a.end(), {"--exclude", g});
     a.insert(a.end(), spec.worker_args.begin(), spec.worker_args.end());
     return a;
   };

@@ -42,6 +42,7 @@ struct JobSpec {
   bool shell = false;
   int task_retries = 2;                  // restarts of a task whose worker died
   std::vector<std::string> worker_args;  // extra options passed to every worker (predict options)
+  std::vector<std::string> include, exclude;  // input selection (runner/shard_plan.h InputFilter)
 
   std::string ToJson() const;
   static Result<JobSpec> FromJson(const std::string& json);

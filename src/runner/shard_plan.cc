@@ -1,5 +1,7 @@
 #include "runner/shard_plan.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <numeric>
 #include <queue>
@@ -61,9 +63,40 @@ std::string WithSlash(std::string s) {
 }
 }  // namespace
 
+namespace {
+
+bool Glob(const std::string& pattern, std::string_view relative) {
+  std::string_view subject = relative;
+  if (pattern.find('/') == std::string::npos) {
+    if (auto slash = subject.rfind('/'); slash != std::string_view::npos) subject.remove_prefix(slash + 1);
+  }
+  const int flags = pattern.find("**") != std::string::npos ? 0 : FNM_PATHNAME;
+  return ::fnmatch(pattern.c_str(), std::string(subject).c_str(), flags) == 0;
+}
+
+}  // namespace
+
+bool InputFilter::Accepts(std::string_view relative) const {
+  size_t at = 0;
+  for (;;) {
+    const size_t slash = relative.find('/', at);
+    std::string_view part = relative.substr(at, slash == std::string_view::npos ? std::string_view::npos : slash - at);
+    if (!part.empty() && (part[0] == '.' || part[0] == '_')) return false;
+    if (slash == std::string_view::npos) break;
+    at = slash + 1;
+  }
+  if (relative.size() >= 4 && relative.substr(relative.size() - 4) == ".crc") return false;
+  if (!include.empty() &&
+      std::none_of(include.begin(), include.end(), [&](const std::string& g) { return Glob(g, relative); }))
+    return false;
+  return std::none_of(exclude.begin(), exclude.end(), [&](const std::string& g) { return Glob(g, relative); });
+}
+
 Result<std::vector<ObjectInfo>> ListInputs(Storage& storage, const std::string& input,
-                                           const std::string& output) {
+                                           const std::string& output, const InputFilter& filter) {
   FB_ASSIGN_OR_RETURN(auto all, storage.List(input));
+  // A file named on its own is read whatever its name.
+  const bool single = all.size() == 1 && all[0].uri == input;
   const std::string in = WithSlash(input);
   const std::string out = WithSlash(output);
   // Output inside input: skip relative paths under the output's relative prefix.
@@ -75,6 +108,7 @@ Result<std::vector<ObjectInfo>> ListInputs(Storage& storage, const std::string& 
     std::string_view name = f.relative;
     if (auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
     if (IsManifestName(name)) continue;
+    if (!single && !filter.Accepts(f.relative)) continue;
     if (!skip_prefix.empty() && f.relative.compare(0, skip_prefix.size(), skip_prefix) == 0) continue;
     files.push_back(std::move(f));
   }

@@ -36,11 +36,23 @@ std::vector<size_t> ShardFor(const std::vector<ObjectInfo>& files, int64_t index
 // All tasks' shards (element i is ShardFor(files, i, count, by)).
 std::vector<std::vector<size_t>> PlanShards(const std::vector<ObjectInfo>& files, int64_t count, ShardBy by);
 
+// Which listed files are data, as Spark, Hadoop and pandas readers decide:
+// not hidden (no path component starting with '.' or '_': _SUCCESS,
+// _committed_*, _delta_log/, _temporary/, .part-0.crc), not a checksum
+// (*.crc); then, when `include` is not empty, matching one of its globs, and
+// matching none of `exclude`. A glob without '/' matches the file name, one
+// with '/' the path relative to the input folder; '*' and '?' stop at '/'
+// unless the pattern has "**", where '*' matches across folders.
+struct InputFilter {
+  std::vector<std::string> include, exclude;
+  bool Accepts(std::string_view relative) const;
+};
+
 // Lists the input files under `input`: Storage::List (temporaries already
-// skipped) minus forestbatch manifests, and minus everything under
-// `output` when the output folder lies inside the input folder (so a rerun
-// never takes its own outputs as inputs).
+// skipped) minus forestbatch manifests, minus what `filter` rejects, and
+// minus everything under `output` when the output folder lies inside the
+// input folder (so a rerun never takes its own outputs as inputs).
 Result<std::vector<ObjectInfo>> ListInputs(Storage& storage, const std::string& input,
-                                           const std::string& output);
+                                           const std::string& output, const InputFilter& filter = {});
 
 }  // namespace fb

@@ -101,13 +101,18 @@ size_t RemoveStaleTemporaries(const std::string& root, const std::vector<std::st
   return removed;
 }
 
+std::string OutputRelativeFor(const WorkerConfig& c, const std::string& relative) {
+  if (c.output_format) return OutputNameFor(relative, *c.output_format);
+  return std::string(StripCompressionSuffix(relative));
+}
+
 Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out, FileExecutor& executor,
                                 const std::atomic<bool>& stop, WorkerListener* listener,
                                 const SleepFn& sleep_fn) {
   WorkerListener none;
   WorkerListener& l = listener ? *listener : none;
   const SleepFn sleep = sleep_fn ? sleep_fn : SleepFn(DefaultSleep);
-  FB_ASSIGN_OR_RETURN(auto files, ListInputs(in, c.input, c.output));
+  FB_ASSIGN_OR_RETURN(auto files, ListInputs(in, c.input, c.output, c.filter));
   WorkerSummary sum;
   sum.total_files = files.size();
   std::vector<ObjectInfo> shard;
@@ -119,8 +124,9 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
   if (!IsS3Uri(c.output)) {
     std::vector<std::string> targets;
     for (const auto& f : shard) {
-      targets.push_back(f.relative);
-      targets.push_back(ManifestPathFor(f.relative));
+      const std::string rel = OutputRelativeFor(c, f.relative);
+      targets.push_back(rel);
+      targets.push_back(ManifestPathFor(rel));
     }
     sum.temporaries_removed = RemoveStaleTemporaries(c.output, targets);
   }
@@ -137,7 +143,7 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
     FileEvent ev;
     ev.relative = f.relative;
     ev.input = f.uri;
-    auto out_uri = JoinUnder(c.output, f.relative);
+    auto out_uri = JoinUnder(c.output, OutputRelativeFor(c, f.relative));
     if (!out_uri.ok()) {
       ev.state = FileState::kFailed;
       ev.error = out_uri.status().ToString();

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,15 @@ struct WorkerConfig {
   // When set and true (e.g. a Spot interruption notice, runner/spot_notice.h):
   // take no new file, but let the current one finish without the grace limit.
   const std::atomic<bool>* drain = nullptr;
+  // Which listed files are inputs (hidden and metadata files never are).
+  InputFilter filter;
+  // The output name of an input (pipeline/file_predictor.h's OutputNameFor);
+  // unset (--exec): the input's name without its compression suffix.
+  std::optional<OutputFormat> output_format;
 };
+
+// The output path, relative to the output folder, of an input's relative path.
+std::string OutputRelativeFor(const WorkerConfig& config, const std::string& relative);
 
 enum class FileState : uint8_t { kRunning, kDone, kSkipped, kFailed, kAbandoned, kRetrying };
 const char* FileStateName(FileState s);

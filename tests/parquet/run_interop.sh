@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# run_interop.sh FORESTBATCH SOURCE_DIR NPM_PREFIX: Parquet against independent
+# implementations. Installs DuckDB (@duckdb/node-api) and arrow-rs
+# (parquet-wasm) from npm into NPM_PREFIX (a build folder) on first use.
+# Files they write, with every codec, dictionary and plain encodings, v1 and
+# v2 pages, nulls, several row groups and a wide table, must give exactly the
+# predictions of the same data as CSV; files forestbatch writes must read
+# back equal in both. Exits 77 (skipped) with the reason on stderr when npm
+# or the packages cannot be had.
+set -uo pipefail
+fb=$1
+src=$2
+prefix=$3
+pkgs=(@duckdb/node-api@1.5.6-r.1 parquet-wasm@0.8.0 apache-arrow@21.2.0)
+if [[ ! -d $prefix/node_modules/parquet-wasm || ! -d $prefix/node_modules/@duckdb/node-api || ! -d $prefix/node_modules/apache-arrow ]]; then
+  if ! command -v npm >/dev/null; then echo "parquet interop: SKIPPED: npm is not installed" >&2; exit 77; fi
+  mkdir -p "$prefix"
+  npm install --silent --no-audit --no-fund --prefix "$prefix" "${pkgs[@]}" >&2 || {
+    echo "parquet interop: SKIPPED: cannot install ${pkgs[*]} from npm (registry unreachable?)" >&2
+    exit 77
+  }
+fi
+export NODE_PATH=$prefix/node_modules
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Node resolves ESM imports from the script's folder: run a copy beside the packages.
+cp "$src/tests/parquet/interop.mjs" "$prefix/interop.mjs"
+js() { node "$prefix/interop.mjs" "$@"; }
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+seed_model=$src/examples/seed/model.joblib
+seed_csv=$src/examples/seed/test-data1-small.csv
+iris_model=$src/tests/predict/data/iris_named.joblib
+iris_csv=$src/tests/predict/data/iris_named.csv
+mkdir -p "$work/in"
+js write "$seed_csv" "$iris_csv" "$work/in" || { fail "writing the inputs"; exit 1; }
+
+# The CSV route is the reference.
+"$fb" predict -q -m "$seed_model" -i "$seed_csv" -o "$work/seed.csv" --proba --header no || fail "seed csv"
+"$fb" predict -q -m "$iris_model" -i "$iris_csv" -o "$work/iris.csv" --proba || fail "iris csv"
+seen=""
+for f in "$work"/in/seed-*.parquet; do
+  n=$(basename "$f")
+  "$fb" predict -q -m "$seed_model" -i "$f" -o "$work/$n.csv" --proba --keep-columns id || { fail "$n: exit $?"; continue; }
+  cut -d, -f2- "$work/$n.csv" | cmp -s - "$work/seed.csv" || fail "$n: predictions differ from the CSV route"
+  [[ $(head -2 "$work/$n.csv" | tail -1 | cut -d, -f1) == 0 ]] || fail "$n: kept id"
+  seen+=" $(js meta "$f")"
+done
+for f in "$work"/in/iris-duckdb-*.parquet "$work/in/iris-wide.parquet"; do
+  n=$(basename "$f")
+  "$fb" predict -q -m "$iris_model" -i "$f" -o "$work/$n.csv" --proba --keep-columns id || { fail "$n: exit $?"; continue; }
+  cut -d, -f2- "$work/$n.csv" | cmp -s - "$work/iris.csv" || fail "$n: predictions differ from the CSV route"
+  seen+=" $(js meta "$f")"
+done
+# Every codec and the encodings the writers chose were exercised.
+for want in UNCOMPRESSED SNAPPY GZIP ZSTD LZ4_RAW PLAIN RLE_DICTIONARY DELTA_BINARY_PACKED; do
+  grep -q "$want" <<<"$seen" || fail "no input used $want (seen:$(tr ' ' '\n' <<<"$seen" | sort -u | tr '\n' ' '))"
+done
+# Nulls are missing values: this scikit-learn 1.2 model rejects them, as with CSV.
+"$fb" predict -q -m "$iris_model" -i "$work/in/iris-nulls.parquet" -o "$work/nulls.csv" 2>"$work/err"
+[[ $? -eq 3 ]] && grep -q "Input X contains NaN" "$work/err" || fail "nulls: $(cat "$work/err")"
+[[ ! -e $work/nulls.csv ]] || fail "nulls: an output was left"
+
+# Typed kept columns, to csv and jsonl and parquet; parquet read back by both.
+"$fb" predict -q -m "$iris_model" -i "$work/in/iris-typed.parquet" -o "$work/typed.csv" --keep-columns id,key,day,ts,amount --proba || fail "typed csv"
+[[ $(head -1 "$work/typed.csv") == id,key,day,ts,amount,prediction,proba_setosa,proba_versicolor,proba_virginica ]] || fail "typed header: $(head -1 "$work/typed.csv")"
+[[ $(sed -n 2p "$work/typed.csv" | cut -d, -f1-5) == "1001,k1001,2024-01-02,2024-01-01T12:00:01.000000,125.125" ]] || fail "typed row: $(sed -n 2p "$work/typed.csv")"
+"$fb" predict -q -m "$iris_model" -i "$work/in/iris-typed.parquet" -o "$work/typed.jsonl" -f jsonl --keep-columns id,key
+[[ $(sed -n 5p "$work/typed.jsonl" | cut -c1-40) == '{"row":4,"id":1005,"key":null,"predictio' ]] || fail "typed jsonl: $(sed -n 5p "$work/typed.jsonl")"
+for codec in snappy zstd; do
+  "$fb" predict -q -m "$iris_model" -i "$work/in/iris-typed.parquet" -o "$work/typed-$codec.parquet" -f parquet \
+    --parquet-compression $codec --keep-columns id,key,day,ts --proba || fail "parquet out $codec"
+  js read-duckdb "$work/typed-$codec.parquet" >"$work/back-duck.csv" || fail "DuckDB cannot read our $codec file"
+  js read-arrow "$work/typed-$codec.parquet" >"$work/back-arrow.csv" || fail "arrow-rs cannot read our $codec file"
+  [[ $(wc -l <"$work/back-duck.csv") -eq $(wc -l <"$work/typed.csv") ]] || fail "DuckDB row count ($codec)"
+  # The predictions and probabilities, as doubles, equal the csv output's.
+  paste -d, <(cut -d, -f5- "$work/back-duck.csv") <(cut -d, -f6- "$work/typed.csv") | awk -F, 'NR > 1 {
+    n = NF / 2; for (i = 1; i <= n; i++) if ($i != $(i + n) && ($i + 0) != ($(i + n) + 0)) { bad = 1 } } END { exit bad }' ||
+    fail "DuckDB reads other predictions ($codec)"
+  paste -d, <(cut -d, -f5- "$work/back-arrow.csv") <(cut -d, -f6- "$work/typed.csv") | awk -F, 'NR > 1 {
+    n = NF / 2; for (i = 1; i <= n; i++) if ($i != $(i + n) && ($i + 0) != ($(i + n) + 0)) { bad = 1 } } END { exit bad }' ||
+    fail "arrow-rs reads other predictions ($codec)"
+  [[ $(sed -n 6p "$work/back-duck.csv" | cut -d, -f1,2) == "1005," ]] || fail "DuckDB: a null kept value ($codec): $(sed -n 6p "$work/back-duck.csv")"
+done
+# Our output read back by ourselves: Parquet in, Parquet out, Parquet in again.
+"$fb" predict -q -m "$seed_model" -i "$work/in/seed-duckdb-zstd-V2.parquet" -o "$work/seed-out.parquet" -f parquet --keep-columns id || fail "seed parquet out"
+js read-duckdb "$work/seed-out.parquet" | tail -n +2 | cut -d, -f2 | cmp -s - <(tail -n +2 "$work/seed.csv" | cut -d, -f1) || fail "seed parquet labels"
+
+if ((failures)); then echo "$failures failures" >&2; exit 1; fi
+echo "parquet interop: all passed"
