@@ -35,6 +35,8 @@ using namespace fb::train;
 // SetParam, so the command line and --grid accept exactly the same values.
 struct TrainOptions {
   std::string data, target, out, task = "auto", test, test_output;
+  std::vector<std::string> drop;          // --drop: columns that are not features
+  std::vector<std::string> keep_columns;  // --keep-columns: test columns copied into --test-output
   std::vector<std::pair<std::string, std::string>> params;  // in command-line order
   int32_t cv = 0;
 };
@@ -49,10 +51,23 @@ enum OptionSet : unsigned {
 void AddCommonOptions(CLI::App* sub, const std::shared_ptr<TrainOptions>& o, unsigned set) {
   sub->add_option("--data", o->data, "training CSV file with a header row")->required(set & kRequireData);
   sub->add_option("--target", o->target, "the column to predict")->required(set & kRequireData);
+  sub->add_option("--drop", o->drop,
+                  "columns that are not features, e.g. id,ts (ids must never become one-hot features); "
+                  "repeatable or comma-separated")
+      ->delimiter(',')
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   if (set & kFitOutputs) {
     sub->add_option("--out", o->out, "model file to write (.fbm)");
     sub->add_option("--test", o->test,
                     "held-out CSV (same columns): print the final model's metrics on it after fitting");
+    sub->add_option("--keep-columns", o->keep_columns,
+                    "with --test-output: test columns written first in each row (e.g. id), as predict does")
+        ->delimiter(',')
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     sub->add_option("--test-output", o->test_output,
                     "with --test: write the final model's predictions on it there (predict --proba's CSV), "
                     "from the trainer's own encoding of the raw test file");
@@ -120,14 +135,15 @@ void Describe(const std::string& path, const TrainingData& d, double secs) {
 Result<TrainingData> Load(const TrainOptions& o) {
   auto start = std::chrono::steady_clock::now();
   FB_ASSIGN_OR_RETURN(Task task, ParseTask(o.task));
-  FB_ASSIGN_OR_RETURN(TrainingData d, LoadTrainingData(o.data, o.target, task));
+  FB_ASSIGN_OR_RETURN(TrainingData d, LoadTrainingData(o.data, o.target, task, o.drop));
   Describe(o.data, d, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return d;
 }
 
 // The predictions of `f` on every row of `t`, formatted as `predict --proba`
 // writes them (same predictor, Finalize and formatter).
-Status WritePredictions(const Forest& f, const TrainingData& t, const std::string& path) {
+Status WritePredictions(const Forest& f, const TrainingData& t, const std::string& path, const RawTable& table,
+                        const std::vector<std::string>& keep) {
   std::vector<int64_t> rows(t.n_rows);
   std::iota(rows.begin(), rows.end(), 0);
   const std::vector<float> x = RowMajor(t, rows);
@@ -142,15 +158,30 @@ Status WritePredictions(const Forest& f, const TrainingData& t, const std::strin
   layout.labels = f.class_labels;
   layout.labels_are_integers = f.labels_are_integers;
   layout.n_values = layout.classifier ? f.n_classes() : f.n_outputs;
+  // Kept test columns: their text as read (ReadCsvTable kept it for them).
+  std::vector<KeptValues> kept;
+  for (const std::string& name : keep) {
+    const int c = table.FindColumn(name);
+    if (c < 0) return InvalidArgument("--keep-columns: the test data has no column '" + name + "'");
+    const RawColumn& col = table.columns[c];
+    layout.kept.push_back({name, KeptType::kText});
+    KeptValues v;
+    for (int64_t r = 0; r < table.n_rows; ++r) {
+      const int32_t code = col.codes.empty() ? -1 : col.codes[r];
+      v.AddText(code >= 0 ? std::string_view(col.categories[code]) : std::string_view(), true);
+    }
+    kept.push_back(std::move(v));
+  }
   FB_ASSIGN_OR_RETURN(ResultFormatter formatter, ResultFormatter::Create(std::move(layout)));
   FormattedRows text;
-  formatter.Format({rows.size(), pred.n_cols, pred.values.data(), pred.label.data()}, &text);
+  formatter.Format({rows.size(), pred.n_cols, pred.values.data(), pred.label.data()}, &text, &kept);
   return WriteFileAtomically(path, formatter.header() + text.text);
 }
 
 Status EvaluateOnTestFile(const Forest& f, const std::string& path, const std::string& target,
-                          const std::string& output, int32_t threads) {
+                          const std::string& output, int32_t threads, const std::vector<std::string>& keep) {
   std::set<std::string> text = {target};
+  text.insert(keep.begin(), keep.end());
   for (const InputColumn& c : f.encoding.columns)
     if (c.categorical()) text.insert(c.name);
   FB_ASSIGN_OR_RETURN(RawTable table, ReadCsvTable(path, text));
@@ -163,7 +194,7 @@ Status EvaluateOnTestFile(const Forest& f, const std::string& path, const std::s
   fmt::print("test (n={}): {}\n", m.n_test, MetricsLine(m, f.kind));
   fmt::print(stderr, "evaluated {} in {:.2f} s\n", path, secs);
   if (output.empty()) return Status::Ok();
-  FB_RETURN_IF_ERROR(WritePredictions(f, t, output));
+  FB_RETURN_IF_ERROR(WritePredictions(f, t, output, table, keep));
   fmt::print(stderr, "wrote the test predictions to {}\n", output);
   return Status::Ok();
 }
@@ -171,7 +202,8 @@ Status EvaluateOnTestFile(const Forest& f, const std::string& path, const std::s
 // Trains on everything, reports, writes the model (when `out` is given) and
 // evaluates it on `test` (when given).
 int FitAndWrite(const TrainingData& d, const TrainParams& p, const std::string& out,
-                const std::string& test = "", const std::string& test_output = "") {
+                const std::string& test = "", const std::string& test_output = "",
+                const std::vector<std::string>& keep = {}) {
   auto start = std::chrono::steady_clock::now();
   auto f = TrainForest(d, p);
   if (!f.ok()) return ReportError(f.status());
@@ -197,7 +229,7 @@ int FitAndWrite(const TrainingData& d, const TrainParams& p, const std::string& 
     fmt::print(stderr, "wrote {} ({} bytes)\n", out, bytes->size());
   }
   if (!test.empty()) {
-    Status st = EvaluateOnTestFile(*f, test, d.target, test_output, p.threads);
+    Status st = EvaluateOnTestFile(*f, test, d.target, test_output, p.threads, keep);
     if (!st.ok()) return ReportError(st);
   }
   return kExitOk;
@@ -222,7 +254,7 @@ int RunTrain(const TrainOptions& o) {
     fmt::print("mean: {}\n", MetricsLine(MeanMetrics(*folds), d->kind));
   }
   if (o.out.empty() && o.test.empty()) return kExitOk;
-  return FitAndWrite(*d, *p, o.out, o.test, o.test_output);
+  return FitAndWrite(*d, *p, o.out, o.test, o.test_output, o.keep_columns);
 }
 
 struct TuneFlags {
@@ -257,7 +289,7 @@ int ReportAndRefit(const TuneResult& r, Scoring scoring, const TrainingData& d, 
   auto best = WithPoint(base, r.points[r.best]);
   if (!best.ok()) return ReportError(best.status());
   fmt::print(stderr, "best:{}; refitting on all {} rows\n", PointText(r.points[r.best]), d.n_rows);
-  return FitAndWrite(d, *best, o.out, o.test, o.test_output);
+  return FitAndWrite(d, *best, o.out, o.test, o.test_output, o.keep_columns);
 }
 
 std::string SelfPath() {
@@ -291,6 +323,7 @@ Result<TunePlan> PlanFrom(const TrainOptions& o, const TuneFlags& t, TrainingDat
   TunePlan plan;
   plan.data = o.data;
   plan.target = o.target;
+  plan.drop = o.drop;
   plan.task = o.task;
   for (const auto& kv : o.params)
     if (kv.first != "threads") plan.params.push_back(kv);

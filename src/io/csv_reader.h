@@ -81,11 +81,11 @@ struct CsvOptions {
   // range) as scikit-learn does ("Input X contains infinity or a value too
   // large for dtype('float32')") instead of passing it on.
   bool infinity_is_error = false;
-  // Columns carried verbatim to the output (--keep-columns): names from the
-  // header, or 1-based positions without one. See io/column_map.h.
-  std::vector<std::string> keep_columns;
   size_t chunk_bytes = size_t{1} << 20;     // target size of a chunk
   size_t max_row_bytes = size_t{64} << 20;  // longer rows (or an unclosed quote) are an error
+  // Columns carried verbatim to the output (--keep-columns): names from the
+  // header, or 1-based positions without one. See io/column_map.h.
+  std::vector<std::string> keep_columns = {};
 };
 
 // A raw column that fills features [first_feature, first_feature + width)

@@ -411,5 +411,60 @@ TEST(CsvReaderTest, RawColumnErrorsNameFileLineAndColumn) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(CsvReader, ByteOrderMarkIsNotPartOfTheFirstField) {
+  ReadOut out = ReadAll("\xEF\xBB\xBF" "a,b\n1,2\n", Schema(2, {"a", "b"}));
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  EXPECT_EQ(out.values, (std::vector<float>{1, 2}));
+}
+
+TEST(CsvReader, InfinityIsAnErrorOnlyWhenAsked) {
+  ReadOut ok = ReadAll("1,inf\n2,1e300\n", Schema(2));
+  ASSERT_TRUE(ok.status.ok());
+  EXPECT_TRUE(std::isinf(ok.values[1]) && std::isinf(ok.values[3]));
+  CsvOptions o;
+  o.infinity_is_error = true;
+  ReadOut bad = ReadAll("1,2\n2,1e300\n", Schema(2), o);
+  EXPECT_NE(bad.status.message().find("Input X contains infinity or a value too large for dtype('float32')"),
+            std::string::npos)
+      << bad.status.ToString();
+  EXPECT_EQ(bad.status.line(), 2u);
+  EXPECT_EQ(bad.status.column(), 2u);
+}
+
+TEST(CsvReader, KeptColumnsTravelVerbatimAndAreNotFeatures) {
+  CsvOptions o;
+  o.keep_columns = {"id", "note"};
+  o.chunk_bytes = 64;
+  std::string text = "id,a,note,b\n";
+  for (int r = 0; r < 50; ++r)
+    text += "00" + std::to_string(r) + "," + std::to_string(r) + ",\"x, \"\"" + std::to_string(r) + "\"\"\"," +
+            std::to_string(2 * r) + (r % 2 ? "\r\n" : "\n");
+  auto reader = CsvReader::Open(std::make_unique<StringReadStream>(text), "in.csv", o, Schema(2));
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  ASSERT_EQ((*reader)->kept_columns().size(), 2u);
+  EXPECT_EQ((*reader)->kept_columns()[1].name, "note");
+  CsvChunk chunk;
+  CsvBlock block;
+  int row = 0;
+  while (*(*reader)->NextChunk(&chunk)) {
+    (*reader)->Parse(chunk, &block);
+    ASSERT_TRUE((*reader)->Account(block).ok());
+    ASSERT_EQ(block.kept.size(), 2u);
+    for (size_t i = 0; i < block.rows; ++i, ++row) {
+      EXPECT_EQ(block.kept[0].TextAt(i), "00" + std::to_string(row));
+      EXPECT_EQ(block.kept[1].TextAt(i), "x, \"" + std::to_string(row) + "\"");
+      EXPECT_EQ(block.values[2 * i], row);
+      EXPECT_EQ(block.values[2 * i + 1], 2 * row);
+    }
+  }
+  EXPECT_EQ(row, 50);
+  // Without a header, positions; the other columns are the features in order.
+  CsvOptions p;
+  p.keep_columns = {"1"};
+  ReadOut pos = ReadAll("7,1,2\n8,3,4\n", Schema(2), p);
+  ASSERT_TRUE(pos.status.ok()) << pos.status.ToString();
+  EXPECT_EQ(pos.values, (std::vector<float>{1, 2, 3, 4}));
+}
+
 }  // namespace
 }  // namespace fb

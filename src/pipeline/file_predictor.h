@@ -59,8 +59,8 @@ struct PredictOptions {
   size_t chunk_bytes = size_t{1} << 20;
   // Input columns carried to the output (names; 1-based positions without a
   // header), and the prediction columns written ("NAME" or "NAME=NEW").
-  std::vector<std::string> keep_columns;
-  std::vector<std::string> output_columns;
+  std::vector<std::string> keep_columns = {};
+  std::vector<std::string> output_columns = {};
   // Parquet output compression (snappy, zstd, gzip or none).
   Compression parquet_compression = Compression::kSnappy;
   int64_t parquet_rows_per_group = int64_t{1} << 20;

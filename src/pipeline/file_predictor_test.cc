@@ -11,7 +11,9 @@
 #include "common/atomic_file.h"
 #include "common/format.h"
 #include "common/test_dir.h"
+#include "io/parquet_reader.h"
 #include "model/forest_builder.h"
+#include "storage/memory_storage.h"
 
 namespace fb {
 namespace {
@@ -242,6 +244,115 @@ TEST_F(FilePredictorTest, JsonlAndMissingColumns) {
   EXPECT_NE(st.status().message().find("lacks 2 of the model's 4 features: f0, f2"), std::string::npos)
       << st.status().ToString();
   EXPECT_FALSE(fs::exists(Path("out2.jsonl")));
+}
+
+// The pipeline opens every file through the storage it is handed.
+StorageLookup Handed(std::shared_ptr<Storage> storage) {
+  return [storage](const std::string&) -> Result<std::shared_ptr<Storage>> { return storage; };
+}
+
+TEST(FilePredictorStorage, CsvToParquetToCsvInMemoryWithKeptColumns) {
+  auto forest = RandomForest(ModelKind::kClassifier, {"0", "1"}, 11);
+  auto mem = std::make_shared<MemoryStorage>();
+  std::vector<float> x;
+  mem->Put("mem://in.csv", MakeInput(3000, 5, &x));
+  PredictOptions o;
+  o.threads = 3;
+  o.chunk_bytes = 4096;
+  o.keep_columns = {"id"};
+  o.proba = true;
+  auto csv = FilePredictor::Create(forest, o, Handed(mem));
+  ASSERT_TRUE(csv.ok()) << csv.status().ToString();
+  ASSERT_TRUE((*csv)->Run("mem://in.csv", "mem://out.csv").ok());
+  o.format = OutputFormat::kParquet;
+  o.parquet_rows_per_group = 1000;
+  auto pq = FilePredictor::Create(forest, o, Handed(mem));
+  auto st = (*pq)->Run("mem://in.csv", "mem://out.parquet");
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->rows, 3000u);
+  const std::string first = *mem->Get("mem://out.csv");
+  EXPECT_EQ(first.substr(0, first.find('\n')), "id,prediction,proba_0,proba_1");
+  EXPECT_EQ(first.substr(first.find('\n') + 1, 5), "id 0,");
+  // Typed columns: DOUBLE probabilities read back exactly as the csv text says.
+  CsvSchema s;
+  s.n_features = 2;
+  s.feature_names = {"proba_1", "prediction"};
+  CsvOptions co;
+  co.keep_columns = {"id"};
+  auto r = ParquetReader::Open(mem, "mem://out.parquet", co, s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)->num_rows(), 3000);
+  EXPECT_EQ((*r)->num_row_groups(), 3u);
+  TableChunk chunk;
+  TableBlock block;
+  ASSERT_TRUE(*(*r)->NextChunk(&chunk));
+  (*r)->Parse(chunk, &block);
+  ASSERT_TRUE(block.error.ok()) << block.error.ToString();
+  EXPECT_EQ(block.kept[0].TextAt(1), "id 1");
+  const std::string line2 = first.substr(first.find('\n') + 1);
+  const std::string row0 = line2.substr(0, line2.find('\n'));
+  EXPECT_EQ(PythonFloat(block.values[0]).substr(0, 4), row0.substr(row0.rfind(',') + 1, 4));
+}
+
+TEST(FilePredictorStorage, FailuresLeaveNoOutputInAnyStorage) {
+  auto forest = RandomForest(ModelKind::kClassifier, {"0", "1"}, 12);
+  auto mem = std::make_shared<MemoryStorage>();
+  auto faulty = std::make_shared<FaultInjectingStorage>(mem);
+  std::vector<float> x;
+  mem->Put("mem://in.csv", MakeInput(2000, 6, &x));
+  for (OutputFormat f : {OutputFormat::kCsv, OutputFormat::kParquet}) {
+    PredictOptions o;
+    o.format = f;
+    o.chunk_bytes = 2048;
+    o.threads = 2;
+    auto fp = FilePredictor::Create(forest, o, Handed(faulty));
+    ASSERT_TRUE(fp.ok());
+    // A read that fails part way, a truncated read, a failed commit.
+    for (int which = 0; which < 3; ++which) {
+      faulty->ClearRules();
+      FaultRule rule;
+      rule.op = which == 2 ? StorageOp::kCommit : StorageOp::kRead;
+      rule.nth = 0;  // every call: the read fails (or ends) after after_bytes
+      rule.truncate = which == 1;
+      rule.after_bytes = 10000;
+      faulty->AddRule(rule);
+      ASSERT_TRUE(mem->Delete("mem://out").ok());
+      auto st = (*fp)->Run("mem://in.csv", "mem://out");
+      if (which == 1) {
+        // A silently short stream still ends on a row boundary or inside a row:
+        // either an error or fewer rows, never a partial row.
+        if (st.ok()) EXPECT_LT(st->rows, 2000u);
+        continue;
+      }
+      EXPECT_FALSE(st.ok()) << which;
+      EXPECT_FALSE(mem->Get("mem://out").has_value()) << which;
+      EXPECT_EQ(mem->open_writes(), 0);
+    }
+  }
+  // A Parquet input whose column chunk read fails.
+  PredictOptions o;
+  o.format = OutputFormat::kParquet;
+  faulty->ClearRules();
+  auto make = FilePredictor::Create(forest, o, Handed(mem));
+  ASSERT_TRUE((*make)->Run("mem://in.csv", "mem://t.parquet").ok());
+  PredictOptions in;
+  in.keep_columns = {"prediction"};
+  auto reader_model = RandomForest(ModelKind::kClassifier, {"0", "1"}, 13);
+  faulty->AddRule({StorageOp::kRead, 2, "t.parquet", StatusCode::kIoError});
+  auto fp = FilePredictor::Create(reader_model, in, Handed(faulty));
+  auto st = (*fp)->Run("mem://t.parquet", "mem://never.csv");
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(mem->Get("mem://never.csv").has_value());
+}
+
+TEST(FilePredictorStorage, OutputNamesFollowTheFormat) {
+  EXPECT_EQ(OutputNameFor("a.csv.gz", OutputFormat::kCsv), "a.csv");
+  EXPECT_EQ(OutputNameFor("d/a.csv.zst", OutputFormat::kSeed), "d/a.csv");
+  EXPECT_EQ(OutputNameFor("a.csv", OutputFormat::kParquet), "a.parquet");
+  EXPECT_EQ(OutputNameFor("a.csv.gz", OutputFormat::kJsonl), "a.jsonl");
+  EXPECT_EQ(OutputNameFor("p/part-0.snappy.parquet", OutputFormat::kCsv), "p/part-0.snappy.csv");
+  EXPECT_EQ(OutputNameFor("p/part-00000", OutputFormat::kParquet), "p/part-00000.parquet");
+  EXPECT_EQ(OutputNameFor("p.q/.hidden", OutputFormat::kJsonl), "p.q/.hidden.jsonl");
 }
 
 }  // namespace

@@ -115,10 +115,17 @@ Result<TrainingData> MakeTrainingData(const RawTable& table, const std::string& 
   return d;
 }
 
-Result<TrainingData> LoadTrainingData(const std::string& path, const std::string& target, Task task) {
+Result<TrainingData> LoadTrainingData(const std::string& path, const std::string& target, Task task,
+                                      const std::vector<std::string>& drop) {
   FB_ASSIGN_OR_RETURN(RawTable table, ReadCsvTable(path, {target}));
   if (table.FindColumn(target) < 0)
     return InvalidArgument(fmt::format("{} has no column '{}' (--target)", path, target));
+  for (const std::string& name : drop) {
+    if (name == target) return InvalidArgument(fmt::format("--drop '{}': that is the --target", name));
+    const int c = table.FindColumn(name);
+    if (c < 0) return InvalidArgument(fmt::format("--drop '{}': {} has no such column", name, path));
+    table.columns.erase(table.columns.begin() + c);
+  }
   return MakeTrainingData(table, target, task);
 }
 

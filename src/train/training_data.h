@@ -51,7 +51,11 @@ Result<TrainingData> MakeTrainingData(const RawTable& table, const std::string& 
 
 // Reads `path` (ReadCsvTable) and makes its training data for `target`:
 // InvalidArgument naming the file when it has no such column.
-Result<TrainingData> LoadTrainingData(const std::string& path, const std::string& target, Task task);
+// `drop`: columns that are not features (ids, keys, timestamps): removed
+// before encoding, so an id column never becomes thousands of one-hot
+// features. Each must exist and must not be the target.
+Result<TrainingData> LoadTrainingData(const std::string& path, const std::string& target, Task task,
+                                      const std::vector<std::string>& drop = {});
 
 // Rows `rows` of `data` as a row-major float matrix (for predictors).
 std::vector<float> RowMajor(const TrainingData& data, const std::vector<int64_t>& rows);

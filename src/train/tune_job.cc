@@ -60,7 +60,7 @@ json PlanContent(const TunePlan& p) {
   json points = json::array();
   for (const GridPoint& g : p.points) points.push_back(PairsToJson(g));
   return {{"forestbatch_tune_plan", kFormat},  {"data", p.data},      {"data_bytes", p.data_bytes},
-          {"data_sha256", p.data_sha256},      {"target", p.target},  {"task", p.task},
+          {"data_sha256", p.data_sha256},      {"target", p.target},  {"drop", p.drop},  {"task", p.task},
           {"params", PairsToJson(p.params)},   {"points", points},    {"cv", p.k},
           {"scoring", ScoringName(p.scoring)}, {"tasks", p.n_tasks()}};
 }
@@ -112,6 +112,7 @@ Result<TunePlan> PlanFromJson(const json& j) {
     p.data_bytes = j.at("data_bytes").get<uint64_t>();
     p.data_sha256 = j.at("data_sha256").get<std::string>();
     p.target = j.at("target").get<std::string>();
+    if (j.contains("drop")) p.drop = j.at("drop").get<std::vector<std::string>>();
     p.task = j.at("task").get<std::string>();
     FB_ASSIGN_OR_RETURN(p.params, PairsFromJson(j.at("params")));
     for (const json& g : j.at("points")) {
@@ -153,7 +154,7 @@ Status MakeTunePlan(TunePlan* plan, TrainingData* loaded) {
   plan->data_bytes = digest.first;
   plan->data_sha256 = digest.second;
   FB_ASSIGN_OR_RETURN(Task task, ParseTask(plan->task));
-  FB_ASSIGN_OR_RETURN(TrainingData data, LoadTrainingData(plan->data, plan->target, task));
+  FB_ASSIGN_OR_RETURN(TrainingData data, LoadTrainingData(plan->data, plan->target, task, plan->drop));
   if (plan->default_scoring)
     plan->scoring = data.kind == ModelKind::kClassifier ? Scoring::kRocAuc : Scoring::kNegRmse;
   FB_RETURN_IF_ERROR(CheckScoring(data.kind, plan->scoring));
@@ -220,7 +221,7 @@ Result<TrainingData> LoadPlannedData(const TunePlan& plan) {
     return InvalidData("the training data changed since the tune was planned (size or SHA-256 differs)")
         .At(plan.data);
   FB_ASSIGN_OR_RETURN(Task task, ParseTask(plan.task));
-  return LoadTrainingData(plan.data, plan.target, task);
+  return LoadTrainingData(plan.data, plan.target, task, plan.drop);
 }
 
 Status RunTuneTaskFile(const std::string& task_file, const std::string& result_file, int32_t threads) {
