@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config ccache clang clang-format
   # libraries (see README "Dependencies" for why each)
   libcli11-dev libfmt-dev libfast-float-dev nlohmann-json3-dev
-  zlib1g-dev libzstd-dev zstd liblzma-dev libbz2-dev liblz4-dev
+  zlib1g-dev libzstd-dev zstd liblzma-dev libbz2-dev liblz4-dev libsnappy-dev
   libsqlite3-dev libssl-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libfuzzer-14-dev
   # reference implementations for parity tests
@@ -19,7 +19,8 @@ packages=(
   # scale-out tests: a single-node Slurm cluster, YAML checks of the deploy kit
   slurm-wlm munge python3-yaml
 )
-# S3 end-to-end tests run s3rver from npm: Debian's node only when no node/npm
+# S3 end-to-end tests run s3rver, and the Parquet interoperability tests DuckDB
+# and parquet-wasm, from npm (installed by the tests into the build folder): Debian's node only when no node/npm
 # is installed already (e.g. from NodeSource, whose nodejs conflicts with Debian's npm).
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 

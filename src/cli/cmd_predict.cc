@@ -11,9 +11,9 @@
 #include "cli/command.h"
 #include "cli/load_model.h"
 #include "cli/run_options.h"
-#include "runner/shard_plan.h"
 #include "model/iterations.h"
 #include "pipeline/file_predictor.h"
+#include "runner/shard_plan.h"
 #include "storage/storage.h"
 
 namespace fb::cli {
@@ -105,6 +105,7 @@ bool IsUnder(const std::string& inner, const std::string& outer) {
 
 std::string Describe(const FileStats& s, const Forest& f) {
   std::string out = fmt::format("{} rows in {:.3f} s", s.rows, s.total_seconds);
+  if (s.input_bytes_read > 0) out += fmt::format(", {} input bytes read", s.input_bytes_read);
   if (!s.class_counts.empty()) {
     out += " (";
     for (size_t k = 0; k < s.class_counts.size(); ++k)
@@ -117,9 +118,9 @@ std::string Describe(const FileStats& s, const Forest& f) {
 int RunPredict(const PredictArgs& a) {
   PredictOptions o;
   static const std::map<std::string, OutputFormat> kFormats = {{"csv", OutputFormat::kCsv},
-                                                                {"seed", OutputFormat::kSeed},
-                                                                {"jsonl", OutputFormat::kJsonl},
-                                                                {"parquet", OutputFormat::kParquet}};
+                                                               {"seed", OutputFormat::kSeed},
+                                                               {"jsonl", OutputFormat::kJsonl},
+                                                               {"parquet", OutputFormat::kParquet}};
   static const std::map<std::string, HeaderMode> kHeaders = {
       {"auto", HeaderMode::kAuto}, {"yes", HeaderMode::kYes}, {"no", HeaderMode::kNo}};
   o.format = kFormats.at(a.format);
@@ -235,7 +236,8 @@ CommandSpec PredictCommand() {
             sub->add_option("--model,-m", a->model,
                             "model file: scikit-learn pickle/joblib, XGBoost JSON/UBJSON, native .fbm")
                 ->required();
-            sub->add_option("--input,-i", a->input, "input CSV or Parquet file, folder of files, or - for stdin")
+            sub->add_option("--input,-i", a->input,
+                            "input CSV or Parquet file, folder of files, or - for stdin")
                 ->required();
             sub->add_option("--output,-o", a->output, "output file, folder, or - for stdout")->required();
             sub->add_flag("--proba", a->proba,

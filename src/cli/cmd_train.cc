@@ -142,8 +142,8 @@ Result<TrainingData> Load(const TrainOptions& o) {
 
 // The predictions of `f` on every row of `t`, formatted as `predict --proba`
 // writes them (same predictor, Finalize and formatter).
-Status WritePredictions(const Forest& f, const TrainingData& t, const std::string& path, const RawTable& table,
-                        const std::vector<std::string>& keep) {
+Status WritePredictions(const Forest& f, const TrainingData& t, const std::string& path,
+                        const RawTable& table, const std::vector<std::string>& keep) {
   std::vector<int64_t> rows(t.n_rows);
   std::iota(rows.begin(), rows.end(), 0);
   const std::vector<float> x = RowMajor(t, rows);

@@ -16,8 +16,8 @@ struct PredictFlags {
   bool proba = false;
   std::string header = "auto";
   std::string delimiter = ",";
-  bool margin = false;          // --output-margin
-  std::string iteration_range;  // --iteration-range; empty: the model's default
+  bool margin = false;                      // --output-margin
+  std::string iteration_range;              // --iteration-range; empty: the model's default
   std::vector<std::string> keep_columns;    // --keep-columns
   std::vector<std::string> output_columns;  // --output-columns
   std::string parquet_compression = "snappy";

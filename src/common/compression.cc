@@ -27,7 +27,8 @@ Status TooLarge(Compression kind, size_t max_output) {
                                  CompressionName(kind), t_what, max_output >> 20));
 }
 Status Corrupt(Compression kind, const std::string& why) {
-  return InvalidData(fmt::format("{}-compressed {} is corrupt or truncated: {}", CompressionName(kind), t_what, why));
+  return InvalidData(
+      fmt::format("{}-compressed {} is corrupt or truncated: {}", CompressionName(kind), t_what, why));
 }
 
 // Grows `out` by one chunk (within the cap) and returns where to write.
@@ -245,7 +246,8 @@ Result<std::string> ZstdWhole(std::string_view in, size_t max_output) {
 
 }  // namespace
 
-Result<std::string> Decompress(std::string_view in, Compression kind, size_t max_output, std::string_view what) {
+Result<std::string> Decompress(std::string_view in, Compression kind, size_t max_output,
+                               std::string_view what) {
   t_what = what;
   switch (kind) {
     case Compression::kZlib:
@@ -275,8 +277,8 @@ Result<std::string> Decompress(std::string_view in, Compression kind, size_t max
 
 Status DecompressExact(std::string_view in, Compression kind, char* out, size_t out_size) {
   auto wrong_size = [&](size_t got) {
-    return InvalidData(fmt::format("{}-compressed page holds {} bytes, its header says {}", CompressionName(kind),
-                                   got, out_size));
+    return InvalidData(fmt::format("{}-compressed page holds {} bytes, its header says {}",
+                                   CompressionName(kind), got, out_size));
   };
   switch (kind) {
     case Compression::kNone:
@@ -339,7 +341,8 @@ Result<std::string> Compress(std::string_view in, Compression kind, int level) {
     case Compression::kSnappy: {
       size_t n = snappy_max_compressed_length(in.size());
       std::string out(n, '\0');
-      if (snappy_compress(in.data(), in.size(), out.data(), &n) != SNAPPY_OK) return Internal("snappy_compress");
+      if (snappy_compress(in.data(), in.size(), out.data(), &n) != SNAPPY_OK)
+        return Internal("snappy_compress");
       out.resize(n);
       return out;
     }
@@ -384,7 +387,8 @@ bool EndsWithNoCase(std::string_view s, std::string_view suffix) {
 
 class GzipDecoder final : public StreamDecoder {
  public:
-  GzipDecoder(Pull pull, std::string name) : pull_(std::move(pull)), name_(std::move(name)), in_(kInputBuffer) {
+  GzipDecoder(Pull pull, std::string name)
+      : pull_(std::move(pull)), name_(std::move(name)), in_(kInputBuffer) {
     // 16 + MAX_WBITS: gzip wrapper only (a .gz file must be gzip).
     ok_init_ = inflateInit2(&z_, 16 + MAX_WBITS) == Z_OK;
   }
@@ -426,7 +430,8 @@ class GzipDecoder final : public StreamDecoder {
       }
       if (rc == Z_BUF_ERROR) continue;  // needs more input; loop reads it
       if (rc != Z_OK) {
-        return InvalidData(std::string("corrupt gzip input: ") + (z_.msg ? z_.msg : "inflate failed")).At(name_);
+        return InvalidData(std::string("corrupt gzip input: ") + (z_.msg ? z_.msg : "inflate failed"))
+            .At(name_);
       }
     }
     return static_cast<size_t>(z_.next_out - reinterpret_cast<Bytef*>(buf));
@@ -514,8 +519,10 @@ std::string_view StripCompressionSuffix(std::string_view name) {
 Result<std::unique_ptr<StreamDecoder>> NewStreamDecoder(Compression kind, StreamDecoder::Pull pull,
                                                         std::string name) {
   switch (kind) {
-    case Compression::kGzip: return std::unique_ptr<StreamDecoder>(new GzipDecoder(std::move(pull), std::move(name)));
-    case Compression::kZstd: return std::unique_ptr<StreamDecoder>(new ZstdDecoder(std::move(pull), std::move(name)));
+    case Compression::kGzip:
+      return std::unique_ptr<StreamDecoder>(new GzipDecoder(std::move(pull), std::move(name)));
+    case Compression::kZstd:
+      return std::unique_ptr<StreamDecoder>(new ZstdDecoder(std::move(pull), std::move(name)));
     default: break;
   }
   return Unsupported(fmt::format("{} input cannot be streamed", CompressionName(kind))).At(name);

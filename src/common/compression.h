@@ -29,7 +29,18 @@
 
 namespace fb {
 
-enum class Compression : uint8_t { kNone, kZlib, kGzip, kBz2, kXz, kLzma, kLz4Frame, kZstd, kSnappy, kLz4Raw };
+enum class Compression : uint8_t {
+  kNone,
+  kZlib,
+  kGzip,
+  kBz2,
+  kXz,
+  kLzma,
+  kLz4Frame,
+  kZstd,
+  kSnappy,
+  kLz4Raw
+};
 
 const char* CompressionName(Compression c);
 
@@ -49,8 +60,8 @@ constexpr size_t kMaxDecompressedModel = size_t{2} << 30;  // 2 GiB
 
 // Decompresses a whole stream of the given kind (not kNone); at most
 // `max_output` bytes. `what` names the content in errors ("model", "page").
-Result<std::string> Decompress(std::string_view in, Compression kind, size_t max_output = kMaxDecompressedModel,
-                               std::string_view what = "model");
+Result<std::string> Decompress(std::string_view in, Compression kind,
+                               size_t max_output = kMaxDecompressedModel, std::string_view what = "model");
 
 // Decompresses `in` into exactly `out_size` bytes at `out` (Parquet pages,
 // whose headers state the size): more or fewer bytes is kInvalidData.

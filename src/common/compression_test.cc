@@ -35,13 +35,15 @@ TEST(Compression, RoundTripsEveryWriterKindThroughDecompressExact) {
 TEST(Compression, Lz4RawBlocks) {
   const std::string s = Sample();
   std::string packed(LZ4_compressBound(static_cast<int>(s.size())), '\0');
-  int n = LZ4_compress_default(s.data(), packed.data(), static_cast<int>(s.size()), static_cast<int>(packed.size()));
+  int n = LZ4_compress_default(s.data(), packed.data(), static_cast<int>(s.size()),
+                               static_cast<int>(packed.size()));
   packed.resize(n);
   std::string out(s.size(), '\0');
   ASSERT_TRUE(DecompressExact(packed, Compression::kLz4Raw, out.data(), out.size()).ok());
   EXPECT_EQ(out, s);
   packed.resize(packed.size() / 2);
-  EXPECT_EQ(DecompressExact(packed, Compression::kLz4Raw, out.data(), out.size()).code(), StatusCode::kInvalidData);
+  EXPECT_EQ(DecompressExact(packed, Compression::kLz4Raw, out.data(), out.size()).code(),
+            StatusCode::kInvalidData);
 }
 
 TEST(Compression, CorruptAndTruncatedInputsAreInvalidData) {
@@ -50,7 +52,8 @@ TEST(Compression, CorruptAndTruncatedInputsAreInvalidData) {
     std::string packed = *Compress(s, c);
     std::string cut = packed.substr(0, packed.size() / 2);
     std::string out(s.size(), '\0');
-    EXPECT_EQ(DecompressExact(cut, c, out.data(), out.size()).code(), StatusCode::kInvalidData) << CompressionName(c);
+    EXPECT_EQ(DecompressExact(cut, c, out.data(), out.size()).code(), StatusCode::kInvalidData)
+        << CompressionName(c);
     std::string junk(64, '\xff');
     EXPECT_EQ(DecompressExact(junk, c, out.data(), out.size()).code(), StatusCode::kInvalidData)
         << CompressionName(c);

@@ -51,7 +51,8 @@ struct Mapper {
       if (it == by_name.end()) continue;
       if (feature_col[it->second] >= 0) {
         return InvalidData("column '" + header[c] + "' appears twice (columns " +
-                           std::to_string(feature_col[it->second] + 1) + " and " + std::to_string(c + 1) + ")")
+                           std::to_string(feature_col[it->second] + 1) + " and " + std::to_string(c + 1) +
+                           ")")
             .At(file, line, c + 1);
       }
       feature_col[it->second] = c;
@@ -140,19 +141,22 @@ Result<ColumnMap> MapColumns(const std::vector<std::string>& names, bool has_hea
       }
       if (col < 0) {
         std::vector<std::string> some(names.begin(), names.begin() + std::min<int32_t>(nc, 20));
-        return InvalidData("--keep-columns: no column '" + k + "' in the input (it has: " + ListSome(names) + ")")
+        return InvalidData("--keep-columns: no column '" + k + "' in the input (it has: " + ListSome(names) +
+                           ")")
             .At(file, line);
       }
     } else {
       char* end = nullptr;
       const long pos = std::strtol(k.c_str(), &end, 10);
       if (k.empty() || *end != '\0' || pos < 1) {
-        return InvalidData("--keep-columns: the input has no header, so columns are named by 1-based position; '" +
-                           k + "' is not a position")
+        return InvalidData(
+                   "--keep-columns: the input has no header, so columns are named by 1-based position; '" +
+                   k + "' is not a position")
             .At(file, line);
       }
       if (pos > nc) {
-        return InvalidData("--keep-columns: column " + k + " is past the input's " + std::to_string(nc) + " columns")
+        return InvalidData("--keep-columns: column " + k + " is past the input's " + std::to_string(nc) +
+                           " columns")
             .At(file, line);
       }
       col = static_cast<int32_t>(pos - 1);
@@ -185,8 +189,7 @@ Result<ColumnMap> MapColumns(const std::vector<std::string>& names, bool has_hea
         why =
             " (the model was trained on raw columns, some categorical: give the input a header row naming "
             "them)";
-      std::string kept_note =
-          m.kept.empty() ? "" : " besides the " + std::to_string(m.kept.size()) + " kept";
+      std::string kept_note = m.kept.empty() ? "" : " besides the " + std::to_string(m.kept.size()) + " kept";
       return InvalidData(what + std::to_string(n_data) + " columns" + kept_note + " but the model expects " +
                          std::to_string(nf) + " features" + why)
           .At(file, line);

@@ -412,7 +412,10 @@ TEST(CsvReaderTest, RawColumnErrorsNameFileLineAndColumn) {
 }
 
 TEST(CsvReader, ByteOrderMarkIsNotPartOfTheFirstField) {
-  ReadOut out = ReadAll("\xEF\xBB\xBF" "a,b\n1,2\n", Schema(2, {"a", "b"}));
+  ReadOut out = ReadAll(
+      "\xEF\xBB\xBF"
+      "a,b\n1,2\n",
+      Schema(2, {"a", "b"}));
   ASSERT_TRUE(out.status.ok()) << out.status.ToString();
   EXPECT_EQ(out.values, (std::vector<float>{1, 2}));
 }
@@ -437,8 +440,8 @@ TEST(CsvReader, KeptColumnsTravelVerbatimAndAreNotFeatures) {
   o.chunk_bytes = 64;
   std::string text = "id,a,note,b\n";
   for (int r = 0; r < 50; ++r)
-    text += "00" + std::to_string(r) + "," + std::to_string(r) + ",\"x, \"\"" + std::to_string(r) + "\"\"\"," +
-            std::to_string(2 * r) + (r % 2 ? "\r\n" : "\n");
+    text += "00" + std::to_string(r) + "," + std::to_string(r) + ",\"x, \"\"" + std::to_string(r) +
+            "\"\"\"," + std::to_string(2 * r) + (r % 2 ? "\r\n" : "\n");
   auto reader = CsvReader::Open(std::make_unique<StringReadStream>(text), "in.csv", o, Schema(2));
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   ASSERT_EQ((*reader)->kept_columns().size(), 2u);

@@ -8,8 +8,8 @@ class DecodingStream final : public ReadStream {
   explicit DecodingStream(std::unique_ptr<ReadStream> raw) : raw_(std::move(raw)) {}
   Status Init(Compression kind, const std::string& name) {
     ReadStream* raw = raw_.get();
-    FB_ASSIGN_OR_RETURN(decoder_,
-                        NewStreamDecoder(kind, [raw](char* b, size_t n) { return raw->Read(b, n); }, name));
+    FB_ASSIGN_OR_RETURN(decoder_, NewStreamDecoder(
+                                      kind, [raw](char* b, size_t n) { return raw->Read(b, n); }, name));
     return Status::Ok();
   }
   Result<size_t> Read(char* buf, size_t n) override { return decoder_->Read(buf, n); }

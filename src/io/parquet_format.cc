@@ -85,14 +85,38 @@ Status ReadLogical(CompactReader& r, SchemaElement* e) {
 Status ReadSchemaElement(CompactReader& r, SchemaElement* e) {
   return r.Struct([&](int16_t id, uint8_t t) -> Status {
     switch (id) {
-      case 1: { FB_ASSIGN_OR_RETURN(e->type, r.I32(t)); return Status::Ok(); }
-      case 2: { FB_ASSIGN_OR_RETURN(e->type_length, r.I32(t)); return Status::Ok(); }
-      case 3: { FB_ASSIGN_OR_RETURN(e->repetition, r.I32(t)); return Status::Ok(); }
-      case 4: { FB_ASSIGN_OR_RETURN(e->name, r.Binary(t)); return Status::Ok(); }
-      case 5: { FB_ASSIGN_OR_RETURN(e->num_children, r.I32(t)); return Status::Ok(); }
-      case 6: { FB_ASSIGN_OR_RETURN(e->converted, r.I32(t)); return Status::Ok(); }
-      case 7: { FB_ASSIGN_OR_RETURN(e->scale, r.I32(t)); return Status::Ok(); }
-      case 8: { FB_ASSIGN_OR_RETURN(e->precision, r.I32(t)); return Status::Ok(); }
+      case 1: {
+        FB_ASSIGN_OR_RETURN(e->type, r.I32(t));
+        return Status::Ok();
+      }
+      case 2: {
+        FB_ASSIGN_OR_RETURN(e->type_length, r.I32(t));
+        return Status::Ok();
+      }
+      case 3: {
+        FB_ASSIGN_OR_RETURN(e->repetition, r.I32(t));
+        return Status::Ok();
+      }
+      case 4: {
+        FB_ASSIGN_OR_RETURN(e->name, r.Binary(t));
+        return Status::Ok();
+      }
+      case 5: {
+        FB_ASSIGN_OR_RETURN(e->num_children, r.I32(t));
+        return Status::Ok();
+      }
+      case 6: {
+        FB_ASSIGN_OR_RETURN(e->converted, r.I32(t));
+        return Status::Ok();
+      }
+      case 7: {
+        FB_ASSIGN_OR_RETURN(e->scale, r.I32(t));
+        return Status::Ok();
+      }
+      case 8: {
+        FB_ASSIGN_OR_RETURN(e->precision, r.I32(t));
+        return Status::Ok();
+      }
       case 10: return ReadLogical(r, e);
       default: return r.Skip(t);
     }
@@ -112,12 +136,30 @@ Status ReadColumnMeta(CompactReader& r, ColumnChunk* c) {
         }
         return Status::Ok();
       }
-      case 4: { FB_ASSIGN_OR_RETURN(c->codec, r.I32(t)); return Status::Ok(); }
-      case 5: { FB_ASSIGN_OR_RETURN(c->num_values, r.I64(t)); return Status::Ok(); }
-      case 6: { FB_ASSIGN_OR_RETURN(c->total_uncompressed_size, r.I64(t)); return Status::Ok(); }
-      case 7: { FB_ASSIGN_OR_RETURN(c->total_compressed_size, r.I64(t)); return Status::Ok(); }
-      case 9: { FB_ASSIGN_OR_RETURN(c->data_page_offset, r.I64(t)); return Status::Ok(); }
-      case 11: { FB_ASSIGN_OR_RETURN(c->dictionary_page_offset, r.I64(t)); return Status::Ok(); }
+      case 4: {
+        FB_ASSIGN_OR_RETURN(c->codec, r.I32(t));
+        return Status::Ok();
+      }
+      case 5: {
+        FB_ASSIGN_OR_RETURN(c->num_values, r.I64(t));
+        return Status::Ok();
+      }
+      case 6: {
+        FB_ASSIGN_OR_RETURN(c->total_uncompressed_size, r.I64(t));
+        return Status::Ok();
+      }
+      case 7: {
+        FB_ASSIGN_OR_RETURN(c->total_compressed_size, r.I64(t));
+        return Status::Ok();
+      }
+      case 9: {
+        FB_ASSIGN_OR_RETURN(c->data_page_offset, r.I64(t));
+        return Status::Ok();
+      }
+      case 11: {
+        FB_ASSIGN_OR_RETURN(c->dictionary_page_offset, r.I64(t));
+        return Status::Ok();
+      }
       default: return r.Skip(t);
     }
   });
@@ -145,7 +187,8 @@ Status ReadRowGroup(CompactReader& r, RowGroup* g) {
         ColumnChunk c;
         bool external = false, has_meta = false;
         FB_RETURN_IF_ERROR(ReadColumnChunk(r, &c, &external, &has_meta));
-        if (external) return Unsupported("Parquet column chunks in other files (file_path) are not supported");
+        if (external)
+          return Unsupported("Parquet column chunks in other files (file_path) are not supported");
         if (!has_meta) return Bad("a column chunk has no metadata");
         g->columns.push_back(std::move(c));
         return Status::Ok();
@@ -174,9 +217,7 @@ Meaning MeaningOf(const SchemaElement& e, Column* c) {
       c->utc = e.l_utc;
       c->unit = e.l_unit == 1 ? TimeUnit::kMillis : e.l_unit == 3 ? TimeUnit::kNanos : TimeUnit::kMicros;
       return e.logical == 7 ? Meaning::kTime : Meaning::kTimestamp;
-    case 10:
-      c->bit_width = e.l_bit_width;
-      return e.l_signed ? Meaning::kPlain : Meaning::kUnsignedInt;
+    case 10: c->bit_width = e.l_bit_width; return e.l_signed ? Meaning::kPlain : Meaning::kUnsignedInt;
     case 0: break;
     default: return Meaning::kOther;
   }
@@ -233,7 +274,8 @@ Status BuildColumns(const std::vector<SchemaElement>& els, std::vector<Column>* 
       stack.push_back({e.num_children, path, def, rep});
       continue;
     }
-    if (e.type < 0 || e.type > 7) return Bad("column '" + path + "' has unknown type " + std::to_string(e.type));
+    if (e.type < 0 || e.type > 7)
+      return Bad("column '" + path + "' has unknown type " + std::to_string(e.type));
     Column c;
     c.name = path;
     c.nested = stack.size() > 1;
@@ -306,7 +348,10 @@ Result<FileMeta> ParseFileMeta(std::string_view footer, uint64_t data_end) {
   bool have_schema = false, have_rows = false;
   FB_RETURN_IF_ERROR(r.Struct([&](int16_t id, uint8_t t) -> Status {
     switch (id) {
-      case 1: { FB_ASSIGN_OR_RETURN(m.version, r.I32(t)); return Status::Ok(); }
+      case 1: {
+        FB_ASSIGN_OR_RETURN(m.version, r.I32(t));
+        return Status::Ok();
+      }
       case 2:
         have_schema = true;
         return r.StructList(
@@ -333,7 +378,10 @@ Result<FileMeta> ParseFileMeta(std::string_view footer, uint64_t data_end) {
               return Status::Ok();
             },
             kMaxRowGroups);
-      case 6: { FB_ASSIGN_OR_RETURN(m.created_by, r.Binary(t)); return Status::Ok(); }
+      case 6: {
+        FB_ASSIGN_OR_RETURN(m.created_by, r.Binary(t));
+        return Status::Ok();
+      }
       default: return r.Skip(t);
     }
   }));
@@ -386,29 +434,68 @@ Result<PageHeader> ParsePageHeader(std::string_view bytes, size_t* consumed) {
   bool have_sizes = false;
   auto data_header = [&](int16_t id, uint8_t t) -> Status {
     switch (id) {
-      case 1: { FB_ASSIGN_OR_RETURN(h.num_values, r.I32(t)); return Status::Ok(); }
-      case 2: { FB_ASSIGN_OR_RETURN(h.encoding, r.I32(t)); return Status::Ok(); }
-      case 3: { FB_ASSIGN_OR_RETURN(h.def_encoding, r.I32(t)); return Status::Ok(); }
-      case 4: { FB_ASSIGN_OR_RETURN(h.rep_encoding, r.I32(t)); return Status::Ok(); }
+      case 1: {
+        FB_ASSIGN_OR_RETURN(h.num_values, r.I32(t));
+        return Status::Ok();
+      }
+      case 2: {
+        FB_ASSIGN_OR_RETURN(h.encoding, r.I32(t));
+        return Status::Ok();
+      }
+      case 3: {
+        FB_ASSIGN_OR_RETURN(h.def_encoding, r.I32(t));
+        return Status::Ok();
+      }
+      case 4: {
+        FB_ASSIGN_OR_RETURN(h.rep_encoding, r.I32(t));
+        return Status::Ok();
+      }
       default: return r.Skip(t);
     }
   };
   auto v2_header = [&](int16_t id, uint8_t t) -> Status {
     switch (id) {
-      case 1: { FB_ASSIGN_OR_RETURN(h.num_values, r.I32(t)); return Status::Ok(); }
-      case 2: { FB_ASSIGN_OR_RETURN(h.num_nulls, r.I32(t)); return Status::Ok(); }
-      case 3: { FB_ASSIGN_OR_RETURN(h.num_rows, r.I32(t)); return Status::Ok(); }
-      case 4: { FB_ASSIGN_OR_RETURN(h.encoding, r.I32(t)); return Status::Ok(); }
-      case 5: { FB_ASSIGN_OR_RETURN(h.def_bytes, r.I32(t)); return Status::Ok(); }
-      case 6: { FB_ASSIGN_OR_RETURN(h.rep_bytes, r.I32(t)); return Status::Ok(); }
-      case 7: { FB_ASSIGN_OR_RETURN(h.is_compressed, r.Bool(t)); return Status::Ok(); }
+      case 1: {
+        FB_ASSIGN_OR_RETURN(h.num_values, r.I32(t));
+        return Status::Ok();
+      }
+      case 2: {
+        FB_ASSIGN_OR_RETURN(h.num_nulls, r.I32(t));
+        return Status::Ok();
+      }
+      case 3: {
+        FB_ASSIGN_OR_RETURN(h.num_rows, r.I32(t));
+        return Status::Ok();
+      }
+      case 4: {
+        FB_ASSIGN_OR_RETURN(h.encoding, r.I32(t));
+        return Status::Ok();
+      }
+      case 5: {
+        FB_ASSIGN_OR_RETURN(h.def_bytes, r.I32(t));
+        return Status::Ok();
+      }
+      case 6: {
+        FB_ASSIGN_OR_RETURN(h.rep_bytes, r.I32(t));
+        return Status::Ok();
+      }
+      case 7: {
+        FB_ASSIGN_OR_RETURN(h.is_compressed, r.Bool(t));
+        return Status::Ok();
+      }
       default: return r.Skip(t);
     }
   };
   FB_RETURN_IF_ERROR(r.Struct([&](int16_t id, uint8_t t) -> Status {
     switch (id) {
-      case 1: { FB_ASSIGN_OR_RETURN(h.type, r.I32(t)); return Status::Ok(); }
-      case 2: { FB_ASSIGN_OR_RETURN(h.uncompressed_size, r.I32(t)); return Status::Ok(); }
+      case 1: {
+        FB_ASSIGN_OR_RETURN(h.type, r.I32(t));
+        return Status::Ok();
+      }
+      case 2: {
+        FB_ASSIGN_OR_RETURN(h.uncompressed_size, r.I32(t));
+        return Status::Ok();
+      }
       case 3: {
         have_sizes = true;
         FB_ASSIGN_OR_RETURN(h.compressed_size, r.I32(t));
@@ -416,15 +503,14 @@ Result<PageHeader> ParsePageHeader(std::string_view bytes, size_t* consumed) {
       }
       case 5: return r.Struct(data_header);
       case 7:  // DictionaryPageHeader: num_values, encoding, is_sorted
-        return r.Struct([&](int16_t f, uint8_t ft) -> Status {
-          return f <= 2 ? data_header(f, ft) : r.Skip(ft);
-        });
+        return r.Struct(
+            [&](int16_t f, uint8_t ft) -> Status { return f <= 2 ? data_header(f, ft) : r.Skip(ft); });
       case 8: return r.Struct(v2_header);
       default: return r.Skip(t);
     }
   }));
-  if (!have_sizes || h.compressed_size < 0 || h.uncompressed_size < 0 || h.num_values < 0 || h.num_nulls < 0 ||
-      h.num_rows < 0 || h.def_bytes < 0 || h.rep_bytes < 0) {
+  if (!have_sizes || h.compressed_size < 0 || h.uncompressed_size < 0 || h.num_values < 0 ||
+      h.num_nulls < 0 || h.num_rows < 0 || h.def_bytes < 0 || h.rep_bytes < 0) {
     return InvalidData("Parquet page header: missing or negative sizes");
   }
   *consumed = r.consumed();
@@ -511,8 +597,9 @@ int32_t ConvertedFor(const WriteColumn& c) {
 
 }  // namespace
 
-std::string SerializeFileMeta(const std::vector<WriteColumn>& schema, const std::vector<WriteRowGroup>& groups,
-                              int64_t num_rows, std::string_view created_by) {
+std::string SerializeFileMeta(const std::vector<WriteColumn>& schema,
+                              const std::vector<WriteRowGroup>& groups, int64_t num_rows,
+                              std::string_view created_by) {
   CompactWriter w;
   w.BeginStruct();
   w.FieldI32(1, 1);

@@ -169,8 +169,9 @@ struct WriteRowGroup {
   std::vector<WriteChunk> columns;
 };
 
-std::string SerializeFileMeta(const std::vector<WriteColumn>& schema, const std::vector<WriteRowGroup>& groups,
-                              int64_t num_rows, std::string_view created_by);
+std::string SerializeFileMeta(const std::vector<WriteColumn>& schema,
+                              const std::vector<WriteRowGroup>& groups, int64_t num_rows,
+                              std::string_view created_by);
 std::string SerializeDataPageHeader(int32_t uncompressed, int32_t compressed, int32_t num_values,
                                     int32_t encoding);
 

@@ -134,7 +134,8 @@ Status Hybrid(Cursor& c, int bw, size_t n, uint32_t* out) {
       const uint64_t bytes = groups * static_cast<uint64_t>(bw);
       if (bytes > c.left()) return Corrupt("bit-packed run past the end");
       const uint64_t count = groups * 8;
-      for (uint64_t k = 0; k < count && got < n; ++k) out[got++] = static_cast<uint32_t>(Bits(c.p, bytes, k * bw, bw));
+      for (uint64_t k = 0; k < count && got < n; ++k)
+        out[got++] = static_cast<uint32_t>(Bits(c.p, bytes, k * bw, bw));
       c.p += bytes;
     } else {
       const uint64_t count = h >> 1;
@@ -160,8 +161,9 @@ Status DeltaBinary(Cursor& c, size_t max, std::vector<int64_t>* out, bool is32) 
   if (block == 0 || block % 128 != 0 || block > (1u << 20) || minis == 0 || block % minis != 0 ||
       (block / minis) % 32 != 0)
     return Corrupt("bad DELTA_BINARY_PACKED block layout");
-  if (total > max) return Corrupt("DELTA_BINARY_PACKED holds " + std::to_string(total) + " values, expected at most " +
-                                  std::to_string(max));
+  if (total > max)
+    return Corrupt("DELTA_BINARY_PACKED holds " + std::to_string(total) + " values, expected at most " +
+                   std::to_string(max));
   const uint64_t per_mini = block / minis;
   const size_t base = out->size();
   out->reserve(base + total);
@@ -223,7 +225,8 @@ Status Plain(Cursor& c, const Column& col, size_t n, Dense* out) {
         if (col.type == PhysicalType::kInt32) {
           int32_t v;
           std::memcpy(&v, c.p + 4 * k, 4);
-          out->i.push_back(col.meaning == Meaning::kUnsignedInt ? static_cast<int64_t>(static_cast<uint32_t>(v)) : v);
+          out->i.push_back(
+              col.meaning == Meaning::kUnsignedInt ? static_cast<int64_t>(static_cast<uint32_t>(v)) : v);
         } else {
           float v;
           std::memcpy(&v, c.p + 4 * k, 4);
@@ -270,7 +273,8 @@ Status Plain(Cursor& c, const Column& col, size_t n, Dense* out) {
     case PhysicalType::kFixedLenByteArray: {
       const size_t w = static_cast<size_t>(col.type_length);
       if (n > c.left() / w) return Corrupt("PLAIN fixed-length values past the end");
-      for (size_t k = 0; k < n; ++k) out->AddStr(std::string_view(reinterpret_cast<const char*>(c.p + w * k), w));
+      for (size_t k = 0; k < n; ++k)
+        out->AddStr(std::string_view(reinterpret_cast<const char*>(c.p + w * k), w));
       c.p += w * n;
       return Status::Ok();
     }
@@ -284,7 +288,8 @@ Status DeltaLengthByteArray(Cursor& c, size_t n, Dense* out) {
   FB_RETURN_IF_ERROR(DeltaBinary(c, n, &lens, true));
   if (lens.size() != n) return Corrupt("DELTA_LENGTH_BYTE_ARRAY holds fewer values than the page");
   for (int64_t len : lens) {
-    if (len < 0 || static_cast<uint64_t>(len) > c.left()) return Corrupt("DELTA_LENGTH_BYTE_ARRAY past the end");
+    if (len < 0 || static_cast<uint64_t>(len) > c.left())
+      return Corrupt("DELTA_LENGTH_BYTE_ARRAY past the end");
     out->AddStr(std::string_view(reinterpret_cast<const char*>(c.p), static_cast<size_t>(len)));
     c.p += len;
   }
@@ -324,7 +329,8 @@ Status ByteStreamSplit(Cursor& c, const Column& col, size_t n, Dense* out) {
   for (size_t k = 0; k < n; ++k)
     for (size_t b = 0; b < w; ++b) tmp[k * w + b] = static_cast<char>(c.p[b * n + k]);
   c.p += w * n;
-  Cursor t{reinterpret_cast<const uint8_t*>(tmp.data()), reinterpret_cast<const uint8_t*>(tmp.data() + tmp.size())};
+  Cursor t{reinterpret_cast<const uint8_t*>(tmp.data()),
+           reinterpret_cast<const uint8_t*>(tmp.data() + tmp.size())};
   return Plain(t, col, n, out);
 }
 
@@ -395,7 +401,8 @@ std::string DecimalText(__int128 unscaled, int scale) {
 double DecimalValue(__int128 unscaled, int scale) {
   const double u = static_cast<double>(unscaled);
   if (scale == 0) return u;
-  const bool exact = unscaled > -(static_cast<__int128>(1) << 53) && unscaled < (static_cast<__int128>(1) << 53);
+  const bool exact =
+      unscaled > -(static_cast<__int128>(1) << 53) && unscaled < (static_cast<__int128>(1) << 53);
   if (exact && scale <= 22) {
     static const double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -430,8 +437,8 @@ struct ParquetReader::Impl {
   uint64_t rows_accounted = 0;
   std::atomic<uint64_t> bytes{0};
 
-  Status DecodeColumn(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc, int64_t rows,
-                      Values* out) const;
+  Status DecodeColumn(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc,
+                      int64_t rows, Values* out) const;
   Status Fill(const TableChunk& chunk, TableBlock* b) const;
   std::string Where(int64_t group, int32_t col) const {
     return "row group " + std::to_string(group) + ", column '" + meta.columns[col].name + "'";
@@ -441,8 +448,9 @@ struct ParquetReader::Impl {
 ParquetReader::ParquetReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ParquetReader::~ParquetReader() = default;
 
-Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Storage> storage, const std::string& uri,
-                                                           const CsvOptions& options, const CsvSchema& schema) {
+Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Storage> storage,
+                                                           const std::string& uri, const CsvOptions& options,
+                                                           const CsvSchema& schema) {
   if (schema.n_features <= 0) return InvalidArgument("the model has no features");
   auto m = std::make_unique<Impl>();
   m->storage = std::move(storage);
@@ -488,7 +496,8 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
     if (!need[c]) continue;
     const Column& col = m->meta.columns[c];
     if (col.nested || col.max_rep > 0) {
-      return Unsupported("column '" + col.name + "' is nested or repeated; only flat columns can be read").At(uri);
+      return Unsupported("column '" + col.name + "' is nested or repeated; only flat columns can be read")
+          .At(uri);
     }
     m->needed_slot[c] = static_cast<int32_t>(m->needed.size());
     m->needed.push_back(c);
@@ -530,8 +539,8 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
     for (int32_t c : m->needed) {
       const int32_t codec = m->meta.row_groups[g].columns[c].codec;
       if (codec == 3 || codec == 4 || codec == 5 || codec < 0 || codec > 7) {
-        return Unsupported(std::string("Parquet codec ") + parquet::CodecName(codec) + " in " + m->Where(g, c) +
-                           " (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW)")
+        return Unsupported(std::string("Parquet codec ") + parquet::CodecName(codec) + " in " +
+                           m->Where(g, c) + " (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW)")
             .At(uri);
       }
     }
@@ -572,18 +581,20 @@ Result<bool> ParquetReader::NextChunk(TableChunk* chunk) {
     }
     FB_ASSIGN_OR_RETURN(std::string bytes, m.storage->ReadRange(m.uri, begin, end - begin));
     m.bytes += bytes.size();
-    if (bytes.size() != end - begin) return InvalidData("short read of " + m.Where(g, m.needed[order[i]])).At(m.uri);
+    if (bytes.size() != end - begin)
+      return InvalidData("short read of " + m.Where(g, m.needed[order[i]])).At(m.uri);
     for (size_t k = i; k < j; ++k) {
       const parquet::ColumnChunk& c = rg.columns[m.needed[order[k]]];
-      chunk->columns[order[k]].assign(bytes, static_cast<uint64_t>(c.start) - begin, static_cast<size_t>(c.length));
+      chunk->columns[order[k]].assign(bytes, static_cast<uint64_t>(c.start) - begin,
+                                      static_cast<size_t>(c.length));
     }
     i = j;
   }
   return true;
 }
 
-Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc,
-                                         int64_t rows, Values* out) const {
+Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column& col,
+                                         const parquet::ColumnChunk& cc, int64_t rows, Values* out) const {
   const Store st = StoreOf(col.type);
   out->i.clear();
   out->d.clear();
@@ -604,14 +615,15 @@ Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column&
   size_t pos = 0;
   while (out->size() < n_rows) {
     if (pos >= bytes.size()) {
-      return Corrupt("the column chunk ends after " + std::to_string(out->size()) + " of " + std::to_string(n_rows) +
-                     " rows");
+      return Corrupt("the column chunk ends after " + std::to_string(out->size()) + " of " +
+                     std::to_string(n_rows) + " rows");
     }
     size_t hdr = 0;
     FB_ASSIGN_OR_RETURN(parquet::PageHeader h,
                         parquet::ParsePageHeader(std::string_view(bytes).substr(pos), &hdr));
     pos += hdr;
-    if (static_cast<size_t>(h.compressed_size) > bytes.size() - pos) return Corrupt("a page runs past its column chunk");
+    if (static_cast<size_t>(h.compressed_size) > bytes.size() - pos)
+      return Corrupt("a page runs past its column chunk");
     const std::string_view raw(bytes.data() + pos, static_cast<size_t>(h.compressed_size));
     pos += static_cast<size_t>(h.compressed_size);
     if (static_cast<size_t>(h.uncompressed_size) > kMaxPageBytes) {
@@ -662,7 +674,8 @@ Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column&
         FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
       } else {
         if (h.def_encoding != 3)
-          return Unsupported(std::string("definition levels encoded as ") + parquet::EncodingName(h.def_encoding));
+          return Unsupported(std::string("definition levels encoded as ") +
+                             parquet::EncodingName(h.def_encoding));
         if (c.left() < 4) return Corrupt("definition levels past the end");
         const uint32_t len = Le32(reinterpret_cast<const char*>(c.p));
         c.p += 4;
@@ -675,7 +688,8 @@ Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column&
     if (type == parquet::PageType::kDataPageV2) c.p += level_bytes;
     size_t present = 0;
     for (uint32_t l : levels) {
-      if (l > static_cast<uint32_t>(col.max_def)) return Corrupt("definition level above the column's maximum");
+      if (l > static_cast<uint32_t>(col.max_def))
+        return Corrupt("definition level above the column's maximum");
       present += (l == static_cast<uint32_t>(col.max_def));
     }
     page_values.Clear();
@@ -709,14 +723,16 @@ Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column&
         if (col.type != PhysicalType::kInt32 && col.type != PhysicalType::kInt64)
           return Corrupt("DELTA_BINARY_PACKED on a non-integer column");
         FB_RETURN_IF_ERROR(DeltaBinary(c, present, &page_values.i, col.type == PhysicalType::kInt32));
-        if (page_values.i.size() != present) return Corrupt("DELTA_BINARY_PACKED holds fewer values than the page");
+        if (page_values.i.size() != present)
+          return Corrupt("DELTA_BINARY_PACKED holds fewer values than the page");
         if (col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt32)
           for (int64_t& v : page_values.i) v = static_cast<uint32_t>(v);
         page_values.n = present;
         break;
       }
       case 6:
-        if (col.type != PhysicalType::kByteArray) return Corrupt("DELTA_LENGTH_BYTE_ARRAY on a non-byte-array column");
+        if (col.type != PhysicalType::kByteArray)
+          return Corrupt("DELTA_LENGTH_BYTE_ARRAY on a non-byte-array column");
         FB_RETURN_IF_ERROR(DeltaLengthByteArray(c, present, &page_values));
         break;
       case 7:
@@ -831,7 +847,8 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
       for (size_t r = 0; r < rows; ++r) {
         float* row = b->values.data() + r * nf;
         auto place = [&](const std::string& why) {
-          return InvalidData(why + " in " + Where(g, c)).At(uri, chunk.first_row + r + 1, static_cast<uint64_t>(c) + 1);
+          return InvalidData(why + " in " + Where(g, c))
+              .At(uri, chunk.first_row + r + 1, static_cast<uint64_t>(c) + 1);
         };
         if (!vals.valid[r]) {
           if (cat) continue;
@@ -890,7 +907,8 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
         }
         const float fv = static_cast<float>(v);
         if (std::isnan(v)) {
-          if (opt.missing_is_error) return place("Input X contains NaN: a NaN value; this model does not accept missing values");
+          if (opt.missing_is_error)
+            return place("Input X contains NaN: a NaN value; this model does not accept missing values");
         } else if (std::isinf(fv) && opt.infinity_is_error) {
           return place("Input X contains infinity or a value too large for dtype('float32')");
         }
@@ -906,7 +924,8 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
       if (store == Store::kInt) {
         if (info.type == KeptType::kDecimal) {
           out.valid.clear();
-          for (size_t r = 0; r < rows; ++r) out.AddText(vals.valid[r] ? DecimalText(vals.i[r], col.scale) : "", vals.valid[r]);
+          for (size_t r = 0; r < rows; ++r)
+            out.AddText(vals.valid[r] ? DecimalText(vals.i[r], col.scale) : "", vals.valid[r]);
         } else {
           out.ints = vals.i;
         }
@@ -921,7 +940,8 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
             double unused;
             __int128 exact = 0;
             if (vals.valid[r] && !BigEndianToDouble(s, &unused, &exact)) {
-              return InvalidData("a decimal wider than 16 bytes in " + Where(g, c)).At(uri, chunk.first_row + r + 1);
+              return InvalidData("a decimal wider than 16 bytes in " + Where(g, c))
+                  .At(uri, chunk.first_row + r + 1);
             }
             out.AddText(vals.valid[r] ? DecimalText(exact, col.scale) : "", vals.valid[r]);
           } else if (col.type == PhysicalType::kFixedLenByteArray) {

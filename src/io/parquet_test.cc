@@ -55,7 +55,8 @@ std::string MakeFile(MemoryStorage* mem, const std::string& uri, size_t rows, in
       labels.push_back(p < 0.5 ? 1 : 0);
       kept[0].AddText(std::to_string(r));
       kept[1].AddText(r % 3 == 0 ? "" : "k" + std::to_string(r), r % 3 != 0);
-      for (int k = 0; k < extra_kept; ++k) kept[2 + k].AddText(std::string(40, static_cast<char>('a' + k % 26)));
+      for (int k = 0; k < extra_kept; ++k)
+        kept[2 + k].AddText(std::string(40, static_cast<char>('a' + k % 26)));
     }
     PredictionRows pr{n, 2, values.data(), labels.data()};
     EXPECT_TRUE(w->Append(pr, kept, &sink).ok());
@@ -104,7 +105,8 @@ Read ReadBack(std::shared_ptr<Storage> storage, const std::string& uri, const Cs
       out.status = st;
       return out;
     }
-    out.values.insert(out.values.end(), block.values.begin(), block.values.begin() + block.rows * schema.n_features);
+    out.values.insert(out.values.end(), block.values.begin(),
+                      block.values.begin() + block.rows * schema.n_features);
     if (!block.kept.empty()) {
       for (size_t i = 0; i < block.rows; ++i)
         out.kept_text.push_back(block.kept[0].valid[i] ? std::string(block.kept[0].TextAt(i)) : "<null>");
@@ -165,7 +167,8 @@ TEST(Parquet, NullsAreMissingOrTheModelsError) {
   Read as_nan = ReadBack(mem, "mem://a.parquet", s);
   // key holds text: "k1" is not a number; the first row (null) is NaN.
   EXPECT_EQ(as_nan.status.code(), StatusCode::kInvalidData);
-  EXPECT_NE(as_nan.status.message().find("not a number: 'k1'"), std::string::npos) << as_nan.status.ToString();
+  EXPECT_NE(as_nan.status.message().find("not a number: 'k1'"), std::string::npos)
+      << as_nan.status.ToString();
   EXPECT_EQ(as_nan.status.line(), 2u);  // the row
   CsvOptions strict;
   strict.missing_is_error = true;
@@ -295,7 +298,8 @@ TEST(ColumnMap, KeptColumnsByNameOrPosition) {
 // the seeds (*.parquet) must be read whole.
 TEST(Parquet, FuzzCorpusRegression) {
   std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/parquet"))
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/parquet"))
     if (e.is_regular_file()) files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
   ASSERT_GE(files.size(), 10u);

@@ -93,7 +93,8 @@ Result<ParquetResultWriter> ParquetResultWriter::Create(const ResultFormatter& f
                                                         int64_t rows_per_group) {
   if (codec != Compression::kSnappy && codec != Compression::kZstd && codec != Compression::kNone &&
       codec != Compression::kGzip) {
-    return InvalidArgument(std::string("Parquet output cannot use ") + CompressionName(codec) + " compression");
+    return InvalidArgument(std::string("Parquet output cannot use ") + CompressionName(codec) +
+                           " compression");
   }
   if (rows_per_group < 1) return InvalidArgument("rows per row group must be positive");
   ParquetResultWriter w;
@@ -135,7 +136,7 @@ Result<ParquetResultWriter> ParquetResultWriter::Create(const ResultFormatter& f
     WriteColumn wc;
     wc.name = c.name;
     if (c.kind == OutputColumn::kLabel) {
-      wc.type = w.label_kind_ == 1 ? PhysicalType::kInt64
+      wc.type = w.label_kind_ == 1   ? PhysicalType::kInt64
                 : w.label_kind_ == 2 ? PhysicalType::kDouble
                                      : PhysicalType::kByteArray;
       if (w.label_kind_ == 0) wc.meaning = Meaning::kString;

@@ -86,7 +86,8 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
     if (L.classifier) {
       all.push_back({OutputColumn::kLabel, 0, "prediction"});
     } else if (L.n_values > 1) {
-      for (int32_t k = 0; k < L.n_values; ++k) all.push_back({OutputColumn::kValue, k, "prediction_" + std::to_string(k)});
+      for (int32_t k = 0; k < L.n_values; ++k)
+        all.push_back({OutputColumn::kValue, k, "prediction_" + std::to_string(k)});
     } else {
       all.push_back({OutputColumn::kValue, 0, "prediction"});
     }
@@ -96,8 +97,9 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
       } else {
         const std::string prefix = L.proba ? "proba_" : "margin_";
         for (int32_t k = 0; k < L.n_values; ++k)
-          all.push_back({OutputColumn::kValue, k,
-                         prefix + (k < static_cast<int32_t>(L.labels.size()) ? L.labels[k] : std::to_string(k))});
+          all.push_back(
+              {OutputColumn::kValue, k,
+               prefix + (k < static_cast<int32_t>(L.labels.size()) ? L.labels[k] : std::to_string(k))});
       }
     }
   }
@@ -111,13 +113,16 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
       if (it == all.end()) {
         std::string names;
         for (const OutputColumn& c : all) names += (names.empty() ? "" : ", ") + c.name;
-        return InvalidArgument("--output-columns: no prediction column '" + want + "' (this model and these options give: " +
-                               names + (L.classifier && !L.proba ? "; proba_<label> columns need --proba" : "") + ")");
+        return InvalidArgument("--output-columns: no prediction column '" + want +
+                               "' (this model and these options give: " + names +
+                               (L.classifier && !L.proba ? "; proba_<label> columns need --proba" : "") +
+                               ")");
       }
       OutputColumn c = *it;
       if (eq != std::string::npos) {
         c.name = item.substr(eq + 1);
-        if (c.name.empty()) return InvalidArgument("--output-columns: '" + item + "' renames to an empty name");
+        if (c.name.empty())
+          return InvalidArgument("--output-columns: '" + item + "' renames to an empty name");
       }
       r.columns_.push_back(std::move(c));
     }
@@ -125,9 +130,10 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
   for (size_t i = 0; i < r.columns_.size(); ++i) {
     for (size_t j = 0; j < L.kept.size(); ++j) {
       if (L.kept[j].name == r.columns_[i].name) {
-        return InvalidArgument("the output would have two columns named '" + r.columns_[i].name +
-                               "' (a kept column and a prediction column): rename one with --output-columns " +
-                               r.columns_[i].name + "=NEW");
+        return InvalidArgument(
+            "the output would have two columns named '" + r.columns_[i].name +
+            "' (a kept column and a prediction column): rename one with --output-columns " +
+            r.columns_[i].name + "=NEW");
       }
     }
   }
@@ -146,37 +152,38 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
       AppendCsvField(&h, c.name);
     }
     h.push_back('\n');
-  } else switch (L.format) {
-    case ResultFormat::kCsv:
-      if (!L.classifier && L.n_values > 1) {
-        for (int32_t k = 0; k < L.n_values; ++k)
-          h += (k ? ",prediction_" : "prediction_") + std::to_string(k);
-      } else {
-        h = "prediction";
-      }
-      if (L.classifier && (L.proba || L.margin)) {
-        const std::string prefix = L.proba ? "proba_" : "margin_";
-        if (L.margin && L.n_values == 1) {
-          h += ",margin";
+  } else
+    switch (L.format) {
+      case ResultFormat::kCsv:
+        if (!L.classifier && L.n_values > 1) {
+          for (int32_t k = 0; k < L.n_values; ++k)
+            h += (k ? ",prediction_" : "prediction_") + std::to_string(k);
         } else {
-          for (int32_t k = 0; k < L.n_values; ++k) {
-            h.push_back(',');
-            AppendCsvField(
-                &h, prefix + (k < static_cast<int32_t>(L.labels.size()) ? L.labels[k] : std::to_string(k)));
+          h = "prediction";
+        }
+        if (L.classifier && (L.proba || L.margin)) {
+          const std::string prefix = L.proba ? "proba_" : "margin_";
+          if (L.margin && L.n_values == 1) {
+            h += ",margin";
+          } else {
+            for (int32_t k = 0; k < L.n_values; ++k) {
+              h.push_back(',');
+              AppendCsvField(
+                  &h, prefix + (k < static_cast<int32_t>(L.labels.size()) ? L.labels[k] : std::to_string(k)));
+            }
           }
         }
-      }
-      h.push_back('\n');
-      break;
-    case ResultFormat::kSeed:
-      h = ",0";
-      if (!L.classifier)
-        for (int32_t k = 1; k < L.n_values; ++k) h += "," + std::to_string(k);
-      h.push_back('\n');
-      break;
-    case ResultFormat::kJsonl:
-    case ResultFormat::kParquet: break;
-  }
+        h.push_back('\n');
+        break;
+      case ResultFormat::kSeed:
+        h = ",0";
+        if (!L.classifier)
+          for (int32_t k = 1; k < L.n_values; ++k) h += "," + std::to_string(k);
+        h.push_back('\n');
+        break;
+      case ResultFormat::kJsonl:
+      case ResultFormat::kParquet: break;
+    }
   for (const std::string& label : L.labels) {
     std::string t;
     if (L.format == ResultFormat::kJsonl) {

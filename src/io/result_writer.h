@@ -52,7 +52,7 @@ struct ResultLayout {
   bool margin = false;              // the values are margins (before the link)
   std::vector<std::string> labels;  // classifiers: labels in class order
   bool labels_are_integers = false;
-  int32_t n_values = 1;  // values per row: classes (proba), outputs (margin, regressors)
+  int32_t n_values = 1;                     // values per row: classes (proba), outputs (margin, regressors)
   std::vector<KeptColumnInfo> kept;         // kept input columns, first in each row
   std::vector<std::string> output_columns;  // selection ("NAME" or "NAME=NEW"); empty: all
 };
@@ -105,7 +105,8 @@ class ResultFormatter {
   std::vector<std::string> label_text_;  // per class, as the format writes it
   std::vector<OutputColumn> columns_;
   bool general_ = false;  // kept columns or a selection: the general row writer
-  void FormatGeneral(const PredictionRows& rows, FormattedRows* out, const std::vector<KeptValues>* kept) const;
+  void FormatGeneral(const PredictionRows& rows, FormattedRows* out,
+                     const std::vector<KeptValues>* kept) const;
 };
 
 // A kept value as CSV text / as a JSON value (nulls: "" / null).

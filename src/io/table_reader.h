@@ -99,8 +99,8 @@ struct TableChunk {
 struct TableBlock {
   std::vector<float> values;  // rows x n_features, row-major (size >= rows * n_features)
   size_t rows = 0;
-  uint64_t lines = 0;  // CSV: physical lines the chunk covered
-  Status error;        // CSV: line relative to the chunk (1 = its first line); see Account
+  uint64_t lines = 0;            // CSV: physical lines the chunk covered
+  Status error;                  // CSV: line relative to the chunk (1 = its first line); see Account
   std::vector<KeptValues> kept;  // one per kept column
 };
 

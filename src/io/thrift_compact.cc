@@ -66,11 +66,17 @@ Status CompactReader::Skip(uint8_t type) {
       FB_RETURN_IF_ERROR(Need(1));  // a boolean inside a list: one byte
       ++p_;
       return Status::Ok();
-    case kByte: FB_RETURN_IF_ERROR(Need(1)); ++p_; return Status::Ok();
+    case kByte:
+      FB_RETURN_IF_ERROR(Need(1));
+      ++p_;
+      return Status::Ok();
     case kI16:
     case kI32:
     case kI64: return Varint().status();
-    case kDouble: FB_RETURN_IF_ERROR(Need(8)); p_ += 8; return Status::Ok();
+    case kDouble:
+      FB_RETURN_IF_ERROR(Need(8));
+      p_ += 8;
+      return Status::Ok();
     case kBinary: {
       FB_ASSIGN_OR_RETURN(uint64_t n, Varint());
       FB_RETURN_IF_ERROR(Need(n));
@@ -157,8 +163,9 @@ Status CompactReader::ListHeader(uint8_t type, uint8_t* elem_type, uint32_t* cou
   }
   *elem_type = h & 0x0f;
   // Every element takes at least one byte.
-  if (n > remaining()) return Malformed("list of " + std::to_string(n) + " elements in " +
-                                        std::to_string(remaining()) + " bytes");
+  if (n > remaining())
+    return Malformed("list of " + std::to_string(n) + " elements in " + std::to_string(remaining()) +
+                     " bytes");
   *count = static_cast<uint32_t>(n);
   return Status::Ok();
 }
@@ -168,8 +175,8 @@ Status CompactReader::StructList(uint8_t type, const std::function<Status()>& el
   uint32_t n;
   FB_RETURN_IF_ERROR(ListHeader(type, &et, &n));
   if (et != kStruct) return Malformed("expected a list of structs");
-  if (n > max_count) return Malformed("list of " + std::to_string(n) + " structs (at most " +
-                                      std::to_string(max_count) + ")");
+  if (n > max_count)
+    return Malformed("list of " + std::to_string(n) + " structs (at most " + std::to_string(max_count) + ")");
   for (uint32_t i = 0; i < n; ++i) FB_RETURN_IF_ERROR(elem());
   return Status::Ok();
 }

@@ -99,7 +99,9 @@ class CompactWriter {
   std::string& bytes() { return out_; }
 
  private:
-  static uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+  static uint64_t ZigZag(int64_t v) {
+    return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  }
   void Varint(uint64_t v);
   void FieldHeader(int16_t id, uint8_t type);
   std::string out_;

@@ -1,9 +1,9 @@
 #include "pipeline/file_predictor.h"
 
 #include <chrono>
-#include <optional>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "io/csv_reader.h"
@@ -120,8 +120,8 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
   std::optional<ParquetResultWriter> pq;
   if (options_.format == OutputFormat::kParquet) {
     if (output == "-") return InvalidArgument("Parquet output needs a file, not stdout").At(input);
-    FB_ASSIGN_OR_RETURN(pq, ParquetResultWriter::Create(fmt, options_.parquet_compression,
-                                                        options_.parquet_rows_per_group));
+    FB_ASSIGN_OR_RETURN(
+        pq, ParquetResultWriter::Create(fmt, options_.parquet_compression, options_.parquet_rows_per_group));
   }
   auto t_open = Clock::now();
   stats.read_seconds += Seconds(start, t_open);
@@ -275,13 +275,15 @@ Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<con
                     : layout.classifier ? forest->n_classes()
                                         : forest->n_outputs;
   if (options.format == OutputFormat::kSeed && !options.keep_columns.empty()) {
-    return InvalidArgument("the seed format holds the row number and the label only: use --format csv, jsonl or "
-                           "parquet with --keep-columns");
+    return InvalidArgument(
+        "the seed format holds the row number and the label only: use --format csv, jsonl or "
+        "parquet with --keep-columns");
   }
   FB_ASSIGN_OR_RETURN(ResultFormatter fmt, ResultFormatter::Create(std::move(layout)));
   if (options.format == OutputFormat::kParquet) {
-    FB_RETURN_IF_ERROR(ParquetResultWriter::Create(fmt, options.parquet_compression, options.parquet_rows_per_group)
-                           .status());
+    FB_RETURN_IF_ERROR(
+        ParquetResultWriter::Create(fmt, options.parquet_compression, options.parquet_rows_per_group)
+            .status());
   }
   if (!storage) storage = [](const std::string& uri) { return StorageFor(uri); };
   return std::unique_ptr<FilePredictor>(

@@ -88,7 +88,8 @@ class FilePredictor {
  public:
   // `storage` null: StorageFor (local paths and s3:// URIs).
   static Result<std::unique_ptr<FilePredictor>> Create(std::shared_ptr<const Forest> forest,
-                                                       PredictOptions options, StorageLookup storage = nullptr);
+                                                       PredictOptions options,
+                                                       StorageLookup storage = nullptr);
   virtual ~FilePredictor() = default;
   // Predicts `input` into `output` (URIs or paths; "-" = stdin/stdout).
   // `cancel`, when set to true by another thread, stops the file early with

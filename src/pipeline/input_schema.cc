@@ -22,9 +22,11 @@ namespace fb {
 bool InfinityIsError(const Forest& forest) {
   const std::string& f = forest.info.source_format;
   const std::string& e = forest.info.estimator;
-  const bool sklearn_file = f.rfind("pickle", 0) == 0 || f.rfind("joblib", 0) == 0 || f.rfind("sklearn", 0) == 0;
+  const bool sklearn_file =
+      f.rfind("pickle", 0) == 0 || f.rfind("joblib", 0) == 0 || f.rfind("sklearn", 0) == 0;
   const bool other_library = e.find("XGB") != std::string::npos || e.find("LGBM") != std::string::npos ||
-                             e.find("LightGBM") != std::string::npos || e.find("Booster") != std::string::npos;
+                             e.find("LightGBM") != std::string::npos ||
+                             e.find("Booster") != std::string::npos;
   return sklearn_file && !other_library;
 }
 

@@ -227,7 +227,8 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
   const auto start = Clock::now();
   FB_ASSIGN_OR_RETURN(auto db, JobDb::Open(o.state_dir));
   FB_ASSIGN_OR_RETURN(auto in, StorageFor(spec.input));
-  FB_ASSIGN_OR_RETURN(auto files, ListInputs(*in, spec.input, spec.output, InputFilter{spec.include, spec.exclude}));
+  FB_ASSIGN_OR_RETURN(auto files,
+                      ListInputs(*in, spec.input, spec.output, InputFilter{spec.include, spec.exclude}));
   const int n = spec.ResolvedWorkers();
   const int threads = spec.ResolvedThreads();
 

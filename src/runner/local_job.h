@@ -40,8 +40,8 @@ struct JobSpec {
   bool overwrite = false, verify = false;
   std::string exec;
   bool shell = false;
-  int task_retries = 2;                  // restarts of a task whose worker died
-  std::vector<std::string> worker_args;  // extra options passed to every worker (predict options)
+  int task_retries = 2;                       // restarts of a task whose worker died
+  std::vector<std::string> worker_args;       // extra options passed to every worker (predict options)
   std::vector<std::string> include, exclude;  // input selection (runner/shard_plan.h InputFilter)
 
   std::string ToJson() const;

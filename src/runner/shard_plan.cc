@@ -80,8 +80,10 @@ bool InputFilter::Accepts(std::string_view relative) const {
   size_t at = 0;
   for (;;) {
     const size_t slash = relative.find('/', at);
-    std::string_view part = relative.substr(at, slash == std::string_view::npos ? std::string_view::npos : slash - at);
-    if (!part.empty() && (part[0] == '.' || part[0] == '_')) return false;
+    std::string_view part =
+        relative.substr(at, slash == std::string_view::npos ? std::string_view::npos : slash - at);
+    // "." and ".." are not hidden names: JoinUnder reports such hostile keys.
+    if (!part.empty() && (part[0] == '.' || part[0] == '_') && part != "." && part != "..") return false;
     if (slash == std::string_view::npos) break;
     at = slash + 1;
   }
@@ -89,7 +91,8 @@ bool InputFilter::Accepts(std::string_view relative) const {
   if (!include.empty() &&
       std::none_of(include.begin(), include.end(), [&](const std::string& g) { return Glob(g, relative); }))
     return false;
-  return std::none_of(exclude.begin(), exclude.end(), [&](const std::string& g) { return Glob(g, relative); });
+  return std::none_of(exclude.begin(), exclude.end(),
+                      [&](const std::string& g) { return Glob(g, relative); });
 }
 
 Result<std::vector<ObjectInfo>> ListInputs(Storage& storage, const std::string& input,

@@ -101,5 +101,27 @@ TEST(ShardPlan, ListInputsSkipsManifestsTemporariesAndANestedOutput) {
   fs::remove_all(root);
 }
 
+TEST(InputFilter, SkipsWhatSparkAndPandasSkipAndSelectsByGlob) {
+  InputFilter none;
+  for (const char* skip :
+       {"_SUCCESS", "_committed_123", "._SUCCESS.crc", ".part-00000.crc", "x.crc", "_delta_log/0000.json",
+        "_temporary/0/part-1.parquet", ".hidden/a.csv", "d/.DS_Store"})
+    EXPECT_FALSE(none.Accepts(skip)) << skip;
+  for (const char* keep :
+       {"part-00000-abc.snappy.parquet", "a.csv", "year=2024/part-0.parquet", "d/a.csv.gz"})
+    EXPECT_TRUE(none.Accepts(keep)) << keep;
+  // Hostile ".." components are not "hidden": JoinUnder must report them.
+  EXPECT_TRUE(none.Accepts("../escape.csv"));
+  InputFilter f{{"*.parquet"}, {"*bad*"}};
+  EXPECT_TRUE(f.Accepts("y=1/part-0.parquet"));  // no '/': matches the file name
+  EXPECT_FALSE(f.Accepts("y=1/part-0.csv"));
+  EXPECT_FALSE(f.Accepts("y=1/bad.parquet"));
+  InputFilter path{{"2024/*.csv"}, {}};
+  EXPECT_TRUE(path.Accepts("2024/a.csv"));
+  EXPECT_FALSE(path.Accepts("2024/x/a.csv"));
+  InputFilter deep{{"2024/**.csv"}, {}};
+  EXPECT_TRUE(deep.Accepts("2024/x/a.csv"));
+}
+
 }  // namespace
 }  // namespace fb

@@ -274,7 +274,8 @@ Result<std::optional<ObjectInfo>> FaultInjectingStorage::Stat(const std::string&
   return base_->Stat(uri);
 }
 
-Result<std::string> FaultInjectingStorage::ReadRange(const std::string& uri, uint64_t offset, uint64_t length) {
+Result<std::string> FaultInjectingStorage::ReadRange(const std::string& uri, uint64_t offset,
+                                                     uint64_t length) {
   if (auto r = Check(StorageOp::kOpenRead, uri)) return Injected(*r, uri);
   auto r = Check(StorageOp::kRead, uri);
   FB_ASSIGN_OR_RETURN(std::string bytes, base_->ReadRange(uri, offset, length));

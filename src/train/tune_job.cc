@@ -59,10 +59,18 @@ Result<std::vector<std::pair<std::string, std::string>>> PairsFromJson(const jso
 json PlanContent(const TunePlan& p) {
   json points = json::array();
   for (const GridPoint& g : p.points) points.push_back(PairsToJson(g));
-  return {{"forestbatch_tune_plan", kFormat},  {"data", p.data},      {"data_bytes", p.data_bytes},
-          {"data_sha256", p.data_sha256},      {"target", p.target},  {"drop", p.drop},  {"task", p.task},
-          {"params", PairsToJson(p.params)},   {"points", points},    {"cv", p.k},
-          {"scoring", ScoringName(p.scoring)}, {"tasks", p.n_tasks()}};
+  return {{"forestbatch_tune_plan", kFormat},
+          {"data", p.data},
+          {"data_bytes", p.data_bytes},
+          {"data_sha256", p.data_sha256},
+          {"target", p.target},
+          {"drop", p.drop},
+          {"task", p.task},
+          {"params", PairsToJson(p.params)},
+          {"points", points},
+          {"cv", p.k},
+          {"scoring", ScoringName(p.scoring)},
+          {"tasks", p.n_tasks()}};
 }
 
 std::string PlanId(const TunePlan& p) { return Sha256Hex(PlanContent(p).dump()); }

@@ -42,7 +42,7 @@ struct TunePlan {
   uint64_t data_bytes = 0;  // its size and SHA-256 when planned
   std::string data_sha256;
   std::string target;
-  std::vector<std::string> drop;  // columns that are not features (train --drop)
+  std::vector<std::string> drop;                            // columns that are not features (train --drop)
   std::string task = "auto";                                // auto, classification or regression
   std::vector<std::pair<std::string, std::string>> params;  // base hyperparameters (SetParam names)
   std::vector<GridPoint> points;

@@ -117,6 +117,56 @@ expect_exit 2 "output over the input" -- "$fb" predict -m "$seed_model" -i "$wor
 expect_exit 0 "help" -- "$fb" predict --help
 grep -q -- "--header" "$work/stdout_cap" || fail "help lacks --header"
 
+# --- rows keep their identity: --keep-columns, --output-columns, positions without a header.
+{ echo "id,petal_width,note,sepal_length,petal_length,sepal_width"; tail -n +2 "$data/iris_named.csv" | awk '{print "00" NR "," $0}'; } >"$work/iris-id.csv"
+expect_exit 0 "keep an id column" -- "$fb" predict -m "$data/iris_named.joblib" -i "$work/iris-id.csv" -o "$work/iris-id.out" \
+  --keep-columns id --output-columns prediction,proba_virginica=p_virginica
+[[ $(head -1 "$work/iris-id.out") == "id,prediction,p_virginica" ]] || fail "kept header: $(head -1 "$work/iris-id.out")"
+[[ $(sed -n 2p "$work/iris-id.out" | cut -d, -f1) == 001 ]] || fail "the id travels verbatim: $(sed -n 2p "$work/iris-id.out")"
+diff <(cut -d, -f2 "$work/iris-id.out" | tail -n +2) <(tail -n +2 "$data/iris_named.seed.csv" | cut -d, -f2) >/dev/null ||
+  fail "kept-column run predicts differently"
+"$fb" predict -q -m "$data/iris_named.joblib" -i "$work/iris-id.csv" -o - -f jsonl --keep-columns id,note | head -1 >"$work/j1"
+[[ $(cut -c1-36 "$work/j1") == '{"row":0,"id":"001","note":"x","pred' ]] || fail "jsonl kept: $(cat "$work/j1")"
+awk -F, '{print NR "," $0}' "$seed_csv" >"$work/seed-id.csv"
+expect_exit 0 "a leading id column without a header" -- "$fb" predict -m "$seed_model" -i "$work/seed-id.csv" -o "$work/seed-id.out" \
+  --keep-columns 1 --header no
+cmp -s <(cut -d, -f2 "$work/seed-id.out") "$work/a.csv" || fail "positional kept column changes predictions"
+[[ $(head -2 "$work/seed-id.out" | tail -1 | cut -d, -f1) == 1 ]] || fail "positional kept value"
+expect_exit 3 "kept column that does not exist" -- "$fb" predict -m "$seed_model" -i "$seed_csv" -o "$work/x.csv" --keep-columns id
+expect_err "no header, so columns are named by 1-based position"
+expect_exit 2 "unknown output column" -- "$fb" predict -m "$seed_model" -i "$seed_csv" -o "$work/x.csv" --output-columns nope
+expect_err "no prediction column 'nope'"
+expect_exit 2 "seed format with kept columns" -- "$fb" predict -m "$seed_model" -i "$seed_csv" -o "$work/x.csv" -f seed --keep-columns 1
+
+# --- a UTF-8 byte order mark is not data; infinity is scikit-learn's error.
+{ printf '\xef\xbb\xbf'; cat "$data/iris_named.csv"; } >"$work/bom.csv"
+"$fb" predict -q -m "$data/iris_named.joblib" -i "$work/bom.csv" -o - -f seed | cmp -s - "$data/iris_named.seed.csv" || fail "BOM input"
+{ head -3 "$seed_csv"; head -1 "$seed_csv" | sed 's/^[0-9]*,/inf,/'; } >"$work/inf.csv"
+expect_exit 3 "infinity for a scikit-learn model" -- "$fb" predict -m "$seed_model" -i "$work/inf.csv" -o "$work/x.csv"
+expect_err "inf.csv:4:1: Input X contains infinity or a value too large for dtype('float32')"
+
+# --- a Spark output folder: part files, _SUCCESS, checksums, a _temporary folder.
+mkdir -p "$work/spark/in/_temporary/0" "$work/spark/in/year=2024"
+split -l 4000 -d --additional-suffix=.csv "$seed_csv" "$work/spark/in/year=2024/part-"
+gzip "$work/spark/in/year=2024/part-01.csv"
+: >"$work/spark/in/_SUCCESS"
+echo junk >"$work/spark/in/year=2024/.part-00.csv.crc"
+echo junk >"$work/spark/in/_temporary/0/part-99.csv"
+echo junk >"$work/spark/in/.hidden.csv"
+expect_exit 0 "a Spark folder runs with no failures" -- "$fb" predict -m "$seed_model" -i "$work/spark/in" -o "$work/spark/out"
+(cd "$work/spark/out" && find . -type f | sort | tr '\n' ' ') >"$work/spark/list"
+[[ $(cat "$work/spark/list") == "./year=2024/part-00.csv ./year=2024/part-01.csv ./year=2024/part-02.csv " ]] ||
+  fail "Spark folder outputs: $(cat "$work/spark/list")"
+expect_exit 0 "--include/--exclude" -- "$fb" predict -m "$seed_model" -i "$work/spark/in" -o "$work/spark/out2" \
+  --include 'part-0*' --exclude '*.gz' -f jsonl
+(cd "$work/spark/out2" && find . -type f | sort | tr '\n' ' ') >"$work/spark/list2"
+[[ $(cat "$work/spark/list2") == "./year=2024/part-00.jsonl ./year=2024/part-02.jsonl " ]] || fail "globs: $(cat "$work/spark/list2")"
+# run and worker name outputs by the same rule: a.csv.gz -> a.csv.
+expect_exit 0 "run on the Spark folder" -- "$fb" run -m "$seed_model" -i "$work/spark/in" -o "$work/spark/run" --workers 2 \
+  --state "$work/spark/state" --progress none
+[[ -f $work/spark/run/year=2024/part-01.csv && ! -e $work/spark/run/year=2024/part-01.csv.gz ]] || fail "run output name of a .gz input"
+cmp -s "$work/spark/run/year=2024/part-01.csv" "$work/spark/out/year=2024/part-01.csv" || fail "run and predict outputs differ"
+
 if ((failures)); then
   echo "$failures failure(s)" >&2
   exit 1

@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/compression.h"
 #include "common/format.h"
 #include "model/forest_builder.h"
-#include "common/compression.h"
 #include "model/import/pickle_numpy.h"
 #include "model/import/pickle_vm.h"
 
