@@ -72,7 +72,8 @@ Columns: wall seconds of the best run; ns per row-tree per thread from wall time
 fastest single 4096-row `PredictRaw` call (forestbatch only); rows per second; peak RSS of the
 process (`forestbatch predict`: from `/usr/bin/time -v`). forestbatch lines are the kernel
 (`fb_kernel_bench`, sums checked bit-identical to the reference predictor first), except
-`forestbatch-predict-e2e` (parse, predict, write one seed file, model load included). XGBoost runs
+`forestbatch-predict-e2e` (parse, predict, write one seed file, model load included) and
+`forestbatch-predict-e2e-parquet` (the same rows as a zstd Parquet file written by DuckDB). XGBoost runs
 its C++ predictor (`inplace_predict`) on the same trees converted exactly by bench/sk2xgb.py
 (multiclass: one XGBoost tree per class per forest tree, as XGBoost 1.7 has no vector leaves);
 peers predict the first BENCH_PEER_ROWS rows of the deep-forest and XGBoost inputs. Models:

@@ -45,20 +45,40 @@ run_kernel "$root/examples/seed/model.joblib" "$seed_csv" seed
 run_peers "$root/examples/seed/model.joblib" "$seed_csv" seed 0
 (cd "$data/seed" && "$py" "$root/bench/peers.py" --model "$root/examples/seed/model.joblib" --x "$seed_csv" \
   --label seed --engine seed) | tee -a "$out"
-# forestbatch predict end to end (parse, predict, write), peak RSS from /usr/bin/time -v.
-if "$fb" predict --help >/dev/null 2>&1; then
+# forestbatch predict end to end (parse, predict, write), peak RSS from /usr/bin/time -v: the
+# seed file as CSV, and the same rows as Parquet (zstd, written by DuckDB from npm, installed into
+# BUILD_DIR/npm-parquet as tests/parquet/run_interop.sh does; skipped, saying so, without npm).
+time_predict() {  # input engine
   for threads in 1 2; do
     rm -f "$data/seed/out.csv"
-    log=$data/seed/time-$threads.log
+    log=$data/seed/time-$2-$threads.log
     if /usr/bin/time -v "$fb" predict --model "$root/examples/seed/model.joblib" --threads "$threads" \
-      --input "$seed_csv" --output "$data/seed/out.csv" >/dev/null 2>"$log"; then
+      --input "$1" --output "$data/seed/out.csv" >/dev/null 2>"$log"; then
       secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s}' "$log")
       rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
-      printf 'forestbatch-predict-e2e\tseed\t%s\t319207\t200\t%s\t-\t-\t-\t-\t%s\n' "$threads" "$secs" "$rss" | tee -a "$out"
+      printf '%s\tseed\t%s\t319207\t200\t%s\t-\t-\t-\t-\t%s\n' "$2" "$threads" "$secs" "$rss" | tee -a "$out"
     else
       echo "forestbatch predict failed (see $log)"
     fi
   done
+}
+if "$fb" predict --help >/dev/null 2>&1; then
+  time_predict "$seed_csv" forestbatch-predict-e2e
+  seed_pq=$data/seed/test-data1.parquet
+  npm_dir=$build/npm-parquet
+  if [[ ! -s $seed_pq ]]; then
+    if [[ ! -d $npm_dir/node_modules/@duckdb/node-api ]] && command -v npm >/dev/null; then
+      npm install --silent --no-audit --no-fund --prefix "$npm_dir" @duckdb/node-api@1.5.6-r.1 >&2 || true
+    fi
+    if [[ -d $npm_dir/node_modules/@duckdb/node-api ]]; then
+      cp "$root/bench/seed_to_parquet.mjs" "$npm_dir/" && node "$npm_dir/seed_to_parquet.mjs" "$seed_csv" "$seed_pq"
+    fi
+  fi
+  if [[ -s $seed_pq ]]; then
+    time_predict "$seed_pq" forestbatch-predict-e2e-parquet
+  else
+    echo "bench: the Parquet row is skipped: DuckDB could not be installed from npm"
+  fi
 fi
 
 # Deep forests: 100 fully grown trees each.

@@ -304,7 +304,15 @@ Status DecompressExact(std::string_view in, Compression kind, char* out, size_t 
       return Status::Ok();
     }
     case Compression::kZstd: {
-      size_t got = ZSTD_decompress(out, out_size, in.data(), in.size());
+      // One context per thread: ZSTD_decompress would allocate (and fault
+      // in) a fresh one for every page.
+      struct Ctx {
+        ZSTD_DCtx* c = ZSTD_createDCtx();
+        ~Ctx() { ZSTD_freeDCtx(c); }
+      };
+      thread_local Ctx ctx;
+      if (ctx.c == nullptr) return Internal("zstd initialisation failed");
+      size_t got = ZSTD_decompressDCtx(ctx.c, out, out_size, in.data(), in.size());
       if (ZSTD_isError(got)) {
         return InvalidData(std::string("zstd-compressed page is corrupt: ") + ZSTD_getErrorName(got));
       }

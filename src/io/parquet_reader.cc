@@ -239,6 +239,20 @@ Status Plain(Cursor& c, const Column& col, size_t n, Dense* out) {
     case PhysicalType::kInt64:
     case PhysicalType::kDouble: {
       if (n > c.left() / 8) return Corrupt("PLAIN values past the end");
+      if (col.type == PhysicalType::kInt64) {
+        const size_t at = out->i.size();
+        out->i.resize(at + n);
+        std::memcpy(out->i.data() + at, c.p, 8 * n);
+        c.p += 8 * n;
+        break;
+      }
+      {
+        const size_t at = out->d.size();
+        out->d.resize(at + n);
+        std::memcpy(out->d.data() + at, c.p, 8 * n);
+        c.p += 8 * n;
+        break;
+      }
       for (size_t k = 0; k < n; ++k) {
         if (col.type == PhysicalType::kInt64) {
           int64_t v;
@@ -337,6 +351,26 @@ Status ByteStreamSplit(Cursor& c, const Column& col, size_t n, Dense* out) {
 // Appends dict[idx[k]] for k < n to out.
 Status Gather(const Dense& dict, const Column& col, const uint32_t* idx, size_t n, Dense* out) {
   const Store st = StoreOf(col.type);
+  for (size_t k = 0; k < n; ++k) {
+    if (idx[k] >= dict.n) {
+      return Corrupt("dictionary index " + std::to_string(idx[k]) + " past the dictionary's " +
+                     std::to_string(dict.n) + " values");
+    }
+  }
+  if (st == Store::kInt) {
+    const size_t at = out->i.size();
+    out->i.resize(at + n);
+    for (size_t k = 0; k < n; ++k) out->i[at + k] = dict.i[idx[k]];
+    out->n += n;
+    return Status::Ok();
+  }
+  if (st == Store::kDouble) {
+    const size_t at = out->d.size();
+    out->d.resize(at + n);
+    for (size_t k = 0; k < n; ++k) out->d[at + k] = dict.d[idx[k]];
+    out->n += n;
+    return Status::Ok();
+  }
   for (size_t k = 0; k < n; ++k) {
     if (idx[k] >= dict.n) {
       return Corrupt("dictionary index " + std::to_string(idx[k]) + " past the dictionary's " +
@@ -603,10 +637,12 @@ Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column&
   out->valid.clear();
   const size_t n_rows = static_cast<size_t>(rows);
   out->valid.reserve(n_rows);
-  Dense dict, page_values;
+  // Per-thread scratch, reused from column to column and row group to row group.
+  thread_local Dense dict, page_values;
+  thread_local std::string page;
+  thread_local std::vector<uint32_t> levels, idx;
+  dict.Clear();
   bool have_dict = false;
-  std::string page;
-  std::vector<uint32_t> levels, idx;
   const Compression codec = cc.codec == 1   ? Compression::kSnappy
                             : cc.codec == 2 ? Compression::kGzip
                             : cc.codec == 6 ? Compression::kZstd
@@ -743,7 +779,16 @@ Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column&
       default: return Unsupported(std::string("Parquet encoding ") + parquet::EncodingName(h.encoding));
     }
     if (page_values.n != present) return Corrupt("a page holds fewer values than its levels say");
-    // Scatter into one slot per row.
+    // Scatter into one slot per row (a plain copy when the page has no nulls).
+    if (present == n && st != Store::kBytes) {
+      out->valid.insert(out->valid.end(), n, 1);
+      if (st == Store::kInt) {
+        out->i.insert(out->i.end(), page_values.i.begin(), page_values.i.begin() + n);
+      } else {
+        out->d.insert(out->d.end(), page_values.d.begin(), page_values.d.begin() + n);
+      }
+      continue;
+    }
     size_t v = 0;
     for (size_t k = 0; k < n; ++k) {
       const bool ok = levels[k] == static_cast<uint32_t>(col.max_def);
@@ -830,7 +875,17 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
       std::fill_n(b->values.data() + r * nf + cat.first_feature, cat.width, 0.0f);
   b->kept.resize(map.kept.size());
   for (KeptValues& k : b->kept) k.Clear();
-  Values vals;
+  // Numeric features are decoded column by column into `cols` and then
+  // written to the row-major block in tiles of rows that stay in cache
+  // (writing each column straight into the block would touch every row's
+  // cache line once per column). Scratch buffers live per thread (the pool's
+  // threads parse one row group after another), so their pages are not
+  // faulted in and zeroed again for every row group.
+  thread_local Values vals;
+  thread_local std::vector<std::vector<float>> cols;
+  thread_local std::vector<int32_t> col_feature;
+  size_t n_cols = 0;
+  col_feature.clear();
   for (size_t k = 0; k < needed.size(); ++k) {
     const int32_t c = needed[k];
     const Column& col = meta.columns[c];
@@ -844,8 +899,33 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
     if (f != kIgnoredColumn) {
       const ColumnMap::Categorical* cat =
           f == kCategoricalColumn ? &map.categorical[map.col_categorical[c]] : nullptr;
+      float* fc = nullptr;
+      if (!cat) {
+        if (cols.size() <= n_cols) cols.emplace_back();
+        if (cols[n_cols].size() < rows) cols[n_cols].resize(rows);
+        fc = cols[n_cols++].data();
+        col_feature.push_back(f);
+      }
+      const bool plain_int = store == Store::kInt && col.meaning != Meaning::kDecimal &&
+                             !(col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt64);
+      if (!cat && (plain_int || store == Store::kDouble)) {
+        // The common case, in tight loops: integers (through double, as their
+        // decimal text would be) and floating point; then the checks.
+        if (plain_int) {
+          for (size_t r = 0; r < rows; ++r) fc[r] = static_cast<float>(static_cast<double>(vals.i[r]));
+        } else {
+          for (size_t r = 0; r < rows; ++r) fc[r] = static_cast<float>(vals.d[r]);
+        }
+        bool all_valid = true;
+        for (uint8_t v : vals.valid) all_valid &= v != 0;
+        bool any_special = false;
+        if (store == Store::kDouble || opt.infinity_is_error) {
+          for (size_t r = 0; r < rows; ++r) any_special |= !std::isfinite(fc[r]);
+        }
+        if (all_valid && !any_special) continue;
+      }
       for (size_t r = 0; r < rows; ++r) {
-        float* row = b->values.data() + r * nf;
+        float* row = b->values.data() + r * nf;  // categorical indicators only
         auto place = [&](const std::string& why) {
           return InvalidData(why + " in " + Where(g, c))
               .At(uri, chunk.first_row + r + 1, static_cast<uint64_t>(c) + 1);
@@ -855,7 +935,7 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
           if (opt.missing_is_error) {
             return place("Input X contains NaN: a null value; this model does not accept missing values");
           }
-          row[f] = std::numeric_limits<float>::quiet_NaN();
+          fc[r] = std::numeric_limits<float>::quiet_NaN();
           continue;
         }
         double v = 0;
@@ -912,7 +992,7 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
         } else if (std::isinf(fv) && opt.infinity_is_error) {
           return place("Input X contains infinity or a value too large for dtype('float32')");
         }
-        row[f] = fv;
+        fc[r] = fv;
       }
     }
     // Kept columns.
@@ -951,6 +1031,15 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
           }
         }
       }
+    }
+  }
+  constexpr size_t kTile = 64;  // 64 rows of the block stay in L1 across the column passes
+  for (size_t r0 = 0; r0 < rows; r0 += kTile) {
+    const size_t r1 = std::min(rows, r0 + kTile);
+    for (size_t j = 0; j < n_cols; ++j) {
+      const float* src = cols[j].data();
+      float* dst = b->values.data() + col_feature[j];
+      for (size_t r = r0; r < r1; ++r) dst[r * nf] = src[r];
     }
   }
   b->rows = rows;
