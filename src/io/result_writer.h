@@ -20,14 +20,13 @@
 // many threads at once. ResultSink is used by one thread.
 #pragma once
 
-#include <openssl/evp.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/sha256.h"
 #include "common/status.h"
 #include "storage/storage.h"
 
@@ -102,7 +101,7 @@ class ResultSink {
 
  private:
   std::unique_ptr<WriteStream> stream_;
-  EVP_MD_CTX* md_ = nullptr;
+  Sha256 digest_;
   size_t hold_back_;
   bool holding_;
   std::string held_;
