@@ -99,10 +99,10 @@ std::string Describe(const FileStats& s, const Forest& f) {
 
 int RunPredict(const PredictArgs& a) {
   PredictOptions o;
-  static const std::map<std::string, OutputFormat> kFormats = {
-      {"csv", OutputFormat::kCsv}, {"seed", OutputFormat::kSeed}, {"jsonl", OutputFormat::kJsonl}};
-  static const std::map<std::string, HeaderMode> kHeaders = {
-      {"auto", HeaderMode::kAuto}, {"yes", HeaderMode::kYes}, {"no", HeaderMode::kNo}};
+  static const std::map<std::string, ResultFormat> kFormats = {
+      {"csv", ResultFormat::kCsv}, {"seed", ResultFormat::kSeed}, {"jsonl", ResultFormat::kJsonl}};
+  static const std::map<std::string, CsvHeader> kHeaders = {
+      {"auto", CsvHeader::kAuto}, {"yes", CsvHeader::kYes}, {"no", CsvHeader::kNo}};
   o.format = kFormats.at(a.format);
   o.header = kHeaders.at(a.header);
   o.proba = a.proba;

@@ -44,9 +44,7 @@ class PipelinedFilePredictor final : public FilePredictor {
         options_.threads > 0 ? options_.threads : static_cast<int>(std::thread::hardware_concurrency());
     if (threads_ < 1) threads_ = 1;
     csv_.delimiter = options_.delimiter;
-    csv_.header = options_.header == HeaderMode::kYes  ? CsvHeader::kYes
-                  : options_.header == HeaderMode::kNo ? CsvHeader::kNo
-                                                       : CsvHeader::kAuto;
+    csv_.header = options_.header;
     csv_.missing_is_error = !forest_->missing_values_supported;
     csv_.chunk_bytes = options_.chunk_bytes;
     schema_ = InputSchemaFor(*forest_);
@@ -224,9 +222,7 @@ Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<con
     return InvalidArgument("the delimiter cannot be a quote, a line end or NUL");
   }
   ResultLayout layout;
-  layout.format = options.format == OutputFormat::kSeed    ? ResultFormat::kSeed
-                  : options.format == OutputFormat::kJsonl ? ResultFormat::kJsonl
-                                                           : ResultFormat::kCsv;
+  layout.format = options.format;
   layout.classifier = forest->kind == ModelKind::kClassifier;
   layout.proba = options.proba;
   layout.margin = options.margin;

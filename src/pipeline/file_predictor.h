@@ -28,19 +28,18 @@
 
 #include "common/status.h"
 #include "infer/predictor.h"
+#include "io/csv_reader.h"
+#include "io/result_writer.h"
 #include "model/forest.h"
 #include "storage/storage.h"
 
 namespace fb {
 
-enum class OutputFormat : uint8_t { kCsv, kSeed, kJsonl };
-enum class HeaderMode : uint8_t { kAuto, kYes, kNo };
-
 struct PredictOptions {
-  OutputFormat format = OutputFormat::kCsv;
+  ResultFormat format = ResultFormat::kCsv;
   bool proba = false;   // add per-class probability columns
   bool margin = false;  // output raw margins instead (XGBoost --output-margin)
-  HeaderMode header = HeaderMode::kAuto;
+  CsvHeader header = CsvHeader::kAuto;
   char delimiter = ',';
   int threads = 0;  // 0: all cores
   // Input is read and parsed in chunks of about this many bytes (whole rows);

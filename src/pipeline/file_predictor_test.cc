@@ -213,7 +213,7 @@ TEST_F(FilePredictorTest, RegressorSeedFormatAndGzipInput) {
   std::string want = ",0\n";
   for (int r = 0; r < 3000; ++r) want += std::to_string(r) + "," + PythonFloat(raw[r] / 7) + "\n";
   PredictOptions o;
-  o.format = OutputFormat::kSeed;
+  o.format = ResultFormat::kSeed;
   o.chunk_bytes = 2048;
   o.threads = 3;
   auto fp = FilePredictor::Create(forest, o);
@@ -223,7 +223,7 @@ TEST_F(FilePredictorTest, RegressorSeedFormatAndGzipInput) {
   EXPECT_EQ(Read("out.csv"), want);
   // --proba makes no sense for a regressor.
   o.proba = true;
-  o.format = OutputFormat::kCsv;
+  o.format = ResultFormat::kCsv;
   EXPECT_EQ(FilePredictor::Create(forest, o).status().code(), StatusCode::kInvalidArgument);
 }
 
@@ -231,7 +231,7 @@ TEST_F(FilePredictorTest, JsonlAndMissingColumns) {
   auto forest = RandomForest(ModelKind::kClassifier, {"0", "1"}, 10);
   Write("in.csv", "f3,f1,f0,f2\n1,2,3,4\n");
   PredictOptions o;
-  o.format = OutputFormat::kJsonl;
+  o.format = ResultFormat::kJsonl;
   auto fp = FilePredictor::Create(forest, o);
   ASSERT_TRUE((*fp)->Run(Path("in.csv"), Path("out.jsonl")).ok());
   std::string out = Read("out.jsonl");
