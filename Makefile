@@ -13,7 +13,7 @@ ifneq ($(CCACHE),)
   export CCACHE_BASEDIR := $(CURDIR)
 endif
 
-.PHONY: deps build test test-release test-asan asan demo bench fuzz format format-check clean
+.PHONY: deps build test test-release test-asan asan demo bench fuzz format format-check layers-check clean
 
 deps:
 	@scripts/setup-deps.sh
@@ -24,7 +24,7 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: deps format-check test-release test-asan
+test: deps format-check layers-check test-release test-asan
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
@@ -57,6 +57,11 @@ format:
 
 format-check:
 	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run --Werror
+
+# Every cross-folder #include follows the table in src/README.md.
+layers-check:
+	@python3 scripts/check_layers.py --self-test
+	@python3 scripts/check_layers.py src
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

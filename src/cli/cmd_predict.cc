@@ -117,18 +117,18 @@ std::string Describe(const FileStats& s, const Forest& f) {
 
 int RunPredict(const PredictArgs& a) {
   PredictOptions o;
-  static const std::map<std::string, OutputFormat> kFormats = {{"csv", OutputFormat::kCsv},
-                                                               {"seed", OutputFormat::kSeed},
-                                                               {"jsonl", OutputFormat::kJsonl},
-                                                               {"parquet", OutputFormat::kParquet}};
-  static const std::map<std::string, HeaderMode> kHeaders = {
-      {"auto", HeaderMode::kAuto}, {"yes", HeaderMode::kYes}, {"no", HeaderMode::kNo}};
+  static const std::map<std::string, ResultFormat> kFormats = {{"csv", ResultFormat::kCsv},
+                                                               {"seed", ResultFormat::kSeed},
+                                                               {"jsonl", ResultFormat::kJsonl},
+                                                               {"parquet", ResultFormat::kParquet}};
+  static const std::map<std::string, CsvHeader> kHeaders = {
+      {"auto", CsvHeader::kAuto}, {"yes", CsvHeader::kYes}, {"no", CsvHeader::kNo}};
   o.format = kFormats.at(a.format);
   o.header = kHeaders.at(a.header);
   o.proba = a.proba;
   o.margin = a.margin;
   o.threads = a.threads;
-  if (o.format == OutputFormat::kParquet && a.output == "-")
+  if (o.format == ResultFormat::kParquet && a.output == "-")
     return ReportError(InvalidArgument("--format parquet needs an output file or folder, not stdout"));
   if (Status cs = ResolveColumnFlags(a.keep_columns, a.output_columns, a.parquet_compression, &o); !cs.ok())
     return ReportError(cs);

@@ -105,13 +105,13 @@ Result<Forest> PredictFlags::SelectTrees(Forest forest) const {
 
 Result<PredictOptions> PredictFlags::Resolve(int threads) const {
   PredictOptions o;
-  o.format = format == "seed"      ? OutputFormat::kSeed
-             : format == "jsonl"   ? OutputFormat::kJsonl
-             : format == "parquet" ? OutputFormat::kParquet
-                                   : OutputFormat::kCsv;
+  o.format = format == "seed"      ? ResultFormat::kSeed
+             : format == "jsonl"   ? ResultFormat::kJsonl
+             : format == "parquet" ? ResultFormat::kParquet
+                                   : ResultFormat::kCsv;
   o.proba = proba;
   o.margin = margin;
-  o.header = header == "yes" ? HeaderMode::kYes : header == "no" ? HeaderMode::kNo : HeaderMode::kAuto;
+  o.header = header == "yes" ? CsvHeader::kYes : header == "no" ? CsvHeader::kNo : CsvHeader::kAuto;
   if (delimiter == "tab" || delimiter == "\\t") {
     o.delimiter = '\t';
   } else if (delimiter.size() == 1) {

@@ -2,9 +2,15 @@
 
 #include <openssl/evp.h>
 
+#include <new>
+
 namespace fb {
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  // OpenSSL fails only to allocate: out of memory, as for any container.
+  if (ctx_ == nullptr) throw std::bad_alloc();
+  EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+}
 
 Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
 

@@ -1,7 +1,8 @@
 // SHA-256 (OpenSSL libcrypto): the digest forestbatch uses for output
 // checksums, model digests and AWS request signing.
 //
-// Not thread-safe: one Sha256 object per thread.
+// Not thread-safe: one Sha256 object per thread. Construction throws
+// std::bad_alloc when OpenSSL cannot allocate its context (out of memory).
 #pragma once
 
 #include <string>

@@ -493,20 +493,15 @@ void ResultFormatter::Number(const FormattedRows& rows, uint64_t first_row, std:
 }
 
 ResultSink::ResultSink(std::unique_ptr<WriteStream> stream, size_t hold_back_bytes)
-    : stream_(std::move(stream)), hold_back_(hold_back_bytes), holding_(hold_back_bytes > 0) {
-  md_ = EVP_MD_CTX_new();
-  if (md_ != nullptr) EVP_DigestInit_ex(md_, EVP_sha256(), nullptr);
-}
+    : stream_(std::move(stream)), hold_back_(hold_back_bytes), holding_(hold_back_bytes > 0) {}
 
 ResultSink::~ResultSink() {
   if (!done_) Abort();
-  EVP_MD_CTX_free(md_);
 }
 
 Status ResultSink::Write(std::string_view b) {
   if (done_) return Internal("write after commit or abort");
-  if (md_ == nullptr) return Internal("OpenSSL: cannot allocate a digest context");
-  EVP_DigestUpdate(md_, b.data(), b.size());
+  digest_.Update(b);
   bytes_ += b.size();
   if (holding_) {
     held_.append(b);
@@ -521,7 +516,6 @@ Status ResultSink::Write(std::string_view b) {
 
 Status ResultSink::Commit() {
   if (done_) return Internal("commit after commit or abort");
-  if (md_ == nullptr) return Internal("OpenSSL: cannot allocate a digest context");
   if (!held_.empty()) {
     Status st = stream_->Write(held_);
     std::string().swap(held_);
@@ -536,15 +530,7 @@ Status ResultSink::Commit() {
     return st;
   }
   done_ = true;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(md_, digest, &n);
-  static const char kHex[] = "0123456789abcdef";
-  sha256_.clear();
-  for (unsigned i = 0; i < n; ++i) {
-    sha256_.push_back(kHex[digest[i] >> 4]);
-    sha256_.push_back(kHex[digest[i] & 15]);
-  }
+  sha256_ = digest_.HexDigest();
   return Status::Ok();
 }
 

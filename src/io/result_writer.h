@@ -27,14 +27,13 @@
 // many threads at once. ResultSink is used by one thread.
 #pragma once
 
-#include <openssl/evp.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/sha256.h"
 #include "common/status.h"
 #include "io/table_reader.h"
 #include "storage/storage.h"
@@ -134,7 +133,7 @@ class ResultSink {
 
  private:
   std::unique_ptr<WriteStream> stream_;
-  EVP_MD_CTX* md_ = nullptr;
+  Sha256 digest_;
   size_t hold_back_;
   bool holding_;
   std::string held_;

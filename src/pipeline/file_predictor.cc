@@ -49,9 +49,7 @@ class PipelinedFilePredictor final : public FilePredictor {
         options_.threads > 0 ? options_.threads : static_cast<int>(std::thread::hardware_concurrency());
     if (threads_ < 1) threads_ = 1;
     csv_.delimiter = options_.delimiter;
-    csv_.header = options_.header == HeaderMode::kYes  ? CsvHeader::kYes
-                  : options_.header == HeaderMode::kNo ? CsvHeader::kNo
-                                                       : CsvHeader::kAuto;
+    csv_.header = options_.header;
     csv_.missing_is_error = !forest_->missing_values_supported;
     csv_.chunk_bytes = options_.chunk_bytes;
     csv_.keep_columns = options_.keep_columns;
@@ -95,7 +93,7 @@ void PipelinedFilePredictor::Process(const TableReader& reader, const ResultForm
            &s->pred);
   auto t2 = Clock::now();
   PredictionRows rows{n, s->pred.n_cols, s->pred.values.data(), s->pred.label.data()};
-  if (options_.format != OutputFormat::kParquet) fmt.Format(rows, &s->text, &s->block.kept);
+  if (options_.format != ResultFormat::kParquet) fmt.Format(rows, &s->text, &s->block.kept);
   s->counts.assign(forest_->class_labels.size(), 0);
   if (forest_->kind == ModelKind::kClassifier)
     for (int32_t l : s->pred.label) ++s->counts[l];
@@ -118,7 +116,7 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
   layout.kept = reader->kept_columns();
   FB_ASSIGN_OR_RETURN(ResultFormatter fmt, ResultFormatter::Create(std::move(layout)));
   std::optional<ParquetResultWriter> pq;
-  if (options_.format == OutputFormat::kParquet) {
+  if (options_.format == ResultFormat::kParquet) {
     if (output == "-") return InvalidArgument("Parquet output needs a file, not stdout").At(input);
     FB_ASSIGN_OR_RETURN(
         pq, ParquetResultWriter::Create(fmt, options_.parquet_compression, options_.parquet_rows_per_group));
@@ -237,14 +235,14 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
 
 }  // namespace
 
-std::string OutputNameFor(std::string_view input_name, OutputFormat format) {
+std::string OutputNameFor(std::string_view input_name, ResultFormat format) {
   std::string name(StripCompressionSuffix(input_name));
-  if (format != OutputFormat::kJsonl && format != OutputFormat::kParquet) {
+  if (format != ResultFormat::kJsonl && format != ResultFormat::kParquet) {
     // csv and seed outputs of a Parquet input are CSV text.
     if (!IsParquetName(name)) return name;
   }
-  const std::string ext = format == OutputFormat::kJsonl     ? ".jsonl"
-                          : format == OutputFormat::kParquet ? ".parquet"
+  const std::string ext = format == ResultFormat::kJsonl     ? ".jsonl"
+                          : format == ResultFormat::kParquet ? ".parquet"
                                                              : ".csv";
   const size_t slash = name.rfind('/');
   const size_t dot = name.rfind('.');
@@ -261,10 +259,7 @@ Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<con
     return InvalidArgument("the delimiter cannot be a quote, a line end or NUL");
   }
   ResultLayout layout;
-  layout.format = options.format == OutputFormat::kSeed      ? ResultFormat::kSeed
-                  : options.format == OutputFormat::kJsonl   ? ResultFormat::kJsonl
-                  : options.format == OutputFormat::kParquet ? ResultFormat::kParquet
-                                                             : ResultFormat::kCsv;
+  layout.format = options.format;
   layout.output_columns = options.output_columns;
   layout.classifier = forest->kind == ModelKind::kClassifier;
   layout.proba = options.proba;
@@ -274,13 +269,13 @@ Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<con
   layout.n_values = options.margin      ? forest->n_outputs
                     : layout.classifier ? forest->n_classes()
                                         : forest->n_outputs;
-  if (options.format == OutputFormat::kSeed && !options.keep_columns.empty()) {
+  if (options.format == ResultFormat::kSeed && !options.keep_columns.empty()) {
     return InvalidArgument(
         "the seed format holds the row number and the label only: use --format csv, jsonl or "
         "parquet with --keep-columns");
   }
   FB_ASSIGN_OR_RETURN(ResultFormatter fmt, ResultFormatter::Create(std::move(layout)));
-  if (options.format == OutputFormat::kParquet) {
+  if (options.format == ResultFormat::kParquet) {
     FB_RETURN_IF_ERROR(
         ParquetResultWriter::Create(fmt, options.parquet_compression, options.parquet_rows_per_group)
             .status());

@@ -32,26 +32,25 @@
 #include "common/compression.h"
 #include "common/status.h"
 #include "infer/predictor.h"
+#include "io/csv_reader.h"
+#include "io/result_writer.h"
 #include "model/forest.h"
 #include "storage/storage.h"
 
 namespace fb {
 
-enum class OutputFormat : uint8_t { kCsv, kSeed, kJsonl, kParquet };
-
-// The output file's extension for a format ("csv", "csv", "jsonl",
-// "parquet"), and the output name for an input name: its compression suffix
-// dropped (a.csv.gz -> a.csv), then for jsonl and parquet output the
-// extension replaced (a.csv -> a.parquet; a name without one gets it added).
-// The one naming rule of predict, run and worker.
-std::string OutputNameFor(std::string_view input_name, OutputFormat format);
-enum class HeaderMode : uint8_t { kAuto, kYes, kNo };
+// The output name for an input name: its compression suffix dropped
+// (a.csv.gz -> a.csv), then for jsonl and parquet output the extension
+// replaced (a.csv -> a.parquet; a name without one gets it added); csv and
+// seed outputs of a Parquet input end in .csv. The one naming rule of
+// predict, run and worker.
+std::string OutputNameFor(std::string_view input_name, ResultFormat format);
 
 struct PredictOptions {
-  OutputFormat format = OutputFormat::kCsv;
+  ResultFormat format = ResultFormat::kCsv;
   bool proba = false;   // add per-class probability columns
   bool margin = false;  // output raw margins instead (XGBoost --output-margin)
-  HeaderMode header = HeaderMode::kAuto;
+  CsvHeader header = CsvHeader::kAuto;
   char delimiter = ',';
   int threads = 0;  // 0: all cores
   // Input is read and parsed in chunks of about this many bytes (whole rows);

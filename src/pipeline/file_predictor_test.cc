@@ -215,7 +215,7 @@ TEST_F(FilePredictorTest, RegressorSeedFormatAndGzipInput) {
   std::string want = ",0\n";
   for (int r = 0; r < 3000; ++r) want += std::to_string(r) + "," + PythonFloat(raw[r] / 7) + "\n";
   PredictOptions o;
-  o.format = OutputFormat::kSeed;
+  o.format = ResultFormat::kSeed;
   o.chunk_bytes = 2048;
   o.threads = 3;
   auto fp = FilePredictor::Create(forest, o);
@@ -225,7 +225,7 @@ TEST_F(FilePredictorTest, RegressorSeedFormatAndGzipInput) {
   EXPECT_EQ(Read("out.csv"), want);
   // --proba makes no sense for a regressor.
   o.proba = true;
-  o.format = OutputFormat::kCsv;
+  o.format = ResultFormat::kCsv;
   EXPECT_EQ(FilePredictor::Create(forest, o).status().code(), StatusCode::kInvalidArgument);
 }
 
@@ -233,7 +233,7 @@ TEST_F(FilePredictorTest, JsonlAndMissingColumns) {
   auto forest = RandomForest(ModelKind::kClassifier, {"0", "1"}, 10);
   Write("in.csv", "f3,f1,f0,f2\n1,2,3,4\n");
   PredictOptions o;
-  o.format = OutputFormat::kJsonl;
+  o.format = ResultFormat::kJsonl;
   auto fp = FilePredictor::Create(forest, o);
   ASSERT_TRUE((*fp)->Run(Path("in.csv"), Path("out.jsonl")).ok());
   std::string out = Read("out.jsonl");
@@ -264,7 +264,7 @@ TEST(FilePredictorStorage, CsvToParquetToCsvInMemoryWithKeptColumns) {
   auto csv = FilePredictor::Create(forest, o, Handed(mem));
   ASSERT_TRUE(csv.ok()) << csv.status().ToString();
   ASSERT_TRUE((*csv)->Run("mem://in.csv", "mem://out.csv").ok());
-  o.format = OutputFormat::kParquet;
+  o.format = ResultFormat::kParquet;
   o.parquet_rows_per_group = 1000;
   auto pq = FilePredictor::Create(forest, o, Handed(mem));
   auto st = (*pq)->Run("mem://in.csv", "mem://out.parquet");
@@ -300,7 +300,7 @@ TEST(FilePredictorStorage, FailuresLeaveNoOutputInAnyStorage) {
   auto faulty = std::make_shared<FaultInjectingStorage>(mem);
   std::vector<float> x;
   mem->Put("mem://in.csv", MakeInput(2000, 6, &x));
-  for (OutputFormat f : {OutputFormat::kCsv, OutputFormat::kParquet}) {
+  for (ResultFormat f : {ResultFormat::kCsv, ResultFormat::kParquet}) {
     PredictOptions o;
     o.format = f;
     o.chunk_bytes = 2048;
@@ -331,7 +331,7 @@ TEST(FilePredictorStorage, FailuresLeaveNoOutputInAnyStorage) {
   }
   // A Parquet input whose column chunk read fails.
   PredictOptions o;
-  o.format = OutputFormat::kParquet;
+  o.format = ResultFormat::kParquet;
   faulty->ClearRules();
   auto make = FilePredictor::Create(forest, o, Handed(mem));
   ASSERT_TRUE((*make)->Run("mem://in.csv", "mem://t.parquet").ok());
@@ -346,13 +346,13 @@ TEST(FilePredictorStorage, FailuresLeaveNoOutputInAnyStorage) {
 }
 
 TEST(FilePredictorStorage, OutputNamesFollowTheFormat) {
-  EXPECT_EQ(OutputNameFor("a.csv.gz", OutputFormat::kCsv), "a.csv");
-  EXPECT_EQ(OutputNameFor("d/a.csv.zst", OutputFormat::kSeed), "d/a.csv");
-  EXPECT_EQ(OutputNameFor("a.csv", OutputFormat::kParquet), "a.parquet");
-  EXPECT_EQ(OutputNameFor("a.csv.gz", OutputFormat::kJsonl), "a.jsonl");
-  EXPECT_EQ(OutputNameFor("p/part-0.snappy.parquet", OutputFormat::kCsv), "p/part-0.snappy.csv");
-  EXPECT_EQ(OutputNameFor("p/part-00000", OutputFormat::kParquet), "p/part-00000.parquet");
-  EXPECT_EQ(OutputNameFor("p.q/.hidden", OutputFormat::kJsonl), "p.q/.hidden.jsonl");
+  EXPECT_EQ(OutputNameFor("a.csv.gz", ResultFormat::kCsv), "a.csv");
+  EXPECT_EQ(OutputNameFor("d/a.csv.zst", ResultFormat::kSeed), "d/a.csv");
+  EXPECT_EQ(OutputNameFor("a.csv", ResultFormat::kParquet), "a.parquet");
+  EXPECT_EQ(OutputNameFor("a.csv.gz", ResultFormat::kJsonl), "a.jsonl");
+  EXPECT_EQ(OutputNameFor("p/part-0.snappy.parquet", ResultFormat::kCsv), "p/part-0.snappy.csv");
+  EXPECT_EQ(OutputNameFor("p/part-00000", ResultFormat::kParquet), "p/part-00000.parquet");
+  EXPECT_EQ(OutputNameFor("p.q/.hidden", ResultFormat::kJsonl), "p.q/.hidden.jsonl");
 }
 
 }  // namespace

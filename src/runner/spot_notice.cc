@@ -1,51 +1,28 @@
 #include "runner/spot_notice.h"
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "storage/http_client.h"
+
 namespace fb {
 namespace {
 
-struct HttpAnswer {
-  long code = 0;
-  std::string body;
-};
-
-size_t Collect(char* p, size_t size, size_t n, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  if (body->size() < (1 << 16)) body->append(p, size * n);
-  return size * n;
-}
-
-Result<HttpAnswer> Http(const std::string& method, const std::string& url, const std::string& header,
-                        std::chrono::milliseconds timeout) {
-  static const bool kInit = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
-  (void)kInit;
-  CURL* h = curl_easy_init();
-  if (h == nullptr) return Internal("curl_easy_init failed");
-  HttpAnswer a;
-  curl_slist* headers = header.empty() ? nullptr : curl_slist_append(nullptr, header.c_str());
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
-  if (method == "PUT") {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-  }
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");  // IMDS is link-local: never via a proxy
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &a.body);
-  CURLcode rc = curl_easy_perform(h);
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a.code);
-  curl_easy_cleanup(h);
-  curl_slist_free_all(headers);
-  if (rc != CURLE_OK) return IoError(fmt::format("{} {}: {}", method, url, curl_easy_strerror(rc)));
-  return a;
+// One IMDS request (no body), straight to the endpoint: IMDS is link-local,
+// never reached through a proxy.
+Result<HttpResponse> Imds(const SpotNoticeOptions& o, const std::string& method, const std::string& path,
+                          HeaderList headers) {
+  const long ms = static_cast<long>(o.request_timeout.count());
+  HttpClient http(HttpOptions{ms, ms, ms, 1 << 16, /*no_proxy=*/true});
+  HttpRequest req;
+  req.method = method;
+  req.url = o.endpoint + path;
+  req.headers = std::move(headers);
+  auto r = http.Send(req);
+  if (!r.ok()) return std::move(r).take_status().Prefix(fmt::format("{} {}", method, req.url));
+  return r;
 }
 
 }  // namespace
@@ -92,23 +69,22 @@ Result<std::optional<SpotNoticeOptions>> SpotNoticeConfig(const std::string& mod
 Result<std::optional<SpotNotice>> CheckSpotNotice(const SpotNoticeOptions& o, std::string& token) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (token.empty()) {
-      FB_ASSIGN_OR_RETURN(auto t,
-                          Http("PUT", o.endpoint + "/latest/api/token",
-                               fmt::format("X-aws-ec2-metadata-token-ttl-seconds: {}", o.token_ttl_seconds),
-                               o.request_timeout));
-      if (t.code != 200 || t.body.empty()) {
-        return IoError(fmt::format("IMDS token request answered HTTP {}", t.code));
+      FB_ASSIGN_OR_RETURN(
+          auto t, Imds(o, "PUT", "/latest/api/token",
+                       {{"X-aws-ec2-metadata-token-ttl-seconds", std::to_string(o.token_ttl_seconds)}}));
+      if (t.status != 200 || t.body.empty()) {
+        return IoError(fmt::format("IMDS token request answered HTTP {}", t.status));
       }
       token = t.body;
     }
-    FB_ASSIGN_OR_RETURN(auto a, Http("GET", o.endpoint + "/latest/meta-data/spot/instance-action",
-                                     "X-aws-ec2-metadata-token: " + token, o.request_timeout));
-    if (a.code == 404) return std::optional<SpotNotice>();
-    if (a.code == 401) {  // the token expired: get a new one, once
+    FB_ASSIGN_OR_RETURN(auto a, Imds(o, "GET", "/latest/meta-data/spot/instance-action",
+                                     {{"X-aws-ec2-metadata-token", token}}));
+    if (a.status == 404) return std::optional<SpotNotice>();
+    if (a.status == 401) {  // the token expired: get a new one, once
       token.clear();
       continue;
     }
-    if (a.code != 200) return IoError(fmt::format("IMDS spot/instance-action answered HTTP {}", a.code));
+    if (a.status != 200) return IoError(fmt::format("IMDS spot/instance-action answered HTTP {}", a.status));
     auto j = nlohmann::json::parse(a.body, nullptr, false);
     SpotNotice n;
     if (j.is_object()) {

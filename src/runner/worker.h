@@ -45,7 +45,7 @@ struct WorkerConfig {
   InputFilter filter;
   // The output name of an input (pipeline/file_predictor.h's OutputNameFor);
   // unset (--exec): the input's name without its compression suffix.
-  std::optional<OutputFormat> output_format;
+  std::optional<ResultFormat> output_format;
 };
 
 // The output path, relative to the output folder, of an input's relative path.

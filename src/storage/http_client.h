@@ -50,6 +50,9 @@ struct HttpOptions {
   long total_timeout_ms = 0;
   // Bodies larger than this are refused (protects memory); 0: no limit.
   uint64_t max_body_bytes = 0;
+  // Connect directly even when a proxy is configured in the environment
+  // (link-local endpoints such as the instance metadata service).
+  bool no_proxy = false;
 };
 
 class HttpClient {
