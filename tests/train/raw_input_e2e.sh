@@ -98,4 +98,18 @@ grep -q "bad.csv:7:6: not a number: 'old' in column 6 ('a')" "$W/bad.err" || { c
 grep -q "nocolour.csv:1: the header lacks 1 of the model's 4 input columns: colour" "$W/miss.err" ||
   { cat "$W/miss.err"; fail "miss.err"; }
 set -e
+
+# --drop: an id column is not a feature (without it, 4,000 distinct ids would
+# become 4,000 one-hot features); --keep-columns puts it in --test-output.
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print "id", $0; next } { print "u" NR, $0 }' "$W/train.csv" > "$W/train_id.csv"
+"$FB" train --data "$W/train_id.csv" --target y --drop id --out "$W/mid.fbm" --trees 5 --seed 3 --threads 2 \
+  --test "$W/test.csv" --test-output "$W/test_id.csv" --keep-columns id 2> "$W/drop.err" > /dev/null
+grep -q ": 4000 rows, 5 columns (2 categorical)" "$W/drop.err" || { cat "$W/drop.err"; fail "--drop: features"; }
+[ "$(head -1 "$W/test_id.csv")" = "id,prediction,proba_no,proba_yes" ] || fail "--keep-columns header: $(head -1 "$W/test_id.csv")"
+[ "$(sed -n 2p "$W/test_id.csv" | cut -d, -f1)" = "r0" ] || fail "--keep-columns value: $(sed -n 2p "$W/test_id.csv")"
+set +e
+"$FB" train --data "$W/train_id.csv" --target y --drop nope --out "$W/x.fbm" 2> "$W/drop2.err"
+[ $? -eq 2 ] || fail "--drop of a missing column: exit code"
+grep -q "drop 'nope'" "$W/drop2.err" || { cat "$W/drop2.err"; fail "drop2.err"; }
+set -e
 echo "raw input e2e: ok"
