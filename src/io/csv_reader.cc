@@ -161,10 +161,20 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(std::unique_ptr<ReadStream> s
   }
   bool header = options.header == CsvHeader::kYes;
   if (options.header == CsvHeader::kAuto) {
-    for (const std::string& f : fields) {
-      std::string_view t = TrimBlanks(f, d);
+    // Kept columns given as positions (no field of the first row is named
+    // like them) hold text ids: they do not make the first row a header.
+    std::vector<uint8_t> skip(fields.size(), 0);
+    for (const std::string& k : options.keep_columns) {
+      char* e = nullptr;
+      const long pos = std::strtol(k.c_str(), &e, 10);
+      const bool named = std::find(fields.begin(), fields.end(), k) != fields.end();
+      if (!k.empty() && *e == '\0' && pos >= 1 && static_cast<size_t>(pos) <= fields.size() && !named)
+        skip[pos - 1] = 1;
+    }
+    for (size_t i = 0; i < fields.size(); ++i) {
+      std::string_view t = TrimBlanks(fields[i], d);
       double v;
-      if (!IsMissingSpelling(t) && !ParseNumber(t, &v)) header = true;
+      if (!skip[i] && !IsMissingSpelling(t) && !ParseNumber(t, &v)) header = true;
     }
   }
   m->n_columns = static_cast<int32_t>(fields.size());

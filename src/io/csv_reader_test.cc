@@ -467,6 +467,11 @@ TEST(CsvReader, KeptColumnsTravelVerbatimAndAreNotFeatures) {
   ReadOut pos = ReadAll("7,1,2\n8,3,4\n", Schema(2), p);
   ASSERT_TRUE(pos.status.ok()) << pos.status.ToString();
   EXPECT_EQ(pos.values, (std::vector<float>{1, 2, 3, 4}));
+  // A text id kept by position does not make the first row a header.
+  ReadOut text_id = ReadAll("u7,1,2\nu8,3,4\n", Schema(2), p);
+  ASSERT_TRUE(text_id.status.ok()) << text_id.status.ToString();
+  EXPECT_FALSE(text_id.header);
+  EXPECT_EQ(text_id.values, (std::vector<float>{1, 2, 3, 4}));
 }
 
 }  // namespace

@@ -745,10 +745,10 @@ Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column&
       }
       case 3: {
         if (col.type != PhysicalType::kBoolean) return Unsupported("RLE values other than booleans");
-        if (type == parquet::PageType::kDataPage) {
-          if (c.left() < 4) return Corrupt("RLE booleans past the end");
-          c.p += 4;  // the run's length; the runs themselves say where they end
-        }
+        // Boolean RLE values always carry a 4-byte length (pages v1 and v2);
+        // the runs themselves say where they end.
+        if (c.left() < 4) return Corrupt("RLE booleans past the end");
+        c.p += 4;
         idx.resize(present);
         FB_RETURN_IF_ERROR(Hybrid(c, 1, present, idx.data()));
         for (size_t k = 0; k < present; ++k) page_values.i.push_back(idx[k]);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "common/atomic_file.h"
@@ -131,6 +132,11 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
     sum.temporaries_removed = RemoveStaleTemporaries(c.output, targets);
   }
 
+  // Two inputs may name one output (a.csv and a.csv.gz both give a.csv): the
+  // first in listing order owns it, in every task alike; the other fails.
+  std::unordered_map<std::string, std::string> owner;
+  for (const auto& f : files) owner.emplace(OutputRelativeFor(c, f.relative), f.relative);
+
   std::atomic<bool> cancel{false};
   GraceWatchdog watchdog(stop, c.grace_seconds, cancel);
 
@@ -143,7 +149,15 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
     FileEvent ev;
     ev.relative = f.relative;
     ev.input = f.uri;
-    auto out_uri = JoinUnder(c.output, OutputRelativeFor(c, f.relative));
+    const std::string out_rel = OutputRelativeFor(c, f.relative);
+    if (const std::string& first = owner[out_rel]; first != f.relative) {
+      ev.state = FileState::kFailed;
+      ev.error = f.relative + ": its output " + out_rel + " is also the output of " + first;
+      l.OnFile(ev);
+      ++sum.failed;
+      continue;
+    }
+    auto out_uri = JoinUnder(c.output, out_rel);
     if (!out_uri.ok()) {
       ev.state = FileState::kFailed;
       ev.error = out_uri.status().ToString();

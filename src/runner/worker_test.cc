@@ -151,6 +151,23 @@ TEST_F(WorkerTest, OutputWithoutManifestIsRedoneAndConflictsNeedOverwrite) {
   EXPECT_EQ(m->model_sha256, "model2");
 }
 
+TEST_F(WorkerTest, CompressedInputsLoseTheirSuffixAndCollisionsFail) {
+  std::ofstream(root_ / "in" / "z.csv.gz") << "compressed twin\n";
+  std::ofstream(root_ / "in" / "z.csv") << "plain\n";
+  std::ofstream(root_ / "in" / "_SUCCESS") << "";
+  std::ofstream(root_ / "in" / ".z.csv.crc") << "junk";
+  FaultyExecutor ex;
+  Recorder r;
+  auto s = Run(ex, &r);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  // z.csv (first in byte order) owns out/z.csv; z.csv.gz would write it too.
+  EXPECT_EQ(s->failed, 1u);
+  EXPECT_EQ(Out("z.csv"), "PLAIN\n");
+  EXPECT_FALSE(fs::exists(root_ / "out" / "z.csv.gz"));
+  EXPECT_EQ(ex.calls.count("_SUCCESS"), 0u);
+  EXPECT_EQ(ex.calls.count(".z.csv.crc"), 0u);
+}
+
 TEST_F(WorkerTest, StopBeforeStartingDoesNothing) {
   FaultyExecutor ex;
   stop_ = true;

@@ -43,7 +43,9 @@ if (cmd === 'write') {
   // Nulls: missing values (the iris model rejects them as scikit-learn does).
   await con.run(`COPY (SELECT id, CASE WHEN id % 7 = 0 THEN NULL ELSE petal_width END AS petal_width, note, sepal_length, petal_length, sepal_width FROM iris) TO '${q(out)}/iris-nulls.parquet' (FORMAT parquet)`);
   // Kept columns with nulls, dates, timestamps, decimals and strings.
-  await con.run(`COPY (SELECT id, CASE WHEN id % 5 = 0 THEN NULL ELSE 'k' || id END AS key, DATE '2024-01-01' + CAST(id - 1000 AS INTEGER) AS day, TIMESTAMP '2024-01-01 12:00:00' + to_seconds(id - 1000) AS ts, CAST(id / 8 AS DECIMAL(10,3)) AS amount, * EXCLUDE (id) FROM iris) TO '${q(out)}/iris-typed.parquet' (FORMAT parquet)`);
+  for (const ver of ['V1', 'V2']) {
+    await con.run(`COPY (SELECT id, CASE WHEN id % 5 = 0 THEN NULL ELSE 'k' || id END AS key, DATE '2024-01-01' + CAST(id - 1000 AS INTEGER) AS day, TIMESTAMP '2024-01-01 12:00:00' + to_seconds(id - 1000) AS ts, CAST(id / 8 AS DECIMAL(10,3)) AS amount, id % 3 = 0 AS flag, * EXCLUDE (id) FROM iris) TO '${q(out)}/iris-typed${ver === 'V2' ? '-v2' : ''}.parquet' (FORMAT parquet, PARQUET_VERSION ${ver})`);
+  }
   // A wide table: the model's 4 columns among 400 others.
   const extra = Array.from({ length: 400 }, (_, i) => `random() AS x${i}`).join(', ');
   await con.run(`COPY (SELECT ${extra}, * FROM iris) TO '${q(out)}/iris-wide.parquet' (FORMAT parquet, ROW_GROUP_SIZE 30)`);

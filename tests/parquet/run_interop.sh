@@ -66,6 +66,13 @@ done
 "$fb" predict -q -m "$iris_model" -i "$work/in/iris-typed.parquet" -o "$work/typed.csv" --keep-columns id,key,day,ts,amount --proba || fail "typed csv"
 [[ $(head -1 "$work/typed.csv") == id,key,day,ts,amount,prediction,proba_setosa,proba_versicolor,proba_virginica ]] || fail "typed header: $(head -1 "$work/typed.csv")"
 [[ $(sed -n 2p "$work/typed.csv" | cut -d, -f1-5) == "1001,k1001,2024-01-02,2024-01-01T12:00:01.000000,125.125" ]] || fail "typed row: $(sed -n 2p "$work/typed.csv")"
+# Booleans (RLE in v2 pages) and the other types read the same from v1 and v2 pages.
+for v in "" -v2; do
+  "$fb" predict -q -m "$iris_model" -i "$work/in/iris-typed$v.parquet" -o "$work/flag$v.csv" --keep-columns id,flag,amount || fail "flag$v"
+done
+cmp -s "$work/flag.csv" "$work/flag-v2.csv" || fail "typed v1 and v2 pages differ"
+[[ $(sed -n 3p "$work/flag.csv" | cut -d, -f1-3) == "1002,true,125.250" && $(sed -n 4p "$work/flag.csv" | cut -d, -f2) == false ]] ||
+  fail "kept booleans: $(sed -n 2,4p "$work/flag.csv" | tr '\n' ' ')"
 "$fb" predict -q -m "$iris_model" -i "$work/in/iris-typed.parquet" -o "$work/typed.jsonl" -f jsonl --keep-columns id,key
 [[ $(sed -n 5p "$work/typed.jsonl" | cut -c1-40) == '{"row":4,"id":1005,"key":null,"predictio' ]] || fail "typed jsonl: $(sed -n 5p "$work/typed.jsonl")"
 for codec in snappy zstd; do
