@@ -468,10 +468,10 @@ TEST(CsvReader, KeptColumnsTravelVerbatimAndAreNotFeatures) {
   ASSERT_TRUE(pos.status.ok()) << pos.status.ToString();
   EXPECT_EQ(pos.values, (std::vector<float>{1, 2, 3, 4}));
   // A text id kept by position does not make the first row a header.
-  ReadOut text_id = ReadAll("u7,1,2\nu8,3,4\n", Schema(2), p);
+  ReadOut text_id = ReadAll("u7,10,20\nu8,30,40\n", Schema(2), p);
   ASSERT_TRUE(text_id.status.ok()) << text_id.status.ToString();
   EXPECT_FALSE(text_id.header);
-  EXPECT_EQ(text_id.values, (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(text_id.values, (std::vector<float>{10, 20, 30, 40}));
 }
 
 }  // namespace
