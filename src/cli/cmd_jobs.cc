@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "common/atomic_file.h"
 #include "runner/job_db.h"
+#include "runner/lease.h"
 #include "runner/local_job.h"
 
 namespace fb::cli {
@@ -31,7 +32,7 @@ int Jobs(const std::string& state) {
   for (const auto& j : *jobs) {
     auto c = (*db)->Counts(j.id);
     if (!c.ok()) return ReportError(c.status());
-    fmt::print("{:<40} {:<12} {:>7} {:>7} {:>7} {:>9.1f}  {}\n", j.id, j.state, j.files_total,
+    fmt::print("{:<40} {:<12} {:>7} {:>7} {:>7} {:>9.1f}  {}\n", j.id, EffectiveJobState(j, state), j.files_total,
                c->done + c->skipped, c->failed, j.seconds, j.created_at);
   }
   return kExitOk;
@@ -57,8 +58,10 @@ int Status_(const std::string& state, const std::string& id, bool json) {
   auto files = (*db)->Files(id);
   if (!c.ok() || !tasks.ok() || !files.ok()) return ReportError(IoError("cannot read the job records"));
   const auto& j = **job;
-  fmt::print("job {} ({}): {}, exit code {}, {:.1f} s, created {}\n", j.id, j.name.empty() ? "-" : j.name,
-             j.state, j.exit_code, j.seconds, j.created_at);
+  const std::string st = EffectiveJobState(j, state);
+  fmt::print("job {} ({}): {}, exit code {}, {:.1f} s, created {}\n", j.id, j.name.empty() ? "-" : j.name, st,
+             j.exit_code, j.seconds, j.created_at);
+  if (st == "dead") fmt::print("its supervisor is gone; continue it with: forestbatch resume {} --state {}\n", j.id, state);
   fmt::print("files: {} total, {} done, {} already done, {} failed, {} pending, {} running; {} rows\n",
              j.files_total, c->done, c->skipped, c->failed, c->pending, c->running, c->rows);
   fmt::print("{:>5} {:<12} {:>8} {:>5} {:>6}  {}\n", "TASK", "STATE", "ATTEMPTS", "EXIT", "SIGNAL", "LOG");
@@ -102,15 +105,20 @@ int Cancel(const std::string& state, const std::string& id) {
     fmt::print("job {} is not running ({})\n", id, j.state);
     return kExitOk;
   }
-  char host[256] = {0};
-  ::gethostname(host, sizeof host - 1);
-  const bool alive =
-      j.host == host && j.supervisor_pid > 0 && ::kill(static_cast<pid_t>(j.supervisor_pid), 0) == 0;
+  // The supervisor is whoever holds the job's lease, checked by PID and
+  // start time, so a reused PID is never signalled.
+  auto lease = Lease::Read(JobLeasePath(state, id));
+  if (!lease.ok()) return ReportError(lease.status());
+  const bool alive = *lease && Lease::HolderLiveness(**lease) != Liveness::kDead;
+  if (*lease && CheckLiveness((*lease)->owner) == Liveness::kUnknown) {
+    return ReportError(Unsupported("job " + id + " runs on another machine (" + (*lease)->owner.Describe() +
+                                   "): cancel it there"));
+  }
   // The supervisor polls for "cancelling"; SIGTERM makes it act at once.
   Status s =
       (*db)->UpdateJob(id, alive ? "cancelling" : "cancelled", alive ? -1 : kExitInterrupted, j.seconds);
   if (!s.ok()) return ReportError(s);
-  if (alive) ::kill(static_cast<pid_t>(j.supervisor_pid), SIGTERM);
+  if (alive) (void)SignalProcess((*lease)->owner, SIGTERM);
   fmt::print("job {}: {}\n", id,
              alive ? "cancelling (workers finish or abandon their current file)" : "cancelled");
   return kExitOk;

@@ -91,18 +91,6 @@ bool IsFolderUri(const std::string& uri) {
   return IsLocalFolder(uri);
 }
 
-// Does `inner` lie at or under `outer` (local paths)?
-bool IsUnder(const std::string& inner, const std::string& outer) {
-  if (IsS3Uri(inner) || IsS3Uri(outer)) {
-    std::string o = outer.back() == '/' ? outer : outer + "/";
-    return inner == outer || inner.rfind(o, 0) == 0;
-  }
-  std::error_code ec;
-  fs::path a = fs::weakly_canonical(inner, ec), b = fs::weakly_canonical(outer, ec);
-  auto rel = a.lexically_relative(b);
-  return !rel.empty() && *rel.begin() != "..";
-}
-
 std::string Describe(const FileStats& s, const Forest& f) {
   std::string out = fmt::format("{} rows in {:.3f} s", s.rows, s.total_seconds);
   if (s.input_bytes_read > 0) out += fmt::format(", {} input bytes read", s.input_bytes_read);
@@ -164,8 +152,8 @@ int RunPredict(const PredictArgs& a) {
       if (!joined.ok()) return ReportError(joined.status());
       out = *joined;
     }
-    if (a.input != "-" && out != "-" && IsUnder(out, a.input)) {
-      return ReportError(InvalidArgument("the output would replace the input " + a.input));
+    if (Status s = CheckInputOutput(a.input, out, /*allow_output_inside_input=*/false); !s.ok()) {
+      return ReportError(s);
     }
     auto st = (*fp)->Run(a.input, out, &g_stop);
     if (!st.ok()) return ReportError(st.status());
@@ -181,8 +169,8 @@ int RunPredict(const PredictArgs& a) {
       return ReportError(InvalidArgument("IN is a folder but OUT is an existing file: " + a.output));
     }
   }
-  if (IsUnder(a.output, a.input) || IsUnder(a.input, a.output)) {
-    return ReportError(InvalidArgument("IN and OUT folders must not contain each other"));
+  if (Status s = CheckInputOutput(a.input, a.output, /*allow_output_inside_input=*/false); !s.ok()) {
+    return ReportError(s);
   }
   auto storage = StorageFor(a.input);
   if (!storage.ok()) return ReportError(storage.status());

@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/run_options.h"
 #include "model/import/model_loader.h"
+#include "runner/file_executor.h"
 #include "runner/job_db.h"
 #include "runner/local_job.h"
 
@@ -56,7 +57,8 @@ int Finish(const Result<JobOutcome>& r, const RunFlags& f) {
 // Fails early (and once) on a model or option the predictor cannot use,
 // rather than in every worker.
 Status CheckModel(const RunFlags& f) {
-  if (f.spec.model.empty() || !f.spec.exec.empty()) return Status::Ok();
+  if (!f.spec.exec.empty()) return MakeCommandExecutor(f.spec.exec, f.spec.shell).status();
+  if (f.spec.model.empty()) return Status::Ok();
   FB_ASSIGN_OR_RETURN(auto storage, StorageFor(f.spec.model));
   FB_ASSIGN_OR_RETURN(std::string bytes, storage->ReadAll(f.spec.model));
   FB_ASSIGN_OR_RETURN(Forest loaded, LoadModelBytes(bytes, f.spec.model));

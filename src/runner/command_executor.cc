@@ -18,26 +18,27 @@
 namespace fb {
 namespace {
 
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out.push_back(c);
-  }
-  return out + "'";
-}
-
-std::string Substitute(std::string arg, const std::string& input, const std::string& output) {
-  for (const auto& [key, value] :
-       {std::pair<std::string, std::string>{"{input}", input}, {"{output}", output}}) {
-    for (size_t at = arg.find(key); at != std::string::npos; at = arg.find(key, at + value.size())) {
-      arg.replace(at, key.size(), value);
+// {input} and {output} replaced in one left-to-right pass: a value that
+// itself contains "{output}" is never searched again.
+std::string SubstituteOnce(const std::string& arg, const std::string& input, const std::string& output) {
+  std::string out;
+  for (size_t i = 0; i < arg.size();) {
+    if (arg.compare(i, 7, "{input}") == 0) {
+      out += input;
+      i += 7;
+    } else if (arg.compare(i, 8, "{output}") == 0) {
+      out += output;
+      i += 8;
+    } else {
+      out.push_back(arg[i++]);
     }
   }
-  return arg;
+  return out;
 }
+
+// A path handed to a program as an argument never starts with '-', so that
+// no program takes a file name for an option.
+std::string NotAnOption(const std::string& path) { return !path.empty() && path[0] == '-' ? "./" + path : path; }
 
 std::string Errno() { return std::strerror(errno); }
 
@@ -64,8 +65,8 @@ class PredictorExecutor final : public FileExecutor {
 
 class CommandExecutor final : public FileExecutor {
  public:
-  CommandExecutor(std::string command, std::vector<std::string> args, bool shell)
-      : command_(std::move(command)), args_(std::move(args)), shell_(shell) {}
+  CommandExecutor(std::string script, std::vector<std::string> args, bool shell)
+      : script_(std::move(script)), args_(std::move(args)), shell_(shell) {}
 
   Result<FileStats> Run(const std::string& input, const std::string& output,
                         const std::atomic<bool>* cancel) override {
@@ -83,38 +84,58 @@ class CommandExecutor final : public FileExecutor {
     std::snprintf(suffix, sizeof suffix, ".fbtmp.%d.%08x", static_cast<int>(::getpid()), rd());
     const std::string temp = (out.parent_path() / ("." + out.filename().string() + suffix)).string();
 
+    // Paths reach the command as whole arguments (no shell) or only through
+    // the environment (a shell): no byte of a file name is ever parsed.
+    const std::string in_arg = NotAnOption(input), out_arg = NotAnOption(temp);
     std::vector<std::string> argv;
     if (shell_) {
-      argv = {"/bin/sh", "-c", Substitute(command_, ShellQuote(input), ShellQuote(temp))};
+      argv = {"/bin/sh", "-c", script_, "forestbatch-exec"};
     } else {
-      for (const auto& a : args_) argv.push_back(Substitute(a, input, temp));
+      for (const auto& a : args_) argv.push_back(SubstituteOnce(a, in_arg, out_arg));
     }
-    std::vector<char*> cargv;
+    std::vector<std::string> env = {"FB_INPUT=" + in_arg, "FB_OUTPUT=" + out_arg};
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::strncmp(*e, "FB_INPUT=", 9) != 0 && std::strncmp(*e, "FB_OUTPUT=", 10) != 0) env.push_back(*e);
+    }
+    std::vector<char*> cargv, cenv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
+    for (auto& e : env) cenv.push_back(e.data());
+    cenv.push_back(nullptr);
 
     pid_t pid = ::fork();
     if (pid < 0) return IoError("fork failed: " + Errno());
     if (pid == 0) {
-      // Only async-signal-safe calls here. Die with the worker, so a killed
-      // worker never leaves a command writing behind it.
+      // Only async-signal-safe calls here. Its own process group, so that
+      // stopping the command stops everything it started; and die with the
+      // worker, so a killed worker never leaves a command writing behind it.
+      ::setpgid(0, 0);
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      ::execvp(cargv[0], cargv.data());
+      ::execvpe(cargv[0], cargv.data(), cenv.data());
       const char msg[] = "forestbatch: --exec: cannot run the command\n";
       (void)!::write(2, msg, sizeof msg - 1);
       ::_exit(127);
     }
+    ::setpgid(pid, pid);  // also here: no window where a signal to the group misses it
     int wstatus = 0;
     bool cancelled = false;
     for (;;) {
-      pid_t r = ::waitpid(pid, &wstatus, WNOHANG);
-      if (r == pid) break;
-      if (r < 0 && errno != EINTR) return IoError("waitpid failed: " + Errno());
+      // Wait for the command without reaping it, so its process group id
+      // cannot be reused before the group is killed below.
+      siginfo_t info{};
+      int r = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+      if (r == 0 && info.si_pid == pid) break;
+      if (r < 0 && errno != EINTR) return IoError("waitid failed: " + Errno());
       if (!cancelled && cancel != nullptr && cancel->load()) {
         cancelled = true;
-        ::kill(pid, SIGKILL);
+        ::kill(-pid, SIGKILL);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // Whatever the command left running in its group (a background job, a
+    // subshell) must not go on writing after it counts as finished.
+    ::kill(-pid, SIGKILL);
+    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
     }
     auto drop = [&] { ::unlink(temp.c_str()); };
     if (cancelled) {
@@ -154,7 +175,7 @@ class CommandExecutor final : public FileExecutor {
   }
 
  private:
-  std::string command_;
+  std::string script_;  // with a shell: the command with placeholders as variables
   std::vector<std::string> args_;
   bool shell_;
 };
@@ -204,14 +225,99 @@ Result<std::vector<std::string>> SplitCommand(const std::string& command) {
   return out;
 }
 
+Result<std::string> ShellScriptFor(const std::string& command) {
+  // Each open construct that changes how a placeholder would be read.
+  enum class Ctx : uint8_t { kPlain, kDouble, kSubst };
+  struct Frame {
+    Ctx ctx;
+    int parens = 0;  // open '(' inside a $( ... ) frame
+    // A "..." string that holds a placeholder and looks like code (quotes,
+    // ; | & < >, a newline, a substitution) is most likely a script for
+    // another interpreter (sh -c "...", eval "..."), which would parse the
+    // path: refused.
+    bool placeholder = false, code = false;
+  };
+  std::vector<Frame> stack = {{Ctx::kPlain}};
+  bool backquote = false, heredoc = false;
+  std::string out;
+  auto refuse = [&](const std::string& where) {
+    return InvalidArgument(
+        "--exec: a placeholder " + where +
+        " would be read by a shell again, so a file name could run commands; the shell passes the paths "
+        "as the environment variables FB_INPUT and FB_OUTPUT: use \"$FB_INPUT\" and \"$FB_OUTPUT\" there "
+        "instead");
+  };
+  for (size_t i = 0; i < command.size();) {
+    const bool in = command.compare(i, 7, "{input}") == 0, outp = command.compare(i, 8, "{output}") == 0;
+    if (in || outp) {
+      if (backquote) return refuse("inside `...`");
+      if (heredoc) return refuse("in a here-document");
+      const char* var = in ? "${FB_INPUT}" : "${FB_OUTPUT}";
+      if (stack.back().ctx == Ctx::kDouble) stack.back().placeholder = true;
+      out += stack.back().ctx == Ctx::kDouble ? std::string(var) : "\"" + std::string(var) + "\"";
+      i += in ? 7 : 8;
+      continue;
+    }
+    const char c = command[i];
+    Frame& top = stack.back();
+    if (c == '\\') {
+      out.append(command, i, 2);
+      i += 2;
+      continue;
+    }
+    if (top.ctx == Ctx::kDouble && std::strchr("'`;|&<>\n", c) != nullptr) top.code = true;
+    if (c == '`') {
+      backquote = !backquote;
+    } else if (c == '$' && i + 1 < command.size() && command[i + 1] == '(') {
+      if (top.ctx == Ctx::kDouble) top.code = true;
+      out += "$(";
+      i += 2;
+      stack.push_back({Ctx::kSubst});
+      continue;
+    } else if (top.ctx == Ctx::kDouble) {
+      if (c == '"') {
+        if (top.placeholder && top.code) return refuse("inside a \"...\" that looks like a script");
+        stack.pop_back();
+      }
+    } else if (c == '\'') {
+      const size_t close = command.find('\'', i + 1);
+      if (close == std::string::npos) return InvalidArgument("--exec: unterminated ' quote");
+      const std::string quoted = command.substr(i, close + 1 - i);
+      if (quoted.find("{input}") != std::string::npos || quoted.find("{output}") != std::string::npos)
+        return refuse("inside '...'");
+      out += quoted;
+      i = close + 1;
+      continue;
+    } else if (c == '"') {
+      stack.push_back({Ctx::kDouble});
+    } else if (c == '<' && command.compare(i, 2, "<<") == 0) {
+      heredoc = true;
+    } else if (top.ctx == Ctx::kSubst && c == '(') {
+      ++top.parens;
+    } else if (top.ctx == Ctx::kSubst && c == ')') {
+      if (top.parens == 0)
+        stack.pop_back();
+      else
+        --top.parens;
+    }
+    out.push_back(c);
+    ++i;
+  }
+  if (stack.size() != 1 || backquote) return InvalidArgument("--exec: unterminated quote or substitution");
+  return out;
+}
+
 Result<std::unique_ptr<FileExecutor>> MakeCommandExecutor(const std::string& command, bool shell) {
   if (command.find("{output}") == std::string::npos)
     return InvalidArgument("--exec: the command must contain {output}");
   std::vector<std::string> args;
-  if (!shell) {
+  std::string script;
+  if (shell) {
+    FB_ASSIGN_OR_RETURN(script, ShellScriptFor(command));
+  } else {
     FB_ASSIGN_OR_RETURN(args, SplitCommand(command));
   }
-  return std::unique_ptr<FileExecutor>(new CommandExecutor(command, std::move(args), shell));
+  return std::unique_ptr<FileExecutor>(new CommandExecutor(std::move(script), std::move(args), shell));
 }
 
 }  // namespace fb

@@ -35,12 +35,23 @@ std::unique_ptr<FileExecutor> MakePredictorExecutor(std::unique_ptr<FilePredicto
 // "..." quote, backslash escapes the next character (outside '...').
 Result<std::vector<std::string>> SplitCommand(const std::string& command);
 
-// --exec: runs `command` once per file with {input} and {output} replaced in
-// each argument (no shell), or through /bin/sh -c when `shell` (then the two
-// paths are single-quoted). {output} is a temporary path in the output's
-// folder; the executor renames it into place after the command exits 0 and
-// wrote it. The command's stdout and stderr are the worker's. Rows are the
-// output's lines. Local output folders only.
+// --exec: runs `command` once per file. Without `shell`, the command is split
+// into arguments (SplitCommand) and {input} and {output} are replaced in each
+// argument in one pass (a path never becomes more than one argument, and a
+// path starting with '-' is passed as "./-..."). With `shell`, /bin/sh -c runs
+// ShellScriptFor(command) with the paths in the environment variables
+// FB_INPUT and FB_OUTPUT (also set without a shell), so no byte of a path is
+// ever parsed by a shell. {output} is a temporary path in the output's folder;
+// the executor renames it into place after the command exits 0 and wrote it.
+// The command runs in its own process group; when it exits or is cancelled,
+// whatever is left in that group is killed. Its stdout and stderr are the
+// worker's. Rows are the output's lines. Local output folders only.
 Result<std::unique_ptr<FileExecutor>> MakeCommandExecutor(const std::string& command, bool shell);
+
+// The shell script run for a --shell command: each placeholder becomes
+// "${FB_INPUT}" / "${FB_OUTPUT}" (without the quotes inside "..."). A
+// placeholder inside '...', `...` or a here-document is refused, because
+// whatever reads that text would parse the path's bytes.
+Result<std::string> ShellScriptFor(const std::string& command);
 
 }  // namespace fb

@@ -16,12 +16,16 @@
 #include <random>
 #include <thread>
 
+#include "common/sha256.h"
+#include "runner/lease.h"
 #include "runner/manifest.h"
 
 namespace fb {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+// How often a running job renews its leases (they go stale after 120 s).
+constexpr auto kHeartbeat = std::chrono::seconds(10);
 
 std::string JobSpec::ToJson() const {
   json j = {{"name", name},
@@ -89,6 +93,22 @@ std::string JobLogDir(const std::string& state_dir, const std::string& job) {
 std::string TaskLogPath(const std::string& state_dir, const std::string& job, int64_t index) {
   return fmt::format("{}/task-{}.log", JobLogDir(state_dir, job), index);
 }
+std::string JobLeasePath(const std::string& state_dir, const std::string& job) {
+  return state_dir + "/leases/job-" + job + ".lease";
+}
+std::string OutputLeasePath(const std::string& state_dir, const std::string& output) {
+  if (!IsS3Uri(output)) return ResolvedLocation(output) + "/.forestbatch.lease";
+  return state_dir + "/leases/output-" + Sha256Hex(ResolvedLocation(output)).substr(0, 32) + ".lease";
+}
+
+std::string EffectiveJobState(const JobRecord& job, const std::string& state_dir) {
+  if (job.state != "running" && job.state != "cancelling") return job.state;
+  auto lease = Lease::Read(JobLeasePath(state_dir, job.id));
+  if (!lease.ok()) return job.state;  // cannot tell
+  if (!*lease || Lease::HolderLiveness(**lease) == Liveness::kDead) return "dead";
+  return job.state;
+}
+
 std::string CatalogPath(const std::string& state_dir, const std::string& job) {
   return state_dir + "/catalog/" + job + ".jsonl";
 }
@@ -146,7 +166,9 @@ Result<pid_t> StartWorker(const std::vector<std::string>& args, const std::strin
     return IoError(std::string("fork failed: ") + std::strerror(errno));
   }
   if (pid == 0) {
-    // Die with the supervisor: a killed `run` never leaves workers behind.
+    // Its own process group, which stop and cancel signal as a whole; and
+    // die with the supervisor: a killed `run` never leaves workers behind.
+    ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(kWorkerInterrupted);
     ::dup2(fd, 1);
@@ -155,6 +177,7 @@ Result<pid_t> StartWorker(const std::vector<std::string>& args, const std::strin
     ::_exit(127);
   }
   ::close(fd);
+  ::setpgid(pid, pid);  // also here, so that no signal to the group can precede it
   return pid;
 }
 
@@ -225,6 +248,7 @@ Status WriteCatalog(const std::vector<FileRecord>& files, const std::string& job
 Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_job, const RunOptions& o,
                                const std::atomic<bool>& stop) {
   const auto start = Clock::now();
+  FB_RETURN_IF_ERROR(CheckInputOutput(spec.input, spec.output, /*allow_output_inside_input=*/true));
   FB_ASSIGN_OR_RETURN(auto db, JobDb::Open(o.state_dir));
   FB_ASSIGN_OR_RETURN(auto in, StorageFor(spec.input));
   FB_ASSIGN_OR_RETURN(auto files,
@@ -236,10 +260,28 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
   out.workers = n;
   out.input_files = static_cast<int64_t>(files.size());
   out.files_per_worker = (out.input_files + n - 1) / n;
-  std::string job = resume_job;
+  std::string job = resume_job.empty() ? NewJobId(spec.name) : resume_job;
+
+  // One owner per job and per output folder, for as long as this runs.
+  std::error_code ec;
+  std::filesystem::create_directories(o.state_dir + "/leases", ec);
+  if (ec) return IoError("cannot create lease folder: " + ec.message()).At(o.state_dir + "/leases");
+  if (!IsS3Uri(spec.output)) {
+    std::filesystem::create_directories(spec.output, ec);
+    if (ec) return IoError("cannot create output folder: " + ec.message()).At(spec.output);
+  }
+  auto job_lease = Lease::Acquire(JobLeasePath(o.state_dir, job), "job " + job);
+  if (!job_lease.ok()) {
+    if (job_lease.status().code() == StatusCode::kAlreadyExists)
+      return AlreadyExists("job " + job + " is still running: " + job_lease.status().ToString());
+    return job_lease.status();
+  }
+  FB_ASSIGN_OR_RETURN(auto output_lease,
+                      Lease::Acquire(OutputLeasePath(o.state_dir, spec.output),
+                                     "job " + job + " writing " + spec.output + " (state " + o.state_dir + ")"));
+
   std::vector<TaskRecord> old_tasks;
-  if (job.empty()) {
-    job = NewJobId(spec.name);
+  if (resume_job.empty()) {
     JobRecord r;
     r.id = job;
     r.name = spec.name;
@@ -273,7 +315,6 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
   }
   FB_ASSIGN_OR_RETURN(FileCounts before, db->Counts(job));
 
-  std::error_code ec;
   std::filesystem::create_directories(JobLogDir(o.state_dir, job), ec);
   if (ec) return IoError("cannot create log folder: " + ec.message()).At(JobLogDir(o.state_dir, job));
 
@@ -326,23 +367,34 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
     tasks[t].record.files = 0;
     Status s = launch(t);
     if (!s.ok()) {
-      for (auto& [pid, _] : by_pid) ::kill(pid, SIGKILL);
+      for (auto& [pid, _] : by_pid) ::kill(-pid, SIGKILL);
       return s;
     }
   }
 
   Progress progress(o, out.input_files);
-  bool stopping = false, cancelled = false;
+  bool stopping = false, cancelled = false, lease_lost = false;
+  auto next_heartbeat = Clock::now() + kHeartbeat;
   std::optional<Clock::time_point> kill_at;
   size_t running = tasks.size();
   bool any_task_failed = false;
   while (running > 0 ||
          std::any_of(tasks.begin(), tasks.end(), [](const Task& t) { return t.restart_at.has_value(); })) {
+    if (Clock::now() >= next_heartbeat) {
+      next_heartbeat = Clock::now() + kHeartbeat;
+      for (Lease* l : {job_lease->get(), output_lease.get()}) {
+        Status s = l->Renew();
+        if (s.code() == StatusCode::kCancelled) {
+          lease_lost = true;
+          if (o.progress) fmt::print(o.progress, "forestbatch: {}; stopping\n", s.ToString());
+        }
+      }
+    }
     // A `cancel JOB` from another process marks the job; a signal sets `stop`.
     if (!stopping) {
       auto rec = db->GetJob(job);
       if (rec.ok() && *rec && (*rec)->state == "cancelling") cancelled = true;
-      if (stop.load() || cancelled) {
+      if (stop.load() || cancelled || lease_lost) {
         stopping = true;
         for (auto& k : tasks) {
           if (k.restart_at) {
@@ -351,7 +403,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
             k.record.state = "interrupted";
             (void)db->UpsertTask(job, k.record);
           }
-          if (!k.finished && k.pid > 0) ::kill(k.pid, SIGTERM);
+          if (!k.finished && k.pid > 0) ::kill(-k.pid, SIGTERM);
         }
         kill_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(spec.grace_seconds + 10));
@@ -359,7 +411,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
     }
     if (kill_at && Clock::now() > *kill_at) {
       for (auto& k : tasks) {
-        if (!k.finished && k.pid > 0) ::kill(k.pid, SIGKILL);
+        if (!k.finished && k.pid > 0) ::kill(-k.pid, SIGKILL);
       }
       kill_at.reset();
     }
@@ -476,7 +528,7 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
   j["schema"] = 1;
   j["job"] = job->id;
   j["name"] = job->name;
-  j["state"] = job->state;
+  j["state"] = EffectiveJobState(*job, state_dir);
   j["exit_code"] = job->exit_code;
   j["created_at"] = job->created_at;
   j["updated_at"] = job->updated_at;

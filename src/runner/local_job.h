@@ -84,6 +84,19 @@ std::string SummaryTable(const JobOutcome& o);
 // Stable JSON status of a job for orchestrators (docs/run.md).
 Result<std::string> JobStatusJson(JobDb& db, const std::string& job, const std::string& state_dir);
 
+// The lease files (runner/lease.h) that make one `run`/`resume` the only
+// owner of a job and of an output folder while it runs: a local output
+// folder's lease is OUT/.forestbatch.lease (every job writing there sees
+// it); an S3 output's is kept under the state folder, so it covers only jobs
+// sharing that state folder.
+std::string JobLeasePath(const std::string& state_dir, const std::string& job);
+std::string OutputLeasePath(const std::string& state_dir, const std::string& output);
+
+// A job record's state as it really is: "running" or "cancelling" in the
+// record but with no live owner of the job's lease is "dead" (killed, or its
+// machine rebooted); resume it.
+std::string EffectiveJobState(const JobRecord& job, const std::string& state_dir);
+
 // Where things live under the state folder.
 std::string JobLogDir(const std::string& state_dir, const std::string& job);
 std::string TaskLogPath(const std::string& state_dir, const std::string& job, int64_t index);

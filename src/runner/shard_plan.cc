@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <numeric>
 #include <queue>
 
@@ -95,13 +96,60 @@ bool InputFilter::Accepts(std::string_view relative) const {
                       [&](const std::string& g) { return Glob(g, relative); });
 }
 
+std::string ResolvedLocation(const std::string& uri) {
+  if (IsS3Uri(uri)) {
+    std::string out = "s3://";
+    for (size_t i = 5; i < uri.size(); ++i) {
+      if (uri[i] == '/' && !out.empty() && out.back() == '/') continue;
+      out.push_back(uri[i]);
+    }
+    while (out.size() > 5 && out.back() == '/') out.pop_back();
+    return out;
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = fs::absolute(uri.empty() ? "." : uri, ec);
+  fs::path r = fs::weakly_canonical(p, ec);
+  if (ec) r = p.lexically_normal();
+  std::string s = r.string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+namespace {
+// Is `inner` (resolved) `outer` or under it?
+bool AtOrUnder(const std::string& inner, const std::string& outer) {
+  if (inner == outer) return true;
+  const std::string o = outer.back() == '/' ? outer : outer + "/";
+  return inner.compare(0, o.size(), o) == 0;
+}
+}  // namespace
+
+Status CheckInputOutput(const std::string& input, const std::string& output, bool allow_output_inside_input) {
+  if (input == "-" || output == "-") return Status::Ok();
+  const std::string in = ResolvedLocation(input), out = ResolvedLocation(output);
+  if (in == out) {
+    return InvalidArgument("the output " + output + " is the input " + input +
+                           ": every input would be replaced by its predictions; choose another output");
+  }
+  if (AtOrUnder(in, out)) {
+    return InvalidArgument("the input " + input + " lies inside the output " + output +
+                           ": outputs could replace inputs; choose an output outside the input");
+  }
+  if (!allow_output_inside_input && AtOrUnder(out, in)) {
+    return InvalidArgument("the output " + output + " lies inside the input " + input +
+                           "; choose an output outside the input");
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<ObjectInfo>> ListInputs(Storage& storage, const std::string& input,
                                            const std::string& output, const InputFilter& filter) {
   FB_ASSIGN_OR_RETURN(auto all, storage.List(input));
   // A file named on its own is read whatever its name.
   const bool single = all.size() == 1 && all[0].uri == input;
-  const std::string in = WithSlash(input);
-  const std::string out = WithSlash(output);
+  const std::string in = WithSlash(ResolvedLocation(input));
+  const std::string out = WithSlash(ResolvedLocation(output));
   // Output inside input: skip relative paths under the output's relative prefix.
   std::string skip_prefix;
   if (out.size() > in.size() && out.compare(0, in.size(), in) == 0) skip_prefix = out.substr(in.size());

@@ -52,6 +52,19 @@ struct InputFilter {
 // skipped) minus forestbatch manifests, minus what `filter` rejects, and
 // minus everything under `output` when the output folder lies inside the
 // input folder (so a rerun never takes its own outputs as inputs).
+// Where a local path or S3 URI really is, for comparing locations: local
+// paths are made absolute and their existing part resolved (symlinks, ".",
+// "..", repeated and trailing slashes), so "d", "./d/" and a link to d agree;
+// S3 URIs lose repeated and trailing slashes. Never empty.
+std::string ResolvedLocation(const std::string& uri);
+
+// Refuses an input/output pair that would destroy or re-read inputs: the
+// same folder (after ResolvedLocation), or the input inside the output
+// folder (outputs could replace inputs), or, unless
+// `allow_output_inside_input` (ListInputs then skips the output folder), the
+// output inside the input. One rule for predict, run, worker and resume.
+Status CheckInputOutput(const std::string& input, const std::string& output, bool allow_output_inside_input);
+
 Result<std::vector<ObjectInfo>> ListInputs(Storage& storage, const std::string& input,
                                            const std::string& output, const InputFilter& filter = {});
 

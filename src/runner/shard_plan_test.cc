@@ -1,6 +1,7 @@
 #include "runner/shard_plan.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -98,6 +99,61 @@ TEST(ShardPlan, ListInputsSkipsManifestsTemporariesAndANestedOutput) {
   std::vector<std::string> rel;
   for (auto& f : *files) rel.push_back(f.relative);
   EXPECT_EQ(rel, (std::vector<std::string>{"a.csv", "b.csv", "sub/c.csv"}));
+  fs::remove_all(root);
+}
+
+TEST(InputOutput, SameFolderRefusedHoweverItIsSpelled) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::path(testing::TempDir()) / ("fb_inout_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "d" / "sub");
+  fs::create_directory_symlink(root / "d", root / "link");
+  const std::string d = (root / "d").string();
+  for (const std::string& out : {d, d + "/", d + "//", d + "/./", (root / "link").string(),
+                                 (root / "link" / ".." / "d").string(), (root / "d" / "sub" / "..").string()}) {
+    EXPECT_FALSE(CheckInputOutput(d, out, true).ok()) << out;
+    EXPECT_FALSE(CheckInputOutput(out, d, true).ok()) << out;
+  }
+  // Relative spellings, from the folder above.
+  const fs::path cwd = fs::current_path();
+  fs::current_path(root);
+  EXPECT_FALSE(CheckInputOutput("d", "./d/", true).ok());
+  EXPECT_FALSE(CheckInputOutput("./link", "d", true).ok());
+  EXPECT_TRUE(CheckInputOutput("d", "d2", true).ok());
+  fs::current_path(cwd);
+  // The input inside the output: refused; the output inside the input only
+  // where it is not allowed (run and worker skip it when listing).
+  EXPECT_FALSE(CheckInputOutput((root / "d" / "sub").string(), d, true).ok());
+  EXPECT_FALSE(CheckInputOutput((root / "link" / "sub").string(), d, true).ok());
+  EXPECT_TRUE(CheckInputOutput(d, (root / "link" / "sub").string(), true).ok());
+  EXPECT_FALSE(CheckInputOutput(d, (root / "link" / "sub").string(), false).ok());
+  EXPECT_TRUE(CheckInputOutput(d, (root / "d2").string(), false).ok());
+  EXPECT_TRUE(CheckInputOutput(d, (root / "dd").string(), false).ok());  // a prefix is not a parent
+  // S3 prefixes.
+  EXPECT_FALSE(CheckInputOutput("s3://b/data", "s3://b/data/", true).ok());
+  EXPECT_FALSE(CheckInputOutput("s3://b//data/", "s3://b/data", true).ok());
+  EXPECT_FALSE(CheckInputOutput("s3://b/data/in", "s3://b/data/", true).ok());
+  EXPECT_TRUE(CheckInputOutput("s3://b/data/", "s3://b/data/out/", true).ok());
+  EXPECT_FALSE(CheckInputOutput("s3://b/data/", "s3://b/data/out/", false).ok());
+  EXPECT_TRUE(CheckInputOutput("s3://b/data/", "s3://b/data2/", false).ok());
+  EXPECT_TRUE(CheckInputOutput("s3://b/data/", "s3://c/data/", false).ok());
+  fs::remove_all(root);
+}
+
+TEST(ShardPlan, ListInputsSkipsANestedOutputSpelledThroughALink) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::path(testing::TempDir()) / ("fb_listlink_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "in" / "out");
+  fs::create_directory_symlink(root / "in", root / "link");
+  std::ofstream(root / "in" / "a.csv") << "1\n";
+  std::ofstream(root / "in" / "out" / "a.csv") << "1\n";
+  for (const fs::path& out : {root / "link" / "out", root / "in" / "." / "out/"}) {
+    auto files = ListInputs(*LocalStorage(), (root / "in").string(), out.string());
+    ASSERT_TRUE(files.ok()) << files.status().ToString();
+    ASSERT_EQ(files->size(), 1u) << out;
+    EXPECT_EQ((*files)[0].relative, "a.csv");
+  }
   fs::remove_all(root);
 }
 

@@ -113,6 +113,7 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
   WorkerListener none;
   WorkerListener& l = listener ? *listener : none;
   const SleepFn sleep = sleep_fn ? sleep_fn : SleepFn(DefaultSleep);
+  FB_RETURN_IF_ERROR(CheckInputOutput(c.input, c.output, /*allow_output_inside_input=*/true));
   FB_ASSIGN_OR_RETURN(auto files, ListInputs(in, c.input, c.output, c.filter));
   WorkerSummary sum;
   sum.total_files = files.size();

@@ -287,6 +287,126 @@ def test_seed_env(tmp):
     print("seed_env: INPUT_DIR/OUTPUT_DIR/NUMBER_OF_WORKERS/AWS_BATCH_JOB_ARRAY_INDEX honoured")
 
 
+HOSTILE = ["$(touch PWNED){output}.csv", "$(touch PWNED).csv", "`touch PWNED`.csv",
+           "q'uo\"te;touch PWNED.csv", "new\nline.csv", "-rf.csv", "{input}.csv"]
+
+
+def test_exec_hostile(tmp):
+    # File names as an attacker would choose them, through run --exec with
+    # and without a shell: every file copied faithfully, no command run.
+    os.makedirs(os.path.join(tmp, "in"))
+    for i, name in enumerate(HOSTILE):
+        with open(os.path.join(tmp, "in", name), "w") as f:
+            f.write(f"{i}\n")
+    for k, (cmd, shell) in enumerate([("cp {input} {output}", False), ("cp {input} {output}", True),
+                                      ('cp "{input}" "{output}"', True),
+                                      ("cat < {input} > {output}", True)]):
+        out = f"out{k}"
+        r = run(["run", "-i", "in", "-o", out, "--workers", "2", "--progress", "none", "--exec", cmd]
+                + (["--shell"] if shell else []), tmp)
+        check(r.returncode == 0, f"{cmd}: {r.stdout} {r.stderr}")
+        check(not os.path.exists(os.path.join(tmp, "PWNED")), f"{cmd} (shell={shell}): a file name ran a command")
+        got = outputs(os.path.join(tmp, out))
+        check(got == {n: f"{i}\n".encode() for i, n in enumerate(HOSTILE)}, f"{cmd}: outputs {sorted(got)}")
+    # A placeholder inside '...' cannot be made safe: refused before any work.
+    r = run(["run", "-i", "in", "-o", "outq", "--progress", "none", "--shell", "--exec",
+             "sh -c 'cp {input} {output}'"], tmp)
+    check(r.returncode == 2 and "FB_INPUT" in r.stderr, f"single-quoted placeholder: {r.returncode} {r.stderr}")
+    check(not os.path.exists(os.path.join(tmp, "PWNED")), "a file name ran a command")
+    print("exec_hostile: hostile names copied by --exec and --shell; no command ran")
+
+
+def test_same_folder(tmp):
+    # run and worker refuse an output that is the input, however spelled, and
+    # leave the inputs as they were.
+    make_inputs(tmp, 4)
+    os.symlink("in", os.path.join(tmp, "link"))
+    before = tree(os.path.join(tmp, "in"))
+    model = ["--model", MODEL]
+    for args in (["run", "-i", "in", "-o", "in"], ["run", "-i", "in", "-o", "./in/"],
+                 ["run", "-i", "in", "-o", "link"], ["run", "-i", "link/", "-o", os.path.join(tmp, "in")],
+                 ["run", "-i", "in/part0", "-o", "in"],
+                 ["worker", "-i", "in", "-o", "./in", "--index", "0", "--count", "1"],
+                 ["worker", "-i", "in", "-o", "link", "--index", "0", "--count", "1"],
+                 ["predict", "-i", "in", "-o", "./link/"]):
+        r = run(args + model + (["--progress", "none"] if args[0] == "run" else []), tmp)
+        check(r.returncode == 2, f"{args}: exit {r.returncode}: {r.stdout} {r.stderr}")
+        check("input" in r.stderr and "output" in r.stderr, f"{args}: {r.stderr}")
+        check(tree(os.path.join(tmp, "in")) == before, f"{args} changed the inputs")
+    print("same_folder: run, worker and predict refuse an output that is their input")
+
+
+def wait_for(cond, what, timeout=20):
+    t0 = time.monotonic()
+    while not cond():
+        check(time.monotonic() - t0 < timeout, f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_owners(tmp):
+    # One owner per output folder and per job; a dead owner is reported dead
+    # and its leases are taken over.
+    make_inputs(tmp, 6, lines=400)
+    slow = ["--exec", exec_cmd("0.05"), "--workers", "2", "--progress", "none"]
+    a = subprocess.Popen([FB, "run", "-i", "in", "-o", "out", "--state", "st", "--name", "a"] + slow, cwd=tmp,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: os.path.exists(os.path.join(tmp, "out", ".forestbatch.lease")), "the output lease")
+    wait_for(lambda: os.path.exists(os.path.join(tmp, "st", "jobs.db")) and last_job(tmp, "st") != "JOB",
+             "the job record")
+    job = last_job(tmp, "st")
+    # A second run on the same folder, however spelled, and from another
+    # state folder: refused, naming the owner.
+    for out, state in (("out", "st2"), ("./out/", "st"), (os.path.join(tmp, "out"), "st3")):
+        r = run(["run", "-i", "in", "-o", out, "--state", state, "--model", MODEL, "--progress", "none"], tmp)
+        check(r.returncode == 7, f"second run on {out}: exit {r.returncode}: {r.stderr}")
+        check(f"pid {a.pid}" in r.stderr and job in r.stderr, f"owner not named: {r.stderr}")
+    r = run(["resume", job, "--state", "st", "--progress", "none"], tmp)
+    check(r.returncode == 7 and "still running" in r.stderr, f"resume of a running job: {r.returncode} {r.stderr}")
+    check(status(tmp, "st", job)["state"] == "running", "not running")
+    # Kill the supervisor outright: the job is dead, not running.
+    a.kill()
+    a.communicate(timeout=30)
+    st = status(tmp, "st", job)
+    check(st["state"] == "dead", f"a killed job shows {st['state']}")
+    check("dead" in run(["jobs", "--state", "st"], tmp).stdout, "jobs does not show dead")
+    text = run(["status", job, "--state", "st"], tmp).stdout
+    check("resume" in text, text)
+    # The dead owner's leases are taken over by resume.
+    r = run(["resume", job, "--state", "st", "--progress", "none"], tmp)
+    check(r.returncode == 0, f"resume after a kill: {r.returncode} {r.stderr}")
+    check(status(tmp, "st", job)["state"] == "succeeded", "not succeeded")
+    check(len(outputs(os.path.join(tmp, "out"))) == 6, "missing outputs")
+    check(not os.path.exists(os.path.join(tmp, "out", ".forestbatch.lease")), "lease left behind")
+    no_temporaries(os.path.join(tmp, "out"))
+    # Cancel of a dead job signals nobody.
+    b = subprocess.Popen([FB, "run", "-i", "in", "-o", "out2", "--state", "st", "--name", "b"] + slow, cwd=tmp,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: os.path.exists(os.path.join(tmp, "out2", ".forestbatch.lease")), "the second job's lease")
+    job_b = last_job(tmp, "st")
+    b.kill()
+    b.wait()
+    c = run(["cancel", job_b, "--state", "st"], tmp)
+    check(c.returncode == 0 and "cancelled" in c.stdout, c.stdout + c.stderr)
+    print("owners: a second run and a resume of a running job refused; a killed job is dead; resume takes over")
+
+
+def test_group_stop(tmp):
+    # SIGTERM during --exec: nothing the command started goes on writing.
+    make_inputs(tmp, 2)
+    cmd = "(sleep 3; echo late > {output}.late) & sleep 30; cp {input} {output}"
+    p = subprocess.Popen([FB, "run", "-i", "in", "-o", "out", "--workers", "1", "--progress", "none", "--grace",
+                          "0.5", "--shell", "--exec", cmd], cwd=tmp, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=30)
+    check(p.returncode == 75, f"exit {p.returncode}: {err}")
+    time.sleep(3.5)
+    left = [k for k in tree(os.path.join(tmp, "out")) if "late" in k]
+    check(not left, f"a subshell outlived run: {left}")
+    print("group_stop: SIGTERM stops the command's whole process group")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix=f"fb_e2e_{TEST}_")
     try:
