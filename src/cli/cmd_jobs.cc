@@ -32,8 +32,8 @@ int Jobs(const std::string& state) {
   for (const auto& j : *jobs) {
     auto c = (*db)->Counts(j.id);
     if (!c.ok()) return ReportError(c.status());
-    fmt::print("{:<40} {:<12} {:>7} {:>7} {:>7} {:>9.1f}  {}\n", j.id, EffectiveJobState(j, state), j.files_total,
-               c->done + c->skipped, c->failed, j.seconds, j.created_at);
+    fmt::print("{:<40} {:<12} {:>7} {:>7} {:>7} {:>9.1f}  {}\n", j.id, EffectiveJobState(j, state),
+               j.files_total, c->done + c->skipped, c->failed, j.seconds, j.created_at);
   }
   return kExitOk;
 }
@@ -61,7 +61,8 @@ int Status_(const std::string& state, const std::string& id, bool json) {
   const std::string st = EffectiveJobState(j, state);
   fmt::print("job {} ({}): {}, exit code {}, {:.1f} s, created {}\n", j.id, j.name.empty() ? "-" : j.name, st,
              j.exit_code, j.seconds, j.created_at);
-  if (st == "dead") fmt::print("its supervisor is gone; continue it with: forestbatch resume {} --state {}\n", j.id, state);
+  if (st == "dead")
+    fmt::print("its supervisor is gone; continue it with: forestbatch resume {} --state {}\n", j.id, state);
   fmt::print("files: {} total, {} done, {} already done, {} failed, {} pending, {} running; {} rows\n",
              j.files_total, c->done, c->skipped, c->failed, c->pending, c->running, c->rows);
   fmt::print("{:>5} {:<12} {:>8} {:>5} {:>6}  {}\n", "TASK", "STATE", "ATTEMPTS", "EXIT", "SIGNAL", "LOG");

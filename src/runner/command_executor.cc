@@ -38,7 +38,9 @@ std::string SubstituteOnce(const std::string& arg, const std::string& input, con
 
 // A path handed to a program as an argument never starts with '-', so that
 // no program takes a file name for an option.
-std::string NotAnOption(const std::string& path) { return !path.empty() && path[0] == '-' ? "./" + path : path; }
+std::string NotAnOption(const std::string& path) {
+  return !path.empty() && path[0] == '-' ? "./" + path : path;
+}
 
 std::string Errno() { return std::strerror(errno); }
 

@@ -48,7 +48,7 @@ class HostileNames : public testing::Test {
 };
 
 const char* const kNames[] = {
-    "$(touch PWNED){output}.csv", "$(touch PWNED).csv", "`touch PWNED`.csv", "a'b\"c;touch PWNED.csv",
+    "$(touch PWNED){output}.csv", "$(touch PWNED).csv",  "`touch PWNED`.csv",  "a'b\"c;touch PWNED.csv",
     "new\nline;touch PWNED.csv",  "{input}{output}.csv", "sp ace $HOME *.csv",
 };
 
@@ -80,7 +80,8 @@ TEST_F(HostileNames, LeadingDashIsNeverAnOption) {
 
 TEST(ShellScript, PlaceholdersBecomeQuotedVariables) {
   EXPECT_EQ(*ShellScriptFor("cp {input} {output}"), R"x(cp "${FB_INPUT}" "${FB_OUTPUT}")x");
-  EXPECT_EQ(*ShellScriptFor(R"x(cp "{input}" "x-{output}.tmp")x"), R"x(cp "${FB_INPUT}" "x-${FB_OUTPUT}.tmp")x");
+  EXPECT_EQ(*ShellScriptFor(R"x(cp "{input}" "x-{output}.tmp")x"),
+            R"x(cp "${FB_INPUT}" "x-${FB_OUTPUT}.tmp")x");
   EXPECT_EQ(*ShellScriptFor(R"x(f "$(basename {input})" {output})x"),
             R"x(f "$(basename "${FB_INPUT}")" "${FB_OUTPUT}")x");
   EXPECT_EQ(*ShellScriptFor(R"x(echo 'it''s' \{input} $((1+(2))) {output})x"),
@@ -88,9 +89,9 @@ TEST(ShellScript, PlaceholdersBecomeQuotedVariables) {
 }
 
 TEST(ShellScript, RefusesPlaceholdersThatAShellWouldReadAgain) {
-  for (const char* bad :
-       {"sh -c 'cat {input}' > {output}", "echo `cat {input}` > {output}", "cat > {output} <<EOF\n{input}\nEOF",
-        R"x(sh -c "cat '{input}'" > {output})x", R"x(eval "cp {input} x; mv x {output}")x"}) {
+  for (const char* bad : {"sh -c 'cat {input}' > {output}", "echo `cat {input}` > {output}",
+                          "cat > {output} <<EOF\n{input}\nEOF", R"x(sh -c "cat '{input}'" > {output})x",
+                          R"x(eval "cp {input} x; mv x {output}")x"}) {
     auto s = ShellScriptFor(bad);
     ASSERT_FALSE(s.ok()) << bad;
     EXPECT_NE(s.status().message().find("FB_INPUT"), std::string::npos) << s.status().message();

@@ -44,8 +44,8 @@ std::string PrivateName(const std::string& path, const char* kind) {
 Status WriteNew(const std::string& path, const std::string& bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("cannot create lease: " + Errno()).At(path);
-  const bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
-                  ::fsync(fd) == 0;
+  const bool ok =
+      ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
   const std::string why = Errno();
   ::close(fd);
   if (!ok) {
@@ -102,7 +102,7 @@ Liveness Lease::HolderLiveness(const LeaseInfo& info, const LeaseOptions& o) {
   const Liveness l = CheckLiveness(info.owner);
   if (l != Liveness::kUnknown) return l;
   return static_cast<double>(NowUnix() - info.heartbeat_unix) > o.stale_seconds ? Liveness::kDead
-                                                                                  : Liveness::kUnknown;
+                                                                                : Liveness::kUnknown;
 }
 
 Result<std::unique_ptr<Lease>> Lease::Acquire(const std::string& path, const std::string& what,
@@ -128,8 +128,7 @@ Result<std::unique_ptr<Lease>> Lease::Acquire(const std::string& path, const std
       return AlreadyExists("this process already holds the lease for " + held->what).At(path);
     }
     if (HolderLiveness(*held, o) != Liveness::kDead) {
-      return AlreadyExists("in use by " + held->Describe() + "; wait for it to finish or cancel it")
-          .At(path);
+      return AlreadyExists("in use by " + held->Describe() + "; wait for it to finish or cancel it").At(path);
     }
     // Take over a dead owner's lease. Contenders that judged this same
     // lease dead agree through a takeover mark named by its token (link(2):
@@ -150,7 +149,8 @@ Result<std::unique_ptr<Lease>> Lease::Acquire(const std::string& path, const std
     }
     auto still = Read(path);
     bool won = false;
-    if (still.ok() && *still && (*still)->token == held->token) won = ::rename(fresh.c_str(), path.c_str()) == 0;
+    if (still.ok() && *still && (*still)->token == held->token)
+      won = ::rename(fresh.c_str(), path.c_str()) == 0;
     ::unlink(fresh.c_str());
     ::unlink(mark.c_str());
     if (won) return std::unique_ptr<Lease>(new Lease(path, mine, o));
@@ -184,7 +184,8 @@ Status Lease::Release() {
   auto now = Read(path_);
   if (!now.ok()) return now.status();
   if (!*now || (*now)->token != info_.token) return Status::Ok();  // not ours any more
-  if (::unlink(path_.c_str()) != 0 && errno != ENOENT) return IoError("cannot release lease: " + Errno()).At(path_);
+  if (::unlink(path_.c_str()) != 0 && errno != ENOENT)
+    return IoError("cannot release lease: " + Errno()).At(path_);
   return Status::Ok();
 }
 

@@ -276,9 +276,9 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
       return AlreadyExists("job " + job + " is still running: " + job_lease.status().ToString());
     return job_lease.status();
   }
-  FB_ASSIGN_OR_RETURN(auto output_lease,
-                      Lease::Acquire(OutputLeasePath(o.state_dir, spec.output),
-                                     "job " + job + " writing " + spec.output + " (state " + o.state_dir + ")"));
+  FB_ASSIGN_OR_RETURN(auto output_lease, Lease::Acquire(OutputLeasePath(o.state_dir, spec.output),
+                                                        "job " + job + " writing " + spec.output +
+                                                            " (state " + o.state_dir + ")"));
 
   std::vector<TaskRecord> old_tasks;
   if (resume_job.empty()) {

@@ -160,7 +160,8 @@ Status SignalProcess(const ProcessIdentity& who, int sig, bool group) {
   auto ticks = ProcessStartTicks(who.pid);
   if (!ticks || *ticks != who.start_ticks) return NotFound("process " + who.Describe() + " has ended");
   const pid_t target = group ? -static_cast<pid_t>(who.pid) : static_cast<pid_t>(who.pid);
-  if (::kill(target, sig) != 0) return IoError("cannot signal " + who.Describe() + ": " + std::strerror(errno));
+  if (::kill(target, sig) != 0)
+    return IoError("cannot signal " + who.Describe() + ": " + std::strerror(errno));
   return Status::Ok();
 }
 

@@ -109,8 +109,9 @@ TEST(InputOutput, SameFolderRefusedHoweverItIsSpelled) {
   fs::create_directories(root / "d" / "sub");
   fs::create_directory_symlink(root / "d", root / "link");
   const std::string d = (root / "d").string();
-  for (const std::string& out : {d, d + "/", d + "//", d + "/./", (root / "link").string(),
-                                 (root / "link" / ".." / "d").string(), (root / "d" / "sub" / "..").string()}) {
+  for (const std::string& out :
+       {d, d + "/", d + "//", d + "/./", (root / "link").string(), (root / "link" / ".." / "d").string(),
+        (root / "d" / "sub" / "..").string()}) {
     EXPECT_FALSE(CheckInputOutput(d, out, true).ok()) << out;
     EXPECT_FALSE(CheckInputOutput(out, d, true).ok()) << out;
   }
