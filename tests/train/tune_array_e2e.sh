@@ -49,7 +49,13 @@ grep -q "forestbatch tune collect --dir $W/t2" "$W/plan.out" || fail "plan outpu
 RUN_PID=$!
 victim=
 for _ in $(seq 1 3000); do
-  victim=$(pgrep -f "^/bin/sh -c sleep 1; exec .* tune task .*/t2/tasks/task-00003.json" || true)
+  # --shell passes the paths in the environment (FB_INPUT), not in the script.
+  for p in $(pgrep -f "^/bin/sh -c sleep 1; exec .* tune task" || true); do
+    if tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -q "^FB_INPUT=.*/t2/tasks/task-00003.json$"; then
+      victim=$p
+      break
+    fi
+  done
   [ -n "$victim" ] && break
   sleep 0.01
 done
