@@ -13,13 +13,14 @@ CommandSpec LogsCommand();
 CommandSpec ResumeCommand();
 CommandSpec CancelCommand();
 CommandSpec SubmitCommand();
+CommandSpec ServeCommand();
 CommandSpec TrainCommand();
 CommandSpec TuneCommand();
 
 std::vector<CommandSpec> AllCommands() {
   return {
       PredictCommand(), ModelCommand(),  RunCommandSpec(), WorkerCommand(), JobsCommand(),  StatusCommand(),
-      LogsCommand(),    ResumeCommand(), CancelCommand(),  SubmitCommand(), TrainCommand(), TuneCommand(),
+      LogsCommand(),    ResumeCommand(), CancelCommand(),  SubmitCommand(), ServeCommand(), TrainCommand(), TuneCommand(),
   };
 }
 
