@@ -19,8 +19,9 @@ CommandSpec TuneCommand();
 
 std::vector<CommandSpec> AllCommands() {
   return {
-      PredictCommand(), ModelCommand(),  RunCommandSpec(), WorkerCommand(), JobsCommand(),  StatusCommand(),
-      LogsCommand(),    ResumeCommand(), CancelCommand(),  SubmitCommand(), ServeCommand(), TrainCommand(), TuneCommand(),
+      PredictCommand(), ModelCommand(), RunCommandSpec(), WorkerCommand(), JobsCommand(),
+      StatusCommand(),  LogsCommand(),  ResumeCommand(),  CancelCommand(), SubmitCommand(),
+      ServeCommand(),   TrainCommand(), TuneCommand(),
   };
 }
 
