@@ -1,16 +1,17 @@
 #!/usr/bin/python3
 """Writes the small seed corpus for pickle_fuzz into fuzz/corpus/pickle/.
-Run with Debian's interpreter: /usr/bin/python3 fuzz/make_pickle_corpus.py"""
+Run with Debian's interpreter: /usr/bin/python3 fuzz/make_pickle_corpus.py [OUT_DIR]"""
 import io
 import os
 import pickle
+import sys
 
 import joblib
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeRegressor
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "pickle")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "pickle")
 os.makedirs(OUT, exist_ok=True)
 rng = np.random.RandomState(0)
 X = rng.rand(40, 3)
