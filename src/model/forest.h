@@ -45,6 +45,13 @@ enum class Link : uint8_t {
   kSoftmax,   // over outputs (multi:softprob / softmax)
   kExp,       // exp(m) (count:poisson, reg:gamma, reg:tweedie)
   kStep,      // m > 0 ? 1 : 0 (binary:hinge)
+  // scikit-learn's multinomial deviance (GradientBoostingClassifier):
+  // exp(m_k - logsumexp(m)), with logsumexp as scipy computes it
+  // (max, exp, numpy's pairwise sum, log, + max); the label is argmax m.
+  kSoftmaxLse,
+  // scikit-learn's exponential loss: 1 / (1 + exp(-2m)); the label is
+  // labels[1] when m >= 0 (GradientBoostingClassifier.predict).
+  kSigmoid2x,
 };
 
 const char* ModelKindName(ModelKind kind);

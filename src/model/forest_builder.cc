@@ -19,6 +19,8 @@ const char* LinkName(Link link) {
     case Link::kSoftmax: return "softmax";
     case Link::kExp: return "exp";
     case Link::kStep: return "step";
+    case Link::kSoftmaxLse: return "softmax-logsumexp";
+    case Link::kSigmoid2x: return "sigmoid-2x";
   }
   return "?";
 }
@@ -152,7 +154,7 @@ Result<Forest> BuildForest(Forest f) {
   } else if (!f.class_labels.empty()) {
     return InvalidData("regressor has class labels");
   }
-  if (f.link == Link::kSoftmax && f.n_outputs < 2)
+  if ((f.link == Link::kSoftmax || f.link == Link::kSoftmaxLse) && f.n_outputs < 2)
     return InvalidData("softmax link needs at least two outputs");
   if (f.trees_per_iteration < 0 ||
       (f.trees_per_iteration > 0 && f.trees.size() % static_cast<size_t>(f.trees_per_iteration) != 0)) {

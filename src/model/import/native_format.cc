@@ -321,7 +321,7 @@ Result<Forest> LoadNativeModel(std::string_view b) {
     FB_RETURN_IF_ERROR(c.Get(&n_trees));
     FB_RETURN_IF_ERROR(c.Get(&reserved));
     if (kind > static_cast<uint8_t>(ModelKind::kRegressor) ||
-        aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kStep)) {
+        aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kSigmoid2x)) {
       return bad("unknown model kind, aggregate or link");
     }
     f.kind = static_cast<ModelKind>(kind);
