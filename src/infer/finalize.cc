@@ -85,11 +85,21 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
         }
         break;
       }
+      case Link::kIsolation: {
+        // IsolationForest._compute_score_samples: 2 ** -(depths / denominator)
+        // (np.divide with where=denominator != 0 leaves 1), negated by
+        // score_samples; decision_function subtracts offset_.
+        const double denominator = f.link_params[0];
+        const double ratio = denominator != 0.0 ? m[0] / denominator : 1.0;
+        p[0] = -std::pow(2.0, -ratio);
+        p[1] = p[0] - f.link_params[1];
+        break;
+      }
       case Link::kSigmoid2x:
         for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-2.0 * m[k]));
         break;
     }
-    if (binary_single) p[0] = 1.0 - p[1];
+    if (binary_single && f.link != Link::kIsolation) p[0] = 1.0 - p[1];
     double* o = out->values.data() + r * out->n_cols;
     if (kind == OutputKind::kMargin) {
       std::copy(m.begin(), m.end(), o);
@@ -104,6 +114,8 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
       int32_t best = 0;
       if (f.link == Link::kSigmoid2x && binary_single) {
         best = m[0] >= 0.0 ? 1 : 0;
+      } else if (f.link == Link::kIsolation) {
+        best = p[1] < 0.0 ? 0 : 1;  // IsolationForest.predict: -1 where decision_function < 0
       } else {
         for (int32_t k = 1; k < nc; ++k)
           if (score[k] > score[best]) best = k;

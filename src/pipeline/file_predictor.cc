@@ -265,6 +265,7 @@ Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<con
   layout.proba = options.proba;
   layout.margin = options.margin;
   layout.labels = forest->class_labels;
+  layout.value_names = forest->value_names;
   layout.labels_are_integers = forest->labels_are_integers;
   layout.n_values = options.margin      ? forest->n_outputs
                     : layout.classifier ? forest->n_classes()

@@ -29,8 +29,9 @@ enum SectionId : uint32_t {
   // Optional (models from `forestbatch train`); readers that predate them skip them.
   kEncoding = 10,
   kTraining = 11,
+  kLinkParams = 12,  // optional: link parameters and value names (IsolationForest)
 };
-constexpr uint32_t kLastSection = kTraining;
+constexpr uint32_t kLastSection = kLinkParams;
 
 constexpr size_t kHeaderSize = 32;
 constexpr size_t kSectionEntrySize = 24;
@@ -130,7 +131,8 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
   // aligned, its table entry filled when it ends.
   const bool has_encoding = !f.encoding.empty();
   const bool has_training = !f.training.params.empty() || !f.training.feature_importances.empty();
-  const uint32_t n_sections = 9 + (has_encoding ? 1 : 0) + (has_training ? 1 : 0);
+  const bool has_link_params = !f.link_params.empty() || !f.value_names.empty();
+  const uint32_t n_sections = 9 + (has_encoding ? 1 : 0) + (has_training ? 1 : 0) + (has_link_params ? 1 : 0);
   std::string out(kNativeMagic);
   Put<uint32_t>(&out, 0);  // CRC, filled last
   Put<uint16_t>(&out, kNativeMajorVersion);
@@ -250,6 +252,15 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
     end_section();
   }
 
+  if (has_link_params) {
+    // u32 count + f64 parameters, then the value names (strings).
+    start_section(kLinkParams);
+    Put<uint32_t>(s, static_cast<uint32_t>(f.link_params.size()));
+    for (double v : f.link_params) Put<double>(s, v);
+    PutStrings(s, f.value_names);
+    end_section();
+  }
+
   PutAt<uint64_t>(&out, 16, out.size());
   PutAt<uint32_t>(&out, 8, Crc32(std::string_view(out).substr(kCrcFrom)));
   return out;
@@ -321,7 +332,7 @@ Result<Forest> LoadNativeModel(std::string_view b) {
     FB_RETURN_IF_ERROR(c.Get(&n_trees));
     FB_RETURN_IF_ERROR(c.Get(&reserved));
     if (kind > static_cast<uint8_t>(ModelKind::kRegressor) ||
-        aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kSigmoid2x)) {
+        aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kIsolation)) {
       return bad("unknown model kind, aggregate or link");
     }
     f.kind = static_cast<ModelKind>(kind);
@@ -434,6 +445,16 @@ Result<Forest> LoadNativeModel(std::string_view b) {
     if (n != 0 && n != static_cast<uint32_t>(f.n_features)) return bad("feature importance count mismatch");
     f.training.feature_importances.resize(n);
     for (double& v : f.training.feature_importances) FB_RETURN_IF_ERROR(c.Get(&v));
+    FB_RETURN_IF_ERROR(c.ExpectEnd());
+  }
+  if (have[kLinkParams]) {
+    Cursor c(sec[kLinkParams], "link parameters");
+    uint32_t n;
+    FB_RETURN_IF_ERROR(c.Get(&n));
+    if (n > 64) return bad("too many link parameters");
+    f.link_params.resize(n);
+    for (double& v : f.link_params) FB_RETURN_IF_ERROR(c.Get(&v));
+    FB_RETURN_IF_ERROR(c.Strings(&f.value_names));
     FB_RETURN_IF_ERROR(c.ExpectEnd());
   }
   return BuildForest(std::move(f));

@@ -165,4 +165,104 @@ Result<Forest> FromGradientBoosting(const Reader& r, ValueId est, uint64_t input
   return BuildForest(std::move(f));
 }
 
+namespace {
+
+// IsolationForest's _average_path_length for one n.
+double AveragePathLength(double n) {
+  if (n <= 1.0) return 0.0;
+  if (n == 2.0) return 1.0;
+  constexpr double kEulerGamma = 0.5772156649015329;  // np.euler_gamma
+  return 2.0 * (std::log(n - 1.0) + kEulerGamma) - 2.0 * (n - 1.0) / n;
+}
+
+}  // namespace
+
+Result<Forest> FromIsolationForest(const Reader& r, ValueId est, uint64_t input_size) {
+  Forest f;
+  f.kind = ModelKind::kClassifier;
+  f.info.estimator = "IsolationForest";
+  FB_RETURN_IF_ERROR(ReadFeatures(r, est, &f));
+  FB_ASSIGN_OR_RETURN(ValueId list, r.Need(est, "estimators_"));
+  if (r.V(list).kind != Kind::kList || r.V(list).items.empty())
+    return InvalidData("IsolationForest.estimators_ is not a non-empty list");
+  const std::vector<ValueId>& ests = r.V(list).items;
+  FB_ASSIGN_OR_RETURN(ValueId feats_v, r.Need(est, "estimators_features_"));
+  if (r.V(feats_v).kind != Kind::kList || r.V(feats_v).items.size() != ests.size())
+    return InvalidData("IsolationForest.estimators_features_ does not have one entry per tree");
+  // scikit-learn indexes X by the feature subset only when it differs from
+  // all features (_max_features != n_features); otherwise the trees read X.
+  FB_ASSIGN_OR_RETURN(ValueId mf_v, r.Need(est, "_max_features"));
+  FB_ASSIGN_OR_RETURN(int64_t max_features, pickle::AsInt(r.g_, mf_v, "IsolationForest._max_features"));
+  const bool subset = max_features != f.n_features;
+  FB_ASSIGN_OR_RETURN(ValueId ms_v, r.Need(est, "max_samples_"));
+  FB_ASSIGN_OR_RETURN(int64_t max_samples, pickle::AsInt(r.g_, ms_v, "IsolationForest.max_samples_"));
+  FB_ASSIGN_OR_RETURN(ValueId off_v, r.Need(est, "offset_"));
+  FB_ASSIGN_OR_RETURN(double offset, r.Number(off_v, "IsolationForest.offset_"));
+
+  std::vector<ValueId> tree_objs;
+  for (ValueId e : ests) {
+    FB_ASSIGN_OR_RETURN(ValueId t, r.Need(e, "tree_"));
+    tree_objs.push_back(t);
+  }
+  if (uint64_t bytes = TreeArrayBytes(r, tree_objs); bytes > input_size)
+    return InvalidData(fmt::format("{} trees hold {} bytes of arrays in a {}-byte file: trees are shared",
+                                   tree_objs.size(), bytes, input_size));
+  f.trees.resize(tree_objs.size());
+  for (size_t t = 0; t < tree_objs.size(); ++t) {
+    Tree& tree = f.trees[t];
+    bool has_missing = false;
+    std::vector<int64_t> samples;
+    Status st = ConvertTree(r, tree_objs[t], ModelKind::kRegressor, 1, &has_missing, &tree, &samples);
+    if (!st.ok()) return std::move(st).Prefix(fmt::format("tree {}", t));
+    if (subset) {
+      FB_ASSIGN_OR_RETURN(std::vector<int64_t> features,
+                          Ints(r, r.V(feats_v).items[t], "IsolationForest.estimators_features_"));
+      for (Node& nd : tree.nodes) {
+        if (nd.is_leaf()) continue;
+        if (nd.feature >= static_cast<int64_t>(features.size()) || features[nd.feature] < 0 ||
+            features[nd.feature] >= f.n_features)
+          return InvalidData(fmt::format("tree {}: feature subset does not cover feature {}", t, nd.feature));
+        nd.feature = static_cast<int32_t>(features[nd.feature]);
+      }
+    }
+    // Leaf values: (depth + 1) + c(n_node_samples) - 1.0, in numpy's order
+    // (the decision path's node count as int64, converted, plus c, minus 1).
+    // Depths by an explicit walk (the tree is checked by BuildForest later;
+    // here a node reached twice is refused).
+    std::vector<int64_t> depth(tree.nodes.size(), -1);
+    std::vector<int32_t> stack{0};
+    depth[0] = 0;
+    while (!stack.empty()) {
+      int32_t i = stack.back();
+      stack.pop_back();
+      const Node& nd = tree.nodes[static_cast<size_t>(i)];
+      if (nd.is_leaf()) {
+        tree.values[static_cast<size_t>(i)] =
+            (static_cast<double>(depth[i] + 1) + AveragePathLength(static_cast<double>(samples[i]))) - 1.0;
+        continue;
+      }
+      for (int32_t c : {nd.left, nd.right}) {
+        if (c < 0 || static_cast<size_t>(c) >= tree.nodes.size() || depth[c] != -1)
+          return InvalidData(fmt::format("tree {}: node {} is not a tree's child", t, c));
+        depth[c] = depth[i] + 1;
+        stack.push_back(c);
+      }
+    }
+  }
+  f.n_outputs = 1;
+  f.leaf_width = 1;
+  f.aggregate = Aggregate::kSum;
+  f.base_margin = {0.0};
+  f.class_labels = {"-1", "1"};
+  f.labels_are_integers = true;
+  f.link = Link::kIsolation;
+  // denominator = len(estimators_) * _average_path_length([max_samples_]).
+  f.link_params = {
+      static_cast<double>(tree_objs.size()) * AveragePathLength(static_cast<double>(max_samples)), offset};
+  f.value_names = {"score_samples", "decision_function"};
+  f.missing_values_supported = false;  // scikit-learn's IsolationForest rejects NaN
+  f.info.objective = fmt::format("max_samples_={}, offset_={}", max_samples, offset);
+  return BuildForest(std::move(f));
+}
+
 }  // namespace fb::sklearn

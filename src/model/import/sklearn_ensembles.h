@@ -23,4 +23,15 @@ namespace fb::sklearn {
 bool IsGradientBoosting(const std::string& cls);
 Result<Forest> FromGradientBoosting(const Reader& r, ValueId est, uint64_t input_size);
 
+// IsolationForest: each leaf holds its path length contribution, computed
+// as scikit-learn's _compute_score_samples does per row:
+//   (depth + 1) + c(n_node_samples) - 1.0,
+// c(n) = 0 (n <= 1), 1 (n == 2), 2 (log(n - 1) + euler_gamma) - 2 (n - 1) / n;
+// the trees' sum starts at 0 in tree order (bit-identical to scikit-learn's
+// `depths`), then the kIsolation link (model/forest.h) with denominator
+// len(estimators_) * c(max_samples_) and offset_. Trees trained on a feature
+// subset (max_features < n_features) have their features mapped back
+// through estimators_features_.
+Result<Forest> FromIsolationForest(const Reader& r, ValueId est, uint64_t input_size);
+
 }  // namespace fb::sklearn

@@ -29,7 +29,7 @@ using sklearn::ValueId;
 constexpr const char* kSupported =
     "supported: DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor, "
     "RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor, "
-    "GradientBoostingClassifier, GradientBoostingRegressor, "
+    "GradientBoostingClassifier, GradientBoostingRegressor, IsolationForest, "
     "optionally inside GridSearchCV / RandomizedSearchCV (best_estimator_) or a Pipeline whose earlier "
     "steps are 'passthrough' or None";
 
@@ -37,6 +37,11 @@ Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wr
   const std::string cls = r.ClassName(est);
   if (sklearn::IsGradientBoosting(cls)) {
     FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromGradientBoosting(r, est, input_size));
+    f.info.wrappers = wrappers;
+    return f;
+  }
+  if (cls == "IsolationForest") {
+    FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromIsolationForest(r, est, input_size));
     f.info.wrappers = wrappers;
     return f;
   }
