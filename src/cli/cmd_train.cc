@@ -14,6 +14,7 @@
 #include "cli/command.h"
 #include "cli/run_options.h"
 #include "common/atomic_file.h"
+#include "common/shell_quote.h"
 #include "infer/predictor.h"
 #include "io/result_writer.h"
 #include "model/forest_builder.h"
@@ -298,22 +299,11 @@ std::string SelfPath() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("forestbatch");
 }
 
-// An argument as a shell (and the runner's --exec splitter) reads it back.
-std::string QuoteArg(const std::string& s) {
-  if (!s.empty() &&
-      s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_/.,:=+-") ==
-          std::string::npos)
-    return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // The per-task command the runner's workers run on each task file. It is
 // also the outputs' fingerprint in their manifests, so it holds nothing that
 // may change between runs of one tune (the thread count travels in
 // kTaskThreadsEnv instead).
-std::string TaskCommand() { return QuoteArg(SelfPath()) + " tune task {input} {output}"; }
+std::string TaskCommand() { return ShellQuote(SelfPath()) + " tune task {input} {output}"; }
 
 constexpr const char* kTaskThreadsEnv = "FORESTBATCH_TUNE_TASK_THREADS";
 
@@ -347,8 +337,8 @@ std::string AbsolutePath(const std::string& p) {
 
 void PrintNextSteps(const TunePlan& plan, const std::string& dir) {
   const std::string d = AbsolutePath(dir);
-  const std::string exec = QuoteArg(TaskCommand());
-  const std::string io = fmt::format("--input {}/tasks --output {}/results", QuoteArg(d), QuoteArg(d));
+  const std::string exec = ShellQuote(TaskCommand());
+  const std::string io = fmt::format("--input {}/tasks --output {}/results", ShellQuote(d), ShellQuote(d));
   fmt::print(
       "planned {} tasks ({} grid points x {} folds) in {} (plan {})\n"
       "run them as local worker processes:\n"
@@ -358,7 +348,7 @@ void PrintNextSteps(const TunePlan& plan, const std::string& dir) {
       "then rank the points, refit the best and write it:\n"
       "  forestbatch tune collect --dir {} --out BEST.fbm\n",
       plan.n_tasks(), plan.points.size(), plan.k, d, plan.id.substr(0, 12), exec, io, plan.data,
-      std::min<size_t>(plan.n_tasks(), 100), exec, io, QuoteArg(d));
+      std::min<size_t>(plan.n_tasks(), 100), exec, io, ShellQuote(d));
 }
 
 int RunTunePlan(const TrainOptions& o, const TuneFlags& t) {

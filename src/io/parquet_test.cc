@@ -308,7 +308,9 @@ TEST(Parquet, FuzzCorpusRegression) {
     std::stringstream ss;
     ss << in.rdbuf();
     Status st = ParquetFuzzOne(ss.str());
-    if (path.ends_with(".parquet")) EXPECT_TRUE(st.ok()) << path << ": " << st.ToString();
+    if (path.ends_with(".parquet")) {
+      EXPECT_TRUE(st.ok()) << path << ": " << st.ToString();
+    }
   }
 }
 

@@ -89,7 +89,8 @@ Status CompactReader::Skip(uint8_t type) {
       uint32_t n;
       FB_RETURN_IF_ERROR(ListHeader(type, &et, &n));
       if (++depth_ > kMaxDepth) return Malformed("containers nested too deeply");
-      for (uint32_t i = 0; i < n; ++i) FB_RETURN_IF_ERROR(Skip(et == kFalse ? kTrue : et));
+      for (uint32_t i = 0; i < n; ++i)
+        FB_RETURN_IF_ERROR(Skip(et == kFalse ? static_cast<uint8_t>(kTrue) : et));
       --depth_;
       return Status::Ok();
     }

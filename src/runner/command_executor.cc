@@ -12,22 +12,12 @@
 #include <random>
 #include <thread>
 
+#include "common/shell_quote.h"
 #include "runner/file_executor.h"
 #include "runner/manifest.h"
 
 namespace fb {
 namespace {
-
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out.push_back(c);
-  }
-  return out + "'";
-}
 
 std::string Substitute(std::string arg, const std::string& input, const std::string& output) {
   for (const auto& [key, value] :

@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "common/shell_quote.h"
+
 namespace fb {
 namespace {
 

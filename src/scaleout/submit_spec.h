@@ -61,8 +61,4 @@ Status ValidateSubmitSpec(const SubmitSpec& spec);
 // "forestbatch-YYYYMMDD-HHMMSS" in UTC: valid for every engine.
 std::string DefaultJobName();
 
-// Quotes `s` for a POSIX shell: bare if it has only safe characters,
-// otherwise in single quotes with embedded quotes escaped.
-std::string ShellQuote(const std::string& s);
-
 }  // namespace fb

@@ -79,13 +79,5 @@ TEST(SubmitSpecTest, EnvNamesChecked) {
   EXPECT_FALSE(ValidateSubmitSpec(s).ok());
 }
 
-TEST(SubmitSpecTest, ShellQuote) {
-  EXPECT_EQ(ShellQuote("abc/d-e_f.g"), "abc/d-e_f.g");
-  EXPECT_EQ(ShellQuote(""), "''");
-  EXPECT_EQ(ShellQuote("a b"), "'a b'");
-  EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
-  EXPECT_EQ(ShellQuote("$HOME"), "'$HOME'");
-}
-
 }  // namespace
 }  // namespace fb

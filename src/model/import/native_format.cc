@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cstring>
+#include <iterator>
 #include <limits>
 
 #include "model/forest_builder.h"
@@ -117,51 +118,20 @@ class Cursor {
   size_t pos_ = 0;
 };
 
-}  // namespace
+Status Bad(const std::string& m) { return InvalidData("native model: " + m); }
 
-Result<std::string> SerializeNativeModel(const Forest& f) {
-  size_t total_nodes = 0;
-  for (const Tree& t : f.trees) total_nodes += t.nodes.size();
-  if (f.trees.size() > std::numeric_limits<uint32_t>::max() ||
-      f.categories.size() > std::numeric_limits<uint32_t>::max())
-    return Unsupported("model too large for the native format");
+// What decoding carries from section to section: the forest being filled,
+// the tree count from the meta section, and the three tree sections (decoded
+// together once all are known).
+struct Decoding {
+  Forest f;
+  uint32_t n_trees = 0;
+  std::string_view trees, nodes, values;
+};
 
-  // Sections are written straight into the output (a large model is not
-  // held twice): the header, the section table, then each section 8-byte
-  // aligned, its table entry filled when it ends.
-  const bool has_encoding = !f.encoding.empty();
-  const bool has_training = !f.training.params.empty() || !f.training.feature_importances.empty();
-  const bool has_link_params = !f.link_params.empty() || !f.value_names.empty();
-  const uint32_t n_sections = 9 + (has_encoding ? 1 : 0) + (has_training ? 1 : 0) + (has_link_params ? 1 : 0);
-  std::string out(kNativeMagic);
-  Put<uint32_t>(&out, 0);  // CRC, filled last
-  Put<uint16_t>(&out, kNativeMajorVersion);
-  Put<uint16_t>(&out, kNativeMinorVersion);
-  Put<uint64_t>(&out, 0);  // file size, filled last
-  Put<uint32_t>(&out, n_sections);
-  Put<uint32_t>(&out, 0);
-  const size_t table = out.size();
-  out.append(n_sections * kSectionEntrySize, '\0');
-  out.reserve(out.size() + 8 * n_sections + 4096 + f.trees.size() * kTreeRecordSize +
-              total_nodes * (kNodeRecordSize + f.leaf_width * sizeof(double)) + f.categories.size() * 4 +
-              f.feature_names.size() * 32 + f.class_labels.size() * 16);
-  uint32_t index = 0;
-  size_t begin = 0;
-  auto start_section = [&](uint32_t id) {
-    out.append((8 - out.size() % 8) % 8, '\0');  // 8-byte aligned sections
-    const size_t e = table + index * kSectionEntrySize;
-    PutAt<uint32_t>(&out, e, id);
-    PutAt<uint32_t>(&out, e + 4, 0);
-    PutAt<uint64_t>(&out, e + 8, out.size());
-    begin = out.size();
-  };
-  auto end_section = [&]() {
-    PutAt<uint64_t>(&out, table + index * kSectionEntrySize + 16, out.size() - begin);
-    ++index;
-  };
-  std::string* s = &out;
+// ---- One encode/decode pair per section (layouts: docs/formats/fbm.md) ----
 
-  start_section(kMeta);
+void EncodeMeta(const Forest& f, std::string* s) {
   Put<uint8_t>(s, static_cast<uint8_t>(f.kind));
   Put<uint8_t>(s, static_cast<uint8_t>(f.aggregate));
   Put<uint8_t>(s, static_cast<uint8_t>(f.link));
@@ -175,26 +145,98 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
   Put<int32_t>(s, f.best_iteration);
   Put<uint32_t>(s, static_cast<uint32_t>(f.trees.size()));
   Put<uint32_t>(s, 0);
-  end_section();
+}
 
-  start_section(kInfo);
+Status DecodeMeta(std::string_view b, Decoding* d) {
+  Forest& f = d->f;
+  if (b.size() < kMetaSize) return Bad("meta section is truncated");
+  Cursor c(b, "meta");  // longer meta (later minor versions): extra bytes ignored
+  uint8_t kind, aggregate, link, flags;
+  uint32_t reserved;
+  FB_RETURN_IF_ERROR(c.Get(&kind));
+  FB_RETURN_IF_ERROR(c.Get(&aggregate));
+  FB_RETURN_IF_ERROR(c.Get(&link));
+  FB_RETURN_IF_ERROR(c.Get(&flags));
+  FB_RETURN_IF_ERROR(c.Get(&f.n_features));
+  FB_RETURN_IF_ERROR(c.Get(&f.n_outputs));
+  FB_RETURN_IF_ERROR(c.Get(&f.leaf_width));
+  FB_RETURN_IF_ERROR(c.Get(&f.trees_per_iteration));
+  FB_RETURN_IF_ERROR(c.Get(&f.best_iteration));
+  FB_RETURN_IF_ERROR(c.Get(&d->n_trees));
+  FB_RETURN_IF_ERROR(c.Get(&reserved));
+  if (kind > static_cast<uint8_t>(ModelKind::kRegressor) ||
+      aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kIsolation)) {
+    return Bad("unknown model kind, aggregate or link");
+  }
+  f.kind = static_cast<ModelKind>(kind);
+  f.aggregate = static_cast<Aggregate>(aggregate);
+  f.link = static_cast<Link>(link);
+  f.labels_are_integers = flags & kFlagIntegerLabels;
+  f.missing_values_supported = flags & kFlagMissingSupported;
+  f.predict_uses_best_iteration = flags & kFlagUseBestIteration;
+  // Early shape checks so that the sizes below cannot overflow.
+  if (f.n_outputs <= 0 || f.n_outputs > kMaxOutputs || f.leaf_width <= 0 || f.leaf_width > f.n_outputs ||
+      f.n_features <= 0)
+    return Bad("bad shape");
+  return Status::Ok();
+}
+
+void EncodeInfo(const Forest& f, std::string* s) {
   PutStrings(
       s, {f.info.source_format, f.info.estimator, f.info.wrappers, f.info.library_version, f.info.objective});
-  end_section();
+}
 
-  start_section(kFeatureNames);
-  PutStrings(s, f.feature_names);
-  end_section();
+Status DecodeInfo(std::string_view b, Decoding* d) {
+  std::vector<std::string> info;
+  Cursor c(b, "info");
+  FB_RETURN_IF_ERROR(c.Strings(&info));
+  if (info.size() < 5) return Bad("info section has too few strings");
+  ModelInfo& i = d->f.info;
+  i = ModelInfo{info[0], info[1], info[2], info[3], info[4]};
+  if (i.source_format.rfind("native", 0) != 0) i.source_format = "native (from " + i.source_format + ")";
+  return Status::Ok();
+}
 
-  start_section(kClassLabels);
-  PutStrings(s, f.class_labels);
-  end_section();
+void EncodeFeatureNames(const Forest& f, std::string* s) { PutStrings(s, f.feature_names); }
+Status DecodeFeatureNames(std::string_view b, Decoding* d) {
+  Cursor c(b, "feature names");
+  FB_RETURN_IF_ERROR(c.Strings(&d->f.feature_names));
+  return c.ExpectEnd();
+}
 
-  start_section(kBaseMargin);
-  for (double v : f.base_margin) Put<double>(s, v);
-  end_section();
+void EncodeClassLabels(const Forest& f, std::string* s) { PutStrings(s, f.class_labels); }
+Status DecodeClassLabels(std::string_view b, Decoding* d) {
+  Cursor c(b, "class labels");
+  FB_RETURN_IF_ERROR(c.Strings(&d->f.class_labels));
+  return c.ExpectEnd();
+}
 
-  start_section(kTrees);
+// A section that is a plain array of T.
+template <typename T>
+void EncodeArray(const std::vector<T>& v, std::string* s) {
+  for (T x : v) Put<T>(s, x);
+}
+template <typename T>
+Status DecodeArray(std::string_view b, const char* section, std::vector<T>* v) {
+  if (b.size() % sizeof(T) != 0) return Bad(fmt::format("{} section has a partial value", section));
+  v->resize(b.size() / sizeof(T));
+  if (!b.empty()) std::memcpy(v->data(), b.data(), b.size());
+  return Status::Ok();
+}
+
+void EncodeBaseMargin(const Forest& f, std::string* s) { EncodeArray(f.base_margin, s); }
+Status DecodeBaseMargin(std::string_view b, Decoding* d) {
+  return DecodeArray(b, "base margin", &d->f.base_margin);
+}
+
+void EncodeCategories(const Forest& f, std::string* s) { EncodeArray(f.categories, s); }
+Status DecodeCategories(std::string_view b, Decoding* d) {
+  return DecodeArray(b, "categories", &d->f.categories);
+}
+
+// Trees, nodes and values are three sections decoded together
+// (DecodeTreeSections) once all three are known.
+void EncodeTrees(const Forest& f, std::string* s) {
   uint64_t first = 0;
   for (const Tree& t : f.trees) {
     Put<uint64_t>(s, first);
@@ -202,9 +244,13 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
     Put<int32_t>(s, t.output);
     first += t.nodes.size();
   }
-  end_section();
+}
+Status DecodeTrees(std::string_view b, Decoding* d) {
+  d->trees = b;
+  return Status::Ok();
+}
 
-  start_section(kNodes);
+void EncodeNodes(const Forest& f, std::string* s) {
   for (const Tree& t : f.trees) {
     for (const Node& n : t.nodes) {
       Put<int32_t>(s, n.left);
@@ -217,59 +263,218 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
       s->append(3, '\0');
     }
   }
-  end_section();
+}
+Status DecodeNodes(std::string_view b, Decoding* d) {
+  d->nodes = b;
+  return Status::Ok();
+}
 
-  start_section(kValues);
-  for (const Tree& t : f.trees)
-    for (double v : t.values) Put<double>(s, v);
-  end_section();
+void EncodeValues(const Forest& f, std::string* s) {
+  for (const Tree& t : f.trees) EncodeArray(t.values, s);
+}
+Status DecodeValues(std::string_view b, Decoding* d) {
+  d->values = b;
+  return Status::Ok();
+}
 
-  start_section(kCategories);
-  for (int32_t c : f.categories) Put<int32_t>(s, c);
-  end_section();
-
-  if (has_encoding) {
-    // u32 column count; per column: name (strings of 1), i32 first feature,
-    // category strings (none for numeric columns).
-    start_section(kEncoding);
-    Put<uint32_t>(s, static_cast<uint32_t>(f.encoding.columns.size()));
-    for (const InputColumn& c : f.encoding.columns) {
-      PutStrings(s, {c.name});
-      Put<int32_t>(s, c.first_feature);
-      PutStrings(s, c.categories);
+Status DecodeTreeSections(Decoding* d) {
+  Forest& f = d->f;
+  const std::string_view trees = d->trees, nodes = d->nodes, values = d->values;
+  if (trees.size() != static_cast<uint64_t>(d->n_trees) * kTreeRecordSize)
+    return Bad("trees section size mismatch");
+  if (nodes.size() % kNodeRecordSize != 0) return Bad("nodes section has a partial record");
+  const uint64_t total_nodes = nodes.size() / kNodeRecordSize;
+  if (values.size() != total_nodes * static_cast<uint64_t>(f.leaf_width) * sizeof(double))
+    return Bad("values section size mismatch");
+  f.trees.resize(d->n_trees);
+  uint64_t expect_first = 0;
+  for (uint32_t t = 0; t < d->n_trees; ++t) {
+    const char* r = trees.data() + static_cast<size_t>(t) * kTreeRecordSize;
+    uint64_t first;
+    uint32_t count;
+    Tree& tree = f.trees[t];
+    std::memcpy(&first, r, 8);
+    std::memcpy(&count, r + 8, 4);
+    std::memcpy(&tree.output, r + 12, 4);
+    // Trees are stored back to back, in order.
+    if (first != expect_first || count == 0 || count > total_nodes - first)
+      return Bad(fmt::format("tree {} node range out of bounds", t));
+    expect_first += count;
+    tree.nodes.resize(count);
+    for (uint32_t k = 0; k < count; ++k) {
+      const char* p = nodes.data() + (first + k) * kNodeRecordSize;
+      Node& n = tree.nodes[k];
+      std::memcpy(&n.left, p, 4);
+      std::memcpy(&n.right, p + 4, 4);
+      std::memcpy(&n.feature, p + 8, 4);
+      std::memcpy(&n.threshold, p + 12, 4);
+      std::memcpy(&n.cat_begin, p + 16, 4);
+      std::memcpy(&n.cat_count, p + 20, 4);
+      uint8_t flags = static_cast<uint8_t>(p[24]);
+      if (flags & ~(kNodeDefaultLeft | kNodeCategorical))
+        return Bad(fmt::format("tree {} node {}: bad flags", t, k));
+      n.default_left = flags & kNodeDefaultLeft;
+      n.categorical = flags & kNodeCategorical;
     }
-    end_section();
+    const size_t w = static_cast<size_t>(f.leaf_width);
+    tree.values.resize(count * w);
+    std::memcpy(tree.values.data(), values.data() + first * w * sizeof(double), count * w * sizeof(double));
   }
-  if (has_training) {
-    // name/value strings interleaved, i64 training rows, u32 count + f64 importances.
-    start_section(kTraining);
-    std::vector<std::string> kv;
-    for (const auto& [k, v] : f.training.params) kv.push_back(k), kv.push_back(v);
-    PutStrings(s, kv);
-    Put<int64_t>(s, f.training.n_samples);
-    Put<uint32_t>(s, static_cast<uint32_t>(f.training.feature_importances.size()));
-    for (double v : f.training.feature_importances) Put<double>(s, v);
-    end_section();
-  }
+  if (expect_first != total_nodes) return Bad("nodes section has nodes no tree uses");
+  return Status::Ok();
+}
 
-  if (has_link_params) {
-    // u32 count + f64 parameters, then the value names (strings).
-    start_section(kLinkParams);
-    Put<uint32_t>(s, static_cast<uint32_t>(f.link_params.size()));
-    for (double v : f.link_params) Put<double>(s, v);
-    PutStrings(s, f.value_names);
-    end_section();
+// u32 column count; per column: name (strings of 1), i32 first feature,
+// category strings (none for numeric columns).
+bool HasEncoding(const Forest& f) { return !f.encoding.empty(); }
+void EncodeEncoding(const Forest& f, std::string* s) {
+  Put<uint32_t>(s, static_cast<uint32_t>(f.encoding.columns.size()));
+  for (const InputColumn& c : f.encoding.columns) {
+    PutStrings(s, {c.name});
+    Put<int32_t>(s, c.first_feature);
+    PutStrings(s, c.categories);
   }
+}
+Status DecodeEncoding(std::string_view b, Decoding* d) {
+  Forest& f = d->f;
+  Cursor c(b, "encoding");
+  uint32_t n;
+  FB_RETURN_IF_ERROR(c.Get(&n));
+  if (n > static_cast<uint32_t>(f.n_features)) return Bad("encoding has more columns than features");
+  f.encoding.columns.resize(n);
+  for (InputColumn& col : f.encoding.columns) {
+    std::vector<std::string> name;
+    FB_RETURN_IF_ERROR(c.Strings(&name));
+    if (name.size() != 1) return Bad("encoding column without one name");
+    col.name = std::move(name[0]);
+    FB_RETURN_IF_ERROR(c.Get(&col.first_feature));
+    FB_RETURN_IF_ERROR(c.Strings(&col.categories));
+  }
+  return c.ExpectEnd();
+}
 
+// name/value strings interleaved, i64 training rows, u32 count + f64 importances.
+bool HasTraining(const Forest& f) {
+  return !f.training.params.empty() || !f.training.feature_importances.empty();
+}
+void EncodeTraining(const Forest& f, std::string* s) {
+  std::vector<std::string> kv;
+  for (const auto& [k, v] : f.training.params) kv.push_back(k), kv.push_back(v);
+  PutStrings(s, kv);
+  Put<int64_t>(s, f.training.n_samples);
+  Put<uint32_t>(s, static_cast<uint32_t>(f.training.feature_importances.size()));
+  EncodeArray(f.training.feature_importances, s);
+}
+Status DecodeTraining(std::string_view b, Decoding* d) {
+  Forest& f = d->f;
+  Cursor c(b, "training");
+  std::vector<std::string> kv;
+  FB_RETURN_IF_ERROR(c.Strings(&kv));
+  if (kv.size() % 2 != 0) return Bad("training parameters are not name/value pairs");
+  for (size_t i = 0; i < kv.size(); i += 2) f.training.params.emplace_back(kv[i], kv[i + 1]);
+  FB_RETURN_IF_ERROR(c.Get(&f.training.n_samples));
+  uint32_t n;
+  FB_RETURN_IF_ERROR(c.Get(&n));
+  if (n != 0 && n != static_cast<uint32_t>(f.n_features)) return Bad("feature importance count mismatch");
+  f.training.feature_importances.resize(n);
+  for (double& v : f.training.feature_importances) FB_RETURN_IF_ERROR(c.Get(&v));
+  return c.ExpectEnd();
+}
+
+// u32 count + f64 link parameters, then the value names (string list).
+bool HasLinkParams(const Forest& f) { return !f.link_params.empty() || !f.value_names.empty(); }
+void EncodeLinkParams(const Forest& f, std::string* s) {
+  Put<uint32_t>(s, static_cast<uint32_t>(f.link_params.size()));
+  EncodeArray(f.link_params, s);
+  PutStrings(s, f.value_names);
+}
+Status DecodeLinkParams(std::string_view b, Decoding* d) {
+  Forest& f = d->f;
+  Cursor c(b, "link parameters");
+  uint32_t n;
+  FB_RETURN_IF_ERROR(c.Get(&n));
+  if (n > 64) return Bad("too many link parameters");
+  f.link_params.resize(n);
+  for (double& v : f.link_params) FB_RETURN_IF_ERROR(c.Get(&v));
+  FB_RETURN_IF_ERROR(c.Strings(&f.value_names));
+  return c.ExpectEnd();
+}
+
+// The sections in file order. A section without `present` is required:
+// always written, and a file without it is refused. Optional sections are
+// written only when `present` says so; readers that predate one skip it.
+// Decoding runs in this order too (meta first: the others need its shape).
+// Adding a section: an id in SectionId, an encode/decode pair, a row here,
+// and its layout in docs/formats/fbm.md.
+struct SectionCodec {
+  SectionId id;
+  bool (*present)(const Forest&);  // nullptr: required
+  void (*encode)(const Forest&, std::string*);
+  Status (*decode)(std::string_view, Decoding*);
+};
+constexpr SectionCodec kSections[] = {
+    {kMeta, nullptr, EncodeMeta, DecodeMeta},
+    {kInfo, nullptr, EncodeInfo, DecodeInfo},
+    {kFeatureNames, nullptr, EncodeFeatureNames, DecodeFeatureNames},
+    {kClassLabels, nullptr, EncodeClassLabels, DecodeClassLabels},
+    {kBaseMargin, nullptr, EncodeBaseMargin, DecodeBaseMargin},
+    {kTrees, nullptr, EncodeTrees, DecodeTrees},
+    {kNodes, nullptr, EncodeNodes, DecodeNodes},
+    {kValues, nullptr, EncodeValues, DecodeValues},
+    {kCategories, nullptr, EncodeCategories, DecodeCategories},
+    {kEncoding, HasEncoding, EncodeEncoding, DecodeEncoding},
+    {kTraining, HasTraining, EncodeTraining, DecodeTraining},
+    {kLinkParams, HasLinkParams, EncodeLinkParams, DecodeLinkParams},
+};
+static_assert(std::size(kSections) == kLastSection, "one codec per section id, in id order");
+
+}  // namespace
+
+Result<std::string> SerializeNativeModel(const Forest& f) {
+  size_t total_nodes = 0;
+  for (const Tree& t : f.trees) total_nodes += t.nodes.size();
+  if (f.trees.size() > std::numeric_limits<uint32_t>::max() ||
+      f.categories.size() > std::numeric_limits<uint32_t>::max())
+    return Unsupported("model too large for the native format");
+
+  // Sections are written straight into the output (a large model is not
+  // held twice): the header, the section table, then each section 8-byte
+  // aligned, its table entry filled when it ends.
+  uint32_t n_sections = 0;
+  for (const SectionCodec& c : kSections) n_sections += !c.present || c.present(f);
+  std::string out(kNativeMagic);
+  Put<uint32_t>(&out, 0);  // CRC, filled last
+  Put<uint16_t>(&out, kNativeMajorVersion);
+  Put<uint16_t>(&out, kNativeMinorVersion);
+  Put<uint64_t>(&out, 0);  // file size, filled last
+  Put<uint32_t>(&out, n_sections);
+  Put<uint32_t>(&out, 0);
+  const size_t table = out.size();
+  out.append(n_sections * kSectionEntrySize, '\0');
+  out.reserve(out.size() + 8 * n_sections + 4096 + f.trees.size() * kTreeRecordSize +
+              total_nodes * (kNodeRecordSize + f.leaf_width * sizeof(double)) + f.categories.size() * 4 +
+              f.feature_names.size() * 32 + f.class_labels.size() * 16);
+  uint32_t index = 0;
+  for (const SectionCodec& c : kSections) {
+    if (c.present && !c.present(f)) continue;
+    out.append((8 - out.size() % 8) % 8, '\0');  // 8-byte aligned sections
+    const size_t e = table + index * kSectionEntrySize;
+    const size_t begin = out.size();
+    PutAt<uint32_t>(&out, e, c.id);
+    PutAt<uint32_t>(&out, e + 4, 0);
+    PutAt<uint64_t>(&out, e + 8, begin);
+    c.encode(f, &out);
+    PutAt<uint64_t>(&out, e + 16, out.size() - begin);
+    ++index;
+  }
   PutAt<uint64_t>(&out, 16, out.size());
   PutAt<uint32_t>(&out, 8, Crc32(std::string_view(out).substr(kCrcFrom)));
   return out;
 }
 
 Result<Forest> LoadNativeModel(std::string_view b) {
-  auto bad = [](const std::string& m) { return InvalidData("native model: " + m); };
   if (b.size() < kHeaderSize || b.substr(0, kNativeMagic.size()) != kNativeMagic)
-    return bad("bad magic or too short");
+    return Bad("bad magic or too short");
   uint32_t crc, n_sections;
   uint16_t major, minor;
   uint64_t file_size;
@@ -284,12 +489,12 @@ Result<Forest> LoadNativeModel(std::string_view b) {
                     minor, kNativeMajorVersion));
   }
   if (file_size != b.size()) {
-    return bad(
+    return Bad(
         fmt::format("file is {} bytes but its header says {} (truncated or padded)", b.size(), file_size));
   }
-  if (Crc32(b.substr(kCrcFrom)) != crc) return bad("checksum mismatch (the file is corrupt)");
+  if (Crc32(b.substr(kCrcFrom)) != crc) return Bad("checksum mismatch (the file is corrupt)");
   if (n_sections > kMaxSections || (b.size() - kHeaderSize) / kSectionEntrySize < n_sections)
-    return bad("bad section count");
+    return Bad("bad section count");
 
   // Known sections; unknown ids (added by later minor versions) are skipped.
   std::string_view sec[kLastSection + 1];
@@ -303,161 +508,23 @@ Result<Forest> LoadNativeModel(std::string_view b) {
     std::memcpy(&off, e + 8, 8);
     std::memcpy(&size, e + 16, 8);
     if (off < body_start || off > b.size() || size > b.size() - off)
-      return bad(fmt::format("section {} lies outside the file", id));
+      return Bad(fmt::format("section {} lies outside the file", id));
     if (id >= kMeta && id <= kLastSection) {
-      if (have[id]) return bad(fmt::format("section {} appears twice", id));
+      if (have[id]) return Bad(fmt::format("section {} appears twice", id));
       have[id] = true;
       sec[id] = b.substr(off, size);
     }
   }
-  for (uint32_t id = kMeta; id <= kCategories; ++id)
-    if (!have[id]) return bad(fmt::format("section {} is missing", id));
-
-  Forest f;
-  uint32_t n_trees;
-  {
-    if (sec[kMeta].size() < kMetaSize) return bad("meta section is truncated");
-    Cursor c(sec[kMeta], "meta");  // longer meta (later minor versions): extra bytes ignored
-    uint8_t kind, aggregate, link, flags;
-    uint32_t reserved;
-    FB_RETURN_IF_ERROR(c.Get(&kind));
-    FB_RETURN_IF_ERROR(c.Get(&aggregate));
-    FB_RETURN_IF_ERROR(c.Get(&link));
-    FB_RETURN_IF_ERROR(c.Get(&flags));
-    FB_RETURN_IF_ERROR(c.Get(&f.n_features));
-    FB_RETURN_IF_ERROR(c.Get(&f.n_outputs));
-    FB_RETURN_IF_ERROR(c.Get(&f.leaf_width));
-    FB_RETURN_IF_ERROR(c.Get(&f.trees_per_iteration));
-    FB_RETURN_IF_ERROR(c.Get(&f.best_iteration));
-    FB_RETURN_IF_ERROR(c.Get(&n_trees));
-    FB_RETURN_IF_ERROR(c.Get(&reserved));
-    if (kind > static_cast<uint8_t>(ModelKind::kRegressor) ||
-        aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kIsolation)) {
-      return bad("unknown model kind, aggregate or link");
+  Decoding d;
+  for (const SectionCodec& c : kSections) {
+    if (!have[c.id]) {
+      if (!c.present) return Bad(fmt::format("section {} is missing", static_cast<uint32_t>(c.id)));
+      continue;
     }
-    f.kind = static_cast<ModelKind>(kind);
-    f.aggregate = static_cast<Aggregate>(aggregate);
-    f.link = static_cast<Link>(link);
-    f.labels_are_integers = flags & kFlagIntegerLabels;
-    f.missing_values_supported = flags & kFlagMissingSupported;
-    f.predict_uses_best_iteration = flags & kFlagUseBestIteration;
-    // Early shape checks so that the sizes below cannot overflow.
-    if (f.n_outputs <= 0 || f.n_outputs > kMaxOutputs || f.leaf_width <= 0 || f.leaf_width > f.n_outputs ||
-        f.n_features <= 0)
-      return bad("bad shape");
+    FB_RETURN_IF_ERROR(c.decode(sec[c.id], &d));
   }
-  {
-    std::vector<std::string> info;
-    Cursor c(sec[kInfo], "info");
-    FB_RETURN_IF_ERROR(c.Strings(&info));
-    if (info.size() < 5) return bad("info section has too few strings");
-    f.info = ModelInfo{info[0], info[1], info[2], info[3], info[4]};
-    if (f.info.source_format.rfind("native", 0) != 0)
-      f.info.source_format = "native (from " + f.info.source_format + ")";
-  }
-  {
-    Cursor c(sec[kFeatureNames], "feature names");
-    FB_RETURN_IF_ERROR(c.Strings(&f.feature_names));
-    FB_RETURN_IF_ERROR(c.ExpectEnd());
-    Cursor l(sec[kClassLabels], "class labels");
-    FB_RETURN_IF_ERROR(l.Strings(&f.class_labels));
-    FB_RETURN_IF_ERROR(l.ExpectEnd());
-  }
-  {
-    std::string_view s = sec[kBaseMargin];
-    if (s.size() % sizeof(double) != 0) return bad("base margin section has a partial value");
-    f.base_margin.resize(s.size() / sizeof(double));
-    if (!s.empty()) std::memcpy(f.base_margin.data(), s.data(), s.size());
-  }
-  {
-    std::string_view s = sec[kCategories];
-    if (s.size() % sizeof(int32_t) != 0) return bad("categories section has a partial value");
-    f.categories.resize(s.size() / sizeof(int32_t));
-    if (!s.empty()) std::memcpy(f.categories.data(), s.data(), s.size());
-  }
-  std::string_view trees = sec[kTrees], nodes = sec[kNodes], values = sec[kValues];
-  if (trees.size() != static_cast<uint64_t>(n_trees) * kTreeRecordSize)
-    return bad("trees section size mismatch");
-  if (nodes.size() % kNodeRecordSize != 0) return bad("nodes section has a partial record");
-  const uint64_t total_nodes = nodes.size() / kNodeRecordSize;
-  if (values.size() != total_nodes * static_cast<uint64_t>(f.leaf_width) * sizeof(double))
-    return bad("values section size mismatch");
-  f.trees.resize(n_trees);
-  uint64_t expect_first = 0;
-  for (uint32_t t = 0; t < n_trees; ++t) {
-    const char* r = trees.data() + static_cast<size_t>(t) * kTreeRecordSize;
-    uint64_t first;
-    uint32_t count;
-    Tree& tree = f.trees[t];
-    std::memcpy(&first, r, 8);
-    std::memcpy(&count, r + 8, 4);
-    std::memcpy(&tree.output, r + 12, 4);
-    // Trees are stored back to back, in order.
-    if (first != expect_first || count == 0 || count > total_nodes - first)
-      return bad(fmt::format("tree {} node range out of bounds", t));
-    expect_first += count;
-    tree.nodes.resize(count);
-    for (uint32_t k = 0; k < count; ++k) {
-      const char* p = nodes.data() + (first + k) * kNodeRecordSize;
-      Node& n = tree.nodes[k];
-      std::memcpy(&n.left, p, 4);
-      std::memcpy(&n.right, p + 4, 4);
-      std::memcpy(&n.feature, p + 8, 4);
-      std::memcpy(&n.threshold, p + 12, 4);
-      std::memcpy(&n.cat_begin, p + 16, 4);
-      std::memcpy(&n.cat_count, p + 20, 4);
-      uint8_t flags = static_cast<uint8_t>(p[24]);
-      if (flags & ~(kNodeDefaultLeft | kNodeCategorical))
-        return bad(fmt::format("tree {} node {}: bad flags", t, k));
-      n.default_left = flags & kNodeDefaultLeft;
-      n.categorical = flags & kNodeCategorical;
-    }
-    const size_t w = static_cast<size_t>(f.leaf_width);
-    tree.values.resize(count * w);
-    std::memcpy(tree.values.data(), values.data() + first * w * sizeof(double), count * w * sizeof(double));
-  }
-  if (expect_first != total_nodes) return bad("nodes section has nodes no tree uses");
-  if (have[kEncoding]) {
-    Cursor c(sec[kEncoding], "encoding");
-    uint32_t n;
-    FB_RETURN_IF_ERROR(c.Get(&n));
-    if (n > static_cast<uint32_t>(f.n_features)) return bad("encoding has more columns than features");
-    f.encoding.columns.resize(n);
-    for (InputColumn& col : f.encoding.columns) {
-      std::vector<std::string> name;
-      FB_RETURN_IF_ERROR(c.Strings(&name));
-      if (name.size() != 1) return bad("encoding column without one name");
-      col.name = std::move(name[0]);
-      FB_RETURN_IF_ERROR(c.Get(&col.first_feature));
-      FB_RETURN_IF_ERROR(c.Strings(&col.categories));
-    }
-    FB_RETURN_IF_ERROR(c.ExpectEnd());
-  }
-  if (have[kTraining]) {
-    Cursor c(sec[kTraining], "training");
-    std::vector<std::string> kv;
-    FB_RETURN_IF_ERROR(c.Strings(&kv));
-    if (kv.size() % 2 != 0) return bad("training parameters are not name/value pairs");
-    for (size_t i = 0; i < kv.size(); i += 2) f.training.params.emplace_back(kv[i], kv[i + 1]);
-    FB_RETURN_IF_ERROR(c.Get(&f.training.n_samples));
-    uint32_t n;
-    FB_RETURN_IF_ERROR(c.Get(&n));
-    if (n != 0 && n != static_cast<uint32_t>(f.n_features)) return bad("feature importance count mismatch");
-    f.training.feature_importances.resize(n);
-    for (double& v : f.training.feature_importances) FB_RETURN_IF_ERROR(c.Get(&v));
-    FB_RETURN_IF_ERROR(c.ExpectEnd());
-  }
-  if (have[kLinkParams]) {
-    Cursor c(sec[kLinkParams], "link parameters");
-    uint32_t n;
-    FB_RETURN_IF_ERROR(c.Get(&n));
-    if (n > 64) return bad("too many link parameters");
-    f.link_params.resize(n);
-    for (double& v : f.link_params) FB_RETURN_IF_ERROR(c.Get(&v));
-    FB_RETURN_IF_ERROR(c.Strings(&f.value_names));
-    FB_RETURN_IF_ERROR(c.ExpectEnd());
-  }
-  return BuildForest(std::move(f));
+  FB_RETURN_IF_ERROR(DecodeTreeSections(&d));
+  return BuildForest(std::move(d.f));
 }
 
 }  // namespace fb
