@@ -172,7 +172,7 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
           } else {
             for (int32_t k = 0; k < L.n_values; ++k) {
               h.push_back(',');
-              AppendCsvField(&h, ValueName(k));
+              AppendCsvField(&h, r.ValueName(k));
             }
           }
         }

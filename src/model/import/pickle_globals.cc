@@ -97,6 +97,10 @@ GlobalRole ClassifyGlobal(std::string_view module, std::string_view name) {
     for (std::string_view t : kNumpyTypes)
       if (name == t) return GlobalRole::kTypeRef;
   }
+  // Any other numpy name (a ufunc such as np.log1p held by a
+  // FunctionTransformer) is a reference only: REDUCE / NEWOBJ on it are refused.
+  if ((module == "numpy" || module.substr(0, 6) == "numpy.") && IsModulePath(module) && IsIdentifier(name))
+    return GlobalRole::kTypeRef;
   // The Cython unpickle functions of scikit-learn's loss objects
   // (HistGradientBoosting*, GradientBoosting* from 1.4): REDUCE records their
   // arguments (class, checksum, state) as data.

@@ -9,8 +9,10 @@
 // be REDUCEd, into inert records (REDUCE on any other scikit-learn function
 // is an unsupported model, kUnsupported); numpy array / dtype / scalar
 // reconstruction under numpy.core and numpy._core; numpy's scalar type
-// classes (numpy.float64, ...) and builtins float/int/str/bool/object as
-// inert type references (an estimator's `dtype` parameter); numpy masked
+// classes (numpy.float64, ...), any other numpy name (ufuncs such as
+// np.log1p held by a FunctionTransformer) and builtins
+// float/int/str/bool/object as inert references, never callable (an
+// estimator's `dtype` parameter); numpy masked
 // arrays and random-state constructors (inert); joblib's NumpyArrayWrapper
 // (also under sklearn.externals.joblib); _codecs.encode; builtins set,
 // frozenset, bytearray, bytes, slice; collections.OrderedDict.
@@ -42,7 +44,7 @@ enum class GlobalRole : uint8_t {
   kSet,            // builtins.set / frozenset: REDUCE -> set
   kBytearray,      // builtins.bytearray: REDUCE -> bytes
   kOrderedDict,    // collections.OrderedDict: REDUCE -> dict
-  kTypeRef,        // numpy scalar types, builtins float/int/...: referenced as data only
+  kTypeRef,        // numpy names, builtins float/int/...: referenced as data only
   kSlice,          // builtins.slice: REDUCE -> inert object (args: start, stop, step)
   kArrayWrapper,   // joblib NumpyArrayWrapper: NEWOBJ -> object, BUILD reads the array bytes
 };
