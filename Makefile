@@ -1,7 +1,9 @@
 # forestbatch: the two commands that do all set-up on a fresh Debian machine
 #   make demo   install what is missing, build, run the seed workload on the bundled sample
-#   make test   install what is missing, build, run every test (Release, then ASan+UBSan)
-# Other targets: build, bench, asan, fuzz, format, format-check, clean.
+#   make test   install what is missing, build, run every test (Release, then ASan+UBSan),
+#               then print the table of real components used and of anything skipped.
+#               Under CI=true (or FORESTBATCH_REQUIRE_ALL=1) a missing component fails.
+# Other targets: build, bench, asan, fuzz, format, format-check, check-fixtures, clean.
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -13,7 +15,7 @@ ifneq ($(CCACHE),)
   export CCACHE_BASEDIR := $(CURDIR)
 endif
 
-.PHONY: deps build test test-release test-asan asan demo bench fuzz format format-check layers-check clean
+.PHONY: deps build test test-release test-asan test-summary check-fixtures asan demo bench fuzz format format-check layers-check clean
 
 deps:
 	@scripts/setup-deps.sh
@@ -24,10 +26,17 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: deps format-check layers-check test-release test-asan
+test: deps format-check layers-check test-release test-asan test-summary
 
+# test-records/ (tests/harness/fbtest.py) and test-results.xml feed test-summary.
 test-release: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	rm -rf $(BUILD)/test-records
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 --output-junit test-results.xml
+
+# The real components the tests used (versions) and every skipped test with its reason;
+# under CI=true any skip fails here too.
+test-summary:
+	@/usr/bin/python3 tests/harness/fbtest.py summary $(BUILD) $(ASAN_BUILD)
 
 $(ASAN_BUILD)/CMakeCache.txt:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
@@ -38,8 +47,15 @@ asan: deps $(ASAN_BUILD)/CMakeCache.txt
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: asan
+	rm -rf $(ASAN_BUILD)/test-records
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS) -L unit --timeout 900
+	  ctest --output-on-failure -j $(JOBS) -L unit --timeout 900 --output-junit test-results.xml
+
+# Reruns every fixture generator with the installed scikit-learn / XGBoost into a
+# scratch folder and compares with the committed fixtures (also the ctest entry
+# check_fixtures, so `make test` runs it when the libraries are present).
+check-fixtures:
+	/usr/bin/python3 scripts/check_fixtures.py
 
 demo: build
 	scripts/demo.sh $(BUILD)/forestbatch

@@ -1,16 +1,17 @@
 #!/usr/bin/python3
 """Writes the small seed corpus for pickle_fuzz into fuzz/corpus/pickle/.
-Run with Debian's interpreter: /usr/bin/python3 fuzz/make_pickle_corpus.py"""
+Run with Debian's interpreter: /usr/bin/python3 fuzz/make_pickle_corpus.py [OUT_DIR]"""
 import io
 import os
 import pickle
+import sys
 
 import joblib
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeRegressor
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "pickle")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "pickle")
 os.makedirs(OUT, exist_ok=True)
 rng = np.random.RandomState(0)
 X = rng.rand(40, 3)
@@ -45,7 +46,7 @@ joblib.dump(GradientBoostingRegressor(loss="huber", n_estimators=2, max_depth=2,
 joblib.dump(IsolationForest(n_estimators=2, max_samples=16, max_features=2, random_state=0).fit(X),
             os.path.join(OUT, "iforest.joblib"))
 with open(os.path.join(OUT, "hgb-p4.pkl"), "wb") as f:
-    pickle.dump(HistGradientBoostingClassifier(max_iter=2, max_leaf_nodes=4).fit(X, y), f, protocol=4)
+    pickle.dump(HistGradientBoostingClassifier(max_iter=2, max_leaf_nodes=4, random_state=0).fit(X, y), f, protocol=4)
 with open(os.path.join(OUT, "column-transformer-p5.pkl"), "wb") as f:
     pickle.dump(ColumnTransformer([("oh", OneHotEncoder(), [0]), ("p", "passthrough", slice(1, 3))])
                 .fit((X * 3).astype(int)), f, protocol=5)

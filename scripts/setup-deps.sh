@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libfuzzer-14-dev
   # reference implementations for parity tests
   python3 python3-sklearn python3-xgboost python3-pandas python3-joblib python3-botocore
+  # joblib's lz4 compression, for the fixture generators (make check-fixtures)
+  python3-lz4
   # S3 end-to-end tests: the AWS CLI for cross-checks
   awscli
   # scale-out tests: a single-node Slurm cluster, YAML checks of the deploy kit

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/run_options.h"
 #include "common/atomic_file.h"
 #include "runner/job_db.h"
 #include "runner/local_job.h"
@@ -37,14 +38,16 @@ int Jobs(const std::string& state) {
   return kExitOk;
 }
 
-int Status_(const std::string& state, const std::string& id, bool json) {
+int Status_(const std::string& state, const std::string& id, bool json, const std::string& price_text) {
+  auto price = PriceFrom(price_text);
+  if (!price.ok()) return ReportError(price.status());
   // A job handed to Slurm, AWS Batch or Kubernetes by `forestbatch submit`.
   if (::access((state + "/submits/" + id + ".json").c_str(), F_OK) == 0)
     return ShowSubmittedStatus(state, id, json);
   auto db = OpenExisting(state);
   if (!db.ok()) return ReportError(db.status());
   if (json) {
-    auto j = JobStatusJson(**db, id, state);
+    auto j = JobStatusJson(**db, id, state, *price);
     if (!j.ok()) return ReportError(j.status());
     fmt::print("{}", *j);
     return kExitOk;
@@ -61,10 +64,19 @@ int Status_(const std::string& state, const std::string& id, bool json) {
              j.state, j.exit_code, j.seconds, j.created_at);
   fmt::print("files: {} total, {} done, {} already done, {} failed, {} pending, {} running; {} rows\n",
              j.files_total, c->done, c->skipped, c->failed, c->pending, c->running, c->rows);
-  fmt::print("{:>5} {:<12} {:>8} {:>5} {:>6}  {}\n", "TASK", "STATE", "ATTEMPTS", "EXIT", "SIGNAL", "LOG");
+  auto cost = JobCostOf(**db, id, *price);
+  auto attempts = (*db)->Attempts(id);
+  if (!cost.ok() || !attempts.ok()) return ReportError(IoError("cannot read the job records"));
+  fmt::print("cpu: {}\n", CostLine(*cost));
+  fmt::print("{:>5} {:<12} {:>8} {:>5} {:>6} {:>8}  {}\n", "TASK", "STATE", "ATTEMPTS", "EXIT", "SIGNAL",
+             "CPU S", "LOG");
   for (const auto& t : *tasks) {
-    fmt::print("{:>5} {:<12} {:>8} {:>5} {:>6}  {}\n", t.index, t.state, t.attempts, t.exit_code, t.signal,
-               t.log);
+    double cpu = 0;
+    for (const auto& a : *attempts) {
+      if (a.index == t.index) cpu += a.user_seconds + a.sys_seconds;
+    }
+    fmt::print("{:>5} {:<12} {:>8} {:>5} {:>6} {:>8.1f}  {}\n", t.index, t.state, t.attempts, t.exit_code,
+               t.signal, cpu, t.log);
   }
   for (const auto& f : *files) {
     if (f.state == "failed")
@@ -131,10 +143,12 @@ CommandSpec StatusCommand() {
             auto state = std::make_shared<std::string>(".forestbatch");
             auto job = std::make_shared<std::string>();
             auto json = std::make_shared<bool>(false);
+            auto price = std::make_shared<std::string>();
             sub->add_option("job", *job, "job id")->required();
             sub->add_option("--state", *state, "job records folder (default ./.forestbatch)");
             sub->add_flag("--json", *json, "stable JSON (docs/run.md)");
-            return std::function<int()>([=] { return Status_(*state, *job, *json); });
+            AddPriceFlag(sub, price.get());
+            return std::function<int()>([=] { return Status_(*state, *job, *json, *price); });
           }};
 }
 

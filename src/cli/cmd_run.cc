@@ -19,6 +19,8 @@ struct RunFlags {
   std::string state = ".forestbatch";
   std::string progress = "auto";
   bool json = false;
+  std::string price_text;
+  std::optional<double> price;
   PredictFlags predict;
 };
 
@@ -33,6 +35,7 @@ RunOptions MakeRunOptions(const RunFlags& f) {
   o.state_dir = f.state;
   o.progress_bar = f.progress == "bar" || (f.progress == "auto" && ::isatty(2));
   o.progress = f.progress == "none" || f.json ? nullptr : stderr;
+  o.price_per_vcpu_hour = f.price;
   return o;
 }
 
@@ -41,11 +44,11 @@ int Finish(const Result<JobOutcome>& r, const RunFlags& f) {
   if (f.json) {
     auto db = JobDb::Open(f.state);
     if (!db.ok()) return ReportError(db.status());
-    auto j = JobStatusJson(**db, r->job, f.state);
+    auto j = JobStatusJson(**db, r->job, f.state, f.price);
     if (!j.ok()) return ReportError(j.status());
     fmt::print("{}", *j);
   } else {
-    fmt::print("{}", SummaryTable(*r));
+    fmt::print("{}", SummaryTable(*r, f.price));
     fmt::print("job {}: {} ({} done now, {} already done, {} failed); catalogue {}\n", r->job, r->state,
                r->done_this_run, r->counts.skipped, r->counts.failed, r->catalog);
     if (r->state != "succeeded") fmt::print("see: forestbatch status {} --state {}\n", r->job, f.state);
@@ -66,8 +69,15 @@ Status CheckModel(const RunFlags& f) {
   return Status::Ok();
 }
 
+// Resolves --price-per-vcpu-hour / FORESTBATCH_PRICE before any work starts.
+Status ResolvePriceFlag(RunFlags& f) {
+  FB_ASSIGN_OR_RETURN(f.price, PriceFrom(f.price_text));
+  return Status::Ok();
+}
+
 int RunCommand(RunFlags& f) {
   InstallStopHandlers();
+  if (Status p = ResolvePriceFlag(f); !p.ok()) return ReportError(p);
   if (f.spec.model.empty() && f.spec.exec.empty())
     return ReportError(InvalidArgument("run: --model or --exec is required"));
   auto sb = ParseShardBy(f.shard_by);
@@ -112,6 +122,7 @@ CommandSpec RunCommandSpec() {
             sub->add_option("--progress", f->progress, "auto, bar, lines or none")
                 ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
             sub->add_flag("--json", f->json, "print the job's status as JSON at the end");
+            AddPriceFlag(sub, &f->price_text);
             f->predict.Add(sub);
             sub->add_option("--include", s.include,
                             "only input files matching GLOB (repeatable; see forestbatch worker --help)")
@@ -135,8 +146,10 @@ CommandSpec ResumeCommand() {
             sub->add_option("--progress", f->progress, "auto, bar, lines or none")
                 ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
             sub->add_flag("--json", f->json, "print the job's status as JSON at the end");
+            AddPriceFlag(sub, &f->price_text);
             return std::function<int()>([f, job] {
               InstallStopHandlers();
+              if (Status p = ResolvePriceFlag(*f); !p.ok()) return ReportError(p);
               auto db = JobDb::Open(f->state);
               if (!db.ok()) return ReportError(db.status());
               auto rec = (*db)->GetJob(*job);

@@ -4,11 +4,17 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/command.h"
+#include "cli/run_options.h"
+#include "runner/shard_plan.h"
+#include "scaleout/estimate.h"
 #include "scaleout/submit.h"
 #include "scaleout/submit_status.h"
 
@@ -44,6 +50,8 @@ struct SubmitFlags {
   std::vector<std::string> env;
   std::string cpus;
   std::string memory;
+  bool estimate = false;
+  std::string price_text;
   SubmitSpec spec;
 };
 
@@ -53,8 +61,34 @@ std::string SelfPath() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
+// --estimate --dry-run: times one sample input here and projects the job.
+Status EstimateJobCost(const SubmitFlags& f) {
+  if (!f.dry_run)
+    return InvalidArgument("--estimate goes with --dry-run: it submits nothing (submit without it after)");
+  FB_ASSIGN_OR_RETURN(auto price, PriceFrom(f.price_text));
+  FB_ASSIGN_OR_RETURN(double vcpus,
+                      ParseVcpus(f.cpus.empty() ? std::to_string(f.spec.cpus_per_task) : f.cpus));
+  FB_ASSIGN_OR_RETURN(EstimateJob job, ParseEstimateJob(f.spec.worker_args, f.spec.env));
+  FB_ASSIGN_OR_RETURN(auto storage, StorageFor(job.input));
+  FB_ASSIGN_OR_RETURN(auto files, ListInputs(*storage, job.input, job.output, job.filter));
+  if (files.empty()) return NotFound("--estimate: no input files in " + job.input);
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = std::clamp(static_cast<int>(std::ceil(vcpus)), 1, cores);
+  const std::string self = SelfPath();  // this binary, here (--forestbatch names the tasks' one)
+  std::cerr << fmt::format("timing one sample input ({} of {} files) with {} thread{}...\n",
+                           MedianSample(files).relative, files.size(), threads, threads == 1 ? "" : "s");
+  FB_ASSIGN_OR_RETURN(SampleTiming sample, TimeSample(self, job, MedianSample(files), threads));
+  const Estimate e = ProjectEstimate(files, f.spec.workers, vcpus, job.shard_by, sample, price);
+  std::cout << EstimateReport(e, sample);
+  return Status::Ok();
+}
+
 int Run(SubmitFlags& f) {
   if (!f.status_name.empty()) return ShowSubmittedStatus(f.state_dir, f.status_name, f.json);
+  if (f.estimate) {
+    Status s = EstimateJobCost(f);
+    return s.ok() ? kExitOk : ReportError(s);
+  }
   if (f.engine.empty())
     return ReportError(InvalidArgument("--engine is required (slurm, aws-batch, kubernetes)"));
   auto engine = ParseEngine(f.engine);
@@ -121,6 +155,10 @@ CommandSpec SubmitCommand() {
         sub->add_option("--state", f->state_dir, "where submit records are kept")->capture_default_str();
         sub->add_flag("--dry-run", f->dry_run, "print the script, request or manifest; submit nothing");
         sub->add_flag("--json", f->json, "print the submit record (or --status) as JSON");
+        sub->add_flag(
+            "--estimate", f->estimate,
+            "with --dry-run: time one sample input here, print the job's projected duration and cost");
+        AddPriceFlag(sub, &f->price_text);
         // One value per occurrence, so a following `--` still starts the worker options.
         sub->add_option("--env", f->env, "NAME=VALUE for every task (repeatable)")
             ->expected(1)

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <cstdlib>
+
 #include "model/iterations.h"
+#include "runner/cost.h"
 
 namespace fb::cli {
 
@@ -70,6 +73,15 @@ Status ResolveColumnFlags(const std::vector<std::string>& keep, const std::vecto
                            : parquet_compression == "none" ? Compression::kNone
                                                            : Compression::kSnappy;
   return Status::Ok();
+}
+
+void AddPriceFlag(CLI::App* sub, std::string* text) {
+  sub->add_option("--price-per-vcpu-hour", *text,
+                  "price of one vCPU for an hour, to show what the job cost (default: $FORESTBATCH_PRICE)");
+}
+
+Result<std::optional<double>> PriceFrom(const std::string& text) {
+  return ResolvePrice(text, std::getenv(kPriceEnv));
 }
 
 void InputFilterFlags::Add(CLI::App* sub) {

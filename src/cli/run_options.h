@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,12 @@ struct InputFilterFlags {
   std::vector<std::string> include, exclude;
   void Add(CLI::App* sub);
 };
+
+// --price-per-vcpu-hour, shared by run, resume, status, serve and submit:
+// the text as given; PriceFrom resolves it, falling back on FORESTBATCH_PRICE
+// (runner/cost.h).
+void AddPriceFlag(CLI::App* sub, std::string* text);
+Result<std::optional<double>> PriceFrom(const std::string& text);
 
 // Set by SIGTERM / SIGINT once InstallStopHandlers() ran.
 extern std::atomic<bool> g_stop_requested;

@@ -42,13 +42,7 @@ Result<AtomicFile> AtomicFile::Create(const std::string& path) {
     fs::create_directories(p.parent_path(), ec);
     if (ec) return IoError("cannot create folder: " + ec.message()).At(p.parent_path().string());
   }
-  std::random_device rd;
-  char suffix[64];
-  std::snprintf(suffix, sizeof suffix, ".fbtmp.%d.%08x", static_cast<int>(::getpid()), rd());
-  std::string tmp_name = ".";  // (not "." + string: GCC 12 warns wrongly, -Wrestrict)
-  tmp_name += p.filename().string();
-  tmp_name += suffix;
-  fs::path tmp = p.parent_path() / tmp_name;
+  fs::path tmp = p.parent_path() / TemporaryNameFor(p.filename().string());
   f.temp_path_ = tmp.string();
   int fd = ::open(f.temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("cannot create temporary file: " + ErrnoText()).At(f.temp_path_);
@@ -135,9 +129,53 @@ void AtomicFile::Abort() {
   if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 
-bool IsTemporaryName(std::string_view name) {
-  return !name.empty() && name[0] == '.' && name.find(".fbtmp.") != std::string_view::npos;
+namespace {
+constexpr std::string_view kTempMark = ".fbtmp.";
+// Longest <name> kept whole: "." + name + mark + pid (10) + "." + 8 hex <= 255.
+constexpr size_t kMaxTempStem = 255 - 1 - 7 - 10 - 1 - 8;
+}  // namespace
+
+std::string TemporaryPrefixFor(std::string_view file_name) {
+  std::string out = ".";
+  if (file_name.size() <= kMaxTempStem) {
+    out += file_name;
+  } else {
+    uint64_t h = 14695981039346656037ull;  // FNV-1a: stable across builds and hosts
+    for (unsigned char c : file_name) h = (h ^ c) * 1099511628211ull;
+    char hash[24];
+    std::snprintf(hash, sizeof hash, "~%016llx", static_cast<unsigned long long>(h));
+    out += file_name.substr(0, kMaxTempStem - 17);
+    out += hash;
+  }
+  out += kTempMark;
+  return out;
 }
+
+std::string TemporaryNameFor(std::string_view file_name) {
+  std::random_device rd;
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, "%d.%08x", static_cast<int>(::getpid()), rd());
+  return TemporaryPrefixFor(file_name) + suffix;
+}
+
+bool ParseTemporaryName(std::string_view name, std::string_view* prefix, long* pid) {
+  if (name.empty() || name[0] != '.') return false;
+  const size_t mark = name.rfind(kTempMark);
+  if (mark == std::string_view::npos || mark == 0) return false;
+  std::string_view rest = name.substr(mark + kTempMark.size());
+  const size_t dot = rest.find('.');
+  if (dot == 0 || dot == std::string_view::npos) return false;
+  long p = 0;
+  for (char c : rest.substr(0, dot)) {
+    if (c < '0' || c > '9' || p > (1L << 40)) return false;
+    p = p * 10 + (c - '0');
+  }
+  if (prefix) *prefix = name.substr(0, mark + kTempMark.size());
+  if (pid) *pid = p;
+  return true;
+}
+
+bool IsTemporaryName(std::string_view name) { return ParseTemporaryName(name, nullptr, nullptr); }
 
 Status WriteFileAtomically(const std::string& path, std::string_view bytes) {
   FB_ASSIGN_OR_RETURN(AtomicFile f, AtomicFile::Create(path));

@@ -52,7 +52,19 @@ class AtomicFile {
   bool done_ = false;
 };
 
-// True for names made by AtomicFile (".<name>.fbtmp.<pid>.<rand>").
+// The one temporary-name rule (AtomicFile, the runner's --exec outputs and
+// the stale-temporary sweep all use it): a temporary for `file_name` is
+// TemporaryPrefixFor(file_name) + "<pid>.<random hex>", where the prefix is
+// ".<name>.fbtmp." and <name> is `file_name` itself, or, when that would
+// push the temporary past NAME_MAX (255 bytes), its first bytes followed by
+// "~" and a 64-bit hash of the whole name, so any name that fits a folder
+// has a temporary that fits too.
+std::string TemporaryPrefixFor(std::string_view file_name);
+// A fresh temporary name for `file_name` (prefix, this pid, random).
+std::string TemporaryNameFor(std::string_view file_name);
+// The prefix and writer pid of a temporary name; false when `name` is not one.
+bool ParseTemporaryName(std::string_view name, std::string_view* prefix, long* pid);
+// True for names made by TemporaryNameFor.
 bool IsTemporaryName(std::string_view file_name);
 
 // Writes `bytes` to `path` atomically (AtomicFile in one call).

@@ -1,6 +1,7 @@
 #include "common/atomic_file.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -64,6 +65,35 @@ TEST_F(AtomicFileTest, TemporaryNames) {
   EXPECT_TRUE(IsTemporaryName(".out.csv.fbtmp.12.abcdef01"));
   EXPECT_FALSE(IsTemporaryName("out.csv"));
   EXPECT_FALSE(IsTemporaryName(".hidden"));
+  EXPECT_FALSE(IsTemporaryName(".out.csv.fbtmp."));
+  EXPECT_FALSE(IsTemporaryName(".out.csv.fbtmp.x1.ab"));
+  std::string_view prefix;
+  long pid = 0;
+  const std::string made = TemporaryNameFor("out.csv");
+  ASSERT_TRUE(ParseTemporaryName(made, &prefix, &pid)) << made;
+  EXPECT_EQ(prefix, ".out.csv.fbtmp.");
+  EXPECT_EQ(prefix, TemporaryPrefixFor("out.csv"));
+  EXPECT_EQ(pid, ::getpid());
+  // A name that itself contains the mark still parses to its own prefix.
+  const std::string tricky = TemporaryNameFor("a.fbtmp.1.csv");
+  ASSERT_TRUE(ParseTemporaryName(tricky, &prefix, &pid));
+  EXPECT_EQ(prefix, TemporaryPrefixFor("a.fbtmp.1.csv"));
+}
+
+// Any name a folder can hold (up to NAME_MAX, 255 bytes) has a temporary that
+// fits too; long names keep distinct prefixes (a hash of the whole name).
+TEST_F(AtomicFileTest, LongestNamesGetTemporariesThatFit) {
+  for (size_t len : {200u, 228u, 229u, 246u, 255u}) {
+    const std::string name = std::string(len - 4, 'n') + ".csv";
+    EXPECT_LE(TemporaryNameFor(name).size(), 255u) << len;
+    const std::string path = (dir_ / name).string();
+    auto f = AtomicFile::Create(path);
+    ASSERT_TRUE(f.ok()) << len << ": " << f.status().ToString();
+    ASSERT_TRUE(f->Write("x").ok());
+    ASSERT_TRUE(f->Commit().ok());
+    EXPECT_EQ(*ReadFile(path), "x");
+  }
+  EXPECT_NE(TemporaryPrefixFor(std::string(250, 'a') + "1"), TemporaryPrefixFor(std::string(250, 'a') + "2"));
 }
 
 TEST_F(AtomicFileTest, ReadMissingFileIsNotFound) {

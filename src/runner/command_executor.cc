@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "common/atomic_file.h"
 #include "common/shell_quote.h"
 #include "runner/file_executor.h"
 #include "runner/manifest.h"
@@ -68,10 +69,7 @@ class CommandExecutor final : public FileExecutor {
       fs::create_directories(out.parent_path(), ec);
       if (ec) return IoError("cannot create folder: " + ec.message()).At(out.parent_path().string());
     }
-    std::random_device rd;
-    char suffix[64];
-    std::snprintf(suffix, sizeof suffix, ".fbtmp.%d.%08x", static_cast<int>(::getpid()), rd());
-    const std::string temp = (out.parent_path() / ("." + out.filename().string() + suffix)).string();
+    const std::string temp = (out.parent_path() / TemporaryNameFor(out.filename().string())).string();
 
     std::vector<std::string> argv;
     if (shell_) {

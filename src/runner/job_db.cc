@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "runner/manifest.h"
@@ -78,6 +79,10 @@ class Stmt {
   int n_ = 0;
 };
 
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 JobRecord ReadJob(Stmt& s) {
   JobRecord j;
   j.id = s.Text(0);
@@ -115,6 +120,7 @@ Result<std::unique_ptr<JobDb>> JobDb::Open(const std::string& state_dir) {
   std::unique_ptr<JobDb> j(new JobDb(db));
   FB_RETURN_IF_ERROR(j->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
   FB_RETURN_IF_ERROR(j->Exec(kSchema));
+  FB_RETURN_IF_ERROR(j->Migrate());
   return j;
 }
 
@@ -126,6 +132,27 @@ Status JobDb::Exec(const std::string& sql) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
     return IoError("job database: " + msg);
+  }
+  return Status::Ok();
+}
+
+Status JobDb::Migrate() {
+  struct Column {
+    const char* table;
+    const char* name;
+    const char* decl;
+  };
+  static constexpr Column kAdded[] = {{"attempts", "user_seconds", "REAL DEFAULT 0"},
+                                      {"attempts", "sys_seconds", "REAL DEFAULT 0"},
+                                      {"files", "updated_unix", "REAL DEFAULT 0"}};
+  for (const Column& c : kAdded) {
+    Stmt s(db_, "SELECT count(*) FROM pragma_table_info(?) WHERE name=?");
+    s.Bind(c.table).Bind(c.name);
+    FB_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (row && s.Int(0) > 0) continue;
+    Status st = Exec(std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.name + " " + c.decl);
+    // Another process opening the same database may have added it meanwhile.
+    if (!st.ok() && st.ToString().find("duplicate column") == std::string::npos) return st;
   }
   return Status::Ok();
 }
@@ -235,7 +262,10 @@ Result<std::vector<TaskRecord>> JobDb::Tasks(const std::string& job) {
 
 Status JobDb::AddAttempt(const std::string& job, int64_t index, int attempt, int64_t pid, int exit_code,
                          int signal, const std::string& started_at, const std::string& finished_at) {
-  return Stmt(db_, "INSERT OR REPLACE INTO attempts VALUES(?,?,?,?,?,?,?,?)")
+  return Stmt(db_,
+              "INSERT OR REPLACE INTO attempts(job, idx, attempt, pid, exit_code, signal, started_at, "
+              "finished_at)"
+              " VALUES(?,?,?,?,?,?,?,?)")
       .Bind(job)
       .Bind(index)
       .Bind(attempt)
@@ -245,6 +275,48 @@ Status JobDb::AddAttempt(const std::string& job, int64_t index, int attempt, int
       .Bind(started_at)
       .Bind(finished_at)
       .Run();
+}
+
+Status JobDb::SetAttemptUsage(const std::string& job, int64_t index, int attempt, double user_seconds,
+                              double sys_seconds) {
+  return Stmt(db_, "UPDATE attempts SET user_seconds=?, sys_seconds=? WHERE job=? AND idx=? AND attempt=?")
+      .Bind(user_seconds)
+      .Bind(sys_seconds)
+      .Bind(job)
+      .Bind(index)
+      .Bind(attempt)
+      .Run();
+}
+
+Result<std::vector<AttemptRecord>> JobDb::Attempts(const std::string& job) {
+  Stmt s(db_,
+         "SELECT idx, attempt, pid, exit_code, signal, started_at, finished_at, user_seconds, sys_seconds"
+         " FROM attempts WHERE job=? ORDER BY idx, attempt");
+  s.Bind(job);
+  std::vector<AttemptRecord> out;
+  for (;;) {
+    FB_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    AttemptRecord a;
+    a.index = s.Int(0);
+    a.attempt = static_cast<int>(s.Int(1));
+    a.pid = s.Int(2);
+    a.exit_code = static_cast<int>(s.Int(3));
+    a.signal = static_cast<int>(s.Int(4));
+    a.started_at = s.Text(5);
+    a.finished_at = s.Text(6);
+    a.user_seconds = s.Real(7);
+    a.sys_seconds = s.Real(8);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<double> JobDb::CpuSeconds(const std::string& job) {
+  Stmt s(db_, "SELECT total(user_seconds + sys_seconds) FROM attempts WHERE job=?");
+  s.Bind(job);
+  FB_ASSIGN_OR_RETURN(bool row, s.Next());
+  return row ? s.Real(0) : 0.0;
 }
 
 Status JobDb::AddPendingFiles(const std::string& job, const std::vector<std::string>& relatives,
@@ -268,18 +340,24 @@ Status JobDb::AddPendingFiles(const std::string& job, const std::vector<std::str
 }
 
 Status JobDb::RecordFile(const std::string& job, const FileRecord& f) {
-  return Stmt(db_,
-              "INSERT INTO files(job, relative, task, state, rows, attempts, error, seconds, output, sha256,"
-              " updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(job, relative) DO UPDATE SET"
-              " task=excluded.task,"
-              // A file done earlier in this job and skipped by a resume stays done.
-              " state=CASE WHEN files.state='done' AND excluded.state='skipped' THEN 'done' ELSE "
-              "excluded.state END,"
-              " rows=CASE WHEN files.state='done' AND excluded.state='skipped' THEN files.rows ELSE "
-              "excluded.rows END,"
-              " attempts=excluded.attempts,"
-              " error=excluded.error, seconds=excluded.seconds, output=excluded.output,"
-              " sha256=excluded.sha256, updated_at=excluded.updated_at")
+  return Stmt(
+             db_,
+             "INSERT INTO files(job, relative, task, state, rows, attempts, error, seconds, output, sha256,"
+             " updated_at, updated_unix) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(job, relative) DO UPDATE"
+             " SET task=excluded.task,"
+             // A file done earlier in this job and skipped by a resume stays done, with
+             // the rows and timing of the run that made it.
+             " state=CASE WHEN files.state='done' AND excluded.state='skipped' THEN 'done' ELSE "
+             "excluded.state END,"
+             " rows=CASE WHEN files.state='done' AND excluded.state='skipped' THEN files.rows ELSE "
+             "excluded.rows END,"
+             " seconds=CASE WHEN files.state='done' AND excluded.state='skipped' THEN files.seconds ELSE "
+             "excluded.seconds END,"
+             " updated_unix=CASE WHEN files.state='done' AND excluded.state='skipped' THEN files.updated_unix"
+             " ELSE excluded.updated_unix END,"
+             " attempts=excluded.attempts,"
+             " error=excluded.error, output=excluded.output,"
+             " sha256=excluded.sha256, updated_at=excluded.updated_at")
       .Bind(job)
       .Bind(f.relative)
       .Bind(f.task)
@@ -291,13 +369,16 @@ Status JobDb::RecordFile(const std::string& job, const FileRecord& f) {
       .Bind(f.output)
       .Bind(f.sha256)
       .Bind(UtcNow())
+      .Bind(f.updated_unix > 0 ? f.updated_unix : UnixNow())
       .Run();
 }
 
 Result<std::vector<FileRecord>> JobDb::Files(const std::string& job) {
-  Stmt s(db_,
-         "SELECT relative, state, error, output, sha256, task, attempts, rows, seconds FROM files WHERE job=?"
-         " ORDER BY relative");
+  Stmt s(
+      db_,
+      "SELECT relative, state, error, output, sha256, task, attempts, rows, seconds, updated_unix FROM files"
+      " WHERE job=?"
+      " ORDER BY relative");
   s.Bind(job);
   std::vector<FileRecord> out;
   for (;;) {
@@ -313,6 +394,7 @@ Result<std::vector<FileRecord>> JobDb::Files(const std::string& job) {
     f.attempts = static_cast<int>(s.Int(6));
     f.rows = static_cast<uint64_t>(s.Int(7));
     f.seconds = s.Real(8);
+    f.updated_unix = s.Real(9);
     out.push_back(std::move(f));
   }
   return out;

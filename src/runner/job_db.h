@@ -45,6 +45,19 @@ struct FileRecord {
   int attempts = 0;
   uint64_t rows = 0;
   double seconds = 0;
+  double updated_unix = 0;  // when its last event was recorded (seconds since 1970; 0: never)
+};
+
+// One start of a task's worker process, and the CPU time it used (user and
+// system time from wait4(), its own and its waited-for children's).
+struct AttemptRecord {
+  int64_t index = 0;
+  int attempt = 0;
+  int64_t pid = 0;
+  int exit_code = -1;
+  int signal = 0;
+  std::string started_at, finished_at;
+  double user_seconds = 0, sys_seconds = 0;
 };
 
 struct FileCounts {
@@ -69,6 +82,12 @@ class JobDb {
   Result<std::vector<TaskRecord>> Tasks(const std::string& job);
   Status AddAttempt(const std::string& job, int64_t index, int attempt, int64_t pid, int exit_code,
                     int signal, const std::string& started_at, const std::string& finished_at);
+  // The CPU time of an attempt's process, once the supervisor reaped it.
+  Status SetAttemptUsage(const std::string& job, int64_t index, int attempt, double user_seconds,
+                         double sys_seconds);
+  Result<std::vector<AttemptRecord>> Attempts(const std::string& job);
+  // User + system seconds of every recorded attempt of the job (its vCPU-seconds).
+  Result<double> CpuSeconds(const std::string& job);
 
   // Registers files as pending unless already recorded.
   Status AddPendingFiles(const std::string& job, const std::vector<std::string>& relatives,
@@ -82,6 +101,9 @@ class JobDb {
  private:
   explicit JobDb(sqlite3* db) : db_(db) {}
   Status Exec(const std::string& sql);
+  // Columns added after the first release: databases made by older versions
+  // gain them when opened.
+  Status Migrate();
   sqlite3* db_;
 };
 

@@ -1,8 +1,10 @@
 #include "runner/job_db.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "runner/local_job.h"
@@ -83,6 +85,105 @@ TEST(JobDb, ConcurrentWritersFromSeparateConnections) {
   EXPECT_EQ(errors.load(), 0);
   auto db = JobDb::Open(dir.string());
   EXPECT_EQ((*db)->Counts("j")->done, 200);
+  fs::remove_all(dir);
+}
+
+TEST(JobDb, RecordsCpuTimeOfAttempts) {
+  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_cpu_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto db = JobDb::Open(dir.string());
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->AddAttempt("j", 0, 1, 100, 75, 0, "a", "b").ok());
+  ASSERT_TRUE((*db)->AddAttempt("j", 0, 2, 101, 0, 0, "c", "d").ok());
+  ASSERT_TRUE((*db)->AddAttempt("j", 1, 1, 102, 0, 0, "e", "f").ok());
+  ASSERT_TRUE((*db)->AddAttempt("other", 0, 1, 103, 0, 0, "g", "h").ok());
+  ASSERT_TRUE((*db)->SetAttemptUsage("j", 0, 1, 1.5, 0.25).ok());
+  ASSERT_TRUE((*db)->SetAttemptUsage("j", 0, 2, 2.0, 0.5).ok());
+  ASSERT_TRUE((*db)->SetAttemptUsage("j", 1, 1, 3.0, 0.0).ok());
+  ASSERT_TRUE((*db)->SetAttemptUsage("other", 0, 1, 100.0, 0.0).ok());
+  EXPECT_DOUBLE_EQ(*(*db)->CpuSeconds("j"), 7.25);
+  EXPECT_DOUBLE_EQ(*(*db)->CpuSeconds("none"), 0.0);
+  auto a = (*db)->Attempts("j");
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->size(), 3u);
+  EXPECT_EQ((*a)[1].attempt, 2);
+  EXPECT_DOUBLE_EQ((*a)[1].user_seconds, 2.0);
+  EXPECT_DOUBLE_EQ((*a)[1].sys_seconds, 0.5);
+  auto st = JobStatusJson(**db, "j", dir.string(), 0.36);
+  EXPECT_FALSE(st.ok());  // no such job record: attempts alone do not make a job
+  JobRecord j;
+  j.id = "j";
+  j.state = "running";
+  ASSERT_TRUE((*db)->CreateJob(j).ok());
+  st = JobStatusJson(**db, "j", dir.string(), 0.36);
+  ASSERT_TRUE(st.ok());
+  auto js = nlohmann::json::parse(*st);
+  EXPECT_DOUBLE_EQ(js["cost"]["vcpu_seconds"].get<double>(), 7.25);
+  EXPECT_NEAR(js["cost"]["cost"].get<double>(), 7.25 / 3600 * 0.36, 1e-15);
+  EXPECT_TRUE(js["cost"]["per_1000_files"].is_null());  // no files made
+  EXPECT_TRUE(nlohmann::json::parse(*JobStatusJson(**db, "j", dir.string()))["cost"]["cost"].is_null());
+  fs::remove_all(dir);
+}
+
+TEST(JobDb, OpensADatabaseOfTheFirstSchemaAndAddsTheNewColumns) {
+  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_old_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "jobs.db").string().c_str(), &raw), SQLITE_OK);
+  // The tables as the first release made them.
+  const char* old_schema =
+      "CREATE TABLE attempts(job TEXT, idx INTEGER, attempt INTEGER, pid INTEGER, exit_code INTEGER,"
+      " signal INTEGER, started_at TEXT, finished_at TEXT, PRIMARY KEY(job, idx, attempt));"
+      "CREATE TABLE files(job TEXT, relative TEXT, task INTEGER, state TEXT, rows INTEGER DEFAULT 0,"
+      " attempts INTEGER DEFAULT 0, error TEXT DEFAULT '', seconds REAL DEFAULT 0, output TEXT DEFAULT '',"
+      " sha256 TEXT DEFAULT '', updated_at TEXT, PRIMARY KEY(job, relative));"
+      "INSERT INTO attempts VALUES('j', 0, 1, 5, 0, 0, 'a', 'b');"
+      "INSERT INTO files(job, relative, task, state, rows) VALUES('j', 'x.csv', 0, 'done', 3);";
+  ASSERT_EQ(sqlite3_exec(raw, old_schema, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  for (int i = 0; i < 2; ++i) {  // the second open finds the columns there
+    auto db = JobDb::Open(dir.string());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_DOUBLE_EQ(*(*db)->CpuSeconds("j"), 0.0);
+    ASSERT_TRUE((*db)->SetAttemptUsage("j", 0, 1, 1.0, 1.0).ok());
+    EXPECT_DOUBLE_EQ(*(*db)->CpuSeconds("j"), 2.0);
+    ASSERT_TRUE((*db)->SetAttemptUsage("j", 0, 1, 0.0, 0.0).ok());
+    auto files = (*db)->Files("j");
+    ASSERT_TRUE(files.ok());
+    ASSERT_EQ(files->size(), 1u);
+    EXPECT_EQ((*files)[0].rows, 3u);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(JobDb, AResumeSkippingADoneFileKeepsItsTiming) {
+  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_skip_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto db = JobDb::Open(dir.string());
+  ASSERT_TRUE(db.ok());
+  FileRecord f;
+  f.relative = "a.csv";
+  f.state = "done";
+  f.rows = 10;
+  f.seconds = 2.5;
+  f.updated_unix = 1000.0;
+  ASSERT_TRUE((*db)->RecordFile("j", f).ok());
+  f.state = "skipped";
+  f.rows = 10;
+  f.seconds = 0.001;
+  f.updated_unix = 2000.0;
+  ASSERT_TRUE((*db)->RecordFile("j", f).ok());
+  auto files = (*db)->Files("j");
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ((*files)[0].state, "done");
+  EXPECT_DOUBLE_EQ((*files)[0].seconds, 2.5);
+  EXPECT_DOUBLE_EQ((*files)[0].updated_unix, 1000.0);
+  f.relative = "b.csv";
+  f.updated_unix = 0;  // unset: the time of recording
+  ASSERT_TRUE((*db)->RecordFile("j", f).ok());
+  files = (*db)->Files("j");
+  EXPECT_GT((*files)[1].updated_unix, 1.7e9);
   fs::remove_all(dir);
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,6 +116,10 @@ std::string Hostname() {
   return buf;
 }
 
+double Seconds(const timeval& t) {
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+}
+
 std::string Duration(double s) {
   const int64_t m = static_cast<int64_t>(s / 60);
   return fmt::format("{}m {:.1f}s", m, s - 60.0 * static_cast<double>(m));
@@ -195,8 +200,14 @@ class Progress {
   Clock::time_point last_{};
 };
 
-Status WriteCatalog(const std::vector<FileRecord>& files, const std::string& job, const std::string& path) {
-  std::string out;
+// One line per output of the job. The job's vCPU-seconds are shared among the
+// files it made in proportion to their time (from the manifests), so the
+// lines of a catalogue add up to the job's total; files already done before
+// the job began get none.
+Status WriteCatalog(const std::vector<FileRecord>& files, const std::string& job, const std::string& path,
+                    double vcpu_seconds, std::optional<double> price) {
+  std::vector<std::pair<const FileRecord*, Manifest>> made;
+  double made_seconds = 0;
   for (const auto& f : files) {
     if (f.state != "done" && f.state != "skipped") continue;
     if (f.output.empty()) continue;
@@ -205,15 +216,29 @@ Status WriteCatalog(const std::vector<FileRecord>& files, const std::string& job
     if (!text.ok()) continue;  // the output was removed since: not in the catalogue
     auto m = Manifest::Parse(*text, ManifestPathFor(f.output));
     if (!m.ok()) continue;
+    if (f.state == "done") made_seconds += m->total_seconds;
+    made.emplace_back(&f, std::move(*m));
+  }
+  std::string out;
+  for (const auto& [f, m] : made) {
     json line = {{"job", job},
-                 {"input", f.relative},
-                 {"path", f.output},
-                 {"rows", m->rows},
-                 {"class_counts", m->class_counts},
-                 {"sha256", m->output_sha256},
-                 {"bytes", m->output_bytes},
-                 {"model_sha256", m->model_sha256},
-                 {"finished_at", m->finished_at}};
+                 {"input", f->relative},
+                 {"path", f->output},
+                 {"rows", m.rows},
+                 {"class_counts", m.class_counts},
+                 {"sha256", m.output_sha256},
+                 {"bytes", m.output_bytes},
+                 {"model_sha256", m.model_sha256},
+                 {"finished_at", m.finished_at},
+                 {"seconds",
+                  {{"read", m.read_seconds},
+                   {"predict", m.predict_seconds},
+                   {"write", m.write_seconds},
+                   {"total", m.total_seconds}}}};
+    double share = 0;
+    if (f->state == "done" && made_seconds > 0) share = vcpu_seconds * m.total_seconds / made_seconds;
+    line["vcpu_seconds"] = share;
+    if (price) line["cost"] = share / 3600.0 * *price;
     out += line.dump();
     out += '\n';
   }
@@ -364,7 +389,8 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
       kill_at.reset();
     }
     int ws = 0;
-    pid_t pid = ::waitpid(-1, &ws, WNOHANG);
+    struct rusage ru {};
+    pid_t pid = ::wait4(-1, &ws, WNOHANG, &ru);
     if (pid > 0 && by_pid.count(pid)) {
       Task& k = tasks[by_pid[pid]];
       by_pid.erase(pid);
@@ -374,6 +400,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
       k.record.signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
       (void)db->AddAttempt(job, k.index, k.attempts, pid, k.record.exit_code, k.record.signal,
                            k.record.started_at, k.record.finished_at);
+      (void)db->SetAttemptUsage(job, k.index, k.attempts, Seconds(ru.ru_utime), Seconds(ru.ru_stime));
       const int code = k.record.exit_code;
       // Deterministic failures (bad options, model, input) are not retried.
       const bool deterministic = code == 2 || code == 3 || code == 4 || code == 5 || code == 7;
@@ -429,8 +456,9 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
     out.state = "succeeded";
   }
   FB_ASSIGN_OR_RETURN(auto records, db->Files(job));
+  FB_ASSIGN_OR_RETURN(out.vcpu_seconds, db->CpuSeconds(job));
   out.catalog = CatalogPath(o.state_dir, job);
-  Status cs = WriteCatalog(records, job, out.catalog);
+  Status cs = WriteCatalog(records, job, out.catalog, out.vcpu_seconds, o.price_per_vcpu_hour);
   const int code = out.state == "succeeded" ? 0
                    : out.state == "failed"  ? kWorkerSomeFailed
                                             : kWorkerInterrupted;
@@ -439,12 +467,12 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
   return out;
 }
 
-std::string SummaryTable(const JobOutcome& o) {
+std::string SummaryTable(const JobOutcome& o, std::optional<double> price) {
   const double minutes = o.seconds / 60.0;
-  const std::vector<std::string> head = {"job",         "workers",          "input files", "files per worker",
-                                         "total time",  "files per minute", "rows",        "rows per second",
-                                         "failed files"};
-  const std::vector<std::string> row = {
+  std::vector<std::string> head = {"job",          "workers",          "input files", "files per worker",
+                                   "total time",   "files per minute", "rows",        "rows per second",
+                                   "failed files", "vCPU-seconds"};
+  std::vector<std::string> row = {
       o.job,
       std::to_string(o.workers),
       std::to_string(o.input_files),
@@ -453,7 +481,14 @@ std::string SummaryTable(const JobOutcome& o) {
       fmt::format("{:.0f}", minutes > 0 ? static_cast<double>(o.input_files) / minutes : 0.0),
       std::to_string(o.counts.rows),
       fmt::format("{:.0f}", o.seconds > 0 ? static_cast<double>(o.rows_this_run) / o.seconds : 0.0),
-      std::to_string(o.counts.failed)};
+      std::to_string(o.counts.failed),
+      fmt::format("{:.1f}", o.vcpu_seconds)};
+  if (price) {
+    const JobCost c{o.vcpu_seconds, o.counts.done, o.counts.rows, price};
+    auto amount = [](std::optional<double> v) { return v ? FormatAmount(*v) : std::string("-"); };
+    head.insert(head.end(), {"cost", "cost per 1,000 files", "cost per million rows"});
+    row.insert(row.end(), {amount(c.Cost()), amount(c.PerThousandFiles()), amount(c.PerMillionRows())});
+  }
   std::string s = "|";
   std::string sep = "|";
   std::string r = "|";
@@ -466,12 +501,25 @@ std::string SummaryTable(const JobOutcome& o) {
   return s + "\n" + sep + "\n" + r + "\n";
 }
 
-Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::string& state_dir) {
+Result<JobCost> JobCostOf(JobDb& db, const std::string& job, std::optional<double> price) {
+  JobCost c;
+  FB_ASSIGN_OR_RETURN(c.vcpu_seconds, db.CpuSeconds(job));
+  FB_ASSIGN_OR_RETURN(auto counts, db.Counts(job));
+  c.files = counts.done;
+  c.rows = counts.rows;
+  c.price_per_vcpu_hour = price;
+  return c;
+}
+
+Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::string& state_dir,
+                                  std::optional<double> price) {
   FB_ASSIGN_OR_RETURN(auto job, db.GetJob(id));
   if (!job) return NotFound("no job '" + id + "' in " + state_dir);
   FB_ASSIGN_OR_RETURN(auto counts, db.Counts(id));
   FB_ASSIGN_OR_RETURN(auto tasks, db.Tasks(id));
   FB_ASSIGN_OR_RETURN(auto files, db.Files(id));
+  FB_ASSIGN_OR_RETURN(auto attempts, db.Attempts(id));
+  FB_ASSIGN_OR_RETURN(JobCost cost, JobCostOf(db, id, price));
   json j;
   j["schema"] = 1;
   j["job"] = job->id;
@@ -485,9 +533,20 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
   j["files"] = {{"total", job->files_total}, {"done", counts.done},       {"skipped", counts.skipped},
                 {"failed", counts.failed},   {"pending", counts.pending}, {"running", counts.running}};
   j["rows"] = counts.rows;
+  auto opt = [](std::optional<double> v) { return v ? json(*v) : json(nullptr); };
+  j["cost"] = {{"vcpu_seconds", cost.vcpu_seconds},
+               {"price_per_vcpu_hour", opt(cost.price_per_vcpu_hour)},
+               {"cost", opt(cost.Cost())},
+               {"per_1000_files", opt(cost.PerThousandFiles())},
+               {"per_million_rows", opt(cost.PerMillionRows())}};
   json jt = json::array();
   for (const auto& t : tasks) {
+    double cpu = 0;
+    for (const auto& a : attempts) {
+      if (a.index == t.index) cpu += a.user_seconds + a.sys_seconds;
+    }
     jt.push_back({{"index", t.index},
+                  {"cpu_seconds", cpu},
                   {"state", t.state},
                   {"attempts", t.attempts},
                   {"exit_code", t.exit_code},

@@ -12,10 +12,12 @@
 
 #include <atomic>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "runner/cost.h"
 #include "runner/job_db.h"
 #include "runner/shard_plan.h"
 
@@ -54,9 +56,10 @@ struct JobSpec {
 struct RunOptions {
   std::string state_dir = ".forestbatch";
   std::string self_exe = "/proc/self/exe";
-  std::FILE* progress = stderr;    // progress bar or lines; null: none
-  bool progress_bar = false;       // a bar redrawn in place (a terminal) vs periodic lines
-  double progress_interval = 5.0;  // seconds between plain lines
+  std::FILE* progress = stderr;               // progress bar or lines; null: none
+  bool progress_bar = false;                  // a bar redrawn in place (a terminal) vs periodic lines
+  double progress_interval = 5.0;             // seconds between plain lines
+  std::optional<double> price_per_vcpu_hour;  // for the catalogue's cost per file (runner/cost.h)
 };
 
 struct JobOutcome {
@@ -69,7 +72,8 @@ struct JobOutcome {
   FileCounts counts;  // at the end (cumulative over resumes)
   uint64_t rows_this_run = 0;
   int64_t done_this_run = 0;
-  std::string catalog;  // path of the results catalogue
+  std::string catalog;      // path of the results catalogue
+  double vcpu_seconds = 0;  // CPU time of every worker attempt of the job (cumulative over resumes)
 };
 
 // Runs (or, with a non-empty `resume_job`, resumes) a local array job.
@@ -78,11 +82,17 @@ struct JobOutcome {
 Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_job, const RunOptions& options,
                                const std::atomic<bool>& stop);
 
-// The seed's Table 1 row plus rows, rows per second and failed files.
-std::string SummaryTable(const JobOutcome& o);
+// The seed's Table 1 row plus rows, rows per second, failed files and
+// vCPU-seconds; with a price, the cost, per 1,000 files and per million rows.
+std::string SummaryTable(const JobOutcome& o, std::optional<double> price_per_vcpu_hour = std::nullopt);
 
-// Stable JSON status of a job for orchestrators (docs/run.md).
-Result<std::string> JobStatusJson(JobDb& db, const std::string& job, const std::string& state_dir);
+// Stable JSON status of a job for orchestrators (docs/run.md); with a price,
+// its "cost" object has the cost figures too.
+Result<std::string> JobStatusJson(JobDb& db, const std::string& job, const std::string& state_dir,
+                                  std::optional<double> price_per_vcpu_hour = std::nullopt);
+
+// The job's cost from its records (runner/cost.h).
+Result<JobCost> JobCostOf(JobDb& db, const std::string& job, std::optional<double> price_per_vcpu_hour);
 
 // Where things live under the state folder.
 std::string JobLogDir(const std::string& state_dir, const std::string& job);

@@ -82,18 +82,23 @@ bool ProcessGone(long pid) {
 
 size_t RemoveStaleTemporaries(const std::string& root, const std::vector<std::string>& targets) {
   namespace fs = std::filesystem;
-  std::unordered_set<std::string> mine(targets.begin(), targets.end());
+  // Temporaries are recognised by their prefix (TemporaryPrefixFor), which
+  // a long target name shortens: map each target's prefix back to it.
+  std::unordered_set<std::string> mine;
+  for (const std::string& t : targets) {
+    const fs::path rel(t);
+    mine.insert((rel.parent_path() / TemporaryPrefixFor(rel.filename().string())).generic_string());
+  }
   size_t removed = 0;
   std::error_code ec;
   if (!fs::is_directory(root, ec)) return 0;
   for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!IsTemporaryName(name)) continue;
-    const size_t mark = name.find(".fbtmp.");
-    const std::string target = name.substr(1, mark - 1);
-    const long pid = std::strtol(name.c_str() + mark + 7, nullptr, 10);
-    fs::path rel = it->path().lexically_relative(root).parent_path() / target;
+    std::string_view prefix;
+    long pid = 0;
+    if (!ParseTemporaryName(name, &prefix, &pid)) continue;
+    fs::path rel = it->path().lexically_relative(root).parent_path() / std::string(prefix);
     if (!mine.count(rel.generic_string())) continue;
     if (pid == ::getpid() || !ProcessGone(pid)) continue;
     std::error_code rm;

@@ -91,9 +91,9 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& config, Storage& in, Storage
                                 const std::atomic<bool>& stop, WorkerListener* listener,
                                 const SleepFn& sleep = nullptr);
 
-// Removes temporaries (IsTemporaryName) under the local folder `root` whose
-// target (".<target>.fbtmp.<pid>.<rand>") is one of `targets` (paths relative
-// to root) and whose writer process is gone. Returns how many it removed.
+// Removes temporaries (common/atomic_file.h's rule) under the local folder
+// `root` that belong to one of `targets` (paths relative to root: their
+// TemporaryPrefixFor) and whose writer process is gone. Returns how many it removed.
 size_t RemoveStaleTemporaries(const std::string& root, const std::vector<std::string>& targets);
 
 }  // namespace fb

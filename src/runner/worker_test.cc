@@ -243,6 +243,20 @@ TEST_F(WorkerTest, RemovesStaleTemporariesOfItsOwnOutputsOnly) {
   EXPECT_TRUE(fs::exists(root_ / "out" / (".b.csv.fbtmp." + std::to_string(::getppid()) + ".4")));
 }
 
+// A target whose name is too long to keep whole in its temporary
+// (TemporaryPrefixFor shortens it) is still matched, and only it.
+TEST_F(WorkerTest, RemovesStaleTemporariesOfLongNames) {
+  const fs::path dir = root_ / "long";
+  fs::create_directories(dir / "sub");
+  const std::string mine = std::string(242, 'm') + ".csv", other = std::string(242, 'o') + ".csv";
+  const std::string dead = "4194302.1";
+  std::ofstream(dir / "sub" / (TemporaryPrefixFor(mine) + dead)) << "junk";
+  std::ofstream(dir / "sub" / (TemporaryPrefixFor(other) + dead)) << "junk";
+  EXPECT_EQ(RemoveStaleTemporaries(dir.string(), {"sub/" + mine}), 1u);
+  EXPECT_FALSE(fs::exists(dir / "sub" / (TemporaryPrefixFor(mine) + dead)));
+  EXPECT_TRUE(fs::exists(dir / "sub" / (TemporaryPrefixFor(other) + dead)));
+}
+
 TEST(CommandExecutor, SplitsLikeAShellWithoutOne) {
   auto a = SplitCommand(R"(python3 'my script.py' "{input}" x\ y {output})");
   ASSERT_TRUE(a.ok());

@@ -5,21 +5,23 @@
 # Files they write, with every codec, dictionary and plain encodings, v1 and
 # v2 pages, nulls, several row groups and a wide table, must give exactly the
 # predictions of the same data as CSV; files forestbatch writes must read
-# back equal in both. Exits 77 (skipped) with the reason on stderr when npm
-# or the packages cannot be had.
+# back equal in both. When npm or the packages cannot be had: skipped (exit
+# 77) with the reason, or a failure under CI=true (tests/harness/fbtest.sh).
 set -uo pipefail
 fb=$1
 src=$2
 prefix=$3
+source "$src/tests/harness/fbtest.sh"
 pkgs=(@duckdb/node-api@1.5.6-r.1 parquet-wasm@0.8.0 apache-arrow@21.2.0)
 if [[ ! -d $prefix/node_modules/parquet-wasm || ! -d $prefix/node_modules/@duckdb/node-api || ! -d $prefix/node_modules/apache-arrow ]]; then
-  if ! command -v npm >/dev/null; then echo "parquet interop: SKIPPED: npm is not installed" >&2; exit 77; fi
+  command -v npm >/dev/null || fb_missing npm "npm is not installed (scripts/setup-deps.sh installs nodejs, npm)"
   mkdir -p "$prefix"
-  npm install --silent --no-audit --no-fund --prefix "$prefix" "${pkgs[@]}" >&2 || {
-    echo "parquet interop: SKIPPED: cannot install ${pkgs[*]} from npm (registry unreachable?)" >&2
-    exit 77
-  }
+  npm install --silent --no-audit --no-fund --prefix "$prefix" "${pkgs[@]}" >&2 ||
+    fb_missing duckdb+parquet-wasm "npm cannot install ${pkgs[*]} (registry unreachable?)"
 fi
+fb_use duckdb "@duckdb/node-api $(fb_npm_version "$prefix" @duckdb/node-api) (npm)"
+fb_use parquet-wasm "$(fb_npm_version "$prefix" parquet-wasm) (npm, arrow-rs)"
+fb_use apache-arrow "$(fb_npm_version "$prefix" apache-arrow) (npm)"
 export NODE_PATH=$prefix/node_modules
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

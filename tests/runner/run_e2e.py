@@ -287,6 +287,52 @@ def test_seed_env(tmp):
     print("seed_env: INPUT_DIR/OUTPUT_DIR/NUMBER_OF_WORKERS/AWS_BATCH_JOB_ARRAY_INDEX honoured")
 
 
+def test_cost(tmp):
+    # vCPU-seconds from wait4() of each worker, the cost at a given price, in the
+    # summary table, status (text and JSON) and the catalogue.
+    import resource
+    os.environ.pop("FORESTBATCH_PRICE", None)
+    make_inputs(tmp, 6, lines=3000)
+    env = dict(os.environ, FORESTBATCH_PRICE="0.04")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = run(["run", "-i", "in", "-o", "out", "--state", "st", "--workers", "2", "--threads", "1", "--model", MODEL,
+             "--progress", "none"], tmp, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    check(r.returncode == 0, r.stderr)
+    head = r.stdout.splitlines()[0]
+    for col in ("vCPU-seconds", "cost per 1,000 files", "cost per million rows"):
+        check(col in head, f"no '{col}' column: {head}")
+    job = last_job(tmp, "st")
+    st = status(tmp, "st", job)
+    cost = st["cost"]
+    # Without a price (the environment's is not set here): the vCPU-seconds only.
+    check(cost["price_per_vcpu_hour"] is None and cost["cost"] is None, cost)
+    children = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # The workers' time is part of what `run` and its children used, and most of it.
+    check(0.5 * children <= cost["vcpu_seconds"] <= children + 0.01, f"{cost} vs {children:.3f} s of children")
+    check(all(t["cpu_seconds"] > 0 for t in st["tasks"]), st["tasks"])
+    check(abs(sum(t["cpu_seconds"] for t in st["tasks"]) - cost["vcpu_seconds"]) < 1e-6, st["tasks"])
+    js = json.loads(run(["status", job, "--state", "st", "--json", "--price-per-vcpu-hour", "0.5"], tmp).stdout)
+    c = js["cost"]
+    check(abs(c["cost"] - c["vcpu_seconds"] / 3600 * 0.5) < 1e-12, c)
+    check(abs(c["per_1000_files"] - c["cost"] * 1000 / 6) < 1e-12, c)
+    check(abs(c["per_million_rows"] - c["cost"] * 1e6 / (6 * 3000)) < 1e-12, c)
+    text = run(["status", job, "--state", "st"], tmp, env=env).stdout
+    check("vCPU-seconds, at 0.0400 per vCPU-hour" in text and "per 1,000 files" in text, text)
+    cat = [json.loads(l) for l in open(os.path.join(tmp, st["catalog"]))]
+    check(len(cat) == 6 and all(l["seconds"]["total"] > 0 and l["vcpu_seconds"] > 0 for l in cat), cat[0])
+    check(abs(sum(l["vcpu_seconds"] for l in cat) - cost["vcpu_seconds"]) < 1e-6, "catalogue shares do not add up")
+    check(all(abs(l["cost"] - l["vcpu_seconds"] / 3600 * 0.04) < 1e-12 for l in cat), cat[0])
+    # A price that is not a plain number is refused before anything runs, naming its source.
+    for extra, envp, name in ((["--price-per-vcpu-hour", "1e3"], {}, "--price-per-vcpu-hour"),
+                              ([], {"FORESTBATCH_PRICE": "nan"}, "FORESTBATCH_PRICE")):
+        b = run(["run", "-i", "in", "-o", "out2", "--state", "st2", "--model", MODEL, "--progress", "none"] + extra,
+                tmp, env=dict(os.environ, **envp))
+        check(b.returncode == 2 and name in b.stderr, f"{b.returncode} {b.stderr}")
+    check(not os.path.exists(os.path.join(tmp, "out2")), "a refused price still ran the job")
+    print(f"cost: {cost['vcpu_seconds']:.2f} vCPU-seconds of {children:.2f} s used by run and its children")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix=f"fb_e2e_{TEST}_")
     try:

@@ -8,7 +8,8 @@
 set -euo pipefail
 fb=$1
 src=$2
-[[ -x /usr/bin/aws ]] || { echo "awscli not installed" >&2; exit 77; }
+source "$src/tests/harness/fbtest.sh"
+[[ -x /usr/bin/aws ]] || fb_missing awscli "/usr/bin/aws is not installed (Debian package awscli)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/fb-s3-e2e.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 aws() { /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" --only-show-errors "$@"; }

@@ -4,9 +4,11 @@
 #
 #   slurm_cluster.sh start DIR   start munged, slurmctld and slurmd with all
 #                                state under DIR; prints `export SLURM_CONF=...`
-#                                lines to eval. Exit 77 (skip) when not root,
-#                                when the programs are missing or the daemons
-#                                do not come up (with the reason on stderr).
+#                                lines to eval. Exit 77 (a component is
+#                                missing) when not root or the programs are
+#                                missing; exit 1 (the harness broke) when
+#                                the daemons do not come up; the reason on
+#                                stderr.
 #   slurm_cluster.sh stop DIR    stops every daemon started for DIR.
 #
 # munged runs with its own random key and socket under DIR, so it does not
@@ -17,6 +19,7 @@ cmd=${1:?start|stop}
 dir=${2:?state folder}
 
 skip() { echo "SKIP: $*" >&2; exit $SKIP; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
 
 stop_daemons() {
   for f in slurmd slurmctld munged; do
@@ -90,11 +93,11 @@ export SLURM_CONF=$dir/slurm.conf
 trap 'stop_daemons' ERR
 munged --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.sock" \
   --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/seed" \
-  || { stop_daemons; skip "munged did not start: $(tail -3 "$dir/munged.log" 2>/dev/null)"; }
+  || { stop_daemons; fail "munged did not start: $(tail -3 "$dir/munged.log" 2>/dev/null)"; }
 slurmctld -i >"$dir/slurmctld.out" 2>&1 \
-  || { stop_daemons; skip "slurmctld did not start: $(tail -3 "$dir/slurmctld.log" 2>/dev/null)"; }
+  || { stop_daemons; fail "slurmctld did not start: $(tail -3 "$dir/slurmctld.log" 2>/dev/null)"; }
 slurmd >"$dir/slurmd.out" 2>&1 \
-  || { stop_daemons; skip "slurmd did not start: $(tail -3 "$dir/slurmd.log" 2>/dev/null)"; }
+  || { stop_daemons; fail "slurmd did not start: $(tail -3 "$dir/slurmd.log" 2>/dev/null)"; }
 for _ in $(seq 150); do
   state=$(sinfo -h -n "$host" -o %t 2>/dev/null || true)
   [[ $state == idle ]] && break
@@ -102,6 +105,6 @@ for _ in $(seq 150); do
 done
 if [[ ${state:-} != idle ]]; then
   stop_daemons
-  skip "the Slurm node did not become idle (state '${state:-none}'): $(tail -3 "$dir/slurmctld.log" 2>/dev/null)"
+  fail "the Slurm node did not become idle (state '${state:-none}'): $(tail -3 "$dir/slurmctld.log" 2>/dev/null)"
 fi
 echo "export SLURM_CONF=$dir/slurm.conf"

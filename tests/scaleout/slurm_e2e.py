@@ -10,8 +10,9 @@ this test starts itself (slurm_cluster.sh: Debian's slurm-wlm and munge).
 3. `tune plan` + `submit -- --exec 'forestbatch tune task ...'` + `tune
    collect`: the in-process tune's table and refitted model, byte for byte.
 
-Exits 77 (ctest SKIP) with the reason when not root or when the daemons
-cannot start. Stops every daemon it started, whatever happens.
+Not root, or Slurm not installed: skipped (exit 77) with the reason, or a
+failure under CI=true (tests/harness/fbtest.py). Daemons that do not start
+are a failure, never a skip. Stops every daemon it started, whatever happens.
 
 Usage: slurm_e2e.py FORESTBATCH SOURCE_DIR
 """
@@ -31,6 +32,8 @@ SLOW = os.path.join(SRC, "tests", "runner", "slow_transform.py")
 CLUSTER = os.path.join(SRC, "tests", "scaleout", "slurm_cluster.sh")
 SKIP = 77
 failures = []
+sys.path.insert(0, os.path.join(SRC, "tests", "harness"))
+import fbtest  # noqa: E402
 
 
 def check(cond, what):
@@ -83,11 +86,12 @@ def main(tmp):
     cluster = os.path.join(tmp, "slurm")
     start = sh([CLUSTER, "start", cluster])
     if start.returncode == SKIP:
-        print(start.stderr.strip() or "SKIP: Slurm cluster unavailable", flush=True)
-        return SKIP
+        fbtest.missing("slurm", start.stderr.strip() or "slurm_cluster.sh: Slurm unavailable")
     if start.returncode != 0:
-        print("SKIP: the Slurm cluster did not start: " + start.stderr.strip(), flush=True)
-        return SKIP
+        print("FAIL: the Slurm cluster did not start (a harness failure, not a skip): " + start.stderr.strip(),
+              flush=True)
+        sh([CLUSTER, "stop", cluster])
+        return 1
     try:
         os.environ["SLURM_CONF"] = os.path.join(cluster, "slurm.conf")
         return run_tests(tmp)
@@ -221,8 +225,7 @@ def run_tests(tmp):
 
 if __name__ == "__main__":
     if os.geteuid() != 0:
-        print("SKIP: the Slurm test needs root (it starts munged, slurmctld and slurmd)")
-        sys.exit(SKIP)
+        fbtest.missing("root", "the Slurm test needs root (it starts munged, slurmctld and slurmd)")
     tmp = tempfile.mkdtemp(prefix="fb_slurm_")
     try:
         rc = main(tmp)

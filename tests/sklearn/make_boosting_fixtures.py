@@ -190,10 +190,10 @@ def unsupported_fixtures():
     d = os.path.join(OUT, "unsupported")
     os.makedirs(d, exist_ok=True)
     X, y = datasets.load_iris(return_X_y=True)
-    joblib.dump(GradientBoostingClassifier(n_estimators=2, max_depth=2,
+    joblib.dump(GradientBoostingClassifier(n_estimators=2, max_depth=2, random_state=0,
                                            init=RandomForestClassifier(n_estimators=2, random_state=0))
                 .fit(X, y), os.path.join(d, "gb-forest-init.joblib"))
-    joblib.dump(GradientBoostingClassifier(n_estimators=2, max_depth=2,
+    joblib.dump(GradientBoostingClassifier(n_estimators=2, max_depth=2, random_state=0,
                                            init=DummyClassifier(strategy="stratified", random_state=0))
                 .fit(X, y), os.path.join(d, "gb-stratified-init.joblib"))
     # Models whose pickles hold globals beyond plain trees (slices, numpy
@@ -216,7 +216,7 @@ def unsupported_fixtures():
     with open(os.path.join(d, "knn.pkl"), "wb") as f:
         pickle.dump(KNeighborsClassifier(algorithm="kd_tree").fit(X, y), f, protocol=4)
     with open(os.path.join(d, "hgb.pkl"), "wb") as f:
-        pickle.dump(HistGradientBoostingClassifier(max_iter=2).fit(X, y), f, protocol=4)
+        pickle.dump(HistGradientBoostingClassifier(max_iter=2, random_state=0).fit(X, y), f, protocol=4)
     try:
         import xgboost
         with open(os.path.join(d, "xgb-sklearn.pkl"), "wb") as f:

@@ -266,9 +266,9 @@ def unsupported_fixtures():
     X, y = datasets.load_iris(return_X_y=True)
     d = os.path.join(OUT, "unsupported")
     os.makedirs(d, exist_ok=True)
-    joblib.dump(Pipeline([("scale", StandardScaler()), ("rf", RandomForestClassifier(n_estimators=2, max_depth=2))])
+    joblib.dump(Pipeline([("scale", StandardScaler()), ("rf", RandomForestClassifier(n_estimators=2, max_depth=2, random_state=0))])
                 .fit(X, y), os.path.join(d, "scaler-pipeline.joblib"))
-    joblib.dump(RandomForestRegressor(n_estimators=2, max_depth=2).fit(X, np.c_[y, y]),
+    joblib.dump(RandomForestRegressor(n_estimators=2, max_depth=2, random_state=0).fit(X, np.c_[y, y]),
                 os.path.join(d, "multioutput.joblib"))
     joblib.dump(GridSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 2]}, cv=2, refit=False).fit(X, y),
                 os.path.join(d, "grid-norefit.joblib"))

@@ -5,8 +5,10 @@ CSV pipeline, with --output-margin, --proba and --iteration-range.
 
     predict_e2e.py FORESTBATCH FIXTURE_DIR WORK_DIR
 
-Standard library only. Tolerances are the parity test's (margins 1e-5;
-probabilities 1e-6 relative plus XGBoost's float32 margin rounding).
+Standard library only. Every output is checked for its header (column
+names) and row count before any value. Tolerances are the parity test's
+(margins 1e-5; probabilities 1e-6 relative plus XGBoost's float32 margin
+rounding).
 """
 import csv
 import json
@@ -40,7 +42,33 @@ def close(a, b, tol):
     return abs(a - b) <= tol
 
 
+def want_header(kind, nm, margin):
+    """The columns docs/xgboost.md promises: regressors `prediction`;
+    classifiers `prediction` then `margin` (binary) / `margin_<k>` per class,
+    or `proba_<k>` per class with --proba."""
+    if kind == "regressor":
+        return ["prediction"]
+    if margin:
+        return ["prediction", "margin"] if nm == 1 else ["prediction"] + ["margin_%d" % k for k in range(nm)]
+    return ["prediction"] + ["proba_%d" % k for k in range(max(nm, 2))]
+
+
+def shape_ok(tag, header, rows, want, n):
+    if header != want:
+        failures.append(f"{tag}: header {header}, expected {want}")
+        return False
+    if len(rows) != n:
+        failures.append(f"{tag}: {len(rows)} rows, expected {n}")
+        return False
+    bad = [i for i, r in enumerate(rows) if len(r) != len(want)]
+    if bad:
+        failures.append(f"{tag}: row {bad[0]} has {len(rows[bad[0]])} fields, expected {len(want)}")
+        return False
+    return True
+
+
 os.makedirs(WORK, exist_ok=True)
+checked = 0
 for name in CASES:
     meta = json.load(open(os.path.join(FIX, name + ".meta.json")))
     nm, np_ = meta["margins"], meta["predictions"]
@@ -63,10 +91,14 @@ for name in CASES:
                     "--output-margin"] + extra):
             continue
         header, rows = read_rows(out_m)
-        margins = [r[1:] if len(header) > 1 else r[:1] for r in rows]
-        if len(rows) != len(expected):
-            failures.append(f"{tag}: {len(rows)} rows, expected {len(expected)}")
+        # A classifier's margin file has the prediction first; a regressor's is the value alone.
+        kind = "regressor" if header == ["prediction"] else "classifier"
+        if kind == "regressor" and (nm != 1 or "softmax" in name or "softprob" in name or "categorical_multi" in name):
+            failures.append(f"{tag}: a classifier gave the regressor header {header}")
             continue
+        if not shape_ok(tag + " --output-margin", header, rows, want_header(kind, nm, True), len(expected)):
+            continue
+        margins = [r[1:] if len(header) > 1 else r[:1] for r in rows]
         for i, (m, e) in enumerate(zip(margins, expected)):
             for k in range(nm):
                 if not close(m[k], e[k], 1e-5 * max(1.0, abs(e[k]))):
@@ -78,6 +110,9 @@ for name in CASES:
         if not run(args):
             continue
         header_p, rows_p = read_rows(out_p)
+        if not shape_ok(tag, header_p, rows_p, want_header(kind, nm, False), len(expected)):
+            continue
+        checked += 1
         for i, (r, e, m) in enumerate(zip(rows_p, expected, margins)):
             dm = max(abs(m[k] - e[k]) for k in range(nm))
             if len(header_p) == 1:  # regressor
@@ -100,5 +135,9 @@ for name in CASES:
 
 for f in failures[:30]:
     print("FAIL", f)
-print(f"{len(CASES)} fixtures, {len(failures)} failures")
+# Each fixture through JSON, UBJSON when it has one, and the converted .fbm.
+want_checked = sum(3 if os.path.exists(os.path.join(FIX, n + ".ubj")) else 2 for n in CASES)
+if checked != want_checked:
+    failures.append(f"{checked} model files compared, expected {want_checked}")
+print(f"{len(CASES)} fixtures, {checked} model files compared, {len(failures)} failures")
 sys.exit(1 if failures else 0)

@@ -45,8 +45,12 @@ Case LoadCase(const std::string& name) {
   return c;
 }
 
-// Largest relative probability and absolute margin differences seen.
-double max_rel_ = 0, max_rel_margin_ = 0;
+// What one comparison with XGBoost covered: values compared and the largest
+// differences seen (probabilities relative, margins absolute).
+struct Compared {
+  size_t margins = 0, predictions = 0;
+  double max_rel = 0, max_margin = 0;
+};
 
 Forest Select(const Case& c, Forest f) {
   IterationRange range{c.meta["iteration_begin"].get<int32_t>(), c.meta["iteration_end"].get<int32_t>()};
@@ -56,11 +60,16 @@ Forest Select(const Case& c, Forest f) {
   return std::move(r).value();
 }
 
-void CheckAgainstXgboost(const Case& c, const Forest& f) {
+// Row counts and column counts (meta.json: margins, then predictions) are
+// checked before any value.
+void CheckAgainstXgboost(const Case& c, const Forest& f, Compared* stats = nullptr) {
   SCOPED_TRACE(c.name);
   const int32_t nm = c.meta["margins"], np = c.meta["predictions"];
+  ASSERT_GT(c.n_rows, 0u);
+  ASSERT_EQ(c.expected.size(), c.n_rows) << "expected.csv and X.csv differ in rows";
   ASSERT_EQ(nm, f.n_outputs);
   ASSERT_EQ(c.x.size(), c.n_rows * f.n_features);
+  for (const auto& e : c.expected) ASSERT_EQ(e.size(), static_cast<size_t>(nm + np));
   auto shared = std::make_shared<const Forest>(f);
   auto pred = MakeReferencePredictor(shared);
   std::vector<double> raw(c.n_rows * f.n_outputs);
@@ -69,13 +78,19 @@ void CheckAgainstXgboost(const Case& c, const Forest& f) {
   Finalize(f, raw.data(), c.n_rows, OutputKind::kMargin, &margin);
   Finalize(f, raw.data(), c.n_rows, OutputKind::kPrediction, &out);
   const std::string objective = f.info.objective;
+  ASSERT_EQ(margin.values.size(), c.n_rows * static_cast<size_t>(nm));
+  Compared local;
+  Compared& st = stats ? *stats : local;
   for (size_t r = 0; r < c.n_rows; ++r) {
     const auto& e = c.expected[r];
-    ASSERT_EQ(e.size(), static_cast<size_t>(nm + np));
-    for (int32_t k = 0; k < nm; ++k)
+    for (int32_t k = 0; k < nm; ++k) {
       EXPECT_NEAR(margin.values[r * nm + k], e[k], 1e-5 * std::max(1.0, std::abs(e[k]))) << "row " << r;
+      st.max_margin = std::max(st.max_margin, std::abs(margin.values[r * nm + k] - e[k]));
+      ++st.margins;
+    }
     if (objective == "multi:softmax") {
       EXPECT_EQ(out.label[r], static_cast<int32_t>(e[nm])) << "row " << r;
+      ++st.predictions;
       continue;
     }
     // Booster.predict gives P(class 1) for binary models and every class's
@@ -98,10 +113,9 @@ void CheckAgainstXgboost(const Case& c, const Forest& f) {
                    : f.link == Link::kStep   ? 0.0
                                              : (1e-6 + 2 * dm) * std::abs(want) + 1e-12;
       EXPECT_NEAR(ours, want, tol) << "row " << r << " output " << k;
-      if (f.link == Link::kSigmoid || f.link == Link::kSoftmax) {
-        max_rel_ = std::max(max_rel_, std::abs(ours - want) / std::abs(want));
-        max_rel_margin_ = std::max(max_rel_margin_, dm);
-      }
+      ++st.predictions;
+      if (f.link == Link::kSigmoid || f.link == Link::kSoftmax)
+        st.max_rel = std::max(st.max_rel, std::abs(ours - want) / std::abs(want));
     }
     if (f.kind == ModelKind::kClassifier) {
       int32_t label = 0;
@@ -116,9 +130,57 @@ void CheckAgainstXgboost(const Case& c, const Forest& f) {
   }
 }
 
-TEST(XgboostParityTest, FixturesExist) { EXPECT_GE(FixtureNames().size(), 20u); }
+// Exactly the fixtures make_fixtures.py writes, each complete and
+// consistent: the model's feature count is X.csv's width, expected.csv has
+// X.csv's rows and meta.json's margin + prediction columns, and the
+// 1.7-saved ones (not the crafted v2_/v3_ ones) come in UBJSON too.
+TEST(XgboostParityTest, FixturesExist) {
+  const std::vector<std::string> want = {"binary_hinge",
+                                         "binary_logistic",
+                                         "binary_logitraw",
+                                         "categorical_multi",
+                                         "categorical_reg",
+                                         "count_poisson",
+                                         "dart_binary",
+                                         "iteration_range_1_3",
+                                         "multi_softmax",
+                                         "multi_softprob",
+                                         "rank_pairwise",
+                                         "reg_absoluteerror",
+                                         "reg_gamma",
+                                         "reg_logistic",
+                                         "reg_pseudohubererror",
+                                         "reg_squarederror",
+                                         "reg_squaredlogerror",
+                                         "reg_tweedie",
+                                         "rf_binary",
+                                         "rf_multi",
+                                         "sklearn_early_stopping",
+                                         "v2_rf_binary",
+                                         "v3_binary_logistic",
+                                         "v3_count_poisson",
+                                         "v3_multi_softprob"};
+  ASSERT_EQ(FixtureNames(), want);
+  for (const std::string& name : want) {
+    SCOPED_TRACE(name);
+    const bool crafted = name.starts_with("v2_") || name.starts_with("v3_");
+    EXPECT_EQ(std::filesystem::exists(FixtureDir() + "/" + name + ".ubj"), !crafted);
+    Case c = LoadCase(name);
+    auto f = LoadModelFile(FixtureDir() + "/" + name + ".json");
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    EXPECT_GE(c.n_rows, 100u);
+    EXPECT_EQ(c.x.size(), c.n_rows * f->n_features);
+    ASSERT_EQ(c.expected.size(), c.n_rows);
+    const size_t cols = c.meta["margins"].get<size_t>() + c.meta["predictions"].get<size_t>();
+    for (const auto& e : c.expected) ASSERT_EQ(e.size(), cols);
+    EXPECT_EQ(c.meta["margins"].get<int32_t>(), f->n_outputs);
+    EXPECT_FALSE(c.meta["note"].get<std::string>().empty());
+  }
+}
 
 TEST(XgboostParityTest, JsonAndUbjsonMatchXgboost) {
+  Compared all;
+  size_t models = 0;
   for (const std::string& name : FixtureNames()) {
     Case c = LoadCase(name);
     for (const char* ext : {".json", ".ubj"}) {
@@ -128,9 +190,23 @@ TEST(XgboostParityTest, JsonAndUbjsonMatchXgboost) {
       auto f = LoadModelFile(path);
       ASSERT_TRUE(f.ok()) << f.status().ToString();
       EXPECT_EQ(f->info.source_format, std::string(ext) == ".json" ? "xgboost-json" : "xgboost-ubjson");
-      CheckAgainstXgboost(c, Select(c, std::move(f).value()));
+      Compared one;
+      CheckAgainstXgboost(c, Select(c, std::move(f).value()), &one);
+      // Every row's every margin and prediction was compared.
+      EXPECT_EQ(one.margins, c.n_rows * c.meta["margins"].get<size_t>());
+      EXPECT_EQ(one.predictions, c.n_rows * c.meta["predictions"].get<size_t>());
+      all.margins += one.margins;
+      all.predictions += one.predictions;
+      all.max_rel = std::max(all.max_rel, one.max_rel);
+      all.max_margin = std::max(all.max_margin, one.max_margin);
+      ++models;
     }
   }
+  EXPECT_EQ(models, 46u);  // 21 fixtures in JSON and UBJSON, 4 crafted in JSON
+  std::printf(
+      "%zu models: %zu margins, %zu predictions compared; largest probability difference (relative) %.3g, "
+      "largest margin difference %.3g\n",
+      models, all.margins, all.predictions, all.max_rel, all.max_margin);
 }
 
 // The engines `predict` may use (compiled layouts on every SIMD target this
@@ -152,11 +228,6 @@ TEST(XgboostParityTest, BestPredictorMatchesReferenceExactly) {
       EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(double)), 0) << p->name();
     }
   }
-}
-
-TEST(XgboostParityTest, ReportLargestDifferences) {
-  std::printf("largest probability difference (relative) %.3g, largest margin difference %.3g\n", max_rel_,
-              max_rel_margin_);
 }
 
 TEST(XgboostParityTest, UbjsonAndJsonGiveTheSameForest) {
