@@ -19,6 +19,7 @@
 #include "io/result_writer.h"
 #include "model/forest_builder.h"
 #include "model/import/native_format.h"
+#include "pipeline/file_predictor.h"
 #include "runner/local_job.h"
 #include "train/evaluation.h"
 #include "train/forest_trainer.h"
@@ -153,12 +154,9 @@ Status WritePredictions(const Forest& f, const TrainingData& t, const std::strin
   MakeBestPredictor(forest)->PredictRaw(x.data(), rows.size(), raw.data());
   Predictions pred;
   Finalize(f, raw.data(), rows.size(), OutputKind::kPrediction, &pred);
-  ResultLayout layout;
-  layout.classifier = f.kind == ModelKind::kClassifier;
-  layout.proba = true;
-  layout.labels = f.class_labels;
-  layout.labels_are_integers = f.labels_are_integers;
-  layout.n_values = layout.classifier ? f.n_classes() : f.n_outputs;
+  PredictOptions as_predict;
+  as_predict.proba = true;  // what `predict --proba` writes
+  ResultLayout layout = LayoutFor(f, as_predict);
   // Kept test columns: their text as read (ReadCsvTable kept it for them).
   std::vector<KeptValues> kept;
   for (const std::string& name : keep) {

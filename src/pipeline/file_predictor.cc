@@ -250,6 +250,22 @@ std::string OutputNameFor(std::string_view input_name, ResultFormat format) {
   return name + ext;
 }
 
+ResultLayout LayoutFor(const Forest& forest, const PredictOptions& options) {
+  ResultLayout layout;
+  layout.format = options.format;
+  layout.output_columns = options.output_columns;
+  layout.classifier = forest.kind == ModelKind::kClassifier;
+  layout.proba = options.proba;
+  layout.margin = options.margin;
+  layout.labels = forest.class_labels;
+  layout.value_names = forest.value_names;
+  layout.labels_are_integers = forest.labels_are_integers;
+  layout.n_values = options.margin      ? forest.n_outputs
+                    : layout.classifier ? forest.n_classes()
+                                        : forest.n_outputs;
+  return layout;
+}
+
 Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<const Forest> forest,
                                                              PredictOptions options, StorageLookup storage) {
   if (forest == nullptr) return InvalidArgument("no model");
@@ -258,18 +274,7 @@ Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<con
   if (d == '"' || d == '\n' || d == '\r' || d == '\0') {
     return InvalidArgument("the delimiter cannot be a quote, a line end or NUL");
   }
-  ResultLayout layout;
-  layout.format = options.format;
-  layout.output_columns = options.output_columns;
-  layout.classifier = forest->kind == ModelKind::kClassifier;
-  layout.proba = options.proba;
-  layout.margin = options.margin;
-  layout.labels = forest->class_labels;
-  layout.value_names = forest->value_names;
-  layout.labels_are_integers = forest->labels_are_integers;
-  layout.n_values = options.margin      ? forest->n_outputs
-                    : layout.classifier ? forest->n_classes()
-                                        : forest->n_outputs;
+  ResultLayout layout = LayoutFor(*forest, options);
   if (options.format == ResultFormat::kSeed && !options.keep_columns.empty()) {
     return InvalidArgument(
         "the seed format holds the row number and the label only: use --format csv, jsonl or "

@@ -65,6 +65,12 @@ struct PredictOptions {
   int64_t parquet_rows_per_group = int64_t{1} << 20;
 };
 
+// The output columns `options` ask of `forest` (label, probabilities or
+// margins, their names): the one place that turns a model and the predict
+// options into a ResultLayout, for FilePredictor and for train's
+// --test-output alike. Kept columns are the caller's to add.
+ResultLayout LayoutFor(const Forest& forest, const PredictOptions& options);
+
 // The storage backend for a URI or path; the pipeline opens every file
 // through the one it is handed (tests hand in-memory and fault-injecting
 // ones).
