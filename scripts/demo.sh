@@ -49,3 +49,31 @@ echo "== run it again: finished outputs are skipped (a resubmitted job resumes i
 echo
 echo "== job records: forestbatch jobs / status JOB [--json] / logs JOB (state in ./.forestbatch)"
 (cd "$out" && "$fb" jobs) 2>&1 | sed 's/^/   /'
+echo
+# The dashboard over the demo's jobs, kept beside the binary so it can be opened after the demo.
+keep=$(dirname "$fb")/demo
+rm -rf "$keep"
+mkdir -p "$keep"
+cp -r "$out/.forestbatch" "$out/output" "$keep/"
+(cd "$keep" && exec "$fb" serve --listen 127.0.0.1:0 >serve.out 2>&1) &
+serve_pid=$!
+for _ in $(seq 50); do grep -q 'http://' "$keep/serve.out" 2>/dev/null && break; sleep 0.1; done
+url=$(grep -o 'http://[^ ]*' "$keep/serve.out" | head -1)
+echo "== the dashboard (forestbatch serve), checked on $url just now:"
+/usr/bin/python3 - "$url" <<'PY' | sed 's/^/   /'
+import json, sys, urllib.request
+jobs = json.load(urllib.request.urlopen(sys.argv[1] + "api/jobs"))["jobs"]
+for j in jobs:
+    f = j["files"]
+    print(f"{j['job']}: {j['state']}, {f['done'] + f['skipped']} of {f['total']} files, {j['rows']} rows, "
+          f"{j['vcpu_seconds']:.1f} vCPU-seconds")
+PY
+kill "$serve_pid" 2>/dev/null || true
+wait "$serve_pid" 2>/dev/null || true
+rm -f "$keep/serve.out"
+echo
+echo "   Open it:  (cd $keep && $fb serve)   then http://127.0.0.1:8421/"
+echo "   It shows the job list (state, files, rows, rate, duration, vCPU-seconds, cost with"
+echo "   --price-per-vcpu-hour); per job: a live progress bar and ETA, throughput over time,"
+echo "   which task did which file when, failures with their errors and task logs, and each"
+echo "   file's manifest. docs/serve.md has the details and the security rules."

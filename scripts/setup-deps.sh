@@ -11,6 +11,8 @@ packages=(
   libcli11-dev libfmt-dev libfast-float-dev nlohmann-json3-dev
   zlib1g-dev libzstd-dev zstd liblzma-dev libbz2-dev liblz4-dev libsnappy-dev
   libsqlite3-dev libssl-dev libcurl4-openssl-dev
+  # the web dashboard (forestbatch serve); chromium for its browser test
+  libcpp-httplib-dev chromium
   libgtest-dev libgmock-dev libbenchmark-dev libfuzzer-14-dev
   # reference implementations for parity tests
   python3 python3-sklearn python3-xgboost python3-pandas python3-joblib python3-botocore

@@ -13,13 +13,15 @@ CommandSpec LogsCommand();
 CommandSpec ResumeCommand();
 CommandSpec CancelCommand();
 CommandSpec SubmitCommand();
+CommandSpec ServeCommand();
 CommandSpec TrainCommand();
 CommandSpec TuneCommand();
 
 std::vector<CommandSpec> AllCommands() {
   return {
-      PredictCommand(), ModelCommand(),  RunCommandSpec(), WorkerCommand(), JobsCommand(),  StatusCommand(),
-      LogsCommand(),    ResumeCommand(), CancelCommand(),  SubmitCommand(), TrainCommand(), TuneCommand(),
+      PredictCommand(), ModelCommand(), RunCommandSpec(), WorkerCommand(), JobsCommand(),
+      StatusCommand(),  LogsCommand(),  ResumeCommand(),  CancelCommand(), SubmitCommand(),
+      ServeCommand(),   TrainCommand(), TuneCommand(),
   };
 }
 

@@ -124,6 +124,21 @@ Result<std::unique_ptr<JobDb>> JobDb::Open(const std::string& state_dir) {
   return j;
 }
 
+Result<std::unique_ptr<JobDb>> JobDb::OpenReadOnly(const std::string& state_dir) {
+  const std::string path = state_dir + "/jobs.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound("no job records in " + state_dir);
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return IoError("cannot open job database: " + msg).At(path);
+  }
+  sqlite3_busy_timeout(db, 30000);
+  return std::unique_ptr<JobDb>(new JobDb(db));
+}
+
 JobDb::~JobDb() { sqlite3_close(db_); }
 
 Status JobDb::Exec(const std::string& sql) {

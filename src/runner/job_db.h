@@ -69,6 +69,10 @@ class JobDb {
  public:
   // Opens (creating) STATE/jobs.db, creating the folder.
   static Result<std::unique_ptr<JobDb>> Open(const std::string& state_dir);
+  // Opens an existing STATE/jobs.db for reading only (a dashboard): no
+  // schema or journal changes, so it never competes with a job for a write
+  // lock. NotFound when there is no database. Writes through it fail.
+  static Result<std::unique_ptr<JobDb>> OpenReadOnly(const std::string& state_dir);
   ~JobDb();
 
   Status CreateJob(const JobRecord& job);

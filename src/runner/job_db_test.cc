@@ -125,6 +125,25 @@ TEST(JobDb, RecordsCpuTimeOfAttempts) {
   fs::remove_all(dir);
 }
 
+TEST(JobDb, ReadOnlyConnectionsReadAndNeverWrite) {
+  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_ro_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  EXPECT_EQ(JobDb::OpenReadOnly(dir.string()).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(dir));  // nothing created
+  auto db = JobDb::Open(dir.string());
+  ASSERT_TRUE(db.ok());
+  JobRecord j;
+  j.id = "j";
+  j.state = "running";
+  ASSERT_TRUE((*db)->CreateJob(j).ok());
+  auto ro = JobDb::OpenReadOnly(dir.string());
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  EXPECT_EQ((*(*ro)->GetJob("j"))->state, "running");
+  EXPECT_FALSE((*ro)->UpdateJob("j", "failed", 1, 1.0).ok());
+  EXPECT_EQ((*(*db)->GetJob("j"))->state, "running");
+  fs::remove_all(dir);
+}
+
 TEST(JobDb, OpensADatabaseOfTheFirstSchemaAndAddsTheNewColumns) {
   fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_old_" + std::to_string(::getpid()));
   fs::remove_all(dir);
