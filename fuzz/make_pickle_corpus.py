@@ -27,6 +27,29 @@ joblib.dump(clf, os.path.join(OUT, "rf-strings.joblib"))
 joblib.dump(reg, os.path.join(OUT, "dt-reg.joblib"))
 joblib.dump(reg, os.path.join(OUT, "dt-reg.joblib.z"), compress=("zlib", 3))
 joblib.dump(reg, os.path.join(OUT, "dt-reg.joblib.lz4"), compress=("lz4", 3))
+# Boosted and isolation ensembles, and the globals other models bring
+# (slices, numpy type references, Cython loss objects).
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegressor,
+                              HistGradientBoostingClassifier, IsolationForest)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+y3 = (X[:, 0] * 3).astype(int)
+with open(os.path.join(OUT, "gbc-multiclass-p4.pkl"), "wb") as f:
+    pickle.dump(GradientBoostingClassifier(n_estimators=2, max_depth=2, random_state=0).fit(X, y3), f, protocol=4)
+with open(os.path.join(OUT, "gbc-exponential-p2.pkl"), "wb") as f:
+    pickle.dump(GradientBoostingClassifier(loss="exponential", n_estimators=2, max_depth=1, random_state=0)
+                .fit(X, y), f, protocol=2)
+joblib.dump(GradientBoostingRegressor(loss="huber", n_estimators=2, max_depth=2, random_state=0).fit(X, X[:, 1]),
+            os.path.join(OUT, "gbr-huber.joblib"))
+joblib.dump(IsolationForest(n_estimators=2, max_samples=16, max_features=2, random_state=0).fit(X),
+            os.path.join(OUT, "iforest.joblib"))
+with open(os.path.join(OUT, "hgb-p4.pkl"), "wb") as f:
+    pickle.dump(HistGradientBoostingClassifier(max_iter=2, max_leaf_nodes=4, random_state=0).fit(X, y), f, protocol=4)
+with open(os.path.join(OUT, "column-transformer-p5.pkl"), "wb") as f:
+    pickle.dump(ColumnTransformer([("oh", OneHotEncoder(), [0]), ("p", "passthrough", slice(1, 3))])
+                .fit((X * 3).astype(int)), f, protocol=5)
 # Small hostile or odd inputs.
 with open(os.path.join(OUT, "os-system.pkl"), "wb") as f:
     f.write(b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00idq\x00\x85R.")

@@ -42,6 +42,8 @@ PY = "/usr/bin/python3"
 GENERATORS = {
     "sklearn": ("tests/sklearn/make_fixtures.py", ["{out}"], False, "tests/sklearn/fixtures",
                 ["boosting/*"], "objects"),
+    "sklearn-boosting": ("tests/sklearn/make_boosting_fixtures.py", ["{out}"], False,
+                         "tests/sklearn/fixtures/boosting", [], "objects"),
     "xgboost": ("tests/xgboost/make_fixtures.py", ["{out}"], False, "tests/xgboost/fixtures", [], "objects"),
     "predict-data": ("tests/predict/data/make_fixtures.py", [], True, "tests/predict/data",
                      ["make_fixtures.py", "seed-small-*"], "objects"),

@@ -112,6 +112,8 @@ int Inspect(const std::string& path, bool json) {
         {"classes", f.class_labels},
         {"outputs", f.n_outputs},
         {"link", LinkName(f.link)},
+        {"link_params", f.link_params},
+        {"value_names", f.value_names},
         {"missing_values_supported", f.missing_values_supported},
         {"memory_bytes", s.bytes},
         {"base_margin", f.aggregate == Aggregate::kSum ? nlohmann::json(f.base_margin) : nlohmann::json()},

@@ -4,6 +4,33 @@
 #include "infer/predictor.h"
 
 namespace fb {
+namespace {
+
+// numpy's pairwise summation (the float64 add.reduce along a contiguous
+// axis): sequential below 8 items, eight interleaved partial sums up to 128,
+// halves (a multiple of 8) above.
+double PairwiseSum(const double* a, size_t n) {
+  if (n < 8) {
+    double res = 0.0;
+    for (size_t i = 0; i < n; ++i) res += a[i];
+    return res;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (size_t j = 0; j < 8; ++j) r[j] = a[j];
+    size_t i = 8;
+    for (; i < n - (n % 8); i += 8)
+      for (size_t j = 0; j < 8; ++j) r[j] += a[i + j];
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += a[i];
+    return res;
+  }
+  size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return PairwiseSum(a, n2) + PairwiseSum(a + n2, n - n2);
+}
+
+}  // namespace
 
 void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind, Predictions* out) {
   const int32_t no = f.n_outputs;
@@ -15,7 +42,7 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
   out->values.resize(n_rows * out->n_cols);
   out->label.assign(classifier ? n_rows : 0, 0);
   const double n_trees = static_cast<double>(f.trees.size());
-  std::vector<double> m(no), p(nc);
+  std::vector<double> m(no), p(nc), tmp(no);
 
   for (size_t r = 0; r < n_rows; ++r) {
     const double* s = raw + r * no;
@@ -45,8 +72,34 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
         for (int32_t k = 0; k < no; ++k) p[k] = std::exp(m[k] - mx) / z;
         break;
       }
+      case Link::kSoftmaxLse: {
+        // scikit-learn: np.nan_to_num(np.exp(m - logsumexp(m))), scipy's
+        // logsumexp: a_max (0 when not finite), log(sum(exp(m - a_max))) + a_max.
+        double mx = *std::max_element(m.begin(), m.end());
+        if (!std::isfinite(mx)) mx = 0.0;
+        for (int32_t k = 0; k < no; ++k) tmp[k] = std::exp(m[k] - mx);
+        const double lse = std::log(PairwiseSum(tmp.data(), tmp.size())) + mx;
+        for (int32_t k = 0; k < no; ++k) {
+          double e = std::exp(m[k] - lse);
+          p[k] = std::isnan(e) ? 0.0 : e;
+        }
+        break;
+      }
+      case Link::kIsolation: {
+        // IsolationForest._compute_score_samples: 2 ** -(depths / denominator)
+        // (np.divide with where=denominator != 0 leaves 1), negated by
+        // score_samples; decision_function subtracts offset_.
+        const double denominator = f.link_params[0];
+        const double ratio = denominator != 0.0 ? m[0] / denominator : 1.0;
+        p[0] = -std::pow(2.0, -ratio);
+        p[1] = p[0] - f.link_params[1];
+        break;
+      }
+      case Link::kSigmoid2x:
+        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-2.0 * m[k]));
+        break;
     }
-    if (binary_single) p[0] = 1.0 - p[1];
+    if (binary_single && f.link != Link::kIsolation) p[0] = 1.0 - p[1];
     double* o = out->values.data() + r * out->n_cols;
     if (kind == OutputKind::kMargin) {
       std::copy(m.begin(), m.end(), o);
@@ -54,9 +107,19 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
       std::copy(p.begin(), p.end(), o);
     }
     if (classifier) {
+      // scikit-learn's gradient boosting decides on the raw scores: argmax
+      // (multinomial) or m >= 0 (exponential loss); everything else on the
+      // probabilities. Ties go to the first class.
+      const std::vector<double>& score = f.link == Link::kSoftmaxLse ? m : p;
       int32_t best = 0;
-      for (int32_t k = 1; k < nc; ++k)
-        if (p[k] > p[best]) best = k;
+      if (f.link == Link::kSigmoid2x && binary_single) {
+        best = m[0] >= 0.0 ? 1 : 0;
+      } else if (f.link == Link::kIsolation) {
+        best = p[1] < 0.0 ? 0 : 1;  // IsolationForest.predict: -1 where decision_function < 0
+      } else {
+        for (int32_t k = 1; k < nc; ++k)
+          if (score[k] > score[best]) best = k;
+      }
       out->label[r] = best;
     }
   }

@@ -62,6 +62,13 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
+std::string ResultFormatter::ValueName(int32_t k) const {
+  const ResultLayout& L = layout_;
+  if (L.proba && k < static_cast<int32_t>(L.value_names.size())) return L.value_names[k];
+  return (L.proba ? "proba_" : "margin_") +
+         (k < static_cast<int32_t>(L.labels.size()) ? L.labels[k] : std::to_string(k));
+}
+
 Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
   if (l.proba && l.margin) return InvalidArgument("choose either probabilities or margins, not both");
   if (l.proba && !l.classifier)
@@ -71,6 +78,8 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
   }
   if (l.classifier && l.labels.empty()) return InvalidArgument("a classifier needs class labels");
   if (l.n_values < 1) return InvalidArgument("no output values");
+  if (!l.value_names.empty() && l.value_names.size() != static_cast<size_t>(l.n_values) && l.proba)
+    return InvalidArgument("value names do not match the output values");
   if (l.format == ResultFormat::kSeed && (!l.kept.empty() || !l.output_columns.empty())) {
     return InvalidArgument(
         "the seed format holds the row number and the label only: use --format csv, jsonl or parquet with "
@@ -95,11 +104,7 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
       if (L.margin && L.n_values == 1) {
         all.push_back({OutputColumn::kValue, 0, "margin"});
       } else {
-        const std::string prefix = L.proba ? "proba_" : "margin_";
-        for (int32_t k = 0; k < L.n_values; ++k)
-          all.push_back(
-              {OutputColumn::kValue, k,
-               prefix + (k < static_cast<int32_t>(L.labels.size()) ? L.labels[k] : std::to_string(k))});
+        for (int32_t k = 0; k < L.n_values; ++k) all.push_back({OutputColumn::kValue, k, r.ValueName(k)});
       }
     }
   }
@@ -162,14 +167,12 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
           h = "prediction";
         }
         if (L.classifier && (L.proba || L.margin)) {
-          const std::string prefix = L.proba ? "proba_" : "margin_";
           if (L.margin && L.n_values == 1) {
             h += ",margin";
           } else {
             for (int32_t k = 0; k < L.n_values; ++k) {
               h.push_back(',');
-              AppendCsvField(
-                  &h, prefix + (k < static_cast<int32_t>(L.labels.size()) ? L.labels[k] : std::to_string(k)));
+              AppendCsvField(&h, r.ValueName(k));
             }
           }
         }
@@ -247,10 +250,10 @@ void ResultFormatter::Format(const PredictionRows& rows, FormattedRows* out,
         s.push_back(']');
       }
       if (extra && L.proba) {
-        s.append(",\"proba\":{");
+        s.append(L.value_names.empty() ? ",\"proba\":{" : ",\"scores\":{");
         for (int32_t k = 0; k < nv; ++k) {
           if (k) s.push_back(',');
-          AppendJsonString(&s, L.labels[k]);
+          AppendJsonString(&s, L.value_names.empty() ? L.labels[k] : L.value_names[k]);
           s.push_back(':');
           AppendJsonNumber(&s, v[k]);
         }

@@ -7,11 +7,14 @@
 //          "proba_<label>" per class in the model's class order (margins:
 //          "margin_<label>", or "margin" for a single-output binary model);
 //          multi-output regressors have "prediction_<k>". One line per row.
+//          Models whose values are not probabilities name them instead
+//          (IsolationForest: "score_samples", "decision_function").
 //   seed   what the seed's `DataFrame(model.predict(X)).to_csv(out)` writes:
 //          header ",0" (",0,1,..." for multi-output regressors), then
 //          "<row>,<prediction>" with rows numbered from 0. Labels only.
 //   jsonl  one JSON object per line: {"row":<n>,"prediction":<label or value>
-//          [,"proba":{"<label>":p,...}][,"margin":[m,...]]}; integer labels
+//          [,"proba":{"<label>":p,...}][,"margin":[m,...]]} (named values:
+//          "scores":{"<name>":v,...}); integer labels
 //          are JSON numbers, other labels strings; multi-output regressors
 //          give an array; NaN and infinities are null.
 //   parquet (io/parquet_writer.h) the same columns, typed.
@@ -50,6 +53,10 @@ struct ResultLayout {
   bool proba = false;               // classifiers: add per-class probabilities
   bool margin = false;              // the values are margins (before the link)
   std::vector<std::string> labels;  // classifiers: labels in class order
+  // With proba: the value columns' names when they are not class
+  // probabilities (IsolationForest: score_samples, decision_function);
+  // empty: "proba_<label>".
+  std::vector<std::string> value_names;
   bool labels_are_integers = false;
   int32_t n_values = 1;                     // values per row: classes (proba), outputs (margin, regressors)
   std::vector<KeptColumnInfo> kept;         // kept input columns, first in each row
@@ -103,7 +110,9 @@ class ResultFormatter {
   std::string header_;
   std::vector<std::string> label_text_;  // per class, as the format writes it
   std::vector<OutputColumn> columns_;
-  bool general_ = false;  // kept columns or a selection: the general row writer
+  bool general_ = false;
+  std::string ValueName(int32_t k) const;  // the csv header name of value column k (proba / margin)  // kept
+                                           // columns or a selection: the general row writer
   void FormatGeneral(const PredictionRows& rows, FormattedRows* out,
                      const std::vector<KeptValues>* kept) const;
 };

@@ -48,6 +48,25 @@ TEST(ResultWriterTest, CsvLabelsAndProbabilities) {
             "prediction,proba_no,\"proba_yes, really\",\"proba_q\"\"x\"\nno,1.0,0.0,0.0\n");
 }
 
+// Models whose values are not probabilities (IsolationForest) name them.
+TEST(ResultWriterTest, NamedValueColumns) {
+  auto l = Classifier(ResultFormat::kCsv, {"-1", "1"}, true, true);
+  l.value_names = {"score_samples", "decision_function"};
+  EXPECT_EQ(Render(l, {-0.625, -0.125, -0.375, 0.125}, {0, 1}, 2),
+            "prediction,score_samples,decision_function\n-1,-0.625,-0.125\n1,-0.375,0.125\n");
+  l.format = ResultFormat::kJsonl;
+  EXPECT_EQ(
+      Render(l, {-0.625, -0.125}, {0}, 2),
+      "{\"row\":0,\"prediction\":-1,\"scores\":{\"score_samples\":-0.625,\"decision_function\":-0.125}}\n");
+  l.format = ResultFormat::kCsv;
+  l.output_columns = {"decision_function=d"};
+  EXPECT_EQ(Render(l, {-0.625, -0.125}, {0}, 2), "d\n-0.125\n");
+  // Without --proba the names play no part.
+  l.output_columns.clear();
+  l.proba = false;
+  EXPECT_EQ(Render(l, {-0.625, -0.125}, {0}, 2), "prediction\n-1\n");
+}
+
 TEST(ResultWriterTest, SeedMatchesPandasToCsv) {
   // Expected strings are what pandas 1.5 DataFrame(pred).to_csv() writes.
   auto l = Classifier(ResultFormat::kSeed, {"-3", "0", "1"}, true);

@@ -45,6 +45,20 @@ enum class Link : uint8_t {
   kSoftmax,   // over outputs (multi:softprob / softmax)
   kExp,       // exp(m) (count:poisson, reg:gamma, reg:tweedie)
   kStep,      // m > 0 ? 1 : 0 (binary:hinge)
+  // scikit-learn's multinomial deviance (GradientBoostingClassifier):
+  // exp(m_k - logsumexp(m)), with logsumexp as scipy computes it
+  // (max, exp, numpy's pairwise sum, log, + max); the label is argmax m.
+  kSoftmaxLse,
+  // scikit-learn's exponential loss: 1 / (1 + exp(-2m)); the label is
+  // labels[1] when m >= 0 (GradientBoostingClassifier.predict).
+  kSigmoid2x,
+  // scikit-learn's IsolationForest: the sum m is the trees' path lengths
+  // (each leaf holds depth + 1 + c(n_node_samples) - 1, c the average path
+  // length); score_samples = -2^(-(m / link_params[0])) (m / 0 taken as 1),
+  // decision_function = score_samples - link_params[1] (offset_). Values:
+  // {score_samples, decision_function}; the label is labels[1] ("1") when
+  // decision_function >= 0, labels[0] ("-1") otherwise.
+  kIsolation,
 };
 
 const char* ModelKindName(ModelKind kind);
@@ -128,6 +142,12 @@ struct Forest {
   Aggregate aggregate = Aggregate::kMean;
   std::vector<double> base_margin;  // kSum: added per output before the link; size n_outputs
   Link link = Link::kIdentity;
+  // The link's parameters (kIsolation: {denominator, offset}); empty for the others.
+  std::vector<double> link_params;
+  // Names of the finalized value columns when they are not class
+  // probabilities (kIsolation: "score_samples", "decision_function"); empty
+  // otherwise. Writers use them instead of "proba_<label>".
+  std::vector<std::string> value_names;
 
   // Classifiers: the labels in the model's class order, spelled as Python
   // prints them (ints "-1", floats "1.0", strings as is). With n_outputs == 1

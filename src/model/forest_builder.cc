@@ -19,6 +19,9 @@ const char* LinkName(Link link) {
     case Link::kSoftmax: return "softmax";
     case Link::kExp: return "exp";
     case Link::kStep: return "step";
+    case Link::kSoftmaxLse: return "softmax-logsumexp";
+    case Link::kSigmoid2x: return "sigmoid-2x";
+    case Link::kIsolation: return "isolation-score";
   }
   return "?";
 }
@@ -152,8 +155,17 @@ Result<Forest> BuildForest(Forest f) {
   } else if (!f.class_labels.empty()) {
     return InvalidData("regressor has class labels");
   }
-  if (f.link == Link::kSoftmax && f.n_outputs < 2)
+  if ((f.link == Link::kSoftmax || f.link == Link::kSoftmaxLse) && f.n_outputs < 2)
     return InvalidData("softmax link needs at least two outputs");
+  if (f.link == Link::kIsolation) {
+    if (f.kind != ModelKind::kClassifier || f.n_outputs != 1 || f.class_labels.size() != 2 ||
+        f.link_params.size() != 2 || !std::isfinite(f.link_params[0]) || !std::isfinite(f.link_params[1]) ||
+        f.value_names.size() != 2)
+      return InvalidData(
+          "isolation-score link needs one output, two labels, two parameters and two value names");
+  } else if (!f.link_params.empty() || !f.value_names.empty()) {
+    return InvalidData(fmt::format("link {} takes no parameters or value names", LinkName(f.link)));
+  }
   if (f.trees_per_iteration < 0 ||
       (f.trees_per_iteration > 0 && f.trees.size() % static_cast<size_t>(f.trees_per_iteration) != 0)) {
     return InvalidData(

@@ -319,6 +319,7 @@ ResultLayout LayoutFor(const Forest& forest, const PredictOptions& options) {
   layout.proba = options.proba;
   layout.margin = options.margin;
   layout.labels = forest.class_labels;
+  layout.value_names = forest.value_names;
   layout.labels_are_integers = forest.labels_are_integers;
   layout.n_values = options.margin      ? forest.n_outputs
                     : layout.classifier ? forest.n_classes()

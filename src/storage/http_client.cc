@@ -1,19 +1,85 @@
 #include "storage/http_client.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <mutex>
+#include <string>
+#include <type_traits>
 
 namespace fb {
+
+// libcurl's entry points, looked up in the library loaded at run time.
+struct CurlApi {
+  CURLcode (*global_init)(long flags);
+  CURL* (*easy_init)();
+  void (*easy_reset)(CURL* curl);
+  void (*easy_cleanup)(CURL* curl);
+  CURLcode (*easy_setopt)(CURL* curl, CURLoption option, ...);
+  CURLcode (*easy_perform)(CURL* curl);
+  CURLcode (*easy_getinfo)(CURL* curl, CURLINFO info, ...);
+  const char* (*easy_strerror)(CURLcode code);
+  curl_slist* (*slist_append)(curl_slist* list, const char* text);
+  void (*slist_free_all)(curl_slist* list);
+};
+
+Result<const CurlApi*> LoadCurlLibrary(const char* soname) {
+  auto missing = [soname](const std::string& why) {
+    return Unsupported(std::string("HTTP transfers (s3:// URIs, cloud credentials) need libcurl (") + soname +
+                       "), which cannot be loaded: " + why + "; install Debian's libcurl4 package");
+  };
+  // Never unloaded: handles and the global state live until the process ends.
+  void* lib = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) {
+    const char* e = ::dlerror();
+    return missing(e ? e : "dlopen failed");
+  }
+  auto* api = new CurlApi();
+  const char* absent = nullptr;
+  auto sym = [&](auto* fn, const char* name) {
+    void* p = ::dlsym(lib, name);
+    if (p == nullptr && absent == nullptr) absent = name;
+    *fn = reinterpret_cast<std::remove_pointer_t<decltype(fn)>>(p);
+  };
+  sym(&api->global_init, "curl_global_init");
+  sym(&api->easy_init, "curl_easy_init");
+  sym(&api->easy_reset, "curl_easy_reset");
+  sym(&api->easy_cleanup, "curl_easy_cleanup");
+  sym(&api->easy_setopt, "curl_easy_setopt");
+  sym(&api->easy_perform, "curl_easy_perform");
+  sym(&api->easy_getinfo, "curl_easy_getinfo");
+  sym(&api->easy_strerror, "curl_easy_strerror");
+  sym(&api->slist_append, "curl_slist_append");
+  sym(&api->slist_free_all, "curl_slist_free_all");
+  if (absent != nullptr) {
+    delete api;
+    ::dlclose(lib);
+    return missing(std::string("it has no ") + absent);
+  }
+  if (api->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    delete api;
+    return missing("curl_global_init failed");
+  }
+  return static_cast<const CurlApi*>(api);
+}
+
 namespace {
 
 constexpr std::string_view kNetworkError = "network error: ";
+constexpr const char* kCurlSoname = "libcurl.so.4";
 
-struct CurlGlobal {
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-};
+// Loaded once, on the first request: libcurl and the libraries it pulls in
+// cost every process a share of its start-up time, and only HTTP transfers
+// use them.
+Result<const CurlApi*> Curl() {
+  static std::once_flag once;
+  static Result<const CurlApi*>* loaded = nullptr;
+  std::call_once(once, [] { loaded = new Result<const CurlApi*>(LoadCurlLibrary(kCurlSoname)); });
+  return *loaded;
+}
 
 struct Transfer {
   HttpResponse* response;
@@ -91,13 +157,14 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-HttpClient::HttpClient(HttpOptions options) : options_(options) { static CurlGlobal global; }
+HttpClient::HttpClient(HttpOptions options) : options_(options) {}
 
 HttpClient::~HttpClient() {
-  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+  // Handles exist only once libcurl is loaded.
+  for (void* h : idle_) (*Curl())->easy_cleanup(static_cast<CURL*>(h));
 }
 
-void* HttpClient::Acquire() {
+void* HttpClient::Acquire(const CurlApi& curl) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!idle_.empty()) {
@@ -106,22 +173,24 @@ void* HttpClient::Acquire() {
       return h;
     }
   }
-  return curl_easy_init();
+  return curl.easy_init();
 }
 
-void HttpClient::Release(void* h) {
+void HttpClient::Release(const CurlApi& curl, void* h) {
   std::lock_guard<std::mutex> lock(mu_);
   if (idle_.size() < 32) {
     idle_.push_back(h);
   } else {
-    curl_easy_cleanup(static_cast<CURL*>(h));
+    curl.easy_cleanup(static_cast<CURL*>(h));
   }
 }
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& req) {
-  CURL* curl = static_cast<CURL*>(Acquire());
+  FB_ASSIGN_OR_RETURN(const CurlApi* api, Curl());
+  const CurlApi& c = *api;
+  CURL* curl = static_cast<CURL*>(Acquire(c));
   if (curl == nullptr) return IoError(std::string(kNetworkError) + "cannot create a curl handle");
-  curl_easy_reset(curl);
+  c.easy_reset(curl);
   HttpResponse resp;
   Transfer t;
   t.response = &resp;
@@ -132,64 +201,64 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& req) {
   curl_slist* headers = nullptr;
   for (const auto& [k, v] : req.headers) {
     if (k == "Host" || k == "host") continue;  // curl derives it from the URL, identically
-    headers = curl_slist_append(headers, (k + ": " + v).c_str());
+    headers = c.slist_append(headers, (k + ": " + v).c_str());
   }
   // Never let curl add "Expect: 100-continue" (an extra round trip) nor a
   // Content-Type that we did not sign.
-  headers = curl_slist_append(headers, "Expect:");
+  headers = c.slist_append(headers, "Expect:");
   bool has_type = std::any_of(req.headers.begin(), req.headers.end(), [](const auto& h) {
     std::string n = h.first;
     for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return n == "content-type";
   });
-  if (!has_type) headers = curl_slist_append(headers, "Content-Type:");
+  if (!has_type) headers = c.slist_append(headers, "Content-Type:");
 
-  curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options_.total_timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnWrite);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "forestbatch");
-  if (options_.no_proxy) curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  c.easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+  c.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  c.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  c.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+  c.easy_setopt(curl, CURLOPT_TIMEOUT_MS, options_.total_timeout_ms);
+  c.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  c.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  c.easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
+  c.easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnWrite);
+  c.easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+  c.easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  c.easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+  c.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  c.easy_setopt(curl, CURLOPT_USERAGENT, "forestbatch");
+  if (options_.no_proxy) c.easy_setopt(curl, CURLOPT_NOPROXY, "*");
   if (req.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    c.easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else if (req.method == "GET") {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    c.easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   } else {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    c.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (req.method == "PUT" || req.method == "POST") {
-      curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(curl, CURLOPT_READFUNCTION, OnRead);
-      curl_easy_setopt(curl, CURLOPT_READDATA, &t);
-      curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+      c.easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+      c.easy_setopt(curl, CURLOPT_READFUNCTION, OnRead);
+      c.easy_setopt(curl, CURLOPT_READDATA, &t);
+      c.easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     }
   }
-  CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
+  CURLcode rc = c.easy_perform(curl);
+  c.slist_free_all(headers);
   if (rc != CURLE_OK && t.empty_partial) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
-    curl_easy_cleanup(curl);
+    c.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
+    c.easy_cleanup(curl);
     resp.body.clear();
     return resp;
   }
   if (rc != CURLE_OK) {
-    curl_easy_cleanup(curl);  // a broken connection is not worth keeping
+    c.easy_cleanup(curl);  // a broken connection is not worth keeping
     if (t.too_big) return IoError("response body larger than " + std::to_string(t.limit) + " bytes");
     if (t.stalled) {
       return IoError(std::string(kNetworkError) + "no data moved for " + std::to_string(t.stall_ms) + " ms");
     }
-    return IoError(std::string(kNetworkError) + curl_easy_strerror(rc));
+    return IoError(std::string(kNetworkError) + c.easy_strerror(rc));
   }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
-  Release(curl);
+  c.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
+  Release(c, curl);
   return resp;
 }
 

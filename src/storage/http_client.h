@@ -2,6 +2,11 @@
 // transport by S3Storage and the credential providers (signing is ours, see
 // sigv4.h).
 //
+// libcurl is not linked: it is loaded (dlopen of libcurl.so.4) on the first
+// Send, so that runs that never touch HTTP do not pay at start-up for it and
+// the ~27 libraries it needs. Without it, Send fails with kUnsupported
+// saying which library to install.
+//
 // Send() returns the response whatever its status code; only transport
 // failures (connection refused or reset, timeouts, a stalled body) are
 // errors, and they are marked transient so that callers may retry. Error
@@ -55,6 +60,12 @@ struct HttpOptions {
   bool no_proxy = false;
 };
 
+struct CurlApi;
+
+// Loads libcurl from `soname` and looks up the functions HttpClient uses
+// (HttpClient loads libcurl.so.4 once, on its first Send; exposed for tests).
+Result<const CurlApi*> LoadCurlLibrary(const char* soname);
+
 class HttpClient {
  public:
   explicit HttpClient(HttpOptions options = {});
@@ -68,8 +79,8 @@ class HttpClient {
   const HttpOptions& options() const { return options_; }
 
  private:
-  void* Acquire();
-  void Release(void* handle);
+  void* Acquire(const CurlApi& curl);
+  void Release(const CurlApi& curl, void* handle);
   HttpOptions options_;
   std::mutex mu_;
   std::vector<void*> idle_;

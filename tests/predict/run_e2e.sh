@@ -167,6 +167,30 @@ expect_exit 0 "run on the Spark folder" -- "$fb" run -m "$seed_model" -i "$work/
 [[ -f $work/spark/run/year=2024/part-01.csv && ! -e $work/spark/run/year=2024/part-01.csv.gz ]] || fail "run output name of a .gz input"
 cmp -s "$work/spark/run/year=2024/part-01.csv" "$work/spark/out/year=2024/part-01.csv" || fail "run and predict outputs differ"
 
+# --- scikit-learn's boosted and isolation ensembles through the CLI
+# (fixtures: tests/sklearn/fixtures/boosting, made by make_boosting_fixtures.py).
+boost=$src/tests/sklearn/fixtures/boosting
+# close FILE_A FILE_B TOL: same labels (column 1), other columns within TOL.
+close() {
+  paste -d, "$1" "$2" | awk -F, -v tol="$3" '{ n = NF / 2; if ($1 != $(n + 1)) bad = 1;
+    for (i = 2; i <= n; i++) { d = $i - $(i + n); if (d < 0) d = -d; if (d > tol) bad = 1 } } END { exit bad }'
+}
+expect_exit 0 "IsolationForest with --proba" -- "$fb" predict -m "$boost/iforest-default.joblib.gz" \
+  -i "$boost/iforest-default.X.csv" -o "$work/if.csv" --proba
+[[ $(head -1 "$work/if.csv") == "prediction,score_samples,decision_function" ]] || fail "IsolationForest header: $(head -1 "$work/if.csv")"
+close <(tail -n +2 "$work/if.csv") "$boost/iforest-default.expected.csv" 1e-12 || fail "IsolationForest differs from scikit-learn"
+expect_exit 0 "GradientBoostingClassifier with --proba" -- "$fb" predict -m "$boost/gbc-multiclass-strings.joblib.gz" \
+  -i "$boost/gbc-multiclass-strings.X.csv" -o "$work/gb.csv" --proba
+[[ $(head -1 "$work/gb.csv") == "prediction,proba_barbera,proba_barolo,proba_grignolino" ]] || fail "GB header"
+close <(tail -n +2 "$work/gb.csv") "$boost/gbc-multiclass-strings.expected.csv" 1e-6 || fail "GB differs from scikit-learn"
+expect_exit 4 "another library's estimator" -- "$fb" predict -m "$boost/unsupported/xgb-sklearn.pkl" -i "$seed_csv" -o "$work/e/out.csv"
+expect_err "unsupported model: xgboost.sklearn.XGBClassifier"
+expect_exit 4 "an unsupported pipeline step" -- "$fb" predict -m "$boost/unsupported/column-transformer.joblib" -i "$seed_csv" -o "$work/e/out.csv"
+expect_err "ColumnTransformer"
+expect_exit 4 "a GradientBoosting init that is not a Dummy" -- "$fb" predict -m "$boost/unsupported/gb-forest-init.joblib" \
+  -i "$seed_csv" -o "$work/e/out.csv"
+expect_err "init_ is RandomForestClassifier"
+
 if ((failures)); then
   echo "$failures failure(s)" >&2
   exit 1

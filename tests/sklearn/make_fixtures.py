@@ -262,12 +262,10 @@ def named_features_fixture():
 
 def unsupported_fixtures():
     """Models forestbatch must refuse with a clear message."""
-    from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.preprocessing import StandardScaler
     X, y = datasets.load_iris(return_X_y=True)
     d = os.path.join(OUT, "unsupported")
     os.makedirs(d, exist_ok=True)
-    joblib.dump(GradientBoostingClassifier(n_estimators=2, max_depth=2, random_state=0).fit(X, y), os.path.join(d, "gb.joblib"))
     joblib.dump(Pipeline([("scale", StandardScaler()), ("rf", RandomForestClassifier(n_estimators=2, max_depth=2, random_state=0))])
                 .fit(X, y), os.path.join(d, "scaler-pipeline.joblib"))
     joblib.dump(RandomForestRegressor(n_estimators=2, max_depth=2, random_state=0).fit(X, np.c_[y, y]),

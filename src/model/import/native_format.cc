@@ -30,8 +30,9 @@ enum SectionId : uint32_t {
   // Optional (models from `forestbatch train`); readers that predate them skip them.
   kEncoding = 10,
   kTraining = 11,
+  kLinkParams = 12,  // optional: link parameters and value names (IsolationForest)
 };
-constexpr uint32_t kLastSection = kTraining;
+constexpr uint32_t kLastSection = kLinkParams;
 
 constexpr size_t kHeaderSize = 32;
 constexpr size_t kSectionEntrySize = 24;
@@ -164,7 +165,7 @@ Status DecodeMeta(std::string_view b, Decoding* d) {
   FB_RETURN_IF_ERROR(c.Get(&d->n_trees));
   FB_RETURN_IF_ERROR(c.Get(&reserved));
   if (kind > static_cast<uint8_t>(ModelKind::kRegressor) ||
-      aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kStep)) {
+      aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kIsolation)) {
     return Bad("unknown model kind, aggregate or link");
   }
   f.kind = static_cast<ModelKind>(kind);
@@ -380,6 +381,25 @@ Status DecodeTraining(std::string_view b, Decoding* d) {
   return c.ExpectEnd();
 }
 
+// u32 count + f64 link parameters, then the value names (string list).
+bool HasLinkParams(const Forest& f) { return !f.link_params.empty() || !f.value_names.empty(); }
+void EncodeLinkParams(const Forest& f, std::string* s) {
+  Put<uint32_t>(s, static_cast<uint32_t>(f.link_params.size()));
+  EncodeArray(f.link_params, s);
+  PutStrings(s, f.value_names);
+}
+Status DecodeLinkParams(std::string_view b, Decoding* d) {
+  Forest& f = d->f;
+  Cursor c(b, "link parameters");
+  uint32_t n;
+  FB_RETURN_IF_ERROR(c.Get(&n));
+  if (n > 64) return Bad("too many link parameters");
+  f.link_params.resize(n);
+  for (double& v : f.link_params) FB_RETURN_IF_ERROR(c.Get(&v));
+  FB_RETURN_IF_ERROR(c.Strings(&f.value_names));
+  return c.ExpectEnd();
+}
+
 // The sections in file order. A section without `present` is required:
 // always written, and a file without it is refused. Optional sections are
 // written only when `present` says so; readers that predate one skip it.
@@ -404,6 +424,7 @@ constexpr SectionCodec kSections[] = {
     {kCategories, nullptr, EncodeCategories, DecodeCategories},
     {kEncoding, HasEncoding, EncodeEncoding, DecodeEncoding},
     {kTraining, HasTraining, EncodeTraining, DecodeTraining},
+    {kLinkParams, HasLinkParams, EncodeLinkParams, DecodeLinkParams},
 };
 static_assert(std::size(kSections) == kLastSection, "one codec per section id, in id order");
 

@@ -61,7 +61,31 @@ constexpr std::array kTable = {
     Entry{"builtins", "bytearray", GlobalRole::kBytearray},
     Entry{"__builtin__", "bytearray", GlobalRole::kBytearray},
     Entry{"collections", "OrderedDict", GlobalRole::kOrderedDict},
+    Entry{"builtins", "bytes", GlobalRole::kBytearray},
+    Entry{"__builtin__", "bytes", GlobalRole::kBytearray},
+    Entry{"builtins", "slice", GlobalRole::kSlice},
+    Entry{"__builtin__", "slice", GlobalRole::kSlice},
+    // Type references (an estimator's dtype parameter, e.g. OneHotEncoder's).
+    Entry{"builtins", "float", GlobalRole::kTypeRef},
+    Entry{"builtins", "int", GlobalRole::kTypeRef},
+    Entry{"builtins", "str", GlobalRole::kTypeRef},
+    Entry{"builtins", "bool", GlobalRole::kTypeRef},
+    Entry{"builtins", "object", GlobalRole::kTypeRef},
+    Entry{"__builtin__", "float", GlobalRole::kTypeRef},
+    Entry{"__builtin__", "int", GlobalRole::kTypeRef},
+    Entry{"__builtin__", "object", GlobalRole::kTypeRef},
 };
+
+// numpy's scalar type classes, referenced as types (never called).
+constexpr std::array<std::string_view, 17> kNumpyTypes = {
+    "float64", "float32", "float16", "int64",   "int32", "int16",  "int8",   "uint64",  "uint32",
+    "uint16",  "uint8",   "bool_",   "object_", "str_",  "bytes_", "double", "longlong"};
+
+// Other machine-learning libraries whose estimators people pickle: a class of
+// theirs is an unsupported model, not an attack.
+constexpr std::array<std::string_view, 12> kForeignLibraries = {
+    "xgboost",           "lightgbm",    "catboost", "pandas", "scipy",      "imblearn",
+    "category_encoders", "statsmodels", "torch",    "keras",  "tensorflow", "sklearn_pandas"};
 
 }  // namespace
 
@@ -69,12 +93,30 @@ GlobalRole ClassifyGlobal(std::string_view module, std::string_view name) {
   for (const Entry& e : kTable) {
     if (e.module == module && e.name == name) return e.role;
   }
+  if (module == "numpy") {
+    for (std::string_view t : kNumpyTypes)
+      if (name == t) return GlobalRole::kTypeRef;
+  }
+  // Any other numpy name (a ufunc such as np.log1p held by a
+  // FunctionTransformer) is a reference only: REDUCE / NEWOBJ on it are refused.
+  if ((module == "numpy" || module.substr(0, 6) == "numpy.") && IsModulePath(module) && IsIdentifier(name))
+    return GlobalRole::kTypeRef;
+  // The Cython unpickle functions of scikit-learn's loss objects
+  // (HistGradientBoosting*, GradientBoosting* from 1.4): REDUCE records their
+  // arguments (class, checksum, state) as data.
+  if (module == "sklearn._loss._loss" && name.substr(0, 17) == "__pyx_unpickle_Cy" && IsIdentifier(name))
+    return GlobalRole::kInertCallable;
   // Any scikit-learn class or function, under whichever module layout the
   // version used, is accepted as inert data: NEWOBJ on it makes a record, and
   // the importer decides what it supports. REDUCE on it is refused (pickle_vm).
   if ((module == "sklearn" || module.substr(0, 8) == "sklearn.") && IsModulePath(module) &&
       IsIdentifier(name)) {
     return GlobalRole::kSklearnClass;
+  }
+  const std::string_view top = module.substr(0, module.find('.'));
+  for (std::string_view lib : kForeignLibraries) {
+    if (top == lib && IsModulePath(module) && IsIdentifier(name) && name[0] >= 'A' && name[0] <= 'Z')
+      return GlobalRole::kForeignClass;
   }
   return GlobalRole::kRejected;
 }

@@ -3,12 +3,25 @@
 // NEWOBJ / BUILD on that global is interpreted as data.
 //
 // Accepted: classes and functions of scikit-learn modules (`sklearn` and
-// `sklearn.*`, any version's layout) as inert references and instances (only
-// `sklearn.tree._tree.Tree` may be REDUCEd); numpy array / dtype / scalar
-// reconstruction under numpy.core and numpy._core; numpy masked arrays and
-// random-state constructors (inert); joblib's NumpyArrayWrapper (also under
-// sklearn.externals.joblib); _codecs.encode; builtins set, frozenset,
-// bytearray; collections.OrderedDict. Everything else is rejected.
+// `sklearn.*`, any version's layout) as inert references and instances; only
+// `sklearn.tree._tree.Tree` and the Cython unpickle functions of
+// scikit-learn's loss objects (`sklearn._loss._loss.__pyx_unpickle_Cy*`) may
+// be REDUCEd, into inert records (REDUCE on any other scikit-learn function
+// is an unsupported model, kUnsupported); numpy array / dtype / scalar
+// reconstruction under numpy.core and numpy._core; numpy's scalar type
+// classes (numpy.float64, ...), any other numpy name (ufuncs such as
+// np.log1p held by a FunctionTransformer) and builtins
+// float/int/str/bool/object as inert references, never callable (an
+// estimator's `dtype` parameter); numpy masked
+// arrays and random-state constructors (inert); joblib's NumpyArrayWrapper
+// (also under sklearn.externals.joblib); _codecs.encode; builtins set,
+// frozenset, bytearray, bytes, slice; collections.OrderedDict.
+//
+// Everything else is rejected: InvalidData (exit 3: the file is refused as
+// unsafe or broken), except a class (a capitalised name) of another
+// machine-learning library (xgboost, lightgbm, catboost, pandas, scipy,
+// imblearn, category_encoders, statsmodels, torch, keras, tensorflow), which
+// is an unsupported model (kUnsupported, exit 4) naming the class.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +31,7 @@ namespace fb::pickle {
 
 enum class GlobalRole : uint8_t {
   kRejected,
+  kForeignClass,   // a class of another ML library: refused as an unsupported model
   kSklearnClass,   // NEWOBJ -> inert object; referenced as data
   kTreeClass,      // sklearn.tree._tree.Tree: REDUCE -> object (cls, args), BUILD -> state
   kInertCallable,  // REDUCE -> inert object (masked arrays, random states)
@@ -30,6 +44,8 @@ enum class GlobalRole : uint8_t {
   kSet,            // builtins.set / frozenset: REDUCE -> set
   kBytearray,      // builtins.bytearray: REDUCE -> bytes
   kOrderedDict,    // collections.OrderedDict: REDUCE -> dict
+  kTypeRef,        // numpy names, builtins float/int/...: referenced as data only
+  kSlice,          // builtins.slice: REDUCE -> inert object (args: start, stop, step)
   kArrayWrapper,   // joblib NumpyArrayWrapper: NEWOBJ -> object, BUILD reads the array bytes
 };
 

@@ -275,6 +275,12 @@ Status Machine::Long(size_t len_bytes) {
 
 Status Machine::Global(std::string_view module, std::string_view name) {
   GlobalRole role = ClassifyGlobal(module, name);
+  if (role == GlobalRole::kForeignClass) {
+    return Unsupported(
+        fmt::format("unsupported model: {}.{} (at byte {}): forestbatch reads scikit-learn's own estimators "
+                    "(see docs/sklearn-models.md); nothing in the file was run",
+                    module.substr(0, 100), name.substr(0, 100), op_pos_));
+  }
   if (role == GlobalRole::kRejected) {
     std::string shown = fmt::format("{}.{}", module.substr(0, 100), name.substr(0, 100));
     return Error(
@@ -326,6 +332,7 @@ Status Machine::Reduce() {
   auto role = static_cast<GlobalRole>(f.i);
   switch (role) {
     case GlobalRole::kTreeClass:
+    case GlobalRole::kSlice:
     case GlobalRole::kInertCallable: {
       ValueId id = kNoValue;
       FB_RETURN_IF_ERROR(PushNew(Kind::kObject, &id));
@@ -348,6 +355,13 @@ Status Machine::Reduce() {
       FB_RETURN_IF_ERROR(Charge(V(id)));
       return Push(id);
     }
+    case GlobalRole::kSklearnClass:
+      // Not an attack (nothing is called either way), but nothing this reader
+      // knows how to read.
+      return Unsupported(
+          fmt::format("unsupported model: the file calls {} (REDUCE at byte {}), which forestbatch does not "
+                      "read; nothing in the file was run",
+                      f.text, op_pos_));
     default: break;
   }
   return Error(

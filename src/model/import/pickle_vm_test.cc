@@ -30,10 +30,11 @@ Result<PickleGraph> Load(const std::string& bytes, const UnpickleLimits& limits 
 
 const Value& Root(const PickleGraph& g) { return g.at(g.root); }
 
-void ExpectError(const std::string& bytes, const std::string& text, const UnpickleLimits& limits = {}) {
+void ExpectError(const std::string& bytes, const std::string& text, const UnpickleLimits& limits = {},
+                 StatusCode code = StatusCode::kInvalidData) {
   auto r = Load(bytes, limits);
   ASSERT_FALSE(r.ok()) << "expected an error containing: " << text;
-  EXPECT_EQ(r.status().code(), StatusCode::kInvalidData);
+  EXPECT_EQ(r.status().code(), code) << r.status().ToString();
   EXPECT_NE(r.status().message().find(text), std::string::npos)
       << r.status().message() << " / wanted: " << text;
 }
@@ -225,14 +226,54 @@ TEST(PickleVm, RejectsForbiddenGlobals) {
               "'builtins.eval' is not allowed");
   ExpectError(P2("cposix\nsystem\n"), "posix.system");
   ExpectError(P2("csubprocess\nPopen\n"), "subprocess.Popen");
-  // Allowed as data, but never callable.
-  ExpectError(P2("csklearn.utils\n_print_elapsed_time\n)R"), "REDUCE on 'sklearn.utils._print_elapsed_time'");
+  // Allowed as data, but never callable: calling another scikit-learn
+  // function is an unsupported model (exit 4), not an attack.
+  ExpectError(P2("csklearn.utils\n_print_elapsed_time\n)R"),
+              "unsupported model: the file calls sklearn.utils._print_elapsed_time", {},
+              StatusCode::kUnsupported);
   ExpectError(P2("cnumpy\nndarray\n)\x81"), "NEWOBJ on 'numpy.ndarray' is not allowed");
-  ExpectError(P2("csklearn.x\nY\n)R"), "REDUCE on 'sklearn.x.Y' is not allowed");
+  ExpectError(P2("csklearn.x\nY\n)R"), "unsupported model: the file calls sklearn.x.Y", {},
+              StatusCode::kUnsupported);
+  // Type references are data; calling them is not allowed.
+  ExpectError(P2("cnumpy\nfloat64\n)R"), "REDUCE on 'numpy.float64' is not allowed");
+  ExpectError(P2("cbuiltins\nobject\n)\x81"), "NEWOBJ on 'builtins.object' is not allowed");
+  // Another library's class: unsupported (exit 4), naming it; its functions
+  // stay refused as unsafe.
+  ExpectError(P2("cxgboost.sklearn\nXGBClassifier\n)\x81"),
+              "unsupported model: xgboost.sklearn.XGBClassifier", {}, StatusCode::kUnsupported);
+  ExpectError(P2("cpandas\neval\n"), "global 'pandas.eval' is not allowed");
+  // numpy functions (FunctionTransformer(np.log1p)) are references, never called.
+  auto fn = Load(P2("cnumpy.core._multiarray_umath\nlog1p\n"));
+  ASSERT_TRUE(fn.ok()) << fn.status().ToString();
+  ExpectError(P2("cnumpy\nload\nK\x01\x85R"), "REDUCE on 'numpy.load' is not allowed");
+  ExpectError(P2("cpandas.io.x\n../Y\n"), "is not allowed");
   // Module names that are not plain dotted identifiers are not scikit-learn's.
   ExpectError(P2("csklearn.../os\nsystem\n"), "is not allowed");
   ExpectError(P2("N)R"), "REDUCE on a None");
   ExpectError(P2("K\x01)\x81"), "NEWOBJ on a int");
+}
+
+TEST(PickleVm, TypeReferencesSlicesAndLossUnpicklersAreData) {
+  // dtype=numpy.float64 as an attribute: a global value, nothing called.
+  auto g = Load(P2("cnumpy\nfloat64\n"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kGlobal);
+  EXPECT_EQ(Root(*g).text, "numpy.float64");
+  // slice(1, 3, None): an inert record of its arguments.
+  g = Load(P2("cbuiltins\nslice\nK\x01K\x03N\x87R"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kObject);
+  EXPECT_EQ(g->at(Root(*g).args).items.size(), 3u);
+  // A Cython loss unpickler: REDUCE records (class, checksum, state).
+  g = Load(
+      P2("csklearn._loss._loss\n__pyx_unpickle_CyHalfBinomialLoss\ncsklearn._loss._loss\nCyHalfBinomialLoss\n"
+         "J\x01\x02\x03\x04N\x87R"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).kind, Kind::kObject);
+  EXPECT_EQ(g->at(Root(*g).cls).text, "sklearn._loss._loss.__pyx_unpickle_CyHalfBinomialLoss");
+  // Only the loss unpicklers: other Cython unpicklers are not read.
+  ExpectError(P2("csklearn.neighbors._kd_tree\n__pyx_unpickle_X\n)R"), "unsupported model", {},
+              StatusCode::kUnsupported);
 }
 
 TEST(PickleVm, RejectsMalformed) {

@@ -13,311 +13,38 @@
 #include "model/forest_builder.h"
 #include "model/import/pickle_numpy.h"
 #include "model/import/pickle_vm.h"
+#include "model/import/sklearn_ensembles.h"
+#include "model/import/sklearn_reader.h"
 
 namespace fb {
 namespace {
 
-using pickle::Kind;
-using pickle::kNoValue;
-using pickle::PickleGraph;
-using pickle::Value;
-using pickle::ValueId;
+using sklearn::Kind;
+using sklearn::kNoValue;
+using sklearn::PickleGraph;
+using sklearn::Reader;
+using sklearn::Value;
+using sklearn::ValueId;
 
 constexpr const char* kSupported =
     "supported: DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor, "
     "RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor, "
+    "GradientBoostingClassifier, GradientBoostingRegressor, IsolationForest, "
     "optionally inside GridSearchCV / RandomizedSearchCV (best_estimator_) or a Pipeline whose earlier "
     "steps are 'passthrough' or None";
 
-class Reader {
- public:
-  explicit Reader(const PickleGraph& g) : g_(g) {}
-
-  const Value& V(ValueId id) const { return g_.at(id); }
-
-  // "RandomForestClassifier" for an object of sklearn.ensemble._forest.RandomForestClassifier.
-  std::string ClassName(ValueId obj) const {
-    if (obj == kNoValue) return "nothing";
-    const Value& o = V(obj);
-    if (o.kind != Kind::kObject) return std::string("a ") + pickle::KindName(o.kind);
-    const std::string& full = V(o.cls).text;
-    size_t dot = full.rfind('.');
-    return dot == std::string::npos ? full : full.substr(dot + 1);
-  }
-  ValueId Attr(ValueId obj, std::string_view name) const {
-    if (obj == kNoValue || V(obj).kind != Kind::kObject) return kNoValue;
-    ValueId state = V(obj).state;
-    // BUILD may carry (dict, slotstate).
-    if (state != kNoValue && V(state).kind == Kind::kTuple && !V(state).items.empty())
-      state = V(state).items[0];
-    return pickle::DictGet(g_, state, name);
-  }
-  Result<ValueId> Need(ValueId obj, std::string_view name) const {
-    ValueId v = Attr(obj, name);
-    if (v == kNoValue) return InvalidData(fmt::format("{} has no attribute '{}'", ClassName(obj), name));
-    return v;
-  }
-  std::string Str(ValueId v) const {
-    return v != kNoValue && V(v).kind == Kind::kStr ? V(v).text : std::string();
-  }
-
-  struct ArrayView {
-    const Value* a = nullptr;
-    const Value* dt = nullptr;
-    uint64_t count = 0;
-  };
-  Result<ArrayView> Array(ValueId v, std::string_view what) const {
-    if (v == kNoValue || V(v).kind != Kind::kArray || V(v).state == kNoValue)
-      return InvalidData(fmt::format("{} is not a numpy array", what));
-    ArrayView view{&V(v), &V(V(v).state), 0};
-    FB_ASSIGN_OR_RETURN(view.count, pickle::ElementCount(view.a->shape));
-    return view;
-  }
-
-  const PickleGraph& g_;
-};
-
-// Reads a scalar of dtype `dt` at `p` (little or big endian).
-bool ReadNumber(const char* p, const Value& dt, double* d, int64_t* i) {
-  size_t n = static_cast<size_t>(dt.i);
-  if (n == 0 || n > 8) return false;
-  uint64_t bits = 0;
-  for (size_t k = 0; k < n; ++k) {
-    size_t j = dt.little_endian ? k : n - 1 - k;
-    bits |= uint64_t{static_cast<unsigned char>(p[j])} << (8 * k);
-  }
-  switch (dt.dtype_kind) {
-    case 'f':
-      if (n == 8) {
-        std::memcpy(d, &bits, 8);
-      } else if (n == 4) {
-        float f;
-        auto b = static_cast<uint32_t>(bits);
-        std::memcpy(&f, &b, 4);
-        *d = f;
-      } else {
-        return false;
-      }
-      *i = 0;
-      return true;
-    case 'i':
-      if (n < 8 && ((bits >> (8 * n - 1)) & 1)) bits |= ~uint64_t{0} << (8 * n);
-      [[fallthrough]];
-    case 'u':
-    case 'b':
-      *i = static_cast<int64_t>(bits);
-      *d = static_cast<double>(*i);
-      return true;
-    default: return false;
-  }
-}
-
-// Offset in bytes of element `c_index` (C order) of an array.
-uint64_t ElementOffset(const Value& a, uint64_t c_index, uint64_t itemsize) {
-  if (!a.fortran || a.shape.size() <= 1) return c_index * itemsize;
-  // Decompose the C-order index, then recompose in Fortran order.
-  uint64_t rem = c_index, f_index = 0, stride = 1;
-  std::vector<uint64_t> idx(a.shape.size());
-  for (size_t d = a.shape.size(); d-- > 0;) {
-    auto n = static_cast<uint64_t>(a.shape[d]);
-    idx[d] = rem % n;
-    rem /= n;
-  }
-  for (size_t d = 0; d < a.shape.size(); ++d) {
-    f_index += idx[d] * stride;
-    stride *= static_cast<uint64_t>(a.shape[d]);
-  }
-  return f_index * itemsize;
-}
-
-Result<std::vector<double>> Doubles(const Reader& r, ValueId v, std::string_view what) {
-  FB_ASSIGN_OR_RETURN(auto view, r.Array(v, what));
-  std::vector<double> out(view.count);
-  auto size = static_cast<uint64_t>(view.dt->i);
-  for (uint64_t k = 0; k < view.count; ++k) {
-    int64_t i;
-    if (!ReadNumber(view.a->text.data() + ElementOffset(*view.a, k, size), *view.dt, &out[k], &i))
-      return InvalidData(fmt::format("{} has an unsupported dtype", what));
-  }
-  return out;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// Class labels spelled as Python prints them.
-Status Labels(const Reader& r, ValueId classes, Forest* f) {
-  FB_ASSIGN_OR_RETURN(auto view, r.Array(classes, "classes_"));
-  if (view.a->shape.size() != 1) return Unsupported("multi-output classifiers are not supported");
-  if (view.count == 0 || view.count > (uint64_t{1} << 20))
-    return InvalidData("classes_ is empty or too long");
-  f->labels_are_integers = true;
-  const Value& dt = *view.dt;
-  for (uint64_t k = 0; k < view.count; ++k) {
-    std::string label;
-    if (dt.dtype_kind == 'O') {
-      const Value& item = r.V(view.a->items[k]);
-      switch (item.kind) {
-        case Kind::kStr:
-          label = item.text;
-          f->labels_are_integers = false;
-          break;
-        case Kind::kInt: label = std::to_string(item.i); break;
-        case Kind::kBool:
-          label = item.i ? "True" : "False";
-          f->labels_are_integers = false;
-          break;
-        case Kind::kFloat:
-          label = PythonFloat(item.f);
-          f->labels_are_integers = false;
-          break;
-        default: return Unsupported(fmt::format("class label of type {}", pickle::KindName(item.kind)));
-      }
-    } else if (dt.dtype_kind == 'U' || dt.dtype_kind == 'S') {
-      f->labels_are_integers = false;
-      auto size = static_cast<size_t>(dt.i);
-      const char* p = view.a->text.data() + k * size;
-      if (dt.dtype_kind == 'S') {
-        label.assign(p, strnlen(p, size));
-      } else {
-        for (size_t c = 0; c + 4 <= size; c += 4) {
-          uint32_t cp = 0;
-          for (size_t b = 0; b < 4; ++b) {
-            size_t j = dt.little_endian ? b : 3 - b;
-            cp |= uint32_t{static_cast<unsigned char>(p[c + j])} << (8 * b);
-          }
-          if (cp == 0) break;
-          if (cp >= 0x110000) return InvalidData("classes_ holds an invalid character");
-          AppendUtf8(cp, &label);
-        }
-      }
-    } else {
-      double d;
-      int64_t i;
-      if (!ReadNumber(view.a->text.data() + k * static_cast<uint64_t>(dt.i), dt, &d, &i))
-        return Unsupported("classes_ has an unsupported dtype");
-      if (dt.dtype_kind == 'f') {
-        label = PythonFloat(d);
-        f->labels_are_integers = false;
-      } else if (dt.dtype_kind == 'b') {
-        label = i ? "True" : "False";
-        f->labels_are_integers = false;
-      } else {
-        label = dt.dtype_kind == 'u' ? std::to_string(static_cast<uint64_t>(i)) : std::to_string(i);
-      }
-    }
-    f->class_labels.push_back(std::move(label));
-  }
-  return Status::Ok();
-}
-
-struct NodeFields {
-  const pickle::DtypeField* left = nullptr;
-  const pickle::DtypeField* right = nullptr;
-  const pickle::DtypeField* feature = nullptr;
-  const pickle::DtypeField* threshold = nullptr;
-  const pickle::DtypeField* missing_left = nullptr;
-};
-
-// One sklearn Tree object into `out`. Classifier leaf values are normalised
-// per node as predict_proba does (a zero-sum row stays zero).
-Status ConvertTree(const Reader& r, ValueId tree_obj, ModelKind kind, int32_t width, bool* has_missing,
-                   Tree* out) {
-  if (r.ClassName(tree_obj) != "Tree") return InvalidData("tree_ is not a sklearn.tree._tree.Tree");
-  FB_ASSIGN_OR_RETURN(ValueId nodes_v, r.Need(tree_obj, "nodes"));
-  FB_ASSIGN_OR_RETURN(ValueId values_v, r.Need(tree_obj, "values"));
-  FB_ASSIGN_OR_RETURN(auto nodes, r.Array(nodes_v, "Tree.nodes"));
-  if (nodes.a->shape.size() != 1) return InvalidData("Tree.nodes is not one-dimensional");
-  if (nodes.count == 0 || nodes.count > (uint64_t{1} << 30)) return InvalidData("Tree.nodes has no nodes");
-  NodeFields nf;
-  for (const auto& field : nodes.dt->fields) {
-    if (field.name == "left_child") nf.left = &field;
-    if (field.name == "right_child") nf.right = &field;
-    if (field.name == "feature") nf.feature = &field;
-    if (field.name == "threshold") nf.threshold = &field;
-    if (field.name == "missing_go_to_left") nf.missing_left = &field;
-  }
-  if (!nf.left || !nf.right || !nf.feature || !nf.threshold)
-    return InvalidData("Tree.nodes records lack left_child/right_child/feature/threshold");
-  *has_missing = nf.missing_left != nullptr;
-  FB_ASSIGN_OR_RETURN(std::vector<double> values, Doubles(r, values_v, "Tree.values"));
-  const auto& vshape = r.V(values_v).shape;
-  if (vshape.size() != 3 || static_cast<uint64_t>(vshape[0]) != nodes.count)
-    return InvalidData("Tree.values does not have one row per node");
-  if (vshape[1] != 1) return Unsupported("multi-output models are not supported");
-  if (vshape[2] < width) return InvalidData("Tree.values is narrower than the class count");
-  const size_t stride = static_cast<size_t>(vshape[2]);
-  const size_t n = static_cast<size_t>(nodes.count);
-  const auto itemsize = static_cast<uint64_t>(nodes.dt->i);
-  out->nodes.resize(n);
-  out->values.assign(n * static_cast<size_t>(width), 0.0);
-  auto field = [&](const pickle::DtypeField* f, size_t i, double* d, int64_t* iv) {
-    const char* rec = nodes.a->text.data() + i * itemsize + static_cast<uint64_t>(f->offset);
-    return ReadNumber(rec, r.V(f->dtype), d, iv);
-  };
-  for (size_t i = 0; i < n; ++i) {
-    double d = 0, threshold = 0;
-    int64_t left = 0, right = 0, feature = 0, ignored = 0, mgl = 1;
-    if (!field(nf.left, i, &d, &left) || !field(nf.right, i, &d, &right) ||
-        !field(nf.feature, i, &d, &feature) || !field(nf.threshold, i, &threshold, &ignored) ||
-        (nf.missing_left && !field(nf.missing_left, i, &d, &mgl)))
-      return InvalidData("Tree.nodes has fields of unsupported types");
-    Node& node = out->nodes[i];
-    if (left == -1) {
-      node.left = node.right = Node::kLeaf;
-    } else {
-      if (left < 0 || right < 0 || left >= static_cast<int64_t>(n) || right >= static_cast<int64_t>(n) ||
-          feature < 0 || feature > INT32_MAX || !std::isfinite(threshold))
-        return InvalidData(fmt::format("node {} has children, feature or threshold out of range", i));
-      node.left = static_cast<int32_t>(left);
-      node.right = static_cast<int32_t>(right);
-      node.feature = static_cast<int32_t>(feature);
-      node.threshold = Float32AtOrBelow(threshold);
-      node.default_left = mgl != 0;
-    }
-    const double* row = values.data() + i * stride;
-    double* dst = out->values.data() + i * static_cast<size_t>(width);
-    if (kind == ModelKind::kClassifier) {
-      // tree.predict_proba: proba / proba.sum(), a zero sum left as is.
-      double sum = 0;
-      for (int32_t k = 0; k < width; ++k) sum += row[k];
-      if (sum == 0.0) sum = 1.0;
-      for (int32_t k = 0; k < width; ++k) dst[k] = row[k] / sum;
-    } else {
-      dst[0] = row[0];
-    }
-  }
-  return Status::Ok();
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// Major*1000+minor of a version string such as "1.2.1" (0 if unknown).
-int VersionKey(const std::string& v) {
-  int major = 0, minor = 0;
-  if (std::sscanf(v.c_str(), "%d.%d", &major, &minor) < 1) return 0;
-  return major * 1000 + minor;
-}
-
 Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wrappers, uint64_t input_size) {
   const std::string cls = r.ClassName(est);
+  if (sklearn::IsGradientBoosting(cls)) {
+    FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromGradientBoosting(r, est, input_size));
+    f.info.wrappers = wrappers;
+    return f;
+  }
+  if (cls == "IsolationForest") {
+    FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromIsolationForest(r, est, input_size));
+    f.info.wrappers = wrappers;
+    return f;
+  }
   const bool single = cls == "DecisionTreeClassifier" || cls == "DecisionTreeRegressor" ||
                       cls == "ExtraTreeClassifier" || cls == "ExtraTreeRegressor";
   const bool ensemble = cls == "RandomForestClassifier" || cls == "RandomForestRegressor" ||
@@ -325,10 +52,10 @@ Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wr
   if (!single && !ensemble)
     return Unsupported(fmt::format("estimator {} is not supported; {}", cls, kSupported));
   Forest f;
-  f.kind = EndsWith(cls, "Classifier") ? ModelKind::kClassifier : ModelKind::kRegressor;
+  f.kind = sklearn::EndsWith(cls, "Classifier") ? ModelKind::kClassifier : ModelKind::kRegressor;
   f.info.estimator = cls;
   f.info.wrappers = wrappers;
-  f.info.library_version = r.Str(r.Attr(est, "_sklearn_version"));
+  FB_RETURN_IF_ERROR(sklearn::ReadFeatures(r, est, &f));
   int64_t n_outputs = 1;
   if (ValueId v = r.Attr(est, "n_outputs_"); v != kNoValue) {
     FB_ASSIGN_OR_RETURN(n_outputs, pickle::AsInt(r.g_, v, "n_outputs_"));
@@ -336,25 +63,11 @@ Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wr
   if (n_outputs != 1)
     return Unsupported(
         fmt::format("{} has {} outputs; multi-output models are not supported", cls, n_outputs));
-  ValueId nf = r.Attr(est, "n_features_in_");
-  if (nf == kNoValue) nf = r.Attr(est, "n_features_");
-  FB_ASSIGN_OR_RETURN(int64_t n_features, pickle::AsInt(r.g_, nf, cls + ".n_features_in_"));
-  if (n_features <= 0 || n_features > (int64_t{1} << 24)) return InvalidData("n_features_in_ out of range");
-  f.n_features = static_cast<int32_t>(n_features);
-  if (ValueId names = r.Attr(est, "feature_names_in_"); names != kNoValue) {
-    FB_ASSIGN_OR_RETURN(auto view, r.Array(names, "feature_names_in_"));
-    if (view.count != static_cast<uint64_t>(n_features) || view.dt->dtype_kind != 'O')
-      return InvalidData("feature_names_in_ does not match n_features_in_");
-    for (ValueId item : view.a->items) {
-      if (r.V(item).kind != Kind::kStr) return InvalidData("feature_names_in_ holds a non-string");
-      f.feature_names.push_back(r.V(item).text);
-    }
-  }
   int32_t width = 1;
   if (f.kind == ModelKind::kClassifier) {
     FB_ASSIGN_OR_RETURN(ValueId classes, r.Need(est, "classes_"));
     if (r.V(classes).kind == Kind::kList) return Unsupported("multi-output classifiers are not supported");
-    FB_RETURN_IF_ERROR(Labels(r, classes, &f));
+    FB_RETURN_IF_ERROR(sklearn::Labels(r, classes, &f));
     width = static_cast<int32_t>(f.class_labels.size());
   }
   f.n_outputs = width;
@@ -375,13 +88,7 @@ Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wr
   // Each tree's arrays must be its own bytes in the file: a pickle that
   // shares one big tree many times (through the memo) is refused rather than
   // expanded.
-  uint64_t tree_bytes = 0;
-  for (ValueId t : tree_objs) {
-    for (const char* name : {"nodes", "values"}) {
-      ValueId a = r.Attr(t, name);
-      if (a != kNoValue) tree_bytes += r.V(a).text.size();
-    }
-  }
+  uint64_t tree_bytes = sklearn::TreeArrayBytes(r, tree_objs);
   if (tree_bytes > input_size)
     return InvalidData(fmt::format("{} trees hold {} bytes of arrays in a {}-byte file: trees are shared",
                                    tree_objs.size(), tree_bytes, input_size));
@@ -389,14 +96,14 @@ Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wr
   f.trees.resize(tree_objs.size());
   for (size_t t = 0; t < tree_objs.size(); ++t) {
     bool has_missing = false;
-    Status st = ConvertTree(r, tree_objs[t], f.kind, width, &has_missing, &f.trees[t]);
+    Status st = sklearn::ConvertTree(r, tree_objs[t], f.kind, width, &has_missing, &f.trees[t]);
     if (!st.ok()) return std::move(st).Prefix(fmt::format("tree {}", t));
     all_missing = all_missing && has_missing;
   }
   // NaN input: scikit-learn >= 1.3 routes NaN by missing_go_to_left for the
   // estimators that support it (DecisionTree* with splitter='best' from 1.3,
   // RandomForest* from 1.4, ExtraTree(s)* from 1.6); otherwise it rejects NaN.
-  int version = VersionKey(f.info.library_version);
+  int version = sklearn::VersionKey(f.info.library_version);
   bool estimator_allows_nan = false;
   if (cls.rfind("DecisionTree", 0) == 0) {
     estimator_allows_nan = r.Str(r.Attr(est, "splitter")) == "best";
