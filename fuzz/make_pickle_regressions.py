@@ -31,8 +31,8 @@ def write(name, data, message):
 
 
 # 1. A 100,000-item list decoded once, then set(list) 5,000 times through the
-# memo: before the copy budget each REDUCE copied the list, about 4 GB in all
-# from a 200 kB pickle. Gzip-compressed (joblib's gzip framing is plain gzip),
+# memo: before the copy budget each REDUCE copied the list (4-byte ids), about
+# 2 GB in all from a 105 kB pickle. Gzip-compressed (joblib's gzip framing is plain gzip),
 # so the file is small; the importer decompresses it first.
 raw = b"\x80\x02]q\x00(" + b"N" * 100000 + b"e0"
 raw += b"c__builtin__\nset\nh\x00\x85R0" * 5000

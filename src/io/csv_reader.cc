@@ -15,7 +15,7 @@ namespace fb {
 
 namespace {
 
-void EnsureSize(std::vector<char>* v, size_t n) {
+void EnsureSize(DefaultInitVector<char>* v, size_t n) {
   if (v->size() < n) v->resize(std::max(n, v->size() + v->size() / 2));
 }
 

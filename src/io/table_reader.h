@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/default_init.h"
 #include "common/status.h"
 
 namespace fb {
@@ -85,7 +86,9 @@ struct KeptValues {
 // A unit of read work. CSV: whole rows of text. Parquet: one row group's
 // needed column chunks.
 struct TableChunk {
-  std::vector<char> bytes;  // CSV: whole rows; always ends with '\n'
+  // CSV: whole rows; always ends with '\n'. Grown without zeroing: only the
+  // first `size` bytes are ever read.
+  DefaultInitVector<char> bytes;
   size_t size = 0;          // bytes in use
   bool has_quotes = false;  // a '"' occurs somewhere
   // Parquet: the row group, its first row in the file, and per needed column
@@ -97,7 +100,9 @@ struct TableChunk {
 
 // A parsed chunk. Reused between calls.
 struct TableBlock {
-  std::vector<float> values;  // rows x n_features, row-major (size >= rows * n_features)
+  // rows x n_features, row-major (size >= rows * n_features). Grown without
+  // zeroing: a parser writes every feature of every row it reports.
+  DefaultInitVector<float> values;
   size_t rows = 0;
   uint64_t lines = 0;            // CSV: physical lines the chunk covered
   Status error;                  // CSV: line relative to the chunk (1 = its first line); see Account

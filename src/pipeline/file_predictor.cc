@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/default_init.h"
 #include "io/csv_reader.h"
 #include "io/parquet_reader.h"
 #include "io/parquet_writer.h"
@@ -24,16 +25,34 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// One chunk on its way through the pipeline; reused for later chunks.
+// A spare slot whose buffers have grown past this is dropped rather than
+// kept for the next file (a file of very long rows or a huge Parquet row
+// group does not pin its memory for the rest of the process).
+constexpr size_t kKeepSlotBytes = size_t{64} << 20;
+
+// One chunk on its way through the pipeline; reused for later chunks and,
+// through the predictor's spare slots, for later files.
 struct Slot {
   CsvChunk chunk;
   CsvBlock block;
-  std::vector<double> raw;
+  DefaultInitVector<double> raw;  // PredictRaw initialises every sum
   Predictions pred;
   FormattedRows text;
   std::vector<uint64_t> counts;
   double parse_s = 0, predict_s = 0, format_s = 0;
   bool done = true;
+
+  size_t Footprint() const {
+    size_t n = chunk.bytes.capacity() + block.values.capacity() * sizeof(float) +
+               raw.capacity() * sizeof(double) + pred.values.capacity() * sizeof(double) +
+               pred.label.capacity() * sizeof(int32_t) + text.text.capacity() +
+               text.ends.capacity() * sizeof(uint32_t);
+    for (const std::string& c : chunk.columns) n += c.capacity();
+    for (const KeptValues& k : block.kept)
+      n += k.ints.capacity() * 8 + k.doubles.capacity() * 8 + k.text.capacity() + k.ends.capacity() * 4 +
+           k.valid.capacity();
+    return n;
+  }
 };
 
 class PipelinedFilePredictor final : public FilePredictor {
@@ -66,6 +85,12 @@ class PipelinedFilePredictor final : public FilePredictor {
     std::call_once(pool_once_, [this] { pool_ = std::make_unique<ThreadPool>(threads_); });
     return pool_.get();
   }
+  // Slots for one file: spare ones from earlier files first, so that a
+  // worker's buffers are allocated, grown and first touched once, not
+  // zeroed and faulted in again for every file.
+  std::vector<std::unique_ptr<Slot>> TakeSlots(size_t n);
+  // Gives a file's slots back (every task using them has finished).
+  void ReturnSlots(std::vector<std::unique_ptr<Slot>>* slots);
 
   std::shared_ptr<const Forest> forest_;
   PredictOptions options_;
@@ -77,7 +102,37 @@ class PipelinedFilePredictor final : public FilePredictor {
   CsvSchema schema_;
   std::once_flag pool_once_;
   std::unique_ptr<ThreadPool> pool_;
+  std::mutex spare_mu_;
+  std::vector<std::unique_ptr<Slot>> spare_;
 };
+
+std::vector<std::unique_ptr<Slot>> PipelinedFilePredictor::TakeSlots(size_t n) {
+  std::vector<std::unique_ptr<Slot>> slots(n);
+  {
+    std::lock_guard<std::mutex> lock(spare_mu_);
+    for (auto& s : slots) {
+      if (spare_.empty()) break;
+      s = std::move(spare_.back());
+      spare_.pop_back();
+    }
+  }
+  for (auto& s : slots) {
+    if (s == nullptr) {
+      s = std::make_unique<Slot>();
+    } else {
+      s->block.error = Status();
+      s->done = true;
+    }
+  }
+  return slots;
+}
+
+void PipelinedFilePredictor::ReturnSlots(std::vector<std::unique_ptr<Slot>>* slots) {
+  std::lock_guard<std::mutex> lock(spare_mu_);
+  for (auto& s : *slots)
+    if (s != nullptr && s->Footprint() <= kKeepSlotBytes) spare_.push_back(std::move(s));
+  slots->clear();
+}
 
 void PipelinedFilePredictor::Process(const TableReader& reader, const ResultFormatter& fmt, Slot* s) const {
   auto t0 = Clock::now();
@@ -133,8 +188,14 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
   // Small inputs (one chunk) never touch the pool.
   ThreadPool* pool = (threads_ > 1 && !reader->at_end()) ? Pool() : nullptr;
   const size_t window = pool ? reader->max_chunks_in_flight(threads_) : 1;
-  std::vector<std::unique_ptr<Slot>> slots(window);
-  for (auto& s : slots) s = std::make_unique<Slot>();
+  std::vector<std::unique_ptr<Slot>> slots = TakeSlots(window);
+  // Declared after `slots`, so it runs first on every return: by then every
+  // task using them has finished (the drain below waits for all).
+  struct GiveBack {
+    PipelinedFilePredictor* self;
+    std::vector<std::unique_ptr<Slot>>* slots;
+    ~GiveBack() { self->ReturnSlots(slots); }
+  } give_back{this, &slots};
   std::mutex mu;
   std::condition_variable cv;
   uint64_t submitted = 0, written = 0;

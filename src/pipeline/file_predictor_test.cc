@@ -347,6 +347,51 @@ TEST(FilePredictorStorage, FailuresLeaveNoOutputInAnyStorage) {
   EXPECT_FALSE(mem->Get("mem://never.csv").has_value());
 }
 
+// One FilePredictor reuses its chunk buffers from file to file (a worker's
+// files): a file after a big one, a failed one or a cancelled one comes out
+// exactly as from a fresh predictor.
+TEST(FilePredictorStorage, BuffersReusedAcrossFilesCarryNothingOver) {
+  auto forest = RandomForest(ModelKind::kClassifier, {"0", "1", "2"}, 14);
+  auto mem = std::make_shared<MemoryStorage>();
+  std::vector<float> x;
+  mem->Put("mem://big.csv", MakeInput(4000, 7, &x));
+  mem->Put("mem://small.csv", MakeInput(40, 8, &x));
+  std::string bad = MakeInput(3000, 9, &x);
+  bad.replace(bad.find("\n", bad.size() / 2) + 1, 1, "x");  // a field that is not a number
+  mem->Put("mem://bad.csv", bad);
+  mem->Put("mem://wide.csv", MakeInput(2500, 10, &x));
+  for (int threads : {1, 3}) {
+    PredictOptions o;
+    o.threads = threads;
+    o.chunk_bytes = 4096;
+    o.keep_columns = {"id"};
+    o.proba = true;
+    auto expected = [&](const std::string& in) {
+      auto fresh = FilePredictor::Create(forest, o, Handed(mem));
+      EXPECT_TRUE((*fresh)->Run(in, "mem://expected.csv").ok());
+      return *mem->Get("mem://expected.csv");
+    };
+    auto fp = FilePredictor::Create(forest, o, Handed(mem));
+    ASSERT_TRUE(fp.ok());
+    std::atomic<bool> cancel{true};
+    for (const std::string name : {"big", "small", "bad", "wide", "cancel", "big", "small"}) {
+      SCOPED_TRACE(name + " with " + std::to_string(threads) + " threads");
+      if (name == "cancel") {
+        EXPECT_EQ((*fp)->Run("mem://big.csv", "mem://out.csv", &cancel).status().code(),
+                  StatusCode::kCancelled);
+        continue;
+      }
+      auto st = (*fp)->Run("mem://" + name + ".csv", "mem://out.csv");
+      if (name == "bad") {
+        EXPECT_FALSE(st.ok());
+        continue;
+      }
+      ASSERT_TRUE(st.ok()) << st.status().ToString();
+      EXPECT_EQ(*mem->Get("mem://out.csv"), expected("mem://" + name + ".csv"));
+    }
+  }
+}
+
 TEST(FilePredictorStorage, OutputNamesFollowTheFormat) {
   EXPECT_EQ(OutputNameFor("a.csv.gz", ResultFormat::kCsv), "a.csv");
   EXPECT_EQ(OutputNameFor("d/a.csv.zst", ResultFormat::kSeed), "d/a.csv");

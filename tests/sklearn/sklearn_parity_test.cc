@@ -78,6 +78,7 @@ std::vector<float> ParseX(const std::vector<std::vector<std::string>>& rows, siz
 
 struct Case {
   std::string name, model, kind;
+  size_t n_classes = 0;
 };
 
 std::vector<Case> Manifest() {
@@ -88,7 +89,7 @@ std::vector<Case> Manifest() {
     if (line.empty() || line[0] == '#') continue;
     std::stringstream ss(line);
     Case c;
-    ss >> c.name >> c.model >> c.kind;
+    ss >> c.name >> c.model >> c.kind >> c.n_classes;
     cases.push_back(c);
   }
   return cases;
@@ -119,6 +120,7 @@ void CheckParity(const Forest& forest, const std::vector<float>& x, size_t n_row
         EXPECT_NEAR(p.values[r * p.n_cols + k], want, 1e-6) << what << " row " << r << " class " << k;
       }
     } else {
+      ASSERT_EQ(e.size(), label_col + 1) << what << " row " << r;
       double want = std::strtod(e[label_col].c_str(), nullptr);
       EXPECT_NEAR(p.values[r], want, 1e-6 * std::max(1.0, std::fabs(want))) << what << " row " << r;
     }
@@ -133,7 +135,10 @@ TEST(SklearnParity, EveryFixture) {
     auto forest = LoadModelFile(kFixtures + c.model);
     ASSERT_TRUE(forest.ok()) << forest.status().ToString();
     EXPECT_EQ(ModelKindName(forest->kind), c.kind);
+    // Columns: one probability per class the manifest names, after the label.
+    EXPECT_EQ(forest->class_labels.size(), c.n_classes);
     auto rows = ReadCsv(kFixtures + c.name + ".X.csv");
+    ASSERT_FALSE(rows.empty());
     auto x = ParseX(rows, static_cast<size_t>(forest->n_features));
     auto expected = ReadCsv(kFixtures + c.name + ".expected.csv");
     CheckParity(*forest, x, rows.size(), expected, 0, 1, c.name);
