@@ -11,7 +11,6 @@
 
 #include "cli/command.h"
 #include "cli/run_options.h"
-#include "runner/job_db.h"
 #include "serve/dashboard.h"
 #include "serve/http_server.h"
 
@@ -41,12 +40,8 @@ int Serve(const ServeFlags& f) {
   auto price = PriceFrom(f.price_text);
   if (!price.ok()) return ReportError(price.status());
   if (::access(f.state.c_str(), F_OK) != 0) return ReportError(NotFound("no state folder " + f.state));
-  // The dashboard only reads; a database made by an older version gains its
-  // new columns here, once (a job started later makes a current one).
-  if (::access((f.state + "/jobs.db").c_str(), F_OK) == 0) {
-    auto db = JobDb::Open(f.state);
-    if (!db.ok()) return ReportError(db.status());
-  }
+  // The dashboard only reads (JobDb::OpenReadOnly), so it never races a
+  // starting job for the database's write lock.
 
   serve::DashboardOptions o;
   o.state_dir = f.state;
