@@ -135,7 +135,7 @@ TEST_F(DashboardTest, PagesAndApi) {
 }
 
 TEST_F(DashboardTest, EverythingFromRecordsIsEscaped) {
-  for (const std::string& path : {"/jobs/job-1", "/jobs/job-1/tasks/1/log", "/jobs/job-1/charts"}) {
+  for (const char* path : {"/jobs/job-1", "/jobs/job-1/tasks/1/log", "/jobs/job-1/charts"}) {
     auto r = Get(path);
     ASSERT_EQ(r.status, 200) << path;
     EXPECT_EQ(r.body.find("<script>alert"), std::string::npos) << path;
@@ -153,7 +153,7 @@ TEST_F(DashboardTest, EverythingFromRecordsIsEscaped) {
 }
 
 TEST_F(DashboardTest, SecretsAreHidden) {
-  for (const std::string& path : {"/jobs/job-1", "/api/jobs/job-1", "/api/jobs", "/"}) {
+  for (const char* path : {"/jobs/job-1", "/api/jobs/job-1", "/api/jobs", "/"}) {
     auto r = Get(path);
     EXPECT_EQ(r.body.find("s3cr3tvalue"), std::string::npos) << path;
   }
@@ -201,7 +201,7 @@ TEST_F(DashboardTest, NoPathFromARequestReachesTheFileSystem) {
   EXPECT_EQ(Get("/api/jobs/job-1/files", {}, {{"input", (dir_ / "secret.txt").string()}}).status, 404);
   EXPECT_EQ(Get("/jobs/job%201").status, 404);
   EXPECT_EQ(Get("/jobs/a\\b").status, 400);
-  for (const std::string& p : {"/jobs/../secret.txt", "/api/jobs/job-1/files"}) {
+  for (const char* p : {"/jobs/../secret.txt", "/api/jobs/job-1/files"}) {
     EXPECT_EQ(Get(p, {}, {{"input", "../secret.txt"}}).body.find("do not serve"), std::string::npos);
   }
 }
