@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace fb {
 
@@ -37,6 +39,10 @@ Result<const CurlApi*> LoadCurlLibrary(const char* soname) {
     const char* e = ::dlerror();
     return missing(e ? e : "dlopen failed");
   }
+  // Kept reachable for the life of the process (never freed, like the
+  // library itself), so leak checkers see it held.
+  static std::mutex loaded_mu;
+  static auto* loaded = new std::vector<std::unique_ptr<CurlApi>>();
   auto* api = new CurlApi();
   const char* absent = nullptr;
   auto sym = [&](auto* fn, const char* name) {
@@ -59,9 +65,14 @@ Result<const CurlApi*> LoadCurlLibrary(const char* soname) {
     ::dlclose(lib);
     return missing(std::string("it has no ") + absent);
   }
+
   if (api->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     delete api;
     return missing("curl_global_init failed");
+  }
+  {
+    std::lock_guard<std::mutex> lock(loaded_mu);
+    loaded->emplace_back(api);
   }
   return static_cast<const CurlApi*>(api);
 }
