@@ -175,8 +175,10 @@ std::string HostPart(const std::string& host) {
   return colon == std::string::npos ? host : host.substr(0, colon);
 }
 
-// Runs `argv` to completion with its output to `log` (appended); true on exit 0.
-bool RunAndWait(const std::vector<std::string>& args, const std::string& log) {
+// Runs `argv` with its output appended to `log` and stdin from /dev/null.
+// Attached: waits for it, true on exit 0. Detached: it runs in its own
+// session, not our child once started (a double fork); true once started.
+bool Spawn(const std::vector<std::string>& args, const std::string& log, bool detached) {
   std::vector<std::string> a = args;
   std::vector<char*> argv;
   for (auto& s : a) argv.push_back(s.data());
@@ -184,33 +186,10 @@ bool RunAndWait(const std::vector<std::string>& args, const std::string& log) {
   const pid_t pid = ::fork();
   if (pid < 0) return false;
   if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) ::dup2(null, 0);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
+    if (detached) {
+      ::setsid();
+      if (::fork() != 0) ::_exit(0);
     }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int ws = 0;
-  while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
-}
-
-// Starts `argv` detached (its own session, not our child once started).
-bool StartDetached(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> a = args;
-  std::vector<char*> argv;
-  for (auto& s : a) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     const int null = ::open("/dev/null", O_RDONLY);
     if (null >= 0) ::dup2(null, 0);
@@ -696,12 +675,13 @@ HttpResponse Dashboard::Action(const HttpRequest& r, const std::string& id, cons
   if (!job.ok() || !*job) return Error(404, "no such job", false);
   const std::string log = o_.state_dir + "/serve-actions.log";
   if (action == "cancel") {
-    if (!RunAndWait({o_.self_exe, "cancel", id, "--state", o_.state_dir}, log))
+    if (!Spawn({o_.self_exe, "cancel", id, "--state", o_.state_dir}, log, /*detached=*/false))
       return Error(500, "cancel failed (see serve-actions.log in the state folder)", false);
   } else {
     if ((*job)->state == "running" || (*job)->state == "cancelling")
       return Error(409, "the job is running", false);
-    if (!StartDetached({o_.self_exe, "resume", id, "--state", o_.state_dir, "--progress", "lines"}, log))
+    if (!Spawn({o_.self_exe, "resume", id, "--state", o_.state_dir, "--progress", "lines"}, log,
+               /*detached=*/true))
       return Error(500, "resume could not start", false);
     // Give the new supervisor a moment to mark the job running before the page reloads.
     for (int i = 0; i < 20; ++i) {
