@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/cpu_limits.h"
 #include "common/default_init.h"
 #include "io/csv_reader.h"
 #include "io/parquet_reader.h"
@@ -65,7 +66,7 @@ class PipelinedFilePredictor final : public FilePredictor {
         storage_(std::move(storage)),
         predictor_(MakeBestPredictor(forest_)) {
     threads_ =
-        options_.threads > 0 ? options_.threads : static_cast<int>(std::thread::hardware_concurrency());
+        options_.threads > 0 ? options_.threads : AvailableCpus();
     if (threads_ < 1) threads_ = 1;
     csv_.delimiter = options_.delimiter;
     csv_.header = options_.header;

@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "common/cpu_limits.h"
 #include "common/sha256.h"
 #include "runner/lease.h"
 #include "runner/manifest.h"
@@ -80,12 +81,12 @@ Result<JobSpec> JobSpec::FromJson(const std::string& text) {
 
 int JobSpec::ResolvedWorkers() const {
   if (workers > 0) return workers;
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return AvailableCpus();
 }
 
 int JobSpec::ResolvedThreads() const {
   if (threads > 0) return threads;
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ResolvedWorkers());
+  return std::max(1, AvailableCpus() / ResolvedWorkers());
 }
 
 std::string JobLogDir(const std::string& state_dir, const std::string& job) {

@@ -1,12 +1,12 @@
 #include "train/forest_trainer.h"
 
 #include <fmt/format.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
 #include <thread>
 
+#include "common/cpu_limits.h"
 #include "model/forest_builder.h"
 #include "train/binning.h"
 #include "train/tree_grower.h"
@@ -15,10 +15,8 @@ namespace fb::train {
 
 int32_t EffectiveThreads(int32_t threads) {
   if (threads > 0) return threads;
-  // The CPUs this process may run on (a Slurm or container allocation, taskset).
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  return std::max(1u, std::thread::hardware_concurrency());
+  // The CPUs this process may run on (a Slurm or container allocation, taskset, a CPU quota).
+  return AvailableCpus();
 }
 
 Result<Forest> TrainForest(const TrainingData& data, const TrainParams& params,
