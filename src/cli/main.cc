@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "common/text_escape.h"
 
 namespace fb::cli {
 
@@ -55,7 +56,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // The same prefix as every other error, so scripts and people find it;
+    // the text may quote the command line, hence escaped.
+    std::string command;
+    for (const CLI::App* sub : app.get_subcommands()) command = " " + sub->get_name();
+    std::fprintf(stderr, "forestbatch: error: %s\nRun 'forestbatch%s --help' for the options.\n",
+                 fb::EscapeForMessage(e.what()).c_str(), command.c_str());
     return kExitUsage;
   }
   if (!run) return kExitUsage;

@@ -1,5 +1,7 @@
 #include "common/status.h"
 
+#include "common/text_escape.h"
+
 namespace fb {
 
 const char* StatusCodeName(StatusCode code) {
@@ -21,14 +23,14 @@ std::string Status::ToString() const {
   if (ok()) return "ok";
   std::string out;
   if (!path_.empty()) {
-    out += path_;
+    AppendEscapedForMessage(&out, path_, /*keep_line_breaks=*/false);
     if (line_ > 0) {
       out += ":" + std::to_string(line_);
       if (column_ > 0) out += ":" + std::to_string(column_);
     }
     out += ": ";
   }
-  out += message_;
+  AppendEscapedForMessage(&out, message_, /*keep_line_breaks=*/true);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "common/text_escape.h"
 #include "io/csv_reader_impl.h"
 #include "io/csv_text.h"
 
@@ -70,9 +71,10 @@ Result<bool> CsvReader::Impl::NextChunk(CsvChunk* chunk) {
 
 std::string CsvReader::Impl::ColumnLabel(int32_t col) const {
   std::string s = "column " + std::to_string(col + 1);
-  if (has_header && !schema.input_columns.empty()) return s + " ('" + column_names[col] + "')";
+  if (has_header && !schema.input_columns.empty())
+    return s + " ('" + EscapeForMessage(column_names[col]) + "')";
   int32_t f = col_to_feature[col];
-  if (f >= 0 && !schema.feature_names.empty()) s += " ('" + schema.feature_names[f] + "')";
+  if (f >= 0 && !schema.feature_names.empty()) s += " ('" + EscapeForMessage(schema.feature_names[f]) + "')";
   return s;
 }
 
@@ -92,20 +94,20 @@ Status CsvReader::Impl::StoreText(std::string_view text, int32_t col, float* row
   bool missing = IsMissingSpelling(t);
   if (!missing) {
     if (!ParseNumber(t, &v)) {
-      std::string shown(text.substr(0, 40));
+      std::string shown = EscapeForMessage(text.substr(0, 40));
       if (text.size() > 40) shown += "...";
       return InvalidData("not a number: '" + shown + "' in " + ColumnLabel(col)).At(name, line, col + 1);
     }
     missing = std::isnan(v);
     if (!missing && opt.infinity_is_error && std::isinf(static_cast<float>(v))) {
       return InvalidData("Input X contains infinity or a value too large for dtype('float32'): '" +
-                         std::string(t) + "' in " + ColumnLabel(col))
+                         EscapeForMessage(t) + "' in " + ColumnLabel(col))
           .At(name, line, col + 1);
     }
   }
   if (missing) {
     if (opt.missing_is_error) {
-      return InvalidData("Input X contains NaN: missing value '" + std::string(t) + "' in " +
+      return InvalidData("Input X contains NaN: missing value '" + EscapeForMessage(t) + "' in " +
                          ColumnLabel(col) + "; this model does not accept missing values")
           .At(name, line, col + 1);
     }
