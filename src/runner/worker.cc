@@ -17,6 +17,14 @@
 #include "runner/manifest.h"
 
 namespace fb {
+namespace {
+
+// Whether another attempt at the same file could succeed: I/O and network
+// failures may pass; a malformed input, an unsupported model or a bad option
+// fails the same way every time.
+bool WorthRetrying(const Status& s) { return s.code() == StatusCode::kIoError; }
+
+}  // namespace
 
 const char* FileStateName(FileState s) {
   switch (s) {
@@ -256,7 +264,9 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
         finished = true;
         break;
       }
-      ev.state = attempt <= c.retries ? FileState::kRetrying : FileState::kFailed;
+      // A malformed input or an unsupported option fails the same way every
+      // time: only I/O and network failures are worth another attempt.
+      ev.state = attempt <= c.retries && WorthRetrying(last) ? FileState::kRetrying : FileState::kFailed;
       ev.error = last.ToString();
       if (ev.state == FileState::kFailed) {
         ++sum.failed;

@@ -19,7 +19,8 @@ class FaultyExecutor final : public FileExecutor {
  public:
   std::map<std::string, int> fail_first;  // file name -> attempts that fail
   std::set<std::string> always_fail;
-  std::string cancel_on;  // file name during which the test's stop flag is raised
+  std::set<std::string> bad_data;  // fail with a data error (a bad field): permanent
+  std::string cancel_on;           // file name during which the test's stop flag is raised
   std::atomic<bool>* stop = nullptr;
   std::map<std::string, int> calls;
 
@@ -32,6 +33,7 @@ class FaultyExecutor final : public FileExecutor {
       while (!cancel->load()) std::this_thread::yield();  // grace 0: cancel comes at once
       return Cancelled("cancelled").At(input);
     }
+    if (bad_data.count(name)) return InvalidData("not a number: 'x'").At(input, 2, 3);
     if (always_fail.count(name) || n <= fail_first[name]) return IoError("injected failure").At(input);
     FB_ASSIGN_OR_RETURN(std::string text, LocalStorage()->ReadAll(input));
     for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -126,6 +128,29 @@ TEST_F(WorkerTest, RetriesThenRecordsFailureAndGoesOn) {
     if (e.state == FileState::kFailed) {
       EXPECT_NE(e.error.find("injected failure"), std::string::npos);
     }
+  }
+}
+
+// A bad field fails the same way on every attempt: it is recorded as failed at
+// once, without the retries and their back-off (which took about 7 s a file).
+TEST_F(WorkerTest, PermanentDataErrorsAreNotRetried) {
+  FaultyExecutor ex;
+  ex.bad_data.insert("b.csv");
+  ex.fail_first["a.csv"] = 1;  // transient: still retried
+  c_.retries = 3;
+  c_.backoff_seconds = 1000;  // a retry of b.csv would hang the test
+  Recorder r;
+  std::vector<double> waits;
+  auto s = RunWorker(c_, *LocalStorage(), *LocalStorage(), ex, stop_, &r,
+                     [&waits](double w, const std::atomic<bool>&) { waits.push_back(w); });
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->failed, 1u);
+  EXPECT_EQ(s->done, 3u);
+  EXPECT_EQ(ex.calls["b.csv"], 1);
+  EXPECT_EQ(ex.calls["a.csv"], 2);
+  EXPECT_EQ(waits.size(), 1u);  // a.csv's one back-off
+  for (auto& e : r.events) {
+    if (e.input.find("b.csv") != std::string::npos) EXPECT_NE(e.state, FileState::kRetrying);
   }
 }
 
