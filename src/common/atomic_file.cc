@@ -135,20 +135,19 @@ constexpr std::string_view kTempMark = ".fbtmp.";
 constexpr size_t kMaxTempStem = 255 - 1 - 7 - 10 - 1 - 8;
 }  // namespace
 
-std::string TemporaryPrefixFor(std::string_view file_name) {
-  std::string out = ".";
-  if (file_name.size() <= kMaxTempStem) {
-    out += file_name;
-  } else {
-    uint64_t h = 14695981039346656037ull;  // FNV-1a: stable across builds and hosts
-    for (unsigned char c : file_name) h = (h ^ c) * 1099511628211ull;
-    char hash[24];
-    std::snprintf(hash, sizeof hash, "~%016llx", static_cast<unsigned long long>(h));
-    out += file_name.substr(0, kMaxTempStem - 17);
-    out += hash;
-  }
-  out += kTempMark;
+std::string NameWithin(std::string_view name, size_t max_bytes) {
+  if (name.size() <= max_bytes) return std::string(name);
+  uint64_t h = 14695981039346656037ull;  // FNV-1a: stable across builds and hosts
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  char hash[24];
+  std::snprintf(hash, sizeof hash, "~%016llx", static_cast<unsigned long long>(h));
+  std::string out(name.substr(0, max_bytes > 17 ? max_bytes - 17 : 0));
+  out += hash;
   return out;
+}
+
+std::string TemporaryPrefixFor(std::string_view file_name) {
+  return "." + NameWithin(file_name, kMaxTempStem) + std::string(kTempMark);
 }
 
 std::string TemporaryNameFor(std::string_view file_name) {
@@ -183,7 +182,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view bytes) {
   return f.Commit();
 }
 
-Result<std::string> ReadFile(const std::string& path) {
+Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
   FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
     if (errno == ENOENT) return NotFound("no such file").At(path);
@@ -192,7 +191,15 @@ Result<std::string> ReadFile(const std::string& path) {
   std::string out;
   char buf[1 << 16];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    if (out.size() + n > max_bytes) {
+      if (f != stdin) std::fclose(f);
+      return InvalidData("more than " + std::to_string(max_bytes) +
+                         " bytes (the limit for a file read whole; a device or a pipe without end?)")
+          .At(path);
+    }
+    out.append(buf, n);
+  }
   bool err = std::ferror(f);
   if (f != stdin) std::fclose(f);
   if (err) return IoError("read failed").At(path);

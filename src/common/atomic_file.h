@@ -52,6 +52,13 @@ class AtomicFile {
   bool done_ = false;
 };
 
+// `name` itself when it has at most `max_bytes` bytes; otherwise its first
+// bytes followed by "~" and a 64-bit FNV-1a hash of the whole name (16 hex
+// digits), `max_bytes` in all. Names of hidden companions (temporaries,
+// manifests) are made with it, so that any name that fits a folder (NAME_MAX,
+// 255 bytes) has companions that fit too.
+std::string NameWithin(std::string_view name, size_t max_bytes);
+
 // The one temporary-name rule (AtomicFile, the runner's --exec outputs and
 // the stale-temporary sweep all use it): a temporary for `file_name` is
 // TemporaryPrefixFor(file_name) + "<pid>.<random hex>", where the prefix is
@@ -70,7 +77,8 @@ bool IsTemporaryName(std::string_view file_name);
 // Writes `bytes` to `path` atomically (AtomicFile in one call).
 Status WriteFileAtomically(const std::string& path, std::string_view bytes);
 
-// Reads a whole file ("-" = stdin).
-Result<std::string> ReadFile(const std::string& path);
+// Reads a whole file ("-" = stdin), refusing one longer than `max_bytes`
+// (a device such as /dev/zero or a pipe never ends).
+Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes = UINT64_MAX);
 
 }  // namespace fb

@@ -103,3 +103,30 @@ TEST_F(AtomicFileTest, ReadMissingFileIsNotFound) {
 
 }  // namespace
 }  // namespace fb
+
+namespace fb {
+namespace {
+
+TEST(ReadFileTest, BoundedForFilesWithoutEnd) {
+  auto r = ReadFile("/dev/zero", 1 << 20);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidData);
+  EXPECT_NE(r.status().ToString().find("/dev/zero"), std::string::npos);
+  EXPECT_NE(r.status().message().find("1048576"), std::string::npos);
+  auto empty = ReadFile("/dev/null", 1 << 20);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(NameWithinTest, ShortNamesKeptLongOnesHashed) {
+  EXPECT_EQ(NameWithin("a.csv", 10), "a.csv");
+  const std::string long_name(300, 'x');
+  const std::string fitted = NameWithin(long_name, 200);
+  EXPECT_EQ(fitted.size(), 200u);
+  EXPECT_EQ(fitted[183], '~');
+  EXPECT_NE(NameWithin(long_name + "y", 200), fitted);  // the hash covers the whole name
+  EXPECT_EQ(NameWithin(long_name, 200), fitted);
+}
+
+}  // namespace
+}  // namespace fb

@@ -4,6 +4,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
+
 namespace fb {
 
 using json = nlohmann::json;
@@ -63,9 +65,13 @@ Result<Manifest> Manifest::Parse(std::string_view text, const std::string& name)
 }
 
 std::string ManifestPathFor(const std::string& output) {
-  size_t slash = output.rfind('/');
-  if (slash == std::string::npos) return "." + output + ".fbmanifest.json";
-  return output.substr(0, slash + 1) + "." + output.substr(slash + 1) + ".fbmanifest.json";
+  constexpr std::string_view kSuffix = ".fbmanifest.json";
+  // "." + name + suffix within NAME_MAX (255 bytes), so a 246-byte output name has a manifest too.
+  constexpr size_t kMaxStem = 255 - 1 - kSuffix.size();
+  const size_t slash = output.rfind('/');
+  const size_t base = slash == std::string::npos ? 0 : slash + 1;
+  return output.substr(0, base) + "." + NameWithin(std::string_view(output).substr(base), kMaxStem) +
+         std::string(kSuffix);
 }
 
 bool IsManifestName(std::string_view name) {

@@ -54,6 +54,17 @@ TEST(Manifest, PathsAndNames) {
   EXPECT_EQ(ManifestPathFor("out/a/b.csv"), "out/a/.b.csv.fbmanifest.json");
   EXPECT_EQ(ManifestPathFor("b.csv"), ".b.csv.fbmanifest.json");
   EXPECT_EQ(ManifestPathFor("s3://bk/out/b.csv"), "s3://bk/out/.b.csv.fbmanifest.json");
+  // A name near NAME_MAX (255 bytes) still has a manifest name that fits: its
+  // first bytes, "~", a hash of the whole name.
+  const std::string long_a = std::string(246, 'a') + ".csv";
+  const std::string long_b = std::string(246, 'a') + ".tsv";
+  const std::string ma = ManifestPathFor("out/" + long_a);
+  const std::string mb = ManifestPathFor("out/" + long_b);
+  EXPECT_EQ(ma.size() - 4, 255u);
+  EXPECT_NE(ma, mb);
+  EXPECT_EQ(ma.rfind("out/.aaaa", 0), 0u);
+  EXPECT_TRUE(IsManifestName(ma.substr(4)));
+  EXPECT_EQ(ManifestPathFor("out/" + long_a), ma);  // stable
   EXPECT_TRUE(IsManifestName(".b.csv.fbmanifest.json"));
   EXPECT_FALSE(IsManifestName("b.csv.fbmanifest.json"));
   EXPECT_FALSE(IsManifestName("b.csv"));

@@ -98,6 +98,11 @@ Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name) {
 }
 
 Result<Forest> LoadModelFile(const std::string& path) {
+  // A model read from something without a size (a pipe, a device): 1 GiB is
+  // well beyond the models seen (the largest pickles are a few hundred MB;
+  // bigger ones load from a regular file, which has no such limit) and stops
+  // /dev/zero before it fills the memory.
+  constexpr uint64_t kMaxStreamedModelBytes = uint64_t{1} << 30;
   // Memory-mapped: a native model is then validated and copied into the
   // Forest straight from the page cache. (A file truncated by another
   // process while mapped would fault; model files are not written in place.)
@@ -111,7 +116,8 @@ Result<Forest> LoadModelFile(const std::string& path) {
   struct stat sb {};
   if (::fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
     ::close(fd);
-    FB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));  // not a regular file: plain reads
+    // Not a regular file (a pipe, stdin, a device): plain reads, bounded.
+    FB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path, kMaxStreamedModelBytes));
     return LoadModelBytes(bytes, path);
   }
   if (sb.st_size == 0) {
