@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/text_escape.h"
+
 namespace fb {
 
 void TaskRecorder::OnShard(const std::vector<ObjectInfo>& shard, size_t total_files) {
@@ -22,17 +24,22 @@ void TaskRecorder::OnShard(const std::vector<ObjectInfo>& shard, size_t total_fi
 
 void TaskRecorder::OnFile(const FileEvent& e) {
   if (log_) {
+    // Names and errors come from files and object keys: escaped, so an ESC or
+    // a line break in a name cannot drive the terminal or forge a log line.
+    const std::string input = EscapeForMessage(e.input);
+    const std::string output = EscapeForMessage(e.output);
+    const std::string error = EscapeForMessage(e.error);
     switch (e.state) {
-      case FileState::kRunning: fmt::print(log_, "processing {} (attempt {})\n", e.input, e.attempt); break;
+      case FileState::kRunning: fmt::print(log_, "processing {} (attempt {})\n", input, e.attempt); break;
       case FileState::kDone:
-        fmt::print(log_, "done {} -> {}: {} rows in {:.3f} s\n", e.input, e.output, e.stats.rows, e.seconds);
+        fmt::print(log_, "done {} -> {}: {} rows in {:.3f} s\n", input, output, e.stats.rows, e.seconds);
         break;
-      case FileState::kSkipped: fmt::print(log_, "skipping {}: {}\n", e.input, e.error); break;
+      case FileState::kSkipped: fmt::print(log_, "skipping {}: {}\n", input, error); break;
       case FileState::kRetrying:
-        fmt::print(log_, "attempt {} failed, will retry {}: {}\n", e.attempt, e.input, e.error);
+        fmt::print(log_, "attempt {} failed, will retry {}: {}\n", e.attempt, input, error);
         break;
-      case FileState::kFailed: fmt::print(log_, "FAILED {}: {}\n", e.input, e.error); break;
-      case FileState::kAbandoned: fmt::print(log_, "abandoned {} (stopping): {}\n", e.input, e.error); break;
+      case FileState::kFailed: fmt::print(log_, "FAILED {}: {}\n", input, error); break;
+      case FileState::kAbandoned: fmt::print(log_, "abandoned {} (stopping): {}\n", input, error); break;
     }
     std::fflush(log_);
   }

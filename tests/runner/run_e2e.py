@@ -336,6 +336,66 @@ def test_same_folder(tmp):
     print("same_folder: run, worker and predict refuse an output that is their input")
 
 
+def test_hostile_data(tmp):
+    # Names and fields an attacker (or an accident) would produce, through run
+    # with a model: a name of 250 bytes (its manifest must fit NAME_MAX too), a
+    # name with an escape sequence, a field with an escape sequence and a NUL.
+    # The bad file fails at once (a data error is not retried), its message is
+    # escaped everywhere it is shown, and every other file is done.
+    make_inputs(tmp, 3)
+    seed = open(SEED_CSV).read().splitlines()
+    long_name = "L" * 246 + ".csv"
+    evil_name = "evil\x1b]0;title\x07\x1b[2J.csv"
+    with open(os.path.join(tmp, "in", long_name), "w") as f:
+        f.write("\n".join(seed[:50]) + "\n")
+    with open(os.path.join(tmp, "in", evil_name), "wb") as f:
+        rows = seed[:20]
+        rows[7] = rows[7].replace(",", ",\x1b[31mred\x00x", 1)
+        f.write(("\n".join(rows) + "\n").encode())
+    t0 = time.monotonic()
+    r = run(["run", "-i", "in", "-o", "out", "--state", "st", "--workers", "2", "--retries", "3", "--backoff", "2",
+             "--model", MODEL, "--progress", "none", "--json"], tmp)
+    took = time.monotonic() - t0
+    check(r.returncode == 1, f"expected exit 1, got {r.returncode}: {r.stderr}")
+    js = json.loads(r.stdout)
+    check(js["files"]["done"] == 4 and js["files"]["failed"] == 1, js["files"])
+    ff = js["failed_files"][0]
+    check(ff["attempts"] == 1, f"a data error was retried: {ff}")
+    check(took < 6, f"took {took:.1f} s: retries with back-off?")
+    check("\\x1b[31mred\\0x" in ff["error"] and ":8:" in ff["error"], ff["error"])
+    got = outputs(os.path.join(tmp, "out"))
+    check(long_name in got and evil_name not in got, sorted(got))
+    manifests = [k for k in tree(os.path.join(tmp, "out")) if k.endswith(".fbmanifest.json")]
+    check(len(manifests) == 4 and all(len(os.path.basename(m).encode()) <= 255 for m in manifests), manifests)
+    for what, text in (("stdout", r.stdout), ("stderr", r.stderr),
+                       ("logs", run(["logs", js["job"], "--state", "st"], tmp).stdout),
+                       ("status", run(["status", js["job"], "--state", "st"], tmp).stdout)):
+        check("\x1b" not in text and "\x00" not in text, f"raw control characters in {what}: {text!r}")
+    # A rerun skips the four done files, the long-named one included.
+    r = run(["run", "-i", "in", "-o", "out", "--state", "st", "--model", MODEL, "--progress", "none", "--json",
+             "--retries", "0"], tmp)
+    js = json.loads(r.stdout)
+    check(js["files"]["skipped"] == 4, js["files"])
+    print(f"hostile_data: 250-byte name done and skipped on rerun; bad field failed once in {took:.1f} s, escaped")
+
+
+def test_cpu_limits(tmp):
+    # Under `taskset -c 0` one CPU is available: run starts one worker with one
+    # thread, whatever the machine has.
+    if not shutil.which("taskset"):
+        print("cpu_limits: SKIP no taskset")
+        sys.exit(77)
+    make_inputs(tmp, 2)
+    r = subprocess.run(["taskset", "-c", "0", FB, "run", "-i", "in", "-o", "out", "--state", "st",
+                        "--model", MODEL, "--progress", "none", "--json"],
+                       cwd=tmp, capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+    js = json.loads(r.stdout)
+    st = status(tmp, "st", js["job"])
+    check(len(st["tasks"]) == 1, f"{len(st['tasks'])} workers under taskset -c 0")
+    print("cpu_limits: taskset -c 0 gives 1 worker x 1 thread")
+
+
 def wait_for(cond, what, timeout=20):
     t0 = time.monotonic()
     while not cond():
