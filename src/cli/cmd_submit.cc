@@ -13,6 +13,8 @@
 
 #include "cli/command.h"
 #include "cli/run_options.h"
+#include "common/cpu_limits.h"
+#include "common/text_escape.h"
 #include "runner/shard_plan.h"
 #include "scaleout/estimate.h"
 #include "scaleout/submit.h"
@@ -53,7 +55,12 @@ struct SubmitFlags {
   bool estimate = false;
   std::string price_text;
   SubmitSpec spec;
+  const CLI::App* app = nullptr;  // the subcommand, to see which options were given
 };
+
+constexpr const char* kSlurmGroup = "Slurm";
+constexpr const char* kAwsGroup = "AWS Batch";
+constexpr const char* kKubernetesGroup = "Kubernetes";
 
 std::string SelfPath() {
   char buf[4096];
@@ -72,7 +79,7 @@ Status EstimateJobCost(const SubmitFlags& f) {
   FB_ASSIGN_OR_RETURN(auto storage, StorageFor(job.input));
   FB_ASSIGN_OR_RETURN(auto files, ListInputs(*storage, job.input, job.output, job.filter));
   if (files.empty()) return NotFound("--estimate: no input files in " + job.input);
-  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int cores = AvailableCpus();
   const int threads = std::clamp(static_cast<int>(std::ceil(vcpus)), 1, cores);
   const std::string self = SelfPath();  // this binary, here (--forestbatch names the tasks' one)
   std::cerr << fmt::format("timing one sample input ({} of {} files) with {} thread{}...\n",
@@ -102,18 +109,62 @@ int Run(SubmitFlags& f) {
       return ReportError(InvalidArgument(fmt::format("--env '{}': want NAME=VALUE", kv)));
     s.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
+  // Options of another engine's group mean nothing here: say so rather than
+  // drop them silently.
+  const char* own_group = s.engine == Engine::kSlurm      ? kSlurmGroup
+                          : s.engine == Engine::kAwsBatch ? kAwsGroup
+                                                          : kKubernetesGroup;
+  std::vector<std::string> foreign;
+  for (const CLI::Option* o : f.app->get_options()) {
+    const std::string& g = o->get_group();
+    if (o->count() > 0 && g != own_group && (g == kSlurmGroup || g == kAwsGroup || g == kKubernetesGroup)) {
+      foreign.push_back(
+          fmt::format("{} is a {} option; it means nothing to {}", o->get_name(), g, EngineName(s.engine)));
+    }
+  }
   if (!f.cpus.empty()) {
     s.cpu = f.cpus;
+    s.aws_vcpus = f.cpus;
+    double cpus = 0;
     try {
-      s.cpus_per_task = std::stoll(f.cpus);
+      size_t used = 0;
+      cpus = std::stod(f.cpus, &used);
+      if (used != f.cpus.size() || !(cpus > 0)) cpus = 0;
     } catch (...) {
-      if (s.engine == Engine::kSlurm)
-        return ReportError(InvalidArgument("--cpus must be a whole number for Slurm"));
+      cpus = 0;
+    }
+    if (cpus <= 0) {
+      foreign.push_back(fmt::format("--cpus '{}': want a positive number", EscapeForMessage(f.cpus)));
+    } else if (s.engine == Engine::kSlurm && cpus != std::floor(cpus)) {
+      foreign.push_back("--cpus must be a whole number for Slurm");
+    } else {
+      s.cpus_per_task = static_cast<int64_t>(std::ceil(cpus));
+      // The task's CPUs become the worker's threads unless it was told: an AWS
+      // Batch container's vCPUs are CPU shares, not a limit the worker could see.
+      bool has_threads = false;
+      for (const auto& a : s.worker_args)
+        has_threads = has_threads || a == "--threads" || a.rfind("--threads=", 0) == 0;
+      if (!has_threads && !s.worker_args.empty()) {
+        s.worker_args.push_back("--threads");
+        s.worker_args.push_back(std::to_string(s.cpus_per_task));
+      }
     }
   }
   if (!f.memory.empty()) {
     s.memory = f.memory;
     s.k8s_memory = f.memory;
+    s.aws_memory = f.memory;
+  }
+  if (!foreign.empty()) {
+    // With the spec's own problems, all at once.
+    Status spec = ValidateSubmitSpec(s);
+    if (!spec.ok()) foreign.push_back(spec.message());
+    std::string all =
+        foreign.size() == 1 ? foreign.front() : fmt::format("{} problems with this job:", foreign.size());
+    if (foreign.size() > 1) {
+      for (const auto& p : foreign) all += "\n  - " + p;
+    }
+    return ReportError(InvalidArgument(all));
   }
   if (s.forestbatch_path.empty()) s.forestbatch_path = SelfPath();
 
@@ -143,6 +194,7 @@ CommandSpec SubmitCommand() {
   return {
       "submit", "submit an array job of workers to Slurm, AWS Batch or Kubernetes", [](CLI::App* sub) {
         auto f = std::make_shared<SubmitFlags>();
+        f->app = sub;
         sub->footer(
             "Everything after `--` is passed to each `forestbatch worker` task, e.g.\n"
             "  forestbatch submit --engine slurm --workers 4 -- --model m.joblib --input in --output out\n"
@@ -164,12 +216,16 @@ CommandSpec SubmitCommand() {
             ->expected(1)
             ->allow_extra_args(false)
             ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-        sub->add_option("--cpus", f->cpus,
-                        "CPUs per task (Slurm --cpus-per-task, Kubernetes cpu; default 2)");
-        sub->add_option("--memory", f->memory,
-                        "memory per task (Slurm --mem such as 7G; Kubernetes such as 7Gi, the default)");
+        sub->add_option(
+            "--cpus", f->cpus,
+            "CPUs per task (Slurm --cpus-per-task, AWS Batch VCPU, Kubernetes cpu; default 2); also the "
+            "worker's --threads unless given after --");
+        sub->add_option(
+            "--memory", f->memory,
+            "memory per task (Slurm --mem such as 7G; AWS Batch MEMORY; Kubernetes such as 7Gi, the "
+            "default)");
         sub->add_option("--status", f->status_name, "show the engine's state of the submitted job NAME");
-        auto* slurm = "Slurm";
+        auto* slurm = kSlurmGroup;
         sub->add_option("--max-parallel", f->spec.max_parallel, "run at most this many tasks at once (%max)")
             ->group(slurm);
         sub->add_option("--partition", f->spec.partition, "Slurm partition")->group(slurm);
@@ -186,7 +242,7 @@ CommandSpec SubmitCommand() {
         sub->add_option("--forestbatch", f->spec.forestbatch_path,
                         "forestbatch binary the tasks run (default: this one)")
             ->group(slurm);
-        auto* aws = "AWS Batch";
+        auto* aws = kAwsGroup;
         sub->add_option("--job-queue", f->spec.job_queue, "AWS Batch job queue")->group(aws);
         sub->add_option("--job-definition", f->spec.job_definition,
                         "AWS Batch job definition (name[:revision] or ARN)")
@@ -197,7 +253,7 @@ CommandSpec SubmitCommand() {
             ->group(aws);
         sub->add_option("--timeout", f->spec.timeout_seconds, "seconds per attempt (at least 60; 0 = none)")
             ->group(aws);
-        auto* k8s = "Kubernetes";
+        auto* k8s = kKubernetesGroup;
         sub->add_option("--image", f->spec.image, "container image whose entrypoint is forestbatch worker")
             ->group(k8s);
         sub->add_option("--namespace", f->spec.k8s_namespace, "Kubernetes namespace")->group(k8s);

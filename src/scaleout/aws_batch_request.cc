@@ -21,6 +21,14 @@ nlohmann::json AwsBatchSubmitJobRequest(const SubmitSpec& spec) {
   for (const auto& [k, v] : spec.env) env.push_back({{"name", k}, {"value", v}});
   json overrides = {{"environment", env}};
   if (!spec.worker_args.empty()) overrides["command"] = spec.worker_args;
+  // --cpus / --memory override the job definition's, as resourceRequirements
+  // (the documented form; the older vcpus/memory fields are deprecated).
+  json resources = json::array();
+  if (!spec.aws_vcpus.empty()) resources.push_back({{"type", "VCPU"}, {"value", spec.aws_vcpus}});
+  if (auto mib = AwsMemoryMiB(spec.aws_memory); !spec.aws_memory.empty() && mib) {
+    resources.push_back({{"type", "MEMORY"}, {"value", std::to_string(*mib)}});
+  }
+  if (!resources.empty()) overrides["resourceRequirements"] = resources;
   req["containerOverrides"] = overrides;
 
   // Rules are tried in order, the first match decides: a Spot reclaim's

@@ -70,6 +70,23 @@ TEST(AwsBatchRequestTest, OneWorkerIsAPlainJobAndNoTimeoutByDefault) {
   EXPECT_FALSE(j["containerOverrides"].contains("command"));  // the job definition's command stays
 }
 
+// --cpus and --memory reach the container as resourceRequirements (VCPU as
+// given, MEMORY in MiB); without them the job definition's stay.
+TEST(AwsBatchRequestTest, ResourceRequirementsFromCpusAndMemory) {
+  auto s = Spec();
+  EXPECT_FALSE(Emit(s)["containerOverrides"].contains("resourceRequirements"));
+  s.aws_vcpus = "4";
+  s.aws_memory = "7G";
+  auto r = Emit(s)["containerOverrides"]["resourceRequirements"];
+  EXPECT_EQ(
+      r,
+      (nlohmann::json::array({{{"type", "VCPU"}, {"value", "4"}}, {{"type", "MEMORY"}, {"value", "7168"}}})));
+  s.aws_vcpus.clear();
+  s.aws_memory = "512Mi";
+  EXPECT_EQ(Emit(s)["containerOverrides"]["resourceRequirements"],
+            (nlohmann::json::array({{{"type", "MEMORY"}, {"value", "512"}}})));
+}
+
 TEST(AwsBatchRequestTest, CommandLine) {
   EXPECT_EQ(AwsSubmitJobCommand("/s/r.json"),
             (std::vector<std::string>{"aws", "batch", "submit-job", "--output", "json", "--cli-input-json",

@@ -4,6 +4,9 @@
 
 #include <cctype>
 #include <ctime>
+#include <optional>
+
+#include "common/text_escape.h"
 
 namespace fb {
 namespace {
@@ -35,6 +38,41 @@ bool IsEnvName(const std::string& s) {
   return true;
 }
 
+// A value written into a `#SBATCH` line: sbatch reads one option per line and
+// strips double quotes, so a line break would start a directive of its own and
+// a quote would end the value early.
+bool IsSafeDirectiveValue(const std::string& v) {
+  for (char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '"') return false;
+  }
+  return true;
+}
+
+// "7G", "7Gi", "512M", "512Mi", "1T", or plain mebibytes: the MiB AWS Batch's
+// MEMORY resource wants; nullopt when not understood.
+std::optional<int64_t> MebibytesFrom(const std::string& text) {
+  size_t i = 0;
+  int64_t n = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    if (n > (int64_t{1} << 40)) return std::nullopt;
+    n = n * 10 + (text[i++] - '0');
+  }
+  if (i == 0) return std::nullopt;
+  std::string unit = text.substr(i);
+  if (unit.size() == 2 && unit[1] == 'i') unit.resize(1);
+  if (unit.empty() || unit == "M") return n;
+  if (unit == "G") return n * 1024;
+  if (unit == "T") return n * 1024 * 1024;
+  return std::nullopt;
+}
+
+// Worker options whose value is a path or URI the task must be able to open.
+bool IsPathOption(const std::string& opt) {
+  return opt == "--model" || opt == "-m" || opt == "--input" || opt == "-i" || opt == "--output" ||
+         opt == "-o" || opt == "--state";
+}
+
 }  // namespace
 
 const char* EngineName(Engine e) {
@@ -53,63 +91,117 @@ Result<Engine> ParseEngine(const std::string& name) {
   return InvalidArgument(fmt::format("unknown engine '{}': use slurm, aws-batch or kubernetes", name));
 }
 
+std::optional<int64_t> AwsMemoryMiB(const std::string& memory) { return MebibytesFrom(memory); }
+
+std::vector<std::pair<std::string, std::string>> RelativeWorkerPaths(const std::vector<std::string>& args) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string opt = args[i];
+    std::string value;
+    const size_t eq = opt.find('=');
+    if (opt.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = opt.substr(eq + 1);
+      opt.resize(eq);
+    } else if (IsPathOption(opt) && i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      continue;
+    }
+    if (!IsPathOption(opt) || value.empty()) continue;
+    if (value.front() == '/' || value.find("://") != std::string::npos) continue;
+    out.emplace_back(opt, value);
+  }
+  return out;
+}
+
 Status ValidateSubmitSpec(const SubmitSpec& s) {
-  if (s.workers < 1) return InvalidArgument(fmt::format("--workers {} must be at least 1", s.workers));
+  std::vector<std::string> problems;
+  auto problem = [&problems](std::string p) { problems.push_back(std::move(p)); };
+  if (s.workers < 1) problem(fmt::format("--workers {} must be at least 1", s.workers));
   for (const auto& [k, v] : s.env) {
-    if (!IsEnvName(k)) return InvalidArgument(fmt::format("--env '{}': not a variable name", k));
+    if (!IsEnvName(k)) problem(fmt::format("--env '{}': not a variable name", k));
   }
   switch (s.engine) {
-    case Engine::kSlurm:
-      if (s.name.empty()) return InvalidArgument("the job needs a name");
-      if (s.max_parallel < 0) return InvalidArgument("--max-parallel must not be negative");
-      if (s.cpus_per_task < 1) return InvalidArgument("--cpus-per-task must be at least 1");
-      if (s.forestbatch_path.empty()) return InvalidArgument("the path of the forestbatch binary is unknown");
+    case Engine::kSlurm: {
+      if (s.name.empty()) problem("the job needs a name");
+      if (s.max_parallel < 0) problem("--max-parallel must not be negative");
+      if (s.cpus_per_task < 1) problem("--cpus-per-task must be at least 1");
+      if (s.forestbatch_path.empty()) problem("the path of the forestbatch binary is unknown");
+      const std::pair<const char*, const std::string*> directives[] = {
+          {"--name", &s.name},     {"--log-dir", &s.log_dir},     {"the working folder", &s.workdir},
+          {"--memory", &s.memory}, {"--partition", &s.partition}, {"--time", &s.time_limit}};
+      for (const auto& [what, value] : directives) {
+        if (!IsSafeDirectiveValue(*value)) {
+          problem(fmt::format("{} '{}': a #SBATCH value may not hold a line break, control character or '\"'",
+                              what, EscapeForMessage(*value)));
+        }
+      }
+      for (const auto& extra : s.sbatch_args) {
+        if (!IsSafeDirectiveValue(extra)) {
+          problem(fmt::format("--sbatch-arg '{}': may not hold a line break, control character or '\"'",
+                              EscapeForMessage(extra)));
+        }
+      }
       break;
+    }
     case Engine::kAwsBatch:
       // AWS Batch: array jobs have 2 to 10,000 children; a single task is a
       // plain job (no arrayProperties).
       if (s.workers > 10000) {
-        return InvalidArgument(
-            fmt::format("AWS Batch array jobs have at most 10,000 tasks, not {}", s.workers));
+        problem(fmt::format("AWS Batch array jobs have at most 10,000 tasks, not {}", s.workers));
       }
       if (!IsAwsName(s.name)) {
-        return InvalidArgument(
+        problem(
             fmt::format("AWS Batch job name '{}': up to 128 letters, digits, '-' and '_', starting with a "
                         "letter or digit",
-                        s.name));
+                        EscapeForMessage(s.name)));
       }
-      if (s.job_queue.empty()) return InvalidArgument("aws-batch needs --job-queue");
-      if (s.job_definition.empty()) return InvalidArgument("aws-batch needs --job-definition");
+      if (s.job_queue.empty()) problem("aws-batch needs --job-queue");
+      if (s.job_definition.empty()) problem("aws-batch needs --job-definition");
       if (s.attempts < 1 || s.attempts > 10) {
-        return InvalidArgument(fmt::format("--attempts {} must be between 1 and 10", s.attempts));
+        problem(fmt::format("--attempts {} must be between 1 and 10", s.attempts));
       }
       if (s.timeout_seconds != 0 && s.timeout_seconds < 60) {
-        return InvalidArgument(
-            fmt::format("--timeout {} s: AWS Batch timeouts are at least 60 s", s.timeout_seconds));
+        problem(fmt::format("--timeout {} s: AWS Batch timeouts are at least 60 s", s.timeout_seconds));
+      }
+      if (!s.aws_memory.empty() && !MebibytesFrom(s.aws_memory)) {
+        problem(fmt::format("--memory '{}': want a size such as 7G, 7Gi or 7168M",
+                            EscapeForMessage(s.aws_memory)));
       }
       break;
     case Engine::kKubernetes:
       if (!IsDnsLabel(s.name)) {
-        return InvalidArgument(fmt::format(
+        problem(fmt::format(
             "Kubernetes job name '{}': at most 63 lower-case letters, digits and '-', not starting or "
             "ending with '-'",
-            s.name));
+            EscapeForMessage(s.name)));
       }
-      if (s.image.empty()) return InvalidArgument("kubernetes needs --image");
+      if (s.image.empty()) problem("kubernetes needs --image");
       if (s.workers > 100000) {
-        return InvalidArgument(
-            fmt::format("Indexed Jobs have at most 100,000 completions, not {}", s.workers));
+        problem(fmt::format("Indexed Jobs have at most 100,000 completions, not {}", s.workers));
       }
       if (s.parallelism < 0 || s.parallelism > s.workers) {
-        return InvalidArgument(
-            fmt::format("--parallelism {} must be between 1 and --workers", s.parallelism));
+        problem(fmt::format("--parallelism {} must be between 1 and --workers", s.parallelism));
       }
-      if (s.backoff_limit_per_index < 0)
-        return InvalidArgument("--backoff-limit-per-index must not be negative");
-      if (s.grace_period_seconds < 0) return InvalidArgument("--grace-period must not be negative");
+      if (s.backoff_limit_per_index < 0) problem("--backoff-limit-per-index must not be negative");
+      if (s.grace_period_seconds < 0) problem("--grace-period must not be negative");
       break;
   }
-  return Status::Ok();
+  // A task in a container starts in the image's working folder, not the
+  // submitter's: a relative path there names something else, or nothing.
+  if (s.engine != Engine::kSlurm) {
+    for (const auto& [opt, value] : RelativeWorkerPaths(s.worker_args)) {
+      problem(fmt::format(
+          "worker option {} '{}': a relative path means nothing inside the {} container; give an absolute "
+          "path on the shared file system or an s3:// URI",
+          opt, EscapeForMessage(value), EngineName(s.engine)));
+    }
+  }
+  if (problems.empty()) return Status::Ok();
+  if (problems.size() == 1) return InvalidArgument(problems.front());
+  std::string all = fmt::format("{} problems with this job:", problems.size());
+  for (const auto& p : problems) all += "\n  - " + p;
+  return InvalidArgument(all);
 }
 
 std::string DefaultJobName() {

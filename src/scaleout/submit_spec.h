@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,8 @@ struct SubmitSpec {
   std::string job_definition;
   int64_t attempts = 3;         // retryStrategy.attempts, 1..10
   int64_t timeout_seconds = 0;  // timeout.attemptDurationSeconds; 0 = none, else >= 60
+  std::string aws_vcpus;        // resourceRequirements VCPU from --cpus; empty = the job definition's
+  std::string aws_memory;       // resourceRequirements MEMORY from --memory (7G, 7Gi, 7168M); empty = same
 
   // Kubernetes.
   std::string image;
@@ -56,7 +59,17 @@ struct SubmitSpec {
   std::string service_account;        // empty = default (e.g. an IRSA account for S3 access)
 };
 
+// Checks the limits each engine documents and every value written into a
+// script; lists every problem at once.
 Status ValidateSubmitSpec(const SubmitSpec& spec);
+
+// MiB for AWS Batch's MEMORY resource from "7G", "7Gi", "512M", "1T" or plain
+// MiB; nullopt when not understood.
+std::optional<int64_t> AwsMemoryMiB(const std::string& memory);
+
+// Worker options (--model, --input, --output, --state, in both `--opt value`
+// and `--opt=value` forms) whose value is a relative path: (option, value).
+std::vector<std::pair<std::string, std::string>> RelativeWorkerPaths(const std::vector<std::string>& args);
 
 // "forestbatch-YYYYMMDD-HHMMSS" in UTC: valid for every engine.
 std::string DefaultJobName();

@@ -43,6 +43,79 @@ TEST(SubmitSpecTest, AwsLimits) {
   EXPECT_FALSE(ValidateSubmitSpec(s).ok());
 }
 
+// A line break in a value written into a #SBATCH line would start a
+// directive of its own (an injected `#SBATCH --uid=...`); a quote would end
+// the value early. Refused for every such value, all listed at once.
+TEST(SubmitSpecTest, SlurmDirectiveValuesCannotInjectLines) {
+  SubmitSpec s;
+  s.engine = Engine::kSlurm;
+  s.name = "ok";
+  s.forestbatch_path = "/usr/bin/forestbatch";
+  EXPECT_TRUE(ValidateSubmitSpec(s).ok());
+  s.name = "x\n#SBATCH --uid=0";
+  Status st = ValidateSubmitSpec(s);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("--name 'x\\n#SBATCH --uid=0'"), std::string::npos) << st.message();
+  s.name = "a\"b";
+  EXPECT_FALSE(ValidateSubmitSpec(s).ok());
+  s.name = "fine name with blanks";
+  EXPECT_TRUE(ValidateSubmitSpec(s).ok());
+  s.partition = "p\r";
+  s.time_limit = "1:00\x1b";
+  s.sbatch_args = {"--exclusive", "--comment=a\nb"};
+  s.log_dir = "logs\n";
+  st = ValidateSubmitSpec(s);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("4 problems"), std::string::npos) << st.message();
+  for (const char* opt : {"--partition", "--time", "--sbatch-arg", "--log-dir"}) {
+    EXPECT_NE(st.message().find(opt), std::string::npos) << opt;
+  }
+}
+
+TEST(SubmitSpecTest, ListsEveryProblemAtOnce) {
+  auto s = Aws();
+  s.job_queue.clear();
+  s.job_definition.clear();
+  s.attempts = 0;
+  Status st = ValidateSubmitSpec(s);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("3 problems"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("--job-queue"), std::string::npos);
+  EXPECT_NE(st.message().find("--job-definition"), std::string::npos);
+  EXPECT_NE(st.message().find("--attempts"), std::string::npos);
+}
+
+// In a container the task starts in the image's folder: a relative path
+// there is something else. Slurm tasks run in the submitter's folder.
+TEST(SubmitSpecTest, ContainersNeedAbsolutePathsOrUris) {
+  auto s = Aws();
+  s.worker_args = {"--model", "s3://b/m.joblib", "--input=data/in", "-o", "/mnt/fsx/out", "--threads", "2"};
+  Status st = ValidateSubmitSpec(s);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("--input 'data/in'"), std::string::npos) << st.message();
+  s.worker_args = {"--model", "s3://b/m.joblib", "--input", "/mnt/fsx/in", "-o", "/mnt/fsx/out"};
+  EXPECT_TRUE(ValidateSubmitSpec(s).ok());
+  s.engine = Engine::kSlurm;
+  s.forestbatch_path = "/usr/bin/forestbatch";
+  s.worker_args = {"--model", "m.joblib", "--input", "in", "--output", "out"};
+  EXPECT_TRUE(ValidateSubmitSpec(s).ok());
+  EXPECT_EQ(RelativeWorkerPaths({"-m", "m.joblib", "--state=st", "--input", "/abs"}),
+            (std::vector<std::pair<std::string, std::string>>{{"-m", "m.joblib"}, {"--state", "st"}}));
+}
+
+TEST(SubmitSpecTest, AwsMemorySizes) {
+  EXPECT_EQ(AwsMemoryMiB("7G"), 7168);
+  EXPECT_EQ(AwsMemoryMiB("7Gi"), 7168);
+  EXPECT_EQ(AwsMemoryMiB("512M"), 512);
+  EXPECT_EQ(AwsMemoryMiB("2048"), 2048);
+  EXPECT_EQ(AwsMemoryMiB("1T"), 1048576);
+  EXPECT_EQ(AwsMemoryMiB("7GB"), std::nullopt);
+  EXPECT_EQ(AwsMemoryMiB("lots"), std::nullopt);
+  auto s = Aws();
+  s.aws_memory = "7 gigs";
+  EXPECT_FALSE(ValidateSubmitSpec(s).ok());
+}
+
 TEST(SubmitSpecTest, KubernetesNamesAreDnsLabels) {
   SubmitSpec s;
   s.engine = Engine::kKubernetes;
