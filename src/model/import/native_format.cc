@@ -165,7 +165,7 @@ Status DecodeMeta(std::string_view b, Decoding* d) {
   FB_RETURN_IF_ERROR(c.Get(&d->n_trees));
   FB_RETURN_IF_ERROR(c.Get(&reserved));
   if (kind > static_cast<uint8_t>(ModelKind::kRegressor) ||
-      aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kIsolation)) {
+      aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kSoftmaxNumpy)) {
     return Bad("unknown model kind, aggregate or link");
   }
   f.kind = static_cast<ModelKind>(kind);
@@ -436,6 +436,9 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
   if (f.trees.size() > std::numeric_limits<uint32_t>::max() ||
       f.categories.size() > std::numeric_limits<uint32_t>::max())
     return Unsupported("model too large for the native format");
+  if (!f.float64_features.empty())
+    return Unsupported(fmt::format("{} compares float64 inputs, which the native format cannot store yet",
+                                   f.info.estimator));
 
   // Sections are written straight into the output (a large model is not
   // held twice): the header, the section table, then each section 8-byte
