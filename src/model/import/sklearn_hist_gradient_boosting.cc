@@ -199,6 +199,17 @@ Status ReadPredictor(const Reader& r, ValueId pred, int32_t n_features, bool* ha
   }
   if (!nf.value || !nf.feature || !nf.threshold || !nf.left || !nf.right || !nf.is_leaf)
     return InvalidData("TreePredictor.nodes records lack value/feature_idx/num_threshold/left/right/is_leaf");
+  // Structural fields are integers, values and thresholds floats: a file
+  // that says otherwise is not scikit-learn's.
+  for (const pickle::DtypeField* fld :
+       {nf.feature, nf.left, nf.right, nf.is_leaf, nf.missing_left, nf.is_categorical, nf.bitset_idx}) {
+    if (fld && std::string_view("iub").find(r.V(fld->dtype).dtype_kind) == std::string_view::npos)
+      return InvalidData(fmt::format("TreePredictor.nodes field '{}' is not an integer", fld->name));
+  }
+  for (const pickle::DtypeField* fld : {nf.value, nf.threshold}) {
+    if (r.V(fld->dtype).dtype_kind != 'f')
+      return InvalidData(fmt::format("TreePredictor.nodes field '{}' is not a float", fld->name));
+  }
   if (nf.is_categorical && !nf.bitset_idx)
     return InvalidData("TreePredictor.nodes has is_categorical but no bitset_idx");
   *has_missing = nf.missing_left != nullptr;
