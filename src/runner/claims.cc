@@ -125,7 +125,8 @@ Status ClaimBook::Probe() {
   if (again.ok() || again.code() == StatusCode::kUnsupported) {
     return Unsupported("--schedule dynamic needs atomic claims, but " + root_ +
                        " accepted a second exclusive create of one object (a store that ignores "
-                       "If-None-Match); use --schedule static");
+                       "If-None-Match); use --schedule static, or keep the claims on a shared file "
+                       "system (--claims DIR)");
   }
   return again;
 }
