@@ -135,6 +135,14 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
           for (int32_t k = 0; k < no; ++k) p[k] = std::exp(a[k] - mx) / z;
           break;
         }
+        case Link::kSoftmaxNumpy: {
+          // X -= max; np.exp(X, X); X /= np.sum(X, axis=1).
+          const double mx = *std::max_element(m.begin(), m.end());
+          for (int32_t k = 0; k < no; ++k) tmp[k] = std::exp(m[k] - mx);
+          const double z = PairwiseSum(tmp.data(), tmp.size());
+          for (int32_t k = 0; k < no; ++k) p[k] = tmp[k] / z;
+          break;
+        }
         case Link::kSoftmaxLse: {
           // scikit-learn: np.nan_to_num(np.exp(m - logsumexp(m))), scipy's
           // logsumexp: a_max (0 when not finite), log(sum(exp(m - a_max))) + a_max.

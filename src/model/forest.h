@@ -40,6 +40,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/float64_features.h"
+
 namespace fb {
 
 enum class ModelKind : uint8_t { kClassifier, kRegressor };
@@ -76,6 +78,10 @@ enum class Link : uint8_t {
   kSoftplus,
   // LightGBM regression with reg_sqrt ("regression sqrt"): sign(m) * m * m.
   kSignedSquare,
+  // scikit-learn's softmax (utils.extmath.softmax, HistGradientBoosting-
+  // Classifier from 1.1): e_k = exp(m_k - max m), p_k = e_k / sum(e) with
+  // numpy's pairwise sum; the label is argmax p.
+  kSoftmaxNumpy,
 };
 
 const char* ModelKindName(ModelKind kind);
@@ -178,6 +184,13 @@ struct Forest {
   // False when the source library rejects NaN input for this model
   // (scikit-learn before 1.3): predictors then report NaN as an error.
   bool missing_values_supported = true;
+  // Empty, or one entry per feature: the model compares float64 inputs
+  // (scikit-learn's HistGradientBoosting*), and the table readers turn each
+  // parsed double into the float the trees compare through
+  // Float64FeatureValue (common/float64_features.h) instead of casting it.
+  // The trees' thresholds are then cut indices, and their categorical nodes
+  // list the known categories that go right.
+  std::vector<Float64Feature> float64_features;
 
   ModelInfo info;
   InputEncoding encoding;  // raw columns -> features; empty for imported models

@@ -21,6 +21,7 @@ const char* LinkName(Link link) {
     case Link::kStep: return "step";
     case Link::kSoftmaxLse: return "softmax-logsumexp";
     case Link::kSigmoid2x: return "sigmoid-2x";
+    case Link::kSoftmaxNumpy: return "softmax-numpy";
     case Link::kIsolation: return "isolation-score";
     case Link::kScaledSigmoid: return "scaled-sigmoid";
     case Link::kSoftplus: return "softplus";
@@ -90,6 +91,12 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
       return fail(i, nd.categorical ? "zero-as-missing on a categorical split"
                                     : "category truncation on a numeric split");
     }
+    if (!forest.float64_features.empty() &&
+        forest.float64_features[static_cast<size_t>(nd.feature)].categorical != nd.categorical) {
+      return fail(i, fmt::format("{} split on feature {}, which its float64 input map reads as {}",
+                                 nd.categorical ? "categorical" : "numeric", nd.feature,
+                                 nd.categorical ? "numeric" : "categorical"));
+    }
     if (nd.categorical) {
       if (static_cast<uint64_t>(nd.cat_begin) + nd.cat_count > forest.categories.size()) {
         return fail(i, "category list out of range");
@@ -106,6 +113,31 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
   }
   if (reached != n)
     return InvalidData(fmt::format("tree {}: {} of {} nodes unreachable from the root", t, n - reached, n));
+  return Status::Ok();
+}
+
+Status ValidateFloat64Features(const Forest& f) {
+  if (f.float64_features.empty()) return Status::Ok();
+  if (f.float64_features.size() != static_cast<size_t>(f.n_features))
+    return InvalidData(
+        fmt::format("float64 input map has {} features for {}", f.float64_features.size(), f.n_features));
+  if (!f.encoding.empty()) return InvalidData("a model cannot have both an input encoding and a float64 map");
+  for (size_t j = 0; j < f.float64_features.size(); ++j) {
+    const Float64Feature& m = f.float64_features[j];
+    if (m.categorical ? !m.cuts.empty() : !m.known.empty())
+      return InvalidData(fmt::format("float64 input map of feature {} mixes cuts and categories", j));
+    if (m.cuts.size() >= (size_t{1} << 24))
+      return InvalidData(fmt::format("float64 input map of feature {} has too many cuts", j));
+    for (size_t k = 0; k < m.cuts.size(); ++k) {
+      if (std::isnan(m.cuts[k]) || (k > 0 && !(m.cuts[k - 1] < m.cuts[k])))
+        return InvalidData(fmt::format("float64 cuts of feature {} are not ascending and distinct", j));
+    }
+    for (size_t k = 0; k < m.known.size(); ++k) {
+      if (m.known[k] < 0 || m.known[k] > 255 || (k > 0 && m.known[k - 1] >= m.known[k]))
+        return InvalidData(
+            fmt::format("known categories of feature {} are not ascending, distinct, in [0, 256)", j));
+    }
+  }
   return Status::Ok();
 }
 
@@ -174,7 +206,8 @@ Result<Forest> BuildForest(Forest f) {
   } else if (!f.class_labels.empty()) {
     return InvalidData("regressor has class labels");
   }
-  if ((f.link == Link::kSoftmax || f.link == Link::kSoftmaxLse) && f.n_outputs < 2)
+  if ((f.link == Link::kSoftmax || f.link == Link::kSoftmaxLse || f.link == Link::kSoftmaxNumpy) &&
+      f.n_outputs < 2)
     return InvalidData("softmax link needs at least two outputs");
   if (f.link == Link::kIsolation) {
     if (f.kind != ModelKind::kClassifier || f.n_outputs != 1 || f.class_labels.size() != 2 ||
@@ -207,6 +240,7 @@ Result<Forest> BuildForest(Forest f) {
     if (c < 0 || c >= kMaxCategory) return InvalidData(fmt::format("category {} out of range [0, 2^24)", c));
   }
   FB_RETURN_IF_ERROR(ValidateEncoding(f));
+  FB_RETURN_IF_ERROR(ValidateFloat64Features(f));
   if (!f.training.feature_importances.empty() &&
       f.training.feature_importances.size() != static_cast<size_t>(f.n_features)) {
     return InvalidData(fmt::format("model has {} feature importances for {} features",

@@ -447,6 +447,9 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
   if (f.trees.size() > std::numeric_limits<uint32_t>::max() ||
       f.categories.size() > std::numeric_limits<uint32_t>::max())
     return Unsupported("model too large for the native format");
+  if (!f.float64_features.empty())
+    return Unsupported(fmt::format("{} compares float64 inputs, which the native format cannot store yet",
+                                   f.info.estimator));
 
   // Sections are written straight into the output (a large model is not
   // held twice): the header, the section table, then each section 8-byte
