@@ -31,7 +31,7 @@ enum SectionId : uint32_t {
   kEncoding = 10,
   kTraining = 11,
   kLinkParams = 12,  // optional: link parameters and value names (IsolationForest)
-  // Since 1.2: the float64 input map (HistGradientBoosting). Every internal
+  // Since 1.3: the float64 input map (HistGradientBoosting). Every internal
   // node then carries kNodeFloat64Input, so a reader that predates the
   // section refuses the file (unknown node flag) instead of skipping it.
   kFloat64Features = 13,
@@ -53,9 +53,11 @@ constexpr uint8_t kNodeDefaultLeft = 1, kNodeCategorical = 2;
 // Since 1.1 (LightGBM): zero as missing, truncated categories. Older readers
 // refuse a node with them (unknown flags) rather than predict differently.
 constexpr uint8_t kNodeZeroMissing = 4, kNodeCatTruncate = 8;
-// Since 1.2: the node's feature goes through the float64 input map.
+// Since 1.3: the node's feature goes through the float64 input map.
 constexpr uint8_t kNodeFloat64Input = 16;
 constexpr uint8_t kFlagIntegerLabels = 1, kFlagMissingSupported = 2, kFlagUseBestIteration = 4;
+// Since 1.2: float32 sums (XGBoost); 1.0 and 1.1 files never set it.
+constexpr uint8_t kFlagFloat32Sums = 8;
 
 template <typename T>
 void Put(std::string* out, T v) {
@@ -147,7 +149,8 @@ void EncodeMeta(const Forest& f, std::string* s) {
   Put<uint8_t>(s, static_cast<uint8_t>(f.link));
   Put<uint8_t>(s, (f.labels_are_integers ? kFlagIntegerLabels : 0) |
                       (f.missing_values_supported ? kFlagMissingSupported : 0) |
-                      (f.predict_uses_best_iteration ? kFlagUseBestIteration : 0));
+                      (f.predict_uses_best_iteration ? kFlagUseBestIteration : 0) |
+                      (f.float32_sums ? kFlagFloat32Sums : 0));
   Put<int32_t>(s, f.n_features);
   Put<int32_t>(s, f.n_outputs);
   Put<int32_t>(s, f.leaf_width);
@@ -185,6 +188,7 @@ Status DecodeMeta(std::string_view b, Decoding* d) {
   f.labels_are_integers = flags & kFlagIntegerLabels;
   f.missing_values_supported = flags & kFlagMissingSupported;
   f.predict_uses_best_iteration = flags & kFlagUseBestIteration;
+  f.float32_sums = flags & kFlagFloat32Sums;
   // Early shape checks so that the sizes below cannot overflow.
   if (f.n_outputs <= 0 || f.n_outputs > kMaxOutputs || f.leaf_width <= 0 || f.leaf_width > f.n_outputs ||
       f.n_features <= 0)
