@@ -74,6 +74,8 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
       for (int k = 0; k < forest.leaf_width; ++k) {
         double v = tree.values[static_cast<size_t>(i) * forest.leaf_width + k];
         if (std::isnan(v)) return fail(i, "leaf value is NaN");
+        if (forest.float32_sums && static_cast<double>(static_cast<float>(v)) != v)
+          return fail(i, fmt::format("leaf value {} is not a float32 value (the model sums in float32)", v));
       }
       continue;
     }
@@ -184,6 +186,16 @@ Result<Forest> BuildForest(Forest f) {
         fmt::format("base margin has {} values for {} outputs", f.base_margin.size(), f.n_outputs));
   }
   if (f.base_margin.empty()) f.base_margin.assign(f.n_outputs, 0.0);
+  if (f.float32_sums) {
+    if (f.aggregate != Aggregate::kSum) return InvalidData("float32 sums need a boosted (summed) model");
+    if (f.link != Link::kIdentity && f.link != Link::kSigmoid && f.link != Link::kSoftmax &&
+        f.link != Link::kExp && f.link != Link::kStep)
+      return InvalidData(fmt::format("link {} has no float32 form", LinkName(f.link)));
+    for (double m : f.base_margin)
+      if (static_cast<double>(static_cast<float>(m)) != m)
+        return InvalidData(
+            fmt::format("base margin {} is not a float32 value (the model sums in float32)", m));
+  }
   if (f.kind == ModelKind::kClassifier) {
     size_t k = f.class_labels.size();
     bool binary_single = f.n_outputs == 1 && k == 2;
