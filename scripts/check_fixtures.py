@@ -41,10 +41,20 @@ PY = "/usr/bin/python3"
 # made from real models) or "bytes" (hostile inputs are never unpickled here))
 GENERATORS = {
     "sklearn": ("tests/sklearn/make_fixtures.py", ["{out}"], False, "tests/sklearn/fixtures",
-                ["boosting/*"], "objects"),
+                ["boosting/*", "hgb/*"], "objects"),
     "sklearn-boosting": ("tests/sklearn/make_boosting_fixtures.py", ["{out}"], False,
                          "tests/sklearn/fixtures/boosting", [], "objects"),
+    "sklearn-hgb": ("tests/sklearn/make_hgb_fixtures.py", ["{out}"], False, "tests/sklearn/fixtures/hgb",
+                    ["crafted/*"], "objects"),
+    # Other versions' layouts: stand-in classes under scikit-learn's module
+    # names, which the installed version cannot unpickle: compared as bytes.
+    "sklearn-hgb-crafted": ("tests/sklearn/make_hgb_fixtures.py", ["--crafted", "{out}"], False,
+                            "tests/sklearn/fixtures/hgb/crafted", [], "bytes"),
     "xgboost": ("tests/xgboost/make_fixtures.py", ["{out}"], False, "tests/xgboost/fixtures", [], "objects"),
+    "xgboost-pickles": ("tests/xgboost/make_pickle_fixtures.py", ["{out}", "--real"], False,
+                        "tests/xgboost/pickles", ["crafted/*"], "objects"),
+    "xgboost-pickles-crafted": ("tests/xgboost/make_pickle_fixtures.py", ["{out}", "--crafted"], False,
+                                "tests/xgboost/pickles/crafted", [], "bytes"),
     "predict-data": ("tests/predict/data/make_fixtures.py", [], True, "tests/predict/data",
                      ["make_fixtures.py", "seed-small-*"], "objects"),
     "pickle-corpus": ("fuzz/make_pickle_corpus.py", ["{out}"], False, "fuzz/corpus/pickle", [], "bytes"),

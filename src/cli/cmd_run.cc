@@ -17,6 +17,7 @@ namespace {
 struct RunFlags {
   JobSpec spec;
   std::string shard_by = "count";
+  std::string schedule = "static";
   std::string state = ".forestbatch";
   std::string progress = "auto";
   bool json = false;
@@ -85,6 +86,9 @@ int RunCommand(RunFlags& f) {
   auto sb = ParseShardBy(f.shard_by);
   if (!sb.ok()) return ReportError(sb.status());
   f.spec.shard_by = *sb;
+  auto sched = ParseSchedule(f.schedule);
+  if (!sched.ok()) return ReportError(sched.status());
+  f.spec.schedule = *sched;
   if (f.spec.exec.empty()) f.spec.worker_args = f.predict.AsArgs();
   Status s = CheckModel(f);
   if (!s.ok()) return ReportError(s);
@@ -98,7 +102,8 @@ CommandSpec RunCommandSpec() {
           [](CLI::App* sub) {
             auto f = std::make_shared<RunFlags>();
             JobSpec& s = f->spec;
-            sub->add_option("--model,-m", s.model, "model file (sklearn pickle/joblib, XGBoost, .fbm)");
+            sub->add_option("--model,-m", s.model,
+                            "model file (sklearn pickle/joblib, XGBoost, LightGBM, .fbm)");
             sub->add_option("--input,-i", s.input, "input folder, prefix or file")->required();
             sub->add_option("--output,-o", s.output, "output folder or prefix")->required();
             sub->add_option("--workers,-w", s.workers, "worker processes (default: one per core)")
@@ -107,6 +112,13 @@ CommandSpec RunCommandSpec() {
                 ->check(CLI::Range(1, 4096));
             sub->add_option("--shard-by", f->shard_by, "count (the seed's rule) or bytes")
                 ->check(CLI::IsMember({"count", "bytes"}));
+            sub->add_option("--schedule", f->schedule,
+                            "static (fixed slices, --shard-by) or dynamic (each worker claims the next "
+                            "free file; see docs/scale-out.md)")
+                ->check(CLI::IsMember({"static", "dynamic"}));
+            sub->add_option("--lease", s.lease_seconds,
+                            "dynamic: seconds without a heartbeat after which a file's claim is taken over")
+                ->check(CLI::Range(1.0, 86400.0));
             sub->add_option("--retries", s.retries, "retries per file after the first attempt")
                 ->check(CLI::Range(0, 100));
             sub->add_option("--backoff", s.backoff_seconds, "seconds before a file's first retry (doubles)")

@@ -260,8 +260,10 @@ void CompileCompleteRun(const Forest& f, uint32_t begin, uint32_t end, CompiledF
 }  // namespace
 
 TreeLayout ChooseLayout(const Forest& f, const Tree& tree) {
+  // The fast layouts test x <= threshold with a NaN rule only: categorical
+  // and zero-as-missing splits are walked on the Forest's own nodes.
   for (const Node& n : tree.nodes)
-    if (!n.is_leaf() && n.categorical) return TreeLayout::kGeneric;
+    if (!n.is_leaf() && (n.categorical || n.zero_missing)) return TreeLayout::kGeneric;
   TreeShape shape = ShapeOf(tree);
   if (shape.depth <= kCompleteMaxDepth) return TreeLayout::kComplete;
   if (shape.n_leaves <= 32) return TreeLayout::kBitvector;
@@ -277,6 +279,7 @@ CompiledForest CompileForest(std::shared_ptr<const Forest> forest) {
   cf.n_features = f.n_features;
   cf.n_outputs = f.n_outputs;
   cf.leaf_width = f.leaf_width;
+  cf.float32_sums = f.float32_sums;
   for (size_t t = 0; t < f.trees.size(); ++t) {
     TreeLayout layout = ChooseLayout(f, f.trees[t]);
     if (cf.runs.empty() || cf.runs.back().layout != layout)

@@ -114,7 +114,7 @@ Status CsvReader::Impl::StoreText(std::string_view text, int32_t col, float* row
     row[f] = std::numeric_limits<float>::quiet_NaN();
     return Status::Ok();
   }
-  row[f] = static_cast<float>(v);
+  row[f] = FeatureValue(f, v);
   return Status::Ok();
 }
 

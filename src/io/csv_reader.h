@@ -62,6 +62,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/float64_features.h"
 #include "common/missing_values.h"
 #include "common/status.h"
 #include "io/table_reader.h"
@@ -103,6 +104,10 @@ struct CsvSchema {
   // Non-empty: the input's columns by name, one-hot encoded (see the file
   // comment); together they must fill every feature exactly once.
   std::vector<CsvInputColumn> input_columns;
+  // Empty, or one per feature: the model compares float64 inputs, and each
+  // parsed double becomes Float64FeatureValue(float64_features[f], v)
+  // (common/float64_features.h) instead of float(v).
+  std::vector<Float64Feature> float64_features;
 };
 
 // Whole rows of text / a parsed chunk (io/table_reader.h). Reused between calls.

@@ -20,9 +20,14 @@
 // decides the last bits). Every tree, in order, adds its leaf's values: all
 // `n_outputs` of them when leaf_width == n_outputs, or its single value to
 // accumulator `tree.output` when leaf_width == 1. Accumulation is in double,
-// in tree order: the reference predictor defines the exact result. Then
-// Finalize (infer/) turns the sums into predictions: divide by the tree count
-// (kMean), then apply the link.
+// in tree order, unless `float32_sums` is set (XGBoost models: XGBoost's CPU
+// predictor keeps float32 accumulators): then each addition is a float32
+// addition (the leaf values and base margin are float32 values) and the sums
+// stay float32 values held in doubles. The reference predictor defines the
+// exact result. Then Finalize (infer/) turns the sums into predictions:
+// divide by the tree count (kMean) or by the number of trees that add to the
+// output (kSumMean), then apply the link (in float32, with XGBoost's
+// formulas, when float32_sums is set).
 //
 // Ownership: plain value type; immutable after ForestBuilder::Build, so any
 // number of threads may read it.
@@ -35,10 +40,17 @@
 #include <utility>
 #include <vector>
 
+#include "common/float64_features.h"
+
 namespace fb {
 
 enum class ModelKind : uint8_t { kClassifier, kRegressor };
-enum class Aggregate : uint8_t { kMean, kSum };
+// kMean: scikit-learn forests (the margin is the mean). kSum: boosting (the
+// margin is the sum). kSumMean: LightGBM's random-forest mode
+// (average_output): summed like kSum, and the margin is that sum (LightGBM's
+// raw score), but predictions divide each output's sum by the number of
+// trees that add to it before the link.
+enum class Aggregate : uint8_t { kMean, kSum, kSumMean };
 enum class Link : uint8_t {
   kIdentity,  // output = sum
   kSigmoid,   // 1 / (1 + exp(-m)) (binary:logistic, reg:logistic)
@@ -59,6 +71,17 @@ enum class Link : uint8_t {
   // {score_samples, decision_function}; the label is labels[1] ("1") when
   // decision_function >= 0, labels[0] ("-1") otherwise.
   kIsolation,
+  // LightGBM binary / multiclassova with sigmoid:s (s != 1):
+  // 1 / (1 + exp(-s * m)) per output, s = link_params[0].
+  kScaledSigmoid,
+  // LightGBM cross_entropy_lambda: log1p(exp(m)).
+  kSoftplus,
+  // LightGBM regression with reg_sqrt ("regression sqrt"): sign(m) * m * m.
+  kSignedSquare,
+  // scikit-learn's softmax (utils.extmath.softmax, HistGradientBoosting-
+  // Classifier from 1.1): e_k = exp(m_k - max m), p_k = e_k / sum(e) with
+  // numpy's pairwise sum; the label is argmax p.
+  kSoftmaxNumpy,
 };
 
 const char* ModelKindName(ModelKind kind);
@@ -68,12 +91,14 @@ struct Node {
   static constexpr int32_t kLeaf = -1;
   int32_t left = kLeaf;  // child index, or kLeaf for a leaf
   int32_t right = kLeaf;
-  int32_t feature = -1;      // feature index for internal nodes
-  float threshold = 0.0f;    // go left when x <= threshold (numeric nodes)
-  bool default_left = true;  // where NaN goes
-  bool categorical = false;  // categorical split (see file comment)
-  uint32_t cat_begin = 0;    // categorical: categories[cat_begin, cat_begin + cat_count)
-  uint32_t cat_count = 0;    //   of Forest::categories, sorted ascending
+  int32_t feature = -1;       // feature index for internal nodes
+  float threshold = 0.0f;     // go left when x <= threshold (numeric nodes)
+  bool default_left = true;   // where NaN goes
+  bool categorical = false;   // categorical split (see file comment)
+  uint32_t cat_begin = 0;     // categorical: categories[cat_begin, cat_begin + cat_count)
+  uint32_t cat_count = 0;     //   of Forest::categories, sorted ascending
+  bool zero_missing = false;  // numeric: values in [-kZeroBand, kZeroBand] go where NaN goes
+  bool cat_truncate = false;  // categorical: -1 < v < 0 is category 0 (LightGBM)
 
   bool is_leaf() const { return left == kLeaf; }
 };
@@ -159,6 +184,13 @@ struct Forest {
   // False when the source library rejects NaN input for this model
   // (scikit-learn before 1.3): predictors then report NaN as an error.
   bool missing_values_supported = true;
+  // Empty, or one entry per feature: the model compares float64 inputs
+  // (scikit-learn's HistGradientBoosting*), and the table readers turn each
+  // parsed double into the float the trees compare through
+  // Float64FeatureValue (common/float64_features.h) instead of casting it.
+  // The trees' thresholds are then cut indices, and their categorical nodes
+  // list the known categories that go right.
+  std::vector<Float64Feature> float64_features;
 
   ModelInfo info;
   InputEncoding encoding;  // raw columns -> features; empty for imported models
@@ -171,6 +203,11 @@ struct Forest {
   int32_t trees_per_iteration = 0;
   // The best round recorded by early stopping, or -1 when none is recorded.
   int32_t best_iteration = -1;
+  // True when the source library sums in float32 (XGBoost): every leaf value
+  // and base margin is a float32 value, each addition to an accumulator is
+  // rounded to float32 (AddToSum) and Finalize applies the link in float32.
+  // False: sums and links in double (scikit-learn, native training).
+  bool float32_sums = false;
   // True when the source library predicts with rounds [0, best_iteration]
   // only, by default (XGBoost's scikit-learn wrapper); false when it uses
   // every tree (XGBoost's Booster.predict). See model/iterations.h.
@@ -179,10 +216,22 @@ struct Forest {
   int32_t n_classes() const { return static_cast<int32_t>(class_labels.size()); }
 };
 
+// LightGBM's kZeroThreshold (1e-35f): its "zero" is [-kZeroBand, kZeroBand].
+inline constexpr float kZeroBand = 1e-35f;
+
 // Sets one row's `n_outputs` accumulators to their starting values (see the
-// file comment): base_margin for Aggregate::kSum, zero for kMean.
+// file comment): base_margin for Aggregate::kSum and kSumMean, zero for kMean.
 inline void InitAccumulators(const Forest& f, double* acc) {
-  for (int32_t k = 0; k < f.n_outputs; ++k) acc[k] = f.aggregate == Aggregate::kSum ? f.base_margin[k] : 0.0;
+  for (int32_t k = 0; k < f.n_outputs; ++k) acc[k] = f.aggregate != Aggregate::kMean ? f.base_margin[k] : 0.0;
+}
+
+// One addition to a sum: in double, or a float32 addition when `float32`
+// (Forest::float32_sums). Both operands are then float32 values, and
+// rounding their exact double sum to float32 gives the float32 sum: double
+// rounding is innocuous for + since 53 >= 2 * 24 + 2 (Figueroa, "When is
+// double rounding innocuous?", 1995).
+inline double AddToSum(bool float32, double acc, double v) {
+  return float32 ? static_cast<double>(static_cast<float>(acc) + static_cast<float>(v)) : acc + v;
 }
 
 // The decision rule of the file comment, for one internal node: true when a
@@ -190,10 +239,14 @@ inline void InitAccumulators(const Forest& f, double* acc) {
 // every predictor's generic path uses.
 inline bool GoesLeft(const Forest& f, const Node& nd, float v) {
   if (std::isnan(v)) return nd.default_left;
-  if (!nd.categorical) return v <= nd.threshold;
-  // Negative values and values >= 2^24 are in no list; others are truncated
-  // toward zero (1.5 is category 1), as XGBoost does.
-  if (!(v >= 0.0f) || v >= 16777216.0f) return true;
+  if (!nd.categorical) {
+    if (nd.zero_missing && v >= -kZeroBand && v <= kZeroBand) return nd.default_left;
+    return v <= nd.threshold;
+  }
+  // Negative values (cat_truncate: values <= -1) and values >= 2^24 are in
+  // no list; others are truncated toward zero (1.5 is category 1), as
+  // XGBoost and LightGBM do.
+  if (!(nd.cat_truncate ? v > -1.0f : v >= 0.0f) || v >= 16777216.0f) return true;
   const int32_t* b = f.categories.data() + nd.cat_begin;
   return !std::binary_search(b, b + nd.cat_count, static_cast<int32_t>(v));
 }

@@ -48,6 +48,18 @@ Forest Sample() {
   return *r;
 }
 
+// Sample() as an XGBoost model: float32 values and sums.
+Forest SampleFloat32() {
+  Forest f = Sample();
+  f.float32_sums = true;
+  for (double& m : f.base_margin) m = static_cast<float>(m);
+  for (Tree& t : f.trees)
+    for (double& v : t.values) v = static_cast<float>(v);
+  auto r = BuildForest(f);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return *r;
+}
+
 void ExpectSameForest(const Forest& a, const Forest& b) {
   EXPECT_EQ(a.kind, b.kind);
   EXPECT_EQ(a.n_features, b.n_features);
@@ -64,6 +76,7 @@ void ExpectSameForest(const Forest& a, const Forest& b) {
   EXPECT_EQ(a.trees_per_iteration, b.trees_per_iteration);
   EXPECT_EQ(a.best_iteration, b.best_iteration);
   EXPECT_EQ(a.predict_uses_best_iteration, b.predict_uses_best_iteration);
+  EXPECT_EQ(a.float32_sums, b.float32_sums);
   EXPECT_EQ(a.info.estimator, b.info.estimator);
   EXPECT_EQ(a.info.wrappers, b.info.wrappers);
   EXPECT_EQ(a.info.library_version, b.info.library_version);
@@ -106,6 +119,50 @@ TEST(NativeFormatTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(DetectModelFormat(*bytes), ModelFormat::kNative);
 }
 
+// Version 1.1: the float32-sums flag survives conversion, and the loaded
+// model sums as the original does.
+TEST(NativeFormatTest, RoundTripKeepsFloat32Sums) {
+  Forest f = SampleFloat32();
+  auto bytes = SerializeNativeModel(f);
+  ASSERT_TRUE(bytes.ok());
+  uint16_t minor;
+  std::memcpy(&minor, bytes->data() + 14, 2);
+  EXPECT_EQ(minor, kNativeMinorVersion);
+  EXPECT_GE(kNativeMinorVersion, 1);
+  auto g = LoadNativeModel(*bytes);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_TRUE(g->float32_sums);
+  ExpectSameForest(f, *g);
+  // A float32 model whose leaf is not a float32 value is refused.
+  Forest bad = f;
+  bad.trees[0].values[2] = 0.1;
+  EXPECT_FALSE(BuildForest(bad).ok());
+  bad = f;
+  bad.base_margin[0] = 0.1;
+  EXPECT_FALSE(BuildForest(bad).ok());
+}
+
+// Files written by version 1.0 (the committed fuzz seeds, converted from
+// XGBoost fixtures before 1.1) still load: no float32 flag, double sums.
+TEST(NativeFormatTest, Version10FilesStillLoad) {
+  for (const char* name : {"binary_logistic.fbm", "categorical_multi.fbm", "rf_multi.fbm"}) {
+    SCOPED_TRACE(name);
+    std::ifstream in(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/native/" + name, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string b = ss.str();
+    ASSERT_GE(b.size(), 16u);
+    uint16_t major, minor;
+    std::memcpy(&major, b.data() + 12, 2);
+    std::memcpy(&minor, b.data() + 14, 2);
+    EXPECT_EQ(major, 1);
+    EXPECT_EQ(minor, 0);
+    auto g = LoadNativeModel(b);
+    ASSERT_TRUE(g.ok()) << g.status().ToString();
+    EXPECT_FALSE(g->float32_sums);
+  }
+}
+
 TEST(NativeFormatTest, LoadsThroughTheMappedFileLoader) {
   auto bytes = SerializeNativeModel(Sample());
   ASSERT_TRUE(bytes.ok());
@@ -143,6 +200,50 @@ std::string Patched(std::string b, size_t at, const void* v, size_t n) {
   uint32_t crc = Crc(std::string_view(b).substr(12));
   std::memcpy(b.data() + 8, &crc, 4);
   return b;
+}
+
+// A float64 input map (HistGradientBoosting) round-trips; a file whose map
+// section is not read (renamed to an unknown id, as a reader that predates
+// it would skip it) is refused: its nodes say they need the map.
+TEST(NativeFormatTest, Float64InputMapRoundTripsAndIsNeverSkipped) {
+  Forest f;
+  f.kind = ModelKind::kRegressor;
+  f.n_features = 2;
+  f.aggregate = Aggregate::kSum;
+  f.base_margin = {0.5};
+  f.float64_features = {Float64Feature{false, {0.1, 0.35, 1e300}, {}}, Float64Feature{true, {}, {0, 3, 7}}};
+  f.categories = {7};
+  Tree t;
+  t.nodes.resize(5);
+  t.nodes[0] = Node{1, 2, 0, 1.0f, false};
+  t.nodes[1] = Node{3, 4, 1, 0, true, true, 0, 1};
+  t.values = {0, 0, 1.5, -2, 4};
+  f.trees.push_back(t);
+  auto built = BuildForest(f);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  auto bytes = SerializeNativeModel(*built);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto back = LoadNativeModel(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->float64_features.size(), 2u);
+  EXPECT_EQ(back->float64_features[0].cuts, f.float64_features[0].cuts);
+  EXPECT_TRUE(back->float64_features[1].categorical);
+  EXPECT_EQ(back->float64_features[1].known, f.float64_features[1].known);
+  uint32_t n_sections;
+  std::memcpy(&n_sections, bytes->data() + 24, 4);
+  bool renamed = false;
+  for (uint32_t k = 0; k < n_sections; ++k) {
+    uint32_t id;
+    std::memcpy(&id, bytes->data() + 32 + 24 * k, 4);
+    if (id != 13) continue;
+    const uint32_t unknown = 99;
+    auto r = LoadNativeModel(Patched(*bytes, 32 + 24 * k, &unknown, 4));
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("float64 input flag without the map"), std::string::npos)
+        << r.status().ToString();
+    renamed = true;
+  }
+  EXPECT_TRUE(renamed);
 }
 
 TEST(NativeFormatTest, ValidatesStructureBehindAGoodChecksum) {

@@ -14,7 +14,9 @@
 #include "model/import/pickle_numpy.h"
 #include "model/import/pickle_vm.h"
 #include "model/import/sklearn_ensembles.h"
+#include "model/import/sklearn_hist_gradient_boosting.h"
 #include "model/import/sklearn_reader.h"
+#include "model/import/xgboost_pickle.h"
 
 namespace fb {
 namespace {
@@ -29,14 +31,26 @@ using sklearn::ValueId;
 constexpr const char* kSupported =
     "supported: DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor, "
     "RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor, "
-    "GradientBoostingClassifier, GradientBoostingRegressor, IsolationForest, "
+    "GradientBoostingClassifier, GradientBoostingRegressor, HistGradientBoostingClassifier, "
+    "HistGradientBoostingRegressor, IsolationForest, "
+    "XGBoost's XGBClassifier, XGBRegressor, XGBRFClassifier, XGBRFRegressor, XGBRanker, "
     "optionally inside GridSearchCV / RandomizedSearchCV (best_estimator_) or a Pipeline whose earlier "
     "steps are 'passthrough' or None";
 
 Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wrappers, uint64_t input_size) {
   const std::string cls = r.ClassName(est);
+  if (sklearn::IsXgboostEstimator(r, est)) {
+    FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromXgboostEstimator(r, est));
+    f.info.wrappers = wrappers;
+    return f;
+  }
   if (sklearn::IsGradientBoosting(cls)) {
     FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromGradientBoosting(r, est, input_size));
+    f.info.wrappers = wrappers;
+    return f;
+  }
+  if (sklearn::IsHistGradientBoosting(cls)) {
+    FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromHistGradientBoosting(r, est, input_size));
     f.info.wrappers = wrappers;
     return f;
   }
