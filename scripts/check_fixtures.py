@@ -41,9 +41,13 @@ PY = "/usr/bin/python3"
 # made from real models) or "bytes" (hostile inputs are never unpickled here))
 GENERATORS = {
     "sklearn": ("tests/sklearn/make_fixtures.py", ["{out}"], False, "tests/sklearn/fixtures",
-                ["boosting/*"], "objects"),
+                ["boosting/*", "pipeline/*"], "objects"),
     "sklearn-boosting": ("tests/sklearn/make_boosting_fixtures.py", ["{out}"], False,
                          "tests/sklearn/fixtures/boosting", [], "objects"),
+    "sklearn-pipeline": ("tests/sklearn/make_pipeline_fixtures.py", ["{out}"], False,
+                         "tests/sklearn/fixtures/pipeline", ["hostile/*"], "objects"),
+    "sklearn-pipeline-hostile": ("tests/sklearn/make_pipeline_fixtures.py", ["--hostile", "{out}"], False,
+                                 "tests/sklearn/fixtures/pipeline/hostile", [], "bytes"),
     "xgboost": ("tests/xgboost/make_fixtures.py", ["{out}"], False, "tests/xgboost/fixtures", [], "objects"),
     "predict-data": ("tests/predict/data/make_fixtures.py", [], True, "tests/predict/data",
                      ["make_fixtures.py", "seed-small-*"], "objects"),

@@ -8,6 +8,7 @@ CsvSchema InputSchemaFor(const Forest& forest) {
   CsvSchema s;
   s.n_features = forest.n_features;
   s.feature_names = forest.feature_names;
+  s.preprocessing = forest.preprocessing;
   const auto& cols = forest.encoding.columns;
   if (std::any_of(cols.begin(), cols.end(), [](const InputColumn& c) { return c.categorical(); })) {
     for (const InputColumn& c : cols) s.input_columns.push_back({c.name, c.first_feature, c.categories});
