@@ -1,4 +1,4 @@
-// The differential check both model fuzz targets run on every forest their
+// The differential check the model fuzz targets run on every forest their
 // loader accepts: rows made of the forest's own thresholds (and their
 // neighbours, NaN, infinities; chosen by the fuzz input's bytes) are
 // predicted by the reference predictor and by every compiled engine on every
@@ -25,7 +25,9 @@ inline void CheckEnginesAgree(const std::shared_ptr<const Forest>& forest, const
   size_t nodes = 0;
   for (const Tree& t : forest->trees) nodes += t.nodes.size();
   if (forest->n_features > 4096 || forest->n_outputs > 4096 || nodes > 100000 || size == 0) return;
-  std::vector<float> thresholds{0.5f};
+  // Besides the thresholds: zero, the edges of LightGBM's zero band, and a
+  // fraction that truncates to category 0.
+  std::vector<float> thresholds{0.5f, 0.0f, -0.0f, kZeroBand, -kZeroBand, 1e-36f, -0.5f};
   for (const Tree& t : forest->trees) {
     for (const Node& n : t.nodes) {
       if (n.is_leaf()) {

@@ -141,7 +141,7 @@ int Inspect(const std::string& path, bool json) {
         {"value_names", f.value_names},
         {"missing_values_supported", f.missing_values_supported},
         {"memory_bytes", s.bytes},
-        {"base_margin", f.aggregate == Aggregate::kSum ? nlohmann::json(f.base_margin) : nlohmann::json()},
+        {"base_margin", f.aggregate != Aggregate::kMean ? nlohmann::json(f.base_margin) : nlohmann::json()},
         {"trees_per_iteration", f.trees_per_iteration},
         {"best_iteration", f.best_iteration},
         {"predict_uses_best_iteration", f.predict_uses_best_iteration},
@@ -171,7 +171,7 @@ int Inspect(const std::string& path, bool json) {
     fmt::print("rounds:       {} of {} tree{} ({})\n", f.trees.size() / f.trees_per_iteration,
                f.trees_per_iteration, f.trees_per_iteration == 1 ? "" : "s", best);
   }
-  if (f.aggregate == Aggregate::kSum) {
+  if (f.aggregate != Aggregate::kMean) {
     std::vector<std::string> bm;
     for (double v : f.base_margin) bm.push_back(fmt::format("{:.9g}", v == 0 ? 0.0 : v));  // no "-0"
     fmt::print("base margin:  {}\n", Joined(bm, 10));

@@ -260,8 +260,10 @@ void CompileCompleteRun(const Forest& f, uint32_t begin, uint32_t end, CompiledF
 }  // namespace
 
 TreeLayout ChooseLayout(const Forest& f, const Tree& tree) {
+  // The fast layouts test x <= threshold with a NaN rule only: categorical
+  // and zero-as-missing splits are walked on the Forest's own nodes.
   for (const Node& n : tree.nodes)
-    if (!n.is_leaf() && n.categorical) return TreeLayout::kGeneric;
+    if (!n.is_leaf() && (n.categorical || n.zero_missing)) return TreeLayout::kGeneric;
   TreeShape shape = ShapeOf(tree);
   if (shape.depth <= kCompleteMaxDepth) return TreeLayout::kComplete;
   if (shape.n_leaves <= 32) return TreeLayout::kBitvector;

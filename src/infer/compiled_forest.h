@@ -23,7 +23,8 @@
 //   kDeep       larger numeric trees: 8-byte node records in depth-first
 //               order (left child adjacent), walked by several rows in
 //               lockstep to overlap cache misses.
-//   kGeneric    anything else (categorical splits, very wide or huge trees):
+//   kGeneric    anything else (categorical or zero-as-missing splits, very
+//               wide or huge trees):
 //               walks the Forest's own nodes like the reference predictor.
 //
 // Consecutive trees of one layout form a run; runs are evaluated in tree

@@ -42,7 +42,15 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
   out->values.resize(n_rows * out->n_cols);
   out->label.assign(classifier ? n_rows : 0, 0);
   const double n_trees = static_cast<double>(f.trees.size());
-  std::vector<double> m(no), p(nc), tmp(no);
+  std::vector<double> m(no), p(nc), tmp(no), averaged(no);
+  // kSumMean: each output's sum is divided by the number of trees that add
+  // to it (LightGBM's average_output divides by the iteration count).
+  std::vector<double> per_output;
+  if (f.aggregate == Aggregate::kSumMean) {
+    per_output.assign(no, f.leaf_width == 1 ? 0.0 : n_trees);
+    if (f.leaf_width == 1)
+      for (const Tree& t : f.trees) per_output[t.output] += 1.0;
+  }
 
   for (size_t r = 0; r < n_rows; ++r) {
     const double* s = raw + r * no;
@@ -51,36 +59,43 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
       // sums started at the base margin already (InitAccumulators).
       m[k] = f.aggregate == Aggregate::kMean ? s[k] / n_trees : s[k];
     }
+    // The link's input: the margin, or (kSumMean) the margin averaged.
+    const std::vector<double>* in = &m;
+    if (f.aggregate == Aggregate::kSumMean) {
+      for (int32_t k = 0; k < no; ++k) averaged[k] = m[k] / per_output[k];
+      in = &averaged;
+    }
+    const std::vector<double>& a = *in;
     // Link.
     switch (f.link) {
       case Link::kIdentity:
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = m[k];
+        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = a[k];
         break;
       case Link::kSigmoid:
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-m[k]));
+        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-a[k]));
         break;
       case Link::kExp:
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = std::exp(m[k]);
+        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = std::exp(a[k]);
         break;
       case Link::kStep:  // binary:hinge
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = m[k] > 0.0 ? 1.0 : 0.0;
+        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = a[k] > 0.0 ? 1.0 : 0.0;
         break;
       case Link::kSoftmax: {
-        double mx = *std::max_element(m.begin(), m.end());
+        double mx = *std::max_element(a.begin(), a.end());
         double z = 0;
-        for (int32_t k = 0; k < no; ++k) z += std::exp(m[k] - mx);
-        for (int32_t k = 0; k < no; ++k) p[k] = std::exp(m[k] - mx) / z;
+        for (int32_t k = 0; k < no; ++k) z += std::exp(a[k] - mx);
+        for (int32_t k = 0; k < no; ++k) p[k] = std::exp(a[k] - mx) / z;
         break;
       }
       case Link::kSoftmaxLse: {
         // scikit-learn: np.nan_to_num(np.exp(m - logsumexp(m))), scipy's
         // logsumexp: a_max (0 when not finite), log(sum(exp(m - a_max))) + a_max.
-        double mx = *std::max_element(m.begin(), m.end());
+        double mx = *std::max_element(a.begin(), a.end());
         if (!std::isfinite(mx)) mx = 0.0;
-        for (int32_t k = 0; k < no; ++k) tmp[k] = std::exp(m[k] - mx);
+        for (int32_t k = 0; k < no; ++k) tmp[k] = std::exp(a[k] - mx);
         const double lse = std::log(PairwiseSum(tmp.data(), tmp.size())) + mx;
         for (int32_t k = 0; k < no; ++k) {
-          double e = std::exp(m[k] - lse);
+          double e = std::exp(a[k] - lse);
           p[k] = std::isnan(e) ? 0.0 : e;
         }
         break;
@@ -90,13 +105,24 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
         // (np.divide with where=denominator != 0 leaves 1), negated by
         // score_samples; decision_function subtracts offset_.
         const double denominator = f.link_params[0];
-        const double ratio = denominator != 0.0 ? m[0] / denominator : 1.0;
+        const double ratio = denominator != 0.0 ? a[0] / denominator : 1.0;
         p[0] = -std::pow(2.0, -ratio);
         p[1] = p[0] - f.link_params[1];
         break;
       }
+      case Link::kScaledSigmoid:  // LightGBM: 1.0f / (1.0f + std::exp(-sigmoid_ * input[i])), in double
+        for (int32_t k = 0; k < no; ++k)
+          p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-f.link_params[0] * a[k]));
+        break;
+      case Link::kSoftplus:  // LightGBM cross_entropy_lambda
+        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = std::log1p(std::exp(a[k]));
+        break;
+      case Link::kSignedSquare:  // LightGBM regression sqrt: Common::Sign(x) * x * x
+        for (int32_t k = 0; k < no; ++k)
+          p[binary_single ? 1 : k] = static_cast<double>((a[k] > 0.0) - (a[k] < 0.0)) * a[k] * a[k];
+        break;
       case Link::kSigmoid2x:
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-2.0 * m[k]));
+        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-2.0 * a[k]));
         break;
     }
     if (binary_single && f.link != Link::kIsolation) p[0] = 1.0 - p[1];

@@ -22,7 +22,8 @@
 // accumulator `tree.output` when leaf_width == 1. Accumulation is in double,
 // in tree order: the reference predictor defines the exact result. Then
 // Finalize (infer/) turns the sums into predictions: divide by the tree count
-// (kMean), then apply the link.
+// (kMean) or by the number of trees that add to the output (kSumMean), then
+// apply the link.
 //
 // Ownership: plain value type; immutable after ForestBuilder::Build, so any
 // number of threads may read it.
@@ -41,7 +42,12 @@
 namespace fb {
 
 enum class ModelKind : uint8_t { kClassifier, kRegressor };
-enum class Aggregate : uint8_t { kMean, kSum };
+// kMean: scikit-learn forests (the margin is the mean). kSum: boosting (the
+// margin is the sum). kSumMean: LightGBM's random-forest mode
+// (average_output): summed like kSum, and the margin is that sum (LightGBM's
+// raw score), but predictions divide each output's sum by the number of
+// trees that add to it before the link.
+enum class Aggregate : uint8_t { kMean, kSum, kSumMean };
 enum class Link : uint8_t {
   kIdentity,  // output = sum
   kSigmoid,   // 1 / (1 + exp(-m)) (binary:logistic, reg:logistic)
@@ -62,6 +68,13 @@ enum class Link : uint8_t {
   // {score_samples, decision_function}; the label is labels[1] ("1") when
   // decision_function >= 0, labels[0] ("-1") otherwise.
   kIsolation,
+  // LightGBM binary / multiclassova with sigmoid:s (s != 1):
+  // 1 / (1 + exp(-s * m)) per output, s = link_params[0].
+  kScaledSigmoid,
+  // LightGBM cross_entropy_lambda: log1p(exp(m)).
+  kSoftplus,
+  // LightGBM regression with reg_sqrt ("regression sqrt"): sign(m) * m * m.
+  kSignedSquare,
 };
 
 const char* ModelKindName(ModelKind kind);
@@ -71,12 +84,14 @@ struct Node {
   static constexpr int32_t kLeaf = -1;
   int32_t left = kLeaf;  // child index, or kLeaf for a leaf
   int32_t right = kLeaf;
-  int32_t feature = -1;      // feature index for internal nodes
-  float threshold = 0.0f;    // go left when x <= threshold (numeric nodes)
-  bool default_left = true;  // where NaN goes
-  bool categorical = false;  // categorical split (see file comment)
-  uint32_t cat_begin = 0;    // categorical: categories[cat_begin, cat_begin + cat_count)
-  uint32_t cat_count = 0;    //   of Forest::categories, sorted ascending
+  int32_t feature = -1;       // feature index for internal nodes
+  float threshold = 0.0f;     // go left when x <= threshold (numeric nodes)
+  bool default_left = true;   // where NaN goes
+  bool categorical = false;   // categorical split (see file comment)
+  uint32_t cat_begin = 0;     // categorical: categories[cat_begin, cat_begin + cat_count)
+  uint32_t cat_count = 0;     //   of Forest::categories, sorted ascending
+  bool zero_missing = false;  // numeric: values in [-kZeroBand, kZeroBand] go where NaN goes
+  bool cat_truncate = false;  // categorical: -1 < v < 0 is category 0 (LightGBM)
 
   bool is_leaf() const { return left == kLeaf; }
 };
@@ -187,10 +202,13 @@ struct Forest {
   int32_t n_classes() const { return static_cast<int32_t>(class_labels.size()); }
 };
 
+// LightGBM's kZeroThreshold (1e-35f): its "zero" is [-kZeroBand, kZeroBand].
+inline constexpr float kZeroBand = 1e-35f;
+
 // Sets one row's `n_outputs` accumulators to their starting values (see the
-// file comment): base_margin for Aggregate::kSum, zero for kMean.
+// file comment): base_margin for Aggregate::kSum and kSumMean, zero for kMean.
 inline void InitAccumulators(const Forest& f, double* acc) {
-  for (int32_t k = 0; k < f.n_outputs; ++k) acc[k] = f.aggregate == Aggregate::kSum ? f.base_margin[k] : 0.0;
+  for (int32_t k = 0; k < f.n_outputs; ++k) acc[k] = f.aggregate != Aggregate::kMean ? f.base_margin[k] : 0.0;
 }
 
 // The decision rule of the file comment, for one internal node: true when a
@@ -198,10 +216,14 @@ inline void InitAccumulators(const Forest& f, double* acc) {
 // every predictor's generic path uses.
 inline bool GoesLeft(const Forest& f, const Node& nd, float v) {
   if (std::isnan(v)) return nd.default_left;
-  if (!nd.categorical) return v <= nd.threshold;
-  // Negative values and values >= 2^24 are in no list; others are truncated
-  // toward zero (1.5 is category 1), as XGBoost does.
-  if (!(v >= 0.0f) || v >= 16777216.0f) return true;
+  if (!nd.categorical) {
+    if (nd.zero_missing && v >= -kZeroBand && v <= kZeroBand) return nd.default_left;
+    return v <= nd.threshold;
+  }
+  // Negative values (cat_truncate: values <= -1) and values >= 2^24 are in
+  // no list; others are truncated toward zero (1.5 is category 1), as
+  // XGBoost and LightGBM do.
+  if (!(nd.cat_truncate ? v > -1.0f : v >= 0.0f) || v >= 16777216.0f) return true;
   const int32_t* b = f.categories.data() + nd.cat_begin;
   return !std::binary_search(b, b + nd.cat_count, static_cast<int32_t>(v));
 }

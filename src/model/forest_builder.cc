@@ -22,6 +22,9 @@ const char* LinkName(Link link) {
     case Link::kSoftmaxLse: return "softmax-logsumexp";
     case Link::kSigmoid2x: return "sigmoid-2x";
     case Link::kIsolation: return "isolation-score";
+    case Link::kScaledSigmoid: return "scaled-sigmoid";
+    case Link::kSoftplus: return "softplus";
+    case Link::kSignedSquare: return "signed-square";
   }
   return "?";
 }
@@ -80,6 +83,10 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
     }
     if (nd.feature < 0 || nd.feature >= forest.n_features) {
       return fail(i, fmt::format("feature {} out of range [0, {})", nd.feature, forest.n_features));
+    }
+    if (nd.categorical ? nd.zero_missing : nd.cat_truncate) {
+      return fail(i, nd.categorical ? "zero-as-missing on a categorical split"
+                                    : "category truncation on a numeric split");
     }
     if (nd.categorical) {
       if (static_cast<uint64_t>(nd.cat_begin) + nd.cat_count > forest.categories.size()) {
@@ -144,7 +151,7 @@ Result<Forest> BuildForest(Forest f) {
         fmt::format("leaf width {} is neither 1 nor the output count {}", f.leaf_width, f.n_outputs));
   }
   if (f.trees.empty()) return InvalidData("model has no trees");
-  if (f.aggregate == Aggregate::kSum && f.base_margin.size() != static_cast<size_t>(f.n_outputs)) {
+  if (f.aggregate != Aggregate::kMean && f.base_margin.size() != static_cast<size_t>(f.n_outputs)) {
     return InvalidData(
         fmt::format("base margin has {} values for {} outputs", f.base_margin.size(), f.n_outputs));
   }
@@ -167,6 +174,10 @@ Result<Forest> BuildForest(Forest f) {
         f.value_names.size() != 2)
       return InvalidData(
           "isolation-score link needs one output, two labels, two parameters and two value names");
+  } else if (f.link == Link::kScaledSigmoid) {
+    if (f.link_params.size() != 1 || !std::isfinite(f.link_params[0]) || !(f.link_params[0] > 0) ||
+        !f.value_names.empty())
+      return InvalidData("scaled-sigmoid link needs one positive finite parameter and no value names");
   } else if (!f.link_params.empty() || !f.value_names.empty()) {
     return InvalidData(fmt::format("link {} takes no parameters or value names", LinkName(f.link)));
   }

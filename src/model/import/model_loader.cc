@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common/atomic_file.h"
+#include "model/import/lightgbm_model.h"
 #include "model/import/native_format.h"
 #include "model/import/sklearn_pickle.h"
 #include "model/import/xgboost_model.h"
@@ -25,6 +26,7 @@ const char* ModelFormatName(ModelFormat f) {
     case ModelFormat::kXgboostUbjson: return "XGBoost UBJSON";
     case ModelFormat::kXgboostLegacyBinary: return "XGBoost legacy binary";
     case ModelFormat::kNative: return "forestbatch native";
+    case ModelFormat::kLightgbmText: return "LightGBM text";
   }
   return "?";
 }
@@ -32,6 +34,7 @@ const char* ModelFormatName(ModelFormat f) {
 ModelFormat DetectModelFormat(std::string_view h) {
   auto starts = [&](std::string_view p) { return h.substr(0, p.size()) == p; };
   if (starts(kNativeMagic)) return ModelFormat::kNative;
+  if (LooksLikeLightgbmText(h)) return ModelFormat::kLightgbmText;
   if (h.size() >= 2 && static_cast<unsigned char>(h[0]) == 0x80 && h[1] >= 2 && h[1] <= 5) {
     return ModelFormat::kPickle;
   }
@@ -81,6 +84,7 @@ Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name) {
       case ModelFormat::kXgboostJson: r = LoadXgboostJson(bytes); break;
       case ModelFormat::kXgboostUbjson: r = LoadXgboostUbjson(bytes); break;
       case ModelFormat::kNative: r = LoadNativeModel(bytes); break;
+      case ModelFormat::kLightgbmText: r = LoadLightgbmText(bytes); break;
       case ModelFormat::kXgboostLegacyBinary:
         r = Unsupported(
             "this is XGBoost's legacy binary model format, which forestbatch does not read; "
@@ -89,7 +93,7 @@ Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name) {
       case ModelFormat::kUnknown:
         r = InvalidData(
             "not a model file forestbatch recognises (expected a scikit-learn pickle or joblib file, "
-            "an XGBoost .json/.ubj model, or a forestbatch .fbm model)");
+            "an XGBoost .json/.ubj model, a LightGBM text model, or a forestbatch .fbm model)");
         break;
     }
   }

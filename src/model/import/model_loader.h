@@ -2,7 +2,7 @@
 // first bytes (never from its name), and returns a validated Forest.
 //
 // Formats: scikit-learn pickles and joblib files (compressed or not), XGBoost
-// JSON and UBJSON, forestbatch's native .fbm. Each format has one importer
+// JSON and UBJSON, LightGBM text models, forestbatch's native .fbm. Each format has one importer
 // file in this folder; all of them build through model/forest_builder.h.
 // Model bytes are untrusted: importers bound every size and never execute
 // anything.
@@ -24,6 +24,7 @@ enum class ModelFormat {
   kXgboostUbjson,
   kXgboostLegacyBinary,
   kNative,
+  kLightgbmText,
 };
 
 const char* ModelFormatName(ModelFormat f);

@@ -46,6 +46,9 @@ constexpr int32_t kMaxOutputs = 1 << 20;
 constexpr size_t kCrcFrom = 12;
 
 constexpr uint8_t kNodeDefaultLeft = 1, kNodeCategorical = 2;
+// Since 1.1 (LightGBM): zero as missing, truncated categories. Older readers
+// refuse a node with them (unknown flags) rather than predict differently.
+constexpr uint8_t kNodeZeroMissing = 4, kNodeCatTruncate = 8;
 constexpr uint8_t kFlagIntegerLabels = 1, kFlagMissingSupported = 2, kFlagUseBestIteration = 4;
 
 template <typename T>
@@ -165,7 +168,8 @@ Status DecodeMeta(std::string_view b, Decoding* d) {
   FB_RETURN_IF_ERROR(c.Get(&d->n_trees));
   FB_RETURN_IF_ERROR(c.Get(&reserved));
   if (kind > static_cast<uint8_t>(ModelKind::kRegressor) ||
-      aggregate > static_cast<uint8_t>(Aggregate::kSum) || link > static_cast<uint8_t>(Link::kIsolation)) {
+      aggregate > static_cast<uint8_t>(Aggregate::kSumMean) ||
+      link > static_cast<uint8_t>(Link::kSignedSquare)) {
     return Bad("unknown model kind, aggregate or link");
   }
   f.kind = static_cast<ModelKind>(kind);
@@ -259,7 +263,8 @@ void EncodeNodes(const Forest& f, std::string* s) {
       Put<float>(s, n.threshold);
       Put<uint32_t>(s, n.cat_begin);
       Put<uint32_t>(s, n.cat_count);
-      Put<uint8_t>(s, (n.default_left ? kNodeDefaultLeft : 0) | (n.categorical ? kNodeCategorical : 0));
+      Put<uint8_t>(s, (n.default_left ? kNodeDefaultLeft : 0) | (n.categorical ? kNodeCategorical : 0) |
+                          (n.zero_missing ? kNodeZeroMissing : 0) | (n.cat_truncate ? kNodeCatTruncate : 0));
       s->append(3, '\0');
     }
   }
@@ -311,10 +316,12 @@ Status DecodeTreeSections(Decoding* d) {
       std::memcpy(&n.cat_begin, p + 16, 4);
       std::memcpy(&n.cat_count, p + 20, 4);
       uint8_t flags = static_cast<uint8_t>(p[24]);
-      if (flags & ~(kNodeDefaultLeft | kNodeCategorical))
+      if (flags & ~(kNodeDefaultLeft | kNodeCategorical | kNodeZeroMissing | kNodeCatTruncate))
         return Bad(fmt::format("tree {} node {}: bad flags", t, k));
       n.default_left = flags & kNodeDefaultLeft;
       n.categorical = flags & kNodeCategorical;
+      n.zero_missing = flags & kNodeZeroMissing;
+      n.cat_truncate = flags & kNodeCatTruncate;
     }
     const size_t w = static_cast<size_t>(f.leaf_width);
     tree.values.resize(count * w);

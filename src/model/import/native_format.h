@@ -21,7 +21,7 @@ namespace fb {
 // The file's first bytes.
 inline constexpr std::string_view kNativeMagic = "FBMODEL\x01";
 inline constexpr uint16_t kNativeMajorVersion = 1;
-inline constexpr uint16_t kNativeMinorVersion = 0;
+inline constexpr uint16_t kNativeMinorVersion = 1;  // 1.1: LightGBM node flags, links, aggregate
 
 // `bytes` is a whole .fbm file (e.g. a memory-mapped one); it may be
 // released after the call returns.
