@@ -43,6 +43,23 @@ for k in sorted(best):
         cells += [f"{v:.2f}", f"{v / best[k]:.1f}x"] if v else ["-", "-"]
     if any(c != "-" for c in cells):
         speed.append(f"| {k[0]} | {k[1]} | {best[k]:.2f} | " + " | ".join(cells) + " |")
+# LightGBM (bench/lgbm_bench.sh): CLI against CLI, CPU seconds and CPU ns per row and extra tree.
+lg = {}
+for r in rows:
+    if r[1].startswith("lgbm-") and r[0] in ("forestbatch-predict-e2e", "lightgbm-cli-e2e",
+                                             "forestbatch-predict-per-tree", "lightgbm-cli-per-tree"):
+        lg.setdefault(r[1], {})[r[0]] = (float(r[5]), float(r[7]))
+lgbm = ["| model | forestbatch predict CPU s | LightGBM predict CPU s | speed-up | forestbatch ns/row-tree "
+        "(500 - 1 rounds) | LightGBM ns/row-tree | speed-up | forestbatch kernel ns/row-tree |",
+        "|---|---|---|---|---|---|---|---|"]
+for m, v in sorted(lg.items()):
+    if len(v) < 4: continue
+    fe, le = v["forestbatch-predict-e2e"][0], v["lightgbm-cli-e2e"][0]
+    ft, lt = v["forestbatch-predict-per-tree"][1], v["lightgbm-cli-per-tree"][1]
+    k = best.get((m, "1"))
+    lgbm.append(f"| {m} | {fe:.2f} | {le:.2f} | {le / fe:.1f}x | {ft:.2f} | {lt:.2f} | "
+                f"{(lt / ft if ft > 0 else float('nan')):.1f}x | {k:.2f} |" if k else
+                f"| {m} | {fe:.2f} | {le:.2f} | {le / fe:.1f}x | {ft:.2f} | {lt:.2f} | - | - |")
 seed_job = ""
 if len(sys.argv) > 3 and os.path.exists(sys.argv[3]):
     # Its table and summary lines (not its progress lines), a blank line around the table, paths
@@ -59,6 +76,7 @@ if len(sys.argv) > 3 and os.path.exists(sys.argv[3]):
 
 table = "\n".join(lines)
 print(table); print(); print("\n".join(speed))
+if len(lgbm) > 2: print(); print("\n".join(lgbm))
 now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
 begin, end = "<!-- bench/report.py: begin -->", "<!-- bench/report.py: end -->"
 block = f"""{begin}
@@ -87,6 +105,16 @@ same on 20 continuous features (bench/make_xgb_model.py), timed by XGBoost on it
 Speed-up of forestbatch (best SIMD target) over the peers, CPU time per row-tree, same threads:
 
 {chr(10).join(speed)}
+
+LightGBM (bench/lgbm_bench.sh; 500 rounds of 31-leaf binary trees trained by LightGBM's CLI on the
+seed's features, `lgbm-seed`, and on 20 continuous features, `lgbm-cont`): `forestbatch predict` and
+LightGBM's `task=predict`, one thread each, on the same CSV (parse, predict, write every value), CPU
+time; then the same with one round instead of 500, and the difference per row and extra tree: the
+prediction alone, without the two programs' different parsers and writers. That per-tree column is
+the fair comparison; the kernel column is forestbatch's kernel on rows already in memory (LightGBM's
+C API, its counterpart, was not built).
+
+{chr(10).join(lgbm) if len(lgbm) > 2 else "(not run: no LightGBM CLI; set LIGHTGBM=/path/to/lightgbm)"}
 
 The seed's array job (bench/run_seed_job.sh: 100 copies of the seed file, `forestbatch run
 --workers 2`, and the seed's entrypoint with `predict.py` on a few of the files, in the same run):

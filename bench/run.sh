@@ -7,7 +7,7 @@
 #      XGBoost's C++ predictor on the same trees (bench/sk2xgb.py), and for the seed file the
 #      seed's predict.py logic and `forestbatch predict` end to end under /usr/bin/time -v;
 #   3. bench/report.py prints the table and writes BENCHMARKS.md.
-# Environment: BENCH_PEER_ROWS (rows the peers predict on the deep models, default 20000),
+# Environment: LIGHTGBM (LightGBM's CLI, for the LightGBM rows), BENCH_PEER_ROWS (rows the peers predict on the deep models, default 20000),
 # BENCH_TRAIN_ROWS / BENCH_PREDICT_ROWS (see make_models.py); BENCH_TRAIN=1 adds the training
 # comparison (bench/train_bench.sh --large; see the end of this file).
 set -euo pipefail
@@ -101,6 +101,16 @@ xgbc=$data/xgb-cont-500x6.json
 run_kernel "$xgbc" "$data/xgb-cont.f32" xgb-cont
 "$py" "$root/bench/peers.py" --model "$xgbc" --x "$data/xgb-cont.f32" --label xgb-cont --rows "$peer_rows" \
   --engine xgboost | tee -a "$out"
+
+# LightGBM models (500 rounds of 31-leaf trees) against LightGBM's own CLI on the same CSV
+# (bench/lgbm_bench.sh says which comparison is fair). LIGHTGBM=/path/to/lightgbm, or `lightgbm` on
+# PATH; without it the rows are skipped, saying so.
+lgbm_cli=${LIGHTGBM:-$(command -v lightgbm || true)}
+if [[ -n $lgbm_cli && -x $lgbm_cli ]]; then
+  "$root/bench/lgbm_bench.sh" "$lgbm_cli" "$build" "$data" | tee -a "$out"
+else
+  echo "bench: the LightGBM rows are skipped: no LightGBM CLI (set LIGHTGBM=/path/to/lightgbm)"
+fi
 
 # The seed's whole array job (issue: 100 files, run --workers 2), its table kept for the report.
 "$root/bench/run_seed_job.sh" "$build" | tee "$data/seed-job.txt"

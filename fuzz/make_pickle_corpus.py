@@ -6,6 +6,10 @@ import os
 import pickle
 import sys
 
+# HistGradientBoosting's _BinMapper records the OpenMP thread count: one
+# thread makes the seeds the same bytes on every machine.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import joblib
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
@@ -47,6 +51,16 @@ joblib.dump(IsolationForest(n_estimators=2, max_samples=16, max_features=2, rand
             os.path.join(OUT, "iforest.joblib"))
 with open(os.path.join(OUT, "hgb-p4.pkl"), "wb") as f:
     pickle.dump(HistGradientBoostingClassifier(max_iter=2, max_leaf_nodes=4, random_state=0).fit(X, y), f, protocol=4)
+# HistGradientBoosting with categorical splits (bitsets) and a loss whose
+# Cython state holds a number (PinballLoss: the quantile).
+from sklearn.ensemble import HistGradientBoostingRegressor  # noqa: E402
+# (a category needs 10 samples to be split on: 200 rows, 4 categories)
+Xr = np.random.RandomState(1).rand(200, 2)
+Xc = np.column_stack([Xr[:, 0], (Xr[:, 1] * 4).astype(int)])
+with open(os.path.join(OUT, "hgb-categorical-quantile-p4.pkl"), "wb") as f:
+    pickle.dump(HistGradientBoostingRegressor(loss="quantile", quantile=0.7, max_iter=2, max_leaf_nodes=4,
+                                              categorical_features=[1], random_state=0).fit(Xc, Xc[:, 1] % 3),
+                f, protocol=4)
 with open(os.path.join(OUT, "column-transformer-p5.pkl"), "wb") as f:
     pickle.dump(ColumnTransformer([("oh", OneHotEncoder(), [0]), ("p", "passthrough", slice(1, 3))])
                 .fit((X * 3).astype(int)), f, protocol=5)

@@ -221,8 +221,9 @@ CommandSpec PredictCommand() {
   return {"predict", "predict one file or a folder of files", [](CLI::App* sub) {
             auto a = std::make_shared<PredictArgs>();
             sub->footer(kHelpFooter);
-            sub->add_option("--model,-m", a->model,
-                            "model file: scikit-learn pickle/joblib, XGBoost JSON/UBJSON, native .fbm")
+            sub->add_option(
+                   "--model,-m", a->model,
+                   "model file: scikit-learn pickle/joblib, XGBoost JSON/UBJSON, LightGBM text, native .fbm")
                 ->required();
             sub->add_option("--input,-i", a->input,
                             "input CSV or Parquet file, folder of files, or - for stdin")
@@ -231,12 +232,14 @@ CommandSpec PredictCommand() {
             sub->add_flag("--proba", a->proba,
                           "add one proba_<label> column per class (classifiers; csv and jsonl)");
             sub->add_flag("--output-margin", a->margin,
-                          "write raw margins (the sums before the link, XGBoost's output_margin) instead of "
+                          "write raw margins (the sums before the link: XGBoost's output_margin, LightGBM's "
+                          "raw_score) instead of "
                           "predictions");
-            sub->add_option("--iteration-range", a->iteration_range,
-                            "boosting rounds BEGIN:END (END 0 = last), 'best' or 'all' (XGBoost models; "
-                            "default: every round, or [0, best_iteration] for models saved by XGBoost's "
-                            "scikit-learn wrapper)");
+            sub->add_option(
+                "--iteration-range", a->iteration_range,
+                "boosting rounds BEGIN:END (END 0 = last), 'best' or 'all' (XGBoost and LightGBM models; "
+                "default: every round, or [0, best_iteration] for models saved by XGBoost's "
+                "scikit-learn wrapper)");
             sub->add_option("--format,-f", a->format, "output format: csv, seed, jsonl or parquet")
                 ->capture_default_str()
                 ->check(CLI::IsMember({"csv", "seed", "jsonl", "parquet"}));

@@ -98,7 +98,8 @@ CommandSpec RunCommandSpec() {
           [](CLI::App* sub) {
             auto f = std::make_shared<RunFlags>();
             JobSpec& s = f->spec;
-            sub->add_option("--model,-m", s.model, "model file (sklearn pickle/joblib, XGBoost, .fbm)");
+            sub->add_option("--model,-m", s.model,
+                            "model file (sklearn pickle/joblib, XGBoost, LightGBM, .fbm)");
             sub->add_option("--input,-i", s.input, "input folder, prefix or file")->required();
             sub->add_option("--output,-o", s.output, "output folder or prefix")->required();
             sub->add_option("--workers,-w", s.workers, "worker processes (default: one per core)")

@@ -141,7 +141,8 @@ CommandSpec WorkerCommand() {
   return {
       "worker", "one task of an array job: process this task's share of the input files", [](CLI::App* sub) {
         auto f = std::make_shared<WorkerFlags>();
-        sub->add_option("--model,-m", f->model, "model file (sklearn pickle/joblib, XGBoost, .fbm)");
+        sub->add_option("--model,-m", f->model,
+                        "model file (sklearn pickle/joblib, XGBoost, LightGBM, .fbm)");
         sub->add_option("--input,-i", f->input, "input folder, prefix or file (default: $INPUT_DIR)");
         sub->add_option("--output,-o", f->output, "output folder or prefix (default: $OUTPUT_DIR)");
         sub->add_option(

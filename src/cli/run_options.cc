@@ -107,8 +107,9 @@ void PredictFlags::Add(CLI::App* sub) {
       ->check(CLI::IsMember({"auto", "yes", "no"}));
   sub->add_option("--delimiter", delimiter, "input field separator: one character, or 'tab'");
   sub->add_flag("--output-margin", margin, "write raw margins (before the link) instead of predictions");
-  sub->add_option("--iteration-range", iteration_range,
-                  "boosting rounds BEGIN:END, 'best' or 'all' (XGBoost models; see docs/xgboost.md)");
+  sub->add_option(
+      "--iteration-range", iteration_range,
+      "boosting rounds BEGIN:END, 'best' or 'all' (XGBoost and LightGBM models; see docs/xgboost.md)");
 }
 
 Result<Forest> PredictFlags::SelectTrees(Forest forest) const {

@@ -122,7 +122,7 @@ Status Unknown(const PrepOp& op, const PrepRow& r, bool text) {
 
 }  // namespace
 
-Status Preprocessing::Run(PrepRow* row, float* out) const {
+Status Preprocessing::Run(PrepRow* row, float* out, const std::vector<Float64Feature>* float64) const {
   PrepRow& r = *row;
   for (const PrepOp& op : ops) {
     const bool text = slot_text[op.src];
@@ -170,7 +170,12 @@ Status Preprocessing::Run(PrepRow* row, float* out) const {
       }
     }
   }
-  for (size_t f = 0; f < outputs.size(); ++f) out[f] = static_cast<float>(r.num[outputs[f]]);
+  if (float64 != nullptr) {
+    for (size_t f = 0; f < outputs.size(); ++f)
+      out[f] = Float64FeatureValue((*float64)[f], r.num[outputs[f]]);
+  } else {
+    for (size_t f = 0; f < outputs.size(); ++f) out[f] = static_cast<float>(r.num[outputs[f]]);
+  }
   return Status::Ok();
 }
 

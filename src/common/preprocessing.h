@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/float64_features.h"
 #include "common/status.h"
 
 namespace fb {
@@ -130,9 +131,11 @@ struct Preprocessing {
   // Sizes `row` for this program.
   void Prepare(PrepRow* row) const;
   // Runs the ops on `row` (raw inputs already filled) and writes the
-  // n_features outputs as float32. InvalidData for an unknown category where
-  // the encoder raises (message without a place: the caller adds it).
-  Status Run(PrepRow* row, float* out) const;
+  // n_features outputs as float32, or, when `float64` is not null (models
+  // that compare float64 inputs: one entry per feature), each output's
+  // Float64FeatureValue. InvalidData for an unknown category where the
+  // encoder raises (message without a place: the caller adds it).
+  Status Run(PrepRow* row, float* out, const std::vector<Float64Feature>* float64 = nullptr) const;
 };
 
 }  // namespace fb

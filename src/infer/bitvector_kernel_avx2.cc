@@ -13,7 +13,15 @@ namespace {
 
 constexpr int kVecs = kTileRows / 8;
 
-template <bool kNan>
+// a + b in double, or as a float32 addition when kF32 (a and b are then
+// float32 values: rounding their exact sum to float32 is the float32 sum).
+template <bool kF32>
+FB_AVX2 inline __m256d AddSums(__m256d a, __m256d b) {
+  const __m256d s = _mm256_add_pd(a, b);
+  return kF32 ? _mm256_cvtps_pd(_mm256_cvtpd_ps(s)) : s;
+}
+
+template <bool kNan, bool kF32>
 FB_AVX2 void Run(const BitvectorTree* trees, size_t count, const BitvectorNode* all_nodes,
                  const double* all_values, size_t w, const float* tile, double* acc) {
   const __m256i zero = _mm256_setzero_si256();
@@ -62,8 +70,8 @@ FB_AVX2 void Run(const BitvectorTree* trees, size_t count, const BitvectorNode* 
         __m256d g0 = _mm256_i32gather_pd(values + k, i0, 8);
         __m256d g1 = _mm256_i32gather_pd(values + k, i1, 8);
         double* p = a + k * kTileRows + 8 * v;
-        _mm256_storeu_pd(p, _mm256_add_pd(_mm256_loadu_pd(p), g0));
-        _mm256_storeu_pd(p + 4, _mm256_add_pd(_mm256_loadu_pd(p + 4), g1));
+        _mm256_storeu_pd(p, AddSums<kF32>(_mm256_loadu_pd(p), g0));
+        _mm256_storeu_pd(p + 4, AddSums<kF32>(_mm256_loadu_pd(p + 4), g1));
       }
     }
   }
@@ -76,10 +84,16 @@ void BitvectorKernelAvx2(const CompiledForest& cf, size_t first, size_t count, c
   if (count == 0) return;
   const BitvectorTree* trees = cf.bv_trees.data() + first;
   const size_t w = static_cast<size_t>(cf.leaf_width);
-  if (has_nan) {
-    Run<true>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
+  if (cf.float32_sums) {
+    if (has_nan) {
+      Run<true, true>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
+    } else {
+      Run<false, true>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
+    }
+  } else if (has_nan) {
+    Run<true, false>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
   } else {
-    Run<false>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
+    Run<false, false>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
   }
 }
 

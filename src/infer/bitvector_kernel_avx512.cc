@@ -15,7 +15,15 @@ namespace {
 
 constexpr int kVecs = kTileRows / 16;
 
-template <bool kNan>
+// a + b in double, or as a float32 addition when kF32 (a and b are then
+// float32 values: rounding their exact sum to float32 is the float32 sum).
+template <bool kF32>
+FB_AVX512 inline __m512d AddSums(__m512d a, __m512d b) {
+  const __m512d s = _mm512_add_pd(a, b);
+  return kF32 ? _mm512_cvtps_pd(_mm512_cvtpd_ps(s)) : s;
+}
+
+template <bool kNan, bool kF32>
 FB_AVX512 void Run(const BitvectorTree* trees, size_t count, const BitvectorNode* all_nodes,
                    const double* all_values, size_t w, const float* tile, double* acc) {
   const __m512i zero = _mm512_setzero_si512();
@@ -60,8 +68,8 @@ FB_AVX512 void Run(const BitvectorTree* trees, size_t count, const BitvectorNode
         __m512d g0 = _mm512_i32gather_pd(i0, values + k, 8);
         __m512d g1 = _mm512_i32gather_pd(i1, values + k, 8);
         double* p = a + k * kTileRows + 16 * v;
-        _mm512_storeu_pd(p, _mm512_add_pd(_mm512_loadu_pd(p), g0));
-        _mm512_storeu_pd(p + 8, _mm512_add_pd(_mm512_loadu_pd(p + 8), g1));
+        _mm512_storeu_pd(p, AddSums<kF32>(_mm512_loadu_pd(p), g0));
+        _mm512_storeu_pd(p + 8, AddSums<kF32>(_mm512_loadu_pd(p + 8), g1));
       }
     }
   }
@@ -74,10 +82,16 @@ void BitvectorKernelAvx512(const CompiledForest& cf, size_t first, size_t count,
   if (count == 0) return;
   const BitvectorTree* trees = cf.bv_trees.data() + first;
   const size_t w = static_cast<size_t>(cf.leaf_width);
-  if (has_nan) {
-    Run<true>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
+  if (cf.float32_sums) {
+    if (has_nan) {
+      Run<true, true>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
+    } else {
+      Run<false, true>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
+    }
+  } else if (has_nan) {
+    Run<true, false>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
   } else {
-    Run<false>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
+    Run<false, false>(trees, count, cf.bv_nodes.data(), cf.bv_values.data(), w, tile, acc);
   }
 }
 

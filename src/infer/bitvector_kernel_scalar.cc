@@ -4,10 +4,11 @@
 
 namespace fb {
 
-void AddWideLeafValues(const double* values, size_t width, const uint32_t* leaf, double* acc) {
+void AddWideLeafValues(const double* values, size_t width, const uint32_t* leaf, bool float32, double* acc) {
   for (size_t r = 0; r < kTileRows; ++r) {
     const double* v = values + leaf[r] * width;
-    for (size_t k = 0; k < width; ++k) acc[k * kTileRows + r] += v[k];
+    for (size_t k = 0; k < width; ++k)
+      acc[k * kTileRows + r] = AddToSum(float32, acc[k * kTileRows + r], v[k]);
   }
 }
 
@@ -33,9 +34,13 @@ void BitvectorKernelScalar(const CompiledForest& cf, size_t first, size_t count,
     const double* values = cf.bv_values.data() + bt.value_begin;
     if (w == 1) {
       double* a = acc + static_cast<size_t>(bt.output) * kTileRows;
-      for (size_t r = 0; r < kTileRows; ++r) a[r] += values[leaf[r]];
+      if (cf.float32_sums) {
+        for (size_t r = 0; r < kTileRows; ++r) a[r] = AddToSum(true, a[r], values[leaf[r]]);
+      } else {
+        for (size_t r = 0; r < kTileRows; ++r) a[r] += values[leaf[r]];
+      }
     } else {
-      AddWideLeafValues(values, w, leaf, acc);
+      AddWideLeafValues(values, w, leaf, cf.float32_sums, acc);
     }
   }
 }

@@ -7,7 +7,8 @@
 //   has_nan: whether any value in the tile is NaN (enables the slower
 //            default_left handling);
 //   acc: column-major accumulators, output k of row r at
-//        acc[k * kTileRows + r]; each tree adds its leaf values in order.
+//        acc[k * kTileRows + r]; each tree adds its leaf values in order
+//        (float32 additions when cf.float32_sums).
 // The AVX2 and AVX-512 kernels may only be called when SimdTargetSupported
 // says so. Thread safety: pure functions of their arguments.
 #pragma once
@@ -33,8 +34,9 @@ void BitvectorKernelAvx512(const CompiledForest& cf, size_t first, size_t count,
 // The kernel for `target`; the scalar one where a target was not compiled in.
 BitvectorKernel BitvectorKernelFor(SimdTarget target);
 
-// acc[k * kTileRows + r] += values[leaf[r] * width + k] for every row and k:
-// the leaf_width > 1 tail shared by all kernels.
-void AddWideLeafValues(const double* values, size_t width, const uint32_t* leaf, double* acc);
+// acc[k * kTileRows + r] += values[leaf[r] * width + k] for every row and k,
+// each a float32 addition when `float32` (cf.float32_sums): the
+// leaf_width > 1 tail shared by all kernels.
+void AddWideLeafValues(const double* values, size_t width, const uint32_t* leaf, bool float32, double* acc);
 
 }  // namespace fb

@@ -279,6 +279,7 @@ CompiledForest CompileForest(std::shared_ptr<const Forest> forest) {
   cf.n_features = f.n_features;
   cf.n_outputs = f.n_outputs;
   cf.leaf_width = f.leaf_width;
+  cf.float32_sums = f.float32_sums;
   for (size_t t = 0; t < f.trees.size(); ++t) {
     TreeLayout layout = ChooseLayout(f, f.trees[t]);
     if (cf.runs.empty() || cf.runs.back().layout != layout)

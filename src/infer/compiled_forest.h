@@ -28,8 +28,9 @@
 //               walks the Forest's own nodes like the reference predictor.
 //
 // Consecutive trees of one layout form a run; runs are evaluated in tree
-// order, so every row still adds its leaves in tree order, in double: the
-// sums are bit-identical to ReferencePredictor's.
+// order, so every row still adds its leaves in tree order, in double (or
+// float32, Forest::float32_sums): the sums are bit-identical to
+// ReferencePredictor's.
 //
 // Ownership: holds a shared_ptr to the Forest; immutable after
 // CompileForest, so any number of threads may read it.
@@ -166,6 +167,7 @@ struct CompiledForest {
   int32_t n_features = 0;
   int32_t n_outputs = 1;
   int32_t leaf_width = 1;
+  bool float32_sums = false;  // Forest::float32_sums: every addition rounded to float32
   std::vector<TreeRun> runs;
 
   std::vector<CompleteRun> complete_runs;

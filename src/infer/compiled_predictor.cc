@@ -121,6 +121,7 @@ class CompiledPredictor final : public Predictor {
   template <size_t G>
   void DeepGroup(const DeepTree& dt, const float* x, size_t r0, double* out) const {
     const size_t nf = cf_.n_features, no = cf_.n_outputs, w = cf_.leaf_width;
+    const bool f32 = cf_.float32_sums;
     const DeepNode* nodes = cf_.deep_nodes.data() + dt.node_begin;
     const double* values = cf_.deep_values.data() + dt.value_begin;
     const float* rows[G];
@@ -131,9 +132,9 @@ class CompiledPredictor final : public Predictor {
       const double* v = values + static_cast<size_t>(LeafOrdinal(nodes[idx[j]])) * w;
       double* o = out + (r0 + j) * no;
       if (w == 1) {
-        o[dt.output] += v[0];
+        o[dt.output] = AddToSum(f32, o[dt.output], v[0]);
       } else {
-        for (size_t k = 0; k < w; ++k) o[k] += v[k];
+        for (size_t k = 0; k < w; ++k) o[k] = AddToSum(f32, o[k], v[k]);
       }
     }
   }
@@ -155,15 +156,16 @@ class CompiledPredictor final : public Predictor {
   void WalkForestTrees(uint32_t begin, uint32_t end, const float* x, size_t n, double* out) const {
     const Forest& f = *cf_.forest;
     const size_t nf = cf_.n_features, no = cf_.n_outputs, w = cf_.leaf_width;
+    const bool f32 = cf_.float32_sums;
     for (uint32_t t = begin; t < end; ++t) {
       const Tree& tree = f.trees[t];
       for (size_t r = 0; r < n; ++r) {
         const double* v = &tree.values[static_cast<size_t>(GenericLeaf(f, tree, x + r * nf)) * w];
         double* o = out + r * no;
         if (w == 1) {
-          o[tree.output] += v[0];
+          o[tree.output] = AddToSum(f32, o[tree.output], v[0]);
         } else {
-          for (size_t k = 0; k < w; ++k) o[k] += v[k];
+          for (size_t k = 0; k < w; ++k) o[k] = AddToSum(f32, o[k], v[k]);
         }
       }
     }

@@ -29,6 +29,8 @@ struct Shape {
   double default_left_p = 0.5;
   int max_nodes = 4000;
   bool fine_thresholds = false;  // continuous thresholds: few repeat
+  // XGBoost-style: float32 leaf values and base margins, float32 sums.
+  bool float32_sums = false;
 };
 
 class ForestGen {
@@ -60,6 +62,13 @@ class ForestGen {
     for (int t = 0; t < s.n_trees; ++t) {
       int depth = s.min_depth + static_cast<int>(rng_() % (s.max_depth - s.min_depth + 1));
       f.trees.push_back(MakeTree(s, depth, &f));
+    }
+    if (s.float32_sums) {
+      f.float32_sums = true;
+      f.aggregate = Aggregate::kSum;
+      for (int k = 0; k < s.n_outputs; ++k) f.base_margin.push_back(static_cast<float>(Normal()));
+      for (Tree& t : f.trees)
+        for (double& v : t.values) v = static_cast<float>(v);
     }
     thresholds_.clear();
     for (const Tree& t : f.trees)
@@ -395,6 +404,68 @@ TEST(CompiledPredictorTest, ManyFeaturesAndSingleFeature) {
   narrow.n_features = 1;
   narrow.max_depth = 12;
   CheckShape(narrow, 801);
+}
+
+// Float32 sums (XGBoost models) on every layout and leaf shape: complete
+// trees (one output, pairs, several outputs), bitvector, deep, generic
+// (categorical), and mixed runs. The sums must be float32 values, and must
+// differ from double sums somewhere (else the test proves nothing).
+TEST(CompiledPredictorTest, Float32SumsEveryLayout) {
+  struct Case {
+    const char* what;
+    int n_outputs, leaf_width, min_depth, max_depth, n_trees;
+    double split_p, cat_p;
+    TreeLayout layout;  // that the first tree gets (kGeneric: mixed, not checked)
+  };
+  const Case cases[] = {
+      {"complete single", 1, 1, 4, 6, 60, 0.8, 0.0, TreeLayout::kComplete},
+      {"complete pairs", 2, 2, 3, 5, 40, 0.8, 0.0, TreeLayout::kComplete},
+      {"complete several outputs", 3, 1, 2, 6, 45, 0.8, 0.0, TreeLayout::kComplete},
+      {"complete wide leaves", 3, 3, 2, 5, 20, 0.8, 0.0, TreeLayout::kComplete},
+      {"bitvector", 1, 1, 9, 12, 30, 0.05, 0.0, TreeLayout::kBitvector},
+      {"bitvector wide leaves", 3, 3, 9, 12, 20, 0.05, 0.0, TreeLayout::kBitvector},
+      {"deep", 1, 1, 10, 14, 20, 0.9, 0.0, TreeLayout::kDeep},
+      {"deep several outputs", 3, 1, 10, 14, 21, 0.9, 0.0, TreeLayout::kDeep},
+      {"mixed with categorical", 2, 1, 0, 12, 60, 0.6, 0.05, TreeLayout::kGeneric},
+  };
+  uint32_t seed = 900;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    Shape s;
+    s.n_features = 7;
+    s.n_outputs = c.n_outputs;
+    s.leaf_width = c.leaf_width;
+    s.min_depth = c.min_depth;
+    s.max_depth = c.max_depth;
+    s.n_trees = c.n_trees;
+    s.split_p = c.split_p;
+    s.cat_p = c.cat_p;
+    s.float32_sums = true;
+    ForestGen g(seed++);
+    auto f = g.Make(s);
+    if (c.layout != TreeLayout::kGeneric) {
+      EXPECT_EQ(ChooseLayout(*f, f->trees[0]), c.layout);
+    }
+    for (size_t n : {size_t{1}, size_t{9}, size_t{64}, size_t{130}, size_t{700}}) {
+      SCOPED_TRACE("rows " + std::to_string(n));
+      const std::vector<float> x = g.Rows(n, s.n_features, 0.05);
+      ExpectIdentical(f, x, n, n % 3);
+      // Float32 values, and not what double sums give.
+      auto as_double = std::make_shared<Forest>(*f);
+      as_double->float32_sums = false;
+      std::vector<double> a(n * s.n_outputs), b(a.size());
+      MakeReferencePredictor(f)->PredictRaw(x.data(), n, a.data());
+      MakeReferencePredictor(as_double)->PredictRaw(x.data(), n, b.data());
+      size_t differ = 0;
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_EQ(static_cast<double>(static_cast<float>(a[i])), a[i]) << "sum " << i << " is not a float32";
+        differ += a[i] != b[i];
+      }
+      if (n >= 64) {
+        EXPECT_GT(differ, 0u) << "float32 and double sums agree everywhere";
+      }
+    }
+  }
 }
 
 TEST(CompiledPredictorTest, ClassifierLabelsMatch) {

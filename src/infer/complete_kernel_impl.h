@@ -181,32 +181,41 @@ struct CompleteImpl {
   }
 
   // out row r (r < m, n_outputs == 1, leaf_width 1) += values of trees
-  // [0, nt) at idx[t * kR + r].
+  // [0, nt) at idx[t * kR + r], each addition in A: double, or float for
+  // float32 sums (the sums and values are then float32 values, so the
+  // conversions are exact).
+  template <typename A>
   static void AddSingle(const double* const* vals, size_t nt, const uint8_t* idx, double* out, size_t m) {
     size_t r = 0;
     for (; r + 8 <= m; r += 8) {
-      double a[8];
-      for (int j = 0; j < 8; ++j) a[j] = out[r + j];
+      A a[8];
+      for (int j = 0; j < 8; ++j) a[j] = static_cast<A>(out[r + j]);
       for (size_t t = 0; t < nt; ++t) {
         const double* v = vals[t];
         uint64_t ix;  // eight leaf indexes in one load
         std::memcpy(&ix, idx + t * kR + r, 8);
-        for (int j = 0; j < 8; ++j) a[j] += v[(ix >> (8 * j)) & 0xFF];
+        for (int j = 0; j < 8; ++j) a[j] += static_cast<A>(v[(ix >> (8 * j)) & 0xFF]);
       }
-      for (int j = 0; j < 8; ++j) out[r + j] = a[j];
+      for (int j = 0; j < 8; ++j) out[r + j] = static_cast<double>(a[j]);
     }
-    for (; r < m; ++r)
-      for (size_t t = 0; t < nt; ++t) out[r] += vals[t][idx[t * kR + r]];
+    for (; r < m; ++r) {
+      A a = static_cast<A>(out[r]);
+      for (size_t t = 0; t < nt; ++t) a += static_cast<A>(vals[t][idx[t * kR + r]]);
+      out[r] = static_cast<double>(a);
+    }
   }
 
   // leaf_width 2 == n_outputs: idx holds twice the leaf index. Eight rows
-  // at a time, each a pair of sums in one 16-byte register: eight
-  // independent chains of additions hide their latency.
+  // at a time, each a pair of sums in one register (16 bytes of doubles, or
+  // 8 of floats for A = float): eight independent chains of additions hide
+  // their latency.
+  template <typename A>
   static void AddPairs(const double* const* vals, size_t nt, const uint8_t* idx, double* out, size_t m) {
-    typedef double Pair __attribute__((vector_size(16)));
+    typedef A Pair __attribute__((vector_size(2 * sizeof(A))));
     auto load = [](const double* p) {
       Pair v;
-      std::memcpy(&v, p, sizeof v);
+      v[0] = static_cast<A>(p[0]);
+      v[1] = static_cast<A>(p[1]);
       return v;
     };
     size_t r = 0;
@@ -219,18 +228,26 @@ struct CompleteImpl {
         std::memcpy(&ix, idx + t * kR + r, 8);
         for (int j = 0; j < 8; ++j) a[j] += load(v + ((ix >> (8 * j)) & 0xFF));
       }
-      for (int j = 0; j < 8; ++j) std::memcpy(out + 2 * (r + j), &a[j], sizeof a[j]);
+      for (int j = 0; j < 8; ++j) {
+        out[2 * (r + j)] = static_cast<double>(a[j][0]);
+        out[2 * (r + j) + 1] = static_cast<double>(a[j][1]);
+      }
     }
-    for (; r < m; ++r)
+    for (; r < m; ++r) {
+      A a0 = static_cast<A>(out[2 * r]), a1 = static_cast<A>(out[2 * r + 1]);
       for (size_t t = 0; t < nt; ++t) {
         const double* v = vals[t] + idx[t * kR + r];
-        out[2 * r] += v[0];
-        out[2 * r + 1] += v[1];
+        a0 += static_cast<A>(v[0]);
+        a1 += static_cast<A>(v[1]);
       }
+      out[2 * r] = static_cast<double>(a0);
+      out[2 * r + 1] = static_cast<double>(a1);
+    }
   }
 
   // Any other shape: leaf_width 1 into output `outputs[t]`, or leaf_width
-  // == n_outputs values.
+  // == n_outputs values; each addition in A, as above.
+  template <typename A>
   static void AddGeneral(const double* const* vals, const int32_t* outputs, size_t nt, const uint8_t* idx,
                          double* out, size_t m, size_t no, size_t w) {
     for (size_t r = 0; r < m; ++r) {
@@ -238,9 +255,10 @@ struct CompleteImpl {
       for (size_t t = 0; t < nt; ++t) {
         const double* v = vals[t] + static_cast<size_t>(idx[t * kR + r]) * w;
         if (w == 1) {
-          o[outputs[t]] += v[0];
+          o[outputs[t]] = static_cast<double>(static_cast<A>(o[outputs[t]]) + static_cast<A>(v[0]));
         } else {
-          for (size_t k = 0; k < w; ++k) o[k] += v[k];
+          for (size_t k = 0; k < w; ++k)
+            o[k] = static_cast<double>(static_cast<A>(o[k]) + static_cast<A>(v[k]));
         }
       }
     }
@@ -251,7 +269,7 @@ struct CompleteImpl {
     const size_t nf = static_cast<size_t>(cf.n_features), no = static_cast<size_t>(cf.n_outputs);
     const size_t w = static_cast<size_t>(cf.leaf_width);
     const size_t ncol = cr.features.size();
-    const bool pairs = w == 2 && no == 2, single = w == 1 && no == 1;
+    const bool pairs = w == 2 && no == 2, single = w == 1 && no == 1, f32 = cf.float32_sums;
     // One buffer: predicate table, leaf indexes, tile, ranks; 64-byte aligned.
     const size_t ptab_bytes = kGroupSlots * kR, idx_bytes = kChunkTrees * kR, tile_bytes = ncol * kR * 4;
     std::vector<uint8_t> buf(64 + ptab_bytes + idx_bytes + tile_bytes + (cr.ranked ? ncol * 2 * kR : 0));
@@ -293,12 +311,20 @@ struct CompleteImpl {
             vals[t] = cf.complete_values.data() + ct.value_begin;
             outputs[t] = ct.output;
           }
-          if (pairs) {
-            AddPairs(vals, nt, idx, o, m);
+          if (f32) {
+            if (pairs) {
+              AddPairs<float>(vals, nt, idx, o, m);
+            } else if (single) {
+              AddSingle<float>(vals, nt, idx, o, m);
+            } else {
+              AddGeneral<float>(vals, outputs, nt, idx, o, m, no, w);
+            }
+          } else if (pairs) {
+            AddPairs<double>(vals, nt, idx, o, m);
           } else if (single) {
-            AddSingle(vals, nt, idx, o, m);
+            AddSingle<double>(vals, nt, idx, o, m);
           } else {
-            AddGeneral(vals, outputs, nt, idx, o, m, no, w);
+            AddGeneral<double>(vals, outputs, nt, idx, o, m, no, w);
           }
         }
       }

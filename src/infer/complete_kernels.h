@@ -3,8 +3,9 @@
 //
 // A kernel adds, for every row of x (row-major, n_rows x cf.n_features
 // float32), the leaf values of every tree of `run` to the row's sums in out
-// (row-major, n_rows x cf.n_outputs doubles), in tree order, in double: the
-// same additions, in the same order, as ReferencePredictor.
+// (row-major, n_rows x cf.n_outputs doubles), in tree order, in double (in
+// float32 when cf.float32_sums): the same additions, in the same order, as
+// ReferencePredictor.
 //
 // Rows go through tiles of kCompleteTileRows: the run's features are copied
 // column-major, each predicate group's tests are evaluated into one byte per

@@ -30,6 +30,45 @@ double PairwiseSum(const double* a, size_t n) {
   return PairwiseSum(a, n2) + PairwiseSum(a + n2, n - n2);
 }
 
+// XGBoost's links, in float32, as its CPU code computes them (XGBoost 1.7
+// to 3.x: src/common/math.h Sigmoid and Softmax; expf for count:poisson,
+// reg:gamma, reg:tweedie; binary:hinge's m > 0). m: the float32 margins of
+// one row; p: the class probabilities or values (binary_single: p[1]).
+void LinkFloat32(Link link, const float* m, int32_t no, bool binary_single, float* p) {
+  switch (link) {
+    case Link::kSigmoid:
+      for (int32_t k = 0; k < no; ++k) {
+        const float kEps = 1e-16f;  // XGBoost's "avoid 0 div", kept for its rounding
+        const float x = std::min(-m[k], 88.7f);
+        const float denom = std::exp(x) + 1.0f + kEps;
+        p[binary_single ? 1 : k] = 1.0f / denom;
+      }
+      break;
+    case Link::kExp:
+      for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = std::exp(m[k]);
+      break;
+    case Link::kStep:
+      for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = m[k] > 0.0f ? 1.0f : 0.0f;
+      break;
+    case Link::kSoftmax: {
+      float wmax = m[0];
+      for (int32_t k = 1; k < no; ++k) wmax = std::fmax(m[k], wmax);
+      double wsum = 0.0;  // XGBoost sums the float32 exponentials in double
+      for (int32_t k = 0; k < no; ++k) {
+        p[k] = std::exp(m[k] - wmax);
+        wsum += p[k];
+      }
+      for (int32_t k = 0; k < no; ++k) p[k] /= static_cast<float>(wsum);
+      break;
+    }
+    default:  // kIdentity (BuildForest allows no other link with float32 sums)
+      for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = m[k];
+      break;
+  }
+  // The scikit-learn wrapper's predict_proba: 1.0 - p on a float32 array.
+  if (binary_single) p[0] = 1.0f - p[1];
+}
+
 }  // namespace
 
 void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind, Predictions* out) {
@@ -43,6 +82,10 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
   out->label.assign(classifier ? n_rows : 0, 0);
   const double n_trees = static_cast<double>(f.trees.size());
   std::vector<double> m(no), p(nc), tmp(no), averaged(no);
+  std::vector<float> m32(no), p32(nc);
+  // multi:softmax predicts the first largest margin (XGBoost's FindMaxIndex).
+  const bool label_on_margin =
+      f.link == Link::kSoftmaxLse || (f.float32_sums && f.info.objective == "multi:softmax");
   // kSumMean: each output's sum is divided by the number of trees that add
   // to it (LightGBM's average_output divides by the iteration count).
   std::vector<double> per_output;
@@ -67,65 +110,79 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
     }
     const std::vector<double>& a = *in;
     // Link.
-    switch (f.link) {
-      case Link::kIdentity:
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = a[k];
-        break;
-      case Link::kSigmoid:
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-a[k]));
-        break;
-      case Link::kExp:
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = std::exp(a[k]);
-        break;
-      case Link::kStep:  // binary:hinge
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = a[k] > 0.0 ? 1.0 : 0.0;
-        break;
-      case Link::kSoftmax: {
-        double mx = *std::max_element(a.begin(), a.end());
-        double z = 0;
-        for (int32_t k = 0; k < no; ++k) z += std::exp(a[k] - mx);
-        for (int32_t k = 0; k < no; ++k) p[k] = std::exp(a[k] - mx) / z;
-        break;
-      }
-      case Link::kSoftmaxLse: {
-        // scikit-learn: np.nan_to_num(np.exp(m - logsumexp(m))), scipy's
-        // logsumexp: a_max (0 when not finite), log(sum(exp(m - a_max))) + a_max.
-        double mx = *std::max_element(a.begin(), a.end());
-        if (!std::isfinite(mx)) mx = 0.0;
-        for (int32_t k = 0; k < no; ++k) tmp[k] = std::exp(a[k] - mx);
-        const double lse = std::log(PairwiseSum(tmp.data(), tmp.size())) + mx;
-        for (int32_t k = 0; k < no; ++k) {
-          double e = std::exp(a[k] - lse);
-          p[k] = std::isnan(e) ? 0.0 : e;
+    if (f.float32_sums) {
+      for (int32_t k = 0; k < no; ++k) m32[k] = static_cast<float>(a[k]);
+      LinkFloat32(f.link, m32.data(), no, binary_single, p32.data());
+      for (int32_t k = 0; k < nc; ++k) p[k] = p32[k];
+    } else {
+      switch (f.link) {
+        case Link::kIdentity:
+          for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = a[k];
+          break;
+        case Link::kSigmoid:
+          for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-a[k]));
+          break;
+        case Link::kExp:
+          for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = std::exp(a[k]);
+          break;
+        case Link::kStep:  // binary:hinge
+          for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = a[k] > 0.0 ? 1.0 : 0.0;
+          break;
+        case Link::kSoftmax: {
+          double mx = *std::max_element(a.begin(), a.end());
+          double z = 0;
+          for (int32_t k = 0; k < no; ++k) z += std::exp(a[k] - mx);
+          for (int32_t k = 0; k < no; ++k) p[k] = std::exp(a[k] - mx) / z;
+          break;
         }
-        break;
+        case Link::kSoftmaxNumpy: {
+          // X -= max; np.exp(X, X); X /= np.sum(X, axis=1).
+          const double mx = *std::max_element(m.begin(), m.end());
+          for (int32_t k = 0; k < no; ++k) tmp[k] = std::exp(m[k] - mx);
+          const double z = PairwiseSum(tmp.data(), tmp.size());
+          for (int32_t k = 0; k < no; ++k) p[k] = tmp[k] / z;
+          break;
+        }
+        case Link::kSoftmaxLse: {
+          // scikit-learn: np.nan_to_num(np.exp(m - logsumexp(m))), scipy's
+          // logsumexp: a_max (0 when not finite), log(sum(exp(m - a_max))) + a_max.
+          double mx = *std::max_element(a.begin(), a.end());
+          if (!std::isfinite(mx)) mx = 0.0;
+          for (int32_t k = 0; k < no; ++k) tmp[k] = std::exp(a[k] - mx);
+          const double lse = std::log(PairwiseSum(tmp.data(), tmp.size())) + mx;
+          for (int32_t k = 0; k < no; ++k) {
+            double e = std::exp(a[k] - lse);
+            p[k] = std::isnan(e) ? 0.0 : e;
+          }
+          break;
+        }
+        case Link::kIsolation: {
+          // IsolationForest._compute_score_samples: 2 ** -(depths / denominator)
+          // (np.divide with where=denominator != 0 leaves 1), negated by
+          // score_samples; decision_function subtracts offset_.
+          const double denominator = f.link_params[0];
+          const double ratio = denominator != 0.0 ? a[0] / denominator : 1.0;
+          p[0] = -std::pow(2.0, -ratio);
+          p[1] = p[0] - f.link_params[1];
+          break;
+        }
+        case Link::kScaledSigmoid:  // LightGBM: 1.0f / (1.0f + std::exp(-sigmoid_ * input[i])), in double
+          for (int32_t k = 0; k < no; ++k)
+            p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-f.link_params[0] * a[k]));
+          break;
+        case Link::kSoftplus:  // LightGBM cross_entropy_lambda
+          for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = std::log1p(std::exp(a[k]));
+          break;
+        case Link::kSignedSquare:  // LightGBM regression sqrt: Common::Sign(x) * x * x
+          for (int32_t k = 0; k < no; ++k)
+            p[binary_single ? 1 : k] = static_cast<double>((a[k] > 0.0) - (a[k] < 0.0)) * a[k] * a[k];
+          break;
+        case Link::kSigmoid2x:
+          for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-2.0 * a[k]));
+          break;
       }
-      case Link::kIsolation: {
-        // IsolationForest._compute_score_samples: 2 ** -(depths / denominator)
-        // (np.divide with where=denominator != 0 leaves 1), negated by
-        // score_samples; decision_function subtracts offset_.
-        const double denominator = f.link_params[0];
-        const double ratio = denominator != 0.0 ? a[0] / denominator : 1.0;
-        p[0] = -std::pow(2.0, -ratio);
-        p[1] = p[0] - f.link_params[1];
-        break;
-      }
-      case Link::kScaledSigmoid:  // LightGBM: 1.0f / (1.0f + std::exp(-sigmoid_ * input[i])), in double
-        for (int32_t k = 0; k < no; ++k)
-          p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-f.link_params[0] * a[k]));
-        break;
-      case Link::kSoftplus:  // LightGBM cross_entropy_lambda
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = std::log1p(std::exp(a[k]));
-        break;
-      case Link::kSignedSquare:  // LightGBM regression sqrt: Common::Sign(x) * x * x
-        for (int32_t k = 0; k < no; ++k)
-          p[binary_single ? 1 : k] = static_cast<double>((a[k] > 0.0) - (a[k] < 0.0)) * a[k] * a[k];
-        break;
-      case Link::kSigmoid2x:
-        for (int32_t k = 0; k < no; ++k) p[binary_single ? 1 : k] = 1.0 / (1.0 + std::exp(-2.0 * a[k]));
-        break;
+      if (binary_single && f.link != Link::kIsolation) p[0] = 1.0 - p[1];
     }
-    if (binary_single && f.link != Link::kIsolation) p[0] = 1.0 - p[1];
     double* o = out->values.data() + r * out->n_cols;
     if (kind == OutputKind::kMargin) {
       std::copy(m.begin(), m.end(), o);
@@ -136,7 +193,7 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
       // scikit-learn's gradient boosting decides on the raw scores: argmax
       // (multinomial) or m >= 0 (exponential loss); everything else on the
       // probabilities. Ties go to the first class.
-      const std::vector<double>& score = f.link == Link::kSoftmaxLse ? m : p;
+      const std::vector<double>& score = label_on_margin ? m : p;
       int32_t best = 0;
       if (f.link == Link::kSigmoid2x && binary_single) {
         best = m[0] >= 0.0 ? 1 : 0;

@@ -2,7 +2,8 @@
 // for a block of rows; Finalize turns sums into predictions.
 //
 // Every predictor must give the same sums as ReferencePredictor, which is the
-// oracle: double accumulation, trees in order. Fast engines are
+// oracle: double accumulation (float32 for Forest::float32_sums), trees in
+// order. Fast engines are
 // differential-tested against it.
 //
 // Thread safety: PredictRaw is const and may be called from many threads at

@@ -12,6 +12,7 @@ class ReferencePredictor final : public Predictor {
   void PredictRaw(const float* x, size_t n_rows, double* out) const override {
     const Forest& f = *f_;
     const size_t w = f.leaf_width;
+    const bool f32 = f.float32_sums;
     for (size_t r = 0; r < n_rows; ++r) {
       const float* row = x + r * f.n_features;
       double* acc = out + r * f.n_outputs;
@@ -20,9 +21,9 @@ class ReferencePredictor final : public Predictor {
         int32_t i = FindLeaf(f, t, row);
         const double* v = &t.values[static_cast<size_t>(i) * w];
         if (w == 1) {
-          acc[t.output] += v[0];
+          acc[t.output] = AddToSum(f32, acc[t.output], v[0]);
         } else {
-          for (size_t k = 0; k < w; ++k) acc[k] += v[k];
+          for (size_t k = 0; k < w; ++k) acc[k] = AddToSum(f32, acc[k], v[k]);
         }
       }
     }

@@ -184,7 +184,12 @@ const char* CsvReader::Impl::ParseRow(const char* p, const char* end, float* row
     char t = *p;
     if (nd > 0 && nd <= kMaxFastDigits && map[c] != kCategoricalColumn && map[c] != kPreprocessedColumn &&
         (t == d || t == '\n' || (t == '\r' && p[1] == '\n'))) {
-      if (map[c] >= 0) row[map[c]] = IntToFloat(v, neg);
+      if (map[c] >= 0) {
+        // Integers of up to kMaxFastDigits digits are exact doubles.
+        row[map[c]] = schema.float64_features.empty()
+                          ? IntToFloat(v, neg)
+                          : FeatureValue(map[c], neg ? -static_cast<double>(v) : static_cast<double>(v));
+      }
     } else {
       p = s;
       Status st = ParseField(p, end, c, row, line, extra, scratch, prep);
@@ -294,7 +299,8 @@ void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
   const bool identity =
       m.n_columns == m.schema.n_features && std::all_of(m.col_to_feature.begin(), m.col_to_feature.end(),
                                                         [i = 0](int32_t f) mutable { return f == i++; });
-  if (!m.map.categorical.empty() || m.schema.preprocessing) {
+  if (!m.map.categorical.empty() || !m.schema.float64_features.empty() || m.schema.preprocessing) {
+    // The fast paths store float(v); float64 maps and preprocessing need the general parser.
     m.ParseRows<0>(chunk, b);
   } else if (identity) {
     m.ParseRows<1>(chunk, b);

@@ -115,7 +115,7 @@ Status CsvReader::Impl::StoreText(std::string_view text, int32_t col, float* row
     row[f] = std::numeric_limits<float>::quiet_NaN();
     return Status::Ok();
   }
-  row[f] = static_cast<float>(v);
+  row[f] = FeatureValue(f, v);
   return Status::Ok();
 }
 
@@ -151,7 +151,7 @@ Status CsvReader::Impl::StoreRaw(std::string_view text, int32_t col, uint64_t li
 
 Status CsvReader::Impl::FinishPreprocessedRow(PrepRow* prep, float* row, uint64_t line) const {
   const Preprocessing& p = *schema.preprocessing;
-  Status st = p.Run(prep, row);
+  Status st = p.Run(prep, row, schema.float64_features.empty() ? nullptr : &schema.float64_features);
   if (!st.ok()) {
     st.At(name, line);
     return st;

@@ -62,6 +62,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/float64_features.h"
 #include "common/missing_values.h"
 #include "common/preprocessing.h"
 #include "common/status.h"
@@ -113,6 +114,10 @@ struct CsvSchema {
   // NaN or infinite features are then errors when missing_is_error /
   // infinity_is_error say so, and an infinite raw number too.
   std::shared_ptr<const Preprocessing> preprocessing;
+  // Empty, or one per feature: the model compares float64 inputs, and each
+  // parsed double becomes Float64FeatureValue(float64_features[f], v)
+  // (common/float64_features.h) instead of float(v).
+  std::vector<Float64Feature> float64_features;
 };
 
 // Whole rows of text / a parsed chunk (io/table_reader.h). Reused between calls.

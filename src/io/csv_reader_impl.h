@@ -58,6 +58,11 @@ struct CsvReader::Impl {
   // chunk, so the parse loops stay as they are).
   void ExtractKept(const CsvChunk& chunk, CsvBlock* b) const;
   std::string ColumnLabel(int32_t col) const;
+  // The float the trees compare for the parsed value `v` of feature `f`.
+  float FeatureValue(int32_t f, double v) const {
+    return schema.float64_features.empty() ? static_cast<float>(v)
+                                           : Float64FeatureValue(schema.float64_features[f], v);
+  }
 };
 
 }  // namespace fb

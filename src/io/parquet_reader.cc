@@ -906,6 +906,9 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
       const ColumnMap::Categorical* cat =
           f == kCategoricalColumn ? &map.categorical[map.col_categorical[c]] : nullptr;
       float* fc = nullptr;
+      // A model comparing float64 inputs: the float stand-in of each double.
+      const Float64Feature* exact =
+          cat || schema.float64_features.empty() ? nullptr : &schema.float64_features[f];
       if (!cat) {
         if (cols.size() <= n_cols) cols.emplace_back();
         if (cols[n_cols].size() < rows) cols[n_cols].resize(rows);
@@ -917,7 +920,10 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
       if (!cat && (plain_int || store == Store::kDouble)) {
         // The common case, in tight loops: integers (through double, as their
         // decimal text would be) and floating point; then the checks.
-        if (plain_int) {
+        if (exact != nullptr) {
+          for (size_t r = 0; r < rows; ++r)
+            fc[r] = Float64FeatureValue(*exact, plain_int ? static_cast<double>(vals.i[r]) : vals.d[r]);
+        } else if (plain_int) {
           for (size_t r = 0; r < rows; ++r) fc[r] = static_cast<float>(static_cast<double>(vals.i[r]));
         } else {
           for (size_t r = 0; r < rows; ++r) fc[r] = static_cast<float>(vals.d[r]);
@@ -998,7 +1004,7 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
         } else if (std::isinf(fv) && opt.infinity_is_error) {
           return place("Input X contains infinity or a value too large for dtype('float32')");
         }
-        fc[r] = fv;
+        fc[r] = exact != nullptr ? Float64FeatureValue(*exact, v) : fv;
       }
     }
     // Kept columns.

@@ -177,6 +177,31 @@ TEST(Parquet, NullsAreMissingOrTheModelsError) {
   EXPECT_EQ(err.status.line(), 1u);
 }
 
+// A model comparing float64 inputs (HistGradientBoosting): each double or
+// integer column value becomes its float64 map's value (common/float64_features.h),
+// in the fast column loop and in the per-value loop alike.
+TEST(Parquet, Float64InputMapsApplyToDoubleAndIntegerColumns) {
+  auto mem = std::make_shared<MemoryStorage>();
+  MakeFile(mem.get(), "mem://a.parquet", 2500, 1000);
+  CsvSchema s = Features({"proba_7", "prediction"});
+  s.float64_features.resize(2);
+  s.float64_features[0].cuts = {0.25, 0.5, 0.74};
+  s.float64_features[1] = Float64Feature{true, {}, {3}};  // 7 is an unknown category: missing
+  Read got = ReadBack(mem, "mem://a.parquet", s);
+  ASSERT_TRUE(got.status.ok()) << got.status.ToString();
+  ASSERT_EQ(got.rows, 2500u);
+  for (size_t r = 0; r < 2500; ++r) {
+    const double p = static_cast<double>(r % 100) / 100.0, v = 1 - p;
+    const float below = static_cast<float>((0.25 < v) + (0.5 < v) + (0.74 < v));
+    EXPECT_EQ(got.values[2 * r], below) << r;
+    if (p < 0.5) {
+      EXPECT_TRUE(std::isnan(got.values[2 * r + 1])) << r;
+    } else {
+      EXPECT_EQ(got.values[2 * r + 1], 3.0f) << r;
+    }
+  }
+}
+
 TEST(Parquet, StorageFaultsAreErrorsNeverShortData) {
   auto mem = std::make_shared<MemoryStorage>();
   MakeFile(mem.get(), "mem://a.parquet", 2000, 500);

@@ -20,10 +20,14 @@
 // decides the last bits). Every tree, in order, adds its leaf's values: all
 // `n_outputs` of them when leaf_width == n_outputs, or its single value to
 // accumulator `tree.output` when leaf_width == 1. Accumulation is in double,
-// in tree order: the reference predictor defines the exact result. Then
-// Finalize (infer/) turns the sums into predictions: divide by the tree count
-// (kMean) or by the number of trees that add to the output (kSumMean), then
-// apply the link.
+// in tree order, unless `float32_sums` is set (XGBoost models: XGBoost's CPU
+// predictor keeps float32 accumulators): then each addition is a float32
+// addition (the leaf values and base margin are float32 values) and the sums
+// stay float32 values held in doubles. The reference predictor defines the
+// exact result. Then Finalize (infer/) turns the sums into predictions:
+// divide by the tree count (kMean) or by the number of trees that add to the
+// output (kSumMean), then apply the link (in float32, with XGBoost's
+// formulas, when float32_sums is set).
 //
 // Ownership: plain value type; immutable after ForestBuilder::Build, so any
 // number of threads may read it.
@@ -37,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/float64_features.h"
 #include "common/preprocessing.h"
 
 namespace fb {
@@ -75,6 +80,10 @@ enum class Link : uint8_t {
   kSoftplus,
   // LightGBM regression with reg_sqrt ("regression sqrt"): sign(m) * m * m.
   kSignedSquare,
+  // scikit-learn's softmax (utils.extmath.softmax, HistGradientBoosting-
+  // Classifier from 1.1): e_k = exp(m_k - max m), p_k = e_k / sum(e) with
+  // numpy's pairwise sum; the label is argmax p.
+  kSoftmaxNumpy,
 };
 
 const char* ModelKindName(ModelKind kind);
@@ -177,6 +186,13 @@ struct Forest {
   // False when the source library rejects NaN input for this model
   // (scikit-learn before 1.3): predictors then report NaN as an error.
   bool missing_values_supported = true;
+  // Empty, or one entry per feature: the model compares float64 inputs
+  // (scikit-learn's HistGradientBoosting*), and the table readers turn each
+  // parsed double into the float the trees compare through
+  // Float64FeatureValue (common/float64_features.h) instead of casting it.
+  // The trees' thresholds are then cut indices, and their categorical nodes
+  // list the known categories that go right.
+  std::vector<Float64Feature> float64_features;
 
   ModelInfo info;
   InputEncoding encoding;  // raw columns -> features; empty for imported models
@@ -194,6 +210,11 @@ struct Forest {
   int32_t trees_per_iteration = 0;
   // The best round recorded by early stopping, or -1 when none is recorded.
   int32_t best_iteration = -1;
+  // True when the source library sums in float32 (XGBoost): every leaf value
+  // and base margin is a float32 value, each addition to an accumulator is
+  // rounded to float32 (AddToSum) and Finalize applies the link in float32.
+  // False: sums and links in double (scikit-learn, native training).
+  bool float32_sums = false;
   // True when the source library predicts with rounds [0, best_iteration]
   // only, by default (XGBoost's scikit-learn wrapper); false when it uses
   // every tree (XGBoost's Booster.predict). See model/iterations.h.
@@ -209,6 +230,15 @@ inline constexpr float kZeroBand = 1e-35f;
 // file comment): base_margin for Aggregate::kSum and kSumMean, zero for kMean.
 inline void InitAccumulators(const Forest& f, double* acc) {
   for (int32_t k = 0; k < f.n_outputs; ++k) acc[k] = f.aggregate != Aggregate::kMean ? f.base_margin[k] : 0.0;
+}
+
+// One addition to a sum: in double, or a float32 addition when `float32`
+// (Forest::float32_sums). Both operands are then float32 values, and
+// rounding their exact double sum to float32 gives the float32 sum: double
+// rounding is innocuous for + since 53 >= 2 * 24 + 2 (Figueroa, "When is
+// double rounding innocuous?", 1995).
+inline double AddToSum(bool float32, double acc, double v) {
+  return float32 ? static_cast<double>(static_cast<float>(acc) + static_cast<float>(v)) : acc + v;
 }
 
 // The decision rule of the file comment, for one internal node: true when a

@@ -21,6 +21,7 @@ const char* LinkName(Link link) {
     case Link::kStep: return "step";
     case Link::kSoftmaxLse: return "softmax-logsumexp";
     case Link::kSigmoid2x: return "sigmoid-2x";
+    case Link::kSoftmaxNumpy: return "softmax-numpy";
     case Link::kIsolation: return "isolation-score";
     case Link::kScaledSigmoid: return "scaled-sigmoid";
     case Link::kSoftplus: return "softplus";
@@ -73,6 +74,8 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
       for (int k = 0; k < forest.leaf_width; ++k) {
         double v = tree.values[static_cast<size_t>(i) * forest.leaf_width + k];
         if (std::isnan(v)) return fail(i, "leaf value is NaN");
+        if (forest.float32_sums && static_cast<double>(static_cast<float>(v)) != v)
+          return fail(i, fmt::format("leaf value {} is not a float32 value (the model sums in float32)", v));
       }
       continue;
     }
@@ -87,6 +90,12 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
     if (nd.categorical ? nd.zero_missing : nd.cat_truncate) {
       return fail(i, nd.categorical ? "zero-as-missing on a categorical split"
                                     : "category truncation on a numeric split");
+    }
+    if (!forest.float64_features.empty() &&
+        forest.float64_features[static_cast<size_t>(nd.feature)].categorical != nd.categorical) {
+      return fail(i, fmt::format("{} split on feature {}, which its float64 input map reads as {}",
+                                 nd.categorical ? "categorical" : "numeric", nd.feature,
+                                 nd.categorical ? "numeric" : "categorical"));
     }
     if (nd.categorical) {
       if (static_cast<uint64_t>(nd.cat_begin) + nd.cat_count > forest.categories.size()) {
@@ -104,6 +113,31 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
   }
   if (reached != n)
     return InvalidData(fmt::format("tree {}: {} of {} nodes unreachable from the root", t, n - reached, n));
+  return Status::Ok();
+}
+
+Status ValidateFloat64Features(const Forest& f) {
+  if (f.float64_features.empty()) return Status::Ok();
+  if (f.float64_features.size() != static_cast<size_t>(f.n_features))
+    return InvalidData(
+        fmt::format("float64 input map has {} features for {}", f.float64_features.size(), f.n_features));
+  if (!f.encoding.empty()) return InvalidData("a model cannot have both an input encoding and a float64 map");
+  for (size_t j = 0; j < f.float64_features.size(); ++j) {
+    const Float64Feature& m = f.float64_features[j];
+    if (m.categorical ? !m.cuts.empty() : !m.known.empty())
+      return InvalidData(fmt::format("float64 input map of feature {} mixes cuts and categories", j));
+    if (m.cuts.size() >= (size_t{1} << 24))
+      return InvalidData(fmt::format("float64 input map of feature {} has too many cuts", j));
+    for (size_t k = 0; k < m.cuts.size(); ++k) {
+      if (std::isnan(m.cuts[k]) || (k > 0 && !(m.cuts[k - 1] < m.cuts[k])))
+        return InvalidData(fmt::format("float64 cuts of feature {} are not ascending and distinct", j));
+    }
+    for (size_t k = 0; k < m.known.size(); ++k) {
+      if (m.known[k] < 0 || m.known[k] > 255 || (k > 0 && m.known[k - 1] >= m.known[k]))
+        return InvalidData(
+            fmt::format("known categories of feature {} are not ascending, distinct, in [0, 256)", j));
+    }
+  }
   return Status::Ok();
 }
 
@@ -156,6 +190,16 @@ Result<Forest> BuildForest(Forest f) {
         fmt::format("base margin has {} values for {} outputs", f.base_margin.size(), f.n_outputs));
   }
   if (f.base_margin.empty()) f.base_margin.assign(f.n_outputs, 0.0);
+  if (f.float32_sums) {
+    if (f.aggregate != Aggregate::kSum) return InvalidData("float32 sums need a boosted (summed) model");
+    if (f.link != Link::kIdentity && f.link != Link::kSigmoid && f.link != Link::kSoftmax &&
+        f.link != Link::kExp && f.link != Link::kStep)
+      return InvalidData(fmt::format("link {} has no float32 form", LinkName(f.link)));
+    for (double m : f.base_margin)
+      if (static_cast<double>(static_cast<float>(m)) != m)
+        return InvalidData(
+            fmt::format("base margin {} is not a float32 value (the model sums in float32)", m));
+  }
   if (f.kind == ModelKind::kClassifier) {
     size_t k = f.class_labels.size();
     bool binary_single = f.n_outputs == 1 && k == 2;
@@ -166,7 +210,8 @@ Result<Forest> BuildForest(Forest f) {
   } else if (!f.class_labels.empty()) {
     return InvalidData("regressor has class labels");
   }
-  if ((f.link == Link::kSoftmax || f.link == Link::kSoftmaxLse) && f.n_outputs < 2)
+  if ((f.link == Link::kSoftmax || f.link == Link::kSoftmaxLse || f.link == Link::kSoftmaxNumpy) &&
+      f.n_outputs < 2)
     return InvalidData("softmax link needs at least two outputs");
   if (f.link == Link::kIsolation) {
     if (f.kind != ModelKind::kClassifier || f.n_outputs != 1 || f.class_labels.size() != 2 ||
@@ -199,6 +244,7 @@ Result<Forest> BuildForest(Forest f) {
     if (c < 0 || c >= kMaxCategory) return InvalidData(fmt::format("category {} out of range [0, 2^24)", c));
   }
   FB_RETURN_IF_ERROR(ValidateEncoding(f));
+  FB_RETURN_IF_ERROR(ValidateFloat64Features(f));
   if (!f.training.feature_importances.empty() &&
       f.training.feature_importances.size() != static_cast<size_t>(f.n_features)) {
     return InvalidData(fmt::format("model has {} feature importances for {} features",

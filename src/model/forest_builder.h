@@ -24,6 +24,10 @@ Result<Forest> BuildForest(Forest forest);
 // Checks one tree against the forest's shape (used by BuildForest).
 Status ValidateTree(const Forest& forest, const Tree& tree, size_t tree_index);
 
+// Checks Forest::float64_features (used by BuildForest): none or one per
+// feature, cuts ascending and distinct, known categories in [0, 256).
+Status ValidateFloat64Features(const Forest& forest);
+
 // Checks Forest::encoding (used by BuildForest): columns named uniquely,
 // categories unique, and every feature filled by exactly one column.
 Status ValidateEncoding(const Forest& forest);

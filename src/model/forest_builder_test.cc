@@ -50,6 +50,25 @@ TEST(ForestBuilderTest, RejectsBadChildFeatureCycleAndValues) {
   EXPECT_FALSE(BuildForest(f).ok());
 }
 
+TEST(ForestBuilderTest, ChecksFloat64InputMaps) {
+  Forest f = Stump();
+  f.float64_features.resize(2);
+  f.float64_features[1].cuts = {0.1, 0.35};
+  EXPECT_TRUE(BuildForest(f).ok());
+  f.float64_features.resize(1);
+  EXPECT_NE(BuildForest(f).status().message().find("1 features for 2"), std::string::npos);
+  f.float64_features.resize(2);
+  f.float64_features[1].cuts = {0.35, 0.35};
+  EXPECT_NE(BuildForest(f).status().message().find("not ascending and distinct"), std::string::npos);
+  f.float64_features[1].cuts = {std::nan("")};
+  EXPECT_FALSE(BuildForest(f).ok());
+  f.float64_features[1] = Float64Feature{true, {}, {0, 256}};
+  EXPECT_NE(BuildForest(f).status().message().find("in [0, 256)"), std::string::npos);
+  // A numeric split on a feature the map reads as categorical.
+  f.float64_features[1] = Float64Feature{true, {}, {0, 3}};
+  EXPECT_NE(BuildForest(f).status().message().find("numeric split on feature 1"), std::string::npos);
+}
+
 TEST(ForestBuilderTest, ClassifierLabelsMustMatchOutputs) {
   Forest f = Stump();
   f.kind = ModelKind::kClassifier;

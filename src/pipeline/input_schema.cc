@@ -9,6 +9,7 @@ CsvSchema InputSchemaFor(const Forest& forest) {
   s.n_features = forest.n_features;
   s.feature_names = forest.feature_names;
   s.preprocessing = forest.preprocessing;
+  s.float64_features = forest.float64_features;
   const auto& cols = forest.encoding.columns;
   if (std::any_of(cols.begin(), cols.end(), [](const InputColumn& c) { return c.categorical(); })) {
     for (const InputColumn& c : cols) s.input_columns.push_back({c.name, c.first_feature, c.categories});
@@ -28,7 +29,9 @@ bool InfinityIsError(const Forest& forest) {
   const bool other_library = e.find("XGB") != std::string::npos || e.find("LGBM") != std::string::npos ||
                              e.find("LightGBM") != std::string::npos ||
                              e.find("Booster") != std::string::npos;
-  return sklearn_file && !other_library;
+  // HistGradientBoosting* validate X with force_all_finite=False: inf is a value.
+  const bool accepts_inf = e.rfind("HistGradientBoosting", 0) == 0;
+  return sklearn_file && !other_library && !accepts_inf;
 }
 
 }  // namespace fb

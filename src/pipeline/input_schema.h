@@ -19,7 +19,8 @@ CsvSchema InputSchemaFor(const Forest& forest);
 
 // True when the model's library rejects infinite input: scikit-learn's
 // check_array raises "Input X contains infinity or a value too large for
-// dtype('float32')" for every estimator (NaN support or not). XGBoost's
+// dtype('float32')" for every estimator (NaN support or not) except
+// HistGradientBoosting*, which compare inf like any value. XGBoost's
 // scikit-learn wrapper (inplace_predict) compares inf like any value, as do
 // LightGBM and forestbatch's own models: for them inf is a value.
 bool InfinityIsError(const Forest& forest);

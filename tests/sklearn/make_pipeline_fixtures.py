@@ -37,7 +37,8 @@ import pandas as pd
 from sklearn import datasets
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (ExtraTreesRegressor, GradientBoostingClassifier, GradientBoostingRegressor,
-                              IsolationForest, RandomForestClassifier, RandomForestRegressor)
+                              HistGradientBoostingClassifier, IsolationForest, RandomForestClassifier,
+                              RandomForestRegressor)
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (MaxAbsScaler, MinMaxScaler, OneHotEncoder, OrdinalEncoder, RobustScaler,
@@ -225,6 +226,18 @@ def cases():
     Xt.loc[::9, "color"] = "never-seen"
     out.append(("mixed-numeric-onehot-ordinal-nan-category-rf", p, X[80:], yr[80:], Xt, "regressor", "joblib",
                 True))
+    # 11. HistGradientBoosting (float64 comparisons, NaN, a native categorical
+    # feature fed by an OrdinalEncoder whose unknown code -1 is missing to it).
+    X, y = mixed(11)
+    rng = np.random.RandomState(11)
+    ct = ColumnTransformer([
+        ("ord", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["city"]),
+        ("num", StandardScaler(), ["age", "fare", "score"]),
+    ])
+    p = Pipeline([("prep", ct), ("hgb", HistGradientBoostingClassifier(max_iter=20, categorical_features=[0],
+                                                                      random_state=11))])
+    out.append(("mixed-ordinal-standard-nan-hgb", p, X[100:], y[100:], unseen(X[:100], rng, ["city"]),
+                "classifier", "joblib", True))
     return out
 
 

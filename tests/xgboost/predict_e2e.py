@@ -6,21 +6,22 @@ CSV pipeline, with --output-margin, --proba and --iteration-range.
     predict_e2e.py FORESTBATCH FIXTURE_DIR WORK_DIR
 
 Standard library only. Every output is checked for its header (column
-names) and row count before any value. Tolerances are the parity test's
-(margins 1e-5; probabilities 1e-6 relative plus XGBoost's float32 margin
-rounding).
+names) and row count before any value. Every value must be XGBoost's
+float32 result bit for bit: what forestbatch prints must parse to a float32
+value with the same bits as XGBoost's (the fixtures print XGBoost's float32
+results with 9 significant digits, which parse back to them); probabilities
+are compared with the scikit-learn wrapper's predict_proba (NAME.proba.csv).
 """
 import csv
 import json
-import math
 import os
+import struct
 import subprocess
 import sys
 
 FB, FIX, WORK = sys.argv[1:4]
-CASES = ["binary_logistic", "multi_softprob", "multi_softmax", "categorical_multi", "categorical_reg",
-         "reg_gamma", "rf_multi", "dart_binary", "sklearn_early_stopping", "iteration_range_1_3",
-         "v3_multi_softprob", "v2_rf_binary"]
+# Every fixture (make_fixtures.py writes NAME.meta.json for each).
+CASES = sorted(n[:-len(".meta.json")] for n in os.listdir(FIX) if n.endswith(".meta.json"))
 failures = []
 
 
@@ -38,8 +39,19 @@ def read_rows(path):
     return rows[0], [[float(v) for v in r] for r in rows[1:]]
 
 
-def close(a, b, tol):
-    return abs(a - b) <= tol
+def f32_bits(v):
+    return struct.unpack("<I", struct.pack("<f", v))[0]
+
+
+def same_f32(ours, xgb):
+    """ours (as printed) is a float32 value with xgb's float32 bits."""
+    if struct.unpack("<f", struct.pack("<f", ours))[0] != ours:
+        return False  # not a float32 value at all
+    return f32_bits(ours) == f32_bits(xgb)
+
+
+def hexf(v):
+    return "%s (0x%08x)" % (float.hex(v), f32_bits(v))
 
 
 def want_header(kind, nm, margin):
@@ -74,6 +86,11 @@ for name in CASES:
     nm, np_ = meta["margins"], meta["predictions"]
     with open(os.path.join(FIX, name + ".expected.csv")) as f:
         expected = [[float(v) for v in line.split(",")] for line in f if line.strip()]
+    proba_path = os.path.join(FIX, name + ".proba.csv")
+    proba = None
+    if os.path.exists(proba_path):
+        with open(proba_path) as f:
+            proba = [[float(v) for v in line.split(",")] for line in f if line.strip()]
     x = os.path.join(FIX, name + ".X.csv")
     models = [os.path.join(FIX, name + ".json")]
     if os.path.exists(os.path.join(FIX, name + ".ubj")):
@@ -101,8 +118,8 @@ for name in CASES:
         margins = [r[1:] if len(header) > 1 else r[:1] for r in rows]
         for i, (m, e) in enumerate(zip(margins, expected)):
             for k in range(nm):
-                if not close(m[k], e[k], 1e-5 * max(1.0, abs(e[k]))):
-                    failures.append(f"{tag} row {i}: margin {m[k]} vs xgboost {e[k]}")
+                if not same_f32(m[k], e[k]):
+                    failures.append(f"{tag} row {i}: margin {hexf(m[k])} vs xgboost {hexf(e[k])}")
         # Probabilities (classifiers) or values (regressors).
         args = ["predict", "-q", "--model", model, "--input", x, "--output", out_p, "--header", "no"] + extra
         if len(header) > 1:
@@ -113,22 +130,28 @@ for name in CASES:
         if not shape_ok(tag, header_p, rows_p, want_header(kind, nm, False), len(expected)):
             continue
         checked += 1
-        for i, (r, e, m) in enumerate(zip(rows_p, expected, margins)):
-            dm = max(abs(m[k] - e[k]) for k in range(nm))
+        for i, (r, e) in enumerate(zip(rows_p, expected)):
             if len(header_p) == 1:  # regressor
-                if not close(r[0], e[nm], 1e-5 * max(1.0, abs(e[nm]))):
-                    failures.append(f"{tag} row {i}: value {r[0]} vs xgboost {e[nm]}")
+                if not same_f32(r[0], e[nm]):
+                    failures.append(f"{tag} row {i}: value {hexf(r[0])} vs xgboost {hexf(e[nm])}")
                 continue
             probs = r[1:]
             if "softmax" in name:
                 want_label = e[nm]
-            else:
-                want = e[nm:] if np_ > 1 else [1 - e[nm], e[nm]]
+            elif proba is not None:
+                # XGBClassifier.predict_proba and predict.
+                want, want_label = proba[i][:-1], proba[i][-1]
                 for k, (p, w) in enumerate(zip(probs, want)):
-                    if np_ == 1 and k == 0:
-                        continue  # 1 - p computed from XGBoost's float32 p: not XGBoost's own output
-                    if not close(p, w, (1e-6 + 2 * dm) * abs(w) + 1e-9):
-                        failures.append(f"{tag} row {i}: proba_{k} {p} vs xgboost {w}")
+                    if not same_f32(p, w):
+                        failures.append(f"{tag} row {i}: proba_{k} {hexf(p)} vs xgboost {hexf(w)}")
+            else:
+                want = e[nm:]
+                if np_ == 1:
+                    failures.append(f"{tag}: a binary classifier fixture without {name}.proba.csv")
+                    continue
+                for k, (p, w) in enumerate(zip(probs, want)):
+                    if not same_f32(p, w):
+                        failures.append(f"{tag} row {i}: proba_{k} {hexf(p)} vs xgboost {hexf(w)}")
                 want_label = max(range(len(want)), key=lambda k: (want[k], -k))
             if r[0] != want_label:
                 failures.append(f"{tag} row {i}: label {r[0]} vs xgboost {want_label}")
@@ -139,5 +162,7 @@ for f in failures[:30]:
 want_checked = sum(3 if os.path.exists(os.path.join(FIX, n + ".ubj")) else 2 for n in CASES)
 if checked != want_checked:
     failures.append(f"{checked} model files compared, expected {want_checked}")
-print(f"{len(CASES)} fixtures, {checked} model files compared, {len(failures)} failures")
+if len(CASES) < 25:
+    failures.append(f"only {len(CASES)} fixtures found in {FIX}")
+print(f"{len(CASES)} fixtures, {checked} model files compared bit for bit, {len(failures)} failures")
 sys.exit(1 if failures else 0)

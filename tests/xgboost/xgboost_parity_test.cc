@@ -1,7 +1,8 @@
 // Every fixture model (JSON and UBJSON) against python3-xgboost 1.7.4's own
-// predictions: margins within 1e-5, predictions within 1e-6 relative,
-// identical labels. Also: conversion to .fbm preserves the raw sums bit for
-// bit.
+// float32 results, bit for bit: margins, predictions, the scikit-learn
+// wrapper's predict_proba and labels (docs/xgboost.md says why they can be
+// exact). Also: conversion to .fbm preserves the raw sums bit for bit, and
+// every compiled engine gives the reference sums.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -31,6 +32,9 @@ struct Case {
   std::vector<float> x;
   size_t n_rows = 0;
   std::vector<std::vector<double>> expected;
+  // Classifiers: the scikit-learn wrapper's predict_proba columns, then its
+  // predict as a class index (NAME.proba.csv); empty when not written.
+  std::vector<std::vector<double>> proba;
 };
 
 Case LoadCase(const std::string& name) {
@@ -42,14 +46,14 @@ Case LoadCase(const std::string& name) {
   for (auto& r : rows)
     for (double v : r) c.x.push_back(static_cast<float>(v));
   c.expected = ReadCsvMatrix(FixtureDir() + "/" + name + ".expected.csv");
+  const std::string proba = FixtureDir() + "/" + name + ".proba.csv";
+  if (std::filesystem::exists(proba)) c.proba = ReadCsvMatrix(proba);
   return c;
 }
 
-// What one comparison with XGBoost covered: values compared and the largest
-// differences seen (probabilities relative, margins absolute).
+// What one comparison with XGBoost covered: values compared bit for bit.
 struct Compared {
-  size_t margins = 0, predictions = 0;
-  double max_rel = 0, max_margin = 0;
+  size_t margins = 0, predictions = 0, probas = 0;
 };
 
 Forest Select(const Case& c, Forest f) {
@@ -60,8 +64,33 @@ Forest Select(const Case& c, Forest f) {
   return std::move(r).value();
 }
 
+// A float32 value as C's %a prints it, with its bits: what the exact
+// comparisons report.
+std::string Hex(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, 4);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%a (0x%08x)", static_cast<double>(v), bits);
+  return buf;
+}
+
+// Ours must be a float32 value (the model sums in float32) and that value
+// must be XGBoost's: the same bits. The fixtures print XGBoost's float32
+// results with 9 significant digits, which parse back to the same float32.
+void ExpectSameFloat32(double ours, double xgboost, const std::string& what) {
+  const float o = static_cast<float>(ours), x = static_cast<float>(xgboost);
+  EXPECT_EQ(static_cast<double>(o), ours) << what << ": " << ours << " is not a float32 value";
+  uint32_t ob, xb;
+  std::memcpy(&ob, &o, 4);
+  std::memcpy(&xb, &x, 4);
+  EXPECT_EQ(ob, xb) << what << ": ours " << Hex(o) << ", xgboost " << Hex(x);
+}
+
 // Row counts and column counts (meta.json: margins, then predictions) are
-// checked before any value.
+// checked before any value. Every margin (Booster.predict(output_margin=True)),
+// prediction (Booster.predict) and, for classifiers with a NAME.proba.csv,
+// every probability and label of the scikit-learn wrapper (predict_proba,
+// predict) must be XGBoost's float32 result bit for bit.
 void CheckAgainstXgboost(const Case& c, const Forest& f, Compared* stats = nullptr) {
   SCOPED_TRACE(c.name);
   const int32_t nm = c.meta["margins"], np = c.meta["predictions"];
@@ -69,6 +98,7 @@ void CheckAgainstXgboost(const Case& c, const Forest& f, Compared* stats = nullp
   ASSERT_EQ(c.expected.size(), c.n_rows) << "expected.csv and X.csv differ in rows";
   ASSERT_EQ(nm, f.n_outputs);
   ASSERT_EQ(c.x.size(), c.n_rows * f.n_features);
+  ASSERT_TRUE(f.float32_sums) << "XGBoost models sum in float32";
   for (const auto& e : c.expected) ASSERT_EQ(e.size(), static_cast<size_t>(nm + np));
   auto shared = std::make_shared<const Forest>(f);
   auto pred = MakeReferencePredictor(shared);
@@ -81,41 +111,25 @@ void CheckAgainstXgboost(const Case& c, const Forest& f, Compared* stats = nullp
   ASSERT_EQ(margin.values.size(), c.n_rows * static_cast<size_t>(nm));
   Compared local;
   Compared& st = stats ? *stats : local;
+  const bool binary = f.kind == ModelKind::kClassifier && f.n_outputs == 1;
   for (size_t r = 0; r < c.n_rows; ++r) {
     const auto& e = c.expected[r];
+    const std::string row = "row " + std::to_string(r);
     for (int32_t k = 0; k < nm; ++k) {
-      EXPECT_NEAR(margin.values[r * nm + k], e[k], 1e-5 * std::max(1.0, std::abs(e[k]))) << "row " << r;
-      st.max_margin = std::max(st.max_margin, std::abs(margin.values[r * nm + k] - e[k]));
+      ExpectSameFloat32(margin.values[r * nm + k], e[k], row + " margin " + std::to_string(k));
       ++st.margins;
     }
     if (objective == "multi:softmax") {
-      EXPECT_EQ(out.label[r], static_cast<int32_t>(e[nm])) << "row " << r;
+      EXPECT_EQ(out.label[r], static_cast<int32_t>(e[nm])) << row;
       ++st.predictions;
       continue;
     }
     // Booster.predict gives P(class 1) for binary models and every class's
     // probability for multiclass ones.
-    const bool binary = f.kind == ModelKind::kClassifier && f.n_outputs == 1;
-    // Tolerances: probabilities 1e-6 relative; identity-link values are
-    // margins (1e-5, as above: XGBoost sums in float32, so values that
-    // cancel to near zero carry its absolute rounding); exp-link values
-    // inherit the margin's 1e-5 as a relative error.
-    // XGBoost rounds each margin to float32 (errors ~1e-6 for |m| ~ 5),
-    // which moves p by up to 2 p |dm| (sigmoid: p(1-p)|dm|; softmax: at
-    // most 2 p_k max|dm|): that much is allowed on top of the 1e-6.
-    double dm = 0;
-    for (int32_t k = 0; k < nm; ++k) dm = std::max(dm, std::abs(margin.values[r * nm + k] - e[k]));
     for (int32_t k = 0; k < np; ++k) {
-      double ours = out.values[r * out.n_cols + (binary ? 1 : k)];
-      double want = e[nm + k];
-      double tol = f.link == Link::kIdentity ? 1e-5 * std::max(1.0, std::abs(want))
-                   : f.link == Link::kExp    ? 1e-5 * std::abs(want)
-                   : f.link == Link::kStep   ? 0.0
-                                             : (1e-6 + 2 * dm) * std::abs(want) + 1e-12;
-      EXPECT_NEAR(ours, want, tol) << "row " << r << " output " << k;
+      ExpectSameFloat32(out.values[r * out.n_cols + (binary ? 1 : k)], e[nm + k],
+                        row + " prediction " + std::to_string(k));
       ++st.predictions;
-      if (f.link == Link::kSigmoid || f.link == Link::kSoftmax)
-        st.max_rel = std::max(st.max_rel, std::abs(ours - want) / std::abs(want));
     }
     if (f.kind == ModelKind::kClassifier) {
       int32_t label = 0;
@@ -125,8 +139,22 @@ void CheckAgainstXgboost(const Case& c, const Forest& f, Compared* stats = nullp
         for (int32_t k = 1; k < np; ++k)
           if (e[nm + k] > e[nm + label]) label = k;
       }
-      EXPECT_EQ(out.label[r], label) << "row " << r;
+      EXPECT_EQ(out.label[r], label) << row;
     }
+  }
+  // The scikit-learn wrapper's predict_proba and predict.
+  if (c.proba.empty()) return;
+  ASSERT_EQ(f.kind, ModelKind::kClassifier);
+  ASSERT_EQ(c.proba.size(), c.n_rows);
+  for (size_t r = 0; r < c.n_rows; ++r) {
+    const auto& e = c.proba[r];
+    ASSERT_EQ(e.size(), static_cast<size_t>(out.n_cols) + 1);
+    const std::string row = "row " + std::to_string(r);
+    for (int32_t k = 0; k < out.n_cols; ++k) {
+      ExpectSameFloat32(out.values[r * out.n_cols + k], e[k], row + " predict_proba " + std::to_string(k));
+      ++st.probas;
+    }
+    EXPECT_EQ(out.label[r], static_cast<int32_t>(e[out.n_cols])) << row << " predict";
   }
 }
 
@@ -197,16 +225,15 @@ TEST(XgboostParityTest, JsonAndUbjsonMatchXgboost) {
       EXPECT_EQ(one.predictions, c.n_rows * c.meta["predictions"].get<size_t>());
       all.margins += one.margins;
       all.predictions += one.predictions;
-      all.max_rel = std::max(all.max_rel, one.max_rel);
-      all.max_margin = std::max(all.max_margin, one.max_margin);
+      all.probas += one.probas;
       ++models;
     }
   }
   EXPECT_EQ(models, 46u);  // 21 fixtures in JSON and UBJSON, 4 crafted in JSON
+  EXPECT_GT(all.probas, 0u);
   std::printf(
-      "%zu models: %zu margins, %zu predictions compared; largest probability difference (relative) %.3g, "
-      "largest margin difference %.3g\n",
-      models, all.margins, all.predictions, all.max_rel, all.max_margin);
+      "%zu models: %zu margins, %zu predictions, %zu predict_proba values equal XGBoost's bit for bit\n",
+      models, all.margins, all.predictions, all.probas);
 }
 
 // The engines `predict` may use (compiled layouts on every SIMD target this

@@ -46,7 +46,10 @@ namespace {
 constexpr double kZeroThreshold = static_cast<double>(kZeroBand);
 // Bounds on header counts (each is also bounded by what the file holds).
 constexpr int64_t kMaxClasses = 1 << 20;
-constexpr int64_t kMaxFeatures = 1 << 24;
+constexpr int64_t kMaxFeatures = 1 << 22;
+// All categorical splits' categories together (4 bytes each): a bitset word
+// of a few bytes of text can list 32 of them.
+constexpr size_t kMaxCategories = size_t{1} << 24;
 
 Status Bad(uint64_t line, const std::string& m) { return InvalidData("LightGBM model: " + m).At("", line); }
 Status Refuse(uint64_t line, const std::string& m) {
@@ -356,6 +359,9 @@ class Reader {
       while (true) {
         size_t sp = names.find(' ', i);
         f_.feature_names.emplace_back(names.substr(i, sp == std::string_view::npos ? sp : sp - i));
+        if (f_.feature_names.back().empty())
+          return Bad(header_.at("feature_names").line.number,
+                     fmt::format("feature {} has an empty name", f_.feature_names.size() - 1));
         if (sp == std::string_view::npos) break;
         i = sp + 1;
       }
@@ -602,6 +608,10 @@ class Reader {
                             fmt::format("{}: {}: category {} is 2^24 or more (float32 inputs cannot "
                                         "tell such categories apart)",
                                         where, node, category));
+            if (f_.categories.size() >= kMaxCategories)
+              return Refuse(LineOf(fields, "cat_threshold", tree_line.number),
+                            fmt::format("{}: more than {} categories in the model's categorical splits",
+                                        where, kMaxCategories));
             f_.categories.push_back(static_cast<int32_t>(category));
           }
         }

@@ -506,6 +506,8 @@ TEST(LightgbmImportTest, RefusesBadModelsWithLineNumbers) {
       {"truncated tree", good.substr(0, good.find("leaf_value")), StatusCode::kInvalidData, 0, "leaf_value"},
       {"names", Replace(good, "feature_names=f0 f1 f2", "feature_names=f0 f1"), StatusCode::kInvalidData,
        line_of("feature_names"), "2 entries"},
+      {"empty name", Replace(good, "feature_names=f0 f1 f2", "feature_names=f0  f2"),
+       StatusCode::kInvalidData, line_of("feature_names"), "feature 1 has an empty name"},
       {"version", Replace(good, "version=v4", "version=v9"), StatusCode::kUnsupported, 2, "v9"},
       {"header", Replace(good, "label_index=0", "label_index=0\nmystery=1"), StatusCode::kUnsupported,
        line_of("label_index") + 1, "mystery"},

@@ -50,6 +50,8 @@ constexpr uint8_t kNodeDefaultLeft = 1, kNodeCategorical = 2;
 // refuse a node with them (unknown flags) rather than predict differently.
 constexpr uint8_t kNodeZeroMissing = 4, kNodeCatTruncate = 8;
 constexpr uint8_t kFlagIntegerLabels = 1, kFlagMissingSupported = 2, kFlagUseBestIteration = 4;
+// Since 1.2: float32 sums (XGBoost); 1.0 and 1.1 files never set it.
+constexpr uint8_t kFlagFloat32Sums = 8;
 
 template <typename T>
 void Put(std::string* out, T v) {
@@ -140,7 +142,8 @@ void EncodeMeta(const Forest& f, std::string* s) {
   Put<uint8_t>(s, static_cast<uint8_t>(f.link));
   Put<uint8_t>(s, (f.labels_are_integers ? kFlagIntegerLabels : 0) |
                       (f.missing_values_supported ? kFlagMissingSupported : 0) |
-                      (f.predict_uses_best_iteration ? kFlagUseBestIteration : 0));
+                      (f.predict_uses_best_iteration ? kFlagUseBestIteration : 0) |
+                      (f.float32_sums ? kFlagFloat32Sums : 0));
   Put<int32_t>(s, f.n_features);
   Put<int32_t>(s, f.n_outputs);
   Put<int32_t>(s, f.leaf_width);
@@ -178,6 +181,7 @@ Status DecodeMeta(std::string_view b, Decoding* d) {
   f.labels_are_integers = flags & kFlagIntegerLabels;
   f.missing_values_supported = flags & kFlagMissingSupported;
   f.predict_uses_best_iteration = flags & kFlagUseBestIteration;
+  f.float32_sums = flags & kFlagFloat32Sums;
   // Early shape checks so that the sizes below cannot overflow.
   if (f.n_outputs <= 0 || f.n_outputs > kMaxOutputs || f.leaf_width <= 0 || f.leaf_width > f.n_outputs ||
       f.n_features <= 0)
@@ -449,6 +453,9 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
   if (f.trees.size() > std::numeric_limits<uint32_t>::max() ||
       f.categories.size() > std::numeric_limits<uint32_t>::max())
     return Unsupported("model too large for the native format");
+  if (!f.float64_features.empty())
+    return Unsupported(fmt::format("{} compares float64 inputs, which the native format cannot store yet",
+                                   f.info.estimator));
 
   // Sections are written straight into the output (a large model is not
   // held twice): the header, the section table, then each section 8-byte

@@ -21,7 +21,8 @@ namespace fb {
 // The file's first bytes.
 inline constexpr std::string_view kNativeMagic = "FBMODEL\x01";
 inline constexpr uint16_t kNativeMajorVersion = 1;
-inline constexpr uint16_t kNativeMinorVersion = 1;  // 1.1: LightGBM node flags, links, aggregate
+// 1.1: LightGBM node flags, links, aggregate; 1.2: the float32-sums flag (XGBoost).
+inline constexpr uint16_t kNativeMinorVersion = 2;
 
 // `bytes` is a whole .fbm file (e.g. a memory-mapped one); it may be
 // released after the call returns.

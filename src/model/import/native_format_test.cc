@@ -48,6 +48,18 @@ Forest Sample() {
   return *r;
 }
 
+// Sample() as an XGBoost model: float32 values and sums.
+Forest SampleFloat32() {
+  Forest f = Sample();
+  f.float32_sums = true;
+  for (double& m : f.base_margin) m = static_cast<float>(m);
+  for (Tree& t : f.trees)
+    for (double& v : t.values) v = static_cast<float>(v);
+  auto r = BuildForest(f);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return *r;
+}
+
 void ExpectSameForest(const Forest& a, const Forest& b) {
   EXPECT_EQ(a.kind, b.kind);
   EXPECT_EQ(a.n_features, b.n_features);
@@ -64,6 +76,7 @@ void ExpectSameForest(const Forest& a, const Forest& b) {
   EXPECT_EQ(a.trees_per_iteration, b.trees_per_iteration);
   EXPECT_EQ(a.best_iteration, b.best_iteration);
   EXPECT_EQ(a.predict_uses_best_iteration, b.predict_uses_best_iteration);
+  EXPECT_EQ(a.float32_sums, b.float32_sums);
   EXPECT_EQ(a.info.estimator, b.info.estimator);
   EXPECT_EQ(a.info.wrappers, b.info.wrappers);
   EXPECT_EQ(a.info.library_version, b.info.library_version);
@@ -104,6 +117,50 @@ TEST(NativeFormatTest, RoundTripKeepsEveryField) {
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->info.source_format, "native (from xgboost-json)");
   EXPECT_EQ(DetectModelFormat(*bytes), ModelFormat::kNative);
+}
+
+// Version 1.1: the float32-sums flag survives conversion, and the loaded
+// model sums as the original does.
+TEST(NativeFormatTest, RoundTripKeepsFloat32Sums) {
+  Forest f = SampleFloat32();
+  auto bytes = SerializeNativeModel(f);
+  ASSERT_TRUE(bytes.ok());
+  uint16_t minor;
+  std::memcpy(&minor, bytes->data() + 14, 2);
+  EXPECT_EQ(minor, kNativeMinorVersion);
+  EXPECT_GE(kNativeMinorVersion, 1);
+  auto g = LoadNativeModel(*bytes);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_TRUE(g->float32_sums);
+  ExpectSameForest(f, *g);
+  // A float32 model whose leaf is not a float32 value is refused.
+  Forest bad = f;
+  bad.trees[0].values[2] = 0.1;
+  EXPECT_FALSE(BuildForest(bad).ok());
+  bad = f;
+  bad.base_margin[0] = 0.1;
+  EXPECT_FALSE(BuildForest(bad).ok());
+}
+
+// Files written by version 1.0 (the committed fuzz seeds, converted from
+// XGBoost fixtures before 1.1) still load: no float32 flag, double sums.
+TEST(NativeFormatTest, Version10FilesStillLoad) {
+  for (const char* name : {"binary_logistic.fbm", "categorical_multi.fbm", "rf_multi.fbm"}) {
+    SCOPED_TRACE(name);
+    std::ifstream in(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/native/" + name, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string b = ss.str();
+    ASSERT_GE(b.size(), 16u);
+    uint16_t major, minor;
+    std::memcpy(&major, b.data() + 12, 2);
+    std::memcpy(&minor, b.data() + 14, 2);
+    EXPECT_EQ(major, 1);
+    EXPECT_EQ(minor, 0);
+    auto g = LoadNativeModel(b);
+    ASSERT_TRUE(g.ok()) << g.status().ToString();
+    EXPECT_FALSE(g->float32_sums);
+  }
 }
 
 TEST(NativeFormatTest, LoadsThroughTheMappedFileLoader) {

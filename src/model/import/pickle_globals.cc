@@ -81,6 +81,13 @@ constexpr std::array<std::string_view, 17> kNumpyTypes = {
     "float64", "float32", "float16", "int64",   "int32", "int16",  "int8",   "uint64",  "uint32",
     "uint16",  "uint8",   "bool_",   "object_", "str_",  "bytes_", "double", "longlong"};
 
+// scikit-learn's Cython loss classes (sklearn/_loss/_loss.pyx.tp, 1.1 to
+// current): only their unpickle functions may be REDUCEd (into records).
+constexpr std::array<std::string_view, 12> kCyLosses = {
+    "CyHalfSquaredError", "CyAbsoluteError",   "CyPinballLoss",         "CyHuberLoss",
+    "CyHalfPoissonLoss",  "CyHalfGammaLoss",   "CyHalfTweedieLoss",     "CyHalfTweedieLossIdentity",
+    "CyHalfBinomialLoss", "CyExponentialLoss", "CyHalfMultinomialLoss", "CyLossFunction"};
+
 // Other machine-learning libraries whose estimators people pickle: a class of
 // theirs is an unsupported model, not an attack.
 constexpr std::array<std::string_view, 12> kForeignLibraries = {
@@ -102,10 +109,15 @@ GlobalRole ClassifyGlobal(std::string_view module, std::string_view name) {
   if ((module == "numpy" || module.substr(0, 6) == "numpy.") && IsModulePath(module) && IsIdentifier(name))
     return GlobalRole::kTypeRef;
   // The Cython unpickle functions of scikit-learn's loss objects
-  // (HistGradientBoosting*, GradientBoosting* from 1.4): REDUCE records their
-  // arguments (class, checksum, state) as data.
-  if (module == "sklearn._loss._loss" && name.substr(0, 17) == "__pyx_unpickle_Cy" && IsIdentifier(name))
-    return GlobalRole::kInertCallable;
+  // (HistGradientBoosting*, GradientBoosting* from 1.4), by exact name:
+  // REDUCE records their arguments (class, checksum, state) as data. Any
+  // other __pyx_unpickle_* falls through to the scikit-learn rule below,
+  // where REDUCE is refused.
+  if (module == "sklearn._loss._loss") {
+    for (std::string_view loss : kCyLosses)
+      if (name.substr(0, 15) == "__pyx_unpickle_" && name.substr(15) == loss)
+        return GlobalRole::kInertCallable;
+  }
   // Any scikit-learn class or function, under whichever module layout the
   // version used, is accepted as inert data: NEWOBJ on it makes a record, and
   // the importer decides what it supports. REDUCE on it is refused (pickle_vm).

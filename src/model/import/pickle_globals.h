@@ -5,16 +5,13 @@
 // Accepted: classes and functions of scikit-learn modules (`sklearn` and
 // `sklearn.*`, any version's layout) as inert references and instances; only
 // `sklearn.tree._tree.Tree` and the Cython unpickle functions of
-// scikit-learn's loss objects (`sklearn._loss._loss.__pyx_unpickle_Cy*`) may
-// be REDUCEd, into inert records (REDUCE on any other scikit-learn function
-// is an unsupported model, kUnsupported); numpy array / dtype / scalar
-// reconstruction under numpy.core and numpy._core; numpy's scalar type
-// classes (numpy.float64, ...), any other numpy name (ufuncs such as
-// np.log1p held by a FunctionTransformer) and builtins
-// float/int/str/bool/object as inert references, never callable (an
-// estimator's `dtype` parameter); numpy masked
-// arrays and random-state constructors (inert); joblib's NumpyArrayWrapper
-// (also under sklearn.externals.joblib); _codecs.encode; builtins set,
+// scikit-learn's loss objects (`sklearn._loss._loss.__pyx_unpickle_Cy<loss>`
+// for the twelve loss classes by name) may be REDUCEd, into inert records (REDUCE on any other scikit-learn
+// function is an unsupported model, kUnsupported); numpy array / dtype / scalar reconstruction under
+// numpy.core and numpy._core; numpy's scalar type classes (numpy.float64, ...), any other numpy name (ufuncs
+// such as np.log1p held by a FunctionTransformer) and builtins float/int/str/bool/object as inert references,
+// never callable (an estimator's `dtype` parameter); numpy masked arrays and random-state constructors
+// (inert); joblib's NumpyArrayWrapper (also under sklearn.externals.joblib); _codecs.encode; builtins set,
 // frozenset, bytearray, bytes, slice; collections.OrderedDict.
 //
 // Everything else is rejected: InvalidData (exit 3: the file is refused as

@@ -274,6 +274,11 @@ TEST(PickleVm, TypeReferencesSlicesAndLossUnpicklersAreData) {
   // Only the loss unpicklers: other Cython unpicklers are not read.
   ExpectError(P2("csklearn.neighbors._kd_tree\n__pyx_unpickle_X\n)R"), "unsupported model", {},
               StatusCode::kUnsupported);
+  // ... and only the loss classes scikit-learn has, by exact name.
+  ExpectError(P2("csklearn._loss._loss\n__pyx_unpickle_CyNotALoss\n)R"), "unsupported model", {},
+              StatusCode::kUnsupported);
+  ExpectError(P2("csklearn._loss._loss\n__pyx_unpickle_CyHalfBinomialLossX\n)R"), "unsupported model", {},
+              StatusCode::kUnsupported);
 }
 
 TEST(PickleVm, RejectsMalformed) {

@@ -14,6 +14,7 @@
 #include "model/import/pickle_numpy.h"
 #include "model/import/pickle_vm.h"
 #include "model/import/sklearn_ensembles.h"
+#include "model/import/sklearn_hist_gradient_boosting.h"
 #include "model/import/sklearn_preprocessing.h"
 #include "model/import/sklearn_reader.h"
 
@@ -30,7 +31,8 @@ using sklearn::ValueId;
 constexpr const char* kSupported =
     "supported: DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor, "
     "RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor, "
-    "GradientBoostingClassifier, GradientBoostingRegressor, IsolationForest, "
+    "GradientBoostingClassifier, GradientBoostingRegressor, HistGradientBoostingClassifier, "
+    "HistGradientBoostingRegressor, IsolationForest, "
     "optionally inside GridSearchCV / RandomizedSearchCV (best_estimator_) or a Pipeline whose earlier "
     "steps are supported preprocessing steps";
 
@@ -38,6 +40,11 @@ Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wr
   const std::string cls = r.ClassName(est);
   if (sklearn::IsGradientBoosting(cls)) {
     FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromGradientBoosting(r, est, input_size));
+    f.info.wrappers = wrappers;
+    return f;
+  }
+  if (sklearn::IsHistGradientBoosting(cls)) {
+    FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromHistGradientBoosting(r, est, input_size));
     f.info.wrappers = wrappers;
     return f;
   }

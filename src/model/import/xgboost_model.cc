@@ -174,6 +174,9 @@ class Converter {
     f.kind = spec->kind;
     f.link = spec->link;
     f.aggregate = Aggregate::kSum;
+    // XGBoost's CPU predictor adds float32 leaves to float32 sums in tree
+    // order and applies its link in float32 (docs/xgboost.md).
+    f.float32_sums = true;
     if (f.kind == ModelKind::kClassifier) {
       if (f.n_outputs > 1 && !multiclass) return Unsupported("multi-target classifiers are not supported");
       int32_t k = multiclass ? f.n_outputs : 2;

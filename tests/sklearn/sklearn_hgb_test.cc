@@ -1,0 +1,330 @@
+// Parity of scikit-learn's HistGradientBoosting* with scikit-learn itself:
+// each case in tests/sklearn/fixtures/hgb (real 1.2 models) and hgb/crafted
+// (other versions' layouts), written by make_hgb_fixtures.py with Debian's
+// scikit-learn 1.2, is loaded, its float64 input rows mapped as the table
+// readers map them (common/float64_features.h), predicted by the reference
+// predictor and every compiled engine, and compared: raw scores (baseline +
+// trees, in scikit-learn's order) bit-identical, labels identical,
+// probabilities / values within 1e-6 (identity and expit links are
+// bit-identical; exp and softmax go through numpy's vectorised exp on
+// AVX-512 machines, which differs from the C library's in the last bit).
+// The same rows through FilePredictor (the CSV reader's own parsing) give the
+// same predictions, bit for bit.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/format.h"
+#include "common/test_dir.h"
+#include "infer/compiled_predictor.h"
+#include "infer/predictor.h"
+#include "infer/simd.h"
+#include "model/import/model_loader.h"
+#include "model/import/native_format.h"
+#include "pipeline/file_predictor.h"
+
+namespace fb {
+namespace {
+
+const std::string kDir = std::string(FB_SOURCE_DIR) + "/tests/sklearn/fixtures/hgb/";
+
+std::vector<std::vector<std::string>> ReadCsv(const std::string& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, ',')) cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+double D(const std::string& s) { return std::strtod(s.c_str(), nullptr); }
+
+struct Case {
+  std::string dir, name, model, kind;
+};
+
+std::vector<Case> Manifest(const std::string& dir) {
+  std::vector<Case> cases;
+  std::ifstream in(dir + "manifest.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::stringstream ss(line);
+    Case c;
+    c.dir = dir;
+    ss >> c.name >> c.model >> c.kind;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+// The rows as the trees see them: each double through the model's float64 map.
+std::vector<float> MappedRows(const Forest& f, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<float> x;
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.size(), static_cast<size_t>(f.n_features));
+    for (size_t j = 0; j < r.size(); ++j) x.push_back(Float64FeatureValue(f.float64_features[j], D(r[j])));
+  }
+  return x;
+}
+
+struct Tally {
+  size_t exact_values = 0, values = 0;
+};
+
+void CheckCase(const Case& c, Tally* tally) {
+  SCOPED_TRACE(c.name);
+  auto loaded = LoadModelFile(c.dir + c.model);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(ModelKindName(loaded->kind), c.kind);
+  ASSERT_EQ(loaded->float64_features.size(), static_cast<size_t>(loaded->n_features));
+  auto rows = ReadCsv(c.dir + c.name + ".X.csv");
+  const size_t n = rows.size();
+  auto forest = std::make_shared<const Forest>(std::move(loaded).value());
+  const std::vector<float> x = MappedRows(*forest, rows);
+  const size_t no = static_cast<size_t>(forest->n_outputs);
+  std::vector<double> raw(n * no);
+  MakeReferencePredictor(forest)->PredictRaw(x.data(), n, raw.data());
+
+  auto want_raw = ReadCsv(c.dir + c.name + ".raw.csv");
+  ASSERT_EQ(want_raw.size(), n);
+  for (size_t r = 0; r < n; ++r) {
+    ASSERT_EQ(want_raw[r].size(), no);
+    for (size_t k = 0; k < no; ++k)
+      ASSERT_EQ(raw[r * no + k], D(want_raw[r][k])) << "row " << r << " k " << k;
+  }
+
+  Predictions p;
+  Finalize(*forest, raw.data(), n, OutputKind::kPrediction, &p);
+  auto expected = ReadCsv(c.dir + c.name + ".expected.csv");
+  ASSERT_EQ(expected.size(), n);
+  const bool exact_link = forest->link == Link::kIdentity || forest->link == Link::kSigmoid;
+  for (size_t r = 0; r < n; ++r) {
+    const auto& e = expected[r];
+    if (forest->kind == ModelKind::kClassifier) {
+      ASSERT_EQ(e.size(), 1 + static_cast<size_t>(p.n_cols));
+      EXPECT_EQ(forest->class_labels[static_cast<size_t>(p.label[r])], e[0]) << "row " << r;
+      for (int32_t k = 0; k < p.n_cols; ++k) {
+        const double want = D(e[1 + static_cast<size_t>(k)]), got = p.values[r * p.n_cols + k];
+        EXPECT_NEAR(got, want, 1e-6) << "row " << r << " class " << k;
+        if (exact_link) {
+          EXPECT_EQ(got, want) << "row " << r << " class " << k;
+        }
+        tally->exact_values += got == want;
+        ++tally->values;
+      }
+    } else {
+      const double want = D(e[0]), got = p.values[r];
+      EXPECT_NEAR(got, want, 1e-6 * std::max(1.0, std::fabs(want))) << "row " << r;
+      if (exact_link) {
+        EXPECT_EQ(got, want) << "row " << r;
+      }
+      tally->exact_values += got == want;
+      ++tally->values;
+    }
+  }
+
+  // Every engine: the reference predictor's sums, bit for bit.
+  for (SimdTarget target : SupportedSimdTargets()) {
+    auto engine = MakeCompiledPredictor(forest, target);
+    std::vector<double> got(n * no);
+    engine->PredictRaw(x.data(), n, got.data());
+    EXPECT_EQ(std::memcmp(got.data(), raw.data(), got.size() * sizeof(double)), 0) << engine->name();
+  }
+  // The native format cannot hold the float64 map yet: refused, not lossy.
+  auto bytes = SerializeNativeModel(*forest);
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.status().code(), StatusCode::kUnsupported);
+}
+
+TEST(SklearnHgb, EveryFixtureMatchesScikitLearn) {
+  auto cases = Manifest(kDir);
+  ASSERT_GE(cases.size(), 13u);
+  Tally tally;
+  for (const Case& c : cases) CheckCase(c, &tally);
+  std::printf("hgb parity: probabilities/values %zu of %zu bit-identical\n", tally.exact_values,
+              tally.values);
+}
+
+TEST(SklearnHgb, CraftedLayoutsOfOtherVersionsMatch) {
+  auto cases = Manifest(kDir + "crafted/");
+  ASSERT_GE(cases.size(), 7u);
+  Tally tally;
+  for (const Case& c : cases) CheckCase(c, &tally);
+  std::printf("hgb crafted parity: probabilities/values %zu of %zu bit-identical\n", tally.exact_values,
+              tally.values);
+}
+
+TEST(SklearnHgb, ModelInfo) {
+  auto f = LoadModelFile(kDir + "hgb-reg-categorical-nan.joblib");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->info.estimator, "HistGradientBoostingRegressor");
+  EXPECT_EQ(f->info.objective, "loss=HalfSquaredError, link=identity, categorical features: 1, 3");
+  EXPECT_TRUE(f->missing_values_supported);
+  EXPECT_TRUE(f->float64_features[1].categorical);
+  EXPECT_EQ(f->float64_features[1].known, (std::vector<int32_t>{0, 1, 2, 3, 4, 5, 6}));
+  EXPECT_FALSE(f->float64_features[0].categorical);
+  auto q = LoadModelFile(kDir + "hgb-reg-quantile.pkl");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(q->info.objective, "loss=PinballLoss(quantile=0.8), link=identity, categorical features: none");
+  auto m = LoadModelFile(kDir + "hgb-multiclass-strings.joblib.gz");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->link, Link::kSoftmaxNumpy);
+  EXPECT_EQ(m->trees_per_iteration, 3);
+  EXPECT_EQ(m->class_labels, (std::vector<std::string>{"barbera", "barolo", "grignolino"}));
+  auto p = LoadModelFile(kDir + "hgb-reg-poisson.joblib");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->link, Link::kExp);
+  auto s = LoadModelFile(kDir + "hgb-binary-early-stop.pkl");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_LT(s->trees.size(), 500u);  // n_iter_ after early stopping
+  auto old = LoadModelFile(kDir + "crafted/v0.21-no-missing.pkl");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_FALSE(old->missing_values_supported);
+  EXPECT_EQ(old->info.library_version, "0.21.3");
+  // The iris model make_boosting_fixtures.py once listed as unsupported.
+  auto iris =
+      LoadModelFile(std::string(FB_SOURCE_DIR) + "/tests/sklearn/fixtures/boosting/unsupported/hgb.pkl");
+  ASSERT_TRUE(iris.ok()) << iris.status().ToString();
+  EXPECT_EQ(iris->n_outputs, 3);
+}
+
+// Cut indices keep float64 comparisons exact where float32 cannot: two
+// doubles on either side of a threshold that round to the same float.
+TEST(SklearnHgb, Float64CutsSeparateValuesFloat32Merges) {
+  Float64Feature num;
+  num.cuts = {-1.5, 0.1, 0.35, std::numeric_limits<double>::infinity()};
+  const double t = 0.35, above = std::nextafter(t, 1.0);
+  ASSERT_EQ(static_cast<float>(t), static_cast<float>(above));
+  EXPECT_EQ(Float64FeatureValue(num, t), 2.0f);      // t <= cuts[2]
+  EXPECT_EQ(Float64FeatureValue(num, above), 3.0f);  // above > cuts[2], <= cuts[3]
+  EXPECT_EQ(Float64FeatureValue(num, -2.0), 0.0f);
+  EXPECT_EQ(Float64FeatureValue(num, std::numeric_limits<double>::infinity()), 3.0f);
+  EXPECT_TRUE(std::isnan(Float64FeatureValue(num, std::nan(""))));
+  Float64Feature cat;
+  cat.categorical = true;
+  cat.known = {0, 3, 7};
+  EXPECT_EQ(Float64FeatureValue(cat, 3.9), 3.0f);
+  EXPECT_EQ(Float64FeatureValue(cat, 259.0), 3.0f);         // scikit-learn's uint8 cast keeps the low byte
+  EXPECT_EQ(Float64FeatureValue(cat, 2147483651.0), 0.0f);  // >= 2^31: category 0
+  EXPECT_EQ(Float64FeatureValue(cat, -0.0), 0.0f);
+  EXPECT_TRUE(std::isnan(Float64FeatureValue(cat, -0.5)));  // negative: missing
+  EXPECT_TRUE(std::isnan(Float64FeatureValue(cat, 5.0)));   // unknown: missing
+}
+
+// A model whose loss object is not what scikit-learn writes is refused as
+// broken or hostile (exit 3), and nothing in it is run.
+TEST(SklearnHgb, HostileLossObjectsAreRefused) {
+  struct Want {
+    const char* file;
+    const char* text;
+  };
+  for (const Want& w :
+       {Want{"closs-other-class.pkl", "is given sklearn._loss._loss.CyHalfMultinomialLoss"},
+        Want{"closs-state-object.pkl", "the state is not a tuple of 0 number(s)"},
+        Want{"closs-build-state.pkl", "has a BUILD state"},
+        Want{"closs-wrong-function.pkl", "not sklearn._loss._loss.__pyx_unpickle_CyHalfBinomialLoss"},
+        Want{"link-mismatch.pkl", "link is IdentityLink, not sklearn._loss.link.LogitLink"},
+        Want{"child-out-of-range.pkl", "children or feature out of range"}}) {
+    auto r = LoadModelFile(kDir + "crafted/hostile/" + w.file);
+    ASSERT_FALSE(r.ok()) << w.file;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidData) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(w.text), std::string::npos) << r.status().ToString();
+  }
+}
+
+// Damaged HistGradientBoosting pickles (every truncation, every byte
+// changed) fail with an error or load a valid forest, never crash (the ASan
+// build runs this too).
+TEST(SklearnHgb, DamagedFilesFailCleanly) {
+  std::ifstream in(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/pickle/hgb-categorical-quantile-p4.pkl",
+                   std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string full = ss.str();
+  ASSERT_GT(full.size(), 1000u);
+  auto ok = LoadModelBytes(full, "hgb.pkl");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_TRUE(ok->float64_features[1].categorical);
+  for (size_t n = 0; n < full.size(); ++n) {
+    auto r = LoadModelBytes(std::string_view(full).substr(0, n), "hgb.pkl");
+    ASSERT_FALSE(r.ok()) << "truncated to " << n;
+  }
+  size_t loaded = 0;
+  for (size_t i = 0; i < full.size(); ++i) {
+    for (unsigned char x : {0x01, 0x80, 0xff}) {
+      std::string bad = full;
+      bad[i] = static_cast<char>(static_cast<unsigned char>(bad[i]) ^ x);
+      auto r = LoadModelBytes(bad, "hgb.pkl");
+      if (r.ok()) {
+        ++loaded;
+        continue;
+      }
+      ASSERT_NE(r.status().code(), StatusCode::kInternal) << i << ": " << r.status().ToString();
+    }
+  }
+  std::printf("hgb byte flips: %zu of %zu still load\n", loaded, 3 * full.size());
+}
+
+// The CSV reader itself applies the float64 map: FilePredictor on the
+// fixture's text gives the reference predictor's predictions on the mapped
+// rows, bit for bit (categorical probes, NaN, inf and threshold neighbours).
+class SklearnHgbFile : public testing::TestDirTest {};
+
+TEST_F(SklearnHgbFile, CsvReaderMapsFloat64Inputs) {
+  for (const char* name : {"hgb-clf-categorical", "hgb-reg-squared-error-nan"}) {
+    SCOPED_TRACE(name);
+    const Case c = [&] {
+      for (const Case& k : Manifest(kDir))
+        if (k.name == name) return k;
+      return Case{};
+    }();
+    ASSERT_FALSE(c.model.empty());
+    auto loaded = LoadModelFile(kDir + c.model);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    auto forest = std::make_shared<const Forest>(std::move(loaded).value());
+    auto rows = ReadCsv(kDir + c.name + ".X.csv");
+    const std::vector<float> x = MappedRows(*forest, rows);
+    std::vector<double> raw(rows.size() * static_cast<size_t>(forest->n_outputs));
+    MakeReferencePredictor(forest)->PredictRaw(x.data(), rows.size(), raw.data());
+    Predictions p;
+    Finalize(*forest, raw.data(), rows.size(), OutputKind::kPrediction, &p);
+    std::string want =
+        forest->kind == ModelKind::kClassifier ? "prediction,proba_0,proba_1\n" : "prediction\n";
+    for (size_t r = 0; r < rows.size(); ++r) {
+      if (forest->kind == ModelKind::kClassifier) {
+        want += forest->class_labels[static_cast<size_t>(p.label[r])];
+        for (int32_t k = 0; k < p.n_cols; ++k) want += "," + PythonFloat(p.values[r * p.n_cols + k]);
+      } else {
+        want += PythonFloat(p.values[r]);
+      }
+      want += "\n";
+    }
+    PredictOptions o;
+    o.proba = forest->kind == ModelKind::kClassifier;
+    o.header = CsvHeader::kNo;
+    auto fp = FilePredictor::Create(forest, o);
+    ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+    auto st = (*fp)->Run(kDir + c.name + ".X.csv", Path("out.csv"));
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    std::ifstream in(Path("out.csv"));
+    std::stringstream got;
+    got << in.rdbuf();
+    EXPECT_EQ(got.str(), want);
+  }
+}
+
+}  // namespace
+}  // namespace fb
