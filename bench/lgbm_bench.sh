@@ -12,7 +12,7 @@
 # The fair comparison is CLI against CLI (both parse the same text and write every value), and
 # best the per-tree line, which removes the two programs' different parsers and writers; the
 # kernel line has no LightGBM counterpart (LightGBM's C API was not built). CPU time (user + sys
-# from /usr/bin/time -v), best of 3.
+# from /usr/bin/time -v), best of 3, on the first BENCH_LGBM_ROWS rows (default 100000) of each input.
 set -euo pipefail
 lgbm=$1
 build=$2
@@ -21,6 +21,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 fb=$build/forestbatch
 [[ -x $fb ]] || fb=$build/src/cli/forestbatch
 kb=$build/bench/fb_kernel_bench
+rows=${BENCH_LGBM_ROWS:-100000}
 [[ -s $data/lgbm-cont.csv ]] || /usr/bin/python3 "$root/bench/make_lgbm_model.py" "$data" >&2
 train() {  # csv model
   [[ -s $2 ]] || "$lgbm" task=train data="$1" header=false label_column=0 objective=binary num_leaves=31 \
@@ -44,8 +45,10 @@ line() {  # engine model rows trees cpu_seconds ns_per_row_tree
 }
 for m in seed cont; do
   model=$data/lgbm-$m-500x31.txt
-  csv=$data/lgbm-cont.csv
-  [[ $m == seed ]] && csv=$data/seed/test-data1.csv
+  src=$data/lgbm-cont.csv
+  [[ $m == seed ]] && src=$data/seed/test-data1.csv
+  csv=$data/lgbm-$m-predict-$rows.csv
+  [[ -s $csv ]] || head -n "$rows" "$src" >"$csv"
   rows=$(wc -l <"$csv")
   "$kb" --model "$model" --x "$csv" --label "lgbm-$m" --threads 1,2 --min-time 1
   out=$data/lgbm-out

@@ -17,6 +17,7 @@ namespace {
 struct RunFlags {
   JobSpec spec;
   std::string shard_by = "count";
+  std::string schedule = "static";
   std::string state = ".forestbatch";
   std::string progress = "auto";
   bool json = false;
@@ -85,6 +86,9 @@ int RunCommand(RunFlags& f) {
   auto sb = ParseShardBy(f.shard_by);
   if (!sb.ok()) return ReportError(sb.status());
   f.spec.shard_by = *sb;
+  auto sched = ParseSchedule(f.schedule);
+  if (!sched.ok()) return ReportError(sched.status());
+  f.spec.schedule = *sched;
   if (f.spec.exec.empty()) f.spec.worker_args = f.predict.AsArgs();
   Status s = CheckModel(f);
   if (!s.ok()) return ReportError(s);
@@ -108,6 +112,13 @@ CommandSpec RunCommandSpec() {
                 ->check(CLI::Range(1, 4096));
             sub->add_option("--shard-by", f->shard_by, "count (the seed's rule) or bytes")
                 ->check(CLI::IsMember({"count", "bytes"}));
+            sub->add_option("--schedule", f->schedule,
+                            "static (fixed slices, --shard-by) or dynamic (each worker claims the next "
+                            "free file; see docs/scale-out.md)")
+                ->check(CLI::IsMember({"static", "dynamic"}));
+            sub->add_option("--lease", s.lease_seconds,
+                            "dynamic: seconds without a heartbeat after which a file's claim is taken over")
+                ->check(CLI::Range(1.0, 86400.0));
             sub->add_option("--retries", s.retries, "retries per file after the first attempt")
                 ->check(CLI::Range(0, 100));
             sub->add_option("--backoff", s.backoff_seconds, "seconds before a file's first retry (doubles)")

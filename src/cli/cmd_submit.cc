@@ -52,6 +52,8 @@ struct SubmitFlags {
   std::string memory;
   bool estimate = false;
   std::string price_text;
+  std::string schedule;
+  double lease = 0;
   SubmitSpec spec;
 };
 
@@ -116,6 +118,7 @@ int Run(SubmitFlags& f) {
     s.k8s_memory = f.memory;
   }
   if (s.forestbatch_path.empty()) s.forestbatch_path = SelfPath();
+  if (Status sc = ApplySchedule(s, f.schedule, f.lease); !sc.ok()) return ReportError(sc);
 
   auto out = Submit(s, f.state_dir, f.dry_run);
   if (!out.ok())
@@ -153,6 +156,12 @@ CommandSpec SubmitCommand() {
             ->check(CLI::PositiveNumber);
         sub->add_option("--name", f->spec.name, "job name (default forestbatch-YYYYMMDD-HHMMSS)");
         sub->add_option("--state", f->state_dir, "where submit records are kept")->capture_default_str();
+        sub->add_option("--schedule", f->schedule,
+                        "static (each task a fixed slice) or dynamic (tasks claim files; a lost task's "
+                        "files are finished by the others): passed to every worker")
+            ->check(CLI::IsMember({"static", "dynamic"}));
+        sub->add_option("--lease", f->lease, "dynamic: seconds before a silent task's file is taken over")
+            ->check(CLI::Range(1.0, 86400.0));
         sub->add_flag("--dry-run", f->dry_run, "print the script, request or manifest; submit nothing");
         sub->add_flag("--json", f->json, "print the submit record (or --status) as JSON");
         sub->add_flag(

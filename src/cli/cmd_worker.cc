@@ -23,6 +23,8 @@ namespace {
 struct WorkerFlags {
   std::string model, input, output, shard_by = "count", exec, state, job;
   std::string spot_notice, spot_endpoint;
+  std::string schedule, claims;
+  double lease = 60;
   std::optional<int64_t> index, count;
   int threads = 0, retries = 3;
   double backoff = 1.0, grace = 20.0;
@@ -55,6 +57,10 @@ int RunWorkerCommand(const WorkerFlags& f) {
   c.index = task->index;
   c.count = task->count;
   c.shard_by = *shard_by;
+  auto schedule = ParseSchedule(f.schedule.empty() ? EnvOr("FORESTBATCH_SCHEDULE", "static") : f.schedule);
+  if (!schedule.ok()) return ReportError(schedule.status());
+  c.schedule = *schedule;
+  c.lease_seconds = f.lease;
   c.retries = f.retries;
   c.backoff_seconds = f.backoff;
   c.grace_seconds = f.grace;
@@ -105,6 +111,16 @@ int RunWorkerCommand(const WorkerFlags& f) {
   if (!in.ok()) return ReportError(in.status());
   auto out = StorageFor(output);
   if (!out.ok()) return ReportError(out.status());
+  std::shared_ptr<Storage> claims_storage;
+  if (c.schedule == Schedule::kDynamic) {
+    auto root = ClaimsRootFor(f.claims, output, c.job);
+    if (!root.ok()) return ReportError(root.status());
+    c.claims_root = *root;
+    auto cs = StorageFor(c.claims_root);
+    if (!cs.ok()) return ReportError(cs.status());
+    claims_storage = std::move(cs).value();
+    c.claims_storage = claims_storage.get();
+  }
   // On EC2 Spot: stop taking new files once the interruption notice appears.
   auto spot = SpotNoticeConfig(f.spot_notice, f.spot_endpoint);
   if (!spot.ok()) return ReportError(spot.status());
@@ -123,9 +139,12 @@ int RunWorkerCommand(const WorkerFlags& f) {
   if (watcher) watcher->Stop();
   if (!sum.ok()) return ReportError(sum.status());
   fmt::print(
-      stdout, "worker {} of {}: {} files: {} done, {} skipped, {} failed, {} abandoned; {} rows{}{}\n",
+      stdout, "worker {} of {}: {} files: {} done, {} skipped, {} failed, {} abandoned; {} rows{}{}{}\n",
       c.index + 1, c.count, sum->shard_files, sum->done, sum->skipped, sum->failed, sum->abandoned, sum->rows,
       sum->temporaries_removed ? fmt::format("; removed {} stale temporaries", sum->temporaries_removed) : "",
+      c.schedule == Schedule::kDynamic
+          ? fmt::format("; dynamic: {} taken over, {} lost to other tasks", sum->takeovers, sum->lost)
+          : "",
       sum->interrupted ? "; interrupted" : "");
   if (!recorder.db_status().ok()) {
     fmt::print(stderr, "forestbatch: warning: job records incomplete: {}\n", recorder.db_status().ToString());
@@ -153,6 +172,17 @@ CommandSpec WorkerCommand() {
         sub->add_option("--threads", f->threads, "prediction threads (0: all cores)");
         sub->add_option("--shard-by", f->shard_by, "count (the seed's rule) or bytes")
             ->check(CLI::IsMember({"count", "bytes"}));
+        sub->add_option("--schedule", f->schedule,
+                        "static: this task's fixed slice (--shard-by); dynamic: claim the next free file "
+                        "until none is left (default: $FORESTBATCH_SCHEDULE or static)")
+            ->check(CLI::IsMember({"static", "dynamic"}));
+        sub->add_option("--lease", f->lease,
+                        "dynamic: seconds a claim lives without a heartbeat before another task takes it "
+                        "over (heartbeat every lease/6)")
+            ->check(CLI::Range(0.05, 86400.0));
+        sub->add_option("--claims", f->claims,
+                        "dynamic: folder or S3 prefix shared by all tasks of this run (default: "
+                        "OUTPUT/.forestbatch-claims/<run id>)");
         sub->add_option("--retries", f->retries, "retries per file after the first attempt")
             ->check(CLI::Range(0, 100));
         sub->add_option("--backoff", f->backoff, "seconds before the first retry (doubles each time)")

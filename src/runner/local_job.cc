@@ -15,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "common/sha256.h"
@@ -36,6 +37,8 @@ std::string JobSpec::ToJson() const {
             {"workers", workers},
             {"threads", threads},
             {"shard_by", ShardByName(shard_by)},
+            {"schedule", ScheduleName(schedule)},
+            {"lease_seconds", lease_seconds},
             {"retries", retries},
             {"backoff_seconds", backoff_seconds},
             {"grace_seconds", grace_seconds},
@@ -61,6 +64,9 @@ Result<JobSpec> JobSpec::FromJson(const std::string& text) {
     s.workers = j.at("workers");
     s.threads = j.at("threads");
     FB_ASSIGN_OR_RETURN(s.shard_by, ParseShardBy(j.at("shard_by").get<std::string>()));
+    // Records written before dynamic scheduling existed are static.
+    FB_ASSIGN_OR_RETURN(s.schedule, ParseSchedule(j.value("schedule", std::string("static"))));
+    s.lease_seconds = j.value("lease_seconds", 60.0);
     s.retries = j.at("retries");
     s.backoff_seconds = j.at("backoff_seconds");
     s.grace_seconds = j.at("grace_seconds");
@@ -112,6 +118,9 @@ std::string EffectiveJobState(const JobRecord& job, const std::string& state_dir
 
 std::string CatalogPath(const std::string& state_dir, const std::string& job) {
   return state_dir + "/catalog/" + job + ".jsonl";
+}
+std::string ClaimsDirFor(const std::string& state_dir, const std::string& job, const std::string& run) {
+  return state_dir + "/claims/" + job + "/" + run;
 }
 
 std::string NewJobId(const std::string& name) {
@@ -325,8 +334,24 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
   }
   out.job = job;
 
-  // Register every planned file, so progress and `status` know the whole job.
-  {
+  // Register every planned file, so progress and `status` know the whole job
+  // (dynamic: no task yet; the task that claims a file records itself).
+  const bool dynamic = spec.schedule == Schedule::kDynamic;
+  const std::string claims =
+      ClaimsDirFor(o.state_dir, job, fmt::format("run-{}-{}", std::time(nullptr), ::getpid()));
+  if (dynamic) {
+    // A resumed job keeps the task that made each finished file.
+    FB_ASSIGN_OR_RETURN(auto known, db->Files(job));
+    std::set<std::string> finished;
+    for (const auto& r : known) {
+      if (r.state == "done" || r.state == "skipped") finished.insert(r.relative);
+    }
+    std::vector<std::string> rel;
+    for (const auto& f : files) {
+      if (!finished.count(f.relative)) rel.push_back(f.relative);
+    }
+    FB_RETURN_IF_ERROR(db->AddPendingFiles(job, rel, std::vector<int64_t>(rel.size(), -1)));
+  } else {
     auto plan = PlanShards(files, n, spec.shard_by);
     std::vector<std::string> rel(files.size());
     std::vector<int64_t> owner(files.size());
@@ -358,6 +383,10 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
                                   "--job",      job};
     if (!spec.model.empty()) a.insert(a.end(), {"--model", spec.model});
     if (!spec.exec.empty()) a.insert(a.end(), {"--exec", spec.exec});
+    if (dynamic) {
+      a.insert(a.end(), {"--schedule", "dynamic", "--claims", claims, "--lease",
+                         fmt::format("{}", spec.lease_seconds)});
+    }
     if (spec.shell) a.push_back("--shell");
     if (spec.overwrite) a.push_back("--overwrite");
     if (spec.verify) a.push_back("--verify");
@@ -597,7 +626,10 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
     for (const auto& a : attempts) {
       if (a.index == t.index) cpu += a.user_seconds + a.sys_seconds;
     }
+    int64_t made = 0;  // dynamic: which task did which file shows here and in files[].task
+    for (const auto& f : files) made += f.task == t.index && f.state == "done";
     jt.push_back({{"index", t.index},
+                  {"files_done", made},
                   {"cpu_seconds", cpu},
                   {"state", t.state},
                   {"attempts", t.attempts},

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "runner/claims.h"
 #include "runner/cost.h"
 #include "runner/job_db.h"
 #include "runner/shard_plan.h"
@@ -36,6 +37,8 @@ struct JobSpec {
   int workers = 0;  // 0: one per core
   int threads = 0;  // per worker; 0: cores / workers
   ShardBy shard_by = ShardBy::kCount;
+  Schedule schedule = Schedule::kStatic;
+  double lease_seconds = 60;  // dynamic: claims not renewed for this long are taken over
   int retries = 3;
   double backoff_seconds = 1.0;
   double grace_seconds = 20.0;
@@ -111,6 +114,9 @@ std::string EffectiveJobState(const JobRecord& job, const std::string& state_dir
 std::string JobLogDir(const std::string& state_dir, const std::string& job);
 std::string TaskLogPath(const std::string& state_dir, const std::string& job, int64_t index);
 std::string CatalogPath(const std::string& state_dir, const std::string& job);
+// Dynamic schedule: the claims folder of one run (one `run` or `resume`) of
+// a job; restarted workers of that run share it, a resume gets a new one.
+std::string ClaimsDirFor(const std::string& state_dir, const std::string& job, const std::string& run);
 
 // A new job id: "<name>-YYYYMMDD-HHMMSS-<4 hex>".
 std::string NewJobId(const std::string& name);

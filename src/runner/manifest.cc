@@ -27,6 +27,8 @@ std::string Manifest::ToJson() const {
             {"attempts", attempts},
             {"job", job},
             {"finished_at", finished_at}};
+  if (task >= 0) j["task"] = task;
+  if (!host.empty()) j["host"] = host;
   return j.dump(2) + "\n";
 }
 
@@ -55,6 +57,8 @@ Result<Manifest> Manifest::Parse(std::string_view text, const std::string& name)
     }
     m.attempts = j.value("attempts", 1);
     m.job = j.value("job", std::string());
+    m.task = j.value("task", int64_t{-1});
+    m.host = j.value("host", std::string());
     m.finished_at = j.value("finished_at", std::string());
     return m;
   } catch (const std::exception& e) {

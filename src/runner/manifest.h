@@ -39,6 +39,8 @@ struct Manifest {
   double read_seconds = 0, predict_seconds = 0, write_seconds = 0, total_seconds = 0;
   int attempts = 1;
   std::string job;
+  int64_t task = -1;        // the array task that made it (-1: not recorded)
+  std::string host;         // where it was made ("" : not recorded)
   std::string finished_at;  // UTC, ISO 8601
 
   std::string ToJson() const;

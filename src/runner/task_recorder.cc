@@ -20,10 +20,21 @@ void TaskRecorder::OnShard(const std::vector<ObjectInfo>& shard, size_t total_fi
   if (!s.ok() && db_status_.ok()) db_status_ = s;
 }
 
+void TaskRecorder::OnDynamic(size_t total_files, const std::string& claims_root) {
+  if (log_) {
+    fmt::print(log_, "task {}: claiming files one at a time from {} input files (claims in {})\n", index_,
+               total_files, claims_root);
+    std::fflush(log_);
+  }
+}
+
 void TaskRecorder::OnFile(const FileEvent& e) {
   if (log_) {
     switch (e.state) {
-      case FileState::kRunning: fmt::print(log_, "processing {} (attempt {})\n", e.input, e.attempt); break;
+      case FileState::kRunning:
+        if (!e.error.empty()) fmt::print(log_, "{}: {}\n", e.input, e.error);
+        fmt::print(log_, "processing {} (attempt {})\n", e.input, e.attempt);
+        break;
       case FileState::kDone:
         fmt::print(log_, "done {} -> {}: {} rows in {:.3f} s\n", e.input, e.output, e.stats.rows, e.seconds);
         break;
@@ -44,7 +55,7 @@ void TaskRecorder::OnFile(const FileEvent& e) {
   r.state = e.state == FileState::kAbandoned ? "pending" : FileStateName(e.state);
   r.rows = e.stats.rows;
   r.attempts = e.attempt;
-  r.error = e.state == FileState::kSkipped ? "" : e.error;
+  r.error = e.state == FileState::kSkipped || e.state == FileState::kRunning ? "" : e.error;
   r.seconds = e.seconds;
   r.output = e.output;
   r.sha256 = e.stats.output_sha256;

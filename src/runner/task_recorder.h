@@ -19,6 +19,7 @@ class TaskRecorder final : public WorkerListener {
   TaskRecorder(JobDb* db, std::string job, int64_t index, std::FILE* log)
       : db_(db), job_(std::move(job)), index_(index), log_(log) {}
   void OnShard(const std::vector<ObjectInfo>& shard, size_t total_files) override;
+  void OnDynamic(size_t total_files, const std::string& claims_root) override;
   void OnFile(const FileEvent& e) override;
   // The first database error, if any (recording is best effort: a worker
   // never fails a file because the bookkeeping failed).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +16,7 @@
 
 #include "common/atomic_file.h"
 #include "runner/manifest.h"
+#include "runner/process_identity.h"
 
 namespace fb {
 
@@ -107,10 +109,77 @@ size_t RemoveStaleTemporaries(const std::string& root, const std::vector<std::st
   return removed;
 }
 
+namespace {
+
+// RemoveStaleTemporaries for one target: only its own folder is read.
+size_t RemoveStaleTemporariesOf(const std::string& root, const std::string& target) {
+  namespace fs = std::filesystem;
+  const fs::path full = fs::path(root) / target;
+  const std::string prefix = TemporaryPrefixFor(full.filename().string());
+  size_t removed = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(full.parent_path(), ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::string_view p;
+    long pid = 0;
+    if (!ParseTemporaryName(name, &p, &pid) || p != prefix) continue;
+    if (pid == ::getpid() || !ProcessGone(pid)) continue;
+    std::error_code rm;
+    if (fs::remove(it->path(), rm)) ++removed;
+  }
+  return removed;
+}
+
+}  // namespace
+
 std::string OutputRelativeFor(const WorkerConfig& c, const std::string& relative) {
   if (c.output_format) return OutputNameFor(relative, *c.output_format);
   return std::string(StripCompressionSuffix(relative));
 }
+
+namespace {
+
+enum class FileOutcome : uint8_t { kDone, kSkipped, kFailed, kAbandoned, kLost };
+
+// Renews a held claim every `interval` seconds until destroyed; when the
+// claim is lost, sets `lost` and `cancel` so the executor gives up the file.
+class ClaimHeartbeat {
+ public:
+  ClaimHeartbeat(ClaimBook& book, std::string file, double interval, std::atomic<bool>& lost,
+                 std::atomic<bool>& cancel)
+      : thread_([this, &book, file = std::move(file), interval, &lost, &cancel] {
+          std::unique_lock<std::mutex> lock(mu_);
+          while (!cv_.wait_for(lock, std::chrono::duration<double>(interval), [this] { return done_; })) {
+            lock.unlock();
+            Status s = book.Renew(file);
+            lock.lock();
+            // Other errors (a flaky store) are retried at the next beat; the
+            // lease is several beats long.
+            if (s.code() == StatusCode::kCancelled) {
+              lost.store(true);
+              cancel.store(true);
+              return;
+            }
+          }
+        }) {}
+  ~ClaimHeartbeat() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
 
 Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out, FileExecutor& executor,
                                 const std::atomic<bool>& stop, WorkerListener* listener,
@@ -118,24 +187,36 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
   WorkerListener none;
   WorkerListener& l = listener ? *listener : none;
   const SleepFn sleep = sleep_fn ? sleep_fn : SleepFn(DefaultSleep);
+  const bool dynamic = c.schedule == Schedule::kDynamic;
   FB_RETURN_IF_ERROR(CheckInputOutput(c.input, c.output, /*allow_output_inside_input=*/true));
+  if (dynamic && c.claims_root.empty()) return InvalidArgument("--schedule dynamic needs a claims folder");
+  if (dynamic && !(c.lease_seconds > 0)) return InvalidArgument("--lease must be positive");
   FB_ASSIGN_OR_RETURN(auto files, ListInputs(in, c.input, c.output, c.filter));
   WorkerSummary sum;
   sum.total_files = files.size();
-  std::vector<ObjectInfo> shard;
-  for (size_t i : ShardFor(files, c.index, c.count, c.shard_by)) shard.push_back(files[i]);
-  sum.shard_files = shard.size();
-  l.OnShard(shard, files.size());
 
-  // Temporaries left by killed earlier attempts at this task's outputs.
-  if (!IsS3Uri(c.output)) {
-    std::vector<std::string> targets;
-    for (const auto& f : shard) {
-      const std::string rel = OutputRelativeFor(c, f.relative);
-      targets.push_back(rel);
-      targets.push_back(ManifestPathFor(rel));
+  std::optional<ClaimBook> book;
+  std::vector<ObjectInfo> shard;
+  if (dynamic) {
+    book.emplace(c.claims_storage ? *c.claims_storage : out, c.claims_root,
+                 ClaimOptions{c.lease_seconds, c.index, c.job, nullptr});
+    FB_RETURN_IF_ERROR(book->Probe());
+    l.OnDynamic(files.size(), c.claims_root);
+  } else {
+    for (size_t i : ShardFor(files, c.index, c.count, c.shard_by)) shard.push_back(files[i]);
+    sum.shard_files = shard.size();
+    l.OnShard(shard, files.size());
+    // Temporaries left by killed earlier attempts at this task's outputs.
+    // (With claims, each file's own, once claimed: see below.)
+    if (!IsS3Uri(c.output)) {
+      std::vector<std::string> targets;
+      for (const auto& f : shard) {
+        const std::string rel = OutputRelativeFor(c, f.relative);
+        targets.push_back(rel);
+        targets.push_back(ManifestPathFor(rel));
+      }
+      sum.temporaries_removed = RemoveStaleTemporaries(c.output, targets);
     }
-    sum.temporaries_removed = RemoveStaleTemporaries(c.output, targets);
   }
 
   // Two inputs may name one output (a.csv and a.csv.gz both give a.csv): the
@@ -145,14 +226,12 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
 
   std::atomic<bool> cancel{false};
   GraceWatchdog watchdog(stop, c.grace_seconds, cancel);
+  std::atomic<bool> lost{false};  // the current file's claim was taken over
+  const std::string host = CurrentProcess().host;
 
-  auto draining = [&c] { return c.drain != nullptr && c.drain->load(); };
-  for (const auto& f : shard) {
-    if (stop.load() || draining()) {
-      sum.interrupted = true;
-      break;
-    }
-    FileEvent ev;
+  // Makes one file's output (or skips or fails it); `ev` is filled for the
+  // caller's records.
+  auto process = [&](const ObjectInfo& f, FileEvent& ev) -> FileOutcome {
     ev.relative = f.relative;
     ev.input = f.uri;
     const std::string out_rel = OutputRelativeFor(c, f.relative);
@@ -161,7 +240,7 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
       ev.error = f.relative + ": its output " + out_rel + " is also the output of " + first;
       l.OnFile(ev);
       ++sum.failed;
-      continue;
+      return FileOutcome::kFailed;
     }
     auto out_uri = JoinUnder(c.output, out_rel);
     if (!out_uri.ok()) {
@@ -169,7 +248,7 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
       ev.error = out_uri.status().ToString();
       l.OnFile(ev);
       ++sum.failed;
-      continue;
+      return FileOutcome::kFailed;
     }
     ev.output = *out_uri;
     const std::string manifest_uri = ManifestPathFor(ev.output);
@@ -187,28 +266,29 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
       ev.stats.output_bytes = existing->manifest->output_bytes;
       l.OnFile(ev);
       ++sum.skipped;
-      continue;
+      return FileOutcome::kSkipped;
     }
     if (d == Decision::kConflict) {
       ev.state = FileState::kFailed;
       ev.error = ev.output + ": " + why;
       l.OnFile(ev);
       ++sum.failed;
-      continue;
+      return FileOutcome::kFailed;
     }
 
     Status last;
-    bool finished = false;
-    for (int attempt = 1; attempt <= c.retries + 1 && !finished; ++attempt) {
+    for (int attempt = 1; attempt <= c.retries + 1; ++attempt) {
       if (attempt > 1) {
         double wait = std::min(30.0, c.backoff_seconds * std::pow(2.0, attempt - 2));
         sleep(wait, stop);
         if (stop.load()) break;
+        if (lost.load()) return FileOutcome::kLost;
       }
       ev.attempt = attempt;
       ev.state = FileState::kRunning;
-      ev.error.clear();
+      if (attempt > 1) ev.error.clear();  // the first may carry a takeover note
       l.OnFile(ev);
+      ev.error.clear();
       auto t0 = Clock::now();
       // A stale manifest must never vouch for the new output: drop it first.
       Status s = out.Delete(manifest_uri);
@@ -230,6 +310,8 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
         m.total_seconds = r->total_seconds;
         m.attempts = attempt;
         m.job = c.job;
+        m.task = c.index;
+        m.host = host;
         m.finished_at = UtcNow();
         s = out.WriteAll(manifest_uri, m.ToJson());
         if (s.ok()) {
@@ -239,42 +321,142 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
           l.OnFile(ev);
           ++sum.done;
           sum.rows += ev.stats.rows;
-          finished = true;
-          break;
+          return FileOutcome::kDone;
         }
         last = s;
       } else {
         last = r.status();
       }
       ev.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (lost.load() && !stop.load()) {
+        // Another task took the claim over: it makes this output now.
+        ev.state = FileState::kAbandoned;
+        ev.error = "claim lost to another task; leaving the file to it";
+        l.OnFile(ev);
+        return FileOutcome::kLost;
+      }
       if (last.code() == StatusCode::kCancelled || cancel.load()) {
         ev.state = FileState::kAbandoned;
         ev.error = last.ToString();
         l.OnFile(ev);
         ++sum.abandoned;
         sum.interrupted = true;
-        finished = true;
-        break;
+        return FileOutcome::kAbandoned;
       }
       ev.state = attempt <= c.retries ? FileState::kRetrying : FileState::kFailed;
       ev.error = last.ToString();
+      l.OnFile(ev);
       if (ev.state == FileState::kFailed) {
         ++sum.failed;
-        finished = true;
+        return FileOutcome::kFailed;
       }
-      l.OnFile(ev);
     }
-    if (!finished) {  // stopped while waiting to retry
-      ev.state = FileState::kAbandoned;
-      ev.error = "stopped before retrying: " + last.ToString();
-      l.OnFile(ev);
-      ++sum.abandoned;
+    // Stopped while waiting to retry.
+    ev.state = FileState::kAbandoned;
+    ev.error = "stopped before retrying: " + last.ToString();
+    l.OnFile(ev);
+    ++sum.abandoned;
+    sum.interrupted = true;
+    return FileOutcome::kAbandoned;
+  };
+
+  auto draining = [&c] { return c.drain != nullptr && c.drain->load(); };
+  if (!dynamic) {
+    for (const auto& f : shard) {
+      if (stop.load() || draining()) {
+        sum.interrupted = true;
+        break;
+      }
+      FileEvent ev;
+      if (process(f, ev) == FileOutcome::kAbandoned) break;
+    }
+    if ((stop.load() || draining()) && sum.done + sum.skipped + sum.failed < sum.shard_files) {
       sum.interrupted = true;
     }
-    if (sum.interrupted) break;
+    return sum;
   }
-  if ((stop.load() || draining()) && sum.done + sum.skipped + sum.failed < sum.shard_files) {
-    sum.interrupted = true;
+
+  // Dynamic: passes over the sorted list, claiming every file nobody holds,
+  // until every file is finished (done or failed by some task). When all
+  // open files are held by others, wait and look again: one of them may die
+  // and leave its files to this task.
+  const double beat = std::max(0.01, c.lease_seconds / 6);
+  const double poll = c.poll_seconds > 0 ? c.poll_seconds : std::min(1.0, beat);
+  std::vector<bool> finished(files.size(), false);
+  size_t open = files.size();
+  int errors_in_a_row = 0;
+  Status last_error;
+  while (open > 0) {
+    bool claimed_any = false;
+    for (size_t i = 0; i < files.size() && open > 0; ++i) {
+      if (finished[i]) continue;
+      if (stop.load() || draining()) {
+        sum.interrupted = true;
+        return sum;
+      }
+      auto attempt = book->TryClaim(files[i].relative);
+      if (!attempt.ok()) {
+        // A flaky store: the file stays open for a later pass; a store that
+        // keeps failing stops the task.
+        last_error = attempt.status();
+        if (++errors_in_a_row >= 20) return last_error;
+        continue;
+      }
+      errors_in_a_row = 0;
+      if (attempt->outcome == ClaimOutcome::kFinished) {
+        finished[i] = true;
+        --open;
+        continue;
+      }
+      if (attempt->outcome == ClaimOutcome::kHeld) continue;
+      claimed_any = true;
+      ++sum.shard_files;
+      // Temporaries of this file's output left by killed writers. Any other
+      // writer of it has lost its claim: removing its temporary only makes
+      // its late commit fail.
+      if (!IsS3Uri(c.output)) {
+        const std::string rel = OutputRelativeFor(c, files[i].relative);
+        sum.temporaries_removed += RemoveStaleTemporariesOf(c.output, rel);
+        sum.temporaries_removed += RemoveStaleTemporariesOf(c.output, ManifestPathFor(rel));
+      }
+      FileEvent ev;
+      if (attempt->takeover) {
+        ++sum.takeovers;
+        const ClaimRecord& was = *attempt->record;
+        ev.error = "took over the claim of task " + std::to_string(was.task) + " (" + was.owner.Describe() +
+                   (was.state == "claimed" ? ")" : ", " + was.state + ")");
+      }
+      lost.store(false);
+      FileOutcome outcome;
+      {
+        ClaimHeartbeat heartbeat(*book, files[i].relative, beat, lost, cancel);
+        outcome = process(files[i], ev);
+      }
+      Status recorded;
+      switch (outcome) {
+        case FileOutcome::kDone:
+        case FileOutcome::kSkipped: recorded = book->Finish(files[i].relative, true); break;
+        case FileOutcome::kFailed: recorded = book->Finish(files[i].relative, false, ev.error); break;
+        case FileOutcome::kAbandoned: (void)book->Abandon(files[i].relative); return sum;
+        case FileOutcome::kLost:
+          ++sum.lost;
+          --sum.shard_files;
+          if (!stop.load()) cancel.store(false);
+          continue;  // still open: its new owner may die too
+      }
+      // The output and manifest are written: a claim that cannot be marked
+      // done only costs another task a manifest check.
+      (void)recorded;
+      finished[i] = true;
+      --open;
+    }
+    if (open > 0 && !claimed_any) {
+      sleep(poll, stop);
+      if (stop.load() || draining()) {
+        sum.interrupted = true;
+        return sum;
+      }
+    }
   }
   return sum;
 }

@@ -1,5 +1,7 @@
-// Worker: one task of an array job. Lists the input, computes the shard plan
-// every task computes, and makes each of its files' outputs exactly once:
+// Worker: one task of an array job. Lists the input and, with the static
+// schedule, computes the shard plan every task computes; with the dynamic
+// schedule, claims the next file no task holds (runner/claims.h) until every
+// file is done or failed. Either way it makes each of its files' outputs exactly once:
 // skips outputs whose manifest matches, retries failures with backoff,
 // records each file through a WorkerListener, and stops cleanly when `stop`
 // becomes true (no new files; the current one may finish within the grace
@@ -18,6 +20,7 @@
 
 #include "common/status.h"
 #include "pipeline/file_predictor.h"
+#include "runner/claims.h"
 #include "runner/file_executor.h"
 #include "runner/shard_plan.h"
 #include "storage/storage.h"
@@ -30,6 +33,15 @@ struct WorkerConfig {
   int64_t index = 0;
   int64_t count = 1;
   ShardBy shard_by = ShardBy::kCount;
+  // kDynamic: claims under `claims_root` (on `claims_storage`, default the
+  // output's storage) instead of the shard plan.
+  Schedule schedule = Schedule::kStatic;
+  std::string claims_root;
+  Storage* claims_storage = nullptr;
+  double lease_seconds = 60;  // a claim not renewed for this long is taken over
+  // Seconds between passes over the claims when every open file is held by
+  // others (0: lease / 6, at most 1 s); the heartbeat renews every lease / 6.
+  double poll_seconds = 0;
   int retries = 3;               // attempts after the first
   double backoff_seconds = 1.0;  // before retry k: backoff * 2^(k-1), at most 30 s
   bool overwrite = false;        // replace outputs made by another model or options
@@ -61,7 +73,7 @@ struct FileEvent {
   std::string output;
   int attempt = 0;    // 1-based attempt this event is about
   FileStats stats;    // kDone
-  std::string error;  // kFailed, kRetrying, kAbandoned; reason for kSkipped
+  std::string error;  // kFailed, kRetrying, kAbandoned; reason for kSkipped; kRunning: a takeover
   double seconds = 0;
 };
 
@@ -70,12 +82,16 @@ class WorkerListener {
   virtual ~WorkerListener() = default;
   // The task's shard, once planned (relative paths, in processing order).
   virtual void OnShard(const std::vector<ObjectInfo>& shard, size_t total_files) {}
+  // Dynamic schedule: no fixed shard; files are claimed under `claims_root`.
+  virtual void OnDynamic(size_t total_files, const std::string& claims_root) {}
   virtual void OnFile(const FileEvent& event) {}
 };
 
 struct WorkerSummary {
   size_t total_files = 0;  // in the whole plan
-  size_t shard_files = 0;
+  size_t shard_files = 0;  // dynamic: the files this task claimed
+  size_t takeovers = 0;    // dynamic: claims taken from dead or silent tasks
+  size_t lost = 0;         // dynamic: claims lost to another task mid-file
   size_t done = 0, skipped = 0, failed = 0, abandoned = 0;
   uint64_t rows = 0;
   bool interrupted = false;

@@ -5,9 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "common/atomic_file.h"
 #include "runner/manifest.h"
+#include "storage/memory_storage.h"
 
 namespace fb {
 namespace {
@@ -225,6 +228,177 @@ TEST_F(WorkerTest, PathsThatWouldEscapeTheOutputFail) {
   EXPECT_EQ(s->failed, 2u);
   EXPECT_TRUE(ex.calls.empty());
   EXPECT_FALSE(fs::exists(root_ / "escape.csv"));
+}
+
+// Thread-safe: upper-cases the input; counts runs per file; a chosen file
+// can block until cancelled (an owner that stops renewing mid-file).
+class SharedExecutor final : public FileExecutor {
+ public:
+  std::string block_on;              // this file blocks until cancelled...
+  std::atomic<bool> blocked{false};  // ...and says so here
+  std::mutex mu;
+  std::map<std::string, int> calls;
+
+  Result<FileStats> Run(const std::string& input, const std::string& output,
+                        const std::atomic<bool>* cancel) override {
+    const std::string name = fs::path(input).filename().string();
+    bool block = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      block = ++calls[name] == 1 && name == block_on;
+    }
+    if (block) {
+      blocked.store(true);
+      for (int i = 0; i < 2000 && !cancel->load(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (!cancel->load()) return Internal("never cancelled").At(input);
+      return Cancelled("cancelled").At(input);
+    }
+    FB_ASSIGN_OR_RETURN(std::string text, LocalStorage()->ReadAll(input));
+    for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    FB_RETURN_IF_ERROR(LocalStorage()->WriteAll(output, text));
+    FileStats st;
+    st.rows = 1;
+    st.output_bytes = text.size();
+    st.output_sha256 = Sha256Hex(text);
+    return st;
+  }
+};
+
+TEST_F(WorkerTest, DynamicTasksShareTheFilesAndMakeEachOutputOnce) {
+  for (int i = 0; i < 40; ++i) std::ofstream(root_ / "in" / ("m" + std::to_string(i) + ".csv")) << i << "\n";
+  c_.schedule = Schedule::kDynamic;
+  c_.claims_root = (root_ / "claims").string();
+  c_.count = 4;
+  SharedExecutor ex;
+  std::vector<Result<WorkerSummary>> sums(4, Internal("not run"));
+  std::vector<std::thread> tasks;
+  for (int t = 0; t < 4; ++t) {
+    tasks.emplace_back([&, t] {
+      WorkerConfig c = c_;
+      c.index = t;
+      sums[t] = RunWorker(c, *LocalStorage(), *LocalStorage(), ex, stop_, nullptr,
+                          [](double, const std::atomic<bool>&) { std::this_thread::yield(); });
+    });
+  }
+  for (auto& t : tasks) t.join();
+  size_t done = 0;
+  for (auto& s : sums) {
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->total_files, 44u);
+    EXPECT_EQ(s->failed + s->abandoned + s->lost + s->takeovers, 0u);
+    done += s->done;
+  }
+  EXPECT_EQ(done, 44u);
+  for (auto& [name, n] : ex.calls) EXPECT_EQ(n, 1) << name;
+  EXPECT_EQ(ex.calls.size(), 44u);
+  // The manifests and the claims say which task made each output.
+  auto m = Manifest::Parse(Out(".m7.csv.fbmanifest.json"), "m7");
+  ASSERT_TRUE(m.ok());
+  EXPECT_GE(m->task, 0);
+  EXPECT_FALSE(m->host.empty());
+  ClaimBook book(*LocalStorage(), c_.claims_root, {});
+  auto claims = book.ReadAll();
+  ASSERT_TRUE(claims.ok());
+  ASSERT_EQ(claims->size(), 44u);
+  EXPECT_EQ(claims->at("m7.csv").state, "done");
+  EXPECT_EQ(claims->at("m7.csv").task, m->task);
+
+  // A rerun under new claims skips every output by its manifest.
+  c_.claims_root = (root_ / "claims2").string();
+  c_.index = 0;
+  auto s = Run(ex);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->skipped, 44u);
+  for (auto& [name, n] : ex.calls) EXPECT_EQ(n, 1) << name;
+}
+
+TEST_F(WorkerTest, DynamicTaskTakesOverAFileWhoseOwnerStoppedRenewing) {
+  c_.schedule = Schedule::kDynamic;
+  c_.claims_root = (root_ / "claims").string();
+  c_.count = 2;
+  c_.lease_seconds = 0.3;
+  // Task 0's renewals fail (a paused or cut-off node): its claim on a.csv,
+  // the first file, goes stale while it works on it.
+  FaultInjectingStorage silent(LocalStorage());
+  FaultRule no_renewal;
+  no_renewal.op = StorageOp::kOpenWrite;
+  no_renewal.uri_contains = ".claim";
+  silent.AddRule(no_renewal);
+  SharedExecutor ex;
+  ex.block_on = "a.csv";
+  Result<WorkerSummary> s0 = Internal("not run"), s1 = Internal("not run");
+  Recorder r0;
+  std::thread t0([&] {
+    WorkerConfig c = c_;
+    c.index = 0;
+    c.claims_storage = &silent;
+    s0 = RunWorker(c, *LocalStorage(), *LocalStorage(), ex, stop_, &r0, nullptr);
+  });
+  while (!ex.blocked.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  WorkerConfig c1 = c_;
+  c1.index = 1;
+  s1 = RunWorker(c1, *LocalStorage(), *LocalStorage(), ex, stop_, nullptr, nullptr);
+  t0.join();
+  ASSERT_TRUE(s0.ok()) << s0.status().ToString();
+  ASSERT_TRUE(s1.ok()) << s1.status().ToString();
+  EXPECT_EQ(s0->lost, 1u);
+  EXPECT_EQ(s0->done, 0u);
+  EXPECT_EQ(s1->takeovers, 1u);
+  EXPECT_EQ(s1->done, 4u);
+  EXPECT_FALSE(s0->interrupted);
+  EXPECT_EQ(ex.calls["a.csv"], 2);
+  EXPECT_EQ(Out("a.csv"), "A.CSV\n");
+  auto m = Manifest::Parse(Out(".a.csv.fbmanifest.json"), "a");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->task, 1);
+  EXPECT_EQ(r0.Count(FileState::kAbandoned), 1);
+}
+
+TEST_F(WorkerTest, DynamicRefusesAStoreWithoutConditionalWrites) {
+  MemoryStorage mem;
+  mem.set_conditional_writes(false);
+  c_.schedule = Schedule::kDynamic;
+  c_.claims_root = "s3://bucket/out/.forestbatch-claims/run";
+  c_.claims_storage = &mem;
+  SharedExecutor ex;
+  auto s = Run(ex);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);
+  EXPECT_TRUE(ex.calls.empty());
+}
+
+TEST_F(WorkerTest, DynamicFailureIsFinalForTheRunAndStopGivesFilesBack) {
+  c_.schedule = Schedule::kDynamic;
+  c_.claims_root = (root_ / "claims").string();
+  FaultyExecutor ex;
+  ex.always_fail.insert("b.csv");
+  c_.retries = 1;
+  auto s = Run(ex);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->done, 3u);
+  EXPECT_EQ(s->failed, 1u);
+  ClaimBook book(*LocalStorage(), c_.claims_root, {});
+  EXPECT_EQ(book.ReadAll()->at("b.csv").state, "failed");
+  // Another task of the same run does not retry it.
+  c_.index = 1;
+  c_.count = 2;
+  s = Run(ex);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->shard_files, 0u);
+  EXPECT_EQ(ex.calls["b.csv"], 2);
+
+  // A stopped task gives its current file back at once.
+  c_.claims_root = (root_ / "claims3").string();
+  fs::remove_all(root_ / "out");
+  FaultyExecutor stopping;
+  stopping.cancel_on = "a.csv";
+  stopping.stop = &stop_;
+  s = Run(stopping);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->interrupted);
+  ClaimBook b3(*LocalStorage(), c_.claims_root, {});
+  EXPECT_EQ(b3.ReadAll()->count("a.csv"), 0u);
 }
 
 TEST_F(WorkerTest, RemovesStaleTemporariesOfItsOwnOutputsOnly) {

@@ -9,6 +9,15 @@ nlohmann::json KubernetesIndexedJob(const SubmitSpec& spec) {
 
   json env = json::array();
   env.push_back({{"name", "FORESTBATCH_TASK_COUNT"}, {"value", std::to_string(spec.workers)}});
+  if (spec.schedule == Schedule::kDynamic) {
+    // One claims folder per Job object: its uid, which the Job controller
+    // puts on every pod (Kubernetes 1.27+), unlike the name, which a
+    // resubmission may reuse.
+    env.push_back(
+        {{"name", "FORESTBATCH_RUN_ID"},
+         {"valueFrom",
+          {{"fieldRef", {{"fieldPath", "metadata.labels['batch.kubernetes.io/controller-uid']"}}}}}});
+  }
   for (const auto& [k, v] : spec.env) env.push_back({{"name", k}, {"value", v}});
   json resources = {{"cpu", spec.cpu}, {"memory", spec.k8s_memory}};
   json c = {{"name", container},

@@ -45,6 +45,27 @@ TEST(KubernetesJobTest, IndexedJobShape) {
   for (auto& [k, v] : spec["template"]["metadata"]["labels"].items()) EXPECT_TRUE(v.is_string()) << k;
 }
 
+TEST(KubernetesJobTest, DynamicTasksShareTheJobUidAsRunId) {
+  SubmitSpec s = Spec();
+  ASSERT_TRUE(ApplySchedule(s, "dynamic", 30).ok());
+  auto c = Emit(s)["spec"]["template"]["spec"]["containers"][0];
+  const auto& args = c["args"];
+  std::vector<std::string> tail(args.end() - 4, args.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"--schedule", "dynamic", "--lease", "30"}));
+  bool run_id = false;
+  for (const auto& e : c["env"]) {
+    if (e["name"] == "FORESTBATCH_RUN_ID") {
+      run_id = true;
+      EXPECT_EQ(e["valueFrom"]["fieldRef"]["fieldPath"],
+                "metadata.labels['batch.kubernetes.io/controller-uid']");
+    }
+  }
+  EXPECT_TRUE(run_id);
+  // Static jobs are unchanged.
+  for (const auto& e : Emit(Spec())["spec"]["template"]["spec"]["containers"][0]["env"])
+    EXPECT_NE(e["name"], "FORESTBATCH_RUN_ID");
+}
+
 TEST(KubernetesJobTest, PodFailurePolicy) {
   auto rules = Emit(Spec())["spec"]["podFailurePolicy"]["rules"];
   ASSERT_EQ(rules.size(), 2u);

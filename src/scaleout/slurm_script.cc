@@ -27,7 +27,12 @@ std::string SlurmArraySpec(const SubmitSpec& spec) {
 std::string SlurmBatchScript(const SubmitSpec& spec) {
   std::string s = "#!/bin/bash\n";
   s += "# Written by `forestbatch submit --engine slurm`: each array task runs one\n";
-  s += "# `forestbatch worker`, which takes its shard from SLURM_ARRAY_TASK_ID/MIN/STEP/COUNT.\n";
+  if (spec.schedule == Schedule::kDynamic) {
+    s += "# `forestbatch worker --schedule dynamic`: every task claims the next free file; the\n";
+    s += "# claims live in OUTPUT/.forestbatch-claims/$SLURM_ARRAY_JOB_ID (one folder per array job).\n";
+  } else {
+    s += "# `forestbatch worker`, which takes its shard from SLURM_ARRAY_TASK_ID/MIN/STEP/COUNT.\n";
+  }
   auto directive = [&s](const std::string& opt) { s += "#SBATCH " + opt + "\n"; };
   directive("--job-name=" + DirectiveValue(spec.name));
   directive("--array=" + SlurmArraySpec(spec));

@@ -26,6 +26,19 @@ TEST(SlurmScriptTest, ArraySpecAndThrottle) {
   EXPECT_EQ(SlurmArraySpec(s), "0-0%2");
 }
 
+TEST(SlurmScriptTest, DynamicScheduleReachesTheWorker) {
+  SubmitSpec s;
+  s.engine = Engine::kSlurm;
+  s.name = "j";
+  s.workers = 3;
+  s.forestbatch_path = "/opt/fb";
+  s.worker_args = {"--model", "m"};
+  ASSERT_TRUE(ApplySchedule(s, "dynamic", 0).ok());
+  const std::string script = SlurmBatchScript(s);
+  EXPECT_NE(script.find("exec /opt/fb worker --model m --schedule dynamic\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("SLURM_ARRAY_JOB_ID"), std::string::npos);
+}
+
 TEST(SlurmScriptTest, Directives) {
   auto s = Spec();
   s.max_parallel = 3;

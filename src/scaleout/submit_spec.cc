@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <ctime>
+#include <optional>
 
 namespace fb {
 namespace {
@@ -119,6 +120,31 @@ std::string DefaultJobName() {
   char buf[64];
   std::strftime(buf, sizeof buf, "forestbatch-%Y%m%d-%H%M%S", &tm);
   return buf;
+}
+
+}  // namespace fb
+
+namespace fb {
+
+Status ApplySchedule(SubmitSpec& spec, const std::string& schedule, double lease_seconds) {
+  std::optional<std::string> given;  // among the worker options
+  auto& a = spec.worker_args;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == "--schedule" && i + 1 < a.size()) given = a[i + 1];
+    if (a[i].rfind("--schedule=", 0) == 0) given = a[i].substr(11);
+  }
+  if (!schedule.empty() && given && *given != schedule) {
+    return InvalidArgument("submit --schedule " + schedule + " but the worker options say --schedule " +
+                           *given);
+  }
+  const std::string name = !schedule.empty() ? schedule : given.value_or("static");
+  FB_ASSIGN_OR_RETURN(spec.schedule, ParseSchedule(name));
+  if (!schedule.empty() && !given) a.insert(a.end(), {"--schedule", schedule});
+  if (lease_seconds > 0) {
+    if (spec.schedule != Schedule::kDynamic) return InvalidArgument("--lease goes with --schedule dynamic");
+    a.insert(a.end(), {"--lease", fmt::format("{}", lease_seconds)});
+  }
+  return Status::Ok();
 }
 
 }  // namespace fb

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "runner/claims.h"
 
 namespace fb {
 
@@ -27,6 +28,9 @@ struct SubmitSpec {
   int64_t workers = 1;                   // array size N: tasks 0..N-1
   std::vector<std::string> worker_args;  // options after `--`, passed to `forestbatch worker`
   std::vector<std::pair<std::string, std::string>> env;  // extra environment for every task
+  // kDynamic: worker_args hold `--schedule dynamic` (ApplySchedule) and each
+  // engine gives its tasks one run id for their claims (runner/claims.h).
+  Schedule schedule = Schedule::kStatic;
 
   // Slurm.
   std::string forestbatch_path;  // absolute path of the binary the tasks run
@@ -57,6 +61,12 @@ struct SubmitSpec {
 };
 
 Status ValidateSubmitSpec(const SubmitSpec& spec);
+
+// Makes `spec.schedule` and the worker options agree: `--schedule S` given
+// to submit is appended to the worker options (with `--lease` when
+// `lease_seconds` > 0); a `--schedule dynamic` already among the worker
+// options sets spec.schedule. InvalidArgument when the two disagree.
+Status ApplySchedule(SubmitSpec& spec, const std::string& schedule, double lease_seconds);
 
 // "forestbatch-YYYYMMDD-HHMMSS" in UTC: valid for every engine.
 std::string DefaultJobName();

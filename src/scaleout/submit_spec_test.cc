@@ -71,6 +71,27 @@ TEST(SubmitSpecTest, DefaultNameIsValidEverywhere) {
   EXPECT_TRUE(ValidateSubmitSpec(s).ok()) << s.name;
 }
 
+TEST(SubmitSpecTest, ScheduleReachesTheWorkersOnce) {
+  SubmitSpec s;
+  s.worker_args = {"--model", "m"};
+  ASSERT_TRUE(ApplySchedule(s, "", 0).ok());
+  EXPECT_EQ(s.schedule, Schedule::kStatic);
+  EXPECT_EQ(s.worker_args.size(), 2u);
+  ASSERT_TRUE(ApplySchedule(s, "dynamic", 0).ok());
+  EXPECT_EQ(s.schedule, Schedule::kDynamic);
+  EXPECT_EQ(s.worker_args, (std::vector<std::string>{"--model", "m", "--schedule", "dynamic"}));
+
+  SubmitSpec given;
+  given.worker_args = {"--schedule=dynamic"};
+  ASSERT_TRUE(ApplySchedule(given, "", 0).ok());
+  EXPECT_EQ(given.schedule, Schedule::kDynamic);
+  ASSERT_TRUE(ApplySchedule(given, "dynamic", 0).ok());
+  EXPECT_EQ(given.worker_args.size(), 1u);  // not repeated
+  EXPECT_EQ(ApplySchedule(given, "static", 0).code(), StatusCode::kInvalidArgument);
+  SubmitSpec lease_only;
+  EXPECT_EQ(ApplySchedule(lease_only, "", 30).code(), StatusCode::kInvalidArgument);
+}
+
 TEST(SubmitSpecTest, EnvNamesChecked) {
   SubmitSpec s = Aws();
   s.env = {{"GOOD_1", "x"}};

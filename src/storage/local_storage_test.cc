@@ -31,6 +31,23 @@ TEST(LocalStorageTest, ListsRecursivelySortedSkippingTemporaries) {
   fs::remove_all(dir);
 }
 
+TEST(LocalStorageTest, WriteIfAbsentCreatesOnceCompleteAndLeavesNoTemporary) {
+  fs::path dir = fs::temp_directory_path() / ("fb_local_excl_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto s = LocalStorage();
+  const std::string path = (dir / "sub" / "x.claim").string();
+  ASSERT_TRUE(s->WriteIfAbsent(path, "first\n").ok());  // creates the folder too
+  Status again = s->WriteIfAbsent(path, "second\n");
+  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists) << again.ToString();
+  EXPECT_NE(again.ToString().find(path), std::string::npos);
+  EXPECT_EQ(*s->ReadAll(path), "first\n");
+  size_t entries = 0;
+  for (auto& e : fs::directory_iterator(dir / "sub")) entries += !e.path().empty();
+  EXPECT_EQ(entries, 1u);
+  EXPECT_EQ(s->WriteIfAbsent("-", "x").code(), StatusCode::kInvalidArgument);
+  fs::remove_all(dir);
+}
+
 TEST(JoinUnderTest, RefusesEscapes) {
   EXPECT_EQ(*JoinUnder("out", "a/b.csv"), "out/a/b.csv");
   EXPECT_EQ(*JoinUnder("s3://b/p/", "x"), "s3://b/p/x");

@@ -143,6 +143,19 @@ Status MemoryStorage::Delete(const std::string& uri) {
   return Status::Ok();
 }
 
+Status MemoryStorage::WriteIfAbsent(const std::string& uri, std::string_view bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!conditional_writes_) return Unsupported("this store has no conditional writes").At(uri);
+  if (objects_.count(uri)) return AlreadyExists("the object exists").At(uri);
+  objects_[uri] = {std::make_shared<const std::string>(bytes), ++clock_};
+  return Status::Ok();
+}
+
+void MemoryStorage::set_conditional_writes(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  conditional_writes_ = on;
+}
+
 void MemoryStorage::Put(const std::string& uri, std::string bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   objects_[uri] = {std::make_shared<const std::string>(std::move(bytes)), ++clock_};
@@ -301,6 +314,13 @@ Result<std::unique_ptr<WriteStream>> FaultInjectingStorage::OpenWrite(const std:
 Status FaultInjectingStorage::Delete(const std::string& uri) {
   if (auto r = Check(StorageOp::kDelete, uri)) return Injected(*r, uri);
   return base_->Delete(uri);
+}
+
+Status FaultInjectingStorage::WriteIfAbsent(const std::string& uri, std::string_view bytes) {
+  auto r = Check(StorageOp::kWriteIfAbsent, uri);
+  if (!r) return base_->WriteIfAbsent(uri, bytes);
+  if (r->after_commit) (void)base_->WriteIfAbsent(uri, bytes);
+  return Injected(*r, uri);
 }
 
 }  // namespace fb

@@ -37,6 +37,10 @@ class MemoryStorage final : public Storage {
   Result<std::unique_ptr<WriteStream>> OpenWrite(const std::string& uri) override;
   Status Delete(const std::string& uri) override;
   Result<std::string> ReadRange(const std::string& uri, uint64_t offset, uint64_t length) override;
+  // Conditional create, atomic under the storage's lock; Unsupported after
+  // set_conditional_writes(false) (a store without `If-None-Match`).
+  Status WriteIfAbsent(const std::string& uri, std::string_view bytes) override;
+  void set_conditional_writes(bool on);
   // Ranged reads so far and the bytes they returned (tests of what a reader reads).
   int range_reads() const;
   uint64_t range_bytes() const;
@@ -60,9 +64,20 @@ class MemoryStorage final : public Storage {
   int range_reads_ = 0;
   uint64_t range_bytes_ = 0;
   int64_t clock_ = 0;  // a logical clock for mtime_ns, increasing per commit
+  bool conditional_writes_ = true;
 };
 
-enum class StorageOp : uint8_t { kList, kStat, kOpenRead, kRead, kOpenWrite, kWrite, kCommit, kDelete };
+enum class StorageOp : uint8_t {
+  kList,
+  kStat,
+  kOpenRead,
+  kRead,
+  kOpenWrite,
+  kWrite,
+  kCommit,
+  kDelete,
+  kWriteIfAbsent,
+};
 
 struct FaultRule {
   StorageOp op = StorageOp::kOpenRead;
@@ -77,6 +92,8 @@ struct FaultRule {
   // with truncate, end the stream early without an error).
   uint64_t after_bytes = 0;
   bool truncate = false;
+  // For kWriteIfAbsent: perform the write, then report the failure.
+  bool after_commit = false;
 };
 
 class FaultInjectingStorage final : public Storage {
@@ -97,6 +114,10 @@ class FaultInjectingStorage final : public Storage {
   // A ranged read counts as one kOpenRead and one kRead call; a kRead rule
   // fails it (or, with truncate, returns it cut at after_bytes).
   Result<std::string> ReadRange(const std::string& uri, uint64_t offset, uint64_t length) override;
+  // One kWriteIfAbsent call. A rule with code kAlreadyExists plays a lost
+  // race; `after_commit` on that rule instead makes the write happen and
+  // then fail (an answer lost on the way back, as a retried PUT can see).
+  Status WriteIfAbsent(const std::string& uri, std::string_view bytes) override;
 
   // Returns the rule that fires for this call of `op` on `uri`, if any, and
   // counts the call. Used by the streams too.

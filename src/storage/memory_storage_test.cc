@@ -23,6 +23,27 @@ TEST(MemoryStorageTest, WritesAppearOnlyOnCommit) {
   EXPECT_EQ(s.open_writes(), 0);
 }
 
+TEST(MemoryStorageTest, WriteIfAbsentIsAnExclusiveCreate) {
+  MemoryStorage m;
+  EXPECT_TRUE(m.WriteIfAbsent("mem://c/a", "1").ok());
+  EXPECT_EQ(m.WriteIfAbsent("mem://c/a", "2").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*m.Get("mem://c/a"), "1");
+  m.set_conditional_writes(false);
+  EXPECT_EQ(m.WriteIfAbsent("mem://c/b", "1").code(), StatusCode::kUnsupported);
+  EXPECT_FALSE(m.Get("mem://c/b").has_value());
+
+  auto base = std::make_shared<MemoryStorage>();
+  FaultInjectingStorage f(base);
+  FaultRule lost;
+  lost.op = StorageOp::kWriteIfAbsent;
+  lost.nth = 1;
+  lost.after_commit = true;
+  f.AddRule(lost);
+  EXPECT_EQ(f.WriteIfAbsent("mem://c/x", "1").code(), StatusCode::kIoError);
+  EXPECT_EQ(*base->Get("mem://c/x"), "1");  // written although the caller was told it failed
+  EXPECT_EQ(f.calls(StorageOp::kWriteIfAbsent), 1);
+}
+
 TEST(MemoryStorageTest, ListsLikeAFolder) {
   MemoryStorage s;
   s.Put("in/b.csv", "bb");

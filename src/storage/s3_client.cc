@@ -36,6 +36,9 @@ int64_t Jitter(int64_t max_ms) {
 }
 
 bool Retryable(const HttpResponse& r) {
+  // 501 NotImplemented (a header or operation the store does not know) is
+  // final: asking again gets the same answer.
+  if (r.status == 501) return false;
   if (r.status >= 500 || r.status == 429) return true;
   if (r.status == 400) {
     auto code = XmlTag(r.body, "Code");

@@ -8,7 +8,7 @@
 // https://s3.REGION.amazonaws.com so that TLS certificates match.
 //
 // Retries: transport failures (refused, reset, timeouts, stalled bodies),
-// HTTP 5xx (503 SlowDown included), 429 and 400 RequestTimeout are retried
+// HTTP 5xx except 501 NotImplemented (503 SlowDown included), 429 and 400 RequestTimeout are retried
 // up to max_attempts times with exponential backoff and full jitter
 // (delay uniform in [0, min(max_backoff, base * 2^attempt)]). Expired
 // temporary credentials are fetched again once. Other 4xx answers are final

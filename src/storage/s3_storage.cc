@@ -350,6 +350,36 @@ class S3 final : public Storage {
     return std::unique_ptr<WriteStream>(new S3WriteStream(c_, std::move(loc), uri));
   }
 
+  // A conditional PUT (S3 since August 2024): `If-None-Match: *` makes S3
+  // refuse with 412 PreconditionFailed when the key exists, and 409
+  // ConditionalRequestConflict while another conditional write of the key is
+  // in flight; both mean another writer has it. A store that does not know
+  // the header answers 501 NotImplemented (Unsupported) or ignores it
+  // (ClaimBook::Probe catches that). A retried PUT whose first try succeeded
+  // gets 412 from its own object: callers that care compare contents.
+  Status WriteIfAbsent(const std::string& uri, std::string_view bytes) override {
+    FB_ASSIGN_OR_RETURN(S3Location loc, ParseS3Uri(uri));
+    S3Request req;
+    req.method = "PUT";
+    req.loc = loc;
+    req.headers = {{"If-None-Match", "*"}};
+    req.body = bytes;
+    req.hash_body = true;
+    FB_ASSIGN_OR_RETURN(HttpResponse r, c_->Send(req, uri));
+    if (r.status / 100 == 2) return Status::Ok();
+    const std::string code = XmlTag(r.body, "Code").value_or("");
+    if (r.status == 412 || r.status == 409 || code == "PreconditionFailed" ||
+        code == "ConditionalRequestConflict") {
+      return AlreadyExists("the object exists (HTTP " + std::to_string(r.status) + " " + code + ")").At(uri);
+    }
+    if (r.status == 501 || code == "NotImplemented") {
+      return Unsupported("this S3 store has no conditional writes (If-None-Match on PUT): HTTP " +
+                         std::to_string(r.status) + " " + code)
+          .At(uri);
+    }
+    return S3Client::ErrorFor(r, "conditional PUT", uri);
+  }
+
   Status Delete(const std::string& uri) override {
     FB_ASSIGN_OR_RETURN(S3Location loc, ParseS3Uri(uri));
     S3Request req;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -35,6 +36,9 @@ class FakeS3 {
  public:
   std::function<std::optional<TestHttpReply>(const TestHttpRequest&)> fault;
   size_t page_size = 3;
+  // `If-None-Match: *` on PUT: honoured (S3 since 2024), refused with 501
+  // (older S3-compatible stores), or ignored (a gateway that drops it).
+  enum class Conditional { kHonour, kNotImplemented, kIgnore } conditional = Conditional::kHonour;
 
   FakeS3() : server_([this](const TestHttpRequest& r) { return Handle(r); }) {}
   std::string url() const { return server_.url(); }
@@ -124,6 +128,11 @@ class FakeS3 {
     TestHttpReply reply;
     auto it = objects_.find(path);
     if (r.method == "PUT") {
+      if (r.Header("if-none-match") == "*") {
+        if (conditional == Conditional::kNotImplemented) return Error(501, "NotImplemented");
+        if (conditional == Conditional::kHonour && it != objects_.end())
+          return Error(412, "PreconditionFailed");
+      }
       objects_[path] = r.body;
       reply.headers.emplace_back("ETag", Etag(r.body));
       return reply;
@@ -230,6 +239,54 @@ std::string RandomBytes(size_t n) {
   std::string s(n, '\0');
   for (char& c : s) c = static_cast<char>(rng());
   return s;
+}
+
+TEST(S3StorageTest, ConditionalPutCreatesOnlyWhereNothingIs) {
+  Fixture f;
+  ASSERT_TRUE(f.storage->WriteIfAbsent("s3://bkt/claims/a.claim", "first").ok());
+  Status again = f.storage->WriteIfAbsent("s3://bkt/claims/a.claim", "second");
+  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists) << again.ToString();
+  EXPECT_NE(again.ToString().find("s3://bkt/claims/a.claim"), std::string::npos);
+  EXPECT_EQ(*f.s3.Get("claims/a.claim"), "first");
+  // A conflicting conditional write in flight (409) is another writer too.
+  f.s3.fault = [](const TestHttpRequest& r) -> std::optional<TestHttpReply> {
+    if (r.method != "PUT") return std::nullopt;
+    TestHttpReply busy;
+    busy.status = 409;
+    busy.body = "<Error><Code>ConditionalRequestConflict</Code></Error>";
+    return busy;
+  };
+  EXPECT_EQ(f.storage->WriteIfAbsent("s3://bkt/claims/b.claim", "x").code(), StatusCode::kAlreadyExists);
+}
+
+TEST(S3StorageTest, ConditionalPutRetriedAfterALostAnswerFindsItsOwnObject) {
+  Fixture f;
+  std::atomic<int> puts{0};
+  f.s3.fault = [&](const TestHttpRequest& r) -> std::optional<TestHttpReply> {
+    if (r.method != "PUT" || ++puts != 1) return std::nullopt;
+    f.s3.Put("claims/a.claim", r.body);  // stored, then the answer is lost
+    TestHttpReply lost;
+    lost.status = 500;
+    lost.body = "<Error><Code>InternalError</Code></Error>";
+    return lost;
+  };
+  Status s = f.storage->WriteIfAbsent("s3://bkt/claims/a.claim", "mine");
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);  // the retry meets its own object
+  EXPECT_EQ(puts.load(), 2);
+  EXPECT_EQ(*f.s3.Get("claims/a.claim"), "mine");  // callers compare contents (ClaimBook: tokens)
+}
+
+TEST(S3StorageTest, StoresWithoutConditionalPutAreUnsupportedOrLetThrough) {
+  Fixture f;
+  f.s3.conditional = FakeS3::Conditional::kNotImplemented;
+  Status s = f.storage->WriteIfAbsent("s3://bkt/claims/a.claim", "x");
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.ToString();
+  EXPECT_FALSE(f.s3.Get("claims/a.claim").has_value());
+  // A store that ignores the header accepts both: only a probe can tell
+  // (runner/claims.h ClaimBook::Probe).
+  f.s3.conditional = FakeS3::Conditional::kIgnore;
+  EXPECT_TRUE(f.storage->WriteIfAbsent("s3://bkt/claims/a.claim", "x").ok());
+  EXPECT_TRUE(f.storage->WriteIfAbsent("s3://bkt/claims/a.claim", "y").ok());
 }
 
 TEST(S3StorageTest, RoundTripWithAwkwardKeys) {

@@ -66,6 +66,13 @@ class Storage {
   Result<std::string> ReadAll(const std::string& uri);
   // Writes a whole object atomically.
   Status WriteAll(const std::string& uri, std::string_view bytes);
+  // Writes a whole object only where none exists yet (an exclusive create):
+  // of any number of concurrent callers for one URI, exactly one succeeds and
+  // the others get AlreadyExists; nobody ever sees a partial object. Local:
+  // a complete private file published with link(2); S3: a PUT with
+  // `If-None-Match: *` (a 412 answer is AlreadyExists). Unsupported where the
+  // backend cannot do it atomically (the default).
+  virtual Status WriteIfAbsent(const std::string& uri, std::string_view bytes);
 };
 
 // Joins a prefix and a relative path ("out" + "a/b.csv"). Fails with

@@ -54,7 +54,8 @@ def tree(root):
 
 
 def outputs(root):
-    return {k: v for k, v in tree(root).items() if not os.path.basename(k).startswith(".")}
+    """The outputs: no hidden file or folder (manifests, claims)."""
+    return {k: v for k, v in tree(root).items() if not any(p.startswith(".") for p in k.split(os.sep))}
 
 
 def exec_cmd(delay="0.002"):
@@ -89,10 +90,12 @@ def no_temporaries(root):
     check(not temps, f"temporaries left behind: {temps}")
 
 
-def test_kill(tmp, model=False):
+def test_kill(tmp, model=False, dynamic=False):
     make_inputs(tmp, 40, lines=12000 if model else 160)
     how = ["--model", MODEL, "--format", "seed"] if model else ["--exec", exec_cmd()]
     common = how + ["--workers", "3", "--progress", "none", "--backoff", "0.05"]
+    if dynamic:
+        common += ["--schedule", "dynamic", "--lease", "2"]
     t0 = time.monotonic()
     ref = run(["run", "-i", "in", "-o", "ref", "--state", "ref-state"] + common, tmp)
     # Kill moments scale with how long an uninterrupted run takes here, so the
@@ -163,6 +166,107 @@ def test_kill(tmp, model=False):
 
 def test_kill_model(tmp):
     test_kill(tmp, model=True)
+
+
+def test_kill_dynamic(tmp):
+    test_kill(tmp, dynamic=True)
+
+
+def manifests(root):
+    return {k: json.loads(v) for k, v in tree(root).items() if k.endswith(".fbmanifest.json")}
+
+
+def test_dynamic(tmp):
+    # The same outputs as the static schedule, each made once, by tasks the
+    # manifests, the claims and `status` name.
+    make_inputs(tmp, 24, lines=400)
+    common = ["--model", MODEL, "--format", "seed", "--workers", "3", "--progress", "none"]
+    ref = run(["run", "-i", "in", "-o", "ref", "--state", "st"] + common, tmp)
+    check(ref.returncode == 0, f"static run failed: {ref.stderr}")
+    r = run(["run", "-i", "in", "-o", "out", "--state", "st", "--schedule", "dynamic", "--lease", "5", "--json"]
+            + common, tmp)
+    check(r.returncode == 0, f"dynamic run failed ({r.returncode}): {r.stdout} {r.stderr}")
+    st = json.loads(r.stdout)
+    check(st["files"]["done"] == 24 and st["files"]["failed"] == 0, f"files {st['files']}")
+    check(st["spec"]["schedule"] == "dynamic", f"spec {st['spec']}")
+    check(sum(t["files_done"] for t in st["tasks"]) == 24, f"tasks {st['tasks']}")
+    expected, got = outputs(os.path.join(tmp, "ref")), outputs(os.path.join(tmp, "out"))
+    check(sorted(got) == sorted(expected), f"output set differs: {sorted(set(got) ^ set(expected))}")
+    for k in expected:
+        check(got[k] == expected[k], f"{k} differs from the static run")
+    ms = manifests(os.path.join(tmp, "out"))
+    check(len(ms) == 24 and all(m["task"] in (0, 1, 2) and m["host"] for m in ms.values()), "manifest tasks")
+    by_task = {t["index"]: t["files_done"] for t in st["tasks"]}
+    for t in range(3):
+        check(sum(1 for m in ms.values() if m["task"] == t) == by_task[t], f"task {t}: status and manifests disagree")
+    claims = [json.loads(v) for k, v in tree(os.path.join(tmp, "st", "claims")).items() if k.endswith(".claim")]
+    check(len(claims) == 24 and all(c["state"] == "done" for c in claims), f"{len(claims)} claims")
+    check({c["file"]: c["task"] for c in claims} == {m["input"]: m["task"] for m in ms.values()},
+          "claims and manifests name different tasks")
+    no_temporaries(os.path.join(tmp, "out"))
+    # A worker alone without a run id is refused, naming what to give.
+    w = run(["worker", "-i", "in", "-o", "w", "--model", MODEL, "--schedule", "dynamic"], tmp,
+            env={k: v for k, v in os.environ.items() if k not in ("AWS_BATCH_JOB_ID", "SLURM_ARRAY_JOB_ID")})
+    check(w.returncode == 2 and "--claims" in w.stderr, f"{w.returncode} {w.stderr}")
+    # Workers started by hand share the files through OUT/.forestbatch-claims/<job>.
+    procs = [subprocess.Popen([FB, "worker", "-i", "in", "-o", "w", "--model", MODEL, "--format", "seed",
+                               "--schedule", "dynamic", "--job", "hand", "--index", str(i), "--count", "2"],
+                              cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        check(p.returncode == 0, f"worker: {p.returncode} {out} {err}")
+    got = outputs(os.path.join(tmp, "w"))
+    check(got == expected, "hand-started dynamic workers differ from the static run")
+    check(os.path.isdir(os.path.join(tmp, "w", ".forestbatch-claims", "hand")), "claims folder")
+    print(f"dynamic: 24 files over 3 tasks {sorted(by_task.values())}, identical to static")
+
+
+def test_dynamic_stall(tmp):
+    # One worker frozen mid-file (SIGSTOP, a paused VM or a lost node): the
+    # others take its file over after the lease and finish the job; when it
+    # wakes it finds its claim lost and exits cleanly.
+    make_inputs(tmp, 12, lines=400)
+    slow = ["--exec", exec_cmd("0.05"), "--workers", "3", "--progress", "none"]
+    ref = run(["run", "-i", "in", "-o", "ref", "--state", "st"] + slow, tmp)
+    check(ref.returncode == 0, f"static run failed: {ref.stderr}")
+    p = subprocess.Popen([FB, "run", "-i", "in", "-o", "out", "--state", "st", "--schedule", "dynamic", "--lease",
+                          "1"] + slow, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: len(children(p.pid)) == 3, "three workers")
+
+    def held():
+        """(path, claim) of a file a worker is processing now."""
+        for k, v in tree(os.path.join(tmp, "st", "claims")).items():
+            if k.endswith(".claim"):
+                c = json.loads(v)
+                if c["state"] == "claimed" and c["owner"]["pid"] in children(p.pid):
+                    return k, c
+        return None
+
+    frozen = None
+    for _ in range(50):
+        wait_for(lambda: held() is not None, "a held claim")
+        path, c = held() or (None, None)
+        if c is None:
+            continue
+        os.kill(c["owner"]["pid"], signal.SIGSTOP)
+        now = json.loads(open(os.path.join(tmp, "st", "claims", path)).read())
+        if now["token"] == c["token"] and now["state"] == "claimed":
+            frozen = c
+            break
+        os.kill(c["owner"]["pid"], signal.SIGCONT)  # it finished just before: try another
+    check(frozen is not None, "never froze a worker mid-file")
+    try:
+        wait_for(lambda: len(manifests(os.path.join(tmp, "out"))) == 12, "every output without the frozen task", 90)
+    finally:
+        os.kill(frozen["owner"]["pid"], signal.SIGCONT)
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 0, f"run: {p.returncode} {out} {err}")
+    expected, got = outputs(os.path.join(tmp, "ref")), outputs(os.path.join(tmp, "out"))
+    check(got == expected, "outputs differ from the static run")
+    no_temporaries(os.path.join(tmp, "out"))
+    logs = "".join(v.decode() for k, v in tree(os.path.join(tmp, "st", "logs")).items())
+    check(f"took over the claim of task {frozen['task']}" in logs, "no takeover logged")
+    print("dynamic_stall: a frozen task's file was taken over; outputs identical; the task exited cleanly")
 
 
 def test_corrupt(tmp):

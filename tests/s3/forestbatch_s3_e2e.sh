@@ -3,7 +3,9 @@
 #   inputs and the model uploaded with `aws s3 cp`, predicted by forestbatch
 #   from s3:// to s3://, outputs downloaded with `aws s3 cp` must equal a
 #   local run's byte for byte; then the same for `forestbatch run` when the
-#   binary has it.
+#   binary has it; then `worker --schedule dynamic`: refused on s3rver, which
+#   ignores `If-None-Match: *` (the probe must catch it), and working with
+#   its claims on a shared folder (--claims) while inputs and outputs stay in S3.
 #   tests/s3/forestbatch_s3_e2e.sh FORESTBATCH SOURCE_DIR
 set -euo pipefail
 fb=$1
@@ -43,5 +45,32 @@ if "$fb" run --help >/dev/null 2>&1; then
   diff "$work/local.list" "$work/s3.list"
   [[ $(wc -l < "$work/s3.list") -eq 3 ]]
   while read -r f; do cmp "$work/run-local/$f" "$work/run-s3/$f"; done < "$work/s3.list"
+fi
+if "$fb" worker --help 2>/dev/null | grep -q -- --schedule; then
+  echo "== worker --schedule dynamic: s3rver has no conditional PUT"
+  set +e
+  "$fb" worker --model "$b/models/model.joblib" --input "$b/in/" --output "$b/dyn/" --format seed \
+    --schedule dynamic --job s3dyn 2> "$work/dyn.err"
+  rc=$?
+  set -e
+  cat "$work/dyn.err"
+  [[ $rc -eq 4 ]] || { echo "FAIL: dynamic worker on s3rver exited $rc, not 4 (unsupported)"; exit 1; }
+  grep -q "If-None-Match" "$work/dyn.err" && grep -q -- "--schedule static" "$work/dyn.err"
+  # (An empty prefix makes `aws s3 ls` exit 1 without output.)
+  left=$(/usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" s3 ls --recursive "$b/dyn/" 2>&1 || true)
+  [[ -z $left ]] || { echo "FAIL: the refused worker left objects: $left"; exit 1; }
+  echo "== worker --schedule dynamic: claims on a shared folder, data in S3"
+  pids=()
+  for i in 0 1; do
+    "$fb" worker --model "$b/models/model.joblib" --input "$b/in/" --output "$b/dyn/" --format seed \
+      --schedule dynamic --claims "$work/claims" --index $i --count 2 > "$work/dyn-$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  aws s3 cp --recursive "$b/dyn/" "$work/dyn-s3/"
+  (cd "$work/dyn-s3" && find . -type f -name '*.csv' -not -path '*/.*' | sort) > "$work/dyn.list"
+  diff "$work/dyn.list" <(cd "$work/out-local" && find . -type f -name '*.csv' | sort)
+  while read -r f; do cmp "$work/out-local/$f" "$work/dyn-s3/$f"; done < "$work/dyn.list"
+  [[ $(grep -l '"state":"done"' "$work"/claims/*.claim | wc -l) -eq 3 ]]
 fi
 echo "forestbatch S3 end to end: ok"

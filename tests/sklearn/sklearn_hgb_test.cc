@@ -143,10 +143,22 @@ void CheckCase(const Case& c, Tally* tally) {
     engine->PredictRaw(x.data(), n, got.data());
     EXPECT_EQ(std::memcmp(got.data(), raw.data(), got.size() * sizeof(double)), 0) << engine->name();
   }
-  // The native format cannot hold the float64 map yet: refused, not lossy.
+  // The native format keeps the float64 map, the link and the trees.
   auto bytes = SerializeNativeModel(*forest);
-  ASSERT_FALSE(bytes.ok());
-  EXPECT_EQ(bytes.status().code(), StatusCode::kUnsupported);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto native = LoadModelBytes(*bytes, c.name + ".fbm");
+  ASSERT_TRUE(native.ok()) << native.status().ToString();
+  EXPECT_EQ(native->link, forest->link);
+  ASSERT_EQ(native->float64_features.size(), forest->float64_features.size());
+  for (size_t j = 0; j < forest->float64_features.size(); ++j) {
+    EXPECT_EQ(native->float64_features[j].categorical, forest->float64_features[j].categorical);
+    EXPECT_EQ(native->float64_features[j].cuts, forest->float64_features[j].cuts);
+    EXPECT_EQ(native->float64_features[j].known, forest->float64_features[j].known);
+  }
+  std::vector<double> again(n * no);
+  MakeReferencePredictor(std::make_shared<const Forest>(std::move(native).value()))
+      ->PredictRaw(x.data(), n, again.data());
+  EXPECT_EQ(std::memcmp(again.data(), raw.data(), raw.size() * sizeof(double)), 0) << "native";
 }
 
 TEST(SklearnHgb, EveryFixtureMatchesScikitLearn) {

@@ -31,8 +31,12 @@ enum SectionId : uint32_t {
   kEncoding = 10,
   kTraining = 11,
   kLinkParams = 12,  // optional: link parameters and value names (IsolationForest)
+  // Since 1.3: the float64 input map (HistGradientBoosting). Every internal
+  // node then carries kNodeFloat64Input, so a reader that predates the
+  // section refuses the file (unknown node flag) instead of skipping it.
+  kFloat64Features = 13,
 };
-constexpr uint32_t kLastSection = kLinkParams;
+constexpr uint32_t kLastSection = kFloat64Features;
 
 constexpr size_t kHeaderSize = 32;
 constexpr size_t kSectionEntrySize = 24;
@@ -49,6 +53,8 @@ constexpr uint8_t kNodeDefaultLeft = 1, kNodeCategorical = 2;
 // Since 1.1 (LightGBM): zero as missing, truncated categories. Older readers
 // refuse a node with them (unknown flags) rather than predict differently.
 constexpr uint8_t kNodeZeroMissing = 4, kNodeCatTruncate = 8;
+// Since 1.3: the node's feature goes through the float64 input map.
+constexpr uint8_t kNodeFloat64Input = 16;
 constexpr uint8_t kFlagIntegerLabels = 1, kFlagMissingSupported = 2, kFlagUseBestIteration = 4;
 // Since 1.2: float32 sums (XGBoost); 1.0 and 1.1 files never set it.
 constexpr uint8_t kFlagFloat32Sums = 8;
@@ -132,6 +138,7 @@ struct Decoding {
   Forest f;
   uint32_t n_trees = 0;
   std::string_view trees, nodes, values;
+  bool float64_section = false;  // kFloat64Features was present
 };
 
 // ---- One encode/decode pair per section (layouts: docs/formats/fbm.md) ----
@@ -172,7 +179,7 @@ Status DecodeMeta(std::string_view b, Decoding* d) {
   FB_RETURN_IF_ERROR(c.Get(&reserved));
   if (kind > static_cast<uint8_t>(ModelKind::kRegressor) ||
       aggregate > static_cast<uint8_t>(Aggregate::kSumMean) ||
-      link > static_cast<uint8_t>(Link::kSignedSquare)) {
+      link > static_cast<uint8_t>(Link::kSoftmaxNumpy)) {
     return Bad("unknown model kind, aggregate or link");
   }
   f.kind = static_cast<ModelKind>(kind);
@@ -259,6 +266,7 @@ Status DecodeTrees(std::string_view b, Decoding* d) {
 }
 
 void EncodeNodes(const Forest& f, std::string* s) {
+  const uint8_t mapped = f.float64_features.empty() ? 0 : kNodeFloat64Input;
   for (const Tree& t : f.trees) {
     for (const Node& n : t.nodes) {
       Put<int32_t>(s, n.left);
@@ -268,7 +276,8 @@ void EncodeNodes(const Forest& f, std::string* s) {
       Put<uint32_t>(s, n.cat_begin);
       Put<uint32_t>(s, n.cat_count);
       Put<uint8_t>(s, (n.default_left ? kNodeDefaultLeft : 0) | (n.categorical ? kNodeCategorical : 0) |
-                          (n.zero_missing ? kNodeZeroMissing : 0) | (n.cat_truncate ? kNodeCatTruncate : 0));
+                          (n.zero_missing ? kNodeZeroMissing : 0) | (n.cat_truncate ? kNodeCatTruncate : 0) |
+                          (n.is_leaf() ? 0 : mapped));
       s->append(3, '\0');
     }
   }
@@ -300,7 +309,7 @@ Status DecodeTreeSections(Decoding* d) {
   for (uint32_t t = 0; t < d->n_trees; ++t) {
     const char* r = trees.data() + static_cast<size_t>(t) * kTreeRecordSize;
     uint64_t first;
-    uint32_t count;
+    uint32_t count = 0;
     Tree& tree = f.trees[t];
     std::memcpy(&first, r, 8);
     std::memcpy(&count, r + 8, 4);
@@ -320,8 +329,13 @@ Status DecodeTreeSections(Decoding* d) {
       std::memcpy(&n.cat_begin, p + 16, 4);
       std::memcpy(&n.cat_count, p + 20, 4);
       uint8_t flags = static_cast<uint8_t>(p[24]);
-      if (flags & ~(kNodeDefaultLeft | kNodeCategorical | kNodeZeroMissing | kNodeCatTruncate))
+      if (flags &
+          ~(kNodeDefaultLeft | kNodeCategorical | kNodeZeroMissing | kNodeCatTruncate | kNodeFloat64Input))
         return Bad(fmt::format("tree {} node {}: bad flags", t, k));
+      // Internal nodes are flagged exactly when the float64 input map is there.
+      if (n.left != Node::kLeaf && ((flags & kNodeFloat64Input) != 0) != d->float64_section)
+        return Bad(
+            fmt::format("tree {} node {}: float64 input flag without the map, or the map without it", t, k));
       n.default_left = flags & kNodeDefaultLeft;
       n.categorical = flags & kNodeCategorical;
       n.zero_missing = flags & kNodeZeroMissing;
@@ -411,6 +425,51 @@ Status DecodeLinkParams(std::string_view b, Decoding* d) {
   return c.ExpectEnd();
 }
 
+// u32 feature count (0 or n_features); per feature: u8 categorical, u32
+// count, then count f64 cuts (numeric) or count i32 known categories.
+bool HasFloat64Features(const Forest& f) { return !f.float64_features.empty(); }
+void EncodeFloat64Features(const Forest& f, std::string* s) {
+  Put<uint32_t>(s, static_cast<uint32_t>(f.float64_features.size()));
+  for (const Float64Feature& m : f.float64_features) {
+    Put<uint8_t>(s, m.categorical ? 1 : 0);
+    if (m.categorical) {
+      Put<uint32_t>(s, static_cast<uint32_t>(m.known.size()));
+      EncodeArray(m.known, s);
+    } else {
+      Put<uint32_t>(s, static_cast<uint32_t>(m.cuts.size()));
+      EncodeArray(m.cuts, s);
+    }
+  }
+}
+Status DecodeFloat64Features(std::string_view b, Decoding* d) {
+  Forest& f = d->f;
+  Cursor c(b, "float64 features");
+  uint32_t n;
+  FB_RETURN_IF_ERROR(c.Get(&n));
+  if (n != static_cast<uint32_t>(f.n_features)) return Bad("float64 feature count mismatch");
+  // Each feature takes at least 5 bytes: bounds the allocation below.
+  if (n > b.size() / 5) return Bad("float64 features section is truncated");
+  f.float64_features.resize(n);
+  for (Float64Feature& m : f.float64_features) {
+    uint8_t categorical = 0;
+    uint32_t count = 0;
+    FB_RETURN_IF_ERROR(c.Get(&categorical));
+    FB_RETURN_IF_ERROR(c.Get(&count));
+    if (categorical > 1) return Bad("float64 feature kind is neither numeric nor categorical");
+    m.categorical = categorical == 1;
+    if (count > b.size() / 4) return Bad("float64 features section is truncated");
+    if (m.categorical) {
+      m.known.resize(count);
+      for (int32_t& v : m.known) FB_RETURN_IF_ERROR(c.Get(&v));
+    } else {
+      m.cuts.resize(count);
+      for (double& v : m.cuts) FB_RETURN_IF_ERROR(c.Get(&v));
+    }
+  }
+  d->float64_section = true;
+  return c.ExpectEnd();
+}
+
 // The sections in file order. A section without `present` is required:
 // always written, and a file without it is refused. Optional sections are
 // written only when `present` says so; readers that predate one skip it.
@@ -436,6 +495,7 @@ constexpr SectionCodec kSections[] = {
     {kEncoding, HasEncoding, EncodeEncoding, DecodeEncoding},
     {kTraining, HasTraining, EncodeTraining, DecodeTraining},
     {kLinkParams, HasLinkParams, EncodeLinkParams, DecodeLinkParams},
+    {kFloat64Features, HasFloat64Features, EncodeFloat64Features, DecodeFloat64Features},
 };
 static_assert(std::size(kSections) == kLastSection, "one codec per section id, in id order");
 
@@ -453,9 +513,6 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
   if (f.trees.size() > std::numeric_limits<uint32_t>::max() ||
       f.categories.size() > std::numeric_limits<uint32_t>::max())
     return Unsupported("model too large for the native format");
-  if (!f.float64_features.empty())
-    return Unsupported(fmt::format("{} compares float64 inputs, which the native format cannot store yet",
-                                   f.info.estimator));
 
   // Sections are written straight into the output (a large model is not
   // held twice): the header, the section table, then each section 8-byte

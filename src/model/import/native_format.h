@@ -21,8 +21,10 @@ namespace fb {
 // The file's first bytes.
 inline constexpr std::string_view kNativeMagic = "FBMODEL\x01";
 inline constexpr uint16_t kNativeMajorVersion = 1;
-// 1.1: LightGBM node flags, links, aggregate; 1.2: the float32-sums flag (XGBoost).
-inline constexpr uint16_t kNativeMinorVersion = 2;
+// 1.1: LightGBM node flags, links, aggregate; 1.2: the float32-sums flag
+// (XGBoost); 1.3: float64 input maps (HistGradientBoosting), the
+// softmax-numpy link.
+inline constexpr uint16_t kNativeMinorVersion = 3;
 
 // `bytes` is a whole .fbm file (e.g. a memory-mapped one); it may be
 // released after the call returns.

@@ -202,6 +202,50 @@ std::string Patched(std::string b, size_t at, const void* v, size_t n) {
   return b;
 }
 
+// A float64 input map (HistGradientBoosting) round-trips; a file whose map
+// section is not read (renamed to an unknown id, as a reader that predates
+// it would skip it) is refused: its nodes say they need the map.
+TEST(NativeFormatTest, Float64InputMapRoundTripsAndIsNeverSkipped) {
+  Forest f;
+  f.kind = ModelKind::kRegressor;
+  f.n_features = 2;
+  f.aggregate = Aggregate::kSum;
+  f.base_margin = {0.5};
+  f.float64_features = {Float64Feature{false, {0.1, 0.35, 1e300}, {}}, Float64Feature{true, {}, {0, 3, 7}}};
+  f.categories = {7};
+  Tree t;
+  t.nodes.resize(5);
+  t.nodes[0] = Node{1, 2, 0, 1.0f, false};
+  t.nodes[1] = Node{3, 4, 1, 0, true, true, 0, 1};
+  t.values = {0, 0, 1.5, -2, 4};
+  f.trees.push_back(t);
+  auto built = BuildForest(f);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  auto bytes = SerializeNativeModel(*built);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto back = LoadNativeModel(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->float64_features.size(), 2u);
+  EXPECT_EQ(back->float64_features[0].cuts, f.float64_features[0].cuts);
+  EXPECT_TRUE(back->float64_features[1].categorical);
+  EXPECT_EQ(back->float64_features[1].known, f.float64_features[1].known);
+  uint32_t n_sections;
+  std::memcpy(&n_sections, bytes->data() + 24, 4);
+  bool renamed = false;
+  for (uint32_t k = 0; k < n_sections; ++k) {
+    uint32_t id;
+    std::memcpy(&id, bytes->data() + 32 + 24 * k, 4);
+    if (id != 13) continue;
+    const uint32_t unknown = 99;
+    auto r = LoadNativeModel(Patched(*bytes, 32 + 24 * k, &unknown, 4));
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("float64 input flag without the map"), std::string::npos)
+        << r.status().ToString();
+    renamed = true;
+  }
+  EXPECT_TRUE(renamed);
+}
+
 TEST(NativeFormatTest, ValidatesStructureBehindAGoodChecksum) {
   auto bytes = SerializeNativeModel(Sample());
   ASSERT_TRUE(bytes.ok());
