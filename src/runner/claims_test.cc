@@ -274,6 +274,15 @@ TEST(ClaimBook, ProcessesRaceOnALocalFolderAndExactlyOneWinsEachFile) {
         if (c->outcome == ClaimOutcome::kClaimed) wins << f << "\n";
       }
       wins.close();
+      // Stay alive until every contender is done: a claim whose owner has
+      // exited is (rightly) taken over at once, which is not this test.
+      std::ofstream(root / ("finished-" + std::to_string(p))).close();
+      for (int spins = 0; spins < 60000; ++spins) {
+        int finished = 0;
+        for (int q = 0; q < kProcs; ++q) finished += fs::exists(root / ("finished-" + std::to_string(q)));
+        if (finished == kProcs) break;
+        ::usleep(1000);
+      }
       ::_exit(0);
     }
     pids.push_back(pid);

@@ -257,26 +257,36 @@ TEST(SklearnBoosting, ArbitraryInitEstimatorsAreRefusedByName) {
     EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << r.status().ToString();
     EXPECT_NE(r.status().message().find(w.text), std::string::npos) << r.status().ToString();
   }
+  // XGBoost's scikit-learn wrapper is read since issue 13 (tests/xgboost
+  // checks its predictions).
+  auto xgb = LoadModelFile(kDir + "unsupported/xgb-sklearn.pkl");
+  ASSERT_TRUE(xgb.ok()) << xgb.status().ToString();
+  EXPECT_EQ(xgb->info.estimator, "XGBClassifier (XGBoost gbtree)");
 }
 
 // Models this version does not read load as far as the importer and are
 // refused as unsupported (exit 4) naming what they are, not as unsafe
 // (exit 3): their pickles hold slices, numpy type references or another
 // library's classes, all of them data. (unsupported/hgb.pkl, a
-// HistGradientBoostingClassifier, loads since HGB support: sklearn_hgb_test.)
+// HistGradientBoostingClassifier, loads since HGB support: sklearn_hgb_test;
+// unsupported/xgb-sklearn.pkl since issue 13: tests/xgboost.)
 TEST(SklearnBoosting, UnsupportedModelsAreNotReportedAsUnsafe) {
   struct Want {
     const char* file;
     const char* text;
   };
   for (const Want& w : {Want{"function-transformer.pkl", "preprocessing step 'f' is FunctionTransformer"},
-                        Want{"knn.pkl", "unsupported model: the file calls sklearn.neighbors._kd_tree"},
-                        Want{"xgb-sklearn.pkl", "unsupported model: xgboost.sklearn.XGBClassifier"}}) {
+                        Want{"knn.pkl", "unsupported model: the file calls sklearn.neighbors._kd_tree"}}) {
     auto r = LoadModelFile(kDir + "unsupported/" + w.file);
     ASSERT_FALSE(r.ok()) << w.file;
     EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << r.status().ToString();
     EXPECT_NE(r.status().message().find(w.text), std::string::npos) << r.status().ToString();
   }
+  // XGBoost's scikit-learn wrapper is read since issue 13 (tests/xgboost
+  // checks its predictions).
+  auto xgb = LoadModelFile(kDir + "unsupported/xgb-sklearn.pkl");
+  ASSERT_TRUE(xgb.ok()) << xgb.status().ToString();
+  EXPECT_EQ(xgb->info.estimator, "XGBClassifier (XGBoost gbtree)");
 }
 
 // A Pipeline once refused for its ColumnTransformer (one-hot strings, a

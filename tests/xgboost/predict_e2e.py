@@ -156,6 +156,54 @@ for name in CASES:
             if r[0] != want_label:
                 failures.append(f"{tag} row {i}: label {r[0]} vs xgboost {want_label}")
 
+# Pickled scikit-learn wrappers (make_pickle_fixtures.py): labels as the
+# wrapper's predict, probabilities / values bit for bit; hostile files exit 3.
+PICKLES = os.path.join(os.path.dirname(os.path.abspath(FIX)), "pickles")
+pickled = 0
+for folder in (PICKLES, os.path.join(PICKLES, "crafted")):
+    for meta_name in sorted(n for n in os.listdir(folder) if n.endswith(".meta.json")):
+        base = os.path.join(folder, meta_name[:-len(".meta.json")])
+        meta = json.load(open(base + ".meta.json"))
+        model = os.path.join(folder, meta["file"])
+        tag = os.path.basename(model)
+        out = os.path.join(WORK, "pickle.csv")
+        classifier = meta["kind"] == "classifier"
+        args = ["predict", "-q", "--model", model, "--input", base + ".X.csv", "--output", out, "--header", "no"]
+        if not run(args + (["--proba"] if classifier else [])):
+            continue
+        header, rows = [], []
+        with open(out) as f:
+            table = list(csv.reader(f))
+        header, rows = table[0], table[1:]
+        with open(base + ".expected.csv") as f:
+            expected = [line.rstrip("\n").split(",") for line in f if line.strip()]
+        if len(rows) != len(expected):
+            failures.append(f"{tag}: {len(rows)} rows, expected {len(expected)}")
+            continue
+        pickled += 1
+        for i, (r, e) in enumerate(zip(rows, expected)):
+            values, want = (r[1:], e[1:]) if classifier else (r, e)
+            if classifier and r[0] != e[0]:
+                failures.append(f"{tag} row {i}: label {r[0]} vs the wrapper's {e[0]}")
+            if len(values) != len(want):
+                failures.append(f"{tag} row {i}: {len(values)} values, expected {len(want)}")
+                continue
+            for k, (v, w) in enumerate(zip(values, want)):
+                if not same_f32(float(v), float(w)):
+                    failures.append(f"{tag} row {i} column {k}: {hexf(float(v))} vs {hexf(float(w))}")
+hostile = 0
+for name in sorted(os.listdir(os.path.join(PICKLES, "crafted"))):
+    if not name.startswith("hostile_"):
+        continue
+    hostile += 1
+    p = subprocess.run([FB, "model", "inspect", os.path.join(PICKLES, "crafted", name)], capture_output=True,
+                       text=True)
+    if p.returncode != 3 or name not in p.stderr:
+        failures.append(f"{name}: exit {p.returncode} (expected 3, naming the file): {p.stderr.strip()[:300]}")
+if pickled < 15 or hostile < 7:
+    failures.append(f"only {pickled} pickled estimators and {hostile} hostile files found under {PICKLES}")
+print(f"{pickled} pickled estimators compared bit for bit, {hostile} hostile pickles refused with exit 3")
+
 for f in failures[:30]:
     print("FAIL", f)
 # Each fixture through JSON, UBJSON when it has one, and the converted .fbm.

@@ -85,11 +85,7 @@ Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name) {
       case ModelFormat::kXgboostUbjson: r = LoadXgboostUbjson(bytes); break;
       case ModelFormat::kNative: r = LoadNativeModel(bytes); break;
       case ModelFormat::kLightgbmText: r = LoadLightgbmText(bytes); break;
-      case ModelFormat::kXgboostLegacyBinary:
-        r = Unsupported(
-            "this is XGBoost's legacy binary model format, which forestbatch does not read; "
-            "load it in XGBoost and save it with save_model('model.json') or '.ubj'");
-        break;
+      case ModelFormat::kXgboostLegacyBinary: r = LoadXgboostLegacyBinary(bytes); break;
       case ModelFormat::kUnknown:
         r = InvalidData(
             "not a model file forestbatch recognises (expected a scikit-learn pickle or joblib file, "

@@ -50,6 +50,14 @@ constexpr std::array kTable = {
     // joblib's in-stream arrays.
     Entry{"joblib.numpy_pickle", "NumpyArrayWrapper", GlobalRole::kArrayWrapper},
     Entry{"sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper", GlobalRole::kArrayWrapper},
+    // XGBoost's scikit-learn wrappers and what they hold (xgboost_pickle.h).
+    Entry{"xgboost.sklearn", "XGBClassifier", GlobalRole::kXgboostClass},
+    Entry{"xgboost.sklearn", "XGBRegressor", GlobalRole::kXgboostClass},
+    Entry{"xgboost.sklearn", "XGBRFClassifier", GlobalRole::kXgboostClass},
+    Entry{"xgboost.sklearn", "XGBRFRegressor", GlobalRole::kXgboostClass},
+    Entry{"xgboost.sklearn", "XGBRanker", GlobalRole::kXgboostClass},
+    Entry{"xgboost.core", "Booster", GlobalRole::kXgboostClass},
+    Entry{"xgboost.compat", "XGBoostLabelEncoder", GlobalRole::kXgboostClass},
     // scikit-learn's tree structure (Cython class with __reduce__).
     Entry{"sklearn.tree._tree", "Tree", GlobalRole::kTreeClass},
     // Builtins a protocol-2 pickle uses for bytes, sets and ordered dicts.

@@ -14,9 +14,14 @@
 // (inert); joblib's NumpyArrayWrapper (also under sklearn.externals.joblib); _codecs.encode; builtins set,
 // frozenset, bytearray, bytes, slice; collections.OrderedDict.
 //
+// XGBoost: exactly its scikit-learn wrapper classes (xgboost.sklearn
+// XGBClassifier, XGBRegressor, XGBRFClassifier, XGBRFRegressor, XGBRanker),
+// xgboost.core.Booster and 1.x's xgboost.compat.XGBoostLabelEncoder, as inert
+// instances (NEWOBJ + BUILD record their state; REDUCE on them is refused).
+//
 // Everything else is rejected: InvalidData (exit 3: the file is refused as
 // unsafe or broken), except a class (a capitalised name) of another
-// machine-learning library (xgboost, lightgbm, catboost, pandas, scipy,
+// machine-learning library (other xgboost classes, lightgbm, catboost, pandas, scipy,
 // imblearn, category_encoders, statsmodels, torch, keras, tensorflow), which
 // is an unsupported model (kUnsupported, exit 4) naming the class.
 #pragma once
@@ -44,6 +49,7 @@ enum class GlobalRole : uint8_t {
   kTypeRef,        // numpy names, builtins float/int/...: referenced as data only
   kSlice,          // builtins.slice: REDUCE -> inert object (args: start, stop, step)
   kArrayWrapper,   // joblib NumpyArrayWrapper: NEWOBJ -> object, BUILD reads the array bytes
+  kXgboostClass,   // XGBoost's scikit-learn wrappers, Booster, label encoder: NEWOBJ -> inert object
 };
 
 GlobalRole ClassifyGlobal(std::string_view module, std::string_view name);

@@ -276,10 +276,11 @@ Status Machine::Long(size_t len_bytes) {
 Status Machine::Global(std::string_view module, std::string_view name) {
   GlobalRole role = ClassifyGlobal(module, name);
   if (role == GlobalRole::kForeignClass) {
-    return Unsupported(
-        fmt::format("unsupported model: {}.{} (at byte {}): forestbatch reads scikit-learn's own estimators "
-                    "(see docs/sklearn-models.md); nothing in the file was run",
-                    module.substr(0, 100), name.substr(0, 100), op_pos_));
+    return Unsupported(fmt::format(
+        "unsupported model: {}.{} (at byte {}): forestbatch reads scikit-learn's own estimators "
+        "and XGBoost's scikit-learn wrappers (see docs/sklearn-models.md, docs/xgboost.md); nothing "
+        "in the file was run",
+        module.substr(0, 100), name.substr(0, 100), op_pos_));
   }
   if (role == GlobalRole::kRejected) {
     std::string shown = fmt::format("{}.{}", module.substr(0, 100), name.substr(0, 100));
@@ -312,7 +313,7 @@ Status Machine::NewObj(ValueId cls, ValueId args) {
   if (c.kind != Kind::kGlobal) return Error(fmt::format("NEWOBJ on a {}, not a class", KindName(c.kind)));
   auto role = static_cast<GlobalRole>(c.i);
   if (role != GlobalRole::kSklearnClass && role != GlobalRole::kArrayWrapper &&
-      role != GlobalRole::kTreeClass)
+      role != GlobalRole::kTreeClass && role != GlobalRole::kXgboostClass)
     return Error(fmt::format("NEWOBJ on '{}' is not allowed", c.text));
   if (V(args).kind != Kind::kTuple) return Error("NEWOBJ arguments are not a tuple");
   ValueId id = kNoValue;

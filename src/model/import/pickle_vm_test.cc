@@ -239,8 +239,16 @@ TEST(PickleVm, RejectsForbiddenGlobals) {
   ExpectError(P2("cbuiltins\nobject\n)\x81"), "NEWOBJ on 'builtins.object' is not allowed");
   // Another library's class: unsupported (exit 4), naming it; its functions
   // stay refused as unsafe.
-  ExpectError(P2("cxgboost.sklearn\nXGBClassifier\n)\x81"),
-              "unsupported model: xgboost.sklearn.XGBClassifier", {}, StatusCode::kUnsupported);
+  ExpectError(P2("cxgboost.dask\nDaskXGBClassifier\n)\x81"),
+              "unsupported model: xgboost.dask.DaskXGBClassifier", {}, StatusCode::kUnsupported);
+  ExpectError(P2("cxgboost.core\nDMatrix\n)\x81"), "unsupported model: xgboost.core.DMatrix", {},
+              StatusCode::kUnsupported);
+  // XGBoost's scikit-learn wrappers and Booster are inert records; calling
+  // them or any xgboost function is refused.
+  ASSERT_TRUE(Load(P2("cxgboost.sklearn\nXGBClassifier\n)\x81")).ok());
+  ASSERT_TRUE(Load(P2("cxgboost.core\nBooster\n)\x81")).ok());
+  ExpectError(P2("cxgboost.core\nBooster\n)R"), "REDUCE on 'xgboost.core.Booster' is not allowed");
+  ExpectError(P2("cxgboost.core\n_load_lib\n)R"), "global 'xgboost.core._load_lib' is not allowed");
   ExpectError(P2("cpandas\neval\n"), "global 'pandas.eval' is not allowed");
   // numpy functions (FunctionTransformer(np.log1p)) are references, never called.
   auto fn = Load(P2("cnumpy.core._multiarray_umath\nlog1p\n"));

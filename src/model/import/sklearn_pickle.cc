@@ -17,6 +17,7 @@
 #include "model/import/sklearn_hist_gradient_boosting.h"
 #include "model/import/sklearn_preprocessing.h"
 #include "model/import/sklearn_reader.h"
+#include "model/import/xgboost_pickle.h"
 
 namespace fb {
 namespace {
@@ -33,11 +34,17 @@ constexpr const char* kSupported =
     "RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor, "
     "GradientBoostingClassifier, GradientBoostingRegressor, HistGradientBoostingClassifier, "
     "HistGradientBoostingRegressor, IsolationForest, "
+    "XGBoost's XGBClassifier, XGBRegressor, XGBRFClassifier, XGBRFRegressor, XGBRanker, "
     "optionally inside GridSearchCV / RandomizedSearchCV (best_estimator_) or a Pipeline whose earlier "
     "steps are supported preprocessing steps";
 
 Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wrappers, uint64_t input_size) {
   const std::string cls = r.ClassName(est);
+  if (sklearn::IsXgboostEstimator(r, est)) {
+    FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromXgboostEstimator(r, est));
+    f.info.wrappers = wrappers;
+    return f;
+  }
   if (sklearn::IsGradientBoosting(cls)) {
     FB_ASSIGN_OR_RETURN(Forest f, sklearn::FromGradientBoosting(r, est, input_size));
     f.info.wrappers = wrappers;

@@ -20,11 +20,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "model/forest_builder.h"
 #include "model/import/ubjson_reader.h"
+#include "model/import/xgboost_legacy.h"
 
 namespace fb {
 namespace {
@@ -530,6 +532,56 @@ Result<Forest> LoadXgboostJson(std::string_view bytes) {
 Result<Forest> LoadXgboostUbjson(std::string_view bytes) {
   FB_ASSIGN_OR_RETURN(json doc, ParseUbjson(bytes));
   return Converter("xgboost-ubjson").Convert(doc);
+}
+
+Result<Forest> LoadXgboostLegacyBinary(std::string_view bytes) {
+  FB_ASSIGN_OR_RETURN(json doc, XgboostLegacyBinaryToJson(bytes, nullptr));
+  return Converter("xgboost-binary").Convert(doc);
+}
+
+Result<Forest> LoadXgboostBoosterBuffer(std::string_view raw) {
+  constexpr std::string_view kConfigHeader = "CONFIG-offset:";
+  if (raw.substr(0, kConfigHeader.size()) == kConfigHeader) {
+    // 1.0 to 1.2: header, int64 length of the legacy binary model, the
+    // model, then the JSON configuration.
+    const size_t start = kConfigHeader.size() + 8;
+    if (raw.size() < start) return InvalidData("XGBoost booster buffer: truncated CONFIG-offset header");
+    int64_t length;
+    std::memcpy(&length, raw.data() + kConfigHeader.size(), 8);
+    if (length < 0 || static_cast<uint64_t>(length) > raw.size() - start)
+      return InvalidData(
+          fmt::format("XGBoost booster buffer: model length {} exceeds the {} bytes that follow", length,
+                      raw.size() - start));
+    FB_ASSIGN_OR_RETURN(std::string text,
+                        QuoteNonFiniteTokens(raw.substr(start + static_cast<size_t>(length))));
+    json config = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (config.is_discarded())
+      return InvalidData("XGBoost booster buffer: the configuration is not valid JSON");
+    FB_ASSIGN_OR_RETURN(json doc,
+                        XgboostLegacyBinaryToJson(raw.substr(start, static_cast<size_t>(length)), &config));
+    return Converter("xgboost-binary").Convert(doc);
+  }
+  if (raw.size() >= 2 && raw[0] == '{') {
+    // 1.3 to 1.5: JSON memory snapshot {"Model": ..., "Config": ...}; 1.6
+    // on: the same in UBJSON (Learner::Save).
+    const bool text = raw[1] == '"' || raw[1] == ' ' || raw[1] == '\n';
+    json snapshot;
+    if (text) {
+      FB_ASSIGN_OR_RETURN(std::string quoted, QuoteNonFiniteTokens(raw));
+      snapshot = json::parse(quoted, nullptr, /*allow_exceptions=*/false);
+      if (snapshot.is_discarded()) return InvalidData("XGBoost booster buffer: not valid JSON");
+    } else {
+      FB_ASSIGN_OR_RETURN(snapshot, ParseUbjson(raw));
+    }
+    const char* format = text ? "xgboost-json" : "xgboost-ubjson";
+    if (snapshot.is_object() && snapshot.contains("Model"))
+      return Converter(format).Convert(snapshot["Model"]);
+    return Converter(format).Convert(snapshot);
+  }
+  if (LooksLikeXgboostLegacyBinary(raw)) return LoadXgboostLegacyBinary(raw);
+  return InvalidData(
+      "XGBoost booster buffer: neither a memory snapshot (JSON or UBJSON), a CONFIG-offset buffer nor a "
+      "legacy binary model");
 }
 
 }  // namespace fb
