@@ -41,7 +41,7 @@ PY = "/usr/bin/python3"
 # made from real models) or "bytes" (hostile inputs are never unpickled here))
 GENERATORS = {
     "sklearn": ("tests/sklearn/make_fixtures.py", ["{out}"], False, "tests/sklearn/fixtures",
-                ["boosting/*", "hgb/*"], "objects"),
+                ["boosting/*", "hgb/*", "pipeline/*"], "objects"),
     "sklearn-boosting": ("tests/sklearn/make_boosting_fixtures.py", ["{out}"], False,
                          "tests/sklearn/fixtures/boosting", [], "objects"),
     "sklearn-hgb": ("tests/sklearn/make_hgb_fixtures.py", ["{out}"], False, "tests/sklearn/fixtures/hgb",
@@ -50,6 +50,10 @@ GENERATORS = {
     # names, which the installed version cannot unpickle: compared as bytes.
     "sklearn-hgb-crafted": ("tests/sklearn/make_hgb_fixtures.py", ["--crafted", "{out}"], False,
                             "tests/sklearn/fixtures/hgb/crafted", [], "bytes"),
+    "sklearn-pipeline": ("tests/sklearn/make_pipeline_fixtures.py", ["{out}"], False,
+                         "tests/sklearn/fixtures/pipeline", ["hostile/*"], "objects"),
+    "sklearn-pipeline-hostile": ("tests/sklearn/make_pipeline_fixtures.py", ["--hostile", "{out}"], False,
+                                 "tests/sklearn/fixtures/pipeline/hostile", [], "bytes"),
     "xgboost": ("tests/xgboost/make_fixtures.py", ["{out}"], False, "tests/xgboost/fixtures", [], "objects"),
     "xgboost-pickles": ("tests/xgboost/make_pickle_fixtures.py", ["{out}", "--real"], False,
                         "tests/xgboost/pickles", ["crafted/*"], "objects"),

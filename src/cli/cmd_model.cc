@@ -49,6 +49,20 @@ std::string Joined(const std::vector<std::string>& v, size_t max_items) {
 // Models from `forestbatch train`: raw input columns, hyperparameters and
 // feature importances (mean decrease in impurity).
 void AddTrainingJson(const Forest& f, nlohmann::json* j) {
+  if (f.preprocessing) {
+    const Preprocessing& p = *f.preprocessing;
+    nlohmann::json cols = nlohmann::json::array();
+    for (const PrepInput& c : p.inputs) {
+      nlohmann::json col = {{"kind", c.text ? "text" : "number"}};
+      if (p.by_name) {
+        col["name"] = c.name;
+      } else {
+        col["position"] = c.position + 1;
+      }
+      cols.push_back(col);
+    }
+    (*j)["preprocessing"] = {{"input_columns", cols}, {"steps", p.steps}};
+  }
   if (!f.encoding.empty()) {
     nlohmann::json cols = nlohmann::json::array();
     for (const InputColumn& c : f.encoding.columns)
@@ -64,6 +78,17 @@ void AddTrainingJson(const Forest& f, nlohmann::json* j) {
 }
 
 void PrintTraining(const Forest& f) {
+  if (f.preprocessing) {
+    const Preprocessing& p = *f.preprocessing;
+    std::vector<std::string> cols;
+    for (const PrepInput& c : p.inputs)
+      cols.push_back((p.by_name ? c.name : fmt::format("column {}", c.position + 1)) +
+                     (c.text ? " (text)" : ""));
+    fmt::print("input:        {} raw columns {}: {}\n", cols.size(), p.by_name ? "by name" : "by position",
+               Joined(cols, 20));
+    fmt::print("preprocessing: {} steps -> {} features\n", p.steps.size(), f.n_features);
+    for (const std::string& s : p.steps) fmt::print("  {}\n", s);
+  }
   if (!f.encoding.empty()) {
     std::vector<std::string> cols;
     for (const InputColumn& c : f.encoding.columns)

@@ -33,6 +33,7 @@ std::string ListSome(const std::vector<std::string>& names) {
 
 struct Mapper {
   const std::vector<std::string>& header;
+  bool has_header;
   const CsvSchema& schema;
   char delimiter;
   const std::string& file;
@@ -65,6 +66,66 @@ struct Mapper {
       return InvalidData("the header lacks " + std::to_string(missing.size()) + " of the model's " +
                          std::to_string(nf) + " features: " + ListSome(missing))
           .At(file, line);
+    }
+    return Status::Ok();
+  }
+
+  // The raw input columns of the model's preprocessing: by name from the
+  // header, or by position.
+  Status ByPreprocessing() {
+    const Preprocessing& p = *schema.preprocessing;
+    const int32_t nc = static_cast<int32_t>(header.size());
+    if (p.by_name) {
+      if (!has_header) {
+        return InvalidData(
+                   "the model reads its " + std::to_string(p.inputs.size()) +
+                   " input columns by name (its Pipeline was fitted on a DataFrame): give the input a "
+                   "header row naming them")
+            .At(file, line);
+      }
+      std::unordered_map<std::string_view, int32_t> by_name;
+      for (int32_t c = 0; c < nc; ++c) {
+        std::string_view col_name = TrimBlanks(header[c], delimiter);
+        auto [it, inserted] = by_name.emplace(col_name, c);
+        if (!inserted) {
+          return InvalidData("column '" + std::string(col_name) + "' appears twice (columns " +
+                             std::to_string(it->second + 1) + " and " + std::to_string(c + 1) + ")")
+              .At(file, line, c + 1);
+        }
+      }
+      std::vector<std::string> missing;
+      for (size_t i = 0; i < p.inputs.size(); ++i) {
+        auto it = by_name.find(p.inputs[i].name);
+        if (it == by_name.end()) {
+          missing.push_back(p.inputs[i].name);
+          continue;
+        }
+        m.col_to_feature[it->second] = kPreprocessedColumn;
+        m.col_input[it->second] = static_cast<int32_t>(i);
+      }
+      if (!missing.empty()) {
+        return InvalidData("the header lacks " + std::to_string(missing.size()) + " of the model's " +
+                           std::to_string(p.inputs.size()) + " input columns: " + ListSome(missing))
+            .At(file, line);
+      }
+      return Status::Ok();
+    }
+    // By position: the columns that are not kept are the Pipeline's input, in order.
+    std::vector<int32_t> data_cols;
+    for (int32_t c = 0; c < nc; ++c)
+      if (!is_kept[c]) data_cols.push_back(c);
+    if (static_cast<int32_t>(data_cols.size()) != p.n_positions) {
+      return InvalidData(std::string(has_header ? "the header has " : "the first row has ") +
+                         std::to_string(data_cols.size()) + " columns" +
+                         (m.kept.empty() ? "" : " besides the " + std::to_string(m.kept.size()) + " kept") +
+                         " but the model's Pipeline was fitted on " + std::to_string(p.n_positions) +
+                         " (without column names, so columns are taken by position)")
+          .At(file, line);
+    }
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+      const int32_t c = data_cols[p.inputs[i].position];
+      m.col_to_feature[c] = kPreprocessedColumn;
+      m.col_input[c] = static_cast<int32_t>(i);
     }
     return Status::Ok();
   }
@@ -120,10 +181,11 @@ Result<ColumnMap> MapColumns(const std::vector<std::string>& names, bool has_hea
                              uint64_t line) {
   const int32_t nc = static_cast<int32_t>(names.size());
   const int32_t nf = schema.n_features;
-  Mapper mp{names, schema, delimiter, file, line, {}, std::vector<uint8_t>(nc, 0)};
+  Mapper mp{names, has_header, schema, delimiter, file, line, {}, std::vector<uint8_t>(nc, 0)};
   ColumnMap& m = mp.m;
   m.col_to_feature.assign(nc, kIgnoredColumn);
   m.col_categorical.assign(nc, -1);
+  m.col_input.assign(nc, -1);
 
   // Kept columns: by name with a header, else by 1-based position.
   for (const std::string& k : keep) {
@@ -175,8 +237,11 @@ Result<ColumnMap> MapColumns(const std::vector<std::string>& names, bool has_hea
   };
   std::vector<std::string> raw_names;
   for (const CsvInputColumn& c : schema.input_columns) raw_names.push_back(c.name);
-  if (has_header && !raw_names.empty() &&
-      (has_all(raw_names, true) || schema.feature_names.empty() || !has_all(schema.feature_names, false))) {
+  if (schema.preprocessing) {
+    FB_RETURN_IF_ERROR(mp.ByPreprocessing());
+  } else if (has_header && !raw_names.empty() &&
+             (has_all(raw_names, true) || schema.feature_names.empty() ||
+              !has_all(schema.feature_names, false))) {
     FB_RETURN_IF_ERROR(mp.ByInputColumns());
   } else if (has_header && !schema.feature_names.empty()) {
     FB_RETURN_IF_ERROR(mp.ByFeatureNames());

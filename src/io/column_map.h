@@ -30,9 +30,11 @@ namespace fb {
 
 inline constexpr int32_t kIgnoredColumn = -1;
 inline constexpr int32_t kCategoricalColumn = -2;
+inline constexpr int32_t kPreprocessedColumn = -3;  // a raw input of the model's preprocessing
 
 struct ColumnMap {
-  // Per input column: feature index, kIgnoredColumn or kCategoricalColumn.
+  // Per input column: feature index, kIgnoredColumn, kCategoricalColumn or
+  // kPreprocessedColumn.
   std::vector<int32_t> col_to_feature;
   // Categorical input columns, and per input column the index of its entry, or -1.
   struct Categorical {
@@ -43,6 +45,9 @@ struct ColumnMap {
   };
   std::vector<Categorical> categorical;
   std::vector<int32_t> col_categorical;
+  // Models with preprocessing: per input column, the index of the raw input
+  // (CsvSchema::preprocessing->inputs) it fills, or -1.
+  std::vector<int32_t> col_input;
   // Input column of each kept column, in --keep-columns order, and its name
   // (the header's, or "column_<k>" without one).
   std::vector<int32_t> kept;

@@ -129,7 +129,7 @@ inline const char* FastRow(const char* p, const char* end, float* row, int32_t n
 // Parses the field at p (not a plain integer) and leaves p on its
 // terminator: the delimiter, '\n', or the '\r' of a CRLF.
 Status CsvReader::Impl::ParseField(const char*& p, const char* end, int32_t col, float* row, uint64_t line,
-                                   uint64_t* extra_lines, std::string* scratch) const {
+                                   uint64_t* extra_lines, std::string* scratch, PrepRow* prep) const {
   const char d = opt.delimiter;
   std::string_view text;
   if (*p == '"') {
@@ -164,13 +164,14 @@ Status CsvReader::Impl::ParseField(const char*& p, const char* end, int32_t col,
     text = std::string_view(p, e - p);
     p = e;
   }
-  return StoreText(text, col, row, line);
+  return StoreText(text, col, row, line, prep);
 }
 
 // The general row parser: any field, any error. Returns the next row start,
 // or nullptr with *error set.
 const char* CsvReader::Impl::ParseRow(const char* p, const char* end, float* row, uint64_t line,
-                                      uint64_t* extra, std::string* scratch, Status* error) const {
+                                      uint64_t* extra, std::string* scratch, Status* error,
+                                      PrepRow* prep) const {
   const int32_t nc = n_columns;
   const int32_t* map = col_to_feature.data();
   const char d = opt.delimiter;
@@ -181,7 +182,7 @@ const char* CsvReader::Impl::ParseRow(const char* p, const char* end, float* row
     uint64_t v = 0;
     const long nd = ScanDigits(&p, &v);
     char t = *p;
-    if (nd > 0 && nd <= kMaxFastDigits && map[c] != kCategoricalColumn &&
+    if (nd > 0 && nd <= kMaxFastDigits && map[c] != kCategoricalColumn && map[c] != kPreprocessedColumn &&
         (t == d || t == '\n' || (t == '\r' && p[1] == '\n'))) {
       if (map[c] >= 0) {
         // Integers of up to kMaxFastDigits digits are exact doubles.
@@ -191,7 +192,7 @@ const char* CsvReader::Impl::ParseRow(const char* p, const char* end, float* row
       }
     } else {
       p = s;
-      Status st = ParseField(p, end, c, row, line, extra, scratch);
+      Status st = ParseField(p, end, c, row, line, extra, scratch, prep);
       if (!st.ok()) {
         *error = std::move(st);
         return nullptr;
@@ -220,6 +221,13 @@ const char* CsvReader::Impl::ParseRow(const char* p, const char* end, float* row
       return nullptr;
     }
   }
+  if (prep != nullptr) {
+    Status st = FinishPreprocessedRow(prep, row, line);
+    if (!st.ok()) {
+      *error = std::move(st);
+      return nullptr;
+    }
+  }
   return p;
 }
 
@@ -241,6 +249,13 @@ void CsvReader::Impl::ParseRows(const CsvChunk& chunk, CsvBlock* b) const {
   size_t cap_rows = b->values.size() / nf;
   float* values = b->values.data();
   std::string scratch;
+  // Preprocessing (fused into the parse): one set of registers per call.
+  PrepRow prep_row;
+  PrepRow* prep = nullptr;
+  if (m.schema.preprocessing) {
+    m.schema.preprocessing->Prepare(&prep_row);
+    prep = &prep_row;
+  }
 
   while (p < end) {
     if (*p == '\n') {
@@ -269,7 +284,7 @@ void CsvReader::Impl::ParseRows(const CsvChunk& chunk, CsvBlock* b) const {
       }
     }
     uint64_t extra = 0;
-    const char* next = m.ParseRow(p, end, row, lines + 1, &extra, &scratch, &b->error);
+    const char* next = m.ParseRow(p, end, row, lines + 1, &extra, &scratch, &b->error, prep);
     if (next == nullptr) break;
     p = next;
     lines += 1 + extra;
@@ -284,8 +299,8 @@ void CsvReader::Parse(const CsvChunk& chunk, CsvBlock* b) const {
   const bool identity =
       m.n_columns == m.schema.n_features && std::all_of(m.col_to_feature.begin(), m.col_to_feature.end(),
                                                         [i = 0](int32_t f) mutable { return f == i++; });
-  if (!m.map.categorical.empty() || !m.schema.float64_features.empty()) {
-    // The fast paths store float(v); float64 maps need the general parser.
+  if (!m.map.categorical.empty() || !m.schema.float64_features.empty() || m.schema.preprocessing) {
+    // The fast paths store float(v); float64 maps and preprocessing need the general parser.
     m.ParseRows<0>(chunk, b);
   } else if (identity) {
     m.ParseRows<1>(chunk, b);

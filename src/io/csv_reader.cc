@@ -71,15 +71,17 @@ Result<bool> CsvReader::Impl::NextChunk(CsvChunk* chunk) {
 
 std::string CsvReader::Impl::ColumnLabel(int32_t col) const {
   std::string s = "column " + std::to_string(col + 1);
-  if (has_header && !schema.input_columns.empty())
+  if (has_header && (!schema.input_columns.empty() || schema.preprocessing))
     return s + " ('" + EscapeForMessage(column_names[col]) + "')";
   int32_t f = col_to_feature[col];
   if (f >= 0 && !schema.feature_names.empty()) s += " ('" + EscapeForMessage(schema.feature_names[f]) + "')";
   return s;
 }
 
-Status CsvReader::Impl::StoreText(std::string_view text, int32_t col, float* row, uint64_t line) const {
+Status CsvReader::Impl::StoreText(std::string_view text, int32_t col, float* row, uint64_t line,
+                                  PrepRow* prep) const {
   const int32_t f = col_to_feature[col];
+  if (f == kPreprocessedColumn) return StoreRaw(text, col, line, prep);
   if (f == kCategoricalColumn) {
     // Every indicator is written, so a row never keeps an earlier row's 1.
     const Categorical& c = map.categorical[map.col_categorical[col]];
@@ -115,6 +117,59 @@ Status CsvReader::Impl::StoreText(std::string_view text, int32_t col, float* row
     return Status::Ok();
   }
   row[f] = FeatureValue(f, v);
+  return Status::Ok();
+}
+
+Status CsvReader::Impl::StoreRaw(std::string_view text, int32_t col, uint64_t line, PrepRow* prep) const {
+  const int32_t i = map.col_input[col];
+  const PrepInput& in = schema.preprocessing->inputs[i];
+  if (in.text) {
+    // Text as pandas reads it: exact bytes (no trimming); an empty field or a
+    // default NA spelling is missing (NaN).
+    prep->SetText(i, in.slot, text, text.empty() || IsMissingSpelling(text));
+    return Status::Ok();
+  }
+  std::string_view t = TrimBlanks(text, opt.delimiter);
+  double v = std::numeric_limits<double>::quiet_NaN();
+  if (!IsMissingSpelling(t)) {
+    if (!ParseNumber(t, &v)) {
+      std::string shown(text.substr(0, 40));
+      if (text.size() > 40) shown += "...";
+      return InvalidData("not a number: '" + shown + "' in " + ColumnLabel(col) +
+                         ", which the model's preprocessing reads as numbers")
+          .At(name, line, col + 1);
+    }
+    // Every scikit-learn transformer checks its input: infinity is refused.
+    if (opt.infinity_is_error && std::isinf(v)) {
+      return InvalidData("Input X contains infinity or a value too large for dtype('float64'): '" +
+                         std::string(t) + "' in " + ColumnLabel(col))
+          .At(name, line, col + 1);
+    }
+  }
+  prep->num[in.slot] = v;
+  return Status::Ok();
+}
+
+Status CsvReader::Impl::FinishPreprocessedRow(PrepRow* prep, float* row, uint64_t line) const {
+  const Preprocessing& p = *schema.preprocessing;
+  Status st = p.Run(prep, row, schema.float64_features.empty() ? nullptr : &schema.float64_features);
+  if (!st.ok()) {
+    st.At(name, line);
+    return st;
+  }
+  for (int32_t f = 0; f < schema.n_features; ++f) {
+    if (opt.missing_is_error && std::isnan(row[f])) {
+      return InvalidData(
+                 "Input X contains NaN: feature " + std::to_string(f) +
+                 " is missing after the model's preprocessing; the estimator does not accept missing values")
+          .At(name, line);
+    }
+    if (opt.infinity_is_error && std::isinf(row[f])) {
+      return InvalidData("Input X contains infinity or a value too large for dtype('float32'): feature " +
+                         std::to_string(f) + " after the model's preprocessing")
+          .At(name, line);
+    }
+  }
   return Status::Ok();
 }
 

@@ -64,6 +64,7 @@
 
 #include "common/float64_features.h"
 #include "common/missing_values.h"
+#include "common/preprocessing.h"
 #include "common/status.h"
 #include "io/table_reader.h"
 #include "storage/storage.h"
@@ -104,6 +105,15 @@ struct CsvSchema {
   // Non-empty: the input's columns by name, one-hot encoded (see the file
   // comment); together they must fill every feature exactly once.
   std::vector<CsvInputColumn> input_columns;
+  // Non-null: the model's preprocessing (common/preprocessing.h, imported
+  // scikit-learn Pipelines). Its raw input columns are found by name in the
+  // header (any order, extra columns ignored), or by position when it has no
+  // names; numeric ones are parsed to double, text ones kept as text (exact
+  // bytes; empty or an NA spelling is missing); each row is transformed in
+  // the parse (the reader's parallel chunks) into the n_features features.
+  // NaN or infinite features are then errors when missing_is_error /
+  // infinity_is_error say so, and an infinite raw number too.
+  std::shared_ptr<const Preprocessing> preprocessing;
   // Empty, or one per feature: the model compares float64 inputs, and each
   // parsed double becomes Float64FeatureValue(float64_features[f], v)
   // (common/float64_features.h) instead of float(v).

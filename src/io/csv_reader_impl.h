@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/preprocessing.h"
 #include "io/column_map.h"
 #include "io/csv_reader.h"
 
@@ -35,16 +36,24 @@ struct CsvReader::Impl {
   bool locate_next = false;  // the last NextChunk error concerns the next unaccounted row
 
   Result<bool> NextChunk(CsvChunk* chunk);
+  // `prep`: the row's preprocessing registers (models with preprocessing), else null.
   Status ParseField(const char*& p, const char* end, int32_t col, float* row, uint64_t line,
-                    uint64_t* extra_lines, std::string* scratch) const;
+                    uint64_t* extra_lines, std::string* scratch, PrepRow* prep) const;
   // Noinline: keeps the hot loop in Parse small.
   [[gnu::noinline]] const char* ParseRow(const char* p, const char* end, float* row, uint64_t line,
-                                         uint64_t* extra, std::string* scratch, Status* error) const;
+                                         uint64_t* extra, std::string* scratch, Status* error,
+                                         PrepRow* prep) const;
+  // Runs the preprocessing on a parsed row's raw cells into `row`, then
+  // checks the features as the estimator would (NaN, infinity).
+  Status FinishPreprocessedRow(PrepRow* prep, float* row, uint64_t line) const;
   // Parse's row loop; kFast: 0 general parser only (categorical columns),
   // 1 plain-integer rows of features in column order, 2 of mapped columns.
   template <int kFast>
   void ParseRows(const CsvChunk& chunk, CsvBlock* b) const;
-  Status StoreText(std::string_view text, int32_t col, float* row, uint64_t line) const;
+  Status StoreText(std::string_view text, int32_t col, float* row, uint64_t line, PrepRow* prep) const;
+  // A raw input column of the preprocessing: its text, or its number as a
+  // double (parsed as above, not cast), into the row's registers.
+  Status StoreRaw(std::string_view text, int32_t col, uint64_t line, PrepRow* prep) const;
   // The kept columns' fields of the block's rows (a second pass over the
   // chunk, so the parse loops stay as they are).
   void ExtractKept(const CsvChunk& chunk, CsvBlock* b) const;

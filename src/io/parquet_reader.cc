@@ -517,6 +517,12 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
   if (!meta.ok()) return std::move(meta).take_status().At(uri);
   m->meta = std::move(meta).value();
 
+  if (m->schema.preprocessing) {
+    return Unsupported(
+               "models with a preprocessing Pipeline read CSV input only for now; convert the Parquet "
+               "file to CSV")
+        .At(uri);
+  }
   std::vector<std::string> names;
   for (const Column& c : m->meta.columns) names.push_back(c.name);
   FB_ASSIGN_OR_RETURN(m->map, MapColumns(names, true, m->schema, options.keep_columns, ',', uri, 0));

@@ -36,11 +36,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/float64_features.h"
+#include "common/preprocessing.h"
 
 namespace fb {
 
@@ -194,7 +196,12 @@ struct Forest {
 
   ModelInfo info;
   InputEncoding encoding;  // raw columns -> features; empty for imported models
-  TrainingInfo training;   // empty for imported models
+  // Imported scikit-learn Pipelines: the transforms in front of the trees
+  // (common/preprocessing.h), applied to the raw input columns, whose
+  // outputs are the n_features features. Null when the input columns are
+  // the features. Shared and immutable.
+  std::shared_ptr<const Preprocessing> preprocessing;
+  TrainingInfo training;  // empty for imported models
 
   // Boosted models (XGBoost): the trees come in rounds ("iterations") of
   // trees_per_iteration consecutive trees (num_parallel_tree x output

@@ -142,6 +142,10 @@ Status ValidateFloat64Features(const Forest& f) {
 }
 
 Status ValidateEncoding(const Forest& f) {
+  if (f.preprocessing) {
+    if (!f.encoding.empty()) return InvalidData("a model has both an input encoding and preprocessing");
+    return f.preprocessing->Validate(f.n_features);
+  }
   if (f.encoding.empty()) return Status::Ok();
   // Every feature is filled by exactly one raw column; names are unique.
   std::vector<uint8_t> covered(f.n_features, 0);

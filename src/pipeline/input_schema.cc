@@ -8,6 +8,7 @@ CsvSchema InputSchemaFor(const Forest& forest) {
   CsvSchema s;
   s.n_features = forest.n_features;
   s.feature_names = forest.feature_names;
+  s.preprocessing = forest.preprocessing;
   s.float64_features = forest.float64_features;
   const auto& cols = forest.encoding.columns;
   if (std::any_of(cols.begin(), cols.end(), [](const InputColumn& c) { return c.categorical(); })) {

@@ -228,8 +228,6 @@ TEST(SklearnParity, UnsupportedModelsAreNamed) {
     const char* text;
   };
   for (const Want& w : {
-           Want{"scaler-pipeline.joblib", StatusCode::kUnsupported,
-                "Pipeline step 'scale' is StandardScaler"},
            Want{"multioutput.joblib", StatusCode::kUnsupported, "multi-output"},
            Want{"grid-norefit.joblib", StatusCode::kUnsupported, "no best_estimator_"},
        }) {
@@ -240,6 +238,18 @@ TEST(SklearnParity, UnsupportedModelsAreNamed) {
         << w.file << ": " << r.status().ToString();
     EXPECT_EQ(r.status().path(), dir + w.file);
   }
+}
+
+// A Pipeline once refused for its StandardScaler now loads with its
+// preprocessing, its columns by position (fitted on a numpy array); parity:
+// sklearn_pipeline_test.
+TEST(SklearnParity, ScalerPipelineLoads) {
+  auto r = LoadModelFile(kFixtures + "unsupported/scaler-pipeline.joblib");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_NE(r->preprocessing, nullptr);
+  EXPECT_FALSE(r->preprocessing->by_name);
+  EXPECT_EQ(r->preprocessing->inputs.size(), 4u);
+  EXPECT_EQ(r->preprocessing->steps.size(), 1u);
 }
 
 TEST(SklearnParity, ModelInfo) {

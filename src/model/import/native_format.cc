@@ -502,6 +502,12 @@ static_assert(std::size(kSections) == kLastSection, "one codec per section id, i
 }  // namespace
 
 Result<std::string> SerializeNativeModel(const Forest& f) {
+  // The native format has no place for scikit-learn preprocessing: refuse
+  // rather than write a model that would read its input differently.
+  if (f.preprocessing)
+    return Unsupported(
+        "a model with preprocessing steps (a scikit-learn Pipeline) cannot be written in the "
+        "native format; use the pickle itself");
   size_t total_nodes = 0;
   for (const Tree& t : f.trees) total_nodes += t.nodes.size();
   if (f.trees.size() > std::numeric_limits<uint32_t>::max() ||

@@ -15,6 +15,7 @@
 #include "model/import/pickle_vm.h"
 #include "model/import/sklearn_ensembles.h"
 #include "model/import/sklearn_hist_gradient_boosting.h"
+#include "model/import/sklearn_preprocessing.h"
 #include "model/import/sklearn_reader.h"
 #include "model/import/xgboost_pickle.h"
 
@@ -35,7 +36,7 @@ constexpr const char* kSupported =
     "HistGradientBoostingRegressor, IsolationForest, "
     "XGBoost's XGBClassifier, XGBRegressor, XGBRFClassifier, XGBRFRegressor, XGBRanker, "
     "optionally inside GridSearchCV / RandomizedSearchCV (best_estimator_) or a Pipeline whose earlier "
-    "steps are 'passthrough' or None";
+    "steps are supported preprocessing steps";
 
 Result<Forest> FromEstimator(const Reader& r, ValueId est, const std::string& wrappers, uint64_t input_size) {
   const std::string cls = r.ClassName(est);
@@ -134,6 +135,10 @@ Result<Forest> FromRoot(const PickleGraph& g, uint64_t input_size) {
   Reader r(g);
   ValueId est = g.root;
   std::string wrappers;
+  // Preprocessing steps of the Pipelines on the way, outermost first, and
+  // the path of nested Pipelines (for step names).
+  std::vector<sklearn::PipelineStep> prep;
+  std::string prefix;
   for (int depth = 0; depth < 16; ++depth) {
     std::string cls = r.ClassName(est);
     ValueId next = kNoValue;
@@ -155,23 +160,26 @@ Result<Forest> FromRoot(const PickleGraph& g, uint64_t input_size) {
         ValueId obj = step.items[1];
         bool skip = r.V(obj).kind == Kind::kNone || pickle::IsStr(g, obj, "passthrough");
         std::string name = r.Str(step.items[0]);
-        if (i + 1 < items.size() && !skip) {
-          return Unsupported(
-              fmt::format("Pipeline step '{}' is {}: only a Pipeline whose steps before the "
-                          "last are 'passthrough' or None is supported",
-                          name, r.ClassName(obj)));
+        if (i + 1 < items.size()) {
+          // The steps before the last transform the input (compiled below).
+          if (!skip) prep.push_back({prefix.empty() ? name : prefix + " > " + name, obj});
+          continue;
         }
-        if (i + 1 == items.size()) {
-          if (skip) return Unsupported("the Pipeline's last step is 'passthrough'");
-          next = obj;
-          how = fmt::format("Pipeline['{}']", name);
-        }
+        if (skip) return Unsupported("the Pipeline's last step is 'passthrough'");
+        next = obj;
+        how = fmt::format("Pipeline['{}']", name);
+        if (r.ClassName(obj) == "Pipeline") prefix = prefix.empty() ? name : prefix + " > " + name;
       }
     } else {
       if (r.V(est).kind != Kind::kObject)
         return Unsupported(
             fmt::format("the file holds {}, not a scikit-learn estimator; {}", r.ClassName(est), kSupported));
-      return FromEstimator(r, est, wrappers, input_size);
+      if (prep.empty()) return FromEstimator(r, est, wrappers, input_size);
+      FB_ASSIGN_OR_RETURN(Forest f, FromEstimator(r, est, wrappers, input_size));
+      FB_ASSIGN_OR_RETURN(f.preprocessing, sklearn::CompilePreprocessing(r, prep, f.n_features));
+      // What the trees index are the preprocessing's outputs, not the input's columns.
+      f.feature_names.clear();
+      return BuildForest(std::move(f));
     }
     if (!wrappers.empty()) wrappers += " > ";
     wrappers += how;
