@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "cli/run_options.h"
 #include "common/atomic_file.h"
+#include "common/text_escape.h"
 #include "runner/job_db.h"
 #include "runner/lease.h"
 #include "runner/local_job.h"
@@ -62,8 +63,8 @@ int Status_(const std::string& state, const std::string& id, bool json, const st
   if (!c.ok() || !tasks.ok() || !files.ok()) return ReportError(IoError("cannot read the job records"));
   const auto& j = **job;
   const std::string st = EffectiveJobState(j, state);
-  fmt::print("job {} ({}): {}, exit code {}, {:.1f} s, created {}\n", j.id, j.name.empty() ? "-" : j.name, st,
-             j.exit_code, j.seconds, j.created_at);
+  fmt::print("job {} ({}): {}, exit code {}, {:.1f} s, created {}\n", j.id,
+             j.name.empty() ? "-" : EscapeForMessage(j.name), st, j.exit_code, j.seconds, j.created_at);
   if (st == "dead")
     fmt::print("its supervisor is gone; continue it with: forestbatch resume {} --state {}\n", j.id, state);
   fmt::print("files: {} total, {} done, {} already done, {} failed, {} pending, {} running; {} rows\n",
@@ -84,7 +85,8 @@ int Status_(const std::string& state, const std::string& id, bool json, const st
   }
   for (const auto& f : *files) {
     if (f.state == "failed")
-      fmt::print("failed: {} (task {}, {} attempts): {}\n", f.relative, f.task, f.attempts, f.error);
+      fmt::print("failed: {} (task {}, {} attempts): {}\n", EscapeForMessage(f.relative), f.task, f.attempts,
+                 EscapeForMessage(f.error));
   }
   return kExitOk;
 }
