@@ -65,8 +65,7 @@ class PipelinedFilePredictor final : public FilePredictor {
         formatter_(std::move(fmt)),
         storage_(std::move(storage)),
         predictor_(MakeBestPredictor(forest_)) {
-    threads_ =
-        options_.threads > 0 ? options_.threads : AvailableCpus();
+    threads_ = options_.threads > 0 ? options_.threads : AvailableCpus();
     if (threads_ < 1) threads_ = 1;
     csv_.delimiter = options_.delimiter;
     csv_.header = options_.header;
