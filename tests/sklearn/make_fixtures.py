@@ -270,7 +270,7 @@ def unsupported_fixtures():
                 .fit(X, y), os.path.join(d, "scaler-pipeline.joblib"))
     joblib.dump(RandomForestRegressor(n_estimators=2, max_depth=2, random_state=0).fit(X, np.c_[y, y]),
                 os.path.join(d, "multioutput.joblib"))
-    joblib.dump(GridSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 2]}, cv=2, refit=False).fit(X, y),
+    joblib.dump(GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2]}, cv=2, refit=False).fit(X, y),
                 os.path.join(d, "grid-norefit.joblib"))
 
 
