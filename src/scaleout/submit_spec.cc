@@ -67,12 +67,6 @@ std::optional<int64_t> MebibytesFrom(const std::string& text) {
   return std::nullopt;
 }
 
-// Worker options whose value is a path or URI the task must be able to open.
-bool IsPathOption(const std::string& opt) {
-  return opt == "--model" || opt == "-m" || opt == "--input" || opt == "-i" || opt == "--output" ||
-         opt == "-o" || opt == "--state";
-}
-
 }  // namespace
 
 const char* EngineName(Engine e) {
@@ -92,27 +86,6 @@ Result<Engine> ParseEngine(const std::string& name) {
 }
 
 std::optional<int64_t> AwsMemoryMiB(const std::string& memory) { return MebibytesFrom(memory); }
-
-std::vector<std::pair<std::string, std::string>> RelativeWorkerPaths(const std::vector<std::string>& args) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string opt = args[i];
-    std::string value;
-    const size_t eq = opt.find('=');
-    if (opt.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = opt.substr(eq + 1);
-      opt.resize(eq);
-    } else if (IsPathOption(opt) && i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      continue;
-    }
-    if (!IsPathOption(opt) || value.empty()) continue;
-    if (value.front() == '/' || value.find("://") != std::string::npos) continue;
-    out.emplace_back(opt, value);
-  }
-  return out;
-}
 
 Status ValidateSubmitSpec(const SubmitSpec& s) {
   std::vector<std::string> problems;
@@ -186,16 +159,6 @@ Status ValidateSubmitSpec(const SubmitSpec& s) {
       if (s.backoff_limit_per_index < 0) problem("--backoff-limit-per-index must not be negative");
       if (s.grace_period_seconds < 0) problem("--grace-period must not be negative");
       break;
-  }
-  // A task in a container starts in the image's working folder, not the
-  // submitter's: a relative path there names something else, or nothing.
-  if (s.engine != Engine::kSlurm) {
-    for (const auto& [opt, value] : RelativeWorkerPaths(s.worker_args)) {
-      problem(fmt::format(
-          "worker option {} '{}': a relative path means nothing inside the {} container; give an absolute "
-          "path on the shared file system or an s3:// URI",
-          opt, EscapeForMessage(value), EngineName(s.engine)));
-    }
   }
   if (problems.empty()) return Status::Ok();
   if (problems.size() == 1) return InvalidArgument(problems.front());

@@ -71,10 +71,6 @@ Status ValidateSubmitSpec(const SubmitSpec& spec);
 // MiB; nullopt when not understood.
 std::optional<int64_t> AwsMemoryMiB(const std::string& memory);
 
-// Worker options (--model, --input, --output, --state, in both `--opt value`
-// and `--opt=value` forms) whose value is a relative path: (option, value).
-std::vector<std::pair<std::string, std::string>> RelativeWorkerPaths(const std::vector<std::string>& args);
-
 // Makes `spec.schedule` and the worker options agree: `--schedule S` given
 // to submit is appended to the worker options (with `--lease` when
 // `lease_seconds` > 0); a `--schedule dynamic` already among the worker

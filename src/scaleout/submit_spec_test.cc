@@ -85,24 +85,6 @@ TEST(SubmitSpecTest, ListsEveryProblemAtOnce) {
   EXPECT_NE(st.message().find("--attempts"), std::string::npos);
 }
 
-// In a container the task starts in the image's folder: a relative path
-// there is something else. Slurm tasks run in the submitter's folder.
-TEST(SubmitSpecTest, ContainersNeedAbsolutePathsOrUris) {
-  auto s = Aws();
-  s.worker_args = {"--model", "s3://b/m.joblib", "--input=data/in", "-o", "/mnt/fsx/out", "--threads", "2"};
-  Status st = ValidateSubmitSpec(s);
-  ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("--input 'data/in'"), std::string::npos) << st.message();
-  s.worker_args = {"--model", "s3://b/m.joblib", "--input", "/mnt/fsx/in", "-o", "/mnt/fsx/out"};
-  EXPECT_TRUE(ValidateSubmitSpec(s).ok());
-  s.engine = Engine::kSlurm;
-  s.forestbatch_path = "/usr/bin/forestbatch";
-  s.worker_args = {"--model", "m.joblib", "--input", "in", "--output", "out"};
-  EXPECT_TRUE(ValidateSubmitSpec(s).ok());
-  EXPECT_EQ(RelativeWorkerPaths({"-m", "m.joblib", "--state=st", "--input", "/abs"}),
-            (std::vector<std::pair<std::string, std::string>>{{"-m", "m.joblib"}, {"--state", "st"}}));
-}
-
 TEST(SubmitSpecTest, AwsMemorySizes) {
   EXPECT_EQ(AwsMemoryMiB("7G"), 7168);
   EXPECT_EQ(AwsMemoryMiB("7Gi"), 7168);
