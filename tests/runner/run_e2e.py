@@ -233,13 +233,24 @@ def test_dynamic_stall(tmp):
                           "1"] + slow, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for(lambda: len(children(p.pid)) == 3, "three workers")
 
+    def read_claim(path):
+        """The claim at `path`, or None: workers replace and remove claims while this reads them."""
+        try:
+            with open(path) as f:
+                return json.loads(f.read())
+        except (OSError, ValueError):
+            return None
+
     def held():
         """(path, claim) of a file a worker is processing now."""
-        for k, v in tree(os.path.join(tmp, "st", "claims")).items():
-            if k.endswith(".claim"):
-                c = json.loads(v)
-                if c["state"] == "claimed" and c["owner"]["pid"] in children(p.pid):
-                    return k, c
+        root = os.path.join(tmp, "st", "claims")
+        for d, _, files in os.walk(root):
+            for name in files:
+                if not name.endswith(".claim"):
+                    continue
+                c = read_claim(os.path.join(d, name))
+                if c and c["state"] == "claimed" and c["owner"]["pid"] in children(p.pid):
+                    return os.path.relpath(os.path.join(d, name), root), c
         return None
 
     frozen = None
@@ -249,8 +260,8 @@ def test_dynamic_stall(tmp):
         if c is None:
             continue
         os.kill(c["owner"]["pid"], signal.SIGSTOP)
-        now = json.loads(open(os.path.join(tmp, "st", "claims", path)).read())
-        if now["token"] == c["token"] and now["state"] == "claimed":
+        now = read_claim(os.path.join(tmp, "st", "claims", path))
+        if now and now["token"] == c["token"] and now["state"] == "claimed":
             frozen = c
             break
         os.kill(c["owner"]["pid"], signal.SIGCONT)  # it finished just before: try another
