@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
   using namespace fb::cli;
   CLI::App app{
       "forestbatch: fast, exactly-once batch inference for tree ensembles\n"
-      "(scikit-learn random forests and extra trees, XGBoost, LightGBM, native .fbm models).\n"
+      "(scikit-learn forests, gradient boosting, HistGradientBoosting, IsolationForest and\n"
+      "Pipelines; XGBoost, also pickled estimators; LightGBM; native .fbm models).\n"
       "Run 'forestbatch COMMAND --help' for a command's options."};
   app.set_version_flag("--version", "forestbatch " FB_VERSION);
   app.require_subcommand(1);
