@@ -62,7 +62,10 @@ TEST(KubernetesJobTest, DynamicTasksShareTheJobUidAsRunId) {
   }
   EXPECT_TRUE(run_id);
   // Static jobs are unchanged.
-  for (const auto& e : Emit(Spec())["spec"]["template"]["spec"]["containers"][0]["env"])
+  // The emitted document is kept in a variable: a range-for over a member of
+  // a temporary would read freed memory (ASan caught it).
+  const nlohmann::json static_job = Emit(Spec());
+  for (const auto& e : static_job["spec"]["template"]["spec"]["containers"][0]["env"])
     EXPECT_NE(e["name"], "FORESTBATCH_RUN_ID");
 }
 
