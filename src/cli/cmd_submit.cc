@@ -111,6 +111,7 @@ int Run(SubmitFlags& f) {
       return ReportError(InvalidArgument(fmt::format("--env '{}': want NAME=VALUE", kv)));
     s.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
+  if (s.forestbatch_path.empty()) s.forestbatch_path = SelfPath();
   // Options of another engine's group mean nothing here: say so rather than
   // drop them silently.
   const char* own_group = s.engine == Engine::kSlurm      ? kSlurmGroup
@@ -120,8 +121,8 @@ int Run(SubmitFlags& f) {
   for (const CLI::Option* o : f.app->get_options()) {
     const std::string& g = o->get_group();
     if (o->count() > 0 && g != own_group && (g == kSlurmGroup || g == kAwsGroup || g == kKubernetesGroup)) {
-      foreign.push_back(
-          fmt::format("{} is a {} option; it means nothing to {}", o->get_name(), g, EngineName(s.engine)));
+      foreign.push_back(fmt::format("{} is an option of {}; it means nothing to {}", o->get_name(), g,
+                                    EngineName(s.engine)));
     }
   }
   if (!f.cpus.empty()) {
@@ -158,17 +159,9 @@ int Run(SubmitFlags& f) {
     s.aws_memory = f.memory;
   }
   if (!foreign.empty()) {
-    // With the spec's own problems, all at once.
-    Status spec = ValidateSubmitSpec(s);
-    if (!spec.ok()) foreign.push_back(spec.message());
-    std::string all =
-        foreign.size() == 1 ? foreign.front() : fmt::format("{} problems with this job:", foreign.size());
-    if (foreign.size() > 1) {
-      for (const auto& p : foreign) all += "\n  - " + p;
-    }
-    return ReportError(InvalidArgument(all));
+    // With the spec's own problems, all in one list.
+    return ReportError(ValidateSubmitSpec(s, std::move(foreign)));
   }
-  if (s.forestbatch_path.empty()) s.forestbatch_path = SelfPath();
   if (Status sc = ApplySchedule(s, f.schedule, f.lease); !sc.ok()) return ReportError(sc);
 
   auto out = Submit(s, f.state_dir, f.dry_run);

@@ -87,8 +87,8 @@ Result<Engine> ParseEngine(const std::string& name) {
 
 std::optional<int64_t> AwsMemoryMiB(const std::string& memory) { return MebibytesFrom(memory); }
 
-Status ValidateSubmitSpec(const SubmitSpec& s) {
-  std::vector<std::string> problems;
+Status ValidateSubmitSpec(const SubmitSpec& s, std::vector<std::string> known_problems) {
+  std::vector<std::string> problems = std::move(known_problems);
   auto problem = [&problems](std::string p) { problems.push_back(std::move(p)); };
   if (s.workers < 1) problem(fmt::format("--workers {} must be at least 1", s.workers));
   for (const auto& [k, v] : s.env) {

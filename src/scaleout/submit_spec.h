@@ -65,7 +65,9 @@ struct SubmitSpec {
 
 // Checks the limits each engine documents and every value written into a
 // script; lists every problem at once.
-Status ValidateSubmitSpec(const SubmitSpec& spec);
+// `known_problems` (found by the caller, e.g. options of another engine) are
+// listed first, in the same message.
+Status ValidateSubmitSpec(const SubmitSpec& spec, std::vector<std::string> known_problems = {});
 
 // MiB for AWS Batch's MEMORY resource from "7G", "7Gi", "512M", "1T" or plain
 // MiB; nullopt when not understood.
