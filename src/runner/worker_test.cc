@@ -153,7 +153,9 @@ TEST_F(WorkerTest, PermanentDataErrorsAreNotRetried) {
   EXPECT_EQ(ex.calls["a.csv"], 2);
   EXPECT_EQ(waits.size(), 1u);  // a.csv's one back-off
   for (auto& e : r.events) {
-    if (e.input.find("b.csv") != std::string::npos) EXPECT_NE(e.state, FileState::kRetrying);
+    if (e.input.find("b.csv") != std::string::npos) {
+      EXPECT_NE(e.state, FileState::kRetrying);
+    }
   }
 }
 

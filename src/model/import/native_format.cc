@@ -164,8 +164,8 @@ Status DecodeMeta(std::string_view b, Decoding* d) {
   Forest& f = d->f;
   if (b.size() < kMetaSize) return Bad("meta section is truncated");
   Cursor c(b, "meta");  // longer meta (later minor versions): extra bytes ignored
-  uint8_t kind, aggregate, link, flags;
-  uint32_t reserved;
+  uint8_t kind = 0, aggregate = 0, link = 0, flags = 0;
+  uint32_t reserved = 0;
   FB_RETURN_IF_ERROR(c.Get(&kind));
   FB_RETURN_IF_ERROR(c.Get(&aggregate));
   FB_RETURN_IF_ERROR(c.Get(&link));
