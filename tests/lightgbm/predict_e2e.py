@@ -9,35 +9,21 @@ CSV pipeline, with --output-margin (LightGBM's predict_raw_score), --proba and
 Standard library only. Headers and row counts are checked before values;
 values must be within 1e-12 relative of LightGBM's, labels identical.
 """
-import csv
 import os
-import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from e2e_checks import Checks, read_table  # noqa: E402
+
 FB, FIX, WORK = sys.argv[1:4]
+checks = Checks(FB)
+read_csv = read_table
 # name, classifier, iteration range
 CASES = [("binary", True, None), ("multiclass", True, None), ("multiclass", True, "5:12"),
          ("multiclassova", True, None), ("regression", False, None), ("regression", False, "5:12"),
          ("poisson", False, None), ("cross_entropy_lambda", False, None), ("zero_as_missing", False, None),
          ("categorical", True, None), ("rf_binary", True, None), ("rf_binary", True, "5:12"),
          ("early_stopping", True, None), ("lambdarank", False, None)]
-failures = []
-
-
-def run(args):
-    p = subprocess.run([FB] + args, capture_output=True, text=True)
-    if p.returncode != 0:
-        failures.append(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
-        return False
-    return True
-
-
-def read_csv(path):
-    with open(path) as f:
-        rows = list(csv.reader(f))
-    return rows[0], [[float(v) for v in r] for r in rows[1:]]
-
-
 def read_lgbm(path):
     with open(path) as f:
         return [[float(v) for v in line.split("\t")] for line in f if line.strip()]
@@ -56,13 +42,13 @@ for name, classifier, rng in CASES:
     k = len(raw[0])
     fbm = os.path.join(WORK, name + ".fbm")
     models = [os.path.join(FIX, name + ".txt")]
-    if run(["model", "convert", models[0], fbm]):
+    if checks.run(["model", "convert", models[0], fbm]):
         models.append(fbm)
     extra = ["--iteration-range", rng] if rng else []
     for model in models:
         tag = f"{stem} ({os.path.basename(model)})"
         out = os.path.join(WORK, stem + ".margin.csv")
-        if not run(["predict", "-q", "--model", model, "--input", x, "--output", out, "--header", "no",
+        if not checks.run(["predict", "-q", "--model", model, "--input", x, "--output", out, "--header", "no",
                     "--output-margin"] + extra):
             continue
         header, rows = read_csv(out)
@@ -71,39 +57,36 @@ for name, classifier, rng in CASES:
         else:
             want = ["prediction"]
         if header != want or len(rows) != len(raw):
-            failures.append(f"{tag}: margin header {header} / {len(rows)} rows, expected {want} / {len(raw)}")
+            checks.fail(f"{tag}: margin header {header} / {len(rows)} rows, expected {want} / {len(raw)}")
             continue
         for i, (r, w) in enumerate(zip(rows, raw)):
             got = r[1:] if classifier else r
             for j in range(k):
                 if not close(got[j], w[j]):
-                    failures.append(f"{tag} row {i}: raw {got[j]} vs LightGBM {w[j]}")
+                    checks.fail(f"{tag} row {i}: raw {got[j]} vs LightGBM {w[j]}")
         out = os.path.join(WORK, stem + ".pred.csv")
-        if not run(["predict", "-q", "--model", model, "--input", x, "--output", out, "--header", "no"]
+        if not checks.run(["predict", "-q", "--model", model, "--input", x, "--output", out, "--header", "no"]
                    + (["--proba"] if classifier else []) + extra):
             continue
         header, rows = read_csv(out)
         want = ["prediction"] + ["proba_%d" % j for j in range(max(k, 2))] if classifier else ["prediction"]
         if header != want or len(rows) != len(pred):
-            failures.append(f"{tag}: header {header} / {len(rows)} rows, expected {want} / {len(pred)}")
+            checks.fail(f"{tag}: header {header} / {len(rows)} rows, expected {want} / {len(pred)}")
             continue
         checked += 1
         for i, (r, w) in enumerate(zip(rows, pred)):
             if not classifier:
                 if not close(r[0], w[0]):
-                    failures.append(f"{tag} row {i}: value {r[0]} vs LightGBM {w[0]}")
+                    checks.fail(f"{tag} row {i}: value {r[0]} vs LightGBM {w[0]}")
                 continue
             probs = w if k > 1 else [1 - w[0], w[0]]
             for j, p in enumerate(probs):
                 if not close(r[1 + j], p):
-                    failures.append(f"{tag} row {i}: proba_{j} {r[1 + j]} vs LightGBM {p}")
+                    checks.fail(f"{tag} row {i}: proba_{j} {r[1 + j]} vs LightGBM {p}")
             label = max(range(len(probs)), key=lambda j: (probs[j], -j))
             if r[0] != label:
-                failures.append(f"{tag} row {i}: label {r[0]} vs LightGBM's argmax {label}")
+                checks.fail(f"{tag} row {i}: label {r[0]} vs LightGBM's argmax {label}")
 
-for f in failures[:30]:
-    print("FAIL", f)
 if checked != 2 * len(CASES):
-    failures.append(f"{checked} model files compared, expected {2 * len(CASES)}")
-print(f"{len(CASES)} cases, {checked} model files compared, {len(failures)} failures")
-sys.exit(1 if failures else 0)
+    checks.fail(f"{checked} model files compared, expected {2 * len(CASES)}")
+sys.exit(checks.finish(f"{len(CASES)} cases, {checked} model files compared"))

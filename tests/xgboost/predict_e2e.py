@@ -12,33 +12,20 @@ value with the same bits as XGBoost's (the fixtures print XGBoost's float32
 results with 9 significant digits, which parse back to them); probabilities
 are compared with the scikit-learn wrapper's predict_proba (NAME.proba.csv).
 """
-import csv
 import json
 import os
 import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from e2e_checks import Checks, read_table  # noqa: E402
+
 FB, FIX, WORK = sys.argv[1:4]
+checks = Checks(FB)
+run, shape_ok, read_rows = checks.run, checks.shape_ok, read_table
 # Every fixture (make_fixtures.py writes NAME.meta.json for each).
 CASES = sorted(n[:-len(".meta.json")] for n in os.listdir(FIX) if n.endswith(".meta.json"))
-failures = []
-
-
-def run(args):
-    p = subprocess.run([FB] + args, capture_output=True, text=True)
-    if p.returncode != 0:
-        failures.append(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
-        return None
-    return p
-
-
-def read_rows(path):
-    with open(path) as f:
-        rows = list(csv.reader(f))
-    return rows[0], [[float(v) for v in r] for r in rows[1:]]
-
-
 def f32_bits(v):
     return struct.unpack("<I", struct.pack("<f", v))[0]
 
@@ -63,20 +50,6 @@ def want_header(kind, nm, margin):
     if margin:
         return ["prediction", "margin"] if nm == 1 else ["prediction"] + ["margin_%d" % k for k in range(nm)]
     return ["prediction"] + ["proba_%d" % k for k in range(max(nm, 2))]
-
-
-def shape_ok(tag, header, rows, want, n):
-    if header != want:
-        failures.append(f"{tag}: header {header}, expected {want}")
-        return False
-    if len(rows) != n:
-        failures.append(f"{tag}: {len(rows)} rows, expected {n}")
-        return False
-    bad = [i for i, r in enumerate(rows) if len(r) != len(want)]
-    if bad:
-        failures.append(f"{tag}: row {bad[0]} has {len(rows[bad[0]])} fields, expected {len(want)}")
-        return False
-    return True
 
 
 os.makedirs(WORK, exist_ok=True)
@@ -111,7 +84,7 @@ for name in CASES:
         # A classifier's margin file has the prediction first; a regressor's is the value alone.
         kind = "regressor" if header == ["prediction"] else "classifier"
         if kind == "regressor" and (nm != 1 or "softmax" in name or "softprob" in name or "categorical_multi" in name):
-            failures.append(f"{tag}: a classifier gave the regressor header {header}")
+            checks.fail(f"{tag}: a classifier gave the regressor header {header}")
             continue
         if not shape_ok(tag + " --output-margin", header, rows, want_header(kind, nm, True), len(expected)):
             continue
@@ -119,7 +92,7 @@ for name in CASES:
         for i, (m, e) in enumerate(zip(margins, expected)):
             for k in range(nm):
                 if not same_f32(m[k], e[k]):
-                    failures.append(f"{tag} row {i}: margin {hexf(m[k])} vs xgboost {hexf(e[k])}")
+                    checks.fail(f"{tag} row {i}: margin {hexf(m[k])} vs xgboost {hexf(e[k])}")
         # Probabilities (classifiers) or values (regressors).
         args = ["predict", "-q", "--model", model, "--input", x, "--output", out_p, "--header", "no"] + extra
         if len(header) > 1:
@@ -133,7 +106,7 @@ for name in CASES:
         for i, (r, e) in enumerate(zip(rows_p, expected)):
             if len(header_p) == 1:  # regressor
                 if not same_f32(r[0], e[nm]):
-                    failures.append(f"{tag} row {i}: value {hexf(r[0])} vs xgboost {hexf(e[nm])}")
+                    checks.fail(f"{tag} row {i}: value {hexf(r[0])} vs xgboost {hexf(e[nm])}")
                 continue
             probs = r[1:]
             if "softmax" in name:
@@ -143,18 +116,18 @@ for name in CASES:
                 want, want_label = proba[i][:-1], proba[i][-1]
                 for k, (p, w) in enumerate(zip(probs, want)):
                     if not same_f32(p, w):
-                        failures.append(f"{tag} row {i}: proba_{k} {hexf(p)} vs xgboost {hexf(w)}")
+                        checks.fail(f"{tag} row {i}: proba_{k} {hexf(p)} vs xgboost {hexf(w)}")
             else:
                 want = e[nm:]
                 if np_ == 1:
-                    failures.append(f"{tag}: a binary classifier fixture without {name}.proba.csv")
+                    checks.fail(f"{tag}: a binary classifier fixture without {name}.proba.csv")
                     continue
                 for k, (p, w) in enumerate(zip(probs, want)):
                     if not same_f32(p, w):
-                        failures.append(f"{tag} row {i}: proba_{k} {hexf(p)} vs xgboost {hexf(w)}")
+                        checks.fail(f"{tag} row {i}: proba_{k} {hexf(p)} vs xgboost {hexf(w)}")
                 want_label = max(range(len(want)), key=lambda k: (want[k], -k))
             if r[0] != want_label:
-                failures.append(f"{tag} row {i}: label {r[0]} vs xgboost {want_label}")
+                checks.fail(f"{tag} row {i}: label {r[0]} vs xgboost {want_label}")
 
 # Pickled scikit-learn wrappers (make_pickle_fixtures.py): labels as the
 # wrapper's predict, probabilities / values bit for bit; hostile files exit 3.
@@ -171,26 +144,23 @@ for folder in (PICKLES, os.path.join(PICKLES, "crafted")):
         args = ["predict", "-q", "--model", model, "--input", base + ".X.csv", "--output", out, "--header", "no"]
         if not run(args + (["--proba"] if classifier else [])):
             continue
-        header, rows = [], []
-        with open(out) as f:
-            table = list(csv.reader(f))
-        header, rows = table[0], table[1:]
+        header, rows = read_table(out, convert=None)
         with open(base + ".expected.csv") as f:
             expected = [line.rstrip("\n").split(",") for line in f if line.strip()]
         if len(rows) != len(expected):
-            failures.append(f"{tag}: {len(rows)} rows, expected {len(expected)}")
+            checks.fail(f"{tag}: {len(rows)} rows, expected {len(expected)}")
             continue
         pickled += 1
         for i, (r, e) in enumerate(zip(rows, expected)):
             values, want = (r[1:], e[1:]) if classifier else (r, e)
             if classifier and r[0] != e[0]:
-                failures.append(f"{tag} row {i}: label {r[0]} vs the wrapper's {e[0]}")
+                checks.fail(f"{tag} row {i}: label {r[0]} vs the wrapper's {e[0]}")
             if len(values) != len(want):
-                failures.append(f"{tag} row {i}: {len(values)} values, expected {len(want)}")
+                checks.fail(f"{tag} row {i}: {len(values)} values, expected {len(want)}")
                 continue
             for k, (v, w) in enumerate(zip(values, want)):
                 if not same_f32(float(v), float(w)):
-                    failures.append(f"{tag} row {i} column {k}: {hexf(float(v))} vs {hexf(float(w))}")
+                    checks.fail(f"{tag} row {i} column {k}: {hexf(float(v))} vs {hexf(float(w))}")
 hostile = 0
 for name in sorted(os.listdir(os.path.join(PICKLES, "crafted"))):
     if not name.startswith("hostile_"):
@@ -199,18 +169,15 @@ for name in sorted(os.listdir(os.path.join(PICKLES, "crafted"))):
     p = subprocess.run([FB, "model", "inspect", os.path.join(PICKLES, "crafted", name)], capture_output=True,
                        text=True)
     if p.returncode != 3 or name not in p.stderr:
-        failures.append(f"{name}: exit {p.returncode} (expected 3, naming the file): {p.stderr.strip()[:300]}")
+        checks.fail(f"{name}: exit {p.returncode} (expected 3, naming the file): {p.stderr.strip()[:300]}")
 if pickled < 15 or hostile < 7:
-    failures.append(f"only {pickled} pickled estimators and {hostile} hostile files found under {PICKLES}")
+    checks.fail(f"only {pickled} pickled estimators and {hostile} hostile files found under {PICKLES}")
 print(f"{pickled} pickled estimators compared bit for bit, {hostile} hostile pickles refused with exit 3")
 
-for f in failures[:30]:
-    print("FAIL", f)
 # Each fixture through JSON, UBJSON when it has one, and the converted .fbm.
 want_checked = sum(3 if os.path.exists(os.path.join(FIX, n + ".ubj")) else 2 for n in CASES)
 if checked != want_checked:
-    failures.append(f"{checked} model files compared, expected {want_checked}")
+    checks.fail(f"{checked} model files compared, expected {want_checked}")
 if len(CASES) < 25:
-    failures.append(f"only {len(CASES)} fixtures found in {FIX}")
-print(f"{len(CASES)} fixtures, {checked} model files compared bit for bit, {len(failures)} failures")
-sys.exit(1 if failures else 0)
+    checks.fail(f"only {len(CASES)} fixtures found in {FIX}")
+sys.exit(checks.finish(f"{len(CASES)} fixtures, {checked} model files compared bit for bit"))
