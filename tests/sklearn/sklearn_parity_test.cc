@@ -81,9 +81,23 @@ struct Case {
   size_t n_classes = 0;
 };
 
-std::vector<Case> Manifest() {
+// A set of fixtures and the scikit-learn that made it.
+struct FixtureSet {
+  std::string sklearn, dir;  // dir ends with '/'
+  size_t min_cases;
+  // Trees pickled by >= 1.3 carry missing_go_to_left: NaN is routed by it
+  // (for the estimators that version lets predict NaN).
+  bool missing_values_supported;
+};
+// fixtures/: Debian 12's scikit-learn 1.2.1 (make_fixtures.py); sklearn14/:
+// Debian 13's 1.4.2 with numpy 2.2 (make_newer_fixtures.py, sklearn14/README.md),
+// including models fitted on data with missing values.
+const FixtureSet kSets[] = {{"1.2.1", kFixtures, 30, false},
+                            {"1.4.2", std::string(FB_SOURCE_DIR) + "/tests/sklearn/sklearn14/", 40, true}};
+
+std::vector<Case> Manifest(const std::string& dir = kFixtures) {
   std::vector<Case> cases;
-  std::ifstream in(kFixtures + "manifest.txt");
+  std::ifstream in(dir + "manifest.txt");
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
@@ -128,22 +142,33 @@ void CheckParity(const Forest& forest, const std::vector<float>& x, size_t n_row
 }
 
 TEST(SklearnParity, EveryFixture) {
-  auto cases = Manifest();
-  ASSERT_GE(cases.size(), 30u);
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    auto forest = LoadModelFile(kFixtures + c.model);
-    ASSERT_TRUE(forest.ok()) << forest.status().ToString();
-    EXPECT_EQ(ModelKindName(forest->kind), c.kind);
-    // Columns: one probability per class the manifest names, after the label.
-    EXPECT_EQ(forest->class_labels.size(), c.n_classes);
-    auto rows = ReadCsv(kFixtures + c.name + ".X.csv");
-    ASSERT_FALSE(rows.empty());
-    auto x = ParseX(rows, static_cast<size_t>(forest->n_features));
-    auto expected = ReadCsv(kFixtures + c.name + ".expected.csv");
-    CheckParity(*forest, x, rows.size(), expected, 0, 1, c.name);
-    EXPECT_FALSE(forest->info.library_version.empty());
-    EXPECT_FALSE(forest->missing_values_supported);  // scikit-learn 1.2 rejects NaN
+  for (const FixtureSet& set : kSets) {
+    SCOPED_TRACE("scikit-learn " + set.sklearn);
+    auto cases = Manifest(set.dir);
+    ASSERT_GE(cases.size(), set.min_cases);
+    size_t with_missing = 0;
+    for (const Case& c : cases) {
+      SCOPED_TRACE(c.name);
+      auto forest = LoadModelFile(set.dir + c.model);
+      ASSERT_TRUE(forest.ok()) << forest.status().ToString();
+      EXPECT_EQ(ModelKindName(forest->kind), c.kind);
+      // Columns: one probability per class the manifest names, after the label.
+      EXPECT_EQ(forest->class_labels.size(), c.n_classes);
+      auto rows = ReadCsv(set.dir + c.name + ".X.csv");
+      ASSERT_FALSE(rows.empty());
+      auto x = ParseX(rows, static_cast<size_t>(forest->n_features));
+      if (FindMissing(x.data(), rows.size(), static_cast<size_t>(forest->n_features)) >= 0) ++with_missing;
+      auto expected = ReadCsv(set.dir + c.name + ".expected.csv");
+      CheckParity(*forest, x, rows.size(), expected, 0, 1, c.name);
+      EXPECT_FALSE(forest->info.library_version.empty());
+      EXPECT_EQ(forest->info.library_version, set.sklearn);
+      // NaN input as scikit-learn allows it: decision trees and random forests
+      // of 1.4; extra trees only from 1.6 (sklearn_pickle.cc).
+      EXPECT_EQ(forest->missing_values_supported,
+                set.missing_values_supported && c.name.find("ExtraTree") == std::string::npos);
+    }
+    // 1.4.2: five models fitted on rows with NaN, predicted on rows with NaN.
+    EXPECT_EQ(with_missing, set.missing_values_supported ? 5u : 0u);
   }
 }
 
@@ -151,14 +176,16 @@ TEST(SklearnParity, EveryFixture) {
 // this CPU runs) and the native format (`model convert`) must give exactly
 // the reference predictor's sums on every fixture and on the seed model.
 TEST(SklearnParity, CompiledEnginesAndNativeFormatAreBitExact) {
-  auto cases = Manifest();
-  cases.push_back(Case{"seed", "../../../examples/seed/model.joblib", "classifier"});
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    auto forest = LoadModelFile(kFixtures + c.model);
+  std::vector<std::pair<std::string, Case>> cases;  // (dir, case)
+  for (const FixtureSet& set : kSets)
+    for (const Case& c : Manifest(set.dir)) cases.emplace_back(set.dir, c);
+  cases.emplace_back(kFixtures, Case{"seed", "../../../examples/seed/model.joblib", "classifier"});
+  for (const auto& [dir, c] : cases) {
+    SCOPED_TRACE(dir + c.name);
+    auto forest = LoadModelFile(dir + c.model);
     ASSERT_TRUE(forest.ok()) << forest.status().ToString();
     auto rows = ReadCsv(c.name == "seed" ? std::string(FB_SOURCE_DIR) + "/examples/seed/test-data1-small.csv"
-                                         : kFixtures + c.name + ".X.csv");
+                                         : dir + c.name + ".X.csv");
     auto x = ParseX(rows, static_cast<size_t>(forest->n_features));
     const size_t n = rows.size(), no = static_cast<size_t>(forest->n_outputs);
     auto shared = std::make_shared<const Forest>(std::move(forest).value());

@@ -10,9 +10,11 @@ namespace fb::testing {
 
 std::string FixtureDir() { return std::string(FB_SOURCE_DIR) + "/tests/xgboost/fixtures"; }
 
-std::vector<std::string> FixtureNames() {
+std::string Xgboost3FixtureDir() { return std::string(FB_SOURCE_DIR) + "/tests/xgboost/xgboost3/fixtures"; }
+
+std::vector<std::string> FixtureNames(const std::string& dir) {
   std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(FixtureDir())) {
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
     std::string f = e.path().filename().string();
     if (f.size() > 5 && f.ends_with(".json") && !f.ends_with(".meta.json"))
       names.push_back(f.substr(0, f.size() - 5));

@@ -118,6 +118,15 @@ TEST(XgboostPickleTest, RealPicklesMatchTheWrapper) {
   for (const std::string& c : cases) CheckCase(c);
 }
 
+// The same real estimators pickled by XGBoost 3.0.0 with numpy 2.2 and
+// scikit-learn 1.4.2 (Debian 13; xgboost3/README.md): the state of a real
+// 3.x wrapper and numpy 2's module names.
+TEST(XgboostPickleTest, RealXgboost3PicklesMatchTheWrapper) {
+  const auto cases = Cases(std::string(FB_SOURCE_DIR) + "/tests/xgboost/xgboost3/pickles");
+  EXPECT_EQ(cases.size(), 11u);
+  for (const std::string& c : cases) CheckCase(c);
+}
+
 TEST(XgboostPickleTest, CraftedLayoutsMatch) {
   const auto cases = Cases(PickleDir() + "/crafted");
   EXPECT_EQ(cases.size(), 4u);  // 1.0-1.2, 1.3-1.5, 2.x, 3.1

@@ -285,8 +285,11 @@ Status ConvertTree(const Reader& r, ValueId tree_obj, ModelKind kind, int32_t wi
     if (left == -1) {
       node.left = node.right = Node::kLeaf;
     } else {
+      // An infinite threshold is real: scikit-learn >= 1.3 writes +inf for a
+      // split that sends every value one way and the missing ones the other
+      // (x <= inf holds for all but NaN, which missing_go_to_left routes).
       if (left < 0 || right < 0 || left >= static_cast<int64_t>(n) || right >= static_cast<int64_t>(n) ||
-          feature < 0 || feature > INT32_MAX || !std::isfinite(threshold))
+          feature < 0 || feature > INT32_MAX || std::isnan(threshold))
         return InvalidData(fmt::format("node {} has children, feature or threshold out of range", i));
       node.left = static_cast<int32_t>(left);
       node.right = static_cast<int32_t>(right);
