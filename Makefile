@@ -13,6 +13,9 @@ CCACHE := $(shell command -v ccache 2>/dev/null)
 ifneq ($(CCACHE),)
   CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE)
   export CCACHE_BASEDIR := $(CURDIR)
+  # The sanitizer build has debug info, which ccache keys by the working folder
+  # unless told not to: without this a fresh clone recompiles it all.
+  export CCACHE_NOHASHDIR := 1
 endif
 
 .PHONY: deps build test test-release test-asan test-summary check-fixtures asan demo bench fuzz format format-check layers-check clean

@@ -45,6 +45,14 @@ constexpr std::array kTable = {
     Entry{"numpy.random._pickle", "__randomstate_ctor", GlobalRole::kInertCallable},
     Entry{"numpy.random._pickle", "__bit_generator_ctor", GlobalRole::kInertCallable},
     Entry{"numpy.random._pickle", "__generator_ctor", GlobalRole::kInertCallable},
+    // A Generator's seed (HistGradientBoosting* from 1.4 keeps one as
+    // _feature_subsample_rng): the Cython unpickle function's arguments are
+    // recorded, never passed to it.
+    Entry{"numpy.random.bit_generator", "__pyx_unpickle_SeedSequence", GlobalRole::kInertCallable},
+    // functools.partial(check_array, ...): the numerical columns' transformer
+    // of a HistGradientBoosting* _preprocessor (1.4+). Recorded as data: the
+    // importer reads which function it names, nothing ever calls it.
+    Entry{"functools", "partial", GlobalRole::kInertCallable},
     Entry{"numpy.random.mtrand", "RandomState", GlobalRole::kInertCallable},
     Entry{"numpy.random", "__RandomState_ctor", GlobalRole::kInertCallable},
     // joblib's in-stream arrays.

@@ -309,8 +309,8 @@ Result<Forest> FromHistGradientBoosting(const Reader& r, ValueId est, uint64_t i
   FB_RETURN_IF_ERROR(ReadFeatures(r, est, &f));
   if (ValueId pre = r.Attr(est, "_preprocessor"); pre != kNoValue && r.V(pre).kind != Kind::kNone)
     return Unsupported(
-        fmt::format("{} with a _preprocessor ({}: categorical columns taken from pandas dtypes) "
-                    "is not supported; encode the categories as integers before fitting",
+        fmt::format("{} with a _preprocessor ({}: scikit-learn >= 1.4 keeps one whenever there are "
+                    "categorical features) is not supported yet",
                     cls, r.ClassName(pre)));
   FB_ASSIGN_OR_RETURN(LossInfo loss, ReadLoss(r, est, cls));
   const bool classifier = f.kind == ModelKind::kClassifier;
