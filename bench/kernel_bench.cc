@@ -6,9 +6,11 @@
 //                   [--target scalar|avx2|avx512|reference] [--min-time S]
 // M: any model LoadModelFile reads, or a bench dump (.fbdump, from
 // dump_forest.py). --list-targets prints the SIMD targets this CPU runs. X: a header-less numeric CSV, or raw
-// float32 rows (.f32) with X's stem + ".shape" holding "ROWS FEATURES". Each thread count runs the rows split
-// into one contiguous slice per thread, each slice predicted by PredictRaw calls of --chunk rows (as the
-// pipeline does); the best of several runs is reported. Prints one tab-separated line per thread count:
+// float32 rows (.f32) with X's stem + ".shape" holding "ROWS FEATURES" (a model with a float64 input map,
+// LightGBM or HistGradientBoosting, gets its rows mapped as the CSV reader maps them). Each thread count runs
+// the rows split into one contiguous slice per thread, each slice predicted by PredictRaw calls of --chunk
+// rows (as the pipeline does); the best of several runs is reported. Prints one tab-separated line per thread
+// count:
 //   engine model threads rows trees seconds ns_per_row_tree_per_thread(wall)
 //   ns_per_row_tree(cpu) ns_per_row_tree(fastest call) rows_per_s peak_rss_mb
 // then per-call latency for 1-row and 100-row calls. Exit 1 if the sums are not
@@ -52,7 +54,16 @@ std::string ReadAll(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-bool LoadInput(const std::string& path, Input* in) {
+// A model that compares float64 inputs (forest.float64_features: LightGBM,
+// HistGradientBoosting) gets each value as the table readers give it: parsed
+// as a double and mapped (common/float64_features.h).
+float FeatureValue(const fb::Forest& f, size_t col, double v) {
+  return col < f.float64_features.size() ? fb::Float64FeatureValue(f.float64_features[col], v)
+                                         : static_cast<float>(v);
+}
+
+bool LoadInput(const std::string& path, const fb::Forest& f, Input* in) {
+  const bool mapped = !f.float64_features.empty();
   if (EndsWith(path, ".f32")) {
     std::istringstream shape(ReadAll(path.substr(0, path.size() - 4) + ".shape"));
     shape >> in->rows >> in->features;
@@ -60,6 +71,8 @@ bool LoadInput(const std::string& path, Input* in) {
     if (in->rows == 0 || bytes.size() != in->rows * in->features * 4) return false;
     in->x.resize(in->rows * in->features);
     std::memcpy(in->x.data(), bytes.data(), bytes.size());
+    if (mapped)
+      for (size_t i = 0; i < in->x.size(); ++i) in->x[i] = FeatureValue(f, i % in->features, in->x[i]);
     return true;
   }
   std::string text = ReadAll(path);
@@ -67,10 +80,20 @@ bool LoadInput(const std::string& path, Input* in) {
   const char* end = p + text.size();
   size_t cols = 0;
   while (p < end) {
-    float v;
-    auto [q, ec] = std::from_chars(p, end, v);
-    if (ec != std::errc()) return false;
-    in->x.push_back(v);
+    const char* q;
+    if (mapped) {
+      double d;
+      auto r = std::from_chars(p, end, d);
+      if (r.ec != std::errc()) return false;
+      in->x.push_back(FeatureValue(f, cols, d));
+      q = r.ptr;
+    } else {
+      float v;
+      auto r = std::from_chars(p, end, v);
+      if (r.ec != std::errc()) return false;
+      in->x.push_back(v);
+      q = r.ptr;
+    }
     ++cols;
     p = q;
     if (p < end && *p == ',') {
@@ -174,7 +197,7 @@ int main(int argc, char** argv) {
   }
   auto f = std::make_shared<const fb::Forest>(std::move(forest).value());
   Input in;
-  if (!LoadInput(xpath, &in) || in.features != static_cast<size_t>(f->n_features)) {
+  if (!LoadInput(xpath, *f, &in) || in.features != static_cast<size_t>(f->n_features)) {
     std::fprintf(stderr, "%s: unreadable, or not %d features\n", xpath.c_str(), f->n_features);
     return 1;
   }

@@ -187,7 +187,7 @@ struct Forest {
   // (scikit-learn before 1.3): predictors then report NaN as an error.
   bool missing_values_supported = true;
   // Empty, or one entry per feature: the model compares float64 inputs
-  // (scikit-learn's HistGradientBoosting*), and the table readers turn each
+  // (scikit-learn's HistGradientBoosting*, LightGBM), and the table readers turn each
   // parsed double into the float the trees compare through
   // Float64FeatureValue (common/float64_features.h) instead of casting it.
   // The trees' thresholds are then cut indices, and their categorical nodes

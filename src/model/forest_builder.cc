@@ -126,12 +126,19 @@ Status ValidateFloat64Features(const Forest& f) {
     const Float64Feature& m = f.float64_features[j];
     if (m.categorical ? !m.cuts.empty() : !m.known.empty())
       return InvalidData(fmt::format("float64 input map of feature {} mixes cuts and categories", j));
-    if (m.cuts.size() >= (size_t{1} << 24))
+    if (m.lightgbm != f.float64_features[0].lightgbm)
+      return InvalidData("float64 input map mixes scikit-learn's and LightGBM's rules");
+    // LightGBM's signed ranks reach cuts.size() + 1, still exact as floats.
+    if (m.cuts.size() >= (size_t{1} << 24) - 1)
       return InvalidData(fmt::format("float64 input map of feature {} has too many cuts", j));
+    if (m.lightgbm && !m.known.empty())
+      return InvalidData(fmt::format("LightGBM input map of feature {} lists known categories", j));
     for (size_t k = 0; k < m.cuts.size(); ++k) {
       if (std::isnan(m.cuts[k]) || (k > 0 && !(m.cuts[k - 1] < m.cuts[k])))
         return InvalidData(fmt::format("float64 cuts of feature {} are not ascending and distinct", j));
     }
+    if (m.below_zero != (m.lightgbm && !m.categorical ? CutsBelowZero(m.cuts) : 0))
+      return InvalidData(fmt::format("float64 input map of feature {}: wrong count of cuts below zero", j));
     for (size_t k = 0; k < m.known.size(); ++k) {
       if (m.known[k] < 0 || m.known[k] > 255 || (k > 0 && m.known[k - 1] >= m.known[k]))
         return InvalidData(

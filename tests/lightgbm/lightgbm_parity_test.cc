@@ -2,7 +2,9 @@
 // command-line program: make_fixtures.sh) against LightGBM's predictions on
 // the same rows: raw scores (predict_raw_score=true) and converted outputs
 // within 1e-12 relative, identical labels, iteration ranges, every engine
-// and the native round trip bit-identical to the reference predictor.
+// and the native round trip bit-identical to the reference predictor. The
+// rows are read as doubles and mapped as the table readers map them
+// (common/float64_features.h).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -137,17 +139,21 @@ void Compare(const Forest& f, const std::vector<float>& x, size_t n, const std::
 TEST(LightgbmParityTest, EveryFixtureMatchesLightgbm) {
   const std::vector<std::string> names = FixtureNames();
   ASSERT_GE(names.size(), 25u) << "fixtures missing in " << kDir;
-  auto rows = ReadMatrix<float>(kDir + "/X.csv", ',');
+  // Doubles, as LightGBM reads them, through the model's float64 input map
+  // (as the table readers hand them to the trees).
+  auto rows = ReadMatrix<double>(kDir + "/X.csv", ',');
   ASSERT_FALSE(rows.empty());
   Stats st;
   size_t ranges = 0;
   for (const std::string& name : names) {
     auto r = LoadModelFile(kDir + "/" + name + ".txt");
     ASSERT_TRUE(r.ok()) << name << ": " << r.status().ToString();
+    ASSERT_EQ(r->float64_features.size(), static_cast<size_t>(r->n_features)) << name;
     std::vector<float> x;
     for (const auto& row : rows) {
       ASSERT_EQ(row.size(), static_cast<size_t>(r->n_features)) << name;
-      x.insert(x.end(), row.begin(), row.end());
+      for (size_t j = 0; j < row.size(); ++j)
+        x.push_back(Float64FeatureValue(r->float64_features[j], row[j]));
     }
     Compare(*r, x, rows.size(), name, &st);
     if (std::filesystem::exists(kDir + "/" + name + ".range.pred")) {

@@ -13,16 +13,20 @@
 //   - Prediction is double: each value |v| <= kZeroThreshold (1e-35f) is
 //     read as 0 (parser and C API); a numeric node goes left when v <=
 //     threshold (double); missing type None: NaN is 0; Zero: 0 and NaN take
-//     the default side; NaN: NaN takes the default side. Inputs here are
-//     float32, so the threshold becomes the largest float32 at or below it
-//     (exact for every float32 input), after moving a threshold inside the
-//     zero band to the band's edge (the band's values all act as 0);
-//     missing type None sends NaN where 0 goes; Zero becomes the node's
-//     zero_missing flag unless 0 goes to the default side anyway.
+//     the default side; NaN: NaN takes the default side. The Forest compares
+//     float32, so every feature gets LightGBM's float64 input map
+//     (common/float64_features.h): the readers turn each parsed double into
+//     a signed rank among the feature's thresholds (0 for the zero band
+//     alone) and the nodes compare ranks, which keeps every decision for
+//     every double. Missing type None sends NaN where 0 goes; Zero becomes
+//     the node's zero_missing flag unless 0 goes to the default side anyway.
 //   - A categorical node goes LEFT when static_cast<int>(v) is in its bitset,
-//     right for NaN, negative ints and ints past the bitset. The Forest sends
-//     listed categories RIGHT, so children swap; NaN goes to the Forest's
-//     left (default_left), and cat_truncate gives -1 < v < 0 category 0.
+//     right for NaN, negative ints and ints past the bitset. The map turns v
+//     into that int (or -1 when it is negative or 2^24 and more). The Forest
+//     sends listed categories RIGHT, so children swap; NaN goes to the
+//     Forest's left (default_left). A feature split both ways (LightGBM
+//     never writes one: a feature's bin mapper is numeric or categorical) is
+//     refused.
 //   - Leaf values are stored after shrinkage; trees add in order, in double,
 //     from 0; average_output (random forest) divides by the iteration count
 //     (Aggregate::kSumMean); the objective's ConvertOutput is the link.
@@ -30,6 +34,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -42,8 +47,6 @@
 namespace fb {
 namespace {
 
-// LightGBM's kZeroThreshold: the float 1e-35f, compared in double.
-constexpr double kZeroThreshold = static_cast<double>(kZeroBand);
 // Bounds on header counts (each is also bounded by what the file holds).
 constexpr int64_t kMaxClasses = 1 << 20;
 constexpr int64_t kMaxFeatures = 1 << 22;
@@ -300,6 +303,7 @@ class Reader {
       return Bad(1, "the first line is not 'tree' (not a LightGBM text model)");
     FB_RETURN_IF_ERROR(ReadHeader());
     FB_RETURN_IF_ERROR(ReadTrees());
+    FB_RETURN_IF_ERROR(MapInputs());
     return BuildForest(std::move(f_));
   }
 
@@ -620,14 +624,10 @@ class Reader {
       }
       nd.left = l;
       nd.right = r;
+      // The threshold becomes a rank once every tree is read (MapInputs).
+      thresholds_.push_back({t, static_cast<size_t>(i), thr});
       const int missing = (dt >> 2) & 3;  // 0 None, 1 Zero, 2 NaN
       const bool zero_goes_left = 0.0 <= thr;
-      // Every v in the zero band acts as 0: a threshold inside the band
-      // moves to the band's edge on 0's side.
-      double t2 = thr;
-      if (thr >= 0 && thr < kZeroThreshold) t2 = kZeroThreshold;
-      if (thr < 0 && thr >= -kZeroThreshold) t2 = std::nextafter(-kZeroThreshold, -INFINITY);
-      nd.threshold = Float32AtOrBelow(t2);
       const bool default_left = (dt & 2) != 0;
       if (missing == 0) {
         nd.default_left = zero_goes_left;  // NaN is read as 0
@@ -642,6 +642,47 @@ class Reader {
     return Status::Ok();
   }
 
+  // Every feature's float64 input map (LightGBM's rules), and the numeric
+  // nodes' thresholds as ranks in it.
+  Status MapInputs() {
+    const auto nf = static_cast<size_t>(f_.n_features);
+    f_.float64_features.assign(nf, Float64Feature{});
+    std::vector<uint8_t> numeric(nf, 0);
+    for (Float64Feature& m : f_.float64_features) m.lightgbm = true;
+    for (const PendingThreshold& p : thresholds_) {
+      const auto j = static_cast<size_t>(f_.trees[p.tree].nodes[p.node].feature);
+      f_.float64_features[j].cuts.push_back(p.threshold);
+      numeric[j] = 1;
+    }
+    for (const Tree& tree : f_.trees)
+      for (size_t i = 0; i < tree.nodes.size(); ++i) {
+        const Node& nd = tree.nodes[i];
+        if (nd.is_leaf() || !nd.categorical) continue;
+        const auto j = static_cast<size_t>(nd.feature);
+        if (numeric[j])
+          return Refuse(0,
+                        fmt::format("feature {} has both numeric and categorical splits (tree {}, node {}), "
+                                    "which LightGBM never writes",
+                                    j, &tree - f_.trees.data(), i));
+        f_.float64_features[j].categorical = true;
+      }
+    for (Float64Feature& m : f_.float64_features) {
+      std::sort(m.cuts.begin(), m.cuts.end());
+      m.cuts.erase(std::unique(m.cuts.begin(), m.cuts.end()), m.cuts.end());
+      m.below_zero = CutsBelowZero(m.cuts);
+    }
+    for (const PendingThreshold& p : thresholds_) {
+      Node& nd = f_.trees[p.tree].nodes[p.node];
+      nd.threshold = LightgbmThreshold(f_.float64_features[static_cast<size_t>(nd.feature)], p.threshold);
+    }
+    return Status::Ok();
+  }
+
+  struct PendingThreshold {
+    size_t tree = 0, node = 0;
+    double threshold = 0;
+  };
+  std::vector<PendingThreshold> thresholds_;
   Lines lines_;
   Fields header_;
   Line first_tree_;

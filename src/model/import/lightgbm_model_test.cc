@@ -81,13 +81,13 @@ int OracleLeaf(const LgbTree& t, const double* x) {
   return ~node;
 }
 
-// GBDT::PredictRaw (+ the parser's zeroing) for float32 rows.
-std::vector<double> OracleRaw(const std::vector<LgbTree>& trees, int per_iteration, const float* row,
+// GBDT::PredictRaw (+ the parser's zeroing) for rows of doubles.
+std::vector<double> OracleRaw(const std::vector<LgbTree>& trees, int per_iteration, const double* row,
                               int nf) {
   std::vector<double> x(nf);
   for (int i = 0; i < nf; ++i) {
     double v = row[i];
-    x[i] = (std::fabs(v) > kZeroThreshold || std::isnan(v)) ? v : 0.0;
+    x[i] = (std::fabs(v) > kZeroThreshold || std::isnan(v)) ? v : 0.0;  // parser.hpp: CSVParser
   }
   std::vector<double> out(per_iteration, 0.0);
   for (size_t i = 0; i < trees.size(); ++i)
@@ -187,43 +187,44 @@ LgbTree Numeric(double t0, int dt0, double t1, int dt1, std::vector<double> leav
   return t;
 }
 
-// Rows that hit every edge of the forest's thresholds and categories.
-std::vector<float> EdgeRows(const std::vector<LgbTree>& trees, int nf, size_t rows, uint32_t seed) {
-  std::vector<float> pool = {0.0f,
-                             -0.0f,
-                             1e-36f,
-                             -1e-36f,
-                             1e-35f,
-                             -1e-35f,
-                             2e-35f,
-                             -2e-35f,
-                             std::numeric_limits<float>::quiet_NaN(),
-                             std::numeric_limits<float>::infinity(),
-                             -std::numeric_limits<float>::infinity(),
-                             -0.5f,
-                             -1.0f,
-                             -0.99f,
-                             0.5f,
-                             1.5f,
-                             31.0f,
-                             32.0f,
-                             33.7f,
-                             64.0f,
-                             1e9f,
-                             3e9f,
-                             -3e9f,
-                             16777216.0f};
+// Doubles at the edges of a double threshold t: t itself, one double ulp
+// either side, the float32 values around it (as doubles) and doubles
+// strictly between t and them (within one float32 rounding of t, so that
+// float(v) == float(t) while v != t).
+void AddEdges(double t, std::vector<double>* pool) {
+  pool->push_back(t);
+  pool->push_back(std::nextafter(t, INFINITY));
+  pool->push_back(std::nextafter(t, -INFINITY));
+  const float f = static_cast<float>(t);
+  for (float g : {f, std::nextafter(f, INFINITY), std::nextafter(f, -INFINITY)}) {
+    pool->push_back(g);
+    pool->push_back((static_cast<double>(g) + t) / 2);
+  }
+  if (std::isfinite(t) && t != 0) {
+    const double ulp32 = std::abs(std::nextafter(f, INFINITY) - f);
+    pool->push_back(t + ulp32 / 4);
+    pool->push_back(t - ulp32 / 4);
+  }
+}
+
+// Rows (doubles) that hit every edge of the forest's thresholds and
+// categories.
+std::vector<double> EdgeRows(const std::vector<LgbTree>& trees, int nf, size_t rows, uint32_t seed) {
+  std::vector<double> pool = {
+      0.0, -0.0, 1e-36, -1e-36, std::numeric_limits<double>::quiet_NaN(),
+      std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+      // Categories: LightGBM's static_cast<int>(v).
+      -0.5, -1.0, -0.99, std::nextafter(-1.0, 0.0), std::nextafter(1.0, 0.0), 0.5, 1.5,
+      std::nextafter(3.0, 0.0), std::nextafter(3.0, INFINITY), 31.0, 32.0, 33.7, 64.0, 1e9, 3e9, -3e9,
+      2147483647.5, 2147483648.0, -2147483648.5, 16777215.0, 16777216.0, 16777216.5, 1e300, -1e300};
+  AddEdges(kZeroThreshold, &pool);  // the zero band's edges
+  AddEdges(-kZeroThreshold, &pool);
   for (const LgbTree& t : trees)
-    for (double thr : t.threshold) {
-      float f = static_cast<float>(thr);
-      pool.push_back(f);
-      pool.push_back(std::nextafter(f, INFINITY));
-      pool.push_back(std::nextafter(f, -INFINITY));
-    }
+    for (double thr : t.threshold) AddEdges(thr, &pool);
   std::mt19937 rng(seed);
-  std::vector<float> x(rows * nf);
-  for (float& v : x)
-    v = (rng() % 4 == 0) ? std::uniform_real_distribution<float>(-3, 3)(rng) : pool[rng() % pool.size()];
+  std::vector<double> x(rows * nf);
+  for (double& v : x)
+    v = (rng() % 4 == 0) ? std::uniform_real_distribution<double>(-3, 3)(rng) : pool[rng() % pool.size()];
   return x;
 }
 
@@ -233,8 +234,22 @@ Forest Load(const std::string& text) {
   return r.ok() ? std::move(r).value() : Forest{};
 }
 
-std::vector<double> Raw(const Forest& f, const std::vector<float>& x, bool compiled = false) {
+// Rows of doubles as the table readers hand them to the trees: through the
+// model's float64 input map.
+std::vector<float> Mapped(const Forest& f, const std::vector<double>& x) {
+  EXPECT_EQ(f.float64_features.size(), static_cast<size_t>(f.n_features));
+  std::vector<float> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const size_t j = i % static_cast<size_t>(f.n_features);
+    out[i] = j < f.float64_features.size() ? Float64FeatureValue(f.float64_features[j], x[i])
+                                           : static_cast<float>(x[i]);
+  }
+  return out;
+}
+
+std::vector<double> Raw(const Forest& f, const std::vector<double>& rows, bool compiled = false) {
   auto shared = std::make_shared<const Forest>(f);
+  const std::vector<float> x = Mapped(f, rows);
   size_t n = x.size() / f.n_features;
   std::vector<double> out(n * f.n_outputs);
   (compiled ? MakeBestPredictor(shared) : MakeReferencePredictor(shared))
@@ -248,13 +263,16 @@ void ExpectMatchesOracle(const ModelSpec& m, uint32_t seed = 1) {
   Forest f = Load(ModelText(m));
   ASSERT_EQ(f.n_features, m.n_features);
   const size_t rows = 300;
-  std::vector<float> x = EdgeRows(m.trees, m.n_features, rows, seed);
-  std::vector<double> ref = Raw(f, x);
+  std::vector<double> xd = EdgeRows(m.trees, m.n_features, rows, seed);
+  std::vector<double> ref = Raw(f, xd);
+  const std::vector<float> x = Mapped(f, xd);
   for (size_t r = 0; r < rows; ++r) {
-    std::vector<double> want = OracleRaw(m.trees, m.per_iteration, x.data() + r * m.n_features, m.n_features);
+    std::vector<double> want =
+        OracleRaw(m.trees, m.per_iteration, xd.data() + r * m.n_features, m.n_features);
     for (int k = 0; k < m.per_iteration; ++k)
       ASSERT_EQ(ref[r * m.per_iteration + k], want[k])
-          << "row " << r << " output " << k << " x0=" << x[r * m.n_features];
+          << "row " << r << " output " << k << " x0=" << xd[r * m.n_features]
+          << " x1=" << xd[r * m.n_features + 1];
   }
   auto shared = std::make_shared<const Forest>(f);
   for (SimdTarget target : SupportedSimdTargets()) {
@@ -266,7 +284,7 @@ void ExpectMatchesOracle(const ModelSpec& m, uint32_t seed = 1) {
   ASSERT_TRUE(bytes.ok());
   auto back = LoadNativeModel(*bytes);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(Raw(*back, x), ref);
+  EXPECT_EQ(Raw(*back, xd), ref);
 }
 
 TEST(LightgbmImportTest, DetectsTheFormat) {
@@ -323,11 +341,11 @@ TEST(LightgbmImportTest, CategoricalSplitsMatchLightgbm) {
   Forest f = Load(ModelText(m));
   EXPECT_EQ(f.categories, (std::vector<int32_t>{0, 1, 31, 32, 33, 3}));
   // -0.5 is category 0 for LightGBM (static_cast<int>), so it is in set 0.
-  std::vector<float> row = {-0.5f, 3.0f, 0.0f};
+  std::vector<double> row = {-0.5, 3.0, 0.0};
   EXPECT_EQ(Raw(f, row)[0], 2.0);  // in set 0 -> LightGBM left -> node 1; 3 in set 1 -> left -> leaf 1
-  row = {-1.0f, 3.0f, 0.0f};       // -1: negative -> LightGBM right -> node 2 -> 0 <= 0.5 -> leaf 2
+  row = {-1.0, 3.0, 0.0};          // -1: negative -> LightGBM right -> node 2 -> 0 <= 0.5 -> leaf 2
   EXPECT_EQ(Raw(f, row)[0], 3.0);
-  row = {std::nanf(""), 3.0f, 0.7f};
+  row = {std::nan(""), 3.0, 0.7};
   EXPECT_EQ(Raw(f, row)[0], 4.0);
 }
 
@@ -340,7 +358,7 @@ TEST(LightgbmImportTest, BinaryObjectiveWithSigmoidAndLabels) {
     EXPECT_EQ(f.kind, ModelKind::kClassifier);
     EXPECT_EQ(f.class_labels, (std::vector<std::string>{"0", "1"}));
     EXPECT_EQ(f.link, sigmoid == 1.0 ? Link::kSigmoid : Link::kScaledSigmoid);
-    std::vector<float> x = {-1.0f, 0.0f, 0.0f, 1.0f, 0.0f, 0.0f};  // margins -1.25+0.125, 0.5-0.5
+    std::vector<double> x = {-1.0, 0.0, 0.0, 1.0, 0.0, 0.0};  // margins -1.25+0.125, 0.5-0.5
     std::vector<double> raw = Raw(f, x);
     Predictions p, mg;
     Finalize(f, raw.data(), 2, OutputKind::kPrediction, &p);
@@ -368,7 +386,7 @@ TEST(LightgbmImportTest, MulticlassSoftmaxAndOva) {
     Forest f = Load(ModelText(m));
     EXPECT_EQ(f.n_outputs, 3);
     EXPECT_EQ(f.trees_per_iteration, 3);
-    std::vector<float> x = {0.05f, 0.5f, 0.0f};
+    std::vector<double> x = {0.05, 0.5, 0.0};
     std::vector<double> raw = Raw(f, x);
     std::vector<double> want = OracleRaw(m.trees, 3, x.data(), 3);
     Predictions p;
@@ -419,7 +437,7 @@ TEST(LightgbmImportTest, RegressionLinks) {
     Forest f = Load(ModelText(m));
     EXPECT_EQ(f.kind, ModelKind::kRegressor);
     EXPECT_EQ(f.link, c.link);
-    std::vector<float> x = {0.0f, 0.0f, 0.0f, 1.0f, 2.0f, 0.0f};
+    std::vector<double> x = {0.0, 0.0, 0.0, 1.0, 2.0, 0.0};
     std::vector<double> raw = Raw(f, x);
     Predictions p;
     Finalize(f, raw.data(), 2, OutputKind::kPrediction, &p);
@@ -436,7 +454,7 @@ TEST(LightgbmImportTest, RandomForestAveragesPredictionsNotRawScores) {
              Numeric(0.5, 8, 1.5, 8, {0.0, 0.5, 1.0})};
   Forest f = Load(ModelText(m));
   EXPECT_EQ(f.aggregate, Aggregate::kSumMean);
-  std::vector<float> x = {0.0f, 0.0f, 0.0f};
+  std::vector<double> x = {0.0, 0.0, 0.0};
   std::vector<double> raw = Raw(f, x);
   Predictions p, mg;
   Finalize(f, raw.data(), 1, OutputKind::kPrediction, &p);
@@ -550,7 +568,7 @@ TEST(LightgbmImportTest, TruncationsNeverCrash) {
   m.objective = "multiclass num_class:2";
   m.num_class = m.per_iteration = 2;
   LgbTree cat;
-  cat.split_feature = {0};
+  cat.split_feature = {2};
   cat.threshold = {0};
   cat.decision_type = {1};
   cat.left = {~0};
@@ -563,6 +581,60 @@ TEST(LightgbmImportTest, TruncationsNeverCrash) {
   size_t loaded = 0;
   for (size_t n = 0; n <= text.size(); ++n) loaded += LoadLightgbmText(text.substr(0, n)).ok();
   EXPECT_GE(loaded, 1u);  // the whole file (and cuts after "end of trees")
+}
+
+// LightGBM never splits one feature both ways (its bin mapper is numeric or
+// categorical); such a file is refused rather than mapped wrongly.
+TEST(LightgbmImportTest, FeatureSplitBothWaysIsRefused) {
+  ModelSpec m;
+  LgbTree cat;
+  cat.split_feature = {1};
+  cat.threshold = {0};
+  cat.decision_type = {1};
+  cat.left = {~0};
+  cat.right = {~1};
+  cat.leaf_value = {1, 2};
+  cat.cat_boundaries = {0, 1};
+  cat.cat_threshold = {5};
+  m.trees = {Numeric(0.5, 8, 1.5, 8), cat};
+  auto r = LoadLightgbmText(ModelText(m));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("feature 1 has both numeric and categorical splits"), std::string::npos)
+      << r.status().ToString();
+}
+
+// The float64 input map: every feature gets LightGBM's rules; thresholds
+// are signed ranks with 0 for the zero band alone (common/float64_features.h).
+TEST(LightgbmImportTest, ThresholdsBecomeSignedRanks) {
+  ModelSpec m;
+  m.trees = {Numeric(-0.25, 8, 1.5, 8), Numeric(0.5, 8, 0.0, 8), Numeric(1e-36, 8, -1e-36, 8)};
+  Forest f = Load(ModelText(m));
+  ASSERT_EQ(f.float64_features.size(), 3u);
+  const Float64Feature& f0 = f.float64_features[0];
+  EXPECT_TRUE(f0.lightgbm);
+  EXPECT_EQ(f0.cuts, (std::vector<double>{-0.25, 1e-36, 0.5}));
+  EXPECT_EQ(f0.below_zero, 1);
+  // Ranks: v <= -0.25 -> -2, (-0.25, 0) outside the band -> -1, the band
+  // -> 0, positives past the band up to 0.5 -> 2 (1 would be (0, 1e-36],
+  // all inside the band), above 0.5 -> 3.
+  EXPECT_EQ(f.trees[0].nodes[0].threshold, -2.0f);  // T(-0.25) = 0 - 1 - 1
+  EXPECT_EQ(f.trees[1].nodes[0].threshold, 2.0f);   // T(0.5) = 2 - 1 + 1
+  EXPECT_EQ(f.trees[2].nodes[0].threshold, 1.0f);   // T(1e-36) = 1 - 1 + 1
+  EXPECT_EQ(Float64FeatureValue(f0, -0.3), -2.0f);
+  EXPECT_EQ(Float64FeatureValue(f0, -0.25), -2.0f);
+  EXPECT_EQ(Float64FeatureValue(f0, -0.2), -1.0f);
+  EXPECT_EQ(Float64FeatureValue(f0, -1e-30), -1.0f);
+  EXPECT_EQ(Float64FeatureValue(f0, -1e-36), 0.0f);
+  EXPECT_EQ(Float64FeatureValue(f0, 1e-36), 0.0f);
+  EXPECT_EQ(Float64FeatureValue(f0, 1e-30), 2.0f);
+  EXPECT_EQ(Float64FeatureValue(f0, 0.5), 2.0f);
+  EXPECT_EQ(Float64FeatureValue(f0, std::nextafter(0.5, 1.0)), 3.0f);
+  EXPECT_TRUE(std::isnan(Float64FeatureValue(f0, std::nan(""))));
+  const Float64Feature& f1 = f.float64_features[1];
+  EXPECT_EQ(f1.cuts, (std::vector<double>{-1e-36, 0.0, 1.5}));
+  EXPECT_EQ(f1.below_zero, 1);
+  EXPECT_TRUE(f.float64_features[2].cuts.empty());
 }
 
 // Replays fuzz/corpus/lightgbm: nothing may crash; the seeds (files not
@@ -581,7 +653,7 @@ TEST(LightgbmImportTest, FuzzCorpusRegression) {
     ++seeds;
     ASSERT_TRUE(r.ok()) << name << ": " << r.status().ToString();
     auto shared = std::make_shared<const Forest>(*r);
-    std::vector<float> x = {0.0f, -0.0f, 1e-36f, -0.5f, 31.9f, 32.0f, std::nanf(""), 0.5f, 3.0f, -1.0f};
+    std::vector<float> x = Mapped(*r, {0.0, -0.0, 1e-36, -0.5, 31.9, 32.0, std::nan(""), 0.5, 3.0, -1.0});
     const size_t rows = x.size() / r->n_features;
     std::vector<double> want(rows * r->n_outputs), got(want.size());
     MakeReferencePredictor(shared)->PredictRaw(x.data(), rows, want.data());

@@ -31,7 +31,7 @@ enum SectionId : uint32_t {
   kEncoding = 10,
   kTraining = 11,
   kLinkParams = 12,  // optional: link parameters and value names (IsolationForest)
-  // Since 1.3: the float64 input map (HistGradientBoosting). Every internal
+  // Since 1.3: the float64 input map (HistGradientBoosting; LightGBM since 1.4). Every internal
   // node then carries kNodeFloat64Input, so a reader that predates the
   // section refuses the file (unknown node flag) instead of skipping it.
   kFloat64Features = 13,
@@ -425,13 +425,14 @@ Status DecodeLinkParams(std::string_view b, Decoding* d) {
   return c.ExpectEnd();
 }
 
-// u32 feature count (0 or n_features); per feature: u8 categorical, u32
+// u32 feature count (0 or n_features); per feature: u8 kind (0 numeric, 1
+// categorical; since 1.4 LightGBM's rules: 2 numeric, 3 categorical), u32
 // count, then count f64 cuts (numeric) or count i32 known categories.
 bool HasFloat64Features(const Forest& f) { return !f.float64_features.empty(); }
 void EncodeFloat64Features(const Forest& f, std::string* s) {
   Put<uint32_t>(s, static_cast<uint32_t>(f.float64_features.size()));
   for (const Float64Feature& m : f.float64_features) {
-    Put<uint8_t>(s, m.categorical ? 1 : 0);
+    Put<uint8_t>(s, static_cast<uint8_t>((m.categorical ? 1 : 0) + (m.lightgbm ? 2 : 0)));
     if (m.categorical) {
       Put<uint32_t>(s, static_cast<uint32_t>(m.known.size()));
       EncodeArray(m.known, s);
@@ -451,12 +452,13 @@ Status DecodeFloat64Features(std::string_view b, Decoding* d) {
   if (n > b.size() / 5) return Bad("float64 features section is truncated");
   f.float64_features.resize(n);
   for (Float64Feature& m : f.float64_features) {
-    uint8_t categorical = 0;
+    uint8_t kind = 0;
     uint32_t count = 0;
-    FB_RETURN_IF_ERROR(c.Get(&categorical));
+    FB_RETURN_IF_ERROR(c.Get(&kind));
     FB_RETURN_IF_ERROR(c.Get(&count));
-    if (categorical > 1) return Bad("float64 feature kind is neither numeric nor categorical");
-    m.categorical = categorical == 1;
+    if (kind > 3) return Bad("float64 feature kind is neither numeric nor categorical");
+    m.categorical = (kind & 1) != 0;
+    m.lightgbm = (kind & 2) != 0;
     if (count > b.size() / 4) return Bad("float64 features section is truncated");
     if (m.categorical) {
       m.known.resize(count);
@@ -464,6 +466,9 @@ Status DecodeFloat64Features(std::string_view b, Decoding* d) {
     } else {
       m.cuts.resize(count);
       for (double& v : m.cuts) FB_RETURN_IF_ERROR(c.Get(&v));
+      // Derived (BuildForest checks the cuts' order first; on unsorted cuts
+      // this count is wrong, and the forest is refused either way).
+      if (m.lightgbm) m.below_zero = CutsBelowZero(m.cuts);
     }
   }
   d->float64_section = true;

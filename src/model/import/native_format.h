@@ -23,8 +23,8 @@ inline constexpr std::string_view kNativeMagic = "FBMODEL\x01";
 inline constexpr uint16_t kNativeMajorVersion = 1;
 // 1.1: LightGBM node flags, links, aggregate; 1.2: the float32-sums flag
 // (XGBoost); 1.3: float64 input maps (HistGradientBoosting), the
-// softmax-numpy link.
-inline constexpr uint16_t kNativeMinorVersion = 3;
+// softmax-numpy link; 1.4: LightGBM's float64 map kinds.
+inline constexpr uint16_t kNativeMinorVersion = 4;
 
 // `bytes` is a whole .fbm file (e.g. a memory-mapped one); it may be
 // released after the call returns.

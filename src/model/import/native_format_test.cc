@@ -246,6 +246,45 @@ TEST(NativeFormatTest, Float64InputMapRoundTripsAndIsNeverSkipped) {
   EXPECT_TRUE(renamed);
 }
 
+// LightGBM's map (kinds 2 and 3, since 1.4) round-trips with its rules;
+// below_zero is derived from the cuts on load, and a wrong one is refused.
+TEST(NativeFormatTest, LightgbmInputMapRoundTrips) {
+  Forest f;
+  f.kind = ModelKind::kRegressor;
+  f.n_features = 2;
+  f.aggregate = Aggregate::kSum;
+  f.base_margin = {0.0};
+  f.float64_features = {Float64Feature{false, {-0.5, 1e-36, 2.0}, {}, true, 1},
+                        Float64Feature{true, {}, {}, true, 0}};
+  f.categories = {3};
+  Tree t;
+  t.nodes.resize(5);
+  t.nodes[0] = Node{1, 2, 0, 2.0f, false};
+  t.nodes[0].zero_missing = true;
+  t.nodes[1] = Node{3, 4, 1, 0, true, true, 0, 1};
+  t.nodes[1].cat_truncate = true;
+  t.values = {0, 0, 1.5, -2, 4};
+  f.trees.push_back(t);
+  auto built = BuildForest(f);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  auto bytes = SerializeNativeModel(*built);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto back = LoadNativeModel(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->float64_features.size(), 2u);
+  EXPECT_TRUE(back->float64_features[0].lightgbm);
+  EXPECT_FALSE(back->float64_features[0].categorical);
+  EXPECT_EQ(back->float64_features[0].cuts, f.float64_features[0].cuts);
+  EXPECT_EQ(back->float64_features[0].below_zero, 1);
+  EXPECT_TRUE(back->float64_features[1].lightgbm);
+  EXPECT_TRUE(back->float64_features[1].categorical);
+  f.float64_features[0].below_zero = 2;
+  EXPECT_FALSE(BuildForest(f).ok());
+  f.float64_features[0].below_zero = 1;
+  f.float64_features[1].lightgbm = false;  // one rule for the whole map
+  EXPECT_FALSE(BuildForest(f).ok());
+}
+
 TEST(NativeFormatTest, ValidatesStructureBehindAGoodChecksum) {
   auto bytes = SerializeNativeModel(Sample());
   ASSERT_TRUE(bytes.ok());
