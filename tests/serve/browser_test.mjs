@@ -61,7 +61,7 @@ try {
   await page.goto(srv.base + "/");
   const run = start(["run", "-i", "in", "-o", "out", "--state", "st", "--workers", "2", "--retries", "0",
                      "--exec", `${py} ${transform} {input} {output} 0.12`, "--progress", "none",
-                     "--price-per-vcpu-hour", "0.04"]);
+                     "--price-per-vcpu-hour", "0.04", "--estimate"]);
   const runExit = new Promise((resolve) => run.once("exit", resolve));
 
   // The job list, then the job.
@@ -101,6 +101,13 @@ try {
         "failures table: " + failures);
   check((await page.$$("#timeline rect")).length === 16, "timeline does not show 16 files");
   check((await page.textContent("#done")) === "14", "done count");
+  // The estimate `run --estimate` kept, against the actual, both priced.
+  const est = await page.textContent("#estimate");
+  check(est.includes("duration") && est.includes("reserved vCPU-seconds"), "estimate table: " + est);
+  check(/^\d+m \d+\.\ds$/.test(await page.textContent("#actual-duration")), "no actual duration");
+  check(parseFloat(await page.textContent("#actual-reserved")) > 0, "no actual reserved vCPU-seconds");
+  check((await page.textContent("#estimated-cost")) !== "-" && (await page.textContent("#actual-cost")) !== "-",
+        "estimate or actual not priced");
   await page.screenshot({ path: path.join(artifacts, "dashboard.png"), fullPage: false });
   // A failure's log, by its link.
   await page.click("#failures a[href*='/tasks/']");
