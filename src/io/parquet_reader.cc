@@ -142,8 +142,19 @@ Status Hybrid(Cursor& c, int bw, size_t n, T* out) {
       const uint64_t bytes = groups * static_cast<uint64_t>(bw);
       if (bytes > c.left()) return Corrupt("bit-packed run past the end");
       const uint64_t count = groups * 8;
-      for (uint64_t k = 0; k < count && got < n; ++k)
-        out[got++] = static_cast<T>(Bits(c.p, bytes, k * bw, bw));
+      uint64_t k = 0;
+      if (bw > 0 && bw <= 8) {
+        // Whole groups of 8 values (8 x bw bits) from one 64-bit load each,
+        // while 8 bytes remain readable in the run.
+        const uint64_t mask = (uint64_t{1} << bw) - 1;
+        for (uint64_t g = 0; g < groups && got + 8 <= n && g * bw + 8 <= bytes; ++g, k += 8) {
+          uint64_t w;
+          std::memcpy(&w, c.p + g * bw, 8);
+          for (int j = 0; j < 8; ++j) out[got + j] = static_cast<T>((w >> (j * bw)) & mask);
+          got += 8;
+        }
+      }
+      for (; k < count && got < n; ++k) out[got++] = static_cast<T>(Bits(c.p, bytes, k * bw, bw));
       c.p += bytes;
     } else {
       const uint64_t count = h >> 1;
