@@ -317,5 +317,36 @@ TEST_F(DashboardTest, AJobWhoseSupervisorIsDeadIsNotLive) {
   EXPECT_EQ(state_of("/api/jobs"), "dead");
 }
 
+// Job names come from `run --name` and ids from the records: both escaped
+// wherever shown (a record written by another tool may hold any id).
+TEST_F(DashboardTest, JobNamesAndIdsFromRecordsAreEscaped) {
+  {
+    auto db = JobDb::Open(state_);
+    ASSERT_TRUE(db.ok());
+    JobRecord j;
+    j.id = "x\"><script>alert(2)</script>";
+    j.name = "<b onmouseover=alert(3)>n</b>";
+    j.state = "succeeded";
+    j.spec_json = "not json";  // unreadable: shown without its fields
+    ASSERT_TRUE((*db)->CreateJob(j).ok());
+    j.id = "named";
+    ASSERT_TRUE((*db)->CreateJob(j).ok());
+  }
+  auto list = Get("/");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find("<script>alert(2)"), std::string::npos);
+  EXPECT_NE(list.body.find("x&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(list.body.find("href=\"/jobs/x%22%3E%3Cscript%3Ealert%282%29%3C%2Fscript%3E\""),
+            std::string::npos);
+  EXPECT_EQ(Get("/jobs/x%22%3E%3Cscript%3Ealert%282%29%3C%2Fscript%3E").status,
+            404);  // not a job id in a URL
+  auto page = Get("/jobs/named");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("<b onmouseover"), std::string::npos);
+  EXPECT_NE(page.body.find("&lt;b onmouseover=alert(3)&gt;n&lt;/b&gt;"), std::string::npos);
+  auto api = Get("/api/jobs");
+  EXPECT_EQ(api.content_type, "application/json");
+}
+
 }  // namespace
 }  // namespace fb::serve
