@@ -317,5 +317,66 @@ TEST_F(DashboardTest, AJobWhoseSupervisorIsDeadIsNotLive) {
   EXPECT_EQ(state_of("/api/jobs"), "dead");
 }
 
+// Job names come from `run --name` and ids from the records: both escaped
+// wherever shown (a record written by another tool may hold any id).
+TEST_F(DashboardTest, JobNamesAndIdsFromRecordsAreEscaped) {
+  {
+    auto db = JobDb::Open(state_);
+    ASSERT_TRUE(db.ok());
+    JobRecord j;
+    j.id = "x\"><script>alert(2)</script>";
+    j.name = "<b onmouseover=alert(3)>n</b>";
+    j.state = "succeeded";
+    j.spec_json = "not json";  // unreadable: shown without its fields
+    ASSERT_TRUE((*db)->CreateJob(j).ok());
+    j.id = "named";
+    ASSERT_TRUE((*db)->CreateJob(j).ok());
+  }
+  auto list = Get("/");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find("<script>alert(2)"), std::string::npos);
+  EXPECT_NE(list.body.find("x&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(list.body.find("href=\"/jobs/x%22%3E%3Cscript%3Ealert%282%29%3C%2Fscript%3E\""),
+            std::string::npos);
+  EXPECT_EQ(Get("/jobs/x%22%3E%3Cscript%3Ealert%282%29%3C%2Fscript%3E").status,
+            404);  // not a job id in a URL
+  auto page = Get("/jobs/named");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("<b onmouseover"), std::string::npos);
+  EXPECT_NE(page.body.find("&lt;b onmouseover=alert(3)&gt;n&lt;/b&gt;"), std::string::npos);
+  auto api = Get("/api/jobs");
+  EXPECT_EQ(api.content_type, "application/json");
+}
+
+// A job submitted with `submit --estimate`: the list shows the estimate its
+// submit record keeps (the engine has the actual); one without shows "-".
+TEST_F(DashboardTest, SubmittedJobsShowTheirKeptEstimate) {
+  fs::create_directories(state_ + "/submits");
+  std::ofstream(state_ + "/submits/with.json")
+      << R"({"name": "with", "engine": "slurm", "job_id": "4242", "workers": 3,
+             "submitted_at": "2027-01-15T07:00:00Z",
+             "estimate": {"made_at": "2027-01-15T06:59:00Z", "files": 30, "workers": 3, "vcpus_per_task": 2,
+                          "duration_seconds": 61.5, "vcpu_seconds": 369, "price_per_vcpu_hour": 0.02,
+                          "sample": "in/a.csv", "assumptions": []}})";
+  std::ofstream(state_ + "/submits/without.json")
+      << R"({"name": "without", "engine": "slurm", "job_id": "4243", "workers": 1})";
+  auto page = Get("/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("1m 1.5s, 369.0 reserved vCPU-seconds, cost 0.00205"), std::string::npos)
+      << page.body;
+  const auto api = nlohmann::json::parse(Get("/api/jobs").body);
+  int seen = 0;
+  for (const auto& row : api["submitted"]) {
+    if (row["name"] == "with") {
+      EXPECT_EQ(row["estimate"]["duration_seconds"], 61.5);
+      ++seen;
+    } else if (row["name"] == "without") {
+      EXPECT_TRUE(row["estimate"].is_null());
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 2);
+}
+
 }  // namespace
 }  // namespace fb::serve

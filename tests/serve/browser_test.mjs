@@ -114,6 +114,19 @@ try {
   await page.waitForSelector("#log");
   const log = await page.textContent("#log");
   check(log.includes("FAILED") && log.includes("corrupt line"), "log page: " + log.slice(0, 300));
+  // Deep links survive a reload: the log page, then a failed file's page (its link from the job page).
+  await page.reload();
+  await page.waitForSelector("#log");
+  check((await page.textContent("#log")) === log, "the log page changed on reload");
+  await page.goto(jobUrl);
+  await page.click("#failures a[href*='/files?input=']");
+  await page.waitForSelector("#record");
+  const fileUrl = page.url();
+  const record = await page.textContent("#record");
+  await page.reload();
+  await page.waitForSelector("#record");
+  check(page.url() === fileUrl && (await page.textContent("#record")) === record && record.includes("failed"),
+        "the file page changed on reload: " + record.slice(0, 200));
   check(offsite.length === 0, "requests off the server: " + offsite);
 
   // Path tricks and a foreign Host, through the browser's request API.

@@ -190,6 +190,28 @@ def test_security(tmp):
     check("<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;.csv" in page, "file name not escaped")
     check("hunter2secret" not in page, "a secret in the page")
     check("hunter2secret" not in srv.get(f"/api/jobs/{job}")[2], "a secret in the API")
+    # Every page and API answer about this job: the markup of the file name never as markup, the secret
+    # never at all (the task logs, where the failure names the file; the file pages, whose manifests
+    # record the command; the charts; the event stream; the list).
+    api = srv.json(f"/api/jobs/{job}")
+    urls = ["/", "/api/jobs", f"/jobs/{job}/charts", f"/api/jobs/{job}/events"]
+    for t in api["tasks"]:
+        urls += [f"/jobs/{job}/tasks/{t['index']}/log", f"/api/jobs/{job}/tasks/{t['index']}/log"]
+    for name in ("file000.csv", EVIL):
+        q = urllib.parse.quote(name, safe="")
+        urls += [f"/jobs/{job}/files?input={q}", f"/api/jobs/{job}/files?input={q}"]
+    logged = False
+    for url in urls:
+        status, headers, body = srv.get(url)
+        check(status == 200, f"{url}: {status}")
+        check("hunter2secret" not in body, f"a secret in {url}")
+        html = headers["Content-Type"].startswith("text/html")
+        check(not html or "<img src=x" not in body, f"markup from a file name in {url}")
+        if url.startswith(f"/jobs/{job}/tasks/") and EVIL[:8].replace("<", "&lt;") in body:
+            logged = True
+    check(logged, "no task log page names the file with markup (escaped)")
+    fj = srv.json(f"/api/jobs/{job}/files?input=file000.csv")
+    check("[hidden]" in json.dumps(fj["manifest"]), "the manifest's command is not shown with its secret hidden")
     # DNS rebinding: another name for this address.
     check(srv.get("/", host=f"attacker.example:{srv.port}")[0] == 403, "foreign Host served")
     # Path tricks, sent raw.
