@@ -172,6 +172,18 @@ Status Hybrid(Cursor& c, int bw, size_t n, T* out) {
   return Status::Ok();
 }
 
+// True when an RLE / bit-packed hybrid stream starts with one RLE run of
+// `value` covering at least n values (reads a copy of the cursor).
+bool OneRun(Cursor c, int bw, size_t n, uint32_t value) {
+  uint64_t h;
+  if (!Varint(c, &h) || (h & 1) || (h >> 1) < n) return false;
+  const size_t vb = static_cast<size_t>((bw + 7) / 8);
+  if (vb > c.left() || vb > 4) return false;
+  uint32_t v = 0;
+  for (size_t k = 0; k < vb; ++k) v |= static_cast<uint32_t>(c.p[k]) << (8 * k);
+  return v == value;
+}
+
 // DELTA_BINARY_PACKED: up to `max` values; leaves c after the block's data.
 Status DeltaBinary(Cursor& c, size_t max, std::vector<int64_t>* out, bool is32) {
   uint64_t block, minis, total, first;
@@ -794,10 +806,9 @@ Status WalkPages(const std::string& bytes, const Column& col, const parquet::Col
     const uint32_t* lv = nullptr;
     if (col.max_def > 0) {
       const int bw = BitWidth(static_cast<uint64_t>(col.max_def));
-      levels.resize(n);
+      Cursor lc;
       if (type == parquet::PageType::kDataPageV2) {
-        Cursor lc{c.p + h.rep_bytes, c.p + h.rep_bytes + h.def_bytes};
-        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+        lc = Cursor{c.p + h.rep_bytes, c.p + h.rep_bytes + h.def_bytes};
       } else {
         if (h.def_encoding != 3)
           return Unsupported(std::string("definition levels encoded as ") +
@@ -806,19 +817,23 @@ Status WalkPages(const std::string& bytes, const Column& col, const parquet::Col
         const uint32_t len = Le32(reinterpret_cast<const char*>(c.p));
         c.p += 4;
         if (len > c.left()) return Corrupt("definition levels past the end");
-        Cursor lc{c.p, c.p + len};
-        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+        lc = Cursor{c.p, c.p + len};
         c.p += len;
       }
       const uint32_t max_def = static_cast<uint32_t>(col.max_def);
-      uint32_t above = 0;
-      present = 0;
-      for (size_t k = 0; k < n; ++k) {
-        above |= levels[k] > max_def;
-        present += levels[k] == max_def;
+      // A page without nulls usually says so in one RLE run: no per-row scan.
+      if (!OneRun(lc, bw, n, max_def)) {
+        levels.resize(n);
+        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+        uint32_t above = 0;
+        present = 0;
+        for (size_t k = 0; k < n; ++k) {
+          above |= levels[k] > max_def;
+          present += levels[k] == max_def;
+        }
+        if (above) return Corrupt("definition level above the column's maximum");
+        if (present < n) lv = levels.data();
       }
-      if (above) return Corrupt("definition level above the column's maximum");
-      if (present < n) lv = levels.data();
     }
     if (type == parquet::PageType::kDataPageV2) c.p += level_bytes;
     FB_RETURN_IF_ERROR(on_page(h, c, n, present, lv));
