@@ -15,6 +15,12 @@
 //   ns_per_row_tree(cpu) ns_per_row_tree(fastest call) rows_per_s peak_rss_mb
 // then per-call latency for 1-row and 100-row calls. Exit 1 if the sums are not
 // bit-identical to the reference's.
+//
+//   fb_kernel_bench --load M [--label NAME]
+// times one LoadModelFile in this fresh process (as `forestbatch predict` loads its model; the
+// file from the page cache) and prints
+//   forestbatch-load model 1 file_bytes trees seconds - cpu_seconds - mb_per_s peak_rss_mb
+// (bench/run.sh keeps the best of several processes).
 #include <sys/resource.h>
 #include <time.h>
 
@@ -23,6 +29,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -152,6 +159,33 @@ double TimeThreads(const fb::Predictor& p, const Input& in, int threads, size_t 
   return wall;
 }
 
+double CpuSeconds() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
+// --load: one LoadModelFile, wall and CPU time (the process's first load: no memory freed by an
+// earlier load to reuse).
+int TimeLoad(const std::string& model, const std::string& label) {
+  std::error_code ec;
+  const double bytes = static_cast<double>(std::filesystem::file_size(model, ec));
+  const double c0 = CpuSeconds();
+  auto t0 = Clock::now();
+  auto forest = fb::LoadModelFile(model);
+  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = CpuSeconds() - c0;
+  if (!forest.ok()) {
+    std::fprintf(stderr, "%s\n", forest.status().ToString().c_str());
+    return 1;
+  }
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("forestbatch-load\t%s\t1\t%.0f\t%zu\t%.4f\t-\t%.4f\t-\t%.0f\t%.0f\n", label.c_str(), bytes,
+              forest->trees.size(), s, cpu, bytes / s / 1e6, ru.ru_maxrss / 1024.0);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -163,6 +197,7 @@ int main(int argc, char** argv) {
   }
   double min_time = 1.0;
   size_t chunk = 4096;
+  bool load_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--model")
@@ -179,10 +214,16 @@ int main(int argc, char** argv) {
       min_time = std::stod(v);
     else if (k == "--chunk")
       chunk = std::stoul(v);
+    else if (k == "--load")
+      model = v, load_only = true;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
     }
+  }
+  if (load_only) {
+    if (label.empty()) label = model;
+    return TimeLoad(model, label);
   }
   if (model.empty() || xpath.empty()) {
     std::fprintf(stderr,

@@ -6,6 +6,9 @@ BENCHMARKS.md (sections kept by hand) stays as it is."""
 import datetime, os, platform, subprocess, sys
 
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+# Model loads (fb_kernel_bench --load): their own table.
+loads = [r for r in rows if r[0] == "forestbatch-load"]
+rows = [r for r in rows if r[0] != "forestbatch-load"]
 cpu = "unknown CPU"
 for l in open("/proc/cpuinfo"):
     if l.startswith("model name"):
@@ -60,6 +63,12 @@ for m, v in sorted(lg.items()):
     lgbm.append(f"| {m} | {fe:.2f} | {le:.2f} | {le / fe:.1f}x | {ft:.2f} | {lt:.2f} | "
                 f"{(lt / ft if ft > 0 else float('nan')):.1f}x | {k:.2f} |" if k else
                 f"| {m} | {fe:.2f} | {le:.2f} | {le / fe:.1f}x | {ft:.2f} | {lt:.2f} | - | - |")
+loading = ["| model file | MB | trees | seconds (wall) | CPU seconds | MB/s (wall) | MB/s (CPU) | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|"]
+for r in loads:
+    mb, sec, c = float(r[3]) / 1e6, float(r[5]), float(r[7])
+    loading.append(f"| {r[1]} | {mb:.1f} | {r[4]} | {sec:.4f} | {c:.4f} | {mb / sec:.0f} | "
+                f"{(mb / c if c > 0 else float('inf')):.0f} | {r[10]} |")
 seed_job = ""
 if len(sys.argv) > 3 and os.path.exists(sys.argv[3]):
     # Its table and summary lines (not its progress lines), a blank line around the table, paths
@@ -115,6 +124,14 @@ the fair comparison; the kernel column is forestbatch's kernel on rows already i
 C API, its counterpart, was not built).
 
 {chr(10).join(lgbm) if len(lgbm) > 2 else "(not run: no LightGBM CLI; set LIGHTGBM=/path/to/lightgbm)"}
+
+Model load (`fb_kernel_bench --load`: `LoadModelFile` alone, importer, validation and the
+`Forest` built, one load per fresh process as `forestbatch predict` does it, the file from the page
+cache; the best of 5 processes): the seed's joblib, the deep forests' joblib files and the same
+forests converted to `.fbm` (`forestbatch model convert`). CPU seconds are the process's user +
+system time of the load.
+
+{chr(10).join(loading) if len(loading) > 2 else "(not run)"}
 
 The seed's array job (bench/run_seed_job.sh: 100 copies of the seed file, `forestbatch run
 --workers 2`, and the seed's entrypoint with `predict.py` on a few of the files, in the same run):

@@ -87,6 +87,19 @@ for m in rf-binary rf-multiclass rf-regressor; do
   run_peers "$data/$m.joblib" "$data/$m.f32" "$m" "$peer_rows"
 done
 
+# Model load (LoadModelFile alone, `fb_kernel_bench --load`: one load per fresh process, as
+# `forestbatch predict` loads its model, the file from the page cache; best wall time of 5
+# processes): the seed joblib, the deep forests' joblib files and the same forests as .fbm.
+run_load() {  # model label
+  for _ in 1 2 3 4 5; do "$kb" --load "$1" --label "$2"; done | sort -t$'\t' -k6,6g | head -1 | tee -a "$out"
+}
+run_load "$root/examples/seed/model.joblib" seed.joblib
+for m in rf-binary rf-multiclass rf-regressor; do
+  run_load "$data/$m.joblib" "$m.joblib"
+  [[ -s $data/$m.fbm ]] || "$fb" model convert "$data/$m.joblib" "$data/$m.fbm" >/dev/null
+  run_load "$data/$m.fbm" "$m.fbm"
+done
+
 # An XGBoost model (500 rounds of depth-6 trees on the seed's features), served by the same
 # kernel; XGBoost times its own predictor on the same file.
 xgbm=$data/xgb-seed-500x6.json

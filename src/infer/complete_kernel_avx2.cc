@@ -24,6 +24,7 @@ namespace fb {
 namespace {
 
 struct Avx2Ops {
+  static constexpr size_t kRows = 32;
   using Vec = __m256i;
   static Vec Load(const uint8_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
   static void Store(uint8_t* p, Vec v) { _mm256_store_si256(reinterpret_cast<__m256i*>(p), v); }

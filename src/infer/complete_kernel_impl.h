@@ -1,6 +1,6 @@
 // The complete-tree kernel (see complete_kernels.h), written once over an
-// `Ops` policy that supplies a 32-byte vector of row bytes and its
-// operations. complete_kernel_<target>.cc includes this file inside an
+// `Ops` policy that supplies a vector of row bytes (Ops::kRows of them: 32
+// or 64) and its operations. complete_kernel_<target>.cc includes this file inside an
 // anonymous namespace, after its target pragma, so that every function here
 // is compiled for that target and none can be mistaken for another target's
 // copy at link time. For the same reason this file includes nothing: the
@@ -8,21 +8,22 @@
 // <vector> before its pragma.
 //
 // Ops:
-//   using Vec = ...;                           32 bytes, one per row
-//   static Vec Load(const uint8_t* p);         p 32-byte aligned
-//   static void Store(uint8_t* p, Vec v);      p 32-byte aligned
+//   static constexpr size_t kRows;             rows per vector: 32 or 64
+//   using Vec = ...;                           kRows bytes, one per row
+//   static Vec Load(const uint8_t* p);         p kRows-byte aligned
+//   static void Store(uint8_t* p, Vec v);      p kRows-byte aligned
 //   static Vec Zero();
 //   static Vec Blend(Vec a, Vec b, Vec m);     per byte: m ? b : a (m 0x00 or 0xFF)
 //   static Vec Step(Vec idx, Vec s);           per byte: 2 * idx + (s ? 1 : 0); idx < 128
 //   static Vec Twice(Vec idx);                 per byte: 2 * idx; idx < 128
 //   template <bool kNanRight>
 //   static Vec Test(const float* col, float t);
-//       per row r < 32: 0xFF when col[r] goes right, i.e. not col[r] <= t,
+//       per row r < kRows: 0xFF when col[r] goes right, i.e. not col[r] <= t,
 //       NaN right when kNanRight and left otherwise; 0x00 when it goes left.
 //   static void Rank(const float* col, const float* table, uint8_t* left, uint8_t* right);
-//       for rows r < 32: the number of table entries (kRankTableSize,
+//       for rows r < kRows: the number of table entries (kRankTableSize,
 //       ascending) below col[r], as the keys RankTest reads: `left` with NaN
-//       below every threshold, `right` with NaN above; 32-byte aligned.
+//       below every threshold, `right` with NaN above; kRows-byte aligned.
 //   static Vec RankTest(const uint8_t* keys, uint32_t rank);
 //       per row: 0xFF when the row's rank (key) is greater than `rank`.
 //   static void Transpose8x8(const float* src, size_t src_stride, float* dst, size_t dst_stride);
@@ -38,10 +39,11 @@ template <class Ops>
 struct CompleteImpl {
   using Vec = typename Ops::Vec;
   static constexpr size_t kR = kCompleteTileRows;
-  // Vectors of 32 rows that one pass of a tree's cascade carries at once.
+  static constexpr size_t kV = Ops::kRows;
+  // Vectors of kV rows that one pass of a tree's cascade carries at once.
   static constexpr int kN = 2;
-  static constexpr size_t kPasses = kR / (32 * kN);
-  static_assert(kR % (32 * kN) == 0);
+  static constexpr size_t kPasses = kR / (kV * kN);
+  static_assert(kR % (kV * kN) == 0);
 
   struct Rows {
     Vec v[kN];
@@ -49,7 +51,7 @@ struct CompleteImpl {
 
   static FB_INLINE Rows LoadRows(const uint8_t* p) {
     Rows r;
-    for (int i = 0; i < kN; ++i) r.v[i] = Ops::Load(p + 32 * i);
+    for (int i = 0; i < kN; ++i) r.v[i] = Ops::Load(p + kV * i);
     return r;
   }
 
@@ -76,7 +78,7 @@ struct CompleteImpl {
                                   const Rows* s) {
     if constexpr (K == 0) {
       Rows r;
-      for (int i = 0; i < kN; ++i) r.v[i] = Ops::RankTest(keys + slots[First] + 32 * i, ranks[First]);
+      for (int i = 0; i < kN; ++i) r.v[i] = Ops::RankTest(keys + slots[First] + kV * i, ranks[First]);
       return r;
     } else {
       Rows a = MuxRanked<K - 1, First, 2 * Stride>(keys, slots, ranks, s);
@@ -99,7 +101,7 @@ struct CompleteImpl {
     }
   }
 
-  // Leaf index (times 2 when kTwice) of kN * 32 rows in one depth-D tree.
+  // Leaf index (times 2 when kTwice) of kN * kV rows in one depth-D tree.
   template <int D, bool kTwice, bool kRanked>
   static FB_INLINE void Cascade(const uint8_t* ptab, const uint16_t* slots, const uint8_t* ranks,
                                 uint8_t* out) {
@@ -113,14 +115,14 @@ struct CompleteImpl {
       if constexpr (kTwice)
         for (int i = 0; i < kN; ++i) idx.v[i] = Ops::Twice(idx.v[i]);
     }
-    for (int i = 0; i < kN; ++i) Ops::Store(out + 32 * i, idx.v[i]);
+    for (int i = 0; i < kN; ++i) Ops::Store(out + kV * i, idx.v[i]);
   }
 
   template <bool kTwice, bool kRanked>
   static void TreeIndexes(int depth, const uint8_t* ptab, const uint16_t* slots, const uint8_t* ranks,
                           uint8_t* out) {
     for (size_t p = 0; p < kPasses; ++p) {
-      const size_t o = p * 32 * kN;
+      const size_t o = p * kV * kN;
       switch (depth) {
         case 0: Cascade<0, kTwice, kRanked>(ptab + o, slots, ranks, out + o); break;
         case 1: Cascade<1, kTwice, kRanked>(ptab + o, slots, ranks, out + o); break;
@@ -141,9 +143,9 @@ struct CompleteImpl {
       uint8_t* dst = ptab + (p + 1) * kR;
       const float t = preds[p].threshold;
       if (p < nan_right) {
-        for (size_t h = 0; h < kR; h += 32) Ops::Store(dst + h, Ops::template Test<true>(col + h, t));
+        for (size_t h = 0; h < kR; h += kV) Ops::Store(dst + h, Ops::template Test<true>(col + h, t));
       } else {
-        for (size_t h = 0; h < kR; h += 32) Ops::Store(dst + h, Ops::template Test<false>(col + h, t));
+        for (size_t h = 0; h < kR; h += kV) Ops::Store(dst + h, Ops::template Test<false>(col + h, t));
       }
     }
   }
@@ -151,7 +153,7 @@ struct CompleteImpl {
   static void RankTile(const CompleteRun& cr, const float* tile, uint8_t* ranks) {
     for (size_t c = 0; c < cr.features.size(); ++c) {
       const float* table = cr.rank_thresholds.data() + c * kRankTableSize;
-      for (size_t h = 0; h < kR; h += 32)
+      for (size_t h = 0; h < kR; h += kV)
         Ops::Rank(tile + c * kR + h, table, ranks + c * 2 * kR + h, ranks + c * 2 * kR + kR + h);
     }
   }

@@ -12,6 +12,7 @@ namespace fb {
 namespace {
 
 struct PortableOps {
+  static constexpr size_t kRows = 32;
   struct Vec {
     uint64_t w[4];
   };
@@ -76,6 +77,9 @@ void CompleteKernelPortable(const CompiledForest& cf, const TreeRun& run, const 
 
 CompleteKernel CompleteKernelFor(SimdTarget target) {
 #if defined(__x86_64__)
+  // The AVX-512 kernel needs AVX512BW (byte blends and compares) beyond the
+  // AVX512F that SimdTarget::kAvx512 stands for; without it, AVX2.
+  if (target == SimdTarget::kAvx512 && CompleteAvx512Supported()) return CompleteKernelAvx512;
   if (target == SimdTarget::kAvx2 || target == SimdTarget::kAvx512) return CompleteKernelAvx2;
 #endif
   (void)target;

@@ -12,7 +12,8 @@
 // row (0xFF: right), and each tree turns its nodes' bytes into a leaf index
 // per row with byte blends, level by level, without branches.
 //
-// The AVX2 kernel may only be called when SimdTargetSupported(kAvx2).
+// The AVX2 kernel may only be called when SimdTargetSupported(kAvx2), the
+// AVX-512 one when CompleteAvx512Supported().
 // Thread safety: pure functions of their arguments (scratch is per call).
 #pragma once
 
@@ -30,9 +31,15 @@ void CompleteKernelPortable(const CompiledForest& cf, const TreeRun& run, const 
                             double* out);
 void CompleteKernelAvx2(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
                         double* out);
+// 64 rows per vector, byte blends under mask registers (vpblendmb); needs
+// AVX512BW as well as AVX512F: call only when CompleteAvx512Supported().
+void CompleteKernelAvx512(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
+                          double* out);
+bool CompleteAvx512Supported();
 
-// The kernel for `target` (AVX-512 machines run the AVX2 kernel); the
-// portable one where a target was not compiled in.
+// The kernel for `target`: AVX-512 machines with AVX512BW run the AVX-512
+// kernel, other AVX-512 machines the AVX2 one; the portable one where a
+// target was not compiled in.
 CompleteKernel CompleteKernelFor(SimdTarget target);
 
 }  // namespace fb

@@ -159,7 +159,7 @@ Status ReduceBuiltin(PickleGraph* g, GlobalRole role, const std::string& fn, Val
       result.kind = Kind::kBytes;
       if (a.empty()) break;
       if (kind_of(0) == Kind::kBytes && a.size() == 1) {
-        result.text = At(*g, a[0]).text;
+        result.ShareBytes(At(*g, a[0]));
       } else if (kind_of(0) == Kind::kStr && a.size() == 2) {
         FB_RETURN_IF_ERROR(Latin1(At(*g, a[0]).text, &result.text));
       } else {
@@ -203,7 +203,7 @@ Status ReduceBuiltin(PickleGraph* g, GlobalRole role, const std::string& fn, Val
         break;
       }
       if (kind_of(1) != Kind::kBytes) return bad();
-      FB_RETURN_IF_ERROR(DecodeScalar(dt, At(*g, a[1]).text, &result));
+      FB_RETURN_IF_ERROR(DecodeScalar(dt, At(*g, a[1]).bytes(), &result));
       break;
     }
     case GlobalRole::kReconstruct: {
@@ -223,13 +223,13 @@ Status ReduceBuiltin(PickleGraph* g, GlobalRole role, const std::string& fn, Val
       const Value& dt = At(*g, a[1]);
       if (dt.dtype_kind == 'O') return InvalidData("_frombuffer with an object dtype");
       FB_ASSIGN_OR_RETURN(uint64_t count, ElementCount(result.shape));
-      const std::string& raw = At(*g, a[0]).text;
-      if (dt.i <= 0 || count * static_cast<uint64_t>(dt.i) != raw.size())
+      const Value& raw = At(*g, a[0]);
+      if (dt.i <= 0 || count * static_cast<uint64_t>(dt.i) != raw.bytes().size())
         return InvalidData("array data size does not match its shape and dtype");
       result.kind = Kind::kArray;
       result.state = a[1];
       result.fortran = IsStr(*g, a[3], "F");
-      result.text = raw;
+      result.ShareBytes(raw);
       break;
     }
     default: return InvalidData(fmt::format("REDUCE on {} is not allowed", fn));
@@ -256,9 +256,9 @@ Status BuildArray(PickleGraph* g, ValueId array, ValueId state) {
       return InvalidData("object array data does not match its shape");
     out.items = data.items;
   } else {
-    if (data.kind != Kind::kBytes || dt.i <= 0 || count * static_cast<uint64_t>(dt.i) != data.text.size())
+    if (data.kind != Kind::kBytes || dt.i <= 0 || count * static_cast<uint64_t>(dt.i) != data.bytes().size())
       return InvalidData("array data size does not match its shape and dtype");
-    out.text = data.text;
+    out.ShareBytes(data);
   }
   out.shape = std::move(shape);
   out.fortran = fortran != 0;

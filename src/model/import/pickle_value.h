@@ -3,7 +3,10 @@
 // Nothing here is executable. Objects are records (class reference, the
 // arguments they were constructed with, the state BUILD gave them); numpy
 // arrays, dtypes and scalars are decoded into plain values because the
-// importer needs their contents. Values live in one arena (PickleGraph) and
+// importer needs their contents. Bytes and array data read straight from the
+// input are not copied: the value refers to the input (Value::view), so a
+// PickleGraph must not outlive the bytes it was unpickled from. Values live
+// in one arena (PickleGraph) and
 // refer to each other by index, so shared references and even cycles (which a
 // malicious pickle can build through the memo) cost nothing and never
 // recurse on destruction.
@@ -14,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fb::pickle {
@@ -56,7 +60,8 @@ struct Value {
   char dtype_kind = 0;             // kDtype: 'b', 'i', 'u', 'f', 'O', 'U', 'S', 'V'
   int64_t i = 0;                   // kBool / kInt; kDtype: itemsize
   double f = 0;                    // kFloat
-  std::string text;                // kStr, kBytes, kGlobal ("module.name"), kArray raw data
+  std::string text;                // kStr, kGlobal ("module.name"); kBytes, kArray: data made here
+  std::string_view view;           // kBytes, kArray: data lying in the unpickled input (not copied)
   std::vector<ValueId> items;      // kTuple/kList/kSet elements, kDict key/value pairs, kArray objects
   std::vector<int64_t> shape;      // kArray
   std::vector<DtypeField> fields;  // kDtype (structured)
@@ -64,6 +69,14 @@ struct Value {
   ValueId args = kNoValue;         // kObject: constructor arguments (a tuple), if any
   ValueId state = kNoValue;        // kObject: the state given by BUILD; kArray: its dtype
   uint64_t offset = 0;             // byte offset of the opcode that made it (for messages)
+
+  // kBytes / kArray: the raw data, in the input or in `text`.
+  std::string_view bytes() const { return view.data() != nullptr ? view : std::string_view(text); }
+  // Makes this value's data the same bytes as `src`'s (a view stays a view).
+  void ShareBytes(const Value& src) {
+    view = src.view;
+    if (view.data() == nullptr) text = src.text;
+  }
 };
 
 struct PickleGraph {

@@ -225,7 +225,11 @@ class Machine {
     FB_RETURN_IF_ERROR(Read(static_cast<size_t>(n), &s));
     ValueId id = kNoValue;
     FB_RETURN_IF_ERROR(PushNew(kind, &id));
-    V(id).text.assign(s);
+    if (kind == Kind::kBytes) {
+      V(id).view = s;  // array data, mostly: not copied
+    } else {
+      V(id).text.assign(s);
+    }
     return Status::Ok();
   }
   Status Long(size_t len_bytes);
@@ -422,7 +426,7 @@ Status Machine::BuildArrayWrapper(ValueId obj) {
                                data_.size() - pos_));
     std::string_view raw;
     FB_RETURN_IF_ERROR(Read(static_cast<size_t>(w.nbytes), &raw));
-    array.text.assign(raw);
+    array.view = raw;  // not copied: the graph refers to the input
   }
   FB_RETURN_IF_ERROR(Charge(array));
   V(obj) = std::move(array);

@@ -233,7 +233,7 @@ Status ReadPredictor(const Reader& r, ValueId pred, int32_t n_features, bool* ha
   const size_t n = static_cast<size_t>(nodes.count);
   const auto itemsize = static_cast<uint64_t>(nodes.dt->i);
   auto field = [&](const pickle::DtypeField* f, size_t i, double* d, int64_t* iv) {
-    const char* rec = nodes.a->text.data() + i * itemsize + static_cast<uint64_t>(f->offset);
+    const char* rec = nodes.a->bytes().data() + i * itemsize + static_cast<uint64_t>(f->offset);
     return ReadNumber(rec, r.V(f->dtype), d, iv);
   };
   out->nodes.resize(n);
@@ -363,7 +363,7 @@ Result<Forest> FromHistGradientBoosting(const Reader& r, ValueId est, uint64_t i
       pred_objs.push_back(p);
       for (const char* name : {"nodes", "raw_left_cat_bitsets"}) {
         ValueId a = r.Attr(p, name);
-        if (a != kNoValue) bytes += r.V(a).text.size();
+        if (a != kNoValue) bytes += r.V(a).bytes().size();
       }
     }
   }

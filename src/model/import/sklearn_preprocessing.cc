@@ -186,9 +186,9 @@ class Compiler {
     if (dt.dtype_kind == 'U' || dt.dtype_kind == 'S') {
       c.text = true;
       const auto size = static_cast<uint64_t>(dt.i);
-      if (size == 0 || view.a->text.size() < n * size) return InvalidData(what + " is truncated");
+      if (size == 0 || view.a->bytes().size() < n * size) return InvalidData(what + " is truncated");
       for (uint64_t k = 0; k < n; ++k) {
-        const char* p = view.a->text.data() + k * size;
+        const char* p = view.a->bytes().data() + k * size;
         std::string s;
         if (dt.dtype_kind == 'S') {
           s.assign(p, strnlen(p, size));

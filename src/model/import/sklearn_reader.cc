@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include "common/format.h"
+#include "common/prefault.h"
 #include "model/forest_builder.h"
 #include "model/import/pickle_numpy.h"
 
@@ -95,6 +97,57 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
+// A dtype that is `kind` of `size` bytes in this host's byte order.
+bool IsNative(const Value& dt, char kind, int64_t size) {
+  const bool native = dt.little_endian == (std::endian::native == std::endian::little) || size == 1;
+  return dt.dtype_kind == kind && dt.i == size && native;
+}
+
+// One field of a structured array's records: a plain load for the types
+// scikit-learn writes (native int64, float64, uint8), ReadNumber otherwise.
+class FieldReader {
+ public:
+  FieldReader(const Reader& r, const pickle::DtypeField* f, const char* records, uint64_t itemsize)
+      : dt_(f ? &r.V(f->dtype) : nullptr),
+        at_(f ? records + f->offset : nullptr),
+        stride_(itemsize),
+        how_(!f                       ? kNone
+             : IsNative(*dt_, 'i', 8) ? kInt64
+             : IsNative(*dt_, 'f', 8) ? kFloat64
+             : IsNative(*dt_, 'u', 1) ? kUint8
+                                      : kOther) {}
+
+  __attribute__((always_inline)) bool Int(size_t i, int64_t* v) const {
+    const char* p = at_ + i * stride_;
+    if (how_ == kInt64) {
+      std::memcpy(v, p, 8);
+      return true;
+    }
+    if (how_ == kUint8) {
+      *v = static_cast<unsigned char>(*p);
+      return true;
+    }
+    double ignored;
+    return how_ != kNone && ReadNumber(p, *dt_, &ignored, v);
+  }
+  __attribute__((always_inline)) bool Double(size_t i, double* v) const {
+    const char* p = at_ + i * stride_;
+    if (how_ == kFloat64) {
+      std::memcpy(v, p, 8);
+      return true;
+    }
+    int64_t ignored;
+    return how_ != kNone && ReadNumber(p, *dt_, v, &ignored);
+  }
+
+ private:
+  enum How { kNone, kInt64, kFloat64, kUint8, kOther };
+  const Value* dt_;
+  const char* at_;
+  uint64_t stride_;
+  How how_;
+};
+
 struct NodeFields {
   const pickle::DtypeField* left = nullptr;
   const pickle::DtypeField* right = nullptr;
@@ -147,7 +200,7 @@ Result<std::vector<double>> Doubles(const Reader& r, ValueId v, std::string_view
   auto size = static_cast<uint64_t>(view.dt->i);
   for (uint64_t k = 0; k < view.count; ++k) {
     int64_t i;
-    if (!ReadNumber(view.a->text.data() + ElementOffset(*view.a, k, size), *view.dt, &out[k], &i))
+    if (!ReadNumber(view.a->bytes().data() + ElementOffset(*view.a, k, size), *view.dt, &out[k], &i))
       return InvalidData(fmt::format("{} has an unsupported dtype", what));
   }
   return out;
@@ -161,7 +214,7 @@ Result<std::vector<int64_t>> Ints(const Reader& r, ValueId v, std::string_view w
   auto size = static_cast<uint64_t>(view.dt->i);
   for (uint64_t k = 0; k < view.count; ++k) {
     double d;
-    if (!ReadNumber(view.a->text.data() + ElementOffset(*view.a, k, size), *view.dt, &d, &out[k]))
+    if (!ReadNumber(view.a->bytes().data() + ElementOffset(*view.a, k, size), *view.dt, &d, &out[k]))
       return InvalidData(fmt::format("{} has an unsupported dtype", what));
   }
   return out;
@@ -198,7 +251,7 @@ Status Labels(const Reader& r, ValueId classes, Forest* f) {
     } else if (dt.dtype_kind == 'U' || dt.dtype_kind == 'S') {
       f->labels_are_integers = false;
       auto size = static_cast<size_t>(dt.i);
-      const char* p = view.a->text.data() + k * size;
+      const char* p = view.a->bytes().data() + k * size;
       if (dt.dtype_kind == 'S') {
         label.assign(p, strnlen(p, size));
       } else {
@@ -216,7 +269,7 @@ Status Labels(const Reader& r, ValueId classes, Forest* f) {
     } else {
       double d;
       int64_t i;
-      if (!ReadNumber(view.a->text.data() + k * static_cast<uint64_t>(dt.i), dt, &d, &i))
+      if (!ReadNumber(view.a->bytes().data() + k * static_cast<uint64_t>(dt.i), dt, &d, &i))
         return Unsupported("classes_ has an unsupported dtype");
       if (dt.dtype_kind == 'f') {
         label = PythonFloat(d);
@@ -256,7 +309,24 @@ Status ConvertTree(const Reader& r, ValueId tree_obj, ModelKind kind, int32_t wi
     return InvalidData("Tree.nodes records lack left_child/right_child/feature/threshold");
   *has_missing = nf.missing_left != nullptr;
   if (n_node_samples && !nf.n_node_samples) return InvalidData("Tree.nodes records lack n_node_samples");
-  FB_ASSIGN_OR_RETURN(std::vector<double> values, Doubles(r, values_v, "Tree.values"));
+  // The values in C order as doubles: read in place when they are native
+  // float64 in C order (what scikit-learn writes), converted otherwise.
+  FB_ASSIGN_OR_RETURN(auto vview, r.Array(values_v, "Tree.values"));
+  const char* in_place = nullptr;
+  std::vector<double> converted;
+  if (IsNative(*vview.dt, 'f', 8) && !vview.a->fortran) {
+    in_place = vview.a->bytes().data();
+  } else {
+    FB_ASSIGN_OR_RETURN(converted, Doubles(r, values_v, "Tree.values"));
+  }
+  auto value = [&](size_t k) {
+    if (converted.empty()) {
+      double d;
+      std::memcpy(&d, in_place + 8 * k, 8);
+      return d;
+    }
+    return converted[k];
+  };
   const auto& vshape = r.V(values_v).shape;
   if (vshape.size() != 3 || static_cast<uint64_t>(vshape[0]) != nodes.count)
     return InvalidData("Tree.values does not have one row per node");
@@ -265,23 +335,27 @@ Status ConvertTree(const Reader& r, ValueId tree_obj, ModelKind kind, int32_t wi
   const size_t stride = static_cast<size_t>(vshape[2]);
   const size_t n = static_cast<size_t>(nodes.count);
   const auto itemsize = static_cast<uint64_t>(nodes.dt->i);
-  out->nodes.resize(n);
-  out->values.assign(n * static_cast<size_t>(width), 0.0);
+  // Every node and value is written once (no zero-fill first).
+  out->nodes.clear();
+  out->nodes.reserve(n);
+  out->values.clear();
+  out->values.reserve(n * static_cast<size_t>(width));
+  PrefaultForWrite(out->nodes.data(), n * sizeof(Node));
+  PrefaultForWrite(out->values.data(), out->values.capacity() * sizeof(double));
   if (n_node_samples) n_node_samples->assign(n, 0);
-  auto field = [&](const pickle::DtypeField* f, size_t i, double* d, int64_t* iv) {
-    const char* rec = nodes.a->text.data() + i * itemsize + static_cast<uint64_t>(f->offset);
-    return ReadNumber(rec, r.V(f->dtype), d, iv);
-  };
+  const char* records = nodes.a->bytes().data();
+  const FieldReader left_f(r, nf.left, records, itemsize), right_f(r, nf.right, records, itemsize),
+      feature_f(r, nf.feature, records, itemsize), threshold_f(r, nf.threshold, records, itemsize),
+      missing_f(r, nf.missing_left, records, itemsize), samples_f(r, nf.n_node_samples, records, itemsize);
   for (size_t i = 0; i < n; ++i) {
-    double d = 0, threshold = 0;
-    int64_t left = 0, right = 0, feature = 0, ignored = 0, mgl = 1;
-    if (!field(nf.left, i, &d, &left) || !field(nf.right, i, &d, &right) ||
-        !field(nf.feature, i, &d, &feature) || !field(nf.threshold, i, &threshold, &ignored) ||
-        (nf.missing_left && !field(nf.missing_left, i, &d, &mgl)))
+    double threshold = 0;
+    int64_t left = 0, right = 0, feature = 0, mgl = 1;
+    if (!left_f.Int(i, &left) || !right_f.Int(i, &right) || !feature_f.Int(i, &feature) ||
+        !threshold_f.Double(i, &threshold) || (nf.missing_left && !missing_f.Int(i, &mgl)))
       return InvalidData("Tree.nodes has fields of unsupported types");
-    if (n_node_samples && !field(nf.n_node_samples, i, &d, &(*n_node_samples)[i]))
+    if (n_node_samples && !samples_f.Int(i, &(*n_node_samples)[i]))
       return InvalidData("Tree.nodes has fields of unsupported types");
-    Node& node = out->nodes[i];
+    Node node;
     if (left == -1) {
       node.left = node.right = Node::kLeaf;
     } else {
@@ -294,16 +368,16 @@ Status ConvertTree(const Reader& r, ValueId tree_obj, ModelKind kind, int32_t wi
       node.threshold = Float32AtOrBelow(threshold);
       node.default_left = mgl != 0;
     }
-    const double* row = values.data() + i * stride;
-    double* dst = out->values.data() + i * static_cast<size_t>(width);
+    out->nodes.push_back(node);
+    const size_t row = i * stride;
     if (kind == ModelKind::kClassifier) {
       // tree.predict_proba: proba / proba.sum(), a zero sum left as is.
       double sum = 0;
-      for (int32_t k = 0; k < width; ++k) sum += row[k];
+      for (int32_t k = 0; k < width; ++k) sum += value(row + static_cast<size_t>(k));
       if (sum == 0.0) sum = 1.0;
-      for (int32_t k = 0; k < width; ++k) dst[k] = row[k] / sum;
+      for (int32_t k = 0; k < width; ++k) out->values.push_back(value(row + static_cast<size_t>(k)) / sum);
     } else {
-      dst[0] = row[0];
+      out->values.push_back(value(row));
     }
   }
   return Status::Ok();
@@ -334,7 +408,7 @@ uint64_t TreeArrayBytes(const Reader& r, const std::vector<ValueId>& tree_objs) 
   for (ValueId t : tree_objs) {
     for (const char* name : {"nodes", "values"}) {
       ValueId a = r.Attr(t, name);
-      if (a != kNoValue) bytes += r.V(a).text.size();
+      if (a != kNoValue) bytes += r.V(a).bytes().size();
     }
   }
   return bytes;

@@ -46,7 +46,7 @@ Result<Forest> FromXgboostEstimator(const Reader& r, ValueId est) {
   if (r.V(handle).kind != Kind::kBytes)
     return InvalidData(
         fmt::format("{}'s Booster handle is {}, not bytes", cls, pickle::KindName(r.V(handle).kind)));
-  Result<Forest> loaded = LoadXgboostBoosterBuffer(r.V(handle).text);
+  Result<Forest> loaded = LoadXgboostBoosterBuffer(r.V(handle).bytes());
   if (!loaded.ok()) return std::move(loaded).take_status().Prefix(fmt::format("{}._Booster", cls));
   Forest f = std::move(loaded).value();
   f.info.estimator = fmt::format("{} ({})", cls, f.info.estimator);

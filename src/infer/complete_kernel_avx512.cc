@@ -1,0 +1,126 @@
+// AVX-512 complete-tree kernel: 64 rows per vector, byte blends under mask
+// registers (vpblendmb), tests packed from mask registers (vpmovm2b). Needs
+// AVX512F and AVX512BW. Everything after the target pragma is compiled for
+// AVX-512 and has internal linkage; the library headers come before it, so no
+// inline library code is compiled for AVX-512 by accident.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "infer/complete_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+namespace fb {
+
+bool CompleteAvx512Supported() {
+  return SimdTargetSupported(SimdTarget::kAvx512) && __builtin_cpu_supports("avx512bw");
+}
+
+}  // namespace fb
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx2,bmi"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx2,bmi")
+#endif
+
+namespace fb {
+namespace {
+
+struct Avx512Ops {
+  static constexpr size_t kRows = 64;
+  using Vec = __m512i;
+  static Vec Load(const uint8_t* p) { return _mm512_load_si512(p); }
+  static void Store(uint8_t* p, Vec v) { _mm512_store_si512(p, v); }
+  static Vec Zero() { return _mm512_setzero_si512(); }
+  // m's bytes are 0x00 or 0xFF: their top bits are the mask.
+  static Vec Blend(Vec a, Vec b, Vec m) { return _mm512_mask_blend_epi8(_mm512_movepi8_mask(m), a, b); }
+  static Vec Step(Vec idx, Vec s) { return _mm512_sub_epi8(_mm512_add_epi8(idx, idx), s); }
+  static Vec Twice(Vec idx) { return _mm512_add_epi8(idx, idx); }
+  template <bool kNanRight>
+  static Vec Test(const float* col, float threshold) {
+    constexpr int kPredicate = kNanRight ? _CMP_NLE_UQ : _CMP_GT_OQ;
+    const __m512 t = _mm512_set1_ps(threshold);
+    uint64_t m = 0;
+    for (int k = 0; k < 4; ++k)
+      m |= uint64_t{_mm512_cmp_ps_mask(_mm512_loadu_ps(col + 16 * k), t, kPredicate)} << (16 * k);
+    return _mm512_movm_epi8(_cvtu64_mask64(m));
+  }
+  // Branch-free binary search, 16 rows at a time: pos ends as the number
+  // of table entries below x (the last entry is +inf, so at most 255).
+  static void Rank(const float* col, const float* table, uint8_t* left, uint8_t* right) {
+    __m128i lo[4], hi[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m512 x = _mm512_loadu_ps(col + 16 * k);
+      __m512i pos = _mm512_setzero_si512();
+      for (int step = 128; step >= 1; step >>= 1) {
+        const __m512i at = _mm512_add_epi32(pos, _mm512_set1_epi32(step - 1));
+        const __m512 t = _mm512_i32gather_ps(at, table, 4);
+        const __mmask16 gt = _mm512_cmp_ps_mask(x, t, _CMP_GT_OQ);  // false for NaN
+        pos = _mm512_mask_add_epi32(pos, gt, pos, _mm512_set1_epi32(step));
+      }
+      const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+      lo[k] = _mm512_cvtepi32_epi8(pos);
+      hi[k] = _mm512_cvtepi32_epi8(_mm512_mask_mov_epi32(pos, nan, _mm512_set1_epi32(255)));
+    }
+    // Keys: ranks 0..255 as signed bytes (rank ^ 0x80) for signed byte compares.
+    const __m512i bias = _mm512_set1_epi8(-128);
+    auto join = [&](const __m128i* v) {
+      __m512i b = _mm512_castsi128_si512(v[0]);
+      b = _mm512_inserti32x4(b, v[1], 1);
+      b = _mm512_inserti32x4(b, v[2], 2);
+      b = _mm512_inserti32x4(b, v[3], 3);
+      return _mm512_xor_si512(b, bias);
+    };
+    Store(left, join(lo));
+    Store(right, join(hi));
+  }
+  static Vec RankTest(const uint8_t* keys, uint32_t rank) {
+    const __mmask64 gt = _mm512_cmpgt_epi8_mask(Load(keys), _mm512_set1_epi8(static_cast<char>(rank ^ 0x80)));
+    return _mm512_movm_epi8(gt);
+  }
+  static void Transpose8x8(const float* src, size_t src_stride, float* dst, size_t dst_stride) {
+    __m256 r[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * src_stride);
+    // Pairs of rows interleaved, then pairs of pairs, then 128-bit halves.
+    __m256 a[8], b[8];
+    for (int i = 0; i < 8; i += 2) {
+      a[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      a[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      b[i] = _mm256_shuffle_ps(a[i], a[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      b[i + 1] = _mm256_shuffle_ps(a[i], a[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      b[i + 2] = _mm256_shuffle_ps(a[i + 1], a[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      b[i + 3] = _mm256_shuffle_ps(a[i + 1], a[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int k = 0; k < 4; ++k) {
+      _mm256_store_ps(dst + k * dst_stride, _mm256_permute2f128_ps(b[k], b[k + 4], 0x20));
+      _mm256_store_ps(dst + (k + 4) * dst_stride, _mm256_permute2f128_ps(b[k], b[k + 4], 0x31));
+    }
+  }
+};
+
+#include "infer/complete_kernel_impl.h"
+
+}  // namespace
+
+void CompleteKernelAvx512(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
+                          double* out) {
+  CompleteImpl<Avx512Ops>::Run(cf, run, x, n_rows, out);
+}
+
+}  // namespace fb
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#endif  // __x86_64__
