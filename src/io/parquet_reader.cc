@@ -129,7 +129,8 @@ inline uint64_t Bits(const uint8_t* base, size_t nbytes, uint64_t pos, int bw) {
 }
 
 // The RLE / bit-packed hybrid (levels, dictionary indices, booleans): n values.
-Status Hybrid(Cursor& c, int bw, size_t n, uint32_t* out) {
+template <class T>
+Status Hybrid(Cursor& c, int bw, size_t n, T* out) {
   if (bw < 0 || bw > 32) return Corrupt("bit width " + std::to_string(bw) + " out of range");
   size_t got = 0;
   while (got < n) {
@@ -141,8 +142,19 @@ Status Hybrid(Cursor& c, int bw, size_t n, uint32_t* out) {
       const uint64_t bytes = groups * static_cast<uint64_t>(bw);
       if (bytes > c.left()) return Corrupt("bit-packed run past the end");
       const uint64_t count = groups * 8;
-      for (uint64_t k = 0; k < count && got < n; ++k)
-        out[got++] = static_cast<uint32_t>(Bits(c.p, bytes, k * bw, bw));
+      uint64_t k = 0;
+      if (bw > 0 && bw <= 8) {
+        // Whole groups of 8 values (8 x bw bits) from one 64-bit load each,
+        // while 8 bytes remain readable in the run.
+        const uint64_t mask = (uint64_t{1} << bw) - 1;
+        for (uint64_t g = 0; g < groups && got + 8 <= n && g * bw + 8 <= bytes; ++g, k += 8) {
+          uint64_t w;
+          std::memcpy(&w, c.p + g * bw, 8);
+          for (int j = 0; j < 8; ++j) out[got + j] = static_cast<T>((w >> (j * bw)) & mask);
+          got += 8;
+        }
+      }
+      for (; k < count && got < n; ++k) out[got++] = static_cast<T>(Bits(c.p, bytes, k * bw, bw));
       c.p += bytes;
     } else {
       const uint64_t count = h >> 1;
@@ -153,11 +165,23 @@ Status Hybrid(Cursor& c, int bw, size_t n, uint32_t* out) {
       c.p += vb;
       if (bw < 32 && (v >> bw) != 0) return Corrupt("RLE value wider than its bit width");
       const uint64_t take = std::min<uint64_t>(count, n - got);
-      std::fill(out + got, out + got + take, v);
+      std::fill(out + got, out + got + take, static_cast<T>(v));
       got += take;
     }
   }
   return Status::Ok();
+}
+
+// True when an RLE / bit-packed hybrid stream starts with one RLE run of
+// `value` covering at least n values (reads a copy of the cursor).
+bool OneRun(Cursor c, int bw, size_t n, uint32_t value) {
+  uint64_t h;
+  if (!Varint(c, &h) || (h & 1) || (h >> 1) < n) return false;
+  const size_t vb = static_cast<size_t>((bw + 7) / 8);
+  if (vb > c.left() || vb > 4) return false;
+  uint32_t v = 0;
+  for (size_t k = 0; k < vb; ++k) v |= static_cast<uint32_t>(c.p[k]) << (8 * k);
+  return v == value;
 }
 
 // DELTA_BINARY_PACKED: up to `max` values; leaves c after the block's data.
@@ -512,8 +536,15 @@ struct ParquetReader::Impl {
   // (exact: the model compares float64 inputs), `rows` of them at out: a
   // null as NaN. *special: a null or a value that is not finite was seen
   // (the caller then rereads the column by DecodeColumn for its checks).
+  // With `index` not null, a column whose pages are all dictionary-encoded
+  // without nulls, with at most 256 values, is left as one byte per row at
+  // `index` into its converted dictionary `*index_dict` (*as_index true; a
+  // quarter of the memory, gathered as the block is written), else decoded
+  // into `out` (*as_index false).
   Status DecodeFloatColumn(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc,
-                           int64_t rows, const Float64Feature* exact, float* out, bool* special) const;
+                           int64_t rows, const Float64Feature* exact, float* out, bool* special,
+                           uint8_t* index = nullptr, std::vector<float>* index_dict = nullptr,
+                           bool* as_index = nullptr) const;
   Status DecodeColumn(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc,
                       int64_t rows, Values* out) const;
   Status Fill(const TableChunk& chunk, TableBlock* b) const;
@@ -775,10 +806,9 @@ Status WalkPages(const std::string& bytes, const Column& col, const parquet::Col
     const uint32_t* lv = nullptr;
     if (col.max_def > 0) {
       const int bw = BitWidth(static_cast<uint64_t>(col.max_def));
-      levels.resize(n);
+      Cursor lc;
       if (type == parquet::PageType::kDataPageV2) {
-        Cursor lc{c.p + h.rep_bytes, c.p + h.rep_bytes + h.def_bytes};
-        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+        lc = Cursor{c.p + h.rep_bytes, c.p + h.rep_bytes + h.def_bytes};
       } else {
         if (h.def_encoding != 3)
           return Unsupported(std::string("definition levels encoded as ") +
@@ -787,19 +817,23 @@ Status WalkPages(const std::string& bytes, const Column& col, const parquet::Col
         const uint32_t len = Le32(reinterpret_cast<const char*>(c.p));
         c.p += 4;
         if (len > c.left()) return Corrupt("definition levels past the end");
-        Cursor lc{c.p, c.p + len};
-        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+        lc = Cursor{c.p, c.p + len};
         c.p += len;
       }
       const uint32_t max_def = static_cast<uint32_t>(col.max_def);
-      uint32_t above = 0;
-      present = 0;
-      for (size_t k = 0; k < n; ++k) {
-        above |= levels[k] > max_def;
-        present += levels[k] == max_def;
+      // A page without nulls usually says so in one RLE run: no per-row scan.
+      if (!OneRun(lc, bw, n, max_def)) {
+        levels.resize(n);
+        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+        uint32_t above = 0;
+        present = 0;
+        for (size_t k = 0; k < n; ++k) {
+          above |= levels[k] > max_def;
+          present += levels[k] == max_def;
+        }
+        if (above) return Corrupt("definition level above the column's maximum");
+        if (present < n) lv = levels.data();
       }
-      if (above) return Corrupt("definition level above the column's maximum");
-      if (present < n) lv = levels.data();
     }
     if (type == parquet::PageType::kDataPageV2) c.p += level_bytes;
     FB_RETURN_IF_ERROR(on_page(h, c, n, present, lv));
@@ -923,7 +957,9 @@ bool ParquetReader::Impl::FloatPath(const Column& col) {
 
 Status ParquetReader::Impl::DecodeFloatColumn(const std::string& bytes, const Column& col,
                                               const parquet::ColumnChunk& cc, int64_t rows,
-                                              const Float64Feature* exact, float* out, bool* special) const {
+                                              const Float64Feature* exact, float* out, bool* special,
+                                              uint8_t* index, std::vector<float>* index_dict,
+                                              bool* as_index) const {
   const bool is_int = StoreOf(col.type) == Store::kInt;
   auto conv = [&](double v) {
     return exact != nullptr ? Float64FeatureValue(*exact, v) : static_cast<float>(v);
@@ -933,7 +969,14 @@ Status ParquetReader::Impl::DecodeFloatColumn(const std::string& bytes, const Co
   thread_local std::vector<uint32_t> idx;
   bool dict_special = false;
   bool any_special = false;
-  size_t at = 0;  // rows written
+  size_t at = 0;                    // rows written
+  bool indexed = index != nullptr;  // rows so far are bytes at `index`
+  // Leaves index mode: the rows so far become floats.
+  auto demote = [&] {
+    if (!indexed) return;
+    indexed = false;
+    for (size_t k = 0; k < at; ++k) out[k] = fdict[index[k]];
+  };
   auto on_dict = [&](Cursor& c, size_t n) -> Status {
     dict.Clear();
     FB_RETURN_IF_ERROR(Plain(c, col, n, &dict));
@@ -943,10 +986,32 @@ Status ParquetReader::Impl::DecodeFloatColumn(const std::string& bytes, const Co
       fdict[k] = conv(is_int ? static_cast<double>(dict.i[k]) : dict.d[k]);
       dict_special |= !std::isfinite(fdict[k]);
     }
+    if (fdict.size() > 256) demote();
     return Status::Ok();
   };
   auto on_page = [&](const parquet::PageHeader& h, Cursor& c, size_t n, size_t present,
                      const uint32_t* levels) -> Status {
+    // Nulls, another encoding or indices wider than a byte: floats from here on.
+    if (levels != nullptr || (h.encoding != 2 && h.encoding != 8) ||
+        (present > 0 && c.left() > 0 && *c.p > 8))
+      demote();
+    if (indexed) {
+      if (present > 0) {
+        if (c.left() < 1) return Corrupt("dictionary indices past the end");
+        const int bw = *c.p++;
+        uint8_t* dst = index + at;
+        FB_RETURN_IF_ERROR(Hybrid(c, bw, present, dst));
+        uint8_t max_index = 0;
+        for (size_t k = 0; k < present; ++k) max_index = std::max(max_index, dst[k]);
+        if (max_index >= fdict.size()) {
+          return Corrupt("dictionary index " + std::to_string(max_index) + " past the dictionary's " +
+                         std::to_string(fdict.size()) + " values");
+        }
+        any_special |= dict_special;
+      }
+      at += n;
+      return Status::Ok();
+    }
     // Values land straight in `out` when the page has no nulls.
     float* dst = out + at;
     if (levels != nullptr) {
@@ -998,6 +1063,9 @@ Status ParquetReader::Impl::DecodeFloatColumn(const std::string& bytes, const Co
     return Status::Ok();
   };
   FB_RETURN_IF_ERROR(WalkPages(bytes, col, cc, static_cast<size_t>(rows), on_dict, on_page));
+  if (indexed && at > 0 && fdict.empty()) return Corrupt("dictionary-encoded page without a dictionary");
+  if (as_index != nullptr) *as_index = indexed;
+  if (indexed) index_dict->assign(fdict.begin(), fdict.end());
   *special = any_special;
   return Status::Ok();
 }
@@ -1083,9 +1151,17 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   if (prep_vals.size() < prep_col.size()) prep_vals.resize(prep_col.size());
   thread_local DefaultInitVector<float> cols;  // n_fast columns of `rows` floats, back to back
   thread_local std::vector<int32_t> col_feature;
+  // Columns left as dictionary bytes (DecodeFloatColumn's index mode): their
+  // slot of `cols` is never touched, so its pages are never faulted in.
+  thread_local DefaultInitVector<uint8_t> indexes;
+  thread_local std::vector<std::vector<float>> index_dicts;
+  thread_local std::vector<uint8_t> col_indexed;
   size_t n_cols = 0;
   col_feature.clear();
+  col_indexed.clear();
   GrowLarge(&cols, rows * n_float_columns);
+  GrowLarge(&indexes, rows * n_float_columns);
+  if (index_dicts.size() < n_float_columns) index_dicts.resize(n_float_columns);
   for (size_t k = 0; k < needed.size(); ++k) {
     const int32_t c = needed[k];
     const Column& col = meta.columns[c];
@@ -1093,17 +1169,19 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
     const int32_t feature = map.col_to_feature[c];
     if (feature >= 0 && fast_column[k]) {
       // A numeric feature that is not kept: decoded straight into floats.
-      bool special = false;
+      bool special = false, as_index = false;
       Status st =
           DecodeFloatColumn(chunk.columns[k], col, rg.columns[c], rg.num_rows,
                             schema.float64_features.empty() ? nullptr : &schema.float64_features[feature],
-                            cols.data() + n_cols * rows, &special);
+                            cols.data() + n_cols * rows, &special, indexes.data() + n_cols * rows,
+                            &index_dicts[n_cols], &as_index);
       if (!st.ok()) {
         return Status(st.code(), Where(g, c) + ": " + st.message()).At(uri, 0, static_cast<uint64_t>(c) + 1);
       }
       if (!special || !(opt.missing_is_error || opt.infinity_is_error)) {
         ++n_cols;
         col_feature.push_back(feature);
+        col_indexed.push_back(as_index);
         continue;
       }
       // A null or a value that is not finite, for a model that refuses one:
@@ -1127,6 +1205,7 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
       if (!cat) {
         fc = cols.data() + n_cols++ * rows;
         col_feature.push_back(f);
+        col_indexed.push_back(0);
       }
       const bool plain_int = store == Store::kInt && col.meaning != Meaning::kDecimal &&
                              !(col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt64);
@@ -1278,9 +1357,15 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   for (size_t r0 = 0; r0 < rows; r0 += kTile) {
     const size_t r1 = std::min(rows, r0 + kTile);
     for (size_t j = 0; j < n_cols; ++j) {
-      const float* src = cols.data() + j * rows;
       float* dst = b->values.data() + col_feature[j];
-      for (size_t r = r0; r < r1; ++r) dst[r * nf] = src[r];
+      if (col_indexed[j]) {
+        const uint8_t* src = indexes.data() + j * rows;
+        const float* d = index_dicts[j].data();
+        for (size_t r = r0; r < r1; ++r) dst[r * nf] = d[src[r]];
+      } else {
+        const float* src = cols.data() + j * rows;
+        for (size_t r = r0; r < r1; ++r) dst[r * nf] = src[r];
+      }
     }
   }
   b->rows = rows;
