@@ -3,13 +3,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 
 #include "cli/command.h"
 #include "cli/run_options.h"
 #include "common/atomic_file.h"
-#include "common/text_escape.h"
 #include "runner/job_db.h"
+#include "runner/job_report.h"
 #include "runner/lease.h"
 #include "runner/local_job.h"
 
@@ -24,19 +25,16 @@ Result<std::unique_ptr<JobDb>> OpenExisting(const std::string& state) {
   return JobDb::Open(state);
 }
 
-int Jobs(const std::string& state) {
+double Now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int Jobs(const std::string& state, bool json) {
   auto db = OpenExisting(state);
   if (!db.ok()) return ReportError(db.status());
-  auto jobs = (*db)->ListJobs();
-  if (!jobs.ok()) return ReportError(jobs.status());
-  fmt::print("{:<40} {:<12} {:>7} {:>7} {:>7} {:>9}  {}\n", "JOB", "STATE", "FILES", "DONE", "FAILED",
-             "SECONDS", "CREATED");
-  for (const auto& j : *jobs) {
-    auto c = (*db)->Counts(j.id);
-    if (!c.ok()) return ReportError(c.status());
-    fmt::print("{:<40} {:<12} {:>7} {:>7} {:>7} {:>9.1f}  {}\n", j.id, EffectiveJobState(j, state),
-               j.files_total, c->done + c->skipped, c->failed, j.seconds, j.created_at);
-  }
+  auto text = json ? JobListJson(**db, state, Now()) : JobListText(**db, state, Now());
+  if (!text.ok()) return ReportError(text.status());
+  fmt::print("{}", *text);
   return kExitOk;
 }
 
@@ -48,46 +46,9 @@ int Status_(const std::string& state, const std::string& id, bool json, const st
     return ShowSubmittedStatus(state, id, json);
   auto db = OpenExisting(state);
   if (!db.ok()) return ReportError(db.status());
-  if (json) {
-    auto j = JobStatusJson(**db, id, state, *price);
-    if (!j.ok()) return ReportError(j.status());
-    fmt::print("{}", *j);
-    return kExitOk;
-  }
-  auto job = (*db)->GetJob(id);
-  if (!job.ok()) return ReportError(job.status());
-  if (!*job) return ReportError(NotFound("no job '" + id + "' in " + state));
-  auto c = (*db)->Counts(id);
-  auto tasks = (*db)->Tasks(id);
-  auto files = (*db)->Files(id);
-  if (!c.ok() || !tasks.ok() || !files.ok()) return ReportError(IoError("cannot read the job records"));
-  const auto& j = **job;
-  const std::string st = EffectiveJobState(j, state);
-  fmt::print("job {} ({}): {}, exit code {}, {:.1f} s, created {}\n", j.id,
-             j.name.empty() ? "-" : EscapeForMessage(j.name), st, j.exit_code, j.seconds, j.created_at);
-  if (st == "dead")
-    fmt::print("its supervisor is gone; continue it with: forestbatch resume {} --state {}\n", j.id, state);
-  fmt::print("files: {} total, {} done, {} already done, {} failed, {} pending, {} running; {} rows\n",
-             j.files_total, c->done, c->skipped, c->failed, c->pending, c->running, c->rows);
-  auto cost = JobCostOf(**db, id, *price);
-  auto attempts = (*db)->Attempts(id);
-  if (!cost.ok() || !attempts.ok()) return ReportError(IoError("cannot read the job records"));
-  fmt::print("cpu: {}\n", CostLine(*cost));
-  fmt::print("{:>5} {:<12} {:>8} {:>5} {:>6} {:>8}  {}\n", "TASK", "STATE", "ATTEMPTS", "EXIT", "SIGNAL",
-             "CPU S", "LOG");
-  for (const auto& t : *tasks) {
-    double cpu = 0;
-    for (const auto& a : *attempts) {
-      if (a.index == t.index) cpu += a.user_seconds + a.sys_seconds;
-    }
-    fmt::print("{:>5} {:<12} {:>8} {:>5} {:>6} {:>8.1f}  {}\n", t.index, t.state, t.attempts, t.exit_code,
-               t.signal, cpu, t.log);
-  }
-  for (const auto& f : *files) {
-    if (f.state == "failed")
-      fmt::print("failed: {} (task {}, {} attempts): {}\n", EscapeForMessage(f.relative), f.task, f.attempts,
-                 EscapeForMessage(f.error));
-  }
+  auto text = json ? JobStatusJson(**db, id, state, *price) : JobStatusText(**db, id, state, *price, Now());
+  if (!text.ok()) return ReportError(text.status());
+  fmt::print("{}", *text);
   return kExitOk;
 }
 
@@ -144,8 +105,10 @@ int Cancel(const std::string& state, const std::string& id) {
 CommandSpec JobsCommand() {
   return {"jobs", "list the jobs recorded in the state folder", [](CLI::App* sub) {
             auto state = std::make_shared<std::string>(".forestbatch");
+            auto json = std::make_shared<bool>(false);
             sub->add_option("--state", *state, "job records folder (default ./.forestbatch)");
-            return std::function<int()>([state] { return Jobs(*state); });
+            sub->add_flag("--json", *json, "stable JSON for scripts (docs/run.md)");
+            return std::function<int()>([state, json] { return Jobs(*state, *json); });
           }};
 }
 

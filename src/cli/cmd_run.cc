@@ -10,6 +10,7 @@
 #include "runner/file_executor.h"
 #include "runner/job_db.h"
 #include "runner/local_job.h"
+#include "scaleout/estimate.h"
 
 namespace fb::cli {
 namespace {
@@ -23,6 +24,8 @@ struct RunFlags {
   bool json = false;
   std::string price_text;
   std::optional<double> price;
+  bool estimate = false;
+  std::optional<EstimateRecord> estimate_record;
   PredictFlags predict;
 };
 
@@ -38,6 +41,7 @@ RunOptions MakeRunOptions(const RunFlags& f) {
   o.progress_bar = f.progress == "bar" || (f.progress == "auto" && ::isatty(2));
   o.progress = f.progress == "none" || f.json ? nullptr : stderr;
   o.price_per_vcpu_hour = f.price;
+  o.estimate = f.estimate_record;
   return o;
 }
 
@@ -92,6 +96,13 @@ int RunCommand(RunFlags& f) {
   if (f.spec.exec.empty()) f.spec.worker_args = f.predict.AsArgs();
   Status s = CheckModel(f);
   if (!s.ok()) return ReportError(s);
+  if (f.estimate) {
+    fmt::print(stderr, "estimate: timing one sample input before the job...\n");
+    auto e = EstimateLocalRun("/proc/self/exe", f.spec, f.price);
+    if (!e.ok()) return ReportError(std::move(e).take_status().Prefix("run --estimate"));
+    fmt::print(stderr, "{}", EstimateReport(e->estimate, e->sample));
+    f.estimate_record = ToEstimateRecord(e->estimate, e->sample);
+  }
   return Finish(RunLocalJob(f.spec, "", MakeRunOptions(f), g_stop_requested), f);
 }
 
@@ -136,6 +147,9 @@ CommandSpec RunCommandSpec() {
             sub->add_option("--progress", f->progress, "auto, bar, lines or none")
                 ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
             sub->add_flag("--json", f->json, "print the job's status as JSON at the end");
+            sub->add_flag("--estimate", f->estimate,
+                          "first time one sample input and project the job's duration and cost; the "
+                          "projection is kept with the job (status, serve show it against the actual)");
             AddPriceFlag(sub, &f->price_text);
             f->predict.Add(sub);
             sub->add_option("--include", s.include,

@@ -15,6 +15,7 @@
 #include "cli/run_options.h"
 #include "common/cpu_limits.h"
 #include "common/text_escape.h"
+#include "runner/job_report.h"
 #include "runner/shard_plan.h"
 #include "scaleout/estimate.h"
 #include "scaleout/submit.h"
@@ -36,6 +37,14 @@ int ShowSubmittedStatus(const std::string& state_dir, const std::string& name, b
   } else {
     std::cout << fmt::format("{} ({} job {}): {}\n", rec->name, EngineName(rec->engine), rec->job_id,
                              EngineJobStateLine(*st));
+    if (rec->estimate) {
+      std::cout << fmt::format(
+          "estimate ({}): {} for {} tasks x {} vCPU, {:.1f} reserved vCPU-seconds; the engine's accounting "
+          "has "
+          "the actual (forestbatch does not see submitted workers' time)\n",
+          rec->estimate->made_at, FormatDuration(rec->estimate->duration_seconds), rec->estimate->workers,
+          rec->estimate->vcpus_per_task, rec->estimate->vcpu_seconds);
+    }
   }
   if (!st->finished) return kExitOk;
   return st->failed ? kExitSomeFailed : kExitOk;
@@ -70,10 +79,9 @@ std::string SelfPath() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
-// --estimate --dry-run: times one sample input here and projects the job.
-Status EstimateJobCost(const SubmitFlags& f) {
-  if (!f.dry_run)
-    return InvalidArgument("--estimate goes with --dry-run: it submits nothing (submit without it after)");
+// --estimate: times one sample input here and projects the job (printed;
+// without --dry-run also kept in the submit record).
+Result<EstimateRecord> EstimateJobCost(const SubmitFlags& f) {
   FB_ASSIGN_OR_RETURN(auto price, PriceFrom(f.price_text));
   FB_ASSIGN_OR_RETURN(double vcpus,
                       ParseVcpus(f.cpus.empty() ? std::to_string(f.spec.cpus_per_task) : f.cpus));
@@ -88,15 +96,19 @@ Status EstimateJobCost(const SubmitFlags& f) {
                            MedianSample(files).relative, files.size(), threads, threads == 1 ? "" : "s");
   FB_ASSIGN_OR_RETURN(SampleTiming sample, TimeSample(self, job, MedianSample(files), threads));
   const Estimate e = ProjectEstimate(files, f.spec.workers, vcpus, job.shard_by, sample, price);
-  std::cout << EstimateReport(e, sample);
-  return Status::Ok();
+  (f.dry_run ? std::cout : std::cerr) << EstimateReport(e, sample);
+  return ToEstimateRecord(e, sample);
 }
 
 int Run(SubmitFlags& f) {
   if (!f.status_name.empty()) return ShowSubmittedStatus(f.state_dir, f.status_name, f.json);
+  std::optional<EstimateRecord> estimate;
   if (f.estimate) {
-    Status s = EstimateJobCost(f);
-    return s.ok() ? kExitOk : ReportError(s);
+    auto e = EstimateJobCost(f);
+    if (!e.ok()) return ReportError(e.status());
+    // A dry run with no engine is the estimate alone.
+    if (f.dry_run && f.engine.empty()) return kExitOk;
+    estimate = std::move(*e);
   }
   if (f.engine.empty())
     return ReportError(InvalidArgument("--engine is required (slurm, aws-batch, kubernetes)"));
@@ -164,7 +176,7 @@ int Run(SubmitFlags& f) {
   }
   if (Status sc = ApplySchedule(s, f.schedule, f.lease); !sc.ok()) return ReportError(sc);
 
-  auto out = Submit(s, f.state_dir, f.dry_run);
+  auto out = Submit(s, f.state_dir, f.dry_run, estimate);
   if (!out.ok())
     return ReportError(
         std::move(out).take_status().Prefix(fmt::format("submit to {}", EngineName(s.engine))));
@@ -211,7 +223,9 @@ CommandSpec SubmitCommand() {
         sub->add_flag("--json", f->json, "print the submit record (or --status) as JSON");
         sub->add_flag(
             "--estimate", f->estimate,
-            "with --dry-run: time one sample input here, print the job's projected duration and cost");
+            "time one sample input here and print the job's projected duration and cost (with --dry-run "
+            "and no --engine: only that; when submitting: kept in the submit record, shown by status and "
+            "serve)");
         AddPriceFlag(sub, &f->price_text);
         // One value per occurrence, so a following `--` still starts the worker options.
         sub->add_option("--env", f->env, "NAME=VALUE for every task (repeatable)")

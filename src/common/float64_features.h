@@ -39,6 +39,10 @@
 //     exactly when v <= t; 0 and positive v have m(v) >= 0 > T(t).) Only
 //     the zero band maps to 0, so a node's zero-as-missing test (the band
 //     around 0, model/forest.h) sees exactly LightGBM's zeros. NaN stays NaN.
+//     With `zero_is_missing` (every node on the feature sends 0 where it
+//     sends NaN: missing types None and Zero, or NaN with 0's side as the
+//     default) the zero band becomes NaN instead, and no node needs the
+//     zero-as-missing test.
 //   - categorical feature: LightGBM's category is static_cast<int>(v)
 //     (truncation: -1 < v < 1 is 0; v >= 2^31 is INT_MIN on x86-64, as are
 //     NaN and -inf): a value whose int is in [0, 2^24) becomes that integer
@@ -59,10 +63,11 @@ namespace fb {
 
 struct Float64Feature {
   bool categorical = false;
-  std::vector<double> cuts;    // numeric: ascending, distinct, fewer than 2^24 - 1
-  std::vector<int32_t> known;  // scikit-learn categorical: ascending, distinct, in [0, 256)
-  bool lightgbm = false;       // LightGBM's rules instead of scikit-learn's
-  int32_t below_zero = 0;      // LightGBM numeric: the number of cuts below 0 (CutsBelowZero)
+  std::vector<double> cuts;      // numeric: ascending, distinct, fewer than 2^24 - 1
+  std::vector<int32_t> known;    // scikit-learn categorical: ascending, distinct, in [0, 256)
+  bool lightgbm = false;         // LightGBM's rules instead of scikit-learn's
+  int32_t below_zero = 0;        // LightGBM numeric: the number of cuts below 0 (CutsBelowZero)
+  bool zero_is_missing = false;  // LightGBM numeric: the zero band becomes NaN, not 0
 };
 
 // LightGBM's kZeroThreshold (include/LightGBM/meta.h: `const double
@@ -94,7 +99,7 @@ inline float Float64FeatureValue(const Float64Feature& f, double v) {
   if (f.lightgbm) {
     if (f.categorical)
       return v > -1.0 && v < 16777216.0 ? static_cast<float>(static_cast<int32_t>(v)) : -1.0f;
-    if (v >= -kLightgbmZero && v <= kLightgbmZero) return 0.0f;
+    if (v >= -kLightgbmZero && v <= kLightgbmZero) return f.zero_is_missing ? kMissing : 0.0f;
     const auto j = std::lower_bound(f.cuts.begin(), f.cuts.end(), v) - f.cuts.begin();
     return static_cast<float>(j - f.below_zero + (v > 0.0 ? 1 : -1));
   }

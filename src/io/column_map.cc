@@ -1,6 +1,7 @@
 #include "io/column_map.h"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 #include "io/csv_text.h"
@@ -264,6 +265,23 @@ Result<ColumnMap> MapColumns(const std::vector<std::string>& names, bool has_hea
       if (!mp.is_kept[c]) m.col_to_feature[c] = f++;
   }
   return std::move(mp.m);
+}
+
+Status RunPreprocessing(const CsvSchema& schema, const CsvOptions& opt, PrepRow* prep, float* row) {
+  const Preprocessing& p = *schema.preprocessing;
+  FB_RETURN_IF_ERROR(p.Run(prep, row, schema.float64_features.empty() ? nullptr : &schema.float64_features));
+  for (int32_t f = 0; f < schema.n_features; ++f) {
+    if (opt.missing_is_error && std::isnan(row[f])) {
+      return InvalidData(
+          "Input X contains NaN: feature " + std::to_string(f) +
+          " is missing after the model's preprocessing; the estimator does not accept missing values");
+    }
+    if (opt.infinity_is_error && std::isinf(row[f])) {
+      return InvalidData("Input X contains infinity or a value too large for dtype('float32'): feature " +
+                         std::to_string(f) + " after the model's preprocessing");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace fb

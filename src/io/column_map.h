@@ -62,4 +62,10 @@ Result<ColumnMap> MapColumns(const std::vector<std::string>& names, bool has_hea
                              const std::vector<std::string>& keep, char delimiter, const std::string& file,
                              uint64_t line);
 
+// Models with preprocessing: runs the program on a row whose raw inputs are
+// in `prep`, writing the n_features features to `row`, then checks them as
+// the estimator would (NaN when it refuses missing values, infinity). Errors
+// are kInvalidData without a place (the reader adds file and row).
+Status RunPreprocessing(const CsvSchema& schema, const CsvOptions& opt, PrepRow* prep, float* row);
+
 }  // namespace fb

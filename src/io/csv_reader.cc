@@ -151,26 +151,9 @@ Status CsvReader::Impl::StoreRaw(std::string_view text, int32_t col, uint64_t li
 }
 
 Status CsvReader::Impl::FinishPreprocessedRow(PrepRow* prep, float* row, uint64_t line) const {
-  const Preprocessing& p = *schema.preprocessing;
-  Status st = p.Run(prep, row, schema.float64_features.empty() ? nullptr : &schema.float64_features);
-  if (!st.ok()) {
-    st.At(name, line);
-    return st;
-  }
-  for (int32_t f = 0; f < schema.n_features; ++f) {
-    if (opt.missing_is_error && std::isnan(row[f])) {
-      return InvalidData(
-                 "Input X contains NaN: feature " + std::to_string(f) +
-                 " is missing after the model's preprocessing; the estimator does not accept missing values")
-          .At(name, line);
-    }
-    if (opt.infinity_is_error && std::isinf(row[f])) {
-      return InvalidData("Input X contains infinity or a value too large for dtype('float32'): feature " +
-                         std::to_string(f) + " after the model's preprocessing")
-          .At(name, line);
-    }
-  }
-  return Status::Ok();
+  Status st = RunPreprocessing(schema, opt, prep, row);
+  if (!st.ok()) st.At(name, line);
+  return st;
 }
 
 CsvReader::CsvReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

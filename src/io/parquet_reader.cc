@@ -1,13 +1,20 @@
 #include "io/parquet_reader.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "common/compression.h"
+#include "common/format.h"
+#include "common/missing_values.h"
+#include "common/preprocessing.h"
+#include "common/text_escape.h"
 #include "io/column_map.h"
 #include "io/csv_text.h"
 #include "io/parquet_format.h"
@@ -122,7 +129,8 @@ inline uint64_t Bits(const uint8_t* base, size_t nbytes, uint64_t pos, int bw) {
 }
 
 // The RLE / bit-packed hybrid (levels, dictionary indices, booleans): n values.
-Status Hybrid(Cursor& c, int bw, size_t n, uint32_t* out) {
+template <class T>
+Status Hybrid(Cursor& c, int bw, size_t n, T* out) {
   if (bw < 0 || bw > 32) return Corrupt("bit width " + std::to_string(bw) + " out of range");
   size_t got = 0;
   while (got < n) {
@@ -134,8 +142,19 @@ Status Hybrid(Cursor& c, int bw, size_t n, uint32_t* out) {
       const uint64_t bytes = groups * static_cast<uint64_t>(bw);
       if (bytes > c.left()) return Corrupt("bit-packed run past the end");
       const uint64_t count = groups * 8;
-      for (uint64_t k = 0; k < count && got < n; ++k)
-        out[got++] = static_cast<uint32_t>(Bits(c.p, bytes, k * bw, bw));
+      uint64_t k = 0;
+      if (bw > 0 && bw <= 8) {
+        // Whole groups of 8 values (8 x bw bits) from one 64-bit load each,
+        // while 8 bytes remain readable in the run.
+        const uint64_t mask = (uint64_t{1} << bw) - 1;
+        for (uint64_t g = 0; g < groups && got + 8 <= n && g * bw + 8 <= bytes; ++g, k += 8) {
+          uint64_t w;
+          std::memcpy(&w, c.p + g * bw, 8);
+          for (int j = 0; j < 8; ++j) out[got + j] = static_cast<T>((w >> (j * bw)) & mask);
+          got += 8;
+        }
+      }
+      for (; k < count && got < n; ++k) out[got++] = static_cast<T>(Bits(c.p, bytes, k * bw, bw));
       c.p += bytes;
     } else {
       const uint64_t count = h >> 1;
@@ -146,11 +165,23 @@ Status Hybrid(Cursor& c, int bw, size_t n, uint32_t* out) {
       c.p += vb;
       if (bw < 32 && (v >> bw) != 0) return Corrupt("RLE value wider than its bit width");
       const uint64_t take = std::min<uint64_t>(count, n - got);
-      std::fill(out + got, out + got + take, v);
+      std::fill(out + got, out + got + take, static_cast<T>(v));
       got += take;
     }
   }
   return Status::Ok();
+}
+
+// True when an RLE / bit-packed hybrid stream starts with one RLE run of
+// `value` covering at least n values (reads a copy of the cursor).
+bool OneRun(Cursor c, int bw, size_t n, uint32_t value) {
+  uint64_t h;
+  if (!Varint(c, &h) || (h & 1) || (h >> 1) < n) return false;
+  const size_t vb = static_cast<size_t>((bw + 7) / 8);
+  if (vb > c.left() || vb > 4) return false;
+  uint32_t v = 0;
+  for (size_t k = 0; k < vb; ++k) v |= static_cast<uint32_t>(c.p[k]) << (8 * k);
+  return v == value;
 }
 
 // DELTA_BINARY_PACKED: up to `max` values; leaves c after the block's data.
@@ -449,6 +480,30 @@ double DecimalValue(__int128 unscaled, int scale) {
 
 }  // namespace
 
+// Makes a row-group-sized buffer hold at least n elements, uninitialised: its
+// contents are not kept (a new allocation never copies the old one, and has
+// an eighth to spare, so row groups of about the same size share it). A new
+// allocation of many megabytes is backed by huge pages where the kernel
+// offers them on request (transparent huge pages in "madvise" mode): a row
+// group's 30 MB of features is then faulted in as 15 pages, not 7,000, which
+// on the seed workload cost more CPU than the decoding itself.
+template <class V>
+void GrowLarge(V* v, size_t n) {
+  if (v->size() >= n) return;
+  if (n > v->capacity()) {
+    V().swap(*v);
+    v->reserve(n + n / 8);
+    constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+    const size_t bytes = v->capacity() * sizeof((*v)[0]);
+    if (bytes >= 4 * kHuge) {
+      const uintptr_t begin = (reinterpret_cast<uintptr_t>(v->data()) + kHuge - 1) & ~(kHuge - 1);
+      const uintptr_t end = (reinterpret_cast<uintptr_t>(v->data()) + bytes) & ~(kHuge - 1);
+      if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);  // advice only
+    }
+  }
+  v->resize(n);
+}
+
 bool IsParquetName(std::string_view name) {
   return EndsWithNoCase(name, ".parquet") || EndsWithNoCase(name, ".pq") || EndsWithNoCase(name, ".parq");
 }
@@ -466,14 +521,36 @@ struct ParquetReader::Impl {
   std::vector<int32_t> needed_slot;  // per file column: index in `needed`, or -1
   std::vector<int32_t> kept_needed;  // per kept column: index in `needed`
   std::vector<KeptColumnInfo> kept_info;
+  std::vector<int32_t> prep_col;     // models with preprocessing: per raw input, its file column
+  std::vector<uint8_t> fast_column;  // per needed column: a numeric feature, not kept (DecodeFloatColumn)
+  size_t n_float_columns = 0;        // needed columns that are numeric, non-categorical features
   size_t next_group = 0;
   uint64_t next_first_row = 0;
   uint64_t rows_accounted = 0;
   std::atomic<uint64_t> bytes{0};
 
+  // Whether a numeric feature column may be decoded by DecodeFloatColumn:
+  // integers (not decimals, not unsigned 64-bit) and floating point.
+  static bool FloatPath(const Column& col);
+  // A numeric feature column decoded straight into its float32 features
+  // (exact: the model compares float64 inputs), `rows` of them at out: a
+  // null as NaN. *special: a null or a value that is not finite was seen
+  // (the caller then rereads the column by DecodeColumn for its checks).
+  // With `index` not null, a column whose pages are all dictionary-encoded
+  // without nulls, with at most 256 values, is left as one byte per row at
+  // `index` into its converted dictionary `*index_dict` (*as_index true; a
+  // quarter of the memory, gathered as the block is written), else decoded
+  // into `out` (*as_index false).
+  Status DecodeFloatColumn(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc,
+                           int64_t rows, const Float64Feature* exact, float* out, bool* special,
+                           uint8_t* index = nullptr, std::vector<float>* index_dict = nullptr,
+                           bool* as_index = nullptr) const;
   Status DecodeColumn(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc,
                       int64_t rows, Values* out) const;
   Status Fill(const TableChunk& chunk, TableBlock* b) const;
+  // Models with preprocessing: raw input `i` of row `r` (its column's values
+  // in `v`) into the row's registers.
+  Status SetPrepInput(size_t i, const Values& v, size_t r, PrepRow* prep, std::string* text) const;
   std::string Where(int64_t group, int32_t col) const {
     return "row group " + std::to_string(group) + ", column '" + meta.columns[col].name + "'";
   }
@@ -517,16 +594,15 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
   if (!meta.ok()) return std::move(meta).take_status().At(uri);
   m->meta = std::move(meta).value();
 
-  if (m->schema.preprocessing) {
-    return Unsupported(
-               "models with a preprocessing Pipeline read CSV input only for now; convert the Parquet "
-               "file to CSV")
-        .At(uri);
-  }
   std::vector<std::string> names;
   for (const Column& c : m->meta.columns) names.push_back(c.name);
   FB_ASSIGN_OR_RETURN(m->map, MapColumns(names, true, m->schema, options.keep_columns, ',', uri, 0));
   const int32_t nc = static_cast<int32_t>(names.size());
+  if (m->schema.preprocessing) {
+    m->prep_col.assign(m->schema.preprocessing->inputs.size(), -1);
+    for (int32_t c = 0; c < nc; ++c)
+      if (m->map.col_input[c] >= 0) m->prep_col[m->map.col_input[c]] = c;
+  }
   m->needed_slot.assign(nc, -1);
   std::vector<uint8_t> need(nc, 0);
   for (int32_t c = 0; c < nc; ++c)
@@ -541,6 +617,13 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
     }
     m->needed_slot[c] = static_cast<int32_t>(m->needed.size());
     m->needed.push_back(c);
+  }
+  m->fast_column.assign(m->needed.size(), 0);
+  for (size_t k = 0; k < m->needed.size(); ++k) {
+    const int32_t c = m->needed[k];
+    m->n_float_columns += m->map.col_to_feature[c] >= 0;
+    m->fast_column[k] = m->map.col_to_feature[c] >= 0 && Impl::FloatPath(m->meta.columns[c]) &&
+                        std::find(m->map.kept.begin(), m->map.kept.end(), c) == m->map.kept.end();
   }
   for (size_t k = 0; k < m->map.kept.size(); ++k) {
     const int32_t c = m->map.kept[k];
@@ -633,32 +716,33 @@ Result<bool> ParquetReader::NextChunk(TableChunk* chunk) {
   return true;
 }
 
-Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column& col,
-                                         const parquet::ColumnChunk& cc, int64_t rows, Values* out) const {
-  const Store st = StoreOf(col.type);
-  out->i.clear();
-  out->d.clear();
-  out->bytes.clear();
-  out->ends.clear();
-  out->valid.clear();
-  const size_t n_rows = static_cast<size_t>(rows);
-  out->valid.reserve(n_rows);
+namespace {
+
+// The pages of one column chunk, in order: checks and decompresses each page,
+// reads a data page's definition levels, and hands over its values.
+//   on_dict(Cursor& c, size_t n): a dictionary page of n PLAIN values;
+//   on_page(const PageHeader& h, Cursor& c, size_t n, size_t present,
+//           const uint32_t* levels): a data page of n rows, `present` of
+//           them with a value (levels[k] == max_def), its values at c.
+// Stops with an error, or once the row group's rows are covered.
+template <class OnDict, class OnPage>
+Status WalkPages(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc, size_t n_rows,
+                 OnDict&& on_dict, OnPage&& on_page) {
   // Per-thread scratch, reused from column to column and row group to row group.
-  thread_local Dense dict, page_values;
   thread_local std::string page;
-  thread_local std::vector<uint32_t> levels, idx;
-  dict.Clear();
+  thread_local std::vector<uint32_t> levels;
   bool have_dict = false;
   const Compression codec = cc.codec == 1   ? Compression::kSnappy
                             : cc.codec == 2 ? Compression::kGzip
                             : cc.codec == 6 ? Compression::kZstd
                             : cc.codec == 7 ? Compression::kLz4Raw
                                             : Compression::kNone;
+  size_t done = 0;
   size_t pos = 0;
-  while (out->size() < n_rows) {
+  while (done < n_rows) {
     if (pos >= bytes.size()) {
-      return Corrupt("the column chunk ends after " + std::to_string(out->size()) + " of " +
-                     std::to_string(n_rows) + " rows");
+      return Corrupt("the column chunk ends after " + std::to_string(done) + " of " + std::to_string(n_rows) +
+                     " rows");
     }
     size_t hdr = 0;
     FB_ASSIGN_OR_RETURN(parquet::PageHeader h,
@@ -685,35 +769,46 @@ Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column&
       if (level_bytes > raw.size() || level_bytes > static_cast<size_t>(h.uncompressed_size))
         return Corrupt("page levels larger than the page");
     }
-    page.resize(static_cast<size_t>(h.uncompressed_size));
-    if (level_bytes) std::memcpy(page.data(), raw.data(), level_bytes);
     const bool compressed = type != parquet::PageType::kDataPageV2 || h.is_compressed;
-    Status ds = DecompressExact(raw.substr(level_bytes), compressed ? codec : Compression::kNone,
-                                page.data() + level_bytes, page.size() - level_bytes);
-    if (!ds.ok()) return ds;
-    Cursor c{reinterpret_cast<const uint8_t*>(page.data()),
-             reinterpret_cast<const uint8_t*>(page.data() + page.size())};
+    Cursor c;
+    if (!compressed || codec == Compression::kNone) {
+      // Stored as is: read in place (the sizes must agree, as when inflating).
+      if (h.uncompressed_size != h.compressed_size)
+        return Corrupt("an uncompressed page of " + std::to_string(h.compressed_size) + " bytes states " +
+                       std::to_string(h.uncompressed_size));
+      c = Cursor{reinterpret_cast<const uint8_t*>(raw.data()),
+                 reinterpret_cast<const uint8_t*>(raw.data() + raw.size())};
+    } else {
+      page.resize(static_cast<size_t>(h.uncompressed_size));
+      if (level_bytes) std::memcpy(page.data(), raw.data(), level_bytes);
+      FB_RETURN_IF_ERROR(DecompressExact(raw.substr(level_bytes), codec, page.data() + level_bytes,
+                                         page.size() - level_bytes));
+      c = Cursor{reinterpret_cast<const uint8_t*>(page.data()),
+                 reinterpret_cast<const uint8_t*>(page.data() + page.size())};
+    }
     if (type == parquet::PageType::kDictionaryPage) {
       if (have_dict) return Corrupt("a second dictionary page");
       if (h.encoding != 0 && h.encoding != 2)
         return Unsupported(std::string("dictionary page encoding ") + parquet::EncodingName(h.encoding));
-      dict.Clear();
-      FB_RETURN_IF_ERROR(Plain(c, col, static_cast<size_t>(h.num_values), &dict));
+      FB_RETURN_IF_ERROR(on_dict(c, static_cast<size_t>(h.num_values)));
       have_dict = true;
       continue;
     }
     const size_t n = static_cast<size_t>(h.num_values);
-    if (n > n_rows - out->size()) {
+    if (n > n_rows - done) {
       return Corrupt("a page holds " + std::to_string(n) + " values, more than the " +
-                     std::to_string(n_rows - out->size()) + " rows left in the row group");
+                     std::to_string(n_rows - done) + " rows left in the row group");
     }
+    if ((h.encoding == 2 || h.encoding == 8) && !have_dict)
+      return Corrupt("dictionary-encoded page without a dictionary");
     // Definition levels: which of the page's n slots hold a value.
-    levels.assign(n, static_cast<uint32_t>(col.max_def));
+    size_t present = n;
+    const uint32_t* lv = nullptr;
     if (col.max_def > 0) {
       const int bw = BitWidth(static_cast<uint64_t>(col.max_def));
+      Cursor lc;
       if (type == parquet::PageType::kDataPageV2) {
-        Cursor lc{c.p + h.rep_bytes, c.p + h.rep_bytes + h.def_bytes};
-        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+        lc = Cursor{c.p + h.rep_bytes, c.p + h.rep_bytes + h.def_bytes};
       } else {
         if (h.def_encoding != 3)
           return Unsupported(std::string("definition levels encoded as ") +
@@ -722,82 +817,121 @@ Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column&
         const uint32_t len = Le32(reinterpret_cast<const char*>(c.p));
         c.p += 4;
         if (len > c.left()) return Corrupt("definition levels past the end");
-        Cursor lc{c.p, c.p + len};
-        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+        lc = Cursor{c.p, c.p + len};
         c.p += len;
+      }
+      const uint32_t max_def = static_cast<uint32_t>(col.max_def);
+      // A page without nulls usually says so in one RLE run: no per-row scan.
+      if (!OneRun(lc, bw, n, max_def)) {
+        levels.resize(n);
+        FB_RETURN_IF_ERROR(Hybrid(lc, bw, n, levels.data()));
+        uint32_t above = 0;
+        present = 0;
+        for (size_t k = 0; k < n; ++k) {
+          above |= levels[k] > max_def;
+          present += levels[k] == max_def;
+        }
+        if (above) return Corrupt("definition level above the column's maximum");
+        if (present < n) lv = levels.data();
       }
     }
     if (type == parquet::PageType::kDataPageV2) c.p += level_bytes;
-    size_t present = 0;
-    for (uint32_t l : levels) {
-      if (l > static_cast<uint32_t>(col.max_def))
-        return Corrupt("definition level above the column's maximum");
-      present += (l == static_cast<uint32_t>(col.max_def));
-    }
-    page_values.Clear();
-    switch (h.encoding) {
-      case 0: FB_RETURN_IF_ERROR(Plain(c, col, present, &page_values)); break;
-      case 2:
-      case 8: {
-        if (!have_dict) return Corrupt("dictionary-encoded page without a dictionary");
-        if (present > 0) {
-          if (c.left() < 1) return Corrupt("dictionary indices past the end");
-          const int bw = *c.p++;
-          idx.resize(present);
-          FB_RETURN_IF_ERROR(Hybrid(c, bw, present, idx.data()));
-          FB_RETURN_IF_ERROR(Gather(dict, col, idx.data(), present, &page_values));
-        }
-        break;
-      }
-      case 3: {
-        if (col.type != PhysicalType::kBoolean) return Unsupported("RLE values other than booleans");
-        // Boolean RLE values always carry a 4-byte length (pages v1 and v2);
-        // the runs themselves say where they end.
-        if (c.left() < 4) return Corrupt("RLE booleans past the end");
-        c.p += 4;
+    FB_RETURN_IF_ERROR(on_page(h, c, n, present, lv));
+    done += n;
+  }
+  return Status::Ok();
+}
+
+// A data page's `present` values in its encoding (dictionary indices
+// resolved through `dict`), into out.
+Status PageValues(const parquet::PageHeader& h, Cursor& c, const Column& col, size_t present,
+                  const Dense& dict, Dense* out) {
+  thread_local std::vector<uint32_t> idx;
+  const Store st = StoreOf(col.type);
+  out->Clear();
+  switch (h.encoding) {
+    case 0: FB_RETURN_IF_ERROR(Plain(c, col, present, out)); break;
+    case 2:
+    case 8: {
+      if (present > 0) {
+        if (c.left() < 1) return Corrupt("dictionary indices past the end");
+        const int bw = *c.p++;
         idx.resize(present);
-        FB_RETURN_IF_ERROR(Hybrid(c, 1, present, idx.data()));
-        for (size_t k = 0; k < present; ++k) page_values.i.push_back(idx[k]);
-        page_values.n = present;
-        break;
+        FB_RETURN_IF_ERROR(Hybrid(c, bw, present, idx.data()));
+        FB_RETURN_IF_ERROR(Gather(dict, col, idx.data(), present, out));
       }
-      case 5: {
-        if (col.type != PhysicalType::kInt32 && col.type != PhysicalType::kInt64)
-          return Corrupt("DELTA_BINARY_PACKED on a non-integer column");
-        FB_RETURN_IF_ERROR(DeltaBinary(c, present, &page_values.i, col.type == PhysicalType::kInt32));
-        if (page_values.i.size() != present)
-          return Corrupt("DELTA_BINARY_PACKED holds fewer values than the page");
-        if (col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt32)
-          for (int64_t& v : page_values.i) v = static_cast<uint32_t>(v);
-        page_values.n = present;
-        break;
-      }
-      case 6:
-        if (col.type != PhysicalType::kByteArray)
-          return Corrupt("DELTA_LENGTH_BYTE_ARRAY on a non-byte-array column");
-        FB_RETURN_IF_ERROR(DeltaLengthByteArray(c, present, &page_values));
-        break;
-      case 7:
-        if (st != Store::kBytes) return Corrupt("DELTA_BYTE_ARRAY on a non-byte-array column");
-        FB_RETURN_IF_ERROR(DeltaByteArray(c, present, &page_values));
-        break;
-      case 9: FB_RETURN_IF_ERROR(ByteStreamSplit(c, col, present, &page_values)); break;
-      default: return Unsupported(std::string("Parquet encoding ") + parquet::EncodingName(h.encoding));
+      break;
     }
-    if (page_values.n != present) return Corrupt("a page holds fewer values than its levels say");
+    case 3: {
+      if (col.type != PhysicalType::kBoolean) return Unsupported("RLE values other than booleans");
+      // Boolean RLE values always carry a 4-byte length (pages v1 and v2);
+      // the runs themselves say where they end.
+      if (c.left() < 4) return Corrupt("RLE booleans past the end");
+      c.p += 4;
+      idx.resize(present);
+      FB_RETURN_IF_ERROR(Hybrid(c, 1, present, idx.data()));
+      for (size_t k = 0; k < present; ++k) out->i.push_back(idx[k]);
+      out->n = present;
+      break;
+    }
+    case 5: {
+      if (col.type != PhysicalType::kInt32 && col.type != PhysicalType::kInt64)
+        return Corrupt("DELTA_BINARY_PACKED on a non-integer column");
+      FB_RETURN_IF_ERROR(DeltaBinary(c, present, &out->i, col.type == PhysicalType::kInt32));
+      if (out->i.size() != present) return Corrupt("DELTA_BINARY_PACKED holds fewer values than the page");
+      if (col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt32)
+        for (int64_t& v : out->i) v = static_cast<uint32_t>(v);
+      out->n = present;
+      break;
+    }
+    case 6:
+      if (col.type != PhysicalType::kByteArray)
+        return Corrupt("DELTA_LENGTH_BYTE_ARRAY on a non-byte-array column");
+      FB_RETURN_IF_ERROR(DeltaLengthByteArray(c, present, out));
+      break;
+    case 7:
+      if (st != Store::kBytes) return Corrupt("DELTA_BYTE_ARRAY on a non-byte-array column");
+      FB_RETURN_IF_ERROR(DeltaByteArray(c, present, out));
+      break;
+    case 9: FB_RETURN_IF_ERROR(ByteStreamSplit(c, col, present, out)); break;
+    default: return Unsupported(std::string("Parquet encoding ") + parquet::EncodingName(h.encoding));
+  }
+  if (out->n != present) return Corrupt("a page holds fewer values than its levels say");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column& col,
+                                         const parquet::ColumnChunk& cc, int64_t rows, Values* out) const {
+  const Store st = StoreOf(col.type);
+  out->i.clear();
+  out->d.clear();
+  out->bytes.clear();
+  out->ends.clear();
+  out->valid.clear();
+  const size_t n_rows = static_cast<size_t>(rows);
+  out->valid.reserve(n_rows);
+  thread_local Dense dict, page_values;
+  dict.Clear();
+  auto on_dict = [&](Cursor& c, size_t n) { return Plain(c, col, n, &dict); };
+  auto on_page = [&](const parquet::PageHeader& h, Cursor& c, size_t n, size_t present,
+                     const uint32_t* levels) -> Status {
+    FB_RETURN_IF_ERROR(PageValues(h, c, col, present, dict, &page_values));
     // Scatter into one slot per row (a plain copy when the page has no nulls).
-    if (present == n && st != Store::kBytes) {
+    if (levels == nullptr && st != Store::kBytes) {
       out->valid.insert(out->valid.end(), n, 1);
       if (st == Store::kInt) {
         out->i.insert(out->i.end(), page_values.i.begin(), page_values.i.begin() + n);
       } else {
         out->d.insert(out->d.end(), page_values.d.begin(), page_values.d.begin() + n);
       }
-      continue;
+      return Status::Ok();
     }
+    const uint32_t max_def = static_cast<uint32_t>(col.max_def);
     size_t v = 0;
     for (size_t k = 0; k < n; ++k) {
-      const bool ok = levels[k] == static_cast<uint32_t>(col.max_def);
+      const bool ok = levels == nullptr || levels[k] == max_def;
       out->valid.push_back(ok);
       switch (st) {
         case Store::kInt: out->i.push_back(ok ? page_values.i[v] : 0); break;
@@ -809,7 +943,130 @@ Status ParquetReader::Impl::DecodeColumn(const std::string& bytes, const Column&
       }
       v += ok;
     }
-  }
+    return Status::Ok();
+  };
+  return WalkPages(bytes, col, cc, n_rows, on_dict, on_page);
+}
+
+bool ParquetReader::Impl::FloatPath(const Column& col) {
+  const Store st = StoreOf(col.type);
+  if (st == Store::kDouble) return true;
+  return st == Store::kInt && col.meaning != Meaning::kDecimal &&
+         !(col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt64);
+}
+
+Status ParquetReader::Impl::DecodeFloatColumn(const std::string& bytes, const Column& col,
+                                              const parquet::ColumnChunk& cc, int64_t rows,
+                                              const Float64Feature* exact, float* out, bool* special,
+                                              uint8_t* index, std::vector<float>* index_dict,
+                                              bool* as_index) const {
+  const bool is_int = StoreOf(col.type) == Store::kInt;
+  auto conv = [&](double v) {
+    return exact != nullptr ? Float64FeatureValue(*exact, v) : static_cast<float>(v);
+  };
+  thread_local Dense dict, page_values;
+  thread_local std::vector<float> fdict, tmp;
+  thread_local std::vector<uint32_t> idx;
+  bool dict_special = false;
+  bool any_special = false;
+  size_t at = 0;                    // rows written
+  bool indexed = index != nullptr;  // rows so far are bytes at `index`
+  // Leaves index mode: the rows so far become floats.
+  auto demote = [&] {
+    if (!indexed) return;
+    indexed = false;
+    for (size_t k = 0; k < at; ++k) out[k] = fdict[index[k]];
+  };
+  auto on_dict = [&](Cursor& c, size_t n) -> Status {
+    dict.Clear();
+    FB_RETURN_IF_ERROR(Plain(c, col, n, &dict));
+    // Each dictionary value converted once, not once per row.
+    fdict.resize(dict.n);
+    for (size_t k = 0; k < dict.n; ++k) {
+      fdict[k] = conv(is_int ? static_cast<double>(dict.i[k]) : dict.d[k]);
+      dict_special |= !std::isfinite(fdict[k]);
+    }
+    if (fdict.size() > 256) demote();
+    return Status::Ok();
+  };
+  auto on_page = [&](const parquet::PageHeader& h, Cursor& c, size_t n, size_t present,
+                     const uint32_t* levels) -> Status {
+    // Nulls, another encoding or indices wider than a byte: floats from here on.
+    if (levels != nullptr || (h.encoding != 2 && h.encoding != 8) ||
+        (present > 0 && c.left() > 0 && *c.p > 8))
+      demote();
+    if (indexed) {
+      if (present > 0) {
+        if (c.left() < 1) return Corrupt("dictionary indices past the end");
+        const int bw = *c.p++;
+        uint8_t* dst = index + at;
+        FB_RETURN_IF_ERROR(Hybrid(c, bw, present, dst));
+        uint8_t max_index = 0;
+        for (size_t k = 0; k < present; ++k) max_index = std::max(max_index, dst[k]);
+        if (max_index >= fdict.size()) {
+          return Corrupt("dictionary index " + std::to_string(max_index) + " past the dictionary's " +
+                         std::to_string(fdict.size()) + " values");
+        }
+        any_special |= dict_special;
+      }
+      at += n;
+      return Status::Ok();
+    }
+    // Values land straight in `out` when the page has no nulls.
+    float* dst = out + at;
+    if (levels != nullptr) {
+      tmp.resize(present);
+      dst = tmp.data();
+      any_special = true;  // a null
+    }
+    if (h.encoding == 2 || h.encoding == 8) {
+      if (present > 0) {
+        if (c.left() < 1) return Corrupt("dictionary indices past the end");
+        const int bw = *c.p++;
+        idx.resize(present);
+        FB_RETURN_IF_ERROR(Hybrid(c, bw, present, idx.data()));
+        uint32_t max_index = 0;
+        for (size_t k = 0; k < present; ++k) max_index = std::max(max_index, idx[k]);
+        if (max_index >= fdict.size()) {
+          return Corrupt("dictionary index " + std::to_string(max_index) + " past the dictionary's " +
+                         std::to_string(fdict.size()) + " values");
+        }
+        const float* fd = fdict.data();
+        for (size_t k = 0; k < present; ++k) dst[k] = fd[idx[k]];
+        any_special |= dict_special;
+      }
+    } else {
+      FB_RETURN_IF_ERROR(PageValues(h, c, col, present, dict, &page_values));
+      bool sp = false;
+      if (is_int) {
+        for (size_t k = 0; k < present; ++k) dst[k] = conv(static_cast<double>(page_values.i[k]));
+      } else {
+        for (size_t k = 0; k < present; ++k) {
+          dst[k] = conv(page_values.d[k]);
+          sp |= !std::isfinite(dst[k]);
+        }
+      }
+      any_special |= sp;
+    }
+    if (levels != nullptr) {
+      const uint32_t max_def = static_cast<uint32_t>(col.max_def);
+      size_t v = 0;
+      for (size_t k = 0; k < n; ++k) {
+        if (levels[k] == max_def) {
+          out[at + k] = tmp[v++];
+        } else {
+          out[at + k] = std::numeric_limits<float>::quiet_NaN();
+        }
+      }
+    }
+    at += n;
+    return Status::Ok();
+  };
+  FB_RETURN_IF_ERROR(WalkPages(bytes, col, cc, static_cast<size_t>(rows), on_dict, on_page));
+  if (indexed && at > 0 && fdict.empty()) return Corrupt("dictionary-encoded page without a dictionary");
+  if (as_index != nullptr) *as_index = indexed;
+  if (indexed) index_dict->assign(fdict.begin(), fdict.end());
+  *special = any_special;
   return Status::Ok();
 }
 
@@ -874,7 +1131,7 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   }
   b->rows = 0;
   b->lines = 0;
-  if (b->values.size() < rows * nf) b->values.resize(rows * nf);
+  GrowLarge(&b->values, rows * nf);
   // Categorical blocks are written whole, so a row never keeps an earlier row's 1.
   for (const ColumnMap::Categorical& cat : map.categorical)
     for (size_t r = 0; r < rows; ++r)
@@ -887,14 +1144,50 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   // cache line once per column). Scratch buffers live per thread (the pool's
   // threads parse one row group after another), so their pages are not
   // faulted in and zeroed again for every row group.
-  thread_local Values vals;
-  thread_local std::vector<std::vector<float>> cols;
+  thread_local Values scratch_vals;
+  // Models with preprocessing: every raw input column's values (the program
+  // runs row by row once all are decoded).
+  thread_local std::vector<Values> prep_vals;
+  if (prep_vals.size() < prep_col.size()) prep_vals.resize(prep_col.size());
+  thread_local DefaultInitVector<float> cols;  // n_fast columns of `rows` floats, back to back
   thread_local std::vector<int32_t> col_feature;
+  // Columns left as dictionary bytes (DecodeFloatColumn's index mode): their
+  // slot of `cols` is never touched, so its pages are never faulted in.
+  thread_local DefaultInitVector<uint8_t> indexes;
+  thread_local std::vector<std::vector<float>> index_dicts;
+  thread_local std::vector<uint8_t> col_indexed;
   size_t n_cols = 0;
   col_feature.clear();
+  col_indexed.clear();
+  GrowLarge(&cols, rows * n_float_columns);
+  GrowLarge(&indexes, rows * n_float_columns);
+  if (index_dicts.size() < n_float_columns) index_dicts.resize(n_float_columns);
   for (size_t k = 0; k < needed.size(); ++k) {
     const int32_t c = needed[k];
     const Column& col = meta.columns[c];
+    const int32_t prep_input = map.col_input.empty() ? -1 : map.col_input[c];
+    const int32_t feature = map.col_to_feature[c];
+    if (feature >= 0 && fast_column[k]) {
+      // A numeric feature that is not kept: decoded straight into floats.
+      bool special = false, as_index = false;
+      Status st =
+          DecodeFloatColumn(chunk.columns[k], col, rg.columns[c], rg.num_rows,
+                            schema.float64_features.empty() ? nullptr : &schema.float64_features[feature],
+                            cols.data() + n_cols * rows, &special, indexes.data() + n_cols * rows,
+                            &index_dicts[n_cols], &as_index);
+      if (!st.ok()) {
+        return Status(st.code(), Where(g, c) + ": " + st.message()).At(uri, 0, static_cast<uint64_t>(c) + 1);
+      }
+      if (!special || !(opt.missing_is_error || opt.infinity_is_error)) {
+        ++n_cols;
+        col_feature.push_back(feature);
+        col_indexed.push_back(as_index);
+        continue;
+      }
+      // A null or a value that is not finite, for a model that refuses one:
+      // the general path below finds the row and says why.
+    }
+    Values& vals = prep_input >= 0 ? prep_vals[prep_input] : scratch_vals;
     Status st = DecodeColumn(chunk.columns[k], col, rg.columns[c], rg.num_rows, &vals);
     if (!st.ok()) {
       return Status(st.code(), Where(g, c) + ": " + st.message()).At(uri, 0, static_cast<uint64_t>(c) + 1);
@@ -902,7 +1195,7 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
     const Store store = StoreOf(col.type);
     // Features.
     const int32_t f = map.col_to_feature[c];
-    if (f != kIgnoredColumn) {
+    if (f >= 0 || f == kCategoricalColumn) {
       const ColumnMap::Categorical* cat =
           f == kCategoricalColumn ? &map.categorical[map.col_categorical[c]] : nullptr;
       float* fc = nullptr;
@@ -910,13 +1203,13 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
       const Float64Feature* exact =
           cat || schema.float64_features.empty() ? nullptr : &schema.float64_features[f];
       if (!cat) {
-        if (cols.size() <= n_cols) cols.emplace_back();
-        if (cols[n_cols].size() < rows) cols[n_cols].resize(rows);
-        fc = cols[n_cols++].data();
+        fc = cols.data() + n_cols++ * rows;
         col_feature.push_back(f);
+        col_indexed.push_back(0);
       }
       const bool plain_int = store == Store::kInt && col.meaning != Meaning::kDecimal &&
                              !(col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt64);
+      bool rows_done = false;  // (not `continue`: the column may also be kept)
       if (!cat && (plain_int || store == Store::kDouble)) {
         // The common case, in tight loops: integers (through double, as their
         // decimal text would be) and floating point; then the checks.
@@ -934,9 +1227,9 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
         if (store == Store::kDouble || opt.infinity_is_error) {
           for (size_t r = 0; r < rows; ++r) any_special |= !std::isfinite(fc[r]);
         }
-        if (all_valid && !any_special) continue;
+        rows_done = all_valid && !any_special;
       }
-      for (size_t r = 0; r < rows; ++r) {
+      for (size_t r = 0; r < rows && !rows_done; ++r) {
         float* row = b->values.data() + r * nf;  // categorical indicators only
         auto place = [&](const std::string& why) {
           return InvalidData(why + " in " + Where(g, c))
@@ -1045,16 +1338,140 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
       }
     }
   }
+  if (schema.preprocessing) {
+    // The model's preprocessing, row by row, straight into the block.
+    thread_local PrepRow prep;
+    thread_local std::string text;
+    schema.preprocessing->Prepare(&prep);
+    for (size_t r = 0; r < rows; ++r) {
+      for (size_t i = 0; i < prep_col.size(); ++i) {
+        Status st = SetPrepInput(i, prep_vals[i], r, &prep, &text);
+        if (!st.ok())
+          return std::move(st).At(uri, chunk.first_row + r + 1, static_cast<uint64_t>(prep_col[i]) + 1);
+      }
+      Status st = RunPreprocessing(schema, opt, &prep, b->values.data() + r * nf);
+      if (!st.ok()) return st.At(uri, chunk.first_row + r + 1);
+    }
+  }
   constexpr size_t kTile = 64;  // 64 rows of the block stay in L1 across the column passes
   for (size_t r0 = 0; r0 < rows; r0 += kTile) {
     const size_t r1 = std::min(rows, r0 + kTile);
     for (size_t j = 0; j < n_cols; ++j) {
-      const float* src = cols[j].data();
       float* dst = b->values.data() + col_feature[j];
-      for (size_t r = r0; r < r1; ++r) dst[r * nf] = src[r];
+      if (col_indexed[j]) {
+        const uint8_t* src = indexes.data() + j * rows;
+        const float* d = index_dicts[j].data();
+        for (size_t r = r0; r < r1; ++r) dst[r * nf] = d[src[r]];
+      } else {
+        const float* src = cols.data() + j * rows;
+        for (size_t r = r0; r < r1; ++r) dst[r * nf] = src[r];
+      }
     }
   }
   b->rows = rows;
+  return Status::Ok();
+}
+
+Status ParquetReader::Impl::SetPrepInput(size_t i, const Values& v, size_t r, PrepRow* prep,
+                                         std::string* text) const {
+  const PrepInput& in = schema.preprocessing->inputs[i];
+  const int32_t c = prep_col[i];
+  const Column& col = meta.columns[c];
+  const Store store = StoreOf(col.type);
+  const bool valid = v.valid[r] != 0;
+  std::string_view bytes;
+  if (store == Store::kBytes && valid) {
+    const uint32_t from = r ? v.ends[r - 1] : 0;
+    bytes = std::string_view(v.bytes.data() + from, v.ends[r] - from);
+  }
+  if (in.text) {
+    // Categories are strings: a string column's value as it stands (as the
+    // CSV reader takes a field: empty or a missing-value spelling is
+    // missing); a typed column's value as its text (--keep-columns'
+    // spelling: integers in decimal, floating point as Python prints it,
+    // true/false, ISO dates and timestamps).
+    if (!valid) {
+      prep->SetText(static_cast<int32_t>(i), in.slot, "", true);
+      return Status::Ok();
+    }
+    text->clear();
+    if (store == Store::kBytes) {
+      if (col.meaning == Meaning::kDecimal) {
+        double unused;
+        __int128 exact = 0;
+        if (!BigEndianToDouble(bytes, &unused, &exact))
+          return InvalidData("a decimal wider than 16 bytes in column '" + col.name + "'");
+        *text = DecimalText(exact, col.scale);
+      } else if (col.type == PhysicalType::kFixedLenByteArray) {
+        *text = Hex(bytes);
+      } else {
+        text->assign(bytes);
+      }
+    } else if (store == Store::kDouble) {
+      if (col.type == PhysicalType::kFloat && std::isfinite(v.d[r])) {
+        // The shortest digits of the float32 (as numpy prints a float32).
+        char buf[64];
+        auto res = std::to_chars(buf, buf + sizeof buf, static_cast<float>(v.d[r]));
+        text->assign(buf, static_cast<size_t>(res.ptr - buf));
+        if (text->find_first_of(".eE") == std::string::npos) text->append(".0");
+      } else {
+        AppendPythonFloat(text, v.d[r]);
+      }
+    } else {
+      const int64_t iv = v.i[r];
+      switch (col.meaning) {
+        case Meaning::kDecimal: *text = DecimalText(iv, col.scale); break;
+        case Meaning::kDate: *text = KeptDateText(iv); break;
+        case Meaning::kTimestamp:
+        case Meaning::kTime: {
+          const KeptUnit unit = col.type == PhysicalType::kInt96         ? KeptUnit::kNanos
+                                : col.unit == parquet::TimeUnit::kMillis ? KeptUnit::kMillis
+                                : col.unit == parquet::TimeUnit::kNanos  ? KeptUnit::kNanos
+                                                                         : KeptUnit::kMicros;
+          const bool tod = col.meaning == Meaning::kTime;
+          *text = KeptTimestampText(iv, unit, col.utc && !tod, tod);
+          break;
+        }
+        case Meaning::kUnsignedInt: *text = std::to_string(static_cast<uint64_t>(iv)); break;
+        default: *text = col.type == PhysicalType::kBoolean ? (iv ? "true" : "false") : std::to_string(iv);
+      }
+    }
+    prep->SetText(static_cast<int32_t>(i), in.slot, *text, text->empty() || IsMissingSpelling(*text));
+    return Status::Ok();
+  }
+  // Numbers: a null is missing (NaN); strings parse as CSV fields do.
+  double x = std::numeric_limits<double>::quiet_NaN();
+  if (valid) {
+    if (store == Store::kDouble) {
+      x = v.d[r];
+    } else if (store == Store::kInt) {
+      const int64_t iv = v.i[r];
+      if (col.meaning == Meaning::kDecimal) {
+        x = DecimalValue(iv, col.scale);
+      } else if (col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt64) {
+        x = static_cast<double>(static_cast<uint64_t>(iv));
+      } else {
+        x = static_cast<double>(iv);
+      }
+    } else if (col.meaning == Meaning::kDecimal) {
+      __int128 exact = 0;
+      if (!BigEndianToDouble(bytes, &x, &exact))
+        return InvalidData("a decimal wider than 16 bytes in column '" + col.name + "'");
+      x = DecimalValue(exact, col.scale);
+    } else {
+      const std::string_view t = TrimBlanks(bytes, ',');
+      if (!IsMissingSpelling(t) && !ParseNumber(t, &x)) {
+        return InvalidData("not a number: '" + EscapeForMessage(bytes.substr(0, 40)) + "' in column '" +
+                           col.name + "', which the model's preprocessing reads as numbers");
+      }
+    }
+    // Every scikit-learn transformer checks its input: infinity is refused.
+    if (opt.infinity_is_error && std::isinf(x)) {
+      return InvalidData("Input X contains infinity or a value too large for dtype('float64') in column '" +
+                         col.name + "'");
+    }
+  }
+  prep->num[in.slot] = x;
   return Status::Ok();
 }
 

@@ -24,7 +24,16 @@
 // correctly rounded to float32 through double (what parsing their decimal
 // text does); FLOAT and DOUBLE cast to float32; DECIMAL as the correctly
 // rounded double of its value; strings parsed as CSV fields are (numbers,
-// missing-value spellings) or looked up as categories.
+// missing-value spellings) or looked up as categories. A model with a
+// preprocessing Pipeline gets its raw input columns as the CSV reader gives
+// them (numbers as above; text inputs: strings as they stand, typed values
+// as their --keep-columns text; nulls missing) and the same program runs
+// row by row (io/column_map.h RunPreprocessing).
+//
+// Decoding: a numeric feature column that is not kept goes straight from
+// its pages into float32 (dictionary values converted once per dictionary,
+// indices gathered), without an intermediate per-row copy; row-group-sized
+// buffers are reused and backed by huge pages where available.
 //
 // Untrusted input: every offset, length, count and page size is checked
 // against the file, the chunk and the row group before use; decompressed

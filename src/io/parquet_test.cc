@@ -142,6 +142,35 @@ TEST(Parquet, ReadsOnlyTheNeededColumnChunks) {
   EXPECT_LT(mem->range_bytes(), file.size() / 10) << mem->range_bytes() << " of " << file.size();
 }
 
+// A kept column that is also a feature is both (reading it used to skip the
+// kept values of a column without nulls and crash in the writer).
+TEST(Parquet, AKeptFeatureColumnIsBoth) {
+  auto mem = std::make_shared<MemoryStorage>();
+  MakeFile(mem.get(), "mem://a.parquet", 2500, 1000);
+  CsvOptions opt;
+  opt.keep_columns = {"prediction", "proba_7"};
+  auto r = ParquetReader::Open(mem, "mem://a.parquet", opt, Features({"proba_7", "prediction"}));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  TableChunk chunk;
+  TableBlock block;
+  size_t row = 0;
+  while (*(*r)->NextChunk(&chunk)) {
+    (*r)->Parse(chunk, &block);
+    ASSERT_TRUE((*r)->Account(block).ok());
+    ASSERT_EQ(block.kept.size(), 2u);
+    ASSERT_EQ(block.kept[0].ints.size(), block.rows);
+    ASSERT_EQ(block.kept[1].doubles.size(), block.rows);
+    for (size_t i = 0; i < block.rows; ++i, ++row) {
+      const double p = static_cast<double>(row % 100) / 100.0;
+      EXPECT_EQ(block.kept[0].ints[i], p < 0.5 ? 7 : 3);
+      EXPECT_EQ(block.kept[1].doubles[i], 1 - p);
+      EXPECT_EQ(block.values[2 * i], static_cast<float>(1 - p));
+      EXPECT_EQ(block.values[2 * i + 1], p < 0.5 ? 7.0f : 3.0f);
+    }
+  }
+  EXPECT_EQ(row, 2500u);
+}
+
 TEST(Parquet, ColumnsAreMatchedAsCsvHeadersAre) {
   auto mem = std::make_shared<MemoryStorage>();
   MakeFile(mem.get(), "mem://a.parquet", 10, 10);

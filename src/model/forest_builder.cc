@@ -131,6 +131,11 @@ Status ValidateFloat64Features(const Forest& f) {
     // LightGBM's signed ranks reach cuts.size() + 1, still exact as floats.
     if (m.cuts.size() >= (size_t{1} << 24) - 1)
       return InvalidData(fmt::format("float64 input map of feature {} has too many cuts", j));
+    if (m.zero_is_missing && (!m.lightgbm || m.categorical))
+      return InvalidData(
+          fmt::format("float64 input map of feature {}: zero as missing outside LightGBM's "
+                      "numeric rules",
+                      j));
     if (m.lightgbm && !m.known.empty())
       return InvalidData(fmt::format("LightGBM input map of feature {} lists known categories", j));
     for (size_t k = 0; k < m.cuts.size(); ++k) {

@@ -27,6 +27,11 @@ CREATE TABLE IF NOT EXISTS files(
   attempts INTEGER DEFAULT 0, error TEXT DEFAULT '', seconds REAL DEFAULT 0,
   output TEXT DEFAULT '', sha256 TEXT DEFAULT '', updated_at TEXT,
   PRIMARY KEY(job, relative));
+CREATE TABLE IF NOT EXISTS runs(
+  job TEXT, run INTEGER, started_unix REAL, finished_unix REAL DEFAULT 0, seconds REAL DEFAULT 0,
+  state TEXT, done INTEGER DEFAULT 0, failed INTEGER DEFAULT 0, rows INTEGER DEFAULT 0,
+  PRIMARY KEY(job, run));
+CREATE TABLE IF NOT EXISTS estimates(job TEXT PRIMARY KEY, estimate TEXT);
 )sql";
 
 // A prepared statement that binds by position and finalizes itself.
@@ -438,6 +443,109 @@ Result<FileCounts> JobDb::Counts(const std::string& job) {
     }
   }
   return c;
+}
+
+Result<double> JobDb::LastFileUpdateUnix(const std::string& job) {
+  Stmt s(db_, "SELECT coalesce(max(updated_unix), 0) FROM files WHERE job=?");
+  s.Bind(job);
+  FB_ASSIGN_OR_RETURN(bool row, s.Next());
+  return row ? s.Real(0) : 0.0;
+}
+
+Result<bool> JobDb::HasTable(const char* name) {
+  Stmt s(db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?");
+  s.Bind(name);
+  FB_ASSIGN_OR_RETURN(bool row, s.Next());
+  return row && s.Int(0) > 0;
+}
+
+Result<int64_t> JobDb::StartRun(const std::string& job, double started_unix) {
+  FB_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Stmt n(db_, "SELECT coalesce(max(run), 0) + 1 FROM runs WHERE job=?");
+  n.Bind(job);
+  auto row = n.Next();
+  if (!row.ok() || !*row) {
+    (void)Exec("ROLLBACK");
+    return row.ok() ? IoError("job database: cannot number a run") : row.status();
+  }
+  const int64_t run = n.Int(0);
+  Status s = Stmt(db_, "INSERT INTO runs(job, run, started_unix, state) VALUES(?,?,?,'running')")
+                 .Bind(job)
+                 .Bind(run)
+                 .Bind(started_unix)
+                 .Run();
+  if (!s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  FB_RETURN_IF_ERROR(Exec("COMMIT"));
+  return run;
+}
+
+Status JobDb::FinishRun(const std::string& job, const RunRecord& r) {
+  return Stmt(db_,
+              "UPDATE runs SET finished_unix=?, seconds=?, state=?, done=?, failed=?, rows=? WHERE job=? AND "
+              "run=?")
+      .Bind(r.finished_unix)
+      .Bind(r.seconds)
+      .Bind(r.state)
+      .Bind(r.done)
+      .Bind(r.failed)
+      .Bind(r.rows)
+      .Bind(job)
+      .Bind(r.run)
+      .Run();
+}
+
+Status JobDb::CloseUnfinishedRuns(const std::string& job, double last_activity_unix) {
+  return Stmt(db_,
+              "UPDATE runs SET state='dead', finished_unix=max(started_unix, ?1),"
+              " seconds=max(started_unix, ?1) - started_unix WHERE job=?2 AND finished_unix=0")
+      .Bind(last_activity_unix)
+      .Bind(job)
+      .Run();
+}
+
+Result<std::vector<RunRecord>> JobDb::Runs(const std::string& job) {
+  std::vector<RunRecord> out;
+  FB_ASSIGN_OR_RETURN(bool has, HasTable("runs"));
+  if (!has) return out;
+  Stmt s(db_,
+         "SELECT run, started_unix, finished_unix, seconds, state, done, failed, rows FROM runs WHERE job=?"
+         " ORDER BY run");
+  s.Bind(job);
+  for (;;) {
+    FB_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    RunRecord r;
+    r.run = s.Int(0);
+    r.started_unix = s.Real(1);
+    r.finished_unix = s.Real(2);
+    r.seconds = s.Real(3);
+    r.state = s.Text(4);
+    r.done = s.Int(5);
+    r.failed = s.Int(6);
+    r.rows = static_cast<uint64_t>(s.Int(7));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status JobDb::SetEstimate(const std::string& job, const std::string& estimate_json) {
+  return Stmt(db_, "INSERT OR REPLACE INTO estimates(job, estimate) VALUES(?,?)")
+      .Bind(job)
+      .Bind(estimate_json)
+      .Run();
+}
+
+Result<std::optional<std::string>> JobDb::EstimateJson(const std::string& job) {
+  FB_ASSIGN_OR_RETURN(bool has, HasTable("estimates"));
+  if (!has) return std::optional<std::string>();
+  Stmt s(db_, "SELECT estimate FROM estimates WHERE job=?");
+  s.Bind(job);
+  FB_ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(s.Text(0));
 }
 
 Status JobDb::ResetRunning(const std::string& job) {

@@ -60,6 +60,19 @@ struct AttemptRecord {
   double user_seconds = 0, sys_seconds = 0;
 };
 
+// One `run` or `resume` of a job: its supervisor's life. A job's time is the
+// sum of its runs'; a run with no end (finished_unix 0) is running, or its
+// supervisor died.
+struct RunRecord {
+  int64_t run = 0;  // 1, 2, ... in order
+  double started_unix = 0, finished_unix = 0;
+  double seconds = 0;  // wall time, once finished
+  std::string state;   // running, then succeeded, failed, interrupted, cancelled
+  int64_t done = 0;    // files made by this run
+  int64_t failed = 0;  // files failed in this run
+  uint64_t rows = 0;   // rows of the files it made
+};
+
 struct FileCounts {
   int64_t pending = 0, running = 0, done = 0, skipped = 0, failed = 0;
   uint64_t rows = 0;  // rows of files done in this job (not skipped)
@@ -101,6 +114,22 @@ class JobDb {
   Result<FileCounts> Counts(const std::string& job);
   // Marks files left "running" by dead workers as pending again.
   Status ResetRunning(const std::string& job);
+  // When any of the job's files last changed (seconds since 1970; 0: never).
+  Result<double> LastFileUpdateUnix(const std::string& job);
+
+  // A new run of the job (its number), started now.
+  Result<int64_t> StartRun(const std::string& job, double started_unix);
+  Status FinishRun(const std::string& job, const RunRecord& run);
+  // Runs left unfinished (their supervisor died) end "dead" at
+  // `last_activity_unix` (no earlier than their start).
+  Status CloseUnfinishedRuns(const std::string& job, double last_activity_unix);
+  // The job's runs in order; none for jobs recorded before runs were.
+  Result<std::vector<RunRecord>> Runs(const std::string& job);
+
+  // The projection made before the job ran (runner/job_estimate.h), as JSON
+  // (EstimateRecord::ToJson); nullopt when none was made.
+  Status SetEstimate(const std::string& job, const std::string& estimate_json);
+  Result<std::optional<std::string>> EstimateJson(const std::string& job);
 
  private:
   explicit JobDb(sqlite3* db) : db_(db) {}
@@ -108,6 +137,9 @@ class JobDb {
   // Columns added after the first release: databases made by older versions
   // gain them when opened.
   Status Migrate();
+  // Whether a table exists: a read-only connection to a database made by an
+  // older version has no newer tables (and adds none).
+  Result<bool> HasTable(const char* name);
   sqlite3* db_;
 };
 

@@ -20,6 +20,7 @@
 
 #include "common/cpu_limits.h"
 #include "common/sha256.h"
+#include "runner/job_report.h"
 #include "runner/lease.h"
 #include "runner/manifest.h"
 
@@ -50,7 +51,8 @@ std::string JobSpec::ToJson() const {
             {"task_retries", task_retries},
             {"worker_args", worker_args},
             {"include", include},
-            {"exclude", exclude}};
+            {"exclude", exclude},
+            {"workdir", workdir}};
   return j.dump();
 }
 
@@ -79,10 +81,28 @@ Result<JobSpec> JobSpec::FromJson(const std::string& text) {
     s.worker_args = j.at("worker_args").get<std::vector<std::string>>();
     if (j.contains("include")) s.include = j.at("include").get<std::vector<std::string>>();
     if (j.contains("exclude")) s.exclude = j.at("exclude").get<std::vector<std::string>>();
+    s.workdir = j.value("workdir", std::string());
     return s;
   } catch (const std::exception& e) {
     return InvalidData(std::string("bad job spec in the job database: ") + e.what());
   }
+}
+
+JobSpec JobSpec::Anchored() const {
+  JobSpec s = *this;
+  auto anchor = [](std::string& p) {
+    if (p.empty() || IsS3Uri(p)) return;
+    std::error_code ec;
+    auto a = std::filesystem::absolute(p, ec);
+    if (!ec) p = a.lexically_normal().string();
+  };
+  anchor(s.model);
+  anchor(s.input);
+  anchor(s.output);
+  std::error_code ec;
+  auto cwd = std::filesystem::current_path(ec);
+  if (!ec) s.workdir = cwd.string();
+  return s;
 }
 
 int JobSpec::ResolvedWorkers() const {
@@ -165,7 +185,8 @@ struct Task {
 };
 
 // Starts one worker process; its stdout/stderr append to the task's log.
-Result<pid_t> StartWorker(const std::vector<std::string>& args, const std::string& log_path, int attempt) {
+Result<pid_t> StartWorker(const std::vector<std::string>& args, const std::string& log_path, int attempt,
+                          const std::string& workdir) {
   int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return IoError(std::string("cannot open log: ") + std::strerror(errno)).At(log_path);
   std::string banner = fmt::format("=== attempt {} at {}\n", attempt, UtcNow());
@@ -186,6 +207,8 @@ Result<pid_t> StartWorker(const std::vector<std::string>& args, const std::strin
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(kWorkerInterrupted);
+    // The folder the job was started in; where it is gone, paths are absolute anyway.
+    if (!workdir.empty()) (void)!::chdir(workdir.c_str());
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     ::execv(argv[0], argv.data());
@@ -199,16 +222,17 @@ Result<pid_t> StartWorker(const std::vector<std::string>& args, const std::strin
 class Progress {
  public:
   Progress(const RunOptions& o, int64_t total) : o_(o), total_(total), start_(Clock::now()) {}
-  void Update(const FileCounts& c, int64_t done_before, bool final) {
+  void Update(const FileCounts& c, const FileCounts& before, bool final) {
     if (o_.progress == nullptr) return;
     const double el = std::chrono::duration<double>(Clock::now() - start_).count();
-    const int64_t finished = c.done + c.skipped + c.failed;
-    const int64_t done_now = c.done - done_before;
-    const double rate = el > 0 ? static_cast<double>(c.rows) / el : 0;
-    std::string eta = "-";
-    if (done_now > 0 && finished < total_) {
-      eta = Duration(el / static_cast<double>(done_now) * static_cast<double>(total_ - finished));
+    if (c.done != last_done_) {
+      last_done_ = c.done;
+      last_completion_ = el;
     }
+    const ProgressFigures p = ComputeProgress({c, before, total_, el, last_completion_});
+    const int64_t finished = p.finished;
+    const double rate = p.rows_per_second;
+    const std::string eta = p.eta_seconds ? Duration(*p.eta_seconds) : "-";
     if (o_.progress_bar) {
       constexpr int kWidth = 30;
       int filled = total_ > 0 ? static_cast<int>(kWidth * finished / total_) : kWidth;
@@ -231,6 +255,8 @@ class Progress {
   int64_t total_;
   Clock::time_point start_;
   Clock::time_point last_{};
+  int64_t last_done_ = -1;
+  double last_completion_ = 0;
 };
 
 // One line per output of the job. The job's vCPU-seconds are shared among the
@@ -280,9 +306,14 @@ Status WriteCatalog(const std::vector<FileRecord>& files, const std::string& job
 
 }  // namespace
 
-Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_job, const RunOptions& o,
+Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_job, const RunOptions& o,
                                const std::atomic<bool>& stop) {
   const auto start = Clock::now();
+  const double start_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // A new job records where it reads and writes as absolute paths (a resumed
+  // one runs as recorded), so `resume` means the same from any folder.
+  const JobSpec spec = resume_job.empty() ? given.Anchored() : given;
   FB_RETURN_IF_ERROR(CheckInputOutput(spec.input, spec.output, /*allow_output_inside_input=*/true));
   FB_ASSIGN_OR_RETURN(auto db, JobDb::Open(o.state_dir));
   FB_ASSIGN_OR_RETURN(auto in, StorageFor(spec.input));
@@ -316,6 +347,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
                                                             " (state " + o.state_dir + ")"));
 
   std::vector<TaskRecord> old_tasks;
+  double seconds_before = 0;
   if (resume_job.empty()) {
     JobRecord r;
     r.id = job;
@@ -326,14 +358,37 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
     r.supervisor_pid = ::getpid();
     r.files_total = out.input_files;
     FB_RETURN_IF_ERROR(db->CreateJob(r));
+    if (o.estimate) FB_RETURN_IF_ERROR(db->SetEstimate(job, o.estimate->ToJson()));
   } else {
+    // The earlier runs' time: a run whose supervisor died is closed at its
+    // last recorded activity.
+    FB_ASSIGN_OR_RETURN(auto rec, db->GetJob(job));
+    FB_ASSIGN_OR_RETURN(double last, db->LastFileUpdateUnix(job));
+    FB_RETURN_IF_ERROR(db->CloseUnfinishedRuns(job, last));
+    FB_ASSIGN_OR_RETURN(auto runs, db->Runs(job));
+    if (runs.empty() && rec && rec->seconds > 0) {
+      // Recorded before runs were: the record's time is the earlier run's.
+      RunRecord earlier;
+      FB_ASSIGN_OR_RETURN(earlier.run, db->StartRun(job, ParseUtcSeconds(rec->created_at)));
+      earlier.started_unix = ParseUtcSeconds(rec->created_at);
+      earlier.finished_unix = earlier.started_unix + rec->seconds;
+      earlier.seconds = rec->seconds;
+      earlier.state = rec->state;
+      FB_RETURN_IF_ERROR(db->FinishRun(job, earlier));
+      runs.push_back(earlier);
+    }
+    for (const auto& r : runs) seconds_before += r.seconds;
+    out.runs = static_cast<int>(runs.size()) + 1;
     FB_RETURN_IF_ERROR(db->ResetRunning(job));
     FB_RETURN_IF_ERROR(db->SetSupervisor(job, ::getpid(), Hostname()));
     FB_RETURN_IF_ERROR(db->SetFilesTotal(job, out.input_files));
-    FB_RETURN_IF_ERROR(db->UpdateJob(job, "running", -1, 0));
+    FB_RETURN_IF_ERROR(db->UpdateJob(job, "running", -1, seconds_before));
     FB_ASSIGN_OR_RETURN(old_tasks, db->Tasks(job));
   }
   out.job = job;
+  out.seconds_before = seconds_before;
+  FB_ASSIGN_OR_RETURN(out.vcpu_seconds_before, db->CpuSeconds(job));
+  FB_ASSIGN_OR_RETURN(const int64_t run_number, db->StartRun(job, start_unix));
 
   // Register every planned file, so progress and `status` know the whole job
   // (dynamic: no task yet; the task that claims a file records itself).
@@ -369,6 +424,8 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
   std::filesystem::create_directories(JobLogDir(o.state_dir, job), ec);
   if (ec) return IoError("cannot create log folder: " + ec.message()).At(JobLogDir(o.state_dir, job));
 
+  // Workers start in the job's folder (spec.workdir): they get the state folder absolute.
+  const std::string state_dir = std::filesystem::absolute(o.state_dir, ec).lexically_normal().string();
   auto args_for = [&](int64_t i) {
     std::vector<std::string> a = {o.self_exe,   "worker",
                                   "--input",    spec.input,
@@ -380,7 +437,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
                                   "--retries",  std::to_string(spec.retries),
                                   "--backoff",  fmt::format("{}", spec.backoff_seconds),
                                   "--grace",    fmt::format("{}", spec.grace_seconds),
-                                  "--state",    o.state_dir,
+                                  "--state",    state_dir,
                                   "--job",      job};
     if (!spec.model.empty()) a.insert(a.end(), {"--model", spec.model});
     if (!spec.exec.empty()) a.insert(a.end(), {"--exec", spec.exec});
@@ -410,7 +467,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
     k.record.finished_at.clear();
     k.record.exit_code = -1;
     k.record.signal = 0;
-    FB_ASSIGN_OR_RETURN(pid_t pid, StartWorker(args_for(k.index), k.record.log, k.attempts));
+    FB_ASSIGN_OR_RETURN(pid_t pid, StartWorker(args_for(k.index), k.record.log, k.attempts, spec.workdir));
     k.pid = pid;
     k.record.pid = pid;
     by_pid[pid] = t;
@@ -519,13 +576,13 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
       }
     }
     auto c = db->Counts(job);
-    if (c.ok()) progress.Update(*c, before.done, false);
+    if (c.ok()) progress.Update(*c, before, false);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   FB_ASSIGN_OR_RETURN(out.counts, db->Counts(job));
-  progress.Update(out.counts, before.done, true);
+  progress.Update(out.counts, before, true);
   out.done_this_run = out.counts.done - before.done;
   out.rows_this_run = out.counts.rows - before.rows;
   if (cancelled) {
@@ -544,43 +601,79 @@ Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_jo
   const int code = out.state == "succeeded" ? 0
                    : out.state == "failed"  ? kWorkerSomeFailed
                                             : kWorkerInterrupted;
-  FB_RETURN_IF_ERROR(db->UpdateJob(job, out.state, code, out.seconds));
+  RunRecord run;
+  run.run = run_number;
+  run.started_unix = start_unix;
+  run.finished_unix = start_unix + out.seconds;
+  run.seconds = out.seconds;
+  run.state = out.state;
+  run.done = out.done_this_run;
+  run.failed = out.counts.failed;
+  run.rows = out.rows_this_run;
+  // The run first: a reader that sees the job ended sees its time complete.
+  FB_RETURN_IF_ERROR(db->FinishRun(job, run));
+  FB_RETURN_IF_ERROR(db->UpdateJob(job, out.state, code, seconds_before + out.seconds));
   FB_RETURN_IF_ERROR(cs);
   return out;
 }
 
 std::string SummaryTable(const JobOutcome& o, std::optional<double> price) {
-  const double minutes = o.seconds / 60.0;
-  std::vector<std::string> head = {"job",          "workers",          "input files", "files per worker",
-                                   "total time",   "files per minute", "rows",        "rows per second",
-                                   "failed files", "vCPU-seconds"};
-  std::vector<std::string> row = {
-      o.job,
-      std::to_string(o.workers),
-      std::to_string(o.input_files),
-      std::to_string(o.files_per_worker),
-      Duration(o.seconds),
-      fmt::format("{:.0f}", minutes > 0 ? static_cast<double>(o.input_files) / minutes : 0.0),
-      std::to_string(o.counts.rows),
-      fmt::format("{:.0f}", o.seconds > 0 ? static_cast<double>(o.rows_this_run) / o.seconds : 0.0),
-      std::to_string(o.counts.failed),
-      fmt::format("{:.1f}", o.vcpu_seconds)};
-  if (price) {
-    const JobCost c{o.vcpu_seconds, o.counts.done, o.counts.rows, price};
-    auto amount = [](std::optional<double> v) { return v ? FormatAmount(*v) : std::string("-"); };
-    head.insert(head.end(), {"cost", "cost per 1,000 files", "cost per million rows"});
-    row.insert(row.end(), {amount(c.Cost()), amount(c.PerThousandFiles()), amount(c.PerMillionRows())});
+  std::vector<std::string> head = {
+      "job",         "workers",          "input files", "files per worker", "total time",
+      "files made",  "files per minute", "rows",        "rows per second",  "failed files",
+      "vCPU-seconds"};
+  const bool resumed = o.runs > 1;
+  if (resumed) head.insert(head.begin() + 1, "runs");
+  auto amount = [](std::optional<double> v) { return v ? FormatAmount(*v) : std::string("-"); };
+  // One row: files made, rows and CPU time in `seconds` of wall time.
+  auto row = [&](const std::string& label, const std::string& runs, double seconds, int64_t made,
+                 uint64_t rows, double vcpu) {
+    std::vector<std::string> r = {
+        label,
+        std::to_string(o.workers),
+        std::to_string(o.input_files),
+        std::to_string(o.files_per_worker),
+        Duration(seconds),
+        std::to_string(made),
+        fmt::format("{:.0f}", seconds > 0 ? static_cast<double>(made) / seconds * 60 : 0.0),
+        std::to_string(rows),
+        fmt::format("{:.0f}", seconds > 0 ? static_cast<double>(rows) / seconds : 0.0),
+        std::to_string(o.counts.failed),
+        fmt::format("{:.1f}", vcpu)};
+    if (resumed) r.insert(r.begin() + 1, runs);
+    if (price) {
+      const JobCost c{vcpu, made, rows, price};
+      r.insert(r.end(), {amount(c.Cost()), amount(c.PerThousandFiles()), amount(c.PerMillionRows())});
+    }
+    return r;
+  };
+  if (price) head.insert(head.end(), {"cost", "cost per 1,000 files", "cost per million rows"});
+  std::vector<std::vector<std::string>> rows;
+  if (resumed) {
+    rows.push_back(row(o.job, fmt::format("all {}", o.runs), o.seconds_before + o.seconds, o.counts.done,
+                       o.counts.rows, o.vcpu_seconds));
+    rows.push_back(row("this run", std::to_string(o.runs), o.seconds, o.done_this_run, o.rows_this_run,
+                       o.vcpu_seconds - o.vcpu_seconds_before));
+  } else {
+    rows.push_back(row(o.job, "1", o.seconds, o.done_this_run, o.rows_this_run, o.vcpu_seconds));
   }
-  std::string s = "|";
-  std::string sep = "|";
-  std::string r = "|";
+  std::vector<size_t> w(head.size());
   for (size_t i = 0; i < head.size(); ++i) {
-    const size_t w = std::max(head[i].size(), row[i].size());
-    s += fmt::format(" {:<{}} |", head[i], w);
-    sep += std::string(w + 2, '-') + "|";
-    r += fmt::format(" {:>{}} |", row[i], w);
+    w[i] = head[i].size();
+    for (const auto& r : rows) w[i] = std::max(w[i], r[i].size());
   }
-  return s + "\n" + sep + "\n" + r + "\n";
+  std::string s = "|", sep = "|";
+  for (size_t i = 0; i < head.size(); ++i) {
+    s += fmt::format(" {:<{}} |", head[i], w[i]);
+    sep += std::string(w[i] + 2, '-') + "|";
+  }
+  s += "\n" + sep + "\n";
+  for (const auto& r : rows) {
+    s += "|";
+    for (size_t i = 0; i < head.size(); ++i) s += fmt::format(" {:>{}} |", r[i], w[i]);
+    s += "\n";
+  }
+  return s;
 }
 
 Result<JobCost> JobCostOf(JobDb& db, const std::string& job, std::optional<double> price) {
@@ -602,15 +695,43 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
   FB_ASSIGN_OR_RETURN(auto files, db.Files(id));
   FB_ASSIGN_OR_RETURN(auto attempts, db.Attempts(id));
   FB_ASSIGN_OR_RETURN(JobCost cost, JobCostOf(db, id, price));
+  const std::string state = EffectiveJobState(*job, state_dir);
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   json j;
   j["schema"] = 1;
   j["job"] = job->id;
   j["name"] = job->name;
-  j["state"] = EffectiveJobState(*job, state_dir);
+  j["state"] = state;
   j["exit_code"] = job->exit_code;
   j["created_at"] = job->created_at;
   j["updated_at"] = job->updated_at;
-  j["seconds"] = job->seconds;
+  FB_ASSIGN_OR_RETURN(JobTimes times, LoadJobTimes(db, *job, state_dir, state, now));
+  FB_ASSIGN_OR_RETURN(auto runs, db.Runs(id));
+  // The whole job's wall time: every run, the running one until now.
+  j["seconds"] = times.seconds;
+  j["this_run_seconds"] = times.this_run_seconds;
+  j["seconds_until_last_activity"] = times.until_last_activity;
+  json jr = json::array();
+  for (const auto& r : runs) {
+    jr.push_back({{"run", r.run},
+                  {"state", r.finished_unix > 0                             ? r.state
+                            : (state == "running" || state == "cancelling") ? std::string("running")
+                                                                            : std::string("dead")},
+                  {"started_unix", r.started_unix},
+                  {"seconds", r.finished_unix > 0 ? r.seconds : times.this_run_seconds},
+                  {"files_made", r.done},
+                  {"rows", r.rows}});
+  }
+  j["runs"] = jr;
+  const bool finished = state == "succeeded" || state == "failed";
+  FB_ASSIGN_OR_RETURN(auto cmp, LoadEstimateComparison(db, *job, times, finished, price, now));
+  if (cmp) {
+    j["estimate"] = json::parse(EstimateComparisonJson(*cmp));
+  } else {
+    j["estimate"] = nullptr;
+    j["estimate_missing"] = kNoEstimate;
+  }
   j["host"] = job->host;
   j["files"] = {{"total", job->files_total}, {"done", counts.done},       {"skipped", counts.skipped},
                 {"failed", counts.failed},   {"pending", counts.pending}, {"running", counts.running}};

@@ -20,6 +20,7 @@
 #include "runner/claims.h"
 #include "runner/cost.h"
 #include "runner/job_db.h"
+#include "runner/job_estimate.h"
 #include "runner/shard_plan.h"
 
 namespace fb {
@@ -48,9 +49,16 @@ struct JobSpec {
   int task_retries = 2;                       // restarts of a task whose worker died
   std::vector<std::string> worker_args;       // extra options passed to every worker (predict options)
   std::vector<std::string> include, exclude;  // input selection (runner/shard_plan.h InputFilter)
+  // The folder `run` was started in: workers start there (an --exec command
+  // may name files relative to it), so `resume` works from any folder.
+  std::string workdir;
 
   std::string ToJson() const;
   static Result<JobSpec> FromJson(const std::string& json);
+  // The spec with local model, input and output paths made absolute (S3 URIs
+  // as they are) and `workdir` set to the current folder, as `run` records
+  // it, so that the job means the same from anywhere.
+  JobSpec Anchored() const;
   // The resolved number of workers and threads.
   int ResolvedWorkers() const;
   int ResolvedThreads() const;
@@ -63,6 +71,7 @@ struct RunOptions {
   bool progress_bar = false;                  // a bar redrawn in place (a terminal) vs periodic lines
   double progress_interval = 5.0;             // seconds between plain lines
   std::optional<double> price_per_vcpu_hour;  // for the catalogue's cost per file (runner/cost.h)
+  std::optional<EstimateRecord> estimate;     // a new job's projection (run --estimate), kept with it
 };
 
 struct JobOutcome {
@@ -75,6 +84,9 @@ struct JobOutcome {
   FileCounts counts;  // at the end (cumulative over resumes)
   uint64_t rows_this_run = 0;
   int64_t done_this_run = 0;
+  int runs = 1;               // this one and every earlier run of the job
+  double seconds_before = 0;  // wall time of the earlier runs (`seconds` is this run's)
+  double vcpu_seconds_before = 0;
   std::string catalog;      // path of the results catalogue
   double vcpu_seconds = 0;  // CPU time of every worker attempt of the job (cumulative over resumes)
 };
@@ -85,8 +97,10 @@ struct JobOutcome {
 Result<JobOutcome> RunLocalJob(const JobSpec& spec, const std::string& resume_job, const RunOptions& options,
                                const std::atomic<bool>& stop);
 
-// The seed's Table 1 row plus rows, rows per second, failed files and
-// vCPU-seconds; with a price, the cost, per 1,000 files and per million rows.
+// The seed's Table 1 row plus files made, rows, rows per second, failed files
+// and vCPU-seconds; with a price, the cost, per 1,000 files and per million
+// rows. Rates count the files and rows made in the period of the row. A
+// resumed job has two rows: the whole job (every run) and this run.
 std::string SummaryTable(const JobOutcome& o, std::optional<double> price_per_vcpu_hour = std::nullopt);
 
 // Stable JSON status of a job for orchestrators (docs/run.md); with a price,

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -277,6 +278,53 @@ std::string EstimateReport(const Estimate& e, const SampleTiming& s) {
   r += "assumptions:\n";
   for (const auto& a : e.assumptions) r += "  - " + a + "\n";
   return r;
+}
+
+EstimateRecord ToEstimateRecord(const Estimate& e, const SampleTiming& sample) {
+  EstimateRecord r;
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  r.made_at = buf;
+  r.files = e.files;
+  r.workers = e.workers;
+  r.vcpus_per_task = e.vcpus_per_task;
+  r.duration_seconds = e.duration_seconds;
+  r.vcpu_seconds = e.vcpu_seconds;
+  r.price_per_vcpu_hour = e.price_per_vcpu_hour;
+  r.sample = sample.input;
+  r.assumptions = e.assumptions;
+  return r;
+}
+
+Result<LocalRunEstimate> EstimateLocalRun(const std::string& self_exe, const JobSpec& spec,
+                                          std::optional<double> price) {
+  // The options a worker of this job gets (local_job.cc), less those a sample run sets.
+  std::vector<std::string> args = {"--input",   spec.input,   "--output",
+                                   spec.output, "--shard-by", ShardByName(spec.shard_by)};
+  if (!spec.model.empty()) args.insert(args.end(), {"--model", spec.model});
+  if (!spec.exec.empty()) args.insert(args.end(), {"--exec", spec.exec});
+  if (spec.shell) args.push_back("--shell");
+  for (const auto& g : spec.include) args.insert(args.end(), {"--include", g});
+  for (const auto& g : spec.exclude) args.insert(args.end(), {"--exclude", g});
+  args.insert(args.end(), spec.worker_args.begin(), spec.worker_args.end());
+  FB_ASSIGN_OR_RETURN(EstimateJob job, ParseEstimateJob(args, {}));
+  FB_ASSIGN_OR_RETURN(auto storage, StorageFor(job.input));
+  FB_ASSIGN_OR_RETURN(auto files, ListInputs(*storage, job.input, job.output, job.filter));
+  if (files.empty()) return NotFound("--estimate: no input files in " + job.input);
+  const int threads = spec.ResolvedThreads();
+  LocalRunEstimate out;
+  FB_ASSIGN_OR_RETURN(out.sample, TimeSample(self_exe, job, MedianSample(files), threads));
+  out.estimate = ProjectEstimate(files, spec.ResolvedWorkers(), static_cast<double>(threads), spec.shard_by,
+                                 out.sample, price);
+  if (spec.schedule == Schedule::kDynamic) {
+    out.estimate.assumptions.push_back(
+        "files are split among the workers as the static schedule would (dynamic claiming evens out the "
+        "tasks, so the job may end sooner)");
+  }
+  return out;
 }
 
 Result<double> ParseVcpus(const std::string& text) {

@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "runner/job_estimate.h"
+#include "runner/local_job.h"
 #include "runner/shard_plan.h"
 #include "storage/storage.h"
 
@@ -80,6 +82,19 @@ Estimate ProjectEstimate(const std::vector<ObjectInfo>& files, int64_t workers, 
 
 // The estimate for people, with the sample's figures and the assumptions.
 std::string EstimateReport(const Estimate& e, const SampleTiming& sample);
+
+// The record kept with the job (runner/job_estimate.h), made now.
+EstimateRecord ToEstimateRecord(const Estimate& e, const SampleTiming& sample);
+
+// A local `run`'s estimate: the same sample and projection as `submit
+// --estimate`, for the spec's workers (one vCPU per worker thread) and its
+// worker options. The sample's output goes to a temporary folder.
+struct LocalRunEstimate {
+  Estimate estimate;
+  SampleTiming sample;
+};
+Result<LocalRunEstimate> EstimateLocalRun(const std::string& self_exe, const JobSpec& spec,
+                                          std::optional<double> price);
 
 // "2", "1.5" or Kubernetes' "500m": vCPUs per task.
 Result<double> ParseVcpus(const std::string& text);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "scaleout/submit.h"
+
 namespace fb {
 namespace {
 
@@ -70,6 +74,51 @@ TEST(Estimate, ParseVcpus) {
   EXPECT_DOUBLE_EQ(*ParseVcpus("500m"), 0.5);
   for (const char* bad : {"", "0", "m", "-1", "abc", "1e3", "2Gi", "."})
     EXPECT_FALSE(ParseVcpus(bad).ok()) << bad;
+}
+
+}  // namespace
+}  // namespace fb
+
+namespace fb {
+namespace {
+
+// `submit --estimate` keeps its projection in the submit record: the record
+// carries it through JSON (the form written to STATE/submits/NAME.json), and
+// a record whose estimate cannot be read still loads, without it.
+TEST(Estimate, KeptInTheSubmitRecord) {
+  SubmitSpec s;
+  s.engine = Engine::kSlurm;
+  s.name = "est";
+  s.workers = 3;
+  s.forestbatch_path = "/usr/bin/forestbatch";
+  s.worker_args = {"--input", "in", "--output", "out"};
+  EstimateRecord e;
+  e.made_at = "2027-01-15T07:00:00Z";
+  e.files = 30;
+  e.workers = 3;
+  e.vcpus_per_task = 2;
+  e.duration_seconds = 61.5;
+  e.vcpu_seconds = 369;
+  e.price_per_vcpu_hour = 0.02;
+  e.sample = "in/a.csv";
+  e.assumptions = {"a task's vCPU is as fast as one core here"};
+  auto out = Submit(s, testing::TempDir(), /*dry_run=*/true, e);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_TRUE(out->record.estimate.has_value());
+  auto j = RecordToJson(out->record);
+  ASSERT_TRUE(j.contains("estimate"));
+  EXPECT_EQ(j["estimate"]["duration_seconds"], 61.5);
+  auto back = RecordFromJson(nlohmann::json::parse(j.dump()));
+  ASSERT_TRUE(back.ok());
+  ASSERT_TRUE(back->estimate.has_value());
+  EXPECT_EQ(back->estimate->ToJson(), e.ToJson());
+  j["estimate"] = {{"files", "many"}};
+  back = RecordFromJson(j);
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->estimate.has_value());
+  out = Submit(s, testing::TempDir(), /*dry_run=*/true);  // without --estimate: none
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(RecordToJson(out->record).contains("estimate"));
 }
 
 }  // namespace

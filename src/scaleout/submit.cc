@@ -46,6 +46,7 @@ nlohmann::json RecordToJson(const SubmitRecord& r) {
       {"workers", r.workers}, {"submitted_at", r.submitted_at}, {"artifact", r.artifact_path}};
   if (!r.k8s_namespace.empty()) j["namespace"] = r.k8s_namespace;
   if (!r.log_dir.empty()) j["log_dir"] = r.log_dir;
+  if (r.estimate) j["estimate"] = nlohmann::json::parse(r.estimate->ToJson());
   return j;
 }
 
@@ -63,6 +64,10 @@ Result<SubmitRecord> RecordFromJson(const nlohmann::json& j) {
   r.artifact_path = j.value("artifact", "");
   r.k8s_namespace = j.value("namespace", "");
   r.log_dir = j.value("log_dir", "");
+  if (j.contains("estimate") && j["estimate"].is_object()) {
+    auto e = EstimateRecord::FromJson(j["estimate"].dump());
+    if (e.ok()) r.estimate = std::move(*e);  // unreadable: shown without it
+  }
   return r;
 }
 
@@ -79,7 +84,8 @@ Result<SubmitRecord> LoadSubmitRecord(const std::string& state_dir, const std::s
   return r;
 }
 
-Result<SubmitOutcome> Submit(SubmitSpec spec, const std::string& state_dir, bool dry_run) {
+Result<SubmitOutcome> Submit(SubmitSpec spec, const std::string& state_dir, bool dry_run,
+                             const std::optional<EstimateRecord>& estimate) {
   std::error_code ec;
   std::string abs_state = fs::absolute(state_dir, ec).lexically_normal().string();
   if (abs_state.size() > 1 && abs_state.back() == '/') abs_state.pop_back();
@@ -96,6 +102,7 @@ Result<SubmitOutcome> Submit(SubmitSpec spec, const std::string& state_dir, bool
   rec.engine = spec.engine;
   rec.workers = spec.workers;
   rec.k8s_namespace = spec.k8s_namespace;
+  rec.estimate = estimate;
   switch (spec.engine) {
     case Engine::kSlurm:
       outcome.artifact = SlurmBatchScript(spec);

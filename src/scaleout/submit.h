@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "runner/job_estimate.h"
 #include "scaleout/submit_spec.h"
 
 namespace fb {
@@ -30,6 +31,9 @@ struct SubmitRecord {
   std::string submitted_at;  // ISO 8601, UTC
   std::string artifact_path;
   std::string log_dir;  // Slurm only
+  // `submit --estimate`: the projection made before submitting, kept to be
+  // shown beside the job (status, serve).
+  std::optional<EstimateRecord> estimate;
 };
 
 nlohmann::json RecordToJson(const SubmitRecord& r);
@@ -40,7 +44,8 @@ struct SubmitOutcome {
   SubmitRecord record;   // job_id empty after a dry run
 };
 
-Result<SubmitOutcome> Submit(SubmitSpec spec, const std::string& state_dir, bool dry_run);
+Result<SubmitOutcome> Submit(SubmitSpec spec, const std::string& state_dir, bool dry_run,
+                             const std::optional<EstimateRecord>& estimate = std::nullopt);
 
 std::string SubmitRecordPath(const std::string& state_dir, const std::string& name);
 Result<SubmitRecord> LoadSubmitRecord(const std::string& state_dir, const std::string& name);

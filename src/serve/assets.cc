@@ -21,6 +21,8 @@ td.wrap, .wrap { word-break: break-all; }
 .state-succeeded { background: #dcefdc; color: var(--ok); }
 .state-failed { background: #f8dcdc; color: var(--bad); }
 .state-running, .state-cancelling { background: #fdebd0; color: #a35f00; }
+.state-dead { background: #3a3f4b; color: #fff; }
+p.warning { background: #fff4e0; border: 1px solid #e8c27a; padding: 8px 12px; border-radius: 4px; }
 progress { width: 100%; height: 18px; }
 dl.stats { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 8px; margin: 12px 0; }
 dl.stats div { background: #fff; border: 1px solid var(--line); padding: 6px 10px; border-radius: 4px; }
@@ -81,6 +83,12 @@ const char kAppJs[] = R"js(
     set("eta", duration(p.eta_seconds));
     set("vcpu", p.vcpu_seconds.toFixed(1));
     set("projected", p.projected_vcpu_seconds === null ? "-" : p.projected_vcpu_seconds.toFixed(1));
+    if (p.estimate) {
+      var a = p.estimate.actual;
+      set("actual-duration", duration(a.duration_seconds));
+      set("actual-reserved", a.reserved_vcpu_seconds.toFixed(1));
+      set("actual-used", a.used_vcpu_seconds.toFixed(1));
+    }
     if (++n % 3 === 0) charts();
     if (!p.live) {
       events.close();

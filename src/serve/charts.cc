@@ -25,7 +25,8 @@ std::vector<Span> Spans(const JobView& v, double now, double* t0, double* t1) {
   *t1 = 0;
   for (const auto& f : v.files) {
     if (f.updated_unix <= 0 || f.state == "pending") continue;
-    const bool running = f.state == "running" || f.state == "retrying";
+    // A dead job's "running" files ended when their worker died, not now.
+    const bool running = v.live && (f.state == "running" || f.state == "retrying");
     const double start = running ? f.updated_unix : f.updated_unix - f.seconds;
     const double end = running ? std::max(now, f.updated_unix) : f.updated_unix;
     out.push_back({start, end, &f});

@@ -208,6 +208,49 @@ bool Spawn(const std::vector<std::string>& args, const std::string& log, bool de
 
 Result<std::unique_ptr<JobDb>> OpenDb(const std::string& state) { return JobDb::OpenReadOnly(state); }
 
+// The estimate kept with the job against what it took so far, or why there is none.
+std::string EstimateSection(const JobView& v) {
+  std::string m = "<h2>Estimate against actual</h2>";
+  if (!v.estimate) {
+    return m + "<p class=\"muted\" id=\"no-estimate\">Estimate: " + HtmlEscape(kNoEstimate) + ".</p>";
+  }
+  const EstimateComparison& c = *v.estimate;
+  const EstimateRecord& e = c.estimate;
+  m += fmt::format(
+      "<p class=\"muted\">Made {} from one sample input ({}) for {} workers x {} vCPU; the actual counts "
+      "reserved vCPU-seconds the same way (the workers' vCPUs for as long as the job ran) beside the CPU "
+      "time used.{}</p>",
+      HtmlEscape(e.made_at), HtmlEscape(RedactSecrets(e.sample)), e.workers, e.vcpus_per_task,
+      c.actual.finished ? ""
+                        : fmt::format(" The job is not over: {} of {} files finished.",
+                                      c.actual.files_finished, c.actual.files_total));
+  m += "<table id=\"estimate\"><thead><tr><th></th><th>estimate</th><th>actual</th></tr></thead><tbody>";
+  m += fmt::format(
+      "<tr><th>duration</th><td class=\"num\">{}</td><td class=\"num\" id=\"actual-duration\">{}</td></tr>",
+      Duration(e.duration_seconds), Duration(c.actual.duration_seconds));
+  m += fmt::format(
+      "<tr><th>reserved vCPU-seconds</th><td class=\"num\">{:.1f}</td><td class=\"num\" "
+      "id=\"actual-reserved\">{:.1f}</td></tr>",
+      e.vcpu_seconds, c.actual.reserved_vcpu_seconds);
+  m += fmt::format(
+      "<tr><th>used vCPU-seconds (CPU time)</th><td class=\"num\">-</td><td class=\"num\" "
+      "id=\"actual-used\">{:.1f}</td></tr>",
+      c.actual.used_vcpu_seconds);
+  if (c.price) {
+    m += fmt::format(
+        "<tr><th>cost at {} per vCPU-hour (reserved)</th><td class=\"num\" id=\"estimated-cost\">{}</td><td "
+        "class=\"num\" id=\"actual-cost\">{}</td></tr>",
+        FormatAmount(*c.price), Amount(c.EstimatedCost()), Amount(c.ActualReservedCost()));
+  }
+  m += "</tbody></table>";
+  if (!e.assumptions.empty()) {
+    m += "<details><summary>the estimate's assumptions</summary><ul>";
+    for (const auto& a : e.assumptions) m += "<li>" + HtmlEscape(RedactSecrets(a)) + "</li>";
+    m += "</ul></details>";
+  }
+  return m;
+}
+
 }  // namespace
 
 bool SameSecret(const std::string& a, const std::string& b) {
@@ -347,7 +390,8 @@ HttpResponse Dashboard::JobList(bool as_json) const {
   for (const auto& rec : jobs) {
     auto c = (*db)->Counts(rec.id);
     auto cost = JobCostOf(**db, rec.id, o_.price_per_vcpu_hour);
-    if (!c.ok() || !cost.ok()) continue;
+    if (!c.ok()) return Error(500, c.status().ToString(), as_json);
+    if (!cost.ok()) return Error(500, cost.status().ToString(), as_json);
     std::string model, input, output;
     try {
       json spec = json::parse(rec.spec_json);
@@ -357,14 +401,17 @@ HttpResponse Dashboard::JobList(bool as_json) const {
       output = RedactSecrets(spec.value("output", std::string()));
     } catch (const std::exception&) {
     }
-    const bool live = rec.state == "running" || rec.state == "cancelling";
-    const double seconds = live ? std::max(0.0, now - ParseUtc(rec.created_at)) : rec.seconds;
+    const std::string state = EffectiveJobState(rec, o_.state_dir);
+    auto times = LoadJobTimes(**db, rec, o_.state_dir, state, now);
+    if (!times.ok()) return Error(500, times.status().ToString(), as_json);
+    // The whole job: every run's time, and the files those runs made.
+    const double seconds = times->seconds;
     const int64_t finished = c->done + c->skipped + c->failed;
-    const double per_min = seconds > 0 ? static_cast<double>(c->done + c->failed) / seconds * 60 : 0;
+    const double per_min = seconds > 0 ? static_cast<double>(c->done) / seconds * 60 : 0;
     list.push_back(
         {{"job", rec.id},
          {"name", rec.name},
-         {"state", rec.state},
+         {"state", state},
          {"files",
           {{"total", rec.files_total}, {"done", c->done}, {"skipped", c->skipped}, {"failed", c->failed}}},
          {"rows", c->rows},
@@ -383,7 +430,7 @@ HttpResponse Dashboard::JobList(bool as_json) const {
         "<td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td "
         "class=\"num\">{:.1f}</td>"
         "<td class=\"num\">{}</td></tr>",
-        HtmlEscape(JobHref(rec.id)), HtmlEscape(rec.id), StateBadge(rec.state), finished, c->failed,
+        HtmlEscape(JobHref(rec.id)), HtmlEscape(rec.id), StateBadge(state), finished, c->failed,
         rec.files_total, c->rows, per_min, HtmlEscape(rec.created_at), Duration(seconds), HtmlEscape(model),
         HtmlEscape(input), HtmlEscape(output), cost->vcpu_seconds, Amount(cost->Cost()));
   }
@@ -402,13 +449,27 @@ HttpResponse Dashboard::JobList(bool as_json) const {
                   {"engine", s.value("engine", "")},
                   {"engine_job", s.value("job_id", "")},
                   {"workers", s.value("workers", 0)},
-                  {"submitted_at", s.value("submitted_at", "")}};
+                  {"submitted_at", s.value("submitted_at", "")},
+                  {"estimate", nullptr}};
+      // The projection `submit --estimate` kept; the actual is the engine's to tell.
+      std::string est = "-";
+      if (s.contains("estimate") && s["estimate"].is_object()) {
+        auto e = EstimateRecord::FromJson(s["estimate"].dump());
+        if (e.ok()) {
+          row["estimate"] = json::parse(e->ToJson());
+          const auto cost = e->price_per_vcpu_hour
+                                ? std::optional<double>(e->vcpu_seconds / 3600.0 * *e->price_per_vcpu_hour)
+                                : std::nullopt;
+          est = fmt::format("{}, {:.1f} reserved vCPU-seconds{}", Duration(e->duration_seconds),
+                            e->vcpu_seconds, cost ? ", cost " + FormatAmount(*cost) : std::string());
+        }
+      }
       sub_rows += fmt::format(
           "<tr><td class=\"wrap\">{}</td><td>{}</td><td class=\"wrap\">{}</td><td "
-          "class=\"num\">{}</td><td>{}</td></tr>",
+          "class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
           HtmlEscape(row["name"].get<std::string>()), HtmlEscape(row["engine"].get<std::string>()),
           HtmlEscape(row["engine_job"].get<std::string>()), row["workers"].get<int64_t>(),
-          HtmlEscape(row["submitted_at"].get<std::string>()));
+          HtmlEscape(row["submitted_at"].get<std::string>()), HtmlEscape(est));
       submitted.push_back(std::move(row));
     } catch (const std::exception&) {
       continue;  // not a submit record
@@ -429,7 +490,8 @@ HttpResponse Dashboard::JobList(bool as_json) const {
     main +=
         "<h2>Submitted to an engine</h2><p class=\"muted\">From the submit records; <code>forestbatch "
         "submit --status NAME</code> asks the engine.</p><table id=\"submitted\"><thead><tr><th>name</th>"
-        "<th>engine</th><th>engine job</th><th>workers</th><th>submitted (UTC)</th></tr></thead><tbody>" +
+        "<th>engine</th><th>engine job</th><th>workers</th><th>submitted (UTC)</th><th>estimate (submit "
+        "--estimate)</th></tr></thead><tbody>" +
         sub_rows + "</tbody></table>";
   }
   HttpResponse r;
@@ -439,7 +501,7 @@ HttpResponse Dashboard::JobList(bool as_json) const {
 
 Result<std::pair<std::string, bool>> Dashboard::ProgressEvent(const std::string& id) const {
   FB_ASSIGN_OR_RETURN(auto db, OpenDb(o_.state_dir));
-  FB_ASSIGN_OR_RETURN(JobView v, LoadJobView(*db, id, o_.price_per_vcpu_hour, UnixNow()));
+  FB_ASSIGN_OR_RETURN(JobView v, LoadJobView(*db, o_.state_dir, id, o_.price_per_vcpu_hour, UnixNow()));
   return std::make_pair("data: " + ProgressJson(v) + "\n\n", v.live);
 }
 
@@ -449,10 +511,11 @@ HttpResponse Dashboard::JobJson(const std::string& id) const {
   auto st = JobStatusJson(**db, id, o_.state_dir, o_.price_per_vcpu_hour);
   if (!st.ok())
     return Error(st.status().code() == StatusCode::kNotFound ? 404 : 500, st.status().message(), true);
-  auto v = LoadJobView(**db, id, o_.price_per_vcpu_hour, UnixNow());
+  auto v = LoadJobView(**db, o_.state_dir, id, o_.price_per_vcpu_hour, UnixNow());
   if (!v.ok()) return Error(500, v.status().message(), true);
   json j = json::parse(*st);
   if (j.contains("spec")) RedactJson(j["spec"]);
+  if (j.contains("estimate")) RedactJson(j["estimate"]);
   j["progress"] = json::parse(ProgressJson(*v));
   for (auto& t : j["tasks"]) {
     t["log"] = fmt::format("/api/jobs/{}/tasks/{}/log", UrlEncode(id), t["index"].get<int64_t>());
@@ -465,7 +528,7 @@ HttpResponse Dashboard::Charts(const std::string& id) const {
   auto db = OpenDb(o_.state_dir);
   if (!db.ok()) return Error(404, db.status().message(), false);
   const double now = UnixNow();
-  auto v = LoadJobView(**db, id, o_.price_per_vcpu_hour, now);
+  auto v = LoadJobView(**db, o_.state_dir, id, o_.price_per_vcpu_hour, now);
   if (!v.ok()) return Error(404, v.status().message(), false);
   HttpResponse r;
   r.body = "<h2>Throughput</h2>" + ThroughputSvg(*v, now) + "<h2>Tasks over time</h2>" + TimelineSvg(*v, now);
@@ -476,13 +539,20 @@ HttpResponse Dashboard::JobPage(const std::string& id) const {
   auto db = OpenDb(o_.state_dir);
   if (!db.ok()) return Error(404, db.status().message(), false);
   const double now = UnixNow();
-  auto vr = LoadJobView(**db, id, o_.price_per_vcpu_hour, now);
+  auto vr = LoadJobView(**db, o_.state_dir, id, o_.price_per_vcpu_hour, now);
   if (!vr.ok()) {
     return Error(vr.status().code() == StatusCode::kNotFound ? 404 : 500, vr.status().message(), false);
   }
   const JobView& v = *vr;
   const std::string href = JobHref(id);
-  std::string m = fmt::format("<h1>{} {}</h1>", HtmlEscape(id), StateBadge(v.job.state, "state"));
+  std::string m = fmt::format("<h1>{} {}</h1>", HtmlEscape(id), StateBadge(v.state, "state"));
+  if (v.state == "dead") {
+    m += fmt::format(
+        "<p class=\"warning\" id=\"dead\">Nothing is running: the record says {}, but the job's supervisor "
+        "is gone (killed, or its machine restarted). Continue it with <code>forestbatch resume "
+        "{}</code>.</p>",
+        HtmlEscape(v.job.state), HtmlEscape(id));
+  }
   m += fmt::format("<progress id=\"progress\" max=\"{}\" value=\"{}\"></progress>",
                    std::max<int64_t>(1, v.job.files_total), v.finished());
   std::optional<double> projected;
@@ -512,12 +582,13 @@ HttpResponse Dashboard::JobPage(const std::string& id) const {
     m += stat("cost per million rows", "cost-rows", Amount(v.cost.PerMillionRows()));
   }
   m += "</dl>";
+  m += EstimateSection(v);
   if (o_.allow_actions) {
     const std::string csrf = "<input type=\"hidden\" name=\"csrf\" value=\"" + HtmlEscape(o_.csrf) + "\">";
     if (v.live) {
       m += "<form class=\"action\" method=\"post\" action=\"" + HtmlEscape(href) + "/cancel\">" + csrf +
            "<button id=\"cancel\">Cancel job</button></form>";
-    } else if (v.job.state != "succeeded") {
+    } else if (v.state != "succeeded") {
       m += "<form class=\"action\" method=\"post\" action=\"" + HtmlEscape(href) + "/resume\">" + csrf +
            "<button id=\"resume\">Resume job</button></form>";
     }
@@ -678,8 +749,8 @@ HttpResponse Dashboard::Action(const HttpRequest& r, const std::string& id, cons
     if (!Spawn({o_.self_exe, "cancel", id, "--state", o_.state_dir}, log, /*detached=*/false))
       return Error(500, "cancel failed (see serve-actions.log in the state folder)", false);
   } else {
-    if ((*job)->state == "running" || (*job)->state == "cancelling")
-      return Error(409, "the job is running", false);
+    const std::string state = EffectiveJobState(**job, o_.state_dir);
+    if (state == "running" || state == "cancelling") return Error(409, "the job is running", false);
     if (!Spawn({o_.self_exe, "resume", id, "--state", o_.state_dir, "--progress", "lines"}, log,
                /*detached=*/true))
       return Error(500, "resume could not start", false);

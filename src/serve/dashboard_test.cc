@@ -1,6 +1,7 @@
 #include "serve/dashboard.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runner/job_db.h"
+#include "runner/lease.h"
 #include "runner/local_job.h"
 #include "runner/manifest.h"
 
@@ -242,6 +244,138 @@ TEST_F(DashboardTest, ActionsNeedTheFlagACsrfTokenAndTheSameOrigin) {
   EXPECT_EQ(Dashboard(o_).Handle(get).status, 404);  // actions only by POST
   get.method = "PUT";
   EXPECT_EQ(Dashboard(o_).Handle(get).status, 405);
+}
+
+// A job whose record says "running" is live only while its supervisor holds
+// the job's lease: killed, it is shown as dead (no live updates, no cancel
+// button, a resume one), never as running.
+TEST_F(DashboardTest, AJobWhoseSupervisorIsDeadIsNotLive) {
+  {
+    auto db = JobDb::Open(state_);
+    ASSERT_TRUE(db.ok());
+    JobRecord j;
+    j.id = "job-2";
+    j.state = "running";
+    j.spec_json = JobSpec().ToJson();
+    j.files_total = 2;
+    ASSERT_TRUE((*db)->CreateJob(j).ok());
+    ASSERT_TRUE((*db)->AddPendingFiles("job-2", {"x.csv", "y.csv"}, {0, 0}).ok());
+    FileRecord f;
+    f.relative = "x.csv";
+    f.state = "running";
+    ASSERT_TRUE((*db)->RecordFile("job-2", f).ok());
+  }
+  o_.allow_actions = true;
+  fs::create_directories(state_ + "/leases");
+  const std::string lease_path = JobLeasePath(state_, "job-2");
+  auto state_of = [&](const std::string& list_path) {
+    const auto list = nlohmann::json::parse(Get(list_path).body);  // kept: the loop reads a member of it
+    for (const auto& j : list["jobs"]) {
+      if (j["job"] == "job-2") return j["state"].get<std::string>();
+    }
+    return std::string("(missing)");
+  };
+  {
+    // The supervisor (this process) holds the lease: live.
+    auto lease = Lease::Acquire(lease_path, "job job-2");
+    ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+    auto ev = Dashboard(o_).ProgressEvent("job-2");
+    ASSERT_TRUE(ev.ok());
+    EXPECT_TRUE(ev->second);
+    auto page = Get("/jobs/job-2");
+    EXPECT_NE(page.body.find("data-live=\"1\""), std::string::npos);
+    EXPECT_NE(page.body.find("id=\"cancel\""), std::string::npos);
+    EXPECT_EQ(state_of("/api/jobs"), "running");
+  }
+  // A supervisor that took the lease and was killed (it never released it).
+  const pid_t child = ::fork();
+  if (child == 0) {
+    auto lease = Lease::Acquire(lease_path, "job job-2");
+    ::_exit(lease.ok() ? 0 : 1);
+  }
+  int ws = 0;
+  ASSERT_EQ(::waitpid(child, &ws, 0), child);
+  ASSERT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+  auto held = Lease::Read(lease_path);
+  ASSERT_TRUE(held.ok() && held->has_value());  // its lease is still there, naming a dead process
+  auto ev = Dashboard(o_).ProgressEvent("job-2");
+  ASSERT_TRUE(ev.ok());
+  EXPECT_FALSE(ev->second);  // the event stream ends: nothing will change
+  EXPECT_NE(ev->first.find("\"state\":\"dead\""), std::string::npos) << ev->first;
+  EXPECT_NE(ev->first.find("\"eta_seconds\":null"), std::string::npos) << ev->first;
+  auto page = Get("/jobs/job-2");
+  EXPECT_NE(page.body.find("data-live=\"0\""), std::string::npos);
+  EXPECT_NE(page.body.find("id=\"dead\""), std::string::npos);
+  EXPECT_NE(page.body.find("<span class=\"state state-dead\" id=\"state\">dead</span>"), std::string::npos);
+  EXPECT_EQ(page.body.find("id=\"cancel\""), std::string::npos);
+  EXPECT_NE(page.body.find("id=\"resume\""), std::string::npos);
+  EXPECT_EQ(state_of("/api/jobs"), "dead");
+  EXPECT_EQ(nlohmann::json::parse(Get("/api/jobs/job-2").body)["progress"]["live"], false);
+  EXPECT_NE(Get("/").body.find("state-dead"), std::string::npos);
+  // No lease at all (a record from before leases, or a removed one): dead too.
+  fs::remove(lease_path);
+  EXPECT_EQ(state_of("/api/jobs"), "dead");
+}
+
+// Job names come from `run --name` and ids from the records: both escaped
+// wherever shown (a record written by another tool may hold any id).
+TEST_F(DashboardTest, JobNamesAndIdsFromRecordsAreEscaped) {
+  {
+    auto db = JobDb::Open(state_);
+    ASSERT_TRUE(db.ok());
+    JobRecord j;
+    j.id = "x\"><script>alert(2)</script>";
+    j.name = "<b onmouseover=alert(3)>n</b>";
+    j.state = "succeeded";
+    j.spec_json = "not json";  // unreadable: shown without its fields
+    ASSERT_TRUE((*db)->CreateJob(j).ok());
+    j.id = "named";
+    ASSERT_TRUE((*db)->CreateJob(j).ok());
+  }
+  auto list = Get("/");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find("<script>alert(2)"), std::string::npos);
+  EXPECT_NE(list.body.find("x&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(list.body.find("href=\"/jobs/x%22%3E%3Cscript%3Ealert%282%29%3C%2Fscript%3E\""),
+            std::string::npos);
+  EXPECT_EQ(Get("/jobs/x%22%3E%3Cscript%3Ealert%282%29%3C%2Fscript%3E").status,
+            404);  // not a job id in a URL
+  auto page = Get("/jobs/named");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("<b onmouseover"), std::string::npos);
+  EXPECT_NE(page.body.find("&lt;b onmouseover=alert(3)&gt;n&lt;/b&gt;"), std::string::npos);
+  auto api = Get("/api/jobs");
+  EXPECT_EQ(api.content_type, "application/json");
+}
+
+// A job submitted with `submit --estimate`: the list shows the estimate its
+// submit record keeps (the engine has the actual); one without shows "-".
+TEST_F(DashboardTest, SubmittedJobsShowTheirKeptEstimate) {
+  fs::create_directories(state_ + "/submits");
+  std::ofstream(state_ + "/submits/with.json")
+      << R"({"name": "with", "engine": "slurm", "job_id": "4242", "workers": 3,
+             "submitted_at": "2027-01-15T07:00:00Z",
+             "estimate": {"made_at": "2027-01-15T06:59:00Z", "files": 30, "workers": 3, "vcpus_per_task": 2,
+                          "duration_seconds": 61.5, "vcpu_seconds": 369, "price_per_vcpu_hour": 0.02,
+                          "sample": "in/a.csv", "assumptions": []}})";
+  std::ofstream(state_ + "/submits/without.json")
+      << R"({"name": "without", "engine": "slurm", "job_id": "4243", "workers": 1})";
+  auto page = Get("/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("1m 1.5s, 369.0 reserved vCPU-seconds, cost 0.00205"), std::string::npos)
+      << page.body;
+  const auto api = nlohmann::json::parse(Get("/api/jobs").body);
+  int seen = 0;
+  for (const auto& row : api["submitted"]) {
+    if (row["name"] == "with") {
+      EXPECT_EQ(row["estimate"]["duration_seconds"], 61.5);
+      ++seen;
+    } else if (row["name"] == "without") {
+      EXPECT_TRUE(row["estimate"].is_null());
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 2);
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cstdint>
-#include <regex>
 
 namespace fb::serve {
 namespace {
@@ -85,24 +84,6 @@ std::string UrlEncode(std::string_view text) {
     }
   }
   return out;
-}
-
-std::string RedactSecrets(std::string_view text) {
-  static const std::regex kUrlPassword(R"(([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):[^@/\s]*@)");
-  // An option followed by its value, or NAME=VALUE, whose name mentions a secret.
-  static const std::regex kOption(
-      R"((--?[A-Za-z0-9_-]*(?:token|secret|password|passwd|credential|key)[A-Za-z0-9_-]*)(=|\s+)(\S+))",
-      std::regex::icase);
-  static const std::regex kAssignment(
-      R"(([A-Za-z0-9_]*(?:token|secret|password|passwd|credential|key)[A-Za-z0-9_]*)=(\S+))",
-      std::regex::icase);
-  static const std::regex kAccessKey(R"(\b(AKIA|ASIA)[A-Z0-9]{16}\b)");
-  std::string s(text);
-  s = std::regex_replace(s, kUrlPassword, "$1:[hidden]@");
-  s = std::regex_replace(s, kOption, "$1$2[hidden]");
-  s = std::regex_replace(s, kAssignment, "$1=[hidden]");
-  s = std::regex_replace(s, kAccessKey, "[hidden]");
-  return s;
 }
 
 }  // namespace fb::serve

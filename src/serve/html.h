@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/redact.h"
+
 namespace fb::serve {
 
 // Escapes & < > " ' for HTML text and double- or single-quoted attribute
@@ -18,11 +20,7 @@ std::string HtmlEscape(std::string_view text);
 // path segment or query value.
 std::string UrlEncode(std::string_view text);
 
-// Hides what looks like a secret in a recorded option or command line: the
-// password of a URL (scheme://user:PASSWORD@host), the value of an option or
-// NAME=VALUE whose name mentions token, secret, password, passwd, credential,
-// or key, and AWS access key ids (AKIA...). Each becomes
-// "[hidden]".
-std::string RedactSecrets(std::string_view text);
+// RedactSecrets: common/redact.h.
+using fb::RedactSecrets;
 
 }  // namespace fb::serve

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -54,22 +53,6 @@ double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-double ParseUtc(const std::string& iso) {
-  std::tm tm{};
-  int y, mo, d, h, mi, s;
-  char z = 0;
-  if (iso.size() != 20 ||
-      std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z) != 7 || z != 'Z')
-    return 0;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  return static_cast<double>(timegm(&tm));
-}
-
 bool IsJobId(const std::string& id) {
   if (id.empty() || id.size() > 200) return false;
   bool only_dots = true;
@@ -82,7 +65,8 @@ bool IsJobId(const std::string& id) {
   return !only_dots;
 }
 
-Result<JobView> LoadJobView(JobDb& db, const std::string& id, std::optional<double> price, double now) {
+Result<JobView> LoadJobView(JobDb& db, const std::string& state_dir, const std::string& id,
+                            std::optional<double> price, double now) {
   JobView v;
   FB_ASSIGN_OR_RETURN(auto job, db.GetJob(id));
   if (!job) return NotFound("no job '" + id + "'");
@@ -111,7 +95,9 @@ Result<JobView> LoadJobView(JobDb& db, const std::string& id, std::optional<doub
     // A spec this version cannot read: shown without those fields.
   }
   if (v.workers == 0) v.workers = static_cast<int>(v.tasks.size());
-  v.live = v.job.state == "running" || v.job.state == "cancelling";
+  // Not the record's word alone: a killed supervisor leaves "running" behind.
+  v.state = EffectiveJobState(v.job, state_dir);
+  v.live = v.state == "running" || v.state == "cancelling";
   // Attempts are recorded when their worker ends: add what running workers of
   // this host have used so far.
   if (v.live && v.job.host == ThisHost()) {
@@ -124,7 +110,11 @@ Result<JobView> LoadJobView(JobDb& db, const std::string& id, std::optional<doub
     }
   }
   v.started_unix = ParseUtc(v.job.created_at);
-  v.elapsed_seconds = v.live ? std::max(0.0, now - v.started_unix) : v.job.seconds;
+  FB_ASSIGN_OR_RETURN(v.times, LoadJobTimes(db, v.job, state_dir, v.state, now));
+  v.elapsed_seconds = v.times.seconds;
+  const bool finished = v.state == "succeeded" || v.state == "failed";
+  FB_ASSIGN_OR_RETURN(v.estimate, LoadEstimateComparison(db, v.job, v.times, finished, price, now));
+  if (v.estimate) v.estimate->actual.used_vcpu_seconds = v.cost.vcpu_seconds;  // with the live workers
   // The rate over the last minute of completions (or the whole run so far).
   double first = 0, last = 0;
   int64_t recent = 0, made = 0;
@@ -156,7 +146,7 @@ std::string ProgressJson(const JobView& v) {
   std::optional<double> projected;
   if (v.live && v.finished() > 0 && v.cost.vcpu_seconds > 0) projected = v.cost.vcpu_seconds / fraction;
   json j = {{"job", v.job.id},
-            {"state", v.job.state},
+            {"state", v.state},
             {"live", v.live},
             {"files",
              {{"total", v.job.files_total},
@@ -172,7 +162,8 @@ std::string ProgressJson(const JobView& v) {
             {"eta_seconds", opt(v.eta_seconds)},
             {"vcpu_seconds", v.cost.vcpu_seconds},
             {"projected_vcpu_seconds", opt(projected)},
-            {"cost", opt(v.cost.Cost())}};
+            {"cost", opt(v.cost.Cost())},
+            {"estimate", v.estimate ? json::parse(EstimateComparisonJson(*v.estimate)) : json(nullptr)}};
   return j.dump();
 }
 

@@ -13,6 +13,8 @@
 #include "common/status.h"
 #include "runner/cost.h"
 #include "runner/job_db.h"
+#include "runner/job_estimate.h"
+#include "runner/job_report.h"
 
 namespace fb::serve {
 
@@ -23,6 +25,9 @@ struct TaskView {
 
 struct JobView {
   JobRecord job;
+  // The job's state as it really is (runner/local_job.h EffectiveJobState):
+  // "dead" when the record says running but its supervisor is gone.
+  std::string state;
   FileCounts counts;
   std::vector<TaskView> tasks;
   std::vector<FileRecord> files;  // sorted by relative path
@@ -31,22 +36,28 @@ struct JobView {
   std::string model, input, output, exec;
   int workers = 0;
   double started_unix = 0;  // the job record's creation
+  JobTimes times;           // every run's wall time (runner/job_report.h)
   double elapsed_seconds = 0;
   double files_per_second = 0;  // recent completion rate
   std::optional<double> eta_seconds;
-  bool live = false;  // running or cancelling: worth watching
+  bool live = false;  // running or cancelling with a live supervisor: worth watching
+  // The projection kept with the job (run --estimate) against what it took so
+  // far; nullopt when it has none (kNoEstimate says why).
+  std::optional<EstimateComparison> estimate;
   int64_t finished() const { return counts.done + counts.skipped + counts.failed; }
 };
 
-// Reads everything about `id`; NotFound when there is no such job.
-// `now_unix` is the current time (seconds since 1970).
-Result<JobView> LoadJobView(JobDb& db, const std::string& id, std::optional<double> price, double now_unix);
+// Reads everything about `id` from the job database of `state_dir` (whose
+// leases tell a live job from a dead one); NotFound when there is no such
+// job. `now_unix` is the current time (seconds since 1970).
+Result<JobView> LoadJobView(JobDb& db, const std::string& state_dir, const std::string& id,
+                            std::optional<double> price, double now_unix);
 
 // The progress figures as JSON (for /api and server-sent events).
 std::string ProgressJson(const JobView& v);
 
 // "2026-11-28T20:15:03Z" -> seconds since 1970; 0 when not of that form.
-double ParseUtc(const std::string& iso);
+inline double ParseUtc(const std::string& iso) { return ParseUtcSeconds(iso); }
 
 // Seconds since 1970, now.
 double UnixNow();

@@ -157,33 +157,47 @@ Result<std::optional<AwsCredentials>> FromContainer(const EnvLookup& env, HttpCl
   return std::optional<AwsCredentials>(std::move(c));
 }
 
-Result<std::optional<AwsCredentials>> FromImds(const EnvLookup& env, HttpClient& http) {
-  auto disabled = env("AWS_EC2_METADATA_DISABLED");
-  if (disabled && (*disabled == "true" || *disabled == "TRUE" || *disabled == "1")) {
-    return std::optional<AwsCredentials>();
-  }
+// Instance metadata (IMDSv2). nullopt, with what was found in `*seen`, when
+// it has no credentials to give: disabled, not reachable (not on EC2), a
+// request refused (a container or a hop limit that keeps IMDS out answers
+// 403/401), or no IAM role. Errors only for a role whose credentials cannot
+// be had or read.
+Result<std::optional<AwsCredentials>> FromImds(const EnvLookup& env, HttpClient& http, std::string* seen) {
   std::string base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254");
   while (!base.empty() && base.back() == '/') base.pop_back();
+  auto disabled = env("AWS_EC2_METADATA_DISABLED");
+  if (disabled && (*disabled == "true" || *disabled == "TRUE" || *disabled == "1")) {
+    *seen = "EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)";
+    return std::optional<AwsCredentials>();
+  }
+  *seen = "EC2 instance metadata at " + base;
   HttpRequest token_req;
   token_req.method = "PUT";
   token_req.url = base + "/latest/api/token";
   token_req.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", "21600");
   auto token = SendQuick(http, token_req, 2);
-  if (!token.ok()) return std::optional<AwsCredentials>();  // not on EC2
+  if (!token.ok()) {
+    *seen += " (not reachable: not on EC2)";
+    return std::optional<AwsCredentials>();
+  }
   if (token->status != 200) {
-    return IoError("instance metadata token request answered HTTP " + std::to_string(token->status));
+    *seen += " (its token request answered HTTP " + std::to_string(token->status) + ")";
+    return std::optional<AwsCredentials>();
   }
   const std::string tok = Trim(token->body);
   HttpRequest role_req;
   role_req.url = base + "/latest/meta-data/iam/security-credentials/";
   role_req.headers.emplace_back("X-aws-ec2-metadata-token", tok);
   FB_ASSIGN_OR_RETURN(HttpResponse role, SendQuick(http, role_req, 2));
-  if (role.status == 404) return NotFound("this EC2 instance has no IAM role (instance metadata)");
-  if (role.status != 200) {
-    return IoError("instance metadata role request answered HTTP " + std::to_string(role.status));
+  std::string name = role.status == 200 ? Trim(role.body.substr(0, role.body.find('\n'))) : std::string();
+  if (role.status == 404 || (role.status == 200 && name.empty())) {
+    *seen += " (this instance has no IAM role)";
+    return std::optional<AwsCredentials>();
   }
-  std::string name = Trim(role.body.substr(0, role.body.find('\n')));
-  if (name.empty()) return NotFound("this EC2 instance has no IAM role (instance metadata)");
+  if (role.status != 200) {
+    *seen += " (its IAM role request answered HTTP " + std::to_string(role.status) + ")";
+    return std::optional<AwsCredentials>();
+  }
   HttpRequest cred_req;
   cred_req.url = role_req.url + UriEncode(name, true);
   cred_req.headers = role_req.headers;
@@ -335,10 +349,15 @@ Result<AwsCredentials> AwsCredentialsProvider::Resolve() {
   if (profile) return *profile;
   FB_ASSIGN_OR_RETURN(auto container, FromContainer(env_, http_));
   if (container) return *container;
-  FB_ASSIGN_OR_RETURN(auto imds, FromImds(env_, http_));
+  std::string imds_seen;
+  FB_ASSIGN_OR_RETURN(auto imds, FromImds(env_, http_, &imds_seen));
   if (imds) return *imds;
-  return NotFound("no AWS credentials found (looked at AWS_ACCESS_KEY_ID, profile '" + ProfileName(env_) +
-                  "' in the shared files, container credentials and EC2 instance metadata)");
+  return NotFound(
+      "no AWS credentials found (looked in: the environment (AWS_ACCESS_KEY_ID and "
+      "AWS_SECRET_ACCESS_KEY), profile '" +
+      ProfileName(env_) + "' in " + CredentialsFile(env_) + " and " + ConfigFile(env_) +
+      ", container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI: not set), " + imds_seen +
+      ")");
 }
 
 }  // namespace fb

@@ -220,6 +220,43 @@ TEST(AwsCredentialsTest, NothingFoundAndSecretsNeverInErrors) {
   EXPECT_EQ(bad.status().ToString().find(kToken), std::string::npos);
 }
 
+TEST(AwsCredentialsTest, NoCredentialsSaysWhereItLooked) {
+  // Instance metadata that refuses (a container kept from IMDS answers 403),
+  // then one without an IAM role: "no credentials", not an HTTP error.
+  for (int status : {403, 404}) {
+    TestHttpServer server([&](const TestHttpRequest& r) {
+      TestHttpReply reply;
+      if (r.method == "PUT") {
+        reply.status = status == 403 ? 403 : 200;
+        reply.body = "imds-token";
+      } else {
+        reply.status = 404;
+      }
+      return reply;
+    });
+    auto none = AwsCredentialsProvider(Env({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", server.url()}})).Get();
+    ASSERT_EQ(none.status().code(), StatusCode::kNotFound) << none.status().ToString();
+    const std::string m = none.status().message();
+    EXPECT_EQ(m.rfind("no AWS credentials found (looked in: the environment (AWS_ACCESS_KEY_ID", 0), 0u) << m;
+    EXPECT_NE(m.find("profile 'default' in /nonexistent-fb-home/.aws/credentials and "
+                     "/nonexistent-fb-home/.aws/config"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI: not set)"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("EC2 instance metadata at " + server.url() +
+                     (status == 403 ? " (its token request answered HTTP 403))"
+                                    : " (this instance has no IAM role))")),
+              std::string::npos)
+        << m;
+  }
+  auto off = AwsCredentialsProvider(Env({})).Get();
+  EXPECT_NE(off.status().message().find("EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED))"),
+            std::string::npos)
+      << off.status().ToString();
+}
+
 TEST(AwsCredentialsTest, ParsesExpirationTimes) {
   EXPECT_EQ(*ParseIso8601("1970-01-01T00:01:00Z"), 60);
   EXPECT_EQ(*ParseIso8601("1970-01-01T01:00:00+01:00"), 0);

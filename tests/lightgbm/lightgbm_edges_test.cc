@@ -43,7 +43,7 @@
 namespace fb {
 namespace {
 
-// Five one-split trees; tree k's right leaf is 2^k and its left leaf 0, so
+// Seven one-split trees; tree k's right leaf is 2^k and its left leaf 0, so
 // a row's raw score is the set of trees in which it went right.
 //   tree 0: f0 <= 0.1 (0.10000000000000001 as LightGBM prints it), missing
 //           type NaN (decision_type 8), default right: NaN -> right.
@@ -55,6 +55,10 @@ namespace {
 //           positive values), missing type NaN, default left (10).
 //   tree 4: f1 categorical (1), categories {0, 3, 33} (cat_threshold words
 //           1 | 1 << 3 and 1 << 1) -> left, any other -> right.
+//   tree 5: f2 <= 0.5, missing type Zero, default right.
+//   tree 6: f2 <= -0.5, missing type None.
+// f0's trees send 0 and NaN apart (tree 0: NaN right, 0 <= 0.1 left), so
+// tree 1 needs the zero-as-missing test; f2's never do.
 std::string TreeText(int i, int feature, const char* threshold, int decision_type, const char* cat = "") {
   std::string s =
       "Tree=" + std::to_string(i) + "\nnum_leaves=2\nnum_cat=" + (*cat ? "1" : "0") +
@@ -70,61 +74,75 @@ std::string EdgeModel() {
   std::string trees = TreeText(0, 0, "0.10000000000000001", 8) + TreeText(1, 0, "0.5", 4) +
                       TreeText(2, 0, "-5.0000000000000001e-36", 0) +
                       TreeText(3, 0, "1.0000000180025095e-35", 10) +
-                      TreeText(4, 1, "0", 1, "cat_boundaries=0 2\ncat_threshold=9 2\n");
-  return "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\nmax_feature_idx=1\n"
-         "objective=regression\nfeature_names=f0 f1\nfeature_infos=[-1:1] 0:3:33\n\n" +
+                      TreeText(4, 1, "0", 1, "cat_boundaries=0 2\ncat_threshold=9 2\n") +
+                      TreeText(5, 2, "0.5", 4) + TreeText(6, 2, "-0.5", 0);
+  return "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\nmax_feature_idx=2\n"
+         "objective=regression\nfeature_names=f0 f1 f2\nfeature_infos=[-1:1] 0:3:33 [-1:1]\n\n" +
          trees + "end of trees\n";
 }
 
 struct EdgeRow {
   const char* f0;
   const char* f1;
-  int want;  // trees that send the row right: 1 tree 0, 2 tree 1, 4 tree 2, 8 tree 3, 16 tree 4
+  const char* f2;
+  int want;  // trees that send the row right: 1 tree 0, 2 tree 1, 4 tree 2, ..., 64 tree 6
 };
 
-// f1 = 0 is in the category set (tree 4 left) unless a row probes it.
+// f1 = 0 is in the category set (tree 4 left) and f2 = -1 goes left in
+// trees 5 and 6, unless a row probes them.
 const EdgeRow kRows[] = {
     // At and around 0.1 (tree 0). float(0.1) = 0.100000001 > 0.1, so a
     // float32 comparison sent the first, second and fourth rows right.
-    {"0.1", "0", 4 + 8},                      // 0.1 <= 0.1: left; > -5e-36 and > kZeroThreshold: right
-    {"0.09999999999999999", "0", 4 + 8},      // one double ulp below: left
-    {"0.10000000000000002", "0", 1 + 4 + 8},  // one double ulp above: right
-    {"0.0999999985", "0", 4 + 8},             // rounds to float(0.1), still < 0.1: left
+    {"0.1", "0", "-1", 4 + 8},                      // 0.1 <= 0.1: left; > -5e-36 and > kZeroThreshold: right
+    {"0.09999999999999999", "0", "-1", 4 + 8},      // one double ulp below: left
+    {"0.10000000000000002", "0", "-1", 1 + 4 + 8},  // one double ulp above: right
+    {"0.0999999985", "0", "-1", 4 + 8},             // rounds to float(0.1), still < 0.1: left
     // 0.5 (tree 1, missing type Zero: only zeros take the default).
-    {"0.5", "0", 1 + 4 + 8},  // 0.5 <= 0.5: left in tree 1
-    {"0.5000000000000001", "0", 1 + 2 + 4 + 8},
+    {"0.5", "0", "-1", 1 + 4 + 8},  // 0.5 <= 0.5: left in tree 1
+    {"0.5000000000000001", "0", "-1", 1 + 2 + 4 + 8},
     // The zero band: every |v| <= kZeroThreshold is 0 (parser), which is
     // missing for tree 1 (right), > -5e-36 for tree 2 (right), <= the
     // threshold of tree 3 (left).
-    {"0", "0", 2 + 4},
-    {"-0", "0", 2 + 4},
-    {"1e-35", "0", 2 + 4},                    // 1e-35 < 1.0000000180025095e-35
-    {"1.0000000180025095e-35", "0", 2 + 4},   // the band's edge is inside
-    {"-1.0000000180025095e-35", "0", 2 + 4},  // as is the negative edge
-    {"-6e-36", "0", 2 + 4},                   // read as 0, so not <= -5e-36
-    {"1.0000000180025096e-35", "0", 4 + 8},   // one ulp past the edge: not zero; > kZeroThreshold
-    {"-1.0000000180025096e-35", "0", 0},      // not zero; <= -5e-36; <= the rest
+    {"0", "0", "-1", 2 + 4},
+    {"-0", "0", "-1", 2 + 4},
+    {"1e-35", "0", "-1", 2 + 4},                    // 1e-35 < 1.0000000180025095e-35
+    {"1.0000000180025095e-35", "0", "-1", 2 + 4},   // the band's edge is inside
+    {"-1.0000000180025095e-35", "0", "-1", 2 + 4},  // as is the negative edge
+    {"-6e-36", "0", "-1", 2 + 4},                   // read as 0, so not <= -5e-36
+    {"1.0000000180025096e-35", "0", "-1", 4 + 8},   // one ulp past the edge: not zero; > kZeroThreshold
+    {"-1.0000000180025096e-35", "0", "-1", 0},      // not zero; <= -5e-36; <= the rest
     // NaN: tree 0 default right; tree 1 NaN -> 0 -> zero -> default right;
     // tree 2 NaN -> 0 -> right; tree 3 default left.
-    {"nan", "0", 1 + 2 + 4},
-    {"inf", "0", 1 + 2 + 4 + 8},
-    {"-inf", "0", 0},
+    {"nan", "0", "-1", 1 + 2 + 4},
+    {"inf", "0", "-1", 1 + 2 + 4 + 8},
+    {"-inf", "0", "-1", 0},
     // Categories (tree 4), f0 = 0.25 (1 + 4 + 8): static_cast<int> truncates.
-    {"0.25", "3", 1 + 4 + 8},
-    {"0.25", "2.9999999999999996", 1 + 4 + 8 + 16},  // int 2 (float32 would read 3.0)
-    {"0.25", "3.9999999999999996", 1 + 4 + 8},       // int 3 (float32 would read 4.0)
-    {"0.25", "32.99999999999999", 1 + 4 + 8 + 16},   // int 32 (float32 would read 33.0)
-    {"0.25", "33.5", 1 + 4 + 8},                     // int 33
-    {"0.25", "-0.5", 1 + 4 + 8},                     // int 0: in the set
-    {"0.25", "-0.9999999999999999", 1 + 4 + 8},      // int 0 (float32 would read -1.0)
-    {"0.25", "0.9999999999999999", 1 + 4 + 8},       // int 0 (float32 would read 1.0)
-    {"0.25", "-1", 1 + 4 + 8 + 16},                  // negative: right
-    {"0.25", "nan", 1 + 4 + 8 + 16},                 // NaN: right
-    {"0.25", "1e-36", 1 + 4 + 8},                    // the zero band: 0
-    {"0.25", "2147483648", 1 + 4 + 8 + 16},          // past INT_MAX: INT_MIN on x86-64, negative
-    {"0.25", "4294967299", 1 + 4 + 8 + 16},          // 2^32 + 3: INT_MIN too (not 3)
-    {"0.25", "inf", 1 + 4 + 8 + 16},
-    {"0.25", "-inf", 1 + 4 + 8 + 16},
+    {"0.25", "3", "-1", 1 + 4 + 8},
+    {"0.25", "2.9999999999999996", "-1", 1 + 4 + 8 + 16},  // int 2 (float32 would read 3.0)
+    {"0.25", "3.9999999999999996", "-1", 1 + 4 + 8},       // int 3 (float32 would read 4.0)
+    {"0.25", "32.99999999999999", "-1", 1 + 4 + 8 + 16},   // int 32 (float32 would read 33.0)
+    {"0.25", "33.5", "-1", 1 + 4 + 8},                     // int 33
+    {"0.25", "-0.5", "-1", 1 + 4 + 8},                     // int 0: in the set
+    {"0.25", "-0.9999999999999999", "-1", 1 + 4 + 8},      // int 0 (float32 would read -1.0)
+    {"0.25", "0.9999999999999999", "-1", 1 + 4 + 8},       // int 0 (float32 would read 1.0)
+    {"0.25", "-1", "-1", 1 + 4 + 8 + 16},                  // negative: right
+    {"0.25", "nan", "-1", 1 + 4 + 8 + 16},                 // NaN: right
+    {"0.25", "1e-36", "-1", 1 + 4 + 8},                    // the zero band: 0
+    {"0.25", "2147483648", "-1", 1 + 4 + 8 + 16},          // past INT_MAX: INT_MIN on x86-64, negative
+    {"0.25", "4294967299", "-1", 1 + 4 + 8 + 16},          // 2^32 + 3: INT_MIN too (not 3)
+    {"0.25", "inf", "-1", 1 + 4 + 8 + 16},
+    {"0.25", "-inf", "-1", 1 + 4 + 8 + 16},
+    // f2 (trees 5 and 6: missing types Zero and None, so 0 and NaN always
+    // go together; the map reads the zero band as NaN), f0 = 0.25.
+    {"0.25", "0", "0", 1 + 4 + 8 + 32 + 64},                   // zero: tree 5 default right; 0 > -0.5
+    {"0.25", "0", "nan", 1 + 4 + 8 + 32 + 64},                 // NaN is read as 0 by both trees
+    {"0.25", "0", "1e-35", 1 + 4 + 8 + 32 + 64},               // the zero band is 0
+    {"0.25", "0", "1.0000000180025096e-35", 1 + 4 + 8 + 64},   // not zero: <= 0.5; > -0.5
+    {"0.25", "0", "-1.0000000180025096e-35", 1 + 4 + 8 + 64},  // not zero: <= 0.5; > -0.5
+    {"0.25", "0", "0.5", 1 + 4 + 8 + 64},
+    {"0.25", "0", "0.5000000000000001", 1 + 4 + 8 + 32 + 64},
+    {"0.25", "0", "-0.5", 1 + 4 + 8},                       // -0.5 <= -0.5: left in both
+    {"0.25", "0", "-0.49999999999999994", 1 + 4 + 8 + 64},  // one double ulp above -0.5
 };
 
 class LightgbmEdges : public testing::TestDirTest {};
@@ -133,14 +151,18 @@ TEST_F(LightgbmEdges, EveryDoubleDecisionIsLightgbms) {
   auto loaded = LoadModelBytes(EdgeModel(), "edges.txt");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   auto forest = std::make_shared<const Forest>(std::move(loaded).value());
-  ASSERT_EQ(forest->float64_features.size(), 2u);
+  ASSERT_EQ(forest->float64_features.size(), 3u);
   EXPECT_TRUE(forest->float64_features[0].lightgbm);
+  EXPECT_FALSE(forest->float64_features[0].zero_is_missing);
+  EXPECT_TRUE(forest->trees[1].nodes[0].zero_missing);
   EXPECT_TRUE(forest->float64_features[1].categorical);
+  EXPECT_TRUE(forest->float64_features[2].zero_is_missing);
+  EXPECT_FALSE(forest->trees[5].nodes[0].zero_missing);
 
   // The CSV reader's parse and map, end to end.
-  std::string csv = "f0,f1\n", want = "prediction\n";
+  std::string csv = "f0,f1,f2\n", want = "prediction\n";
   for (const EdgeRow& r : kRows) {
-    csv += std::string(r.f0) + "," + r.f1 + "\n";
+    csv += std::string(r.f0) + "," + r.f1 + "," + r.f2 + "\n";
     want += PythonFloat(static_cast<double>(r.want)) + "\n";
   }
   std::ofstream(Path("x.csv")) << csv;
@@ -160,11 +182,13 @@ TEST_F(LightgbmEdges, EveryDoubleDecisionIsLightgbms) {
   for (const EdgeRow& r : kRows) {
     x.push_back(Float64FeatureValue(forest->float64_features[0], std::strtod(r.f0, nullptr)));
     x.push_back(Float64FeatureValue(forest->float64_features[1], std::strtod(r.f1, nullptr)));
+    x.push_back(Float64FeatureValue(forest->float64_features[2], std::strtod(r.f2, nullptr)));
   }
   std::vector<double> raw(n);
   MakeReferencePredictor(forest)->PredictRaw(x.data(), n, raw.data());
   for (size_t i = 0; i < n; ++i)
-    EXPECT_EQ(raw[i], kRows[i].want) << "row " << i << ": f0=" << kRows[i].f0 << " f1=" << kRows[i].f1;
+    EXPECT_EQ(raw[i], kRows[i].want) << "row " << i << ": f0=" << kRows[i].f0 << " f1=" << kRows[i].f1
+                                     << " f2=" << kRows[i].f2;
   for (SimdTarget target : SupportedSimdTargets()) {
     std::vector<double> engine(n);
     MakeCompiledPredictor(forest, target)->PredictRaw(x.data(), n, engine.data());

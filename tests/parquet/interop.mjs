@@ -4,6 +4,7 @@
 //   node interop.mjs write SEED_CSV IRIS_CSV OUT_DIR   every input variant
 //   node interop.mjs read-duckdb FILE                  rows as CSV on stdout
 //   node interop.mjs read-arrow FILE                   rows as CSV on stdout
+//   node interop.mjs csv-to-parquet IN.csv OUT.parquet header|noheader  a table, v1 and v2 pages
 //   node interop.mjs meta FILE                         codecs and encodings seen
 import { DuckDBInstance } from '@duckdb/node-api';
 import * as pw from 'parquet-wasm/node';
@@ -75,6 +76,13 @@ if (cmd === 'write') {
   const names = t.schema.fields.map((f) => f.name);
   console.log(names.join(','));
   for (let i = 0; i < t.numRows; i++) console.log(names.map((n) => csvCell(t.getChild(n).get(i))).join(','));
+} else if (cmd === 'csv-to-parquet') {
+  // A CSV table as DuckDB types it (numbers, strings; empty fields as nulls), in row groups of 16
+  // rows with v1 pages, and the same with v2 pages (DELTA encodings) beside it as OUT-v2.parquet.
+  const [input, output, header] = args;
+  for (const [ver, name] of [['V1', output], ['V2', output.replace(/\.parquet$/, '-v2.parquet')]]) {
+    await con.run(`COPY (SELECT * FROM read_csv('${q(input)}', header=${header === 'header'})) TO '${q(name)}' (FORMAT parquet, PARQUET_VERSION ${ver}, ROW_GROUP_SIZE 16)`);
+  }
 } else if (cmd === 'meta') {
   const r = await rows(`SELECT DISTINCT compression, encodings FROM parquet_metadata('${q(args[0])}') ORDER BY ALL`);
   console.log(r.map((x) => x.join(':')).join(' '));

@@ -61,7 +61,7 @@ try {
   await page.goto(srv.base + "/");
   const run = start(["run", "-i", "in", "-o", "out", "--state", "st", "--workers", "2", "--retries", "0",
                      "--exec", `${py} ${transform} {input} {output} 0.12`, "--progress", "none",
-                     "--price-per-vcpu-hour", "0.04"]);
+                     "--price-per-vcpu-hour", "0.04", "--estimate"]);
   const runExit = new Promise((resolve) => run.once("exit", resolve));
 
   // The job list, then the job.
@@ -101,12 +101,32 @@ try {
         "failures table: " + failures);
   check((await page.$$("#timeline rect")).length === 16, "timeline does not show 16 files");
   check((await page.textContent("#done")) === "14", "done count");
+  // The estimate `run --estimate` kept, against the actual, both priced.
+  const est = await page.textContent("#estimate");
+  check(est.includes("duration") && est.includes("reserved vCPU-seconds"), "estimate table: " + est);
+  check(/^\d+m \d+\.\ds$/.test(await page.textContent("#actual-duration")), "no actual duration");
+  check(parseFloat(await page.textContent("#actual-reserved")) > 0, "no actual reserved vCPU-seconds");
+  check((await page.textContent("#estimated-cost")) !== "-" && (await page.textContent("#actual-cost")) !== "-",
+        "estimate or actual not priced");
   await page.screenshot({ path: path.join(artifacts, "dashboard.png"), fullPage: false });
   // A failure's log, by its link.
   await page.click("#failures a[href*='/tasks/']");
   await page.waitForSelector("#log");
   const log = await page.textContent("#log");
   check(log.includes("FAILED") && log.includes("corrupt line"), "log page: " + log.slice(0, 300));
+  // Deep links survive a reload: the log page, then a failed file's page (its link from the job page).
+  await page.reload();
+  await page.waitForSelector("#log");
+  check((await page.textContent("#log")) === log, "the log page changed on reload");
+  await page.goto(jobUrl);
+  await page.click("#failures a[href*='/files?input=']");
+  await page.waitForSelector("#record");
+  const fileUrl = page.url();
+  const record = await page.textContent("#record");
+  await page.reload();
+  await page.waitForSelector("#record");
+  check(page.url() === fileUrl && (await page.textContent("#record")) === record && record.includes("failed"),
+        "the file page changed on reload: " + record.slice(0, 200));
   check(offsite.length === 0, "requests off the server: " + offsite);
 
   // Path tricks and a foreign Host, through the browser's request API.

@@ -147,9 +147,13 @@ def test_api(tmp):
     check(api["files"] == st["files"] and api["rows"] == st["rows"], (api["files"], st["files"]))
     check(api["cost"]["vcpu_seconds"] == st["cost"]["vcpu_seconds"] > 0, (api["cost"], st["cost"]))
     check(api["failed_files"][0]["input"] == "file004.csv", api["failed_files"])
+    # No estimate was made: the API and the page say so (and why), rather than show nothing.
+    check(api["estimate"] is None and "without --estimate" in api["estimate_missing"], api.get("estimate_missing"))
+    check(api["progress"]["estimate"] is None, api["progress"])
+    check('id="no-estimate"' in srv.get(f"/jobs/{job}")[2], "the page does not say there is no estimate")
     task = api["failed_files"][0]["task"]
     status, headers, log = srv.get(f"/api/jobs/{job}/tasks/{task}/log")
-    check(status == 200 and "FAILED in/file004.csv" in log and "corrupt line" in log, log[-300:])
+    check(status == 200 and f"FAILED {tmp}/in/file004.csv" in log and "corrupt line" in log, log[-300:])
     check(headers["Content-Type"].startswith("text/plain"), headers)
     done = [n for n in names if n != "file004.csv"][0]
     fj = srv.json(f"/api/jobs/{job}/files?input={done}")
@@ -160,7 +164,7 @@ def test_api(tmp):
     status, _, page = srv.get(f"/jobs/{job}")
     check(status == 200 and "exited with status 2" in page and "id=\"timeline\"" in page, page[:300])
     status, _, page = srv.get(f"/jobs/{job}/tasks/{task}/log")
-    check(status == 200 and "FAILED in/file004.csv" in page, page[:300])
+    check(status == 200 and f"FAILED {tmp}/in/file004.csv" in page, page[:300])
     status, _, page = srv.get(f"/jobs/{job}/files?input={done}")
     check(status == 200 and "output_sha256" in page, page[:300])
     srv.stop()
@@ -186,6 +190,28 @@ def test_security(tmp):
     check("<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;.csv" in page, "file name not escaped")
     check("hunter2secret" not in page, "a secret in the page")
     check("hunter2secret" not in srv.get(f"/api/jobs/{job}")[2], "a secret in the API")
+    # Every page and API answer about this job: the markup of the file name never as markup, the secret
+    # never at all (the task logs, where the failure names the file; the file pages, whose manifests
+    # record the command; the charts; the event stream; the list).
+    api = srv.json(f"/api/jobs/{job}")
+    urls = ["/", "/api/jobs", f"/jobs/{job}/charts", f"/api/jobs/{job}/events"]
+    for t in api["tasks"]:
+        urls += [f"/jobs/{job}/tasks/{t['index']}/log", f"/api/jobs/{job}/tasks/{t['index']}/log"]
+    for name in ("file000.csv", EVIL):
+        q = urllib.parse.quote(name, safe="")
+        urls += [f"/jobs/{job}/files?input={q}", f"/api/jobs/{job}/files?input={q}"]
+    logged = False
+    for url in urls:
+        status, headers, body = srv.get(url)
+        check(status == 200, f"{url}: {status}")
+        check("hunter2secret" not in body, f"a secret in {url}")
+        html = headers["Content-Type"].startswith("text/html")
+        check(not html or "<img src=x" not in body, f"markup from a file name in {url}")
+        if url.startswith(f"/jobs/{job}/tasks/") and EVIL[:8].replace("<", "&lt;") in body:
+            logged = True
+    check(logged, "no task log page names the file with markup (escaped)")
+    fj = srv.json(f"/api/jobs/{job}/files?input=file000.csv")
+    check("[hidden]" in json.dumps(fj["manifest"]), "the manifest's command is not shown with its secret hidden")
     # DNS rebinding: another name for this address.
     check(srv.get("/", host=f"attacker.example:{srv.port}")[0] == 403, "foreign Host served")
     # Path tricks, sent raw.
@@ -258,6 +284,50 @@ def test_actions(tmp):
     check(st["state"] == "succeeded" and st["files"]["done"] == 12, st["files"])
     srv.stop()
     print("actions: cancel and resume by POST with the CSRF token")
+
+
+def test_dead(tmp):
+    """A run whose supervisor is killed: the dashboard says dead (not running), and resume finishes it."""
+    os.makedirs(os.path.join(tmp, "st"))
+    run, _ = start_run(tmp, n=12, delay="0.2")
+    srv = Server(tmp, "--allow-actions")
+    job = wait_job(srv, run)
+    for _ in range(300):
+        st = srv.json(f"/api/jobs/{job}")
+        if st["files"]["done"] >= 2:
+            break
+        time.sleep(0.1)
+    check(st["state"] == "running" and st["progress"]["live"], st["state"])
+    run.kill()  # SIGKILL: no chance to record anything; its workers die with it
+    run.wait(timeout=30)
+    time.sleep(0.5)
+    st = srv.json(f"/api/jobs/{job}")
+    check(st["state"] == "dead" and not st["progress"]["live"], (st["state"], st["progress"]))
+    check(st["progress"]["eta_seconds"] is None, st["progress"])
+    check(srv.json("/api/jobs")["jobs"][0]["state"] == "dead", "the list calls it live")
+    # The event stream says so once and ends, instead of following a job that will never move.
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    c.request("GET", f"/api/jobs/{job}/events")
+    events = [json.loads(raw.decode()[6:]) for raw in c.getresponse() if raw.startswith(b"data: ")]
+    c.close()
+    check(len(events) == 1 and events[0]["state"] == "dead" and not events[0]["live"], events)
+    status, _, page = srv.get(f"/jobs/{job}")
+    check(status == 200 and 'data-live="0"' in page and 'id="dead"' in page, page[:400])
+    check('id="cancel"' not in page and 'id="resume"' in page, "buttons of a live job")
+    text = subprocess.run([FB, "status", job, "--state", "st"], cwd=tmp, capture_output=True, text=True).stdout
+    check(": dead," in text, text)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+    status, _, _ = srv.request("POST", f"/jobs/{job}/resume",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"}, body=f"csrf={csrf}")
+    check(status == 303, f"resume of a dead job: {status}")
+    for _ in range(600):
+        st = srv.json(f"/api/jobs/{job}")
+        if st["state"] == "succeeded":
+            break
+        time.sleep(0.1)
+    check(st["state"] == "succeeded" and st["files"]["done"] == 12, (st["state"], st["files"]))
+    srv.stop()
+    print("dead: a killed supervisor shows as dead, its event stream ends, resume by POST finishes it")
 
 
 def main():

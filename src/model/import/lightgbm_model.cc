@@ -18,8 +18,11 @@
 //     (common/float64_features.h): the readers turn each parsed double into
 //     a signed rank among the feature's thresholds (0 for the zero band
 //     alone) and the nodes compare ranks, which keeps every decision for
-//     every double. Missing type None sends NaN where 0 goes; Zero becomes
-//     the node's zero_missing flag unless 0 goes to the default side anyway.
+//     every double. Missing type None sends NaN where 0 goes; Zero sends 0
+//     where NaN goes: when every node on a feature does (no missing-type-NaN
+//     node sends them apart), the map reads the zero band as NaN
+//     (zero_is_missing); otherwise a Zero node carries the zero_missing flag
+//     unless 0 goes to the default side anyway.
 //   - A categorical node goes LEFT when static_cast<int>(v) is in its bitset,
 //     right for NaN, negative ints and ints past the bitset. The map turns v
 //     into that int (or -1 when it is negative or 2^24 and more). The Forest
@@ -625,10 +628,12 @@ class Reader {
       nd.left = l;
       nd.right = r;
       // The threshold becomes a rank once every tree is read (MapInputs).
-      thresholds_.push_back({t, static_cast<size_t>(i), thr});
       const int missing = (dt >> 2) & 3;  // 0 None, 1 Zero, 2 NaN
       const bool zero_goes_left = 0.0 <= thr;
       const bool default_left = (dt & 2) != 0;
+      // NaN and 0 take different sides only on a missing-type-NaN node whose
+      // default is not 0's side.
+      thresholds_.push_back({t, static_cast<size_t>(i), thr, missing == 2 && default_left != zero_goes_left});
       if (missing == 0) {
         nd.default_left = zero_goes_left;  // NaN is read as 0
       } else if (missing == 2) {
@@ -671,9 +676,22 @@ class Reader {
       m.cuts.erase(std::unique(m.cuts.begin(), m.cuts.end()), m.cuts.end());
       m.below_zero = CutsBelowZero(m.cuts);
     }
+    // Zero as missing: when every node on a feature sends 0 where it sends
+    // NaN, the map reads the zero band as NaN and the nodes need no
+    // zero_missing test, so their trees stay on the fast kernels.
+    std::vector<uint8_t> zero_missing(nf, 0), zero_apart(nf, 0);
+    for (const PendingThreshold& p : thresholds_) {
+      const Node& nd = f_.trees[p.tree].nodes[p.node];
+      zero_missing[static_cast<size_t>(nd.feature)] |= nd.zero_missing;
+      zero_apart[static_cast<size_t>(nd.feature)] |= p.zero_apart_from_nan;
+    }
+    for (size_t j = 0; j < nf; ++j)
+      f_.float64_features[j].zero_is_missing = zero_missing[j] && !zero_apart[j];
     for (const PendingThreshold& p : thresholds_) {
       Node& nd = f_.trees[p.tree].nodes[p.node];
-      nd.threshold = LightgbmThreshold(f_.float64_features[static_cast<size_t>(nd.feature)], p.threshold);
+      const Float64Feature& m = f_.float64_features[static_cast<size_t>(nd.feature)];
+      nd.threshold = LightgbmThreshold(m, p.threshold);
+      if (m.zero_is_missing) nd.zero_missing = false;
     }
     return Status::Ok();
   }
@@ -681,6 +699,7 @@ class Reader {
   struct PendingThreshold {
     size_t tree = 0, node = 0;
     double threshold = 0;
+    bool zero_apart_from_nan = false;  // 0 and NaN go different ways
   };
   std::vector<PendingThreshold> thresholds_;
   Lines lines_;

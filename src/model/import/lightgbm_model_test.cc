@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "infer/compiled_forest.h"
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
 #include "infer/simd.h"
@@ -313,15 +314,31 @@ TEST(LightgbmImportTest, NumericMissingTypesMatchLightgbm) {
     }
 }
 
-TEST(LightgbmImportTest, ZeroAsMissingStaysOnTheFastEnginesWhenZeroFollowsTheDefault) {
+TEST(LightgbmImportTest, ZeroAsMissingStaysOnTheFastEngines) {
   // Missing type Zero, default right, threshold 0.5: 0 would go left, so
-  // the node needs zero_missing; with default left it does not.
+  // 0 must go where NaN goes. No node on f0 sends 0 and NaN apart, so the
+  // map reads f0's zero band as NaN and no node needs the zero_missing test
+  // (the compiled kernels compare one threshold only).
   ModelSpec m;
   m.trees = {Numeric(0.5, 4, 1.5, 6)};
   Forest f = Load(ModelText(m));
-  EXPECT_TRUE(f.trees[0].nodes[0].zero_missing);
-  EXPECT_FALSE(f.trees[0].nodes[1].zero_missing);  // 0 <= 1.5 and default left: same side
+  EXPECT_TRUE(f.float64_features[0].zero_is_missing);
+  EXPECT_FALSE(f.trees[0].nodes[0].zero_missing);
   EXPECT_FALSE(f.trees[0].nodes[0].default_left);
+  EXPECT_FALSE(f.float64_features[1].zero_is_missing);  // 0 <= 1.5 and default left: nothing to do
+  EXPECT_FALSE(f.trees[0].nodes[1].zero_missing);
+  EXPECT_TRUE(std::isnan(Float64FeatureValue(f.float64_features[0], 1e-36)));
+  auto shared = std::make_shared<const Forest>(f);
+  const CompiledForest cf = CompileForest(shared);
+  EXPECT_TRUE(cf.generic_trees.empty());
+  ExpectMatchesOracle(m);
+  // A missing-type-NaN node on f0 whose default is not 0's side: 0 and NaN
+  // part there, so the zero band stays 0 and the Zero node keeps its test.
+  m.trees.push_back(Numeric(-0.25, 10, 1.5, 6));  // NaN left, 0 > -0.25 right
+  f = Load(ModelText(m));
+  EXPECT_FALSE(f.float64_features[0].zero_is_missing);
+  EXPECT_TRUE(f.trees[0].nodes[0].zero_missing);
+  ExpectMatchesOracle(m, 3);
 }
 
 TEST(LightgbmImportTest, CategoricalSplitsMatchLightgbm) {

@@ -426,13 +426,15 @@ Status DecodeLinkParams(std::string_view b, Decoding* d) {
 }
 
 // u32 feature count (0 or n_features); per feature: u8 kind (0 numeric, 1
-// categorical; since 1.4 LightGBM's rules: 2 numeric, 3 categorical), u32
+// categorical; since 1.4 LightGBM's rules: 2 numeric, 3 categorical, 6
+// numeric reading the zero band as missing), u32
 // count, then count f64 cuts (numeric) or count i32 known categories.
 bool HasFloat64Features(const Forest& f) { return !f.float64_features.empty(); }
 void EncodeFloat64Features(const Forest& f, std::string* s) {
   Put<uint32_t>(s, static_cast<uint32_t>(f.float64_features.size()));
   for (const Float64Feature& m : f.float64_features) {
-    Put<uint8_t>(s, static_cast<uint8_t>((m.categorical ? 1 : 0) + (m.lightgbm ? 2 : 0)));
+    Put<uint8_t>(s, static_cast<uint8_t>((m.categorical ? 1 : 0) + (m.lightgbm ? 2 : 0) +
+                                         (m.zero_is_missing ? 4 : 0)));
     if (m.categorical) {
       Put<uint32_t>(s, static_cast<uint32_t>(m.known.size()));
       EncodeArray(m.known, s);
@@ -456,9 +458,10 @@ Status DecodeFloat64Features(std::string_view b, Decoding* d) {
     uint32_t count = 0;
     FB_RETURN_IF_ERROR(c.Get(&kind));
     FB_RETURN_IF_ERROR(c.Get(&count));
-    if (kind > 3) return Bad("float64 feature kind is neither numeric nor categorical");
+    if (kind > 3 && kind != 6) return Bad("float64 feature kind is neither numeric nor categorical");
     m.categorical = (kind & 1) != 0;
     m.lightgbm = (kind & 2) != 0;
+    m.zero_is_missing = (kind & 4) != 0;
     if (count > b.size() / 4) return Bad("float64 features section is truncated");
     if (m.categorical) {
       m.known.resize(count);

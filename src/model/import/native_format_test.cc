@@ -276,8 +276,22 @@ TEST(NativeFormatTest, LightgbmInputMapRoundTrips) {
   EXPECT_FALSE(back->float64_features[0].categorical);
   EXPECT_EQ(back->float64_features[0].cuts, f.float64_features[0].cuts);
   EXPECT_EQ(back->float64_features[0].below_zero, 1);
+  EXPECT_FALSE(back->float64_features[0].zero_is_missing);
   EXPECT_TRUE(back->float64_features[1].lightgbm);
   EXPECT_TRUE(back->float64_features[1].categorical);
+  // Kind 6: the zero band read as missing.
+  f.float64_features[0].zero_is_missing = true;
+  f.trees[0].nodes[0].zero_missing = false;
+  built = BuildForest(f);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  bytes = SerializeNativeModel(*built);
+  ASSERT_TRUE(bytes.ok());
+  back = LoadNativeModel(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->float64_features[0].zero_is_missing);
+  f.float64_features[1].zero_is_missing = true;  // not for categorical features
+  EXPECT_FALSE(BuildForest(f).ok());
+  f.float64_features[1].zero_is_missing = false;
   f.float64_features[0].below_zero = 2;
   EXPECT_FALSE(BuildForest(f).ok());
   f.float64_features[0].below_zero = 1;
