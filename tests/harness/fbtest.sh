@@ -5,6 +5,12 @@
 #   fb_missing COMPONENT REASON  a component is not there: exit 77 (skipped),
 #                                or 1 under CI=true / FORESTBATCH_REQUIRE_ALL=1
 #   fb_npm_version PREFIX PKG    the version of npm package PKG under PREFIX
+#   fb_npm_install PREFIX SPEC...  installs npm packages (name@version) into
+#                                PREFIX unless all are there, under a lock:
+#                                ctest runs tests that share a PREFIX at once,
+#                                and two npm installs into one folder leave a
+#                                half-written package (seen: s3rver without
+#                                lib/middleware). Returns 1 when npm fails.
 # A harness that breaks (a server that does not start) must `exit 1`, never
 # fb_missing.
 
@@ -37,4 +43,22 @@ fb_npm_version() {
   local pj=$1/node_modules/$2/package.json
   [[ -f $pj ]] || { echo "?"; return; }
   sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$pj" | head -1
+}
+
+fb_npm_install() {
+  local prefix=$1
+  shift
+  mkdir -p "$prefix"
+  (
+    # The check is inside the lock too: a package.json appears before the
+    # rest of its package while another test's npm is still writing it.
+    flock 9
+    missing=
+    for spec in "$@"; do
+      [[ -f $prefix/node_modules/${spec%@*}/package.json ]] || missing=1
+    done
+    [[ -z $missing ]] && exit 0
+    command -v npm >/dev/null || exit 1
+    npm install --silent --no-audit --no-fund --prefix "$prefix" "$@" >&2
+  ) 9>"$prefix/.fb-npm-install.lock"
 }

@@ -13,12 +13,9 @@ src=$2
 prefix=$3
 source "$src/tests/harness/fbtest.sh"
 pkgs=(@duckdb/node-api@1.5.6-r.1 parquet-wasm@0.8.0 apache-arrow@21.2.0)
-if [[ ! -d $prefix/node_modules/parquet-wasm || ! -d $prefix/node_modules/@duckdb/node-api || ! -d $prefix/node_modules/apache-arrow ]]; then
-  command -v npm >/dev/null || fb_missing npm "npm is not installed (scripts/setup-deps.sh installs nodejs, npm)"
-  mkdir -p "$prefix"
-  npm install --silent --no-audit --no-fund --prefix "$prefix" "${pkgs[@]}" >&2 ||
-    fb_missing duckdb+parquet-wasm "npm cannot install ${pkgs[*]} (registry unreachable?)"
-fi
+command -v npm >/dev/null || fb_missing npm "npm is not installed (scripts/setup-deps.sh installs nodejs, npm)"
+fb_npm_install "$prefix" "${pkgs[@]}" ||
+  fb_missing duckdb+parquet-wasm "npm cannot install ${pkgs[*]} (registry unreachable?)"
 fb_use duckdb "@duckdb/node-api $(fb_npm_version "$prefix" @duckdb/node-api) (npm)"
 fb_use parquet-wasm "$(fb_npm_version "$prefix" parquet-wasm) (npm, arrow-rs)"
 fb_use apache-arrow "$(fb_npm_version "$prefix" apache-arrow) (npm)"

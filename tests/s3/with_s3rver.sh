@@ -13,11 +13,10 @@ source "$(dirname "$0")/../harness/fbtest.sh"
 prefix=$1
 shift
 bin="$prefix/node_modules/.bin/s3rver"
-if [[ ! -x $bin ]]; then
-  command -v npm >/dev/null || fb_missing npm "npm is not installed (scripts/setup-deps.sh installs nodejs, npm)"
-  npm install --silent --no-audit --no-fund --prefix "$prefix" s3rver@3.7.1 >&2 ||
-    fb_missing s3rver "npm cannot install s3rver@3.7.1 into $prefix (registry unreachable?)"
-fi
+command -v npm >/dev/null || fb_missing npm "npm is not installed (scripts/setup-deps.sh installs nodejs, npm)"
+fb_npm_install "$prefix" s3rver@3.7.1 ||
+  fb_missing s3rver "npm cannot install s3rver@3.7.1 into $prefix (registry unreachable?)"
+[[ -x $bin ]] || { echo "FAIL: with_s3rver: npm installed s3rver but $bin is missing" >&2; exit 1; }
 fb_use s3rver "$(fb_npm_version "$prefix" s3rver) (npm, $prefix)"
 data=$(mktemp -d "${TMPDIR:-/tmp}/fb-s3rver.XXXXXX")
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -16,12 +16,9 @@ source "$src/tests/harness/fbtest.sh"
 pkgs=(playwright-core@1.65.1)
 chromium=${FB_CHROMIUM:-/usr/bin/chromium}
 [[ -x $chromium ]] || fb_missing chromium "no $chromium (scripts/setup-deps.sh installs Debian's chromium)"
-if [[ ! -d $prefix/node_modules/playwright-core ]]; then
-  command -v npm >/dev/null || fb_missing npm "npm is not installed (scripts/setup-deps.sh installs nodejs, npm)"
-  mkdir -p "$prefix"
-  npm install --silent --no-audit --no-fund --prefix "$prefix" "${pkgs[@]}" >&2 ||
-    fb_missing playwright-core "npm cannot install ${pkgs[*]} (registry unreachable?)"
-fi
+command -v npm >/dev/null || fb_missing npm "npm is not installed (scripts/setup-deps.sh installs nodejs, npm)"
+fb_npm_install "$prefix" "${pkgs[@]}" ||
+  fb_missing playwright-core "npm cannot install ${pkgs[*]} (registry unreachable?)"
 fb_use chromium "$("$chromium" --version 2>/dev/null | head -1) ($chromium)"
 fb_use playwright-core "$(fb_npm_version "$prefix" playwright-core) (npm)"
 mkdir -p "$artifacts"
