@@ -6,13 +6,17 @@ scikit-learn (run with /usr/bin/python3) and writes, per model NAME:
   DIR/NAME.shape      "ROWS FEATURES"
 Models: rf-binary and rf-multiclass (5 classes) RandomForestClassifier, and
 rf-regressor RandomForestRegressor, all with scikit-learn's defaults (trees
-grown until pure). Existing outputs are kept, so only the first run trains.
+grown until pure); gb-binary GradientBoostingClassifier (100 trees of depth 3)
+and hgb-binary HistGradientBoostingClassifier (100 iterations of 31-leaf trees),
+scikit-learn's defaults, on rf-binary's kind of data. Existing outputs are kept,
+so only the first run trains.
 Environment: BENCH_TRAIN_ROWS (default 100000), BENCH_PREDICT_ROWS (200000)."""
 import os, sys, time, warnings
 warnings.filterwarnings("ignore")
 import numpy as np, joblib
 from sklearn.datasets import make_classification, make_regression
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import (GradientBoostingClassifier, HistGradientBoostingClassifier,
+                              RandomForestClassifier, RandomForestRegressor)
 
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
@@ -28,11 +32,16 @@ def make(name, est, data):
     X = X.astype(np.float32)
     t = time.perf_counter()
     est.fit(X[:train], y[:train])
-    est.n_jobs = None
-    nodes = sum(e.tree_.node_count for e in est.estimators_)
-    depth = max(e.tree_.max_depth for e in est.estimators_)
+    if hasattr(est, "n_jobs"):
+        est.n_jobs = None
+    if hasattr(est, "_predictors"):  # HistGradientBoosting: one list of trees per iteration
+        trees = [p for it in est._predictors for p in it]
+        nodes, depth = sum(len(p.nodes) for p in trees), "-"
+    else:
+        trees = [e.tree_ for e in np.ravel(est.estimators_)]
+        nodes, depth = sum(t.node_count for t in trees), max(t.max_depth for t in trees)
     print(f"{name}: trained on {train} rows in {time.perf_counter() - t:.0f} s, "
-          f"{len(est.estimators_)} trees, {nodes} nodes, max depth {depth}", flush=True)
+          f"{len(trees)} trees, {nodes} nodes, max depth {depth}", flush=True)
     Xp = np.ascontiguousarray(X[train:train + rows])
     Xp.tofile(path + ".f32")
     with open(path + ".shape", "w") as f:
@@ -46,6 +55,16 @@ make("rf-binary", RandomForestClassifier(n_estimators=100, n_jobs=threads, rando
 make("rf-multiclass", RandomForestClassifier(n_estimators=100, n_jobs=threads, random_state=2),
      make_classification(n_samples=n, n_features=20, n_informative=12, n_classes=5, flip_y=0.05,
                          random_state=2))
+# Boosting with scikit-learn's defaults (GradientBoosting fits one tree at a time in one thread:
+# it trains on a fifth of the rows).
+make("hgb-binary", HistGradientBoostingClassifier(max_iter=100, early_stopping=False, random_state=4),
+     make_classification(n_samples=n, n_features=20, n_informative=12, n_classes=2, flip_y=0.05,
+                         random_state=4))
+gb_train, train = train, train // 5
+make("gb-binary", GradientBoostingClassifier(n_estimators=100, random_state=5),
+     make_classification(n_samples=n, n_features=20, n_informative=12, n_classes=2, flip_y=0.05,
+                         random_state=5))
+train = gb_train
 # Regression trees grow one leaf per distinct target: train on half as many rows.
 train //= 2
 make("rf-regressor", RandomForestRegressor(n_estimators=100, n_jobs=threads, random_state=3),

@@ -58,7 +58,10 @@ xgb_native = a.model.endswith((".json", ".ubj"))
 if not xgb_native:
     m = joblib.load(a.model)
     rf = getattr(m, "best_estimator_", m)
-    trees = len(rf.estimators_)
+    if hasattr(rf, "_predictors"):  # HistGradientBoosting: a list of trees per iteration
+        trees = sum(len(it) for it in rf._predictors)
+    else:  # forests: a list of trees; GradientBoosting: an array, iterations x classes
+        trees = np.size(rf.estimators_)
     classifier = hasattr(rf, "classes_")
 elif a.engine != "xgboost":
     sys.exit("an XGBoost model can only be timed with --engine xgboost")
@@ -82,10 +85,15 @@ if a.rows:
     X = X[:a.rows]
 rows = X.shape[0]
 if a.engine == "sklearn":
+    # Forests parallelise with n_jobs (joblib), HistGradientBoosting with OpenMP (threadpoolctl
+    # limits it); GradientBoosting predicts in one thread whatever is asked.
+    from threadpoolctl import threadpool_limits
     fn = rf.predict_proba if classifier else rf.predict
     for th in map(int, a.threads.split(",")):
-        rf.n_jobs = th
-        s, cpu, _ = timed(lambda: fn(X), a.min_time)
+        if hasattr(rf, "n_jobs"):
+            rf.n_jobs = th
+        with threadpool_limits(limits=th):
+            s, cpu, _ = timed(lambda: fn(X), a.min_time)
         line("sklearn", th, rows, trees, s, cpu)
 elif a.engine == "xgboost":
     import xgboost as xgb

@@ -106,6 +106,11 @@ its C++ predictor (`inplace_predict`) on the same trees converted exactly by ben
 peers predict the first BENCH_PEER_ROWS rows of the deep-forest and XGBoost inputs. Models:
 `seed` is examples/seed/model.joblib (200 trees, depth 5, 59 features) on the 319,207-row seed
 file; `rf-*` are 100 fully grown trees from bench/make_models.py (scikit-learn defaults);
+`gb-binary` a GradientBoostingClassifier (100 trees of depth 3) and `hgb-binary` a
+HistGradientBoostingClassifier (100 iterations of 31-leaf trees; its float64 comparisons through the
+input map, applied when the rows are read, as the readers do, outside the timing), scikit-learn's
+defaults, against scikit-learn's own `predict_proba` (HistGradientBoosting's OpenMP threads limited
+with threadpoolctl; GradientBoosting predicts in one thread);
 `xgb-seed` is an XGBoost model of 500 depth-6 rounds on the seed's features and `xgb-cont` the
 same on 20 continuous features (bench/make_xgb_model.py), timed by XGBoost on its own model file.
 

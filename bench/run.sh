@@ -87,6 +87,15 @@ for m in rf-binary rf-multiclass rf-regressor; do
   run_peers "$data/$m.joblib" "$data/$m.f32" "$m" "$peer_rows"
 done
 
+# scikit-learn's boosting (bench/make_models.py): GradientBoosting's depth-3 trees on the complete-tree
+# kernel, HistGradientBoosting's 31-leaf trees through its float64 input map; scikit-learn's own
+# predict_proba on the same rows (no XGBoost conversion: sk2xgb.py converts forests only).
+for m in gb-binary hgb-binary; do
+  run_kernel "$data/$m.joblib" "$data/$m.f32" "$m" "${targets##* }"
+  "$py" "$root/bench/peers.py" --model "$data/$m.joblib" --x "$data/$m.f32" --label "$m" --rows "$peer_rows" \
+    --engine sklearn | tee -a "$out"
+done
+
 # Model load (LoadModelFile alone, `fb_kernel_bench --load`: one load per fresh process, as
 # `forestbatch predict` loads its model, the file from the page cache; best wall time of 5
 # processes): the seed joblib, the deep forests' joblib files and the same forests as .fbm.
