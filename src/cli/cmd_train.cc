@@ -51,7 +51,9 @@ enum OptionSet : unsigned {
 };
 
 void AddCommonOptions(CLI::App* sub, const std::shared_ptr<TrainOptions>& o, unsigned set) {
-  sub->add_option("--data", o->data, "training CSV file with a header row")->required(set & kRequireData);
+  sub->add_option("--data", o->data,
+                  "training table: a CSV file with a header row, or a Parquet file (.parquet or PAR1 magic)")
+      ->required(set & kRequireData);
   sub->add_option("--target", o->target, "the column to predict")->required(set & kRequireData);
   sub->add_option("--drop", o->drop,
                   "columns that are not features, e.g. id,ts (ids must never become one-hot features); "
@@ -62,8 +64,9 @@ void AddCommonOptions(CLI::App* sub, const std::shared_ptr<TrainOptions>& o, uns
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   if (set & kFitOutputs) {
     sub->add_option("--out", o->out, "model file to write (.fbm)");
-    sub->add_option("--test", o->test,
-                    "held-out CSV (same columns): print the final model's metrics on it after fitting");
+    sub->add_option(
+        "--test", o->test,
+        "held-out table, CSV or Parquet (same columns): print the final model's metrics on it after fitting");
     sub->add_option("--keep-columns", o->keep_columns,
                     "with --test-output: test columns written first in each row (e.g. id), as predict does")
         ->delimiter(',')
@@ -157,7 +160,7 @@ Status WritePredictions(const Forest& f, const TrainingData& t, const std::strin
   PredictOptions as_predict;
   as_predict.proba = true;  // what `predict --proba` writes
   ResultLayout layout = LayoutFor(f, as_predict);
-  // Kept test columns: their text as read (ReadCsvTable kept it for them).
+  // Kept test columns: their text as read (ReadTable kept it for them).
   std::vector<KeptValues> kept;
   for (const std::string& name : keep) {
     const int c = table.FindColumn(name);
@@ -183,7 +186,7 @@ Status EvaluateOnTestFile(const Forest& f, const std::string& path, const std::s
   text.insert(keep.begin(), keep.end());
   for (const InputColumn& c : f.encoding.columns)
     if (c.categorical()) text.insert(c.name);
-  FB_ASSIGN_OR_RETURN(RawTable table, ReadCsvTable(path, text));
+  FB_ASSIGN_OR_RETURN(RawTable table, ReadTable(path, text));
   FB_ASSIGN_OR_RETURN(TrainingData t, EncodeLike(table, f, target));
   std::vector<int64_t> rows(t.n_rows);
   std::iota(rows.begin(), rows.end(), 0);

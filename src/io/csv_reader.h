@@ -88,6 +88,9 @@ struct CsvOptions {
   // Columns carried verbatim to the output (--keep-columns): names from the
   // header, or 1-based positions without one. See io/column_map.h.
   std::vector<std::string> keep_columns = {};
+  // Parquet only: keep every column of the file, in schema order, instead of
+  // keep_columns (the trainer reads whole tables so: train/raw_table.h).
+  bool keep_all_columns = false;
 };
 
 // A raw column that fills features [first_feature, first_feature + width)

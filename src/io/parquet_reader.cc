@@ -562,7 +562,11 @@ ParquetReader::~ParquetReader() = default;
 Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Storage> storage,
                                                            const std::string& uri, const CsvOptions& options,
                                                            const CsvSchema& schema) {
-  if (schema.n_features <= 0) return InvalidArgument("the model has no features");
+  // No features (and no model input columns): a reader of kept columns only
+  // (the trainer reads its tables so: train/raw_table.h).
+  if (schema.n_features < 0 ||
+      (schema.n_features == 0 && (schema.preprocessing || !schema.input_columns.empty())))
+    return InvalidArgument("the model has no features");
   auto m = std::make_unique<Impl>();
   m->storage = std::move(storage);
   m->uri = uri;
@@ -596,7 +600,8 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
 
   std::vector<std::string> names;
   for (const Column& c : m->meta.columns) names.push_back(c.name);
-  FB_ASSIGN_OR_RETURN(m->map, MapColumns(names, true, m->schema, options.keep_columns, ',', uri, 0));
+  if (options.keep_all_columns) m->opt.keep_columns = names;
+  FB_ASSIGN_OR_RETURN(m->map, MapColumns(names, true, m->schema, m->opt.keep_columns, ',', uri, 0));
   const int32_t nc = static_cast<int32_t>(names.size());
   if (m->schema.preprocessing) {
     m->prep_col.assign(m->schema.preprocessing->inputs.size(), -1);

@@ -47,6 +47,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "io/csv_reader.h"
 #include "io/table_reader.h"
@@ -65,7 +66,8 @@ class ParquetReader final : public TableReader {
  public:
   // Reads and checks the footer of `uri` in `storage` and maps its columns.
   // Uses options.missing_is_error, infinity_is_error and keep_columns
-  // (names; header/delimiter do not apply).
+  // (names; header/delimiter do not apply) or keep_all_columns. A schema of
+  // no features reads the kept columns alone (blocks of no feature values).
   static Result<std::unique_ptr<ParquetReader>> Open(std::shared_ptr<Storage> storage, const std::string& uri,
                                                      const CsvOptions& options, const CsvSchema& schema);
   ~ParquetReader() override;

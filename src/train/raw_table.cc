@@ -4,12 +4,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "io/parquet_reader.h"
+#include "io/result_writer.h"
 #include "model/input_encoding.h"
+#include "storage/storage.h"
 
 namespace fb::train {
 
@@ -197,6 +201,140 @@ Result<RawTable> ReadCsvTable(const std::string& path, const std::set<std::strin
   }
   if (row != rows) return InvalidData("file changed while reading").At(path);
   return t;
+}
+
+namespace {
+
+// A string column's values, back to back; or a typed column's numbers and,
+// when its text is wanted, their text.
+struct ParquetColumnValues {
+  std::string text;
+  std::vector<size_t> ends;
+  std::vector<uint8_t> present;
+  std::vector<float> numbers;
+  std::string_view At(size_t r) const {
+    const size_t b = r ? ends[r - 1] : 0;
+    return std::string_view(text).substr(b, ends[r] - b);
+  }
+};
+
+float TypedNumber(const KeptColumnInfo& info, const KeptValues& v, size_t r) {
+  if (!v.valid[r]) return std::numeric_limits<float>::quiet_NaN();
+  switch (info.type) {
+    case KeptType::kFloat:
+    case KeptType::kDouble: return static_cast<float>(v.doubles[r]);
+    case KeptType::kUnsigned:
+      return static_cast<float>(static_cast<double>(static_cast<uint64_t>(v.ints[r])));
+    case KeptType::kDecimal: {
+      const std::string digits(v.TextAt(r));
+      return static_cast<float>(std::strtod(digits.c_str(), nullptr));
+    }
+    default: return static_cast<float>(static_cast<double>(v.ints[r]));
+  }
+}
+
+}  // namespace
+
+Result<RawTable> ReadParquetTable(const std::string& path, const std::set<std::string>& text_columns) {
+  std::shared_ptr<Storage> storage = LocalStorage();
+  CsvOptions options;
+  options.keep_all_columns = true;
+  CsvSchema none;  // no model: every column is read as a kept column
+  FB_ASSIGN_OR_RETURN(std::unique_ptr<ParquetReader> reader,
+                      ParquetReader::Open(storage, path, options, none));
+  RawTable t;
+  std::vector<std::string> names;
+  for (const KeptColumnInfo& k : reader->kept_columns()) {
+    if (t.FindColumn(k.name) >= 0) return InvalidData("column '" + k.name + "' appears twice").At(path);
+    RawColumn c;
+    c.name = k.name;
+    t.columns.push_back(std::move(c));
+    names.push_back(k.name);
+  }
+  const std::vector<KeptColumnInfo>& info = reader->kept_columns();
+  const size_t n_cols = names.size();
+  std::vector<uint8_t> is_string(n_cols), keep_text(n_cols);
+  for (size_t c = 0; c < n_cols; ++c) {
+    is_string[c] = info[c].type == KeptType::kString || info[c].type == KeptType::kText;
+    keep_text[c] = text_columns.count(names[c]) ? 1 : 0;
+  }
+  std::vector<ParquetColumnValues> cols(n_cols);
+  TableChunk chunk;
+  TableBlock block;
+  std::string scratch;
+  while (true) {
+    FB_ASSIGN_OR_RETURN(bool more, reader->NextChunk(&chunk));
+    if (!more) break;
+    reader->Parse(chunk, &block);
+    FB_RETURN_IF_ERROR(reader->Account(block));
+    for (size_t c = 0; c < n_cols; ++c) {
+      const KeptValues& v = block.kept[c];
+      ParquetColumnValues& out = cols[c];
+      for (size_t r = 0; r < block.rows; ++r) {
+        if (!is_string[c]) out.numbers.push_back(TypedNumber(info[c], v, r));
+        if (is_string[c] || keep_text[c]) {
+          scratch.clear();
+          if (v.valid[r]) AppendKeptCsv(&scratch, info[c], v, r);
+          // AppendKeptCsv quotes strings for CSV; the text itself is wanted.
+          out.text.append(is_string[c] && v.valid[r] ? v.TextAt(r) : std::string_view(scratch));
+          out.ends.push_back(out.text.size());
+          out.present.push_back(v.valid[r]);
+        }
+      }
+    }
+    t.n_rows += static_cast<int64_t>(block.rows);
+  }
+  if (t.n_rows == 0) return InvalidData("no data rows").At(path);
+  const size_t rows = static_cast<size_t>(t.n_rows);
+  for (size_t c = 0; c < n_cols; ++c) {
+    RawColumn& col = t.columns[c];
+    ParquetColumnValues& in = cols[c];
+    if (!is_string[c]) {
+      col.values = std::move(in.numbers);
+    } else {
+      // As the CSV reader: numeric when every non-missing field parses.
+      col.values.assign(rows, std::numeric_limits<float>::quiet_NaN());
+      for (size_t r = 0; r < rows && col.numeric; ++r) {
+        const std::string_view f = TrimField(in.At(r));
+        if (!in.present[r] || IsMissingToken(f)) continue;
+        if (!ParseNumber(f, &col.values[r])) col.numeric = false;
+      }
+      if (!col.numeric) col.values.clear();
+    }
+    if (!(is_string[c] && !col.numeric) && !keep_text[c]) {
+      in = ParquetColumnValues();
+      continue;
+    }
+    // Text codes: the distinct non-missing values, sorted by byte value.
+    std::unordered_map<std::string_view, int32_t> code_of;
+    for (size_t r = 0; r < rows; ++r) {
+      const std::string_view f = TrimField(in.At(r));
+      if (!in.present[r] || IsMissingToken(f)) continue;
+      if (code_of.emplace(f, 0).second && code_of.size() > (1u << 20) && !col.numeric)
+        return InvalidData(fmt::format("column '{}' has over {} distinct text values", col.name, 1 << 20))
+            .At(path);
+    }
+    for (const auto& [k, _] : code_of) col.categories.emplace_back(k);
+    std::sort(col.categories.begin(), col.categories.end());
+    for (size_t k = 0; k < col.categories.size(); ++k) code_of[col.categories[k]] = static_cast<int32_t>(k);
+    col.codes.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      const std::string_view f = TrimField(in.At(r));
+      col.codes[r] = (!in.present[r] || IsMissingToken(f)) ? -1 : code_of.at(f);
+    }
+    in = ParquetColumnValues();
+  }
+  return t;
+}
+
+Result<RawTable> ReadTable(const std::string& path, const std::set<std::string>& text_columns) {
+  bool parquet = IsParquetName(path);
+  if (!parquet) {
+    std::ifstream in(path, std::ios::binary);
+    char head[4] = {};
+    parquet = in.read(head, 4) && HasParquetMagic(std::string_view(head, 4));
+  }
+  return parquet ? ReadParquetTable(path, text_columns) : ReadCsvTable(path, text_columns);
 }
 
 }  // namespace fb::train

@@ -1,4 +1,5 @@
-// RawTable: a headed CSV file read into typed columns for training.
+// RawTable: a training table, a headed CSV file or a Parquet file, read into
+// typed columns.
 //
 // Every column is numeric when each of its non-missing fields parses as a
 // number, else categorical (its distinct non-missing fields, trimmed, are the
@@ -13,6 +14,17 @@
 // memory holds only the parsed columns, never the text.
 //
 // This is the trainer's own bounded reader; predict/run use src/io.
+//
+// Parquet (ReadParquetTable): every column through io's ParquetReader (the
+// same bounded decoder `predict` uses), all rows in memory. Typed columns are
+// numeric, with the float32 `predict` gives the same value (booleans 0/1;
+// integers, dates, timestamps and times as numbers through double; FLOAT and
+// DOUBLE cast; DECIMAL as its correctly rounded double), nulls missing; their
+// text codes (the target, kept columns) are the values' text as
+// `--keep-columns` writes it (integers in decimal, doubles shortest,
+// `true`/`false`, ISO dates). String columns follow the CSV rules above (a
+// number, a missing-value token, or a category). A nested or repeated column
+// is refused, naming it.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +54,10 @@ struct RawTable {
 };
 
 Result<RawTable> ReadCsvTable(const std::string& path, const std::set<std::string>& text_columns = {});
+Result<RawTable> ReadParquetTable(const std::string& path, const std::set<std::string>& text_columns = {});
+// Parquet when the name says so (io's IsParquetName) or the file starts with
+// "PAR1", else CSV.
+Result<RawTable> ReadTable(const std::string& path, const std::set<std::string>& text_columns = {});
 
 // Splits one CSV line into fields (quotes handled as above). `scratch`
 // holds unescaped quoted fields (a deque: its elements never move); views

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 
 #include "model/forest_builder.h"
@@ -91,6 +92,39 @@ TEST(RawTableTest, RaggedRowIsAnErrorWithItsLine) {
   auto t = ReadCsvTable(path);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().line(), 3u);
+}
+
+// Parquet tables (the DuckDB-written equality with CSV is tests/parquet/run_interop.sh): found by
+// name or by the PAR1 magic; a broken one is an error naming the file; a CSV is still a CSV.
+TEST(RawTableTest, ParquetByNameOrMagicAndBrokenFilesNamed) {
+  std::ifstream in(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/parquet/duckdb-zstd-V2.parquet",
+                   std::ios::binary);
+  ASSERT_TRUE(in) << "the committed DuckDB corpus file";
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  auto named = ReadTable(WriteTemp("t.parquet", bytes));
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_GT(named->n_rows, 0);
+  EXPECT_FALSE(named->columns.empty());
+  auto by_magic = ReadTable(WriteTemp("t.dat", bytes));
+  ASSERT_TRUE(by_magic.ok()) << by_magic.status().ToString();
+  EXPECT_EQ(by_magic->n_rows, named->n_rows);
+  ASSERT_EQ(by_magic->columns.size(), named->columns.size());
+  for (size_t c = 0; c < named->columns.size(); ++c) {
+    EXPECT_EQ(by_magic->columns[c].name, named->columns[c].name);
+    EXPECT_EQ(by_magic->columns[c].numeric, named->columns[c].numeric);
+  }
+  for (const std::string& broken :
+       {bytes.substr(0, bytes.size() / 2), std::string("PAR1 not a footer PAR1"),
+        bytes.substr(0, 4) + std::string(64, '\xff') + bytes.substr(bytes.size() - 8)}) {
+    const std::string path = WriteTemp("broken.parquet", broken);
+    auto t = ReadTable(path);
+    ASSERT_FALSE(t.ok());
+    EXPECT_EQ(t.status().code(), StatusCode::kInvalidData) << t.status().ToString();
+    EXPECT_NE(t.status().ToString().find("broken.parquet"), std::string::npos) << t.status().ToString();
+  }
+  auto csv = ReadTable(WriteTemp("PAR.csv", "a,y\n1,x\n2,z\n"));
+  ASSERT_TRUE(csv.ok()) << csv.status().ToString();
+  EXPECT_EQ(csv->n_rows, 2);
 }
 
 TEST(TrainingDataTest, OneHotLikeGetDummiesAndEncoderAgrees) {

@@ -117,7 +117,7 @@ Result<TrainingData> MakeTrainingData(const RawTable& table, const std::string& 
 
 Result<TrainingData> LoadTrainingData(const std::string& path, const std::string& target, Task task,
                                       const std::vector<std::string>& drop) {
-  FB_ASSIGN_OR_RETURN(RawTable table, ReadCsvTable(path, {target}));
+  FB_ASSIGN_OR_RETURN(RawTable table, ReadTable(path, {target}));
   if (table.FindColumn(target) < 0)
     return InvalidArgument(fmt::format("{} has no column '{}' (--target)", path, target));
   for (const std::string& name : drop) {
