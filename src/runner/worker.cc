@@ -391,7 +391,9 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
   // open files are held by others, wait and look again: one of them may die
   // and leave its files to this task.
   const double beat = std::max(0.01, c.lease_seconds / 6);
-  const double poll = c.poll_seconds > 0 ? c.poll_seconds : std::min(1.0, beat);
+  const double poll_max = c.poll_seconds > 0 ? c.poll_seconds : std::min(1.0, beat);
+  const double poll_min = std::min(0.05, poll_max);
+  double poll = poll_min;
   std::vector<bool> finished(files.size(), false);
   size_t open = files.size();
   int errors_in_a_row = 0;
@@ -460,8 +462,10 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
       finished[i] = true;
       --open;
     }
+    if (claimed_any) poll = poll_min;
     if (open > 0 && !claimed_any) {
       sleep(poll, stop);
+      poll = std::min(poll_max, 2 * poll);
       if (stop.load() || draining()) {
         sum.interrupted = true;
         return sum;

@@ -39,8 +39,12 @@ struct WorkerConfig {
   std::string claims_root;
   Storage* claims_storage = nullptr;
   double lease_seconds = 60;  // a claim not renewed for this long is taken over
-  // Seconds between passes over the claims when every open file is held by
-  // others (0: lease / 6, at most 1 s); the heartbeat renews every lease / 6.
+  // Longest wait between passes over the claims when every open file is held
+  // by others (0: lease / 6, at most 1 s); the heartbeat renews every lease / 6.
+  // The waits start at 50 ms (or this, if shorter) and double up to it, from
+  // each pass that claimed nothing: a task waiting on the job's last files
+  // ends soon after they are done (with a fixed 1 s wait the job's tail grew
+  // by up to a second), while a long wait still costs one pass a second.
   double poll_seconds = 0;
   int retries = 3;               // attempts after the first
   double backoff_seconds = 1.0;  // before retry k: backoff * 2^(k-1), at most 30 s

@@ -382,6 +382,52 @@ TEST_F(WorkerTest, DynamicTaskTakesOverAFileWhoseOwnerStoppedRenewing) {
   EXPECT_EQ(r0.Count(FileState::kAbandoned), 1);
 }
 
+// A task whose open files are all held by others waits 50 ms, then twice as
+// long each pass up to lease / 6 (at most 1 s), so it ends soon after the
+// job's last file is done; a pass that claims a file starts again at 50 ms.
+TEST_F(WorkerTest, DynamicIdleWaitsStartShortAndDouble) {
+  c_.schedule = Schedule::kDynamic;
+  c_.claims_root = (root_ / "claims").string();
+  c_.count = 2;
+  c_.grace_seconds = 0.1;  // task 0's blocked file is cancelled soon after the stop
+  SharedExecutor ex;
+  ex.block_on = "a.csv";
+  Result<WorkerSummary> s0 = Internal("not run"), s1 = Internal("not run");
+  std::thread t0([&] {
+    WorkerConfig c = c_;
+    c.index = 0;
+    s0 = RunWorker(c, *LocalStorage(), *LocalStorage(), ex, stop_, nullptr,
+                   [](double, const std::atomic<bool>&) { std::this_thread::yield(); });
+  });
+  while (!ex.blocked.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::vector<double> waits;
+  WorkerConfig c1 = c_;
+  c1.index = 1;
+  s1 = RunWorker(c1, *LocalStorage(), *LocalStorage(), ex, stop_, nullptr,
+                 [&](double seconds, const std::atomic<bool>&) {
+                   waits.push_back(seconds);
+                   if (waits.size() == 8) stop_.store(true);  // task 0 still holds a.csv
+                 });
+  t0.join();
+  ASSERT_TRUE(s1.ok()) << s1.status().ToString();
+  EXPECT_EQ(s1->done, 3u);
+  EXPECT_EQ(waits, (std::vector<double>{0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0}));
+  // A shorter --poll caps the waits, and is also where they start.
+  stop_.store(false);
+  c1.poll_seconds = 0.02;
+  c1.claims_root = (root_ / "claims-2").string();
+  waits.clear();
+  ClaimBook other(*LocalStorage(), c1.claims_root, {});
+  ASSERT_TRUE(other.TryClaim("a.csv").ok());  // held by a live owner for the rest of the test
+  s1 = RunWorker(c1, *LocalStorage(), *LocalStorage(), ex, stop_, nullptr,
+                 [&](double seconds, const std::atomic<bool>&) {
+                   waits.push_back(seconds);
+                   if (waits.size() == 3) stop_.store(true);
+                 });
+  ASSERT_TRUE(s1.ok()) << s1.status().ToString();
+  EXPECT_EQ(waits, (std::vector<double>{0.02, 0.02, 0.02}));
+}
+
 TEST_F(WorkerTest, DynamicRefusesAStoreWithoutConditionalWrites) {
   MemoryStorage mem;
   mem.set_conditional_writes(false);
