@@ -22,6 +22,8 @@ packages=(
   awscli
   # scale-out tests: a single-node Slurm cluster, YAML checks of the deploy kit
   slurm-wlm munge python3-yaml
+  # the multi-node Slurm test: network namespaces (ip netns; nsenter is util-linux, always there)
+  iproute2
 )
 # S3 end-to-end tests run s3rver, and the Parquet interoperability tests DuckDB
 # and parquet-wasm, from npm (installed by the tests into the build folder): Debian's node only when no node/npm

@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""Real Slurm on several nodes: a dynamic job survives a lost node (issue 16).
+
+slurm_cluster.sh starts a cluster of 3 one-CPU nodes, each slurmd in its own
+network namespace on a bridge (separate hosts as Slurm sees them, sharing
+one file system as a cluster shares its own). `forestbatch submit --engine
+slurm --schedule dynamic` runs 3 array tasks, one per node, over 60 files
+(a slow per-file program). Mid-job, node fbn2 is lost: every process in its
+namespace (slurmd, slurmstepd, the worker and its program) gets SIGKILL, as
+a reclaimed Spot node loses them, with its claim on a file in flight. The
+other two tasks take the lost task's files over once its lease (3 s) has
+gone unrenewed, without a resubmission: every output exactly once, each
+with its manifest, no temporary left, byte-identical to a local run; the
+manifests say which task made each file, and the dead task made some.
+
+Not root, Slurm not installed, or namespaces not permitted: skipped (exit 77)
+with the reason, or a failure under CI=true (tests/harness/fbtest.py).
+Daemons that do not start are a failure. Stops every daemon and removes every
+namespace it made, whatever happens.
+
+Usage: slurm_multinode_e2e.py FORESTBATCH SOURCE_DIR
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+FB, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+PY = "/usr/bin/python3"
+SLOW = os.path.join(SRC, "tests", "runner", "slow_transform.py")
+CLUSTER = os.path.join(SRC, "tests", "scaleout", "slurm_cluster.sh")
+SKIP = 77
+NODES = 3
+FILES = 60
+failures = []
+sys.path.insert(0, os.path.join(SRC, "tests", "harness"))
+import fbtest  # noqa: E402
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr, flush=True)
+    return cond
+
+
+def sh(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, **kw)
+
+
+def outputs(root):
+    """Outputs by relative path (the claims' .forestbatch-claims folder and manifests left out)."""
+    got = {}
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if not x.startswith(".")]
+        for f in files:
+            rel = os.path.relpath(os.path.join(d, f), root)
+            if ".fbtmp." in f:
+                got.setdefault("__temporaries__", []).append(rel)
+            elif not f.startswith("."):
+                got[rel] = open(os.path.join(d, f), "rb").read()
+    return got
+
+
+def manifest_tasks(root):
+    tasks = {}
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if not x.startswith(".")]
+        for f in files:
+            if f.endswith(".fbmanifest.json"):
+                m = json.load(open(os.path.join(d, f)))
+                tasks[f] = m.get("task")
+    return tasks
+
+
+def task_nodes(job):
+    """{array index: node} of the job's running tasks."""
+    r = sh(["squeue", "-h", "-j", job, "-o", "%K %N %T"])
+    got = {}
+    for line in r.stdout.split("\n"):
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == "RUNNING":
+            got[int(parts[0])] = parts[1]
+    return got
+
+
+def main(tmp):
+    cluster = os.path.join(tmp, "slurm")
+    start = sh([CLUSTER, "start", cluster, str(NODES)])
+    if start.returncode == SKIP:
+        fbtest.missing("slurm-multinode", start.stderr.strip() or "slurm_cluster.sh: cluster unavailable")
+    if start.returncode != 0:
+        print("FAIL: the Slurm cluster did not start (a harness failure, not a skip): " + start.stderr.strip(),
+              flush=True)
+        sh([CLUSTER, "stop", cluster])
+        return 1
+    fbtest.use("slurm-multinode", "%d nodes in network namespaces (%s)" %
+               (NODES, sh(["slurmd", "-V"]).stdout.strip()))
+    try:
+        os.environ["SLURM_CONF"] = os.path.join(cluster, "slurm.conf")
+        return run_test(tmp, cluster)
+    finally:
+        sh(["scancel", "--name", "fb-multi"])
+        sh([CLUSTER, "stop", cluster])
+
+
+def run_test(tmp, cluster):
+    r = sh(["sinfo", "-h", "-N", "-o", "%N %t"])
+    check(r.stdout.split() == ["fbn1", "idle", "fbn2", "idle", "fbn3", "idle"], "nodes: %r" % r.stdout)
+    rows = open(os.path.join(SRC, "examples", "seed", "test-data1-small.csv")).read().splitlines()
+    os.makedirs(os.path.join(tmp, "in"))
+    for i in range(FILES):
+        with open(os.path.join(tmp, "in", f"part-{i:03d}.csv"), "w") as f:
+            f.write("\n".join(rows[(i % 40) * 50:(i % 40 + 1) * 50]) + "\n" + f"file {i}\n")
+    r = sh([FB, "worker", "--exec", f"{PY} {SLOW} {{input}} {{output}} 0", "--input", "in", "--output", "ref"],
+           cwd=tmp)
+    check(r.returncode == 0, "local run: " + r.stderr)
+    expected = outputs(os.path.join(tmp, "ref"))
+    check(len(expected) == FILES, "local run made %d outputs" % len(expected))
+
+    slow = f"{PY} {SLOW} {{input}} {{output}} 0.3"
+    r = sh([FB, "submit", "--engine", "slurm", "--workers", str(NODES), "--cpus", "1", "--name", "fb-multi",
+            "--schedule", "dynamic", "--lease", "3", "--state", "st", "--", "--exec", slow, "--input", "in",
+            "--output", "out", "--grace", "2"], cwd=tmp)
+    if not check(r.returncode == 0, "submit: %s %s" % (r.stdout, r.stderr)):
+        return 1
+    job = json.load(open(os.path.join(tmp, "st", "submits", "fb-multi.json")))["job_id"]
+    out = os.path.join(tmp, "out")
+
+    # Every task running on its own node, then fbn2's task a few files in, in the middle of one.
+    deadline = time.time() + 60
+    nodes = {}
+    while time.time() < deadline:
+        nodes = task_nodes(job)
+        if len(nodes) == NODES:
+            break
+        time.sleep(0.1)
+    check(sorted(nodes.values()) == ["fbn1", "fbn2", "fbn3"], "one task per node: %r" % nodes)
+    victim = [k for k, v in nodes.items() if v == "fbn2"]
+    if not check(len(victim) == 1, "a task on fbn2"):
+        return 1
+    victim = victim[0]
+    while time.time() < deadline:
+        mine = [t for t in manifest_tasks(out).values() if t == victim]
+        temps = [n for n in os.listdir(out) if ".fbtmp." in n] if os.path.isdir(out) else []
+        if len(mine) >= 2 and temps:
+            break
+        time.sleep(0.05)
+    done_before = len(manifest_tasks(out))
+    k = sh([CLUSTER, "kill-node", cluster, "2"])
+    check(k.returncode == 0, "kill-node: %s %s" % (k.stdout, k.stderr))
+    print("killed fbn2 (task %d) with %d of %d outputs made" % (victim, done_before, FILES), flush=True)
+    check(done_before < FILES - 6, "the node was lost mid-job (%d of %d outputs made)" % (done_before, FILES))
+
+    # The two surviving tasks finish every file (the lost one's after its lease) and end.
+    survivors = [k for k in nodes if k != victim]
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        left = task_nodes(job)
+        if len(manifest_tasks(out)) == FILES and not any(k in left for k in survivors):
+            break
+        time.sleep(0.2)
+    tasks = manifest_tasks(out)
+    check(len(tasks) == FILES, "%d manifests, want %d" % (len(tasks), FILES))
+    got = outputs(out)
+    check("__temporaries__" not in got, "temporaries left: %r" % got.get("__temporaries__"))
+    check(got == expected, "outputs identical to the local run (%d of %d files)" % (len(got), len(expected)))
+    by_task = {t: list(tasks.values()).count(t) for t in set(tasks.values())}
+    check(by_task.get(victim, 0) >= 2, "the lost task's finished files kept: %r" % by_task)
+    check(all(by_task.get(t, 0) > 0 for t in survivors), "both survivors worked: %r" % by_task)
+    logs = {t: open(os.path.join(tmp, "st", "slurm-logs", "fb-multi_%s_%d.log" % (job, t))).read()
+            for t in survivors}
+    check(any("took over the claim of task %d" % victim in text for text in logs.values()),
+          "a survivor took the lost task's file over: %r" % {t: v[-400:] for t, v in logs.items()})
+    for t in survivors:
+        state = sh(["sacct", "-n", "-X", "-j", "%s_%d" % (job, t), "-o", "State"]).stdout.strip()
+        r = sh(["scontrol", "show", "job", "-o", "%s_%d" % (job, t)])
+        check("JobState=COMPLETED" in r.stdout or state == "COMPLETED",
+              "surviving task %d completed: %s" % (t, r.stdout[:300]))
+    print("slurm multi-node: fbn2 lost mid-job; %d outputs once each, identical to the local run "
+          "(files per task %r)" % (len(tasks), by_task), flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        fbtest.missing("root", "the multi-node Slurm test needs root (daemons, network namespaces)")
+    tmp = tempfile.mkdtemp(prefix="fb_slurm_multi_")
+    try:
+        rc = main(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print("%d failure(s)" % len(failures), file=sys.stderr)
+        sys.exit(1)
+    sys.exit(rc)
