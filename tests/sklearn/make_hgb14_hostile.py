@@ -12,16 +12,18 @@ edited opcode by opcode (pickletools) and re-framed, never loaded:
                               estimator's is_categorical_) has 5 entries for
                               4 columns (refused: exit 3)
 
-    /usr/bin/python3 tests/sklearn/make_hgb14_hostile.py
-writes them to tests/sklearn/sklearn14/hgb/hostile/.
+    /usr/bin/python3 tests/sklearn/make_hgb14_hostile.py [OUT_DIR]
+writes them to OUT_DIR (default tests/sklearn/sklearn14/hgb/hostile/; make
+check-fixtures compares them byte for byte).
 """
 import io
 import os
 import pickletools
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "sklearn14", "hgb", "hgb-clf-categorical.pkl")
-OUT = os.path.join(HERE, "sklearn14", "hgb", "hostile")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "sklearn14", "hgb", "hostile")
 
 
 def rewrite(data, edit):
