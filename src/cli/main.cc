@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
     for (const CLI::App* sub : app.get_subcommands()) command = " " + sub->get_name();
     std::fprintf(stderr, "forestbatch: error: %s\nRun 'forestbatch%s --help' for the options.\n",
                  fb::EscapeForMessage(e.what()).c_str(), command.c_str());
-    return kExitUsage;
+    return fb::kExitUsage;
   }
-  if (!run) return kExitUsage;
+  if (!run) return fb::kExitUsage;
   return run();
 }
