@@ -19,6 +19,9 @@ int ExitCodeFor(const Status& status);
 // Prints "forestbatch: error: <status>" to stderr and returns its exit code.
 int ReportError(const Status& status);
 
+// The "Exit codes:" section every command's --help ends with.
+std::string ExitCodesHelp();
+
 struct CommandSpec {
   std::string name;
   std::string summary;
