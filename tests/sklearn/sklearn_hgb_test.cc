@@ -342,33 +342,56 @@ TEST(SklearnHgb, Hostile14PreprocessorsAreRefused) {
 // changed) fail with an error or load a valid forest, never crash (the ASan
 // build runs this too).
 TEST(SklearnHgb, DamagedFilesFailCleanly) {
-  std::ifstream in(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/pickle/hgb-categorical-quantile-p4.pkl",
-                   std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string full = ss.str();
-  ASSERT_GT(full.size(), 1000u);
-  auto ok = LoadModelBytes(full, "hgb.pkl");
-  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-  ASSERT_TRUE(ok->float64_features[1].categorical);
-  for (size_t n = 0; n < full.size(); ++n) {
-    auto r = LoadModelBytes(std::string_view(full).substr(0, n), "hgb.pkl");
-    ASSERT_FALSE(r.ok()) << "truncated to " << n;
-  }
-  size_t loaded = 0;
-  for (size_t i = 0; i < full.size(); ++i) {
-    for (unsigned char x : {0x01, 0x80, 0xff}) {
-      std::string bad = full;
-      bad[i] = static_cast<char>(static_cast<unsigned char>(bad[i]) ^ x);
-      auto r = LoadModelBytes(bad, "hgb.pkl");
-      if (r.ok()) {
-        ++loaded;
-        continue;
-      }
-      ASSERT_NE(r.status().code(), StatusCode::kInternal) << i << ": " << r.status().ToString();
+  // The second carries a 1.4-style _preprocessor (its categorical column 1
+  // becomes feature 0); a damaged copy that still loads runs its program.
+  for (const auto& [file, categorical] :
+       {std::pair{"hgb-categorical-quantile-p4.pkl", 1}, std::pair{"hgb-preprocessor-p4.pkl", 0}}) {
+    SCOPED_TRACE(file);
+    std::ifstream in(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/pickle/" + file, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string full = ss.str();
+    ASSERT_GT(full.size(), 1000u);
+    auto ok = LoadModelBytes(full, "hgb.pkl");
+    ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+    ASSERT_TRUE(ok->float64_features[static_cast<size_t>(categorical)].categorical);
+    EXPECT_EQ(static_cast<bool>(ok->preprocessing), categorical == 0);
+    for (size_t n = 0; n < full.size(); ++n) {
+      auto r = LoadModelBytes(std::string_view(full).substr(0, n), "hgb.pkl");
+      ASSERT_FALSE(r.ok()) << "truncated to " << n;
     }
+    size_t loaded = 0;
+    for (size_t i = 0; i < full.size(); ++i) {
+      for (unsigned char x : {0x01, 0x80, 0xff}) {
+        std::string bad = full;
+        bad[i] = static_cast<char>(static_cast<unsigned char>(bad[i]) ^ x);
+        auto r = LoadModelBytes(bad, "hgb.pkl");
+        if (r.ok()) {
+          ++loaded;
+          if (r->preprocessing) {
+            const Preprocessing& p = *r->preprocessing;
+            PrepRow row;
+            p.Prepare(&row);
+            std::vector<float> out(static_cast<size_t>(r->n_features));
+            for (double v : {0.0, 1.0, 2.5, -1.0, std::nan("")}) {
+              for (const PrepInput& pi : p.inputs) {
+                if (pi.text) {
+                  row.SetText(static_cast<int32_t>(&pi - p.inputs.data()), pi.slot, "x", false);
+                } else {
+                  row.num[static_cast<size_t>(pi.slot)] = v;
+                }
+              }
+              Status st = p.Run(&row, out.data(), &r->float64_features);
+              EXPECT_NE(st.code(), StatusCode::kInternal) << st.ToString();
+            }
+          }
+          continue;
+        }
+        ASSERT_NE(r.status().code(), StatusCode::kInternal) << i << ": " << r.status().ToString();
+      }
+    }
+    std::printf("hgb byte flips of %s: %zu of %zu still load\n", file, loaded, 3 * full.size());
   }
-  std::printf("hgb byte flips: %zu of %zu still load\n", loaded, 3 * full.size());
 }
 
 // The CSV reader itself applies the float64 map: FilePredictor on the
@@ -464,6 +487,61 @@ TEST_F(SklearnHgbFile, Sklearn14InfinityOnlyInNumericalColumns) {
           std::string(bad) + " in input column 2 (OrdinalEncoder '_preprocessor > encoder', column 1)"})
       EXPECT_NE(st.status().ToString().find(text), std::string::npos) << st.status().ToString();
   }
+}
+
+// 1.4-style _preprocessors built with 1.2's classes
+// (make_hgb_preprocessor_fixtures.py): fitted on a DataFrame (a string
+// category column, columns found by name in a shuffled header with an extra
+// column) and inside a Pipeline after an imputer step (no header). The CSV
+// reader's output equals scikit-learn's, labels and values bit for bit
+// (expit and identity links).
+TEST_F(SklearnHgbFile, PreprocessorByNameAndInsideAPipeline) {
+  const std::string dir = kDir + "preprocessor/";
+  std::ifstream manifest(dir + "manifest.txt");
+  std::string line;
+  size_t cases = 0;
+  while (std::getline(manifest, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::stringstream ss(line);
+    std::string name, model, kind, n_classes, header;
+    ss >> name >> model >> kind >> n_classes >> header;
+    SCOPED_TRACE(name);
+    auto loaded = LoadModelFile(dir + model);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    ASSERT_TRUE(loaded->preprocessing);
+    EXPECT_TRUE(loaded->feature_names.empty());
+    if (name == "names") {
+      EXPECT_TRUE(loaded->preprocessing->by_name);
+      EXPECT_NE(loaded->info.objective.find("categorical features: color, code"), std::string::npos)
+          << loaded->info.objective;
+    } else {
+      EXPECT_FALSE(loaded->preprocessing->by_name);
+      EXPECT_EQ(loaded->info.wrappers, "Pipeline['hgb']");
+    }
+    auto forest = std::make_shared<const Forest>(std::move(loaded).value());
+    PredictOptions o;
+    o.proba = forest->kind == ModelKind::kClassifier;
+    o.header = header == "header" ? CsvHeader::kYes : CsvHeader::kNo;
+    auto fp = FilePredictor::Create(forest, o);
+    ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+    auto st = (*fp)->Run(dir + name + ".X.csv", Path(name + ".out.csv"));
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    auto got = ReadCsv(Path(name + ".out.csv"));
+    auto want = ReadCsv(dir + name + ".expected.csv");
+    ASSERT_EQ(got.size(), want.size() + 1);  // the output's header
+    for (size_t r = 0; r < want.size(); ++r) {
+      ASSERT_EQ(got[r + 1].size(), want[r].size()) << "row " << r;
+      for (size_t k = 0; k < want[r].size(); ++k) {
+        if (k == 0 && forest->kind == ModelKind::kClassifier) {
+          EXPECT_EQ(got[r + 1][k], want[r][k]) << "row " << r;
+        } else {
+          EXPECT_EQ(D(got[r + 1][k]), D(want[r][k])) << "row " << r << " column " << k;
+        }
+      }
+    }
+    ++cases;
+  }
+  EXPECT_EQ(cases, 2u);
 }
 
 }  // namespace
