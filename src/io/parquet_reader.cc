@@ -176,11 +176,12 @@ Status Hybrid(Cursor& c, int bw, size_t n, T* out) {
       if (bytes > c.left()) return Corrupt("bit-packed run past the end");
       const uint64_t count = groups * 8;
       uint64_t k = 0;
-      if (bw > 0 && bw <= 8 && bytes >= 8) {
+      if (bw > 0 && bw <= 8 && c.left() >= 8) {
         // Whole groups of 8 values (8 x bw bits) from one 64-bit load each,
-        // while 8 bytes remain readable in the run and 8 values are wanted.
+        // while 8 bytes remain readable (in the run, or past it in the page:
+        // bits past a group are masked off) and 8 values are wanted.
         const uint64_t whole = std::min(
-            {groups, static_cast<uint64_t>((n - got) / 8), (bytes - 8) / static_cast<uint64_t>(bw) + 1});
+            {groups, static_cast<uint64_t>((n - got) / 8), (c.left() - 8) / static_cast<uint64_t>(bw) + 1});
         UnpackGroups(bw, c.p, whole, out + got);
         got += whole * 8;
         k = whole * 8;
@@ -1591,7 +1592,14 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
         const float* d = G.index_dicts[j].data();
         if (ahead) __builtin_prefetch(src + kAhead * kTile);
         float* tj = tile.data() + j * kTile;
-        for (size_t r = 0; r < n; ++r) tj[r] = d[src[r]];
+        size_t r = 0;
+        for (; r + 4 <= n; r += 4) {
+          tj[r] = d[src[r]];
+          tj[r + 1] = d[src[r + 1]];
+          tj[r + 2] = d[src[r + 2]];
+          tj[r + 3] = d[src[r + 3]];
+        }
+        for (; r < n; ++r) tj[r] = d[src[r]];
         colp[j] = tj;
       } else {
         const float* src = G.floats.data() + j * G.rows + r0 + t0;
