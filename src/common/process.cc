@@ -82,8 +82,16 @@ class RealProcessRunner final : public ProcessRunner {
       return IoError("fork failed: " + err);
     }
     if (pid == 0) {
-      if (spec.own_group) ::setpgid(0, 0);
-      if (spec.die_with_parent) {
+      if (spec.detached) {
+        // A session of its own, and not our child: the middle process exits
+        // at once (we reap it below), its child is adopted by init.
+        ::setsid();
+        const pid_t grandchild = ::fork();
+        if (grandchild != 0) ::_exit(grandchild < 0 ? kExitCannotExec : kExitOk);
+      } else if (spec.own_group) {
+        ::setpgid(0, 0);
+      }
+      if (spec.die_with_parent && !spec.detached) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) ::_exit(kExitInterrupted);
       }
@@ -104,10 +112,18 @@ class RealProcessRunner final : public ProcessRunner {
       if (!failure.empty()) (void)!::write(2, failure.data(), failure.size());
       ::_exit(kExitCannotExec);
     }
-    // Also here, so that no signal to the group can precede it.
-    if (spec.own_group) ::setpgid(pid, pid);
     if (log >= 0) ::close(log);
     if (null_in >= 0) ::close(null_in);
+    if (spec.detached) {
+      int ws = 0;
+      while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+      }
+      if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+        return IoError("cannot start " + spec.argv[0] + ": fork failed");
+      return ProcessId{0};
+    }
+    // Also here, so that no signal to the group can precede it.
+    if (spec.own_group) ::setpgid(pid, pid);
     live_[pid] = spec.own_group;
     return static_cast<ProcessId>(pid);
   }

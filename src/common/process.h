@@ -2,8 +2,9 @@
 // watches them and signals them. The supervisor of a local job
 // (runner/local_job.cc: its workers), `--exec` (runner/command_executor.cc:
 // one command per file) and `run --estimate` (scaleout/estimate.cc: the sample
-// worker) and the engine tools (scaleout/engine_process.cc: sbatch, aws,
-// kubectl) go through a ProcessRunner; tests hand the supervisor a fake one to
+// worker), the engine tools (scaleout/engine_process.cc: sbatch, aws,
+// kubectl) and the dashboard's cancel and resume actions (serve/dashboard.cc)
+// go through a ProcessRunner; tests hand the supervisor a fake one to
 // check its restart/stop/cancel policy without real processes (as Ninja does
 // with its CommandRunner).
 //
@@ -52,6 +53,10 @@ struct ProcessSpec {
   // SIGKILLed when the starting thread's process dies (PR_SET_PDEATHSIG); a
   // child whose parent is already gone when it starts exits kExitInterrupted.
   bool die_with_parent = true;
+  // Not our child once started (a double fork into a new session, as a
+  // daemon): it outlives us and is never polled, waited for or signalled;
+  // Start returns 0 once it is on its way. `die_with_parent` does not apply.
+  bool detached = false;
   // Said on the log (or stderr) when the program cannot be run; the child
   // then exits kExitCannotExec.
   std::string exec_failure_message;

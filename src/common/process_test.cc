@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -150,6 +151,25 @@ TEST_F(ProcessTest, NothingIsSentToAReapedProcess) {
   ASSERT_TRUE(r->Wait(*id).ok());
   r->SignalGroup(*id, SIGKILL);  // its id may be another process's now: a no-op
   EXPECT_FALSE(r->Wait(*id).ok());
+}
+
+TEST_F(ProcessTest, ADetachedProcessIsNotOursAndOutlivesItsRunner) {
+  {
+    auto r = MakeProcessRunner();
+    ProcessSpec s;
+    s.argv = {"/bin/sh", "-c", "sleep 0.3; echo $PPID > ppid; cut -d' ' -f6 /proc/$$/stat > sid"};
+    s.workdir = dir_.string();
+    s.stdin_null = true;
+    s.detached = true;
+    auto id = r->Start(s);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_EQ(*id, 0);
+    EXPECT_FALSE(r->Poll().has_value());
+  }  // the runner is gone: a detached process is not killed with it
+  for (int i = 0; i < 500 && Read("sid").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_NE(Read("ppid"), std::to_string(::getpid()) + "\n");
+  EXPECT_NE(std::stol(Read("sid")), static_cast<long>(::getsid(0)));  // a session of its own
 }
 
 TEST_F(ProcessTest, ARunnerKillsWhatItStartedWhenDestroyed) {

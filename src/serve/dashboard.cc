@@ -1,8 +1,6 @@
 #include "serve/dashboard.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "common/exit_codes.h"
+#include "common/process.h"
 #include "runner/local_job.h"
 #include "runner/manifest.h"
 #include "serve/assets.h"
@@ -176,35 +174,22 @@ std::string HostPart(const std::string& host) {
   return colon == std::string::npos ? host : host.substr(0, colon);
 }
 
-// Runs `argv` with its output appended to `log` and stdin from /dev/null.
-// Attached: waits for it, true on exit 0. Detached: it runs in its own
-// session, not our child once started (a double fork); true once started.
+// Runs `argv` with its output appended to `log` and stdin from /dev/null
+// (common/process.h). Attached: waits for it, true on exit 0. Detached: it
+// runs in its own session, not our child once started; true once started.
 bool Spawn(const std::vector<std::string>& args, const std::string& log, bool detached) {
-  std::vector<std::string> a = args;
-  std::vector<char*> argv;
-  for (auto& s : a) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    if (detached) {
-      ::setsid();
-      if (::fork() != 0) ::_exit(0);
-    }
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) ::dup2(null, 0);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(kExitCannotExec);
-  }
-  int ws = 0;
-  while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+  ProcessSpec spec;
+  spec.argv = args;
+  spec.log_path = log;
+  spec.stdin_null = true;
+  spec.detached = detached;
+  spec.exec_failure_message = "forestbatch serve: cannot run " + args[0];
+  auto processes = MakeProcessRunner();
+  auto id = processes->Start(spec);
+  if (!id.ok()) return false;
+  if (detached) return true;
+  auto ended = processes->Wait(*id);
+  return ended.ok() && ended->exit_code == 0;
 }
 
 Result<std::unique_ptr<JobDb>> OpenDb(const std::string& state) { return JobDb::OpenReadOnly(state); }
