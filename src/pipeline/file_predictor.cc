@@ -70,7 +70,7 @@ class PipelinedFilePredictor final : public FilePredictor {
     csv_.delimiter = options_.delimiter;
     csv_.header = options_.header;
     csv_.missing_is_error = !forest_->missing_values_supported;
-    csv_.chunk_bytes = options_.chunk_bytes;
+    csv_.chunk_bytes = options_.chunk_bytes > 0 ? options_.chunk_bytes : ChunkBytesFor(*forest_);
     csv_.keep_columns = options_.keep_columns;
     schema_ = InputSchemaFor(*forest_);
     csv_.infinity_is_error = InfinityIsError(*forest_);
@@ -309,6 +309,13 @@ std::string OutputNameFor(std::string_view input_name, ResultFormat format) {
   const size_t dot = name.rfind('.');
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash + 1)) name.resize(dot);
   return name + ext;
+}
+
+size_t ChunkBytesFor(const Forest& forest) {
+  constexpr size_t kSmallTrees = size_t{256} << 10, kLargeTrees = size_t{1} << 20;
+  for (const Tree& t : forest.trees)
+    if (t.nodes.size() > 127) return kLargeTrees;
+  return kSmallTrees;
 }
 
 ResultLayout LayoutFor(const Forest& forest, const PredictOptions& options) {
