@@ -50,6 +50,8 @@ GENERATORS = {
     # names, which the installed version cannot unpickle: compared as bytes.
     "sklearn-hgb-crafted": ("tests/sklearn/make_hgb_fixtures.py", ["--crafted", "{out}"], False,
                             "tests/sklearn/fixtures/hgb/crafted", [], "bytes"),
+    "sklearn14-hgb-hostile": ("tests/sklearn/make_hgb14_hostile.py", ["{out}"], False,
+                              "tests/sklearn/sklearn14/hgb/hostile", [], "bytes"),
     "sklearn-pipeline": ("tests/sklearn/make_pipeline_fixtures.py", ["{out}"], False,
                          "tests/sklearn/fixtures/pipeline", ["hostile/*"], "objects"),
     "sklearn-pipeline-hostile": ("tests/sklearn/make_pipeline_fixtures.py", ["--hostile", "{out}"], False,

@@ -120,12 +120,23 @@ Status Unknown(const PrepOp& op, const PrepRow& r, bool text) {
                      ", which was fitted with handle_unknown='error'");
 }
 
+// scikit-learn's transformers check their input with
+// force_all_finite="allow-nan": +-inf is an error (the one identity step,
+// HistGradientBoosting's FunctionTransformer(partial(check_array,
+// force_all_finite=False)), compiles to no op and lets it through).
+Status Infinite(const PrepOp& op, double v) {
+  return InvalidData(std::string("Input X contains infinity or a value too large for dtype('float64'): ") +
+                     (v > 0 ? "inf" : "-inf") + " in " +
+                     (op.what.empty() ? std::string("a column the model's preprocessing reads") : op.what));
+}
+
 }  // namespace
 
 Status Preprocessing::Run(PrepRow* row, float* out, const std::vector<Float64Feature>* float64) const {
   PrepRow& r = *row;
   for (const PrepOp& op : ops) {
     const bool text = slot_text[op.src];
+    if (!text && std::isinf(r.num[op.src])) return Infinite(op, r.num[op.src]);
     switch (op.kind) {
       case PrepOpKind::kImpute:
         if (text) {

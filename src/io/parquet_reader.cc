@@ -7,8 +7,10 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <limits>
+#include <mutex>
 
 #include "common/compression.h"
 #include "common/format.h"
@@ -504,6 +506,105 @@ void GrowLarge(V* v, size_t n) {
   v->resize(n);
 }
 
+// One row group on its way through the pipeline: its needed column chunks,
+// read by NextChunk, and their decoded values, shared by the group's slices.
+// The first slices to be parsed decode it together, column by column (each
+// thread takes the next column not yet taken, then waits for the rest).
+struct ParquetGroup {
+  int64_t row_group = -1;
+  uint64_t first_row = 0;  // in the file, 0-based
+  size_t rows = 0;
+  std::vector<std::string> columns;  // per needed column: its column chunk's bytes
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<size_t> next_column{0};  // the next needed column to decode
+  size_t columns_done = 0;             // under mu
+  bool decoded = false;                // under mu: every column decoded (or failed)
+  std::vector<Status> column_error;    // per needed column
+  Status error;                        // the first column's error, in column order
+  bool failed_early = false;           // set by ReadGroup alone: an error before any decoding
+
+  // Decoded, column-major: per float slot (a numeric feature column) `rows`
+  // floats, or, for a column left as dictionary bytes, `rows` bytes into
+  // index_dicts[slot].
+  DefaultInitVector<float> floats;
+  DefaultInitVector<uint8_t> indexes;
+  std::vector<std::vector<float>> index_dicts;
+  std::vector<uint8_t> slot_indexed;
+  std::vector<std::vector<int32_t>> hot;  // per needed categorical column: per row its category, or -1
+  std::vector<KeptValues> kept;           // per kept column, the group's rows
+  std::vector<Values> prep_vals;          // models with preprocessing: per raw input
+
+  size_t Footprint() const {
+    size_t n = floats.capacity() * sizeof(float) + indexes.capacity();
+    for (const std::string& c : columns) n += c.capacity();
+    for (const auto& h : hot) n += h.capacity() * sizeof(int32_t);
+    for (const KeptValues& k : kept)
+      n += k.ints.capacity() * 8 + k.doubles.capacity() * 8 + k.text.capacity() + k.ends.capacity() * 4 +
+           k.valid.capacity();
+    for (const Values& v : prep_vals)
+      n += v.i.capacity() * 8 + v.d.capacity() * 8 + v.bytes.capacity() + v.ends.capacity() * 4 +
+           v.valid.capacity();
+    return n;
+  }
+};
+
+namespace {
+
+// Released row groups kept for reuse (their buffers are then not faulted in
+// again for the next row group or file): at most kKeepGroups, each of at
+// most kKeepGroupBytes.
+constexpr size_t kKeepGroups = 2;
+constexpr size_t kKeepGroupBytes = size_t{256} << 20;
+
+struct GroupPool {
+  std::mutex mu;
+  std::vector<std::unique_ptr<ParquetGroup>> free;
+};
+
+GroupPool& Groups() {
+  static GroupPool* pool = new GroupPool;  // never destroyed: groups may be released at exit
+  return *pool;
+}
+
+void ReleaseGroup(ParquetGroup* p) {
+  std::unique_ptr<ParquetGroup> g(p);
+  if (g->Footprint() > kKeepGroupBytes) return;
+  GroupPool& pool = Groups();
+  std::lock_guard<std::mutex> lock(pool.mu);
+  if (pool.free.size() < kKeepGroups) pool.free.push_back(std::move(g));
+}
+
+std::shared_ptr<ParquetGroup> AcquireGroup() {
+  std::unique_ptr<ParquetGroup> g;
+  {
+    GroupPool& pool = Groups();
+    std::lock_guard<std::mutex> lock(pool.mu);
+    if (!pool.free.empty()) {
+      g = std::move(pool.free.back());
+      pool.free.pop_back();
+    }
+  }
+  if (g == nullptr) g = std::make_unique<ParquetGroup>();
+  return std::shared_ptr<ParquetGroup>(g.release(), ReleaseGroup);
+}
+
+// The rows [r0, r1) of a kept column's values.
+void SliceKept(const KeptValues& in, size_t r0, size_t r1, KeptValues* out) {
+  out->Clear();
+  if (!in.ints.empty()) out->ints.assign(in.ints.begin() + r0, in.ints.begin() + r1);
+  if (!in.doubles.empty()) out->doubles.assign(in.doubles.begin() + r0, in.doubles.begin() + r1);
+  if (!in.ends.empty()) {
+    const uint32_t from = r0 ? in.ends[r0 - 1] : 0;
+    out->text.assign(in.text, from, in.ends[r1 - 1] - from);
+    for (size_t r = r0; r < r1; ++r) out->ends.push_back(in.ends[r] - from);
+  }
+  out->valid.assign(in.valid.begin() + r0, in.valid.begin() + r1);
+}
+
+}  // namespace
+
 bool IsParquetName(std::string_view name) {
   return EndsWithNoCase(name, ".parquet") || EndsWithNoCase(name, ".pq") || EndsWithNoCase(name, ".parq");
 }
@@ -521,11 +622,16 @@ struct ParquetReader::Impl {
   std::vector<int32_t> needed_slot;  // per file column: index in `needed`, or -1
   std::vector<int32_t> kept_needed;  // per kept column: index in `needed`
   std::vector<KeptColumnInfo> kept_info;
-  std::vector<int32_t> prep_col;     // models with preprocessing: per raw input, its file column
-  std::vector<uint8_t> fast_column;  // per needed column: a numeric feature, not kept (DecodeFloatColumn)
-  size_t n_float_columns = 0;        // needed columns that are numeric, non-categorical features
+  std::vector<int32_t> prep_col;      // models with preprocessing: per raw input, its file column
+  std::vector<uint8_t> fast_column;   // per needed column: a numeric feature, not kept (DecodeFloatColumn)
+  size_t n_float_columns = 0;         // needed columns that are numeric, non-categorical features
+  std::vector<int32_t> float_slot;    // per needed column: its slot among those, or -1
+  std::vector<int32_t> slot_feature;  // per float slot: its feature
+  size_t slice_rows = 0;              // rows per slice: about chunk_bytes of features
   size_t next_group = 0;
   uint64_t next_first_row = 0;
+  std::shared_ptr<ParquetGroup> current;  // the row group being handed out in slices
+  size_t next_slice = 0;                  // its next slice's first row
   uint64_t rows_accounted = 0;
   std::atomic<uint64_t> bytes{0};
 
@@ -547,6 +653,14 @@ struct ParquetReader::Impl {
                            bool* as_index = nullptr) const;
   Status DecodeColumn(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc,
                       int64_t rows, Values* out) const;
+  // Reads row group g's needed column chunks into a group (from the pool).
+  Result<std::shared_ptr<ParquetGroup>> ReadGroup(size_t g, uint64_t first_row);
+  // Decodes the group's columns, with any other threads doing the same;
+  // returns once every column is decoded (G.error: the first failure).
+  void Decode(ParquetGroup& G) const;
+  // Needed column k of the group into its decoded form.
+  Status DecodeOne(ParquetGroup& G, size_t k) const;
+  // A slice of a decoded group into a block.
   Status Fill(const TableChunk& chunk, TableBlock* b) const;
   // Models with preprocessing: raw input `i` of row `r` (its column's values
   // in `v`) into the row's registers.
@@ -624,8 +738,13 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
     m->needed.push_back(c);
   }
   m->fast_column.assign(m->needed.size(), 0);
+  m->float_slot.assign(m->needed.size(), -1);
   for (size_t k = 0; k < m->needed.size(); ++k) {
     const int32_t c = m->needed[k];
+    if (m->map.col_to_feature[c] >= 0) {
+      m->float_slot[k] = static_cast<int32_t>(m->n_float_columns);
+      m->slot_feature.push_back(m->map.col_to_feature[c]);
+    }
     m->n_float_columns += m->map.col_to_feature[c] >= 0;
     m->fast_column[k] = m->map.col_to_feature[c] >= 0 && Impl::FloatPath(m->meta.columns[c]) &&
                         std::find(m->map.kept.begin(), m->map.kept.end(), c) == m->map.kept.end();
@@ -661,6 +780,9 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
     if (ki.type == KeptType::kInt && col.type == PhysicalType::kInt32 && ki.bit_width == 0) ki.bit_width = 32;
     m->kept_info.push_back(std::move(ki));
   }
+  m->slice_rows = std::max<size_t>(
+      64,
+      m->opt.chunk_bytes / (sizeof(float) * static_cast<size_t>(std::max<int32_t>(1, m->schema.n_features))));
   // Codecs and encodings of needed chunks are checked as pages are read; a
   // codec we cannot read is reported now, before any work.
   for (size_t g = 0; g < m->meta.row_groups.size(); ++g) {
@@ -678,47 +800,94 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
 
 Result<bool> ParquetReader::NextChunk(TableChunk* chunk) {
   Impl& m = *impl_;
-  if (m.next_group >= m.meta.row_groups.size()) return false;
-  const size_t g = m.next_group++;
-  const parquet::RowGroup& rg = m.meta.row_groups[g];
-  chunk->row_group = static_cast<int64_t>(g);
-  chunk->first_row = m.next_first_row;
-  m.next_first_row += static_cast<uint64_t>(rg.num_rows);
+  chunk->group.reset();
   chunk->size = 0;
-  chunk->columns.resize(m.needed.size());
-  if (rg.num_rows == 0) {
-    for (auto& c : chunk->columns) c.clear();
-    return true;
+  if (m.current == nullptr || m.next_slice >= m.current->rows) {
+    m.current.reset();  // its slices still in flight keep it
+    // The next row group with rows (an empty one has nothing to hand out).
+    size_t g = 0;
+    uint64_t first_row = 0;
+    for (;;) {
+      if (m.next_group >= m.meta.row_groups.size()) return false;
+      g = m.next_group++;
+      first_row = m.next_first_row;
+      m.next_first_row += static_cast<uint64_t>(m.meta.row_groups[g].num_rows);
+      if (m.meta.row_groups[g].num_rows > 0) break;
+    }
+    FB_ASSIGN_OR_RETURN(m.current, m.ReadGroup(g, first_row));
+    m.next_slice = 0;
+  }
+  ParquetGroup& G = *m.current;
+  chunk->group = m.current;
+  chunk->slice_begin = m.next_slice;
+  // A row group that failed before decoding is one slice: its error.
+  chunk->slice_end = G.failed_early ? G.rows : std::min(G.rows, m.next_slice + m.slice_rows);
+  m.next_slice = chunk->slice_end;
+  return true;
+}
+
+Result<std::shared_ptr<ParquetGroup>> ParquetReader::Impl::ReadGroup(size_t g, uint64_t first_row) {
+  const parquet::RowGroup& rg = meta.row_groups[g];
+  std::shared_ptr<ParquetGroup> group = AcquireGroup();
+  ParquetGroup& G = *group;
+  G.row_group = static_cast<int64_t>(g);
+  G.first_row = first_row;
+  G.rows = static_cast<size_t>(rg.num_rows);
+  G.next_column.store(0);
+  G.columns_done = 0;
+  G.decoded = needed.empty();
+  G.failed_early = false;
+  G.error = Status::Ok();
+  G.column_error.assign(needed.size(), Status::Ok());
+  G.columns.resize(needed.size());
+  const int32_t nf = schema.n_features;
+  if (static_cast<uint64_t>(G.rows) * static_cast<uint64_t>(nf) * sizeof(float) > kMaxBlockBytes) {
+    G.error = Unsupported("row group " + std::to_string(g) + " has " + std::to_string(G.rows) +
+                          " rows: its features would need more than " + std::to_string(kMaxBlockBytes >> 30) +
+                          " GiB (write the file with smaller row groups)")
+                  .At(uri);
+    G.decoded = true;
+    G.failed_early = true;
+    G.next_column.store(needed.size());  // nothing to decode
+    return group;
   }
   // Needed chunks in file order; neighbours closer than kMergeGap share a read.
-  std::vector<size_t> order(m.needed.size());
+  std::vector<size_t> order(needed.size());
   for (size_t k = 0; k < order.size(); ++k) order[k] = k;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return rg.columns[m.needed[a]].start < rg.columns[m.needed[b]].start;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return rg.columns[needed[a]].start < rg.columns[needed[b]].start; });
   for (size_t i = 0; i < order.size();) {
-    const parquet::ColumnChunk& first = rg.columns[m.needed[order[i]]];
+    const parquet::ColumnChunk& first = rg.columns[needed[order[i]]];
     uint64_t begin = static_cast<uint64_t>(first.start);
     uint64_t end = begin + static_cast<uint64_t>(first.length);
     size_t j = i + 1;
     while (j < order.size()) {
-      const parquet::ColumnChunk& c = rg.columns[m.needed[order[j]]];
+      const parquet::ColumnChunk& c = rg.columns[needed[order[j]]];
       if (static_cast<uint64_t>(c.start) > end + kMergeGap) break;
       end = std::max(end, static_cast<uint64_t>(c.start + c.length));
       ++j;
     }
-    FB_ASSIGN_OR_RETURN(std::string bytes, m.storage->ReadRange(m.uri, begin, end - begin));
-    m.bytes += bytes.size();
+    FB_ASSIGN_OR_RETURN(std::string bytes, storage->ReadRange(uri, begin, end - begin));
+    this->bytes += bytes.size();
     if (bytes.size() != end - begin)
-      return InvalidData("short read of " + m.Where(g, m.needed[order[i]])).At(m.uri);
+      return InvalidData("short read of " + Where(g, needed[order[i]])).At(uri);
     for (size_t k = i; k < j; ++k) {
-      const parquet::ColumnChunk& c = rg.columns[m.needed[order[k]]];
-      chunk->columns[order[k]].assign(bytes, static_cast<uint64_t>(c.start) - begin,
-                                      static_cast<size_t>(c.length));
+      const parquet::ColumnChunk& c = rg.columns[needed[order[k]]];
+      G.columns[order[k]].assign(bytes, static_cast<uint64_t>(c.start) - begin,
+                                 static_cast<size_t>(c.length));
     }
     i = j;
   }
-  return true;
+  // Room for the decoded columns, sized before any thread decodes.
+  const size_t rows = G.rows;
+  GrowLarge(&G.floats, rows * n_float_columns);
+  GrowLarge(&G.indexes, rows * n_float_columns);
+  G.index_dicts.resize(n_float_columns);
+  G.slot_indexed.assign(n_float_columns, 0);
+  G.hot.resize(needed.size());
+  G.kept.resize(map.kept.size());
+  G.prep_vals.resize(prep_col.size());
+  return group;
 }
 
 namespace {
@@ -1123,226 +1292,238 @@ std::string KeptTimestampText(int64_t v, KeptUnit unit, bool utc, bool time_of_d
   return date + buf + (utc && !time_of_day ? "Z" : "");
 }
 
-Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
-  const int64_t g = chunk.row_group;
-  const parquet::RowGroup& rg = meta.row_groups[static_cast<size_t>(g)];
-  const size_t rows = static_cast<size_t>(rg.num_rows);
-  const int32_t nf = schema.n_features;
-  if (static_cast<uint64_t>(rows) * static_cast<uint64_t>(nf) * sizeof(float) > kMaxBlockBytes) {
-    return Unsupported("row group " + std::to_string(g) + " has " + std::to_string(rows) +
-                       " rows: its features would need more than " + std::to_string(kMaxBlockBytes >> 30) +
-                       " GiB (write the file with smaller row groups)")
-        .At(uri);
-  }
-  b->rows = 0;
-  b->lines = 0;
-  GrowLarge(&b->values, rows * nf);
-  // Categorical blocks are written whole, so a row never keeps an earlier row's 1.
-  for (const ColumnMap::Categorical& cat : map.categorical)
-    for (size_t r = 0; r < rows; ++r)
-      std::fill_n(b->values.data() + r * nf + cat.first_feature, cat.width, 0.0f);
-  b->kept.resize(map.kept.size());
-  for (KeptValues& k : b->kept) k.Clear();
-  // Numeric features are decoded column by column into `cols` and then
-  // written to the row-major block in tiles of rows that stay in cache
-  // (writing each column straight into the block would touch every row's
-  // cache line once per column). Scratch buffers live per thread (the pool's
-  // threads parse one row group after another), so their pages are not
-  // faulted in and zeroed again for every row group.
-  thread_local Values scratch_vals;
-  // Models with preprocessing: every raw input column's values (the program
-  // runs row by row once all are decoded).
-  thread_local std::vector<Values> prep_vals;
-  if (prep_vals.size() < prep_col.size()) prep_vals.resize(prep_col.size());
-  thread_local DefaultInitVector<float> cols;  // n_fast columns of `rows` floats, back to back
-  thread_local std::vector<int32_t> col_feature;
-  // Columns left as dictionary bytes (DecodeFloatColumn's index mode): their
-  // slot of `cols` is never touched, so its pages are never faulted in.
-  thread_local DefaultInitVector<uint8_t> indexes;
-  thread_local std::vector<std::vector<float>> index_dicts;
-  thread_local std::vector<uint8_t> col_indexed;
-  size_t n_cols = 0;
-  col_feature.clear();
-  col_indexed.clear();
-  GrowLarge(&cols, rows * n_float_columns);
-  GrowLarge(&indexes, rows * n_float_columns);
-  if (index_dicts.size() < n_float_columns) index_dicts.resize(n_float_columns);
-  for (size_t k = 0; k < needed.size(); ++k) {
-    const int32_t c = needed[k];
-    const Column& col = meta.columns[c];
-    const int32_t prep_input = map.col_input.empty() ? -1 : map.col_input[c];
-    const int32_t feature = map.col_to_feature[c];
-    if (feature >= 0 && fast_column[k]) {
-      // A numeric feature that is not kept: decoded straight into floats.
-      bool special = false, as_index = false;
-      Status st =
-          DecodeFloatColumn(chunk.columns[k], col, rg.columns[c], rg.num_rows,
-                            schema.float64_features.empty() ? nullptr : &schema.float64_features[feature],
-                            cols.data() + n_cols * rows, &special, indexes.data() + n_cols * rows,
-                            &index_dicts[n_cols], &as_index);
-      if (!st.ok()) {
-        return Status(st.code(), Where(g, c) + ": " + st.message()).At(uri, 0, static_cast<uint64_t>(c) + 1);
+void ParquetReader::Impl::Decode(ParquetGroup& G) const {
+  const size_t n = needed.size();
+  for (size_t k; (k = G.next_column.fetch_add(1)) < n;) {
+    Status st = DecodeOne(G, k);
+    std::lock_guard<std::mutex> lock(G.mu);
+    G.column_error[k] = std::move(st);
+    if (++G.columns_done == n) {
+      for (const Status& e : G.column_error) {
+        if (!e.ok()) {
+          G.error = e;
+          break;
+        }
       }
-      if (!special || !(opt.missing_is_error || opt.infinity_is_error)) {
-        ++n_cols;
-        col_feature.push_back(feature);
-        col_indexed.push_back(as_index);
-        continue;
-      }
-      // A null or a value that is not finite, for a model that refuses one:
-      // the general path below finds the row and says why.
+      G.decoded = true;
+      G.cv.notify_all();
     }
-    Values& vals = prep_input >= 0 ? prep_vals[prep_input] : scratch_vals;
-    Status st = DecodeColumn(chunk.columns[k], col, rg.columns[c], rg.num_rows, &vals);
+  }
+  std::unique_lock<std::mutex> lock(G.mu);
+  G.cv.wait(lock, [&G] { return G.decoded; });
+}
+
+Status ParquetReader::Impl::DecodeOne(ParquetGroup& G, size_t k) const {
+  const int64_t g = G.row_group;
+  const parquet::RowGroup& rg = meta.row_groups[static_cast<size_t>(g)];
+  const size_t rows = G.rows;
+  const int32_t c = needed[k];
+  const Column& col = meta.columns[c];
+  const int32_t prep_input = map.col_input.empty() ? -1 : map.col_input[c];
+  const int32_t feature = map.col_to_feature[c];
+  const int32_t slot = float_slot[k];
+  float* fc = slot >= 0 ? G.floats.data() + static_cast<size_t>(slot) * rows : nullptr;
+  if (feature >= 0 && fast_column[k]) {
+    // A numeric feature that is not kept: decoded straight into floats, or
+    // left as one byte per row into its dictionary.
+    bool special = false, as_index = false;
+    Status st = DecodeFloatColumn(
+        G.columns[k], col, rg.columns[c], rg.num_rows,
+        schema.float64_features.empty() ? nullptr : &schema.float64_features[feature], fc, &special,
+        G.indexes.data() + static_cast<size_t>(slot) * rows, &G.index_dicts[slot], &as_index);
     if (!st.ok()) {
       return Status(st.code(), Where(g, c) + ": " + st.message()).At(uri, 0, static_cast<uint64_t>(c) + 1);
     }
-    const Store store = StoreOf(col.type);
-    // Features.
-    const int32_t f = map.col_to_feature[c];
-    if (f >= 0 || f == kCategoricalColumn) {
-      const ColumnMap::Categorical* cat =
-          f == kCategoricalColumn ? &map.categorical[map.col_categorical[c]] : nullptr;
-      float* fc = nullptr;
-      // A model comparing float64 inputs: the float stand-in of each double.
-      const Float64Feature* exact =
-          cat || schema.float64_features.empty() ? nullptr : &schema.float64_features[f];
-      if (!cat) {
-        fc = cols.data() + n_cols++ * rows;
-        col_feature.push_back(f);
-        col_indexed.push_back(0);
-      }
-      const bool plain_int = store == Store::kInt && col.meaning != Meaning::kDecimal &&
-                             !(col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt64);
-      bool rows_done = false;  // (not `continue`: the column may also be kept)
-      if (!cat && (plain_int || store == Store::kDouble)) {
-        // The common case, in tight loops: integers (through double, as their
-        // decimal text would be) and floating point; then the checks.
-        if (exact != nullptr) {
-          for (size_t r = 0; r < rows; ++r)
-            fc[r] = Float64FeatureValue(*exact, plain_int ? static_cast<double>(vals.i[r]) : vals.d[r]);
-        } else if (plain_int) {
-          for (size_t r = 0; r < rows; ++r) fc[r] = static_cast<float>(static_cast<double>(vals.i[r]));
-        } else {
-          for (size_t r = 0; r < rows; ++r) fc[r] = static_cast<float>(vals.d[r]);
-        }
-        bool all_valid = true;
-        for (uint8_t v : vals.valid) all_valid &= v != 0;
-        bool any_special = false;
-        if (store == Store::kDouble || opt.infinity_is_error) {
-          for (size_t r = 0; r < rows; ++r) any_special |= !std::isfinite(fc[r]);
-        }
-        rows_done = all_valid && !any_special;
-      }
-      for (size_t r = 0; r < rows && !rows_done; ++r) {
-        float* row = b->values.data() + r * nf;  // categorical indicators only
-        auto place = [&](const std::string& why) {
-          return InvalidData(why + " in " + Where(g, c))
-              .At(uri, chunk.first_row + r + 1, static_cast<uint64_t>(c) + 1);
-        };
-        if (!vals.valid[r]) {
-          if (cat) continue;
-          if (opt.missing_is_error) {
-            return place("Input X contains NaN: a null value; this model does not accept missing values");
-          }
-          fc[r] = std::numeric_limits<float>::quiet_NaN();
-          continue;
-        }
-        double v = 0;
-        if (store == Store::kBytes) {
-          const uint32_t from = r ? vals.ends[r - 1] : 0;
-          std::string_view s(vals.bytes.data() + from, vals.ends[r] - from);
-          if (cat) {
-            auto it = cat->index.find(TrimBlanks(s, ','));
-            if (it != cat->index.end()) row[cat->first_feature + it->second] = 1.0f;
-            continue;
-          }
-          if (col.meaning == Meaning::kDecimal) {
-            __int128 exact;
-            if (!BigEndianToDouble(s, &v, &exact)) return place("a decimal wider than 16 bytes");
-            v = DecimalValue(exact, col.scale);
-          } else {
-            std::string_view t = TrimBlanks(s, ',');
-            if (IsMissingSpelling(t)) {
-              v = std::numeric_limits<double>::quiet_NaN();
-            } else if (!ParseNumber(t, &v)) {
-              std::string shown(s.substr(0, 40));
-              return place("not a number: '" + shown + "'");
-            }
-          }
-        } else if (store == Store::kDouble) {
-          v = vals.d[r];
-        } else {
-          const int64_t iv = vals.i[r];
-          if (col.meaning == Meaning::kDecimal) {
-            v = DecimalValue(iv, col.scale);
-          } else if (col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt64) {
-            v = static_cast<double>(static_cast<uint64_t>(iv));
-          } else {
-            v = static_cast<double>(iv);
-          }
-          if (cat) {
-            // A numeric column holding a categorical raw column: its text.
-            auto it = cat->index.find(std::to_string(iv));
-            if (it != cat->index.end()) row[cat->first_feature + it->second] = 1.0f;
-            continue;
-          }
-        }
-        if (cat) {
-          char buf[32];
-          std::snprintf(buf, sizeof buf, "%.17g", v);
-          auto it = cat->index.find(buf);
-          if (it != cat->index.end()) row[cat->first_feature + it->second] = 1.0f;
-          continue;
-        }
-        const float fv = static_cast<float>(v);
-        if (std::isnan(v)) {
-          if (opt.missing_is_error)
-            return place("Input X contains NaN: a NaN value; this model does not accept missing values");
-        } else if (std::isinf(fv) && opt.infinity_is_error) {
-          return place("Input X contains infinity or a value too large for dtype('float32')");
-        }
-        fc[r] = exact != nullptr ? Float64FeatureValue(*exact, v) : fv;
-      }
+    if (!special || !(opt.missing_is_error || opt.infinity_is_error)) {
+      G.slot_indexed[slot] = as_index;
+      return Status::Ok();
     }
-    // Kept columns.
-    for (size_t kk = 0; kk < map.kept.size(); ++kk) {
-      if (map.kept[kk] != c) continue;
-      KeptValues& out = b->kept[kk];
-      const KeptColumnInfo& info = kept_info[kk];
-      out.valid = vals.valid;
-      if (store == Store::kInt) {
-        if (info.type == KeptType::kDecimal) {
-          out.valid.clear();
-          for (size_t r = 0; r < rows; ++r)
-            out.AddText(vals.valid[r] ? DecimalText(vals.i[r], col.scale) : "", vals.valid[r]);
+    // A null or a value that is not finite, for a model that refuses one:
+    // the general path below finds the row and says why.
+  }
+  // Values of a column that is not a raw preprocessing input live per thread
+  // (the pool's threads decode one column after another).
+  thread_local Values scratch_vals;
+  Values& vals = prep_input >= 0 ? G.prep_vals[prep_input] : scratch_vals;
+  Status st = DecodeColumn(G.columns[k], col, rg.columns[c], rg.num_rows, &vals);
+  if (!st.ok()) {
+    return Status(st.code(), Where(g, c) + ": " + st.message()).At(uri, 0, static_cast<uint64_t>(c) + 1);
+  }
+  const Store store = StoreOf(col.type);
+  // Features.
+  const int32_t f = map.col_to_feature[c];
+  if (f >= 0 || f == kCategoricalColumn) {
+    const ColumnMap::Categorical* cat =
+        f == kCategoricalColumn ? &map.categorical[map.col_categorical[c]] : nullptr;
+    int32_t* hot = nullptr;
+    if (cat) {
+      G.hot[k].assign(rows, -1);
+      hot = G.hot[k].data();
+    } else {
+      G.slot_indexed[slot] = 0;
+    }
+    // A model comparing float64 inputs: the float stand-in of each double.
+    const Float64Feature* exact =
+        cat || schema.float64_features.empty() ? nullptr : &schema.float64_features[f];
+    const bool plain_int = store == Store::kInt && col.meaning != Meaning::kDecimal &&
+                           !(col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt64);
+    bool rows_done = false;  // (not `return`: the column may also be kept)
+    if (!cat && (plain_int || store == Store::kDouble)) {
+      // The common case, in tight loops: integers (through double, as their
+      // decimal text would be) and floating point; then the checks.
+      if (exact != nullptr) {
+        for (size_t r = 0; r < rows; ++r)
+          fc[r] = Float64FeatureValue(*exact, plain_int ? static_cast<double>(vals.i[r]) : vals.d[r]);
+      } else if (plain_int) {
+        for (size_t r = 0; r < rows; ++r) fc[r] = static_cast<float>(static_cast<double>(vals.i[r]));
+      } else {
+        for (size_t r = 0; r < rows; ++r) fc[r] = static_cast<float>(vals.d[r]);
+      }
+      bool all_valid = true;
+      for (uint8_t v : vals.valid) all_valid &= v != 0;
+      bool any_special = false;
+      if (store == Store::kDouble || opt.infinity_is_error) {
+        for (size_t r = 0; r < rows; ++r) any_special |= !std::isfinite(fc[r]);
+      }
+      rows_done = all_valid && !any_special;
+    }
+    for (size_t r = 0; r < rows && !rows_done; ++r) {
+      auto place = [&](const std::string& why) {
+        return InvalidData(why + " in " + Where(g, c))
+            .At(uri, G.first_row + r + 1, static_cast<uint64_t>(c) + 1);
+      };
+      if (!vals.valid[r]) {
+        if (cat) continue;
+        if (opt.missing_is_error) {
+          return place("Input X contains NaN: a null value; this model does not accept missing values");
+        }
+        fc[r] = std::numeric_limits<float>::quiet_NaN();
+        continue;
+      }
+      double v = 0;
+      if (store == Store::kBytes) {
+        const uint32_t from = r ? vals.ends[r - 1] : 0;
+        std::string_view s(vals.bytes.data() + from, vals.ends[r] - from);
+        if (cat) {
+          auto it = cat->index.find(TrimBlanks(s, ','));
+          if (it != cat->index.end()) hot[r] = it->second;
+          continue;
+        }
+        if (col.meaning == Meaning::kDecimal) {
+          __int128 exact;
+          if (!BigEndianToDouble(s, &v, &exact)) return place("a decimal wider than 16 bytes");
+          v = DecimalValue(exact, col.scale);
         } else {
-          out.ints = vals.i;
+          std::string_view t = TrimBlanks(s, ',');
+          if (IsMissingSpelling(t)) {
+            v = std::numeric_limits<double>::quiet_NaN();
+          } else if (!ParseNumber(t, &v)) {
+            std::string shown(s.substr(0, 40));
+            return place("not a number: '" + shown + "'");
+          }
         }
       } else if (store == Store::kDouble) {
-        out.doubles = vals.d;
+        v = vals.d[r];
       } else {
+        const int64_t iv = vals.i[r];
+        if (col.meaning == Meaning::kDecimal) {
+          v = DecimalValue(iv, col.scale);
+        } else if (col.meaning == Meaning::kUnsignedInt && col.type == PhysicalType::kInt64) {
+          v = static_cast<double>(static_cast<uint64_t>(iv));
+        } else {
+          v = static_cast<double>(iv);
+        }
+        if (cat) {
+          // A numeric column holding a categorical raw column: its text.
+          auto it = cat->index.find(std::to_string(iv));
+          if (it != cat->index.end()) hot[r] = it->second;
+          continue;
+        }
+      }
+      if (cat) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", v);
+        auto it = cat->index.find(buf);
+        if (it != cat->index.end()) hot[r] = it->second;
+        continue;
+      }
+      const float fv = static_cast<float>(v);
+      if (std::isnan(v)) {
+        if (opt.missing_is_error)
+          return place("Input X contains NaN: a NaN value; this model does not accept missing values");
+      } else if (std::isinf(fv) && opt.infinity_is_error) {
+        return place("Input X contains infinity or a value too large for dtype('float32')");
+      }
+      fc[r] = exact != nullptr ? Float64FeatureValue(*exact, v) : fv;
+    }
+  }
+  // Kept columns: the group's values (each slice takes its rows).
+  for (size_t kk = 0; kk < map.kept.size(); ++kk) {
+    if (map.kept[kk] != c) continue;
+    KeptValues& out = G.kept[kk];
+    out.Clear();
+    const KeptColumnInfo& info = kept_info[kk];
+    out.valid = vals.valid;
+    if (store == Store::kInt) {
+      if (info.type == KeptType::kDecimal) {
         out.valid.clear();
-        for (size_t r = 0; r < rows; ++r) {
-          const uint32_t from = r ? vals.ends[r - 1] : 0;
-          std::string_view s(vals.bytes.data() + from, vals.ends[r] - from);
-          if (info.type == KeptType::kDecimal) {
-            double unused;
-            __int128 exact = 0;
-            if (vals.valid[r] && !BigEndianToDouble(s, &unused, &exact)) {
-              return InvalidData("a decimal wider than 16 bytes in " + Where(g, c))
-                  .At(uri, chunk.first_row + r + 1);
-            }
-            out.AddText(vals.valid[r] ? DecimalText(exact, col.scale) : "", vals.valid[r]);
-          } else if (col.type == PhysicalType::kFixedLenByteArray) {
-            out.AddText(vals.valid[r] ? Hex(s) : "", vals.valid[r]);
-          } else {
-            out.AddText(s, vals.valid[r]);
+        for (size_t r = 0; r < rows; ++r)
+          out.AddText(vals.valid[r] ? DecimalText(vals.i[r], col.scale) : "", vals.valid[r]);
+      } else {
+        out.ints = vals.i;
+      }
+    } else if (store == Store::kDouble) {
+      out.doubles = vals.d;
+    } else {
+      out.valid.clear();
+      for (size_t r = 0; r < rows; ++r) {
+        const uint32_t from = r ? vals.ends[r - 1] : 0;
+        std::string_view s(vals.bytes.data() + from, vals.ends[r] - from);
+        if (info.type == KeptType::kDecimal) {
+          double unused;
+          __int128 exact = 0;
+          if (vals.valid[r] && !BigEndianToDouble(s, &unused, &exact)) {
+            return InvalidData("a decimal wider than 16 bytes in " + Where(g, c))
+                .At(uri, G.first_row + r + 1);
           }
+          out.AddText(vals.valid[r] ? DecimalText(exact, col.scale) : "", vals.valid[r]);
+        } else if (col.type == PhysicalType::kFixedLenByteArray) {
+          out.AddText(vals.valid[r] ? Hex(s) : "", vals.valid[r]);
+        } else {
+          out.AddText(s, vals.valid[r]);
         }
       }
     }
   }
+  return Status::Ok();
+}
+
+Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
+  b->rows = 0;
+  b->lines = 0;
+  if (chunk.group == nullptr) return Status::Ok();
+  ParquetGroup& G = *chunk.group;
+  Decode(G);
+  if (!G.error.ok()) return G.error;
+  const size_t r0 = chunk.slice_begin;
+  const size_t rows = chunk.slice_end - r0;
+  const size_t nf = static_cast<size_t>(schema.n_features);
+  GrowLarge(&b->values, rows * nf);
+  // Categorical indicators: each row's block written whole, so a row never
+  // keeps an earlier row's 1.
+  for (const ColumnMap::Categorical& cat : map.categorical)
+    for (size_t r = 0; r < rows; ++r)
+      std::fill_n(b->values.data() + r * nf + cat.first_feature, cat.width, 0.0f);
+  for (size_t k = 0; k < needed.size(); ++k) {
+    const int32_t c = needed[k];
+    if (map.col_to_feature[c] != kCategoricalColumn) continue;
+    const ColumnMap::Categorical& cat = map.categorical[map.col_categorical[c]];
+    const int32_t* hot = G.hot[k].data() + r0;
+    for (size_t r = 0; r < rows; ++r)
+      if (hot[r] >= 0) b->values[r * nf + cat.first_feature + hot[r]] = 1.0f;
+  }
+  b->kept.resize(map.kept.size());
+  for (size_t kk = 0; kk < map.kept.size(); ++kk) SliceKept(G.kept[kk], r0, r0 + rows, &b->kept[kk]);
   if (schema.preprocessing) {
     // The model's preprocessing, row by row, straight into the block.
     thread_local PrepRow prep;
@@ -1350,26 +1531,28 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
     schema.preprocessing->Prepare(&prep);
     for (size_t r = 0; r < rows; ++r) {
       for (size_t i = 0; i < prep_col.size(); ++i) {
-        Status st = SetPrepInput(i, prep_vals[i], r, &prep, &text);
+        Status st = SetPrepInput(i, G.prep_vals[i], r0 + r, &prep, &text);
         if (!st.ok())
-          return std::move(st).At(uri, chunk.first_row + r + 1, static_cast<uint64_t>(prep_col[i]) + 1);
+          return std::move(st).At(uri, G.first_row + r0 + r + 1, static_cast<uint64_t>(prep_col[i]) + 1);
       }
       Status st = RunPreprocessing(schema, opt, &prep, b->values.data() + r * nf);
-      if (!st.ok()) return st.At(uri, chunk.first_row + r + 1);
+      if (!st.ok()) return st.At(uri, G.first_row + r0 + r + 1);
     }
   }
-  constexpr size_t kTile = 64;  // 64 rows of the block stay in L1 across the column passes
-  for (size_t r0 = 0; r0 < rows; r0 += kTile) {
-    const size_t r1 = std::min(rows, r0 + kTile);
-    for (size_t j = 0; j < n_cols; ++j) {
-      float* dst = b->values.data() + col_feature[j];
-      if (col_indexed[j]) {
-        const uint8_t* src = indexes.data() + j * rows;
-        const float* d = index_dicts[j].data();
-        for (size_t r = r0; r < r1; ++r) dst[r * nf] = d[src[r]];
+  // The numeric columns into the row-major block, in tiles of rows that stay
+  // in L1 across the column passes (the slice's block itself is cache-sized).
+  constexpr size_t kTile = 64;
+  for (size_t t0 = 0; t0 < rows; t0 += kTile) {
+    const size_t t1 = std::min(rows, t0 + kTile);
+    for (size_t j = 0; j < n_float_columns; ++j) {
+      float* dst = b->values.data() + slot_feature[j];
+      if (G.slot_indexed[j]) {
+        const uint8_t* src = G.indexes.data() + j * G.rows + r0;
+        const float* d = G.index_dicts[j].data();
+        for (size_t r = t0; r < t1; ++r) dst[r * nf] = d[src[r]];
       } else {
-        const float* src = cols.data() + j * rows;
-        for (size_t r = r0; r < r1; ++r) dst[r * nf] = src[r];
+        const float* src = G.floats.data() + j * G.rows + r0;
+        for (size_t r = t0; r < t1; ++r) dst[r * nf] = src[r];
       }
     }
   }
@@ -1492,10 +1675,13 @@ Status ParquetReader::Account(const TableBlock& block) {
 }
 
 Status ParquetReader::Locate(Status status) const { return status.WithPath(impl_->uri); }
-bool ParquetReader::at_end() const { return impl_->next_group >= impl_->meta.row_groups.size(); }
+bool ParquetReader::at_end() const {
+  return impl_->next_group >= impl_->meta.row_groups.size() &&
+         (impl_->current == nullptr || impl_->next_slice >= impl_->current->rows);
+}
 uint64_t ParquetReader::rows_accounted() const { return impl_->rows_accounted; }
 const std::vector<KeptColumnInfo>& ParquetReader::kept_columns() const { return impl_->kept_info; }
-size_t ParquetReader::max_chunks_in_flight(int threads) const { return static_cast<size_t>(threads) + 1; }
+size_t ParquetReader::max_chunks_in_flight(int threads) const { return 2 * static_cast<size_t>(threads) + 2; }
 uint64_t ParquetReader::bytes_read() const { return impl_->bytes.load(); }
 int64_t ParquetReader::num_rows() const { return impl_->meta.num_rows; }
 size_t ParquetReader::num_row_groups() const { return impl_->meta.row_groups.size(); }

@@ -5,9 +5,24 @@
 // I/O: the footer first (one ranged read of the file's tail), then per row
 // group one ranged read per needed column chunk (adjacent chunks merged),
 // so only the columns the model and --keep-columns need are read: on S3 a
-// wide table costs the bytes of its needed columns, not of the file. A chunk
-// of work is one row group; memory is bounded by the largest row group's
-// needed column chunks and decoded values, times the chunks in flight.
+// wide table costs the bytes of its needed columns, not of the file.
+//
+// Work and memory: a chunk of work is a slice of a row group, of about
+// CsvOptions::chunk_bytes of features (1 MiB: 4,443 rows of 59 features), so
+// the block, sums, probabilities and text after it are CSV-sized and stay in
+// cache. A row group's slices share one decode of its needed columns: the
+// first threads to parse one of its slices decode it together, column by
+// column, into a column-major form kept until its last slice is parsed
+// (numeric columns as one byte per row while their dictionary has at most
+// 256 values, else float32; categorical columns as an int32 per row; kept
+// columns and a preprocessing model's raw inputs as their values). Memory:
+// per row group alive, its needed column chunks (compressed) plus its
+// decoded columns (at most 4 bytes per row per numeric feature, bounded by
+// 4 GiB); the slices in flight (max_chunks_in_flight: 2 x threads + 2) keep
+// their row groups alive, at most two at once when a row group has more
+// slices than that (at most one per slice in flight plus the one being
+// handed out in general). Up to two released row groups' buffers (of at
+// most 256 MiB each) are kept, process-wide, for later row groups and files.
 //
 // Supported (what DuckDB, Spark/parquet-mr, pyarrow and arrow-rs write, by
 // default and on request): flat schemas (a nested column is an error only
@@ -32,15 +47,18 @@
 //
 // Decoding: a numeric feature column that is not kept goes straight from
 // its pages into float32 (dictionary values converted once per dictionary,
-// indices gathered), without an intermediate per-row copy; row-group-sized
-// buffers are reused and backed by huge pages where available.
+// indices gathered) or one byte per row, without an intermediate per-row
+// copy; row-group-sized buffers are reused and backed by huge pages where
+// available. A slice is transposed from them into its row-major block.
 //
 // Untrusted input: every offset, length, count and page size is checked
 // against the file, the chunk and the row group before use; decompressed
 // pages must have exactly the size their header states, at most
 // kMaxPageBytes; dictionary indices and bit widths are range-checked.
 // Errors are kInvalidData naming the file, row group, column and, for
-// values, the row (1-based data row, in the Status's line field).
+// values, the row (1-based data row of the file, in the Status's line
+// field). A row group's decoding error (the first failing column, in column
+// order) is every one of its slices' error, so its first slice reports it.
 //
 // Thread safety: as TableReader.
 #pragma once

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "io/column_map.h"
 #include "io/parquet_format.h"
@@ -203,6 +204,71 @@ TEST(Parquet, NullsAreMissingOrTheModelsError) {
   strict.missing_is_error = true;
   Read err = ReadBack(mem, "mem://a.parquet", s, {}, strict);
   EXPECT_NE(err.status.message().find("Input X contains NaN"), std::string::npos) << err.status.ToString();
+  EXPECT_EQ(err.status.line(), 1u);
+}
+
+// A row group is handed out in slices of about chunk_bytes of features that
+// share one decode: slices parsed out of order, on two threads at once, give
+// the rows of a whole-group read; errors keep their row.
+TEST(Parquet, RowGroupsAreReadInSlicesThatShareOneDecode) {
+  auto mem = std::make_shared<MemoryStorage>();
+  MakeFile(mem.get(), "mem://a.parquet", 2500, 1000, Compression::kZstd);
+  const CsvSchema schema = Features({"proba_7", "prediction"});
+  CsvOptions opt;
+  opt.keep_columns = {"key"};
+  opt.chunk_bytes = 100 * 2 * sizeof(float);  // 100 rows a slice
+  auto r = ParquetReader::Open(mem, "mem://a.parquet", opt, schema);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<TableChunk> chunks;
+  for (;;) {
+    TableChunk c;
+    auto got = (*r)->NextChunk(&c);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    if (!*got) break;
+    chunks.push_back(std::move(c));
+  }
+  ASSERT_EQ(chunks.size(), 10u + 10u + 5u);
+  EXPECT_TRUE((*r)->at_end());
+  std::vector<TableBlock> blocks(chunks.size());
+  // Backwards, odd and even slices on two threads: a group's later slices
+  // reach it first, and both threads decode it together.
+  auto parse = [&](size_t parity) {
+    for (size_t i = chunks.size(); i-- > 0;)
+      if (i % 2 == parity) (*r)->Parse(chunks[i], &blocks[i]);
+  };
+  std::thread other(parse, 1);
+  parse(0);
+  other.join();
+  size_t row = 0;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    ASSERT_TRUE((*r)->Account(blocks[i]).ok()) << blocks[i].error.ToString();
+    ASSERT_EQ(blocks[i].rows, 100u);
+    for (size_t k = 0; k < blocks[i].rows; ++k, ++row) {
+      const double p = static_cast<double>(row % 100) / 100.0;
+      EXPECT_EQ(blocks[i].values[2 * k], static_cast<float>(1 - p));
+      EXPECT_EQ(blocks[i].values[2 * k + 1], p < 0.5 ? 7.0f : 3.0f);
+      const KeptValues& key = blocks[i].kept[0];
+      ASSERT_EQ(key.valid.size(), blocks[i].rows);
+      EXPECT_EQ(key.valid[k] ? std::string(key.TextAt(k)) : "<null>",
+                row % 3 == 0 ? "<null>" : "k" + std::to_string(row));
+    }
+  }
+  EXPECT_EQ(row, 2500u);
+  EXPECT_EQ((*r)->rows_accounted(), 2500u);
+  chunks.clear();
+  // The same file through ReadBack, as slices and as whole groups.
+  CsvOptions small;
+  small.chunk_bytes = 64 * sizeof(float);
+  Read sliced = ReadBack(mem, "mem://a.parquet", schema, {"key"}, small);
+  Read whole = ReadBack(mem, "mem://a.parquet", schema, {"key"});
+  ASSERT_TRUE(sliced.status.ok() && whole.status.ok());
+  EXPECT_EQ(sliced.values, whole.values);
+  EXPECT_EQ(sliced.kept_text, whole.kept_text);
+  // An error's row is the file's, whichever slice meets it.
+  small.missing_is_error = true;
+  Read err = ReadBack(mem, "mem://a.parquet", Features({"key"}), {}, small);
+  EXPECT_NE(err.status.message().find("Input X contains NaN"), std::string::npos) << err.status.ToString();
+  EXPECT_NE(err.status.message().find("row group 0"), std::string::npos) << err.status.ToString();
   EXPECT_EQ(err.status.line(), 1u);
 }
 

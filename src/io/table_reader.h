@@ -8,7 +8,8 @@
 // Reading is split in three so that parsing runs in parallel while the input
 // is read in order:
 //   1. NextChunk (one thread, in order) reads the next unit of work: whole
-//      rows of text, or one Parquet row group's needed column chunks;
+//      rows of text, or a slice of a Parquet row group (whose needed column
+//      chunks are read when its first slice is handed out);
 //   2. Parse (any thread, any order, const) turns a chunk into a block;
 //   3. Account (one thread, in chunk order) counts rows and turns a block's
 //      error into one with its absolute place in the file.
@@ -83,19 +84,27 @@ struct KeptValues {
   }
 };
 
-// A unit of read work. CSV: whole rows of text. Parquet: one row group's
-// needed column chunks.
+struct ParquetGroup;  // io/parquet_reader.cc: a row group's columns, decoded once for its slices
+
+// A unit of read work. CSV: whole rows of text. Parquet: a slice of a row
+// group's rows (a few thousand, about chunk_bytes of features), sharing the
+// row group's needed column chunks and their one decode with the group's
+// other slices.
 struct TableChunk {
   // CSV: whole rows; always ends with '\n'. Grown without zeroing: only the
   // first `size` bytes are ever read.
   DefaultInitVector<char> bytes;
   size_t size = 0;          // bytes in use
   bool has_quotes = false;  // a '"' occurs somewhere
-  // Parquet: the row group, its first row in the file, and per needed column
-  // the bytes of its column chunk.
-  int64_t row_group = -1;
-  uint64_t first_row = 0;
-  std::vector<std::string> columns;
+  // Parquet: the row group (shared by its slices; released by
+  // ReleaseShared once parsed), and the slice's rows [slice_begin,
+  // slice_end) within it.
+  std::shared_ptr<ParquetGroup> group;
+  size_t slice_begin = 0, slice_end = 0;
+
+  // Drops this chunk's hold on shared read state (a Parquet row group's
+  // decoded columns go back to the reader once its last slice lets go).
+  void ReleaseShared() { group.reset(); }
 };
 
 // A parsed chunk. Reused between calls.

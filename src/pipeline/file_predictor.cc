@@ -48,7 +48,6 @@ struct Slot {
                raw.capacity() * sizeof(double) + pred.values.capacity() * sizeof(double) +
                pred.label.capacity() * sizeof(int32_t) + text.text.capacity() +
                text.ends.capacity() * sizeof(uint32_t);
-    for (const std::string& c : chunk.columns) n += c.capacity();
     for (const KeptValues& k : block.kept)
       n += k.ints.capacity() * 8 + k.doubles.capacity() * 8 + k.text.capacity() + k.ends.capacity() * 4 +
            k.valid.capacity();
@@ -137,6 +136,7 @@ void PipelinedFilePredictor::ReturnSlots(std::vector<std::unique_ptr<Slot>>* slo
 void PipelinedFilePredictor::Process(const TableReader& reader, const ResultFormatter& fmt, Slot* s) const {
   auto t0 = Clock::now();
   reader.Parse(s->chunk, &s->block);
+  s->chunk.ReleaseShared();  // a Parquet row group's columns go back once its last slice is parsed
   auto t1 = Clock::now();
   s->parse_s = Seconds(t0, t1);
   s->predict_s = s->format_s = 0;

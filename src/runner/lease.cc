@@ -33,11 +33,12 @@ int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
 
 std::string Errno() { return std::strerror(errno); }
 
-// A private name beside `path` (a hidden temporary: listings skip it).
+// A private name beside `path`: a temporary by the one rule (atomic_file.h),
+// so listings and the stale-temporary sweep know it.
 std::string PrivateName(const std::string& path, const char* kind) {
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-  return dir + ".lease." + kind + ".fbtmp." + std::to_string(::getpid()) + "." + RandomHex(4);
+  return dir + TemporaryNameFor(std::string("lease.") + kind);
 }
 
 // Writes `bytes` to a new file at `path`, flushed to disk.

@@ -19,48 +19,20 @@ Usage: slurm_e2e.py FORESTBATCH SOURCE_DIR
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from slurm_harness import check, outputs, run, sh  # noqa: E402
 
 FB, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 PY = "/usr/bin/python3"
 MODEL = os.path.join(SRC, "examples", "seed", "model.joblib")
 SLOW = os.path.join(SRC, "tests", "runner", "slow_transform.py")
-CLUSTER = os.path.join(SRC, "tests", "scaleout", "slurm_cluster.sh")
-SKIP = 77
-failures = []
-sys.path.insert(0, os.path.join(SRC, "tests", "harness"))
-import fbtest  # noqa: E402
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr, flush=True)
-    return cond
-
-
-def outputs(root):
-    got = {}
-    for d, _, files in os.walk(root):
-        for f in files:
-            rel = os.path.relpath(os.path.join(d, f), root)
-            if ".fbtmp." in f:
-                got.setdefault("__temporaries__", []).append(rel)
-            elif not f.startswith("."):
-                got[rel] = open(os.path.join(d, f), "rb").read()
-    return got
 
 
 def manifests(root):
     return sorted(f for _, _, fs in os.walk(root) for f in fs if f.endswith(".fbmanifest.json"))
-
-
-def sh(args, **kw):
-    return subprocess.run(args, capture_output=True, text=True, **kw)
 
 
 def wait_finished(name, cwd, timeout):
@@ -82,24 +54,7 @@ def task_state(job_task):
     return m.group(1) if m else None
 
 
-def main(tmp):
-    cluster = os.path.join(tmp, "slurm")
-    start = sh([CLUSTER, "start", cluster])
-    if start.returncode == SKIP:
-        fbtest.missing("slurm", start.stderr.strip() or "slurm_cluster.sh: Slurm unavailable")
-    if start.returncode != 0:
-        print("FAIL: the Slurm cluster did not start (a harness failure, not a skip): " + start.stderr.strip(),
-              flush=True)
-        sh([CLUSTER, "stop", cluster])
-        return 1
-    try:
-        os.environ["SLURM_CONF"] = os.path.join(cluster, "slurm.conf")
-        return run_tests(tmp)
-    finally:
-        sh([CLUSTER, "stop", cluster])
-
-
-def run_tests(tmp):
+def run_tests(tmp, cluster):
     rows = open(os.path.join(SRC, "examples", "seed", "test-data1-small.csv")).read().splitlines()
     os.makedirs(os.path.join(tmp, "in"))
     for i in range(40):
@@ -220,18 +175,8 @@ def run_tests(tmp):
                                                                          "rb").read()
     check(same, "the Slurm tune refitted the in-process tune's model")
     print("slurm: tune, 12 tasks on 3 array tasks: the in-process table and model", flush=True)
-    return 1 if failures else 0
+    return 0  # failed checks: slurm_harness.run exits 1
 
 
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        fbtest.missing("root", "the Slurm test needs root (it starts munged, slurmctld and slurmd)")
-    tmp = tempfile.mkdtemp(prefix="fb_slurm_")
-    try:
-        rc = main(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print("%d failure(s)" % len(failures), file=sys.stderr)
-        sys.exit(1)
-    sys.exit(rc)
+    run(run_tests)

@@ -22,47 +22,17 @@ Usage: slurm_multinode_e2e.py FORESTBATCH SOURCE_DIR
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from slurm_harness import CLUSTER, check, fbtest, outputs, run, sh  # noqa: E402
 
 FB, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 PY = "/usr/bin/python3"
 SLOW = os.path.join(SRC, "tests", "runner", "slow_transform.py")
-CLUSTER = os.path.join(SRC, "tests", "scaleout", "slurm_cluster.sh")
-SKIP = 77
 NODES = 3
 FILES = 60
-failures = []
-sys.path.insert(0, os.path.join(SRC, "tests", "harness"))
-import fbtest  # noqa: E402
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr, flush=True)
-    return cond
-
-
-def sh(args, **kw):
-    return subprocess.run(args, capture_output=True, text=True, **kw)
-
-
-def outputs(root):
-    """Outputs by relative path (the claims' .forestbatch-claims folder and manifests left out)."""
-    got = {}
-    for d, dirs, files in os.walk(root):
-        dirs[:] = [x for x in dirs if not x.startswith(".")]
-        for f in files:
-            rel = os.path.relpath(os.path.join(d, f), root)
-            if ".fbtmp." in f:
-                got.setdefault("__temporaries__", []).append(rel)
-            elif not f.startswith("."):
-                got[rel] = open(os.path.join(d, f), "rb").read()
-    return got
 
 
 def manifest_tasks(root):
@@ -87,27 +57,16 @@ def task_nodes(job):
     return got
 
 
-def main(tmp):
-    cluster = os.path.join(tmp, "slurm")
-    start = sh([CLUSTER, "start", cluster, str(NODES)])
-    if start.returncode == SKIP:
-        fbtest.missing("slurm-multinode", start.stderr.strip() or "slurm_cluster.sh: cluster unavailable")
-    if start.returncode != 0:
-        print("FAIL: the Slurm cluster did not start (a harness failure, not a skip): " + start.stderr.strip(),
-              flush=True)
-        sh([CLUSTER, "stop", cluster])
-        return 1
+def run_test(tmp, cluster):
     fbtest.use("slurm-multinode", "%d nodes in network namespaces (%s)" %
                (NODES, sh(["slurmd", "-V"]).stdout.strip()))
     try:
-        os.environ["SLURM_CONF"] = os.path.join(cluster, "slurm.conf")
-        return run_test(tmp, cluster)
+        return scenario(tmp, cluster)
     finally:
         sh(["scancel", "--name", "fb-multi"])
-        sh([CLUSTER, "stop", cluster])
 
 
-def run_test(tmp, cluster):
+def scenario(tmp, cluster):
     r = sh(["sinfo", "-h", "-N", "-o", "%N %t"])
     check(r.stdout.split() == ["fbn1", "idle", "fbn2", "idle", "fbn3", "idle"], "nodes: %r" % r.stdout)
     rows = open(os.path.join(SRC, "examples", "seed", "test-data1-small.csv")).read().splitlines()
@@ -182,18 +141,8 @@ def run_test(tmp, cluster):
               "surviving task %d completed: %s" % (t, r.stdout[:300]))
     print("slurm multi-node: fbn2 lost mid-job; %d outputs once each, identical to the local run "
           "(files per task %r)" % (len(tasks), by_task), flush=True)
-    return 1 if failures else 0
+    return 0  # failed checks: slurm_harness.run exits 1
 
 
 if __name__ == "__main__":
-    if os.geteuid() != 0:
-        fbtest.missing("root", "the multi-node Slurm test needs root (daemons, network namespaces)")
-    tmp = tempfile.mkdtemp(prefix="fb_slurm_multi_")
-    try:
-        rc = main(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print("%d failure(s)" % len(failures), file=sys.stderr)
-        sys.exit(1)
-    sys.exit(rc)
+    run(run_test, nodes=NODES, component="slurm-multinode", prefix="fb_slurm_multi_")

@@ -18,6 +18,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/format.h"
@@ -70,9 +71,25 @@ std::vector<Case> Manifest(const std::string& dir) {
   return cases;
 }
 
-// The rows as the trees see them: each double through the model's float64 map.
+// The rows as the trees see them: each double through the model's float64
+// map, after the model's preprocessing (a 1.4 _preprocessor) where it has one.
 std::vector<float> MappedRows(const Forest& f, const std::vector<std::vector<std::string>>& rows) {
   std::vector<float> x;
+  if (f.preprocessing) {
+    const Preprocessing& p = *f.preprocessing;
+    EXPECT_FALSE(p.by_name);
+    PrepRow row;
+    p.Prepare(&row);
+    std::vector<float> out(static_cast<size_t>(f.n_features));
+    for (const auto& r : rows) {
+      EXPECT_EQ(r.size(), static_cast<size_t>(p.n_positions));
+      for (const PrepInput& in : p.inputs) row.num[in.slot] = D(r[static_cast<size_t>(in.position)]);
+      Status st = p.Run(&row, out.data(), &f.float64_features);
+      EXPECT_TRUE(st.ok()) << st.ToString();
+      x.insert(x.end(), out.begin(), out.end());
+    }
+    return x;
+  }
   for (const auto& r : rows) {
     EXPECT_EQ(r.size(), static_cast<size_t>(f.n_features));
     for (size_t j = 0; j < r.size(); ++j) x.push_back(Float64FeatureValue(f.float64_features[j], D(r[j])));
@@ -143,8 +160,14 @@ void CheckCase(const Case& c, Tally* tally) {
     engine->PredictRaw(x.data(), n, got.data());
     EXPECT_EQ(std::memcmp(got.data(), raw.data(), got.size() * sizeof(double)), 0) << engine->name();
   }
-  // The native format keeps the float64 map, the link and the trees.
+  // The native format keeps the float64 map, the link and the trees; it has
+  // no place for preprocessing, and says so.
   auto bytes = SerializeNativeModel(*forest);
+  if (forest->preprocessing) {
+    ASSERT_FALSE(bytes.ok());
+    EXPECT_NE(bytes.status().message().find("preprocessing"), std::string::npos) << bytes.status().ToString();
+    return;
+  }
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   auto native = LoadModelBytes(*bytes, c.name + ".fbm");
   ASSERT_TRUE(native.ok()) << native.status().ToString();
@@ -175,27 +198,31 @@ TEST(SklearnHgb, EveryFixtureMatchesScikitLearn) {
 // Generator (_feature_subsample_rng), read as data. With categorical
 // features, 1.4 also keeps a _preprocessor (a ColumnTransformer: an
 // OrdinalEncoder for those columns, FunctionTransformer(partial(check_array))
-// for the rest, reordered); those three are not read yet and must be refused
-// as unsupported (exit 4) naming it, not taken for broken or hostile files.
+// for the rest, categorical columns first), compiled into the forest's
+// preprocessing: the three categorical cases (known, unknown, fractional,
+// negative, huge and missing categories) are checked like the others, raw
+// scores bit-identical.
 TEST(SklearnHgb, RealScikitLearn14FixturesMatch) {
   auto cases = Manifest(std::string(FB_SOURCE_DIR) + "/tests/sklearn/sklearn14/hgb/");
   ASSERT_EQ(cases.size(), 12u);
   Tally tally;
-  size_t refused = 0;
+  size_t with_preprocessor = 0;
   for (const Case& c : cases) {
     if (c.name.find("categorical") != std::string::npos) {
       auto r = LoadModelFile(c.dir + c.model);
-      ASSERT_FALSE(r.ok()) << c.name
-                           << " loads now: _preprocessor is supported, so check these real 1.4.2 "
-                              "files with CheckCase like the others (sklearn14/README.md has their layout)";
-      EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << r.status().ToString();
-      EXPECT_NE(r.status().message().find("_preprocessor"), std::string::npos) << r.status().ToString();
-      ++refused;
-      continue;
+      ASSERT_TRUE(r.ok()) << c.name << ": " << r.status().ToString();
+      ASSERT_TRUE(r->preprocessing) << c.name;
+      EXPECT_TRUE(r->feature_names.empty());
+      // The categorical columns 1 and 3 come first; the trees split on them there.
+      EXPECT_NE(r->info.objective.find("categorical features: 1, 3"), std::string::npos) << r->info.objective;
+      EXPECT_TRUE(r->float64_features[0].categorical || r->float64_features[1].categorical) << c.name;
+      EXPECT_FALSE(r->float64_features[2].categorical);
+      EXPECT_FALSE(r->float64_features[3].categorical);
+      ++with_preprocessor;
     }
     CheckCase(c, &tally);
   }
-  EXPECT_EQ(refused, 3u);
+  EXPECT_EQ(with_preprocessor, 3u);
   EXPECT_GT(tally.values, 500u);
   std::printf("hgb scikit-learn 1.4.2 parity: probabilities/values %zu of %zu bit-identical\n",
               tally.exact_values, tally.values);
@@ -288,6 +315,29 @@ TEST(SklearnHgb, HostileLossObjectsAreRefused) {
   }
 }
 
+// A 1.4 _preprocessor that is not what scikit-learn writes
+// (make_hgb14_hostile.py edits the real hgb-clf-categorical.pkl): a
+// FunctionTransformer whose partial names another function is unsupported
+// (exit 4) naming that function, never called; a column mask of the wrong
+// length is a broken file (exit 3) naming the step.
+TEST(SklearnHgb, Hostile14PreprocessorsAreRefused) {
+  const std::string dir = std::string(FB_SOURCE_DIR) + "/tests/sklearn/sklearn14/hgb/hostile/";
+  auto other = LoadModelFile(dir + "partial-other-function.pkl");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), StatusCode::kUnsupported) << other.status().ToString();
+  for (const char* text : {"HistGradientBoostingClassifier._preprocessor", "'_preprocessor > numerical'",
+                           "functools.partial of sklearn.utils.validation.check_X_y"})
+    EXPECT_NE(other.status().message().find(text), std::string::npos) << other.status().ToString();
+  auto mask = LoadModelFile(dir + "mask-length.pkl");
+  ASSERT_FALSE(mask.ok());
+  EXPECT_EQ(mask.status().code(), StatusCode::kInvalidData) << mask.status().ToString();
+  EXPECT_NE(
+      mask.status().message().find("step '_preprocessor > encoder' selects columns by a boolean mask of 5 "
+                                   "for 4 columns"),
+      std::string::npos)
+      << mask.status().ToString();
+}
+
 // Damaged HistGradientBoosting pickles (every truncation, every byte
 // changed) fail with an error or load a valid forest, never crash (the ASan
 // build runs this too).
@@ -327,18 +377,22 @@ TEST(SklearnHgb, DamagedFilesFailCleanly) {
 class SklearnHgbFile : public testing::TestDirTest {};
 
 TEST_F(SklearnHgbFile, CsvReaderMapsFloat64Inputs) {
-  for (const char* name : {"hgb-clf-categorical", "hgb-reg-squared-error-nan"}) {
-    SCOPED_TRACE(name);
+  // The 1.4 categorical models: the reader also runs their _preprocessor.
+  const std::string k14 = std::string(FB_SOURCE_DIR) + "/tests/sklearn/sklearn14/hgb/";
+  for (const auto& [dir, name] :
+       {std::pair{kDir, "hgb-clf-categorical"}, std::pair{kDir, "hgb-reg-squared-error-nan"},
+        std::pair{k14, "hgb-clf-categorical"}, std::pair{k14, "hgb-reg-categorical-nan"}}) {
+    SCOPED_TRACE(dir + name);
     const Case c = [&] {
-      for (const Case& k : Manifest(kDir))
+      for (const Case& k : Manifest(dir))
         if (k.name == name) return k;
       return Case{};
     }();
     ASSERT_FALSE(c.model.empty());
-    auto loaded = LoadModelFile(kDir + c.model);
+    auto loaded = LoadModelFile(dir + c.model);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     auto forest = std::make_shared<const Forest>(std::move(loaded).value());
-    auto rows = ReadCsv(kDir + c.name + ".X.csv");
+    auto rows = ReadCsv(dir + c.name + ".X.csv");
     const std::vector<float> x = MappedRows(*forest, rows);
     std::vector<double> raw(rows.size() * static_cast<size_t>(forest->n_outputs));
     MakeReferencePredictor(forest)->PredictRaw(x.data(), rows.size(), raw.data());
@@ -360,12 +414,55 @@ TEST_F(SklearnHgbFile, CsvReaderMapsFloat64Inputs) {
     o.header = CsvHeader::kNo;
     auto fp = FilePredictor::Create(forest, o);
     ASSERT_TRUE(fp.ok()) << fp.status().ToString();
-    auto st = (*fp)->Run(kDir + c.name + ".X.csv", Path("out.csv"));
+    auto st = (*fp)->Run(dir + c.name + ".X.csv", Path("out.csv"));
     ASSERT_TRUE(st.ok()) << st.status().ToString();
     std::ifstream in(Path("out.csv"));
     std::stringstream got;
     got << in.rdbuf();
     EXPECT_EQ(got.str(), want);
+  }
+}
+
+// A 1.4 model with a _preprocessor: +-inf in a numerical column passes
+// through (FunctionTransformer(partial(check_array, force_all_finite=False)))
+// to the trees; in a categorical column the OrdinalEncoder refuses it
+// (check_array with force_all_finite="allow-nan"), and so does the reader,
+// naming the column, the step and the line.
+TEST_F(SklearnHgbFile, Sklearn14InfinityOnlyInNumericalColumns) {
+  auto loaded =
+      LoadModelFile(std::string(FB_SOURCE_DIR) + "/tests/sklearn/sklearn14/hgb/hgb-clf-categorical.pkl");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  auto forest = std::make_shared<const Forest>(std::move(loaded).value());
+  PredictOptions o;
+  o.header = CsvHeader::kNo;
+  auto fp = FilePredictor::Create(forest, o);
+  ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+  {
+    std::ofstream(Path("num.csv")) << "inf,2.0,-inf,7.0\n-inf,5.0,1e300,nan\n";
+    auto st = (*fp)->Run(Path("num.csv"), Path("num.out.csv"));
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    const std::vector<float> x =
+        MappedRows(*forest, {{"inf", "2.0", "-inf", "7.0"}, {"-inf", "5.0", "1e300", "nan"}});
+    std::vector<double> raw(2);
+    MakeReferencePredictor(forest)->PredictRaw(x.data(), 2, raw.data());
+    Predictions p;
+    Finalize(*forest, raw.data(), 2, OutputKind::kPrediction, &p);
+    std::ifstream in(Path("num.out.csv"));
+    std::stringstream got;
+    got << in.rdbuf();
+    EXPECT_EQ(got.str(), "prediction\n" + forest->class_labels[static_cast<size_t>(p.label[0])] + "\n" +
+                             forest->class_labels[static_cast<size_t>(p.label[1])] + "\n");
+  }
+  for (const char* bad : {"inf", "-inf"}) {
+    std::ofstream(Path("cat.csv")) << "0.5,2.0,0.1,7.0\n0.5,3.0,0.1," << bad << "\n";
+    auto st = (*fp)->Run(Path("cat.csv"), Path("cat.out.csv"));
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_EQ(st.status().code(), StatusCode::kInvalidData);
+    EXPECT_EQ(st.status().line(), 2u) << st.status().ToString();
+    for (const std::string text :
+         {std::string("Input X contains infinity"),
+          std::string(bad) + " in input column 2 (OrdinalEncoder '_preprocessor > encoder', column 1)"})
+      EXPECT_NE(st.status().ToString().find(text), std::string::npos) << st.status().ToString();
   }
 }
 

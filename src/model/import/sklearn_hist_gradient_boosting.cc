@@ -9,6 +9,7 @@
 
 #include "model/forest_builder.h"
 #include "model/import/pickle_numpy.h"
+#include "model/import/sklearn_preprocessing.h"
 
 namespace fb::sklearn {
 namespace {
@@ -295,6 +296,20 @@ Result<std::vector<int32_t>> KnownCategories(const Reader& r, ValueId bin_mapper
   return known;
 }
 
+// Per output of a compiled _preprocessor: the input column it is computed
+// from (its name, else its 0-based position), through ordinal encoders.
+std::vector<std::string> OutputSources(const Preprocessing& p) {
+  std::vector<std::string> slot_name(static_cast<size_t>(p.n_slots()));
+  for (const PrepInput& in : p.inputs)
+    slot_name[static_cast<size_t>(in.slot)] = p.by_name ? in.name : std::to_string(in.position);
+  for (const PrepOp& op : p.ops)
+    for (int32_t k = 0; k < op.width; ++k)
+      slot_name[static_cast<size_t>(op.dst + k)] = slot_name[static_cast<size_t>(op.src)];
+  std::vector<std::string> out;
+  for (int32_t s : p.outputs) out.push_back(slot_name[static_cast<size_t>(s)]);
+  return out;
+}
+
 }  // namespace
 
 bool IsHistGradientBoosting(const std::string& cls) {
@@ -307,11 +322,12 @@ Result<Forest> FromHistGradientBoosting(const Reader& r, ValueId est, uint64_t i
   f.kind = cls == "HistGradientBoostingClassifier" ? ModelKind::kClassifier : ModelKind::kRegressor;
   f.info.estimator = cls;
   FB_RETURN_IF_ERROR(ReadFeatures(r, est, &f));
-  if (ValueId pre = r.Attr(est, "_preprocessor"); pre != kNoValue && r.V(pre).kind != Kind::kNone)
-    return Unsupported(
-        fmt::format("{} with a _preprocessor ({}: scikit-learn >= 1.4 keeps one whenever there are "
-                    "categorical features) is not supported yet",
-                    cls, r.ClassName(pre)));
+  const ValueId pre = HistGradientBoostingPreprocessor(r, est);
+  if (pre != kNoValue && r.ClassName(pre) != "ColumnTransformer")
+    return Unsupported(fmt::format(
+        "{}._preprocessor is {}: only the ColumnTransformer scikit-learn makes for categorical features "
+        "is supported",
+        cls, r.FullClassName(pre).empty() ? r.ClassName(pre) : r.FullClassName(pre)));
   FB_ASSIGN_OR_RETURN(LossInfo loss, ReadLoss(r, est, cls));
   const bool classifier = f.kind == ModelKind::kClassifier;
   if (classifier != (loss.spec->classes != 0))
@@ -405,12 +421,25 @@ Result<Forest> FromHistGradientBoosting(const Reader& r, ValueId est, uint64_t i
       m.categorical = true;
     }
   }
+  std::shared_ptr<const Preprocessing> prep;
+  std::vector<std::string> source;  // per tree feature: the input column it comes from
+  if (pre != kNoValue) {
+    Status st = [&]() -> Status {
+      FB_ASSIGN_OR_RETURN(prep, CompilePreprocessing(r, {{"_preprocessor", pre}}, f.n_features));
+      return Status::Ok();
+    }();
+    if (!st.ok()) return std::move(st).Prefix(cls + "._preprocessor");
+    source = OutputSources(*prep);
+  } else {
+    for (size_t j = 0; j < nfeat; ++j)
+      source.push_back(f.feature_names.empty() ? std::to_string(j) : f.feature_names[j]);
+  }
   for (size_t j = 0; j < nfeat; ++j) {
     Float64Feature& m = f.float64_features[j];
     if (m.categorical) {
       if (numeric_used[j])
         return InvalidData(fmt::format("{}: feature {} has both numeric and categorical splits", cls, j));
-      categorical_names.push_back(f.feature_names.empty() ? std::to_string(j) : f.feature_names[j]);
+      categorical_names.push_back(source[j]);
       continue;
     }
     std::sort(m.cuts.begin(), m.cuts.end());
@@ -473,7 +502,18 @@ Result<Forest> FromHistGradientBoosting(const Reader& r, ValueId est, uint64_t i
   if (cats.empty()) cats = "none";
   f.info.objective =
       fmt::format("loss={}, link={}, categorical features: {}", loss.description, LinkText(f.link), cats);
+  if (prep) {
+    // The trees index the _preprocessor's outputs (categorical columns
+    // first), not the input's columns: the program's inputs carry the names.
+    f.preprocessing = std::move(prep);
+    f.feature_names.clear();
+  }
   return BuildForest(std::move(f));
+}
+
+ValueId HistGradientBoostingPreprocessor(const Reader& r, ValueId est) {
+  ValueId pre = r.Attr(est, "_preprocessor");
+  return pre != kNoValue && r.V(pre).kind != Kind::kNone ? pre : kNoValue;
 }
 
 }  // namespace fb::sklearn

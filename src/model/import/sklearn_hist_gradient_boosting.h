@@ -25,8 +25,20 @@
 // (sklearn.ensemble._hist_gradient_boosting.loss.*). A loss, closs and link
 // that do not belong together, node records that break the tree, bitsets
 // that name unknown categories: InvalidData. A loss this reader does not
-// know, or a `_preprocessor` (1.4+ categorical columns from pandas dtypes):
-// Unsupported, naming the class.
+// know: Unsupported, naming the class.
+//
+// From 1.4, a model with any categorical feature keeps a `_preprocessor`:
+// ColumnTransformer([("encoder", OrdinalEncoder(handle_unknown=
+// "use_encoded_value", unknown_value=NaN, encoded_missing_value=NaN), mask),
+// ("numerical", FunctionTransformer(partial(check_array, ...)), ~mask)]),
+// whose output puts the categorical columns first; the trees, the
+// _BinMapper and the bitsets index that reordered, encoded space. It is
+// compiled by the preprocessing compiler (sklearn_preprocessing.h: the
+// partial(check_array) transformer is the identity) into the Forest's
+// preprocessing, which the table readers run on the original columns;
+// unknown categories and NaN become NaN there, and go where missing values go.
+// The Forest then has no feature names (its features are the program's
+// outputs); the program's inputs carry the column names, if any.
 #pragma once
 
 #include <cstdint>
@@ -40,5 +52,8 @@ namespace fb::sklearn {
 
 bool IsHistGradientBoosting(const std::string& cls);
 Result<Forest> FromHistGradientBoosting(const Reader& r, ValueId est, uint64_t input_size);
+// The estimator's `_preprocessor` (1.4+, categorical features), or kNoValue
+// when it has none (or None): the last preprocessing step in front of its trees.
+ValueId HistGradientBoostingPreprocessor(const Reader& r, ValueId est);
 
 }  // namespace fb::sklearn

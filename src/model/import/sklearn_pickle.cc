@@ -176,6 +176,11 @@ Result<Forest> FromRoot(const PickleGraph& g, uint64_t input_size) {
             fmt::format("the file holds {}, not a scikit-learn estimator; {}", r.ClassName(est), kSupported));
       if (prep.empty()) return FromEstimator(r, est, wrappers, input_size);
       FB_ASSIGN_OR_RETURN(Forest f, FromEstimator(r, est, wrappers, input_size));
+      // A HistGradientBoosting* _preprocessor (1.4+, categorical features)
+      // runs after the Pipeline's own steps.
+      if (sklearn::IsHistGradientBoosting(cls))
+        if (ValueId pre = sklearn::HistGradientBoostingPreprocessor(r, est); pre != kNoValue)
+          prep.push_back({"_preprocessor", pre});
       FB_ASSIGN_OR_RETURN(f.preprocessing, sklearn::CompilePreprocessing(r, prep, f.n_features));
       // What the trees index are the preprocessing's outputs, not the input's columns.
       f.feature_names.clear();

@@ -42,6 +42,10 @@ struct Categories {
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
+constexpr std::string_view kFunctionTransformer =
+    "sklearn.preprocessing._function_transformer.FunctionTransformer";
+constexpr std::string_view kCheckArray = "sklearn.utils.validation.check_array";
+
 class Compiler {
  public:
   explicit Compiler(const Reader& r) : r_(r) { p_ = std::make_shared<Preprocessing>(); }
@@ -306,6 +310,14 @@ class Compiler {
     return s;
   }
 
+  // "column 'x' (StandardScaler 'num > scale', column 2)", for errors.
+  std::string ColumnWhat(const Matrix& in, size_t i, const std::string& cls, const std::string& path) const {
+    return fmt::format(
+        "{} ({} '{}', column {})",
+        in.names.empty() ? fmt::format("input column {}", i + 1) : "column " + Quote(in.names[i]), cls, path,
+        i);
+  }
+
   void Note(const std::string& path, const std::string& what, const Matrix& in, size_t n_out) {
     p_->steps.push_back(fmt::format("{}: {} on {} -> {} features", path, what, Describe(in), n_out));
   }
@@ -322,6 +334,76 @@ class Compiler {
         fmt::format("step '{}' ({}) has a dtype other than float64: not supported", path, r_.ClassName(obj)));
   }
 
+  // The one FunctionTransformer supported: what HistGradientBoosting* (1.4+)
+  // puts on the numerical columns of its _preprocessor,
+  // FunctionTransformer(functools.partial(sklearn.utils.validation.check_array,
+  // dtype=[float64], force_all_finite=False)) with validate=False, no kw_args.
+  // On a float64 column that is the identity (no copy, NaN and +-inf kept).
+  // The partial is recorded as data: REDUCE(functools.partial, (func,)) then
+  // BUILD (func, args, keywords, dict). Anything else is refused naming what
+  // it calls.
+  Status CheckArrayOnly(ValueId t, const std::string& path) {
+    auto refuse = [&](const std::string& why) {
+      return Unsupported(fmt::format(
+          "preprocessing step '{}' is FunctionTransformer ({}): not supported; the only "
+          "FunctionTransformer read is HistGradientBoosting's functools.partial({}, dtype=float64, "
+          "force_all_finite=False); supported steps: {}",
+          path, why, kCheckArray, kSupportedTransformers));
+    };
+    ValueId fn = r_.Attr(t, "func");
+    if (fn == kNoValue || r_.V(fn).kind == Kind::kNone) return refuse("no func");
+    const Value& f = r_.V(fn);
+    if (f.kind == Kind::kGlobal) return refuse("func " + f.text);
+    if (f.kind != Kind::kObject) return refuse(std::string("func is a ") + pickle::KindName(f.kind));
+    const std::string fcls = r_.FullClassName(fn);
+    if (fcls != "functools.partial") return refuse("func " + fcls);
+    // REDUCE args (func,) and the BUILD state (func, args, keywords, dict).
+    auto global_text = [&](ValueId v) {
+      return v != kNoValue && r_.V(v).kind == Kind::kGlobal ? r_.V(v).text : std::string("not a function");
+    };
+    if (f.args == kNoValue || r_.V(f.args).items.size() != 1)
+      return refuse("a functools.partial without its function");
+    const std::string called = global_text(r_.V(f.args).items[0]);
+    if (called != kCheckArray) return refuse("functools.partial of " + called);
+    if (f.state == kNoValue || r_.V(f.state).kind != Kind::kTuple || r_.V(f.state).items.size() != 4)
+      return refuse("a functools.partial whose state is not (func, args, keywords, dict)");
+    const auto& st = r_.V(f.state).items;
+    if (global_text(st[0]) != kCheckArray) return refuse("functools.partial of " + global_text(st[0]));
+    if (r_.V(st[1]).kind != Kind::kTuple || !r_.V(st[1]).items.empty())
+      return refuse("functools.partial with positional arguments");
+    if (r_.V(st[3]).kind != Kind::kNone && !(r_.V(st[3]).kind == Kind::kDict && r_.V(st[3]).items.empty()))
+      return refuse("functools.partial with a __dict__");
+    // keywords: dtype float64 (or [float64]) and force_all_finite /
+    // ensure_all_finite False; nothing else.
+    if (r_.V(st[2]).kind != Kind::kDict) return refuse("functools.partial keywords that are not a dict");
+    const auto& kw = r_.V(st[2]).items;
+    bool finite_off = false;
+    for (size_t k = 0; k + 1 < kw.size(); k += 2) {
+      const std::string key = r_.Str(kw[k]);
+      const Value& val = r_.V(kw[k + 1]);
+      if (key == "dtype") {
+        ValueId d = kw[k + 1];
+        if ((val.kind == Kind::kList || val.kind == Kind::kTuple) && val.items.size() == 1) d = val.items[0];
+        const Value& dv = r_.V(d);
+        const bool f64 =
+            (dv.kind == Kind::kGlobal && (dv.text == "numpy.float64" || dv.text == "builtins.float")) ||
+            (dv.kind == Kind::kDtype && dv.dtype_kind == 'f' && dv.i == 8);
+        if (!f64) return refuse("check_array with a dtype other than float64");
+      } else if (key == "force_all_finite" || key == "ensure_all_finite") {
+        if (val.kind != Kind::kBool || val.i != 0) return refuse("check_array that refuses NaN or inf");
+        finite_off = true;
+      } else {
+        return refuse(fmt::format("check_array with the argument '{}'", key));
+      }
+    }
+    if (!finite_off) return refuse("check_array that refuses NaN and inf");
+    if (ValueId v = r_.Attr(t, "kw_args"); v != kNoValue && r_.V(v).kind != Kind::kNone)
+      return refuse("kw_args");
+    if (Flag(t, "validate", false)) return refuse("validate=True");
+    if (Flag(t, "accept_sparse", false)) return refuse("accept_sparse=True");
+    return Status::Ok();
+  }
+
   Result<Matrix> Apply(ValueId t, const std::string& path, Matrix in) {
     const Value& v = r_.V(t);
     if (v.kind == Kind::kNone || pickle::IsStr(r_.g_, t, "passthrough")) return in;
@@ -335,6 +417,12 @@ class Compiler {
         return ApplyScaler(t, cls, path, std::move(in));
       if (cls == "SimpleImputer") return ApplyImputer(t, path, std::move(in));
       if (cls == "OneHotEncoder" || cls == "OrdinalEncoder") return ApplyEncoder(t, cls, path, std::move(in));
+      if (r_.FullClassName(t) == kFunctionTransformer) {
+        FB_RETURN_IF_ERROR(CheckArrayOnly(t, path));
+        Note(path, "FunctionTransformer(check_array: float64, NaN and inf kept) = identity", in,
+             in.slots.size());
+        return in;
+      }
     }
     std::string full = r_.FullClassName(t);
     return Unsupported(fmt::format("preprocessing step '{}' is {}{}: not supported; supported steps: {}",
@@ -376,7 +464,8 @@ class Compiler {
       for (ValueId it : v.items) all_bool = all_bool && r_.V(it).kind == Kind::kBool;
       if (all_bool) {
         if (static_cast<int32_t>(v.items.size()) != n)
-          return InvalidData("a boolean column mask of the wrong size");
+          return InvalidData(fmt::format("step '{}' selects columns by a boolean mask of {} for {} columns",
+                                         path, v.items.size(), n));
         for (int32_t c = 0; c < n; ++c)
           if (r_.V(v.items[c]).i) out.push_back(c);
         return out;
@@ -401,7 +490,8 @@ class Compiler {
       if (view.dt->dtype_kind == 'b') {
         FB_ASSIGN_OR_RETURN(std::vector<double> mask, Doubles(r_, cols, path + " columns"));
         if (static_cast<int32_t>(mask.size()) != n)
-          return InvalidData("a boolean column mask of the wrong size");
+          return InvalidData(fmt::format("step '{}' selects columns by a boolean mask of {} for {} columns",
+                                         path, mask.size(), n));
         for (int32_t c = 0; c < n; ++c)
           if (mask[c] != 0) out.push_back(c);
         return out;
@@ -556,6 +646,7 @@ class Compiler {
       FB_ASSIGN_OR_RETURN(int32_t src, Resolve(in.slots[i], false, path));
       PrepOp op;
       op.src = src;
+      op.what = ColumnWhat(in, i, cls, path);
       if (cls == "MinMaxScaler") {
         // X *= scale_; X += min_; np.clip(X, *feature_range)
         op.kind = PrepOpKind::kMulAdd;
@@ -633,6 +724,7 @@ class Compiler {
       PrepOp op;
       op.kind = PrepOpKind::kImpute;
       op.src = src[i];
+      op.what = ColumnWhat(in, i, "SimpleImputer", path);
       op.missing = missing;
       if (text) {
         if (stats.is_missing[i])
@@ -656,6 +748,7 @@ class Compiler {
         PrepOp op;
         op.kind = PrepOpKind::kIndicator;
         op.src = src[j];
+        op.what = ColumnWhat(in, static_cast<size_t>(j), "SimpleImputer", path);
         op.missing = missing;
         op.dst = NewSlots(1, false);
         out.slots.push_back(op.dst);
@@ -738,10 +831,7 @@ class Compiler {
     }
     size_t total = 0;
     for (size_t i = 0; i < n; ++i) {
-      const std::string col_what = fmt::format(
-          "{} ({} '{}', column {})",
-          in.names.empty() ? fmt::format("input column {}", i + 1) : "column " + Quote(in.names[i]), cls,
-          path, i);
+      const std::string col_what = ColumnWhat(in, i, cls, path);
       FB_ASSIGN_OR_RETURN(Categories cats, ReadCategories(r_.V(cats_v).items[i], path + ".categories_"));
       const int32_t size = static_cast<int32_t>(cats.is_missing.size());
       if (size == 0) return InvalidData(fmt::format("{} '{}' has no categories for column {}", cls, path, i));
