@@ -1,13 +1,13 @@
 #include "model/import/native_format.h"
 
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include <bit>
 #include <cstring>
 #include <iterator>
 #include <limits>
 
+#include "common/crc32.h"
 #include "common/prefault.h"
 #include "model/forest_builder.h"
 
@@ -78,17 +78,6 @@ void PutStrings(std::string* out, const std::vector<std::string>& v) {
     Put<uint32_t>(out, static_cast<uint32_t>(s.size()));
     out->append(s);
   }
-}
-
-uint32_t Crc32(std::string_view b) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  // zlib takes uInt lengths: feed large inputs in pieces.
-  while (!b.empty()) {
-    size_t n = std::min<size_t>(b.size(), 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(b.data()), static_cast<uInt>(n));
-    b.remove_prefix(n);
-  }
-  return static_cast<uint32_t>(crc);
 }
 
 // A bounds-checked little-endian reader over one section.
