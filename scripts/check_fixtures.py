@@ -45,7 +45,9 @@ GENERATORS = {
     "sklearn-boosting": ("tests/sklearn/make_boosting_fixtures.py", ["{out}"], False,
                          "tests/sklearn/fixtures/boosting", [], "objects"),
     "sklearn-hgb": ("tests/sklearn/make_hgb_fixtures.py", ["{out}"], False, "tests/sklearn/fixtures/hgb",
-                    ["crafted/*"], "objects"),
+                    ["crafted/*", "preprocessor/*"], "objects"),
+    "sklearn-hgb-preprocessor": ("tests/sklearn/make_hgb_preprocessor_fixtures.py", ["{out}"], False,
+                                 "tests/sklearn/fixtures/hgb/preprocessor", [], "objects"),
     # Other versions' layouts: stand-in classes under scikit-learn's module
     # names, which the installed version cannot unpickle: compared as bytes.
     "sklearn-hgb-crafted": ("tests/sklearn/make_hgb_fixtures.py", ["--crafted", "{out}"], False,

@@ -132,7 +132,7 @@ CommandSpec LogsCommand() {
             auto job = std::make_shared<std::string>();
             auto index = std::make_shared<int64_t>(-1);
             sub->add_option("job", *job, "job id")->required();
-            sub->add_option("--index", *index, "only this task");
+            sub->add_option("--index", *index, "only this task (default: every task)");
             sub->add_option("--state", *state, "job records folder (default ./.forestbatch)");
             return std::function<int()>([=] { return Logs(*state, *job, *index); });
           }};

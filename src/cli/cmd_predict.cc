@@ -69,9 +69,7 @@ not a number or a missing value. With a header, columns are matched to the
 model's feature names in any order (extra columns are ignored). Empty fields,
 NA, NaN, null, N/A and the other pandas NA spellings are missing values.
 
-Exit codes: 0 ok, 1 some files of a folder failed, 2 bad command line,
-3 invalid input data or model, 4 unsupported model or option, 5 not found,
-6 I/O error, 75 interrupted (SIGINT/SIGTERM; nothing partial is left).
+An interrupted predict (exit 75) leaves nothing partial behind.
 
 Examples:
   forestbatch predict --model model.joblib --input data.csv --output pred.csv

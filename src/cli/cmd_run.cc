@@ -2,10 +2,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
 #include "cli/run_options.h"
+#include "common/shell_quote.h"
 #include "model/import/model_loader.h"
 #include "runner/file_executor.h"
 #include "runner/job_db.h"
@@ -45,8 +47,24 @@ RunOptions MakeRunOptions(const RunFlags& f) {
   return o;
 }
 
+// The exact command that finishes a job that did not succeed, runnable from
+// any folder: the state folder absolute, every word shell-quoted.
+std::string ResumeCommandFor(const std::string& job, const std::string& state) {
+  std::error_code ec;
+  std::string abs = std::filesystem::absolute(state, ec).lexically_normal().string();
+  if (ec) abs = state;
+  while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+  return fmt::format("forestbatch resume {} --state {}", ShellQuote(job), ShellQuote(abs));
+}
+
 int Finish(const Result<JobOutcome>& r, const RunFlags& f) {
   if (!r.ok()) return ReportError(r.status());
+  // Said on stderr, with --json too: an interrupted, cancelled or partly
+  // failed job is resumed by this command (failed files are tried again).
+  if (r->state != "succeeded") {
+    fmt::print(stderr, "forestbatch: job {} {}; to resume it: {}\n", r->job, r->state,
+               ResumeCommandFor(r->job, f.state));
+  }
   if (f.json) {
     auto db = JobDb::Open(f.state);
     if (!db.ok()) return ReportError(db.status());

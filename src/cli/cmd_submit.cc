@@ -217,7 +217,9 @@ CommandSpec SubmitCommand() {
                         "static (each task a fixed slice) or dynamic (tasks claim files; a lost task's "
                         "files are finished by the others): passed to every worker")
             ->check(CLI::IsMember({"static", "dynamic"}));
-        sub->add_option("--lease", f->lease, "dynamic: seconds before a silent task's file is taken over")
+        sub->add_option(
+               "--lease", f->lease,
+               "dynamic: seconds before a silent task's file is taken over (default: the worker's, 60)")
             ->check(CLI::Range(1.0, 86400.0));
         sub->add_flag("--dry-run", f->dry_run, "print the script, request or manifest; submit nothing");
         sub->add_flag("--json", f->json, "print the submit record (or --status) as JSON");
@@ -242,7 +244,8 @@ CommandSpec SubmitCommand() {
             "default)");
         sub->add_option("--status", f->status_name, "show the engine's state of the submitted job NAME");
         auto* slurm = kSlurmGroup;
-        sub->add_option("--max-parallel", f->spec.max_parallel, "run at most this many tasks at once (%max)")
+        sub->add_option("--max-parallel", f->spec.max_parallel,
+                        "run at most this many tasks at once (%max; 0: no limit)")
             ->group(slurm);
         sub->add_option("--partition", f->spec.partition, "Slurm partition")->group(slurm);
         sub->add_option("--time", f->spec.time_limit, "Slurm time limit per task, e.g. 01:00:00")

@@ -79,23 +79,26 @@ void AddCommonOptions(CLI::App* sub, const std::shared_ptr<TrainOptions>& o, uns
   }
   sub->add_option("--task", o->task, "classification, regression or auto (default: auto)")
       ->check(CLI::IsMember({"auto", "classification", "regression"}));
-  auto param = [&](const char* flag, const char* name, const char* help) {
+  // Kept as text (SetParam checks each, naming the option); typed in --help
+  // as what they take.
+  auto param = [&](const char* flag, const char* name, const char* type, const char* help) {
     sub->add_option_function<std::string>(
-        flag, [o, name](const std::string& v) { o->params.emplace_back(name, v); }, help);
+           flag, [o, name](const std::string& v) { o->params.emplace_back(name, v); }, help)
+        ->type_name(type);
   };
-  param("--trees", "n_estimators", "number of trees (default 100)");
-  param("--max-depth", "max_depth", "maximum tree depth, or none (default none)");
-  param("--max-features", "max_features",
+  param("--trees", "n_estimators", "INT", "number of trees (default 100)");
+  param("--max-depth", "max_depth", "INT|none", "maximum tree depth, or none (default none)");
+  param("--max-features", "max_features", "NUM|sqrt|log2|none",
         "features tried per split: a count, a fraction in (0,1], sqrt, log2 or none (default sqrt for "
         "classification, all for regression)");
-  param("--min-samples-leaf", "min_samples_leaf", "rows a leaf must hold (default 1)");
-  param("--min-samples-split", "min_samples_split", "rows a node needs to be split (default 2)");
-  param("--criterion", "criterion", "gini, entropy (classification) or squared_error (regression)");
-  param("--class-weight", "class_weight", "balanced: weight classes inversely to their frequency");
-  param("--seed", "seed", "random seed (default 0); same seed, same model");
+  param("--min-samples-leaf", "min_samples_leaf", "INT", "rows a leaf must hold (default 1)");
+  param("--min-samples-split", "min_samples_split", "INT", "rows a node needs to be split (default 2)");
+  param("--criterion", "criterion", "TEXT", "gini, entropy (classification) or squared_error (regression)");
+  param("--class-weight", "class_weight", "TEXT", "balanced: weight classes inversely to their frequency");
+  param("--seed", "seed", "INT", "random seed (default 0); same seed, same model");
   if (set & kThreads)
-    param("--threads", "threads", "threads (default: all cores); the model does not depend on it");
-  param("--max-bins", "max_bins", "histogram bins per feature, 2..255 (default 255)");
+    param("--threads", "threads", "INT", "threads (default: all cores); the model does not depend on it");
+  param("--max-bins", "max_bins", "INT", "histogram bins per feature, 2..255 (default 255)");
   sub->add_flag_callback(
       "--bootstrap", [o] { o->params.emplace_back("bootstrap", "true"); },
       "draw each tree's rows with replacement (default for random forests)");
@@ -490,7 +493,7 @@ CommandSpec TrainCommand() {
             AddCommonOptions(sub, o, kRequireData | kFitOutputs | kThreads);
             sub->add_option("--cv", o->cv,
                             "K-fold cross-validation (stratified for classification): per-fold and mean "
-                            "metrics, printed before the final fit");
+                            "metrics, printed before the final fit; 0: none");
             return std::function<int()>([o] { return RunTrain(*o); });
           }};
 }
@@ -518,8 +521,10 @@ CommandSpec TuneCommand() {
         AddTuneOptions(sub, o, t);
         sub->add_option("--jobs", t->jobs, "tasks run at once on threads of this process (default 1)")
             ->check(CLI::Range(1, 1024));
-        sub->add_option("--workers", t->workers,
-                        "run the tasks as this many local worker processes (forestbatch run --exec)")
+        sub->add_option(
+               "--workers", t->workers,
+               "run the tasks as this many local worker processes (forestbatch run --exec; default: none, "
+               "threads of this process)")
             ->check(CLI::Range(1, 4096));
         sub->add_option("--dir", t->dir,
                         "with --workers: the tune folder (plan, tasks, results, table.csv; default "

@@ -7,29 +7,20 @@
 #include <string>
 #include <vector>
 
+#include "common/exit_codes.h"
 #include "common/status.h"
 
 namespace fb::cli {
 
-// Process exit codes; documented in README ("Exit codes"). Scripts and
-// orchestrators rely on them: never renumber.
-enum ExitCode : int {
-  kExitOk = 0,             // everything succeeded
-  kExitSomeFailed = 1,     // the command ran, but some files failed (see the job record)
-  kExitUsage = 2,          // bad command line
-  kExitDataError = 3,      // invalid input data or model file
-  kExitUnsupported = 4,    // a model or option forestbatch does not support
-  kExitNotFound = 5,       // a file, object or job was not found
-  kExitIoError = 6,        // reading, writing or network failed
-  kExitAlreadyExists = 7,  // refusing to overwrite
-  kExitInternal = 70,      // a bug (EX_SOFTWARE)
-  kExitInterrupted = 75,   // stopped by SIGTERM/SIGINT before finishing; safe to retry (EX_TEMPFAIL)
-};
+// Process exit codes: common/exit_codes.h (fb::kExitOk ... fb::kExitInterrupted).
 
 int ExitCodeFor(const Status& status);
 
 // Prints "forestbatch: error: <status>" to stderr and returns its exit code.
 int ReportError(const Status& status);
+
+// The "Exit codes:" section every command's --help ends with.
+std::string ExitCodesHelp();
 
 struct CommandSpec {
   std::string name;

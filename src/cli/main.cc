@@ -29,6 +29,34 @@ int ReportError(const Status& s) {
   return ExitCodeFor(s);
 }
 
+std::string ExitCodesHelp() {
+  std::string s = "Exit codes:";
+  for (const auto& c : kExitCodes) {
+    const std::string n = std::to_string(c.code);
+    s += "\n  " + std::string(3 - n.size(), ' ') + n + "  " + c.meaning;
+  }
+  return s;
+}
+
+namespace {
+
+// Every option shows its default in --help (captured from the value it is
+// bound to: numbers as numbers), unless its description already states the
+// default in words ("default: one per core"), where a captured 0 or empty
+// value would mislead; every command ends with the exit codes.
+void FinishHelp(CLI::App* app) {
+  for (CLI::Option* opt : app->get_options()) {
+    // An empty list ("[]") has no default worth showing either.
+    if (opt->get_description().find("default") != std::string::npos || opt->get_default_str() == "[]")
+      opt->default_str("");
+  }
+  const std::string footer = app->get_footer();
+  app->footer(footer.empty() ? ExitCodesHelp() : footer + "\n\n" + ExitCodesHelp());
+  for (CLI::App* sub : app->get_subcommands({})) FinishHelp(sub);
+}
+
+}  // namespace
+
 }  // namespace fb::cli
 
 int main(int argc, char** argv) {
@@ -41,13 +69,17 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "forestbatch " FB_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
+  // Inherited by every subcommand's options (see FinishHelp).
+  app.option_defaults()->always_capture_default();
   std::function<int()> run;
   auto commands = AllCommands();
   for (auto& c : commands) {
     CLI::App* sub = app.add_subcommand(c.name, c.summary);
     auto fn = c.setup(sub);
     sub->callback([&run, fn] { run = fn; });
+    FinishHelp(sub);
   }
+  app.footer(ExitCodesHelp());  // after the subcommands: they would inherit it
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -63,8 +95,8 @@ int main(int argc, char** argv) {
     for (const CLI::App* sub : app.get_subcommands()) command = " " + sub->get_name();
     std::fprintf(stderr, "forestbatch: error: %s\nRun 'forestbatch%s --help' for the options.\n",
                  fb::EscapeForMessage(e.what()).c_str(), command.c_str());
-    return kExitUsage;
+    return fb::kExitUsage;
   }
-  if (!run) return kExitUsage;
+  if (!run) return fb::kExitUsage;
   return run();
 }

@@ -76,8 +76,10 @@ Status ResolveColumnFlags(const std::vector<std::string>& keep, const std::vecto
 }
 
 void AddPriceFlag(CLI::App* sub, std::string* text) {
+  // Kept as text (empty: the environment's); typed as the number it is.
   sub->add_option("--price-per-vcpu-hour", *text,
-                  "price of one vCPU for an hour, to show what the job cost (default: $FORESTBATCH_PRICE)");
+                  "price of one vCPU for an hour, to show what the job cost (default: $FORESTBATCH_PRICE)")
+      ->type_name("FLOAT");
 }
 
 Result<std::optional<double>> PriceFrom(const std::string& text) {

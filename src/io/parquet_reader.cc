@@ -130,6 +130,33 @@ inline uint64_t Bits(const uint8_t* base, size_t nbytes, uint64_t pos, int bw) {
   return v;
 }
 
+// `groups` whole groups of 8 values of BW bits at p (8 readable bytes at
+// every group's start), one 64-bit load per group, with constant shifts.
+template <int BW, class T>
+void UnpackGroups(const uint8_t* p, uint64_t groups, T* out) {
+  constexpr uint64_t kMask = (uint64_t{1} << BW) - 1;
+  for (uint64_t g = 0; g < groups; ++g, p += BW, out += 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    for (int j = 0; j < 8; ++j) out[j] = static_cast<T>((w >> (j * BW)) & kMask);
+  }
+}
+
+template <class T>
+void UnpackGroups(int bw, const uint8_t* p, uint64_t groups, T* out) {
+  switch (bw) {
+    case 1: UnpackGroups<1>(p, groups, out); break;
+    case 2: UnpackGroups<2>(p, groups, out); break;
+    case 3: UnpackGroups<3>(p, groups, out); break;
+    case 4: UnpackGroups<4>(p, groups, out); break;
+    case 5: UnpackGroups<5>(p, groups, out); break;
+    case 6: UnpackGroups<6>(p, groups, out); break;
+    case 7: UnpackGroups<7>(p, groups, out); break;
+    case 8: UnpackGroups<8>(p, groups, out); break;
+    default: break;
+  }
+}
+
 // The RLE / bit-packed hybrid (levels, dictionary indices, booleans): n values.
 template <class T>
 Status Hybrid(Cursor& c, int bw, size_t n, T* out) {
@@ -145,16 +172,14 @@ Status Hybrid(Cursor& c, int bw, size_t n, T* out) {
       if (bytes > c.left()) return Corrupt("bit-packed run past the end");
       const uint64_t count = groups * 8;
       uint64_t k = 0;
-      if (bw > 0 && bw <= 8) {
+      if (bw > 0 && bw <= 8 && bytes >= 8) {
         // Whole groups of 8 values (8 x bw bits) from one 64-bit load each,
-        // while 8 bytes remain readable in the run.
-        const uint64_t mask = (uint64_t{1} << bw) - 1;
-        for (uint64_t g = 0; g < groups && got + 8 <= n && g * bw + 8 <= bytes; ++g, k += 8) {
-          uint64_t w;
-          std::memcpy(&w, c.p + g * bw, 8);
-          for (int j = 0; j < 8; ++j) out[got + j] = static_cast<T>((w >> (j * bw)) & mask);
-          got += 8;
-        }
+        // while 8 bytes remain readable in the run and 8 values are wanted.
+        const uint64_t whole = std::min(
+            {groups, static_cast<uint64_t>((n - got) / 8), (bytes - 8) / static_cast<uint64_t>(bw) + 1});
+        UnpackGroups(bw, c.p, whole, out + got);
+        got += whole * 8;
+        k = whole * 8;
       }
       for (; k < count && got < n; ++k) out[got++] = static_cast<T>(Bits(c.p, bytes, k * bw, bw));
       c.p += bytes;
@@ -1541,17 +1566,27 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   }
   // The numeric columns into the row-major block, in tiles of rows that stay
   // in L1 across the column passes (the slice's block itself is cache-sized).
+  // The group's columns are read as many streams at once, more than the
+  // hardware prefetcher follows: each is prefetched kAhead tiles ahead (on
+  // the seed file this took the transposition from a quarter of the run's
+  // CPU time, mostly waiting for memory, to a small share).
   constexpr size_t kTile = 64;
+  constexpr size_t kAhead = 8;
   for (size_t t0 = 0; t0 < rows; t0 += kTile) {
     const size_t t1 = std::min(rows, t0 + kTile);
+    const bool ahead = r0 + t0 + (kAhead + 1) * kTile <= G.rows;
     for (size_t j = 0; j < n_float_columns; ++j) {
       float* dst = b->values.data() + slot_feature[j];
       if (G.slot_indexed[j]) {
         const uint8_t* src = G.indexes.data() + j * G.rows + r0;
         const float* d = G.index_dicts[j].data();
+        if (ahead) __builtin_prefetch(src + t0 + kAhead * kTile);
         for (size_t r = t0; r < t1; ++r) dst[r * nf] = d[src[r]];
       } else {
         const float* src = G.floats.data() + j * G.rows + r0;
+        if (ahead)
+          for (size_t l = 0; l < kTile; l += 64 / sizeof(float))
+            __builtin_prefetch(src + t0 + kAhead * kTile + l);
         for (size_t r = t0; r < t1; ++r) dst[r * nf] = src[r];
       }
     }

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/atomic_file.h"
+#include "common/exit_codes.h"
 #include "runner/file_executor.h"
 #include "runner/manifest.h"
 
@@ -114,7 +115,7 @@ class CommandExecutor final : public FileExecutor {
       ::execvpe(cargv[0], cargv.data(), cenv.data());
       const char msg[] = "forestbatch: --exec: cannot run the command\n";
       (void)!::write(2, msg, sizeof msg - 1);
-      ::_exit(127);
+      ::_exit(kExitCannotExec);
     }
     ::setpgid(pid, pid);  // also here: no window where a signal to the group misses it
     int wstatus = 0;

@@ -206,13 +206,13 @@ Result<pid_t> StartWorker(const std::vector<std::string>& args, const std::strin
     // die with the supervisor: a killed `run` never leaves workers behind.
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(kWorkerInterrupted);
+    if (::getppid() != parent) ::_exit(kExitInterrupted);
     // The folder the job was started in; where it is gone, paths are absolute anyway.
     if (!workdir.empty()) (void)!::chdir(workdir.c_str());
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     ::execv(argv[0], argv.data());
-    ::_exit(127);
+    ::_exit(kExitCannotExec);
   }
   ::close(fd);
   ::setpgid(pid, pid);  // also here, so that no signal to the group can precede it
@@ -541,15 +541,14 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
                            k.record.started_at, k.record.finished_at);
       (void)db->SetAttemptUsage(job, k.index, k.attempts, Seconds(ru.ru_utime), Seconds(ru.ru_stime));
       const int code = k.record.exit_code;
-      // Deterministic failures (bad options, model, input) are not retried.
-      const bool deterministic = code == 2 || code == 3 || code == 4 || code == 5 || code == 7;
-      if (code == kWorkerOk || code == kWorkerSomeFailed) {
-        k.record.state = code == kWorkerOk ? "succeeded" : "failed";
+      // Permanent failures (bad options, model, input; refusing to overwrite) are not retried.
+      if (code == kExitOk || code == kExitSomeFailed) {
+        k.record.state = code == kExitOk ? "succeeded" : "failed";
         k.finished = true;
       } else if (stopping) {
         k.record.state = "interrupted";
         k.finished = true;
-      } else if (!deterministic && k.attempts <= spec.task_retries) {
+      } else if (!IsPermanentExit(code) && k.attempts <= spec.task_retries) {
         k.record.state = "restarting";
         k.restart_at = Clock::now() + std::chrono::seconds(1);
       } else {
@@ -598,9 +597,9 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
   FB_ASSIGN_OR_RETURN(out.vcpu_seconds, db->CpuSeconds(job));
   out.catalog = CatalogPath(o.state_dir, job);
   Status cs = WriteCatalog(records, job, out.catalog, out.vcpu_seconds, o.price_per_vcpu_hour);
-  const int code = out.state == "succeeded" ? 0
-                   : out.state == "failed"  ? kWorkerSomeFailed
-                                            : kWorkerInterrupted;
+  const int code = out.state == "succeeded" ? kExitOk
+                   : out.state == "failed"  ? kExitSomeFailed
+                                            : kExitInterrupted;
   RunRecord run;
   run.run = run_number;
   run.started_unix = start_unix;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/exit_codes.h"
 #include "common/status.h"
 #include "runner/claims.h"
 #include "runner/cost.h"
@@ -24,12 +25,6 @@
 #include "runner/shard_plan.h"
 
 namespace fb {
-
-// What a worker process's exit status means to the supervisor (the CLI's
-// exit codes, cli/command.h).
-inline constexpr int kWorkerOk = 0;
-inline constexpr int kWorkerSomeFailed = 1;
-inline constexpr int kWorkerInterrupted = 75;
 
 struct JobSpec {
   std::string name;

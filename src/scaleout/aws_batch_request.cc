@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <string>
+
+#include "common/exit_codes.h"
+
 namespace fb {
 
 nlohmann::json AwsBatchSubmitJobRequest(const SubmitSpec& spec) {
@@ -32,14 +36,14 @@ nlohmann::json AwsBatchSubmitJobRequest(const SubmitSpec& spec) {
   req["containerOverrides"] = overrides;
 
   // Rules are tried in order, the first match decides: a Spot reclaim's
-  // status reason starts with "Host EC2"; exit code 75 is a worker that
+  // status reason starts with "Host EC2"; kExitInterrupted (75) is a worker that
   // stopped early on a Spot interruption notice or SIGTERM (its finished
   // outputs stay, the retry does the rest); anything else is a real failure
   // that another attempt would repeat.
   req["retryStrategy"] = {
       {"attempts", spec.attempts},
       {"evaluateOnExit", json::array({{{"onStatusReason", "Host EC2*"}, {"action", "RETRY"}},
-                                      {{"onExitCode", "75"}, {"action", "RETRY"}},
+                                      {{"onExitCode", std::to_string(kExitInterrupted)}, {"action", "RETRY"}},
                                       {{"onReason", "*"}, {"action", "EXIT"}}})}};
   if (spec.timeout_seconds > 0) req["timeout"] = {{"attemptDurationSeconds", spec.timeout_seconds}};
   return req;

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/exit_codes.h"
 #include "runner/manifest.h"
 
 namespace fb {
@@ -162,7 +163,7 @@ Result<SampleTiming> TimeSample(const std::string& self_exe, const EstimateJob& 
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     ::execv(argv[0], argv.data());
-    ::_exit(127);
+    ::_exit(kExitCannotExec);
   }
   ::close(fd);
   int ws = 0;

@@ -1,5 +1,7 @@
 #include "scaleout/kubernetes_job.h"
 
+#include "common/exit_codes.h"
+
 namespace fb {
 
 nlohmann::json KubernetesIndexedJob(const SubmitSpec& spec) {
@@ -36,9 +38,15 @@ nlohmann::json KubernetesIndexedJob(const SubmitSpec& spec) {
 
   json rules = json::array();
   rules.push_back({{"action", "Ignore"}, {"onPodConditions", json::array({{{"type", "DisruptionTarget"}}})}});
-  rules.push_back(
-      {{"action", "FailIndex"},
-       {"onExitCodes", {{"containerName", container}, {"operator", "In"}, {"values", {2, 3, 4}}}}});
+  // A bad command line, model or input, or an unsupported option, fails the
+  // same way on every attempt (common/exit_codes.h).
+  rules.push_back({{"action", "FailIndex"},
+                   {"onExitCodes",
+                    {{"containerName", container},
+                     {"operator", "In"},
+                     {"values",
+                      {static_cast<int>(kExitUsage), static_cast<int>(kExitDataError),
+                       static_cast<int>(kExitUnsupported)}}}}});
 
   return {{"apiVersion", "batch/v1"},
           {"kind", "Job"},

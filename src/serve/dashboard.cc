@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/exit_codes.h"
 #include "runner/local_job.h"
 #include "runner/manifest.h"
 #include "serve/assets.h"
@@ -198,7 +199,7 @@ bool Spawn(const std::vector<std::string>& args, const std::string& log, bool de
       ::dup2(fd, 2);
     }
     ::execv(argv[0], argv.data());
-    ::_exit(127);
+    ::_exit(kExitCannotExec);
   }
   int ws = 0;
   while (::waitpid(pid, &ws, 0) < 0 && errno == EINTR) {

@@ -93,11 +93,12 @@ done
 "$fb" predict -q -m "$seed_model" -i "$work/in/seed-duckdb-zstd-V2.parquet" -o "$work/seed-out.parquet" -f parquet --keep-columns id || fail "seed parquet out"
 js read-duckdb "$work/seed-out.parquet" | tail -n +2 | cut -d, -f2 | cmp -s - <(tail -n +2 "$work/seed.csv" | cut -d, -f1) || fail "seed parquet labels"
 
-# scikit-learn Pipelines (ColumnTransformer, encoders, imputers, scalers; tests/sklearn): each
+# scikit-learn Pipelines (ColumnTransformer, encoders, imputers, scalers; tests/sklearn), and
+# HistGradientBoosting with a 1.4-style _preprocessor (fixtures/hgb/preprocessor): each
 # fixture's table as Parquet (DuckDB's types: strings, integers, doubles, nulls for empty fields)
 # scores exactly as the same table as CSV.
-pipes=$src/tests/sklearn/fixtures/pipeline
 n_pipes=0
+for pipes in "$src/tests/sklearn/fixtures/pipeline" "$src/tests/sklearn/fixtures/hgb/preprocessor"; do
 while read -r name model kind _; do
   [[ -z $name || $name == \#* ]] && continue
   proba=(--proba)
@@ -116,7 +117,9 @@ while read -r name model kind _; do
   done
   n_pipes=$((n_pipes + 1))
 done <"$pipes/manifest.txt"
-((n_pipes >= 10)) || fail "only $n_pipes pipeline fixtures were read"
+done
+((n_pipes >= 12)) || fail "only $n_pipes pipeline fixtures were read"
+pipes=$src/tests/sklearn/fixtures/pipeline
 # Refusals placed by data row and column, as with CSV: a text where the Pipeline reads numbers,
 # infinity (scikit-learn's transformers raise "Input X contains infinity").
 awk -F, -v OFS=, 'NR == 3 { $1 = "abc" } 1' "$pipes/bc-mean-standard-rf.X.csv" >"$work/pipe-bad.csv"

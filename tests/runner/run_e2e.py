@@ -6,6 +6,7 @@ exec_seed, seed_env) in a fresh temporary folder; exits non-zero on failure.
 import json
 import os
 import random
+import shlex
 import shutil
 import signal
 import subprocess
@@ -75,6 +76,18 @@ def status(cwd, state, job):
 def last_job(cwd, state):
     r = run(["jobs", "--state", state], cwd)
     return r.stdout.strip().splitlines()[-1].split()[0]
+
+
+def resume_hint(stderr, job, state_abs):
+    """The command a job that did not succeed prints to resume it, as argv
+    (its forestbatch replaced by the binary under test)."""
+    marker = "to resume it: "
+    lines = [l for l in stderr.splitlines() if marker in l]
+    check(len(lines) == 1, f"no resume command in: {stderr}")
+    cmd = lines[0].split(marker, 1)[1]
+    check(cmd == f"forestbatch resume {job} --state {shlex.quote(state_abs)}", f"resume command: {cmd}")
+    argv = shlex.split(cmd)
+    return [FB] + argv[1:]
 
 
 def children(pid):
@@ -299,7 +312,15 @@ def test_corrupt(tmp):
     check(all(c["rows"] == 160 and len(c["sha256"]) == 64 for c in cat), cat[0])
     log = run(["logs", js["job"], "--state", "st"], tmp).stdout
     check("FAILED" in log and "corrupt line" in log, log)
-    print("corrupt: 1 failed after 3 attempts, 7 done, exit 1")
+    # The run said how to resume; with the file repaired, that exact command
+    # (from another folder) finishes the job.
+    again = resume_hint(r.stderr, js["job"], os.path.join(tmp, "st"))
+    make_inputs(tmp, 8)
+    r = subprocess.run(again + ["--progress", "none"], cwd="/", capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, f"the printed resume command failed ({r.returncode}): {r.stderr}")
+    check("to resume it" not in r.stderr, r.stderr)
+    check(len(outputs(os.path.join(tmp, "out"))) == 8, "resume did not make the repaired file")
+    print("corrupt: 1 failed after 3 attempts, 7 done, exit 1; the printed resume command finishes it")
 
 
 def test_corrupt_model(tmp):
@@ -346,20 +367,24 @@ def test_sigterm(tmp):
     for k, v in got.items():
         check(v == expected[k], f"{k} is not complete")
     no_temporaries(os.path.join(tmp, "out"))
+    # An interrupted run says how to resume it, runnable from any folder.
+    again = resume_hint(err, job, os.path.join(tmp, "st"))
     # cancel: the supervisor stops its workers, the job is marked cancelled.
-    p = subprocess.Popen([FB, "resume", job, "--state", "st", "--progress", "none"], cwd=tmp,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(again + ["--progress", "none"], cwd="/", stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
     time.sleep(0.7)
     c = run(["cancel", job, "--state", "st"], tmp)
     check(c.returncode == 0, c.stderr)
-    p.wait(timeout=30)
+    _, err = p.communicate(timeout=30)
     check(p.returncode == 75, f"cancelled run exited {p.returncode}")
     check(status(tmp, "st", job)["state"] == "cancelled", "not cancelled")
-    r = run(["resume", job, "--state", "st", "--progress", "none"], tmp)
+    check(resume_hint(err, job, os.path.join(tmp, "st")) == again, "a cancelled job's resume command differs")
+    r = subprocess.run(again + ["--progress", "none"], cwd="/", capture_output=True, text=True, timeout=120)
     check(r.returncode == 0, r.stderr)
+    check("to resume it" not in r.stderr, r.stderr)
     got = outputs(os.path.join(tmp, "out"))
     check(got == expected, "outputs after resume differ")
-    print("sigterm: exit 75, complete outputs only; cancel; resume completes")
+    print("sigterm: exit 75, complete outputs only, says how to resume; cancel; the printed resume completes")
 
 
 def test_exec_seed(tmp):

@@ -466,5 +466,60 @@ TEST_F(SklearnHgbFile, Sklearn14InfinityOnlyInNumericalColumns) {
   }
 }
 
+// 1.4-style _preprocessors built with 1.2's classes
+// (make_hgb_preprocessor_fixtures.py): fitted on a DataFrame (a string
+// category column, columns found by name in a shuffled header with an extra
+// column) and inside a Pipeline after an imputer step (no header). The CSV
+// reader's output equals scikit-learn's, labels and values bit for bit
+// (expit and identity links).
+TEST_F(SklearnHgbFile, PreprocessorByNameAndInsideAPipeline) {
+  const std::string dir = kDir + "preprocessor/";
+  std::ifstream manifest(dir + "manifest.txt");
+  std::string line;
+  size_t cases = 0;
+  while (std::getline(manifest, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::stringstream ss(line);
+    std::string name, model, kind, n_classes, header;
+    ss >> name >> model >> kind >> n_classes >> header;
+    SCOPED_TRACE(name);
+    auto loaded = LoadModelFile(dir + model);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    ASSERT_TRUE(loaded->preprocessing);
+    EXPECT_TRUE(loaded->feature_names.empty());
+    if (name == "names") {
+      EXPECT_TRUE(loaded->preprocessing->by_name);
+      EXPECT_NE(loaded->info.objective.find("categorical features: color, code"), std::string::npos)
+          << loaded->info.objective;
+    } else {
+      EXPECT_FALSE(loaded->preprocessing->by_name);
+      EXPECT_EQ(loaded->info.wrappers, "Pipeline['hgb']");
+    }
+    auto forest = std::make_shared<const Forest>(std::move(loaded).value());
+    PredictOptions o;
+    o.proba = forest->kind == ModelKind::kClassifier;
+    o.header = header == "header" ? CsvHeader::kYes : CsvHeader::kNo;
+    auto fp = FilePredictor::Create(forest, o);
+    ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+    auto st = (*fp)->Run(dir + name + ".X.csv", Path(name + ".out.csv"));
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    auto got = ReadCsv(Path(name + ".out.csv"));
+    auto want = ReadCsv(dir + name + ".expected.csv");
+    ASSERT_EQ(got.size(), want.size() + 1);  // the output's header
+    for (size_t r = 0; r < want.size(); ++r) {
+      ASSERT_EQ(got[r + 1].size(), want[r].size()) << "row " << r;
+      for (size_t k = 0; k < want[r].size(); ++k) {
+        if (k == 0 && forest->kind == ModelKind::kClassifier) {
+          EXPECT_EQ(got[r + 1][k], want[r][k]) << "row " << r;
+        } else {
+          EXPECT_EQ(D(got[r + 1][k]), D(want[r][k])) << "row " << r << " column " << k;
+        }
+      }
+    }
+    ++cases;
+  }
+  EXPECT_EQ(cases, 2u);
+}
+
 }  // namespace
 }  // namespace fb
