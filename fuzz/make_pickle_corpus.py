@@ -61,6 +61,23 @@ with open(os.path.join(OUT, "hgb-categorical-quantile-p4.pkl"), "wb") as f:
     pickle.dump(HistGradientBoostingRegressor(loss="quantile", quantile=0.7, max_iter=2, max_leaf_nodes=4,
                                               categorical_features=[1], random_state=0).fit(Xc, Xc[:, 1] % 3),
                 f, protocol=4)
+# HistGradientBoosting with scikit-learn 1.4's _preprocessor (OrdinalEncoder
+# on the categorical column, FunctionTransformer(partial(check_array)) on the
+# rest, categorical first), built with this version's classes around trees
+# fitted on its output, as 1.4 does (tests/sklearn/make_hgb_preprocessor_fixtures.py).
+from functools import partial  # noqa: E402
+from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder  # noqa: E402
+from sklearn.utils.validation import check_array  # noqa: E402
+mask = np.array([False, True])
+pre = ColumnTransformer([
+    ("encoder", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
+                               encoded_missing_value=np.nan, dtype=np.float64), mask),
+    ("numerical", FunctionTransformer(partial(check_array, dtype=[np.float64], force_all_finite=False)), ~mask)])
+hgb_pre = HistGradientBoostingClassifier(max_iter=2, max_leaf_nodes=4, categorical_features=[0], random_state=0)
+hgb_pre.fit(pre.fit_transform(Xc), (Xc[:, 1] % 2).astype(int))
+hgb_pre._preprocessor = pre
+with open(os.path.join(OUT, "hgb-preprocessor-p4.pkl"), "wb") as f:
+    pickle.dump(hgb_pre, f, protocol=4)
 with open(os.path.join(OUT, "column-transformer-p5.pkl"), "wb") as f:
     pickle.dump(ColumnTransformer([("oh", OneHotEncoder(), [0]), ("p", "passthrough", slice(1, 3))])
                 .fit((X * 3).astype(int)), f, protocol=5)

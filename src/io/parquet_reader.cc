@@ -12,6 +12,10 @@
 #include <limits>
 #include <mutex>
 
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
+
 #include "common/compression.h"
 #include "common/format.h"
 #include "common/missing_values.h"
@@ -172,11 +176,12 @@ Status Hybrid(Cursor& c, int bw, size_t n, T* out) {
       if (bytes > c.left()) return Corrupt("bit-packed run past the end");
       const uint64_t count = groups * 8;
       uint64_t k = 0;
-      if (bw > 0 && bw <= 8 && bytes >= 8) {
+      if (bw > 0 && bw <= 8 && c.left() >= 8) {
         // Whole groups of 8 values (8 x bw bits) from one 64-bit load each,
-        // while 8 bytes remain readable in the run and 8 values are wanted.
+        // while 8 bytes remain readable (in the run, or past it in the page:
+        // bits past a group are masked off) and 8 values are wanted.
         const uint64_t whole = std::min(
-            {groups, static_cast<uint64_t>((n - got) / 8), (bytes - 8) / static_cast<uint64_t>(bw) + 1});
+            {groups, static_cast<uint64_t>((n - got) / 8), (c.left() - 8) / static_cast<uint64_t>(bw) + 1});
         UnpackGroups(bw, c.p, whole, out + got);
         got += whole * 8;
         k = whole * 8;
@@ -1564,31 +1569,77 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
       if (!st.ok()) return st.At(uri, G.first_row + r0 + r + 1);
     }
   }
-  // The numeric columns into the row-major block, in tiles of rows that stay
-  // in L1 across the column passes (the slice's block itself is cache-sized).
-  // The group's columns are read as many streams at once, more than the
-  // hardware prefetcher follows: each is prefetched kAhead tiles ahead (on
-  // the seed file this took the transposition from a quarter of the run's
-  // CPU time, mostly waiting for memory, to a small share).
+  // The numeric columns into the row-major block, a tile of kTile rows at a
+  // time: a column left as dictionary bytes is first looked up into a small
+  // column-major tile (sequential writes; float columns are read in place),
+  // then four columns of consecutive features and four rows at a time are
+  // transposed in registers and stored as 16 contiguous bytes per row. The
+  // group's columns are read as many streams at once, more than the hardware
+  // prefetcher follows: each is prefetched kAhead tiles ahead.
   constexpr size_t kTile = 64;
   constexpr size_t kAhead = 8;
+  thread_local std::vector<float> tile;
+  thread_local std::vector<const float*> colp;
+  tile.resize(kTile * n_float_columns);
+  colp.resize(n_float_columns);
+  float* out = b->values.data();
   for (size_t t0 = 0; t0 < rows; t0 += kTile) {
-    const size_t t1 = std::min(rows, t0 + kTile);
+    const size_t n = std::min(rows - t0, kTile);
     const bool ahead = r0 + t0 + (kAhead + 1) * kTile <= G.rows;
     for (size_t j = 0; j < n_float_columns; ++j) {
-      float* dst = b->values.data() + slot_feature[j];
       if (G.slot_indexed[j]) {
-        const uint8_t* src = G.indexes.data() + j * G.rows + r0;
+        const uint8_t* src = G.indexes.data() + j * G.rows + r0 + t0;
         const float* d = G.index_dicts[j].data();
-        if (ahead) __builtin_prefetch(src + t0 + kAhead * kTile);
-        for (size_t r = t0; r < t1; ++r) dst[r * nf] = d[src[r]];
+        if (ahead) __builtin_prefetch(src + kAhead * kTile);
+        float* tj = tile.data() + j * kTile;
+        size_t r = 0;
+        for (; r + 4 <= n; r += 4) {
+          tj[r] = d[src[r]];
+          tj[r + 1] = d[src[r + 1]];
+          tj[r + 2] = d[src[r + 2]];
+          tj[r + 3] = d[src[r + 3]];
+        }
+        for (; r < n; ++r) tj[r] = d[src[r]];
+        colp[j] = tj;
       } else {
-        const float* src = G.floats.data() + j * G.rows + r0;
+        const float* src = G.floats.data() + j * G.rows + r0 + t0;
         if (ahead)
-          for (size_t l = 0; l < kTile; l += 64 / sizeof(float))
-            __builtin_prefetch(src + t0 + kAhead * kTile + l);
-        for (size_t r = t0; r < t1; ++r) dst[r * nf] = src[r];
+          for (size_t l = 0; l < kTile; l += 64 / sizeof(float)) __builtin_prefetch(src + kAhead * kTile + l);
+        colp[j] = src;
       }
+    }
+    float* base = out + t0 * nf;
+    for (size_t j = 0; j < n_float_columns;) {
+      const int32_t f = slot_feature[j];
+#if defined(__SSE2__)
+      if (j + 4 <= n_float_columns && slot_feature[j + 1] == f + 1 && slot_feature[j + 2] == f + 2 &&
+          slot_feature[j + 3] == f + 3) {
+        const float *c0 = colp[j], *c1 = colp[j + 1], *c2 = colp[j + 2], *c3 = colp[j + 3];
+        size_t r = 0;
+        for (; r + 4 <= n; r += 4) {
+          __m128 a = _mm_loadu_ps(c0 + r), bb = _mm_loadu_ps(c1 + r), c = _mm_loadu_ps(c2 + r),
+                 d = _mm_loadu_ps(c3 + r);
+          _MM_TRANSPOSE4_PS(a, bb, c, d);
+          float* row = base + r * nf + f;
+          _mm_storeu_ps(row, a);
+          _mm_storeu_ps(row + nf, bb);
+          _mm_storeu_ps(row + 2 * nf, c);
+          _mm_storeu_ps(row + 3 * nf, d);
+        }
+        for (; r < n; ++r) {
+          float* row = base + r * nf + f;
+          row[0] = c0[r];
+          row[1] = c1[r];
+          row[2] = c2[r];
+          row[3] = c3[r];
+        }
+        j += 4;
+        continue;
+      }
+#endif
+      const float* c = colp[j];
+      for (size_t r = 0; r < n; ++r) base[r * nf + f] = c[r];
+      ++j;
     }
   }
   b->rows = rows;

@@ -264,6 +264,25 @@ TEST(Parquet, RowGroupsAreReadInSlicesThatShareOneDecode) {
   ASSERT_TRUE(sliced.status.ok() && whole.status.ok());
   EXPECT_EQ(sliced.values, whole.values);
   EXPECT_EQ(sliced.kept_text, whole.kept_text);
+  // Four features in the file's column order (transposed four columns at a
+  // time) and in reverse (one at a time), in slices of 99 rows (tiles of 64
+  // and 35 rows: a remainder of 3): every row's values where they belong.
+  for (bool reversed : {false, true}) {
+    std::vector<std::string> names = {"id", "prediction", "proba_3", "proba_7"};
+    if (reversed) std::reverse(names.begin(), names.end());
+    CsvOptions o;
+    o.chunk_bytes = 99 * 4 * sizeof(float);
+    Read got = ReadBack(mem, "mem://a.parquet", Features(names), {}, o);
+    ASSERT_TRUE(got.status.ok()) << got.status.ToString();
+    ASSERT_EQ(got.values.size(), 4u * 2500u);
+    for (size_t i = 0; i < 2500; ++i) {
+      const double p = static_cast<double>(i % 100) / 100.0;
+      const float want[4] = {static_cast<float>(i), p < 0.5 ? 7.0f : 3.0f, static_cast<float>(p),
+                             static_cast<float>(1 - p)};
+      for (size_t f = 0; f < 4; ++f)
+        EXPECT_EQ(got.values[4 * i + f], want[reversed ? 3 - f : f]) << i << " " << f;
+    }
+  }
   // An error's row is the file's, whichever slice meets it.
   small.missing_is_error = true;
   Read err = ReadBack(mem, "mem://a.parquet", Features({"key"}), {}, small);

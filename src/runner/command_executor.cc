@@ -1,8 +1,6 @@
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,7 +11,7 @@
 #include <thread>
 
 #include "common/atomic_file.h"
-#include "common/exit_codes.h"
+#include "common/process.h"
 #include "runner/file_executor.h"
 #include "runner/manifest.h"
 
@@ -94,63 +92,43 @@ class CommandExecutor final : public FileExecutor {
     } else {
       for (const auto& a : args_) argv.push_back(SubstituteOnce(a, in_arg, out_arg));
     }
-    std::vector<std::string> env = {"FB_INPUT=" + in_arg, "FB_OUTPUT=" + out_arg};
+    ProcessSpec ps;
+    ps.argv = argv;
+    ps.search_path = true;
+    ps.env = std::vector<std::string>{"FB_INPUT=" + in_arg, "FB_OUTPUT=" + out_arg};
     for (char** e = environ; *e != nullptr; ++e) {
-      if (std::strncmp(*e, "FB_INPUT=", 9) != 0 && std::strncmp(*e, "FB_OUTPUT=", 10) != 0) env.push_back(*e);
+      if (std::strncmp(*e, "FB_INPUT=", 9) != 0 && std::strncmp(*e, "FB_OUTPUT=", 10) != 0)
+        ps.env->push_back(*e);
     }
-    std::vector<char*> cargv, cenv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    for (auto& e : env) cenv.push_back(e.data());
-    cenv.push_back(nullptr);
-
-    pid_t pid = ::fork();
-    if (pid < 0) return IoError("fork failed: " + Errno());
-    if (pid == 0) {
-      // Only async-signal-safe calls here. Its own process group, so that
-      // stopping the command stops everything it started; and die with the
-      // worker, so a killed worker never leaves a command writing behind it.
-      ::setpgid(0, 0);
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      ::execvpe(cargv[0], cargv.data(), cenv.data());
-      const char msg[] = "forestbatch: --exec: cannot run the command\n";
-      (void)!::write(2, msg, sizeof msg - 1);
-      ::_exit(kExitCannotExec);
-    }
-    ::setpgid(pid, pid);  // also here: no window where a signal to the group misses it
-    int wstatus = 0;
+    // Its own process group, so that stopping the command stops everything
+    // it started (and whatever it leaves running in the group, a background
+    // job or a subshell, is killed when it ends: nothing writes after it
+    // counts as finished); it dies with the worker.
+    ps.die_with_parent = true;
+    ps.exec_failure_message = "forestbatch: --exec: cannot run the command";
+    auto processes = MakeProcessRunner();
+    FB_ASSIGN_OR_RETURN(const ProcessId pid, processes->Start(ps));
     bool cancelled = false;
-    for (;;) {
-      // Wait for the command without reaping it, so its process group id
-      // cannot be reused before the group is killed below.
-      siginfo_t info{};
-      int r = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
-      if (r == 0 && info.si_pid == pid) break;
-      if (r < 0 && errno != EINTR) return IoError("waitid failed: " + Errno());
+    std::optional<ProcessExit> ended;
+    while (!(ended = processes->Poll())) {
       if (!cancelled && cancel != nullptr && cancel->load()) {
         cancelled = true;
-        ::kill(-pid, SIGKILL);
+        processes->SignalGroup(pid, SIGKILL);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    // Whatever the command left running in its group (a background job, a
-    // subshell) must not go on writing after it counts as finished.
-    ::kill(-pid, SIGKILL);
-    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
     }
     auto drop = [&] { ::unlink(temp.c_str()); };
     if (cancelled) {
       drop();
       return Cancelled("stopped before the command finished").At(input);
     }
-    if (WIFSIGNALED(wstatus)) {
+    if (ended->signal != 0) {
       drop();
-      return IoError("command killed by signal " + std::to_string(WTERMSIG(wstatus)) + ": " + argv[0])
-          .At(input);
+      return IoError("command killed by signal " + std::to_string(ended->signal) + ": " + argv[0]).At(input);
     }
-    if (WEXITSTATUS(wstatus) != 0) {
+    if (ended->exit_code != 0) {
       drop();
-      return IoError("command exited with status " + std::to_string(WEXITSTATUS(wstatus)) + ": " + argv[0])
+      return IoError("command exited with status " + std::to_string(ended->exit_code) + ": " + argv[0])
           .At(input);
     }
     auto data = LocalStorage()->ReadAll(temp);

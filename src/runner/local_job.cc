@@ -1,11 +1,7 @@
 #include "runner/local_job.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -166,10 +162,6 @@ std::string Hostname() {
   return buf;
 }
 
-double Seconds(const timeval& t) {
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-}
-
 std::string Duration(double s) {
   const int64_t m = static_cast<int64_t>(s / 60);
   return fmt::format("{}m {:.1f}s", m, s - 60.0 * static_cast<double>(m));
@@ -177,47 +169,12 @@ std::string Duration(double s) {
 
 struct Task {
   int64_t index = 0;
-  pid_t pid = 0;
+  ProcessId pid = 0;  // while its worker runs
   int attempts = 0;
   bool finished = false;
   TaskRecord record;
   std::optional<Clock::time_point> restart_at;
 };
-
-// Starts one worker process; its stdout/stderr append to the task's log.
-Result<pid_t> StartWorker(const std::vector<std::string>& args, const std::string& log_path, int attempt,
-                          const std::string& workdir) {
-  int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return IoError(std::string("cannot open log: ") + std::strerror(errno)).At(log_path);
-  std::string banner = fmt::format("=== attempt {} at {}\n", attempt, UtcNow());
-  (void)!::write(fd, banner.data(), banner.size());
-  std::vector<std::string> a = args;
-  std::vector<char*> argv;
-  for (auto& s : a) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fd);
-    return IoError(std::string("fork failed: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    // Its own process group, which stop and cancel signal as a whole; and
-    // die with the supervisor: a killed `run` never leaves workers behind.
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(kExitInterrupted);
-    // The folder the job was started in; where it is gone, paths are absolute anyway.
-    if (!workdir.empty()) (void)!::chdir(workdir.c_str());
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(kExitCannotExec);
-  }
-  ::close(fd);
-  ::setpgid(pid, pid);  // also here, so that no signal to the group can precede it
-  return pid;
-}
 
 class Progress {
  public:
@@ -454,8 +411,17 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     return a;
   };
 
+  std::unique_ptr<ProcessRunner> own_processes;
+  ProcessRunner* processes = o.processes;
+  if (processes == nullptr) {
+    own_processes = MakeProcessRunner();
+    processes = own_processes.get();
+  }
+  auto seconds = [](double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  };
   std::vector<Task> tasks(static_cast<size_t>(n));
-  std::map<pid_t, size_t> by_pid;
+  std::map<ProcessId, size_t> by_pid;
   auto launch = [&](size_t t) -> Status {
     Task& k = tasks[t];
     ++k.attempts;
@@ -467,7 +433,17 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     k.record.finished_at.clear();
     k.record.exit_code = -1;
     k.record.signal = 0;
-    FB_ASSIGN_OR_RETURN(pid_t pid, StartWorker(args_for(k.index), k.record.log, k.attempts, spec.workdir));
+    // Its own process group, which stop and cancel signal as a whole; it
+    // dies with the supervisor: a killed `run` never leaves workers behind.
+    ProcessSpec ps;
+    ps.argv = args_for(k.index);
+    ps.log_path = k.record.log;
+    ps.log_banner = fmt::format("=== attempt {} at {}\n", k.attempts, UtcNow());
+    // The folder the job was started in; where it is gone, paths are absolute anyway.
+    ps.workdir = spec.workdir;
+    ps.die_with_parent = true;
+    ps.exec_failure_message = "forestbatch: cannot run the worker " + ps.argv[0];
+    FB_ASSIGN_OR_RETURN(ProcessId pid, processes->Start(ps));
     k.pid = pid;
     k.record.pid = pid;
     by_pid[pid] = t;
@@ -479,7 +455,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     tasks[t].record.files = 0;
     Status s = launch(t);
     if (!s.ok()) {
-      for (auto& [pid, _] : by_pid) ::kill(-pid, SIGKILL);
+      for (auto& [pid, _] : by_pid) processes->SignalGroup(pid, SIGKILL);
       return s;
     }
   }
@@ -515,31 +491,29 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
             k.record.state = "interrupted";
             (void)db->UpsertTask(job, k.record);
           }
-          if (!k.finished && k.pid > 0) ::kill(-k.pid, SIGTERM);
+          if (!k.finished && k.pid > 0) processes->SignalGroup(k.pid, SIGTERM);
         }
-        kill_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(spec.grace_seconds + 10));
+        kill_at = Clock::now() + seconds(spec.grace_seconds + o.kill_margin_seconds);
       }
     }
     if (kill_at && Clock::now() > *kill_at) {
       for (auto& k : tasks) {
-        if (!k.finished && k.pid > 0) ::kill(-k.pid, SIGKILL);
+        if (!k.finished && k.pid > 0) processes->SignalGroup(k.pid, SIGKILL);
       }
       kill_at.reset();
     }
-    int ws = 0;
-    struct rusage ru {};
-    pid_t pid = ::wait4(-1, &ws, WNOHANG, &ru);
-    if (pid > 0 && by_pid.count(pid)) {
+    std::optional<ProcessExit> ended = processes->Poll();
+    if (ended && by_pid.count(ended->id)) {
+      const ProcessId pid = ended->id;
       Task& k = tasks[by_pid[pid]];
       by_pid.erase(pid);
       k.pid = 0;
       k.record.finished_at = UtcNow();
-      k.record.exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-      k.record.signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+      k.record.exit_code = ended->exit_code;
+      k.record.signal = ended->signal;
       (void)db->AddAttempt(job, k.index, k.attempts, pid, k.record.exit_code, k.record.signal,
                            k.record.started_at, k.record.finished_at);
-      (void)db->SetAttemptUsage(job, k.index, k.attempts, Seconds(ru.ru_utime), Seconds(ru.ru_stime));
+      (void)db->SetAttemptUsage(job, k.index, k.attempts, ended->user_seconds, ended->sys_seconds);
       const int code = k.record.exit_code;
       // Permanent failures (bad options, model, input; refusing to overwrite) are not retried.
       if (code == kExitOk || code == kExitSomeFailed) {
@@ -550,7 +524,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
         k.finished = true;
       } else if (!IsPermanentExit(code) && k.attempts <= spec.task_retries) {
         k.record.state = "restarting";
-        k.restart_at = Clock::now() + std::chrono::seconds(1);
+        k.restart_at = Clock::now() + seconds(o.restart_delay_seconds);
       } else {
         k.record.state = "failed";
         k.finished = true;
@@ -576,7 +550,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     }
     auto c = db->Counts(job);
     if (c.ok()) progress.Update(*c, before, false);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(seconds(o.poll_seconds));
   }
 
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();

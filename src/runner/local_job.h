@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/exit_codes.h"
+#include "common/process.h"
 #include "common/status.h"
 #include "runner/claims.h"
 #include "runner/cost.h"
@@ -67,6 +68,17 @@ struct RunOptions {
   double progress_interval = 5.0;             // seconds between plain lines
   std::optional<double> price_per_vcpu_hour;  // for the catalogue's cost per file (runner/cost.h)
   std::optional<EstimateRecord> estimate;     // a new job's projection (run --estimate), kept with it
+  // Starts, watches and signals the workers; null: real processes
+  // (common/process.h). Tests pass a fake to check the policy below.
+  ProcessRunner* processes = nullptr;
+  // The supervisor's policy: a worker that died (not of a permanent exit
+  // code, common/exit_codes.h) is restarted after `restart_delay_seconds`,
+  // at most JobSpec::task_retries times; on a stop (signal, cancel, a lost
+  // lease) every worker's group gets SIGTERM, and those still running
+  // `grace_seconds + kill_margin_seconds` later get SIGKILL.
+  double restart_delay_seconds = 1.0;
+  double kill_margin_seconds = 10.0;
+  double poll_seconds = 0.1;  // how often it looks at workers, the job record and progress
 };
 
 struct JobOutcome {

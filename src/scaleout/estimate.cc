@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,17 +15,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/exit_codes.h"
+#include "common/process.h"
 #include "runner/manifest.h"
 
 namespace fb {
 namespace {
 
 namespace fs = std::filesystem;
-
-double Seconds(const timeval& t) {
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-}
 
 std::string Duration(double s) {
   const int64_t m = static_cast<int64_t>(s / 60);
@@ -148,43 +142,27 @@ Result<SampleTiming> TimeSample(const std::string& self_exe, const EstimateJob& 
   a.insert(a.end(), job.sample_args.begin(), job.sample_args.end());
   a.insert(a.end(), {"--input", sample.uri, "--output", out_dir, "--index", "0", "--count", "1", "--threads",
                      std::to_string(threads), "--spot-notice", "off"});
-  std::vector<char*> argv;
-  for (auto& s : a) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError(std::string("cannot open ") + log + ": " + std::strerror(errno));
+  ProcessSpec ps;
+  ps.argv = a;
+  ps.log_path = log;     // in a new temporary folder: a new file
+  ps.own_group = false;  // a Ctrl-C during the estimate stops it too
+  ps.exec_failure_message = "forestbatch: cannot run " + self_exe;
+  auto processes = MakeProcessRunner();
   const auto t0 = std::chrono::steady_clock::now();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fd);
-    return IoError(std::string("fork failed: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(kExitCannotExec);
-  }
-  ::close(fd);
-  int ws = 0;
-  struct rusage ru {};
-  pid_t r;
-  do {
-    r = ::wait4(pid, &ws, 0, &ru);
-  } while (r < 0 && errno == EINTR);
+  FB_ASSIGN_OR_RETURN(const ProcessId pid, processes->Start(ps));
+  FB_ASSIGN_OR_RETURN(const ProcessExit ended, processes->Wait(pid));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (r < 0) return IoError(std::string("waiting for the sample worker: ") + std::strerror(errno));
-  if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+  if (ended.exit_code != 0) {
     return IoError(fmt::format("the sample run on {} failed ({} {}): {}", sample.uri,
-                               WIFEXITED(ws) ? "exit" : "signal",
-                               WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws), Tail(log, 2000)));
+                               ended.signal == 0 ? "exit" : "signal",
+                               ended.signal == 0 ? ended.exit_code : ended.signal, Tail(log, 2000)));
   }
   SampleTiming t;
   t.input = sample.uri;
   t.bytes = sample.size;
   t.threads = threads;
   t.wall_seconds = wall;
-  t.cpu_seconds = Seconds(ru.ru_utime) + Seconds(ru.ru_stime);
+  t.cpu_seconds = ended.user_seconds + ended.sys_seconds;
   bool found = false;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(out_dir, ec);

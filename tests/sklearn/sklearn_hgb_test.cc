@@ -342,33 +342,56 @@ TEST(SklearnHgb, Hostile14PreprocessorsAreRefused) {
 // changed) fail with an error or load a valid forest, never crash (the ASan
 // build runs this too).
 TEST(SklearnHgb, DamagedFilesFailCleanly) {
-  std::ifstream in(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/pickle/hgb-categorical-quantile-p4.pkl",
-                   std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string full = ss.str();
-  ASSERT_GT(full.size(), 1000u);
-  auto ok = LoadModelBytes(full, "hgb.pkl");
-  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-  ASSERT_TRUE(ok->float64_features[1].categorical);
-  for (size_t n = 0; n < full.size(); ++n) {
-    auto r = LoadModelBytes(std::string_view(full).substr(0, n), "hgb.pkl");
-    ASSERT_FALSE(r.ok()) << "truncated to " << n;
-  }
-  size_t loaded = 0;
-  for (size_t i = 0; i < full.size(); ++i) {
-    for (unsigned char x : {0x01, 0x80, 0xff}) {
-      std::string bad = full;
-      bad[i] = static_cast<char>(static_cast<unsigned char>(bad[i]) ^ x);
-      auto r = LoadModelBytes(bad, "hgb.pkl");
-      if (r.ok()) {
-        ++loaded;
-        continue;
-      }
-      ASSERT_NE(r.status().code(), StatusCode::kInternal) << i << ": " << r.status().ToString();
+  // The second carries a 1.4-style _preprocessor (its categorical column 1
+  // becomes feature 0); a damaged copy that still loads runs its program.
+  for (const auto& [file, categorical] :
+       {std::pair{"hgb-categorical-quantile-p4.pkl", 1}, std::pair{"hgb-preprocessor-p4.pkl", 0}}) {
+    SCOPED_TRACE(file);
+    std::ifstream in(std::string(FB_SOURCE_DIR) + "/fuzz/corpus/pickle/" + file, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string full = ss.str();
+    ASSERT_GT(full.size(), 1000u);
+    auto ok = LoadModelBytes(full, "hgb.pkl");
+    ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+    ASSERT_TRUE(ok->float64_features[static_cast<size_t>(categorical)].categorical);
+    EXPECT_EQ(static_cast<bool>(ok->preprocessing), categorical == 0);
+    for (size_t n = 0; n < full.size(); ++n) {
+      auto r = LoadModelBytes(std::string_view(full).substr(0, n), "hgb.pkl");
+      ASSERT_FALSE(r.ok()) << "truncated to " << n;
     }
+    size_t loaded = 0;
+    for (size_t i = 0; i < full.size(); ++i) {
+      for (unsigned char x : {0x01, 0x80, 0xff}) {
+        std::string bad = full;
+        bad[i] = static_cast<char>(static_cast<unsigned char>(bad[i]) ^ x);
+        auto r = LoadModelBytes(bad, "hgb.pkl");
+        if (r.ok()) {
+          ++loaded;
+          if (r->preprocessing) {
+            const Preprocessing& p = *r->preprocessing;
+            PrepRow row;
+            p.Prepare(&row);
+            std::vector<float> out(static_cast<size_t>(r->n_features));
+            for (double v : {0.0, 1.0, 2.5, -1.0, std::nan("")}) {
+              for (const PrepInput& pi : p.inputs) {
+                if (pi.text) {
+                  row.SetText(static_cast<int32_t>(&pi - p.inputs.data()), pi.slot, "x", false);
+                } else {
+                  row.num[static_cast<size_t>(pi.slot)] = v;
+                }
+              }
+              Status st = p.Run(&row, out.data(), &r->float64_features);
+              EXPECT_NE(st.code(), StatusCode::kInternal) << st.ToString();
+            }
+          }
+          continue;
+        }
+        ASSERT_NE(r.status().code(), StatusCode::kInternal) << i << ": " << r.status().ToString();
+      }
+    }
+    std::printf("hgb byte flips of %s: %zu of %zu still load\n", file, loaded, 3 * full.size());
   }
-  std::printf("hgb byte flips: %zu of %zu still load\n", loaded, 3 * full.size());
 }
 
 // The CSV reader itself applies the float64 map: FilePredictor on the
