@@ -93,6 +93,9 @@ class RealProcessRunner final : public ProcessRunner {
         ::dup2(log, 1);
         ::dup2(log, 2);
       }
+      if (spec.stdin_fd >= 0) ::dup2(spec.stdin_fd, 0);
+      if (spec.stdout_fd >= 0) ::dup2(spec.stdout_fd, 1);
+      if (spec.stderr_fd >= 0) ::dup2(spec.stderr_fd, 2);
       if (spec.search_path) {
         ::execvpe(argv[0], argv.data(), env);
       } else {

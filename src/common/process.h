@@ -2,7 +2,8 @@
 // watches them and signals them. The supervisor of a local job
 // (runner/local_job.cc: its workers), `--exec` (runner/command_executor.cc:
 // one command per file) and `run --estimate` (scaleout/estimate.cc: the sample
-// worker) go through a ProcessRunner; tests hand the supervisor a fake one to
+// worker) and the engine tools (scaleout/engine_process.cc: sbatch, aws,
+// kubectl) go through a ProcessRunner; tests hand the supervisor a fake one to
 // check its restart/stop/cancel policy without real processes (as Ninja does
 // with its CommandRunner).
 //
@@ -41,6 +42,9 @@ struct ProcessSpec {
   std::string log_path;     // stdout and stderr appended here ("": ours)
   std::string log_banner;   // written to the log before the process starts
   bool stdin_null = false;  // stdin from /dev/null instead of ours
+  // Descriptors the child gets as its stdin, stdout, stderr (-1: as above);
+  // the caller keeps and closes its copies (pipes for a tool's output).
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   // A new process group (the default, see above); false: it stays in ours,
   // so a terminal's Ctrl-C reaches it as it reaches us, and signals go to it
   // alone (a short helper run we wait for, such as run --estimate's sample).

@@ -4,16 +4,14 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
-extern char** environ;
+#include "common/process.h"
 
 namespace fb {
 namespace {
@@ -72,18 +70,19 @@ Result<ProgramOutput> RunProgram(const std::vector<std::string>& argv, const std
   if (::pipe2(in.fd, O_CLOEXEC) != 0 || ::pipe2(out.fd, O_CLOEXEC) != 0 || ::pipe2(err.fd, O_CLOEXEC) != 0) {
     return IoError(fmt::format("pipe: {}", std::strerror(errno)));
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in.fd[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out.fd[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err.fd[1], 2);
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, exe.c_str(), &fa, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return IoError(fmt::format("cannot start {}: {}", exe, std::strerror(rc)));
+  ProcessSpec spec;
+  spec.argv = argv;
+  spec.argv[0] = exe;
+  spec.stdin_fd = in.fd[0];
+  spec.stdout_fd = out.fd[1];
+  spec.stderr_fd = err.fd[1];
+  // In our process group, as before: a Ctrl-C at the terminal reaches the
+  // tool too; and it dies with us.
+  spec.own_group = false;
+  spec.exec_failure_message = "forestbatch: cannot run " + exe;
+  auto processes = MakeProcessRunner();
+  auto started = processes->Start(spec);
+  if (!started.ok()) return IoError(fmt::format("cannot start {}: {}", exe, started.status().ToString()));
   in.Close(0);
   out.Close(1);
   err.Close(1);
@@ -130,11 +129,10 @@ Result<ProgramOutput> RunProgram(const std::vector<std::string>& argv, const std
     }
   }
   in.Close(1);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  auto ended = processes->Wait(*started);
   ::sigaction(SIGPIPE, &old, nullptr);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (!ended.ok()) return ended.status();
+  result.exit_code = ended->signal != 0 ? 128 + ended->signal : ended->exit_code;
   return result;
 }
 

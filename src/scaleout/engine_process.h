@@ -3,7 +3,8 @@
 //
 // The program is looked up on PATH first so that "not installed" is a clear
 // NotFound naming the tool, not a failed exec. Arguments are passed as a
-// vector, never through a shell. Thread safety: free functions; each call
+// vector, never through a shell, and started through common/process.h (in our
+// process group, dying with us). Thread safety: free functions; each call
 // owns its child process.
 #pragma once
 

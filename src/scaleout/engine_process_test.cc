@@ -39,6 +39,13 @@ TEST(EngineProcessTest, EngineToolQuotesStderr) {
   EXPECT_TRUE(RunEngineTool({"sh", "-c", "exit 0"}).ok());
 }
 
+TEST(EngineProcessTest, AToolKilledByASignalIs128PlusTheSignal) {
+  auto r = RunProgram({"sh", "-c", "echo half; kill -TERM $$"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->exit_code, 128 + 15);
+  EXPECT_EQ(r->out, "half\n");
+}
+
 TEST(EngineProcessTest, ChildThatIgnoresStdinDoesNotKillUs) {
   auto r = RunProgram({"sh", "-c", "exit 0"}, std::string(1 << 20, 'y'));
   ASSERT_TRUE(r.ok());
