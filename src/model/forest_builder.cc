@@ -41,7 +41,69 @@ float Float32AtOrBelow(double v) {
   return f;
 }
 
-Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
+namespace {
+
+// A leaf's values, and an internal node's checks other than its children:
+// the same conditions as the walk below, as yes or no.
+bool LeafOk(const Forest& forest, const Tree& tree, size_t i) {
+  for (int k = 0; k < forest.leaf_width; ++k) {
+    double v = tree.values[i * static_cast<size_t>(forest.leaf_width) + k];
+    if (std::isnan(v)) return false;
+    if (forest.float32_sums && static_cast<double>(static_cast<float>(v)) != v) return false;
+  }
+  return true;
+}
+
+bool InternalOk(const Forest& forest, const Node& nd) {
+  if (nd.feature < 0 || nd.feature >= forest.n_features) return false;
+  if (nd.categorical ? nd.zero_missing : nd.cat_truncate) return false;
+  if (!forest.float64_features.empty() &&
+      forest.float64_features[static_cast<size_t>(nd.feature)].categorical != nd.categorical)
+    return false;
+  if (nd.categorical) {
+    if (static_cast<uint64_t>(nd.cat_begin) + nd.cat_count > forest.categories.size()) return false;
+    for (uint32_t j = 1; j < nd.cat_count; ++j)
+      if (forest.categories[nd.cat_begin + j - 1] >= forest.categories[nd.cat_begin + j]) return false;
+    return true;
+  }
+  return !std::isnan(nd.threshold);
+}
+
+// One linear pass over the nodes, in index order, with no stack: true when
+// every node passes its own checks, every child index is greater than its
+// parent's, and no node has two parents. Then the nodes are one tree rooted
+// at node 0: each non-root node has exactly one parent (an internal node
+// has two children, so a full binary tree of n nodes has n - 1 child links;
+// fewer than n - 1 distinct children would leave an orphan, which this pass
+// also catches by counting), and following parents strictly decreases the
+// index, so it ends at the one node without a parent, the root: no cycles,
+// nothing unreachable. The importers write nodes in this order (parents
+// first), so valid trees take only this pass; anything else falls back to
+// the depth-first walk, which names the first problem exactly as before.
+bool ValidTreeInOneScan(const Forest& forest, const Tree& tree) {
+  const size_t n = tree.nodes.size();
+  std::vector<uint8_t> has_parent(n, 0);
+  size_t children = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Node& nd = tree.nodes[i];
+    if (nd.is_leaf()) {
+      if (!LeafOk(forest, tree, i)) return false;
+      continue;
+    }
+    const auto l = static_cast<size_t>(static_cast<uint32_t>(nd.left));
+    const auto r = static_cast<size_t>(static_cast<uint32_t>(nd.right));
+    if (nd.left < 0 || nd.right < 0 || l <= i || r <= i || l >= n || r >= n || l == r) return false;
+    if (has_parent[l] | has_parent[r]) return false;
+    has_parent[l] = has_parent[r] = 1;
+    children += 2;
+    if (!InternalOk(forest, nd)) return false;
+  }
+  return children == n - 1;
+}
+
+// The depth-first walk that finds and names the first problem of a tree
+// (the one-scan check above only says yes or no).
+Status ValidateTreeByWalk(const Forest& forest, const Tree& tree, size_t t) {
   const size_t n = tree.nodes.size();
   auto fail = [&](size_t node, const std::string& what) {
     return InvalidData(fmt::format("tree {} node {}: {}", t, node, what));
@@ -113,6 +175,18 @@ Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
   }
   if (reached != n)
     return InvalidData(fmt::format("tree {}: {} of {} nodes unreachable from the root", t, n - reached, n));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
+  const size_t n = tree.nodes.size();
+  if (n == 0 || n > static_cast<size_t>(std::numeric_limits<int32_t>::max()) ||
+      tree.values.size() != n * static_cast<size_t>(forest.leaf_width) ||
+      (forest.leaf_width == 1 && (tree.output < 0 || tree.output >= forest.n_outputs)) ||
+      !ValidTreeInOneScan(forest, tree))
+    return ValidateTreeByWalk(forest, tree, t);
   return Status::Ok();
 }
 

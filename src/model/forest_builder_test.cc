@@ -1,7 +1,9 @@
 #include "model/forest_builder.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -76,6 +78,182 @@ TEST(ForestBuilderTest, ClassifierLabelsMustMatchOutputs) {
   EXPECT_FALSE(BuildForest(f).ok());
   f.class_labels = {"a", "b"};  // binary with one output: allowed
   EXPECT_TRUE(BuildForest(f).ok());
+}
+
+// ValidateTree before its one-scan fast path (a copy of the depth-first walk):
+// the oracle for the test below.
+Status ReferenceValidateTree(const Forest& forest, const Tree& tree, size_t t) {
+  const size_t n = tree.nodes.size();
+  auto fail = [&](size_t node, const std::string& what) {
+    return InvalidData(fmt::format("tree {} node {}: {}", t, node, what));
+  };
+  if (n == 0) return InvalidData(fmt::format("tree {} has no nodes", t));
+  if (n > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    return InvalidData(fmt::format("tree {} has too many nodes ({})", t, n));
+  }
+  if (tree.values.size() != n * static_cast<size_t>(forest.leaf_width)) {
+    return InvalidData(fmt::format("tree {}: {} leaf values for {} nodes of width {}", t, tree.values.size(),
+                                   n, forest.leaf_width));
+  }
+  if (forest.leaf_width == 1 && (tree.output < 0 || tree.output >= forest.n_outputs)) {
+    return InvalidData(
+        fmt::format("tree {}: output {} out of range [0, {})", t, tree.output, forest.n_outputs));
+  }
+  // Every node must be reached exactly once from the root: no cycles, no
+  // sharing, no orphans. Iterative to survive deep (hostile) trees.
+  std::vector<uint8_t> seen(n, 0);
+  std::vector<int32_t> stack{0};
+  size_t reached = 0;
+  while (!stack.empty()) {
+    int32_t i = stack.back();
+    stack.pop_back();
+    if (seen[i]) return fail(i, "reached twice (cycle or shared child)");
+    seen[i] = 1;
+    ++reached;
+    const Node& nd = tree.nodes[i];
+    if (nd.is_leaf()) {
+      for (int k = 0; k < forest.leaf_width; ++k) {
+        double v = tree.values[static_cast<size_t>(i) * forest.leaf_width + k];
+        if (std::isnan(v)) return fail(i, "leaf value is NaN");
+        if (forest.float32_sums && static_cast<double>(static_cast<float>(v)) != v)
+          return fail(i, fmt::format("leaf value {} is not a float32 value (the model sums in float32)", v));
+      }
+      continue;
+    }
+    if (nd.left < 0 || static_cast<size_t>(nd.left) >= n || nd.right < 0 ||
+        static_cast<size_t>(nd.right) >= n) {
+      return fail(
+          i, fmt::format("child index out of range (left {}, right {}, {} nodes)", nd.left, nd.right, n));
+    }
+    if (nd.feature < 0 || nd.feature >= forest.n_features) {
+      return fail(i, fmt::format("feature {} out of range [0, {})", nd.feature, forest.n_features));
+    }
+    if (nd.categorical ? nd.zero_missing : nd.cat_truncate) {
+      return fail(i, nd.categorical ? "zero-as-missing on a categorical split"
+                                    : "category truncation on a numeric split");
+    }
+    if (!forest.float64_features.empty() &&
+        forest.float64_features[static_cast<size_t>(nd.feature)].categorical != nd.categorical) {
+      return fail(i, fmt::format("{} split on feature {}, which its float64 input map reads as {}",
+                                 nd.categorical ? "categorical" : "numeric", nd.feature,
+                                 nd.categorical ? "numeric" : "categorical"));
+    }
+    if (nd.categorical) {
+      if (static_cast<uint64_t>(nd.cat_begin) + nd.cat_count > forest.categories.size()) {
+        return fail(i, "category list out of range");
+      }
+      for (uint32_t j = 1; j < nd.cat_count; ++j) {
+        if (forest.categories[nd.cat_begin + j - 1] >= forest.categories[nd.cat_begin + j])
+          return fail(i, "category list not sorted ascending");
+      }
+    } else if (std::isnan(nd.threshold)) {
+      return fail(i, "threshold is NaN");
+    }
+    stack.push_back(nd.right);
+    stack.push_back(nd.left);
+  }
+  if (reached != n)
+    return InvalidData(fmt::format("tree {}: {} of {} nodes unreachable from the root", t, n - reached, n));
+  return Status::Ok();
+}
+
+// A random full binary tree of `internal` internal nodes, numbered in
+// preorder (scikit-learn's order), breadth-first (XGBoost's) or at random
+// (root kept at 0): the last one has children before their parents.
+Tree RandomTree(std::mt19937_64& rng, int internal, int order, int n_features) {
+  struct Shape {
+    int left = -1, right = -1;
+  };
+  std::vector<Shape> shape(1);
+  std::vector<int> leaves{0};
+  for (int k = 0; k < internal; ++k) {
+    size_t pick = std::uniform_int_distribution<size_t>(0, leaves.size() - 1)(rng);
+    int at = leaves[pick];
+    leaves.erase(leaves.begin() + static_cast<std::ptrdiff_t>(pick));
+    shape[at].left = static_cast<int>(shape.size());
+    shape[at].right = static_cast<int>(shape.size()) + 1;
+    leaves.push_back(shape[at].left);
+    leaves.push_back(shape[at].right);
+    shape.resize(shape.size() + 2);
+  }
+  const int n = static_cast<int>(shape.size());
+  std::vector<int> number(n, -1), seq;
+  if (order == 0) {  // preorder
+    std::vector<int> stack{0};
+    while (!stack.empty()) {
+      int i = stack.back();
+      stack.pop_back();
+      seq.push_back(i);
+      if (shape[i].left >= 0) stack.push_back(shape[i].right), stack.push_back(shape[i].left);
+    }
+  } else {  // breadth-first (the order built above), optionally shuffled after the root
+    for (int i = 0; i < n; ++i) seq.push_back(i);
+    if (order == 2) std::shuffle(seq.begin() + 1, seq.end(), rng);
+  }
+  for (int k = 0; k < n; ++k) number[seq[k]] = k;
+  Tree t;
+  t.nodes.resize(n);
+  t.values.resize(n);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (int i = 0; i < n; ++i) {
+    Node& nd = t.nodes[number[i]];
+    if (shape[i].left >= 0) {
+      nd.left = number[shape[i].left];
+      nd.right = number[shape[i].right];
+      nd.feature = std::uniform_int_distribution<int>(0, n_features - 1)(rng);
+      nd.threshold = u(rng);
+    }
+    t.values[number[i]] = u(rng);
+  }
+  return t;
+}
+
+TEST(ForestBuilderTest, OneScanValidationAgreesWithTheWalk) {
+  std::mt19937_64 rng(17);
+  Forest f = Stump();
+  f.n_features = 4;
+  f.categories = {1, 3, 5, 2};
+  int accepted = 0, refused = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const int internal = std::uniform_int_distribution<int>(0, 12)(rng);
+    Tree t = RandomTree(rng, internal, round % 3, f.n_features);
+    const int n = static_cast<int>(t.nodes.size());
+    auto any = [&] { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+    // Zero to two corruptions of every kind the walk refuses.
+    const int corruptions = std::uniform_int_distribution<int>(0, 2)(rng);
+    for (int c = 0; c < corruptions; ++c) {
+      Node& nd = t.nodes[any()];
+      switch (std::uniform_int_distribution<int>(0, 11)(rng)) {
+        case 0: nd.left = any(); break;  // a cycle, a shared child or an orphan
+        case 1: nd.right = any(); break;
+        case 2: nd.right = std::uniform_int_distribution<int>(-3, n + 2)(rng); break;
+        case 3: nd.left = nd.right; break;
+        case 4: nd.feature = std::uniform_int_distribution<int>(-1, f.n_features)(rng); break;
+        case 5: nd.threshold = std::nanf(""); break;
+        case 6: t.values[static_cast<size_t>(any())] = std::nan(""); break;
+        case 7:
+          nd.categorical = true;
+          nd.cat_begin = std::uniform_int_distribution<uint32_t>(0, 4)(rng);
+          nd.cat_count = std::uniform_int_distribution<uint32_t>(0, 4)(rng);
+          break;
+        case 8: nd.zero_missing = true; break;
+        case 9: nd.cat_truncate = true; break;
+        case 10:  // an extra node no one points to
+          t.nodes.emplace_back();
+          t.values.push_back(0.5);
+          break;
+        case 11: t.output = std::uniform_int_distribution<int>(-1, 1)(rng); break;
+      }
+    }
+    Status want = ReferenceValidateTree(f, t, 3);
+    Status got = ValidateTree(f, t, 3);
+    ASSERT_EQ(got.ok(), want.ok()) << want.ToString();
+    ASSERT_EQ(got.ToString(), want.ToString());
+    (want.ok() ? accepted : refused) += 1;
+  }
+  // Both outcomes were exercised many times.
+  EXPECT_GT(accepted, 5000);
+  EXPECT_GT(refused, 5000);
 }
 
 TEST(Float32AtOrBelowTest, KeepsEveryDecision) {

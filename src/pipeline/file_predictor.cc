@@ -69,10 +69,12 @@ class PipelinedFilePredictor final : public FilePredictor {
     csv_.delimiter = options_.delimiter;
     csv_.header = options_.header;
     csv_.missing_is_error = !forest_->missing_values_supported;
-    csv_.chunk_bytes = options_.chunk_bytes;
+    csv_.chunk_bytes = options_.chunk_bytes > 0 ? options_.chunk_bytes : ChunkBytesFor(*forest_);
     csv_.keep_columns = options_.keep_columns;
     schema_ = InputSchemaFor(*forest_);
     csv_.infinity_is_error = InfinityIsError(*forest_);
+    parquet_csv_ = csv_;
+    parquet_csv_.chunk_bytes = size_t{1} << 20;
   }
 
   Result<FileStats> Run(const std::string& input, const std::string& output,
@@ -98,6 +100,7 @@ class PipelinedFilePredictor final : public FilePredictor {
   std::unique_ptr<Predictor> predictor_;
   int threads_ = 1;
   CsvOptions csv_;
+  CsvOptions parquet_csv_;  // csv_ with the Parquet reader's slice size
   CsvSchema schema_;
   std::once_flag pool_once_;
   std::unique_ptr<ThreadPool> pool_;
@@ -165,7 +168,11 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
   auto cancelled = [cancel] { return cancel != nullptr && cancel->load(std::memory_order_relaxed); };
 
   FB_ASSIGN_OR_RETURN(std::shared_ptr<Storage> in_storage, storage_(input));
-  FB_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, OpenTable(in_storage, input, csv_, schema_));
+  // ChunkBytesFor is a CSV figure: a Parquet input named as one keeps
+  // slices of 1 MiB of features, the size its reader was measured with.
+  const bool parquet_slices = options_.chunk_bytes == 0 && IsParquetName(input);
+  FB_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader,
+                      OpenTable(in_storage, input, parquet_slices ? parquet_csv_ : csv_, schema_));
   // This file's formatter: the kept columns are known once the input is open.
   ResultLayout layout = formatter_.layout();
   layout.kept = reader->kept_columns();
@@ -309,6 +316,13 @@ std::string OutputNameFor(std::string_view input_name, ResultFormat format) {
   const size_t dot = name.rfind('.');
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash + 1)) name.resize(dot);
   return name + ext;
+}
+
+size_t ChunkBytesFor(const Forest& forest) {
+  constexpr size_t kSmallTrees = size_t{256} << 10, kLargeTrees = size_t{1} << 20;
+  for (const Tree& t : forest.trees)
+    if (t.nodes.size() > 127) return kLargeTrees;
+  return kSmallTrees;
 }
 
 ResultLayout LayoutFor(const Forest& forest, const PredictOptions& options) {

@@ -46,6 +46,25 @@ namespace fb {
 // predict, run and worker.
 std::string OutputNameFor(std::string_view input_name, ResultFormat format);
 
+// The CSV chunk size for a model, chosen by measurement (CPU time of
+// `forestbatch predict` over chunk sizes from 32 KiB to 8 MiB, AMD EPYC Zen 5,
+// 2 vCPUs, 2026-12-03; BENCHMARKS.md, "Chunk size"):
+//   - every tree has at most 127 nodes (depth 6 and shallower: the
+//     complete-tree kernel; also trees of up to 64 leaves, whose bitvector
+//     kernel is as cheap per row but was not measured): 256 KiB. A chunk's
+//     parsed rows (about 2,000 rows of the seed's 59 features, 0.5 MB of
+//     floats) then stay in the core's L2 cache from the parse to the trees,
+//     which pass over them many times: the seed file (200 depth-5 trees)
+//     took 95 ms of CPU with 128 or 256 KiB chunks against 115 ms with 1 MiB
+//     (median of 15), and a 500-round depth-6 XGBoost model 268 against
+//     320 ms (median of 7);
+//   - larger trees: 1 MiB. Their kernel's cost is walking each tree's nodes
+//     out of cache, repaid over more rows per chunk: a 100-tree fully grown
+//     forest (200,000 rows x 20 features) took 3.3 s of CPU with 256 KiB
+//     chunks and 4.0 s with 128 KiB, against 2.1-2.6 s from 1 to 8 MiB (no
+//     clear best within the noise of a shared machine).
+size_t ChunkBytesFor(const Forest& forest);
+
 struct PredictOptions {
   ResultFormat format = ResultFormat::kCsv;
   bool proba = false;   // add per-class probability columns
@@ -55,7 +74,8 @@ struct PredictOptions {
   int threads = 0;  // 0: all cores
   // Input is read and parsed in chunks of about this many bytes (whole rows);
   // up to 2 x threads + 2 chunks are in flight, which bounds memory.
-  size_t chunk_bytes = size_t{1} << 20;
+  // 0: ChunkBytesFor(the model).
+  size_t chunk_bytes = 0;
   // Input columns carried to the output (names; 1-based positions without a
   // header), and the prediction columns written ("NAME" or "NAME=NEW").
   std::vector<std::string> keep_columns = {};

@@ -119,7 +119,7 @@ TEST_F(FilePredictorTest, MatchesReferenceWithAnyThreadCountAndChunking) {
     ++counts[pred.label[r]];
   }
   for (int threads : {1, 2, 5}) {
-    for (size_t chunk : {size_t{1} << 20, size_t{3000}}) {
+    for (size_t chunk : {size_t{1} << 20, size_t{3000}, size_t{0}}) {  // 0: ChunkBytesFor
       PredictOptions o;
       o.proba = true;
       o.threads = threads;
@@ -139,6 +139,24 @@ TEST_F(FilePredictorTest, MatchesReferenceWithAnyThreadCountAndChunking) {
       EXPECT_EQ(Read("out2.csv"), want);
     }
   }
+}
+
+TEST(ChunkBytesForTest, SmallChunksOnlyWhenEveryTreeIsSmall) {
+  auto small = RandomForest(ModelKind::kRegressor, {}, 2);  // 15-node trees
+  EXPECT_EQ(ChunkBytesFor(*small), size_t{256} << 10);
+  Forest big = *small;
+  Tree& t = big.trees.back();  // a chain of 64 internal nodes: 129 nodes
+  t.nodes.assign(129, Node{});
+  t.values.assign(129, 0.5);
+  for (int i = 0; i < 64; ++i) t.nodes[2 * i] = Node{2 * i + 1, 2 * i + 2, 0, 0.0f};
+  ASSERT_TRUE(BuildForest(big).ok());
+  EXPECT_EQ(ChunkBytesFor(big), size_t{1} << 20);
+  t.nodes.resize(127);
+  t.values.resize(127);
+  t.nodes[124] = Node{125, 126, 0, 0.0f};
+  t.nodes[126] = Node{};
+  ASSERT_TRUE(BuildForest(big).ok()) << BuildForest(big).status().ToString();
+  EXPECT_EQ(ChunkBytesFor(big), size_t{256} << 10);
 }
 
 TEST_F(FilePredictorTest, ErrorsNameLineAndColumnAndLeaveNoOutput) {

@@ -1,13 +1,14 @@
 #include "model/import/native_format.h"
 
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include <bit>
 #include <cstring>
 #include <iterator>
 #include <limits>
 
+#include "common/crc32.h"
+#include "common/prefault.h"
 #include "model/forest_builder.h"
 
 namespace fb {
@@ -77,17 +78,6 @@ void PutStrings(std::string* out, const std::vector<std::string>& v) {
     Put<uint32_t>(out, static_cast<uint32_t>(s.size()));
     out->append(s);
   }
-}
-
-uint32_t Crc32(std::string_view b) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  // zlib takes uInt lengths: feed large inputs in pieces.
-  while (!b.empty()) {
-    size_t n = std::min<size_t>(b.size(), 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(b.data()), static_cast<uInt>(n));
-    b.remove_prefix(n);
-  }
-  return static_cast<uint32_t>(crc);
 }
 
 // A bounds-checked little-endian reader over one section.
@@ -318,10 +308,14 @@ Status DecodeTreeSections(Decoding* d) {
     if (first != expect_first || count == 0 || count > total_nodes - first)
       return Bad(fmt::format("tree {} node range out of bounds", t));
     expect_first += count;
-    tree.nodes.resize(count);
+    // Nodes and values go into pages mapped by one call each
+    // (PrefaultForWrite), not by a page fault per 4 KiB as they are first
+    // written: faults are slow on virtual machines.
+    tree.nodes.reserve(count);
+    PrefaultForWrite(tree.nodes.data(), count * sizeof(Node));
     for (uint32_t k = 0; k < count; ++k) {
       const char* p = nodes.data() + (first + k) * kNodeRecordSize;
-      Node& n = tree.nodes[k];
+      Node& n = tree.nodes.emplace_back();
       std::memcpy(&n.left, p, 4);
       std::memcpy(&n.right, p + 4, 4);
       std::memcpy(&n.feature, p + 8, 4);
@@ -342,6 +336,8 @@ Status DecodeTreeSections(Decoding* d) {
       n.cat_truncate = flags & kNodeCatTruncate;
     }
     const size_t w = static_cast<size_t>(f.leaf_width);
+    tree.values.reserve(count * w);
+    PrefaultForWrite(tree.values.data(), count * w * sizeof(double));
     tree.values.resize(count * w);
     std::memcpy(tree.values.data(), values.data() + first * w * sizeof(double), count * w * sizeof(double));
   }
