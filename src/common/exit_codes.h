@@ -41,9 +41,14 @@ inline constexpr ExitCodeInfo kExitCodes[] = {
 // A worker that exits with one of these would fail the same way again (bad
 // options, model or input; nothing to do; refusing to overwrite): the local
 // supervisor does not restart it.
+// The Kubernetes Indexed Job's podFailurePolicy fails an index on the same
+// codes (scaleout/kubernetes_job.cc).
+inline constexpr int kPermanentExitCodes[] = {kExitUsage, kExitDataError, kExitUnsupported, kExitNotFound,
+                                              kExitAlreadyExists};
 constexpr bool IsPermanentExit(int code) {
-  return code == kExitUsage || code == kExitDataError || code == kExitUnsupported || code == kExitNotFound ||
-         code == kExitAlreadyExists;
+  for (int c : kPermanentExitCodes)
+    if (c == code) return true;
+  return false;
 }
 
 // What a child process exits with when it could not be started (exec

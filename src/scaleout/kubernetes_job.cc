@@ -38,15 +38,15 @@ nlohmann::json KubernetesIndexedJob(const SubmitSpec& spec) {
 
   json rules = json::array();
   rules.push_back({{"action", "Ignore"}, {"onPodConditions", json::array({{{"type", "DisruptionTarget"}}})}});
-  // A bad command line, model or input, or an unsupported option, fails the
-  // same way on every attempt (common/exit_codes.h).
-  rules.push_back({{"action", "FailIndex"},
-                   {"onExitCodes",
-                    {{"containerName", container},
-                     {"operator", "In"},
-                     {"values",
-                      {static_cast<int>(kExitUsage), static_cast<int>(kExitDataError),
-                       static_cast<int>(kExitUnsupported)}}}}});
+  // A bad command line, model or input, an unsupported option, a missing
+  // model or input, or a refusal to overwrite fails the same way on every
+  // attempt: the codes the local supervisor never restarts either
+  // (common/exit_codes.h).
+  json permanent = json::array();
+  for (int code : kPermanentExitCodes) permanent.push_back(code);
+  rules.push_back(
+      {{"action", "FailIndex"},
+       {"onExitCodes", {{"containerName", container}, {"operator", "In"}, {"values", permanent}}}});
 
   return {{"apiVersion", "batch/v1"},
           {"kind", "Job"},

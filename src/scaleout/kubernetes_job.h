@@ -4,8 +4,9 @@
 // restartPolicy Never), and a pod failure policy that does not count
 // disruptions (node drain, preemption, Spot reclaim: condition
 // DisruptionTarget) and fails an index at once on the worker's permanent
-// errors (exit codes 2, 3, 4: usage, data, unsupported). Kubernetes does not
-// tell a pod the completion count, so FORESTBATCH_TASK_COUNT carries it.
+// errors (kPermanentExitCodes: 2, 3, 4, 5, 7, as the local supervisor).
+// Kubernetes does not tell a pod the completion count, so
+// FORESTBATCH_TASK_COUNT carries it.
 //
 // The container's `args` are the worker's options: the image's entrypoint is
 // `forestbatch worker`.

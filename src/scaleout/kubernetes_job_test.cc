@@ -77,7 +77,7 @@ TEST(KubernetesJobTest, PodFailurePolicy) {
   EXPECT_EQ(rules[1]["action"], "FailIndex");
   EXPECT_EQ(rules[1]["onExitCodes"]["containerName"], "worker");
   EXPECT_EQ(rules[1]["onExitCodes"]["operator"], "In");
-  EXPECT_EQ(rules[1]["onExitCodes"]["values"], nlohmann::json::parse("[2, 3, 4]"));
+  EXPECT_EQ(rules[1]["onExitCodes"]["values"], nlohmann::json::parse("[2, 3, 4, 5, 7]"));
 }
 
 TEST(KubernetesJobTest, ParallelismNamespaceServiceAccount) {

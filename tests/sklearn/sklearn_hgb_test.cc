@@ -482,7 +482,7 @@ TEST_F(SklearnHgbFile, Sklearn14InfinityOnlyInNumericalColumns) {
     ASSERT_FALSE(st.ok()) << bad;
     EXPECT_EQ(st.status().code(), StatusCode::kInvalidData);
     EXPECT_EQ(st.status().line(), 2u) << st.status().ToString();
-    for (const std::string text :
+    for (const std::string& text :
          {std::string("Input X contains infinity"),
           std::string(bad) + " in input column 2 (OrdinalEncoder '_preprocessor > encoder', column 1)"})
       EXPECT_NE(st.status().ToString().find(text), std::string::npos) << st.status().ToString();
