@@ -73,6 +73,7 @@ class RealProcessRunner final : public ProcessRunner {
     const std::string failure =
         spec.exec_failure_message.empty() ? std::string() : spec.exec_failure_message + "\n";
     const char* workdir = spec.workdir.empty() ? nullptr : spec.workdir.c_str();
+    const char* program = spec.program.empty() ? argv[0] : spec.program.c_str();
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
@@ -105,9 +106,9 @@ class RealProcessRunner final : public ProcessRunner {
       if (spec.stdout_fd >= 0) ::dup2(spec.stdout_fd, 1);
       if (spec.stderr_fd >= 0) ::dup2(spec.stderr_fd, 2);
       if (spec.search_path) {
-        ::execvpe(argv[0], argv.data(), env);
+        ::execvpe(program, argv.data(), env);
       } else {
-        ::execve(argv[0], argv.data(), env);
+        ::execve(program, argv.data(), env);
       }
       if (!failure.empty()) (void)!::write(2, failure.data(), failure.size());
       ::_exit(kExitCannotExec);

@@ -37,6 +37,10 @@ struct ProcessSpec {
   // argv[0] is the program's path; with `search_path`, a name looked up on $PATH.
   std::vector<std::string> argv;
   bool search_path = false;
+  // The file to run when it is not argv[0]: argv[0] is then only the name the
+  // process shows (`ps`), as the supervisor runs /proc/self/exe (this very
+  // binary, even if the file was replaced since) named "forestbatch".
+  std::string program;
   // The whole environment, "NAME=VALUE" each; nullopt: this process's.
   std::optional<std::vector<std::string>> env;
   std::string workdir;      // the folder it starts in ("": ours; where it is gone, ours)

@@ -57,6 +57,24 @@ TEST_F(ProcessTest, RunsArgvWithoutAShellIntoTheLog) {
   EXPECT_FALSE(r->Poll().has_value());  // reaped once
 }
 
+// `program` runs one file while argv[0] names the process (what ps shows):
+// the supervisor runs /proc/self/exe as "forestbatch".
+TEST_F(ProcessTest, AProgramRunsUnderTheNameArgvZeroGives) {
+  auto r = MakeProcessRunner();
+  ProcessSpec s;
+  s.program = "/bin/sh";
+  s.argv = {"forestbatch", "-c", "tr '\\0' ' ' </proc/$$/cmdline; echo; echo \"$0\""};
+  s.log_path = Path("log");
+  auto id = r->Start(s);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto e = r->Wait(*id);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->exit_code, 0);
+  const std::string log = Read("log");
+  EXPECT_EQ(log.substr(0, 15), "forestbatch -c ") << log;
+  EXPECT_NE(log.find("\nforestbatch\n"), std::string::npos) << log;
+}
+
 TEST_F(ProcessTest, ExitCodesSignalsWorkdirAndEnvironment) {
   auto r = MakeProcessRunner();
   ProcessSpec s;

@@ -384,18 +384,18 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
   // Workers start in the job's folder (spec.workdir): they get the state folder absolute.
   const std::string state_dir = std::filesystem::absolute(o.state_dir, ec).lexically_normal().string();
   auto args_for = [&](int64_t i) {
-    std::vector<std::string> a = {o.self_exe,   "worker",
-                                  "--input",    spec.input,
-                                  "--output",   spec.output,
-                                  "--index",    std::to_string(i),
-                                  "--count",    std::to_string(n),
-                                  "--threads",  std::to_string(threads),
-                                  "--shard-by", ShardByName(spec.shard_by),
-                                  "--retries",  std::to_string(spec.retries),
-                                  "--backoff",  fmt::format("{}", spec.backoff_seconds),
-                                  "--grace",    fmt::format("{}", spec.grace_seconds),
-                                  "--state",    state_dir,
-                                  "--job",      job};
+    std::vector<std::string> a = {"forestbatch", "worker",
+                                  "--input",     spec.input,
+                                  "--output",    spec.output,
+                                  "--index",     std::to_string(i),
+                                  "--count",     std::to_string(n),
+                                  "--threads",   std::to_string(threads),
+                                  "--shard-by",  ShardByName(spec.shard_by),
+                                  "--retries",   std::to_string(spec.retries),
+                                  "--backoff",   fmt::format("{}", spec.backoff_seconds),
+                                  "--grace",     fmt::format("{}", spec.grace_seconds),
+                                  "--state",     state_dir,
+                                  "--job",       job};
     if (!spec.model.empty()) a.insert(a.end(), {"--model", spec.model});
     if (!spec.exec.empty()) a.insert(a.end(), {"--exec", spec.exec});
     if (dynamic) {
@@ -436,13 +436,15 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     // Its own process group, which stop and cancel signal as a whole; it
     // dies with the supervisor: a killed `run` never leaves workers behind.
     ProcessSpec ps;
+    // Named `forestbatch worker ...` in ps, whatever the binary's path.
     ps.argv = args_for(k.index);
+    ps.program = o.self_exe;
     ps.log_path = k.record.log;
     ps.log_banner = fmt::format("=== attempt {} at {}\n", k.attempts, UtcNow());
     // The folder the job was started in; where it is gone, paths are absolute anyway.
     ps.workdir = spec.workdir;
     ps.die_with_parent = true;
-    ps.exec_failure_message = "forestbatch: cannot run the worker " + ps.argv[0];
+    ps.exec_failure_message = "forestbatch: cannot run the worker " + ps.program;
     FB_ASSIGN_OR_RETURN(ProcessId pid, processes->Start(ps));
     k.pid = pid;
     k.record.pid = pid;

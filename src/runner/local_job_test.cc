@@ -52,6 +52,7 @@ class FakeProcesses final : public ProcessRunner {
     int64_t index = 0;
     int attempt = 0;
     std::vector<std::string> argv;
+    std::string program;
     Behaviour behaviour;
     std::optional<ProcessExit> end;  // decided, not yet polled
     bool reaped = false;
@@ -67,6 +68,7 @@ class FakeProcesses final : public ProcessRunner {
     Proc p;
     p.id = 1000 + static_cast<ProcessId>(procs.size());
     p.argv = spec.argv;
+    p.program = spec.program;
     p.index = std::stoll(ArgAfter(spec.argv, "--index"));
     for (const auto& q : procs) p.attempt += q.index == p.index;
     ++p.attempt;
@@ -208,9 +210,11 @@ TEST_F(Supervisor, WorkersThatSucceedAreNotRestarted) {
   EXPECT_EQ(o.counts.done, 4);
   EXPECT_EQ(fake_.Starts(0), 1);
   EXPECT_EQ(fake_.Starts(1), 1);
-  // What a worker is started with: this job's task of two, never a shell.
+  // What a worker is started with: this job's task of two, never a shell;
+  // this binary, named `forestbatch worker ...` in ps.
   const auto& argv = fake_.procs[0].argv;
-  EXPECT_EQ(argv[0], "/nonexistent/forestbatch");
+  EXPECT_EQ(fake_.procs[0].program, "/nonexistent/forestbatch");
+  EXPECT_EQ(argv[0], "forestbatch");
   EXPECT_EQ(argv[1], "worker");
   EXPECT_EQ(ArgAfter(argv, "--count"), "2");
   EXPECT_EQ(ArgAfter(argv, "--exec"), "cp {input} {output}");
