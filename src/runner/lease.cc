@@ -1,12 +1,14 @@
 #include "runner/lease.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -39,6 +41,27 @@ std::string PrivateName(const std::string& path, const char* kind) {
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
   return dir + TemporaryNameFor(std::string("lease.") + kind);
+}
+
+// The private files of lease writers that died between writing one and
+// publishing it (a SIGKILLed run), beside the lease at `path`: removed by the
+// next holder once it holds the lease. Only names of the lease's own rule
+// whose writer pid is gone from this host; a contender's file on another
+// host that shares the folder could be removed too, which only turns its
+// refusal ("in use by ...") into a failed link: it could not have won.
+void RemoveDeadWritersFiles(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    std::string_view prefix;
+    long pid = 0;
+    if (name.rfind(".lease.", 0) != 0 || !ParseTemporaryName(name, &prefix, &pid)) continue;
+    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    std::error_code rm;
+    std::filesystem::remove(e.path(), rm);
+  }
 }
 
 // Writes `bytes` to a new file at `path`, flushed to disk.
@@ -119,7 +142,10 @@ Result<std::unique_ptr<Lease>> Lease::Acquire(const std::string& path, const std
     const int rc = ::link(fresh.c_str(), path.c_str());
     const int err = errno;
     ::unlink(fresh.c_str());
-    if (rc == 0) return std::unique_ptr<Lease>(new Lease(path, mine, o));
+    if (rc == 0) {
+      RemoveDeadWritersFiles(path);
+      return std::unique_ptr<Lease>(new Lease(path, mine, o));
+    }
     if (err != EEXIST) return IoError(std::string("cannot take lease: ") + std::strerror(err)).At(path);
 
     FB_ASSIGN_OR_RETURN(auto held, Read(path));
@@ -154,7 +180,10 @@ Result<std::unique_ptr<Lease>> Lease::Acquire(const std::string& path, const std
       won = ::rename(fresh.c_str(), path.c_str()) == 0;
     ::unlink(fresh.c_str());
     ::unlink(mark.c_str());
-    if (won) return std::unique_ptr<Lease>(new Lease(path, mine, o));
+    if (won) {
+      RemoveDeadWritersFiles(path);
+      return std::unique_ptr<Lease>(new Lease(path, mine, o));
+    }
   }
   return AlreadyExists("could not take the lease: other processes keep taking it").At(path);
 }

@@ -74,6 +74,29 @@ TEST_F(LeaseTest, OneOwnerThenTheNextAfterRelease) {
   EXPECT_TRUE(Lease::Acquire(path_, "job b").ok());
 }
 
+// A writer SIGKILLed between writing its private file and publishing it
+// leaves the file; the next holder removes it once the lease is its own,
+// and leaves alone a live process's file and every other name.
+TEST_F(LeaseTest, TheNextHolderRemovesWhatDeadWritersLeft) {
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+  const std::string left = ".lease.new.fbtmp." + std::to_string(dead) + ".0a1b2c3d";
+  const std::string live = ".lease.new.fbtmp." + std::to_string(::getppid()) + ".0a1b2c3d";
+  const std::string other = ".data.csv.fbtmp." + std::to_string(dead) + ".0a1b2c3d";
+  for (const std::string& n : {left, live, other}) std::ofstream(root_ / n) << "{}";
+  auto a = Lease::Acquire(path_, "job a");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_FALSE(fs::exists(root_ / left));
+  EXPECT_TRUE(fs::exists(root_ / live));
+  EXPECT_TRUE(fs::exists(root_ / other));  // an output's temporary: the workers' sweep decides
+  // A refused contender removes nothing.
+  std::ofstream(root_ / left) << "{}";
+  EXPECT_EQ(Lease::Acquire(path_, "job b").status().code(), StatusCode::kAlreadyExists);
+  EXPECT_TRUE(fs::exists(root_ / left));
+}
+
 TEST_F(LeaseTest, ALiveOwnerIsNamedAndADeadOneIsTakenOver) {
   pid_t child = HolderChild();
   auto refused = Lease::Acquire(path_, "job me");
