@@ -261,7 +261,6 @@ Result<RawTable> ReadParquetTable(const std::string& path, const std::set<std::s
   std::vector<ParquetColumnValues> cols(n_cols);
   TableChunk chunk;
   TableBlock block;
-  std::string scratch;
   while (true) {
     FB_ASSIGN_OR_RETURN(bool more, reader->NextChunk(&chunk));
     if (!more) break;
@@ -273,10 +272,10 @@ Result<RawTable> ReadParquetTable(const std::string& path, const std::set<std::s
       for (size_t r = 0; r < block.rows; ++r) {
         if (!is_string[c]) out.numbers.push_back(TypedNumber(info[c], v, r));
         if (is_string[c] || keep_text[c]) {
-          scratch.clear();
-          if (v.valid[r]) AppendKeptCsv(&scratch, info[c], v, r);
-          // AppendKeptCsv quotes strings for CSV; the text itself is wanted.
-          out.text.append(is_string[c] && v.valid[r] ? v.TextAt(r) : std::string_view(scratch));
+          // Strings as they stand (AppendKeptCsv would quote them); typed
+          // values as --keep-columns writes them, appended in place.
+          if (v.valid[r] && is_string[c]) out.text.append(v.TextAt(r));
+          if (v.valid[r] && !is_string[c]) AppendKeptCsv(&out.text, info[c], v, r);
           out.ends.push_back(out.text.size());
           out.present.push_back(v.valid[r]);
         }
