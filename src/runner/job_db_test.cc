@@ -206,5 +206,110 @@ TEST(JobDb, AResumeSkippingADoneFileKeepsItsTiming) {
   fs::remove_all(dir);
 }
 
+// Every field of every record comes back as it was written, in its own column.
+TEST(JobDb, EveryFieldOfEveryRecordRoundTrips) {
+  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_fields_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  auto db = JobDb::Open(dir.string());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  JobRecord j;
+  j.id = "j";
+  j.name = "nightly";
+  j.state = "running";
+  j.spec_json = "{}";
+  j.host = "h1";
+  j.supervisor_pid = 41;
+  j.files_total = 7;
+  ASSERT_TRUE((*db)->CreateJob(j).ok());
+  ASSERT_TRUE((*db)->UpdateJob("j", "failed", 3, 2.5).ok());
+  auto got_job = (*db)->GetJob("j");
+  ASSERT_TRUE(got_job.ok() && got_job->has_value());
+  const JobRecord& gj = **got_job;
+  EXPECT_EQ(gj.id, "j");
+  EXPECT_EQ(gj.name, "nightly");
+  EXPECT_EQ(gj.state, "failed");
+  EXPECT_FALSE(gj.created_at.empty());
+  EXPECT_FALSE(gj.updated_at.empty());
+  EXPECT_EQ(gj.spec_json, "{}");
+  EXPECT_EQ(gj.host, "h1");
+  EXPECT_EQ(gj.supervisor_pid, 41);
+  EXPECT_EQ(gj.exit_code, 3);
+  EXPECT_EQ(gj.files_total, 7);
+  EXPECT_DOUBLE_EQ(gj.seconds, 2.5);
+  ASSERT_EQ((*db)->ListJobs()->size(), 1u);
+  EXPECT_EQ((*db)->ListJobs()->front().name, "nightly");
+
+  TaskRecord t{5, "succeeded", 2, 1234, 0, 9, 11, "s", "f", "log/5.txt"};
+  ASSERT_TRUE((*db)->UpsertTask("j", t).ok());
+  t.state = "failed";  // replaced, not added
+  ASSERT_TRUE((*db)->UpsertTask("j", t).ok());
+  auto tasks = (*db)->Tasks("j");
+  ASSERT_TRUE(tasks.ok());
+  ASSERT_EQ(tasks->size(), 1u);
+  const TaskRecord& gt = tasks->front();
+  EXPECT_EQ(gt.index, 5);
+  EXPECT_EQ(gt.state, "failed");
+  EXPECT_EQ(gt.attempts, 2);
+  EXPECT_EQ(gt.pid, 1234);
+  EXPECT_EQ(gt.exit_code, 0);
+  EXPECT_EQ(gt.signal, 9);
+  EXPECT_EQ(gt.files, 11);
+  EXPECT_EQ(gt.started_at, "s");
+  EXPECT_EQ(gt.finished_at, "f");
+  EXPECT_EQ(gt.log, "log/5.txt");
+
+  ASSERT_TRUE((*db)->AddAttempt("j", 5, 2, 77, 4, 15, "a0", "a1").ok());
+  ASSERT_TRUE((*db)->SetAttemptUsage("j", 5, 2, 1.25, 0.5).ok());
+  auto attempts = (*db)->Attempts("j");
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 1u);
+  const AttemptRecord& ga = attempts->front();
+  EXPECT_EQ(ga.index, 5);
+  EXPECT_EQ(ga.attempt, 2);
+  EXPECT_EQ(ga.pid, 77);
+  EXPECT_EQ(ga.exit_code, 4);
+  EXPECT_EQ(ga.signal, 15);
+  EXPECT_EQ(ga.started_at, "a0");
+  EXPECT_EQ(ga.finished_at, "a1");
+  EXPECT_DOUBLE_EQ(ga.user_seconds, 1.25);
+  EXPECT_DOUBLE_EQ(ga.sys_seconds, 0.5);
+
+  FileRecord f{"in/a.csv", "done", "", "out/a.csv", "abc", 5, 3, 1000, 0.75, 1700000000.5};
+  ASSERT_TRUE((*db)->RecordFile("j", f).ok());
+  auto files = (*db)->Files("j");
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 1u);
+  const FileRecord& gf = files->front();
+  EXPECT_EQ(gf.relative, "in/a.csv");
+  EXPECT_EQ(gf.state, "done");
+  EXPECT_EQ(gf.error, "");
+  EXPECT_EQ(gf.output, "out/a.csv");
+  EXPECT_EQ(gf.sha256, "abc");
+  EXPECT_EQ(gf.task, 5);
+  EXPECT_EQ(gf.attempts, 3);
+  EXPECT_EQ(gf.rows, 1000u);
+  EXPECT_DOUBLE_EQ(gf.seconds, 0.75);
+  EXPECT_DOUBLE_EQ(gf.updated_unix, 1700000000.5);
+
+  auto run = (*db)->StartRun("j", 100.5);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(*run, 1);
+  RunRecord r{*run, 0, 130.0, 29.5, "succeeded", 6, 1, 900};
+  ASSERT_TRUE((*db)->FinishRun("j", r).ok());
+  auto runs = (*db)->Runs("j");
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  const RunRecord& gr = runs->front();
+  EXPECT_EQ(gr.run, 1);
+  EXPECT_DOUBLE_EQ(gr.started_unix, 100.5);
+  EXPECT_DOUBLE_EQ(gr.finished_unix, 130.0);
+  EXPECT_DOUBLE_EQ(gr.seconds, 29.5);
+  EXPECT_EQ(gr.state, "succeeded");
+  EXPECT_EQ(gr.done, 6);
+  EXPECT_EQ(gr.failed, 1);
+  EXPECT_EQ(gr.rows, 900u);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace fb
