@@ -270,6 +270,11 @@ class Converter {
   }
 
   static std::optional<int64_t> ToInteger(const V& v) {
+    if (v.IsInteger()) {  // the common case, without the round trip through double (same answers)
+      const int64_t i = v.Int64();
+      if (i >= -9'000'000'000'000'000 && i <= 9'000'000'000'000'000) return i;
+      return std::nullopt;
+    }
     const std::optional<double> d = ToNumber(v);
     if (!d || !(*d >= -9.0e15 && *d <= 9.0e15) || *d != std::floor(*d)) return std::nullopt;
     return static_cast<int64_t>(*d);
