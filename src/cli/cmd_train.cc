@@ -418,8 +418,6 @@ int RunTuneWithWorkers(const TrainOptions& o, const TuneFlags& t) {
   JobSpec spec;
   spec.name = "tune";
   spec.exec = TaskCommand();
-  // Inherited by the workers and their task commands.
-  ::setenv(kTaskThreadsEnv, std::to_string(per_task).c_str(), 1);
   spec.input = dir + "/tasks";
   spec.output = dir + "/results";
   spec.workers = workers;
@@ -428,6 +426,8 @@ int RunTuneWithWorkers(const TrainOptions& o, const TuneFlags& t) {
   RunOptions ro;
   ro.state_dir = t.state;
   ro.progress_bar = ::isatty(2);
+  // Handed to the workers and so to their task commands.
+  ro.worker_env = {fmt::format("{}={}", kTaskThreadsEnv, per_task)};
   fmt::print(stderr,
              "tune: {} grid points x {} folds = {} tasks in {}, on {} worker processes x {} threads\n",
              plan->points.size(), plan->k, plan->n_tasks(), dir, workers, per_task);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <string_view>
 #include <thread>
 
 #include "common/exit_codes.h"
@@ -182,6 +183,18 @@ class RealProcessRunner final : public ProcessRunner {
 };
 
 }  // namespace
+
+std::vector<std::string> EnvironmentWith(const std::vector<std::string>& set) {
+  auto name_of = [](std::string_view v) { return v.substr(0, v.find('=') + 1); };  // "NAME="
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view name = name_of(*e);
+    if (std::none_of(set.begin(), set.end(), [&](const std::string& s) { return name_of(s) == name; }))
+      env.emplace_back(*e);
+  }
+  env.insert(env.end(), set.begin(), set.end());
+  return env;
+}
 
 std::unique_ptr<ProcessRunner> MakeProcessRunner() { return std::make_unique<RealProcessRunner>(); }
 

@@ -91,4 +91,9 @@ class ProcessRunner {
 // Real processes (fork/exec). Each runner watches only what it started.
 std::unique_ptr<ProcessRunner> MakeProcessRunner();
 
+// This process's environment with each "NAME=VALUE" of `set` in place of any
+// variable of that name (for ProcessSpec::env): what a child is handed
+// explicitly, without changing our own environment.
+std::vector<std::string> EnvironmentWith(const std::vector<std::string>& set);
+
 }  // namespace fb

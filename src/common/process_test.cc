@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -89,6 +91,22 @@ TEST_F(ProcessTest, ExitCodesSignalsWorkdirAndEnvironment) {
   EXPECT_EQ(e->exit_code, 3);
   EXPECT_EQ(Read("here"), fs::canonical(dir_).string() + "\n");
   EXPECT_EQ(Read("env"), "x y\n");
+}
+
+TEST(EnvironmentWith, ReplacesOrAddsOnlyTheNamedVariables) {
+  ASSERT_EQ(::setenv("FB_ENV_TEST_A", "old", 1), 0);
+  ASSERT_EQ(::setenv("FB_ENV_TEST_AB", "kept", 1), 0);
+  const std::vector<std::string> env = EnvironmentWith({"FB_ENV_TEST_A=new", "FB_ENV_TEST_C=c=d"});
+  ::unsetenv("FB_ENV_TEST_A");
+  ::unsetenv("FB_ENV_TEST_AB");
+  auto count = [&](const std::string& entry) { return std::count(env.begin(), env.end(), entry); };
+  EXPECT_EQ(count("FB_ENV_TEST_A=new"), 1);
+  EXPECT_EQ(count("FB_ENV_TEST_A=old"), 0);
+  EXPECT_EQ(count("FB_ENV_TEST_AB=kept"), 1);  // a longer name is another variable
+  EXPECT_EQ(count("FB_ENV_TEST_C=c=d"), 1);
+  EXPECT_EQ(getenv("FB_ENV_TEST_C"), nullptr);  // ours unchanged
+  EXPECT_TRUE(
+      std::any_of(env.begin(), env.end(), [](const std::string& e) { return e.rfind("PATH=", 0) == 0; }));
 }
 
 TEST_F(ProcessTest, AProgramThatCannotRunExits127AndSaysSo) {

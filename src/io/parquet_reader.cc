@@ -216,6 +216,184 @@ bool OneRun(Cursor c, int bw, size_t n, uint32_t value) {
   return v == value;
 }
 
+// `groups` whole groups of 8 indices of BW bits at p (8 readable bytes at
+// every group's start), each looked up in dict (at least 2^BW entries
+// readable) into out. Returns whether one was `limit` or more (only looked
+// for when limit < 2^BW), eight at a time: the group's even and odd indices
+// each in a field of 2 x BW bits, plus 2^BW - limit, carry into bit BW of
+// their field exactly when they are `limit` or more.
+template <int BW>
+bool UnpackLookup(const uint8_t* p, uint64_t groups, const float* dict, float* out, uint32_t limit) {
+  constexpr uint64_t kMask = (uint64_t{1} << BW) - 1;
+  constexpr uint64_t kEven = kMask | kMask << (2 * BW) | kMask << (4 * BW) | kMask << (6 * BW);
+  constexpr uint64_t kCarry =
+      uint64_t{1} << BW | uint64_t{1} << (3 * BW) | uint64_t{1} << (5 * BW) | uint64_t{1} << (7 * BW);
+  const bool check = limit <= kMask;
+  const uint64_t c = kMask + 1 - limit;
+  const uint64_t add = c | c << (2 * BW) | c << (4 * BW) | c << (6 * BW);
+  uint64_t bad = 0;
+  for (uint64_t g = 0; g < groups; ++g, p += BW, out += 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (check) bad |= (((w & kEven) + add) | (((w >> BW) & kEven) + add)) & kCarry;
+    for (int j = 0; j < 8; ++j) out[j] = dict[(w >> (j * BW)) & kMask];
+  }
+  return bad != 0;
+}
+
+bool UnpackLookup(int bw, const uint8_t* p, uint64_t groups, const float* dict, float* out, uint32_t limit) {
+  switch (bw) {
+    case 1: return UnpackLookup<1>(p, groups, dict, out, limit);
+    case 2: return UnpackLookup<2>(p, groups, dict, out, limit);
+    case 3: return UnpackLookup<3>(p, groups, dict, out, limit);
+    case 4: return UnpackLookup<4>(p, groups, dict, out, limit);
+    case 5: return UnpackLookup<5>(p, groups, dict, out, limit);
+    case 6: return UnpackLookup<6>(p, groups, dict, out, limit);
+    case 7: return UnpackLookup<7>(p, groups, dict, out, limit);
+    case 8: return UnpackLookup<8>(p, groups, dict, out, limit);
+    default: return false;
+  }
+}
+
+Status IndexPastDictionary(uint64_t index, size_t dict_values) {
+  return Corrupt("dictionary index " + std::to_string(index) + " past the dictionary's " +
+                 std::to_string(dict_values) + " values");
+}
+
+// The RLE / bit-packed hybrid stream of one page's dictionary indices, read
+// in pieces: its state after any number of values can be kept and resumed
+// (a row group's slices start from such marks). The same checks as Hybrid.
+struct HybridCursor {
+  const uint8_t* p = nullptr;    // the next run's header
+  const uint8_t* end = nullptr;  // the page's end
+  const uint8_t* run = nullptr;  // bit-packed: the run's first byte
+  uint64_t run_bytes = 0;        // bit-packed: the run's bytes
+  uint64_t pos = 0;              // bit-packed: the next value's index in the run
+  uint64_t left = 0;             // values left in the current run
+  uint32_t value = 0;            // RLE: the run's value
+  int bw = 0;
+  bool packed = false;
+
+  Status NextRun() {
+    Cursor c{p, end};
+    uint64_t h;
+    if (!Varint(c, &h)) return Corrupt("RLE data ends early");
+    if (h & 1) {
+      const uint64_t groups = h >> 1;
+      if (groups > c.left()) return Corrupt("bit-packed run past the end");
+      const uint64_t bytes = groups * static_cast<uint64_t>(bw);
+      if (bytes > c.left()) return Corrupt("bit-packed run past the end");
+      packed = true;
+      run = c.p;
+      run_bytes = bytes;
+      pos = 0;
+      left = groups * 8;
+      p = c.p + bytes;
+    } else {
+      const int vb = (bw + 7) / 8;
+      if (static_cast<size_t>(vb) > c.left()) return Corrupt("RLE run past the end");
+      uint32_t v = 0;
+      for (int k = 0; k < vb; ++k) v |= static_cast<uint32_t>(c.p[k]) << (8 * k);
+      if (bw < 32 && (v >> bw) != 0) return Corrupt("RLE value wider than its bit width");
+      packed = false;
+      value = v;
+      left = h >> 1;
+      p = c.p + vb;
+    }
+    return Status::Ok();
+  }
+
+  // Passes over n values (checking the runs' structure, not the indices).
+  Status Skip(size_t n) {
+    while (n > 0) {
+      if (left == 0) {
+        FB_RETURN_IF_ERROR(NextRun());
+        continue;
+      }
+      const uint64_t take = std::min<uint64_t>(left, n);
+      if (packed) pos += take;
+      left -= take;
+      n -= static_cast<size_t>(take);
+    }
+    return Status::Ok();
+  }
+
+  // The next n indices looked up in dict (dict_values of them; with bw <= 8
+  // at least 256 entries readable), into out.
+  Status Lookup(size_t n, const float* dict, size_t dict_values, float* out) {
+    while (n > 0) {
+      if (left == 0) {
+        FB_RETURN_IF_ERROR(NextRun());
+        continue;
+      }
+      const uint64_t take = std::min<uint64_t>(left, n);
+      if (!packed) {
+        if (value >= dict_values) return IndexPastDictionary(value, dict_values);
+        std::fill_n(out, take, dict[value]);
+      } else if (bw <= 8) {
+        // Group by group (8 values of bw bits in bw bytes): a whole group
+        // from one 64-bit load while 8 bytes remain readable in the page from
+        // its start (the bits past it are masked off), part of one (where a
+        // piece starts or ends inside it) likewise or bit by bit.
+        uint32_t max_index = 0;
+        uint64_t k = pos;
+        const uint64_t stop = pos + take;
+        float* o = out;
+        const size_t page_left = static_cast<size_t>(end - run);
+        const uint64_t readable =
+            page_left >= 8 ? (page_left - 8) / static_cast<uint64_t>(std::max(bw, 1)) + 1 : 0;
+        const uint32_t limit = static_cast<uint32_t>(std::min<size_t>(dict_values, 256));
+        while (k < stop) {
+          const uint64_t g = k / 8;
+          const uint64_t j0 = k & 7;
+          if (j0 == 0 && k + 8 <= stop && g < readable && bw > 0) {
+            const uint64_t whole = std::min<uint64_t>((stop - k) / 8, readable - g);
+            if (UnpackLookup(bw, run + g * bw, whole, dict, o, limit)) {
+              // Which index: the largest of these groups'.
+              for (uint64_t j = k; j < k + whole * 8; ++j)
+                max_index = std::max(max_index, static_cast<uint32_t>(Bits(run, run_bytes, j * bw, bw)));
+            }
+            k += whole * 8;
+            o += whole * 8;
+            continue;
+          }
+          const uint64_t n_here = std::min<uint64_t>(8 - j0, stop - k);
+          if (g < readable) {
+            uint64_t w;
+            std::memcpy(&w, run + g * bw, 8);
+            const uint64_t mask = (uint64_t{1} << bw) - 1;
+            for (uint64_t j = j0; j < j0 + n_here; ++j) {
+              const uint32_t i = static_cast<uint32_t>((w >> (j * bw)) & mask);
+              max_index = std::max(max_index, i);
+              *o++ = dict[i];
+            }
+          } else {
+            for (uint64_t j = k; j < k + n_here; ++j) {
+              const uint32_t i = static_cast<uint32_t>(Bits(run, run_bytes, j * bw, bw));
+              max_index = std::max(max_index, i);
+              *o++ = dict[i];
+            }
+          }
+          k += n_here;
+        }
+        if (max_index >= dict_values) return IndexPastDictionary(max_index, dict_values);
+        pos = stop;
+      } else {
+        for (uint64_t k = pos; k < pos + take; ++k) {
+          const uint64_t i = Bits(run, run_bytes, k * bw, bw);
+          if (i >= dict_values) return IndexPastDictionary(i, dict_values);
+          out[k - pos] = dict[i];
+        }
+        pos += take;
+      }
+      left -= take;
+      out += take;
+      n -= static_cast<size_t>(take);
+    }
+    return Status::Ok();
+  }
+};
+
 // DELTA_BINARY_PACKED: up to `max` values; leaves c after the block's data.
 Status DeltaBinary(Cursor& c, size_t max, std::vector<int64_t>* out, bool is32) {
   uint64_t block, minis, total, first;
@@ -510,6 +688,57 @@ double DecimalValue(__int128 unscaled, int scale) {
   return v;
 }
 
+// Data pages kept as decompressed (WalkPages with a store): at most `limit`
+// bytes; `full` once a page did not fit.
+struct PageStore {
+  DefaultInitVector<uint8_t> bytes;
+  size_t limit = 0;
+  bool full = false;
+};
+
+// A data page of a column read slice by slice: its rows in the row group and
+// its values' bytes in the column's store (after the levels and, for
+// dictionary indices, their bit width byte).
+struct LazyPage {
+  size_t first_row = 0, rows = 0;
+  size_t begin = 0, end = 0;
+  int bw = -1;  // dictionary indices of bw bits; -1: PLAIN numbers
+};
+
+// Where a slice's first row is: its page, and the state of that page's
+// index stream there (a PLAIN page is addressed by the row).
+struct LazyMark {
+  size_t page = 0;
+  HybridCursor h;
+};
+
+// How a PLAIN page's numbers are read.
+enum class PlainKind : uint8_t { kInt32, kUInt32, kInt64, kFloat, kDouble };
+
+// A numeric feature column (not kept) that the slices of its row group
+// decode themselves, each its own rows, tile by tile, straight into the
+// floats they transpose: its data pages (decompressed, kept for the row
+// group), its dictionary (converted to the features' float32, padded to at
+// least 256 entries, so that an index of up to 8 bits can be looked up
+// before it is checked), and per slice a mark of where its first row is.
+struct LazyColumn {
+  bool on = false;
+  PageStore store;
+  std::vector<LazyPage> pages;
+  std::vector<float> dict;
+  size_t dict_values = 0;
+  std::vector<LazyMark> marks;
+  PlainKind plain = PlainKind::kInt64;
+  const Float64Feature* exact = nullptr;
+};
+
+// What a slice has read of a lazy column so far.
+struct LazyState {
+  size_t page = 0;
+  size_t row = 0;  // the next row, in the row group
+  HybridCursor h;
+};
+
 }  // namespace
 
 // Makes a row-group-sized buffer hold at least n elements, uninitialised: its
@@ -537,9 +766,11 @@ void GrowLarge(V* v, size_t n) {
 }
 
 // One row group on its way through the pipeline: its needed column chunks,
-// read by NextChunk, and their decoded values, shared by the group's slices.
-// The first slices to be parsed decode it together, column by column (each
-// thread takes the next column not yet taken, then waits for the rest).
+// read by NextChunk, and what its slices share of them: the first slices to
+// be parsed prepare it together, column by column (each thread takes the
+// next column not yet taken, then waits for the rest): a column read slice
+// by slice (`lazy`) keeps its decompressed pages and marks, another is
+// decoded whole.
 struct ParquetGroup {
   int64_t row_group = -1;
   uint64_t first_row = 0;  // in the file, 0-based
@@ -555,9 +786,9 @@ struct ParquetGroup {
   Status error;                        // the first column's error, in column order
   bool failed_early = false;           // set by ReadGroup alone: an error before any decoding
 
-  // Decoded, column-major: per float slot (a numeric feature column) `rows`
-  // floats, or, for a column left as dictionary bytes, `rows` bytes into
-  // index_dicts[slot].
+  // Decoded, column-major, for a float slot (a numeric feature column) not
+  // read slice by slice (`lazy` below): `rows` floats, or, for a column left
+  // as dictionary bytes, `rows` bytes into index_dicts[slot].
   DefaultInitVector<float> floats;
   DefaultInitVector<uint8_t> indexes;
   std::vector<std::vector<float>> index_dicts;
@@ -565,9 +796,13 @@ struct ParquetGroup {
   std::vector<std::vector<int32_t>> hot;  // per needed categorical column: per row its category, or -1
   std::vector<KeptValues> kept;           // per kept column, the group's rows
   std::vector<Values> prep_vals;          // models with preprocessing: per raw input
+  std::vector<LazyColumn> lazy;           // per float slot: read slice by slice when `on`
 
   size_t Footprint() const {
     size_t n = floats.capacity() * sizeof(float) + indexes.capacity();
+    for (const LazyColumn& l : lazy)
+      n += l.store.bytes.capacity() + l.pages.capacity() * sizeof(LazyPage) +
+           l.dict.capacity() * sizeof(float) + l.marks.capacity() * sizeof(LazyMark);
     for (const std::string& c : columns) n += c.capacity();
     for (const auto& h : hot) n += h.capacity() * sizeof(int32_t);
     for (const KeptValues& k : kept)
@@ -657,6 +892,7 @@ struct ParquetReader::Impl {
   size_t n_float_columns = 0;         // needed columns that are numeric, non-categorical features
   std::vector<int32_t> float_slot;    // per needed column: its slot among those, or -1
   std::vector<int32_t> slot_feature;  // per float slot: its feature
+  std::vector<int32_t> slot_needed;   // per float slot: its needed column
   size_t slice_rows = 0;              // rows per slice: about chunk_bytes of features
   size_t next_group = 0;
   uint64_t next_first_row = 0;
@@ -685,11 +921,22 @@ struct ParquetReader::Impl {
                       int64_t rows, Values* out) const;
   // Reads row group g's needed column chunks into a group (from the pool).
   Result<std::shared_ptr<ParquetGroup>> ReadGroup(size_t g, uint64_t first_row);
-  // Decodes the group's columns, with any other threads doing the same;
-  // returns once every column is decoded (G.error: the first failure).
+  // Prepares the group's columns (DecodeOne), with any other threads doing
+  // the same; returns once every column is (G.error: the first failure).
   void Decode(ParquetGroup& G) const;
-  // Needed column k of the group into its decoded form.
+  // Needed column k of the group made ready for its slices: prepared to be
+  // read slice by slice (PrepareLazy), or else decoded whole.
   Status DecodeOne(ParquetGroup& G, size_t k) const;
+  // Needed column k (a numeric feature, not kept) made ready to be read
+  // slice by slice (G.lazy[its slot]): its data pages decompressed and kept,
+  // its dictionary converted, its index streams checked and marked at every
+  // slice's first row. *lazy false: the column holds what only the whole
+  // column decoder reads (nulls, an encoding other than dictionary indices
+  // or PLAIN numbers, a value the model refuses, pages larger than the
+  // store's bound), and nothing of it is kept.
+  Status PrepareLazy(ParquetGroup& G, size_t k, const Float64Feature* exact, bool* lazy) const;
+  // The next n rows of a lazy column into out.
+  static Status ReadLazy(const LazyColumn& L, LazyState& st, size_t n, float* out);
   // A slice of a decoded group into a block.
   Status Fill(const TableChunk& chunk, TableBlock* b) const;
   // Models with preprocessing: raw input `i` of row `r` (its column's values
@@ -774,6 +1021,7 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
     if (m->map.col_to_feature[c] >= 0) {
       m->float_slot[k] = static_cast<int32_t>(m->n_float_columns);
       m->slot_feature.push_back(m->map.col_to_feature[c]);
+      m->slot_needed.push_back(static_cast<int32_t>(k));
     }
     m->n_float_columns += m->map.col_to_feature[c] >= 0;
     m->fast_column[k] = m->map.col_to_feature[c] >= 0 && Impl::FloatPath(m->meta.columns[c]) &&
@@ -915,6 +1163,8 @@ Result<std::shared_ptr<ParquetGroup>> ParquetReader::Impl::ReadGroup(size_t g, u
   G.index_dicts.resize(n_float_columns);
   G.slot_indexed.assign(n_float_columns, 0);
   G.hot.resize(needed.size());
+  G.lazy.resize(n_float_columns);
+  for (LazyColumn& l : G.lazy) l.on = false;
   G.kept.resize(map.kept.size());
   G.prep_vals.resize(prep_col.size());
   return group;
@@ -929,9 +1179,12 @@ namespace {
 //           const uint32_t* levels): a data page of n rows, `present` of
 //           them with a value (levels[k] == max_def), its values at c.
 // Stops with an error, or once the row group's rows are covered.
+// With `keep`, the data pages are decompressed (or copied) one after another
+// into keep->bytes, which keeps them for later reading; a page that would
+// take it past keep->limit stops the walk (keep->full, with an error).
 template <class OnDict, class OnPage>
 Status WalkPages(const std::string& bytes, const Column& col, const parquet::ColumnChunk& cc, size_t n_rows,
-                 OnDict&& on_dict, OnPage&& on_page) {
+                 OnDict&& on_dict, OnPage&& on_page, PageStore* keep = nullptr) {
   // Per-thread scratch, reused from column to column and row group to row group.
   thread_local std::string page;
   thread_local std::vector<uint32_t> levels;
@@ -975,7 +1228,28 @@ Status WalkPages(const std::string& bytes, const Column& col, const parquet::Col
     }
     const bool compressed = type != parquet::PageType::kDataPageV2 || h.is_compressed;
     Cursor c;
-    if (!compressed || codec == Compression::kNone) {
+    if (keep != nullptr && type != parquet::PageType::kDictionaryPage) {
+      // Kept: at the end of the store (the sizes checked as below).
+      const size_t size = static_cast<size_t>(h.uncompressed_size);
+      if (size > keep->limit - keep->bytes.size()) {
+        keep->full = true;
+        return Corrupt("the column's pages exceed the store kept for them");
+      }
+      const size_t at = keep->bytes.size();
+      keep->bytes.resize(at + size);
+      char* dst = reinterpret_cast<char*>(keep->bytes.data() + at);
+      if (!compressed || codec == Compression::kNone) {
+        if (h.uncompressed_size != h.compressed_size)
+          return Corrupt("an uncompressed page of " + std::to_string(h.compressed_size) + " bytes states " +
+                         std::to_string(h.uncompressed_size));
+        if (size) std::memcpy(dst, raw.data(), size);
+      } else {
+        if (level_bytes) std::memcpy(dst, raw.data(), level_bytes);
+        FB_RETURN_IF_ERROR(
+            DecompressExact(raw.substr(level_bytes), codec, dst + level_bytes, size - level_bytes));
+      }
+      c = Cursor{keep->bytes.data() + at, keep->bytes.data() + at + size};
+    } else if (!compressed || codec == Compression::kNone) {
       // Stored as is: read in place (the sizes must agree, as when inflating).
       if (h.uncompressed_size != h.compressed_size)
         return Corrupt("an uncompressed page of " + std::to_string(h.compressed_size) + " bytes states " +
@@ -1354,13 +1628,21 @@ Status ParquetReader::Impl::DecodeOne(ParquetGroup& G, size_t k) const {
   const int32_t slot = float_slot[k];
   float* fc = slot >= 0 ? G.floats.data() + static_cast<size_t>(slot) * rows : nullptr;
   if (feature >= 0 && fast_column[k]) {
-    // A numeric feature that is not kept: decoded straight into floats, or
-    // left as one byte per row into its dictionary.
+    // A numeric feature that is not kept: read slice by slice where it can
+    // be; else decoded straight into floats, or left as one byte per row
+    // into its dictionary.
+    const Float64Feature* exact =
+        schema.float64_features.empty() ? nullptr : &schema.float64_features[feature];
+    bool lazy = false;
+    Status st = PrepareLazy(G, k, exact, &lazy);
+    if (!st.ok()) {
+      return Status(st.code(), Where(g, c) + ": " + st.message()).At(uri, 0, static_cast<uint64_t>(c) + 1);
+    }
+    if (lazy) return Status::Ok();
     bool special = false, as_index = false;
-    Status st = DecodeFloatColumn(
-        G.columns[k], col, rg.columns[c], rg.num_rows,
-        schema.float64_features.empty() ? nullptr : &schema.float64_features[feature], fc, &special,
-        G.indexes.data() + static_cast<size_t>(slot) * rows, &G.index_dicts[slot], &as_index);
+    st = DecodeFloatColumn(G.columns[k], col, rg.columns[c], rg.num_rows, exact, fc, &special,
+                           G.indexes.data() + static_cast<size_t>(slot) * rows, &G.index_dicts[slot],
+                           &as_index);
     if (!st.ok()) {
       return Status(st.code(), Where(g, c) + ": " + st.message()).At(uri, 0, static_cast<uint64_t>(c) + 1);
     }
@@ -1528,6 +1810,185 @@ Status ParquetReader::Impl::DecodeOne(ParquetGroup& G, size_t k) const {
   return Status::Ok();
 }
 
+Status ParquetReader::Impl::PrepareLazy(ParquetGroup& G, size_t k, const Float64Feature* exact,
+                                        bool* lazy) const {
+  *lazy = false;
+  LazyColumn& L = G.lazy[static_cast<size_t>(float_slot[k])];
+  L.on = false;
+  const int32_t c = needed[k];
+  const Column& col = meta.columns[c];
+  const parquet::ColumnChunk& cc = meta.row_groups[static_cast<size_t>(G.row_group)].columns[c];
+  const bool is_int = StoreOf(col.type) == Store::kInt;
+  const bool refuses = opt.missing_is_error || opt.infinity_is_error;
+  switch (col.type) {
+    case PhysicalType::kInt32:
+      L.plain = col.meaning == Meaning::kUnsignedInt ? PlainKind::kUInt32 : PlainKind::kInt32;
+      break;
+    case PhysicalType::kInt64: L.plain = PlainKind::kInt64; break;
+    case PhysicalType::kFloat: L.plain = PlainKind::kFloat; break;
+    case PhysicalType::kDouble: L.plain = PlainKind::kDouble; break;
+    default: break;
+  }
+  // PLAIN pages of these types only (and of floating point only for a model
+  // that takes any value: one that refuses NaN or infinity has the whole
+  // column decoder find the row).
+  const bool plain_ok = col.type == PhysicalType::kInt32 || col.type == PhysicalType::kInt64 ||
+                        ((col.type == PhysicalType::kFloat || col.type == PhysicalType::kDouble) && !refuses);
+  const size_t plain_width = col.type == PhysicalType::kInt32 || col.type == PhysicalType::kFloat ? 4 : 8;
+  L.exact = exact;
+  L.store.bytes.clear();
+  L.store.full = false;
+  // Dictionary indices take at most 4 bytes a row, PLAIN numbers 8; levels
+  // and run headers a little more. Past that, the whole column decoder reads
+  // the pages one at a time.
+  L.store.limit = 9 * G.rows + (size_t{64} << 10);
+  if (cc.total_uncompressed_size > 0)
+    L.store.bytes.reserve(std::min(static_cast<size_t>(cc.total_uncompressed_size), L.store.limit));
+  L.pages.clear();
+  L.dict_values = 0;
+  bool other = false;  // something only the whole column decoder reads
+  size_t row = 0;
+  thread_local Dense dict;
+  auto on_dict = [&](Cursor& cur, size_t n) -> Status {
+    dict.Clear();
+    FB_RETURN_IF_ERROR(Plain(cur, col, n, &dict));
+    L.dict.assign(std::max<size_t>(dict.n, 256), 0.0f);
+    bool special = false;
+    for (size_t i = 0; i < dict.n; ++i) {
+      const double v = is_int ? static_cast<double>(dict.i[i]) : dict.d[i];
+      L.dict[i] = exact != nullptr ? Float64FeatureValue(*exact, v) : static_cast<float>(v);
+      special |= !std::isfinite(L.dict[i]);
+    }
+    L.dict_values = dict.n;
+    if (special && refuses) {
+      other = true;
+      return Corrupt("a value the model refuses");
+    }
+    return Status::Ok();
+  };
+  auto on_page = [&](const parquet::PageHeader& h, Cursor& cur, size_t n, size_t /*present*/,
+                     const uint32_t* levels) -> Status {
+    if (levels != nullptr) {
+      other = true;
+      return Corrupt("nulls");
+    }
+    const uint8_t* base = L.store.bytes.data();
+    if (h.encoding == 2 || h.encoding == 8) {
+      int bw = 0;
+      if (n > 0) {
+        if (cur.left() < 1) return Corrupt("dictionary indices past the end");
+        bw = *cur.p++;
+        if (bw > 32) return Corrupt("bit width " + std::to_string(bw) + " out of range");
+      }
+      if (n > 0)
+        L.pages.push_back(
+            LazyPage{row, n, static_cast<size_t>(cur.p - base), static_cast<size_t>(cur.end - base), bw});
+    } else if (h.encoding == 0 && plain_ok) {
+      if (n > cur.left() / plain_width) return Corrupt("PLAIN values past the end");
+      const size_t begin = static_cast<size_t>(cur.p - base);
+      if (n > 0) L.pages.push_back(LazyPage{row, n, begin, begin + n * plain_width, -1});
+    } else {
+      other = true;
+      return Corrupt("another encoding");
+    }
+    row += n;
+    return Status::Ok();
+  };
+  Status st = WalkPages(G.columns[k], col, cc, G.rows, on_dict, on_page, &L.store);
+  if (other || L.store.full) return Status::Ok();  // for the whole column decoder
+  FB_RETURN_IF_ERROR(st);
+  // Every slice's mark; every index stream's runs checked to its page's end.
+  const size_t slices = (G.rows + slice_rows - 1) / slice_rows;
+  L.marks.resize(slices);
+  const uint8_t* base = L.store.bytes.data();
+  size_t s = 0;
+  for (size_t pi = 0; pi < L.pages.size(); ++pi) {
+    const LazyPage& pg = L.pages[pi];
+    HybridCursor h;
+    h.p = base + pg.begin;
+    h.end = base + pg.end;
+    h.bw = pg.bw;
+    size_t at = pg.first_row;
+    for (; s < slices && s * slice_rows < pg.first_row + pg.rows; ++s) {
+      if (pg.bw >= 0) FB_RETURN_IF_ERROR(h.Skip(s * slice_rows - at));
+      at = s * slice_rows;
+      L.marks[s].page = pi;
+      L.marks[s].h = h;
+    }
+    if (pg.bw >= 0) FB_RETURN_IF_ERROR(h.Skip(pg.first_row + pg.rows - at));
+  }
+  if (s != slices) return Internal("slices without a page");
+  L.on = true;
+  *lazy = true;
+  return Status::Ok();
+}
+
+Status ParquetReader::Impl::ReadLazy(const LazyColumn& L, LazyState& st, size_t n, float* out) {
+  const uint8_t* base = L.store.bytes.data();
+  while (n > 0) {
+    const LazyPage* pg = &L.pages[st.page];
+    if (st.row == pg->first_row + pg->rows) {
+      if (st.page + 1 >= L.pages.size()) return Internal("rows past the column's pages");
+      pg = &L.pages[++st.page];
+      st.h = HybridCursor();
+      st.h.p = base + pg->begin;
+      st.h.end = base + pg->end;
+      st.h.bw = pg->bw;
+    }
+    const size_t take = std::min(n, pg->first_row + pg->rows - st.row);
+    if (pg->bw >= 0) {
+      FB_RETURN_IF_ERROR(st.h.Lookup(take, L.dict.data(), L.dict_values, out));
+    } else {
+      const uint8_t* p = base + pg->begin;
+      const size_t at = st.row - pg->first_row;
+      auto conv = [&L](double v) {
+        return L.exact != nullptr ? Float64FeatureValue(*L.exact, v) : static_cast<float>(v);
+      };
+      switch (L.plain) {
+        case PlainKind::kInt32:
+          for (size_t r = 0; r < take; ++r) {
+            int32_t v;
+            std::memcpy(&v, p + 4 * (at + r), 4);
+            out[r] = conv(static_cast<double>(v));
+          }
+          break;
+        case PlainKind::kUInt32:
+          for (size_t r = 0; r < take; ++r) {
+            uint32_t v;
+            std::memcpy(&v, p + 4 * (at + r), 4);
+            out[r] = conv(static_cast<double>(v));
+          }
+          break;
+        case PlainKind::kInt64:
+          for (size_t r = 0; r < take; ++r) {
+            int64_t v;
+            std::memcpy(&v, p + 8 * (at + r), 8);
+            out[r] = conv(static_cast<double>(v));
+          }
+          break;
+        case PlainKind::kFloat:
+          for (size_t r = 0; r < take; ++r) {
+            float v;
+            std::memcpy(&v, p + 4 * (at + r), 4);
+            out[r] = conv(static_cast<double>(v));
+          }
+          break;
+        case PlainKind::kDouble:
+          for (size_t r = 0; r < take; ++r) {
+            double v;
+            std::memcpy(&v, p + 8 * (at + r), 8);
+            out[r] = conv(v);
+          }
+          break;
+      }
+    }
+    st.row += take;
+    out += take;
+    n -= take;
+  }
+  return Status::Ok();
+}
+
 Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   b->rows = 0;
   b->lines = 0;
@@ -1578,16 +2039,48 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   // prefetcher follows: each is prefetched kAhead tiles ahead.
   constexpr size_t kTile = 64;
   constexpr size_t kAhead = 8;
+  // Lazy columns are decoded kPiece rows at a time (column-major, in L2),
+  // then transposed tile by tile from there.
+  constexpr size_t kPiece = 512;
   thread_local std::vector<float> tile;
+  thread_local DefaultInitVector<float> piece;
   thread_local std::vector<const float*> colp;
+  thread_local std::vector<LazyState> lazy;
   tile.resize(kTile * n_float_columns);
+  if (piece.size() < kPiece * n_float_columns) piece.resize(kPiece * n_float_columns);
   colp.resize(n_float_columns);
+  lazy.resize(n_float_columns);
+  const size_t slice = r0 / slice_rows;
+  for (size_t j = 0; j < n_float_columns; ++j) {
+    const LazyColumn& L = G.lazy[j];
+    if (!L.on) continue;
+    if (slice * slice_rows != r0 || slice >= L.marks.size())
+      return Internal("a slice that starts off its mark");
+    lazy[j].page = L.marks[slice].page;
+    lazy[j].h = L.marks[slice].h;
+    lazy[j].row = r0;
+  }
   float* out = b->values.data();
   for (size_t t0 = 0; t0 < rows; t0 += kTile) {
     const size_t n = std::min(rows - t0, kTile);
     const bool ahead = r0 + t0 + (kAhead + 1) * kTile <= G.rows;
+    if (t0 % kPiece == 0) {
+      // This slice's next piece of each lazy column, decoded here.
+      const size_t pn = std::min(rows - t0, kPiece);
+      for (size_t j = 0; j < n_float_columns; ++j) {
+        if (!G.lazy[j].on) continue;
+        Status st = ReadLazy(G.lazy[j], lazy[j], pn, piece.data() + j * kPiece);
+        if (!st.ok()) {
+          const int32_t c = needed[static_cast<size_t>(slot_needed[j])];
+          return Status(st.code(), Where(G.row_group, c) + ": " + st.message())
+              .At(uri, 0, static_cast<uint64_t>(c) + 1);
+        }
+      }
+    }
     for (size_t j = 0; j < n_float_columns; ++j) {
-      if (G.slot_indexed[j]) {
+      if (G.lazy[j].on) {
+        colp[j] = piece.data() + j * kPiece + t0 % kPiece;
+      } else if (G.slot_indexed[j]) {
         const uint8_t* src = G.indexes.data() + j * G.rows + r0 + t0;
         const float* d = G.index_dicts[j].data();
         if (ahead) __builtin_prefetch(src + kAhead * kTile);

@@ -10,19 +10,28 @@
 // Work and memory: a chunk of work is a slice of a row group, of about
 // CsvOptions::chunk_bytes of features (1 MiB: 4,443 rows of 59 features), so
 // the block, sums, probabilities and text after it are CSV-sized and stay in
-// cache. A row group's slices share one decode of its needed columns: the
-// first threads to parse one of its slices decode it together, column by
-// column, into a column-major form kept until its last slice is parsed
-// (numeric columns as one byte per row while their dictionary has at most
-// 256 values, else float32; categorical columns as an int32 per row; kept
-// columns and a preprocessing model's raw inputs as their values). Memory:
-// per row group alive, its needed column chunks (compressed) plus its
-// decoded columns (at most 4 bytes per row per numeric feature, bounded by
-// 4 GiB); the slices in flight (max_chunks_in_flight: 2 x threads + 2) keep
-// their row groups alive, at most two at once when a row group has more
-// slices than that (at most one per slice in flight plus the one being
-// handed out in general). Up to two released row groups' buffers (of at
-// most 256 MiB each) are kept, process-wide, for later row groups and files.
+// cache. The first threads to parse one of a row group's slices prepare its
+// needed columns together, column by column; then each slice decodes its
+// own rows. A numeric feature column that is not kept, whose pages are
+// dictionary indices or PLAIN numbers without nulls, is prepared by keeping
+// its decompressed pages, converting its dictionary and marking, per slice,
+// where the slice's first row is in its index streams (checking their
+// runs); a slice then decodes its rows from those marks, 512 rows at a time,
+// straight into the floats it transposes into its row-major block. Other
+// columns are decoded whole when prepared, into a column-major form kept
+// until the row group's last slice is parsed (numeric columns as one byte
+// per row while their dictionary has at most 256 values, else float32;
+// categorical columns as an int32 per row; kept columns and a preprocessing
+// model's raw inputs as their values). Memory: per row group alive, its
+// needed column chunks (compressed), the decompressed pages of the columns
+// read slice by slice (at most 9 bytes per row each plus 64 KiB, else the
+// column is decoded whole) and the decoded form of the others (at most 4
+// bytes per row per numeric feature; the features bounded by 4 GiB); the
+// slices in flight (max_chunks_in_flight: 2 x threads + 2) keep their row
+// groups alive, at most two at once when a row group has more slices than
+// that (at most one per slice in flight plus the one being handed out in
+// general). Up to two released row groups' buffers (of at most 256 MiB
+// each) are kept, process-wide, for later row groups and files.
 //
 // Supported (what DuckDB, Spark/parquet-mr, pyarrow and arrow-rs write, by
 // default and on request): flat schemas (a nested column is an error only
@@ -47,9 +56,9 @@
 //
 // Decoding: a numeric feature column that is not kept goes straight from
 // its pages into float32 (dictionary values converted once per dictionary,
-// indices gathered) or one byte per row, without an intermediate per-row
+// indices looked up as they are unpacked), without an intermediate per-row
 // copy; row-group-sized buffers are reused and backed by huge pages where
-// available. A slice is transposed from them into its row-major block.
+// available.
 //
 // Untrusted input: every offset, length, count and page size is checked
 // against the file, the chunk and the row group before use; decompressed
@@ -57,8 +66,10 @@
 // kMaxPageBytes; dictionary indices and bit widths are range-checked.
 // Errors are kInvalidData naming the file, row group, column and, for
 // values, the row (1-based data row of the file, in the Status's line
-// field). A row group's decoding error (the first failing column, in column
-// order) is every one of its slices' error, so its first slice reports it.
+// field). An error found when a row group's columns are prepared (the
+// first failing column, in column order) is every one of its slices' error,
+// so its first slice reports it; a dictionary index past its dictionary in
+// a column read slice by slice is the error of the slice holding it.
 //
 // Thread safety: as TableReader.
 #pragma once

@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <thread>
 
+#include "common/compression.h"
 #include "io/column_map.h"
 #include "io/parquet_format.h"
 #include "io/parquet_fuzz_target.h"
@@ -289,6 +292,282 @@ TEST(Parquet, RowGroupsAreReadInSlicesThatShareOneDecode) {
   EXPECT_NE(err.status.message().find("Input X contains NaN"), std::string::npos) << err.status.ToString();
   EXPECT_NE(err.status.message().find("row group 0"), std::string::npos) << err.status.ToString();
   EXPECT_EQ(err.status.line(), 1u);
+}
+
+// A file written by hand as DuckDB, parquet-mr and pyarrow write theirs:
+// dictionary pages, then data pages of RLE_DICTIONARY indices in the
+// RLE / bit-packed hybrid (runs of 8+ equal indices as RLE runs, the rest
+// bit-packed, up to two groups a run, the last one padded), several pages a
+// column chunk, a chunk falling back to PLAIN pages, nulls in one chunk.
+// Columns: a (INT64, 5 values: 3-bit indices; zstd), b (INT32, PLAIN;
+// uncompressed), c (DOUBLE, optional, 200 values: 8-bit indices; nulls in
+// row group 1 only; snappy), d (INT64, 300 values: 9-bit indices, the last
+// page of each chunk PLAIN; zstd). Row groups of 1000 and 537 rows.
+struct HandFile {
+  std::string bytes;
+  std::vector<float> want;  // rows x 4 (a, b, c, d), NaN for a null
+};
+
+void PutVarint(std::string* s, uint64_t v) {
+  for (; v >= 0x80; v >>= 7) s->push_back(static_cast<char>(v | 0x80));
+  s->push_back(static_cast<char>(v));
+}
+
+std::string HybridStream(const std::vector<uint32_t>& idx, int bw) {
+  std::string s;
+  for (size_t i = 0; i < idx.size();) {
+    size_t j = i;
+    while (j < idx.size() && idx[j] == idx[i]) ++j;
+    if (j - i >= 8) {
+      PutVarint(&s, (j - i) << 1);
+      for (int b = 0; b < (bw + 7) / 8; ++b) s.push_back(static_cast<char>(idx[i] >> (8 * b)));
+      i = j;
+      continue;
+    }
+    const size_t n = std::min<size_t>(16, idx.size() - i), groups = (n + 7) / 8;
+    PutVarint(&s, (groups << 1) | 1);
+    std::string bits(groups * static_cast<size_t>(bw), '\0');
+    for (size_t k = 0; k < n; ++k)
+      for (int b = 0; b < bw; ++b)
+        if ((idx[i + k] >> b) & 1) {
+          const size_t at = k * static_cast<size_t>(bw) + static_cast<size_t>(b);
+          bits[at >> 3] = static_cast<char>(bits[at >> 3] | (1 << (at & 7)));
+        }
+    s += bits;
+    i += n;
+  }
+  return s;
+}
+
+template <class T>
+void PutLeValue(std::string* s, T v) {
+  char b[sizeof(T)];
+  std::memcpy(b, &v, sizeof(T));
+  s->append(b, sizeof(T));
+}
+
+// bad_row >= 0: column a's index at that row of row group 0 is 5 (past its
+// dictionary); bad_run: rows 120-159 (an RLE run) hold index 7 instead.
+HandFile MakeHandFile(int bad_row = -1, bool bad_run = false) {
+  using parquet::PhysicalType;
+  HandFile f;
+  f.bytes = "PAR1";
+  const std::vector<int64_t> dict_a = {-3, 10, 7, 1000000007, 2};
+  std::vector<double> dict_c;
+  for (int k = 0; k < 200; ++k) dict_c.push_back(k * 0.25 - 7.5);
+  std::vector<int64_t> dict_d;
+  for (int k = 0; k < 300; ++k) dict_d.push_back(k * 1000 - 3);
+  std::vector<parquet::WriteColumn> schema(4);
+  schema[0] = {"a", PhysicalType::kInt64};
+  schema[1] = {"b", PhysicalType::kInt32};
+  schema[2] = {"c", PhysicalType::kDouble, true};
+  schema[3] = {"d", PhysicalType::kInt64};
+  std::vector<parquet::WriteRowGroup> groups;
+  int64_t first = 0;
+  auto fval = [](double v) { return static_cast<float>(v); };
+  for (int64_t rows : {1000, 537}) {
+    const size_t g = groups.size();
+    parquet::WriteRowGroup rg;
+    rg.num_rows = rows;
+    std::vector<std::vector<float>> cols(4, std::vector<float>(static_cast<size_t>(rows)));
+    for (int col = 0; col < 4; ++col) {
+      const Compression codec = col == 1   ? Compression::kNone
+                                : col == 2 ? Compression::kSnappy
+                                           : Compression::kZstd;
+      parquet::WriteChunk chunk;
+      chunk.codec = col == 1 ? 0 : col == 2 ? 1 : 6;
+      chunk.num_values = rows;
+      chunk.offset = static_cast<int64_t>(f.bytes.size());
+      chunk.encodings = col == 1 ? std::vector<int32_t>{0} : std::vector<int32_t>{0, 3, 8};
+      auto put_page = [&](const std::string& page, bool dict_page, int32_t n, int32_t encoding) {
+        auto packed = Compress(page, codec);
+        ASSERT_TRUE(packed.ok());
+        std::string header;
+        if (dict_page) {
+          thrift::CompactWriter w;
+          w.BeginStruct();
+          w.FieldI32(1, 2);
+          w.FieldI32(2, static_cast<int32_t>(page.size()));
+          w.FieldI32(3, static_cast<int32_t>(packed->size()));
+          w.FieldStructBegin(7);
+          w.FieldI32(1, n);
+          w.FieldI32(2, 0);
+          w.EndStruct();
+          w.EndStruct();
+          header = w.bytes();
+        } else {
+          header = parquet::SerializeDataPageHeader(static_cast<int32_t>(page.size()),
+                                                    static_cast<int32_t>(packed->size()), n, encoding);
+        }
+        f.bytes += header + *packed;
+        chunk.compressed += static_cast<int64_t>(header.size() + packed->size());
+        chunk.uncompressed += static_cast<int64_t>(header.size() + page.size());
+      };
+      std::string dict;
+      if (col == 0)
+        for (int64_t v : dict_a) PutLeValue(&dict, v);
+      if (col == 2)
+        for (double v : dict_c) PutLeValue(&dict, v);
+      if (col == 3)
+        for (int64_t v : dict_d) PutLeValue(&dict, v);
+      if (col != 1) put_page(dict, true, col == 0 ? 5 : col == 2 ? 200 : 300, 0);
+      const int64_t page_rows = col == 0 ? 300 : col == 1 ? 256 : col == 2 ? 333 : 150;
+      for (int64_t p0 = 0; p0 < rows; p0 += page_rows) {
+        const int64_t n = std::min(page_rows, rows - p0);
+        std::string page;
+        if (col == 1) {
+          for (int64_t r = p0; r < p0 + n; ++r) {
+            const int32_t v = static_cast<int32_t>((first + r) * 3 - 500);
+            PutLeValue(&page, v);
+            cols[1][static_cast<size_t>(r)] = fval(v);
+          }
+          put_page(page, false, static_cast<int32_t>(n), 0);
+          continue;
+        }
+        if (col == 3 && p0 + n == rows) {  // the chunk's last page: PLAIN
+          for (int64_t r = p0; r < p0 + n; ++r) {
+            const int64_t v = (first + r) * -77;
+            PutLeValue(&page, v);
+            cols[3][static_cast<size_t>(r)] = fval(static_cast<double>(v));
+          }
+          put_page(page, false, static_cast<int32_t>(n), 0);
+          continue;
+        }
+        std::vector<uint32_t> idx;
+        std::vector<uint32_t> levels;
+        for (int64_t r = p0; r < p0 + n; ++r) {
+          const size_t i = static_cast<size_t>(r);
+          const int64_t x = first + r;
+          if (col == 0) {
+            uint32_t k = (x / 40) % 3 == 0 ? 4 : static_cast<uint32_t>((x * 7 + x / 5) % 5);
+            if (g == 0 && r == bad_row) k = 5;
+            if (g == 0 && bad_run && r >= 120 && r < 160) k = 7;
+            idx.push_back(k);
+            cols[0][i] = k < 5 ? fval(static_cast<double>(dict_a[k])) : 0.0f;
+          } else if (col == 2) {
+            const bool null = g == 1 && x % 5 == 0;
+            levels.push_back(null ? 0 : 1);
+            if (null) {
+              cols[2][i] = std::numeric_limits<float>::quiet_NaN();
+              continue;
+            }
+            const uint32_t k = (x / 30) % 4 == 0 ? 199 : static_cast<uint32_t>((x * 13 + x / 9) % 200);
+            idx.push_back(k);
+            cols[2][i] = fval(dict_c[k]);
+          } else {
+            const uint32_t k = (x / 50) % 3 == 0 ? 299 : static_cast<uint32_t>((x * 31 + x / 17) % 300);
+            idx.push_back(k);
+            cols[3][i] = fval(static_cast<double>(dict_d[k]));
+          }
+        }
+        if (col == 2) {
+          const std::string lv = HybridStream(levels, 1);
+          PutLeValue(&page, static_cast<uint32_t>(lv.size()));
+          page += lv;
+        }
+        const int bw = col == 0 ? 3 : col == 2 ? 8 : 9;
+        page.push_back(static_cast<char>(bw));
+        page += HybridStream(idx, bw);
+        put_page(page, false, static_cast<int32_t>(n), 8);
+      }
+      rg.total_byte_size += chunk.uncompressed;
+      rg.columns.push_back(chunk);
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int col = 0; col < 4; ++col)
+        f.want.push_back(cols[static_cast<size_t>(col)][static_cast<size_t>(r)]);
+    groups.push_back(rg);
+    first += rows;
+  }
+  const std::string footer = parquet::SerializeFileMeta(schema, groups, first, "hand");
+  f.bytes += footer;
+  PutLeValue(&f.bytes, static_cast<uint32_t>(footer.size()));
+  f.bytes += "PAR1";
+  return f;
+}
+
+bool SameFloats(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Slices decode their own rows of each column (from marks of where each
+// slice's rows start in the index streams, within RLE runs, bit-packed
+// groups and pages), on two threads at once, backwards: every value where it
+// belongs, for slices of 64 and 99 rows and a whole row group; the chunk
+// with nulls through the whole column decoder; an index past the dictionary
+// is the error of the slice holding it.
+TEST(Parquet, SlicesDecodeTheirOwnRowsFromMarks) {
+  auto mem = std::make_shared<MemoryStorage>();
+  const HandFile f = MakeHandFile();
+  mem->Put("mem://h.parquet", f.bytes);
+  const CsvSchema schema = Features({"a", "b", "c", "d"});
+  for (size_t slice_rows : {64, 99, 100000}) {
+    SCOPED_TRACE(slice_rows);
+    CsvOptions opt;
+    opt.chunk_bytes = slice_rows * 4 * sizeof(float);
+    auto r = ParquetReader::Open(mem, "mem://h.parquet", opt, schema);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<TableChunk> chunks;
+    for (;;) {
+      TableChunk c;
+      auto got = (*r)->NextChunk(&c);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      if (!*got) break;
+      chunks.push_back(std::move(c));
+    }
+    std::vector<TableBlock> blocks(chunks.size());
+    auto parse = [&](size_t parity) {
+      for (size_t i = chunks.size(); i-- > 0;)
+        if (i % 2 == parity) (*r)->Parse(chunks[i], &blocks[i]);
+    };
+    std::thread other(parse, 1);
+    parse(0);
+    other.join();
+    chunks.clear();
+    std::vector<float> got;
+    for (TableBlock& b : blocks) {
+      ASSERT_TRUE((*r)->Account(b).ok()) << b.error.ToString();
+      got.insert(got.end(), b.values.begin(), b.values.begin() + b.rows * 4);
+    }
+    ASSERT_EQ(got.size(), f.want.size());
+    EXPECT_TRUE(SameFloats(got, f.want));
+    for (size_t i = 0; i < got.size(); ++i) {
+      const bool same = std::isnan(f.want[i]) ? std::isnan(got[i]) : got[i] == f.want[i];
+      if (!same) {
+        ADD_FAILURE() << "row " << i / 4 << " column "
+                      << "abcd"[i % 4] << ": " << got[i] << ", want " << f.want[i];
+        break;
+      }
+    }
+  }
+  // Column a's index 5 at row 700 (a bit-packed run), or 7 in an RLE run of
+  // rows 120-159: the error of the slice holding it.
+  for (bool run : {false, true}) {
+    mem->Put("mem://bad.parquet", MakeHandFile(run ? -1 : 700, run).bytes);
+    CsvOptions opt;
+    opt.chunk_bytes = 64 * 4 * sizeof(float);
+    auto r = ParquetReader::Open(mem, "mem://bad.parquet", opt, schema);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    TableChunk chunk;
+    TableBlock block;
+    size_t good_rows = 0;
+    Status st;
+    for (;;) {
+      auto got = (*r)->NextChunk(&chunk);
+      ASSERT_TRUE(got.ok());
+      ASSERT_TRUE(*got) << "no error";
+      (*r)->Parse(chunk, &block);
+      st = (*r)->Account(block);
+      if (!st.ok()) break;
+      good_rows += block.rows;
+    }
+    EXPECT_EQ(good_rows, run ? 64u : 640u) << st.ToString();
+    EXPECT_NE(st.message().find("row group 0, column 'a'"), std::string::npos) << st.ToString();
+    EXPECT_NE(st.message().find(run ? "dictionary index 7 past the dictionary's 5 values"
+                                    : "dictionary index 5 past the dictionary's 5 values"),
+              std::string::npos)
+        << st.ToString();
+  }
 }
 
 // A model comparing float64 inputs (HistGradientBoosting): each double or

@@ -6,6 +6,8 @@
 #include <limits>
 #include <set>
 
+#include "model/forest_validation.h"
+
 namespace fb {
 
 const char* ModelKindName(ModelKind kind) {
@@ -101,6 +103,8 @@ bool ValidTreeInOneScan(const Forest& forest, const Tree& tree) {
   return children == n - 1;
 }
 
+}  // namespace
+
 // The depth-first walk that finds and names the first problem of a tree
 // (the one-scan check above only says yes or no).
 Status ValidateTreeByWalk(const Forest& forest, const Tree& tree, size_t t) {
@@ -177,8 +181,6 @@ Status ValidateTreeByWalk(const Forest& forest, const Tree& tree, size_t t) {
     return InvalidData(fmt::format("tree {}: {} of {} nodes unreachable from the root", t, n - reached, n));
   return Status::Ok();
 }
-
-}  // namespace
 
 Status ValidateTree(const Forest& forest, const Tree& tree, size_t t) {
   const size_t n = tree.nodes.size();

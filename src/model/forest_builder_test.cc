@@ -8,6 +8,8 @@
 #include <limits>
 #include <random>
 
+#include "model/forest_validation.h"
+
 namespace fb {
 namespace {
 
@@ -80,83 +82,6 @@ TEST(ForestBuilderTest, ClassifierLabelsMustMatchOutputs) {
   EXPECT_TRUE(BuildForest(f).ok());
 }
 
-// ValidateTree before its one-scan fast path (a copy of the depth-first walk):
-// the oracle for the test below.
-Status ReferenceValidateTree(const Forest& forest, const Tree& tree, size_t t) {
-  const size_t n = tree.nodes.size();
-  auto fail = [&](size_t node, const std::string& what) {
-    return InvalidData(fmt::format("tree {} node {}: {}", t, node, what));
-  };
-  if (n == 0) return InvalidData(fmt::format("tree {} has no nodes", t));
-  if (n > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
-    return InvalidData(fmt::format("tree {} has too many nodes ({})", t, n));
-  }
-  if (tree.values.size() != n * static_cast<size_t>(forest.leaf_width)) {
-    return InvalidData(fmt::format("tree {}: {} leaf values for {} nodes of width {}", t, tree.values.size(),
-                                   n, forest.leaf_width));
-  }
-  if (forest.leaf_width == 1 && (tree.output < 0 || tree.output >= forest.n_outputs)) {
-    return InvalidData(
-        fmt::format("tree {}: output {} out of range [0, {})", t, tree.output, forest.n_outputs));
-  }
-  // Every node must be reached exactly once from the root: no cycles, no
-  // sharing, no orphans. Iterative to survive deep (hostile) trees.
-  std::vector<uint8_t> seen(n, 0);
-  std::vector<int32_t> stack{0};
-  size_t reached = 0;
-  while (!stack.empty()) {
-    int32_t i = stack.back();
-    stack.pop_back();
-    if (seen[i]) return fail(i, "reached twice (cycle or shared child)");
-    seen[i] = 1;
-    ++reached;
-    const Node& nd = tree.nodes[i];
-    if (nd.is_leaf()) {
-      for (int k = 0; k < forest.leaf_width; ++k) {
-        double v = tree.values[static_cast<size_t>(i) * forest.leaf_width + k];
-        if (std::isnan(v)) return fail(i, "leaf value is NaN");
-        if (forest.float32_sums && static_cast<double>(static_cast<float>(v)) != v)
-          return fail(i, fmt::format("leaf value {} is not a float32 value (the model sums in float32)", v));
-      }
-      continue;
-    }
-    if (nd.left < 0 || static_cast<size_t>(nd.left) >= n || nd.right < 0 ||
-        static_cast<size_t>(nd.right) >= n) {
-      return fail(
-          i, fmt::format("child index out of range (left {}, right {}, {} nodes)", nd.left, nd.right, n));
-    }
-    if (nd.feature < 0 || nd.feature >= forest.n_features) {
-      return fail(i, fmt::format("feature {} out of range [0, {})", nd.feature, forest.n_features));
-    }
-    if (nd.categorical ? nd.zero_missing : nd.cat_truncate) {
-      return fail(i, nd.categorical ? "zero-as-missing on a categorical split"
-                                    : "category truncation on a numeric split");
-    }
-    if (!forest.float64_features.empty() &&
-        forest.float64_features[static_cast<size_t>(nd.feature)].categorical != nd.categorical) {
-      return fail(i, fmt::format("{} split on feature {}, which its float64 input map reads as {}",
-                                 nd.categorical ? "categorical" : "numeric", nd.feature,
-                                 nd.categorical ? "numeric" : "categorical"));
-    }
-    if (nd.categorical) {
-      if (static_cast<uint64_t>(nd.cat_begin) + nd.cat_count > forest.categories.size()) {
-        return fail(i, "category list out of range");
-      }
-      for (uint32_t j = 1; j < nd.cat_count; ++j) {
-        if (forest.categories[nd.cat_begin + j - 1] >= forest.categories[nd.cat_begin + j])
-          return fail(i, "category list not sorted ascending");
-      }
-    } else if (std::isnan(nd.threshold)) {
-      return fail(i, "threshold is NaN");
-    }
-    stack.push_back(nd.right);
-    stack.push_back(nd.left);
-  }
-  if (reached != n)
-    return InvalidData(fmt::format("tree {}: {} of {} nodes unreachable from the root", t, n - reached, n));
-  return Status::Ok();
-}
-
 // A random full binary tree of `internal` internal nodes, numbered in
 // preorder (scikit-learn's order), breadth-first (XGBoost's) or at random
 // (root kept at 0): the last one has children before their parents.
@@ -208,6 +133,9 @@ Tree RandomTree(std::mt19937_64& rng, int internal, int order, int n_features) {
   return t;
 }
 
+// The depth-first walk (forest_validation.h) is the oracle: ValidateTree's
+// one-scan check must accept exactly the trees the walk accepts, and a
+// refusal must read as the walk's.
 TEST(ForestBuilderTest, OneScanValidationAgreesWithTheWalk) {
   std::mt19937_64 rng(17);
   Forest f = Stump();
@@ -245,7 +173,7 @@ TEST(ForestBuilderTest, OneScanValidationAgreesWithTheWalk) {
         case 11: t.output = std::uniform_int_distribution<int>(-1, 1)(rng); break;
       }
     }
-    Status want = ReferenceValidateTree(f, t, 3);
+    Status want = ValidateTreeByWalk(f, t, 3);
     Status got = ValidateTree(f, t, 3);
     ASSERT_EQ(got.ok(), want.ok()) << want.ToString();
     ASSERT_EQ(got.ToString(), want.ToString());

@@ -95,11 +95,7 @@ class CommandExecutor final : public FileExecutor {
     ProcessSpec ps;
     ps.argv = argv;
     ps.search_path = true;
-    ps.env = std::vector<std::string>{"FB_INPUT=" + in_arg, "FB_OUTPUT=" + out_arg};
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::strncmp(*e, "FB_INPUT=", 9) != 0 && std::strncmp(*e, "FB_OUTPUT=", 10) != 0)
-        ps.env->push_back(*e);
-    }
+    ps.env = EnvironmentWith({"FB_INPUT=" + in_arg, "FB_OUTPUT=" + out_arg});
     // Its own process group, so that stopping the command stops everything
     // it started (and whatever it leaves running in the group, a background
     // job or a subshell, is killed when it ends: nothing writes after it

@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <span>
+#include <type_traits>
+#include <variant>
 
 #include "runner/manifest.h"
 
@@ -88,24 +91,124 @@ double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-JobRecord ReadJob(Stmt& s) {
-  JobRecord j;
-  j.id = s.Text(0);
-  j.name = s.Text(1);
-  j.state = s.Text(2);
-  j.created_at = s.Text(3);
-  j.updated_at = s.Text(4);
-  j.spec_json = s.Text(5);
-  j.host = s.Text(6);
-  j.supervisor_pid = s.Int(7);
-  j.exit_code = static_cast<int>(s.Int(8));
-  j.files_total = s.Int(9);
-  j.seconds = s.Real(10);
-  return j;
+// A record's columns in table order, each with the field it fills: the one
+// place that says which column is which, for SELECT lists, reading rows and
+// binding a whole record.
+template <class R>
+struct Column {
+  const char* name;
+  std::variant<std::string R::*, int64_t R::*, uint64_t R::*, int R::*, double R::*> field;
+};
+
+constexpr Column<JobRecord> kJobColumns[] = {
+    {"id", &JobRecord::id},
+    {"name", &JobRecord::name},
+    {"state", &JobRecord::state},
+    {"created_at", &JobRecord::created_at},
+    {"updated_at", &JobRecord::updated_at},
+    {"spec", &JobRecord::spec_json},
+    {"host", &JobRecord::host},
+    {"supervisor_pid", &JobRecord::supervisor_pid},
+    {"exit_code", &JobRecord::exit_code},
+    {"files_total", &JobRecord::files_total},
+    {"seconds", &JobRecord::seconds},
+};
+constexpr Column<TaskRecord> kTaskColumns[] = {
+    {"idx", &TaskRecord::index},
+    {"state", &TaskRecord::state},
+    {"attempts", &TaskRecord::attempts},
+    {"pid", &TaskRecord::pid},
+    {"exit_code", &TaskRecord::exit_code},
+    {"signal", &TaskRecord::signal},
+    {"files", &TaskRecord::files},
+    {"started_at", &TaskRecord::started_at},
+    {"finished_at", &TaskRecord::finished_at},
+    {"log", &TaskRecord::log},
+};
+constexpr Column<AttemptRecord> kAttemptColumns[] = {
+    {"idx", &AttemptRecord::index},
+    {"attempt", &AttemptRecord::attempt},
+    {"pid", &AttemptRecord::pid},
+    {"exit_code", &AttemptRecord::exit_code},
+    {"signal", &AttemptRecord::signal},
+    {"started_at", &AttemptRecord::started_at},
+    {"finished_at", &AttemptRecord::finished_at},
+    {"user_seconds", &AttemptRecord::user_seconds},
+    {"sys_seconds", &AttemptRecord::sys_seconds},
+};
+constexpr Column<FileRecord> kFileColumns[] = {
+    {"relative", &FileRecord::relative}, {"state", &FileRecord::state},
+    {"error", &FileRecord::error},       {"output", &FileRecord::output},
+    {"sha256", &FileRecord::sha256},     {"task", &FileRecord::task},
+    {"attempts", &FileRecord::attempts}, {"rows", &FileRecord::rows},
+    {"seconds", &FileRecord::seconds},   {"updated_unix", &FileRecord::updated_unix},
+};
+constexpr Column<RunRecord> kRunColumns[] = {
+    {"run", &RunRecord::run},
+    {"started_unix", &RunRecord::started_unix},
+    {"finished_unix", &RunRecord::finished_unix},
+    {"seconds", &RunRecord::seconds},
+    {"state", &RunRecord::state},
+    {"done", &RunRecord::done},
+    {"failed", &RunRecord::failed},
+    {"rows", &RunRecord::rows},
+};
+
+// "a, b, ..." : the record's column names.
+template <class R>
+std::string ColumnList(std::span<const Column<R>> cols) {
+  std::string list;
+  for (size_t i = 0; i < cols.size(); ++i) list += (i ? ", " : "") + std::string(cols[i].name);
+  return list;
 }
 
-constexpr const char* kJobCols =
-    "id, name, state, created_at, updated_at, spec, host, supervisor_pid, exit_code, files_total, seconds";
+// "SELECT a, b, ... FROM <rest>" over the record's columns.
+template <class R>
+std::string SelectSql(std::span<const Column<R>> cols, const char* rest) {
+  return "SELECT " + ColumnList(cols) + " FROM " + rest;
+}
+
+// Binds every column of `r`, in table order, after what `s` has bound.
+template <class R>
+Stmt& BindRow(Stmt& s, const R& r, std::span<const Column<R>> cols) {
+  for (const Column<R>& c : cols) std::visit([&](auto field) { s.Bind(r.*field); }, c.field);
+  return s;
+}
+
+// The current row of `s`, selected by SelectSql over the same columns.
+template <class R>
+R ReadRow(Stmt& s, std::span<const Column<R>> cols) {
+  R r;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    const int at = static_cast<int>(i);
+    std::visit(
+        [&](auto field) {
+          auto& v = r.*field;
+          using T = std::remove_reference_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            v = s.Text(at);
+          } else if constexpr (std::is_floating_point_v<T>) {
+            v = s.Real(at);
+          } else {
+            v = static_cast<T>(s.Int(at));
+          }
+        },
+        cols[i].field);
+  }
+  return r;
+}
+
+// Every row of `s`.
+template <class R>
+Result<std::vector<R>> ReadRows(Stmt& s, std::span<const Column<R>> cols) {
+  std::vector<R> out;
+  for (;;) {
+    FB_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    out.push_back(ReadRow(s, cols));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -218,66 +321,30 @@ Status JobDb::SetFilesTotal(const std::string& id, int64_t n) {
 }
 
 Result<std::optional<JobRecord>> JobDb::GetJob(const std::string& id) {
-  Stmt s(db_, (std::string("SELECT ") + kJobCols + " FROM jobs WHERE id=?").c_str());
+  Stmt s(db_, SelectSql<JobRecord>(kJobColumns, "jobs WHERE id=?").c_str());
   s.Bind(id);
   FB_ASSIGN_OR_RETURN(bool row, s.Next());
   if (!row) return std::optional<JobRecord>();
-  return std::optional<JobRecord>(ReadJob(s));
+  return std::optional<JobRecord>(ReadRow<JobRecord>(s, kJobColumns));
 }
 
 Result<std::vector<JobRecord>> JobDb::ListJobs() {
-  Stmt s(db_, (std::string("SELECT ") + kJobCols + " FROM jobs ORDER BY created_at, id").c_str());
-  std::vector<JobRecord> out;
-  for (;;) {
-    FB_ASSIGN_OR_RETURN(bool row, s.Next());
-    if (!row) break;
-    out.push_back(ReadJob(s));
-  }
-  return out;
+  Stmt s(db_, SelectSql<JobRecord>(kJobColumns, "jobs ORDER BY created_at, id").c_str());
+  return ReadRows<JobRecord>(s, kJobColumns);
 }
 
 Status JobDb::UpsertTask(const std::string& job, const TaskRecord& t) {
-  return Stmt(db_,
-              "INSERT OR REPLACE INTO tasks(job, idx, state, attempts, pid, exit_code, signal, files, "
-              "started_at,"
-              " finished_at, log) VALUES(?,?,?,?,?,?,?,?,?,?,?)")
-      .Bind(job)
-      .Bind(t.index)
-      .Bind(t.state)
-      .Bind(t.attempts)
-      .Bind(t.pid)
-      .Bind(t.exit_code)
-      .Bind(t.signal)
-      .Bind(t.files)
-      .Bind(t.started_at)
-      .Bind(t.finished_at)
-      .Bind(t.log)
-      .Run();
+  const std::span<const Column<TaskRecord>> cols = kTaskColumns;
+  std::string sql = "INSERT OR REPLACE INTO tasks(job, " + ColumnList(cols) + ") VALUES(?";
+  for (size_t i = 0; i < cols.size(); ++i) sql += ",?";
+  Stmt s(db_, (sql + ")").c_str());
+  return BindRow(s.Bind(job), t, cols).Run();
 }
 
 Result<std::vector<TaskRecord>> JobDb::Tasks(const std::string& job) {
-  Stmt s(db_,
-         "SELECT idx, state, attempts, pid, exit_code, signal, files, started_at, finished_at, log FROM tasks"
-         " WHERE job=? ORDER BY idx");
+  Stmt s(db_, SelectSql<TaskRecord>(kTaskColumns, "tasks WHERE job=? ORDER BY idx").c_str());
   s.Bind(job);
-  std::vector<TaskRecord> out;
-  for (;;) {
-    FB_ASSIGN_OR_RETURN(bool row, s.Next());
-    if (!row) break;
-    TaskRecord t;
-    t.index = s.Int(0);
-    t.state = s.Text(1);
-    t.attempts = static_cast<int>(s.Int(2));
-    t.pid = s.Int(3);
-    t.exit_code = static_cast<int>(s.Int(4));
-    t.signal = static_cast<int>(s.Int(5));
-    t.files = s.Int(6);
-    t.started_at = s.Text(7);
-    t.finished_at = s.Text(8);
-    t.log = s.Text(9);
-    out.push_back(std::move(t));
-  }
-  return out;
+  return ReadRows<TaskRecord>(s, kTaskColumns);
 }
 
 Status JobDb::AddAttempt(const std::string& job, int64_t index, int attempt, int64_t pid, int exit_code,
@@ -310,26 +377,9 @@ Status JobDb::SetAttemptUsage(const std::string& job, int64_t index, int attempt
 
 Result<std::vector<AttemptRecord>> JobDb::Attempts(const std::string& job) {
   Stmt s(db_,
-         "SELECT idx, attempt, pid, exit_code, signal, started_at, finished_at, user_seconds, sys_seconds"
-         " FROM attempts WHERE job=? ORDER BY idx, attempt");
+         SelectSql<AttemptRecord>(kAttemptColumns, "attempts WHERE job=? ORDER BY idx, attempt").c_str());
   s.Bind(job);
-  std::vector<AttemptRecord> out;
-  for (;;) {
-    FB_ASSIGN_OR_RETURN(bool row, s.Next());
-    if (!row) break;
-    AttemptRecord a;
-    a.index = s.Int(0);
-    a.attempt = static_cast<int>(s.Int(1));
-    a.pid = s.Int(2);
-    a.exit_code = static_cast<int>(s.Int(3));
-    a.signal = static_cast<int>(s.Int(4));
-    a.started_at = s.Text(5);
-    a.finished_at = s.Text(6);
-    a.user_seconds = s.Real(7);
-    a.sys_seconds = s.Real(8);
-    out.push_back(std::move(a));
-  }
-  return out;
+  return ReadRows<AttemptRecord>(s, kAttemptColumns);
 }
 
 Result<double> JobDb::CpuSeconds(const std::string& job) {
@@ -394,30 +444,9 @@ Status JobDb::RecordFile(const std::string& job, const FileRecord& f) {
 }
 
 Result<std::vector<FileRecord>> JobDb::Files(const std::string& job) {
-  Stmt s(
-      db_,
-      "SELECT relative, state, error, output, sha256, task, attempts, rows, seconds, updated_unix FROM files"
-      " WHERE job=?"
-      " ORDER BY relative");
+  Stmt s(db_, SelectSql<FileRecord>(kFileColumns, "files WHERE job=? ORDER BY relative").c_str());
   s.Bind(job);
-  std::vector<FileRecord> out;
-  for (;;) {
-    FB_ASSIGN_OR_RETURN(bool row, s.Next());
-    if (!row) break;
-    FileRecord f;
-    f.relative = s.Text(0);
-    f.state = s.Text(1);
-    f.error = s.Text(2);
-    f.output = s.Text(3);
-    f.sha256 = s.Text(4);
-    f.task = s.Int(5);
-    f.attempts = static_cast<int>(s.Int(6));
-    f.rows = static_cast<uint64_t>(s.Int(7));
-    f.seconds = s.Real(8);
-    f.updated_unix = s.Real(9);
-    out.push_back(std::move(f));
-  }
-  return out;
+  return ReadRows<FileRecord>(s, kFileColumns);
 }
 
 Result<FileCounts> JobDb::Counts(const std::string& job) {
@@ -507,28 +536,11 @@ Status JobDb::CloseUnfinishedRuns(const std::string& job, double last_activity_u
 }
 
 Result<std::vector<RunRecord>> JobDb::Runs(const std::string& job) {
-  std::vector<RunRecord> out;
   FB_ASSIGN_OR_RETURN(bool has, HasTable("runs"));
-  if (!has) return out;
-  Stmt s(db_,
-         "SELECT run, started_unix, finished_unix, seconds, state, done, failed, rows FROM runs WHERE job=?"
-         " ORDER BY run");
+  if (!has) return std::vector<RunRecord>();
+  Stmt s(db_, SelectSql<RunRecord>(kRunColumns, "runs WHERE job=? ORDER BY run").c_str());
   s.Bind(job);
-  for (;;) {
-    FB_ASSIGN_OR_RETURN(bool row, s.Next());
-    if (!row) break;
-    RunRecord r;
-    r.run = s.Int(0);
-    r.started_unix = s.Real(1);
-    r.finished_unix = s.Real(2);
-    r.seconds = s.Real(3);
-    r.state = s.Text(4);
-    r.done = s.Int(5);
-    r.failed = s.Int(6);
-    r.rows = static_cast<uint64_t>(s.Int(7));
-    out.push_back(std::move(r));
-  }
-  return out;
+  return ReadRows<RunRecord>(s, kRunColumns);
 }
 
 Status JobDb::SetEstimate(const std::string& job, const std::string& estimate_json) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/test_dir.h"
 #include "runner/local_job.h"
 
 namespace fb {
@@ -14,10 +15,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(JobDb, RecordsJobsTasksAndFiles) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  auto db = JobDb::Open(dir.string());
+// Each test with a fresh state folder, dir_.
+class JobDbTest : public testing::TestDirTest {};
+
+TEST_F(JobDbTest, RecordsJobsTasksAndFiles) {
+  auto db = JobDb::Open(dir_.string());
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   JobRecord j;
   j.id = "j1";
@@ -49,25 +51,22 @@ TEST(JobDb, RecordsJobsTasksAndFiles) {
   t.state = "running";
   ASSERT_TRUE((*db)->UpsertTask("j1", t).ok());
   ASSERT_TRUE((*db)->UpdateJob("j1", "failed", 1, 2.5).ok());
-  auto js = JobStatusJson(**db, "j1", dir.string());
+  auto js = JobStatusJson(**db, "j1", dir_.string());
   ASSERT_TRUE(js.ok());
   EXPECT_NE(js->find("\"failed_files\""), std::string::npos);
   EXPECT_NE(js->find("boom"), std::string::npos);
   auto spec = JobSpec::FromJson((*(*db)->GetJob("j1"))->spec_json);
   EXPECT_TRUE(spec.ok());
-  EXPECT_EQ(JobStatusJson(**db, "nope", dir.string()).status().code(), StatusCode::kNotFound);
-  fs::remove_all(dir);
+  EXPECT_EQ(JobStatusJson(**db, "nope", dir_.string()).status().code(), StatusCode::kNotFound);
 }
 
-TEST(JobDb, ConcurrentWritersFromSeparateConnections) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_mt_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  ASSERT_TRUE(JobDb::Open(dir.string()).ok());
+TEST_F(JobDbTest, ConcurrentWritersFromSeparateConnections) {
+  ASSERT_TRUE(JobDb::Open(dir_.string()).ok());
   std::vector<std::thread> threads;
   std::atomic<int> errors{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
-      auto db = JobDb::Open(dir.string());
+      auto db = JobDb::Open(dir_.string());
       if (!db.ok()) {
         ++errors;
         return;
@@ -83,15 +82,12 @@ TEST(JobDb, ConcurrentWritersFromSeparateConnections) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(errors.load(), 0);
-  auto db = JobDb::Open(dir.string());
+  auto db = JobDb::Open(dir_.string());
   EXPECT_EQ((*db)->Counts("j")->done, 200);
-  fs::remove_all(dir);
 }
 
-TEST(JobDb, RecordsCpuTimeOfAttempts) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_cpu_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  auto db = JobDb::Open(dir.string());
+TEST_F(JobDbTest, RecordsCpuTimeOfAttempts) {
+  auto db = JobDb::Open(dir_.string());
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->AddAttempt("j", 0, 1, 100, 75, 0, "a", "b").ok());
   ASSERT_TRUE((*db)->AddAttempt("j", 0, 2, 101, 0, 0, "c", "d").ok());
@@ -109,47 +105,41 @@ TEST(JobDb, RecordsCpuTimeOfAttempts) {
   EXPECT_EQ((*a)[1].attempt, 2);
   EXPECT_DOUBLE_EQ((*a)[1].user_seconds, 2.0);
   EXPECT_DOUBLE_EQ((*a)[1].sys_seconds, 0.5);
-  auto st = JobStatusJson(**db, "j", dir.string(), 0.36);
+  auto st = JobStatusJson(**db, "j", dir_.string(), 0.36);
   EXPECT_FALSE(st.ok());  // no such job record: attempts alone do not make a job
   JobRecord j;
   j.id = "j";
   j.state = "running";
   ASSERT_TRUE((*db)->CreateJob(j).ok());
-  st = JobStatusJson(**db, "j", dir.string(), 0.36);
+  st = JobStatusJson(**db, "j", dir_.string(), 0.36);
   ASSERT_TRUE(st.ok());
   auto js = nlohmann::json::parse(*st);
   EXPECT_DOUBLE_EQ(js["cost"]["vcpu_seconds"].get<double>(), 7.25);
   EXPECT_NEAR(js["cost"]["cost"].get<double>(), 7.25 / 3600 * 0.36, 1e-15);
   EXPECT_TRUE(js["cost"]["per_1000_files"].is_null());  // no files made
-  EXPECT_TRUE(nlohmann::json::parse(*JobStatusJson(**db, "j", dir.string()))["cost"]["cost"].is_null());
-  fs::remove_all(dir);
+  EXPECT_TRUE(nlohmann::json::parse(*JobStatusJson(**db, "j", dir_.string()))["cost"]["cost"].is_null());
 }
 
-TEST(JobDb, ReadOnlyConnectionsReadAndNeverWrite) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_ro_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  EXPECT_EQ(JobDb::OpenReadOnly(dir.string()).status().code(), StatusCode::kNotFound);
-  EXPECT_FALSE(fs::exists(dir));  // nothing created
-  auto db = JobDb::Open(dir.string());
+TEST_F(JobDbTest, ReadOnlyConnectionsReadAndNeverWrite) {
+  const std::string state = Path("state");  // not there yet
+  EXPECT_EQ(JobDb::OpenReadOnly(state).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(state));  // nothing created
+  auto db = JobDb::Open(state);
   ASSERT_TRUE(db.ok());
   JobRecord j;
   j.id = "j";
   j.state = "running";
   ASSERT_TRUE((*db)->CreateJob(j).ok());
-  auto ro = JobDb::OpenReadOnly(dir.string());
+  auto ro = JobDb::OpenReadOnly(state);
   ASSERT_TRUE(ro.ok()) << ro.status().ToString();
   EXPECT_EQ((*(*ro)->GetJob("j"))->state, "running");
   EXPECT_FALSE((*ro)->UpdateJob("j", "failed", 1, 1.0).ok());
   EXPECT_EQ((*(*db)->GetJob("j"))->state, "running");
-  fs::remove_all(dir);
 }
 
-TEST(JobDb, OpensADatabaseOfTheFirstSchemaAndAddsTheNewColumns) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_old_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+TEST_F(JobDbTest, OpensADatabaseOfTheFirstSchemaAndAddsTheNewColumns) {
   sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open((dir / "jobs.db").string().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open((dir_ / "jobs.db").string().c_str(), &raw), SQLITE_OK);
   // The tables as the first release made them.
   const char* old_schema =
       "CREATE TABLE attempts(job TEXT, idx INTEGER, attempt INTEGER, pid INTEGER, exit_code INTEGER,"
@@ -162,7 +152,7 @@ TEST(JobDb, OpensADatabaseOfTheFirstSchemaAndAddsTheNewColumns) {
   ASSERT_EQ(sqlite3_exec(raw, old_schema, nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(raw);
   for (int i = 0; i < 2; ++i) {  // the second open finds the columns there
-    auto db = JobDb::Open(dir.string());
+    auto db = JobDb::Open(dir_.string());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     EXPECT_DOUBLE_EQ(*(*db)->CpuSeconds("j"), 0.0);
     ASSERT_TRUE((*db)->SetAttemptUsage("j", 0, 1, 1.0, 1.0).ok());
@@ -173,13 +163,10 @@ TEST(JobDb, OpensADatabaseOfTheFirstSchemaAndAddsTheNewColumns) {
     ASSERT_EQ(files->size(), 1u);
     EXPECT_EQ((*files)[0].rows, 3u);
   }
-  fs::remove_all(dir);
 }
 
-TEST(JobDb, AResumeSkippingADoneFileKeepsItsTiming) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_skip_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  auto db = JobDb::Open(dir.string());
+TEST_F(JobDbTest, AResumeSkippingADoneFileKeepsItsTiming) {
+  auto db = JobDb::Open(dir_.string());
   ASSERT_TRUE(db.ok());
   FileRecord f;
   f.relative = "a.csv";
@@ -203,7 +190,108 @@ TEST(JobDb, AResumeSkippingADoneFileKeepsItsTiming) {
   ASSERT_TRUE((*db)->RecordFile("j", f).ok());
   files = (*db)->Files("j");
   EXPECT_GT((*files)[1].updated_unix, 1.7e9);
-  fs::remove_all(dir);
+}
+
+// Every field of every record comes back as it was written, in its own column.
+TEST_F(JobDbTest, EveryFieldOfEveryRecordRoundTrips) {
+  auto db = JobDb::Open(dir_.string());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  JobRecord j;
+  j.id = "j";
+  j.name = "nightly";
+  j.state = "running";
+  j.spec_json = "{}";
+  j.host = "h1";
+  j.supervisor_pid = 41;
+  j.files_total = 7;
+  ASSERT_TRUE((*db)->CreateJob(j).ok());
+  ASSERT_TRUE((*db)->UpdateJob("j", "failed", 3, 2.5).ok());
+  auto got_job = (*db)->GetJob("j");
+  ASSERT_TRUE(got_job.ok() && got_job->has_value());
+  const JobRecord& gj = **got_job;
+  EXPECT_EQ(gj.id, "j");
+  EXPECT_EQ(gj.name, "nightly");
+  EXPECT_EQ(gj.state, "failed");
+  EXPECT_FALSE(gj.created_at.empty());
+  EXPECT_FALSE(gj.updated_at.empty());
+  EXPECT_EQ(gj.spec_json, "{}");
+  EXPECT_EQ(gj.host, "h1");
+  EXPECT_EQ(gj.supervisor_pid, 41);
+  EXPECT_EQ(gj.exit_code, 3);
+  EXPECT_EQ(gj.files_total, 7);
+  EXPECT_DOUBLE_EQ(gj.seconds, 2.5);
+  ASSERT_EQ((*db)->ListJobs()->size(), 1u);
+  EXPECT_EQ((*db)->ListJobs()->front().name, "nightly");
+
+  TaskRecord t{5, "succeeded", 2, 1234, 0, 9, 11, "s", "f", "log/5.txt"};
+  ASSERT_TRUE((*db)->UpsertTask("j", t).ok());
+  t.state = "failed";  // replaced, not added
+  ASSERT_TRUE((*db)->UpsertTask("j", t).ok());
+  auto tasks = (*db)->Tasks("j");
+  ASSERT_TRUE(tasks.ok());
+  ASSERT_EQ(tasks->size(), 1u);
+  const TaskRecord& gt = tasks->front();
+  EXPECT_EQ(gt.index, 5);
+  EXPECT_EQ(gt.state, "failed");
+  EXPECT_EQ(gt.attempts, 2);
+  EXPECT_EQ(gt.pid, 1234);
+  EXPECT_EQ(gt.exit_code, 0);
+  EXPECT_EQ(gt.signal, 9);
+  EXPECT_EQ(gt.files, 11);
+  EXPECT_EQ(gt.started_at, "s");
+  EXPECT_EQ(gt.finished_at, "f");
+  EXPECT_EQ(gt.log, "log/5.txt");
+
+  ASSERT_TRUE((*db)->AddAttempt("j", 5, 2, 77, 4, 15, "a0", "a1").ok());
+  ASSERT_TRUE((*db)->SetAttemptUsage("j", 5, 2, 1.25, 0.5).ok());
+  auto attempts = (*db)->Attempts("j");
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 1u);
+  const AttemptRecord& ga = attempts->front();
+  EXPECT_EQ(ga.index, 5);
+  EXPECT_EQ(ga.attempt, 2);
+  EXPECT_EQ(ga.pid, 77);
+  EXPECT_EQ(ga.exit_code, 4);
+  EXPECT_EQ(ga.signal, 15);
+  EXPECT_EQ(ga.started_at, "a0");
+  EXPECT_EQ(ga.finished_at, "a1");
+  EXPECT_DOUBLE_EQ(ga.user_seconds, 1.25);
+  EXPECT_DOUBLE_EQ(ga.sys_seconds, 0.5);
+
+  FileRecord f{"in/a.csv", "done", "", "out/a.csv", "abc", 5, 3, 1000, 0.75, 1700000000.5};
+  ASSERT_TRUE((*db)->RecordFile("j", f).ok());
+  auto files = (*db)->Files("j");
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 1u);
+  const FileRecord& gf = files->front();
+  EXPECT_EQ(gf.relative, "in/a.csv");
+  EXPECT_EQ(gf.state, "done");
+  EXPECT_EQ(gf.error, "");
+  EXPECT_EQ(gf.output, "out/a.csv");
+  EXPECT_EQ(gf.sha256, "abc");
+  EXPECT_EQ(gf.task, 5);
+  EXPECT_EQ(gf.attempts, 3);
+  EXPECT_EQ(gf.rows, 1000u);
+  EXPECT_DOUBLE_EQ(gf.seconds, 0.75);
+  EXPECT_DOUBLE_EQ(gf.updated_unix, 1700000000.5);
+
+  auto run = (*db)->StartRun("j", 100.5);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(*run, 1);
+  RunRecord r{*run, 0, 130.0, 29.5, "succeeded", 6, 1, 900};
+  ASSERT_TRUE((*db)->FinishRun("j", r).ok());
+  auto runs = (*db)->Runs("j");
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  const RunRecord& gr = runs->front();
+  EXPECT_EQ(gr.run, 1);
+  EXPECT_DOUBLE_EQ(gr.started_unix, 100.5);
+  EXPECT_DOUBLE_EQ(gr.finished_unix, 130.0);
+  EXPECT_DOUBLE_EQ(gr.seconds, 29.5);
+  EXPECT_EQ(gr.state, "succeeded");
+  EXPECT_EQ(gr.done, 6);
+  EXPECT_EQ(gr.failed, 1);
+  EXPECT_EQ(gr.rows, 900u);
 }
 
 }  // namespace

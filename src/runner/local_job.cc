@@ -443,6 +443,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     ps.log_banner = fmt::format("=== attempt {} at {}\n", k.attempts, UtcNow());
     // The folder the job was started in; where it is gone, paths are absolute anyway.
     ps.workdir = spec.workdir;
+    if (!o.worker_env.empty()) ps.env = EnvironmentWith(o.worker_env);
     ps.die_with_parent = true;
     ps.exec_failure_message = "forestbatch: cannot run the worker " + ps.program;
     FB_ASSIGN_OR_RETURN(ProcessId pid, processes->Start(ps));

@@ -68,6 +68,10 @@ struct RunOptions {
   double progress_interval = 5.0;             // seconds between plain lines
   std::optional<double> price_per_vcpu_hour;  // for the catalogue's cost per file (runner/cost.h)
   std::optional<EstimateRecord> estimate;     // a new job's projection (run --estimate), kept with it
+  // "NAME=VALUE" set in the workers' environment (so in their --exec
+  // commands' too) for this run only: not part of the job's record or of
+  // its outputs' fingerprint (tune's thread count per task).
+  std::vector<std::string> worker_env;
   // Starts, watches and signals the workers; null: real processes
   // (common/process.h). Tests pass a fake to check the policy below.
   ProcessRunner* processes = nullptr;

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -53,6 +55,7 @@ class FakeProcesses final : public ProcessRunner {
     int attempt = 0;
     std::vector<std::string> argv;
     std::string program;
+    std::optional<std::vector<std::string>> env;
     Behaviour behaviour;
     std::optional<ProcessExit> end;  // decided, not yet polled
     bool reaped = false;
@@ -69,6 +72,7 @@ class FakeProcesses final : public ProcessRunner {
     p.id = 1000 + static_cast<ProcessId>(procs.size());
     p.argv = spec.argv;
     p.program = spec.program;
+    p.env = spec.env;
     p.index = std::stoll(ArgAfter(spec.argv, "--index"));
     for (const auto& q : procs) p.attempt += q.index == p.index;
     ++p.attempt;
@@ -218,10 +222,27 @@ TEST_F(Supervisor, WorkersThatSucceedAreNotRestarted) {
   EXPECT_EQ(argv[1], "worker");
   EXPECT_EQ(ArgAfter(argv, "--count"), "2");
   EXPECT_EQ(ArgAfter(argv, "--exec"), "cp {input} {output}");
+  EXPECT_FALSE(fake_.procs[0].env.has_value());  // our environment, as it is
   auto tasks = Tasks(o.job);
   EXPECT_EQ(tasks[0].state, "succeeded");
   EXPECT_EQ(tasks[1].attempts, 1);
   EXPECT_DOUBLE_EQ(o.vcpu_seconds, 1.0);  // each attempt's CPU time is the job's
+}
+
+TEST_F(Supervisor, WorkersGetTheRunsEnvironmentAndNoneOfItIsRecorded) {
+  fake_.behave = [](int64_t, int) { return FakeProcesses::Exits(0, true); };
+  options_.worker_env = {"FB_SUPERVISOR_TEST=3"};
+  JobOutcome o = Run();
+  EXPECT_EQ(o.state, "succeeded");
+  ASSERT_EQ(fake_.procs.size(), 2u);
+  for (const auto& p : fake_.procs) {
+    ASSERT_TRUE(p.env.has_value());
+    EXPECT_EQ(std::count(p.env->begin(), p.env->end(), "FB_SUPERVISOR_TEST=3"), 1);
+  }
+  EXPECT_EQ(std::getenv("FB_SUPERVISOR_TEST"), nullptr);
+  auto db = JobDb::Open(options_.state_dir);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ((*(*db)->GetJob(o.job))->spec_json.find("FB_SUPERVISOR_TEST"), std::string::npos);
 }
 
 TEST_F(Supervisor, AWorkerThatDiesIsRestartedUntilItsRetriesAreSpent) {
