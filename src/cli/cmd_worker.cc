@@ -48,22 +48,24 @@ CommandSpec WorkerCommand() {
                         "static: this task's fixed slice (--shard-by); dynamic: claim the next free file "
                         "until none is left (default: $FORESTBATCH_SCHEDULE or static)")
             ->check(CLI::IsMember({"static", "dynamic"}));
-        sub->add_option("--lease", f->task.lease_seconds,
+        sub->add_option("--lease", f->task.policy.lease_seconds,
                         "dynamic: seconds a claim lives without a heartbeat before another task takes it "
                         "over (heartbeat every lease/6)")
             ->check(CLI::Range(0.05, 86400.0));
         sub->add_option("--claims", f->task.claims,
                         "dynamic: folder or S3 prefix shared by all tasks of this run (default: "
                         "OUTPUT/.forestbatch-claims/<run id>)");
-        sub->add_option("--retries", f->task.retries, "retries per file after the first attempt")
+        sub->add_option("--retries", f->task.policy.retries, "retries per file after the first attempt")
             ->check(CLI::Range(0, 100));
-        sub->add_option("--backoff", f->task.backoff_seconds,
+        sub->add_option("--backoff", f->task.policy.backoff_seconds,
                         "seconds before the first retry (doubles each time)")
             ->check(CLI::Range(0.0, 3600.0));
-        sub->add_option("--grace", f->task.grace_seconds, "seconds the current file may finish after SIGTERM")
+        sub->add_option("--grace", f->task.policy.grace_seconds,
+                        "seconds the current file may finish after SIGTERM")
             ->check(CLI::Range(0.0, 3600.0));
-        sub->add_flag("--overwrite", f->task.overwrite, "replace outputs made by another model or options");
-        sub->add_flag("--verify", f->task.verify, "hash existing outputs before skipping them");
+        sub->add_flag("--overwrite", f->task.policy.overwrite,
+                      "replace outputs made by another model or options");
+        sub->add_flag("--verify", f->task.policy.verify, "hash existing outputs before skipping them");
         sub->add_option("--exec", f->task.exec,
                         "run 'CMD {input} {output}' per file instead of the predictor");
         sub->add_flag("--shell", f->task.shell, "run --exec through /bin/sh -c");

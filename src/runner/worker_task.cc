@@ -21,7 +21,7 @@ Result<WorkerSummary> RunWorkerTask(const WorkerTaskOptions& f, const std::atomi
     const char* v = env(name);
     return v && *v ? std::string(v) : fallback;
   };
-  WorkerConfig c;
+  WorkerConfig c = f.policy;
   c.input = f.input.empty() ? env_or("INPUT_DIR", "") : f.input;
   c.output = f.output.empty() ? env_or("OUTPUT_DIR", "") : f.output;
   if (c.input.empty()) return InvalidArgument("worker: --input (or INPUT_DIR) is required");
@@ -33,12 +33,6 @@ Result<WorkerSummary> RunWorkerTask(const WorkerTaskOptions& f, const std::atomi
   c.count = task.count;
   FB_ASSIGN_OR_RETURN(
       c.schedule, ParseSchedule(f.schedule.empty() ? env_or("FORESTBATCH_SCHEDULE", "static") : f.schedule));
-  c.lease_seconds = f.lease_seconds;
-  c.retries = f.retries;
-  c.backoff_seconds = f.backoff_seconds;
-  c.grace_seconds = f.grace_seconds;
-  c.overwrite = f.overwrite;
-  c.verify = f.verify;
   c.job = f.job.empty() ? env_or("AWS_BATCH_JOB_ID", "") : f.job;
   c.filter = {f.include, f.exclude};
 

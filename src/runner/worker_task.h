@@ -26,14 +26,13 @@ struct WorkerTaskOptions {
   std::string model;          // with no exec: predict with it
   std::string input, output;  // "": $INPUT_DIR, $OUTPUT_DIR
   std::string shard_by = "count";
-  std::string schedule;  // "": $FORESTBATCH_SCHEDULE, else static
-  std::string claims;    // dynamic: the claims root ("": ClaimsRootFor's default)
-  double lease_seconds = 60;
+  std::string schedule;                 // "": $FORESTBATCH_SCHEDULE, else static
+  std::string claims;                   // dynamic: the claims root ("": ClaimsRootFor's default)
   std::optional<int64_t> index, count;  // unset: the array engine's (ResolveArrayTask)
   int threads = 0;                      // prediction threads (0: all cores)
-  int retries = 3;
-  double backoff_seconds = 1.0, grace_seconds = 20.0;
-  bool overwrite = false, verify = false;
+  // The worker's policy as it is: lease_seconds, retries, backoff_seconds,
+  // grace_seconds, overwrite, verify (the rest is resolved from the above).
+  WorkerConfig policy;
   std::string exec;  // per-file command instead of the predictor
   bool shell = false;
   std::string state;                       // job database folder ("": no records)
