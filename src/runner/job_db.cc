@@ -97,7 +97,7 @@ double UnixNow() {
 template <class R>
 struct Column {
   const char* name;
-  std::variant<std::string R::*, int64_t R::*, uint64_t R::*, int R::*, double R::*> field;
+  std::variant<std::string R::*, int64_t R::*, uint64_t R::*, int R::*, double R::*, TaskState R::*> field;
 };
 
 constexpr Column<JobRecord> kJobColumns[] = {
@@ -171,14 +171,26 @@ std::string SelectSql(std::span<const Column<R>> cols, const char* rest) {
 // Binds every column of `r`, in table order, after what `s` has bound.
 template <class R>
 Stmt& BindRow(Stmt& s, const R& r, std::span<const Column<R>> cols) {
-  for (const Column<R>& c : cols) std::visit([&](auto field) { s.Bind(r.*field); }, c.field);
+  for (const Column<R>& c : cols) {
+    std::visit(
+        [&](auto field) {
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(r.*field)>, TaskState>) {
+            s.Bind(TaskStateName(r.*field));
+          } else {
+            s.Bind(r.*field);
+          }
+        },
+        c.field);
+  }
   return s;
 }
 
-// The current row of `s`, selected by SelectSql over the same columns.
+// The current row of `s`, selected by SelectSql over the same columns;
+// InvalidData naming the column when a state is none this version knows.
 template <class R>
-R ReadRow(Stmt& s, std::span<const Column<R>> cols) {
+Result<R> ReadRow(Stmt& s, std::span<const Column<R>> cols) {
   R r;
+  Status bad = Status::Ok();
   for (size_t i = 0; i < cols.size(); ++i) {
     const int at = static_cast<int>(i);
     std::visit(
@@ -187,6 +199,13 @@ R ReadRow(Stmt& s, std::span<const Column<R>> cols) {
           using T = std::remove_reference_t<decltype(v)>;
           if constexpr (std::is_same_v<T, std::string>) {
             v = s.Text(at);
+          } else if constexpr (std::is_same_v<T, TaskState>) {
+            const std::string text = s.Text(at);
+            if (auto state = ParseTaskState(text)) {
+              v = *state;
+            } else {
+              bad = InvalidData("job database: unknown " + std::string(cols[i].name) + " '" + text + "'");
+            }
           } else if constexpr (std::is_floating_point_v<T>) {
             v = s.Real(at);
           } else {
@@ -195,6 +214,7 @@ R ReadRow(Stmt& s, std::span<const Column<R>> cols) {
         },
         cols[i].field);
   }
+  FB_RETURN_IF_ERROR(bad);
   return r;
 }
 
@@ -205,12 +225,26 @@ Result<std::vector<R>> ReadRows(Stmt& s, std::span<const Column<R>> cols) {
   for (;;) {
     FB_ASSIGN_OR_RETURN(bool row, s.Next());
     if (!row) break;
-    out.push_back(ReadRow(s, cols));
+    FB_ASSIGN_OR_RETURN(R r, ReadRow(s, cols));
+    out.push_back(std::move(r));
   }
   return out;
 }
 
 }  // namespace
+
+namespace {
+constexpr const char* kTaskStateNames[] = {"pending",   "running", "restarting",
+                                           "succeeded", "failed",  "interrupted"};
+}  // namespace
+
+const char* TaskStateName(TaskState state) { return kTaskStateNames[static_cast<size_t>(state)]; }
+
+std::optional<TaskState> ParseTaskState(std::string_view name) {
+  for (size_t i = 0; i < std::size(kTaskStateNames); ++i)
+    if (name == kTaskStateNames[i]) return static_cast<TaskState>(i);
+  return std::nullopt;
+}
 
 Result<std::unique_ptr<JobDb>> JobDb::Open(const std::string& state_dir) {
   std::error_code ec;
@@ -325,7 +359,8 @@ Result<std::optional<JobRecord>> JobDb::GetJob(const std::string& id) {
   s.Bind(id);
   FB_ASSIGN_OR_RETURN(bool row, s.Next());
   if (!row) return std::optional<JobRecord>();
-  return std::optional<JobRecord>(ReadRow<JobRecord>(s, kJobColumns));
+  FB_ASSIGN_OR_RETURN(JobRecord j, ReadRow<JobRecord>(s, kJobColumns));
+  return std::optional<JobRecord>(std::move(j));
 }
 
 Result<std::vector<JobRecord>> JobDb::ListJobs() {

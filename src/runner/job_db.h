@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -28,9 +29,15 @@ struct JobRecord {
   double seconds = 0;
 };
 
+// A task's state; its name is what the job database stores and `status`,
+// the JSON status and the dashboard show.
+enum class TaskState : uint8_t { kPending, kRunning, kRestarting, kSucceeded, kFailed, kInterrupted };
+const char* TaskStateName(TaskState state);  // "pending", "running", ...
+std::optional<TaskState> ParseTaskState(std::string_view name);
+
 struct TaskRecord {
   int64_t index = 0;
-  std::string state;  // pending, running, succeeded, failed, interrupted
+  TaskState state = TaskState::kPending;
   int attempts = 0;
   int64_t pid = 0;
   int exit_code = -1;

@@ -48,7 +48,7 @@ TEST_F(JobDbTest, RecordsJobsTasksAndFiles) {
   EXPECT_EQ(c->rows, 10u);
   TaskRecord t;
   t.index = 1;
-  t.state = "running";
+  t.state = TaskState::kRunning;
   ASSERT_TRUE((*db)->UpsertTask("j1", t).ok());
   ASSERT_TRUE((*db)->UpdateJob("j1", "failed", 1, 2.5).ok());
   auto js = JobStatusJson(**db, "j1", dir_.string());
@@ -223,16 +223,16 @@ TEST_F(JobDbTest, EveryFieldOfEveryRecordRoundTrips) {
   ASSERT_EQ((*db)->ListJobs()->size(), 1u);
   EXPECT_EQ((*db)->ListJobs()->front().name, "nightly");
 
-  TaskRecord t{5, "succeeded", 2, 1234, 0, 9, 11, "s", "f", "log/5.txt"};
+  TaskRecord t{5, TaskState::kSucceeded, 2, 1234, 0, 9, 11, "s", "f", "log/5.txt"};
   ASSERT_TRUE((*db)->UpsertTask("j", t).ok());
-  t.state = "failed";  // replaced, not added
+  t.state = TaskState::kFailed;  // replaced, not added
   ASSERT_TRUE((*db)->UpsertTask("j", t).ok());
   auto tasks = (*db)->Tasks("j");
   ASSERT_TRUE(tasks.ok());
   ASSERT_EQ(tasks->size(), 1u);
   const TaskRecord& gt = tasks->front();
   EXPECT_EQ(gt.index, 5);
-  EXPECT_EQ(gt.state, "failed");
+  EXPECT_EQ(gt.state, TaskState::kFailed);
   EXPECT_EQ(gt.attempts, 2);
   EXPECT_EQ(gt.pid, 1234);
   EXPECT_EQ(gt.exit_code, 0);
@@ -292,6 +292,39 @@ TEST_F(JobDbTest, EveryFieldOfEveryRecordRoundTrips) {
   EXPECT_EQ(gr.done, 6);
   EXPECT_EQ(gr.failed, 1);
   EXPECT_EQ(gr.rows, 900u);
+}
+
+// Task states are stored by name, the names status and the dashboard show;
+// a name this version does not know is an error, not a guess.
+TEST_F(JobDbTest, TaskStatesAreStoredByName) {
+  for (TaskState st : {TaskState::kPending, TaskState::kRunning, TaskState::kRestarting,
+                       TaskState::kSucceeded, TaskState::kFailed, TaskState::kInterrupted})
+    EXPECT_EQ(ParseTaskState(TaskStateName(st)), st);
+  EXPECT_EQ(std::string(TaskStateName(TaskState::kRestarting)), "restarting");
+  EXPECT_FALSE(ParseTaskState("Running").has_value());
+  auto db = JobDb::Open(dir_.string());
+  ASSERT_TRUE(db.ok());
+  TaskRecord t;
+  t.state = TaskState::kInterrupted;
+  ASSERT_TRUE((*db)->UpsertTask("j", t).ok());
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "jobs.db").string().c_str(), &raw), SQLITE_OK);
+  char* text = nullptr;
+  auto state_text = [&](sqlite3* h) {
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(h, "SELECT state FROM tasks WHERE job='j'", -1, &q, nullptr);
+    std::string out =
+        sqlite3_step(q) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(q, 0)) : "";
+    sqlite3_finalize(q);
+    return out;
+  };
+  EXPECT_EQ(state_text(raw), "interrupted");
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE tasks SET state='levitating'", nullptr, nullptr, &text), SQLITE_OK);
+  sqlite3_close(raw);
+  auto tasks = (*db)->Tasks("j");
+  ASSERT_FALSE(tasks.ok());
+  EXPECT_NE(tasks.status().message().find("unknown state 'levitating'"), std::string::npos)
+      << tasks.status().ToString();
 }
 
 }  // namespace

@@ -213,8 +213,8 @@ Result<std::string> JobStatusText(JobDb& db, const std::string& id, const std::s
     for (const auto& a : attempts) {
       if (a.index == t.index) cpu += a.user_seconds + a.sys_seconds;
     }
-    out += fmt::format("{:>5} {:<12} {:>8} {:>5} {:>6} {:>8.1f}  {}\n", t.index, t.state, t.attempts,
-                       t.exit_code, t.signal, cpu, EscapeForMessage(t.log));
+    out += fmt::format("{:>5} {:<12} {:>8} {:>5} {:>6} {:>8.1f}  {}\n", t.index, TaskStateName(t.state),
+                       t.attempts, t.exit_code, t.signal, cpu, EscapeForMessage(t.log));
   }
   for (const auto& f : files) {
     if (f.state == "failed")

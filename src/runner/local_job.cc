@@ -427,7 +427,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     ++k.attempts;
     k.record.index = k.index;
     k.record.attempts = k.attempts;
-    k.record.state = "running";
+    k.record.state = TaskState::kRunning;
     k.record.log = TaskLogPath(o.state_dir, job, k.index);
     k.record.started_at = UtcNow();
     k.record.finished_at.clear();
@@ -491,7 +491,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
           if (k.restart_at) {
             k.restart_at.reset();
             k.finished = true;
-            k.record.state = "interrupted";
+            k.record.state = TaskState::kInterrupted;
             (void)db->UpsertTask(job, k.record);
           }
           if (!k.finished && k.pid > 0) processes->SignalGroup(k.pid, SIGTERM);
@@ -520,19 +520,19 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
       const int code = k.record.exit_code;
       // Permanent failures (bad options, model, input; refusing to overwrite) are not retried.
       if (code == kExitOk || code == kExitSomeFailed) {
-        k.record.state = code == kExitOk ? "succeeded" : "failed";
+        k.record.state = code == kExitOk ? TaskState::kSucceeded : TaskState::kFailed;
         k.finished = true;
       } else if (stopping) {
-        k.record.state = "interrupted";
+        k.record.state = TaskState::kInterrupted;
         k.finished = true;
       } else if (!IsPermanentExit(code) && k.attempts <= spec.task_retries) {
-        k.record.state = "restarting";
+        k.record.state = TaskState::kRestarting;
         k.restart_at = Clock::now() + seconds(o.restart_delay_seconds);
       } else {
-        k.record.state = "failed";
+        k.record.state = TaskState::kFailed;
         k.finished = true;
       }
-      if (k.record.state == "failed") any_task_failed = true;
+      if (k.record.state == TaskState::kFailed) any_task_failed = true;
       (void)db->UpsertTask(job, k.record);
       --running;
       continue;
@@ -545,7 +545,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
           ++running;
         } else {
           k.finished = true;
-          k.record.state = "failed";
+          k.record.state = TaskState::kFailed;
           any_task_failed = true;
           (void)db->UpsertTask(job, k.record);
         }
@@ -729,7 +729,7 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
     jt.push_back({{"index", t.index},
                   {"files_done", made},
                   {"cpu_seconds", cpu},
-                  {"state", t.state},
+                  {"state", TaskStateName(t.state)},
                   {"attempts", t.attempts},
                   {"exit_code", t.exit_code},
                   {"signal", t.signal},

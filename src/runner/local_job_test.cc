@@ -224,7 +224,7 @@ TEST_F(Supervisor, WorkersThatSucceedAreNotRestarted) {
   EXPECT_EQ(ArgAfter(argv, "--exec"), "cp {input} {output}");
   EXPECT_FALSE(fake_.procs[0].env.has_value());  // our environment, as it is
   auto tasks = Tasks(o.job);
-  EXPECT_EQ(tasks[0].state, "succeeded");
+  EXPECT_EQ(tasks[0].state, TaskState::kSucceeded);
   EXPECT_EQ(tasks[1].attempts, 1);
   EXPECT_DOUBLE_EQ(o.vcpu_seconds, 1.0);  // each attempt's CPU time is the job's
 }
@@ -257,7 +257,7 @@ TEST_F(Supervisor, AWorkerThatDiesIsRestartedUntilItsRetriesAreSpent) {
   // Every attempt is the same worker.
   EXPECT_EQ(fake_.procs.back().argv, fake_.procs[1].argv);
   auto tasks = Tasks(o.job);
-  EXPECT_EQ(tasks[1].state, "failed");
+  EXPECT_EQ(tasks[1].state, TaskState::kFailed);
   EXPECT_EQ(tasks[1].attempts, 3);
   EXPECT_EQ(tasks[1].signal, SIGKILL);
   EXPECT_EQ(tasks[1].exit_code, -1);
@@ -296,7 +296,7 @@ TEST_F(Supervisor, SomeFailedFilesAreTheWorkersAnswerNotACrash) {
   };
   JobOutcome o = Run();
   EXPECT_EQ(fake_.Starts(1), 1);
-  EXPECT_EQ(Tasks(o.job)[1].state, "failed");
+  EXPECT_EQ(Tasks(o.job)[1].state, TaskState::kFailed);
   EXPECT_EQ(o.state, "failed");
 }
 
@@ -322,8 +322,8 @@ TEST_F(Supervisor, AStopSignalsEveryGroupThenKillsThoseThatStay) {
   EXPECT_GE(std::chrono::duration<double>(s[1].second - s[0].second).count(), options_.kill_margin_seconds);
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 10.0);
   auto tasks = Tasks(o.job);
-  EXPECT_EQ(tasks[0].state, "interrupted");
-  EXPECT_EQ(tasks[1].state, "interrupted");
+  EXPECT_EQ(tasks[0].state, TaskState::kInterrupted);
+  EXPECT_EQ(tasks[1].state, TaskState::kInterrupted);
   EXPECT_EQ(tasks[1].signal, SIGKILL);
 }
 
@@ -343,7 +343,7 @@ TEST_F(Supervisor, AStopDuringARestartWaitStartsNothingMore) {
   EXPECT_EQ(fake_.Starts(1), 1);
   EXPECT_TRUE(fake_.Signals(1).empty());  // it was dead: nothing sent to its old group
   EXPECT_EQ(fake_.Signals(0), std::vector<int>{SIGTERM});
-  EXPECT_EQ(Tasks(o.job)[1].state, "interrupted");
+  EXPECT_EQ(Tasks(o.job)[1].state, TaskState::kInterrupted);
 }
 
 TEST_F(Supervisor, ACancelStopsTheWorkersAndEndsCancelled) {

@@ -601,9 +601,9 @@ HttpResponse Dashboard::JobPage(const std::string& id) const {
         "class=\"num\">{}</td><td class=\"num\">{:.1f}</td><td>{}</td><td>{}</td><td><a "
         "href=\"{}/tasks/{}/log\">"
         "log</a></td></tr>",
-        t.record.index, StateBadge(t.record.state), t.record.attempts, t.record.exit_code, t.record.signal,
-        t.cpu_seconds, HtmlEscape(t.record.started_at), HtmlEscape(t.record.finished_at), HtmlEscape(href),
-        t.record.index);
+        t.record.index, StateBadge(TaskStateName(t.record.state)), t.record.attempts, t.record.exit_code,
+        t.record.signal, t.cpu_seconds, HtmlEscape(t.record.started_at), HtmlEscape(t.record.finished_at),
+        HtmlEscape(href), t.record.index);
   }
   m += "</tbody></table>";
   std::string failures;

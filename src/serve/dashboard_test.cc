@@ -65,7 +65,7 @@ class DashboardTest : public testing::Test {
     for (int i = 0; i < 2; ++i) {
       TaskRecord t;
       t.index = i;
-      t.state = i == 0 ? "succeeded" : "failed";
+      t.state = i == 0 ? TaskState::kSucceeded : TaskState::kFailed;
       t.attempts = 1;
       ASSERT_TRUE((*db)->UpsertTask("job-1", t).ok());
     }

@@ -102,7 +102,7 @@ Result<JobView> LoadJobView(JobDb& db, const std::string& state_dir, const std::
   // this host have used so far.
   if (v.live && v.job.host == ThisHost()) {
     for (auto& t : v.tasks) {
-      if (t.record.state != "running") continue;
+      if (t.record.state != TaskState::kRunning) continue;
       if (auto cpu = LiveCpuSeconds(t.record.pid, v.job.supervisor_pid)) {
         t.cpu_seconds += *cpu;
         v.cost.vcpu_seconds += *cpu;
