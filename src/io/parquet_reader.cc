@@ -893,6 +893,14 @@ struct ParquetReader::Impl {
   std::vector<int32_t> float_slot;    // per needed column: its slot among those, or -1
   std::vector<int32_t> slot_feature;  // per float slot: its feature
   std::vector<int32_t> slot_needed;   // per float slot: its needed column
+  // The transposition's steps, in slot order: four slots of consecutive
+  // features at once (SSE2), or one.
+  struct TransposeGroup {
+    uint32_t slot;
+    int32_t feature;
+    uint32_t width;
+  };
+  std::vector<TransposeGroup> transpose_groups;
   size_t slice_rows = 0;              // rows per slice: about chunk_bytes of features
   size_t next_group = 0;
   uint64_t next_first_row = 0;
@@ -1026,6 +1034,17 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
     m->n_float_columns += m->map.col_to_feature[c] >= 0;
     m->fast_column[k] = m->map.col_to_feature[c] >= 0 && Impl::FloatPath(m->meta.columns[c]) &&
                         std::find(m->map.kept.begin(), m->map.kept.end(), c) == m->map.kept.end();
+  }
+  for (size_t j = 0; j < m->slot_feature.size();) {
+    const int32_t f = m->slot_feature[j];
+    uint32_t width = 1;
+#if defined(__SSE2__)
+    if (j + 4 <= m->slot_feature.size() && m->slot_feature[j + 1] == f + 1 && m->slot_feature[j + 2] == f + 2 &&
+        m->slot_feature[j + 3] == f + 3)
+      width = 4;
+#endif
+    m->transpose_groups.push_back(Impl::TransposeGroup{static_cast<uint32_t>(j), f, width});
+    j += width;
   }
   for (size_t k = 0; k < m->map.kept.size(); ++k) {
     const int32_t c = m->map.kept[k];
@@ -2033,9 +2052,10 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   // The numeric columns into the row-major block, a tile of kTile rows at a
   // time: a column left as dictionary bytes is first looked up into a small
   // column-major tile (sequential writes; float columns are read in place),
-  // then four columns of consecutive features and four rows at a time are
-  // transposed in registers and stored as 16 contiguous bytes per row. The
-  // group's columns are read as many streams at once, more than the hardware
+  // then four rows at a time, four columns of consecutive features at a time
+  // are transposed in registers and stored as 16 contiguous bytes per row
+  // (the four rows written whole before the next four). A group's columns
+  // decoded whole are read as many streams at once, more than the hardware
   // prefetcher follows: each is prefetched kAhead tiles ahead.
   constexpr size_t kTile = 64;
   constexpr size_t kAhead = 8;
@@ -2101,38 +2121,36 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
         colp[j] = src;
       }
     }
+    // Four rows at a time, each band of rows written from its start to its
+    // end (the stores stream through the block as a parser's do).
     float* base = out + t0 * nf;
-    for (size_t j = 0; j < n_float_columns;) {
-      const int32_t f = slot_feature[j];
+    size_t r = 0;
+    for (; r + 4 <= n; r += 4) {
+      float* row = base + r * nf;
+      for (const TransposeGroup& tg : transpose_groups) {
+        const int32_t f = tg.feature;
 #if defined(__SSE2__)
-      if (j + 4 <= n_float_columns && slot_feature[j + 1] == f + 1 && slot_feature[j + 2] == f + 2 &&
-          slot_feature[j + 3] == f + 3) {
-        const float *c0 = colp[j], *c1 = colp[j + 1], *c2 = colp[j + 2], *c3 = colp[j + 3];
-        size_t r = 0;
-        for (; r + 4 <= n; r += 4) {
-          __m128 a = _mm_loadu_ps(c0 + r), bb = _mm_loadu_ps(c1 + r), c = _mm_loadu_ps(c2 + r),
-                 d = _mm_loadu_ps(c3 + r);
+        if (tg.width == 4) {
+          __m128 a = _mm_loadu_ps(colp[tg.slot] + r), bb = _mm_loadu_ps(colp[tg.slot + 1] + r),
+                 c = _mm_loadu_ps(colp[tg.slot + 2] + r), d = _mm_loadu_ps(colp[tg.slot + 3] + r);
           _MM_TRANSPOSE4_PS(a, bb, c, d);
-          float* row = base + r * nf + f;
-          _mm_storeu_ps(row, a);
-          _mm_storeu_ps(row + nf, bb);
-          _mm_storeu_ps(row + 2 * nf, c);
-          _mm_storeu_ps(row + 3 * nf, d);
+          _mm_storeu_ps(row + f, a);
+          _mm_storeu_ps(row + nf + f, bb);
+          _mm_storeu_ps(row + 2 * nf + f, c);
+          _mm_storeu_ps(row + 3 * nf + f, d);
+          continue;
         }
-        for (; r < n; ++r) {
-          float* row = base + r * nf + f;
-          row[0] = c0[r];
-          row[1] = c1[r];
-          row[2] = c2[r];
-          row[3] = c3[r];
-        }
-        j += 4;
-        continue;
-      }
 #endif
-      const float* c = colp[j];
-      for (size_t r = 0; r < n; ++r) base[r * nf + f] = c[r];
-      ++j;
+        const float* c = colp[tg.slot] + r;
+        row[f] = c[0];
+        row[nf + f] = c[1];
+        row[2 * nf + f] = c[2];
+        row[3 * nf + f] = c[3];
+      }
+    }
+    for (; r < n; ++r) {
+      float* row = base + r * nf;
+      for (size_t j = 0; j < n_float_columns; ++j) row[slot_feature[j]] = colp[j][r];
     }
   }
   b->rows = rows;
