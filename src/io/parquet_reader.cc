@@ -901,7 +901,7 @@ struct ParquetReader::Impl {
     uint32_t width;
   };
   std::vector<TransposeGroup> transpose_groups;
-  size_t slice_rows = 0;              // rows per slice: about chunk_bytes of features
+  size_t slice_rows = 0;  // rows per slice: about chunk_bytes of features
   size_t next_group = 0;
   uint64_t next_first_row = 0;
   std::shared_ptr<ParquetGroup> current;  // the row group being handed out in slices
@@ -1039,8 +1039,8 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
     const int32_t f = m->slot_feature[j];
     uint32_t width = 1;
 #if defined(__SSE2__)
-    if (j + 4 <= m->slot_feature.size() && m->slot_feature[j + 1] == f + 1 && m->slot_feature[j + 2] == f + 2 &&
-        m->slot_feature[j + 3] == f + 3)
+    if (j + 4 <= m->slot_feature.size() && m->slot_feature[j + 1] == f + 1 &&
+        m->slot_feature[j + 2] == f + 2 && m->slot_feature[j + 3] == f + 3)
       width = 4;
 #endif
     m->transpose_groups.push_back(Impl::TransposeGroup{static_cast<uint32_t>(j), f, width});
@@ -2062,6 +2062,7 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   // Lazy columns are decoded kPiece rows at a time (column-major, in L2),
   // then transposed tile by tile from there.
   constexpr size_t kPiece = 512;
+  constexpr size_t kBandsAhead = 4;
   thread_local std::vector<float> tile;
   thread_local DefaultInitVector<float> piece;
   thread_local std::vector<const float*> colp;
@@ -2127,6 +2128,11 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
     size_t r = 0;
     for (; r + 4 <= n; r += 4) {
       float* row = base + r * nf;
+      // The band kBandsAhead bands on: its lines asked for, for writing.
+      if (t0 + r + (kBandsAhead + 1) * 4 <= rows) {
+        const char* ahead_band = reinterpret_cast<const char*>(row + kBandsAhead * 4 * nf);
+        for (size_t l = 0; l < 4 * nf * sizeof(float); l += 64) __builtin_prefetch(ahead_band + l, 1);
+      }
       for (const TransposeGroup& tg : transpose_groups) {
         const int32_t f = tg.feature;
 #if defined(__SSE2__)
