@@ -688,10 +688,11 @@ double DecimalValue(__int128 unscaled, int scale) {
   return v;
 }
 
-// Data pages kept as decompressed (WalkPages with a store): at most `limit`
-// bytes; `full` once a page did not fit.
+// Data pages kept as decompressed (WalkPages with a store): `size` bytes at
+// `data`, at most `limit`; `full` once a page did not fit.
 struct PageStore {
-  DefaultInitVector<uint8_t> bytes;
+  uint8_t* data = nullptr;
+  size_t size = 0;
   size_t limit = 0;
   bool full = false;
 };
@@ -797,12 +798,19 @@ struct ParquetGroup {
   std::vector<KeptValues> kept;           // per kept column, the group's rows
   std::vector<Values> prep_vals;          // models with preprocessing: per raw input
   std::vector<LazyColumn> lazy;           // per float slot: read slice by slice when `on`
+  // The stores of the columns that may be read slice by slice, one after
+  // another from pages_base (2 MiB aligned, backed by huge pages where the
+  // kernel offers them: the row group's pages are then faulted in as one or
+  // a few pages, not hundreds); per float slot its store's offset and bound.
+  DefaultInitVector<uint8_t> kept_pages;
+  uint8_t* pages_base = nullptr;
+  std::vector<size_t> store_at, store_limit;
 
   size_t Footprint() const {
-    size_t n = floats.capacity() * sizeof(float) + indexes.capacity();
+    size_t n = floats.capacity() * sizeof(float) + indexes.capacity() + kept_pages.capacity();
     for (const LazyColumn& l : lazy)
-      n += l.store.bytes.capacity() + l.pages.capacity() * sizeof(LazyPage) +
-           l.dict.capacity() * sizeof(float) + l.marks.capacity() * sizeof(LazyMark);
+      n += l.pages.capacity() * sizeof(LazyPage) + l.dict.capacity() * sizeof(float) +
+           l.marks.capacity() * sizeof(LazyMark);
     for (const std::string& c : columns) n += c.capacity();
     for (const auto& h : hot) n += h.capacity() * sizeof(int32_t);
     for (const KeptValues& k : kept)
@@ -1184,6 +1192,33 @@ Result<std::shared_ptr<ParquetGroup>> ParquetReader::Impl::ReadGroup(size_t g, u
   G.hot.resize(needed.size());
   G.lazy.resize(n_float_columns);
   for (LazyColumn& l : G.lazy) l.on = false;
+  // The stores of the columns that may be read slice by slice: each as large
+  // as its chunk's stated uncompressed size (headers and dictionary included:
+  // more than its data pages take), at most 9 bytes a row (dictionary
+  // indices take at most 4, PLAIN numbers 8) plus 64 KiB. A column whose
+  // pages do not fit is decoded whole, one page at a time.
+  G.store_at.assign(n_float_columns, 0);
+  G.store_limit.assign(n_float_columns, 0);
+  size_t total = 0;
+  for (size_t k = 0; k < needed.size(); ++k) {
+    const int32_t slot = float_slot[k];
+    if (slot < 0 || !fast_column[k]) continue;
+    const int64_t stated = rg.columns[needed[k]].total_uncompressed_size;
+    const size_t limit =
+        std::min(stated > 0 ? static_cast<size_t>(stated) : 0, 9 * rows + (size_t{64} << 10));
+    G.store_at[slot] = total;
+    G.store_limit[slot] = limit;
+    total += (limit + 63) & ~size_t{63};
+  }
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t span = (total + kHuge - 1) & ~(kHuge - 1);
+  if (G.kept_pages.size() < span + kHuge) {
+    DefaultInitVector<uint8_t>().swap(G.kept_pages);
+    G.kept_pages.resize(span + span / 8 + kHuge);
+  }
+  const uintptr_t at = reinterpret_cast<uintptr_t>(G.kept_pages.data());
+  G.pages_base = G.kept_pages.data() + (((at + kHuge - 1) & ~(kHuge - 1)) - at);
+  if (total >= kHuge / 2) madvise(G.pages_base, span, MADV_HUGEPAGE);  // advice only
   G.kept.resize(map.kept.size());
   G.prep_vals.resize(prep_col.size());
   return group;
@@ -1250,13 +1285,13 @@ Status WalkPages(const std::string& bytes, const Column& col, const parquet::Col
     if (keep != nullptr && type != parquet::PageType::kDictionaryPage) {
       // Kept: at the end of the store (the sizes checked as below).
       const size_t size = static_cast<size_t>(h.uncompressed_size);
-      if (size > keep->limit - keep->bytes.size()) {
+      if (size > keep->limit - keep->size) {
         keep->full = true;
         return Corrupt("the column's pages exceed the store kept for them");
       }
-      const size_t at = keep->bytes.size();
-      keep->bytes.resize(at + size);
-      char* dst = reinterpret_cast<char*>(keep->bytes.data() + at);
+      const size_t at = keep->size;
+      keep->size += size;
+      char* dst = reinterpret_cast<char*>(keep->data + at);
       if (!compressed || codec == Compression::kNone) {
         if (h.uncompressed_size != h.compressed_size)
           return Corrupt("an uncompressed page of " + std::to_string(h.compressed_size) + " bytes states " +
@@ -1267,7 +1302,7 @@ Status WalkPages(const std::string& bytes, const Column& col, const parquet::Col
         FB_RETURN_IF_ERROR(
             DecompressExact(raw.substr(level_bytes), codec, dst + level_bytes, size - level_bytes));
       }
-      c = Cursor{keep->bytes.data() + at, keep->bytes.data() + at + size};
+      c = Cursor{keep->data + at, keep->data + at + size};
     } else if (!compressed || codec == Compression::kNone) {
       // Stored as is: read in place (the sizes must agree, as when inflating).
       if (h.uncompressed_size != h.compressed_size)
@@ -1855,14 +1890,11 @@ Status ParquetReader::Impl::PrepareLazy(ParquetGroup& G, size_t k, const Float64
                         ((col.type == PhysicalType::kFloat || col.type == PhysicalType::kDouble) && !refuses);
   const size_t plain_width = col.type == PhysicalType::kInt32 || col.type == PhysicalType::kFloat ? 4 : 8;
   L.exact = exact;
-  L.store.bytes.clear();
+  const size_t slot = static_cast<size_t>(float_slot[k]);
+  L.store.data = G.pages_base + G.store_at[slot];
+  L.store.size = 0;
+  L.store.limit = G.store_limit[slot];
   L.store.full = false;
-  // Dictionary indices take at most 4 bytes a row, PLAIN numbers 8; levels
-  // and run headers a little more. Past that, the whole column decoder reads
-  // the pages one at a time.
-  L.store.limit = 9 * G.rows + (size_t{64} << 10);
-  if (cc.total_uncompressed_size > 0)
-    L.store.bytes.reserve(std::min(static_cast<size_t>(cc.total_uncompressed_size), L.store.limit));
   L.pages.clear();
   L.dict_values = 0;
   bool other = false;  // something only the whole column decoder reads
@@ -1891,7 +1923,7 @@ Status ParquetReader::Impl::PrepareLazy(ParquetGroup& G, size_t k, const Float64
       other = true;
       return Corrupt("nulls");
     }
-    const uint8_t* base = L.store.bytes.data();
+    const uint8_t* base = L.store.data;
     if (h.encoding == 2 || h.encoding == 8) {
       int bw = 0;
       if (n > 0) {
@@ -1919,7 +1951,7 @@ Status ParquetReader::Impl::PrepareLazy(ParquetGroup& G, size_t k, const Float64
   // Every slice's mark; every index stream's runs checked to its page's end.
   const size_t slices = (G.rows + slice_rows - 1) / slice_rows;
   L.marks.resize(slices);
-  const uint8_t* base = L.store.bytes.data();
+  const uint8_t* base = L.store.data;
   size_t s = 0;
   for (size_t pi = 0; pi < L.pages.size(); ++pi) {
     const LazyPage& pg = L.pages[pi];
@@ -1943,7 +1975,7 @@ Status ParquetReader::Impl::PrepareLazy(ParquetGroup& G, size_t k, const Float64
 }
 
 Status ParquetReader::Impl::ReadLazy(const LazyColumn& L, LazyState& st, size_t n, float* out) {
-  const uint8_t* base = L.store.bytes.data();
+  const uint8_t* base = L.store.data;
   while (n > 0) {
     const LazyPage* pg = &L.pages[st.page];
     if (st.row == pg->first_row + pg->rows) {
