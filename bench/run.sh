@@ -48,15 +48,17 @@ run_peers "$root/examples/seed/model.joblib" "$seed_csv" seed 0
 # forestbatch predict end to end (parse, predict, write), peak RSS from /usr/bin/time -v: the
 # seed file as CSV, and the same rows as Parquet (zstd, written by DuckDB from npm, installed into
 # BUILD_DIR/npm-parquet as tests/parquet/run_interop.sh does; skipped, saying so, without npm).
-time_predict() {  # input engine
+time_predict() {  # input engine [model label trees]: wall seconds, CPU ns per row-tree (user + system), peak RSS
+  local model=${3:-$root/examples/seed/model.joblib} label=${4:-seed} trees=${5:-200}
   for threads in 1 2; do
     rm -f "$data/seed/out.csv"
-    log=$data/seed/time-$2-$threads.log
-    if /usr/bin/time -v "$fb" predict --model "$root/examples/seed/model.joblib" --threads "$threads" \
+    log=$data/seed/time-$2-$label-$threads.log
+    if /usr/bin/time -v "$fb" predict --model "$model" --threads "$threads" \
       --input "$1" --output "$data/seed/out.csv" >/dev/null 2>"$log"; then
       secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s}' "$log")
+      cpu_ns=$(awk -F': ' -v n=$((319207 * trees)) '/(User|System) time \(seconds\)/ {c += $2} END {printf "%.3f", c * 1e9 / n}' "$log")
       rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
-      printf '%s\tseed\t%s\t319207\t200\t%s\t-\t-\t-\t-\t%s\n' "$2" "$threads" "$secs" "$rss" | tee -a "$out"
+      printf '%s\t%s\t%s\t319207\t%s\t%s\t-\t%s\t-\t-\t%s\n' "$2" "$label" "$threads" "$trees" "$secs" "$cpu_ns" "$rss" | tee -a "$out"
     else
       echo "forestbatch predict failed (see $log)"
     fi
@@ -114,6 +116,10 @@ done
 xgbm=$data/xgb-seed-500x6.json
 [[ -s $xgbm ]] || "$py" "$root/bench/make_xgb_model.py" --out "$xgbm"
 run_kernel "$xgbm" "$seed_csv" xgb-seed "${targets##* }"
+# The whole predict on the same file (issue 17: within 1.3x of the kernel's CPU ns per row-tree),
+# and the JSON model's load alone.
+time_predict "$seed_csv" forestbatch-predict-e2e "$xgbm" xgb-seed 500
+run_load "$xgbm" xgb-seed.json
 "$py" "$root/bench/peers.py" --model "$xgbm" --x "$seed_csv" --label xgb-seed --rows "$peer_rows" \
   --engine xgboost | tee -a "$out"
 # The same shape of model on 20 continuous features (few thresholds repeat).
@@ -136,6 +142,13 @@ fi
 
 # The seed's whole array job (issue: 100 files, run --workers 2), its table kept for the report.
 "$root/bench/run_seed_job.sh" "$build" | tee "$data/seed-job.txt"
+
+# Cost by input size (issue 17): one predict of 1 to 100 M generated rows streamed through stdin,
+# rows/s, CPU per row and peak RSS (bench/linear_rows.py, about 3 minutes; BENCH_LINEAR=0 skips it
+# and keeps its section of BENCHMARKS.md).
+if [[ ${BENCH_LINEAR:-1} != 0 ]]; then
+  "$py" "$root/bench/linear_rows.py" "$build" --update "$root/BENCHMARKS.md"
+fi
 
 # Training (issue 8), only with BENCH_TRAIN=1 (scikit-learn alone fits 100 trees on 750,000 x 50
 # rows for about 10 minutes on 2 cores): forestbatch train against scikit-learn on

@@ -8,7 +8,7 @@ packages=(
   # toolchain
   build-essential cmake pkg-config ccache clang clang-format
   # libraries (see README "Dependencies" for why each)
-  libcli11-dev libfmt-dev libfast-float-dev nlohmann-json3-dev
+  libcli11-dev libfmt-dev libfast-float-dev nlohmann-json3-dev libsimdjson-dev
   zlib1g-dev libzstd-dev zstd liblzma-dev libbz2-dev liblz4-dev libsnappy-dev
   libsqlite3-dev libssl-dev libcurl4-openssl-dev
   # the web dashboard (forestbatch serve); chromium for its browser test

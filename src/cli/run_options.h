@@ -9,38 +9,20 @@
 #include <vector>
 
 #include "pipeline/file_predictor.h"
+#include "pipeline/predict_args.h"
 
 namespace fb::cli {
 
-struct PredictFlags {
-  std::string format = "csv";
-  bool proba = false;
-  std::string header = "auto";
-  std::string delimiter = ",";
-  bool margin = false;                      // --output-margin
-  std::string iteration_range;              // --iteration-range; empty: the model's default
-  std::vector<std::string> keep_columns;    // --keep-columns
-  std::vector<std::string> output_columns;  // --output-columns
-  std::string parquet_compression = "snappy";
-
-  // The model's trees that predictions use (--iteration-range, see
-  // model/iterations.h).
-  Result<Forest> SelectTrees(Forest forest) const;
-
+// The prediction options (pipeline/predict_args.h) bound to their flags.
+struct PredictFlags : PredictArgs {
   void Add(CLI::App* sub);
-  Result<PredictOptions> Resolve(int threads) const;
-  // The same options as worker arguments.
-  std::vector<std::string> AsArgs() const;
-  // Everything that shapes an output, for manifests.
-  std::string Fingerprint() const;
 };
 
 // Adds --keep-columns, --output-columns and --parquet-compression to a
-// command (predict, run, worker) and resolves them into `o`.
+// command (predict, run, worker); ResolveColumnFlags (pipeline/predict_args.h)
+// resolves them.
 void AddColumnFlags(CLI::App* sub, std::vector<std::string>* keep, std::vector<std::string>* output,
                     std::string* parquet_compression);
-Status ResolveColumnFlags(const std::vector<std::string>& keep, const std::vector<std::string>& output,
-                          const std::string& parquet_compression, PredictOptions* o);
 
 // Input selection (--include / --exclude GLOB, repeatable) shared by
 // predict, run and worker.

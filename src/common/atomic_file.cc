@@ -1,6 +1,7 @@
 #include "common/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,6 +33,21 @@ Result<AtomicFile> AtomicFile::Create(const std::string& path) {
   if (path == "-") {
     f.is_stdout_ = true;
     f.file_ = stdout;
+    return f;
+  }
+  // An existing named pipe or character device (/dev/null, a FIFO that
+  // another program reads): written in place, as stdout is. A temporary
+  // renamed over it would replace the device or the pipe with a regular file.
+  if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);  // a FIFO: waits for its reader
+    if (fd < 0) return IoError("cannot open for writing: " + ErrnoText()).At(path);
+    f.file_ = ::fdopen(fd, "wb");
+    if (f.file_ == nullptr) {
+      ::close(fd);
+      return IoError("fdopen failed: " + ErrnoText()).At(path);
+    }
+    f.in_place_ = true;
+    std::setvbuf(f.file_, nullptr, _IOFBF, 1 << 20);
     return f;
   }
   namespace fs = std::filesystem;
@@ -67,6 +83,7 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& o) noexcept {
     written_ = o.written_;
     synced_ = o.synced_;
     is_stdout_ = o.is_stdout_;
+    in_place_ = o.in_place_;
     done_ = o.done_;
     o.file_ = nullptr;
     o.done_ = true;
@@ -80,13 +97,13 @@ Status AtomicFile::Write(std::string_view bytes) {
   if (file_ == nullptr || done_) return Internal("write to a closed AtomicFile");
   if (bytes.empty()) return Status::Ok();
   if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
-    return IoError("write failed: " + ErrnoText()).At(is_stdout_ ? "-" : temp_path_);
+    return IoError("write failed: " + ErrnoText()).At(is_stdout_ ? "-" : in_place_ ? path_ : temp_path_);
   }
   written_ += bytes.size();
 #if defined(__linux__)
   // Start writing back what the kernel has (not wait for it), so Commit's
   // fsync finds most of the file on disk already. Best effort.
-  if (!is_stdout_ && written_ - synced_ >= kWriteBackStep && std::fflush(file_) == 0) {
+  if (!is_stdout_ && !in_place_ && written_ - synced_ >= kWriteBackStep && std::fflush(file_) == 0) {
     ::sync_file_range(::fileno(file_), static_cast<off64_t>(synced_),
                       static_cast<off64_t>(written_ - synced_), SYNC_FILE_RANGE_WRITE);
     synced_ = written_;
@@ -100,6 +117,16 @@ Status AtomicFile::Commit() {
   if (is_stdout_) {
     done_ = true;
     if (std::fflush(stdout) != 0) return IoError("write to stdout failed: " + ErrnoText());
+    return Status::Ok();
+  }
+  if (in_place_) {
+    done_ = true;
+    const bool flushed = std::fflush(file_) == 0;
+    const int flush_errno = errno;
+    const bool closed = std::fclose(file_) == 0;
+    file_ = nullptr;
+    if (!flushed || !closed)
+      return IoError(std::string("write failed: ") + std::strerror(flushed ? errno : flush_errno)).At(path_);
     return Status::Ok();
   }
   Status st;
@@ -126,6 +153,7 @@ void AtomicFile::Abort() {
   if (is_stdout_) return;
   if (file_ != nullptr) std::fclose(file_);
   file_ = nullptr;
+  if (in_place_) return;
   if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 

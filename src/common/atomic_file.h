@@ -23,7 +23,9 @@ namespace fb {
 class AtomicFile {
  public:
   // Creates the folder of `path` as needed. `path` "-" means stdout (no
-  // temporary, Commit just flushes).
+  // temporary, Commit just flushes); an existing FIFO or character device
+  // (/dev/null) is written in place too (Commit flushes and closes it), never
+  // replaced.
   static Result<AtomicFile> Create(const std::string& path);
 
   AtomicFile(AtomicFile&& other) noexcept;
@@ -49,6 +51,7 @@ class AtomicFile {
   uint64_t written_ = 0;  // bytes given to Write
   uint64_t synced_ = 0;   // bytes handed to write-back
   bool is_stdout_ = false;
+  bool in_place_ = false;  // an existing FIFO or character device
   bool done_ = false;
 };
 

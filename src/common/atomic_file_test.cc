@@ -1,9 +1,13 @@
 #include "common/atomic_file.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 namespace fb {
 namespace {
@@ -94,6 +98,64 @@ TEST_F(AtomicFileTest, LongestNamesGetTemporariesThatFit) {
     EXPECT_EQ(*ReadFile(path), "x");
   }
   EXPECT_NE(TemporaryPrefixFor(std::string(250, 'a') + "1"), TemporaryPrefixFor(std::string(250, 'a') + "2"));
+}
+
+// A named pipe is written in place (its reader gets the bytes as they come)
+// and stays a pipe: a temporary renamed over it would replace it with a
+// regular file, and `-o /dev/null` would replace the device.
+TEST_F(AtomicFileTest, FifoIsWrittenInPlaceNotReplaced) {
+  fs::create_directories(dir_ / "out");
+  const std::string fifo = (dir_ / "out" / "pipe").string();
+  const std::string same = (dir_ / "same-pipe").string();  // a second name for the pipe
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ASSERT_EQ(::link(fifo.c_str(), same.c_str()), 0);
+  for (bool commit : {true, false}) {
+    std::string got;
+    std::thread reader([&] {
+      const int fd = ::open(same.c_str(), O_RDONLY);  // waits for a writer
+      char buf[256];
+      for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+      ::close(fd);
+    });
+    {
+      auto f = AtomicFile::Create(fifo);
+      EXPECT_TRUE(f.ok()) << f.status().ToString();
+      if (f.ok()) {
+        EXPECT_TRUE(f->Write("a,b\n").ok());
+        EXPECT_TRUE(f->Write("1,2\n").ok());
+        // Without Commit the destructor aborts: the pipe is closed with what was written.
+        if (commit) {
+          EXPECT_TRUE(f->Commit().ok());
+        }
+      }
+    }
+    // Wakes the reader if Create never opened the pipe (the failure this test is for).
+    if (const int fd = ::open(same.c_str(), O_WRONLY | O_NONBLOCK); fd >= 0) ::close(fd);
+    reader.join();
+    EXPECT_EQ(got, "a,b\n1,2\n") << commit;
+    EXPECT_TRUE(fs::is_fifo(fifo)) << commit;
+    size_t entries = 0;
+    for ([[maybe_unused]] auto& e : fs::directory_iterator(dir_ / "out")) ++entries;
+    EXPECT_EQ(entries, 1u) << commit;  // no temporary beside it
+  }
+}
+
+// The same for a character device (the node of /dev/null, made here where
+// the test may: as root, on a file system that allows devices).
+TEST_F(AtomicFileTest, CharacterDeviceIsWrittenInPlaceNotReplaced) {
+  fs::create_directories(dir_);
+  const std::string node = (dir_ / "null").string();
+  if (::mknod(node.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0)
+    GTEST_SKIP() << "cannot make a device node here";
+  const int probe = ::open(node.c_str(), O_WRONLY);
+  if (probe < 0) GTEST_SKIP() << "this file system does not open device nodes (nodev)";
+  ::close(probe);
+  auto f = AtomicFile::Create(node);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_TRUE(f->Write(std::string(3 << 20, 'x')).ok());  // past the write-back step
+  ASSERT_TRUE(f->Commit().ok());
+  EXPECT_TRUE(fs::is_character_file(node));
+  EXPECT_EQ(CountEntries(), 1u);
 }
 
 TEST_F(AtomicFileTest, ReadMissingFileIsNotFound) {

@@ -1,22 +1,19 @@
 // AVX2 bitvector kernel: 8 rows per vector, a 64-row tile in 8 registers of
 // leaf sets; a node costs one compare, one and and one and-not per vector.
-// Everything after the target pragma is compiled for AVX2 and has internal
-// linkage; the library headers come before it, so no inline library code is
-// compiled for AVX2 by accident.
+// Everything in the target region (infer/simd_target.h) is compiled for AVX2
+// and has internal linkage but the body BitvectorKernelFor calls; the library
+// headers come before it, so no inline library code is compiled for AVX2 by
+// accident.
 #include <cstddef>
 #include <cstdint>
 
 #include "infer/bitvector_kernels.h"
+#include "infer/simd_target.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,bmi"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,bmi")
-#endif
+FB_TARGET_BEGIN("avx2,bmi")
 
 namespace fb {
 namespace {
@@ -63,29 +60,16 @@ struct Avx2Ops {
 
 #include "infer/bitvector_kernel_impl.h"
 
-void RunAvx2(const BitvectorTree* trees, size_t count, const BitvectorNode* nodes, const double* values,
-             size_t w, bool float32_sums, const float* tile, bool has_nan, double* acc) {
+}  // namespace
+
+void BitvectorBodyAvx2(const BitvectorTree* trees, size_t count, const BitvectorNode* nodes,
+                       const double* values, size_t w, bool float32_sums, const float* tile, bool has_nan,
+                       double* acc) {
   BitvectorImpl<Avx2Ops>::Kernel(trees, count, nodes, values, w, float32_sums, tile, has_nan, acc);
 }
 
-}  // namespace
 }  // namespace fb
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-
-namespace fb {
-
-void BitvectorKernelAvx2(const CompiledForest& cf, size_t first, size_t count, const float* tile,
-                         bool has_nan, double* acc) {
-  if (count == 0) return;
-  RunAvx2(cf.bv_trees.data() + first, count, cf.bv_nodes.data(), cf.bv_values.data(),
-          static_cast<size_t>(cf.leaf_width), cf.float32_sums, tile, has_nan, acc);
-}
-
-}  // namespace fb
+FB_TARGET_END()
 
 #endif  // __x86_64__

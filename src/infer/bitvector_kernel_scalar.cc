@@ -45,10 +45,29 @@ void BitvectorKernelScalar(const CompiledForest& cf, size_t first, size_t count,
   }
 }
 
+namespace {
+
+#if defined(__x86_64__)
+using BitvectorBody = void (*)(const BitvectorTree* trees, size_t count, const BitvectorNode* nodes,
+                               const double* values, size_t w, bool float32_sums, const float* tile,
+                               bool has_nan, double* acc);
+
+// A target's kernel: its body on the forest's arrays.
+template <BitvectorBody kBody>
+void KernelOn(const CompiledForest& cf, size_t first, size_t count, const float* tile, bool has_nan,
+              double* acc) {
+  if (count == 0) return;
+  kBody(cf.bv_trees.data() + first, count, cf.bv_nodes.data(), cf.bv_values.data(),
+        static_cast<size_t>(cf.leaf_width), cf.float32_sums, tile, has_nan, acc);
+}
+#endif
+
+}  // namespace
+
 BitvectorKernel BitvectorKernelFor(SimdTarget target) {
 #if defined(__x86_64__)
-  if (target == SimdTarget::kAvx512) return BitvectorKernelAvx512;
-  if (target == SimdTarget::kAvx2) return BitvectorKernelAvx2;
+  if (target == SimdTarget::kAvx512) return KernelOn<BitvectorBodyAvx512>;
+  if (target == SimdTarget::kAvx2) return KernelOn<BitvectorBodyAvx2>;
 #endif
   return BitvectorKernelScalar;
 }

@@ -9,8 +9,8 @@
 //   acc: column-major accumulators, output k of row r at
 //        acc[k * kTileRows + r]; each tree adds its leaf values in order
 //        (float32 additions when cf.float32_sums).
-// The AVX2 and AVX-512 kernels may only be called when SimdTargetSupported
-// says so. Thread safety: pure functions of their arguments.
+// The AVX2 and AVX-512 kernels (BitvectorKernelFor) may only be called when
+// SimdTargetSupported says so. Thread safety: pure functions of their arguments.
 #pragma once
 
 #include <cstddef>
@@ -26,10 +26,18 @@ using BitvectorKernel = void (*)(const CompiledForest& cf, size_t first, size_t 
 
 void BitvectorKernelScalar(const CompiledForest& cf, size_t first, size_t count, const float* tile,
                            bool has_nan, double* acc);
-void BitvectorKernelAvx2(const CompiledForest& cf, size_t first, size_t count, const float* tile,
-                         bool has_nan, double* acc);
-void BitvectorKernelAvx512(const CompiledForest& cf, size_t first, size_t count, const float* tile,
-                           bool has_nan, double* acc);
+
+// The AVX2 and AVX-512 kernels' bodies, on the forest's arrays: trees
+// [0, count) of `trees`, their nodes and leaf values in `nodes` and `values`,
+// w = cf.leaf_width. Each is compiled in its target region, where no library
+// code is (infer/simd_target.h); BitvectorKernelFor hands them the forest's
+// arrays.
+void BitvectorBodyAvx2(const BitvectorTree* trees, size_t count, const BitvectorNode* nodes,
+                       const double* values, size_t w, bool float32_sums, const float* tile, bool has_nan,
+                       double* acc);
+void BitvectorBodyAvx512(const BitvectorTree* trees, size_t count, const BitvectorNode* nodes,
+                         const double* values, size_t w, bool float32_sums, const float* tile, bool has_nan,
+                         double* acc);
 
 // The kernel for `target`; the scalar one where a target was not compiled in.
 BitvectorKernel BitvectorKernelFor(SimdTarget target);

@@ -1,8 +1,9 @@
 // AVX-512 complete-tree kernel: 64 rows per vector, byte blends under mask
 // registers (vpblendmb), tests packed from mask registers (vpmovm2b). Needs
-// AVX512F and AVX512BW. Everything after the target pragma is compiled for
-// AVX-512 and has internal linkage; the library headers come before it, so no
-// inline library code is compiled for AVX-512 by accident.
+// AVX512F and AVX512BW. Everything in the target region (infer/simd_target.h)
+// is compiled for AVX-512 and has internal linkage but the kernel itself; the
+// library headers come before it, so no inline library code is compiled for
+// AVX-512 by accident.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "infer/complete_kernels.h"
+#include "infer/simd_target.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -22,17 +24,14 @@ bool CompleteAvx512Supported() {
 
 }  // namespace fb
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx2,bmi"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx2,bmi")
-#endif
+FB_TARGET_BEGIN("avx512f,avx512bw,avx2,bmi")
 
 namespace fb {
 namespace {
 
-struct Avx512Ops {
+#include "infer/avx_transpose.h"
+
+struct Avx512Ops : AvxTranspose {
   static constexpr size_t kRows = 64;
   using Vec = __m512i;
   static Vec Load(const uint8_t* p) { return _mm512_load_si512(p); }
@@ -84,26 +83,6 @@ struct Avx512Ops {
     const __mmask64 gt = _mm512_cmpgt_epi8_mask(Load(keys), _mm512_set1_epi8(static_cast<char>(rank ^ 0x80)));
     return _mm512_movm_epi8(gt);
   }
-  static void Transpose8x8(const float* src, size_t src_stride, float* dst, size_t dst_stride) {
-    __m256 r[8];
-    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * src_stride);
-    // Pairs of rows interleaved, then pairs of pairs, then 128-bit halves.
-    __m256 a[8], b[8];
-    for (int i = 0; i < 8; i += 2) {
-      a[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-      a[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-      b[i] = _mm256_shuffle_ps(a[i], a[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-      b[i + 1] = _mm256_shuffle_ps(a[i], a[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-      b[i + 2] = _mm256_shuffle_ps(a[i + 1], a[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-      b[i + 3] = _mm256_shuffle_ps(a[i + 1], a[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int k = 0; k < 4; ++k) {
-      _mm256_store_ps(dst + k * dst_stride, _mm256_permute2f128_ps(b[k], b[k + 4], 0x20));
-      _mm256_store_ps(dst + (k + 4) * dst_stride, _mm256_permute2f128_ps(b[k], b[k + 4], 0x31));
-    }
-  }
 };
 
 #include "infer/complete_kernel_impl.h"
@@ -117,10 +96,6 @@ void CompleteKernelAvx512(const CompiledForest& cf, const TreeRun& run, const fl
 
 }  // namespace fb
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+FB_TARGET_END()
 
 #endif  // __x86_64__

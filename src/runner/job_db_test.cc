@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/test_dir.h"
 #include "runner/local_job.h"
 
 namespace fb {
@@ -14,10 +15,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(JobDb, RecordsJobsTasksAndFiles) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  auto db = JobDb::Open(dir.string());
+// Each test with a fresh state folder, dir_.
+class JobDbTest : public testing::TestDirTest {};
+
+TEST_F(JobDbTest, RecordsJobsTasksAndFiles) {
+  auto db = JobDb::Open(dir_.string());
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   JobRecord j;
   j.id = "j1";
@@ -49,25 +51,22 @@ TEST(JobDb, RecordsJobsTasksAndFiles) {
   t.state = "running";
   ASSERT_TRUE((*db)->UpsertTask("j1", t).ok());
   ASSERT_TRUE((*db)->UpdateJob("j1", "failed", 1, 2.5).ok());
-  auto js = JobStatusJson(**db, "j1", dir.string());
+  auto js = JobStatusJson(**db, "j1", dir_.string());
   ASSERT_TRUE(js.ok());
   EXPECT_NE(js->find("\"failed_files\""), std::string::npos);
   EXPECT_NE(js->find("boom"), std::string::npos);
   auto spec = JobSpec::FromJson((*(*db)->GetJob("j1"))->spec_json);
   EXPECT_TRUE(spec.ok());
-  EXPECT_EQ(JobStatusJson(**db, "nope", dir.string()).status().code(), StatusCode::kNotFound);
-  fs::remove_all(dir);
+  EXPECT_EQ(JobStatusJson(**db, "nope", dir_.string()).status().code(), StatusCode::kNotFound);
 }
 
-TEST(JobDb, ConcurrentWritersFromSeparateConnections) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_mt_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  ASSERT_TRUE(JobDb::Open(dir.string()).ok());
+TEST_F(JobDbTest, ConcurrentWritersFromSeparateConnections) {
+  ASSERT_TRUE(JobDb::Open(dir_.string()).ok());
   std::vector<std::thread> threads;
   std::atomic<int> errors{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
-      auto db = JobDb::Open(dir.string());
+      auto db = JobDb::Open(dir_.string());
       if (!db.ok()) {
         ++errors;
         return;
@@ -83,15 +82,12 @@ TEST(JobDb, ConcurrentWritersFromSeparateConnections) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(errors.load(), 0);
-  auto db = JobDb::Open(dir.string());
+  auto db = JobDb::Open(dir_.string());
   EXPECT_EQ((*db)->Counts("j")->done, 200);
-  fs::remove_all(dir);
 }
 
-TEST(JobDb, RecordsCpuTimeOfAttempts) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_cpu_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  auto db = JobDb::Open(dir.string());
+TEST_F(JobDbTest, RecordsCpuTimeOfAttempts) {
+  auto db = JobDb::Open(dir_.string());
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->AddAttempt("j", 0, 1, 100, 75, 0, "a", "b").ok());
   ASSERT_TRUE((*db)->AddAttempt("j", 0, 2, 101, 0, 0, "c", "d").ok());
@@ -109,47 +105,41 @@ TEST(JobDb, RecordsCpuTimeOfAttempts) {
   EXPECT_EQ((*a)[1].attempt, 2);
   EXPECT_DOUBLE_EQ((*a)[1].user_seconds, 2.0);
   EXPECT_DOUBLE_EQ((*a)[1].sys_seconds, 0.5);
-  auto st = JobStatusJson(**db, "j", dir.string(), 0.36);
+  auto st = JobStatusJson(**db, "j", dir_.string(), 0.36);
   EXPECT_FALSE(st.ok());  // no such job record: attempts alone do not make a job
   JobRecord j;
   j.id = "j";
   j.state = "running";
   ASSERT_TRUE((*db)->CreateJob(j).ok());
-  st = JobStatusJson(**db, "j", dir.string(), 0.36);
+  st = JobStatusJson(**db, "j", dir_.string(), 0.36);
   ASSERT_TRUE(st.ok());
   auto js = nlohmann::json::parse(*st);
   EXPECT_DOUBLE_EQ(js["cost"]["vcpu_seconds"].get<double>(), 7.25);
   EXPECT_NEAR(js["cost"]["cost"].get<double>(), 7.25 / 3600 * 0.36, 1e-15);
   EXPECT_TRUE(js["cost"]["per_1000_files"].is_null());  // no files made
-  EXPECT_TRUE(nlohmann::json::parse(*JobStatusJson(**db, "j", dir.string()))["cost"]["cost"].is_null());
-  fs::remove_all(dir);
+  EXPECT_TRUE(nlohmann::json::parse(*JobStatusJson(**db, "j", dir_.string()))["cost"]["cost"].is_null());
 }
 
-TEST(JobDb, ReadOnlyConnectionsReadAndNeverWrite) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_ro_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  EXPECT_EQ(JobDb::OpenReadOnly(dir.string()).status().code(), StatusCode::kNotFound);
-  EXPECT_FALSE(fs::exists(dir));  // nothing created
-  auto db = JobDb::Open(dir.string());
+TEST_F(JobDbTest, ReadOnlyConnectionsReadAndNeverWrite) {
+  const std::string state = Path("state");  // not there yet
+  EXPECT_EQ(JobDb::OpenReadOnly(state).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(state));  // nothing created
+  auto db = JobDb::Open(state);
   ASSERT_TRUE(db.ok());
   JobRecord j;
   j.id = "j";
   j.state = "running";
   ASSERT_TRUE((*db)->CreateJob(j).ok());
-  auto ro = JobDb::OpenReadOnly(dir.string());
+  auto ro = JobDb::OpenReadOnly(state);
   ASSERT_TRUE(ro.ok()) << ro.status().ToString();
   EXPECT_EQ((*(*ro)->GetJob("j"))->state, "running");
   EXPECT_FALSE((*ro)->UpdateJob("j", "failed", 1, 1.0).ok());
   EXPECT_EQ((*(*db)->GetJob("j"))->state, "running");
-  fs::remove_all(dir);
 }
 
-TEST(JobDb, OpensADatabaseOfTheFirstSchemaAndAddsTheNewColumns) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_old_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+TEST_F(JobDbTest, OpensADatabaseOfTheFirstSchemaAndAddsTheNewColumns) {
   sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open((dir / "jobs.db").string().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open((dir_ / "jobs.db").string().c_str(), &raw), SQLITE_OK);
   // The tables as the first release made them.
   const char* old_schema =
       "CREATE TABLE attempts(job TEXT, idx INTEGER, attempt INTEGER, pid INTEGER, exit_code INTEGER,"
@@ -162,7 +152,7 @@ TEST(JobDb, OpensADatabaseOfTheFirstSchemaAndAddsTheNewColumns) {
   ASSERT_EQ(sqlite3_exec(raw, old_schema, nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(raw);
   for (int i = 0; i < 2; ++i) {  // the second open finds the columns there
-    auto db = JobDb::Open(dir.string());
+    auto db = JobDb::Open(dir_.string());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     EXPECT_DOUBLE_EQ(*(*db)->CpuSeconds("j"), 0.0);
     ASSERT_TRUE((*db)->SetAttemptUsage("j", 0, 1, 1.0, 1.0).ok());
@@ -173,13 +163,10 @@ TEST(JobDb, OpensADatabaseOfTheFirstSchemaAndAddsTheNewColumns) {
     ASSERT_EQ(files->size(), 1u);
     EXPECT_EQ((*files)[0].rows, 3u);
   }
-  fs::remove_all(dir);
 }
 
-TEST(JobDb, AResumeSkippingADoneFileKeepsItsTiming) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_skip_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  auto db = JobDb::Open(dir.string());
+TEST_F(JobDbTest, AResumeSkippingADoneFileKeepsItsTiming) {
+  auto db = JobDb::Open(dir_.string());
   ASSERT_TRUE(db.ok());
   FileRecord f;
   f.relative = "a.csv";
@@ -203,14 +190,11 @@ TEST(JobDb, AResumeSkippingADoneFileKeepsItsTiming) {
   ASSERT_TRUE((*db)->RecordFile("j", f).ok());
   files = (*db)->Files("j");
   EXPECT_GT((*files)[1].updated_unix, 1.7e9);
-  fs::remove_all(dir);
 }
 
 // Every field of every record comes back as it was written, in its own column.
-TEST(JobDb, EveryFieldOfEveryRecordRoundTrips) {
-  fs::path dir = fs::path(testing::TempDir()) / ("fb_jobdb_fields_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  auto db = JobDb::Open(dir.string());
+TEST_F(JobDbTest, EveryFieldOfEveryRecordRoundTrips) {
+  auto db = JobDb::Open(dir_.string());
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   JobRecord j;
   j.id = "j";
@@ -308,7 +292,6 @@ TEST(JobDb, EveryFieldOfEveryRecordRoundTrips) {
   EXPECT_EQ(gr.done, 6);
   EXPECT_EQ(gr.failed, 1);
   EXPECT_EQ(gr.rows, 900u);
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "model/import/xgboost_model.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <charconv>
@@ -23,6 +24,7 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "model/forest_builder.h"
 #include "model/import/ubjson_reader.h"
@@ -32,6 +34,103 @@ namespace fb {
 namespace {
 
 using nlohmann::json;
+
+// The converter reads a model through a view of one JSON value. JSON text is
+// parsed by simdjson into its DOM (a flat tape: no allocation per value, and
+// ten times faster than nlohmann::json's parser on a 2.4 MB model); UBJSON and
+// the legacy binary format arrive as nlohmann::json (ubjson_reader.h,
+// xgboost_legacy.h). Both views answer the same few questions, so there is
+// one conversion for every encoding.
+
+// A value of an nlohmann::json document.
+class NlohmannView {
+ public:
+  explicit NlohmannView(const json& v) : v_(&v) {}
+  bool IsObject() const { return v_->is_object(); }
+  bool IsArray() const { return v_->is_array(); }
+  bool IsString() const { return v_->is_string(); }
+  bool IsNumber() const { return v_->is_number(); }
+  bool IsBool() const { return v_->is_boolean(); }
+  bool IsInteger() const { return v_->is_number_integer(); }
+  double Double() const { return v_->get<double>(); }                            // IsNumber()
+  int64_t Int64() const { return v_->get<int64_t>(); }                           // IsInteger()
+  bool Bool() const { return v_->get<bool>(); }                                  // IsBool()
+  std::string_view String() const { return v_->get_ref<const std::string&>(); }  // IsString()
+  size_t Size() const { return v_->size(); }                                     // IsArray()
+  // The member named key of an object; nullopt when absent or not an object.
+  std::optional<NlohmannView> Find(const char* key) const {
+    if (!v_->is_object()) return std::nullopt;
+    auto it = v_->find(key);
+    if (it == v_->end()) return std::nullopt;
+    return NlohmannView(*it);
+  }
+  // f(element) for each element of an array (IsArray()), in order, until one fails.
+  template <class F>
+  Status Elements(F&& f) const {
+    for (const json& e : *v_) {
+      FB_RETURN_IF_ERROR(f(NlohmannView(e)));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const json* v_;
+};
+
+// A value of a simdjson DOM document (the same questions).
+class SimdjsonView {
+ public:
+  using Type = simdjson::dom::element_type;
+  explicit SimdjsonView(simdjson::dom::element e) : e_(e) {}
+  bool IsObject() const { return e_.type() == Type::OBJECT; }
+  bool IsArray() const { return e_.type() == Type::ARRAY; }
+  bool IsString() const { return e_.type() == Type::STRING; }
+  bool IsNumber() const {
+    const Type t = e_.type();
+    return t == Type::DOUBLE || t == Type::INT64 || t == Type::UINT64;
+  }
+  bool IsBool() const { return e_.type() == Type::BOOL; }
+  bool IsInteger() const { return e_.type() == Type::INT64 || e_.type() == Type::UINT64; }
+  double Double() const { return Get<double>(); }
+  int64_t Int64() const {
+    // As nlohmann's get<int64_t> of an unsigned value above INT64_MAX: wrapped.
+    return e_.type() == Type::UINT64 ? static_cast<int64_t>(Get<uint64_t>()) : Get<int64_t>();
+  }
+  bool Bool() const { return Get<bool>(); }
+  std::string_view String() const { return Get<std::string_view>(); }
+  size_t Size() const {
+    const auto a = Get<simdjson::dom::array>();
+    const size_t n = a.size();
+    if (n < 0xFFFFFF) return n;  // the tape's count saturates at 2^24 - 1: count them
+    size_t k = 0;
+    for (auto it = a.begin(); it != a.end(); ++it) ++k;
+    return k;
+  }
+  // Duplicate keys (which XGBoost never writes): the first one counts.
+  std::optional<SimdjsonView> Find(const char* key) const {
+    simdjson::dom::object o;
+    simdjson::dom::element v;
+    if (e_.get(o) != simdjson::SUCCESS || o.at_key(key).get(v) != simdjson::SUCCESS) return std::nullopt;
+    return SimdjsonView(v);
+  }
+  template <class F>
+  Status Elements(F&& f) const {
+    for (simdjson::dom::element e : Get<simdjson::dom::array>()) {
+      FB_RETURN_IF_ERROR(f(SimdjsonView(e)));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  // The value as T, which the caller has checked it is (T{} otherwise).
+  template <class T>
+  T Get() const {
+    T v{};
+    if (e_.get(v) != simdjson::SUCCESS) return T{};
+    return v;
+  }
+  simdjson::dom::element e_;
+};
 
 // How one objective turns margins into outputs.
 struct ObjectiveSpec {
@@ -67,83 +166,42 @@ constexpr ObjectiveSpec kObjectives[] = {
 // The largest node count a tree may declare (XGBoost uses int32 node ids).
 constexpr int64_t kMaxNodes = std::numeric_limits<int32_t>::max();
 
+// A number written as text: "5E-1", and the spellings of NaN and infinities
+// XGBoost uses (in strings, and bare in JSON text: see QuoteNonFiniteTokens).
+std::optional<double> NumberFromText(std::string_view s) {
+  if (s == "NaN" || s == "nan") return std::numeric_limits<double>::quiet_NaN();
+  if (s == "Infinity" || s == "inf") return std::numeric_limits<double>::infinity();
+  if (s == "-Infinity" || s == "-inf") return -std::numeric_limits<double>::infinity();
+  double d = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (ec == std::errc() && p == s.data() + s.size()) return d;
+  return std::nullopt;
+}
+
+std::optional<std::string> EstimatorTypeOf(std::string_view meta_json);
+
+template <class V>
 class Converter {
  public:
   explicit Converter(std::string format) : format_(std::move(format)) {}
 
-  Result<Forest> Convert(const json& doc) {
-    try {
-      return ConvertOrThrow(doc);
-    } catch (const json::exception& e) {
-      // Wrong JSON types (a string where a number belongs) surface here.
-      return InvalidData(fmt::format("XGBoost model: unexpected JSON structure: {}", e.what()));
-    }
-  }
-
- private:
-  static Status Bad(const std::string& m) { return InvalidData("XGBoost model: " + m); }
-
-  static const json* Find(const json& obj, const char* key) {
-    if (!obj.is_object()) return nullptr;
-    auto it = obj.find(key);
-    return it == obj.end() ? nullptr : &*it;
-  }
-
-  static Result<const json*> Need(const json& obj, const char* key, const std::string& where) {
-    const json* v = Find(obj, key);
-    if (v == nullptr) return Bad(fmt::format("{} has no \"{}\"", where, key));
-    return v;
-  }
-
-  // A number stored as a JSON number, a string ("5E-1", "NaN") or, in JSON
-  // text, NaN/Infinity (see QuoteNonFiniteTokens).
-  static Result<double> Number(const json& v, const std::string& what) {
-    if (v.is_number()) return v.get<double>();
-    if (v.is_boolean()) return v.get<bool>() ? 1.0 : 0.0;
-    if (v.is_string()) {
-      const std::string& s = v.get_ref<const std::string&>();
-      if (s == "NaN" || s == "nan") return std::numeric_limits<double>::quiet_NaN();
-      if (s == "Infinity" || s == "inf") return std::numeric_limits<double>::infinity();
-      if (s == "-Infinity" || s == "-inf") return -std::numeric_limits<double>::infinity();
-      double d = 0;
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
-      if (ec == std::errc() && p == s.data() + s.size()) return d;
-    }
-    return Bad(fmt::format("{} is not a number", what));
-  }
-
-  static Result<int64_t> Integer(const json& v, const std::string& what) {
-    FB_ASSIGN_OR_RETURN(double d, Number(v, what));
-    if (!(d >= -9.0e15 && d <= 9.0e15) || d != std::floor(d))
-      return Bad(fmt::format("{} is not an integer", what));
-    return static_cast<int64_t>(d);
-  }
-
-  // An array field of exactly n elements (n < 0: any length).
-  static Result<const json*> Array(const json& obj, const char* key, int64_t n, const std::string& where) {
-    FB_ASSIGN_OR_RETURN(const json* a, Need(obj, key, where));
-    if (!a->is_array()) return Bad(fmt::format("{}.{} is not an array", where, key));
-    if (n >= 0 && static_cast<int64_t>(a->size()) != n)
-      return Bad(fmt::format("{}.{} has {} elements, expected {}", where, key, a->size(), n));
-    return a;
-  }
-
-  Result<Forest> ConvertOrThrow(const json& doc) {
+  Result<Forest> Convert(const V& doc) {
     Forest f;
     f.info.source_format = format_;
-    if (const json* v = Find(doc, "version"); v && v->is_array()) {
+    if (std::optional<V> v = doc.Find("version"); v && v->IsArray()) {
       std::string s;
-      for (const json& p : *v)
-        s += (s.empty() ? "" : ".") +
-             (p.is_number_integer() ? std::to_string(p.get<int64_t>()) : std::string("?"));
+      (void)v->Elements([&](const V& p) {
+        s += (s.empty() ? "" : ".") + (p.IsInteger() ? std::to_string(p.Int64()) : std::string("?"));
+        return Status::Ok();
+      });
       f.info.library_version = s;
     }
-    FB_ASSIGN_OR_RETURN(const json* learner, Need(doc, "learner", "model"));
-    FB_ASSIGN_OR_RETURN(const json* lmp, Need(*learner, "learner_model_param", "learner"));
-    FB_ASSIGN_OR_RETURN(const json* objective, Need(*learner, "objective", "learner"));
-    FB_ASSIGN_OR_RETURN(const json* obj_name, Need(*objective, "name", "learner.objective"));
-    if (!obj_name->is_string()) return Bad("objective name is not a string");
-    f.info.objective = obj_name->get<std::string>();
+    FB_ASSIGN_OR_RETURN(V learner, Need(doc, "learner", "model"));
+    FB_ASSIGN_OR_RETURN(V lmp, Need(learner, "learner_model_param", "learner"));
+    FB_ASSIGN_OR_RETURN(V objective, Need(learner, "objective", "learner"));
+    FB_ASSIGN_OR_RETURN(V obj_name, Need(objective, "name", "learner.objective"));
+    if (!obj_name.IsString()) return Bad("objective name is not a string");
+    f.info.objective = std::string(obj_name.String());
     const ObjectiveSpec* spec = nullptr;
     for (const ObjectiveSpec& s : kObjectives)
       if (f.info.objective == s.name) spec = &s;
@@ -154,16 +212,16 @@ class Converter {
                       f.info.objective));
 
     // Shape: features, classes, targets.
-    FB_ASSIGN_OR_RETURN(const json* nf, Need(*lmp, "num_feature", "learner_model_param"));
-    FB_ASSIGN_OR_RETURN(int64_t n_features, Integer(*nf, "num_feature"));
+    FB_ASSIGN_OR_RETURN(V nf, Need(lmp, "num_feature", "learner_model_param"));
+    FB_ASSIGN_OR_RETURN(int64_t n_features, Integer(nf, "num_feature"));
     if (n_features <= 0 || n_features > kMaxNodes)
       return Bad(fmt::format("num_feature {} out of range", n_features));
     f.n_features = static_cast<int32_t>(n_features);
     int64_t num_class = 0, num_target = 1;
-    if (const json* v = Find(*lmp, "num_class")) {
+    if (std::optional<V> v = lmp.Find("num_class")) {
       FB_ASSIGN_OR_RETURN(num_class, Integer(*v, "num_class"));
     }
-    if (const json* v = Find(*lmp, "num_target")) {
+    if (std::optional<V> v = lmp.Find("num_target")) {
       FB_ASSIGN_OR_RETURN(num_target, Integer(*v, "num_target"));
     }
     if (num_class < 0 || num_class > 1000000 || num_target < 1 || num_target > 1000000)
@@ -186,36 +244,113 @@ class Converter {
       f.labels_are_integers = true;
     }
 
-    FB_RETURN_IF_ERROR(ReadBaseScore(*lmp, *spec, &f));
-    FB_RETURN_IF_ERROR(ReadFeatures(*learner, &f));
-    FB_RETURN_IF_ERROR(ReadBooster(*learner, &f));
-    ReadAttributes(*learner, &f);
+    FB_RETURN_IF_ERROR(ReadBaseScore(lmp, *spec, &f));
+    FB_RETURN_IF_ERROR(ReadFeatures(learner, &f));
+    FB_RETURN_IF_ERROR(ReadBooster(learner, &f));
+    ReadAttributes(learner, &f);
     return BuildForest(std::move(f));
   }
 
-  Status ReadBaseScore(const json& lmp, const ObjectiveSpec& spec, Forest* f) {
+ private:
+  static Status Bad(const std::string& m) { return InvalidData("XGBoost model: " + m); }
+
+  static Result<V> Need(const V& obj, const char* key, std::string_view where) {
+    std::optional<V> v = obj.Find(key);
+    if (!v) return Bad(fmt::format("{} has no \"{}\"", where, key));
+    return *v;
+  }
+
+  // A number stored as a JSON number, a boolean, or a string ("5E-1", "NaN";
+  // in JSON text also the bare NaN/Infinity, quoted by QuoteNonFiniteTokens).
+  static std::optional<double> ToNumber(const V& v) {
+    if (v.IsNumber()) return v.Double();
+    if (v.IsBool()) return v.Bool() ? 1.0 : 0.0;
+    if (v.IsString()) return NumberFromText(v.String());
+    return std::nullopt;
+  }
+
+  static std::optional<int64_t> ToInteger(const V& v) {
+    if (v.IsInteger()) {  // the common case, without the round trip through double (same answers)
+      const int64_t i = v.Int64();
+      if (i >= -9'000'000'000'000'000 && i <= 9'000'000'000'000'000) return i;
+      return std::nullopt;
+    }
+    const std::optional<double> d = ToNumber(v);
+    if (!d || !(*d >= -9.0e15 && *d <= 9.0e15) || *d != std::floor(*d)) return std::nullopt;
+    return static_cast<int64_t>(*d);
+  }
+
+  static Result<double> Number(const V& v, std::string_view what) {
+    if (std::optional<double> d = ToNumber(v)) return *d;
+    return Bad(fmt::format("{} is not a number", what));
+  }
+
+  static Result<int64_t> Integer(const V& v, std::string_view what) {
+    if (std::optional<int64_t> i = ToInteger(v)) return *i;
+    return Bad(fmt::format("{} is not an integer", what));
+  }
+
+  // An array field of exactly n elements (n < 0: any length).
+  static Result<V> Array(const V& obj, const char* key, int64_t n, std::string_view where) {
+    FB_ASSIGN_OR_RETURN(V a, Need(obj, key, where));
+    if (!a.IsArray()) return Bad(fmt::format("{}.{} is not an array", where, key));
+    if (n >= 0 && static_cast<int64_t>(a.Size()) != n)
+      return Bad(fmt::format("{}.{} has {} elements, expected {}", where, key, a.Size(), n));
+    return a;
+  }
+
+  // The elements of an array field of n elements (n < 0: any length), as
+  // numbers or integers; an error names the element.
+  static Status Numbers(const V& obj, const char* key, int64_t n, std::string_view where,
+                        std::vector<double>* out) {
+    FB_ASSIGN_OR_RETURN(V a, Array(obj, key, n, where));
+    out->clear();
+    if (n > 0) out->reserve(static_cast<size_t>(n));
+    return a.Elements([&](const V& e) -> Status {
+      std::optional<double> d = ToNumber(e);
+      if (!d) return Bad(fmt::format("{}.{}[{}] is not a number", where, key, out->size()));
+      out->push_back(*d);
+      return Status::Ok();
+    });
+  }
+
+  static Status Integers(const V& obj, const char* key, int64_t n, std::string_view where,
+                         std::vector<int64_t>* out) {
+    FB_ASSIGN_OR_RETURN(V a, Array(obj, key, n, where));
+    out->clear();
+    if (n > 0) out->reserve(static_cast<size_t>(n));
+    return a.Elements([&](const V& e) -> Status {
+      std::optional<int64_t> i = ToInteger(e);
+      if (!i) return Bad(fmt::format("{}.{}[{}] is not an integer", where, key, out->size()));
+      out->push_back(*i);
+      return Status::Ok();
+    });
+  }
+
+  Status ReadBaseScore(const V& lmp, const ObjectiveSpec& spec, Forest* f) {
     std::vector<float> scores;
-    if (const json* bs = Find(lmp, "base_score")) {
-      if (bs->is_string() && !bs->get_ref<const std::string&>().empty() &&
-          bs->get_ref<const std::string&>().front() == '[') {
+    if (std::optional<V> bs = lmp.Find("base_score")) {
+      if (bs->IsString() && !bs->String().empty() && bs->String().front() == '[') {
         // 3.1+: "[v1,v2,...]"
-        std::string s = bs->get<std::string>();
+        std::string_view s = bs->String();
         if (s.back() != ']') return Bad("base_score vector is not closed");
-        std::string_view body(s.data() + 1, s.size() - 2);
+        std::string_view body = s.substr(1, s.size() - 2);
         while (!body.empty()) {
           size_t comma = body.find(',');
           std::string_view item = body.substr(0, comma);
           while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-          FB_ASSIGN_OR_RETURN(double d, Number(json(std::string(item)), "base_score element"));
-          scores.push_back(static_cast<float>(d));
+          std::optional<double> d = NumberFromText(item);
+          if (!d) return Bad("base_score element is not a number");
+          scores.push_back(static_cast<float>(*d));
           if (comma == std::string_view::npos) break;
           body.remove_prefix(comma + 1);
         }
-      } else if (bs->is_array()) {
-        for (const json& e : *bs) {
+      } else if (bs->IsArray()) {
+        FB_RETURN_IF_ERROR(bs->Elements([&](const V& e) -> Status {
           FB_ASSIGN_OR_RETURN(double d, Number(e, "base_score element"));
           scores.push_back(static_cast<float>(d));
-        }
+          return Status::Ok();
+        }));
       } else {
         FB_ASSIGN_OR_RETURN(double d, Number(*bs, "base_score"));
         scores.push_back(static_cast<float>(d));
@@ -243,76 +378,72 @@ class Converter {
     return Status::Ok();
   }
 
-  Status ReadFeatures(const json& learner, Forest* f) {
-    if (const json* names = Find(learner, "feature_names"); names && names->is_array() && !names->empty()) {
-      if (names->size() != static_cast<size_t>(f->n_features))
-        return Bad(fmt::format("{} feature names for {} features", names->size(), f->n_features));
-      for (const json& n : *names) {
-        if (!n.is_string()) return Bad("a feature name is not a string");
-        f->feature_names.push_back(n.get<std::string>());
-      }
-    }
-    return Status::Ok();
+  Status ReadFeatures(const V& learner, Forest* f) {
+    std::optional<V> names = learner.Find("feature_names");
+    if (!names || !names->IsArray() || names->Size() == 0) return Status::Ok();
+    if (names->Size() != static_cast<size_t>(f->n_features))
+      return Bad(fmt::format("{} feature names for {} features", names->Size(), f->n_features));
+    return names->Elements([&](const V& n) -> Status {
+      if (!n.IsString()) return Bad("a feature name is not a string");
+      f->feature_names.emplace_back(n.String());
+      return Status::Ok();
+    });
   }
 
-  void ReadAttributes(const json& learner, Forest* f) {
-    const json* attrs = Find(learner, "attributes");
-    if (attrs == nullptr) return;
-    if (const json* best = Find(*attrs, "best_iteration")) {
-      auto r = Integer(*best, "best_iteration");
+  void ReadAttributes(const V& learner, Forest* f) {
+    std::optional<V> attrs = learner.Find("attributes");
+    if (!attrs) return;
+    if (std::optional<V> best = attrs->Find("best_iteration")) {
+      std::optional<int64_t> r = ToInteger(*best);
       // Only a best round inside the model means anything.
-      if (r.ok() && *r >= 0 && f->trees_per_iteration > 0 &&
+      if (r && *r >= 0 && f->trees_per_iteration > 0 &&
           static_cast<size_t>(*r) < f->trees.size() / f->trees_per_iteration) {
         f->best_iteration = static_cast<int32_t>(*r);
       }
     }
     // Saved by XGBoost's scikit-learn wrapper, whose predict() honours
     // best_iteration; Booster.predict uses every tree.
-    if (const json* sk = Find(*attrs, "scikit_learn")) {
+    if (std::optional<V> sk = attrs->Find("scikit_learn")) {
       f->info.wrappers = "scikit-learn wrapper";
-      if (sk->is_string()) {
-        json meta = json::parse(sk->get<std::string>(), nullptr, false);
-        if (const json* t = Find(meta, "_estimator_type"); t && t->is_string())
-          f->info.wrappers = fmt::format("scikit-learn wrapper ({})", t->get<std::string>());
+      if (sk->IsString()) {
+        if (std::optional<std::string> t = EstimatorTypeOf(sk->String()))
+          f->info.wrappers = fmt::format("scikit-learn wrapper ({})", *t);
       }
       f->predict_uses_best_iteration = f->best_iteration >= 0;
     }
   }
 
-  Status ReadBooster(const json& learner, Forest* f) {
-    FB_ASSIGN_OR_RETURN(const json* gb, Need(learner, "gradient_booster", "learner"));
-    FB_ASSIGN_OR_RETURN(const json* gb_name, Need(*gb, "name", "gradient_booster"));
-    const std::string name = gb_name->is_string() ? gb_name->get<std::string>() : "";
-    const json* model = nullptr;
+  Status ReadBooster(const V& learner, Forest* f) {
+    FB_ASSIGN_OR_RETURN(V gb, Need(learner, "gradient_booster", "learner"));
+    FB_ASSIGN_OR_RETURN(V gb_name, Need(gb, "name", "gradient_booster"));
+    const std::string name = gb_name.IsString() ? std::string(gb_name.String()) : "";
+    std::optional<V> model;
     std::vector<double> weight_drop;
     if (name == "gbtree") {
-      FB_ASSIGN_OR_RETURN(model, Need(*gb, "model", "gradient_booster"));
+      FB_ASSIGN_OR_RETURN(model, Need(gb, "model", "gradient_booster"));
     } else if (name == "dart") {
-      FB_ASSIGN_OR_RETURN(const json* inner, Need(*gb, "gbtree", "gradient_booster"));
-      FB_ASSIGN_OR_RETURN(model, Need(*inner, "model", "gradient_booster.gbtree"));
-      FB_ASSIGN_OR_RETURN(const json* wd, Array(*gb, "weight_drop", -1, "gradient_booster"));
-      for (const json& w : *wd) {
-        FB_ASSIGN_OR_RETURN(double d, Number(w, "weight_drop"));
-        weight_drop.push_back(d);
-      }
+      FB_ASSIGN_OR_RETURN(V inner, Need(gb, "gbtree", "gradient_booster"));
+      FB_ASSIGN_OR_RETURN(model, Need(inner, "model", "gradient_booster.gbtree"));
+      FB_RETURN_IF_ERROR(Numbers(gb, "weight_drop", -1, "gradient_booster", &weight_drop));
     } else {
       return Unsupported(fmt::format("XGBoost booster \"{}\" is not supported (only gbtree and dart)", name));
     }
     f->info.estimator = "XGBoost " + name;
 
-    FB_ASSIGN_OR_RETURN(const json* gmp, Need(*model, "gbtree_model_param", "model"));
-    FB_ASSIGN_OR_RETURN(const json* nt, Need(*gmp, "num_trees", "gbtree_model_param"));
-    FB_ASSIGN_OR_RETURN(int64_t num_trees, Integer(*nt, "num_trees"));
+    FB_ASSIGN_OR_RETURN(V gmp, Need(*model, "gbtree_model_param", "model"));
+    FB_ASSIGN_OR_RETURN(V nt, Need(gmp, "num_trees", "gbtree_model_param"));
+    FB_ASSIGN_OR_RETURN(int64_t num_trees, Integer(nt, "num_trees"));
     int64_t num_parallel_tree = 1;
-    if (const json* v = Find(*gmp, "num_parallel_tree")) {
+    if (std::optional<V> v = gmp.Find("num_parallel_tree")) {
       FB_ASSIGN_OR_RETURN(num_parallel_tree, Integer(*v, "num_parallel_tree"));
     }
-    if (const json* v = Find(*gmp, "size_leaf_vector")) {
+    if (std::optional<V> v = gmp.Find("size_leaf_vector")) {
       FB_ASSIGN_OR_RETURN(int64_t slv, Integer(*v, "size_leaf_vector"));
       if (slv > 1) return UnsupportedVectorLeaf();
     }
-    FB_ASSIGN_OR_RETURN(const json* trees, Array(*model, "trees", num_trees, "model"));
-    FB_ASSIGN_OR_RETURN(const json* tree_info, Array(*model, "tree_info", num_trees, "model"));
+    FB_ASSIGN_OR_RETURN(V trees, Array(*model, "trees", num_trees, "model"));
+    std::vector<int64_t> tree_info;
+    FB_RETURN_IF_ERROR(Integers(*model, "tree_info", num_trees, "model", &tree_info));
     if (num_trees == 0) return Bad("model has no trees");
     if (!weight_drop.empty() && static_cast<int64_t>(weight_drop.size()) != num_trees)
       return Bad(fmt::format("dart weight_drop has {} weights for {} trees", weight_drop.size(), num_trees));
@@ -322,11 +453,13 @@ class Converter {
     // leave the forest without iteration ranges.
     if (num_parallel_tree < 1 || num_parallel_tree > num_trees) return Bad("num_parallel_tree out of range");
     int64_t per_round = num_parallel_tree * f->n_outputs;
-    if (const json* ip = Find(*model, "iteration_indptr"); ip && ip->is_array() && ip->size() >= 2) {
+    if (std::optional<V> ip = model->Find("iteration_indptr"); ip && ip->IsArray() && ip->Size() >= 2) {
+      std::vector<int64_t> indptr;
+      FB_RETURN_IF_ERROR(Integers(*model, "iteration_indptr", -1, "model", &indptr));
       per_round = -1;
       int64_t prev = -1;
-      for (size_t i = 0; i < ip->size(); ++i) {
-        FB_ASSIGN_OR_RETURN(int64_t v, Integer((*ip)[i], "iteration_indptr"));
+      for (size_t i = 0; i < indptr.size(); ++i) {
+        const int64_t v = indptr[i];
         if ((i == 0 && v != 0) || (i > 0 && v <= prev) || v > num_trees)
           return Bad("iteration_indptr is malformed");
         if (i > 0) per_round = (per_round < 0 || per_round == v - prev) ? v - prev : 0;
@@ -338,21 +471,23 @@ class Converter {
         (per_round > 0 && num_trees % per_round == 0) ? static_cast<int32_t>(per_round) : 0;
 
     f->trees.reserve(static_cast<size_t>(num_trees));
-    for (int64_t t = 0; t < num_trees; ++t) {
-      FB_ASSIGN_OR_RETURN(int64_t group, Integer((*tree_info)[t], "tree_info"));
+    int64_t t = 0;
+    return trees.Elements([&](const V& jt) -> Status {
+      const int64_t group = tree_info[t];
       if (group < 0 || group >= f->n_outputs)
         return Bad(fmt::format("tree {} belongs to output {} of {}", t, group, f->n_outputs));
       Tree tree;
       tree.output = static_cast<int32_t>(group);
-      FB_RETURN_IF_ERROR(ReadTree((*trees)[t], t, f, &tree));
+      FB_RETURN_IF_ERROR(ReadTree(jt, t, f, &tree));
       if (!weight_drop.empty()) {
         // DART scales each tree's output by its weight at prediction time.
         for (double& v : tree.values)
           v = static_cast<double>(static_cast<float>(v) * static_cast<float>(weight_drop[t]));
       }
       f->trees.push_back(std::move(tree));
-    }
-    return Status::Ok();
+      ++t;
+      return Status::Ok();
+    });
   }
 
   static Status UnsupportedVectorLeaf() {
@@ -363,40 +498,46 @@ class Converter {
 
   // Reads one tree, keeping only nodes reachable from the root (pruned
   // nodes stay in XGBoost's arrays) and renumbering them in depth-first order.
-  Status ReadTree(const json& jt, int64_t t, Forest* f, Tree* out) {
+  // Every element of the per-node arrays must be a number, pruned nodes'
+  // included (XGBoost writes numbers throughout).
+  Status ReadTree(const V& jt, int64_t t, Forest* f, Tree* out) {
     const std::string where = fmt::format("tree {}", t);
-    FB_ASSIGN_OR_RETURN(const json* tp, Need(jt, "tree_param", where));
-    FB_ASSIGN_OR_RETURN(const json* nn, Need(*tp, "num_nodes", where + ".tree_param"));
-    FB_ASSIGN_OR_RETURN(int64_t n, Integer(*nn, "num_nodes"));
+    FB_ASSIGN_OR_RETURN(V tp, Need(jt, "tree_param", where));
+    FB_ASSIGN_OR_RETURN(V nn, Need(tp, "num_nodes", where + ".tree_param"));
+    FB_ASSIGN_OR_RETURN(int64_t n, Integer(nn, where + ".tree_param.num_nodes"));
     if (n < 1 || n > kMaxNodes) return Bad(fmt::format("{}: num_nodes {} out of range", where, n));
-    if (const json* v = Find(*tp, "size_leaf_vector")) {
-      FB_ASSIGN_OR_RETURN(int64_t slv, Integer(*v, "size_leaf_vector"));
+    if (std::optional<V> v = tp.Find("size_leaf_vector")) {
+      FB_ASSIGN_OR_RETURN(int64_t slv, Integer(*v, where + ".tree_param.size_leaf_vector"));
       if (slv > 1) return UnsupportedVectorLeaf();
     }
-    FB_ASSIGN_OR_RETURN(const json* left, Array(jt, "left_children", n, where));
-    FB_ASSIGN_OR_RETURN(const json* right, Array(jt, "right_children", n, where));
-    FB_ASSIGN_OR_RETURN(const json* feat, Array(jt, "split_indices", n, where));
-    FB_ASSIGN_OR_RETURN(const json* cond, Array(jt, "split_conditions", n, where));
-    FB_ASSIGN_OR_RETURN(const json* dleft, Array(jt, "default_left", n, where));
-    const json* stype = Find(jt, "split_type");  // 1.5+
-    if (stype != nullptr && (!stype->is_array() || static_cast<int64_t>(stype->size()) != n))
-      return Bad(where + ".split_type has the wrong length");
+    FB_RETURN_IF_ERROR(Integers(jt, "left_children", n, where, &left_));
+    FB_RETURN_IF_ERROR(Integers(jt, "right_children", n, where, &right_));
+    FB_RETURN_IF_ERROR(Integers(jt, "split_indices", n, where, &feature_));
+    FB_RETURN_IF_ERROR(Numbers(jt, "split_conditions", n, where, &cond_));
+    FB_RETURN_IF_ERROR(Numbers(jt, "default_left", n, where, &default_left_));
+    const std::optional<V> stype = jt.Find("split_type");  // 1.5+
+    if (stype) {
+      if (!stype->IsArray() || static_cast<int64_t>(stype->Size()) != n)
+        return Bad(where + ".split_type has the wrong length");
+      FB_RETURN_IF_ERROR(Integers(jt, "split_type", n, where, &split_type_));
+    }
 
     // Categorical splits: node -> its list.
     std::vector<std::pair<int64_t, std::vector<int32_t>>> cats;  // sorted by node
-    if (const json* cn = Find(jt, "categories_nodes"); cn && cn->is_array() && !cn->empty()) {
-      FB_ASSIGN_OR_RETURN(const json* all, Array(jt, "categories", -1, where));
-      FB_ASSIGN_OR_RETURN(const json* seg, Array(jt, "categories_segments", cn->size(), where));
-      FB_ASSIGN_OR_RETURN(const json* sz, Array(jt, "categories_sizes", cn->size(), where));
-      for (size_t j = 0; j < cn->size(); ++j) {
-        FB_ASSIGN_OR_RETURN(int64_t node, Integer((*cn)[j], "categories_nodes"));
-        FB_ASSIGN_OR_RETURN(int64_t b, Integer((*seg)[j], "categories_segments"));
-        FB_ASSIGN_OR_RETURN(int64_t s, Integer((*sz)[j], "categories_sizes"));
-        if (node < 0 || node >= n || b < 0 || s < 0 || b + s > static_cast<int64_t>(all->size()))
+    if (std::optional<V> cn = jt.Find("categories_nodes"); cn && cn->IsArray() && cn->Size() > 0) {
+      const int64_t lists = static_cast<int64_t>(cn->Size());
+      std::vector<int64_t> nodes, segments, sizes, all;
+      FB_RETURN_IF_ERROR(Integers(jt, "categories_nodes", lists, where, &nodes));
+      FB_RETURN_IF_ERROR(Integers(jt, "categories", -1, where, &all));
+      FB_RETURN_IF_ERROR(Integers(jt, "categories_segments", lists, where, &segments));
+      FB_RETURN_IF_ERROR(Integers(jt, "categories_sizes", lists, where, &sizes));
+      for (size_t j = 0; j < nodes.size(); ++j) {
+        const int64_t node = nodes[j], b = segments[j], s = sizes[j];
+        if (node < 0 || node >= n || b < 0 || s < 0 || b + s > static_cast<int64_t>(all.size()))
           return Bad(fmt::format("{}: category list {} out of range", where, j));
         std::vector<int32_t> list;
         for (int64_t k = b; k < b + s; ++k) {
-          FB_ASSIGN_OR_RETURN(int64_t c, Integer((*all)[k], "category"));
+          const int64_t c = all[k];
           if (c < 0 || c >= kMaxCategory) return Bad(fmt::format("{}: category {} out of range", where, c));
           list.push_back(static_cast<int32_t>(c));
         }
@@ -407,50 +548,44 @@ class Converter {
       std::sort(cats.begin(), cats.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     }
 
-    std::vector<int32_t> new_id(static_cast<size_t>(n), -1);
-    std::vector<int64_t> order;  // old ids in new order
-    std::vector<int64_t> stack{0};
-    while (!stack.empty()) {
-      int64_t i = stack.back();
-      stack.pop_back();
-      if (new_id[i] >= 0) return Bad(fmt::format("{} node {} is reached twice", where, i));
-      new_id[i] = static_cast<int32_t>(order.size());
-      order.push_back(i);
-      FB_ASSIGN_OR_RETURN(int64_t l, Integer((*left)[i], "left_children"));
+    new_id_.assign(static_cast<size_t>(n), -1);
+    order_.clear();  // old ids in new order
+    stack_.assign(1, 0);
+    while (!stack_.empty()) {
+      const int64_t i = stack_.back();
+      stack_.pop_back();
+      if (new_id_[i] >= 0) return Bad(fmt::format("{} node {} is reached twice", where, i));
+      new_id_[i] = static_cast<int32_t>(order_.size());
+      order_.push_back(i);
+      const int64_t l = left_[i];
       if (l == -1) continue;
-      FB_ASSIGN_OR_RETURN(int64_t r, Integer((*right)[i], "right_children"));
+      const int64_t r = right_[i];
       if (l < 0 || l >= n || r < 0 || r >= n)
         return Bad(fmt::format("{} node {}: child out of range (left {}, right {})", where, i, l, r));
-      stack.push_back(r);
-      stack.push_back(l);
+      stack_.push_back(r);
+      stack_.push_back(l);
     }
 
-    out->nodes.resize(order.size());
-    out->values.assign(order.size(), 0.0);
-    for (size_t k = 0; k < order.size(); ++k) {
-      const int64_t i = order[k];
+    out->nodes.resize(order_.size());
+    out->values.assign(order_.size(), 0.0);
+    for (size_t k = 0; k < order_.size(); ++k) {
+      const int64_t i = order_[k];
       Node& nd = out->nodes[k];
-      FB_ASSIGN_OR_RETURN(double c, Number((*cond)[i], "split_conditions"));
-      FB_ASSIGN_OR_RETURN(int64_t l, Integer((*left)[i], "left_children"));
-      if (l == -1) {
+      const double c = cond_[i];
+      if (left_[i] == -1) {
         if (std::isnan(c)) return Bad(fmt::format("{} node {}: leaf value is NaN", where, i));
         out->values[k] = static_cast<double>(static_cast<float>(c));
         continue;
       }
-      FB_ASSIGN_OR_RETURN(int64_t r, Integer((*right)[i], "right_children"));
-      FB_ASSIGN_OR_RETURN(int64_t feature, Integer((*feat)[i], "split_indices"));
+      const int64_t feature = feature_[i];
       if (feature < 0 || feature >= f->n_features)
         return Bad(
             fmt::format("{} node {}: feature {} out of range [0, {})", where, i, feature, f->n_features));
-      FB_ASSIGN_OR_RETURN(double dl, Number((*dleft)[i], "default_left"));
-      int64_t type = 0;
-      if (stype != nullptr) {
-        FB_ASSIGN_OR_RETURN(type, Integer((*stype)[i], "split_type"));
-      }
-      nd.left = new_id[l];
-      nd.right = new_id[r];
+      const int64_t type = stype ? split_type_[i] : 0;
+      nd.left = new_id_[left_[i]];
+      nd.right = new_id_[right_[i]];
       nd.feature = static_cast<int32_t>(feature);
-      nd.default_left = dl != 0.0;
+      nd.default_left = default_left_[i] != 0.0;
       if (type == 1) {
         auto it = std::lower_bound(cats.begin(), cats.end(), i,
                                    [](const auto& a, int64_t v) { return a.first < v; });
@@ -475,16 +610,19 @@ class Converter {
   }
 
   std::string format_;
+  // One tree's arrays, reused from tree to tree.
+  std::vector<int64_t> left_, right_, feature_, split_type_, order_, stack_;
+  std::vector<double> cond_, default_left_;
+  std::vector<int32_t> new_id_;
 };
 
 // XGBoost writes NaN and +-Infinity as bare tokens, which strict JSON (and
-// nlohmann's parser) rejects: quote them outside strings so they parse as
-// strings that Converter::Number understands. Also bounds the nesting depth.
-Result<std::string> QuoteNonFiniteTokens(std::string_view in) {
+// simdjson) rejects: quote them outside strings so they parse as strings
+// that Converter::ToNumber understands.
+std::string QuoteNonFiniteTokens(std::string_view in) {
   std::string out;
   out.reserve(in.size() + 64);
   bool in_string = false;
-  int depth = 0;
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (in_string) {
@@ -498,10 +636,6 @@ Result<std::string> QuoteNonFiniteTokens(std::string_view in) {
     }
     if (c == '"') {
       in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kUbjsonMaxDepth) return InvalidData("XGBoost model: JSON nesting too deep");
-    } else if (c == ']' || c == '}') {
-      --depth;
     } else if (in.compare(i, 3, "NaN") == 0) {
       out += "\"NaN\"";
       i += 2;
@@ -520,30 +654,105 @@ Result<std::string> QuoteNonFiniteTokens(std::string_view in) {
   return out;
 }
 
+// simdjson says what is wrong with a text but not where: nlohmann's SAX
+// parser, which builds nothing (and stops at the nesting limit), finds the
+// place, as " at line L, column C: ..." (empty if it finds nothing wrong).
+class ErrorLocator : public nlohmann::json_sax<json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return ++depth_ <= kUbjsonMaxDepth; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return --depth_ >= 0; }
+  bool start_array(std::size_t) override { return ++depth_ <= kUbjsonMaxDepth; }
+  bool end_array() override { return --depth_ >= 0; }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+    // "[json.exception.parse_error.101] parse error at line 1, column 13: syntax error ..."
+    std::string_view what = e.what();
+    if (size_t p = what.find("] "); p != std::string_view::npos) what.remove_prefix(p + 2);
+    message_ = fmt::format(" ({})", what);
+    return false;
+  }
+  static std::string Locate(std::string_view text) {
+    ErrorLocator l;
+    json::sax_parse(text, &l, json::input_format_t::json, /*strict=*/true);
+    if (l.depth_ > kUbjsonMaxDepth) return fmt::format(" (nesting deeper than {})", kUbjsonMaxDepth);
+    return l.message_;
+  }
+
+ private:
+  int depth_ = 0;
+  std::string message_;
+};
+
+// Parses JSON text, with XGBoost's bare NaN/Infinity, into parser's document.
+// `what` begins the messages ("XGBoost model").
+Result<simdjson::dom::element> ParseJsonText(std::string_view bytes, simdjson::dom::parser& parser,
+                                             std::string_view what) {
+  std::string quoted;
+  std::string_view text = bytes;
+  // The copy is needed only where the tokens occur (anywhere: a false alarm
+  // costs the copy, nothing else).
+  if (bytes.find("NaN") != std::string_view::npos || bytes.find("Infinity") != std::string_view::npos) {
+    quoted = QuoteNonFiniteTokens(bytes);
+    text = quoted;
+  }
+  // Nesting is bounded as in UBJSON; memory is a fixed multiple of the size.
+  simdjson::error_code err = parser.allocate(std::max<size_t>(text.size(), 64), kUbjsonMaxDepth);
+  if (err != simdjson::SUCCESS)
+    return InvalidData(fmt::format("{}: cannot parse {} bytes of JSON: {}", what, text.size(),
+                                   simdjson::error_message(err)));
+  simdjson::dom::element root;
+  err = parser.parse(text.data(), text.size()).get(root);
+  if (err == simdjson::DEPTH_ERROR)
+    return InvalidData(fmt::format("{}: JSON nesting deeper than {}", what, kUbjsonMaxDepth));
+  if (err != simdjson::SUCCESS)
+    return InvalidData(fmt::format("{}: not valid JSON: {}{}", what, simdjson::error_message(err),
+                                   ErrorLocator::Locate(text)));
+  return root;
+}
+
+// The "_estimator_type" of the scikit-learn wrapper's metadata (itself JSON
+// text), if it says.
+std::optional<std::string> EstimatorTypeOf(std::string_view meta_json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string_view type;
+  if (parser.parse(meta_json.data(), meta_json.size()).get(root) != simdjson::SUCCESS ||
+      root["_estimator_type"].get(type) != simdjson::SUCCESS)
+    return std::nullopt;
+  return std::string(type);
+}
+
 }  // namespace
 
 Result<Forest> LoadXgboostJson(std::string_view bytes) {
-  FB_ASSIGN_OR_RETURN(std::string text, QuoteNonFiniteTokens(bytes));
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return InvalidData("XGBoost model: not valid JSON");
-  return Converter("xgboost-json").Convert(doc);
+  simdjson::dom::parser parser;
+  FB_ASSIGN_OR_RETURN(simdjson::dom::element doc, ParseJsonText(bytes, parser, "XGBoost model"));
+  return Converter<SimdjsonView>("xgboost-json").Convert(SimdjsonView(doc));
 }
 
 Result<Forest> LoadXgboostUbjson(std::string_view bytes) {
   FB_ASSIGN_OR_RETURN(json doc, ParseUbjson(bytes));
-  return Converter("xgboost-ubjson").Convert(doc);
+  return Converter<NlohmannView>("xgboost-ubjson").Convert(NlohmannView(doc));
 }
 
 Result<Forest> LoadXgboostLegacyBinary(std::string_view bytes) {
   FB_ASSIGN_OR_RETURN(json doc, XgboostLegacyBinaryToJson(bytes, nullptr));
-  return Converter("xgboost-binary").Convert(doc);
+  return Converter<NlohmannView>("xgboost-binary").Convert(NlohmannView(doc));
 }
 
 Result<Forest> LoadXgboostBoosterBuffer(std::string_view raw) {
   constexpr std::string_view kConfigHeader = "CONFIG-offset:";
   if (raw.substr(0, kConfigHeader.size()) == kConfigHeader) {
     // 1.0 to 1.2: header, int64 length of the legacy binary model, the
-    // model, then the JSON configuration.
+    // model, then the JSON configuration (read into nlohmann::json, which
+    // the legacy reader takes: a few kilobytes).
     const size_t start = kConfigHeader.size() + 8;
     if (raw.size() < start) return InvalidData("XGBoost booster buffer: truncated CONFIG-offset header");
     int64_t length;
@@ -552,31 +761,33 @@ Result<Forest> LoadXgboostBoosterBuffer(std::string_view raw) {
       return InvalidData(
           fmt::format("XGBoost booster buffer: model length {} exceeds the {} bytes that follow", length,
                       raw.size() - start));
-    FB_ASSIGN_OR_RETURN(std::string text,
-                        QuoteNonFiniteTokens(raw.substr(start + static_cast<size_t>(length))));
+    const std::string_view config_text = raw.substr(start + static_cast<size_t>(length));
+    const std::string text = QuoteNonFiniteTokens(config_text);
+    if (std::string where = ErrorLocator::Locate(text); !where.empty())  // also bounds the nesting
+      return InvalidData("XGBoost booster buffer: the configuration is not valid JSON" + where);
     json config = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (config.is_discarded())
       return InvalidData("XGBoost booster buffer: the configuration is not valid JSON");
     FB_ASSIGN_OR_RETURN(json doc,
                         XgboostLegacyBinaryToJson(raw.substr(start, static_cast<size_t>(length)), &config));
-    return Converter("xgboost-binary").Convert(doc);
+    return Converter<NlohmannView>("xgboost-binary").Convert(NlohmannView(doc));
   }
   if (raw.size() >= 2 && raw[0] == '{') {
     // 1.3 to 1.5: JSON memory snapshot {"Model": ..., "Config": ...}; 1.6
     // on: the same in UBJSON (Learner::Save).
     const bool text = raw[1] == '"' || raw[1] == ' ' || raw[1] == '\n';
-    json snapshot;
     if (text) {
-      FB_ASSIGN_OR_RETURN(std::string quoted, QuoteNonFiniteTokens(raw));
-      snapshot = json::parse(quoted, nullptr, /*allow_exceptions=*/false);
-      if (snapshot.is_discarded()) return InvalidData("XGBoost booster buffer: not valid JSON");
-    } else {
-      FB_ASSIGN_OR_RETURN(snapshot, ParseUbjson(raw));
+      simdjson::dom::parser parser;
+      FB_ASSIGN_OR_RETURN(simdjson::dom::element snapshot,
+                          ParseJsonText(raw, parser, "XGBoost booster buffer"));
+      const SimdjsonView view(snapshot);
+      const std::optional<SimdjsonView> model = view.Find("Model");
+      return Converter<SimdjsonView>("xgboost-json").Convert(model ? *model : view);
     }
-    const char* format = text ? "xgboost-json" : "xgboost-ubjson";
-    if (snapshot.is_object() && snapshot.contains("Model"))
-      return Converter(format).Convert(snapshot["Model"]);
-    return Converter(format).Convert(snapshot);
+    FB_ASSIGN_OR_RETURN(json snapshot, ParseUbjson(raw));
+    const NlohmannView view(snapshot);
+    const std::optional<NlohmannView> model = view.Find("Model");
+    return Converter<NlohmannView>("xgboost-ubjson").Convert(model ? *model : view);
   }
   if (LooksLikeXgboostLegacyBinary(raw)) return LoadXgboostLegacyBinary(raw);
   return InvalidData(

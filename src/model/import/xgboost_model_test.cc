@@ -1,7 +1,9 @@
 #include "model/import/xgboost_model.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -195,6 +197,55 @@ TEST(XgboostImportTest, RejectsMalformedModels) {
   expect_bad(m, "missing learner_model_param");
   EXPECT_FALSE(LoadXgboostJson("{\"learner\": ").ok());
   EXPECT_FALSE(LoadXgboostJson(std::string(100000, '[')).ok());
+}
+
+// Errors say where: the element of which array of which tree, or the line
+// and column of a syntax error.
+TEST(XgboostImportTest, ErrorsNameThePlace) {
+  auto message = [](const Result<Forest>& r) {
+    return r.ok() ? std::string("loaded") : r.status().message();
+  };
+  json t = Stump();
+  t["split_conditions"] = {0.5, "x", 1.0};
+  EXPECT_NE(message(Load(Model({Stump(), t}))).find("tree 1.split_conditions[1] is not a number"),
+            std::string::npos)
+      << message(Load(Model({Stump(), t})));
+  t = Stump();
+  t["left_children"] = {1, -1.5, -1};
+  EXPECT_NE(message(Load(Model({t}))).find("tree 0.left_children[1] is not an integer"), std::string::npos)
+      << message(Load(Model({t})));
+  const std::string text = Model({Stump()}).dump(1);  // one value a line
+  std::string broken = text;
+  broken.insert(broken.find("\"tree_info\""), "]");
+  const size_t line = 1 + std::count(broken.begin(), broken.begin() + broken.find("]\"tree_info\""), '\n');
+  const std::string m = message(LoadXgboostJson(broken));
+  EXPECT_NE(m.find("not valid JSON"), std::string::npos) << m;
+  EXPECT_NE(m.find(fmt::format("at line {}, column", line)), std::string::npos) << m;
+  EXPECT_NE(message(LoadXgboostJson(text.substr(0, text.size() / 2))).find("unexpected end of input"),
+            std::string::npos);
+  EXPECT_NE(message(LoadXgboostJson(std::string(100, '['))).find("nesting deeper than 64"),
+            std::string::npos);
+}
+
+// XGBoost writes NaN and infinities as bare tokens (not JSON); they load,
+// outside strings only.
+TEST(XgboostImportTest, BareNonFiniteTokens) {
+  json t = Stump();
+  t["split_conditions"] = {"Infinity", -1.0, 1.0};
+  std::string text = Model({t}).dump();
+  const std::string quoted = "\"Infinity\"";
+  text.replace(text.find(quoted), quoted.size(), "Infinity");  // bare, as XGBoost writes it
+  auto f = LoadXgboostJson(text);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(Predict(*f, {1e30f, 0}), 0.5 - 1.0);  // x < inf: left
+  text.replace(text.find("Infinity"), 8, "NaN");
+  EXPECT_NE(LoadXgboostJson(text).status().message().find("split condition is NaN"), std::string::npos);
+  // A feature name that says NaN is a name.
+  json m = Model({Stump()});
+  m["learner"]["feature_names"] = {"NaN", "Infinity"};
+  auto g = LoadXgboostJson(m.dump());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->feature_names, (std::vector<std::string>{"NaN", "Infinity"}));
 }
 
 TEST(XgboostImportTest, UnsupportedFeaturesSaySo) {
