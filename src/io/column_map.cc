@@ -42,6 +42,31 @@ struct Mapper {
   ColumnMap m;
   std::vector<uint8_t> is_kept;
 
+  // The header's columns by name (blanks around them trimmed); InvalidData
+  // when a name appears twice.
+  Status IndexHeader(std::unordered_map<std::string_view, int32_t>* by_name) const {
+    const int32_t nc = static_cast<int32_t>(header.size());
+    for (int32_t c = 0; c < nc; ++c) {
+      std::string_view col_name = TrimBlanks(header[c], delimiter);
+      auto [it, inserted] = by_name->emplace(col_name, c);
+      if (!inserted) {
+        return InvalidData("column '" + std::string(col_name) + "' appears twice (columns " +
+                           std::to_string(it->second + 1) + " and " + std::to_string(c + 1) + ")")
+            .At(file, line, c + 1);
+      }
+    }
+    return Status::Ok();
+  }
+
+  // InvalidData naming what the header lacks of the model's `total` `what`
+  // (features, input columns); Ok when it lacks nothing.
+  Status Lacks(const std::vector<std::string>& missing, size_t total, const char* what) const {
+    if (missing.empty()) return Status::Ok();
+    return InvalidData("the header lacks " + std::to_string(missing.size()) + " of the model's " +
+                       std::to_string(total) + " " + what + ": " + ListSome(missing))
+        .At(file, line);
+  }
+
   Status ByFeatureNames() {
     const int32_t nf = schema.n_features;
     const int32_t nc = static_cast<int32_t>(header.size());
@@ -63,12 +88,7 @@ struct Mapper {
     std::vector<std::string> missing;
     for (int32_t f = 0; f < nf; ++f)
       if (feature_col[f] < 0) missing.push_back(schema.feature_names[f]);
-    if (!missing.empty()) {
-      return InvalidData("the header lacks " + std::to_string(missing.size()) + " of the model's " +
-                         std::to_string(nf) + " features: " + ListSome(missing))
-          .At(file, line);
-    }
-    return Status::Ok();
+    return Lacks(missing, static_cast<size_t>(nf), "features");
   }
 
   // The raw input columns of the model's preprocessing: by name from the
@@ -85,15 +105,7 @@ struct Mapper {
             .At(file, line);
       }
       std::unordered_map<std::string_view, int32_t> by_name;
-      for (int32_t c = 0; c < nc; ++c) {
-        std::string_view col_name = TrimBlanks(header[c], delimiter);
-        auto [it, inserted] = by_name.emplace(col_name, c);
-        if (!inserted) {
-          return InvalidData("column '" + std::string(col_name) + "' appears twice (columns " +
-                             std::to_string(it->second + 1) + " and " + std::to_string(c + 1) + ")")
-              .At(file, line, c + 1);
-        }
-      }
+      FB_RETURN_IF_ERROR(IndexHeader(&by_name));
       std::vector<std::string> missing;
       for (size_t i = 0; i < p.inputs.size(); ++i) {
         auto it = by_name.find(p.inputs[i].name);
@@ -104,12 +116,7 @@ struct Mapper {
         m.col_to_feature[it->second] = kPreprocessedColumn;
         m.col_input[it->second] = static_cast<int32_t>(i);
       }
-      if (!missing.empty()) {
-        return InvalidData("the header lacks " + std::to_string(missing.size()) + " of the model's " +
-                           std::to_string(p.inputs.size()) + " input columns: " + ListSome(missing))
-            .At(file, line);
-      }
-      return Status::Ok();
+      return Lacks(missing, p.inputs.size(), "input columns");
     }
     // By position: the columns that are not kept are the Pipeline's input, in order.
     std::vector<int32_t> data_cols;
@@ -133,17 +140,8 @@ struct Mapper {
 
   Status ByInputColumns() {
     FB_RETURN_IF_ERROR(CheckInputColumns(schema));
-    const int32_t nc = static_cast<int32_t>(header.size());
     std::unordered_map<std::string_view, int32_t> by_name;
-    for (int32_t c = 0; c < nc; ++c) {
-      std::string_view col_name = TrimBlanks(header[c], delimiter);
-      auto [it, inserted] = by_name.emplace(col_name, c);
-      if (!inserted) {
-        return InvalidData("column '" + std::string(col_name) + "' appears twice (columns " +
-                           std::to_string(it->second + 1) + " and " + std::to_string(c + 1) + ")")
-            .At(file, line, c + 1);
-      }
-    }
+    FB_RETURN_IF_ERROR(IndexHeader(&by_name));
     std::vector<std::string> missing;
     for (const CsvInputColumn& ic : schema.input_columns) {  // schema outlives the views below
       auto it = by_name.find(ic.name);
@@ -166,12 +164,7 @@ struct Mapper {
         cat.index.emplace(ic.categories[k], static_cast<int32_t>(k));
       m.categorical.push_back(std::move(cat));
     }
-    if (!missing.empty()) {
-      return InvalidData("the header lacks " + std::to_string(missing.size()) + " of the model's " +
-                         std::to_string(schema.input_columns.size()) + " input columns: " + ListSome(missing))
-          .At(file, line);
-    }
-    return Status::Ok();
+    return Lacks(missing, schema.input_columns.size(), "input columns");
   }
 };
 

@@ -134,27 +134,8 @@ Status CsvReader::Impl::ParseField(const char*& p, const char* end, int32_t col,
   std::string_view text;
   if (*p == '"') {
     scratch->clear();
-    const char* q = p + 1;
-    for (;;) {
-      const char* close = static_cast<const char*>(std::memchr(q, '"', end - q));
-      if (close == nullptr) {
-        return InvalidData("a quoted field is never closed").At(name, line, col + 1);
-      }
-      *extra_lines += std::count(q, close, '\n');
-      scratch->append(q, close);
-      q = close + 1;
-      if (q < end && *q == '"') {
-        scratch->push_back('"');
-        ++q;
-        continue;
-      }
-      break;
-    }
-    // pandas keeps any text between the closing quote and the delimiter.
-    const char* e = q;
-    while (e < end && *e != d && *e != '\n') ++e;
-    if (e < end && *e == '\n' && e > q && e[-1] == '\r') --e;
-    scratch->append(q, e);
+    const char* e = ReadQuotedField(p, end, d, scratch, extra_lines);
+    if (e == nullptr) return InvalidData("a quoted field is never closed").At(name, line, col + 1);
     text = *scratch;
     p = e;
   } else {

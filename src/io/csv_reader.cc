@@ -262,27 +262,9 @@ void CsvReader::Impl::ExtractKept(const CsvChunk& chunk, CsvBlock* b) const {
     for (int32_t c = 0; c < n_columns; ++c) {
       field.clear();
       if (*p == '"') {
-        const char* q = p + 1;
-        for (;;) {
-          const char* close = static_cast<const char*>(std::memchr(q, '"', end - q));
-          if (close == nullptr) {
-            q = end;
-            break;
-          }
-          field.append(q, close);
-          q = close + 1;
-          if (q < end && *q == '"') {
-            field.push_back('"');
-            ++q;
-            continue;
-          }
-          break;
-        }
-        const char* e = q;
-        while (e < end && *e != d && *e != '\n') ++e;
-        if (e < end && *e == '\n' && e > q && e[-1] == '\r') --e;
-        field.append(q, e);
-        p = e;
+        uint64_t newlines = 0;
+        const char* e = ReadQuotedField(p, end, d, &field, &newlines);
+        p = e != nullptr ? e : end;  // (the parse pass refused an unclosed quote)
       } else {
         const char* e = p;
         while (e < end && *e != d && *e != '\n') ++e;

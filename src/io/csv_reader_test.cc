@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "io/csv_text.h"
 #include "io/test_streams.h"
 
 namespace fb {
@@ -472,6 +473,29 @@ TEST(CsvReader, KeptColumnsTravelVerbatimAndAreNotFeatures) {
   ASSERT_TRUE(text_id.status.ok()) << text_id.status.ToString();
   EXPECT_FALSE(text_id.header);
   EXPECT_EQ(text_id.values, (std::vector<float>{10, 20, 30, 40}));
+}
+
+// The one reader of quoted fields that parsing, kept columns and header
+// rows share (io/csv_text.h).
+TEST(CsvTextTest, ReadQuotedField) {
+  auto read = [](std::string_view text, std::string* out, uint64_t* newlines) {
+    const char* e = ReadQuotedField(text.data(), text.data() + text.size(), ',', out, newlines);
+    return e == nullptr ? -1 : static_cast<int>(e - text.data());
+  };
+  std::string out;
+  uint64_t nl = 0;
+  EXPECT_EQ(read("\"a\"\"b\nc\",d", &out, &nl), 8);  // ends on the delimiter
+  EXPECT_EQ(out, "a\"b\nc");
+  EXPECT_EQ(nl, 1u);
+  out.clear();
+  EXPECT_EQ(read("\"a\"tail\r\n", &out, &nl), 7);  // pandas keeps the tail; stops on the CRLF's '\r'
+  EXPECT_EQ(out, "atail");
+  out.clear();
+  EXPECT_EQ(read("\"a\"", &out, &nl), 3);  // at the end
+  EXPECT_EQ(out, "a");
+  out.clear();
+  EXPECT_EQ(read("\"a\"\"b", &out, &nl), -1);  // never closed
+  EXPECT_EQ(out, "a\"");
 }
 
 }  // namespace

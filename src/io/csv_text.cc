@@ -2,6 +2,7 @@
 
 #include <fast_float/fast_float.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "io/csv_reader.h"
@@ -44,6 +45,33 @@ const char* SkipBlankLines(const char* p, const char* end, uint64_t* line) {
   return p;
 }
 
+const char* Unquote(const char* p, const char* end, std::string* out, uint64_t* newlines) {
+  for (;;) {
+    const char* close = static_cast<const char*>(std::memchr(p, '"', end - p));
+    if (close == nullptr) return nullptr;
+    *newlines += std::count(p, close, '\n');
+    out->append(p, close);
+    p = close + 1;
+    if (p < end && *p == '"') {
+      out->push_back('"');
+      ++p;
+      continue;
+    }
+    return p;
+  }
+}
+
+const char* ReadQuotedField(const char* p, const char* end, char delimiter, std::string* out,
+                            uint64_t* newlines) {
+  const char* q = Unquote(p + 1, end, out, newlines);
+  if (q == nullptr) return nullptr;
+  const char* e = q;
+  while (e < end && *e != delimiter && *e != '\n') ++e;
+  if (e < end && *e == '\n' && e > q && e[-1] == '\r') --e;
+  out->append(q, e);
+  return e;
+}
+
 bool SplitRow(const char* p, const char* end, char delimiter, std::vector<std::string>* fields,
               const char** next, uint64_t* lines) {
   fields->clear();
@@ -53,22 +81,10 @@ bool SplitRow(const char* p, const char* end, char delimiter, std::vector<std::s
   while (p < end) {
     char c = *p;
     if (field_start && c == '"') {
-      ++p;
-      for (;;) {
-        const char* q = static_cast<const char*>(std::memchr(p, '"', end - p));
-        if (q == nullptr) {
-          fields->push_back(std::move(cur));
-          return false;
-        }
-        for (const char* x = p; x < q; ++x) *lines += (*x == '\n');
-        cur.append(p, q);
-        p = q + 1;
-        if (p < end && *p == '"') {
-          cur.push_back('"');
-          ++p;
-          continue;
-        }
-        break;
+      p = Unquote(p + 1, end, &cur, lines);
+      if (p == nullptr) {
+        fields->push_back(std::move(cur));
+        return false;
       }
       field_start = false;
       continue;
