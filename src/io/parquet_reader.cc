@@ -1195,17 +1195,21 @@ Result<std::shared_ptr<ParquetGroup>> ParquetReader::Impl::ReadGroup(size_t g, u
   // The stores of the columns that may be read slice by slice: each as large
   // as its chunk's stated uncompressed size (headers and dictionary included:
   // more than its data pages take), at most 9 bytes a row (dictionary
-  // indices take at most 4, PLAIN numbers 8) plus 64 KiB. A column whose
-  // pages do not fit is decoded whole, one page at a time.
+  // indices take at most 4, PLAIN numbers 8) plus 64 KiB, and at most 64
+  // times its compressed bytes plus 64 KiB (so that a small hostile file
+  // cannot claim gigabytes). A column whose pages do not fit is decoded
+  // whole, one page at a time.
   G.store_at.assign(n_float_columns, 0);
   G.store_limit.assign(n_float_columns, 0);
   size_t total = 0;
   for (size_t k = 0; k < needed.size(); ++k) {
     const int32_t slot = float_slot[k];
     if (slot < 0 || !fast_column[k]) continue;
-    const int64_t stated = rg.columns[needed[k]].total_uncompressed_size;
-    const size_t limit =
-        std::min(stated > 0 ? static_cast<size_t>(stated) : 0, 9 * rows + (size_t{64} << 10));
+    const parquet::ColumnChunk& cc = rg.columns[needed[k]];
+    const size_t stated =
+        cc.total_uncompressed_size > 0 ? static_cast<size_t>(cc.total_uncompressed_size) : 0;
+    const size_t limit = std::min(
+        {stated, 9 * rows + (size_t{64} << 10), 64 * static_cast<size_t>(cc.length) + (size_t{64} << 10)});
     G.store_at[slot] = total;
     G.store_limit[slot] = limit;
     total += (limit + 63) & ~size_t{63};
