@@ -447,7 +447,11 @@ int64_t Int96ToNanos(const uint8_t* p) {
   int32_t julian;
   std::memcpy(&nanos, p, 8);
   std::memcpy(&julian, p + 8, 4);
-  return (static_cast<int64_t>(julian) - 2440588) * 86400000000000LL + nanos;
+  // Wrapping (a hostile file's day far from 1970 overflows: its value is
+  // then meaningless, never undefined).
+  return static_cast<int64_t>(
+      (static_cast<uint64_t>(static_cast<int64_t>(julian) - 2440588) * 86400000000000ULL) +
+      static_cast<uint64_t>(nanos));
 }
 
 // PLAIN values of `col`'s type: exactly n of them.
@@ -483,14 +487,14 @@ Status Plain(Cursor& c, const Column& col, size_t n, Dense* out) {
       if (col.type == PhysicalType::kInt64) {
         const size_t at = out->i.size();
         out->i.resize(at + n);
-        std::memcpy(out->i.data() + at, c.p, 8 * n);
+        if (n > 0) std::memcpy(out->i.data() + at, c.p, 8 * n);  // (no values: data() may be null)
         c.p += 8 * n;
         break;
       }
       {
         const size_t at = out->d.size();
         out->d.resize(at + n);
-        std::memcpy(out->d.data() + at, c.p, 8 * n);
+        if (n > 0) std::memcpy(out->d.data() + at, c.p, 8 * n);
         c.p += 8 * n;
         break;
       }
