@@ -49,7 +49,7 @@ def linear_section(tsv, md):
             cpu = l.split(":", 1)[1].strip(); break
     load = " ".join(open("/proc/loadavg").read().split()[:3])
     now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
-    fixed_text = (f"The fixed cost (a 1-row run: process start, loading the seed model, the threads) was "
+    fixed_text = (f"The fixed cost (a 1-row run: process start and loading the seed model; one chunk, so no worker threads) was "
                   f"{fixed_wall * 1000:.0f} ms wall (best of {len(fixed)}) and {fixed_cpu * 1000:.0f} ms of CPU "
                   f"(median); the \"net\" columns take it away." if fixed else "No 1-row run: nothing is taken away.")
     block = f"""<!-- bench/report.py linear: begin -->

@@ -447,7 +447,11 @@ int64_t Int96ToNanos(const uint8_t* p) {
   int32_t julian;
   std::memcpy(&nanos, p, 8);
   std::memcpy(&julian, p + 8, 4);
-  return (static_cast<int64_t>(julian) - 2440588) * 86400000000000LL + nanos;
+  // Wrapping (a hostile file's day far from 1970 overflows: its value is
+  // then meaningless, never undefined).
+  return static_cast<int64_t>(
+      (static_cast<uint64_t>(static_cast<int64_t>(julian) - 2440588) * 86400000000000ULL) +
+      static_cast<uint64_t>(nanos));
 }
 
 // PLAIN values of `col`'s type: exactly n of them.
@@ -483,14 +487,14 @@ Status Plain(Cursor& c, const Column& col, size_t n, Dense* out) {
       if (col.type == PhysicalType::kInt64) {
         const size_t at = out->i.size();
         out->i.resize(at + n);
-        std::memcpy(out->i.data() + at, c.p, 8 * n);
+        if (n > 0) std::memcpy(out->i.data() + at, c.p, 8 * n);  // (no values: data() may be null)
         c.p += 8 * n;
         break;
       }
       {
         const size_t at = out->d.size();
         out->d.resize(at + n);
-        std::memcpy(out->d.data() + at, c.p, 8 * n);
+        if (n > 0) std::memcpy(out->d.data() + at, c.p, 8 * n);
         c.p += 8 * n;
         break;
       }
@@ -688,10 +692,11 @@ double DecimalValue(__int128 unscaled, int scale) {
   return v;
 }
 
-// Data pages kept as decompressed (WalkPages with a store): at most `limit`
-// bytes; `full` once a page did not fit.
+// Data pages kept as decompressed (WalkPages with a store): `size` bytes at
+// `data`, at most `limit`; `full` once a page did not fit.
 struct PageStore {
-  DefaultInitVector<uint8_t> bytes;
+  uint8_t* data = nullptr;
+  size_t size = 0;
   size_t limit = 0;
   bool full = false;
 };
@@ -797,12 +802,19 @@ struct ParquetGroup {
   std::vector<KeptValues> kept;           // per kept column, the group's rows
   std::vector<Values> prep_vals;          // models with preprocessing: per raw input
   std::vector<LazyColumn> lazy;           // per float slot: read slice by slice when `on`
+  // The stores of the columns that may be read slice by slice, one after
+  // another from pages_base (2 MiB aligned, backed by huge pages where the
+  // kernel offers them: the row group's pages are then faulted in as one or
+  // a few pages, not hundreds); per float slot its store's offset and bound.
+  DefaultInitVector<uint8_t> kept_pages;
+  uint8_t* pages_base = nullptr;
+  std::vector<size_t> store_at, store_limit;
 
   size_t Footprint() const {
-    size_t n = floats.capacity() * sizeof(float) + indexes.capacity();
+    size_t n = floats.capacity() * sizeof(float) + indexes.capacity() + kept_pages.capacity();
     for (const LazyColumn& l : lazy)
-      n += l.store.bytes.capacity() + l.pages.capacity() * sizeof(LazyPage) +
-           l.dict.capacity() * sizeof(float) + l.marks.capacity() * sizeof(LazyMark);
+      n += l.pages.capacity() * sizeof(LazyPage) + l.dict.capacity() * sizeof(float) +
+           l.marks.capacity() * sizeof(LazyMark);
     for (const std::string& c : columns) n += c.capacity();
     for (const auto& h : hot) n += h.capacity() * sizeof(int32_t);
     for (const KeptValues& k : kept)
@@ -893,7 +905,15 @@ struct ParquetReader::Impl {
   std::vector<int32_t> float_slot;    // per needed column: its slot among those, or -1
   std::vector<int32_t> slot_feature;  // per float slot: its feature
   std::vector<int32_t> slot_needed;   // per float slot: its needed column
-  size_t slice_rows = 0;              // rows per slice: about chunk_bytes of features
+  // The transposition's steps, in slot order: four slots of consecutive
+  // features at once (SSE2), or one.
+  struct TransposeGroup {
+    uint32_t slot;
+    int32_t feature;
+    uint32_t width;
+  };
+  std::vector<TransposeGroup> transpose_groups;
+  size_t slice_rows = 0;  // rows per slice: about chunk_bytes of features
   size_t next_group = 0;
   uint64_t next_first_row = 0;
   std::shared_ptr<ParquetGroup> current;  // the row group being handed out in slices
@@ -1026,6 +1046,17 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
     m->n_float_columns += m->map.col_to_feature[c] >= 0;
     m->fast_column[k] = m->map.col_to_feature[c] >= 0 && Impl::FloatPath(m->meta.columns[c]) &&
                         std::find(m->map.kept.begin(), m->map.kept.end(), c) == m->map.kept.end();
+  }
+  for (size_t j = 0; j < m->slot_feature.size();) {
+    const int32_t f = m->slot_feature[j];
+    uint32_t width = 1;
+#if defined(__SSE2__)
+    if (j + 4 <= m->slot_feature.size() && m->slot_feature[j + 1] == f + 1 &&
+        m->slot_feature[j + 2] == f + 2 && m->slot_feature[j + 3] == f + 3)
+      width = 4;
+#endif
+    m->transpose_groups.push_back(Impl::TransposeGroup{static_cast<uint32_t>(j), f, width});
+    j += width;
   }
   for (size_t k = 0; k < m->map.kept.size(); ++k) {
     const int32_t c = m->map.kept[k];
@@ -1165,6 +1196,37 @@ Result<std::shared_ptr<ParquetGroup>> ParquetReader::Impl::ReadGroup(size_t g, u
   G.hot.resize(needed.size());
   G.lazy.resize(n_float_columns);
   for (LazyColumn& l : G.lazy) l.on = false;
+  // The stores of the columns that may be read slice by slice: each as large
+  // as its chunk's stated uncompressed size (headers and dictionary included:
+  // more than its data pages take), at most 9 bytes a row (dictionary
+  // indices take at most 4, PLAIN numbers 8) plus 64 KiB, and at most 64
+  // times its compressed bytes plus 64 KiB (so that a small hostile file
+  // cannot claim gigabytes). A column whose pages do not fit is decoded
+  // whole, one page at a time.
+  G.store_at.assign(n_float_columns, 0);
+  G.store_limit.assign(n_float_columns, 0);
+  size_t total = 0;
+  for (size_t k = 0; k < needed.size(); ++k) {
+    const int32_t slot = float_slot[k];
+    if (slot < 0 || !fast_column[k]) continue;
+    const parquet::ColumnChunk& cc = rg.columns[needed[k]];
+    const size_t stated =
+        cc.total_uncompressed_size > 0 ? static_cast<size_t>(cc.total_uncompressed_size) : 0;
+    const size_t limit = std::min(
+        {stated, 9 * rows + (size_t{64} << 10), 64 * static_cast<size_t>(cc.length) + (size_t{64} << 10)});
+    G.store_at[slot] = total;
+    G.store_limit[slot] = limit;
+    total += (limit + 63) & ~size_t{63};
+  }
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t span = (total + kHuge - 1) & ~(kHuge - 1);
+  if (G.kept_pages.size() < span + kHuge) {
+    DefaultInitVector<uint8_t>().swap(G.kept_pages);
+    G.kept_pages.resize(span + span / 8 + kHuge);
+  }
+  const uintptr_t at = reinterpret_cast<uintptr_t>(G.kept_pages.data());
+  G.pages_base = G.kept_pages.data() + (((at + kHuge - 1) & ~(kHuge - 1)) - at);
+  if (total >= kHuge / 2) madvise(G.pages_base, span, MADV_HUGEPAGE);  // advice only
   G.kept.resize(map.kept.size());
   G.prep_vals.resize(prep_col.size());
   return group;
@@ -1231,13 +1293,13 @@ Status WalkPages(const std::string& bytes, const Column& col, const parquet::Col
     if (keep != nullptr && type != parquet::PageType::kDictionaryPage) {
       // Kept: at the end of the store (the sizes checked as below).
       const size_t size = static_cast<size_t>(h.uncompressed_size);
-      if (size > keep->limit - keep->bytes.size()) {
+      if (size > keep->limit - keep->size) {
         keep->full = true;
         return Corrupt("the column's pages exceed the store kept for them");
       }
-      const size_t at = keep->bytes.size();
-      keep->bytes.resize(at + size);
-      char* dst = reinterpret_cast<char*>(keep->bytes.data() + at);
+      const size_t at = keep->size;
+      keep->size += size;
+      char* dst = reinterpret_cast<char*>(keep->data + at);
       if (!compressed || codec == Compression::kNone) {
         if (h.uncompressed_size != h.compressed_size)
           return Corrupt("an uncompressed page of " + std::to_string(h.compressed_size) + " bytes states " +
@@ -1248,7 +1310,7 @@ Status WalkPages(const std::string& bytes, const Column& col, const parquet::Col
         FB_RETURN_IF_ERROR(
             DecompressExact(raw.substr(level_bytes), codec, dst + level_bytes, size - level_bytes));
       }
-      c = Cursor{keep->bytes.data() + at, keep->bytes.data() + at + size};
+      c = Cursor{keep->data + at, keep->data + at + size};
     } else if (!compressed || codec == Compression::kNone) {
       // Stored as is: read in place (the sizes must agree, as when inflating).
       if (h.uncompressed_size != h.compressed_size)
@@ -1836,14 +1898,11 @@ Status ParquetReader::Impl::PrepareLazy(ParquetGroup& G, size_t k, const Float64
                         ((col.type == PhysicalType::kFloat || col.type == PhysicalType::kDouble) && !refuses);
   const size_t plain_width = col.type == PhysicalType::kInt32 || col.type == PhysicalType::kFloat ? 4 : 8;
   L.exact = exact;
-  L.store.bytes.clear();
+  const size_t slot = static_cast<size_t>(float_slot[k]);
+  L.store.data = G.pages_base + G.store_at[slot];
+  L.store.size = 0;
+  L.store.limit = G.store_limit[slot];
   L.store.full = false;
-  // Dictionary indices take at most 4 bytes a row, PLAIN numbers 8; levels
-  // and run headers a little more. Past that, the whole column decoder reads
-  // the pages one at a time.
-  L.store.limit = 9 * G.rows + (size_t{64} << 10);
-  if (cc.total_uncompressed_size > 0)
-    L.store.bytes.reserve(std::min(static_cast<size_t>(cc.total_uncompressed_size), L.store.limit));
   L.pages.clear();
   L.dict_values = 0;
   bool other = false;  // something only the whole column decoder reads
@@ -1872,7 +1931,7 @@ Status ParquetReader::Impl::PrepareLazy(ParquetGroup& G, size_t k, const Float64
       other = true;
       return Corrupt("nulls");
     }
-    const uint8_t* base = L.store.bytes.data();
+    const uint8_t* base = L.store.data;
     if (h.encoding == 2 || h.encoding == 8) {
       int bw = 0;
       if (n > 0) {
@@ -1900,7 +1959,7 @@ Status ParquetReader::Impl::PrepareLazy(ParquetGroup& G, size_t k, const Float64
   // Every slice's mark; every index stream's runs checked to its page's end.
   const size_t slices = (G.rows + slice_rows - 1) / slice_rows;
   L.marks.resize(slices);
-  const uint8_t* base = L.store.bytes.data();
+  const uint8_t* base = L.store.data;
   size_t s = 0;
   for (size_t pi = 0; pi < L.pages.size(); ++pi) {
     const LazyPage& pg = L.pages[pi];
@@ -1924,7 +1983,7 @@ Status ParquetReader::Impl::PrepareLazy(ParquetGroup& G, size_t k, const Float64
 }
 
 Status ParquetReader::Impl::ReadLazy(const LazyColumn& L, LazyState& st, size_t n, float* out) {
-  const uint8_t* base = L.store.bytes.data();
+  const uint8_t* base = L.store.data;
   while (n > 0) {
     const LazyPage* pg = &L.pages[st.page];
     if (st.row == pg->first_row + pg->rows) {
@@ -2033,15 +2092,17 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   // The numeric columns into the row-major block, a tile of kTile rows at a
   // time: a column left as dictionary bytes is first looked up into a small
   // column-major tile (sequential writes; float columns are read in place),
-  // then four columns of consecutive features and four rows at a time are
-  // transposed in registers and stored as 16 contiguous bytes per row. The
-  // group's columns are read as many streams at once, more than the hardware
+  // then four rows at a time, four columns of consecutive features at a time
+  // are transposed in registers and stored as 16 contiguous bytes per row
+  // (the four rows written whole before the next four). A group's columns
+  // decoded whole are read as many streams at once, more than the hardware
   // prefetcher follows: each is prefetched kAhead tiles ahead.
   constexpr size_t kTile = 64;
   constexpr size_t kAhead = 8;
   // Lazy columns are decoded kPiece rows at a time (column-major, in L2),
   // then transposed tile by tile from there.
   constexpr size_t kPiece = 512;
+  constexpr size_t kBandsAhead = 4;
   thread_local std::vector<float> tile;
   thread_local DefaultInitVector<float> piece;
   thread_local std::vector<const float*> colp;
@@ -2101,38 +2162,41 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
         colp[j] = src;
       }
     }
+    // Four rows at a time, each band of rows written from its start to its
+    // end (the stores stream through the block as a parser's do).
     float* base = out + t0 * nf;
-    for (size_t j = 0; j < n_float_columns;) {
-      const int32_t f = slot_feature[j];
-#if defined(__SSE2__)
-      if (j + 4 <= n_float_columns && slot_feature[j + 1] == f + 1 && slot_feature[j + 2] == f + 2 &&
-          slot_feature[j + 3] == f + 3) {
-        const float *c0 = colp[j], *c1 = colp[j + 1], *c2 = colp[j + 2], *c3 = colp[j + 3];
-        size_t r = 0;
-        for (; r + 4 <= n; r += 4) {
-          __m128 a = _mm_loadu_ps(c0 + r), bb = _mm_loadu_ps(c1 + r), c = _mm_loadu_ps(c2 + r),
-                 d = _mm_loadu_ps(c3 + r);
-          _MM_TRANSPOSE4_PS(a, bb, c, d);
-          float* row = base + r * nf + f;
-          _mm_storeu_ps(row, a);
-          _mm_storeu_ps(row + nf, bb);
-          _mm_storeu_ps(row + 2 * nf, c);
-          _mm_storeu_ps(row + 3 * nf, d);
-        }
-        for (; r < n; ++r) {
-          float* row = base + r * nf + f;
-          row[0] = c0[r];
-          row[1] = c1[r];
-          row[2] = c2[r];
-          row[3] = c3[r];
-        }
-        j += 4;
-        continue;
+    size_t r = 0;
+    for (; r + 4 <= n; r += 4) {
+      float* row = base + r * nf;
+      // The band kBandsAhead bands on: its lines asked for, for writing.
+      if (t0 + r + (kBandsAhead + 1) * 4 <= rows) {
+        const char* ahead_band = reinterpret_cast<const char*>(row + kBandsAhead * 4 * nf);
+        for (size_t l = 0; l < 4 * nf * sizeof(float); l += 64) __builtin_prefetch(ahead_band + l, 1);
       }
+      for (const TransposeGroup& tg : transpose_groups) {
+        const int32_t f = tg.feature;
+#if defined(__SSE2__)
+        if (tg.width == 4) {
+          __m128 a = _mm_loadu_ps(colp[tg.slot] + r), bb = _mm_loadu_ps(colp[tg.slot + 1] + r),
+                 c = _mm_loadu_ps(colp[tg.slot + 2] + r), d = _mm_loadu_ps(colp[tg.slot + 3] + r);
+          _MM_TRANSPOSE4_PS(a, bb, c, d);
+          _mm_storeu_ps(row + f, a);
+          _mm_storeu_ps(row + nf + f, bb);
+          _mm_storeu_ps(row + 2 * nf + f, c);
+          _mm_storeu_ps(row + 3 * nf + f, d);
+          continue;
+        }
 #endif
-      const float* c = colp[j];
-      for (size_t r = 0; r < n; ++r) base[r * nf + f] = c[r];
-      ++j;
+        const float* c = colp[tg.slot] + r;
+        row[f] = c[0];
+        row[nf + f] = c[1];
+        row[2 * nf + f] = c[2];
+        row[3 * nf + f] = c[3];
+      }
+    }
+    for (; r < n; ++r) {
+      float* row = base + r * nf;
+      for (size_t j = 0; j < n_float_columns; ++j) row[slot_feature[j]] = colp[j][r];
     }
   }
   b->rows = rows;

@@ -24,9 +24,11 @@
 // categorical columns as an int32 per row; kept columns and a preprocessing
 // model's raw inputs as their values). Memory: per row group alive, its
 // needed column chunks (compressed), the decompressed pages of the columns
-// read slice by slice (at most 9 bytes per row each plus 64 KiB, else the
-// column is decoded whole) and the decoded form of the others (at most 4
-// bytes per row per numeric feature; the features bounded by 4 GiB); the
+// read slice by slice (in one buffer, advised to huge pages; a column's at
+// most its chunk's stated uncompressed size, 9 bytes a row plus 64 KiB and
+// 64 times its compressed bytes plus 64 KiB, else the column is decoded
+// whole) and the decoded form of the others (at most 4 bytes per row per
+// numeric feature; the features bounded by 4 GiB); the
 // slices in flight (max_chunks_in_flight: 2 x threads + 2) keep their row
 // groups alive, at most two at once when a row group has more slices than
 // that (at most one per slice in flight plus the one being handed out in
