@@ -261,12 +261,7 @@ std::string EstimateReport(const Estimate& e, const SampleTiming& s) {
 
 EstimateRecord ToEstimateRecord(const Estimate& e, const SampleTiming& sample) {
   EstimateRecord r;
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  r.made_at = buf;
+  r.made_at = UtcNow();
   r.files = e.files;
   r.workers = e.workers;
   r.vcpus_per_task = e.vcpus_per_task;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/atomic_file.h"
+#include "runner/manifest.h"
 #include "scaleout/aws_batch_request.h"
 #include "scaleout/engine_process.h"
 #include "scaleout/kubernetes_job.h"
@@ -16,15 +17,6 @@
 namespace fb {
 namespace fs = std::filesystem;
 namespace {
-
-std::string NowIso() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Status WriteWhole(const std::string& path, const std::string& text) {
   FB_ASSIGN_OR_RETURN(auto f, AtomicFile::Create(path));
@@ -149,7 +141,7 @@ Result<SubmitOutcome> Submit(SubmitSpec spec, const std::string& state_dir, bool
       break;
     }
   }
-  rec.submitted_at = NowIso();
+  rec.submitted_at = UtcNow();
   FB_RETURN_IF_ERROR(WriteWhole(SubmitRecordPath(abs_state, spec.name), RecordToJson(rec).dump(2) + "\n"));
   return outcome;
 }
