@@ -17,6 +17,15 @@
 namespace fb {
 namespace {
 
+// `f` validated, written in the native format (its bytes in *bytes, if
+// given) and loaded back: the first error on the way, or the loaded forest.
+Result<Forest> BuildSaveLoad(const Forest& f, std::string* bytes = nullptr) {
+  FB_ASSIGN_OR_RETURN(Forest built, BuildForest(f));
+  FB_ASSIGN_OR_RETURN(std::string b, SerializeNativeModel(built));
+  if (bytes != nullptr) *bytes = b;
+  return LoadNativeModel(b);
+}
+
 // A forest using every field: categorical node, names, labels, rounds.
 Forest Sample() {
   Forest f;
@@ -219,25 +228,22 @@ TEST(NativeFormatTest, Float64InputMapRoundTripsAndIsNeverSkipped) {
   t.nodes[1] = Node{3, 4, 1, 0, true, true, 0, 1};
   t.values = {0, 0, 1.5, -2, 4};
   f.trees.push_back(t);
-  auto built = BuildForest(f);
-  ASSERT_TRUE(built.ok()) << built.status().ToString();
-  auto bytes = SerializeNativeModel(*built);
-  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
-  auto back = LoadNativeModel(*bytes);
+  std::string bytes;
+  auto back = BuildSaveLoad(f, &bytes);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   ASSERT_EQ(back->float64_features.size(), 2u);
   EXPECT_EQ(back->float64_features[0].cuts, f.float64_features[0].cuts);
   EXPECT_TRUE(back->float64_features[1].categorical);
   EXPECT_EQ(back->float64_features[1].known, f.float64_features[1].known);
   uint32_t n_sections;
-  std::memcpy(&n_sections, bytes->data() + 24, 4);
+  std::memcpy(&n_sections, bytes.data() + 24, 4);
   bool renamed = false;
   for (uint32_t k = 0; k < n_sections; ++k) {
     uint32_t id;
-    std::memcpy(&id, bytes->data() + 32 + 24 * k, 4);
+    std::memcpy(&id, bytes.data() + 32 + 24 * k, 4);
     if (id != 13) continue;
     const uint32_t unknown = 99;
-    auto r = LoadNativeModel(Patched(*bytes, 32 + 24 * k, &unknown, 4));
+    auto r = LoadNativeModel(Patched(bytes, 32 + 24 * k, &unknown, 4));
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.status().message().find("float64 input flag without the map"), std::string::npos)
         << r.status().ToString();
@@ -265,11 +271,7 @@ TEST(NativeFormatTest, LightgbmInputMapRoundTrips) {
   t.nodes[1].cat_truncate = true;
   t.values = {0, 0, 1.5, -2, 4};
   f.trees.push_back(t);
-  auto built = BuildForest(f);
-  ASSERT_TRUE(built.ok()) << built.status().ToString();
-  auto bytes = SerializeNativeModel(*built);
-  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
-  auto back = LoadNativeModel(*bytes);
+  auto back = BuildSaveLoad(f);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   ASSERT_EQ(back->float64_features.size(), 2u);
   EXPECT_TRUE(back->float64_features[0].lightgbm);
@@ -282,11 +284,7 @@ TEST(NativeFormatTest, LightgbmInputMapRoundTrips) {
   // Kind 6: the zero band read as missing.
   f.float64_features[0].zero_is_missing = true;
   f.trees[0].nodes[0].zero_missing = false;
-  built = BuildForest(f);
-  ASSERT_TRUE(built.ok()) << built.status().ToString();
-  bytes = SerializeNativeModel(*built);
-  ASSERT_TRUE(bytes.ok());
-  back = LoadNativeModel(*bytes);
+  back = BuildSaveLoad(f);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_TRUE(back->float64_features[0].zero_is_missing);
   f.float64_features[1].zero_is_missing = true;  // not for categorical features
