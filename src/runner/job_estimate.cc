@@ -6,16 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "runner/cost.h"
+#include "runner/job_report.h"
 
 namespace fb {
 namespace {
 
 using json = nlohmann::json;
-
-std::string Duration(double s) {
-  const int64_t m = static_cast<int64_t>(s / 60);
-  return fmt::format("{}m {:.1f}s", m, s - 60.0 * static_cast<double>(m));
-}
 
 json Opt(std::optional<double> v) { return v ? json(*v) : json(nullptr); }
 
@@ -116,12 +112,12 @@ std::string EstimateComparisonText(const EstimateComparison& c) {
   const auto& a = c.actual;
   std::string s = fmt::format(
       "estimate ({}, {} workers x {} vCPU, sample {}): {}, {:.1f} reserved vCPU-seconds", e.made_at,
-      e.workers, e.vcpus_per_task, e.sample, Duration(e.duration_seconds), e.vcpu_seconds);
+      e.workers, e.vcpus_per_task, e.sample, FormatDuration(e.duration_seconds), e.vcpu_seconds);
   if (c.price) s += fmt::format(", cost {} at {} per vCPU-hour", Amount(c.EstimatedCost()), Amount(c.price));
   s += "\n";
   s += fmt::format("actual{}: {}, {:.1f} reserved vCPU-seconds ({:.1f} used)",
                    a.finished ? "" : fmt::format(" so far ({} of {} files)", a.files_finished, a.files_total),
-                   Duration(a.duration_seconds), a.reserved_vcpu_seconds, a.used_vcpu_seconds);
+                   FormatDuration(a.duration_seconds), a.reserved_vcpu_seconds, a.used_vcpu_seconds);
   if (c.price)
     s += fmt::format(", cost {} reserved ({} used)", Amount(c.ActualReservedCost()),
                      Amount(c.ActualUsedCost()));

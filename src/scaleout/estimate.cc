@@ -16,17 +16,13 @@
 #include <sstream>
 
 #include "common/process.h"
+#include "runner/job_report.h"
 #include "runner/manifest.h"
 
 namespace fb {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Duration(double s) {
-  const int64_t m = static_cast<int64_t>(s / 60);
-  return fmt::format("{}m {:.1f}s", m, s - 60.0 * static_cast<double>(m));
-}
 
 std::string Bytes(uint64_t b) {
   const double d = static_cast<double>(b);
@@ -245,7 +241,7 @@ std::string EstimateReport(const Estimate& e, const SampleTiming& s) {
       "{:.3f} CPU-seconds, {} thread{}\n",
       s.input, Bytes(s.bytes), s.rows, s.file_seconds, s.wall_seconds, s.cpu_seconds, s.threads,
       s.threads == 1 ? "" : "s");
-  r += fmt::format("  duration: {} (the slowest task)\n", Duration(e.duration_seconds));
+  r += fmt::format("  duration: {} (the slowest task)\n", FormatDuration(e.duration_seconds));
   r += fmt::format("  files per minute: {:.0f}\n",
                    e.duration_seconds > 0 ? static_cast<double>(e.files) / e.duration_seconds * 60 : 0.0);
   r += fmt::format("  vCPU-seconds: {:.1f} (reserved by the tasks while they run)\n", e.vcpu_seconds);
