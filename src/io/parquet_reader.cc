@@ -2003,42 +2003,20 @@ Status ParquetReader::Impl::ReadLazy(const LazyColumn& L, LazyState& st, size_t 
       auto conv = [&L](double v) {
         return L.exact != nullptr ? Float64FeatureValue(*L.exact, v) : static_cast<float>(v);
       };
+      // One loop for every PLAIN width: the page's values from row `at` on.
+      auto copy = [&]<typename T>(T) {
+        for (size_t r = 0; r < take; ++r) {
+          T v;
+          std::memcpy(&v, p + sizeof(T) * (at + r), sizeof(T));
+          out[r] = conv(static_cast<double>(v));
+        }
+      };
       switch (L.plain) {
-        case PlainKind::kInt32:
-          for (size_t r = 0; r < take; ++r) {
-            int32_t v;
-            std::memcpy(&v, p + 4 * (at + r), 4);
-            out[r] = conv(static_cast<double>(v));
-          }
-          break;
-        case PlainKind::kUInt32:
-          for (size_t r = 0; r < take; ++r) {
-            uint32_t v;
-            std::memcpy(&v, p + 4 * (at + r), 4);
-            out[r] = conv(static_cast<double>(v));
-          }
-          break;
-        case PlainKind::kInt64:
-          for (size_t r = 0; r < take; ++r) {
-            int64_t v;
-            std::memcpy(&v, p + 8 * (at + r), 8);
-            out[r] = conv(static_cast<double>(v));
-          }
-          break;
-        case PlainKind::kFloat:
-          for (size_t r = 0; r < take; ++r) {
-            float v;
-            std::memcpy(&v, p + 4 * (at + r), 4);
-            out[r] = conv(static_cast<double>(v));
-          }
-          break;
-        case PlainKind::kDouble:
-          for (size_t r = 0; r < take; ++r) {
-            double v;
-            std::memcpy(&v, p + 8 * (at + r), 8);
-            out[r] = conv(v);
-          }
-          break;
+        case PlainKind::kInt32: copy(int32_t{}); break;
+        case PlainKind::kUInt32: copy(uint32_t{}); break;
+        case PlainKind::kInt64: copy(int64_t{}); break;
+        case PlainKind::kFloat: copy(float{}); break;
+        case PlainKind::kDouble: copy(double{}); break;
       }
     }
     st.row += take;
