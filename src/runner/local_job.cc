@@ -125,11 +125,11 @@ std::string OutputLeasePath(const std::string& state_dir, const std::string& out
   return state_dir + "/leases/output-" + Sha256Hex(ResolvedLocation(output)).substr(0, 32) + ".lease";
 }
 
-std::string EffectiveJobState(const JobRecord& job, const std::string& state_dir) {
-  if (job.state != "running" && job.state != "cancelling") return job.state;
+JobState EffectiveJobState(const JobRecord& job, const std::string& state_dir) {
+  if (!IsLive(job.state)) return job.state;
   auto lease = Lease::Read(JobLeasePath(state_dir, job.id));
   if (!lease.ok()) return job.state;  // cannot tell
-  if (!*lease || Lease::HolderLiveness(**lease) == Liveness::kDead) return "dead";
+  if (!*lease || Lease::HolderLiveness(**lease) == Liveness::kDead) return JobState::kDead;
   return job.state;
 }
 
@@ -225,14 +225,14 @@ Status WriteCatalog(const std::vector<FileRecord>& files, const std::string& job
   std::vector<std::pair<const FileRecord*, Manifest>> made;
   double made_seconds = 0;
   for (const auto& f : files) {
-    if (f.state != "done" && f.state != "skipped") continue;
+    if (f.state != FileState::kDone && f.state != FileState::kSkipped) continue;
     if (f.output.empty()) continue;
     FB_ASSIGN_OR_RETURN(auto storage, StorageFor(f.output));
     auto text = storage->ReadAll(ManifestPathFor(f.output));
     if (!text.ok()) continue;  // the output was removed since: not in the catalogue
     auto m = Manifest::Parse(*text, ManifestPathFor(f.output));
     if (!m.ok()) continue;
-    if (f.state == "done") made_seconds += m->total_seconds;
+    if (f.state == FileState::kDone) made_seconds += m->total_seconds;
     made.emplace_back(&f, std::move(*m));
   }
   std::string out;
@@ -252,7 +252,8 @@ Status WriteCatalog(const std::vector<FileRecord>& files, const std::string& job
                    {"write", m.write_seconds},
                    {"total", m.total_seconds}}}};
     double share = 0;
-    if (f->state == "done" && made_seconds > 0) share = vcpu_seconds * m.total_seconds / made_seconds;
+    if (f->state == FileState::kDone && made_seconds > 0)
+      share = vcpu_seconds * m.total_seconds / made_seconds;
     line["vcpu_seconds"] = share;
     if (price) line["cost"] = share / 3600.0 * *price;
     out += line.dump();
@@ -309,7 +310,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     JobRecord r;
     r.id = job;
     r.name = spec.name;
-    r.state = "running";
+    r.state = JobState::kRunning;
     r.spec_json = spec.ToJson();
     r.host = Hostname();
     r.supervisor_pid = ::getpid();
@@ -339,7 +340,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     FB_RETURN_IF_ERROR(db->ResetRunning(job));
     FB_RETURN_IF_ERROR(db->SetSupervisor(job, ::getpid(), Hostname()));
     FB_RETURN_IF_ERROR(db->SetFilesTotal(job, out.input_files));
-    FB_RETURN_IF_ERROR(db->UpdateJob(job, "running", -1, seconds_before));
+    FB_RETURN_IF_ERROR(db->UpdateJob(job, JobState::kRunning, -1, seconds_before));
     FB_ASSIGN_OR_RETURN(old_tasks, db->Tasks(job));
   }
   out.job = job;
@@ -357,7 +358,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     FB_ASSIGN_OR_RETURN(auto known, db->Files(job));
     std::set<std::string> finished;
     for (const auto& r : known) {
-      if (r.state == "done" || r.state == "skipped") finished.insert(r.relative);
+      if (r.state == FileState::kDone || r.state == FileState::kSkipped) finished.insert(r.relative);
     }
     std::vector<std::string> rel;
     for (const auto& f : files) {
@@ -484,7 +485,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
     // A `cancel JOB` from another process marks the job; a signal sets `stop`.
     if (!stopping) {
       auto rec = db->GetJob(job);
-      if (rec.ok() && *rec && (*rec)->state == "cancelling") cancelled = true;
+      if (rec.ok() && *rec && (*rec)->state == JobState::kCancelling) cancelled = true;
       if (stop.load() || cancelled || lease_lost) {
         stopping = true;
         for (auto& k : tasks) {
@@ -562,21 +563,18 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
   out.done_this_run = out.counts.done - before.done;
   out.rows_this_run = out.counts.rows - before.rows;
   if (cancelled) {
-    out.state = "cancelled";
+    out.state = JobState::kCancelled;
   } else if (stopping || out.counts.pending + out.counts.running > 0) {
-    out.state = any_task_failed ? "failed" : "interrupted";
+    out.state = any_task_failed ? JobState::kFailed : JobState::kInterrupted;
   } else if (out.counts.failed > 0 || any_task_failed) {
-    out.state = "failed";
+    out.state = JobState::kFailed;
   } else {
-    out.state = "succeeded";
+    out.state = JobState::kSucceeded;
   }
   FB_ASSIGN_OR_RETURN(auto records, db->Files(job));
   FB_ASSIGN_OR_RETURN(out.vcpu_seconds, db->CpuSeconds(job));
   out.catalog = CatalogPath(o.state_dir, job);
   Status cs = WriteCatalog(records, job, out.catalog, out.vcpu_seconds, o.price_per_vcpu_hour);
-  const int code = out.state == "succeeded" ? kExitOk
-                   : out.state == "failed"  ? kExitSomeFailed
-                                            : kExitInterrupted;
   RunRecord run;
   run.run = run_number;
   run.started_unix = start_unix;
@@ -588,7 +586,7 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
   run.rows = out.rows_this_run;
   // The run first: a reader that sees the job ended sees its time complete.
   FB_RETURN_IF_ERROR(db->FinishRun(job, run));
-  FB_RETURN_IF_ERROR(db->UpdateJob(job, out.state, code, seconds_before + out.seconds));
+  FB_RETURN_IF_ERROR(db->UpdateJob(job, out.state, JobExitCode(out.state), seconds_before + out.seconds));
   FB_RETURN_IF_ERROR(cs);
   return out;
 }
@@ -671,14 +669,14 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
   FB_ASSIGN_OR_RETURN(auto files, db.Files(id));
   FB_ASSIGN_OR_RETURN(auto attempts, db.Attempts(id));
   FB_ASSIGN_OR_RETURN(JobCost cost, JobCostOf(db, id, price));
-  const std::string state = EffectiveJobState(*job, state_dir);
+  const JobState state = EffectiveJobState(*job, state_dir);
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   json j;
   j["schema"] = 1;
   j["job"] = job->id;
   j["name"] = job->name;
-  j["state"] = state;
+  j["state"] = StateName(state);
   j["exit_code"] = job->exit_code;
   j["created_at"] = job->created_at;
   j["updated_at"] = job->updated_at;
@@ -691,17 +689,16 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
   json jr = json::array();
   for (const auto& r : runs) {
     jr.push_back({{"run", r.run},
-                  {"state", r.finished_unix > 0                             ? r.state
-                            : (state == "running" || state == "cancelling") ? std::string("running")
-                                                                            : std::string("dead")},
+                  {"state", StateName(r.finished_unix > 0 ? r.state
+                                      : IsLive(state)     ? JobState::kRunning
+                                                          : JobState::kDead)},
                   {"started_unix", r.started_unix},
                   {"seconds", r.finished_unix > 0 ? r.seconds : times.this_run_seconds},
                   {"files_made", r.done},
                   {"rows", r.rows}});
   }
   j["runs"] = jr;
-  const bool finished = state == "succeeded" || state == "failed";
-  FB_ASSIGN_OR_RETURN(auto cmp, LoadEstimateComparison(db, *job, times, finished, price, now));
+  FB_ASSIGN_OR_RETURN(auto cmp, LoadEstimateComparison(db, *job, times, IsFinished(state), price, now));
   if (cmp) {
     j["estimate"] = json::parse(EstimateComparisonJson(*cmp));
   } else {
@@ -725,11 +722,11 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
       if (a.index == t.index) cpu += a.user_seconds + a.sys_seconds;
     }
     int64_t made = 0;  // dynamic: which task did which file shows here and in files[].task
-    for (const auto& f : files) made += f.task == t.index && f.state == "done";
+    for (const auto& f : files) made += f.task == t.index && f.state == FileState::kDone;
     jt.push_back({{"index", t.index},
                   {"files_done", made},
                   {"cpu_seconds", cpu},
-                  {"state", TaskStateName(t.state)},
+                  {"state", StateName(t.state)},
                   {"attempts", t.attempts},
                   {"exit_code", t.exit_code},
                   {"signal", t.signal},
@@ -740,7 +737,7 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
   j["tasks"] = jt;
   json jf = json::array();
   for (const auto& f : files) {
-    if (f.state != "failed") continue;
+    if (f.state != FileState::kFailed) continue;
     jf.push_back({{"input", f.relative}, {"task", f.task}, {"attempts", f.attempts}, {"error", f.error}});
   }
   j["failed_files"] = jf;
