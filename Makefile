@@ -57,8 +57,8 @@ test-asan: asan
 	rm -rf $(ASAN_BUILD)/test-records $(ASAN_BUILD)/sanitizer-logs
 	mkdir -p $(ASAN_BUILD)/sanitizer-logs
 	cd $(ASAN_BUILD) && rc=0; \
-	  ASAN_OPTIONS=detect_leaks=1:log_path=$(CURDIR)/$(ASAN_BUILD)/sanitizer-logs/asan \
-	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(ASAN_BUILD)/sanitizer-logs/ubsan \
+	  ASAN_OPTIONS=detect_leaks=1:log_exe_name=1:log_path=$(CURDIR)/$(ASAN_BUILD)/sanitizer-logs/asan \
+	  UBSAN_OPTIONS=print_stacktrace=1:log_exe_name=1:log_path=$(CURDIR)/$(ASAN_BUILD)/sanitizer-logs/ubsan \
 	  ctest --output-on-failure -j $(JOBS) -L 'unit|sanitize' --timeout 900 --output-junit test-results.xml || rc=$$?; \
 	  /usr/bin/python3 $(CURDIR)/tests/harness/fbtest.py sanitizer-logs sanitizer-logs || rc=1; \
 	  exit $$rc

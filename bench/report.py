@@ -141,12 +141,14 @@ for m, v in sorted(lg.items()):
     lgbm.append(f"| {m} | {fe:.2f} | {le:.2f} | {le / fe:.1f}x | {ft:.2f} | {lt:.2f} | "
                 f"{(lt / ft if ft > 0 else float('nan')):.1f}x | {k:.2f} |" if k else
                 f"| {m} | {fe:.2f} | {le:.2f} | {le / fe:.1f}x | {ft:.2f} | {lt:.2f} | - | - |")
-loading = ["| model file | MB | trees | seconds (wall) | CPU seconds | MB/s (wall) | MB/s (CPU) | peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|"]
+loading = ["| model file | MB | trees | seconds (wall) | CPU seconds | MB/s (wall) | MB/s (CPU) | peak RSS MB "
+           "| load + compile, seconds (wall) | load + compile, CPU seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|"]
 for r in loads:
     mb, sec, c = float(r[3]) / 1e6, float(r[5]), float(r[7])
+    ready = f"{float(r[11]):.4f} | {float(r[12]):.4f}" if len(r) > 12 else "- | -"
     loading.append(f"| {r[1]} | {mb:.1f} | {r[4]} | {sec:.4f} | {c:.4f} | {mb / sec:.0f} | "
-                f"{(mb / c if c > 0 else float('inf')):.0f} | {r[10]} |")
+                f"{(mb / c if c > 0 else float('inf')):.0f} | {r[10]} | {ready} |")
 seed_job = ""
 if len(sys.argv) > 3 and os.path.exists(sys.argv[3]):
     # Its table and summary lines (not its progress lines), a blank line around the table, paths
@@ -214,7 +216,8 @@ Model load (`fb_kernel_bench --load`: `LoadModelFile` alone, importer, validatio
 `Forest` built, one load per fresh process as `forestbatch predict` does it, the file from the page
 cache; the best of 5 processes): the seed's joblib, the deep forests' joblib files and the same
 forests converted to `.fbm` (`forestbatch model convert`). CPU seconds are the process's user +
-system time of the load.
+system time of the load. "Load + compile" adds `MakeBestPredictor` (what `predict` does before its
+first row: the compiled layout built, or for a `.fbm` that stores it, read and checked).
 
 {chr(10).join(loading) if len(loading) > 2 else "(not run)"}
 

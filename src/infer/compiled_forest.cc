@@ -14,8 +14,10 @@ namespace {
 
 // Node indexes of `tree` in depth-first preorder, left child first: leaves
 // then appear left to right, and each node's left child follows it.
-std::vector<int32_t> Preorder(const Tree& tree) {
-  std::vector<int32_t> order, stack{0};
+// `order` and `stack` are the caller's buffers, reused from tree to tree.
+void Preorder(const Tree& tree, std::vector<int32_t>& order, std::vector<int32_t>& stack) {
+  order.clear();
+  stack.assign(1, 0);
   order.reserve(tree.nodes.size());
   while (!stack.empty()) {
     int32_t i = stack.back();
@@ -27,13 +29,23 @@ std::vector<int32_t> Preorder(const Tree& tree) {
       stack.push_back(n.left);
     }
   }
-  return order;
 }
 
-void CompileBitvector(const Forest& f, const Tree& tree, CompiledForest* cf) {
-  const std::vector<int32_t> order = Preorder(tree);
+// Buffers CompileBitvector and CompileDeep reuse from tree to tree (one
+// allocation per compile, not several per tree).
+struct Scratch {
+  std::vector<int32_t> order, stack;
+  std::vector<uint32_t> a, b;
+};
+
+void CompileBitvector(const Forest& f, const Tree& tree, CompiledForest* cf, Scratch* sc) {
+  Preorder(tree, sc->order, sc->stack);
+  const std::vector<int32_t>& order = sc->order;
   const size_t n = tree.nodes.size();
-  std::vector<uint32_t> leaf_lo(n), leaf_hi(n);
+  sc->a.resize(n);
+  sc->b.resize(n);
+  uint32_t* leaf_lo = sc->a.data();
+  uint32_t* leaf_hi = sc->b.data();
   uint32_t leaves = 0;
   for (int32_t i : order)
     if (tree.nodes[i].is_leaf()) leaf_lo[i] = leaves++, leaf_hi[i] = leaves;
@@ -59,9 +71,11 @@ void CompileBitvector(const Forest& f, const Tree& tree, CompiledForest* cf) {
   cf->bv_trees.push_back(bt);
 }
 
-void CompileDeep(const Forest& f, const Tree& tree, CompiledForest* cf) {
-  const std::vector<int32_t> order = Preorder(tree);
-  std::vector<uint32_t> pos(tree.nodes.size());
+void CompileDeep(const Forest& f, const Tree& tree, CompiledForest* cf, Scratch* sc) {
+  Preorder(tree, sc->order, sc->stack);
+  const std::vector<int32_t>& order = sc->order;
+  sc->a.resize(tree.nodes.size());
+  uint32_t* pos = sc->a.data();
   for (size_t k = 0; k < order.size(); ++k) pos[order[k]] = static_cast<uint32_t>(k);
   DeepTree dt{static_cast<uint32_t>(cf->deep_nodes.size()), static_cast<uint32_t>(cf->deep_values.size()),
               tree.output};
@@ -264,11 +278,15 @@ TreeLayout ChooseLayout(const Forest& f, const Tree& tree) {
   // and zero-as-missing splits are walked on the Forest's own nodes.
   for (const Node& n : tree.nodes)
     if (!n.is_leaf() && (n.categorical || n.zero_missing)) return TreeLayout::kGeneric;
-  TreeShape shape = ShapeOf(tree);
-  if (shape.depth <= kCompleteMaxDepth) return TreeLayout::kComplete;
-  if (shape.n_leaves <= 32) return TreeLayout::kBitvector;
+  // Every internal node has two children (BuildForest), so a tree of n
+  // nodes has (n + 1) / 2 leaves, and one of more than 2^(d+1) - 1 nodes is
+  // deeper than d: the walk for the depth is needed for small trees only.
+  const size_t n_leaves = (tree.nodes.size() + 1) / 2;
+  if (tree.nodes.size() <= (size_t{2} << kCompleteMaxDepth) - 1 && ShapeOf(tree).depth <= kCompleteMaxDepth)
+    return TreeLayout::kComplete;
+  if (n_leaves <= 32) return TreeLayout::kBitvector;
   if (static_cast<uint32_t>(f.n_features) <= kDeepMaxFeatures && tree.nodes.size() < kDeepMaxNodes &&
-      static_cast<uint32_t>(shape.n_leaves) < kDeepMaxLeaves)
+      n_leaves < kDeepMaxLeaves)
     return TreeLayout::kDeep;
   return TreeLayout::kGeneric;
 }
@@ -280,12 +298,27 @@ CompiledForest CompileForest(std::shared_ptr<const Forest> forest) {
   cf.n_outputs = f.n_outputs;
   cf.leaf_width = f.leaf_width;
   cf.float32_sums = f.float32_sums;
+  // Bitvector and deep arrays are sized first (one allocation each, no
+  // copying as they grow): a deep tree of n nodes has n records and
+  // (n + 1) / 2 leaves.
+  size_t bv_trees = 0, bv_nodes = 0, deep_trees = 0, deep_nodes = 0, leaves = 0;
   for (size_t t = 0; t < f.trees.size(); ++t) {
     TreeLayout layout = ChooseLayout(f, f.trees[t]);
     if (cf.runs.empty() || cf.runs.back().layout != layout)
       cf.runs.push_back(TreeRun{layout, static_cast<uint32_t>(t), static_cast<uint32_t>(t), 0});
     cf.runs.back().tree_end = static_cast<uint32_t>(t + 1);
+    const size_t n = f.trees[t].nodes.size();
+    if (layout == TreeLayout::kBitvector) ++bv_trees, bv_nodes += n / 2, leaves += (n + 1) / 2;
+    if (layout == TreeLayout::kDeep) ++deep_trees, deep_nodes += n;
   }
+  const size_t w = static_cast<size_t>(f.leaf_width);
+  cf.bv_trees.reserve(bv_trees);
+  cf.bv_nodes.reserve(bv_nodes);
+  cf.bv_values.reserve(leaves * w);
+  cf.deep_trees.reserve(deep_trees);
+  cf.deep_nodes.reserve(deep_nodes);
+  cf.deep_values.reserve((deep_nodes + deep_trees) / 2 * w);
+  Scratch scratch;
   for (TreeRun& run : cf.runs) {
     switch (run.layout) {
       case TreeLayout::kComplete:
@@ -294,11 +327,12 @@ CompiledForest CompileForest(std::shared_ptr<const Forest> forest) {
         break;
       case TreeLayout::kBitvector:
         run.first = static_cast<uint32_t>(cf.bv_trees.size());
-        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t) CompileBitvector(f, f.trees[t], &cf);
+        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t)
+          CompileBitvector(f, f.trees[t], &cf, &scratch);
         break;
       case TreeLayout::kDeep:
         run.first = static_cast<uint32_t>(cf.deep_trees.size());
-        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t) CompileDeep(f, f.trees[t], &cf);
+        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t) CompileDeep(f, f.trees[t], &cf, &scratch);
         break;
       case TreeLayout::kGeneric:
         run.first = static_cast<uint32_t>(cf.generic_trees.size());

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/compression.h"
+#include "common/little_endian.h"
 #include "io/column_map.h"
 #include "io/parquet_format.h"
 #include "io/parquet_fuzz_target.h"
@@ -339,13 +340,6 @@ std::string HybridStream(const std::vector<uint32_t>& idx, int bw) {
   return s;
 }
 
-template <class T>
-void PutLeValue(std::string* s, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  s->append(b, sizeof(T));
-}
-
 // bad_row >= 0: column a's index at that row of row group 0 is 5 (past its
 // dictionary); bad_run: rows 120-159 (an RLE run) hold index 7 instead.
 HandFile MakeHandFile(int bad_row = -1, bool bad_run = false) {
@@ -405,11 +399,11 @@ HandFile MakeHandFile(int bad_row = -1, bool bad_run = false) {
       };
       std::string dict;
       if (col == 0)
-        for (int64_t v : dict_a) PutLeValue(&dict, v);
+        for (int64_t v : dict_a) PutLe(&dict, v);
       if (col == 2)
-        for (double v : dict_c) PutLeValue(&dict, v);
+        for (double v : dict_c) PutLe(&dict, v);
       if (col == 3)
-        for (int64_t v : dict_d) PutLeValue(&dict, v);
+        for (int64_t v : dict_d) PutLe(&dict, v);
       if (col != 1) put_page(dict, true, col == 0 ? 5 : col == 2 ? 200 : 300, 0);
       const int64_t page_rows = col == 0 ? 300 : col == 1 ? 256 : col == 2 ? 333 : 150;
       for (int64_t p0 = 0; p0 < rows; p0 += page_rows) {
@@ -418,7 +412,7 @@ HandFile MakeHandFile(int bad_row = -1, bool bad_run = false) {
         if (col == 1) {
           for (int64_t r = p0; r < p0 + n; ++r) {
             const int32_t v = static_cast<int32_t>((first + r) * 3 - 500);
-            PutLeValue(&page, v);
+            PutLe(&page, v);
             cols[1][static_cast<size_t>(r)] = fval(v);
           }
           put_page(page, false, static_cast<int32_t>(n), 0);
@@ -427,7 +421,7 @@ HandFile MakeHandFile(int bad_row = -1, bool bad_run = false) {
         if (col == 3 && p0 + n == rows) {  // the chunk's last page: PLAIN
           for (int64_t r = p0; r < p0 + n; ++r) {
             const int64_t v = (first + r) * -77;
-            PutLeValue(&page, v);
+            PutLe(&page, v);
             cols[3][static_cast<size_t>(r)] = fval(static_cast<double>(v));
           }
           put_page(page, false, static_cast<int32_t>(n), 0);
@@ -462,7 +456,7 @@ HandFile MakeHandFile(int bad_row = -1, bool bad_run = false) {
         }
         if (col == 2) {
           const std::string lv = HybridStream(levels, 1);
-          PutLeValue(&page, static_cast<uint32_t>(lv.size()));
+          PutLe(&page, static_cast<uint32_t>(lv.size()));
           page += lv;
         }
         const int bw = col == 0 ? 3 : col == 2 ? 8 : 9;
@@ -481,7 +475,7 @@ HandFile MakeHandFile(int bad_row = -1, bool bad_run = false) {
   }
   const std::string footer = parquet::SerializeFileMeta(schema, groups, first, "hand");
   f.bytes += footer;
-  PutLeValue(&f.bytes, static_cast<uint32_t>(footer.size()));
+  PutLe(&f.bytes, static_cast<uint32_t>(footer.size()));
   f.bytes += "PAR1";
   return f;
 }

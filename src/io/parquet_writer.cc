@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/little_endian.h"
+
 namespace fb {
 
 using parquet::Meaning;
@@ -13,13 +15,6 @@ using parquet::WriteColumn;
 namespace {
 
 constexpr int64_t kPageValues = 65536;
-
-template <typename T>
-void PutLe(std::string* out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  out->append(b, sizeof(T));
-}
 
 void PutVarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {

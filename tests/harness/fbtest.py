@@ -287,17 +287,38 @@ def _cmd_summary(argv):
     return 0
 
 
+# LeakSanitizer's exit-time check stops every thread of the process with ptrace; a thread
+# that is exiting at that moment (one just joined, still listed in /proc/self/task) cannot
+# give its registers, and LSan says so on a line of its own, then scans that thread's stack
+# whole or skips it because it is gone. That line alone is not a report of an error (LLVM
+# later turned it into a verbose-only message, llvm-project#116555); any other text is.
+_LSAN_THREAD_GONE = re.compile(r"==\d+==Unable to get registers from thread \d+\.")
+
+
+def _only_lsan_thread_gone(text):
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(_LSAN_THREAD_GONE.fullmatch(line.strip()) for line in lines)
+
+
 def _cmd_sanitizer_logs(argv):
-    """Fails (printing them) when ASan/UBSan/LSan wrote any report file into DIR."""
+    """Fails (printing them) when ASan/UBSan/LSan wrote any report file into DIR. A file that
+    holds nothing but LSan's line about a thread that exited during its check is printed as
+    a note and does not fail."""
     d = argv[0]
     logs = sorted(f for f in os.listdir(d)) if os.path.isdir(d) else []
+    bad = 0
     for f in logs:
         text = open(os.path.join(d, f), errors="replace").read()
+        if _only_lsan_thread_gone(text):
+            print(f"== note: {os.path.join(d, f)}: LeakSanitizer could not stop a thread that was "
+                  f"exiting during its check (not an error report) ==\n{text[:600]}")
+            continue
+        bad += 1
         print(f"== sanitizer report {os.path.join(d, f)} ==\n{text[:6000]}")
-    if logs:
-        print(f"FAIL: {len(logs)} sanitizer report(s) in {d}")
+    if bad:
+        print(f"FAIL: {bad} sanitizer report(s) in {d}")
         return 1
-    print(f"sanitizer logs: none in {d}")
+    print(f"sanitizer logs: no error report in {d}")
     return 0
 
 

@@ -45,12 +45,19 @@ def make_inputs(root, n, lines=160, corrupt=()):
 
 
 def tree(root):
-    """relative path -> bytes, every file (dot files too)."""
+    """relative path -> bytes, every file (dot files too). While workers run, a temporary
+    (".fbtmp.") can be renamed into place between listing the folder and opening it; such a
+    file is skipped. Any other file that vanishes is an error."""
     out = {}
     for d, _, files in os.walk(root):
         for name in files:
             p = os.path.join(d, name)
-            out[os.path.relpath(p, root)] = open(p, "rb").read()
+            try:
+                with open(p, "rb") as f:
+                    out[os.path.relpath(p, root)] = f.read()
+            except FileNotFoundError:
+                if ".fbtmp." not in name:
+                    raise
     return out
 
 

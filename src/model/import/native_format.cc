@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "common/crc32.h"
+#include "common/little_endian.h"
 #include "common/prefault.h"
 #include "model/forest_builder.h"
 
@@ -61,21 +62,14 @@ constexpr uint8_t kFlagIntegerLabels = 1, kFlagMissingSupported = 2, kFlagUseBes
 constexpr uint8_t kFlagFloat32Sums = 8;
 
 template <typename T>
-void Put(std::string* out, T v) {
-  char raw[sizeof(T)];
-  std::memcpy(raw, &v, sizeof(T));
-  out->append(raw, sizeof(T));
-}
-
-template <typename T>
 void PutAt(std::string* out, size_t at, T v) {
   std::memcpy(out->data() + at, &v, sizeof(T));
 }
 
 void PutStrings(std::string* out, const std::vector<std::string>& v) {
-  Put<uint32_t>(out, static_cast<uint32_t>(v.size()));
+  PutLe<uint32_t>(out, static_cast<uint32_t>(v.size()));
   for (const std::string& s : v) {
-    Put<uint32_t>(out, static_cast<uint32_t>(s.size()));
+    PutLe<uint32_t>(out, static_cast<uint32_t>(s.size()));
     out->append(s);
   }
 }
@@ -134,20 +128,20 @@ struct Decoding {
 // ---- One encode/decode pair per section (layouts: docs/formats/fbm.md) ----
 
 void EncodeMeta(const Forest& f, std::string* s) {
-  Put<uint8_t>(s, static_cast<uint8_t>(f.kind));
-  Put<uint8_t>(s, static_cast<uint8_t>(f.aggregate));
-  Put<uint8_t>(s, static_cast<uint8_t>(f.link));
-  Put<uint8_t>(s, (f.labels_are_integers ? kFlagIntegerLabels : 0) |
-                      (f.missing_values_supported ? kFlagMissingSupported : 0) |
-                      (f.predict_uses_best_iteration ? kFlagUseBestIteration : 0) |
-                      (f.float32_sums ? kFlagFloat32Sums : 0));
-  Put<int32_t>(s, f.n_features);
-  Put<int32_t>(s, f.n_outputs);
-  Put<int32_t>(s, f.leaf_width);
-  Put<int32_t>(s, f.trees_per_iteration);
-  Put<int32_t>(s, f.best_iteration);
-  Put<uint32_t>(s, static_cast<uint32_t>(f.trees.size()));
-  Put<uint32_t>(s, 0);
+  PutLe<uint8_t>(s, static_cast<uint8_t>(f.kind));
+  PutLe<uint8_t>(s, static_cast<uint8_t>(f.aggregate));
+  PutLe<uint8_t>(s, static_cast<uint8_t>(f.link));
+  PutLe<uint8_t>(s, (f.labels_are_integers ? kFlagIntegerLabels : 0) |
+                        (f.missing_values_supported ? kFlagMissingSupported : 0) |
+                        (f.predict_uses_best_iteration ? kFlagUseBestIteration : 0) |
+                        (f.float32_sums ? kFlagFloat32Sums : 0));
+  PutLe<int32_t>(s, f.n_features);
+  PutLe<int32_t>(s, f.n_outputs);
+  PutLe<int32_t>(s, f.leaf_width);
+  PutLe<int32_t>(s, f.trees_per_iteration);
+  PutLe<int32_t>(s, f.best_iteration);
+  PutLe<uint32_t>(s, static_cast<uint32_t>(f.trees.size()));
+  PutLe<uint32_t>(s, 0);
 }
 
 Status DecodeMeta(std::string_view b, Decoding* d) {
@@ -219,7 +213,7 @@ Status DecodeClassLabels(std::string_view b, Decoding* d) {
 // A section that is a plain array of T.
 template <typename T>
 void EncodeArray(const std::vector<T>& v, std::string* s) {
-  for (T x : v) Put<T>(s, x);
+  for (T x : v) PutLe<T>(s, x);
 }
 template <typename T>
 Status DecodeArray(std::string_view b, const char* section, std::vector<T>* v) {
@@ -244,9 +238,9 @@ Status DecodeCategories(std::string_view b, Decoding* d) {
 void EncodeTrees(const Forest& f, std::string* s) {
   uint64_t first = 0;
   for (const Tree& t : f.trees) {
-    Put<uint64_t>(s, first);
-    Put<uint32_t>(s, static_cast<uint32_t>(t.nodes.size()));
-    Put<int32_t>(s, t.output);
+    PutLe<uint64_t>(s, first);
+    PutLe<uint32_t>(s, static_cast<uint32_t>(t.nodes.size()));
+    PutLe<int32_t>(s, t.output);
     first += t.nodes.size();
   }
 }
@@ -259,15 +253,15 @@ void EncodeNodes(const Forest& f, std::string* s) {
   const uint8_t mapped = f.float64_features.empty() ? 0 : kNodeFloat64Input;
   for (const Tree& t : f.trees) {
     for (const Node& n : t.nodes) {
-      Put<int32_t>(s, n.left);
-      Put<int32_t>(s, n.right);
-      Put<int32_t>(s, n.feature);
-      Put<float>(s, n.threshold);
-      Put<uint32_t>(s, n.cat_begin);
-      Put<uint32_t>(s, n.cat_count);
-      Put<uint8_t>(s, (n.default_left ? kNodeDefaultLeft : 0) | (n.categorical ? kNodeCategorical : 0) |
-                          (n.zero_missing ? kNodeZeroMissing : 0) | (n.cat_truncate ? kNodeCatTruncate : 0) |
-                          (n.is_leaf() ? 0 : mapped));
+      PutLe<int32_t>(s, n.left);
+      PutLe<int32_t>(s, n.right);
+      PutLe<int32_t>(s, n.feature);
+      PutLe<float>(s, n.threshold);
+      PutLe<uint32_t>(s, n.cat_begin);
+      PutLe<uint32_t>(s, n.cat_count);
+      PutLe<uint8_t>(s, (n.default_left ? kNodeDefaultLeft : 0) | (n.categorical ? kNodeCategorical : 0) |
+                            (n.zero_missing ? kNodeZeroMissing : 0) |
+                            (n.cat_truncate ? kNodeCatTruncate : 0) | (n.is_leaf() ? 0 : mapped));
       s->append(3, '\0');
     }
   }
@@ -349,10 +343,10 @@ Status DecodeTreeSections(Decoding* d) {
 // category strings (none for numeric columns).
 bool HasEncoding(const Forest& f) { return !f.encoding.empty(); }
 void EncodeEncoding(const Forest& f, std::string* s) {
-  Put<uint32_t>(s, static_cast<uint32_t>(f.encoding.columns.size()));
+  PutLe<uint32_t>(s, static_cast<uint32_t>(f.encoding.columns.size()));
   for (const InputColumn& c : f.encoding.columns) {
     PutStrings(s, {c.name});
-    Put<int32_t>(s, c.first_feature);
+    PutLe<int32_t>(s, c.first_feature);
     PutStrings(s, c.categories);
   }
 }
@@ -382,8 +376,8 @@ void EncodeTraining(const Forest& f, std::string* s) {
   std::vector<std::string> kv;
   for (const auto& [k, v] : f.training.params) kv.push_back(k), kv.push_back(v);
   PutStrings(s, kv);
-  Put<int64_t>(s, f.training.n_samples);
-  Put<uint32_t>(s, static_cast<uint32_t>(f.training.feature_importances.size()));
+  PutLe<int64_t>(s, f.training.n_samples);
+  PutLe<uint32_t>(s, static_cast<uint32_t>(f.training.feature_importances.size()));
   EncodeArray(f.training.feature_importances, s);
 }
 Status DecodeTraining(std::string_view b, Decoding* d) {
@@ -405,7 +399,7 @@ Status DecodeTraining(std::string_view b, Decoding* d) {
 // u32 count + f64 link parameters, then the value names (string list).
 bool HasLinkParams(const Forest& f) { return !f.link_params.empty() || !f.value_names.empty(); }
 void EncodeLinkParams(const Forest& f, std::string* s) {
-  Put<uint32_t>(s, static_cast<uint32_t>(f.link_params.size()));
+  PutLe<uint32_t>(s, static_cast<uint32_t>(f.link_params.size()));
   EncodeArray(f.link_params, s);
   PutStrings(s, f.value_names);
 }
@@ -427,15 +421,15 @@ Status DecodeLinkParams(std::string_view b, Decoding* d) {
 // count, then count f64 cuts (numeric) or count i32 known categories.
 bool HasFloat64Features(const Forest& f) { return !f.float64_features.empty(); }
 void EncodeFloat64Features(const Forest& f, std::string* s) {
-  Put<uint32_t>(s, static_cast<uint32_t>(f.float64_features.size()));
+  PutLe<uint32_t>(s, static_cast<uint32_t>(f.float64_features.size()));
   for (const Float64Feature& m : f.float64_features) {
-    Put<uint8_t>(s, static_cast<uint8_t>((m.categorical ? 1 : 0) + (m.lightgbm ? 2 : 0) +
-                                         (m.zero_is_missing ? 4 : 0)));
+    PutLe<uint8_t>(s, static_cast<uint8_t>((m.categorical ? 1 : 0) + (m.lightgbm ? 2 : 0) +
+                                           (m.zero_is_missing ? 4 : 0)));
     if (m.categorical) {
-      Put<uint32_t>(s, static_cast<uint32_t>(m.known.size()));
+      PutLe<uint32_t>(s, static_cast<uint32_t>(m.known.size()));
       EncodeArray(m.known, s);
     } else {
-      Put<uint32_t>(s, static_cast<uint32_t>(m.cuts.size()));
+      PutLe<uint32_t>(s, static_cast<uint32_t>(m.cuts.size()));
       EncodeArray(m.cuts, s);
     }
   }
@@ -524,12 +518,12 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
   uint32_t n_sections = 0;
   for (const SectionCodec& c : kSections) n_sections += !c.present || c.present(f);
   std::string out(kNativeMagic);
-  Put<uint32_t>(&out, 0);  // CRC, filled last
-  Put<uint16_t>(&out, kNativeMajorVersion);
-  Put<uint16_t>(&out, kNativeMinorVersion);
-  Put<uint64_t>(&out, 0);  // file size, filled last
-  Put<uint32_t>(&out, n_sections);
-  Put<uint32_t>(&out, 0);
+  PutLe<uint32_t>(&out, 0);  // CRC, filled last
+  PutLe<uint16_t>(&out, kNativeMajorVersion);
+  PutLe<uint16_t>(&out, kNativeMinorVersion);
+  PutLe<uint64_t>(&out, 0);  // file size, filled last
+  PutLe<uint32_t>(&out, n_sections);
+  PutLe<uint32_t>(&out, 0);
   const size_t table = out.size();
   out.append(n_sections * kSectionEntrySize, '\0');
   out.reserve(out.size() + 8 * n_sections + 4096 + f.trees.size() * kTreeRecordSize +

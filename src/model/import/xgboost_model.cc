@@ -25,6 +25,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <type_traits>
 
 #include "model/forest_builder.h"
 #include "model/import/ubjson_reader.h"
@@ -300,29 +301,26 @@ class Converter {
   }
 
   // The elements of an array field of n elements (n < 0: any length), as
-  // numbers or integers; an error names the element.
-  static Status Numbers(const V& obj, const char* key, int64_t n, std::string_view where,
-                        std::vector<double>* out) {
+  // numbers (T double) or integers (T int64_t); an error names the element.
+  template <class T>
+  static Status ArrayValues(const V& obj, const char* key, int64_t n, std::string_view where,
+                            std::vector<T>* out) {
+    static_assert(std::is_same_v<T, double> || std::is_same_v<T, int64_t>);
+    constexpr bool kNumbers = std::is_same_v<T, double>;
     FB_ASSIGN_OR_RETURN(V a, Array(obj, key, n, where));
     out->clear();
     if (n > 0) out->reserve(static_cast<size_t>(n));
     return a.Elements([&](const V& e) -> Status {
-      std::optional<double> d = ToNumber(e);
-      if (!d) return Bad(fmt::format("{}.{}[{}] is not a number", where, key, out->size()));
-      out->push_back(*d);
-      return Status::Ok();
-    });
-  }
-
-  static Status Integers(const V& obj, const char* key, int64_t n, std::string_view where,
-                         std::vector<int64_t>* out) {
-    FB_ASSIGN_OR_RETURN(V a, Array(obj, key, n, where));
-    out->clear();
-    if (n > 0) out->reserve(static_cast<size_t>(n));
-    return a.Elements([&](const V& e) -> Status {
-      std::optional<int64_t> i = ToInteger(e);
-      if (!i) return Bad(fmt::format("{}.{}[{}] is not an integer", where, key, out->size()));
-      out->push_back(*i);
+      std::optional<T> x;
+      if constexpr (kNumbers) {
+        x = ToNumber(e);
+      } else {
+        x = ToInteger(e);
+      }
+      if (!x)
+        return Bad(fmt::format("{}.{}[{}] is not {}", where, key, out->size(),
+                               kNumbers ? "a number" : "an integer"));
+      out->push_back(*x);
       return Status::Ok();
     });
   }
@@ -424,7 +422,7 @@ class Converter {
     } else if (name == "dart") {
       FB_ASSIGN_OR_RETURN(V inner, Need(gb, "gbtree", "gradient_booster"));
       FB_ASSIGN_OR_RETURN(model, Need(inner, "model", "gradient_booster.gbtree"));
-      FB_RETURN_IF_ERROR(Numbers(gb, "weight_drop", -1, "gradient_booster", &weight_drop));
+      FB_RETURN_IF_ERROR(ArrayValues(gb, "weight_drop", -1, "gradient_booster", &weight_drop));
     } else {
       return Unsupported(fmt::format("XGBoost booster \"{}\" is not supported (only gbtree and dart)", name));
     }
@@ -443,7 +441,7 @@ class Converter {
     }
     FB_ASSIGN_OR_RETURN(V trees, Array(*model, "trees", num_trees, "model"));
     std::vector<int64_t> tree_info;
-    FB_RETURN_IF_ERROR(Integers(*model, "tree_info", num_trees, "model", &tree_info));
+    FB_RETURN_IF_ERROR(ArrayValues(*model, "tree_info", num_trees, "model", &tree_info));
     if (num_trees == 0) return Bad("model has no trees");
     if (!weight_drop.empty() && static_cast<int64_t>(weight_drop.size()) != num_trees)
       return Bad(fmt::format("dart weight_drop has {} weights for {} trees", weight_drop.size(), num_trees));
@@ -455,7 +453,7 @@ class Converter {
     int64_t per_round = num_parallel_tree * f->n_outputs;
     if (std::optional<V> ip = model->Find("iteration_indptr"); ip && ip->IsArray() && ip->Size() >= 2) {
       std::vector<int64_t> indptr;
-      FB_RETURN_IF_ERROR(Integers(*model, "iteration_indptr", -1, "model", &indptr));
+      FB_RETURN_IF_ERROR(ArrayValues(*model, "iteration_indptr", -1, "model", &indptr));
       per_round = -1;
       int64_t prev = -1;
       for (size_t i = 0; i < indptr.size(); ++i) {
@@ -510,16 +508,16 @@ class Converter {
       FB_ASSIGN_OR_RETURN(int64_t slv, Integer(*v, where + ".tree_param.size_leaf_vector"));
       if (slv > 1) return UnsupportedVectorLeaf();
     }
-    FB_RETURN_IF_ERROR(Integers(jt, "left_children", n, where, &left_));
-    FB_RETURN_IF_ERROR(Integers(jt, "right_children", n, where, &right_));
-    FB_RETURN_IF_ERROR(Integers(jt, "split_indices", n, where, &feature_));
-    FB_RETURN_IF_ERROR(Numbers(jt, "split_conditions", n, where, &cond_));
-    FB_RETURN_IF_ERROR(Numbers(jt, "default_left", n, where, &default_left_));
+    FB_RETURN_IF_ERROR(ArrayValues(jt, "left_children", n, where, &left_));
+    FB_RETURN_IF_ERROR(ArrayValues(jt, "right_children", n, where, &right_));
+    FB_RETURN_IF_ERROR(ArrayValues(jt, "split_indices", n, where, &feature_));
+    FB_RETURN_IF_ERROR(ArrayValues(jt, "split_conditions", n, where, &cond_));
+    FB_RETURN_IF_ERROR(ArrayValues(jt, "default_left", n, where, &default_left_));
     const std::optional<V> stype = jt.Find("split_type");  // 1.5+
     if (stype) {
       if (!stype->IsArray() || static_cast<int64_t>(stype->Size()) != n)
         return Bad(where + ".split_type has the wrong length");
-      FB_RETURN_IF_ERROR(Integers(jt, "split_type", n, where, &split_type_));
+      FB_RETURN_IF_ERROR(ArrayValues(jt, "split_type", n, where, &split_type_));
     }
 
     // Categorical splits: node -> its list.
@@ -527,10 +525,10 @@ class Converter {
     if (std::optional<V> cn = jt.Find("categories_nodes"); cn && cn->IsArray() && cn->Size() > 0) {
       const int64_t lists = static_cast<int64_t>(cn->Size());
       std::vector<int64_t> nodes, segments, sizes, all;
-      FB_RETURN_IF_ERROR(Integers(jt, "categories_nodes", lists, where, &nodes));
-      FB_RETURN_IF_ERROR(Integers(jt, "categories", -1, where, &all));
-      FB_RETURN_IF_ERROR(Integers(jt, "categories_segments", lists, where, &segments));
-      FB_RETURN_IF_ERROR(Integers(jt, "categories_sizes", lists, where, &sizes));
+      FB_RETURN_IF_ERROR(ArrayValues(jt, "categories_nodes", lists, where, &nodes));
+      FB_RETURN_IF_ERROR(ArrayValues(jt, "categories", -1, where, &all));
+      FB_RETURN_IF_ERROR(ArrayValues(jt, "categories_segments", lists, where, &segments));
+      FB_RETURN_IF_ERROR(ArrayValues(jt, "categories_sizes", lists, where, &sizes));
       for (size_t j = 0; j < nodes.size(); ++j) {
         const int64_t node = nodes[j], b = segments[j], s = sizes[j];
         if (node < 0 || node >= n || b < 0 || s < 0 || b + s > static_cast<int64_t>(all.size()))
