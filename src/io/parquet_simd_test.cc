@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -54,8 +53,8 @@ TEST(ParquetSimd, TransposeWritesEveryRowOfEveryRunAndNothingElse) {
       for (size_t r = 0; r < n; ++r)
         for (size_t j = 0; j < slots; ++j) want[r * nf + features[j]] = cols[j][r];
       k.transpose(cols.data(), runs.data(), runs.size(), n, out.data(), nf, after);
-      ASSERT_EQ(0, std::memcmp(out.data(), want.data(), out.size() * sizeof(float)))
-          << SimdTargetName(t) << " trial " << trial << " nf " << nf << " slots " << slots << " rows " << n;
+      ASSERT_EQ(out, want) << SimdTargetName(t) << " trial " << trial << " nf " << nf << " slots " << slots
+                           << " rows " << n;
     }
   }
 }
@@ -103,8 +102,7 @@ TEST(ParquetSimd, UnpackLookupGivesEveryIndexsValueAndFindsIndicesPastTheDiction
         ASSERT_EQ(bad, want_bad) << SimdTargetName(t) << " bw " << bw << " trial " << trial << " limit "
                                  << limit;
         if (!bad) {
-          ASSERT_EQ(0, std::memcmp(out.data(), want.data(), out.size() * sizeof(float)))
-              << SimdTargetName(t) << " bw " << bw << " trial " << trial;
+          ASSERT_EQ(out, want) << SimdTargetName(t) << " bw " << bw << " trial " << trial;
         }
       }
     }
