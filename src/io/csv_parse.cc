@@ -1,10 +1,14 @@
-// CsvReader::Parse: the hot loop. Rows made only of plain integers (the
-// common case in one-hot encoded data) take a tight path with no calls; any
-// other row (decimals, quotes, missing values, errors) is parsed again from
-// its start by the general row parser. Inputs with categorical columns
+// CsvReader::Parse: the hot loop. Rows made only of plain numbers (integers,
+// the common case in one-hot encoded data, and decimals) take a tight path
+// with no calls but fast_float's; any other row (quotes, blanks, missing
+// values, infinities, errors) is parsed again from its start by the general
+// row parser. Inputs with categorical columns
 // (raw columns of a trained model) always take the general parser, where a
 // categorical field is text to look up even when it looks like a number.
+#include <fast_float/fast_float.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -98,16 +102,34 @@ inline const char* FastRow(const char* p, const char* end, float* row, int32_t n
       p += 2;
       continue;
     }
+    const char* const field = p;
     const bool neg = *p == '-';
     p += neg;
     uint64_t v = 0;
     const long nd = ScanDigits(&p, &v);
-    if (nd == 0 || nd > kMaxFastDigits) return nullptr;
+    float value;
+    if (nd > 0 && nd <= kMaxFastDigits && *p != '.' && *p != 'e' && *p != 'E') {
+      value = IntToFloat(v, neg);
+    } else if (nd > 0 || *p == '.') {
+      // A decimal (or a long integer) that starts with a digit or '.':
+      // parsed by the same fast_float call ParseNumber makes on the whole
+      // field, so the same double when it ends at the field's end; anything
+      // else (trailing text, blanks, out of range, an infinite float) goes
+      // to the general parser, which words the error or the special case.
+      double dv;
+      const auto r = fast_float::from_chars(field, end, dv);
+      if (r.ec != std::errc()) return nullptr;
+      value = static_cast<float>(dv);
+      if (!std::isfinite(value)) return nullptr;
+      p = r.ptr;
+    } else {
+      return nullptr;  // a sign alone, '+', a quote, a missing value, text
+    }
     if constexpr (kIdentity) {
-      row[c] = IntToFloat(v, neg);
+      row[c] = value;
     } else {
       const int32_t f = map[c];
-      if (f >= 0) row[f] = IntToFloat(v, neg);
+      if (f >= 0) row[f] = value;
     }
     const char t = *p;
     if (c + 1 < nc) {
