@@ -7,9 +7,9 @@
 
 #include <memory>
 
+#include "common/simd.h"
 #include "infer/compiled_forest.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
 
 namespace fb {
 
