@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "common/simd.h"
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
 #include "model/forest.h"
 
 namespace fb::sklearn_test {
