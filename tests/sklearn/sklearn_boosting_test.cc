@@ -40,7 +40,8 @@ std::vector<FixtureCase> Manifest(bool isolation) {
 TEST(SklearnBoosting, EveryFixtureMatchesScikitLearn) {
   auto cases = Manifest(false);
   ASSERT_GE(cases.size(), 12u);
-  size_t exact_values = 0, values = 0, exact_raw = 0, raws = 0;
+  Tally tally;
+  size_t exact_raw = 0, raws = 0;
   for (const FixtureCase& c : cases) {
     SCOPED_TRACE(c.name);
     auto loaded = LoadModelFile(kDir + c.model);
@@ -91,28 +92,8 @@ TEST(SklearnBoosting, EveryFixtureMatchesScikitLearn) {
       }
     }
 
-    Predictions p;
-    Finalize(*forest, raw.data(), n, OutputKind::kPrediction, &p);
-    auto expected = ReadCsv(kDir + c.name + ".expected.csv");
-    ASSERT_EQ(expected.size(), n);
-    for (size_t r = 0; r < n; ++r) {
-      const auto& e = expected[r];
-      if (forest->kind == ModelKind::kClassifier) {
-        ASSERT_EQ(e.size(), 1 + static_cast<size_t>(p.n_cols));
-        EXPECT_EQ(forest->class_labels[static_cast<size_t>(p.label[r])], e[0]) << "row " << r;
-        for (int32_t k = 0; k < p.n_cols; ++k) {
-          double want = ToDouble(e[1 + static_cast<size_t>(k)]), got = p.values[r * p.n_cols + k];
-          EXPECT_NEAR(got, want, 1e-6) << "row " << r << " class " << k;
-          exact_values += got == want;
-          ++values;
-        }
-      } else {
-        double want = ToDouble(e[0]);
-        EXPECT_NEAR(p.values[r], want, 1e-12 * std::max(1.0, std::fabs(want))) << "row " << r;
-        exact_values += p.values[r] == want;
-        ++values;
-      }
-    }
+    ExpectPredictions(*forest, raw, n, ReadCsv(kDir + c.name + ".expected.csv"),
+                      Closeness{.probability = 1e-6, .value = 1e-12}, &tally);
 
     // Every engine and the native format: the reference predictor's sums.
     ExpectEveryEngineGives(forest, x, n, raw);
@@ -126,7 +107,7 @@ TEST(SklearnBoosting, EveryFixtureMatchesScikitLearn) {
   }
   // Not an assertion on exactness of the links (libm vs numpy), a record.
   std::printf("boosting parity: raw scores %zu of %zu bit-identical, probabilities/values %zu of %zu\n",
-              exact_raw, raws, exact_values, values);
+              exact_raw, raws, tally.exact_values, tally.values);
 }
 
 std::vector<float> ReadX(const std::string& path, size_t nf) {

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -117,6 +119,54 @@ inline void ExpectEveryEngineGives(const std::shared_ptr<const Forest>& forest, 
     std::vector<double> got(want.size());
     engine->PredictRaw(x.data(), n, got.data());
     ExpectSameBits(got, want, engine->name());
+  }
+}
+
+// How close predictions must be to scikit-learn's: a classifier's
+// probabilities within `probability` (absolute), a regressor's values within
+// `value` relative (to at least 1); `exact`: bit-identical too.
+struct Closeness {
+  double probability = 1e-6, value = 1e-6;
+  bool exact = false;
+};
+
+// How many probabilities or values were compared, and how many bit-identical.
+struct Tally {
+  size_t exact_values = 0, values = 0;
+};
+
+// Finalize's predictions from the sums `raw` of n rows against scikit-learn's
+// (`expected`: a classifier's label then its probabilities, a regressor's
+// value, a row each): labels identical, numbers as close as `closeness` says.
+inline void ExpectPredictions(const Forest& forest, const std::vector<double>& raw, size_t n,
+                              const std::vector<std::vector<std::string>>& expected,
+                              const Closeness& closeness, Tally* tally) {
+  Predictions p;
+  Finalize(forest, raw.data(), n, OutputKind::kPrediction, &p);
+  ASSERT_EQ(expected.size(), n);
+  for (size_t r = 0; r < n; ++r) {
+    const auto& e = expected[r];
+    if (forest.kind == ModelKind::kClassifier) {
+      ASSERT_EQ(e.size(), 1 + static_cast<size_t>(p.n_cols));
+      EXPECT_EQ(forest.class_labels[static_cast<size_t>(p.label[r])], e[0]) << "row " << r;
+      for (int32_t k = 0; k < p.n_cols; ++k) {
+        const double want = ToDouble(e[1 + static_cast<size_t>(k)]), got = p.values[r * p.n_cols + k];
+        EXPECT_NEAR(got, want, closeness.probability) << "row " << r << " class " << k;
+        if (closeness.exact) {
+          EXPECT_EQ(got, want) << "row " << r << " class " << k;
+        }
+        tally->exact_values += got == want;
+        ++tally->values;
+      }
+    } else {
+      const double want = ToDouble(e[0]), got = p.values[r];
+      EXPECT_NEAR(got, want, closeness.value * std::max(1.0, std::fabs(want))) << "row " << r;
+      if (closeness.exact) {
+        EXPECT_EQ(got, want) << "row " << r;
+      }
+      tally->exact_values += got == want;
+      ++tally->values;
+    }
   }
 }
 

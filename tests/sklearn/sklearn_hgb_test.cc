@@ -65,10 +65,6 @@ std::vector<float> MappedRows(const Forest& f, const std::vector<std::vector<std
   return x;
 }
 
-struct Tally {
-  size_t exact_values = 0, values = 0;
-};
-
 void CheckCase(const FixtureCase& c, Tally* tally) {
   SCOPED_TRACE(c.name);
   auto loaded = LoadModelFile(c.dir + c.model);
@@ -90,35 +86,9 @@ void CheckCase(const FixtureCase& c, Tally* tally) {
       ASSERT_EQ(raw[r * no + k], ToDouble(want_raw[r][k])) << "row " << r << " k " << k;
   }
 
-  Predictions p;
-  Finalize(*forest, raw.data(), n, OutputKind::kPrediction, &p);
-  auto expected = ReadCsv(c.dir + c.name + ".expected.csv");
-  ASSERT_EQ(expected.size(), n);
   const bool exact_link = forest->link == Link::kIdentity || forest->link == Link::kSigmoid;
-  for (size_t r = 0; r < n; ++r) {
-    const auto& e = expected[r];
-    if (forest->kind == ModelKind::kClassifier) {
-      ASSERT_EQ(e.size(), 1 + static_cast<size_t>(p.n_cols));
-      EXPECT_EQ(forest->class_labels[static_cast<size_t>(p.label[r])], e[0]) << "row " << r;
-      for (int32_t k = 0; k < p.n_cols; ++k) {
-        const double want = ToDouble(e[1 + static_cast<size_t>(k)]), got = p.values[r * p.n_cols + k];
-        EXPECT_NEAR(got, want, 1e-6) << "row " << r << " class " << k;
-        if (exact_link) {
-          EXPECT_EQ(got, want) << "row " << r << " class " << k;
-        }
-        tally->exact_values += got == want;
-        ++tally->values;
-      }
-    } else {
-      const double want = ToDouble(e[0]), got = p.values[r];
-      EXPECT_NEAR(got, want, 1e-6 * std::max(1.0, std::fabs(want))) << "row " << r;
-      if (exact_link) {
-        EXPECT_EQ(got, want) << "row " << r;
-      }
-      tally->exact_values += got == want;
-      ++tally->values;
-    }
-  }
+  ExpectPredictions(*forest, raw, n, ReadCsv(c.dir + c.name + ".expected.csv"),
+                    Closeness{.probability = 1e-6, .value = 1e-6, .exact = exact_link}, tally);
 
   // Every engine: the reference predictor's sums, bit for bit.
   ExpectEveryEngineGives(forest, x, n, raw);

@@ -108,7 +108,7 @@ void ExpectDoublesMatch(const Preprocessing& prep, const std::string& csv,
 TEST(SklearnPipeline, EveryFixtureMatchesScikitLearn) {
   auto cases = Manifest();
   ASSERT_GE(cases.size(), 11u);
-  size_t exact_values = 0, values = 0;
+  Tally tally;
   for (const FixtureCase& c : cases) {
     SCOPED_TRACE(c.name);
     auto loaded = LoadModelFile(kDir + c.model);
@@ -142,33 +142,12 @@ TEST(SklearnPipeline, EveryFixtureMatchesScikitLearn) {
 
     std::vector<double> raw(n * static_cast<size_t>(forest->n_outputs));
     MakeReferencePredictor(forest)->PredictRaw(x->data(), n, raw.data());
-    Predictions p;
-    Finalize(*forest, raw.data(), n, OutputKind::kPrediction, &p);
-    auto expected = ReadCsv(kDir + c.name + ".expected.csv");
-    ASSERT_EQ(expected.size(), n);
-    for (size_t r = 0; r < n; ++r) {
-      const auto& e = expected[r];
-      if (c.kind == "regressor") {
-        const double want = ToDouble(e[0]);
-        EXPECT_NEAR(p.values[r], want, 1e-6 * std::max(1.0, std::fabs(want))) << "row " << r;
-        exact_values += p.values[r] == want;
-        ++values;
-        continue;
-      }
-      ASSERT_EQ(e.size(), 1 + static_cast<size_t>(p.n_cols));
-      EXPECT_EQ(forest->class_labels[static_cast<size_t>(p.label[r])], e[0]) << "row " << r;
-      for (int32_t k = 0; k < p.n_cols; ++k) {
-        const double want = ToDouble(e[1 + static_cast<size_t>(k)]), got = p.values[r * p.n_cols + k];
-        EXPECT_NEAR(got, want, 1e-6) << "row " << r << " column " << k;
-        exact_values += got == want;
-        ++values;
-      }
-    }
+    ExpectPredictions(*forest, raw, n, ReadCsv(kDir + c.name + ".expected.csv"), Closeness{}, &tally);
     // The native format cannot hold preprocessing: refused, not dropped.
     auto bytes = SerializeNativeModel(*forest);
     EXPECT_EQ(bytes.status().code(), StatusCode::kUnsupported);
   }
-  std::printf("pipeline parity: %zu of %zu values bit-identical\n", exact_values, values);
+  std::printf("pipeline parity: %zu of %zu values bit-identical\n", tally.exact_values, tally.values);
 }
 
 TEST(SklearnPipeline, UnsupportedStepsAreNamed) {
