@@ -75,13 +75,13 @@ ModelFormat DetectModelFormat(std::string_view h) {
   return ModelFormat::kUnknown;
 }
 
-Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name) {
+Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name, size_t readable_padding) {
   Result<Forest> r = InvalidData("empty model file");
   if (!bytes.empty()) {
     switch (DetectModelFormat(bytes.substr(0, 256))) {
       case ModelFormat::kPickle:
       case ModelFormat::kCompressed: r = LoadSklearnPickle(bytes); break;
-      case ModelFormat::kXgboostJson: r = LoadXgboostJson(bytes); break;
+      case ModelFormat::kXgboostJson: r = LoadXgboostJson(bytes, readable_padding); break;
       case ModelFormat::kXgboostUbjson: r = LoadXgboostUbjson(bytes); break;
       case ModelFormat::kNative: r = LoadNativeModel(bytes); break;
       case ModelFormat::kLightgbmText: r = LoadLightgbmText(bytes); break;
@@ -133,7 +133,10 @@ Result<Forest> LoadModelFile(const std::string& path) {
     FB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
     return LoadModelBytes(bytes, path);
   }
-  Result<Forest> r = LoadModelBytes(std::string_view(static_cast<const char*>(map), size), path);
+  // The mapping's last page past the end of the file reads as zeros.
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t tail = (page - size % page) % page;
+  Result<Forest> r = LoadModelBytes(std::string_view(static_cast<const char*>(map), size), path, tail);
   ::munmap(map, size);
   return r;
 }
