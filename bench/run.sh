@@ -48,17 +48,17 @@ run_peers "$root/examples/seed/model.joblib" "$seed_csv" seed 0
 # forestbatch predict end to end (parse, predict, write), peak RSS from /usr/bin/time -v: the
 # seed file as CSV, and the same rows as Parquet (zstd, written by DuckDB from npm, installed into
 # BUILD_DIR/npm-parquet as tests/parquet/run_interop.sh does; skipped, saying so, without npm).
-time_predict() {  # input engine [model label trees]: wall seconds, CPU ns per row-tree (user + system), peak RSS
-  local model=${3:-$root/examples/seed/model.joblib} label=${4:-seed} trees=${5:-200}
+time_predict() {  # input engine [model label trees rows]: wall seconds, CPU ns per row-tree (user + system), peak RSS
+  local model=${3:-$root/examples/seed/model.joblib} label=${4:-seed} trees=${5:-200} nrows=${6:-319207}
   for threads in 1 2; do
     rm -f "$data/seed/out.csv"
     log=$data/seed/time-$2-$label-$threads.log
     if /usr/bin/time -v "$fb" predict --model "$model" --threads "$threads" \
       --input "$1" --output "$data/seed/out.csv" >/dev/null 2>"$log"; then
       secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s}' "$log")
-      cpu_ns=$(awk -F': ' -v n=$((319207 * trees)) '/(User|System) time \(seconds\)/ {c += $2} END {printf "%.3f", c * 1e9 / n}' "$log")
+      cpu_ns=$(awk -F': ' -v n=$((nrows * trees)) '/(User|System) time \(seconds\)/ {c += $2} END {printf "%.3f", c * 1e9 / n}' "$log")
       rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
-      printf '%s\t%s\t%s\t319207\t%s\t%s\t-\t%s\t-\t-\t%s\n' "$2" "$label" "$threads" "$trees" "$secs" "$cpu_ns" "$rss" | tee -a "$out"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t-\t%s\t-\t-\t%s\n' "$2" "$label" "$threads" "$nrows" "$trees" "$secs" "$cpu_ns" "$rss" | tee -a "$out"
     else
       echo "forestbatch predict failed (see $log)"
     fi
@@ -88,6 +88,20 @@ for m in rf-binary rf-multiclass rf-regressor; do
   run_kernel "$data/$m.joblib" "$data/$m.f32" "$m" "${targets##* }"  # deep trees: no SIMD kernel
   run_peers "$data/$m.joblib" "$data/$m.f32" "$m" "$peer_rows"
 done
+# The whole predict of the first deep forest (issue 17: within 1.3x of its kernel), its rows as
+# CSV (each float32 in its shortest decimal form; written once from the .f32 the kernel reads).
+rf_csv=$data/rf-binary.csv
+[[ -s $rf_csv ]] || "$py" - "$data/rf-binary.f32" "$rf_csv" <<'PY'
+import sys, numpy as np
+rows, cols = map(int, open(sys.argv[1][:-4] + ".shape").read().split())
+x = np.fromfile(sys.argv[1], dtype=np.float32).reshape(rows, cols)
+with open(sys.argv[2] + ".tmp", "w") as out:
+    for r in x:
+        out.write(",".join(np.format_float_positional(v, unique=True, trim="-") for v in r) + "\n")
+import os; os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+PY
+time_predict "$rf_csv" forestbatch-predict-e2e "$data/rf-binary.joblib" rf-binary 100 \
+  "$(cut -d' ' -f1 "$data/rf-binary.shape")"
 
 # scikit-learn's boosting (bench/make_models.py): GradientBoosting's depth-3 trees on the complete-tree
 # kernel, HistGradientBoosting's 31-leaf trees through its float64 input map; scikit-learn's own
