@@ -15,7 +15,7 @@
 
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
+#include "common/simd.h"
 #include "model/forest.h"
 
 namespace fb::fuzz {

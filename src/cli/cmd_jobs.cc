@@ -77,8 +77,8 @@ int Cancel(const std::string& state, const std::string& id) {
   if (!job.ok()) return ReportError(job.status());
   if (!*job) return ReportError(NotFound("no job '" + id + "' in " + state));
   const auto& j = **job;
-  if (j.state != "running" && j.state != "cancelling") {
-    fmt::print("job {} is not running ({})\n", id, j.state);
+  if (!IsLive(j.state)) {
+    fmt::print("job {} is not running ({})\n", id, StateName(j.state));
     return kExitOk;
   }
   // The supervisor is whoever holds the job's lease, checked by PID and
@@ -91,8 +91,8 @@ int Cancel(const std::string& state, const std::string& id) {
                                    "): cancel it there"));
   }
   // The supervisor polls for "cancelling"; SIGTERM makes it act at once.
-  Status s =
-      (*db)->UpdateJob(id, alive ? "cancelling" : "cancelled", alive ? -1 : kExitInterrupted, j.seconds);
+  Status s = (*db)->UpdateJob(id, alive ? JobState::kCancelling : JobState::kCancelled,
+                              alive ? -1 : kExitInterrupted, j.seconds);
   if (!s.ok()) return ReportError(s);
   if (alive) (void)SignalProcess((*lease)->owner, SIGTERM);
   fmt::print("job {}: {}\n", id,

@@ -31,12 +31,6 @@ struct RunFlags {
   PredictFlags predict;
 };
 
-int ExitFor(const JobOutcome& o) {
-  if (o.state == "succeeded") return kExitOk;
-  if (o.state == "failed") return kExitSomeFailed;
-  return kExitInterrupted;
-}
-
 RunOptions MakeRunOptions(const RunFlags& f) {
   RunOptions o;
   o.state_dir = f.state;
@@ -61,8 +55,8 @@ int Finish(const Result<JobOutcome>& r, const RunFlags& f) {
   if (!r.ok()) return ReportError(r.status());
   // Said on stderr, with --json too: an interrupted, cancelled or partly
   // failed job is resumed by this command (failed files are tried again).
-  if (r->state != "succeeded") {
-    fmt::print(stderr, "forestbatch: job {} {}; to resume it: {}\n", r->job, r->state,
+  if (r->state != JobState::kSucceeded) {
+    fmt::print(stderr, "forestbatch: job {} {}; to resume it: {}\n", r->job, StateName(r->state),
                ResumeCommandFor(r->job, f.state));
   }
   if (f.json) {
@@ -73,11 +67,12 @@ int Finish(const Result<JobOutcome>& r, const RunFlags& f) {
     fmt::print("{}", *j);
   } else {
     fmt::print("{}", SummaryTable(*r, f.price));
-    fmt::print("job {}: {} ({} done now, {} already done, {} failed); catalogue {}\n", r->job, r->state,
-               r->done_this_run, r->counts.skipped, r->counts.failed, r->catalog);
-    if (r->state != "succeeded") fmt::print("see: forestbatch status {} --state {}\n", r->job, f.state);
+    fmt::print("job {}: {} ({} done now, {} already done, {} failed); catalogue {}\n", r->job,
+               StateName(r->state), r->done_this_run, r->counts.skipped, r->counts.failed, r->catalog);
+    if (r->state != JobState::kSucceeded)
+      fmt::print("see: forestbatch status {} --state {}\n", r->job, f.state);
   }
-  return ExitFor(*r);
+  return JobExitCode(r->state);
 }
 
 // Fails early (and once) on a model or option the predictor cannot use,

@@ -433,11 +433,11 @@ int RunTuneWithWorkers(const TrainOptions& o, const TuneFlags& t) {
              plan->points.size(), plan->k, plan->n_tasks(), dir, workers, per_task);
   auto job = RunLocalJob(spec, "", ro, g_stop_requested);
   if (!job.ok()) return ReportError(job.status());
-  if (job->state != "succeeded") {
+  if (job->state != JobState::kSucceeded) {
     fmt::print(stderr,
                "tune: job {} {}; see forestbatch status {} --state {}; rerun this command to resume\n",
-               job->job, job->state, job->job, t.state);
-    return job->state == "failed" ? kExitSomeFailed : kExitInterrupted;
+               job->job, StateName(job->state), job->job, t.state);
+    return JobExitCode(job->state);
   }
   fmt::print(stderr, "tune: job {} succeeded ({} tasks run now, {} already done)\n", job->job,
              job->done_this_run, job->counts.skipped);

@@ -1,14 +1,14 @@
 // AVX2 bitvector kernel: 8 rows per vector, a 64-row tile in 8 registers of
 // leaf sets; a node costs one compare, one and and one and-not per vector.
-// Everything in the target region (infer/simd_target.h) is compiled for AVX2
+// Everything in the target region (common/simd_target.h) is compiled for AVX2
 // and has internal linkage but the body BitvectorKernelFor calls; the library
 // headers come before it, so no inline library code is compiled for AVX2 by
 // accident.
 #include <cstddef>
 #include <cstdint>
 
+#include "common/simd_target.h"
 #include "infer/bitvector_kernels.h"
-#include "infer/simd_target.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

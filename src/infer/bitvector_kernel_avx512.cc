@@ -1,14 +1,14 @@
 // AVX-512 bitvector kernel: 16 rows per vector, a 64-row tile in 4 registers
 // of leaf sets; a node costs one compare into a mask register and one masked
 // and-not per vector. Needs AVX512F only. Everything in the target region
-// (infer/simd_target.h) is compiled for AVX-512 and has internal linkage but
+// (common/simd_target.h) is compiled for AVX-512 and has internal linkage but
 // the body BitvectorKernelFor calls; the library headers come before it, so
 // no inline library code is compiled for AVX-512 by accident.
 #include <cstddef>
 #include <cstdint>
 
+#include "common/simd_target.h"
 #include "infer/bitvector_kernels.h"
-#include "infer/simd_target.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

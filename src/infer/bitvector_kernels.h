@@ -16,8 +16,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/simd.h"
 #include "infer/compiled_forest.h"
-#include "infer/simd.h"
 
 namespace fb {
 
@@ -30,7 +30,7 @@ void BitvectorKernelScalar(const CompiledForest& cf, size_t first, size_t count,
 // The AVX2 and AVX-512 kernels' bodies, on the forest's arrays: trees
 // [0, count) of `trees`, their nodes and leaf values in `nodes` and `values`,
 // w = cf.leaf_width. Each is compiled in its target region, where no library
-// code is (infer/simd_target.h); BitvectorKernelFor hands them the forest's
+// code is (common/simd_target.h); BitvectorKernelFor hands them the forest's
 // arrays.
 void BitvectorBodyAvx2(const BitvectorTree* trees, size_t count, const BitvectorNode* nodes,
                        const double* values, size_t w, bool float32_sums, const float* tile, bool has_nan,

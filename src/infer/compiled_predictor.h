@@ -7,8 +7,8 @@
 
 #include <memory>
 
+#include "common/simd.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
 
 namespace fb {
 

@@ -1,5 +1,5 @@
 // AVX2 complete-tree kernel: 32 rows per vector, byte blends (vpblendvb).
-// Everything in the target region (infer/simd_target.h) is compiled for AVX2
+// Everything in the target region (common/simd_target.h) is compiled for AVX2
 // and has internal linkage but the kernel itself; the library headers come
 // before it, so no inline library code is compiled for AVX2 by accident.
 #include <algorithm>
@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
+#include "common/simd_target.h"
 #include "infer/complete_kernels.h"
-#include "infer/simd_target.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -1,6 +1,6 @@
 // AVX-512 complete-tree kernel: 64 rows per vector, byte blends under mask
 // registers (vpblendmb), tests packed from mask registers (vpmovm2b). Needs
-// AVX512F and AVX512BW. Everything in the target region (infer/simd_target.h)
+// AVX512F and AVX512BW. Everything in the target region (common/simd_target.h)
 // is compiled for AVX-512 and has internal linkage but the kernel itself; the
 // library headers come before it, so no inline library code is compiled for
 // AVX-512 by accident.
@@ -10,8 +10,8 @@
 #include <memory>
 #include <vector>
 
+#include "common/simd_target.h"
 #include "infer/complete_kernels.h"
-#include "infer/simd_target.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -1,7 +1,7 @@
 // The complete-tree kernel (see complete_kernels.h), written once over an
 // `Ops` policy that supplies a vector of row bytes (Ops::kRows of them: 32
 // or 64) and its operations. complete_kernel_<target>.cc includes this file inside an
-// anonymous namespace, inside its target region (infer/simd_target.h), so that every function here
+// anonymous namespace, inside its target region (common/simd_target.h), so that every function here
 // is compiled for that target and none can be mistaken for another target's
 // copy at link time. For the same reason this file includes nothing: the
 // including file includes <algorithm>, <cstdint>, <cstring>, <memory> and

@@ -19,8 +19,8 @@
 
 #include <cstddef>
 
+#include "common/simd.h"
 #include "infer/compiled_forest.h"
-#include "infer/simd.h"
 
 namespace fb {
 

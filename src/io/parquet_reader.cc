@@ -12,10 +12,6 @@
 #include <limits>
 #include <mutex>
 
-#if defined(__SSE2__)
-#include <xmmintrin.h>
-#endif
-
 #include "common/compression.h"
 #include "common/format.h"
 #include "common/missing_values.h"
@@ -24,6 +20,7 @@
 #include "io/column_map.h"
 #include "io/csv_text.h"
 #include "io/parquet_format.h"
+#include "io/parquet_simd.h"
 
 namespace fb {
 
@@ -216,45 +213,6 @@ bool OneRun(Cursor c, int bw, size_t n, uint32_t value) {
   return v == value;
 }
 
-// `groups` whole groups of 8 indices of BW bits at p (8 readable bytes at
-// every group's start), each looked up in dict (at least 2^BW entries
-// readable) into out. Returns whether one was `limit` or more (only looked
-// for when limit < 2^BW), eight at a time: the group's even and odd indices
-// each in a field of 2 x BW bits, plus 2^BW - limit, carry into bit BW of
-// their field exactly when they are `limit` or more.
-template <int BW>
-bool UnpackLookup(const uint8_t* p, uint64_t groups, const float* dict, float* out, uint32_t limit) {
-  constexpr uint64_t kMask = (uint64_t{1} << BW) - 1;
-  constexpr uint64_t kEven = kMask | kMask << (2 * BW) | kMask << (4 * BW) | kMask << (6 * BW);
-  constexpr uint64_t kCarry =
-      uint64_t{1} << BW | uint64_t{1} << (3 * BW) | uint64_t{1} << (5 * BW) | uint64_t{1} << (7 * BW);
-  const bool check = limit <= kMask;
-  const uint64_t c = kMask + 1 - limit;
-  const uint64_t add = c | c << (2 * BW) | c << (4 * BW) | c << (6 * BW);
-  uint64_t bad = 0;
-  for (uint64_t g = 0; g < groups; ++g, p += BW, out += 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    if (check) bad |= (((w & kEven) + add) | (((w >> BW) & kEven) + add)) & kCarry;
-    for (int j = 0; j < 8; ++j) out[j] = dict[(w >> (j * BW)) & kMask];
-  }
-  return bad != 0;
-}
-
-bool UnpackLookup(int bw, const uint8_t* p, uint64_t groups, const float* dict, float* out, uint32_t limit) {
-  switch (bw) {
-    case 1: return UnpackLookup<1>(p, groups, dict, out, limit);
-    case 2: return UnpackLookup<2>(p, groups, dict, out, limit);
-    case 3: return UnpackLookup<3>(p, groups, dict, out, limit);
-    case 4: return UnpackLookup<4>(p, groups, dict, out, limit);
-    case 5: return UnpackLookup<5>(p, groups, dict, out, limit);
-    case 6: return UnpackLookup<6>(p, groups, dict, out, limit);
-    case 7: return UnpackLookup<7>(p, groups, dict, out, limit);
-    case 8: return UnpackLookup<8>(p, groups, dict, out, limit);
-    default: return false;
-  }
-}
-
 Status IndexPastDictionary(uint64_t index, size_t dict_values) {
   return Corrupt("dictionary index " + std::to_string(index) + " past the dictionary's " +
                  std::to_string(dict_values) + " values");
@@ -348,7 +306,7 @@ struct HybridCursor {
           const uint64_t j0 = k & 7;
           if (j0 == 0 && k + 8 <= stop && g < readable && bw > 0) {
             const uint64_t whole = std::min<uint64_t>((stop - k) / 8, readable - g);
-            if (UnpackLookup(bw, run + g * bw, whole, dict, o, limit)) {
+            if (ChosenParquetKernels().unpack_lookup(bw, run + g * bw, whole, dict, o, limit)) {
               // Which index: the largest of these groups'.
               for (uint64_t j = k; j < k + whole * 8; ++j)
                 max_index = std::max(max_index, static_cast<uint32_t>(Bits(run, run_bytes, j * bw, bw)));
@@ -905,14 +863,9 @@ struct ParquetReader::Impl {
   std::vector<int32_t> float_slot;    // per needed column: its slot among those, or -1
   std::vector<int32_t> slot_feature;  // per float slot: its feature
   std::vector<int32_t> slot_needed;   // per float slot: its needed column
-  // The transposition's steps, in slot order: four slots of consecutive
-  // features at once (SSE2), or one.
-  struct TransposeGroup {
-    uint32_t slot;
-    int32_t feature;
-    uint32_t width;
-  };
-  std::vector<TransposeGroup> transpose_groups;
+  // The transposition's runs of consecutive slots of consecutive features
+  // (at most 16 each), in slot order.
+  std::vector<TransposeRun> transpose_runs;
   size_t slice_rows = 0;  // rows per slice: about chunk_bytes of features
   size_t next_group = 0;
   uint64_t next_first_row = 0;
@@ -1050,12 +1003,10 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
   for (size_t j = 0; j < m->slot_feature.size();) {
     const int32_t f = m->slot_feature[j];
     uint32_t width = 1;
-#if defined(__SSE2__)
-    if (j + 4 <= m->slot_feature.size() && m->slot_feature[j + 1] == f + 1 &&
-        m->slot_feature[j + 2] == f + 2 && m->slot_feature[j + 3] == f + 3)
-      width = 4;
-#endif
-    m->transpose_groups.push_back(Impl::TransposeGroup{static_cast<uint32_t>(j), f, width});
+    while (width < 16 && j + width < m->slot_feature.size() &&
+           m->slot_feature[j + width] == f + int32_t(width))
+      ++width;
+    m->transpose_runs.push_back(TransposeRun{static_cast<uint32_t>(j), f, width});
     j += width;
   }
   for (size_t k = 0; k < m->map.kept.size(); ++k) {
@@ -2070,9 +2021,9 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   // The numeric columns into the row-major block, a tile of kTile rows at a
   // time: a column left as dictionary bytes is first looked up into a small
   // column-major tile (sequential writes; float columns are read in place),
-  // then four rows at a time, four columns of consecutive features at a time
-  // are transposed in registers and stored as 16 contiguous bytes per row
-  // (the four rows written whole before the next four). A group's columns
+  // then the tile is transposed by the chosen kernel set (io/parquet_simd.h:
+  // bands of 4, 8 or 16 rows, runs of consecutive features transposed in
+  // registers, each band's rows written whole before the next). A group's columns
   // decoded whole are read as many streams at once, more than the hardware
   // prefetcher follows: each is prefetched kAhead tiles ahead.
   constexpr size_t kTile = 64;
@@ -2080,7 +2031,7 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
   // Lazy columns are decoded kPiece rows at a time (column-major, in L2),
   // then transposed tile by tile from there.
   constexpr size_t kPiece = 512;
-  constexpr size_t kBandsAhead = 4;
+  const ParquetKernels& kernels = ChosenParquetKernels();
   thread_local std::vector<float> tile;
   thread_local DefaultInitVector<float> piece;
   thread_local std::vector<const float*> colp;
@@ -2140,42 +2091,10 @@ Status ParquetReader::Impl::Fill(const TableChunk& chunk, TableBlock* b) const {
         colp[j] = src;
       }
     }
-    // Four rows at a time, each band of rows written from its start to its
-    // end (the stores stream through the block as a parser's do).
-    float* base = out + t0 * nf;
-    size_t r = 0;
-    for (; r + 4 <= n; r += 4) {
-      float* row = base + r * nf;
-      // The band kBandsAhead bands on: its lines asked for, for writing.
-      if (t0 + r + (kBandsAhead + 1) * 4 <= rows) {
-        const char* ahead_band = reinterpret_cast<const char*>(row + kBandsAhead * 4 * nf);
-        for (size_t l = 0; l < 4 * nf * sizeof(float); l += 64) __builtin_prefetch(ahead_band + l, 1);
-      }
-      for (const TransposeGroup& tg : transpose_groups) {
-        const int32_t f = tg.feature;
-#if defined(__SSE2__)
-        if (tg.width == 4) {
-          __m128 a = _mm_loadu_ps(colp[tg.slot] + r), bb = _mm_loadu_ps(colp[tg.slot + 1] + r),
-                 c = _mm_loadu_ps(colp[tg.slot + 2] + r), d = _mm_loadu_ps(colp[tg.slot + 3] + r);
-          _MM_TRANSPOSE4_PS(a, bb, c, d);
-          _mm_storeu_ps(row + f, a);
-          _mm_storeu_ps(row + nf + f, bb);
-          _mm_storeu_ps(row + 2 * nf + f, c);
-          _mm_storeu_ps(row + 3 * nf + f, d);
-          continue;
-        }
-#endif
-        const float* c = colp[tg.slot] + r;
-        row[f] = c[0];
-        row[nf + f] = c[1];
-        row[2 * nf + f] = c[2];
-        row[3 * nf + f] = c[3];
-      }
-    }
-    for (; r < n; ++r) {
-      float* row = base + r * nf;
-      for (size_t j = 0; j < n_float_columns; ++j) row[slot_feature[j]] = colp[j][r];
-    }
+    // Band by band, each band's rows written from their start to their end
+    // (the stores stream through the block as a parser's do).
+    kernels.transpose(colp.data(), transpose_runs.data(), transpose_runs.size(), n, out + t0 * nf, nf,
+                      rows - t0 - n);
   }
   b->rows = rows;
   return Status::Ok();

@@ -17,7 +17,8 @@
 // its decompressed pages, converting its dictionary and marking, per slice,
 // where the slice's first row is in its index streams (checking their
 // runs); a slice then decodes its rows from those marks, 512 rows at a time,
-// straight into the floats it transposes into its row-major block. Other
+// straight into the floats it transposes into its row-major block (the
+// lookups and the transposition: io/parquet_simd.h, per SIMD target). Other
 // columns are decoded whole when prepared, into a column-major form kept
 // until the row group's last slice is parsed (numeric columns as one byte
 // per row while their dictionary has at most 256 values, else float32;

@@ -137,6 +137,20 @@ void PipelinedFilePredictor::ReturnSlots(std::vector<std::unique_ptr<Slot>>* slo
 }
 
 void PipelinedFilePredictor::Process(const TableReader& reader, const ResultFormatter& fmt, Slot* s) const {
+  // The block's features are parsed into, and predicted from, a buffer of
+  // this thread's: the one its previous chunk used, still in this core's
+  // cache (a slot's own comes back to a thread only after the other slots
+  // in flight, long evicted). Only this function reads them.
+  thread_local DefaultInitVector<float> values;
+  struct Lend {
+    DefaultInitVector<float>& mine;
+    DefaultInitVector<float>& slots;
+    Lend(DefaultInitVector<float>& a, DefaultInitVector<float>& b) : mine(a), slots(b) { mine.swap(slots); }
+    ~Lend() {
+      mine.swap(slots);
+      if (mine.capacity() * sizeof(float) > kKeepSlotBytes) DefaultInitVector<float>().swap(mine);
+    }
+  } lend(values, s->block.values);
   auto t0 = Clock::now();
   reader.Parse(s->chunk, &s->block);
   s->chunk.ReleaseShared();  // a Parquet row group's columns go back once its last slice is parsed

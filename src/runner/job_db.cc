@@ -57,6 +57,9 @@ class Stmt {
     sqlite3_bind_double(s_, ++n_, v);
     return *this;
   }
+  // A state is stored by its name (runner/states.h).
+  template <class E>
+  requires std::is_enum_v<E> Stmt& Bind(E state) { return Bind(StateName(state)); }
   // Runs to completion (no rows expected).
   Status Run() {
     if (rc_ != SQLITE_OK) return Err();
@@ -87,6 +90,15 @@ class Stmt {
   int n_ = 0;
 };
 
+// The state named in column `i` of the current row; InvalidData naming it
+// when it is none this version knows.
+template <class E>
+Result<E> ReadStateAt(Stmt& s, int i) {
+  Result<E> state = ReadState<E>(s.Text(i));
+  if (!state.ok()) return InvalidData("job database: " + state.status().message());
+  return state;
+}
+
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -97,7 +109,9 @@ double UnixNow() {
 template <class R>
 struct Column {
   const char* name;
-  std::variant<std::string R::*, int64_t R::*, uint64_t R::*, int R::*, double R::*, TaskState R::*> field;
+  std::variant<std::string R::*, int64_t R::*, uint64_t R::*, int R::*, double R::*, JobState R::*,
+               TaskState R::*, FileState R::*>
+      field;
 };
 
 constexpr Column<JobRecord> kJobColumns[] = {
@@ -171,22 +185,12 @@ std::string SelectSql(std::span<const Column<R>> cols, const char* rest) {
 // Binds every column of `r`, in table order, after what `s` has bound.
 template <class R>
 Stmt& BindRow(Stmt& s, const R& r, std::span<const Column<R>> cols) {
-  for (const Column<R>& c : cols) {
-    std::visit(
-        [&](auto field) {
-          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(r.*field)>, TaskState>) {
-            s.Bind(TaskStateName(r.*field));
-          } else {
-            s.Bind(r.*field);
-          }
-        },
-        c.field);
-  }
+  for (const Column<R>& c : cols) std::visit([&](auto field) { s.Bind(r.*field); }, c.field);
   return s;
 }
 
 // The current row of `s`, selected by SelectSql over the same columns;
-// InvalidData naming the column when a state is none this version knows.
+// InvalidData naming it when a state is none this version knows.
 template <class R>
 Result<R> ReadRow(Stmt& s, std::span<const Column<R>> cols) {
   R r;
@@ -199,12 +203,12 @@ Result<R> ReadRow(Stmt& s, std::span<const Column<R>> cols) {
           using T = std::remove_reference_t<decltype(v)>;
           if constexpr (std::is_same_v<T, std::string>) {
             v = s.Text(at);
-          } else if constexpr (std::is_same_v<T, TaskState>) {
-            const std::string text = s.Text(at);
-            if (auto state = ParseTaskState(text)) {
+          } else if constexpr (std::is_enum_v<T>) {
+            Result<T> state = ReadStateAt<T>(s, at);
+            if (state.ok()) {
               v = *state;
-            } else {
-              bad = InvalidData("job database: unknown " + std::string(cols[i].name) + " '" + text + "'");
+            } else if (bad.ok()) {
+              bad = state.status();
             }
           } else if constexpr (std::is_floating_point_v<T>) {
             v = s.Real(at);
@@ -232,19 +236,6 @@ Result<std::vector<R>> ReadRows(Stmt& s, std::span<const Column<R>> cols) {
 }
 
 }  // namespace
-
-namespace {
-constexpr const char* kTaskStateNames[] = {"pending",   "running", "restarting",
-                                           "succeeded", "failed",  "interrupted"};
-}  // namespace
-
-const char* TaskStateName(TaskState state) { return kTaskStateNames[static_cast<size_t>(state)]; }
-
-std::optional<TaskState> ParseTaskState(std::string_view name) {
-  for (size_t i = 0; i < std::size(kTaskStateNames); ++i)
-    if (name == kTaskStateNames[i]) return static_cast<TaskState>(i);
-  return std::nullopt;
-}
 
 Result<std::unique_ptr<JobDb>> JobDb::Open(const std::string& state_dir) {
   std::error_code ec;
@@ -331,7 +322,7 @@ Status JobDb::CreateJob(const JobRecord& j) {
       .Run();
 }
 
-Status JobDb::UpdateJob(const std::string& id, const std::string& state, int exit_code, double seconds) {
+Status JobDb::UpdateJob(const std::string& id, JobState state, int exit_code, double seconds) {
   return Stmt(db_, "UPDATE jobs SET state=?, exit_code=?, seconds=?, updated_at=? WHERE id=?")
       .Bind(state)
       .Bind(exit_code)
@@ -429,11 +420,12 @@ Status JobDb::AddPendingFiles(const std::string& job, const std::vector<std::str
   FB_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   for (size_t i = 0; i < relatives.size(); ++i) {
     Status s = Stmt(db_,
-                    "INSERT INTO files(job, relative, task, state, updated_at) VALUES(?,?,?,'pending',?)"
+                    "INSERT INTO files(job, relative, task, state, updated_at) VALUES(?,?,?,?,?)"
                     " ON CONFLICT(job, relative) DO UPDATE SET task=excluded.task")
                    .Bind(job)
                    .Bind(relatives[i])
                    .Bind(tasks[i])
+                   .Bind(FileState::kPending)
                    .Bind(UtcNow())
                    .Run();
     if (!s.ok()) {
@@ -445,24 +437,25 @@ Status JobDb::AddPendingFiles(const std::string& job, const std::vector<std::str
 }
 
 Status JobDb::RecordFile(const std::string& job, const FileRecord& f) {
-  return Stmt(
-             db_,
-             "INSERT INTO files(job, relative, task, state, rows, attempts, error, seconds, output, sha256,"
-             " updated_at, updated_unix) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(job, relative) DO UPDATE"
-             " SET task=excluded.task,"
-             // A file done earlier in this job and skipped by a resume stays done, with
-             // the rows and timing of the run that made it.
-             " state=CASE WHEN files.state='done' AND excluded.state='skipped' THEN 'done' ELSE "
-             "excluded.state END,"
-             " rows=CASE WHEN files.state='done' AND excluded.state='skipped' THEN files.rows ELSE "
-             "excluded.rows END,"
-             " seconds=CASE WHEN files.state='done' AND excluded.state='skipped' THEN files.seconds ELSE "
-             "excluded.seconds END,"
-             " updated_unix=CASE WHEN files.state='done' AND excluded.state='skipped' THEN files.updated_unix"
-             " ELSE excluded.updated_unix END,"
-             " attempts=excluded.attempts,"
-             " error=excluded.error, output=excluded.output,"
-             " sha256=excluded.sha256, updated_at=excluded.updated_at")
+  // A file done earlier in this job and skipped by a resume stays done, with
+  // the rows and timing of the run that made it.
+  static const std::string sql = [] {
+    const std::string done = std::string("'") + StateName(FileState::kDone) + "'";
+    const std::string skipped = std::string("'") + StateName(FileState::kSkipped) + "'";
+    auto unless_kept = [&](const std::string& column, const std::string& kept) {
+      return " " + column + "=CASE WHEN files.state=" + done + " AND excluded.state=" + skipped + " THEN " +
+             kept + " ELSE excluded." + column + " END,";
+    };
+    return "INSERT INTO files(job, relative, task, state, rows, attempts, error, seconds, output, sha256,"
+           " updated_at, updated_unix) VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(job, relative) DO UPDATE"
+           " SET task=excluded.task," +
+           unless_kept("state", done) + unless_kept("rows", "files.rows") +
+           unless_kept("seconds", "files.seconds") + unless_kept("updated_unix", "files.updated_unix") +
+           " attempts=excluded.attempts,"
+           " error=excluded.error, output=excluded.output,"
+           " sha256=excluded.sha256, updated_at=excluded.updated_at";
+  }();
+  return Stmt(db_, sql.c_str())
       .Bind(job)
       .Bind(f.relative)
       .Bind(f.task)
@@ -491,19 +484,19 @@ Result<FileCounts> JobDb::Counts(const std::string& job) {
   for (;;) {
     FB_ASSIGN_OR_RETURN(bool row, s.Next());
     if (!row) break;
-    const std::string st = s.Text(0);
-    int64_t n = s.Int(1);
-    if (st == "done") {
-      c.done = n;
-      c.rows = static_cast<uint64_t>(s.Int(2));
-    } else if (st == "skipped") {
-      c.skipped = n;
-    } else if (st == "failed") {
-      c.failed = n;
-    } else if (st == "running" || st == "retrying") {
-      c.running += n;
-    } else {
-      c.pending += n;
+    FB_ASSIGN_OR_RETURN(FileState st, ReadStateAt<FileState>(s, 0));
+    const int64_t n = s.Int(1);
+    switch (st) {
+      case FileState::kDone:
+        c.done = n;
+        c.rows = static_cast<uint64_t>(s.Int(2));
+        break;
+      case FileState::kSkipped: c.skipped = n; break;
+      case FileState::kFailed: c.failed = n; break;
+      case FileState::kRunning:
+      case FileState::kRetrying: c.running += n; break;
+      case FileState::kPending:
+      case FileState::kAbandoned: c.pending += n; break;
     }
   }
   return c;
@@ -533,10 +526,11 @@ Result<int64_t> JobDb::StartRun(const std::string& job, double started_unix) {
     return row.ok() ? IoError("job database: cannot number a run") : row.status();
   }
   const int64_t run = n.Int(0);
-  Status s = Stmt(db_, "INSERT INTO runs(job, run, started_unix, state) VALUES(?,?,?,'running')")
+  Status s = Stmt(db_, "INSERT INTO runs(job, run, started_unix, state) VALUES(?,?,?,?)")
                  .Bind(job)
                  .Bind(run)
                  .Bind(started_unix)
+                 .Bind(JobState::kRunning)
                  .Run();
   if (!s.ok()) {
     (void)Exec("ROLLBACK");
@@ -563,10 +557,11 @@ Status JobDb::FinishRun(const std::string& job, const RunRecord& r) {
 
 Status JobDb::CloseUnfinishedRuns(const std::string& job, double last_activity_unix) {
   return Stmt(db_,
-              "UPDATE runs SET state='dead', finished_unix=max(started_unix, ?1),"
+              "UPDATE runs SET state=?3, finished_unix=max(started_unix, ?1),"
               " seconds=max(started_unix, ?1) - started_unix WHERE job=?2 AND finished_unix=0")
       .Bind(last_activity_unix)
       .Bind(job)
+      .Bind(JobState::kDead)
       .Run();
 }
 
@@ -596,10 +591,12 @@ Result<std::optional<std::string>> JobDb::EstimateJson(const std::string& job) {
 }
 
 Status JobDb::ResetRunning(const std::string& job) {
-  return Stmt(
-             db_,
-             "UPDATE files SET state='pending' WHERE job=? AND state IN ('running', 'retrying', 'abandoned')")
+  return Stmt(db_, "UPDATE files SET state=? WHERE job=? AND state IN (?, ?, ?)")
+      .Bind(FileState::kPending)
       .Bind(job)
+      .Bind(FileState::kRunning)
+      .Bind(FileState::kRetrying)
+      .Bind(FileState::kAbandoned)
       .Run();
 }
 

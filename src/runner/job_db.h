@@ -12,28 +12,24 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "runner/states.h"
 
 struct sqlite3;
 
 namespace fb {
 
 struct JobRecord {
-  std::string id, name, state, created_at, updated_at, spec_json, host;
+  std::string id, name;
+  JobState state = JobState::kRunning;
+  std::string created_at, updated_at, spec_json, host;
   int64_t supervisor_pid = 0;
   int exit_code = -1;  // -1 while running
   int64_t files_total = 0;
   double seconds = 0;
 };
-
-// A task's state; its name is what the job database stores and `status`,
-// the JSON status and the dashboard show.
-enum class TaskState : uint8_t { kPending, kRunning, kRestarting, kSucceeded, kFailed, kInterrupted };
-const char* TaskStateName(TaskState state);  // "pending", "running", ...
-std::optional<TaskState> ParseTaskState(std::string_view name);
 
 struct TaskRecord {
   int64_t index = 0;
@@ -47,7 +43,9 @@ struct TaskRecord {
 };
 
 struct FileRecord {
-  std::string relative, state, error, output, sha256;
+  std::string relative;
+  FileState state = FileState::kPending;
+  std::string error, output, sha256;
   int64_t task = 0;
   int attempts = 0;
   uint64_t rows = 0;
@@ -73,11 +71,11 @@ struct AttemptRecord {
 struct RunRecord {
   int64_t run = 0;  // 1, 2, ... in order
   double started_unix = 0, finished_unix = 0;
-  double seconds = 0;  // wall time, once finished
-  std::string state;   // running, then succeeded, failed, interrupted, cancelled
-  int64_t done = 0;    // files made by this run
-  int64_t failed = 0;  // files failed in this run
-  uint64_t rows = 0;   // rows of the files it made
+  double seconds = 0;                   // wall time, once finished
+  JobState state = JobState::kRunning;  // then succeeded, failed, interrupted, cancelled; dead
+  int64_t done = 0;                     // files made by this run
+  int64_t failed = 0;                   // files failed in this run
+  uint64_t rows = 0;                    // rows of the files it made
 };
 
 struct FileCounts {
@@ -96,7 +94,7 @@ class JobDb {
   ~JobDb();
 
   Status CreateJob(const JobRecord& job);
-  Status UpdateJob(const std::string& id, const std::string& state, int exit_code, double seconds);
+  Status UpdateJob(const std::string& id, JobState state, int exit_code, double seconds);
   Status SetSupervisor(const std::string& id, int64_t pid, const std::string& host);
   Status SetFilesTotal(const std::string& id, int64_t n);
   Result<std::optional<JobRecord>> GetJob(const std::string& id);

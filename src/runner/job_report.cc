@@ -17,12 +17,7 @@ namespace {
 
 using json = nlohmann::json;
 
-bool IsLive(const std::string& state) { return state == "running" || state == "cancelling"; }
-
-// The job ran to its end: every file was tried.
-bool IsFinished(const std::string& state) { return state == "succeeded" || state == "failed"; }
-
-std::string TimePhrase(const JobTimes& t, const std::string& state) {
+std::string TimePhrase(const JobTimes& t, JobState state) {
   std::string s = IsLive(state) ? "running for " + FormatDuration(t.seconds) : FormatDuration(t.seconds);
   if (t.until_last_activity) s += " until its last recorded activity";
   if (t.runs > 1) {
@@ -56,7 +51,7 @@ std::string FormatDuration(double s) {
   return fmt::format("{}m {:.1f}s", m, s - 60.0 * static_cast<double>(m));
 }
 
-JobTimes JobTimesOf(const JobRecord& job, const std::vector<RunRecord>& runs, const std::string& state,
+JobTimes JobTimesOf(const JobRecord& job, const std::vector<RunRecord>& runs, JobState state,
                     double last_activity, double now) {
   JobTimes t;
   const bool live = IsLive(state);
@@ -65,7 +60,7 @@ JobTimes JobTimesOf(const JobRecord& job, const std::vector<RunRecord>& runs, co
     const double created = ParseUtcSeconds(job.created_at);
     if (live && created > 0) {
       t.this_run_seconds = std::max(0.0, now - created);
-    } else if (state == "dead" && created > 0) {
+    } else if (state == JobState::kDead && created > 0) {
       t.this_run_seconds = std::max(job.seconds, last_activity - created);
       t.until_last_activity = true;
     } else {
@@ -91,8 +86,8 @@ JobTimes JobTimesOf(const JobRecord& job, const std::vector<RunRecord>& runs, co
   return t;
 }
 
-Result<JobTimes> LoadJobTimes(JobDb& db, const JobRecord& job, const std::string& state_dir,
-                              const std::string& state, double now) {
+Result<JobTimes> LoadJobTimes(JobDb& db, const JobRecord& job, const std::string& state_dir, JobState state,
+                              double now) {
   FB_ASSIGN_OR_RETURN(auto runs, db.Runs(job.id));
   FB_ASSIGN_OR_RETURN(double last, db.LastFileUpdateUnix(job.id));
   if (!IsLive(state) && state_dir.size() > 0) {
@@ -180,14 +175,15 @@ Result<std::string> JobStatusText(JobDb& db, const std::string& id, const std::s
   FB_ASSIGN_OR_RETURN(auto files, db.Files(id));
   FB_ASSIGN_OR_RETURN(auto attempts, db.Attempts(id));
   FB_ASSIGN_OR_RETURN(JobCost cost, JobCostOf(db, id, price));
-  const std::string st = EffectiveJobState(j, state_dir);
+  const JobState st = EffectiveJobState(j, state_dir);
   FB_ASSIGN_OR_RETURN(JobTimes times, LoadJobTimes(db, j, state_dir, st, now));
   std::string out;
-  const bool ended = !IsLive(st) && st != "dead";
-  out += fmt::format(
-      "job {} ({}): {}{}, {}, created {}\n", j.id, j.name.empty() ? "-" : EscapeForMessage(j.name), st,
-      ended ? fmt::format(", exit code {}", j.exit_code) : "", TimePhrase(times, st), j.created_at);
-  if (st == "dead")
+  const bool ended = !IsLive(st) && st != JobState::kDead;
+  out += fmt::format("job {} ({}): {}{}, {}, created {}\n", j.id,
+                     j.name.empty() ? "-" : EscapeForMessage(j.name), StateName(st),
+                     ended ? fmt::format(", exit code {}", j.exit_code) : "", TimePhrase(times, st),
+                     j.created_at);
+  if (st == JobState::kDead)
     out += fmt::format("its supervisor is gone; continue it with: forestbatch resume {} --state {}\n", j.id,
                        EscapeForMessage(state_dir));
   const JobSpecSummary spec = SummarizeSpec(j.spec_json);
@@ -213,11 +209,11 @@ Result<std::string> JobStatusText(JobDb& db, const std::string& id, const std::s
     for (const auto& a : attempts) {
       if (a.index == t.index) cpu += a.user_seconds + a.sys_seconds;
     }
-    out += fmt::format("{:>5} {:<12} {:>8} {:>5} {:>6} {:>8.1f}  {}\n", t.index, TaskStateName(t.state),
+    out += fmt::format("{:>5} {:<12} {:>8} {:>5} {:>6} {:>8.1f}  {}\n", t.index, StateName(t.state),
                        t.attempts, t.exit_code, t.signal, cpu, EscapeForMessage(t.log));
   }
   for (const auto& f : files) {
-    if (f.state == "failed")
+    if (f.state == FileState::kFailed)
       out += fmt::format("failed: {} (task {}, {} attempts): {}\n", EscapeForMessage(f.relative), f.task,
                          f.attempts, EscapeForMessage(f.error));
   }
@@ -228,7 +224,7 @@ namespace {
 
 struct ListRow {
   JobRecord job;
-  std::string state;
+  JobState state = JobState::kRunning;
   FileCounts counts;
   JobTimes times;
   JobSpecSummary spec;
@@ -256,8 +252,9 @@ Result<std::string> JobListText(JobDb& db, const std::string& state_dir, double 
   std::string out = fmt::format("{:<40} {:<12} {:>7} {:>7} {:>7} {:>9}  {}\n", "JOB", "STATE", "FILES",
                                 "DONE", "FAILED", "SECONDS", "CREATED");
   for (const auto& r : rows) {
-    out += fmt::format("{:<40} {:<12} {:>7} {:>7} {:>7} {:>9.1f}  {}\n", r.job.id, r.state, r.job.files_total,
-                       r.counts.done + r.counts.skipped, r.counts.failed, r.times.seconds, r.job.created_at);
+    out += fmt::format("{:<40} {:<12} {:>7} {:>7} {:>7} {:>9.1f}  {}\n", r.job.id, StateName(r.state),
+                       r.job.files_total, r.counts.done + r.counts.skipped, r.counts.failed, r.times.seconds,
+                       r.job.created_at);
   }
   return out;
 }
@@ -269,8 +266,8 @@ Result<std::string> JobListJson(JobDb& db, const std::string& state_dir, double 
     list.push_back(
         {{"job", r.job.id},
          {"name", r.job.name},
-         {"state", r.state},
-         {"exit_code", IsLive(r.state) || r.state == "dead" ? json(nullptr) : json(r.job.exit_code)},
+         {"state", StateName(r.state)},
+         {"exit_code", IsLive(r.state) || r.state == JobState::kDead ? json(nullptr) : json(r.job.exit_code)},
          {"created_at", r.job.created_at},
          {"seconds", r.times.seconds},
          {"runs", r.times.runs},

@@ -33,12 +33,12 @@ struct JobTimes {
 
 // `state` is the effective one (EffectiveJobState); `last_activity_unix` the
 // latest time anything of the job was recorded (files, the lease's heartbeat).
-JobTimes JobTimesOf(const JobRecord& job, const std::vector<RunRecord>& runs, const std::string& state,
+JobTimes JobTimesOf(const JobRecord& job, const std::vector<RunRecord>& runs, JobState state,
                     double last_activity_unix, double now_unix);
 
 // Reads the job's runs and last activity and computes its times.
-Result<JobTimes> LoadJobTimes(JobDb& db, const JobRecord& job, const std::string& state_dir,
-                              const std::string& state, double now_unix);
+Result<JobTimes> LoadJobTimes(JobDb& db, const JobRecord& job, const std::string& state_dir, JobState state,
+                              double now_unix);
 
 // "2026-11-28T20:15:03Z" -> seconds since 1970; 0 when not of that form.
 double ParseUtcSeconds(const std::string& iso);

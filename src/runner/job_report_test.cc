@@ -18,7 +18,7 @@ using json = nlohmann::json;
 
 constexpr double kT0 = 1'800'000'000;  // a fixed "now" for the pure functions
 
-JobRecord Job(const std::string& state, double seconds = 0) {
+JobRecord Job(JobState state, double seconds = 0) {
   JobRecord j;
   j.id = "j";
   j.state = state;
@@ -33,25 +33,26 @@ RunRecord MakeRun(int64_t n, double start, double seconds, bool finished) {
   r.started_unix = start;
   r.seconds = finished ? seconds : 0;
   r.finished_unix = finished ? start + seconds : 0;
-  r.state = finished ? "interrupted" : "running";
+  r.state = finished ? JobState::kInterrupted : JobState::kRunning;
   return r;
 }
 
 TEST(JobTimes, WithoutRunsFromTheRecord) {
   ASSERT_DOUBLE_EQ(ParseUtcSeconds("2027-01-15T07:00:00Z"), kT0 - 3600);
   // Finished: the record's time, not "0.0 s" and not since creation.
-  EXPECT_DOUBLE_EQ(JobTimesOf(Job("succeeded", 12.5), {}, "succeeded", 0, kT0).seconds, 12.5);
+  EXPECT_DOUBLE_EQ(JobTimesOf(Job(JobState::kSucceeded, 12.5), {}, JobState::kSucceeded, 0, kT0).seconds,
+                   12.5);
   // Running: since it was created.
-  EXPECT_DOUBLE_EQ(JobTimesOf(Job("running"), {}, "running", 0, kT0).seconds, 3600);
+  EXPECT_DOUBLE_EQ(JobTimesOf(Job(JobState::kRunning), {}, JobState::kRunning, 0, kT0).seconds, 3600);
   // Dead: until its last sign of life, never until now.
-  auto dead = JobTimesOf(Job("running"), {}, "dead", kT0 - 3000, kT0);
+  auto dead = JobTimesOf(Job(JobState::kRunning), {}, JobState::kDead, kT0 - 3000, kT0);
   EXPECT_DOUBLE_EQ(dead.seconds, 600);
   EXPECT_TRUE(dead.until_last_activity);
 }
 
 TEST(JobTimes, EveryRunCountsAndTheLatestSeparately) {
   const std::vector<RunRecord> two = {MakeRun(1, kT0 - 1000, 100, true), MakeRun(2, kT0 - 50, 40, true)};
-  auto t = JobTimesOf(Job("succeeded", 140), two, "succeeded", kT0 - 10, kT0);
+  auto t = JobTimesOf(Job(JobState::kSucceeded, 140), two, JobState::kSucceeded, kT0 - 10, kT0);
   EXPECT_EQ(t.runs, 2);
   EXPECT_DOUBLE_EQ(t.before_seconds, 100);
   EXPECT_DOUBLE_EQ(t.this_run_seconds, 40);
@@ -59,12 +60,12 @@ TEST(JobTimes, EveryRunCountsAndTheLatestSeparately) {
   EXPECT_FALSE(t.until_last_activity);
   // A resumed job running now: the earlier run plus this one so far.
   const std::vector<RunRecord> live = {MakeRun(1, kT0 - 1000, 100, true), MakeRun(2, kT0 - 30, 0, false)};
-  t = JobTimesOf(Job("running", 100), live, "running", kT0 - 1, kT0);
+  t = JobTimesOf(Job(JobState::kRunning, 100), live, JobState::kRunning, kT0 - 1, kT0);
   EXPECT_DOUBLE_EQ(t.this_run_seconds, 30);
   EXPECT_DOUBLE_EQ(t.seconds, 130);
   // Its supervisor killed 20 s in: counted to the last activity, and it stays so.
   for (double now : {kT0, kT0 + 5000}) {
-    t = JobTimesOf(Job("running", 100), live, "dead", kT0 - 10, now);
+    t = JobTimesOf(Job(JobState::kRunning, 100), live, JobState::kDead, kT0 - 10, now);
     EXPECT_DOUBLE_EQ(t.seconds, 120);
     EXPECT_TRUE(t.until_last_activity);
   }
@@ -249,7 +250,7 @@ class JobReportDb : public testing::Test {
     db_ = std::move(*db);
   }
   void TearDown() override { fs::remove_all(dir_); }
-  void AddJob(const std::string& id, const std::string& state, const JobSpec& spec) {
+  void AddJob(const std::string& id, JobState state, const JobSpec& spec) {
     JobRecord j;
     j.id = id;
     j.name = "n";
@@ -271,9 +272,9 @@ TEST_F(JobReportDb, StatusSaysWhatTheJobReadsWritesAndHowLongItRan) {
   spec.output = "/data/out";
   spec.workers = 2;
   spec.worker_args = {"--proba", "--api-token", "s3cr3tvalue"};
-  AddJob("j", "succeeded", spec);
+  AddJob("j", JobState::kSucceeded, spec);
   const double t0 = ParseUtcSeconds((*db_->GetJob("j"))->created_at);
-  ASSERT_TRUE(db_->UpdateJob("j", "succeeded", 0, 42.0).ok());
+  ASSERT_TRUE(db_->UpdateJob("j", JobState::kSucceeded, 0, 42.0).ok());
   auto text = JobStatusText(*db_, "j", state_, std::nullopt, t0 + 1000);
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   EXPECT_NE(text->find("job j (n): succeeded, exit code 0, 0m 42.0s, created"), std::string::npos) << *text;
@@ -301,12 +302,12 @@ TEST_F(JobReportDb, StatusSaysWhatTheJobReadsWritesAndHowLongItRan) {
 }
 
 TEST_F(JobReportDb, ARunningOrDeadJobShowsElapsedTimeNotExitCodeMinusOne) {
-  AddJob("r", "running", JobSpec());
+  AddJob("r", JobState::kRunning, JobSpec());
   const double t0 = ParseUtcSeconds((*db_->GetJob("r"))->created_at);
   ASSERT_TRUE(db_->StartRun("r", t0).ok());
   FileRecord f;
   f.relative = "a.csv";
-  f.state = "done";
+  f.state = FileState::kDone;
   f.updated_unix = t0 + 25;
   ASSERT_TRUE(db_->RecordFile("r", f).ok());
   // No lease: its supervisor is gone, so it is dead, and its time stops at its last record.
@@ -328,13 +329,13 @@ TEST_F(JobReportDb, ARunningOrDeadJobShowsElapsedTimeNotExitCodeMinusOne) {
   ASSERT_TRUE(db_->CloseUnfinishedRuns("r", t0 + 25).ok());
   auto runs = db_->Runs("r");
   ASSERT_TRUE(runs.ok());
-  EXPECT_EQ((*runs)[0].state, "dead");
+  EXPECT_EQ((*runs)[0].state, JobState::kDead);
   EXPECT_DOUBLE_EQ((*runs)[0].seconds, 25);
   ASSERT_EQ(*db_->StartRun("r", t0 + 100), 2);
 }
 
 TEST_F(JobReportDb, AnEstimateIsKeptAndComparedWithTheActual) {
-  AddJob("e", "succeeded", JobSpec());
+  AddJob("e", JobState::kSucceeded, JobSpec());
   EstimateRecord e;
   e.made_at = "2027-01-15T08:00:00Z";
   e.files = 2;
@@ -351,7 +352,7 @@ TEST_F(JobReportDb, AnEstimateIsKeptAndComparedWithTheActual) {
   r.started_unix = t0;
   r.finished_unix = t0 + 12;
   r.seconds = 12;
-  r.state = "succeeded";
+  r.state = JobState::kSucceeded;
   ASSERT_TRUE(db_->FinishRun("e", r).ok());
   // Two workers at 1 vCPU for the job's 12 s: 24 reserved vCPU-seconds; 10 used.
   for (int i = 0; i < 2; ++i) {
@@ -359,7 +360,7 @@ TEST_F(JobReportDb, AnEstimateIsKeptAndComparedWithTheActual) {
         db_->AddAttempt("e", i, 1, 100 + i, 0, 0, "2027-01-15T08:00:00Z", "2027-01-15T08:00:11Z").ok());
     ASSERT_TRUE(db_->SetAttemptUsage("e", i, 1, 4.0, 1.0).ok());
   }
-  ASSERT_TRUE(db_->UpdateJob("e", "succeeded", 0, 12).ok());
+  ASSERT_TRUE(db_->UpdateJob("e", JobState::kSucceeded, 0, 12).ok());
   auto j = json::parse(*JobStatusJson(*db_, "e", state_, 0.36));
   ASSERT_TRUE(j["estimate"].is_object()) << j.dump();
   EXPECT_EQ(j["estimate"]["estimate"]["duration_seconds"], 10.0);

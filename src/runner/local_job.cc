@@ -125,11 +125,11 @@ std::string OutputLeasePath(const std::string& state_dir, const std::string& out
   return state_dir + "/leases/output-" + Sha256Hex(ResolvedLocation(output)).substr(0, 32) + ".lease";
 }
 
-std::string EffectiveJobState(const JobRecord& job, const std::string& state_dir) {
-  if (job.state != "running" && job.state != "cancelling") return job.state;
+JobState EffectiveJobState(const JobRecord& job, const std::string& state_dir) {
+  if (!IsLive(job.state)) return job.state;
   auto lease = Lease::Read(JobLeasePath(state_dir, job.id));
   if (!lease.ok()) return job.state;  // cannot tell
-  if (!*lease || Lease::HolderLiveness(**lease) == Liveness::kDead) return "dead";
+  if (!*lease || Lease::HolderLiveness(**lease) == Liveness::kDead) return JobState::kDead;
   return job.state;
 }
 
@@ -225,14 +225,14 @@ Status WriteCatalog(const std::vector<FileRecord>& files, const std::string& job
   std::vector<std::pair<const FileRecord*, Manifest>> made;
   double made_seconds = 0;
   for (const auto& f : files) {
-    if (f.state != "done" && f.state != "skipped") continue;
+    if (f.state != FileState::kDone && f.state != FileState::kSkipped) continue;
     if (f.output.empty()) continue;
     FB_ASSIGN_OR_RETURN(auto storage, StorageFor(f.output));
     auto text = storage->ReadAll(ManifestPathFor(f.output));
     if (!text.ok()) continue;  // the output was removed since: not in the catalogue
     auto m = Manifest::Parse(*text, ManifestPathFor(f.output));
     if (!m.ok()) continue;
-    if (f.state == "done") made_seconds += m->total_seconds;
+    if (f.state == FileState::kDone) made_seconds += m->total_seconds;
     made.emplace_back(&f, std::move(*m));
   }
   std::string out;
@@ -252,13 +252,406 @@ Status WriteCatalog(const std::vector<FileRecord>& files, const std::string& job
                    {"write", m.write_seconds},
                    {"total", m.total_seconds}}}};
     double share = 0;
-    if (f->state == "done" && made_seconds > 0) share = vcpu_seconds * m.total_seconds / made_seconds;
+    if (f->state == FileState::kDone && made_seconds > 0)
+      share = vcpu_seconds * m.total_seconds / made_seconds;
     line["vcpu_seconds"] = share;
     if (price) line["cost"] = share / 3600.0 * *price;
     out += line.dump();
     out += '\n';
   }
   return LocalStorage()->WriteAll(path, out);
+}
+
+// The steps of RunLocalJob, in order.
+
+// One owner per job and per output folder, for as long as the run holds them.
+struct JobLeases {
+  std::unique_ptr<Lease> job, output;
+};
+
+// Creates the lease folder and a local output folder, and takes both leases;
+// AlreadyExists when another live supervisor runs the job.
+Result<JobLeases> AcquireLeases(const std::string& state_dir, const JobSpec& spec, const std::string& job) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir + "/leases", ec);
+  if (ec) return IoError("cannot create lease folder: " + ec.message()).At(state_dir + "/leases");
+  if (!IsS3Uri(spec.output)) {
+    std::filesystem::create_directories(spec.output, ec);
+    if (ec) return IoError("cannot create output folder: " + ec.message()).At(spec.output);
+  }
+  JobLeases leases;
+  auto job_lease = Lease::Acquire(JobLeasePath(state_dir, job), "job " + job);
+  if (!job_lease.ok()) {
+    if (job_lease.status().code() == StatusCode::kAlreadyExists)
+      return AlreadyExists("job " + job + " is still running: " + job_lease.status().ToString());
+    return job_lease.status();
+  }
+  leases.job = std::move(*job_lease);
+  FB_ASSIGN_OR_RETURN(
+      leases.output, Lease::Acquire(OutputLeasePath(state_dir, spec.output),
+                                    "job " + job + " writing " + spec.output + " (state " + state_dir + ")"));
+  return leases;
+}
+
+// A new job's record, with its estimate when one was made.
+Status RecordNewJob(JobDb& db, const std::string& job, const JobSpec& spec, int64_t input_files,
+                    const RunOptions& o) {
+  JobRecord r;
+  r.id = job;
+  r.name = spec.name;
+  r.state = JobState::kRunning;
+  r.spec_json = spec.ToJson();
+  r.host = Hostname();
+  r.supervisor_pid = ::getpid();
+  r.files_total = input_files;
+  FB_RETURN_IF_ERROR(db.CreateJob(r));
+  if (o.estimate) FB_RETURN_IF_ERROR(db.SetEstimate(job, o.estimate->ToJson()));
+  return Status::Ok();
+}
+
+// What a resumed job's earlier runs left.
+struct EarlierRuns {
+  double seconds = 0;             // their wall time
+  int count = 0;                  // how many there were
+  std::vector<TaskRecord> tasks;  // their tasks (attempts continue from them)
+};
+
+// A resumed job: its earlier runs closed (a run whose supervisor died ends at
+// its last recorded activity) and added up, the files left running by dead
+// workers pending again, and the record running under this supervisor.
+Result<EarlierRuns> ReopenJob(JobDb& db, const std::string& job, int64_t input_files) {
+  FB_ASSIGN_OR_RETURN(auto rec, db.GetJob(job));
+  FB_ASSIGN_OR_RETURN(double last, db.LastFileUpdateUnix(job));
+  FB_RETURN_IF_ERROR(db.CloseUnfinishedRuns(job, last));
+  FB_ASSIGN_OR_RETURN(auto runs, db.Runs(job));
+  if (runs.empty() && rec && rec->seconds > 0) {
+    // Recorded before runs were: the record's time is the earlier run's.
+    RunRecord earlier;
+    FB_ASSIGN_OR_RETURN(earlier.run, db.StartRun(job, ParseUtcSeconds(rec->created_at)));
+    earlier.started_unix = ParseUtcSeconds(rec->created_at);
+    earlier.finished_unix = earlier.started_unix + rec->seconds;
+    earlier.seconds = rec->seconds;
+    earlier.state = rec->state;
+    FB_RETURN_IF_ERROR(db.FinishRun(job, earlier));
+    runs.push_back(earlier);
+  }
+  EarlierRuns e;
+  for (const auto& r : runs) e.seconds += r.seconds;
+  e.count = static_cast<int>(runs.size());
+  FB_RETURN_IF_ERROR(db.ResetRunning(job));
+  FB_RETURN_IF_ERROR(db.SetSupervisor(job, ::getpid(), Hostname()));
+  FB_RETURN_IF_ERROR(db.SetFilesTotal(job, input_files));
+  FB_RETURN_IF_ERROR(db.UpdateJob(job, JobState::kRunning, -1, e.seconds));
+  FB_ASSIGN_OR_RETURN(e.tasks, db.Tasks(job));
+  return e;
+}
+
+// Registers every planned file, so progress and `status` know the whole job:
+// static, each with the task its shard plan gives it; dynamic, with no task
+// yet (the task that claims a file records itself), and a resumed job keeps
+// the task that made each finished file.
+Status RegisterFiles(JobDb& db, const std::string& job, const JobSpec& spec,
+                     const std::vector<ObjectInfo>& files, int workers) {
+  if (spec.schedule == Schedule::kDynamic) {
+    FB_ASSIGN_OR_RETURN(auto known, db.Files(job));
+    std::set<std::string> finished;
+    for (const auto& r : known) {
+      if (r.state == FileState::kDone || r.state == FileState::kSkipped) finished.insert(r.relative);
+    }
+    std::vector<std::string> rel;
+    for (const auto& f : files) {
+      if (!finished.count(f.relative)) rel.push_back(f.relative);
+    }
+    return db.AddPendingFiles(job, rel, std::vector<int64_t>(rel.size(), -1));
+  }
+  auto plan = PlanShards(files, workers, spec.shard_by);
+  std::vector<std::string> rel(files.size());
+  std::vector<int64_t> owner(files.size());
+  for (size_t t = 0; t < plan.size(); ++t) {
+    for (size_t i : plan[t]) {
+      rel[i] = files[i].relative;
+      owner[i] = static_cast<int64_t>(t);
+    }
+  }
+  return db.AddPendingFiles(job, rel, owner);
+}
+
+// What every worker of the run is told, and where it runs.
+struct WorkerPlan {
+  std::string job;
+  int workers = 0, threads = 0;
+  std::string state_dir;  // absolute: workers start in the job's folder (spec.workdir)
+  std::string claims;     // dynamic: this run's claims folder
+
+  // The command line of task `index`'s worker.
+  std::vector<std::string> Args(const JobSpec& spec, int64_t index) const {
+    std::vector<std::string> a = {"forestbatch", "worker",
+                                  "--input",     spec.input,
+                                  "--output",    spec.output,
+                                  "--index",     std::to_string(index),
+                                  "--count",     std::to_string(workers),
+                                  "--threads",   std::to_string(threads),
+                                  "--shard-by",  ShardByName(spec.shard_by),
+                                  "--retries",   std::to_string(spec.retries),
+                                  "--backoff",   fmt::format("{}", spec.backoff_seconds),
+                                  "--grace",     fmt::format("{}", spec.grace_seconds),
+                                  "--state",     state_dir,
+                                  "--job",       job};
+    if (!spec.model.empty()) a.insert(a.end(), {"--model", spec.model});
+    if (!spec.exec.empty()) a.insert(a.end(), {"--exec", spec.exec});
+    if (spec.schedule == Schedule::kDynamic) {
+      a.insert(a.end(), {"--schedule", "dynamic", "--claims", claims, "--lease",
+                         fmt::format("{}", spec.lease_seconds)});
+    }
+    if (spec.shell) a.push_back("--shell");
+    if (spec.overwrite) a.push_back("--overwrite");
+    if (spec.verify) a.push_back("--verify");
+    for (const std::string& g : spec.include) a.insert(a.end(), {"--include", g});
+    for (const std::string& g : spec.exclude) a.insert(a.end(), {"--exclude", g});
+    a.insert(a.end(), spec.worker_args.begin(), spec.worker_args.end());
+    return a;
+  }
+};
+
+Clock::duration Seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+// Starts one worker per task and watches them until every one has ended,
+// with the policy RunOptions describes: a worker that died is restarted
+// while it may be; the leases are renewed; on a stop (signal, cancel, a lost
+// lease) every worker's group gets SIGTERM, then SIGKILL. Records each task
+// and attempt as it goes.
+class Supervisor {
+ public:
+  Supervisor(const JobSpec& spec, const RunOptions& o, JobDb& db, const WorkerPlan& plan, JobLeases& leases,
+             const std::atomic<bool>& stop)
+      : spec_(spec), o_(o), db_(db), plan_(plan), job_(plan.job), leases_(leases), stop_(stop) {
+    processes_ = o.processes;
+    if (processes_ == nullptr) {
+      own_processes_ = MakeProcessRunner();
+      processes_ = own_processes_.get();
+    }
+  }
+
+  // Starts every task's worker, attempts counted on from `earlier` (a
+  // resumed job's tasks); on an error, kills the workers it started.
+  Status StartAll(const std::vector<TaskRecord>& earlier) {
+    tasks_.resize(static_cast<size_t>(plan_.workers));
+    for (size_t t = 0; t < tasks_.size(); ++t) {
+      tasks_[t].index = static_cast<int64_t>(t);
+      if (t < earlier.size()) tasks_[t].attempts = earlier[t].attempts;
+      tasks_[t].record.files = 0;
+      Status s = Launch(t);
+      if (!s.ok()) {
+        for (auto& [pid, _] : by_pid_) processes_->SignalGroup(pid, SIGKILL);
+        return s;
+      }
+    }
+    running_ = tasks_.size();
+    return Status::Ok();
+  }
+
+  // Until no worker runs and none is due a restart; shows progress as it goes.
+  void Watch(Progress& progress, const FileCounts& before) {
+    next_heartbeat_ = Clock::now() + kHeartbeat;
+    while (running_ > 0 || std::any_of(tasks_.begin(), tasks_.end(),
+                                       [](const Task& t) { return t.restart_at.has_value(); })) {
+      RenewLeasesWhenDue();
+      if (!stopping_) StopWhenAsked();
+      KillWhenOverdue();
+      if (ReapOne()) continue;
+      RestartWhenDue();
+      auto c = db_.Counts(job_);
+      if (c.ok()) progress.Update(*c, before, false);
+      std::this_thread::sleep_for(Seconds(o_.poll_seconds));
+    }
+  }
+
+  bool cancelled() const { return cancelled_; }  // by `cancel JOB`
+  bool stopped() const { return stopping_; }     // by a signal, a cancel or a lost lease
+  bool any_task_failed() const { return any_task_failed_; }
+
+ private:
+  // Starts task t's worker (again).
+  Status Launch(size_t t) {
+    Task& k = tasks_[t];
+    ++k.attempts;
+    k.record.index = k.index;
+    k.record.attempts = k.attempts;
+    k.record.state = TaskState::kRunning;
+    k.record.log = TaskLogPath(o_.state_dir, job_, k.index);
+    k.record.started_at = UtcNow();
+    k.record.finished_at.clear();
+    k.record.exit_code = -1;
+    k.record.signal = 0;
+    // Its own process group, which stop and cancel signal as a whole; it
+    // dies with the supervisor: a killed `run` never leaves workers behind.
+    ProcessSpec ps;
+    // Named `forestbatch worker ...` in ps, whatever the binary's path.
+    ps.argv = plan_.Args(spec_, k.index);
+    ps.program = o_.self_exe;
+    ps.log_path = k.record.log;
+    ps.log_banner = fmt::format("=== attempt {} at {}\n", k.attempts, UtcNow());
+    // The folder the job was started in; where it is gone, paths are absolute anyway.
+    ps.workdir = spec_.workdir;
+    if (!o_.worker_env.empty()) ps.env = EnvironmentWith(o_.worker_env);
+    ps.die_with_parent = true;
+    ps.exec_failure_message = "forestbatch: cannot run the worker " + ps.program;
+    FB_ASSIGN_OR_RETURN(ProcessId pid, processes_->Start(ps));
+    k.pid = pid;
+    k.record.pid = pid;
+    by_pid_[pid] = t;
+    return db_.UpsertTask(job_, k.record);
+  }
+
+  void RenewLeasesWhenDue() {
+    if (Clock::now() < next_heartbeat_) return;
+    next_heartbeat_ = Clock::now() + kHeartbeat;
+    for (Lease* l : {leases_.job.get(), leases_.output.get()}) {
+      Status s = l->Renew();
+      if (s.code() == StatusCode::kCancelled) {
+        lease_lost_ = true;
+        if (o_.progress) fmt::print(o_.progress, "forestbatch: {}; stopping\n", s.ToString());
+      }
+    }
+  }
+
+  // A `cancel JOB` from another process marks the job; a signal sets `stop`.
+  // Either, or a lost lease, stops the run: workers due a restart are not
+  // restarted, and every running one's group gets SIGTERM.
+  void StopWhenAsked() {
+    auto rec = db_.GetJob(job_);
+    if (rec.ok() && *rec && (*rec)->state == JobState::kCancelling) cancelled_ = true;
+    if (!stop_.load() && !cancelled_ && !lease_lost_) return;
+    stopping_ = true;
+    for (auto& k : tasks_) {
+      if (k.restart_at) {
+        k.restart_at.reset();
+        k.finished = true;
+        k.record.state = TaskState::kInterrupted;
+        (void)db_.UpsertTask(job_, k.record);
+      }
+      if (!k.finished && k.pid > 0) processes_->SignalGroup(k.pid, SIGTERM);
+    }
+    kill_at_ = Clock::now() + Seconds(spec_.grace_seconds + o_.kill_margin_seconds);
+  }
+
+  void KillWhenOverdue() {
+    if (!kill_at_ || Clock::now() <= *kill_at_) return;
+    for (auto& k : tasks_) {
+      if (!k.finished && k.pid > 0) processes_->SignalGroup(k.pid, SIGKILL);
+    }
+    kill_at_.reset();
+  }
+
+  // Records one ended worker's attempt and decides its task's fate; false
+  // when none of this run's workers ended.
+  bool ReapOne() {
+    std::optional<ProcessExit> ended = processes_->Poll();
+    if (!ended || !by_pid_.count(ended->id)) return false;
+    const ProcessId pid = ended->id;
+    Task& k = tasks_[by_pid_[pid]];
+    by_pid_.erase(pid);
+    k.pid = 0;
+    k.record.finished_at = UtcNow();
+    k.record.exit_code = ended->exit_code;
+    k.record.signal = ended->signal;
+    (void)db_.AddAttempt(job_, k.index, k.attempts, pid, k.record.exit_code, k.record.signal,
+                         k.record.started_at, k.record.finished_at);
+    (void)db_.SetAttemptUsage(job_, k.index, k.attempts, ended->user_seconds, ended->sys_seconds);
+    const int code = k.record.exit_code;
+    // Permanent failures (bad options, model, input; refusing to overwrite) are not retried.
+    if (code == kExitOk || code == kExitSomeFailed) {
+      k.record.state = code == kExitOk ? TaskState::kSucceeded : TaskState::kFailed;
+      k.finished = true;
+    } else if (stopping_) {
+      k.record.state = TaskState::kInterrupted;
+      k.finished = true;
+    } else if (!IsPermanentExit(code) && k.attempts <= spec_.task_retries) {
+      k.record.state = TaskState::kRestarting;
+      k.restart_at = Clock::now() + Seconds(o_.restart_delay_seconds);
+    } else {
+      k.record.state = TaskState::kFailed;
+      k.finished = true;
+    }
+    if (k.record.state == TaskState::kFailed) any_task_failed_ = true;
+    (void)db_.UpsertTask(job_, k.record);
+    --running_;
+    return true;
+  }
+
+  void RestartWhenDue() {
+    for (size_t t = 0; t < tasks_.size(); ++t) {
+      Task& k = tasks_[t];
+      if (k.restart_at && Clock::now() >= *k.restart_at) {
+        k.restart_at.reset();
+        if (Launch(t).ok()) {
+          ++running_;
+        } else {
+          k.finished = true;
+          k.record.state = TaskState::kFailed;
+          any_task_failed_ = true;
+          (void)db_.UpsertTask(job_, k.record);
+        }
+      }
+    }
+  }
+
+  const JobSpec& spec_;
+  const RunOptions& o_;
+  JobDb& db_;
+  const WorkerPlan& plan_;
+  const std::string& job_;
+  JobLeases& leases_;
+  const std::atomic<bool>& stop_;
+  std::unique_ptr<ProcessRunner> own_processes_;
+  ProcessRunner* processes_ = nullptr;
+  std::vector<Task> tasks_;
+  std::map<ProcessId, size_t> by_pid_;
+  size_t running_ = 0;
+  bool stopping_ = false, cancelled_ = false, lease_lost_ = false, any_task_failed_ = false;
+  Clock::time_point next_heartbeat_;
+  std::optional<Clock::time_point> kill_at_;
+};
+
+// How the run ended: cancelled; stopped or unfinished, interrupted (failed
+// if a task failed); failed when a file or a task failed; else succeeded.
+JobState RunEndState(const Supervisor& s, const FileCounts& c) {
+  if (s.cancelled()) return JobState::kCancelled;
+  if (s.stopped() || c.pending + c.running > 0)
+    return s.any_task_failed() ? JobState::kFailed : JobState::kInterrupted;
+  if (c.failed > 0 || s.any_task_failed()) return JobState::kFailed;
+  return JobState::kSucceeded;
+}
+
+// The run's end: its figures and state in `out`, the results catalogue, and
+// the run's record and then the job's, so that a reader that sees the job
+// ended sees its time complete.
+Status FinishJob(JobDb& db, const std::string& job, const Supervisor& supervisor, const RunOptions& o,
+                 int64_t run_number, double start_unix, const FileCounts& before, Progress& progress,
+                 JobOutcome& out) {
+  FB_ASSIGN_OR_RETURN(out.counts, db.Counts(job));
+  progress.Update(out.counts, before, true);
+  out.done_this_run = out.counts.done - before.done;
+  out.rows_this_run = out.counts.rows - before.rows;
+  out.state = RunEndState(supervisor, out.counts);
+  FB_ASSIGN_OR_RETURN(auto records, db.Files(job));
+  FB_ASSIGN_OR_RETURN(out.vcpu_seconds, db.CpuSeconds(job));
+  out.catalog = CatalogPath(o.state_dir, job);
+  Status cs = WriteCatalog(records, job, out.catalog, out.vcpu_seconds, o.price_per_vcpu_hour);
+  RunRecord run;
+  run.run = run_number;
+  run.started_unix = start_unix;
+  run.finished_unix = start_unix + out.seconds;
+  run.seconds = out.seconds;
+  run.state = out.state;
+  run.done = out.done_this_run;
+  run.failed = out.counts.failed;
+  run.rows = out.rows_this_run;
+  FB_RETURN_IF_ERROR(db.FinishRun(job, run));
+  FB_RETURN_IF_ERROR(db.UpdateJob(job, out.state, JobExitCode(out.state), out.seconds_before + out.seconds));
+  return cs;
 }
 
 }  // namespace
@@ -276,320 +669,43 @@ Result<JobOutcome> RunLocalJob(const JobSpec& given, const std::string& resume_j
   FB_ASSIGN_OR_RETURN(auto in, StorageFor(spec.input));
   FB_ASSIGN_OR_RETURN(auto files,
                       ListInputs(*in, spec.input, spec.output, InputFilter{spec.include, spec.exclude}));
-  const int n = spec.ResolvedWorkers();
-  const int threads = spec.ResolvedThreads();
+  WorkerPlan plan;
+  plan.workers = spec.ResolvedWorkers();
+  plan.threads = spec.ResolvedThreads();
+  plan.job = resume_job.empty() ? NewJobId(spec.name) : resume_job;
+  const std::string& job = plan.job;
 
   JobOutcome out;
-  out.workers = n;
+  out.workers = plan.workers;
   out.input_files = static_cast<int64_t>(files.size());
-  out.files_per_worker = (out.input_files + n - 1) / n;
-  std::string job = resume_job.empty() ? NewJobId(spec.name) : resume_job;
-
-  // One owner per job and per output folder, for as long as this runs.
-  std::error_code ec;
-  std::filesystem::create_directories(o.state_dir + "/leases", ec);
-  if (ec) return IoError("cannot create lease folder: " + ec.message()).At(o.state_dir + "/leases");
-  if (!IsS3Uri(spec.output)) {
-    std::filesystem::create_directories(spec.output, ec);
-    if (ec) return IoError("cannot create output folder: " + ec.message()).At(spec.output);
-  }
-  auto job_lease = Lease::Acquire(JobLeasePath(o.state_dir, job), "job " + job);
-  if (!job_lease.ok()) {
-    if (job_lease.status().code() == StatusCode::kAlreadyExists)
-      return AlreadyExists("job " + job + " is still running: " + job_lease.status().ToString());
-    return job_lease.status();
-  }
-  FB_ASSIGN_OR_RETURN(auto output_lease, Lease::Acquire(OutputLeasePath(o.state_dir, spec.output),
-                                                        "job " + job + " writing " + spec.output +
-                                                            " (state " + o.state_dir + ")"));
-
-  std::vector<TaskRecord> old_tasks;
-  double seconds_before = 0;
+  out.files_per_worker = (out.input_files + plan.workers - 1) / plan.workers;
+  FB_ASSIGN_OR_RETURN(JobLeases leases, AcquireLeases(o.state_dir, spec, job));
+  EarlierRuns earlier;
   if (resume_job.empty()) {
-    JobRecord r;
-    r.id = job;
-    r.name = spec.name;
-    r.state = "running";
-    r.spec_json = spec.ToJson();
-    r.host = Hostname();
-    r.supervisor_pid = ::getpid();
-    r.files_total = out.input_files;
-    FB_RETURN_IF_ERROR(db->CreateJob(r));
-    if (o.estimate) FB_RETURN_IF_ERROR(db->SetEstimate(job, o.estimate->ToJson()));
+    FB_RETURN_IF_ERROR(RecordNewJob(*db, job, spec, out.input_files, o));
   } else {
-    // The earlier runs' time: a run whose supervisor died is closed at its
-    // last recorded activity.
-    FB_ASSIGN_OR_RETURN(auto rec, db->GetJob(job));
-    FB_ASSIGN_OR_RETURN(double last, db->LastFileUpdateUnix(job));
-    FB_RETURN_IF_ERROR(db->CloseUnfinishedRuns(job, last));
-    FB_ASSIGN_OR_RETURN(auto runs, db->Runs(job));
-    if (runs.empty() && rec && rec->seconds > 0) {
-      // Recorded before runs were: the record's time is the earlier run's.
-      RunRecord earlier;
-      FB_ASSIGN_OR_RETURN(earlier.run, db->StartRun(job, ParseUtcSeconds(rec->created_at)));
-      earlier.started_unix = ParseUtcSeconds(rec->created_at);
-      earlier.finished_unix = earlier.started_unix + rec->seconds;
-      earlier.seconds = rec->seconds;
-      earlier.state = rec->state;
-      FB_RETURN_IF_ERROR(db->FinishRun(job, earlier));
-      runs.push_back(earlier);
-    }
-    for (const auto& r : runs) seconds_before += r.seconds;
-    out.runs = static_cast<int>(runs.size()) + 1;
-    FB_RETURN_IF_ERROR(db->ResetRunning(job));
-    FB_RETURN_IF_ERROR(db->SetSupervisor(job, ::getpid(), Hostname()));
-    FB_RETURN_IF_ERROR(db->SetFilesTotal(job, out.input_files));
-    FB_RETURN_IF_ERROR(db->UpdateJob(job, "running", -1, seconds_before));
-    FB_ASSIGN_OR_RETURN(old_tasks, db->Tasks(job));
+    FB_ASSIGN_OR_RETURN(earlier, ReopenJob(*db, job, out.input_files));
   }
+  out.runs = earlier.count + 1;
   out.job = job;
-  out.seconds_before = seconds_before;
+  out.seconds_before = earlier.seconds;
   FB_ASSIGN_OR_RETURN(out.vcpu_seconds_before, db->CpuSeconds(job));
   FB_ASSIGN_OR_RETURN(const int64_t run_number, db->StartRun(job, start_unix));
 
-  // Register every planned file, so progress and `status` know the whole job
-  // (dynamic: no task yet; the task that claims a file records itself).
-  const bool dynamic = spec.schedule == Schedule::kDynamic;
-  const std::string claims =
-      ClaimsDirFor(o.state_dir, job, fmt::format("run-{}-{}", std::time(nullptr), ::getpid()));
-  if (dynamic) {
-    // A resumed job keeps the task that made each finished file.
-    FB_ASSIGN_OR_RETURN(auto known, db->Files(job));
-    std::set<std::string> finished;
-    for (const auto& r : known) {
-      if (r.state == "done" || r.state == "skipped") finished.insert(r.relative);
-    }
-    std::vector<std::string> rel;
-    for (const auto& f : files) {
-      if (!finished.count(f.relative)) rel.push_back(f.relative);
-    }
-    FB_RETURN_IF_ERROR(db->AddPendingFiles(job, rel, std::vector<int64_t>(rel.size(), -1)));
-  } else {
-    auto plan = PlanShards(files, n, spec.shard_by);
-    std::vector<std::string> rel(files.size());
-    std::vector<int64_t> owner(files.size());
-    for (size_t t = 0; t < plan.size(); ++t) {
-      for (size_t i : plan[t]) {
-        rel[i] = files[i].relative;
-        owner[i] = static_cast<int64_t>(t);
-      }
-    }
-    FB_RETURN_IF_ERROR(db->AddPendingFiles(job, rel, owner));
-  }
+  plan.claims = ClaimsDirFor(o.state_dir, job, fmt::format("run-{}-{}", std::time(nullptr), ::getpid()));
+  FB_RETURN_IF_ERROR(RegisterFiles(*db, job, spec, files, plan.workers));
   FB_ASSIGN_OR_RETURN(FileCounts before, db->Counts(job));
-
+  std::error_code ec;
   std::filesystem::create_directories(JobLogDir(o.state_dir, job), ec);
   if (ec) return IoError("cannot create log folder: " + ec.message()).At(JobLogDir(o.state_dir, job));
+  plan.state_dir = std::filesystem::absolute(o.state_dir, ec).lexically_normal().string();
 
-  // Workers start in the job's folder (spec.workdir): they get the state folder absolute.
-  const std::string state_dir = std::filesystem::absolute(o.state_dir, ec).lexically_normal().string();
-  auto args_for = [&](int64_t i) {
-    std::vector<std::string> a = {"forestbatch", "worker",
-                                  "--input",     spec.input,
-                                  "--output",    spec.output,
-                                  "--index",     std::to_string(i),
-                                  "--count",     std::to_string(n),
-                                  "--threads",   std::to_string(threads),
-                                  "--shard-by",  ShardByName(spec.shard_by),
-                                  "--retries",   std::to_string(spec.retries),
-                                  "--backoff",   fmt::format("{}", spec.backoff_seconds),
-                                  "--grace",     fmt::format("{}", spec.grace_seconds),
-                                  "--state",     state_dir,
-                                  "--job",       job};
-    if (!spec.model.empty()) a.insert(a.end(), {"--model", spec.model});
-    if (!spec.exec.empty()) a.insert(a.end(), {"--exec", spec.exec});
-    if (dynamic) {
-      a.insert(a.end(), {"--schedule", "dynamic", "--claims", claims, "--lease",
-                         fmt::format("{}", spec.lease_seconds)});
-    }
-    if (spec.shell) a.push_back("--shell");
-    if (spec.overwrite) a.push_back("--overwrite");
-    if (spec.verify) a.push_back("--verify");
-    for (const std::string& g : spec.include) a.insert(a.end(), {"--include", g});
-    for (const std::string& g : spec.exclude) a.insert(a.end(), {"--exclude", g});
-    a.insert(a.end(), spec.worker_args.begin(), spec.worker_args.end());
-    return a;
-  };
-
-  std::unique_ptr<ProcessRunner> own_processes;
-  ProcessRunner* processes = o.processes;
-  if (processes == nullptr) {
-    own_processes = MakeProcessRunner();
-    processes = own_processes.get();
-  }
-  auto seconds = [](double s) {
-    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-  };
-  std::vector<Task> tasks(static_cast<size_t>(n));
-  std::map<ProcessId, size_t> by_pid;
-  auto launch = [&](size_t t) -> Status {
-    Task& k = tasks[t];
-    ++k.attempts;
-    k.record.index = k.index;
-    k.record.attempts = k.attempts;
-    k.record.state = TaskState::kRunning;
-    k.record.log = TaskLogPath(o.state_dir, job, k.index);
-    k.record.started_at = UtcNow();
-    k.record.finished_at.clear();
-    k.record.exit_code = -1;
-    k.record.signal = 0;
-    // Its own process group, which stop and cancel signal as a whole; it
-    // dies with the supervisor: a killed `run` never leaves workers behind.
-    ProcessSpec ps;
-    // Named `forestbatch worker ...` in ps, whatever the binary's path.
-    ps.argv = args_for(k.index);
-    ps.program = o.self_exe;
-    ps.log_path = k.record.log;
-    ps.log_banner = fmt::format("=== attempt {} at {}\n", k.attempts, UtcNow());
-    // The folder the job was started in; where it is gone, paths are absolute anyway.
-    ps.workdir = spec.workdir;
-    if (!o.worker_env.empty()) ps.env = EnvironmentWith(o.worker_env);
-    ps.die_with_parent = true;
-    ps.exec_failure_message = "forestbatch: cannot run the worker " + ps.program;
-    FB_ASSIGN_OR_RETURN(ProcessId pid, processes->Start(ps));
-    k.pid = pid;
-    k.record.pid = pid;
-    by_pid[pid] = t;
-    return db->UpsertTask(job, k.record);
-  };
-  for (size_t t = 0; t < tasks.size(); ++t) {
-    tasks[t].index = static_cast<int64_t>(t);
-    if (static_cast<size_t>(t) < old_tasks.size()) tasks[t].attempts = old_tasks[t].attempts;
-    tasks[t].record.files = 0;
-    Status s = launch(t);
-    if (!s.ok()) {
-      for (auto& [pid, _] : by_pid) processes->SignalGroup(pid, SIGKILL);
-      return s;
-    }
-  }
-
+  Supervisor supervisor(spec, o, *db, plan, leases, stop);
+  FB_RETURN_IF_ERROR(supervisor.StartAll(earlier.tasks));
   Progress progress(o, out.input_files);
-  bool stopping = false, cancelled = false, lease_lost = false;
-  auto next_heartbeat = Clock::now() + kHeartbeat;
-  std::optional<Clock::time_point> kill_at;
-  size_t running = tasks.size();
-  bool any_task_failed = false;
-  while (running > 0 ||
-         std::any_of(tasks.begin(), tasks.end(), [](const Task& t) { return t.restart_at.has_value(); })) {
-    if (Clock::now() >= next_heartbeat) {
-      next_heartbeat = Clock::now() + kHeartbeat;
-      for (Lease* l : {job_lease->get(), output_lease.get()}) {
-        Status s = l->Renew();
-        if (s.code() == StatusCode::kCancelled) {
-          lease_lost = true;
-          if (o.progress) fmt::print(o.progress, "forestbatch: {}; stopping\n", s.ToString());
-        }
-      }
-    }
-    // A `cancel JOB` from another process marks the job; a signal sets `stop`.
-    if (!stopping) {
-      auto rec = db->GetJob(job);
-      if (rec.ok() && *rec && (*rec)->state == "cancelling") cancelled = true;
-      if (stop.load() || cancelled || lease_lost) {
-        stopping = true;
-        for (auto& k : tasks) {
-          if (k.restart_at) {
-            k.restart_at.reset();
-            k.finished = true;
-            k.record.state = TaskState::kInterrupted;
-            (void)db->UpsertTask(job, k.record);
-          }
-          if (!k.finished && k.pid > 0) processes->SignalGroup(k.pid, SIGTERM);
-        }
-        kill_at = Clock::now() + seconds(spec.grace_seconds + o.kill_margin_seconds);
-      }
-    }
-    if (kill_at && Clock::now() > *kill_at) {
-      for (auto& k : tasks) {
-        if (!k.finished && k.pid > 0) processes->SignalGroup(k.pid, SIGKILL);
-      }
-      kill_at.reset();
-    }
-    std::optional<ProcessExit> ended = processes->Poll();
-    if (ended && by_pid.count(ended->id)) {
-      const ProcessId pid = ended->id;
-      Task& k = tasks[by_pid[pid]];
-      by_pid.erase(pid);
-      k.pid = 0;
-      k.record.finished_at = UtcNow();
-      k.record.exit_code = ended->exit_code;
-      k.record.signal = ended->signal;
-      (void)db->AddAttempt(job, k.index, k.attempts, pid, k.record.exit_code, k.record.signal,
-                           k.record.started_at, k.record.finished_at);
-      (void)db->SetAttemptUsage(job, k.index, k.attempts, ended->user_seconds, ended->sys_seconds);
-      const int code = k.record.exit_code;
-      // Permanent failures (bad options, model, input; refusing to overwrite) are not retried.
-      if (code == kExitOk || code == kExitSomeFailed) {
-        k.record.state = code == kExitOk ? TaskState::kSucceeded : TaskState::kFailed;
-        k.finished = true;
-      } else if (stopping) {
-        k.record.state = TaskState::kInterrupted;
-        k.finished = true;
-      } else if (!IsPermanentExit(code) && k.attempts <= spec.task_retries) {
-        k.record.state = TaskState::kRestarting;
-        k.restart_at = Clock::now() + seconds(o.restart_delay_seconds);
-      } else {
-        k.record.state = TaskState::kFailed;
-        k.finished = true;
-      }
-      if (k.record.state == TaskState::kFailed) any_task_failed = true;
-      (void)db->UpsertTask(job, k.record);
-      --running;
-      continue;
-    }
-    for (size_t t = 0; t < tasks.size(); ++t) {
-      Task& k = tasks[t];
-      if (k.restart_at && Clock::now() >= *k.restart_at) {
-        k.restart_at.reset();
-        if (launch(t).ok()) {
-          ++running;
-        } else {
-          k.finished = true;
-          k.record.state = TaskState::kFailed;
-          any_task_failed = true;
-          (void)db->UpsertTask(job, k.record);
-        }
-      }
-    }
-    auto c = db->Counts(job);
-    if (c.ok()) progress.Update(*c, before, false);
-    std::this_thread::sleep_for(seconds(o.poll_seconds));
-  }
-
+  supervisor.Watch(progress, before);
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  FB_ASSIGN_OR_RETURN(out.counts, db->Counts(job));
-  progress.Update(out.counts, before, true);
-  out.done_this_run = out.counts.done - before.done;
-  out.rows_this_run = out.counts.rows - before.rows;
-  if (cancelled) {
-    out.state = "cancelled";
-  } else if (stopping || out.counts.pending + out.counts.running > 0) {
-    out.state = any_task_failed ? "failed" : "interrupted";
-  } else if (out.counts.failed > 0 || any_task_failed) {
-    out.state = "failed";
-  } else {
-    out.state = "succeeded";
-  }
-  FB_ASSIGN_OR_RETURN(auto records, db->Files(job));
-  FB_ASSIGN_OR_RETURN(out.vcpu_seconds, db->CpuSeconds(job));
-  out.catalog = CatalogPath(o.state_dir, job);
-  Status cs = WriteCatalog(records, job, out.catalog, out.vcpu_seconds, o.price_per_vcpu_hour);
-  const int code = out.state == "succeeded" ? kExitOk
-                   : out.state == "failed"  ? kExitSomeFailed
-                                            : kExitInterrupted;
-  RunRecord run;
-  run.run = run_number;
-  run.started_unix = start_unix;
-  run.finished_unix = start_unix + out.seconds;
-  run.seconds = out.seconds;
-  run.state = out.state;
-  run.done = out.done_this_run;
-  run.failed = out.counts.failed;
-  run.rows = out.rows_this_run;
-  // The run first: a reader that sees the job ended sees its time complete.
-  FB_RETURN_IF_ERROR(db->FinishRun(job, run));
-  FB_RETURN_IF_ERROR(db->UpdateJob(job, out.state, code, seconds_before + out.seconds));
-  FB_RETURN_IF_ERROR(cs);
+  FB_RETURN_IF_ERROR(FinishJob(*db, job, supervisor, o, run_number, start_unix, before, progress, out));
   return out;
 }
 
@@ -671,14 +787,14 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
   FB_ASSIGN_OR_RETURN(auto files, db.Files(id));
   FB_ASSIGN_OR_RETURN(auto attempts, db.Attempts(id));
   FB_ASSIGN_OR_RETURN(JobCost cost, JobCostOf(db, id, price));
-  const std::string state = EffectiveJobState(*job, state_dir);
+  const JobState state = EffectiveJobState(*job, state_dir);
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   json j;
   j["schema"] = 1;
   j["job"] = job->id;
   j["name"] = job->name;
-  j["state"] = state;
+  j["state"] = StateName(state);
   j["exit_code"] = job->exit_code;
   j["created_at"] = job->created_at;
   j["updated_at"] = job->updated_at;
@@ -691,17 +807,16 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
   json jr = json::array();
   for (const auto& r : runs) {
     jr.push_back({{"run", r.run},
-                  {"state", r.finished_unix > 0                             ? r.state
-                            : (state == "running" || state == "cancelling") ? std::string("running")
-                                                                            : std::string("dead")},
+                  {"state", StateName(r.finished_unix > 0 ? r.state
+                                      : IsLive(state)     ? JobState::kRunning
+                                                          : JobState::kDead)},
                   {"started_unix", r.started_unix},
                   {"seconds", r.finished_unix > 0 ? r.seconds : times.this_run_seconds},
                   {"files_made", r.done},
                   {"rows", r.rows}});
   }
   j["runs"] = jr;
-  const bool finished = state == "succeeded" || state == "failed";
-  FB_ASSIGN_OR_RETURN(auto cmp, LoadEstimateComparison(db, *job, times, finished, price, now));
+  FB_ASSIGN_OR_RETURN(auto cmp, LoadEstimateComparison(db, *job, times, IsFinished(state), price, now));
   if (cmp) {
     j["estimate"] = json::parse(EstimateComparisonJson(*cmp));
   } else {
@@ -725,11 +840,11 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
       if (a.index == t.index) cpu += a.user_seconds + a.sys_seconds;
     }
     int64_t made = 0;  // dynamic: which task did which file shows here and in files[].task
-    for (const auto& f : files) made += f.task == t.index && f.state == "done";
+    for (const auto& f : files) made += f.task == t.index && f.state == FileState::kDone;
     jt.push_back({{"index", t.index},
                   {"files_done", made},
                   {"cpu_seconds", cpu},
-                  {"state", TaskStateName(t.state)},
+                  {"state", StateName(t.state)},
                   {"attempts", t.attempts},
                   {"exit_code", t.exit_code},
                   {"signal", t.signal},
@@ -740,7 +855,7 @@ Result<std::string> JobStatusJson(JobDb& db, const std::string& id, const std::s
   j["tasks"] = jt;
   json jf = json::array();
   for (const auto& f : files) {
-    if (f.state != "failed") continue;
+    if (f.state != FileState::kFailed) continue;
     jf.push_back({{"input", f.relative}, {"task", f.task}, {"attempts", f.attempts}, {"error", f.error}});
   }
   j["failed_files"] = jf;

@@ -87,7 +87,7 @@ struct RunOptions {
 
 struct JobOutcome {
   std::string job;
-  std::string state;  // succeeded, failed, interrupted, cancelled
+  JobState state = JobState::kSucceeded;  // succeeded, failed, interrupted, cancelled
   int workers = 0;
   int64_t input_files = 0;
   int64_t files_per_worker = 0;
@@ -130,10 +130,10 @@ Result<JobCost> JobCostOf(JobDb& db, const std::string& job, std::optional<doubl
 std::string JobLeasePath(const std::string& state_dir, const std::string& job);
 std::string OutputLeasePath(const std::string& state_dir, const std::string& output);
 
-// A job record's state as it really is: "running" or "cancelling" in the
-// record but with no live owner of the job's lease is "dead" (killed, or its
+// A job record's state as it really is: running or cancelling (IsLive) in the
+// record but with no live owner of the job's lease is kDead (killed, or its
 // machine rebooted); resume it.
-std::string EffectiveJobState(const JobRecord& job, const std::string& state_dir);
+JobState EffectiveJobState(const JobRecord& job, const std::string& state_dir);
 
 // Where things live under the state folder.
 std::string JobLogDir(const std::string& state_dir, const std::string& job);

@@ -141,7 +141,7 @@ class FakeProcesses final : public ProcessRunner {
     ASSERT_TRUE(files.ok());
     for (FileRecord f : *files) {
       if (f.task != p.index) continue;
-      f.state = "done";
+      f.state = FileState::kDone;
       f.rows = 10;
       f.attempts = 1;
       ASSERT_TRUE((*db)->RecordFile(job, f).ok());
@@ -210,7 +210,7 @@ class Supervisor : public testing::TestDirTest {
 TEST_F(Supervisor, WorkersThatSucceedAreNotRestarted) {
   fake_.behave = [](int64_t, int) { return FakeProcesses::Exits(0, true); };
   JobOutcome o = Run();
-  EXPECT_EQ(o.state, "succeeded");
+  EXPECT_EQ(o.state, JobState::kSucceeded);
   EXPECT_EQ(o.counts.done, 4);
   EXPECT_EQ(fake_.Starts(0), 1);
   EXPECT_EQ(fake_.Starts(1), 1);
@@ -233,7 +233,7 @@ TEST_F(Supervisor, WorkersGetTheRunsEnvironmentAndNoneOfItIsRecorded) {
   fake_.behave = [](int64_t, int) { return FakeProcesses::Exits(0, true); };
   options_.worker_env = {"FB_SUPERVISOR_TEST=3"};
   JobOutcome o = Run();
-  EXPECT_EQ(o.state, "succeeded");
+  EXPECT_EQ(o.state, JobState::kSucceeded);
   ASSERT_EQ(fake_.procs.size(), 2u);
   for (const auto& p : fake_.procs) {
     ASSERT_TRUE(p.env.has_value());
@@ -251,7 +251,7 @@ TEST_F(Supervisor, AWorkerThatDiesIsRestartedUntilItsRetriesAreSpent) {
     return FakeProcesses::Killed(SIGKILL);  // the OOM killer, every time
   };
   JobOutcome o = Run();
-  EXPECT_EQ(o.state, "failed");
+  EXPECT_EQ(o.state, JobState::kFailed);
   EXPECT_EQ(fake_.Starts(0), 1);
   EXPECT_EQ(fake_.Starts(1), 1 + spec_.task_retries);
   // Every attempt is the same worker.
@@ -269,7 +269,7 @@ TEST_F(Supervisor, ARestartedWorkerThatSucceedsEndsTheJobWell) {
     return FakeProcesses::Exits(0, true);
   };
   JobOutcome o = Run();
-  EXPECT_EQ(o.state, "succeeded");
+  EXPECT_EQ(o.state, JobState::kSucceeded);
   EXPECT_EQ(fake_.Starts(1), 2);
   EXPECT_EQ(Tasks(o.job)[1].attempts, 2);
 }
@@ -284,7 +284,7 @@ TEST_F(Supervisor, APermanentExitIsNotRestarted) {
       return FakeProcesses::Exits(code);
     };
     JobOutcome o = Run();
-    EXPECT_EQ(o.state, "failed") << code;
+    EXPECT_EQ(o.state, JobState::kFailed) << code;
     EXPECT_EQ(fresh.Starts(1), 1) << code;
     EXPECT_EQ(Tasks(o.job)[1].exit_code, code);
   }
@@ -297,7 +297,7 @@ TEST_F(Supervisor, SomeFailedFilesAreTheWorkersAnswerNotACrash) {
   JobOutcome o = Run();
   EXPECT_EQ(fake_.Starts(1), 1);
   EXPECT_EQ(Tasks(o.job)[1].state, TaskState::kFailed);
-  EXPECT_EQ(o.state, "failed");
+  EXPECT_EQ(o.state, JobState::kFailed);
 }
 
 TEST_F(Supervisor, AStopSignalsEveryGroupThenKillsThoseThatStay) {
@@ -311,7 +311,7 @@ TEST_F(Supervisor, AStopSignalsEveryGroupThenKillsThoseThatStay) {
   };
   const auto start = Clock::now();
   JobOutcome o = Run();
-  EXPECT_EQ(o.state, "interrupted");
+  EXPECT_EQ(o.state, JobState::kInterrupted);
   EXPECT_EQ(fake_.Starts(0), 1);  // nothing restarted after a stop
   EXPECT_EQ(fake_.Starts(1), 1);
   EXPECT_EQ(fake_.Signals(0), std::vector<int>{SIGTERM});
@@ -339,7 +339,7 @@ TEST_F(Supervisor, AStopDuringARestartWaitStartsNothingMore) {
     seen_death = seen_death || (fake_.procs.size() == 2 && fake_.procs[1].reaped);
   };
   JobOutcome o = Run();
-  EXPECT_EQ(o.state, "interrupted");
+  EXPECT_EQ(o.state, JobState::kInterrupted);
   EXPECT_EQ(fake_.Starts(1), 1);
   EXPECT_TRUE(fake_.Signals(1).empty());  // it was dead: nothing sent to its old group
   EXPECT_EQ(fake_.Signals(0), std::vector<int>{SIGTERM});
@@ -354,11 +354,11 @@ TEST_F(Supervisor, ACancelStopsTheWorkersAndEndsCancelled) {
     // What `forestbatch cancel JOB` does from another process.
     auto db = JobDb::Open(options_.state_dir);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->UpdateJob(fake_.Job(), "cancelling", -1, 0).ok());
+    ASSERT_TRUE((*db)->UpdateJob(fake_.Job(), JobState::kCancelling, -1, 0).ok());
     marked = true;
   };
   JobOutcome o = Run();
-  EXPECT_EQ(o.state, "cancelled");
+  EXPECT_EQ(o.state, JobState::kCancelled);
   EXPECT_EQ(fake_.Signals(0), std::vector<int>{SIGTERM});
   EXPECT_EQ(fake_.Signals(1), std::vector<int>{SIGTERM});
   EXPECT_EQ(fake_.procs.size(), 2u);
@@ -366,7 +366,7 @@ TEST_F(Supervisor, ACancelStopsTheWorkersAndEndsCancelled) {
   ASSERT_TRUE(db.ok());
   auto rec = (*db)->GetJob(o.job);
   ASSERT_TRUE(rec.ok() && *rec);
-  EXPECT_EQ((*rec)->state, "cancelled");
+  EXPECT_EQ((*rec)->state, JobState::kCancelled);
   EXPECT_EQ((*rec)->exit_code, kExitInterrupted);
 }
 
@@ -377,7 +377,7 @@ TEST_F(Supervisor, AWorkerThatCannotStartIsRetriedThenFailsTheJob) {
   options_.processes = real.get();
   spec_.task_retries = 1;
   JobOutcome o = Run();
-  EXPECT_EQ(o.state, "failed");
+  EXPECT_EQ(o.state, JobState::kFailed);
   auto tasks = Tasks(o.job);
   EXPECT_EQ(tasks[0].exit_code, kExitCannotExec);
   EXPECT_EQ(tasks[0].attempts, 2);

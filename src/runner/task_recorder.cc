@@ -59,7 +59,7 @@ void TaskRecorder::OnFile(const FileEvent& e) {
   r.relative = e.relative;
   r.task = index_;
   // An abandoned file is not done: it goes back to pending for `resume`.
-  r.state = e.state == FileState::kAbandoned ? "pending" : FileStateName(e.state);
+  r.state = e.state == FileState::kAbandoned ? FileState::kPending : e.state;
   r.rows = e.stats.rows;
   r.attempts = e.attempt;
   r.error = e.state == FileState::kSkipped || e.state == FileState::kRunning ? "" : e.error;

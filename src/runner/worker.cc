@@ -26,22 +26,6 @@ namespace {
 // fails the same way every time.
 bool WorthRetrying(const Status& s) { return s.code() == StatusCode::kIoError; }
 
-}  // namespace
-
-const char* FileStateName(FileState s) {
-  switch (s) {
-    case FileState::kRunning: return "running";
-    case FileState::kDone: return "done";
-    case FileState::kSkipped: return "skipped";
-    case FileState::kFailed: return "failed";
-    case FileState::kAbandoned: return "abandoned";
-    case FileState::kRetrying: return "retrying";
-  }
-  return "?";
-}
-
-namespace {
-
 using Clock = std::chrono::steady_clock;
 
 void DefaultSleep(double seconds, const std::atomic<bool>& stop) {

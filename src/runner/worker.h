@@ -23,6 +23,7 @@
 #include "runner/claims.h"
 #include "runner/file_executor.h"
 #include "runner/shard_plan.h"
+#include "runner/states.h"
 #include "storage/storage.h"
 
 namespace fb {
@@ -66,9 +67,6 @@ struct WorkerConfig {
 
 // The output path, relative to the output folder, of an input's relative path.
 std::string OutputRelativeFor(const WorkerConfig& config, const std::string& relative);
-
-enum class FileState : uint8_t { kRunning, kDone, kSkipped, kFailed, kAbandoned, kRetrying };
-const char* FileStateName(FileState s);
 
 struct FileEvent {
   FileState state = FileState::kRunning;

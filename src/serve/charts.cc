@@ -24,9 +24,9 @@ std::vector<Span> Spans(const JobView& v, double now, double* t0, double* t1) {
   *t0 = 0;
   *t1 = 0;
   for (const auto& f : v.files) {
-    if (f.updated_unix <= 0 || f.state == "pending") continue;
+    if (f.updated_unix <= 0 || f.state == FileState::kPending) continue;
     // A dead job's "running" files ended when their worker died, not now.
-    const bool running = v.live && (f.state == "running" || f.state == "retrying");
+    const bool running = v.live && (f.state == FileState::kRunning || f.state == FileState::kRetrying);
     const double start = running ? f.updated_unix : f.updated_unix - f.seconds;
     const double end = running ? std::max(now, f.updated_unix) : f.updated_unix;
     out.push_back({start, end, &f});
@@ -52,11 +52,13 @@ std::string Axis(double t0, double t1, double plot_h) {
   return s;
 }
 
-const char* StateClass(const std::string& state) {
-  if (state == "done") return "s-done";
-  if (state == "failed") return "s-failed";
-  if (state == "skipped") return "s-skipped";
-  return "s-running";
+const char* StateClass(FileState state) {
+  switch (state) {
+    case FileState::kDone: return "s-done";
+    case FileState::kFailed: return "s-failed";
+    case FileState::kSkipped: return "s-skipped";
+    default: return "s-running";
+  }
 }
 
 }  // namespace
@@ -66,7 +68,7 @@ std::string ThroughputSvg(const JobView& v, double now) {
   auto spans = Spans(v, now, &t0, &t1);
   std::vector<double> ends;
   for (const auto& s : spans) {
-    if (s.file->state == "done" || s.file->state == "failed") ends.push_back(s.end);
+    if (s.file->state == FileState::kDone || s.file->state == FileState::kFailed) ends.push_back(s.end);
   }
   std::sort(ends.begin(), ends.end());
   const double plot_h = 150, plot_w = kWidth - kLeft - kRight;
@@ -117,7 +119,7 @@ std::string TimelineSvg(const JobView& v, double now) {
     svg += fmt::format(
         R"(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" class="{}"><title>{}: {}, {:.3f} s</title></rect>)",
         x, y, w, row_h - 4, StateClass(s.file->state), HtmlEscape(s.file->relative),
-        HtmlEscape(s.file->state), s.file->seconds);
+        HtmlEscape(StateName(s.file->state)), s.file->seconds);
   }
   svg += "</svg>";
   return svg;

@@ -387,7 +387,7 @@ HttpResponse Dashboard::JobList(bool as_json) const {
       output = RedactSecrets(spec.value("output", std::string()));
     } catch (const std::exception&) {
     }
-    const std::string state = EffectiveJobState(rec, o_.state_dir);
+    const JobState state = EffectiveJobState(rec, o_.state_dir);
     auto times = LoadJobTimes(**db, rec, o_.state_dir, state, now);
     if (!times.ok()) return Error(500, times.status().ToString(), as_json);
     // The whole job: every run's time, and the files those runs made.
@@ -397,7 +397,7 @@ HttpResponse Dashboard::JobList(bool as_json) const {
     list.push_back(
         {{"job", rec.id},
          {"name", rec.name},
-         {"state", state},
+         {"state", StateName(state)},
          {"files",
           {{"total", rec.files_total}, {"done", c->done}, {"skipped", c->skipped}, {"failed", c->failed}}},
          {"rows", c->rows},
@@ -416,7 +416,7 @@ HttpResponse Dashboard::JobList(bool as_json) const {
         "<td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td "
         "class=\"num\">{:.1f}</td>"
         "<td class=\"num\">{}</td></tr>",
-        HtmlEscape(JobHref(rec.id)), HtmlEscape(rec.id), StateBadge(state), finished, c->failed,
+        HtmlEscape(JobHref(rec.id)), HtmlEscape(rec.id), StateBadge(StateName(state)), finished, c->failed,
         rec.files_total, c->rows, per_min, HtmlEscape(rec.created_at), Duration(seconds), HtmlEscape(model),
         HtmlEscape(input), HtmlEscape(output), cost->vcpu_seconds, Amount(cost->Cost()));
   }
@@ -531,13 +531,13 @@ HttpResponse Dashboard::JobPage(const std::string& id) const {
   }
   const JobView& v = *vr;
   const std::string href = JobHref(id);
-  std::string m = fmt::format("<h1>{} {}</h1>", HtmlEscape(id), StateBadge(v.state, "state"));
-  if (v.state == "dead") {
+  std::string m = fmt::format("<h1>{} {}</h1>", HtmlEscape(id), StateBadge(StateName(v.state), "state"));
+  if (v.state == JobState::kDead) {
     m += fmt::format(
         "<p class=\"warning\" id=\"dead\">Nothing is running: the record says {}, but the job's supervisor "
         "is gone (killed, or its machine restarted). Continue it with <code>forestbatch resume "
         "{}</code>.</p>",
-        HtmlEscape(v.job.state), HtmlEscape(id));
+        HtmlEscape(StateName(v.job.state)), HtmlEscape(id));
   }
   m += fmt::format("<progress id=\"progress\" max=\"{}\" value=\"{}\"></progress>",
                    std::max<int64_t>(1, v.job.files_total), v.finished());
@@ -574,7 +574,7 @@ HttpResponse Dashboard::JobPage(const std::string& id) const {
     if (v.live) {
       m += "<form class=\"action\" method=\"post\" action=\"" + HtmlEscape(href) + "/cancel\">" + csrf +
            "<button id=\"cancel\">Cancel job</button></form>";
-    } else if (v.state != "succeeded") {
+    } else if (v.state != JobState::kSucceeded) {
       m += "<form class=\"action\" method=\"post\" action=\"" + HtmlEscape(href) + "/resume\">" + csrf +
            "<button id=\"resume\">Resume job</button></form>";
     }
@@ -601,14 +601,14 @@ HttpResponse Dashboard::JobPage(const std::string& id) const {
         "class=\"num\">{}</td><td class=\"num\">{:.1f}</td><td>{}</td><td>{}</td><td><a "
         "href=\"{}/tasks/{}/log\">"
         "log</a></td></tr>",
-        t.record.index, StateBadge(TaskStateName(t.record.state)), t.record.attempts, t.record.exit_code,
+        t.record.index, StateBadge(StateName(t.record.state)), t.record.attempts, t.record.exit_code,
         t.record.signal, t.cpu_seconds, HtmlEscape(t.record.started_at), HtmlEscape(t.record.finished_at),
         HtmlEscape(href), t.record.index);
   }
   m += "</tbody></table>";
   std::string failures;
   for (const auto& f : v.files) {
-    if (f.state != "failed") continue;
+    if (f.state != FileState::kFailed) continue;
     failures += fmt::format(
         "<tr><td class=\"wrap\"><a href=\"{0}/files?input={1}\">{2}</a></td><td class=\"num\"><a "
         "href=\"{0}/tasks/{3}/log\">{3}</a></td><td class=\"num\">{4}</td><td><pre "
@@ -630,8 +630,8 @@ HttpResponse Dashboard::JobPage(const std::string& id) const {
         "<tr><td class=\"wrap\"><a href=\"{}/files?input={}\">{}</a></td><td>{}</td><td "
         "class=\"num\">{}</td><td "
         "class=\"num\">{}</td><td class=\"num\">{:.3f}</td></tr>",
-        HtmlEscape(href), HtmlEscape(UrlEncode(f.relative)), HtmlEscape(f.relative), StateBadge(f.state),
-        f.task, f.rows, f.seconds);
+        HtmlEscape(href), HtmlEscape(UrlEncode(f.relative)), HtmlEscape(f.relative),
+        StateBadge(StateName(f.state)), f.task, f.rows, f.seconds);
   }
   m += "</tbody></table>";
   if (v.files.size() > kFilesShown) {
@@ -674,9 +674,10 @@ HttpResponse Dashboard::FilePage(const std::string& id, const std::string& input
       std::find_if(files->begin(), files->end(), [&](const FileRecord& f) { return f.relative == input; });
   if (it == files->end()) return Error(404, "no such file in this job", as_json);
   const FileRecord& f = *it;
-  json rec = {
-      {"input", f.relative}, {"state", f.state},     {"task", f.task},   {"attempts", f.attempts},
-      {"rows", f.rows},      {"seconds", f.seconds}, {"error", f.error}, {"output", RedactSecrets(f.output)}};
+  json rec = {{"input", f.relative}, {"state", StateName(f.state)},
+              {"task", f.task},      {"attempts", f.attempts},
+              {"rows", f.rows},      {"seconds", f.seconds},
+              {"error", f.error},    {"output", RedactSecrets(f.output)}};
   // The manifest beside the output the job recorded (not a path from the request).
   json manifest = nullptr;
   std::string manifest_error;
@@ -735,15 +736,14 @@ HttpResponse Dashboard::Action(const HttpRequest& r, const std::string& id, cons
     if (!Spawn({o_.self_exe, "cancel", id, "--state", o_.state_dir}, log, /*detached=*/false))
       return Error(500, "cancel failed (see serve-actions.log in the state folder)", false);
   } else {
-    const std::string state = EffectiveJobState(**job, o_.state_dir);
-    if (state == "running" || state == "cancelling") return Error(409, "the job is running", false);
+    if (IsLive(EffectiveJobState(**job, o_.state_dir))) return Error(409, "the job is running", false);
     if (!Spawn({o_.self_exe, "resume", id, "--state", o_.state_dir, "--progress", "lines"}, log,
                /*detached=*/true))
       return Error(500, "resume could not start", false);
     // Give the new supervisor a moment to mark the job running before the page reloads.
     for (int i = 0; i < 20; ++i) {
       auto now = (*db)->GetJob(id);
-      if (now.ok() && *now && (*now)->state == "running") break;
+      if (now.ok() && *now && (*now)->state == JobState::kRunning) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }

@@ -35,15 +35,15 @@ class DashboardTest : public testing::Test {
     spec.exec = "tool --api-token s3cr3tvalue {input} {output}";
     JobRecord j;
     j.id = "job-1";
-    j.state = "failed";
+    j.state = JobState::kFailed;
     j.spec_json = spec.ToJson();
     j.files_total = 3;
     ASSERT_TRUE((*db)->CreateJob(j).ok());
-    ASSERT_TRUE((*db)->UpdateJob("job-1", "failed", 1, 2.0).ok());
+    ASSERT_TRUE((*db)->UpdateJob("job-1", JobState::kFailed, 1, 2.0).ok());
     ASSERT_TRUE((*db)->AddPendingFiles("job-1", {"a.csv", kEvil, "c.csv"}, {0, 1, 1}).ok());
     FileRecord f;
     f.relative = "a.csv";
-    f.state = "done";
+    f.state = FileState::kDone;
     f.rows = 5;
     f.seconds = 0.5;
     f.output = (dir_ / "out" / "a.csv").string();
@@ -57,7 +57,7 @@ class DashboardTest : public testing::Test {
     m.output_sha256 = std::string(64, 'a');
     std::ofstream(ManifestPathFor(f.output)) << m.ToJson();
     f.relative = kEvil;
-    f.state = "failed";
+    f.state = FileState::kFailed;
     f.task = 1;
     f.error = "<img src=x onerror=alert(1)> bad line";
     f.output.clear();
@@ -255,14 +255,14 @@ TEST_F(DashboardTest, AJobWhoseSupervisorIsDeadIsNotLive) {
     ASSERT_TRUE(db.ok());
     JobRecord j;
     j.id = "job-2";
-    j.state = "running";
+    j.state = JobState::kRunning;
     j.spec_json = JobSpec().ToJson();
     j.files_total = 2;
     ASSERT_TRUE((*db)->CreateJob(j).ok());
     ASSERT_TRUE((*db)->AddPendingFiles("job-2", {"x.csv", "y.csv"}, {0, 0}).ok());
     FileRecord f;
     f.relative = "x.csv";
-    f.state = "running";
+    f.state = FileState::kRunning;
     ASSERT_TRUE((*db)->RecordFile("job-2", f).ok());
   }
   o_.allow_actions = true;
@@ -326,7 +326,7 @@ TEST_F(DashboardTest, JobNamesAndIdsFromRecordsAreEscaped) {
     JobRecord j;
     j.id = "x\"><script>alert(2)</script>";
     j.name = "<b onmouseover=alert(3)>n</b>";
-    j.state = "succeeded";
+    j.state = JobState::kSucceeded;
     j.spec_json = "not json";  // unreadable: shown without its fields
     ASSERT_TRUE((*db)->CreateJob(j).ok());
     j.id = "named";

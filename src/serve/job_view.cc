@@ -97,7 +97,7 @@ Result<JobView> LoadJobView(JobDb& db, const std::string& state_dir, const std::
   if (v.workers == 0) v.workers = static_cast<int>(v.tasks.size());
   // Not the record's word alone: a killed supervisor leaves "running" behind.
   v.state = EffectiveJobState(v.job, state_dir);
-  v.live = v.state == "running" || v.state == "cancelling";
+  v.live = IsLive(v.state);
   // Attempts are recorded when their worker ends: add what running workers of
   // this host have used so far.
   if (v.live && v.job.host == ThisHost()) {
@@ -112,14 +112,14 @@ Result<JobView> LoadJobView(JobDb& db, const std::string& state_dir, const std::
   v.started_unix = ParseUtc(v.job.created_at);
   FB_ASSIGN_OR_RETURN(v.times, LoadJobTimes(db, v.job, state_dir, v.state, now));
   v.elapsed_seconds = v.times.seconds;
-  const bool finished = v.state == "succeeded" || v.state == "failed";
-  FB_ASSIGN_OR_RETURN(v.estimate, LoadEstimateComparison(db, v.job, v.times, finished, price, now));
+  FB_ASSIGN_OR_RETURN(v.estimate,
+                      LoadEstimateComparison(db, v.job, v.times, IsFinished(v.state), price, now));
   if (v.estimate) v.estimate->actual.used_vcpu_seconds = v.cost.vcpu_seconds;  // with the live workers
   // The rate over the last minute of completions (or the whole run so far).
   double first = 0, last = 0;
   int64_t recent = 0, made = 0;
   for (const auto& f : v.files) {
-    if (f.state != "done" && f.state != "failed") continue;
+    if (f.state != FileState::kDone && f.state != FileState::kFailed) continue;
     if (f.updated_unix <= 0) continue;
     ++made;
     if (first == 0 || f.updated_unix - f.seconds < first) first = f.updated_unix - f.seconds;
@@ -146,7 +146,7 @@ std::string ProgressJson(const JobView& v) {
   std::optional<double> projected;
   if (v.live && v.finished() > 0 && v.cost.vcpu_seconds > 0) projected = v.cost.vcpu_seconds / fraction;
   json j = {{"job", v.job.id},
-            {"state", v.state},
+            {"state", StateName(v.state)},
             {"live", v.live},
             {"files",
              {{"total", v.job.files_total},

@@ -26,8 +26,8 @@ struct TaskView {
 struct JobView {
   JobRecord job;
   // The job's state as it really is (runner/local_job.h EffectiveJobState):
-  // "dead" when the record says running but its supervisor is gone.
-  std::string state;
+  // kDead when the record says running but its supervisor is gone.
+  JobState state = JobState::kRunning;
   FileCounts counts;
   std::vector<TaskView> tasks;
   std::vector<FileRecord> files;  // sorted by relative path

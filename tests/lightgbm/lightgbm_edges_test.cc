@@ -32,10 +32,10 @@
 #include <vector>
 
 #include "common/format.h"
+#include "common/simd.h"
 #include "common/test_dir.h"
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
 #include "pipeline/file_predictor.h"

@@ -15,9 +15,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/simd.h"
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
 #include "model/iterations.h"

@@ -10,46 +10,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-FB, SRC, TEST = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
-PY = "/usr/bin/python3"
-TRANSFORM = os.path.join(SRC, "tests", "runner", "slow_transform.py")
-SEED_CSV = os.path.join(SRC, "examples", "seed", "test-data1-small.csv")
-MODEL = os.path.join(SRC, "examples", "seed", "model.joblib")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from job_e2e import FB, MODEL, PY, TRANSFORM, check, exec_cmd, main, run, status, wait_for, write_seed_rows  # noqa: E402
+
 os.environ.pop("FORESTBATCH_PRICE", None)
 
 
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
-
 def make_inputs(root, n, lines=400, corrupt=()):
-    seed = open(SEED_CSV).read().splitlines()
-    os.makedirs(os.path.join(root, "in"), exist_ok=True)
     for i in range(n):
-        rows = [seed[(i * 7 + k) % len(seed)] for k in range(lines)]
-        if i in corrupt:
-            rows[lines // 2] = "CORRUPT"
-        with open(os.path.join(root, "in", f"file{i:03d}.csv"), "w") as f:
-            f.write("\n".join(rows) + "\n")
-
-
-def run(args, cwd, **kw):
-    return subprocess.run([FB] + args, cwd=cwd, capture_output=True, text=True, timeout=120, **kw)
-
-
-def status(cwd, state, job, *extra):
-    r = run(["status", job, "--state", state, "--json", *extra], cwd)
-    check(r.returncode == 0, f"status failed: {r.stderr}")
-    return json.loads(r.stdout)
+        write_seed_rows(os.path.join(root, "in", f"file{i:03d}.csv"), i, lines, i in corrupt)
 
 
 def jobs(cwd, state):
@@ -74,19 +45,6 @@ def seconds_of(text):
 def near(shown, exact):
     """A rate the table shows (rounded), against one computed from its rounded time (0.1 s)."""
     return abs(int(shown) - exact) <= 1 + 0.05 * exact
-
-
-def wait_for(cond, what, timeout=60):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return
-        time.sleep(0.1)
-    fail(f"timed out waiting for {what}")
-
-
-def exec_cmd(delay):
-    return f"{PY} {TRANSFORM} {{input}} {{output}} {delay}"
 
 
 def test_numbers(tmp):
@@ -251,15 +209,4 @@ def test_estimate(tmp):
           f"actual; kept, compared, priced")
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix=f"fb_report_{TEST}_")
-    try:
-        globals()["test_" + TEST](tmp)
-    finally:
-        if os.environ.get("FB_KEEP_TMP"):
-            print("kept", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-main()
+main("fb_report", globals())

@@ -11,37 +11,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-FB, SRC, TEST = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
-PY = "/usr/bin/python3"
-TRANSFORM = os.path.join(SRC, "tests", "runner", "slow_transform.py")
-SEED_CSV = os.path.join(SRC, "examples", "seed", "test-data1-small.csv")
-MODEL = os.path.join(SRC, "examples", "seed", "model.joblib")
-
-
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from job_e2e import FB, MODEL, PY, SEED_CSV, SRC, check, exec_cmd, main, run, status, wait_for, write_seed_rows  # noqa: E402
 
 
 def make_inputs(root, n, lines=160, corrupt=()):
-    seed = open(SEED_CSV).read().splitlines()
     for i in range(n):
         sub = "" if i % 3 else f"part{i % 2}/"
-        path = os.path.join(root, "in", f"{sub}file{i:03d}.csv")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        rows = [seed[(i * 7 + k) % len(seed)] for k in range(lines)]
-        if i in corrupt:
-            rows[lines // 2] = "CORRUPT"
-        with open(path, "w") as f:
-            f.write("\n".join(rows) + "\n")
+        write_seed_rows(os.path.join(root, "in", f"{sub}file{i:03d}.csv"), i, lines, i in corrupt)
 
 
 def tree(root):
@@ -66,18 +45,6 @@ def outputs(root):
     return {k: v for k, v in tree(root).items() if not any(p.startswith(".") for p in k.split(os.sep))}
 
 
-def exec_cmd(delay="0.002"):
-    return f"{PY} {TRANSFORM} {{input}} {{output}} {delay}"
-
-
-def run(args, cwd, **kw):
-    return subprocess.run([FB] + args, cwd=cwd, capture_output=True, text=True, timeout=120, **kw)
-
-
-def status(cwd, state, job):
-    r = run(["status", job, "--state", state, "--json"], cwd)
-    check(r.returncode == 0, f"status failed: {r.stderr}")
-    return json.loads(r.stdout)
 
 
 def last_job(cwd, state):
@@ -543,13 +510,6 @@ def test_cpu_limits(tmp):
     print("cpu_limits: taskset -c 0 gives 1 worker x 1 thread")
 
 
-def wait_for(cond, what, timeout=20):
-    t0 = time.monotonic()
-    while not cond():
-        check(time.monotonic() - t0 < timeout, f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_owners(tmp):
     # One owner per output folder and per job; a dead owner is reported dead
     # and its leases are taken over.
@@ -660,15 +620,4 @@ def test_cost(tmp):
     print(f"cost: {cost['vcpu_seconds']:.2f} vCPU-seconds of {children:.2f} s used by run and its children")
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix=f"fb_e2e_{TEST}_")
-    try:
-        globals()["test_" + TEST](tmp)
-    finally:
-        if os.environ.get("FB_KEEP_TMP"):
-            print("kept", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-main()
+main("fb_e2e", globals())

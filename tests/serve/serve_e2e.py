@@ -7,43 +7,24 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 
-FB, SRC, TEST = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
-PY = "/usr/bin/python3"
-TRANSFORM = os.path.join(SRC, "tests", "runner", "slow_transform.py")
-SEED_CSV = os.path.join(SRC, "examples", "seed", "test-data1-small.csv")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from job_e2e import FB, check, exec_cmd, fail, main, write_seed_rows  # noqa: E402
+
 EVIL = "<img src=x onerror=alert(1)>.csv"
 os.environ.pop("FORESTBATCH_PRICE", None)
 
 
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
-
 def make_inputs(root, n, lines=400, corrupt=()):
     """n CSV files under root/in; those named in `corrupt` fail in slow_transform."""
-    seed = open(SEED_CSV).read().splitlines()
     names = [f"file{i:03d}.csv" for i in range(n)]
     for i, name in enumerate(names):
-        rows = [seed[(i * 7 + k) % len(seed)] for k in range(lines)]
-        if name in corrupt:
-            rows[lines // 2] = "CORRUPT"
-        os.makedirs(os.path.join(root, "in"), exist_ok=True)
-        with open(os.path.join(root, "in", name), "w") as f:
-            f.write("\n".join(rows) + "\n")
+        write_seed_rows(os.path.join(root, "in", name), i, lines, name in corrupt)
     return names
 
 
@@ -98,7 +79,7 @@ class Server:
 def start_run(tmp, n=10, delay="0.05", corrupt=()):
     names = make_inputs(tmp, n, corrupt=corrupt)
     p = subprocess.Popen([FB, "run", "-i", "in", "-o", "out", "--state", "st", "--workers", "2", "--retries", "0",
-                          "--exec", f"{PY} {TRANSFORM} {{input}} {{output}} {delay}", "--progress", "none"],
+                          "--exec", exec_cmd(delay), "--progress", "none"],
                          cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return p, names
 
@@ -180,7 +161,7 @@ def test_security(tmp):
         f.write("CORRUPT\n")
     open(os.path.join(tmp, "secret.txt"), "w").write("do not serve\n")
     r = subprocess.run([FB, "run", "-i", "in", "-o", "out", "--state", "st", "--retries", "0", "--progress", "none",
-                        "--exec", f"{PY} {TRANSFORM} {{input}} {{output}} 0 --api-token=hunter2secret"], cwd=tmp,
+                        "--exec", exec_cmd("0") + " --api-token=hunter2secret"], cwd=tmp,
                        capture_output=True, text=True)
     check(r.returncode == 1, r.stderr)
     srv = Server(tmp)
@@ -330,16 +311,5 @@ def test_dead(tmp):
     print("dead: a killed supervisor shows as dead, its event stream ends, resume by POST finishes it")
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix=f"fb_serve_{TEST}_")
-    try:
-        globals()["test_" + TEST](tmp)
-    finally:
-        if os.environ.get("FB_KEEP_TMP"):
-            print("kept", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 if __name__ == "__main__":
-    main()
+    main("fb_serve", globals())

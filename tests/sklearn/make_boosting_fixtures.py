@@ -26,6 +26,7 @@ import sys
 import joblib
 import numpy as np
 import sklearn
+from fixture_io import r, save
 from sklearn import datasets
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegressor, IsolationForest,
@@ -69,22 +70,6 @@ def edge_rows(trees, X_test):
                 r[f] = float(v)
                 rows.append(r)
     return np.array(rows)
-
-
-def save(model, base, fmt):
-    if fmt == "joblib":
-        joblib.dump(model, base + ".joblib")
-        return os.path.basename(base) + ".joblib"
-    if fmt == "joblib-gzip":
-        joblib.dump(model, base + ".joblib.gz", compress=("gzip", 3))
-        return os.path.basename(base) + ".joblib.gz"
-    with open(base + ".pkl", "wb") as f:
-        pickle.dump(model, f, protocol=int(fmt[-1]))
-    return os.path.basename(base) + ".pkl"
-
-
-def r(v):
-    return repr(float(v))
 
 
 GB_CASES = [

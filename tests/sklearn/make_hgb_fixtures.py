@@ -39,12 +39,13 @@ import pickle  # noqa: E402
 import sys  # noqa: E402
 import types  # noqa: E402
 
-import joblib  # noqa: E402
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 from scipy.special import logsumexp  # noqa: E402
 from sklearn import datasets  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor  # noqa: E402
+
+from fixture_io import r, save  # noqa: E402
 
 CRAFTED = "--crafted" in sys.argv
 ARGS = [a for a in sys.argv[1:] if a != "--crafted"]
@@ -104,22 +105,6 @@ def edge_rows(model, X_test):
                 r[f] = float(v)
                 rows.append(r)
     return np.array(rows).reshape(-1, X_test.shape[1])
-
-
-def save(model, base, fmt):
-    if fmt == "joblib":
-        joblib.dump(model, base + ".joblib")
-        return os.path.basename(base) + ".joblib"
-    if fmt == "joblib-gzip":
-        joblib.dump(model, base + ".joblib.gz", compress=("gzip", 3))
-        return os.path.basename(base) + ".joblib.gz"
-    with open(base + ".pkl", "wb") as f:
-        pickle.dump(model, f, protocol=int(fmt[-1]))
-    return os.path.basename(base) + ".pkl"
-
-
-def r(v):
-    return repr(float(v))
 
 
 def write_case(manifest, name, model, model_file, X_test, raw=None, proba_fn=None, pred=None):

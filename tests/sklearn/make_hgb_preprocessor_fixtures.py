@@ -51,14 +51,12 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder  # noqa: E402
 from sklearn.utils.validation import check_array  # noqa: E402
 
+from fixture_io import r  # noqa: E402
+
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "fixtures", "hgb",
                                                          "preprocessor")
 os.makedirs(OUT, exist_ok=True)
 warnings.filterwarnings("ignore")
-
-
-def r(v):
-    return repr(float(v))
 
 
 def preprocessor(mask):

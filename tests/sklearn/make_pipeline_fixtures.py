@@ -45,13 +45,11 @@ from sklearn.preprocessing import (MaxAbsScaler, MinMaxScaler, OneHotEncoder, Or
                                    StandardScaler)
 from sklearn.tree import DecisionTreeClassifier
 
+from fixture_io import r, save
+
 HOSTILE_ONLY = sys.argv[1:2] == ["--hostile"]
 _args = sys.argv[2:] if HOSTILE_ONLY else sys.argv[1:]
 OUT = _args[0] if _args else os.path.join(os.path.dirname(__file__), "fixtures", "pipeline")
-
-
-def r(v):
-    return repr(float(v))
 
 
 def bundled(name, seed, missing=0.0):
@@ -239,18 +237,6 @@ def cases():
     out.append(("mixed-ordinal-standard-nan-hgb", p, X[100:], y[100:], unseen(X[:100], rng, ["city"]),
                 "classifier", "joblib", True))
     return out
-
-
-def save(model, base, fmt):
-    if fmt == "joblib":
-        joblib.dump(model, base + ".joblib")
-        return os.path.basename(base) + ".joblib"
-    if fmt == "joblib-gzip":
-        joblib.dump(model, base + ".joblib.gz", compress=("gzip", 3))
-        return os.path.basename(base) + ".joblib.gz"
-    with open(base + ".pkl", "wb") as f:
-        pickle.dump(model, f, protocol=int(fmt[-1]))
-    return os.path.basename(base) + ".pkl"
 
 
 def write_input(path, X, with_names, seed):

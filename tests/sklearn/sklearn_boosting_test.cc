@@ -15,58 +15,34 @@
 #include <string>
 #include <vector>
 
+#include "common/simd.h"
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
+#include "sklearn_fixtures.h"
 
 namespace fb {
 namespace {
 
+using namespace sklearn_test;
+
 const std::string kDir = std::string(FB_SOURCE_DIR) + "/tests/sklearn/fixtures/boosting/";
 
-std::vector<std::vector<std::string>> ReadCsv(const std::string& path) {
-  std::vector<std::vector<std::string>> rows;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
-    rows.push_back(cells);
-  }
-  return rows;
-}
-
-double D(const std::string& s) { return std::strtod(s.c_str(), nullptr); }
-
-struct Case {
-  std::string name, model, kind;
-};
-
-std::vector<Case> Manifest(bool isolation) {
-  std::vector<Case> cases;
-  std::ifstream in(kDir + "manifest.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::stringstream ss(line);
-    Case c;
-    ss >> c.name >> c.model >> c.kind;
+// The manifest's cases of IsolationForest (`isolation`) or of the others.
+std::vector<FixtureCase> Manifest(bool isolation) {
+  std::vector<FixtureCase> cases;
+  for (const FixtureCase& c : ReadManifest(kDir))
     if ((c.kind == "isolation") == isolation) cases.push_back(c);
-  }
   return cases;
 }
 
 TEST(SklearnBoosting, EveryFixtureMatchesScikitLearn) {
   auto cases = Manifest(false);
   ASSERT_GE(cases.size(), 12u);
-  size_t exact_values = 0, values = 0, exact_raw = 0, raws = 0;
-  for (const Case& c : cases) {
+  Tally tally;
+  size_t exact_raw = 0, raws = 0;
+  for (const FixtureCase& c : cases) {
     SCOPED_TRACE(c.name);
     auto loaded = LoadModelFile(kDir + c.model);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -77,12 +53,11 @@ TEST(SklearnBoosting, EveryFixtureMatchesScikitLearn) {
     std::vector<float> x;
     for (const auto& r : rows) {
       ASSERT_EQ(r.size(), nf);
-      for (const auto& v : r) x.push_back(static_cast<float>(D(v)));  // scikit-learn's float32 cast
+      for (const auto& v : r) x.push_back(static_cast<float>(ToDouble(v)));  // scikit-learn's float32 cast
     }
     auto forest = std::make_shared<const Forest>(std::move(loaded).value());
     const size_t no = static_cast<size_t>(forest->n_outputs);
-    std::vector<double> raw(n * no);
-    MakeReferencePredictor(forest)->PredictRaw(x.data(), n, raw.data());
+    const std::vector<double> raw = ReferenceSums(forest, x, n);
 
     // Raw scores. scikit-learn computes the init with numpy's log, which on
     // AVX-512 machines is numpy's own vectorised log and may differ from the
@@ -94,7 +69,7 @@ TEST(SklearnBoosting, EveryFixtureMatchesScikitLearn) {
     ASSERT_EQ(want_init[0].size(), no);
     Forest with_their_init = *forest;
     for (size_t k = 0; k < no; ++k) {
-      double want = D(want_init[0][k]), got = forest->base_margin[k];
+      double want = ToDouble(want_init[0][k]), got = forest->base_margin[k];
       EXPECT_TRUE(got == want || std::nextafter(got, want) == want ||
                   std::nextafter(std::nextafter(got, want), want) == want)
           << "init " << k << ": " << got << " vs " << want;
@@ -108,7 +83,7 @@ TEST(SklearnBoosting, EveryFixtureMatchesScikitLearn) {
     for (size_t r = 0; r < n; ++r) {
       ASSERT_EQ(want_raw[r].size(), no);
       for (size_t k = 0; k < no; ++k) {
-        const double want = D(want_raw[r][k]);
+        const double want = ToDouble(want_raw[r][k]);
         ASSERT_EQ(exact[r * no + k], want) << "row " << r << " k " << k;
         ASSERT_NEAR(raw[r * no + k], want, 1e-12 * std::max(1.0, std::fabs(want)))
             << "row " << r << " k " << k;
@@ -117,56 +92,29 @@ TEST(SklearnBoosting, EveryFixtureMatchesScikitLearn) {
       }
     }
 
-    Predictions p;
-    Finalize(*forest, raw.data(), n, OutputKind::kPrediction, &p);
-    auto expected = ReadCsv(kDir + c.name + ".expected.csv");
-    ASSERT_EQ(expected.size(), n);
-    for (size_t r = 0; r < n; ++r) {
-      const auto& e = expected[r];
-      if (forest->kind == ModelKind::kClassifier) {
-        ASSERT_EQ(e.size(), 1 + static_cast<size_t>(p.n_cols));
-        EXPECT_EQ(forest->class_labels[static_cast<size_t>(p.label[r])], e[0]) << "row " << r;
-        for (int32_t k = 0; k < p.n_cols; ++k) {
-          double want = D(e[1 + static_cast<size_t>(k)]), got = p.values[r * p.n_cols + k];
-          EXPECT_NEAR(got, want, 1e-6) << "row " << r << " class " << k;
-          exact_values += got == want;
-          ++values;
-        }
-      } else {
-        double want = D(e[0]);
-        EXPECT_NEAR(p.values[r], want, 1e-12 * std::max(1.0, std::fabs(want))) << "row " << r;
-        exact_values += p.values[r] == want;
-        ++values;
-      }
-    }
+    ExpectPredictions(*forest, raw, n, ReadCsv(kDir + c.name + ".expected.csv"),
+                      Closeness{.probability = 1e-6, .value = 1e-12}, &tally);
 
     // Every engine and the native format: the reference predictor's sums.
-    for (SimdTarget target : SupportedSimdTargets()) {
-      auto engine = MakeCompiledPredictor(forest, target);
-      std::vector<double> got(n * no);
-      engine->PredictRaw(x.data(), n, got.data());
-      EXPECT_EQ(std::memcmp(got.data(), raw.data(), got.size() * sizeof(double)), 0) << engine->name();
-    }
+    ExpectEveryEngineGives(forest, x, n, raw);
     auto bytes = SerializeNativeModel(*forest);
     ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
     auto native = LoadModelBytes(*bytes, c.name + ".fbm");
     ASSERT_TRUE(native.ok()) << native.status().ToString();
     EXPECT_EQ(native->link, forest->link);
-    std::vector<double> got(n * no);
-    MakeReferencePredictor(std::make_shared<const Forest>(std::move(native).value()))
-        ->PredictRaw(x.data(), n, got.data());
-    EXPECT_EQ(std::memcmp(got.data(), raw.data(), got.size() * sizeof(double)), 0) << "native";
+    ExpectSameBits(ReferenceSums(std::make_shared<const Forest>(std::move(native).value()), x, n), raw,
+                   "native");
   }
   // Not an assertion on exactness of the links (libm vs numpy), a record.
   std::printf("boosting parity: raw scores %zu of %zu bit-identical, probabilities/values %zu of %zu\n",
-              exact_raw, raws, exact_values, values);
+              exact_raw, raws, tally.exact_values, tally.values);
 }
 
 std::vector<float> ReadX(const std::string& path, size_t nf) {
   std::vector<float> x;
   for (const auto& r : ReadCsv(path)) {
     EXPECT_EQ(r.size(), nf);
-    for (const auto& v : r) x.push_back(static_cast<float>(D(v)));
+    for (const auto& v : r) x.push_back(static_cast<float>(ToDouble(v)));
   }
   return x;
 }
@@ -179,7 +127,7 @@ TEST(SklearnBoosting, IsolationForestMatchesScikitLearn) {
   auto cases = Manifest(true);
   ASSERT_GE(cases.size(), 5u);
   size_t exact = 0, values = 0;
-  for (const Case& c : cases) {
+  for (const FixtureCase& c : cases) {
     SCOPED_TRACE(c.name);
     auto loaded = LoadModelFile(kDir + c.model);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -188,8 +136,7 @@ TEST(SklearnBoosting, IsolationForestMatchesScikitLearn) {
     auto x = ReadX(kDir + c.name + ".X.csv", static_cast<size_t>(loaded->n_features));
     const size_t n = x.size() / static_cast<size_t>(loaded->n_features);
     auto forest = std::make_shared<const Forest>(std::move(loaded).value());
-    std::vector<double> raw(n);
-    MakeReferencePredictor(forest)->PredictRaw(x.data(), n, raw.data());
+    const std::vector<double> raw = ReferenceSums(forest, x, n);
     Predictions p;
     Finalize(*forest, raw.data(), n, OutputKind::kPrediction, &p);
     ASSERT_EQ(p.n_cols, 2);
@@ -199,18 +146,13 @@ TEST(SklearnBoosting, IsolationForestMatchesScikitLearn) {
       ASSERT_EQ(expected[r].size(), 3u);
       EXPECT_EQ(forest->class_labels[static_cast<size_t>(p.label[r])], expected[r][0]) << "row " << r;
       for (size_t k = 0; k < 2; ++k) {
-        const double want = D(expected[r][1 + k]), got = p.values[r * 2 + k];
+        const double want = ToDouble(expected[r][1 + k]), got = p.values[r * 2 + k];
         EXPECT_NEAR(got, want, 1e-12) << "row " << r << " column " << k;
         exact += got == want;
         ++values;
       }
     }
-    for (SimdTarget target : SupportedSimdTargets()) {
-      auto engine = MakeCompiledPredictor(forest, target);
-      std::vector<double> got(n);
-      engine->PredictRaw(x.data(), n, got.data());
-      EXPECT_EQ(std::memcmp(got.data(), raw.data(), n * sizeof(double)), 0) << engine->name();
-    }
+    ExpectEveryEngineGives(forest, x, n, raw);
     auto bytes = SerializeNativeModel(*forest);
     ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
     auto native = LoadModelBytes(*bytes, c.name + ".fbm");
@@ -245,23 +187,17 @@ TEST(SklearnBoosting, ModelInfo) {
   EXPECT_LT(s->trees.size(), 400u);  // n_estimators_ after early stopping
 }
 
+// unsupported/FILE is refused as unsupported (exit 4), with `text` in the message.
+void ExpectUnsupported(const std::string& file, const std::string& text) {
+  auto r = LoadModelFile(kDir + "unsupported/" + file);
+  ASSERT_FALSE(r.ok()) << file;
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(text), std::string::npos) << r.status().ToString();
+}
+
 TEST(SklearnBoosting, ArbitraryInitEstimatorsAreRefusedByName) {
-  struct Want {
-    const char* file;
-    const char* text;
-  };
-  for (const Want& w : {Want{"gb-forest-init.joblib", "init_ is RandomForestClassifier"},
-                        Want{"gb-stratified-init.joblib", "strategy 'stratified'"}}) {
-    auto r = LoadModelFile(kDir + "unsupported/" + w.file);
-    ASSERT_FALSE(r.ok()) << w.file;
-    EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << r.status().ToString();
-    EXPECT_NE(r.status().message().find(w.text), std::string::npos) << r.status().ToString();
-  }
-  // XGBoost's scikit-learn wrapper is read since issue 13 (tests/xgboost
-  // checks its predictions).
-  auto xgb = LoadModelFile(kDir + "unsupported/xgb-sklearn.pkl");
-  ASSERT_TRUE(xgb.ok()) << xgb.status().ToString();
-  EXPECT_EQ(xgb->info.estimator, "XGBClassifier (XGBoost gbtree)");
+  ExpectUnsupported("gb-forest-init.joblib", "init_ is RandomForestClassifier");
+  ExpectUnsupported("gb-stratified-init.joblib", "strategy 'stratified'");
 }
 
 // Models this version does not read load as far as the importer and are
@@ -271,17 +207,8 @@ TEST(SklearnBoosting, ArbitraryInitEstimatorsAreRefusedByName) {
 // HistGradientBoostingClassifier, loads since HGB support: sklearn_hgb_test;
 // unsupported/xgb-sklearn.pkl since issue 13: tests/xgboost.)
 TEST(SklearnBoosting, UnsupportedModelsAreNotReportedAsUnsafe) {
-  struct Want {
-    const char* file;
-    const char* text;
-  };
-  for (const Want& w : {Want{"function-transformer.pkl", "preprocessing step 'f' is FunctionTransformer"},
-                        Want{"knn.pkl", "unsupported model: the file calls sklearn.neighbors._kd_tree"}}) {
-    auto r = LoadModelFile(kDir + "unsupported/" + w.file);
-    ASSERT_FALSE(r.ok()) << w.file;
-    EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << r.status().ToString();
-    EXPECT_NE(r.status().message().find(w.text), std::string::npos) << r.status().ToString();
-  }
+  ExpectUnsupported("function-transformer.pkl", "preprocessing step 'f' is FunctionTransformer");
+  ExpectUnsupported("knn.pkl", "unsupported model: the file calls sklearn.neighbors._kd_tree");
   // XGBoost's scikit-learn wrapper is read since issue 13 (tests/xgboost
   // checks its predictions).
   auto xgb = LoadModelFile(kDir + "unsupported/xgb-sklearn.pkl");

@@ -22,54 +22,21 @@
 #include <vector>
 
 #include "common/format.h"
+#include "common/simd.h"
 #include "common/test_dir.h"
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
 #include "pipeline/file_predictor.h"
+#include "sklearn_fixtures.h"
 
 namespace fb {
 namespace {
 
+using namespace sklearn_test;
+
 const std::string kDir = std::string(FB_SOURCE_DIR) + "/tests/sklearn/fixtures/hgb/";
-
-std::vector<std::vector<std::string>> ReadCsv(const std::string& path) {
-  std::vector<std::vector<std::string>> rows;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    rows.push_back(cells);
-  }
-  return rows;
-}
-
-double D(const std::string& s) { return std::strtod(s.c_str(), nullptr); }
-
-struct Case {
-  std::string dir, name, model, kind;
-};
-
-std::vector<Case> Manifest(const std::string& dir) {
-  std::vector<Case> cases;
-  std::ifstream in(dir + "manifest.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::stringstream ss(line);
-    Case c;
-    c.dir = dir;
-    ss >> c.name >> c.model >> c.kind;
-    cases.push_back(c);
-  }
-  return cases;
-}
 
 // The rows as the trees see them: each double through the model's float64
 // map, after the model's preprocessing (a 1.4 _preprocessor) where it has one.
@@ -83,7 +50,7 @@ std::vector<float> MappedRows(const Forest& f, const std::vector<std::vector<std
     std::vector<float> out(static_cast<size_t>(f.n_features));
     for (const auto& r : rows) {
       EXPECT_EQ(r.size(), static_cast<size_t>(p.n_positions));
-      for (const PrepInput& in : p.inputs) row.num[in.slot] = D(r[static_cast<size_t>(in.position)]);
+      for (const PrepInput& in : p.inputs) row.num[in.slot] = ToDouble(r[static_cast<size_t>(in.position)]);
       Status st = p.Run(&row, out.data(), &f.float64_features);
       EXPECT_TRUE(st.ok()) << st.ToString();
       x.insert(x.end(), out.begin(), out.end());
@@ -92,16 +59,13 @@ std::vector<float> MappedRows(const Forest& f, const std::vector<std::vector<std
   }
   for (const auto& r : rows) {
     EXPECT_EQ(r.size(), static_cast<size_t>(f.n_features));
-    for (size_t j = 0; j < r.size(); ++j) x.push_back(Float64FeatureValue(f.float64_features[j], D(r[j])));
+    for (size_t j = 0; j < r.size(); ++j)
+      x.push_back(Float64FeatureValue(f.float64_features[j], ToDouble(r[j])));
   }
   return x;
 }
 
-struct Tally {
-  size_t exact_values = 0, values = 0;
-};
-
-void CheckCase(const Case& c, Tally* tally) {
+void CheckCase(const FixtureCase& c, Tally* tally) {
   SCOPED_TRACE(c.name);
   auto loaded = LoadModelFile(c.dir + c.model);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -112,54 +76,22 @@ void CheckCase(const Case& c, Tally* tally) {
   auto forest = std::make_shared<const Forest>(std::move(loaded).value());
   const std::vector<float> x = MappedRows(*forest, rows);
   const size_t no = static_cast<size_t>(forest->n_outputs);
-  std::vector<double> raw(n * no);
-  MakeReferencePredictor(forest)->PredictRaw(x.data(), n, raw.data());
+  const std::vector<double> raw = ReferenceSums(forest, x, n);
 
   auto want_raw = ReadCsv(c.dir + c.name + ".raw.csv");
   ASSERT_EQ(want_raw.size(), n);
   for (size_t r = 0; r < n; ++r) {
     ASSERT_EQ(want_raw[r].size(), no);
     for (size_t k = 0; k < no; ++k)
-      ASSERT_EQ(raw[r * no + k], D(want_raw[r][k])) << "row " << r << " k " << k;
+      ASSERT_EQ(raw[r * no + k], ToDouble(want_raw[r][k])) << "row " << r << " k " << k;
   }
 
-  Predictions p;
-  Finalize(*forest, raw.data(), n, OutputKind::kPrediction, &p);
-  auto expected = ReadCsv(c.dir + c.name + ".expected.csv");
-  ASSERT_EQ(expected.size(), n);
   const bool exact_link = forest->link == Link::kIdentity || forest->link == Link::kSigmoid;
-  for (size_t r = 0; r < n; ++r) {
-    const auto& e = expected[r];
-    if (forest->kind == ModelKind::kClassifier) {
-      ASSERT_EQ(e.size(), 1 + static_cast<size_t>(p.n_cols));
-      EXPECT_EQ(forest->class_labels[static_cast<size_t>(p.label[r])], e[0]) << "row " << r;
-      for (int32_t k = 0; k < p.n_cols; ++k) {
-        const double want = D(e[1 + static_cast<size_t>(k)]), got = p.values[r * p.n_cols + k];
-        EXPECT_NEAR(got, want, 1e-6) << "row " << r << " class " << k;
-        if (exact_link) {
-          EXPECT_EQ(got, want) << "row " << r << " class " << k;
-        }
-        tally->exact_values += got == want;
-        ++tally->values;
-      }
-    } else {
-      const double want = D(e[0]), got = p.values[r];
-      EXPECT_NEAR(got, want, 1e-6 * std::max(1.0, std::fabs(want))) << "row " << r;
-      if (exact_link) {
-        EXPECT_EQ(got, want) << "row " << r;
-      }
-      tally->exact_values += got == want;
-      ++tally->values;
-    }
-  }
+  ExpectPredictions(*forest, raw, n, ReadCsv(c.dir + c.name + ".expected.csv"),
+                    Closeness{.probability = 1e-6, .value = 1e-6, .exact = exact_link}, tally);
 
   // Every engine: the reference predictor's sums, bit for bit.
-  for (SimdTarget target : SupportedSimdTargets()) {
-    auto engine = MakeCompiledPredictor(forest, target);
-    std::vector<double> got(n * no);
-    engine->PredictRaw(x.data(), n, got.data());
-    EXPECT_EQ(std::memcmp(got.data(), raw.data(), got.size() * sizeof(double)), 0) << engine->name();
-  }
+  ExpectEveryEngineGives(forest, x, n, raw);
   // The native format keeps the float64 map, the link and the trees; it has
   // no place for preprocessing, and says so.
   auto bytes = SerializeNativeModel(*forest);
@@ -178,17 +110,15 @@ void CheckCase(const Case& c, Tally* tally) {
     EXPECT_EQ(native->float64_features[j].cuts, forest->float64_features[j].cuts);
     EXPECT_EQ(native->float64_features[j].known, forest->float64_features[j].known);
   }
-  std::vector<double> again(n * no);
-  MakeReferencePredictor(std::make_shared<const Forest>(std::move(native).value()))
-      ->PredictRaw(x.data(), n, again.data());
-  EXPECT_EQ(std::memcmp(again.data(), raw.data(), raw.size() * sizeof(double)), 0) << "native";
+  ExpectSameBits(ReferenceSums(std::make_shared<const Forest>(std::move(native).value()), x, n), raw,
+                 "native");
 }
 
 TEST(SklearnHgb, EveryFixtureMatchesScikitLearn) {
-  auto cases = Manifest(kDir);
+  auto cases = ReadManifest(kDir);
   ASSERT_GE(cases.size(), 13u);
   Tally tally;
-  for (const Case& c : cases) CheckCase(c, &tally);
+  for (const FixtureCase& c : cases) CheckCase(c, &tally);
   std::printf("hgb parity: probabilities/values %zu of %zu bit-identical\n", tally.exact_values,
               tally.values);
 }
@@ -203,11 +133,11 @@ TEST(SklearnHgb, EveryFixtureMatchesScikitLearn) {
 // negative, huge and missing categories) are checked like the others, raw
 // scores bit-identical.
 TEST(SklearnHgb, RealScikitLearn14FixturesMatch) {
-  auto cases = Manifest(std::string(FB_SOURCE_DIR) + "/tests/sklearn/sklearn14/hgb/");
+  auto cases = ReadManifest(std::string(FB_SOURCE_DIR) + "/tests/sklearn/sklearn14/hgb/");
   ASSERT_EQ(cases.size(), 12u);
   Tally tally;
   size_t with_preprocessor = 0;
-  for (const Case& c : cases) {
+  for (const FixtureCase& c : cases) {
     if (c.name.find("categorical") != std::string::npos) {
       auto r = LoadModelFile(c.dir + c.model);
       ASSERT_TRUE(r.ok()) << c.name << ": " << r.status().ToString();
@@ -229,10 +159,10 @@ TEST(SklearnHgb, RealScikitLearn14FixturesMatch) {
 }
 
 TEST(SklearnHgb, CraftedLayoutsOfOtherVersionsMatch) {
-  auto cases = Manifest(kDir + "crafted/");
+  auto cases = ReadManifest(kDir + "crafted/");
   ASSERT_GE(cases.size(), 7u);
   Tally tally;
-  for (const Case& c : cases) CheckCase(c, &tally);
+  for (const FixtureCase& c : cases) CheckCase(c, &tally);
   std::printf("hgb crafted parity: probabilities/values %zu of %zu bit-identical\n", tally.exact_values,
               tally.values);
 }
@@ -406,10 +336,10 @@ TEST_F(SklearnHgbFile, CsvReaderMapsFloat64Inputs) {
        {std::pair{kDir, "hgb-clf-categorical"}, std::pair{kDir, "hgb-reg-squared-error-nan"},
         std::pair{k14, "hgb-clf-categorical"}, std::pair{k14, "hgb-reg-categorical-nan"}}) {
     SCOPED_TRACE(dir + name);
-    const Case c = [&] {
-      for (const Case& k : Manifest(dir))
+    const FixtureCase c = [&] {
+      for (const FixtureCase& k : ReadManifest(dir))
         if (k.name == name) return k;
-      return Case{};
+      return FixtureCase{};
     }();
     ASSERT_FALSE(c.model.empty());
     auto loaded = LoadModelFile(dir + c.model);
@@ -417,8 +347,7 @@ TEST_F(SklearnHgbFile, CsvReaderMapsFloat64Inputs) {
     auto forest = std::make_shared<const Forest>(std::move(loaded).value());
     auto rows = ReadCsv(dir + c.name + ".X.csv");
     const std::vector<float> x = MappedRows(*forest, rows);
-    std::vector<double> raw(rows.size() * static_cast<size_t>(forest->n_outputs));
-    MakeReferencePredictor(forest)->PredictRaw(x.data(), rows.size(), raw.data());
+    const std::vector<double> raw = ReferenceSums(forest, x, rows.size());
     Predictions p;
     Finalize(*forest, raw.data(), rows.size(), OutputKind::kPrediction, &p);
     std::string want =
@@ -535,7 +464,7 @@ TEST_F(SklearnHgbFile, PreprocessorByNameAndInsideAPipeline) {
         if (k == 0 && forest->kind == ModelKind::kClassifier) {
           EXPECT_EQ(got[r + 1][k], want[r][k]) << "row " << r;
         } else {
-          EXPECT_EQ(D(got[r + 1][k]), D(want[r][k])) << "row " << r << " column " << k;
+          EXPECT_EQ(ToDouble(got[r + 1][k]), ToDouble(want[r][k])) << "row " << r << " column " << k;
         }
       }
     }

@@ -13,57 +13,19 @@
 #include <string>
 #include <vector>
 
+#include "common/simd.h"
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
+#include "sklearn_fixtures.h"
 
 namespace fb {
 namespace {
 
+using namespace sklearn_test;
+
 const std::string kFixtures = std::string(FB_SOURCE_DIR) + "/tests/sklearn/fixtures/";
-
-std::vector<std::string> Split(const std::string& line) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t comma = line.find(',', start);
-    out.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) return out;
-    start = comma + 1;
-  }
-}
-
-std::string ReadText(const std::string& path) {
-  // Plain or gzip-compressed (gzread reads both).
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return {};
-  std::string out;
-  char buf[1 << 16];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  gzclose(f);
-  return out;
-}
-
-std::vector<std::vector<std::string>> ReadCsv(const std::string& path, bool skip_header = false) {
-  std::vector<std::vector<std::string>> rows;
-  std::stringstream ss(ReadText(path));
-  std::string line;
-  bool first = true;
-  while (std::getline(ss, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (first && skip_header) {
-      first = false;
-      continue;
-    }
-    first = false;
-    rows.push_back(Split(line));
-  }
-  return rows;
-}
 
 // scikit-learn reads X as float64 and casts to float32: parse as double first.
 std::vector<float> ParseX(const std::vector<std::vector<std::string>>& rows, size_t n_features) {
@@ -75,11 +37,6 @@ std::vector<float> ParseX(const std::vector<std::vector<std::string>>& rows, siz
   }
   return x;
 }
-
-struct Case {
-  std::string name, model, kind;
-  size_t n_classes = 0;
-};
 
 // A set of fixtures and the scikit-learn that made it.
 struct FixtureSet {
@@ -94,20 +51,6 @@ struct FixtureSet {
 // including models fitted on data with missing values.
 const FixtureSet kSets[] = {{"1.2.1", kFixtures, 30, false},
                             {"1.4.2", std::string(FB_SOURCE_DIR) + "/tests/sklearn/sklearn14/", 40, true}};
-
-std::vector<Case> Manifest(const std::string& dir = kFixtures) {
-  std::vector<Case> cases;
-  std::ifstream in(dir + "manifest.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::stringstream ss(line);
-    Case c;
-    ss >> c.name >> c.model >> c.kind >> c.n_classes;
-    cases.push_back(c);
-  }
-  return cases;
-}
 
 void CheckParity(const Forest& forest, const std::vector<float>& x, size_t n_rows,
                  const std::vector<std::vector<std::string>>& expected, size_t label_col, size_t proba_col,
@@ -144,10 +87,10 @@ void CheckParity(const Forest& forest, const std::vector<float>& x, size_t n_row
 TEST(SklearnParity, EveryFixture) {
   for (const FixtureSet& set : kSets) {
     SCOPED_TRACE("scikit-learn " + set.sklearn);
-    auto cases = Manifest(set.dir);
+    auto cases = ReadManifest(set.dir);
     ASSERT_GE(cases.size(), set.min_cases);
     size_t with_missing = 0;
-    for (const Case& c : cases) {
+    for (const FixtureCase& c : cases) {
       SCOPED_TRACE(c.name);
       auto forest = LoadModelFile(set.dir + c.model);
       ASSERT_TRUE(forest.ok()) << forest.status().ToString();
@@ -176,35 +119,28 @@ TEST(SklearnParity, EveryFixture) {
 // this CPU runs) and the native format (`model convert`) must give exactly
 // the reference predictor's sums on every fixture and on the seed model.
 TEST(SklearnParity, CompiledEnginesAndNativeFormatAreBitExact) {
-  std::vector<std::pair<std::string, Case>> cases;  // (dir, case)
+  std::vector<FixtureCase> cases;
   for (const FixtureSet& set : kSets)
-    for (const Case& c : Manifest(set.dir)) cases.emplace_back(set.dir, c);
-  cases.emplace_back(kFixtures, Case{"seed", "../../../examples/seed/model.joblib", "classifier"});
-  for (const auto& [dir, c] : cases) {
+    for (const FixtureCase& c : ReadManifest(set.dir)) cases.push_back(c);
+  cases.push_back(FixtureCase{kFixtures, "seed", "../../../examples/seed/model.joblib", "classifier"});
+  for (const FixtureCase& c : cases) {
+    const std::string& dir = c.dir;
     SCOPED_TRACE(dir + c.name);
     auto forest = LoadModelFile(dir + c.model);
     ASSERT_TRUE(forest.ok()) << forest.status().ToString();
     auto rows = ReadCsv(c.name == "seed" ? std::string(FB_SOURCE_DIR) + "/examples/seed/test-data1-small.csv"
                                          : dir + c.name + ".X.csv");
     auto x = ParseX(rows, static_cast<size_t>(forest->n_features));
-    const size_t n = rows.size(), no = static_cast<size_t>(forest->n_outputs);
+    const size_t n = rows.size();
     auto shared = std::make_shared<const Forest>(std::move(forest).value());
-    std::vector<double> want(n * no);
-    MakeReferencePredictor(shared)->PredictRaw(x.data(), n, want.data());
-    for (SimdTarget target : SupportedSimdTargets()) {
-      auto p = MakeCompiledPredictor(shared, target);
-      std::vector<double> got(n * no);
-      p->PredictRaw(x.data(), n, got.data());
-      EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(double)), 0) << p->name();
-    }
+    const std::vector<double> want = ReferenceSums(shared, x, n);
+    ExpectEveryEngineGives(shared, x, n, want);
     auto bytes = SerializeNativeModel(*shared);
     ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
     auto native = LoadModelBytes(*bytes, c.name + ".fbm");
     ASSERT_TRUE(native.ok()) << native.status().ToString();
-    std::vector<double> got(n * no);
-    MakeReferencePredictor(std::make_shared<const Forest>(std::move(native).value()))
-        ->PredictRaw(x.data(), n, got.data());
-    EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(double)), 0) << "native";
+    ExpectSameBits(ReferenceSums(std::make_shared<const Forest>(std::move(native).value()), x, n), want,
+                   "native");
   }
 }
 

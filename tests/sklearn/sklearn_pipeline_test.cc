@@ -24,54 +24,16 @@
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
 #include "pipeline/input_schema.h"
+#include "sklearn_fixtures.h"
 
 namespace fb {
 namespace {
 
+using namespace sklearn_test;
+
 const std::string kDir = std::string(FB_SOURCE_DIR) + "/tests/sklearn/fixtures/pipeline/";
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::vector<std::string>> ReadCsv(const std::string& path) {
-  std::vector<std::vector<std::string>> rows;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    if (line.back() == ',') cells.emplace_back();
-    rows.push_back(cells);
-  }
-  return rows;
-}
-
-double D(const std::string& s) { return std::strtod(s.c_str(), nullptr); }
-
-struct Case {
-  std::string name, model, kind;
-};
-
-std::vector<Case> Manifest() {
-  std::vector<Case> cases;
-  std::ifstream in(kDir + "manifest.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::stringstream ss(line);
-    Case c;
-    ss >> c.name >> c.model >> c.kind;
-    cases.push_back(c);
-  }
-  return cases;
-}
+std::vector<FixtureCase> Manifest() { return ReadManifest(kDir); }
 
 // Reads a whole CSV through the reader as predict does (small chunks, so
 // rows cross chunk boundaries); the feature rows, or the first error.
@@ -127,14 +89,14 @@ void ExpectDoublesMatch(const Preprocessing& prep, const std::string& csv,
       if (prep.inputs[i].text) {
         row.SetText(static_cast<int32_t>(i), prep.inputs[i].slot, v, v.empty());
       } else {
-        row.num[prep.inputs[i].slot] = v.empty() ? std::nan("") : D(v);
+        row.num[prep.inputs[i].slot] = v.empty() ? std::nan("") : ToDouble(v);
       }
     }
     ASSERT_TRUE(prep.Run(&row, out.data()).ok());
     const auto& w = want[r - first];
     ASSERT_EQ(w.size(), prep.outputs.size());
     for (size_t k = 0; k < w.size(); ++k) {
-      const double got = row.num[prep.outputs[k]], expect = D(w[k]);
+      const double got = row.num[prep.outputs[k]], expect = ToDouble(w[k]);
       ASSERT_TRUE(got == expect || (std::isnan(got) && std::isnan(expect)))
           << "row " << r - first << " feature " << k << ": " << got << " vs " << expect;
       ++exact;
@@ -146,8 +108,8 @@ void ExpectDoublesMatch(const Preprocessing& prep, const std::string& csv,
 TEST(SklearnPipeline, EveryFixtureMatchesScikitLearn) {
   auto cases = Manifest();
   ASSERT_GE(cases.size(), 11u);
-  size_t exact_values = 0, values = 0;
-  for (const Case& c : cases) {
+  Tally tally;
+  for (const FixtureCase& c : cases) {
     SCOPED_TRACE(c.name);
     auto loaded = LoadModelFile(kDir + c.model);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -155,7 +117,7 @@ TEST(SklearnPipeline, EveryFixtureMatchesScikitLearn) {
     EXPECT_FALSE(loaded->preprocessing->steps.empty());
     auto forest = std::make_shared<const Forest>(std::move(loaded).value());
     size_t n = 0;
-    auto x = ReadFeatures(*forest, Slurp(kDir + c.name + ".X.csv"), &n);
+    auto x = ReadFeatures(*forest, ReadText(kDir + c.name + ".X.csv"), &n);
     ASSERT_TRUE(x.ok()) << x.status().ToString();
 
     // The features: scikit-learn's transform (float64), bit for bit, then
@@ -170,8 +132,8 @@ TEST(SklearnPipeline, EveryFixtureMatchesScikitLearn) {
         // Models that compare float64 inputs (HistGradientBoosting) get each
         // value's exact stand-in (common/float64_features.h).
         const float want = forest->float64_features.empty()
-                               ? static_cast<float>(D(feats[r][k]))
-                               : Float64FeatureValue(forest->float64_features[k], D(feats[r][k]));
+                               ? static_cast<float>(ToDouble(feats[r][k]))
+                               : Float64FeatureValue(forest->float64_features[k], ToDouble(feats[r][k]));
         const float got = (*x)[r * nf + k];
         ASSERT_TRUE(got == want || (std::isnan(got) && std::isnan(want)))
             << "row " << r << " feature " << k << ": " << got << " vs " << want;
@@ -180,33 +142,12 @@ TEST(SklearnPipeline, EveryFixtureMatchesScikitLearn) {
 
     std::vector<double> raw(n * static_cast<size_t>(forest->n_outputs));
     MakeReferencePredictor(forest)->PredictRaw(x->data(), n, raw.data());
-    Predictions p;
-    Finalize(*forest, raw.data(), n, OutputKind::kPrediction, &p);
-    auto expected = ReadCsv(kDir + c.name + ".expected.csv");
-    ASSERT_EQ(expected.size(), n);
-    for (size_t r = 0; r < n; ++r) {
-      const auto& e = expected[r];
-      if (c.kind == "regressor") {
-        const double want = D(e[0]);
-        EXPECT_NEAR(p.values[r], want, 1e-6 * std::max(1.0, std::fabs(want))) << "row " << r;
-        exact_values += p.values[r] == want;
-        ++values;
-        continue;
-      }
-      ASSERT_EQ(e.size(), 1 + static_cast<size_t>(p.n_cols));
-      EXPECT_EQ(forest->class_labels[static_cast<size_t>(p.label[r])], e[0]) << "row " << r;
-      for (int32_t k = 0; k < p.n_cols; ++k) {
-        const double want = D(e[1 + static_cast<size_t>(k)]), got = p.values[r * p.n_cols + k];
-        EXPECT_NEAR(got, want, 1e-6) << "row " << r << " column " << k;
-        exact_values += got == want;
-        ++values;
-      }
-    }
+    ExpectPredictions(*forest, raw, n, ReadCsv(kDir + c.name + ".expected.csv"), Closeness{}, &tally);
     // The native format cannot hold preprocessing: refused, not dropped.
     auto bytes = SerializeNativeModel(*forest);
     EXPECT_EQ(bytes.status().code(), StatusCode::kUnsupported);
   }
-  std::printf("pipeline parity: %zu of %zu values bit-identical\n", exact_values, values);
+  std::printf("pipeline parity: %zu of %zu values bit-identical\n", tally.exact_values, tally.values);
 }
 
 TEST(SklearnPipeline, UnsupportedStepsAreNamed) {
@@ -227,7 +168,7 @@ TEST(SklearnPipeline, UnknownCategoryWithHandleUnknownErrorStops) {
   auto loaded = LoadModelFile(kDir + "refused/onehot-error.joblib");
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   size_t n = 0;
-  auto x = ReadFeatures(*loaded, Slurp(kDir + "refused/onehot-error.X.csv"), &n);
+  auto x = ReadFeatures(*loaded, ReadText(kDir + "refused/onehot-error.X.csv"), &n);
   ASSERT_FALSE(x.ok());
   const std::string msg = x.status().ToString();
   EXPECT_NE(msg.find("'purple'"), std::string::npos) << msg;

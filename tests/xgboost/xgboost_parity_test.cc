@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/simd.h"
 #include "fixture_util.h"
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
 #include "model/iterations.h"

@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "common/simd.h"
 #include "infer/compiled_forest.h"
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
-#include "infer/simd.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
 #include "model/iterations.h"

@@ -1,4 +1,4 @@
-#include "infer/simd.h"
+#include "common/simd.h"
 
 #include <cstdio>
 #include <cstdlib>

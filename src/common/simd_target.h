@@ -1,7 +1,7 @@
 // Target regions for the per-target kernel files (bitvector_kernel_<target>.cc,
 // complete_kernel_<target>.cc):
 //
-//   #include "infer/simd_target.h"   // with the library headers, before
+//   #include "common/simd_target.h"   // with the library headers, before
 //   FB_TARGET_BEGIN("avx2,bmi")
 //   ... everything here is compiled for AVX2 (and BMI) ...
 //   FB_TARGET_END()

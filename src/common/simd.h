@@ -1,5 +1,5 @@
-// SIMD targets of the compiled forest engine and how one is chosen at run
-// time.
+// SIMD targets of the compiled forest engine's kernels (infer/) and of the
+// Parquet reader's (io/parquet_simd.h), and how one is chosen at run time.
 //
 // One binary carries a kernel per target (compiled with per-function target
 // attributes, never -march=native) and picks the best one the CPU supports.
