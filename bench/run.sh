@@ -51,8 +51,8 @@ run_peers "$root/examples/seed/model.joblib" "$seed_csv" seed 0
 # BUILD_DIR/npm-parquet as tests/parquet/run_interop.sh does; skipped, saying so, without npm),
 # BENCH_E2E_RUNS runs of each (default 9) taking turns, the median CPU time of each.
 e2e_runs=${BENCH_E2E_RUNS:-9}
-time_predict() {  # model label trees engine=input...: rows as bench/e2e_time.py prints them
-  "$py" "$root/bench/e2e_time.py" "$fb" "$1" "$2" "$3" 319207 "$e2e_runs" "${@:4}" | tee -a "$out"
+time_predict() {  # model label trees rows engine=input...: rows as bench/e2e_time.py prints them
+  "$py" "$root/bench/e2e_time.py" "$fb" "$1" "$2" "$3" "$4" "$e2e_runs" "${@:5}" | tee -a "$out"
 }
 if "$fb" predict --help >/dev/null 2>&1; then
   seed_pq=$data/seed/test-data1.parquet
@@ -66,11 +66,11 @@ if "$fb" predict --help >/dev/null 2>&1; then
     fi
   fi
   if [[ -s $seed_pq ]]; then
-    time_predict "$root/examples/seed/model.joblib" seed 200 forestbatch-predict-e2e="$seed_csv" \
+    time_predict "$root/examples/seed/model.joblib" seed 200 319207 forestbatch-predict-e2e="$seed_csv" \
       forestbatch-predict-e2e-parquet="$seed_pq"
   else
     echo "bench: the Parquet row is skipped: DuckDB could not be installed from npm"
-    time_predict "$root/examples/seed/model.joblib" seed 200 forestbatch-predict-e2e="$seed_csv"
+    time_predict "$root/examples/seed/model.joblib" seed 200 319207 forestbatch-predict-e2e="$seed_csv"
   fi
 fi
 
@@ -79,6 +79,20 @@ for m in rf-binary rf-multiclass rf-regressor; do
   run_kernel "$data/$m.joblib" "$data/$m.f32" "$m" "${targets##* }"  # deep trees: no SIMD kernel
   run_peers "$data/$m.joblib" "$data/$m.f32" "$m" "$peer_rows"
 done
+# The whole predict of the first deep forest (issue 17: within 1.3x of its kernel), its rows as
+# CSV (each float32 in its shortest decimal form; written once from the .f32 the kernel reads).
+rf_csv=$data/rf-binary.csv
+[[ -s $rf_csv ]] || "$py" - "$data/rf-binary.f32" "$rf_csv" <<'PY'
+import sys, numpy as np
+rows, cols = map(int, open(sys.argv[1][:-4] + ".shape").read().split())
+x = np.fromfile(sys.argv[1], dtype=np.float32).reshape(rows, cols)
+with open(sys.argv[2] + ".tmp", "w") as out:
+    for r in x:
+        out.write(",".join(np.format_float_positional(v, unique=True, trim="-") for v in r) + "\n")
+import os; os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+PY
+time_predict "$data/rf-binary.joblib" rf-binary 100 "$(cut -d' ' -f1 "$data/rf-binary.shape")" \
+  forestbatch-predict-e2e="$rf_csv"
 
 # scikit-learn's boosting (bench/make_models.py): GradientBoosting's depth-3 trees on the complete-tree
 # kernel, HistGradientBoosting's 31-leaf trees through its float64 input map; scikit-learn's own
@@ -112,7 +126,7 @@ xgbm=$data/xgb-seed-500x6.json
 run_kernel "$xgbm" "$seed_csv" xgb-seed "${targets##* }"
 # The whole predict on the same file (issue 17: within 1.3x of the kernel's CPU ns per row-tree),
 # and the JSON model's load alone.
-time_predict "$xgbm" xgb-seed 500 forestbatch-predict-e2e="$seed_csv"
+time_predict "$xgbm" xgb-seed 500 319207 forestbatch-predict-e2e="$seed_csv"
 run_load "$xgbm" xgb-seed.json
 "$fb" model convert "$xgbm" "$data/xgb-seed-500x6.fbm" >/dev/null
 run_load "$data/xgb-seed-500x6.fbm" xgb-seed.fbm
