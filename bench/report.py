@@ -171,6 +171,18 @@ if len(sys.argv) > 3 and os.path.exists(sys.argv[3]):
     seed_job = "\n".join(out)
 
 table = "\n".join(lines)
+# Parquet next to CSV: the seed file end to end, the same binary, runs taking turns (bench/e2e_time.py).
+e2e = {(r[0], r[1], r[2]): r for r in rows if r[0] in ("forestbatch-predict-e2e", "forestbatch-predict-e2e-parquet")}
+pq_cells = []
+for (eng, model, th), r in sorted(e2e.items()):
+    c = e2e.get(("forestbatch-predict-e2e", model, th))
+    if eng != "forestbatch-predict-e2e-parquet" or c is None: continue
+    ms = lambda x: float(x[7]) * float(x[3]) * float(x[4]) / 1e6
+    pq_cells.append(f"{th} thread{'s' if th != '1' else ''}: CSV {ms(c):.1f} ms, Parquet {ms(r):.1f} ms "
+                    f"(Parquet / CSV {ms(r) / ms(c):.3f}; peak RSS {c[10]} and {r[10]} MB)")
+parquet_vs_csv = ("Parquet next to CSV (issue 14: Parquet input not slower than CSV), the seed file end to end, "
+                  "CPU time (median): " + "; ".join(pq_cells) + "." if pq_cells else
+                  "Parquet next to CSV: not run (no Parquet seed file: DuckDB from npm was not available).")
 print(table); print(); print("\n".join(speed))
 if len(lgbm) > 2: print(); print("\n".join(lgbm))
 now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
@@ -184,12 +196,14 @@ benchmarks); force a kernel target with `FORESTBATCH_SIMD=scalar|avx2|avx512`.
 Columns: wall seconds of the best run; ns per row-tree per thread from wall time
 (seconds x threads / (rows x trees)); the same from the process's CPU time (all threads); the
 fastest single 4096-row `PredictRaw` call (forestbatch only); rows per second; peak RSS of the
-process (`forestbatch predict`: from `/usr/bin/time -v`). forestbatch lines are the kernel
+process (`forestbatch predict`: from its rusage, bench/e2e_time.py). forestbatch lines are the kernel
 (`fb_kernel_bench`, sums checked bit-identical to the reference predictor first), except
 `forestbatch-predict-e2e` (parse, predict, write one file, model load included; its CPU column is
-the whole process's user + system time per row-tree, to set against the kernel's: on `xgb-seed` and
+the whole process's user + system time per row-tree, the median of BENCH_E2E_RUNS runs (default 9),
+its seconds the best run's wall time; to set against the kernel's: on `xgb-seed` and
 `rf-binary` the issue's goal is 1.3x) and
-`forestbatch-predict-e2e-parquet` (the same rows as a zstd Parquet file written by DuckDB). XGBoost runs
+`forestbatch-predict-e2e-parquet` (the same rows as a zstd Parquet file written by DuckDB, its runs
+taking turns with the CSV file's; the two compared below the table). XGBoost runs
 its C++ predictor (`inplace_predict`) on the same trees converted exactly by bench/sk2xgb.py
 (multiclass: one XGBoost tree per class per forest tree, as XGBoost 1.7 has no vector leaves);
 peers predict the first BENCH_PEER_ROWS rows of the deep-forest and XGBoost inputs. Models:
@@ -204,6 +218,8 @@ with threadpoolctl; GradientBoosting predicts in one thread);
 same on 20 continuous features (bench/make_xgb_model.py), timed by XGBoost on its own model file.
 
 {table}
+
+{parquet_vs_csv}
 
 Speed-up of forestbatch (best SIMD target) over the peers, CPU time per row-tree, same threads:
 
