@@ -18,8 +18,8 @@
 //
 //   fb_kernel_bench --load M [--label NAME]
 // times one LoadModelFile in this fresh process (as `forestbatch predict` loads its model; the
-// file from the page cache), then MakeBestPredictor on the loaded forest (the compile `predict`
-// does before its first row), and prints
+// file from the page cache), then MakeModelPredictor on the loaded forest (the compile `predict`
+// does before its first row, or a .fbm's stored layout read), and prints
 //   forestbatch-load model 1 file_bytes trees seconds - cpu_seconds - mb_per_s peak_rss_mb
 //   ready_seconds ready_cpu_seconds
 // (ready: load and compile together, wall and CPU).
@@ -183,7 +183,11 @@ int TimeLoad(const std::string& model, const std::string& label) {
     return 1;
   }
   const size_t trees = forest->trees.size();
-  auto predictor = fb::MakeBestPredictor(std::make_shared<const fb::Forest>(std::move(forest).value()));
+  auto predictor = fb::MakeModelPredictor(std::make_shared<const fb::Forest>(std::move(forest).value()));
+  if (!predictor.ok()) {
+    std::fprintf(stderr, "%s\n", predictor.status().ToString().c_str());
+    return 1;
+  }
   const double ready = std::chrono::duration<double>(Clock::now() - t0).count();
   const double ready_cpu = CpuSeconds() - c0;
   rusage ru;

@@ -5,7 +5,8 @@
 #      Debian's scikit-learn; trained once, then reused from BUILD_DIR/bench-data);
 #   2. per model: fb_kernel_bench (every SIMD target this CPU has, 1 and 2 threads), scikit-learn,
 #      XGBoost's C++ predictor on the same trees (bench/sk2xgb.py), and for the seed file the
-#      seed's predict.py logic and `forestbatch predict` end to end under /usr/bin/time -v;
+#      seed's predict.py logic and `forestbatch predict` end to end (bench/e2e_time.py: the seed
+#      file as CSV and as Parquet, runs taking turns, median CPU);
 #   3. bench/report.py prints the table and writes BENCHMARKS.md.
 # Environment: LIGHTGBM (LightGBM's CLI, for the LightGBM rows), BENCH_PEER_ROWS (rows the peers predict on the deep models, default 20000),
 # BENCH_TRAIN_ROWS / BENCH_PREDICT_ROWS (see make_models.py); BENCH_TRAIN=1 adds the training
@@ -45,27 +46,15 @@ run_kernel "$root/examples/seed/model.joblib" "$seed_csv" seed
 run_peers "$root/examples/seed/model.joblib" "$seed_csv" seed 0
 (cd "$data/seed" && "$py" "$root/bench/peers.py" --model "$root/examples/seed/model.joblib" --x "$seed_csv" \
   --label seed --engine seed) | tee -a "$out"
-# forestbatch predict end to end (parse, predict, write), peak RSS from /usr/bin/time -v: the
-# seed file as CSV, and the same rows as Parquet (zstd, written by DuckDB from npm, installed into
-# BUILD_DIR/npm-parquet as tests/parquet/run_interop.sh does; skipped, saying so, without npm).
-time_predict() {  # input engine [model label trees]: wall seconds, CPU ns per row-tree (user + system), peak RSS
-  local model=${3:-$root/examples/seed/model.joblib} label=${4:-seed} trees=${5:-200}
-  for threads in 1 2; do
-    rm -f "$data/seed/out.csv"
-    log=$data/seed/time-$2-$label-$threads.log
-    if /usr/bin/time -v "$fb" predict --model "$model" --threads "$threads" \
-      --input "$1" --output "$data/seed/out.csv" >/dev/null 2>"$log"; then
-      secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s}' "$log")
-      cpu_ns=$(awk -F': ' -v n=$((319207 * trees)) '/(User|System) time \(seconds\)/ {c += $2} END {printf "%.3f", c * 1e9 / n}' "$log")
-      rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
-      printf '%s\t%s\t%s\t319207\t%s\t%s\t-\t%s\t-\t-\t%s\n' "$2" "$label" "$threads" "$trees" "$secs" "$cpu_ns" "$rss" | tee -a "$out"
-    else
-      echo "forestbatch predict failed (see $log)"
-    fi
-  done
+# forestbatch predict end to end (model load, parse, predict, write; bench/e2e_time.py): the seed
+# file as CSV, and the same rows as Parquet (zstd, written by DuckDB from npm, installed into
+# BUILD_DIR/npm-parquet as tests/parquet/run_interop.sh does; skipped, saying so, without npm),
+# BENCH_E2E_RUNS runs of each (default 9) taking turns, the median CPU time of each.
+e2e_runs=${BENCH_E2E_RUNS:-9}
+time_predict() {  # model label trees rows engine=input...: rows as bench/e2e_time.py prints them
+  "$py" "$root/bench/e2e_time.py" "$fb" "$1" "$2" "$3" "$4" "$e2e_runs" "${@:5}" | tee -a "$out"
 }
 if "$fb" predict --help >/dev/null 2>&1; then
-  time_predict "$seed_csv" forestbatch-predict-e2e
   seed_pq=$data/seed/test-data1.parquet
   npm_dir=$build/npm-parquet
   if [[ ! -s $seed_pq ]]; then
@@ -77,9 +66,11 @@ if "$fb" predict --help >/dev/null 2>&1; then
     fi
   fi
   if [[ -s $seed_pq ]]; then
-    time_predict "$seed_pq" forestbatch-predict-e2e-parquet
+    time_predict "$root/examples/seed/model.joblib" seed 200 319207 forestbatch-predict-e2e="$seed_csv" \
+      forestbatch-predict-e2e-parquet="$seed_pq"
   else
     echo "bench: the Parquet row is skipped: DuckDB could not be installed from npm"
+    time_predict "$root/examples/seed/model.joblib" seed 200 319207 forestbatch-predict-e2e="$seed_csv"
   fi
 fi
 
@@ -88,6 +79,20 @@ for m in rf-binary rf-multiclass rf-regressor; do
   run_kernel "$data/$m.joblib" "$data/$m.f32" "$m" "${targets##* }"  # deep trees: no SIMD kernel
   run_peers "$data/$m.joblib" "$data/$m.f32" "$m" "$peer_rows"
 done
+# The whole predict of the first deep forest (issue 17: within 1.3x of its kernel), its rows as
+# CSV (each float32 in its shortest decimal form; written once from the .f32 the kernel reads).
+rf_csv=$data/rf-binary.csv
+[[ -s $rf_csv ]] || "$py" - "$data/rf-binary.f32" "$rf_csv" <<'PY'
+import sys, numpy as np
+rows, cols = map(int, open(sys.argv[1][:-4] + ".shape").read().split())
+x = np.fromfile(sys.argv[1], dtype=np.float32).reshape(rows, cols)
+with open(sys.argv[2] + ".tmp", "w") as out:
+    for r in x:
+        out.write(",".join(np.format_float_positional(v, unique=True, trim="-") for v in r) + "\n")
+import os; os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+PY
+time_predict "$data/rf-binary.joblib" rf-binary 100 "$(cut -d' ' -f1 "$data/rf-binary.shape")" \
+  forestbatch-predict-e2e="$rf_csv"
 
 # scikit-learn's boosting (bench/make_models.py): GradientBoosting's depth-3 trees on the complete-tree
 # kernel, HistGradientBoosting's 31-leaf trees through its float64 input map; scikit-learn's own
@@ -121,7 +126,7 @@ xgbm=$data/xgb-seed-500x6.json
 run_kernel "$xgbm" "$seed_csv" xgb-seed "${targets##* }"
 # The whole predict on the same file (issue 17: within 1.3x of the kernel's CPU ns per row-tree),
 # and the JSON model's load alone.
-time_predict "$seed_csv" forestbatch-predict-e2e "$xgbm" xgb-seed 500
+time_predict "$xgbm" xgb-seed 500 319207 forestbatch-predict-e2e="$seed_csv"
 run_load "$xgbm" xgb-seed.json
 "$fb" model convert "$xgbm" "$data/xgb-seed-500x6.fbm" >/dev/null
 run_load "$data/xgb-seed-500x6.fbm" xgb-seed.fbm

@@ -20,6 +20,24 @@
 
 namespace fb::fuzz {
 
+// Rows of small integers, NaN and infinities (from the fuzz input's bytes)
+// through `p`: for predictors whose sums are not compared (a stored layout).
+inline void PredictSome(const Predictor& p, const Forest& forest, const uint8_t* data, size_t size) {
+  if (forest.n_features > 4096 || forest.n_outputs > 4096 || size == 0) return;
+  const size_t nf = static_cast<size_t>(forest.n_features);
+  for (size_t rows : {size_t{3}, size_t{150}}) {
+    std::vector<float> x(rows * nf);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const uint8_t v = data[(i * 7) % size];
+      x[i] = v == 255   ? std::numeric_limits<float>::quiet_NaN()
+             : v == 254 ? std::numeric_limits<float>::infinity()
+                        : static_cast<float>(v % 16) - 4.0f;
+    }
+    std::vector<double> out(rows * static_cast<size_t>(forest.n_outputs));
+    p.PredictRaw(x.data(), rows, out.data());
+  }
+}
+
 inline void CheckEnginesAgree(const std::shared_ptr<const Forest>& forest, const uint8_t* data, size_t size) {
   // Small models only: predicting on a huge accepted forest is slow, not wrong.
   size_t nodes = 0;

@@ -2,7 +2,9 @@
 // accepts must be a forest the predictors can walk: it is re-validated, rows
 // made of its own thresholds (and their neighbours, NaN, infinities) are
 // predicted with the reference predictor, and every compiled engine on every
-// SIMD target this CPU runs must give the same sums bit for bit.
+// SIMD target this CPU runs must give the same sums bit for bit. A stored
+// compiled layout is checked (infer/compiled_io.h) and, when accepted,
+// predicted from as well.
 //   make fuzz && build-fuzz/fuzz/native_fuzz fuzz/corpus/native -max_total_time=300
 #include <zlib.h>
 
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "differential.h"
+#include "infer/predictor.h"
 #include "model/forest_builder.h"
 #include "model/import/native_format.h"
 
@@ -29,6 +32,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto r = fb::LoadNativeModel(b);
   if (!r.ok()) return 0;
   if (!fb::BuildForest(*r).ok()) __builtin_trap();  // the loader let an invalid forest through
-  fb::fuzz::CheckEnginesAgree(std::make_shared<const fb::Forest>(std::move(r).value()), data, size);
+  auto forest = std::make_shared<const fb::Forest>(std::move(r).value());
+  fb::fuzz::CheckEnginesAgree(forest, data, size);
+  // A stored compiled layout (1.5) that passes its checks is read in place
+  // and predicted from: no read outside its arrays (ASan), no endless walk.
+  // Its sums need not match the reference's (a mutated leaf value is a valid
+  // layout), but a layout is never accepted for another forest's shape.
+  auto p = fb::MakeModelPredictor(forest);
+  if (p.ok()) fb::fuzz::PredictSome(**p, *forest, data, size);
   return 0;
 }

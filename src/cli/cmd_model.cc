@@ -9,7 +9,6 @@
 #include "cli/load_model.h"
 #include "model/forest_builder.h"
 #include "model/import/model_loader.h"
-#include "model/import/native_format.h"
 #include "storage/storage.h"
 
 namespace fb::cli {
@@ -193,13 +192,14 @@ int Inspect(const std::string& path, bool json) {
 int Convert(const std::string& in, const std::string& out) {
   auto r = LoadModelAt(in);
   if (!r.ok()) return ReportError(r.status());
-  auto bytes = SerializeNativeModel(*r);
+  auto forest = std::make_shared<const Forest>(std::move(r).value());
+  auto bytes = SerializeNativeWithLayout(forest);
   if (!bytes.ok()) return ReportError(bytes.status());
   auto storage = StorageFor(out);
   if (!storage.ok()) return ReportError(storage.status());
   Status st = (*storage)->WriteAll(out, *bytes);
   if (!st.ok()) return ReportError(st);
-  fmt::print(stderr, "wrote {} ({} bytes, {} trees)\n", out, bytes->size(), r->trees.size());
+  fmt::print(stderr, "wrote {} ({} bytes, {} trees)\n", out, bytes->size(), forest->trees.size());
   return kExitOk;
 }
 

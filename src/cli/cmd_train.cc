@@ -12,13 +12,13 @@
 #include <set>
 
 #include "cli/command.h"
+#include "cli/load_model.h"
 #include "cli/run_options.h"
 #include "common/atomic_file.h"
 #include "common/shell_quote.h"
 #include "infer/predictor.h"
 #include "io/result_writer.h"
 #include "model/forest_builder.h"
-#include "model/import/native_format.h"
 #include "pipeline/file_predictor.h"
 #include "runner/local_job.h"
 #include "train/evaluation.h"
@@ -227,7 +227,8 @@ int FitAndWrite(const TrainingData& d, const TrainParams& p, const std::string& 
     top += fmt::format("{}{} {:.3f}", i ? ", " : "", f->feature_names[order[i]], imp[order[i]]);
   fmt::print(stderr, "top features: {}\n", top);
   if (!out.empty()) {
-    auto bytes = SerializeNativeModel(*f);
+    // The forest outlives the layout's compile: no copy.
+    auto bytes = SerializeNativeWithLayout(std::shared_ptr<const Forest>(&*f, [](const Forest*) {}));
     if (!bytes.ok()) return ReportError(bytes.status());
     Status st = WriteFileAtomically(out, *bytes);
     if (!st.ok()) return ReportError(st);

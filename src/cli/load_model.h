@@ -4,9 +4,12 @@
 // read whole through Storage (ranged parallel GETs) and parsed with
 // LoadModelBytes. Errors name the path or URI.
 //
+// SerializeNativeWithLayout: what `model convert` and `train` write.
+//
 // Thread safety: may be called from many threads.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "common/status.h"
@@ -15,5 +18,9 @@
 namespace fb::cli {
 
 Result<Forest> LoadModelAt(const std::string& path_or_uri);
+
+// `forest` in the native format with its compiled layout (format 1.5: a
+// load then reads the layout instead of compiling; infer/compiled_io.h).
+Result<std::string> SerializeNativeWithLayout(std::shared_ptr<const Forest> forest);
 
 }  // namespace fb::cli

@@ -38,7 +38,7 @@ struct Scratch {
   std::vector<uint32_t> a, b;
 };
 
-void CompileBitvector(const Forest& f, const Tree& tree, CompiledForest* cf, Scratch* sc) {
+void CompileBitvector(const Forest& f, const Tree& tree, CompiledArrays* cf, Scratch* sc) {
   Preorder(tree, sc->order, sc->stack);
   const std::vector<int32_t>& order = sc->order;
   const size_t n = tree.nodes.size();
@@ -71,7 +71,7 @@ void CompileBitvector(const Forest& f, const Tree& tree, CompiledForest* cf, Scr
   cf->bv_trees.push_back(bt);
 }
 
-void CompileDeep(const Forest& f, const Tree& tree, CompiledForest* cf, Scratch* sc) {
+void CompileDeep(const Forest& f, const Tree& tree, CompiledArrays* cf, Scratch* sc) {
   Preorder(tree, sc->order, sc->stack);
   const std::vector<int32_t>& order = sc->order;
   sc->a.resize(tree.nodes.size());
@@ -119,7 +119,7 @@ PredKey KeyOf(const Node& nd) {
 
 // Pads `tree` to a complete tree of `depth` levels (see CompleteTree).
 void CompileCompleteTree(const Forest& f, const Tree& tree, int depth,
-                         const std::map<PredKey, uint32_t>& slot_of, CompiledForest* cf) {
+                         const std::map<PredKey, uint32_t>& slot_of, CompiledArrays* cf) {
   const size_t w = f.leaf_width;
   const size_t n_inner = (size_t{1} << depth) - 1;
   CompleteTree ct{static_cast<uint32_t>(cf->complete_slots.size()),
@@ -159,7 +159,7 @@ void CompileCompleteTree(const Forest& f, const Tree& tree, int depth,
 // 20 continuous features: ranking a column about 1,800 (its gathers), a
 // ranked node slot about 1 more than a predicate-table slot, a float test
 // about 10.
-void RankIfCheaper(CompleteRun* run, CompiledForest* cf) {
+void RankIfCheaper(CompleteRun* run, CompiledArrays* cf) {
   const size_t ncol = run->features.size();
   std::vector<std::vector<float>> thresholds(ncol);
   size_t tests = 0, slots = 0;
@@ -215,7 +215,8 @@ void RankIfCheaper(CompleteRun* run, CompiledForest* cf) {
 // Compiles forest trees [begin, end), all kComplete, into one CompleteRun:
 // greedy groups of consecutive trees with at most kGroupSlots - 1 distinct
 // predicates each.
-void CompileCompleteRun(const Forest& f, uint32_t begin, uint32_t end, CompiledForest* cf) {
+void CompileCompleteRun(const Forest& f, uint32_t begin, uint32_t end, CompiledArrays* cf,
+                        std::vector<CompleteRun>* runs) {
   CompleteRun run;
   run.group_begin = static_cast<uint32_t>(cf->complete_groups.size());
   std::vector<int32_t> column(static_cast<size_t>(f.n_features), -1);
@@ -268,7 +269,7 @@ void CompileCompleteRun(const Forest& f, uint32_t begin, uint32_t end, CompiledF
   }
   run.group_end = static_cast<uint32_t>(cf->complete_groups.size());
   RankIfCheaper(&run, cf);
-  cf->complete_runs.push_back(std::move(run));
+  runs->push_back(std::move(run));
 }
 
 }  // namespace
@@ -293,6 +294,8 @@ TreeLayout ChooseLayout(const Forest& f, const Tree& tree) {
 
 CompiledForest CompileForest(std::shared_ptr<const Forest> forest) {
   CompiledForest cf;
+  auto arrays = std::make_shared<CompiledArrays>();
+  CompiledArrays& a = *arrays;
   const Forest& f = *forest;
   cf.n_features = f.n_features;
   cf.n_outputs = f.n_outputs;
@@ -312,36 +315,55 @@ CompiledForest CompileForest(std::shared_ptr<const Forest> forest) {
     if (layout == TreeLayout::kDeep) ++deep_trees, deep_nodes += n;
   }
   const size_t w = static_cast<size_t>(f.leaf_width);
-  cf.bv_trees.reserve(bv_trees);
-  cf.bv_nodes.reserve(bv_nodes);
-  cf.bv_values.reserve(leaves * w);
-  cf.deep_trees.reserve(deep_trees);
-  cf.deep_nodes.reserve(deep_nodes);
-  cf.deep_values.reserve((deep_nodes + deep_trees) / 2 * w);
+  a.bv_trees.reserve(bv_trees);
+  a.bv_nodes.reserve(bv_nodes);
+  a.bv_values.reserve(leaves * w);
+  a.deep_trees.reserve(deep_trees);
+  a.deep_nodes.reserve(deep_nodes);
+  a.deep_values.reserve((deep_nodes + deep_trees) / 2 * w);
   Scratch scratch;
   for (TreeRun& run : cf.runs) {
     switch (run.layout) {
       case TreeLayout::kComplete:
         run.first = static_cast<uint32_t>(cf.complete_runs.size());
-        CompileCompleteRun(f, run.tree_begin, run.tree_end, &cf);
+        CompileCompleteRun(f, run.tree_begin, run.tree_end, &a, &cf.complete_runs);
         break;
       case TreeLayout::kBitvector:
-        run.first = static_cast<uint32_t>(cf.bv_trees.size());
+        run.first = static_cast<uint32_t>(a.bv_trees.size());
         for (uint32_t t = run.tree_begin; t < run.tree_end; ++t)
-          CompileBitvector(f, f.trees[t], &cf, &scratch);
+          CompileBitvector(f, f.trees[t], &a, &scratch);
         break;
       case TreeLayout::kDeep:
-        run.first = static_cast<uint32_t>(cf.deep_trees.size());
-        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t) CompileDeep(f, f.trees[t], &cf, &scratch);
+        run.first = static_cast<uint32_t>(a.deep_trees.size());
+        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t) CompileDeep(f, f.trees[t], &a, &scratch);
         break;
       case TreeLayout::kGeneric:
-        run.first = static_cast<uint32_t>(cf.generic_trees.size());
-        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t) cf.generic_trees.push_back(t);
+        run.first = static_cast<uint32_t>(a.generic_trees.size());
+        for (uint32_t t = run.tree_begin; t < run.tree_end; ++t) a.generic_trees.push_back(t);
         break;
     }
   }
   cf.forest = std::move(forest);
+  ViewArrays(std::move(arrays), &cf);
   return cf;
+}
+
+void ViewArrays(std::shared_ptr<const CompiledArrays> arrays, CompiledForest* cf) {
+  const CompiledArrays& a = *arrays;
+  cf->complete_groups = a.complete_groups;
+  cf->complete_preds = a.complete_preds;
+  cf->complete_trees = a.complete_trees;
+  cf->complete_slots = a.complete_slots;
+  cf->complete_ranks = a.complete_ranks;
+  cf->complete_values = a.complete_values;
+  cf->bv_trees = a.bv_trees;
+  cf->bv_nodes = a.bv_nodes;
+  cf->bv_values = a.bv_values;
+  cf->deep_trees = a.deep_trees;
+  cf->deep_nodes = a.deep_nodes;
+  cf->deep_values = a.deep_values;
+  cf->generic_trees = a.generic_trees;
+  cf->storage = std::move(arrays);
 }
 
 }  // namespace fb

@@ -32,13 +32,15 @@
 // float32, Forest::float32_sums): the sums are bit-identical to
 // ReferencePredictor's.
 //
-// Ownership: holds a shared_ptr to the Forest; immutable after
-// CompileForest, so any number of threads may read it.
+// Ownership: holds a shared_ptr to the Forest and one to the storage its
+// arrays are views of; immutable once built, so any number of threads may
+// read it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "model/forest.h"
@@ -162,15 +164,8 @@ struct TreeRun {
                    // (kComplete: index into CompiledForest::complete_runs)
 };
 
-struct CompiledForest {
-  std::shared_ptr<const Forest> forest;
-  int32_t n_features = 0;
-  int32_t n_outputs = 1;
-  int32_t leaf_width = 1;
-  bool float32_sums = false;  // Forest::float32_sums: every addition rounded to float32
-  std::vector<TreeRun> runs;
-
-  std::vector<CompleteRun> complete_runs;
+// The large arrays of a compiled forest, as CompileForest fills them.
+struct CompiledArrays {
   std::vector<PredicateGroup> complete_groups;
   std::vector<CompletePredicate> complete_preds;
   std::vector<CompleteTree> complete_trees;
@@ -189,10 +184,46 @@ struct CompiledForest {
   std::vector<uint32_t> generic_trees;  // forest tree indexes
 };
 
+struct CompiledForest {
+  std::shared_ptr<const Forest> forest;
+  int32_t n_features = 0;
+  int32_t n_outputs = 1;
+  int32_t leaf_width = 1;
+  bool float32_sums = false;  // Forest::float32_sums: every addition rounded to float32
+  std::vector<TreeRun> runs;
+  std::vector<CompleteRun> complete_runs;
+
+  // Read-only views of the large arrays (CompiledArrays has their meaning):
+  // over the CompiledArrays CompileForest built, or over a .fbm file's
+  // mapping that stores them (infer/compiled_io.h). `storage` keeps what they
+  // point into alive.
+  std::span<const PredicateGroup> complete_groups;
+  std::span<const CompletePredicate> complete_preds;
+  std::span<const CompleteTree> complete_trees;
+  std::span<const uint16_t> complete_slots;
+  std::span<const uint8_t> complete_ranks;
+  std::span<const double> complete_values;
+
+  std::span<const BitvectorTree> bv_trees;
+  std::span<const BitvectorNode> bv_nodes;
+  std::span<const double> bv_values;
+
+  std::span<const DeepTree> deep_trees;
+  std::span<const DeepNode> deep_nodes;
+  std::span<const double> deep_values;
+
+  std::span<const uint32_t> generic_trees;
+
+  std::shared_ptr<const void> storage;
+};
+
 // Which layout CompileForest gives `tree`.
 TreeLayout ChooseLayout(const Forest& forest, const Tree& tree);
 
 // Precondition: `forest` passed BuildForest (valid, acyclic).
 CompiledForest CompileForest(std::shared_ptr<const Forest> forest);
+
+// Points cf's array views at `arrays` and makes cf keep them alive.
+void ViewArrays(std::shared_ptr<const CompiledArrays> arrays, CompiledForest* cf);
 
 }  // namespace fb

@@ -6,6 +6,7 @@
 
 #include "infer/bitvector_kernels.h"
 #include "infer/compiled_forest.h"
+#include "infer/compiled_io.h"
 #include "infer/complete_kernels.h"
 
 namespace fb {
@@ -65,8 +66,8 @@ int32_t GenericLeaf(const Forest& f, const Tree& t, const float* row) { return F
 
 class CompiledPredictor final : public Predictor {
  public:
-  CompiledPredictor(std::shared_ptr<const Forest> forest, SimdTarget target)
-      : cf_(CompileForest(std::move(forest))),
+  CompiledPredictor(CompiledForest cf, SimdTarget target)
+      : cf_(std::move(cf)),
         target_(target),
         kernel_(BitvectorKernelFor(target)),
         complete_kernel_(CompleteKernelFor(target)) {}
@@ -180,11 +181,20 @@ class CompiledPredictor final : public Predictor {
 }  // namespace
 
 std::unique_ptr<Predictor> MakeCompiledPredictor(std::shared_ptr<const Forest> forest, SimdTarget target) {
-  return std::make_unique<CompiledPredictor>(std::move(forest), target);
+  return std::make_unique<CompiledPredictor>(CompileForest(std::move(forest)), target);
+}
+
+std::unique_ptr<Predictor> MakeCompiledPredictor(CompiledForest cf, SimdTarget target) {
+  return std::make_unique<CompiledPredictor>(std::move(cf), target);
 }
 
 std::unique_ptr<Predictor> MakeBestPredictor(std::shared_ptr<const Forest> forest) {
   return MakeCompiledPredictor(std::move(forest), ChosenSimdTarget());
+}
+
+Result<std::unique_ptr<Predictor>> MakeModelPredictor(std::shared_ptr<const Forest> forest) {
+  FB_ASSIGN_OR_RETURN(CompiledForest cf, CompiledForestFor(std::move(forest)));
+  return MakeCompiledPredictor(std::move(cf), ChosenSimdTarget());
 }
 
 }  // namespace fb

@@ -8,11 +8,15 @@
 #include <memory>
 
 #include "common/simd.h"
+#include "infer/compiled_forest.h"
 #include "infer/predictor.h"
 
 namespace fb {
 
 // Precondition: SimdTargetSupported(target). name() is "compiled-<target>".
 std::unique_ptr<Predictor> MakeCompiledPredictor(std::shared_ptr<const Forest> forest, SimdTarget target);
+// The same over a forest already compiled (or read from a .fbm's stored
+// layout: infer/compiled_io.h).
+std::unique_ptr<Predictor> MakeCompiledPredictor(CompiledForest cf, SimdTarget target);
 
 }  // namespace fb

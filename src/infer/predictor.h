@@ -40,6 +40,12 @@ std::unique_ptr<Predictor> MakeReferencePredictor(std::shared_ptr<const Forest> 
 // dispatch); what `predict` and `run` use.
 std::unique_ptr<Predictor> MakeBestPredictor(std::shared_ptr<const Forest> forest);
 
+// MakeBestPredictor for a loaded model file: a .fbm's stored compiled layout
+// (Forest::stored_layout) is checked and read in place instead of compiling
+// again, when it is this build's (infer/compiled_io.h). An error names the
+// file and section of a stored layout that does not hold.
+Result<std::unique_ptr<Predictor>> MakeModelPredictor(std::shared_ptr<const Forest> forest);
+
 // Returns the index of the first NaN in x (row-major, n_rows x n_features),
 // or -1 if none.
 int64_t FindMissing(const float* x, size_t n_rows, int32_t n_features);

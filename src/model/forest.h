@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -156,6 +157,25 @@ struct TrainingInfo {
   int64_t n_samples = 0;  // training rows
 };
 
+// Section ids a .fbm file (format 1.5 and later) gives the compiled layout
+// of its forest: the arrays infer/'s CompileForest would build, stored so
+// that a load need not compile (docs/formats/fbm.md, infer/compiled_io.h).
+inline constexpr uint32_t kFirstLayoutSection = 14;
+inline constexpr uint32_t kLastLayoutSection = 63;
+
+// The layout sections of a loaded .fbm file, as its bytes: the importer keeps
+// them, unread, for infer/compiled_io.h to check and use. The Forest never
+// interprets them.
+struct StoredLayout {
+  struct Section {
+    uint32_t id;
+    std::string_view bytes;  // each 8-byte aligned in memory
+  };
+  std::vector<Section> sections;
+  std::string origin;                 // the model file's name, for error messages
+  std::shared_ptr<const void> owner;  // keeps the bytes alive: the file's mapping, or a copy
+};
+
 struct Forest {
   ModelKind kind = ModelKind::kClassifier;
   int32_t n_features = 0;
@@ -219,6 +239,11 @@ struct Forest {
   // only, by default (XGBoost's scikit-learn wrapper); false when it uses
   // every tree (XGBoost's Booster.predict). See model/iterations.h.
   bool predict_uses_best_iteration = false;
+
+  // A .fbm file's stored compiled layout (null for every other model, and
+  // for a .fbm written without it). It describes exactly these trees:
+  // whatever changes the trees (SelectIterations) drops it.
+  std::shared_ptr<const StoredLayout> stored_layout;
 
   int32_t n_classes() const { return static_cast<int32_t>(class_labels.size()); }
 };

@@ -49,6 +49,7 @@ Result<Forest> SliceIterations(Forest f, IterationRange range) {
   std::vector<Tree> kept(std::make_move_iterator(f.trees.begin() + range.begin * tpi),
                          std::make_move_iterator(f.trees.begin() + end * tpi));
   f.trees = std::move(kept);
+  f.stored_layout.reset();  // it described the trees before the slice
   // Drop categories no remaining node uses? They are harmless; keep them.
   if (f.best_iteration >= range.begin && f.best_iteration < end) {
     f.best_iteration -= range.begin;

@@ -57,13 +57,13 @@ struct Slot {
 
 class PipelinedFilePredictor final : public FilePredictor {
  public:
-  PipelinedFilePredictor(std::shared_ptr<const Forest> forest, PredictOptions options, ResultFormatter fmt,
-                         StorageLookup storage)
+  PipelinedFilePredictor(std::shared_ptr<const Forest> forest, std::unique_ptr<Predictor> predictor,
+                         PredictOptions options, ResultFormatter fmt, StorageLookup storage)
       : forest_(std::move(forest)),
         options_(options),
         formatter_(std::move(fmt)),
         storage_(std::move(storage)),
-        predictor_(MakeBestPredictor(forest_)) {
+        predictor_(std::move(predictor)) {
     threads_ = options_.threads > 0 ? options_.threads : AvailableCpus();
     if (threads_ < 1) threads_ = 1;
     csv_.delimiter = options_.delimiter;
@@ -376,8 +376,11 @@ Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<con
             .status());
   }
   if (!storage) storage = [](const std::string& uri) { return StorageFor(uri); };
-  return std::unique_ptr<FilePredictor>(
-      new PipelinedFilePredictor(std::move(forest), options, std::move(fmt), std::move(storage)));
+  // A .fbm's stored compiled layout is read here, in place, instead of
+  // compiling (or refused, naming the file, when it does not hold).
+  FB_ASSIGN_OR_RETURN(std::unique_ptr<Predictor> predictor, MakeModelPredictor(forest));
+  return std::unique_ptr<FilePredictor>(new PipelinedFilePredictor(
+      std::move(forest), std::move(predictor), options, std::move(fmt), std::move(storage)));
 }
 
 }  // namespace fb

@@ -75,15 +75,21 @@ ModelFormat DetectModelFormat(std::string_view h) {
   return ModelFormat::kUnknown;
 }
 
-Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name) {
+namespace {
+
+// `keep`, when set, keeps `bytes` alive for as long as the result wants
+// (a .fbm's stored layout is then read in place); `readable_padding` as for
+// LoadModelBytes.
+Result<Forest> LoadModelBytesKept(std::string_view bytes, const std::string& name,
+                                  std::shared_ptr<const void> keep, size_t readable_padding) {
   Result<Forest> r = InvalidData("empty model file");
   if (!bytes.empty()) {
     switch (DetectModelFormat(bytes.substr(0, 256))) {
       case ModelFormat::kPickle:
       case ModelFormat::kCompressed: r = LoadSklearnPickle(bytes); break;
-      case ModelFormat::kXgboostJson: r = LoadXgboostJson(bytes); break;
+      case ModelFormat::kXgboostJson: r = LoadXgboostJson(bytes, readable_padding); break;
       case ModelFormat::kXgboostUbjson: r = LoadXgboostUbjson(bytes); break;
-      case ModelFormat::kNative: r = LoadNativeModel(bytes); break;
+      case ModelFormat::kNative: r = LoadNativeModel(bytes, std::move(keep), name); break;
       case ModelFormat::kLightgbmText: r = LoadLightgbmText(bytes); break;
       case ModelFormat::kXgboostLegacyBinary: r = LoadXgboostLegacyBinary(bytes); break;
       case ModelFormat::kUnknown:
@@ -97,6 +103,12 @@ Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name) {
   return r;
 }
 
+}  // namespace
+
+Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name, size_t readable_padding) {
+  return LoadModelBytesKept(bytes, name, nullptr, readable_padding);
+}
+
 Result<Forest> LoadModelFile(const std::string& path) {
   // A model read from something without a size (a pipe, a device): 1 GiB is
   // well beyond the models seen (the largest pickles are a few hundred MB;
@@ -104,7 +116,8 @@ Result<Forest> LoadModelFile(const std::string& path) {
   // /dev/zero before it fills the memory.
   constexpr uint64_t kMaxStreamedModelBytes = uint64_t{1} << 30;
   // Memory-mapped: a native model is then validated and copied into the
-  // Forest straight from the page cache. (A file truncated by another
+  // Forest straight from the page cache, and its stored compiled layout read
+  // in place. (A file truncated by another
   // process while mapped would fault; model files are not written in place.)
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -133,8 +146,23 @@ Result<Forest> LoadModelFile(const std::string& path) {
     FB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
     return LoadModelBytes(bytes, path);
   }
-  Result<Forest> r = LoadModelBytes(std::string_view(static_cast<const char*>(map), size), path);
-  ::munmap(map, size);
+  // Unmapped when the last user lets go: at once, unless a .fbm's stored
+  // layout is read in place from it (then when the Forest goes).
+  std::shared_ptr<const void> mapping(map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  // The mapping's last page past the end of the file reads as zeros.
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t tail = (page - size % page) % page;
+  Result<Forest> r = LoadModelBytesKept(std::string_view(static_cast<const char*>(map), size), path,
+                                        std::move(mapping), tail);
+  if (r.ok() && r->stored_layout) {
+    // The forest's own sections are decoded and no longer read: their pages
+    // leave the process's memory (the layout sections after them stay).
+    const char* first = static_cast<const char*>(map) + size;
+    for (const StoredLayout::Section& s : r->stored_layout->sections)
+      if (!s.bytes.empty()) first = std::min(first, s.bytes.data());
+    const size_t done = static_cast<size_t>(first - static_cast<const char*>(map)) / page * page;
+    if (done > 0) ::madvise(map, done, MADV_DONTNEED);
+  }
   return r;
 }
 

@@ -8,6 +8,7 @@
 // anything.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -33,7 +34,9 @@ const char* ModelFormatName(ModelFormat f);
 ModelFormat DetectModelFormat(std::string_view head);
 
 // Loads a model from memory; `name` is used in error messages.
-Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name);
+// `readable_padding`: how many readable bytes follow `bytes` (a file
+// mapping's last page); the XGBoost JSON parser then reads the text in place.
+Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name, size_t readable_padding = 0);
 
 // Loads a model file from the local file system.
 Result<Forest> LoadModelFile(const std::string& path);

@@ -499,7 +499,11 @@ static_assert(std::size(kSections) == kLastSection, "one codec per section id, i
 
 }  // namespace
 
-Result<std::string> SerializeNativeModel(const Forest& f) {
+Result<std::string> SerializeNativeModel(const Forest& f,
+                                         const std::vector<std::pair<uint32_t, std::string>>& layout) {
+  for (const auto& [id, bytes] : layout)
+    if (id < kFirstLayoutSection || id > kLastLayoutSection)
+      return Internal(fmt::format("native model: section id {} is not a layout section", id));
   // The native format has no place for scikit-learn preprocessing: refuse
   // rather than write a model that would read its input differently.
   if (f.preprocessing)
@@ -515,7 +519,7 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
   // Sections are written straight into the output (a large model is not
   // held twice): the header, the section table, then each section 8-byte
   // aligned, its table entry filled when it ends.
-  uint32_t n_sections = 0;
+  uint32_t n_sections = static_cast<uint32_t>(layout.size());
   for (const SectionCodec& c : kSections) n_sections += !c.present || c.present(f);
   std::string out(kNativeMagic);
   PutLe<uint32_t>(&out, 0);  // CRC, filled last
@@ -542,12 +546,24 @@ Result<std::string> SerializeNativeModel(const Forest& f) {
     PutAt<uint64_t>(&out, e + 16, out.size() - begin);
     ++index;
   }
+  // The compiled layout's sections, as infer/ encoded them; each on a 64-byte
+  // boundary (a cache line of the mapping the kernels read them from).
+  for (const auto& [id, bytes] : layout) {
+    out.append((64 - out.size() % 64) % 64, '\0');
+    const size_t e = table + index * kSectionEntrySize;
+    PutAt<uint32_t>(&out, e, id);
+    PutAt<uint32_t>(&out, e + 4, 0);
+    PutAt<uint64_t>(&out, e + 8, out.size());
+    PutAt<uint64_t>(&out, e + 16, bytes.size());
+    out.append(bytes);
+    ++index;
+  }
   PutAt<uint64_t>(&out, 16, out.size());
   PutAt<uint32_t>(&out, 8, Crc32(std::string_view(out).substr(kCrcFrom)));
   return out;
 }
 
-Result<Forest> LoadNativeModel(std::string_view b) {
+Result<Forest> LoadNativeModel(std::string_view b, std::shared_ptr<const void> keep, std::string name) {
   if (b.size() < kHeaderSize || b.substr(0, kNativeMagic.size()) != kNativeMagic)
     return Bad("bad magic or too short");
   uint32_t crc, n_sections;
@@ -574,6 +590,8 @@ Result<Forest> LoadNativeModel(std::string_view b) {
   // Known sections; unknown ids (added by later minor versions) are skipped.
   std::string_view sec[kLastSection + 1];
   bool have[kLastSection + 1] = {};
+  // Since 1.5: the compiled layout's sections, kept unread for infer/.
+  std::vector<StoredLayout::Section> layout;
   const size_t body_start = kHeaderSize + static_cast<size_t>(n_sections) * kSectionEntrySize;
   for (uint32_t i = 0; i < n_sections; ++i) {
     const char* e = b.data() + kHeaderSize + i * kSectionEntrySize;
@@ -588,6 +606,10 @@ Result<Forest> LoadNativeModel(std::string_view b) {
       if (have[id]) return Bad(fmt::format("section {} appears twice", id));
       have[id] = true;
       sec[id] = b.substr(off, size);
+    } else if (id >= kFirstLayoutSection && id <= kLastLayoutSection) {
+      for (const StoredLayout::Section& l : layout)
+        if (l.id == id) return Bad(fmt::format("section {} appears twice", id));
+      layout.push_back({id, b.substr(off, size)});
     }
   }
   Decoding d;
@@ -599,7 +621,30 @@ Result<Forest> LoadNativeModel(std::string_view b) {
     FB_RETURN_IF_ERROR(c.decode(sec[c.id], &d));
   }
   FB_RETURN_IF_ERROR(DecodeTreeSections(&d));
-  return BuildForest(std::move(d.f));
+  FB_ASSIGN_OR_RETURN(Forest f, BuildForest(std::move(d.f)));
+  if (!layout.empty()) {
+    auto stored = std::make_shared<StoredLayout>();
+    stored->origin = std::move(name);
+    if (keep) {
+      stored->owner = std::move(keep);
+    } else {
+      // The bytes go away after the call: the layout sections are copied,
+      // each 8-byte aligned, into one buffer the Forest keeps.
+      size_t words = 0;
+      for (const StoredLayout::Section& l : layout) words += (l.bytes.size() + 7) / 8;
+      auto copy = std::make_shared<std::vector<uint64_t>>(words);
+      char* at = reinterpret_cast<char*>(copy->data());
+      for (StoredLayout::Section& l : layout) {
+        if (!l.bytes.empty()) std::memcpy(at, l.bytes.data(), l.bytes.size());
+        l.bytes = std::string_view(at, l.bytes.size());
+        at += (l.bytes.size() + 7) / 8 * 8;
+      }
+      stored->owner = std::move(copy);
+    }
+    stored->sections = std::move(layout);
+    f.stored_layout = std::move(stored);
+  }
+  return f;
 }
 
 }  // namespace fb

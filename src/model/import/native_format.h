@@ -10,8 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "model/forest.h"
@@ -23,13 +26,22 @@ inline constexpr std::string_view kNativeMagic = "FBMODEL\x01";
 inline constexpr uint16_t kNativeMajorVersion = 1;
 // 1.1: LightGBM node flags, links, aggregate; 1.2: the float32-sums flag
 // (XGBoost); 1.3: float64 input maps (HistGradientBoosting), the
-// softmax-numpy link; 1.4: LightGBM's float64 map kinds.
-inline constexpr uint16_t kNativeMinorVersion = 4;
+// softmax-numpy link; 1.4: LightGBM's float64 map kinds; 1.5: the compiled
+// layout's optional sections (ids kFirstLayoutSection to kLastLayoutSection).
+inline constexpr uint16_t kNativeMinorVersion = 5;
 
-// `bytes` is a whole .fbm file (e.g. a memory-mapped one); it may be
-// released after the call returns.
-Result<Forest> LoadNativeModel(std::string_view bytes);
-// `forest` must have passed BuildForest.
-Result<std::string> SerializeNativeModel(const Forest& forest);
+// `bytes` is a whole .fbm file (e.g. a memory-mapped one). Its layout
+// sections (1.5), if any, go into Forest::stored_layout unread, named `name`
+// for error messages: as views of `bytes` when `keep` keeps them alive (the
+// file's mapping), else copied. Without `keep`, `bytes` may be released
+// after the call returns.
+Result<Forest> LoadNativeModel(std::string_view bytes, std::shared_ptr<const void> keep = nullptr,
+                               std::string name = "");
+// `forest` must have passed BuildForest. `layout`: the compiled layout's
+// sections (id in [kFirstLayoutSection, kLastLayoutSection], bytes), as
+// infer/compiled_io.h encodes them for this forest; written after the
+// forest's own sections, each 64-byte aligned.
+Result<std::string> SerializeNativeModel(const Forest& forest,
+                                         const std::vector<std::pair<uint32_t, std::string>>& layout = {});
 
 }  // namespace fb

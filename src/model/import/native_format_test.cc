@@ -363,6 +363,11 @@ TEST(NativeFormatTest, FuzzCorpusRegression) {
     if (r.ok()) {
       EXPECT_TRUE(BuildForest(*r).ok()) << path;
     }
+    // Seeds written with their compiled layout (*_layout.fbm) read it back.
+    if (r.ok() && path.ends_with("_layout.fbm")) {
+      EXPECT_NE(r->stored_layout, nullptr) << path;
+      EXPECT_TRUE(MakeModelPredictor(std::make_shared<const Forest>(*r)).ok()) << path;
+    }
     // As fuzz/native_fuzz.cc: with the CRC made right unless the last byte is odd.
     if (b.size() >= 12 && !(b.back() & 1)) {
       uint32_t crc = Crc(std::string_view(b).substr(12));
@@ -370,6 +375,14 @@ TEST(NativeFormatTest, FuzzCorpusRegression) {
       r = LoadNativeModel(b);
       if (r.ok()) {
         EXPECT_TRUE(BuildForest(*r).ok()) << path;
+        // A stored layout is refused or read; either way nothing crashes.
+        auto forest = std::make_shared<const Forest>(std::move(r).value());
+        auto p = MakeModelPredictor(forest);
+        if (p.ok() && forest->n_features <= 4096 && forest->n_outputs <= 4096) {
+          std::vector<float> x(5 * static_cast<size_t>(forest->n_features), 1.0f);
+          std::vector<double> out(5 * static_cast<size_t>(forest->n_outputs));
+          (*p)->PredictRaw(x.data(), 5, out.data());
+        }
       }
     }
   }

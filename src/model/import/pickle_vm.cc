@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <unordered_map>
 
+#include "common/prefault.h"
 #include "model/import/pickle_globals.h"
 #include "model/import/pickle_numpy.h"
 
@@ -148,13 +151,26 @@ class Machine {
   }
 
   Result<ValueId> New(Kind kind) {
-    if (g_->values.size() >= limits_.max_values)
+    std::vector<Value>& values = g_->values;
+    if (values.size() >= limits_.max_values)
       return Error(fmt::format("more than {} objects; refusing to go on", limits_.max_values));
-    Value v;
+    if (values.size() == values.capacity()) Grow();
+    Value& v = values.emplace_back();
     v.kind = kind;
     v.offset = op_pos_;
-    g_->values.push_back(std::move(v));
-    return static_cast<ValueId>(g_->values.size() - 1);
+    return static_cast<ValueId>(values.size() - 1);
+  }
+  // Doubles the value arena into pages mapped in one call (PrefaultForWrite)
+  // before the values move there: a pickle of a few hundred kilobytes makes
+  // about ten thousand values, whose arena otherwise cost a page fault per
+  // 4 KiB at every doubling.
+  void Grow() {
+    std::vector<Value>& values = g_->values;
+    std::vector<Value> bigger;
+    bigger.reserve(std::max<size_t>(values.capacity() * 2, 1024));
+    PrefaultForWrite(bigger.data(), bigger.capacity() * sizeof(Value));
+    std::move(values.begin(), values.end(), std::back_inserter(bigger));
+    values.swap(bigger);
   }
   Value& V(ValueId id) { return g_->values[static_cast<size_t>(id)]; }
 
@@ -199,17 +215,38 @@ class Machine {
     stack_.resize(m);
     return Status::Ok();
   }
+  // The memo: indexes below kDenseMemo (pickle numbers them 0, 1, 2, ...)
+  // in a vector, any others in a map; memo_entries_ counts both.
+  static constexpr uint64_t kDenseMemo = uint64_t{1} << 16;
+  ValueId* MemoSlot(uint64_t index, bool create) {
+    if (index < kDenseMemo) {
+      if (index >= memo_dense_.size()) {
+        if (!create) return nullptr;
+        memo_dense_.resize(std::max<size_t>(index + 1, memo_dense_.size() * 2), kNoValue);
+      }
+      return &memo_dense_[index];
+    }
+    if (create) return &memo_.try_emplace(index, kNoValue).first->second;
+    auto it = memo_.find(index);
+    return it == memo_.end() ? nullptr : &it->second;
+  }
   Status Memo(uint64_t index) {
     ValueId top = kNoValue;
     FB_RETURN_IF_ERROR(Top(&top));
-    if (memo_.size() >= limits_.max_memo && !memo_.count(index)) return Error("too many memo entries");
-    memo_[index] = top;
+    ValueId* slot = MemoSlot(index, /*create=*/false);
+    if (slot == nullptr || *slot == kNoValue) {
+      if (memo_entries_ >= limits_.max_memo) return Error("too many memo entries");
+      slot = MemoSlot(index, /*create=*/true);
+      ++memo_entries_;
+    }
+    *slot = top;
     return Status::Ok();
   }
   Status Get(uint64_t index) {
-    auto it = memo_.find(index);
-    if (it == memo_.end()) return Error(fmt::format("memo entry {} does not exist", index));
-    return Push(it->second);
+    const ValueId* slot = MemoSlot(index, /*create=*/false);
+    if (slot == nullptr || *slot == kNoValue)
+      return Error(fmt::format("memo entry {} does not exist", index));
+    return Push(*slot);
   }
   Status PushInt(int64_t v) {
     ValueId id = kNoValue;
@@ -255,7 +292,9 @@ class Machine {
   uint64_t* copied_;
   std::vector<ValueId> stack_;
   std::vector<size_t> marks_;
+  std::vector<ValueId> memo_dense_;
   std::unordered_map<uint64_t, ValueId> memo_;
+  size_t memo_entries_ = 0;
   std::vector<ValueId> scratch_;
 };
 
@@ -597,7 +636,7 @@ Result<ValueId> Machine::Run() {
         FB_RETURN_IF_ERROR(ReadUint(4, &n));
         FB_RETURN_IF_ERROR(Memo(n));
         break;
-      case MEMOIZE: FB_RETURN_IF_ERROR(Memo(memo_.size())); break;
+      case MEMOIZE: FB_RETURN_IF_ERROR(Memo(memo_entries_)); break;
       case BINGET:
         FB_RETURN_IF_ERROR(ReadUint(1, &n));
         FB_RETURN_IF_ERROR(Get(n));

@@ -175,6 +175,21 @@ TEST(PickleVm, MemoSharesObjects) {
   g = Load(P2("K\x05r" + Le(70000, 4) + "0j" + Le(70000, 4)));
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   EXPECT_EQ(Root(*g).i, 5);
+  // A PUT again replaces the entry; MEMOIZE numbers an entry by how many
+  // there are, whether small or large indexes (kept in a vector and a map).
+  g = Load(P2("K\x05q\x00"s + "0K\x06q\x00"s + "0h\x00"s));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).i, 6);
+  g = Load("\x80\x04Nr"s + Le(70000, 4) + "0K\x07\x94"s + "0h\x01."s);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(Root(*g).i, 7);
+  UnpickleLimits two;
+  two.max_memo = 2;
+  g = Load(P2("Nq\x00q\x00q\x00r"s + Le(70000, 4) + "r"s + Le(70000, 4) + "0K\x01h\x00"s), two);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  ExpectError(P2("Nq\x00r"s + Le(70000, 4) + "q\x01"s), "too many memo entries", two);
+  ExpectError(P2("Nq\x00"s + "0h\x01"s), "memo entry 1 does not exist");
+  ExpectError(P2("Nq\x03"s + "0h\x02"s), "memo entry 2 does not exist");
 }
 
 TEST(PickleVm, NumpyDtypeScalarAndArrays) {

@@ -114,6 +114,8 @@ class SimdjsonView {
     if (e_.get(o) != simdjson::SUCCESS || o.at_key(key).get(v) != simdjson::SUCCESS) return std::nullopt;
     return SimdjsonView(v);
   }
+  // The array itself (IsArray()), for loops that read the tape directly.
+  simdjson::dom::array Array() const { return Get<simdjson::dom::array>(); }
   template <class F>
   Status Elements(F&& f) const {
     for (simdjson::dom::element e : Get<simdjson::dom::array>()) {
@@ -310,6 +312,36 @@ class Converter {
     FB_ASSIGN_OR_RETURN(V a, Array(obj, key, n, where));
     out->clear();
     if (n > 0) out->reserve(static_cast<size_t>(n));
+    if constexpr (std::is_same_v<V, SimdjsonView>) {
+      // JSON numbers (integers within ToInteger's range) straight from the
+      // tape, as ToNumber / ToInteger read them; any other element through
+      // them, as below: the same values and the same errors, without the
+      // per-element type questions (most of a model's elements).
+      for (simdjson::dom::element e : a.Array()) {
+        T x;
+        bool direct;
+        if constexpr (kNumbers) {
+          direct = e.get_double().get(x) == simdjson::SUCCESS;
+        } else {
+          direct = e.get_int64().get(x) == simdjson::SUCCESS && x >= -9'000'000'000'000'000 &&
+                   x <= 9'000'000'000'000'000;
+        }
+        if (!direct) {
+          std::optional<T> other;
+          if constexpr (kNumbers) {
+            other = ToNumber(SimdjsonView(e));
+          } else {
+            other = ToInteger(SimdjsonView(e));
+          }
+          if (!other)
+            return Bad(fmt::format("{}.{}[{}] is not {}", where, key, out->size(),
+                                   kNumbers ? "a number" : "an integer"));
+          x = *other;
+        }
+        out->push_back(x);
+      }
+      return Status::Ok();
+    }
     return a.Elements([&](const V& e) -> Status {
       std::optional<T> x;
       if constexpr (kNumbers) {
@@ -689,16 +721,24 @@ class ErrorLocator : public nlohmann::json_sax<json> {
 };
 
 // Parses JSON text, with XGBoost's bare NaN/Infinity, into parser's document.
-// `what` begins the messages ("XGBoost model").
+// `what` begins the messages ("XGBoost model"). `readable_padding`: readable
+// bytes after `bytes` (LoadXgboostJson).
 Result<simdjson::dom::element> ParseJsonText(std::string_view bytes, simdjson::dom::parser& parser,
-                                             std::string_view what) {
+                                             std::string_view what, size_t readable_padding = 0) {
   std::string quoted;
   std::string_view text = bytes;
+  // simdjson reads up to SIMDJSON_PADDING bytes past the text; unless they
+  // are there to read, it parses a padded copy (2.4 MB copied and first
+  // touched for a 2.4 MB model).
+  bool padded = readable_padding >= simdjson::SIMDJSON_PADDING;
   // The copy is needed only where the tokens occur (anywhere: a false alarm
   // costs the copy, nothing else).
   if (bytes.find("NaN") != std::string_view::npos || bytes.find("Infinity") != std::string_view::npos) {
     quoted = QuoteNonFiniteTokens(bytes);
-    text = quoted;
+    const size_t n = quoted.size();
+    quoted.append(simdjson::SIMDJSON_PADDING, ' ');  // after the text: read, never parsed
+    text = std::string_view(quoted.data(), n);
+    padded = true;
   }
   // Nesting is bounded as in UBJSON; memory is a fixed multiple of the size.
   simdjson::error_code err = parser.allocate(std::max<size_t>(text.size(), 64), kUbjsonMaxDepth);
@@ -706,7 +746,7 @@ Result<simdjson::dom::element> ParseJsonText(std::string_view bytes, simdjson::d
     return InvalidData(fmt::format("{}: cannot parse {} bytes of JSON: {}", what, text.size(),
                                    simdjson::error_message(err)));
   simdjson::dom::element root;
-  err = parser.parse(text.data(), text.size()).get(root);
+  err = parser.parse(text.data(), text.size(), /*realloc_if_needed=*/!padded).get(root);
   if (err == simdjson::DEPTH_ERROR)
     return InvalidData(fmt::format("{}: JSON nesting deeper than {}", what, kUbjsonMaxDepth));
   if (err != simdjson::SUCCESS)
@@ -729,9 +769,10 @@ std::optional<std::string> EstimatorTypeOf(std::string_view meta_json) {
 
 }  // namespace
 
-Result<Forest> LoadXgboostJson(std::string_view bytes) {
+Result<Forest> LoadXgboostJson(std::string_view bytes, size_t readable_padding) {
   simdjson::dom::parser parser;
-  FB_ASSIGN_OR_RETURN(simdjson::dom::element doc, ParseJsonText(bytes, parser, "XGBoost model"));
+  FB_ASSIGN_OR_RETURN(simdjson::dom::element doc,
+                      ParseJsonText(bytes, parser, "XGBoost model", readable_padding));
   return Converter<SimdjsonView>("xgboost-json").Convert(SimdjsonView(doc));
 }
 

@@ -1,6 +1,7 @@
 // XGBoost models saved as JSON or UBJSON.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "common/status.h"
@@ -8,7 +9,10 @@
 
 namespace fb {
 
-Result<Forest> LoadXgboostJson(std::string_view bytes);
+// `readable_padding`: how many readable bytes follow `bytes` (the rest of a
+// file mapping's last page, say); with simdjson's padding (64 bytes) the
+// text is parsed where it lies instead of being copied first.
+Result<Forest> LoadXgboostJson(std::string_view bytes, size_t readable_padding = 0);
 Result<Forest> LoadXgboostUbjson(std::string_view bytes);
 // The legacy binary format ("binf", 1.x save_model("model.bin")); see
 // xgboost_legacy.h.

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -246,6 +249,48 @@ TEST(XgboostImportTest, BareNonFiniteTokens) {
   auto g = LoadXgboostJson(m.dump());
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   EXPECT_EQ(g->feature_names, (std::vector<std::string>{"NaN", "Infinity"}));
+}
+
+// A model file is parsed where it is mapped when the rest of its last page
+// (zeros) covers simdjson's 64 bytes of padding, else from a padded copy:
+// files ending at every offset around that bound, with and without bare
+// NaN tokens (parsed from the quoted copy), load as the same text from
+// memory does, and a broken file fails with the same message.
+TEST(XgboostImportTest, MappedFilesLoadAsTheirBytes) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("fb_xgb_mapped_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/model.json";
+  json nan_model = Model({Stump(0.25), Stump(0.75)});
+  nan_model["learner"]["attributes"]["note"] = 1;
+  std::string with_nan = nan_model.dump();
+  with_nan.replace(with_nan.find("\"note\":1"), 8, "\"note\":NaN");
+  const long page = ::sysconf(_SC_PAGESIZE);
+  for (const std::string& base : {Model({Stump(0.25), Stump(0.75)}).dump(), with_nan}) {
+    for (long end : {page * 2 - 65, page * 2 - 64, page * 2 - 63, page * 2 - 1, page * 2, page * 2 + 1}) {
+      std::string text = base;
+      text.resize(static_cast<size_t>(end), ' ');  // trailing white space
+      { std::ofstream(path, std::ios::binary) << text; }
+      auto from_file = LoadModelFile(path);
+      auto from_memory = LoadXgboostJson(text);
+      ASSERT_TRUE(from_file.ok()) << end << ": " << from_file.status().ToString();
+      ASSERT_TRUE(from_memory.ok()) << from_memory.status().ToString();
+      ASSERT_EQ(from_file->trees.size(), 2u);
+      for (float x : {0.1f, 0.25f, 0.5f, 0.75f, 0.9f}) {
+        EXPECT_EQ(Predict(*from_file, {x, 0}), Predict(*from_memory, {x, 0})) << end << " " << x;
+      }
+      // Cut short: the file fails as the text does.
+      text.resize(base.size() - 1);
+      text.resize(static_cast<size_t>(end), ' ');
+      { std::ofstream(path, std::ios::binary) << text; }
+      auto bad_file = LoadModelFile(path);
+      auto bad_memory = LoadXgboostJson(text);
+      ASSERT_FALSE(bad_file.ok());
+      ASSERT_FALSE(bad_memory.ok());
+      EXPECT_EQ(bad_file.status().message(), bad_memory.status().message()) << end;
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(XgboostImportTest, UnsupportedFeaturesSaySo) {
