@@ -69,6 +69,19 @@ void LinkFloat32(Link link, const float* m, int32_t no, bool binary_single, floa
   if (binary_single) p[0] = 1.0f - p[1];
 }
 
+// One row's values into the output: one or two of them (binary and
+// regression models, the common case) without a call to memcpy per row.
+inline void CopyRow(const double* from, int32_t n, double* to) {
+  if (n == 1) {
+    to[0] = from[0];
+  } else if (n == 2) {
+    to[0] = from[0];
+    to[1] = from[1];
+  } else {
+    std::copy(from, from + n, to);
+  }
+}
+
 }  // namespace
 
 void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind, Predictions* out) {
@@ -185,9 +198,9 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
     }
     double* o = out->values.data() + r * out->n_cols;
     if (kind == OutputKind::kMargin) {
-      std::copy(m.begin(), m.end(), o);
+      CopyRow(m.data(), no, o);
     } else {
-      std::copy(p.begin(), p.end(), o);
+      CopyRow(p.data(), nc, o);
     }
     if (classifier) {
       // scikit-learn's gradient boosting decides on the raw scores: argmax

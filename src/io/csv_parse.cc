@@ -1,8 +1,8 @@
-// CsvReader::Parse: the hot loop. Rows made only of plain numbers (integers,
-// the common case in one-hot encoded data, and decimals) take a tight path
-// with no calls but fast_float's; any other row (quotes, blanks, missing
-// values, infinities, errors) is parsed again from its start by the general
-// row parser. Inputs with categorical columns
+// CsvReader::Parse: the hot loop. Rows made only of plain integers (the
+// common case in one-hot encoded data) take a tight path with no calls;
+// rows of plain numbers with decimals, a second one with fast_float's calls
+// alone; any other row (quotes, blanks, missing values, errors) is parsed
+// again from its start by the general row parser. Inputs with categorical columns
 // (raw columns of a trained model) always take the general parser, where a
 // categorical field is text to look up even when it looks like a number.
 #include <fast_float/fast_float.h>
@@ -102,35 +102,57 @@ inline const char* FastRow(const char* p, const char* end, float* row, int32_t n
       p += 2;
       continue;
     }
-    const char* const field = p;
     const bool neg = *p == '-';
     p += neg;
     uint64_t v = 0;
     const long nd = ScanDigits(&p, &v);
-    float value;
-    if (nd > 0 && nd <= kMaxFastDigits && *p != '.' && *p != 'e' && *p != 'E') {
-      value = IntToFloat(v, neg);
-    } else if (nd > 0 || *p == '.') {
-      // A decimal (or a long integer) that starts with a digit or '.':
-      // parsed by the same fast_float call ParseNumber makes on the whole
-      // field, so the same double when it ends at the field's end; anything
-      // else (trailing text, blanks, out of range, an infinite float) goes
-      // to the general parser, which words the error or the special case.
-      double dv;
-      const auto r = fast_float::from_chars(field, end, dv);
-      if (r.ec != std::errc()) return nullptr;
-      value = static_cast<float>(dv);
-      if (!std::isfinite(value)) return nullptr;
-      p = r.ptr;
+    if (nd == 0 || nd > kMaxFastDigits) return nullptr;
+    if constexpr (kIdentity) {
+      row[c] = IntToFloat(v, neg);
     } else {
-      return nullptr;  // a sign alone, '+', a quote, a missing value, text
+      const int32_t f = map[c];
+      if (f >= 0) row[f] = IntToFloat(v, neg);
     }
+    const char t = *p;
+    if (c + 1 < nc) {
+      if (t != d) return nullptr;
+      ++p;
+    } else if (t == '\n') {
+      return p + 1;
+    } else if (t == '\r' && p[1] == '\n') {
+      return p + 2;
+    } else {
+      return nullptr;
+    }
+  }
+  return nullptr;  // nc == 0: not reached (nc >= 1)
+}
+
+// Parses one row of plain numbers, decimal or integer (what FastRow leaves),
+// each field by the same fast_float call ParseNumber makes on the whole
+// field (so the same double, then float, when the number ends at the
+// field's end); returns the start of the next row, or nullptr if anything in
+// the row needs the general parser (blanks, '+', quotes, missing values,
+// infinities, out of range, text), which words the error or the special case.
+template <bool kIdentity>
+const char* FastDecimalRow(const char* p, const char* end, float* row, int32_t nc, const int32_t* map,
+                           char d) {
+  for (int32_t c = 0; c < nc; ++c) {
+    const char* digits = p + (*p == '-');
+    if (static_cast<unsigned>(static_cast<unsigned char>(*digits) - '0') >= 10 && *digits != '.')
+      return nullptr;
+    double dv;
+    const auto r = fast_float::from_chars(p, end, dv);
+    if (r.ec != std::errc()) return nullptr;
+    const float value = static_cast<float>(dv);
+    if (!std::isfinite(value)) return nullptr;
     if constexpr (kIdentity) {
       row[c] = value;
     } else {
       const int32_t f = map[c];
       if (f >= 0) row[f] = value;
     }
+    p = r.ptr;
     const char t = *p;
     if (c + 1 < nc) {
       if (t != d) return nullptr;
@@ -279,6 +301,7 @@ void CsvReader::Impl::ParseRows(const CsvChunk& chunk, CsvBlock* b) const {
     float* row = values + rows * nf;
     if constexpr (kFast != 0) {
       const char* next = FastRow<kFast == 1>(p, end, row, nc, map, d);
+      if (next == nullptr) next = FastDecimalRow<kFast == 1>(p, end, row, nc, map, d);
       if (next != nullptr) {
         p = next;
         ++lines;

@@ -152,8 +152,18 @@ Result<Forest> LoadModelFile(const std::string& path) {
   // The mapping's last page past the end of the file reads as zeros.
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   const size_t tail = (page - size % page) % page;
-  return LoadModelBytesKept(std::string_view(static_cast<const char*>(map), size), path, std::move(mapping),
-                            tail);
+  Result<Forest> r = LoadModelBytesKept(std::string_view(static_cast<const char*>(map), size), path,
+                                        std::move(mapping), tail);
+  if (r.ok() && r->stored_layout) {
+    // The forest's own sections are decoded and no longer read: their pages
+    // leave the process's memory (the layout sections after them stay).
+    const char* first = static_cast<const char*>(map) + size;
+    for (const StoredLayout::Section& s : r->stored_layout->sections)
+      if (!s.bytes.empty()) first = std::min(first, s.bytes.data());
+    const size_t done = static_cast<size_t>(first - static_cast<const char*>(map)) / page * page;
+    if (done > 0) ::madvise(map, done, MADV_DONTNEED);
+  }
+  return r;
 }
 
 }  // namespace fb
