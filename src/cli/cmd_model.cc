@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/load_model.h"
+#include "infer/compiled_io.h"
 #include "model/forest_builder.h"
 #include "model/import/model_loader.h"
 #include "storage/storage.h"
@@ -113,11 +114,22 @@ void PrintTraining(const Forest& f) {
   }
 }
 
+// What a load does with the model's compiled layout (a .fbm 1.5 stores it:
+// docs/formats/fbm.md).
+std::string LayoutState(const Forest& f) {
+  if (!f.stored_layout) return "none stored: compiled when loaded";
+  auto stored = ReadStoredLayout(std::shared_ptr<const Forest>(&f, [](const Forest*) {}));
+  if (!stored.ok()) return "stored, refused: " + stored.status().ToString();
+  if (!stored->has_value()) return "stored by another build: compiled when loaded";
+  return "stored, checked and read in place";
+}
+
 int Inspect(const std::string& path, bool json) {
   auto r = LoadModelAt(path);
   if (!r.ok()) return ReportError(r.status());
   const Forest& f = *r;
   ForestSummary s = Summarize(f);
+  const std::string layout = LayoutState(f);
   if (json) {
     nlohmann::json j = {
         {"path", path},
@@ -140,6 +152,7 @@ int Inspect(const std::string& path, bool json) {
         {"value_names", f.value_names},
         {"missing_values_supported", f.missing_values_supported},
         {"memory_bytes", s.bytes},
+        {"compiled_layout", layout},
         {"base_margin", f.aggregate != Aggregate::kMean ? nlohmann::json(f.base_margin) : nlohmann::json()},
         {"trees_per_iteration", f.trees_per_iteration},
         {"best_iteration", f.best_iteration},
@@ -185,6 +198,7 @@ int Inspect(const std::string& path, bool json) {
                                        ? "NaN follows each node's default branch"
                                        : "NaN input is an error (as in the source library)");
   fmt::print("memory:       {:.1f} KiB\n", s.bytes / 1024.0);
+  fmt::print("layout:       {}\n", layout);
   PrintTraining(f);
   return kExitOk;
 }

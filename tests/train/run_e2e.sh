@@ -31,6 +31,9 @@ acc=$(sed -n 's/.*accuracy \([0-9.]*\).*/\1/p' "$W/train.out")
 awk -v a="$acc" 'BEGIN { exit !(a > 0.93) }' || fail "held-out accuracy $acc <= 0.93"
 grep -q "colour (3 categories)" <("$FB" model inspect "$W/m.fbm") || fail "inspect lacks the input encoding"
 grep -q "importances:" <("$FB" model inspect "$W/m.fbm") || fail "inspect lacks importances"
+# train writes .fbm 1.5 with its compiled layout, which a load reads instead of compiling.
+grep -q "layout: *stored, checked and read in place" <("$FB" model inspect "$W/m.fbm") ||
+  fail "the trained model lacks its compiled layout"
 "$FB" model inspect --json "$W/m.fbm" | grep -q '"n_estimators": "30"' || fail "inspect --json lacks params"
 
 # Same seed, same bytes (whatever the thread count); another seed differs.
