@@ -108,6 +108,23 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
       for (const Tree& t : f.trees) per_output[t.output] += 1.0;
   }
 
+  // XGBoost's binary:logistic probabilities, the common case: the loop
+  // below for one output, float32 sums and the sigmoid, without its per-row
+  // vectors and switches (the same operations in the same order).
+  if (f.float32_sums && binary_single && f.link == Link::kSigmoid && f.aggregate == Aggregate::kSum &&
+      kind != OutputKind::kMargin && !label_on_margin) {
+    double* o = out->values.data();
+    for (size_t r = 0; r < n_rows; ++r, o += 2) {
+      const float margin = static_cast<float>(raw[r]);
+      float q[2];
+      LinkFloat32(Link::kSigmoid, &margin, 1, /*binary_single=*/true, q);
+      o[0] = q[0];
+      o[1] = q[1];
+      out->label[r] = o[1] > o[0] ? 1 : 0;
+    }
+    return;
+  }
+
   for (size_t r = 0; r < n_rows; ++r) {
     const double* s = raw + r * no;
     for (int32_t k = 0; k < no; ++k) {

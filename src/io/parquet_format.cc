@@ -160,6 +160,15 @@ Status ReadColumnMeta(CompactReader& r, ColumnChunk* c) {
         FB_ASSIGN_OR_RETURN(c->dictionary_page_offset, r.I64(t));
         return Status::Ok();
       }
+      case 12: {  // Statistics: its null_count
+        if (t != thrift::kStruct) return r.Skip(t);
+        return r.Struct([&](int16_t sid, uint8_t st) -> Status {
+          if (sid != 3) return r.Skip(st);
+          FB_ASSIGN_OR_RETURN(int64_t n, r.I64(st));
+          c->null_count = n >= 0 ? n : -1;
+          return Status::Ok();
+        });
+      }
       default: return r.Skip(t);
     }
   });
@@ -643,6 +652,11 @@ std::string SerializeFileMeta(const std::vector<WriteColumn>& schema,
       w.FieldI64(6, k.uncompressed);
       w.FieldI64(7, k.compressed);
       w.FieldI64(9, k.offset);
+      if (k.null_count >= 0) {
+        w.FieldStructBegin(12);
+        w.FieldI64(3, k.null_count);
+        w.EndStruct();
+      }
       w.EndStruct();
       w.EndStruct();
     }

@@ -97,6 +97,9 @@ struct ColumnChunk {
   int64_t data_page_offset = 0;
   int64_t dictionary_page_offset = -1;  // -1: none
   std::vector<int32_t> encodings;
+  // The nulls its statistics state (-1: not stated). A hint only: the pages
+  // decide.
+  int64_t null_count = -1;
   // Derived: the byte range of the chunk's pages in the file.
   int64_t start = 0;
   int64_t length = 0;
@@ -161,6 +164,7 @@ struct WriteChunk {
   int64_t uncompressed = 0, compressed = 0;  // page headers included
   int64_t offset = 0;                        // first page
   std::vector<int32_t> encodings;
+  int64_t null_count = -1;  // >= 0: written as the chunk's statistics
 };
 
 struct WriteRowGroup {

@@ -1904,6 +1904,10 @@ Status ParquetReader::Impl::PrepareLazy(ParquetGroup& G, size_t k, const Float64
     row += n;
     return Status::Ok();
   };
+  // A chunk whose statistics state nulls goes to the whole column decoder
+  // at once (its pages are not decompressed twice: here up to the first
+  // page with nulls, then there). A statement of none is checked by the walk.
+  if (cc.null_count > 0) return Status::Ok();
   Status st = WalkPages(G.columns[k], col, cc, G.rows, on_dict, on_page, &L.store);
   if (other || L.store.full) return Status::Ok();  // for the whole column decoder
   FB_RETURN_IF_ERROR(st);

@@ -19,7 +19,8 @@
 // runs); a slice then decodes its rows from those marks, 512 rows at a time,
 // straight into the floats it transposes into its row-major block (the
 // lookups and the transposition: io/parquet_simd.h, per SIMD target). Other
-// columns are decoded whole when prepared, into a column-major form kept
+// columns (and a chunk whose statistics state nulls, at once: its pages are
+// not decompressed twice) are decoded whole when prepared, into a column-major form kept
 // until the row group's last slice is parsed (numeric columns as one byte
 // per row while their dictionary has at most 256 values, else float32;
 // categorical columns as an int32 per row; kept columns and a preprocessing

@@ -342,7 +342,11 @@ std::string HybridStream(const std::vector<uint32_t>& idx, int bw) {
 
 // bad_row >= 0: column a's index at that row of row group 0 is 5 (past its
 // dictionary); bad_run: rows 120-159 (an RLE run) hold index 7 instead.
-HandFile MakeHandFile(int bad_row = -1, bool bad_run = false) {
+// Statistics (null counts): kNone states none; kTrue the true ones (column c
+// of row group 1: 108 nulls, every other chunk 0); kFalse false ones
+// (column c: 7 in row group 0 and 0 in row group 1; column a: 3).
+enum class Stats { kNone, kTrue, kFalse };
+HandFile MakeHandFile(int bad_row = -1, bool bad_run = false, Stats stats = Stats::kNone) {
   using parquet::PhysicalType;
   HandFile f;
   f.bytes = "PAR1";
@@ -373,6 +377,8 @@ HandFile MakeHandFile(int bad_row = -1, bool bad_run = false) {
       chunk.num_values = rows;
       chunk.offset = static_cast<int64_t>(f.bytes.size());
       chunk.encodings = col == 1 ? std::vector<int32_t>{0} : std::vector<int32_t>{0, 3, 8};
+      if (stats == Stats::kTrue) chunk.null_count = col == 2 && g == 1 ? (rows + 4) / 5 : 0;
+      if (stats == Stats::kFalse) chunk.null_count = col == 2 ? (g == 0 ? 7 : 0) : col == 0 ? 3 : 0;
       auto put_page = [&](const std::string& page, bool dict_page, int32_t n, int32_t encoding) {
         auto packed = Compress(page, codec);
         ASSERT_TRUE(packed.ok());
@@ -492,48 +498,65 @@ bool SameFloats(const std::vector<float>& a, const std::vector<float>& b) {
 // is the error of the slice holding it.
 TEST(Parquet, SlicesDecodeTheirOwnRowsFromMarks) {
   auto mem = std::make_shared<MemoryStorage>();
-  const HandFile f = MakeHandFile();
-  mem->Put("mem://h.parquet", f.bytes);
   const CsvSchema schema = Features({"a", "b", "c", "d"});
-  for (size_t slice_rows : {64, 99, 100000}) {
-    SCOPED_TRACE(slice_rows);
-    CsvOptions opt;
-    opt.chunk_bytes = slice_rows * 4 * sizeof(float);
-    auto r = ParquetReader::Open(mem, "mem://h.parquet", opt, schema);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    std::vector<TableChunk> chunks;
-    for (;;) {
-      TableChunk c;
-      auto got = (*r)->NextChunk(&c);
-      ASSERT_TRUE(got.ok()) << got.status().ToString();
-      if (!*got) break;
-      chunks.push_back(std::move(c));
-    }
-    std::vector<TableBlock> blocks(chunks.size());
-    auto parse = [&](size_t parity) {
-      for (size_t i = chunks.size(); i-- > 0;)
-        if (i % 2 == parity) (*r)->Parse(chunks[i], &blocks[i]);
-    };
-    std::thread other(parse, 1);
-    parse(0);
-    other.join();
-    chunks.clear();
-    std::vector<float> got;
-    for (TableBlock& b : blocks) {
-      ASSERT_TRUE((*r)->Account(b).ok()) << b.error.ToString();
-      got.insert(got.end(), b.values.begin(), b.values.begin() + b.rows * 4);
-    }
-    ASSERT_EQ(got.size(), f.want.size());
-    EXPECT_TRUE(SameFloats(got, f.want));
-    for (size_t i = 0; i < got.size(); ++i) {
-      const bool same = std::isnan(f.want[i]) ? std::isnan(got[i]) : got[i] == f.want[i];
-      if (!same) {
-        ADD_FAILURE() << "row " << i / 4 << " column "
-                      << "abcd"[i % 4] << ": " << got[i] << ", want " << f.want[i];
-        break;
+  // The chunks' statistics, true or false, change nothing but which decoder
+  // reads a column (one stating nulls: the whole column decoder).
+  for (Stats stats : {Stats::kNone, Stats::kTrue, Stats::kFalse})
+    for (size_t slice_rows : {64, 99, 100000}) {
+      SCOPED_TRACE(static_cast<int>(stats));
+      SCOPED_TRACE(slice_rows);
+      const HandFile f = MakeHandFile(-1, false, stats);
+      mem->Put("mem://h.parquet", f.bytes);
+      if (slice_rows == 64) {
+        // The footer's statistics as written.
+        uint32_t len;
+        std::memcpy(&len, f.bytes.data() + f.bytes.size() - 8, 4);
+        auto meta = parquet::ParseFileMeta(std::string_view(f.bytes).substr(f.bytes.size() - 8 - len, len),
+                                           f.bytes.size() - 8 - len);
+        ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+        ASSERT_EQ(meta->row_groups.size(), 2u);
+        const int64_t c0 = meta->row_groups[0].columns[2].null_count,
+                      c1 = meta->row_groups[1].columns[2].null_count;
+        EXPECT_EQ(c0, stats == Stats::kNone ? -1 : stats == Stats::kTrue ? 0 : 7);
+        EXPECT_EQ(c1, stats == Stats::kNone ? -1 : stats == Stats::kTrue ? 108 : 0);
+      }
+      CsvOptions opt;
+      opt.chunk_bytes = slice_rows * 4 * sizeof(float);
+      auto r = ParquetReader::Open(mem, "mem://h.parquet", opt, schema);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      std::vector<TableChunk> chunks;
+      for (;;) {
+        TableChunk c;
+        auto got = (*r)->NextChunk(&c);
+        ASSERT_TRUE(got.ok()) << got.status().ToString();
+        if (!*got) break;
+        chunks.push_back(std::move(c));
+      }
+      std::vector<TableBlock> blocks(chunks.size());
+      auto parse = [&](size_t parity) {
+        for (size_t i = chunks.size(); i-- > 0;)
+          if (i % 2 == parity) (*r)->Parse(chunks[i], &blocks[i]);
+      };
+      std::thread other(parse, 1);
+      parse(0);
+      other.join();
+      chunks.clear();
+      std::vector<float> got;
+      for (TableBlock& b : blocks) {
+        ASSERT_TRUE((*r)->Account(b).ok()) << b.error.ToString();
+        got.insert(got.end(), b.values.begin(), b.values.begin() + b.rows * 4);
+      }
+      ASSERT_EQ(got.size(), f.want.size());
+      EXPECT_TRUE(SameFloats(got, f.want));
+      for (size_t i = 0; i < got.size(); ++i) {
+        const bool same = std::isnan(f.want[i]) ? std::isnan(got[i]) : got[i] == f.want[i];
+        if (!same) {
+          ADD_FAILURE() << "row " << i / 4 << " column "
+                        << "abcd"[i % 4] << ": " << got[i] << ", want " << f.want[i];
+          break;
+        }
       }
     }
-  }
   // Column a's index 5 at row 700 (a bit-packed run), or 7 in an RLE run of
   // rows 120-159: the error of the slice holding it.
   for (bool run : {false, true}) {

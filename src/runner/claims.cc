@@ -43,7 +43,7 @@ bool SameProcess(const ProcessIdentity& a, const ProcessIdentity& b) {
 
 std::string ClaimRecord::ToJson() const {
   json j = {{"file", file},
-            {"state", state},
+            {"state", StateName(state)},
             {"task", task},
             {"job", job},
             {"owner", json::parse(owner.ToJson())},
@@ -58,9 +58,9 @@ Result<ClaimRecord> ClaimRecord::FromJson(std::string_view text, const std::stri
     json j = json::parse(text);
     ClaimRecord r;
     r.file = j.at("file").get<std::string>();
-    r.state = j.at("state").get<std::string>();
-    if (r.state != "claimed" && r.state != "done" && r.state != "failed")
-      return InvalidData("bad claim: unknown state '" + r.state + "'").At(name);
+    Result<ClaimState> state = ReadState<ClaimState>(j.at("state").get<std::string>());
+    if (!state.ok()) return InvalidData("bad claim: " + state.status().message()).At(name);
+    r.state = *state;
     r.task = j.at("task").get<int64_t>();
     r.job = j.at("job").get<std::string>();
     FB_ASSIGN_OR_RETURN(r.owner, ProcessIdentity::FromJson(j.at("owner").dump()));
@@ -99,7 +99,7 @@ Result<std::optional<ClaimRecord>> ClaimBook::Read(const std::string& uri) {
   return std::optional<ClaimRecord>(std::move(r));
 }
 
-ClaimRecord ClaimBook::Fresh(const std::string& file, const std::string& state) const {
+ClaimRecord ClaimBook::Fresh(const std::string& file, ClaimState state) const {
   ClaimRecord r;
   r.file = file;
   r.state = state;
@@ -146,7 +146,7 @@ Result<ClaimAttempt> ClaimBook::TryClaim(const std::string& file) {
   ClaimAttempt a;
   FB_ASSIGN_OR_RETURN(auto found, Read(uri));
   if (!found) {
-    ClaimRecord mine = Fresh(file, "claimed");
+    ClaimRecord mine = Fresh(file, ClaimState::kClaimed);
     Status s = storage_.WriteIfAbsent(uri, mine.ToJson());
     if (s.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -169,13 +169,13 @@ Result<ClaimAttempt> ClaimBook::TryClaim(const std::string& file) {
   if (found->file != file)
     return InvalidData("claim names '" + found->file + "', not '" + file + "'").At(uri);
   a.record = found;
-  if (found->state == "done") {
+  if (found->state == ClaimState::kDone) {
     a.outcome = ClaimOutcome::kFinished;
     return a;
   }
   // A failure recorded by this run's tasks is final for this run; a rerun
   // uses another claims root.
-  if (found->state == "failed") {
+  if (found->state == ClaimState::kFailed) {
     a.outcome = ClaimOutcome::kFinished;
     return a;
   }
@@ -191,7 +191,7 @@ Result<ClaimAttempt> ClaimBook::TryClaim(const std::string& file) {
   // winning it and replacing the claim is removed once this reader has seen
   // it stay for a whole lease.
   const std::string mark = uri + ".takeover." + found->token + "." + std::to_string(found->renewals);
-  ClaimRecord mine = Fresh(file, "claimed");
+  ClaimRecord mine = Fresh(file, ClaimState::kClaimed);
   Status m = storage_.WriteIfAbsent(mark, mine.ToJson());
   if (m.code() == StatusCode::kAlreadyExists) {
     if (Expired(mark, "mark", 0)) (void)storage_.Delete(mark);
@@ -253,12 +253,12 @@ Status ClaimBook::Finish(const std::string& file, bool ok, const std::string& er
     held_.erase(file);
   }
   const std::string uri = ClaimUri(file);
-  if (mine.token.empty()) mine = Fresh(file, "claimed");
+  if (mine.token.empty()) mine = Fresh(file, ClaimState::kClaimed);
   if (!ok) {
     FB_ASSIGN_OR_RETURN(auto now, Read(uri));
     if (!now || now->token != mine.token) return Status::Ok();  // another task works on it now
   }
-  mine.state = ok ? "done" : "failed";
+  mine.state = ok ? ClaimState::kDone : ClaimState::kFailed;
   mine.error = ok ? "" : error;
   return storage_.WriteAll(uri, mine.ToJson());
 }

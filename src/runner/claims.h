@@ -50,6 +50,7 @@
 #include "common/status.h"
 #include "runner/array_task.h"
 #include "runner/process_identity.h"
+#include "runner/states.h"
 #include "storage/storage.h"
 
 namespace fb {
@@ -59,8 +60,8 @@ Result<Schedule> ParseSchedule(std::string_view s);
 const char* ScheduleName(Schedule s);
 
 struct ClaimRecord {
-  std::string file;   // the input's relative path
-  std::string state;  // "claimed", "done" or "failed"
+  std::string file;  // the input's relative path
+  ClaimState state = ClaimState::kClaimed;
   int64_t task = -1;  // the array task index of the owner
   std::string job;    // the owner's job id, for records
   ProcessIdentity owner;
@@ -129,7 +130,7 @@ class ClaimBook {
   };
   double Now() const;
   Result<std::optional<ClaimRecord>> Read(const std::string& uri);
-  ClaimRecord Fresh(const std::string& file, const std::string& state) const;
+  ClaimRecord Fresh(const std::string& file, ClaimState state) const;
   // Has this reader watched `key`'s value (token, renewals) stay unchanged
   // for a whole lease? Records the observation.
   bool Expired(const std::string& key, const std::string& token, int64_t renewals);

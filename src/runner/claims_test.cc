@@ -103,14 +103,14 @@ TEST(ClaimBook, OneWinnerThenFinishedForEveryone) {
   ASSERT_TRUE(a.Finish("x.csv", true).ok());
   cb = b.TryClaim("x.csv");
   EXPECT_EQ(cb->outcome, ClaimOutcome::kFinished);
-  EXPECT_EQ(cb->record->state, "done");
+  EXPECT_EQ(cb->record->state, ClaimState::kDone);
 
   // A failure is final for the run too, and names the error.
   ASSERT_EQ(b.TryClaim("y.csv")->outcome, ClaimOutcome::kClaimed);
   ASSERT_TRUE(b.Finish("y.csv", false, "bad row 3").ok());
   auto ya = a.TryClaim("y.csv");
   EXPECT_EQ(ya->outcome, ClaimOutcome::kFinished);
-  EXPECT_EQ(ya->record->state, "failed");
+  EXPECT_EQ(ya->record->state, ClaimState::kFailed);
   EXPECT_EQ(ya->record->error, "bad row 3");
 
   // Abandoning gives the file straight back.
@@ -123,7 +123,7 @@ TEST(ClaimBook, OneWinnerThenFinishedForEveryone) {
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ(all->at("x.csv").task, 0);
   EXPECT_EQ(all->at("z.csv").task, 1);
-  EXPECT_EQ(all->at("z.csv").state, "claimed");
+  EXPECT_EQ(all->at("z.csv").state, ClaimState::kClaimed);
 }
 
 TEST(ClaimBook, ExpiresOnlyAfterALeaseWithoutRenewalSeenByTheReader) {
@@ -150,7 +150,7 @@ TEST(ClaimBook, ExpiresOnlyAfterALeaseWithoutRenewalSeenByTheReader) {
   EXPECT_EQ(r.code(), StatusCode::kCancelled) << r.ToString();
   EXPECT_NE(r.ToString().find("task 1"), std::string::npos) << r.ToString();
   ASSERT_TRUE(owner.Finish("f", false, "cancelled").ok());
-  EXPECT_EQ(other.ReadAll()->at("f").state, "claimed");
+  EXPECT_EQ(other.ReadAll()->at("f").state, ClaimState::kClaimed);
   EXPECT_EQ(other.ReadAll()->at("f").task, 1);
 }
 
@@ -342,6 +342,30 @@ TEST(ClaimsRoot, ComesFromTheEngineOrTheJob) {
   EXPECT_EQ(*ClaimsRootFor("", "/out", "j1", get), "/out/.forestbatch-claims/4242");
   env["FORESTBATCH_RUN_ID"] = "../x y";
   EXPECT_EQ(*ClaimsRootFor("", "/out", "j1", get), "/out/.forestbatch-claims/_._x_y");
+}
+
+// A claim file's state is one of three names, written and read as such; any
+// other is refused, naming the claim file.
+TEST(ClaimRecord, StatesAreWrittenByNameAndUnknownOnesRefused) {
+  ClaimRecord r;
+  r.file = "a.csv";
+  r.state = ClaimState::kFailed;
+  r.error = "bad row";
+  const std::string text = r.ToJson();
+  EXPECT_NE(text.find("\"state\":\"failed\""), std::string::npos) << text;
+  auto back = ClaimRecord::FromJson(text, "claims/a.csv.claim");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->state, ClaimState::kFailed);
+  std::string odd = text;
+  odd.replace(odd.find("\"failed\""), 8, "\"taken\"");
+  auto bad = ClaimRecord::FromJson(odd, "claims/a.csv.claim");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidData);
+  EXPECT_NE(bad.status().ToString().find("claims/a.csv.claim"), std::string::npos) << bad.status().ToString();
+  EXPECT_NE(
+      bad.status().message().find("bad claim: unknown claim state 'taken' (known: claimed, done, failed)"),
+      std::string::npos)
+      << bad.status().ToString();
 }
 
 }  // namespace

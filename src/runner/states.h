@@ -1,7 +1,8 @@
-// The states of a job (and of each run of it), of a task and of a file, as
-// enums. Each state's name is its one spelling: what the job database stores,
+// The states of a job (and of each run of it), of a task, of a file and of
+// a claim on a file, as enums. Each state's name is its one spelling: what the job database stores,
 // `status` and `jobs` print, the JSON status and the dashboard's API send,
-// and what databases written by earlier versions hold. StateName prints a
+// the claim files hold, and what databases and claims written by earlier
+// versions hold. StateName prints a
 // state; ParseState reads one and knows no other spelling.
 #pragma once
 
@@ -33,6 +34,10 @@ enum class TaskState : uint8_t { kPending, kRunning, kRestarting, kSucceeded, kF
 // kAbandoned stands in databases written by older versions.
 enum class FileState : uint8_t { kRunning, kDone, kSkipped, kFailed, kAbandoned, kRetrying, kPending };
 
+// A claim's state: dynamic scheduling's claim on a file, in its JSON claim
+// file (runner/claims.h): taken, then done or failed.
+enum class ClaimState : uint8_t { kClaimed, kDone, kFailed };
+
 // Each kind's names, in enum order, and what the kind is called in errors.
 template <class E>
 struct StateNames;
@@ -56,6 +61,12 @@ struct StateNames<FileState> {
   static constexpr const char* kNames[] = {"running",   "done",     "skipped", "failed",
                                            "abandoned", "retrying", "pending"};
   static constexpr FileState kLast = FileState::kPending;
+};
+template <>
+struct StateNames<ClaimState> {
+  static constexpr const char* kKind = "claim state";
+  static constexpr const char* kNames[] = {"claimed", "done", "failed"};
+  static constexpr ClaimState kLast = ClaimState::kFailed;
 };
 
 // The state's name ("running", "done", ...).

@@ -44,6 +44,8 @@ TEST(States, EverySpellingRoundTrips) {
                               {FileState::kAbandoned, "abandoned"},
                               {FileState::kRetrying, "retrying"},
                               {FileState::kPending, "pending"}});
+  ExpectSpellings<ClaimState>(
+      {{ClaimState::kClaimed, "claimed"}, {ClaimState::kDone, "done"}, {ClaimState::kFailed, "failed"}});
 }
 
 TEST(States, UnknownSpellingsAreRefusedByName) {

@@ -420,7 +420,7 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
         ++sum.takeovers;
         const ClaimRecord& was = *attempt->record;
         ev.error = "took over the claim of task " + std::to_string(was.task) + " (" + was.owner.Describe() +
-                   (was.state == "claimed" ? ")" : ", " + was.state + ")");
+                   (was.state == ClaimState::kClaimed ? ")" : std::string(", ") + StateName(was.state) + ")");
       }
       lost.store(false);
       FileOutcome outcome;

@@ -328,7 +328,7 @@ TEST_F(WorkerTest, DynamicTasksShareTheFilesAndMakeEachOutputOnce) {
   auto claims = book.ReadAll();
   ASSERT_TRUE(claims.ok());
   ASSERT_EQ(claims->size(), 44u);
-  EXPECT_EQ(claims->at("m7.csv").state, "done");
+  EXPECT_EQ(claims->at("m7.csv").state, ClaimState::kDone);
   EXPECT_EQ(claims->at("m7.csv").task, m->task);
 
   // A rerun under new claims skips every output by its manifest.
@@ -452,7 +452,7 @@ TEST_F(WorkerTest, DynamicFailureIsFinalForTheRunAndStopGivesFilesBack) {
   EXPECT_EQ(s->done, 3u);
   EXPECT_EQ(s->failed, 1u);
   ClaimBook book(*LocalStorage(), c_.claims_root, {});
-  EXPECT_EQ(book.ReadAll()->at("b.csv").state, "failed");
+  EXPECT_EQ(book.ReadAll()->at("b.csv").state, ClaimState::kFailed);
   // Another task of the same run does not retry it.
   c_.index = 1;
   c_.count = 2;
