@@ -51,6 +51,7 @@ void TaskRecorder::OnFile(const FileEvent& e) {
         break;
       case FileState::kFailed: fmt::print(log_, "FAILED {}: {}\n", input, error); break;
       case FileState::kAbandoned: fmt::print(log_, "abandoned {} (stopping): {}\n", input, error); break;
+      case FileState::kPending: break;  // a file's state before its first event: never an event itself
     }
     std::fflush(log_);
   }
