@@ -43,6 +43,25 @@ inline float IntToFloat(uint64_t v, bool neg) {
   return static_cast<float>(neg ? -dv : dv);
 }
 
+// Field c's value into the row: at column c, or at map[c] (< 0: a column the
+// model does not read).
+template <bool kIdentity>
+inline __attribute__((always_inline)) void PutField(float* row, int32_t c, const int32_t* map, float v) {
+  if constexpr (kIdentity) {
+    row[c] = v;
+  } else if (map[c] >= 0) {
+    row[map[c]] = v;
+  }
+}
+
+// The start of the next row when the row's last field ended at p with a line
+// end, else nullptr (the general parser words what is there).
+inline __attribute__((always_inline)) const char* PastRowEnd(const char* p) {
+  if (*p == '\n') return p + 1;
+  if (*p == '\r' && p[1] == '\n') return p + 2;
+  return nullptr;
+}
+
 #if defined(__SSE2__)
 // Eight one-digit fields at p, "d,d,d,d,d,d,d,d" followed by the delimiter
 // (or by '\n' when `last`), as 8 floats at row: true, else false and nothing
@@ -94,11 +113,7 @@ inline const char* FastRow(const char* p, const char* end, float* row, int32_t n
     // One digit then the delimiter: most fields of one-hot encoded data.
     const unsigned d0 = static_cast<unsigned char>(p[0]) - '0';
     if (d0 < 10 && p[1] == d && c + 1 < nc) {
-      if constexpr (kIdentity) {
-        row[c] = static_cast<float>(d0);
-      } else if (map[c] >= 0) {
-        row[map[c]] = static_cast<float>(d0);
-      }
+      PutField<kIdentity>(row, c, map, static_cast<float>(d0));
       p += 2;
       continue;
     }
@@ -107,22 +122,12 @@ inline const char* FastRow(const char* p, const char* end, float* row, int32_t n
     uint64_t v = 0;
     const long nd = ScanDigits(&p, &v);
     if (nd == 0 || nd > kMaxFastDigits) return nullptr;
-    if constexpr (kIdentity) {
-      row[c] = IntToFloat(v, neg);
-    } else {
-      const int32_t f = map[c];
-      if (f >= 0) row[f] = IntToFloat(v, neg);
-    }
-    const char t = *p;
+    PutField<kIdentity>(row, c, map, IntToFloat(v, neg));
     if (c + 1 < nc) {
-      if (t != d) return nullptr;
+      if (*p != d) return nullptr;
       ++p;
-    } else if (t == '\n') {
-      return p + 1;
-    } else if (t == '\r' && p[1] == '\n') {
-      return p + 2;
     } else {
-      return nullptr;
+      return PastRowEnd(p);
     }
   }
   return nullptr;  // nc == 0: not reached (nc >= 1)
@@ -146,23 +151,13 @@ const char* FastDecimalRow(const char* p, const char* end, float* row, int32_t n
     if (r.ec != std::errc()) return nullptr;
     const float value = static_cast<float>(dv);
     if (!std::isfinite(value)) return nullptr;
-    if constexpr (kIdentity) {
-      row[c] = value;
-    } else {
-      const int32_t f = map[c];
-      if (f >= 0) row[f] = value;
-    }
+    PutField<kIdentity>(row, c, map, value);
     p = r.ptr;
-    const char t = *p;
     if (c + 1 < nc) {
-      if (t != d) return nullptr;
+      if (*p != d) return nullptr;
       ++p;
-    } else if (t == '\n') {
-      return p + 1;
-    } else if (t == '\r' && p[1] == '\n') {
-      return p + 2;
     } else {
-      return nullptr;
+      return PastRowEnd(p);
     }
   }
   return nullptr;  // nc == 0: not reached (nc >= 1)
