@@ -1,8 +1,11 @@
 // Pieces shared by the AVX2 and AVX-512 sets of the Parquet reader's kernels
 // (parquet_simd_avx2.cc, parquet_simd_avx512.cc): included inside each file's
-// target region and anonymous namespace, so it includes nothing (the
-// including file includes <immintrin.h>, <cstddef>, <cstdint> and <cstring>
-// first) and every function here is compiled for that file's target.
+// target region and anonymous namespace, so that every function here is
+// compiled for that file's target. It includes nothing but
+// common/avx_transpose.h, which includes nothing: the including file includes
+// <immintrin.h>, <cstddef>, <cstdint> and <cstring> first.
+
+#include "common/avx_transpose.h"
 
 #define FB_INLINE inline __attribute__((always_inline))
 
@@ -26,23 +29,10 @@ FB_INLINE void Transpose4x4(const float* const* c, size_t r, float* out, size_t 
 
 // Rows r .. r + 7 of the 8 columns c[0..7] into out (row stride nf).
 FB_INLINE void Transpose8x8(const float* const* c, size_t r, float* out, size_t nf) {
-  __m256 x[8], a[8], b[8];
+  __m256 x[8], t[8];
   for (int i = 0; i < 8; ++i) x[i] = _mm256_loadu_ps(c[i] + r);
-  // Pairs of columns interleaved, then pairs of pairs, then 128-bit halves.
-  for (int i = 0; i < 8; i += 2) {
-    a[i] = _mm256_unpacklo_ps(x[i], x[i + 1]);
-    a[i + 1] = _mm256_unpackhi_ps(x[i], x[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    b[i] = _mm256_shuffle_ps(a[i], a[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    b[i + 1] = _mm256_shuffle_ps(a[i], a[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    b[i + 2] = _mm256_shuffle_ps(a[i + 1], a[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    b[i + 3] = _mm256_shuffle_ps(a[i + 1], a[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int k = 0; k < 4; ++k) {
-    _mm256_storeu_ps(out + k * nf, _mm256_permute2f128_ps(b[k], b[k + 4], 0x20));
-    _mm256_storeu_ps(out + (k + 4) * nf, _mm256_permute2f128_ps(b[k], b[k + 4], 0x31));
-  }
+  Transpose8x8Regs(x, t);
+  for (int k = 0; k < 8; ++k) _mm256_storeu_ps(out + k * nf, t[k]);
 }
 
 // Rows r .. r + rows - 1 (rows a multiple of 4) of the run's columns from
