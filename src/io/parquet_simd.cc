@@ -43,17 +43,8 @@ namespace parquet_simd {
 
 bool UnpackLookupPortable(int bw, const uint8_t* p, uint64_t groups, const float* dict, float* out,
                           uint32_t limit) {
-  switch (bw) {
-    case 1: return UnpackLookupBW<1>(p, groups, dict, out, limit);
-    case 2: return UnpackLookupBW<2>(p, groups, dict, out, limit);
-    case 3: return UnpackLookupBW<3>(p, groups, dict, out, limit);
-    case 4: return UnpackLookupBW<4>(p, groups, dict, out, limit);
-    case 5: return UnpackLookupBW<5>(p, groups, dict, out, limit);
-    case 6: return UnpackLookupBW<6>(p, groups, dict, out, limit);
-    case 7: return UnpackLookupBW<7>(p, groups, dict, out, limit);
-    case 8: return UnpackLookupBW<8>(p, groups, dict, out, limit);
-    default: return false;
-  }
+  return ForBitWidth(bw,
+                     [&](auto w) { return UnpackLookupBW<decltype(w)::value>(p, groups, dict, out, limit); });
 }
 
 void TransposeRows(const float* const* cols, const TransposeRun* runs, size_t n_runs, size_t r0, size_t r1,

@@ -5,10 +5,29 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "io/parquet_simd.h"
 
 namespace fb::parquet_simd {
+
+// unpack(std::integral_constant<int, W>()) for the bit width bw = W of 1..8,
+// the widths each set instantiates its unpacking for; false for any other
+// (the caller then decodes the run the general way).
+template <class F>
+bool ForBitWidth(int bw, F&& unpack) {
+  switch (bw) {
+    case 1: return unpack(std::integral_constant<int, 1>());
+    case 2: return unpack(std::integral_constant<int, 2>());
+    case 3: return unpack(std::integral_constant<int, 3>());
+    case 4: return unpack(std::integral_constant<int, 4>());
+    case 5: return unpack(std::integral_constant<int, 5>());
+    case 6: return unpack(std::integral_constant<int, 6>());
+    case 7: return unpack(std::integral_constant<int, 7>());
+    case 8: return unpack(std::integral_constant<int, 8>());
+    default: return false;
+  }
+}
 
 // The transpositions ask for the block's lines this many rows ahead.
 inline constexpr size_t kPrefetchRows = 16;
