@@ -442,30 +442,16 @@ Status Plain(Cursor& c, const Column& col, size_t n, Dense* out) {
     case PhysicalType::kInt64:
     case PhysicalType::kDouble: {
       if (n > c.left() / 8) return Corrupt("PLAIN values past the end");
+      // The values as they lie (little-endian, as the machine's), appended in one copy.
+      auto append = [&](auto& values) {
+        const size_t at = values.size();
+        values.resize(at + n);
+        if (n > 0) std::memcpy(values.data() + at, c.p, 8 * n);  // (no values: data() may be null)
+      };
       if (col.type == PhysicalType::kInt64) {
-        const size_t at = out->i.size();
-        out->i.resize(at + n);
-        if (n > 0) std::memcpy(out->i.data() + at, c.p, 8 * n);  // (no values: data() may be null)
-        c.p += 8 * n;
-        break;
-      }
-      {
-        const size_t at = out->d.size();
-        out->d.resize(at + n);
-        if (n > 0) std::memcpy(out->d.data() + at, c.p, 8 * n);
-        c.p += 8 * n;
-        break;
-      }
-      for (size_t k = 0; k < n; ++k) {
-        if (col.type == PhysicalType::kInt64) {
-          int64_t v;
-          std::memcpy(&v, c.p + 8 * k, 8);
-          out->i.push_back(v);
-        } else {
-          double v;
-          std::memcpy(&v, c.p + 8 * k, 8);
-          out->d.push_back(v);
-        }
+        append(out->i);
+      } else {
+        append(out->d);
       }
       c.p += 8 * n;
       break;
