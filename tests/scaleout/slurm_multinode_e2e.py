@@ -135,8 +135,17 @@ def scenario(tmp, cluster):
     check(any("took over the claim of task %d" % victim in text for text in logs.values()),
           "a survivor took the lost task's file over: %r" % {t: v[-400:] for t, v in logs.items()})
     for t in survivors:
-        state = sh(["sacct", "-n", "-X", "-j", "%s_%d" % (job, t), "-o", "State"]).stdout.strip()
-        r = sh(["scontrol", "show", "job", "-o", "%s_%d" % (job, t)])
+        # A task that has left squeue's RUNNING may still be COMPLETING (slurmd ending its
+        # steps): wait for the state it ends in, then require COMPLETED.
+        end = time.time() + 30
+        while True:
+            state = sh(["sacct", "-n", "-X", "-j", "%s_%d" % (job, t), "-o", "State"]).stdout.strip()
+            r = sh(["scontrol", "show", "job", "-o", "%s_%d" % (job, t)])
+            passing = any("JobState=" + word in r.stdout
+                          for word in ("PENDING", "CONFIGURING", "RUNNING", "COMPLETING"))
+            if not passing or time.time() > end:
+                break
+            time.sleep(0.2)
         check("JobState=COMPLETED" in r.stdout or state == "COMPLETED",
               "surviving task %d completed: %s" % (t, r.stdout[:300]))
     print("slurm multi-node: fbn2 lost mid-job; %d outputs once each, identical to the local run "
