@@ -86,6 +86,17 @@ struct Read {
   uint64_t rows = 0;
 };
 
+// Every chunk the reader hands out, in order (each still to be parsed).
+void AllChunks(ParquetReader* r, std::vector<TableChunk>* chunks) {
+  for (;;) {
+    TableChunk c;
+    auto got = r->NextChunk(&c);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    if (!*got) break;
+    chunks->push_back(std::move(c));
+  }
+}
+
 Read ReadBack(std::shared_ptr<Storage> storage, const std::string& uri, const CsvSchema& schema,
               std::vector<std::string> keep = {}, CsvOptions opt = {}) {
   Read out;
@@ -224,13 +235,7 @@ TEST(Parquet, RowGroupsAreReadInSlicesThatShareOneDecode) {
   auto r = ParquetReader::Open(mem, "mem://a.parquet", opt, schema);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   std::vector<TableChunk> chunks;
-  for (;;) {
-    TableChunk c;
-    auto got = (*r)->NextChunk(&c);
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
-    if (!*got) break;
-    chunks.push_back(std::move(c));
-  }
+  ASSERT_NO_FATAL_FAILURE(AllChunks(r->get(), &chunks));
   ASSERT_EQ(chunks.size(), 10u + 10u + 5u);
   EXPECT_TRUE((*r)->at_end());
   std::vector<TableBlock> blocks(chunks.size());
@@ -525,13 +530,7 @@ TEST(Parquet, SlicesDecodeTheirOwnRowsFromMarks) {
       auto r = ParquetReader::Open(mem, "mem://h.parquet", opt, schema);
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       std::vector<TableChunk> chunks;
-      for (;;) {
-        TableChunk c;
-        auto got = (*r)->NextChunk(&c);
-        ASSERT_TRUE(got.ok()) << got.status().ToString();
-        if (!*got) break;
-        chunks.push_back(std::move(c));
-      }
+      ASSERT_NO_FATAL_FAILURE(AllChunks(r->get(), &chunks));
       std::vector<TableBlock> blocks(chunks.size());
       auto parse = [&](size_t parity) {
         for (size_t i = chunks.size(); i-- > 0;)
