@@ -37,7 +37,8 @@ class Predictor {
 std::unique_ptr<Predictor> MakeReferencePredictor(std::shared_ptr<const Forest> forest);
 
 // The fastest engine this machine supports for `forest` (runtime CPU
-// dispatch); what `predict` and `run` use.
+// dispatch), compiled from its trees; what training's evaluation uses.
+// `predict`, `run` and `worker` use MakeModelPredictor below.
 std::unique_ptr<Predictor> MakeBestPredictor(std::shared_ptr<const Forest> forest);
 
 // MakeBestPredictor for a loaded model file: a .fbm's stored compiled layout
