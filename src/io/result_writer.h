@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/default_init.h"
 #include "common/sha256.h"
 #include "common/status.h"
 #include "io/table_reader.h"
@@ -103,7 +104,7 @@ class ResultFormatter {
     return layout_.format == ResultFormat::kSeed || layout_.format == ResultFormat::kJsonl;
   }
   // Appends the rows to *out numbered from first_row (0-based data row).
-  void Number(const FormattedRows& rows, uint64_t first_row, std::string* out) const;
+  void Number(const FormattedRows& rows, uint64_t first_row, DefaultInitVector<char>* out) const;
 
  private:
   ResultLayout layout_;

@@ -220,7 +220,7 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
   std::mutex mu;
   std::condition_variable cv;
   uint64_t submitted = 0, written = 0;
-  std::string numbered;
+  DefaultInitVector<char> numbered;  // resized per chunk, every byte written: no zeroing
 
   auto wait_done = [&](Slot* s) {
     std::unique_lock<std::mutex> lock(mu);
@@ -242,7 +242,7 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
     } else if (fmt.numbers_rows()) {
       numbered.clear();
       fmt.Number(s->text, first_row, &numbered);
-      FB_RETURN_IF_ERROR(sink.Write(numbered));
+      FB_RETURN_IF_ERROR(sink.Write(std::string_view(numbered.data(), numbered.size())));
     } else {
       FB_RETURN_IF_ERROR(sink.Write(s->text.text));
     }
