@@ -334,8 +334,8 @@ std::string OutputNameFor(std::string_view input_name, ResultFormat format) {
 
 size_t ChunkBytesFor(const Forest& forest) {
   constexpr size_t kSmallTrees = size_t{256} << 10, kLargeTrees = size_t{1} << 20;
-  for (const Tree& t : forest.trees)
-    if (t.nodes.size() > 127) return kLargeTrees;
+  for (size_t t = 0; t < forest.trees.size(); ++t)
+    if (forest.node_count(t) > 127) return kLargeTrees;  // decoded or not
   return kSmallTrees;
 }
 
