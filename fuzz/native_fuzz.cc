@@ -13,11 +13,40 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "differential.h"
 #include "infer/predictor.h"
 #include "model/forest_builder.h"
 #include "model/import/native_format.h"
+
+// The same bytes loaded with the trees' nodes undecoded (what `predict`
+// does with a mapped file: model/import/model_loader.h kTreesOnDemand). Its
+// predictor reads the layout only (3 rows: the kernels on a padded tile);
+// decoding on demand succeeds exactly when the full load did, giving its
+// trees; where both predictors read the layout alone (150 rows), their sums
+// are the same bits.
+void CheckTreesOnDemand(const std::string& b, const std::shared_ptr<const fb::Forest>& full,
+                        const fb::Predictor* full_p, const uint8_t* data, size_t size) {
+  std::shared_ptr<const void> keep(b.data(), [](const void*) {});
+  auto r = fb::LoadNativeModel(b, keep, "fuzz.fbm", /*trees_on_demand=*/true);
+  if (!r.ok()) return;
+  auto lazy = std::make_shared<const fb::Forest>(std::move(r).value());
+  auto decoded = fb::DecodedForest(lazy);
+  if (decoded.ok() != (full != nullptr)) __builtin_trap();  // decoding on demand disagrees with the full load
+  if (decoded.ok() && (*decoded)->trees.size() != full->trees.size()) __builtin_trap();
+  auto p = fb::MakeModelPredictor(lazy);
+  if (!p.ok()) return;
+  fb::fuzz::PredictSome(**p, *lazy, data, size);
+  if (full_p == nullptr || lazy->n_features > 4096 || lazy->n_outputs > 4096 || size == 0) return;
+  const size_t nf = static_cast<size_t>(lazy->n_features), rows = 150;
+  std::vector<float> x(rows * nf);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(data[(i * 5) % size] % 16) - 4.0f;
+  std::vector<double> a(rows * static_cast<size_t>(lazy->n_outputs)), c(a.size());
+  (*p)->PredictRaw(x.data(), rows, a.data());
+  full_p->PredictRaw(x.data(), rows, c.data());
+  if (std::memcmp(a.data(), c.data(), a.size() * sizeof(double)) != 0) __builtin_trap();
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string b(reinterpret_cast<const char*>(data), size);
@@ -30,7 +59,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::memcpy(b.data() + 8, &crc, 4);
   }
   auto r = fb::LoadNativeModel(b);
-  if (!r.ok()) return 0;
+  if (!r.ok()) {
+    CheckTreesOnDemand(b, nullptr, nullptr, data, size);
+    return 0;
+  }
   if (!fb::BuildForest(*r).ok()) __builtin_trap();  // the loader let an invalid forest through
   auto forest = std::make_shared<const fb::Forest>(std::move(r).value());
   fb::fuzz::CheckEnginesAgree(forest, data, size);
@@ -40,5 +72,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // layout), but a layout is never accepted for another forest's shape.
   auto p = fb::MakeModelPredictor(forest);
   if (p.ok()) fb::fuzz::PredictSome(**p, *forest, data, size);
+  CheckTreesOnDemand(b, forest, p.ok() ? p->get() : nullptr, data, size);
   return 0;
 }

@@ -127,7 +127,9 @@ int RunPredict(const PredictArgs& a) {
         InvalidArgument("--delimiter takes one character (or 'tab'), got '" + a.delimiter + "'"));
   }
 
-  auto loaded = LoadModelAt(a.model);
+  // A .fbm with a stored layout: its trees' nodes stay undecoded unless an
+  // iteration range or the layout itself needs them.
+  auto loaded = LoadModelAt(a.model, ModelLoad::kTreesOnDemand);
   if (!loaded.ok()) return ReportError(Status(loaded.status()).Prefix("loading model"));
   // Boosting rounds: --iteration-range, else the model's default (XGBoost's
   // scikit-learn wrapper honours best_iteration; see docs/xgboost.md).

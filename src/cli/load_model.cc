@@ -7,8 +7,8 @@
 
 namespace fb::cli {
 
-Result<Forest> LoadModelAt(const std::string& uri) {
-  if (!IsS3Uri(uri)) return LoadModelFile(uri);
+Result<Forest> LoadModelAt(const std::string& uri, ModelLoad mode) {
+  if (!IsS3Uri(uri)) return LoadModelFile(uri, mode);
   FB_ASSIGN_OR_RETURN(auto storage, StorageFor(uri));
   FB_ASSIGN_OR_RETURN(std::string bytes, storage->ReadAll(uri));
   return LoadModelBytes(bytes, uri);

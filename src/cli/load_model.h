@@ -14,10 +14,13 @@
 
 #include "common/status.h"
 #include "model/forest.h"
+#include "model/import/model_loader.h"
 
 namespace fb::cli {
 
-Result<Forest> LoadModelAt(const std::string& path_or_uri);
+// `mode`: model/import/model_loader.h (kTreesOnDemand applies to local .fbm
+// files; `predict` uses it).
+Result<Forest> LoadModelAt(const std::string& path_or_uri, ModelLoad mode = ModelLoad::kFull);
 
 // `forest` in the native format with its compiled layout (format 1.5: a
 // load then reads the layout instead of compiling; infer/compiled_io.h).

@@ -18,4 +18,14 @@ namespace fb {
 
 void PrefaultForWrite(void* p, size_t bytes);
 
+// AdviseHugePages: asks for transparent huge pages (madvise MADV_HUGEPAGE)
+// for the whole 2 MiB-aligned blocks inside [p, p + bytes) of a buffer not
+// yet written: each such block then costs one fault and one 2 MiB clear
+// instead of 512 faults (about 0.8 ms a MB of fresh 4 KiB pages on the
+// Zen 5 virtual machine, 0.1 ms with huge pages). Buffers under 4 MiB and
+// kernels or settings without transparent huge pages ("never") are left as
+// they are; contents never change. Only for buffers that are written
+// through in full, and soon: a huge page is cleared whole.
+void AdviseHugePages(void* p, size_t bytes);
+
 }  // namespace fb

@@ -6,6 +6,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
 namespace fb {
@@ -48,6 +51,63 @@ TEST(PrefaultTest, LeavesContentsAndSmallBuffersAlone) {
   PrefaultForWrite(p, 8 * page);  // under 64 KiB: left to fault as usual
   EXPECT_EQ(ResidentPages(p, 8 * page), 0u);
   ::munmap(p, 8 * page);
+}
+
+// The VmFlags of the mapping that holds `p` (/proc/self/smaps), or "".
+std::string VmFlagsAt(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto a = reinterpret_cast<uintptr_t>(p);
+  bool inside = false;
+  std::string line;
+  while (std::getline(smaps, line)) {
+    unsigned long begin = 0, end = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> begin >> dash >> end && dash == '-' && line.find(':') > line.find(' ')) {
+      inside = a >= begin && a < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return {};
+}
+
+bool HasFlag(const std::string& vm_flags, const char* flag) {
+  return vm_flags.find(std::string(" ") + flag) != std::string::npos;
+}
+
+TEST(PrefaultTest, HugePagesAreAskedForTheWholeAlignedBlocksOfBigBuffers) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t bytes = 5 * kHuge;
+  char* p =
+      static_cast<char*>(::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(p, MAP_FAILED);
+  std::memset(p, 7, 4096);
+  char* first = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1));
+  AdviseHugePages(p + 1, bytes - 1);
+  const std::string advised = VmFlagsAt(first + kHuge);
+  const std::string before = VmFlagsAt(p);
+  const char* const untouched = first == p ? nullptr : p;  // below the first whole block
+  EXPECT_EQ(p[0], 7);
+  EXPECT_EQ(p[4095], 7);
+  ::munmap(p, bytes);
+  ASSERT_FALSE(advised.empty()) << "no /proc/self/smaps";
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string setting;
+  if (!std::getline(thp, setting) || setting.find("[never]") != std::string::npos)
+    GTEST_SKIP() << "no transparent huge pages here: " << setting;
+  EXPECT_TRUE(HasFlag(advised, "hg")) << advised;
+  if (untouched != nullptr) EXPECT_FALSE(HasFlag(before, "hg")) << before;
+
+  // Under 4 MiB: left alone.
+  char* q = static_cast<char*>(
+      ::mmap(nullptr, 3 * kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(q, MAP_FAILED);
+  AdviseHugePages(q, 2 * kHuge - 1);
+  AdviseHugePages(nullptr, 8 * kHuge);
+  const std::string small = VmFlagsAt(q + kHuge);
+  ::munmap(q, 3 * kHuge);
+  EXPECT_FALSE(HasFlag(small, "hg")) << small;
 }
 
 }  // namespace

@@ -293,6 +293,7 @@ TreeLayout ChooseLayout(const Forest& f, const Tree& tree) {
 }
 
 CompiledForest CompileForest(std::shared_ptr<const Forest> forest) {
+  forest = DecodedForestOrAbort(std::move(forest));  // the nodes are what it compiles
   CompiledForest cf;
   auto arrays = std::make_shared<CompiledArrays>();
   CompiledArrays& a = *arrays;

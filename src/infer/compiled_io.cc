@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <type_traits>
 
 #include "common/little_endian.h"
+#include "model/forest_builder.h"
 
 namespace fb {
 namespace {
@@ -62,7 +64,7 @@ std::string Bytes(std::span<const T> v) {
 
 uint64_t TotalNodes(const Forest& f) {
   uint64_t n = 0;
-  for (const Tree& t : f.trees) n += t.nodes.size();
+  for (size_t t = 0; t < f.trees.size(); ++t) n += f.node_count(t);  // decoded or not
   return n;
 }
 
@@ -519,12 +521,23 @@ Result<std::optional<CompiledForest>> ReadStoredLayout(std::shared_ptr<const For
   FB_RETURN_IF_ERROR(CheckLayout(cf, c));
   cf.storage = f.stored_layout;
   cf.forest = std::move(forest);
+  // Generic runs walk the Forest's own nodes: undecoded trees
+  // (ModelLoad::kTreesOnDemand) are decoded for them. Without generic runs
+  // the predictor reads only the layout (and, for fewer rows than a tile,
+  // runs the kernels on a padded tile instead of walking the nodes).
+  if (!cf.forest->trees_decoded() && std::any_of(cf.runs.begin(), cf.runs.end(), [](const TreeRun& r) {
+        return r.layout == TreeLayout::kGeneric;
+      })) {
+    FB_ASSIGN_OR_RETURN(cf.forest, DecodedForest(std::move(cf.forest)));
+  }
   return std::optional<CompiledForest>(std::move(cf));
 }
 
 Result<CompiledForest> CompiledForestFor(std::shared_ptr<const Forest> forest) {
   FB_ASSIGN_OR_RETURN(std::optional<CompiledForest> stored, ReadStoredLayout(forest));
   if (stored) return std::move(*stored);
+  // No usable layout: compile from the nodes (decoded first when they are not).
+  FB_ASSIGN_OR_RETURN(forest, DecodedForest(std::move(forest)));
   return CompileForest(std::move(forest));
 }
 

@@ -8,6 +8,7 @@
 #include "infer/compiled_forest.h"
 #include "infer/compiled_io.h"
 #include "infer/complete_kernels.h"
+#include "model/forest_builder.h"
 
 namespace fb {
 namespace {
@@ -15,7 +16,10 @@ namespace {
 // Rows walked in lockstep through a deep tree (independent cache misses in
 // flight).
 constexpr size_t kDeepGroup = 16;
-// Fewer rows than this skip the bitvector tiles.
+// Fewer rows than this skip the complete and bitvector tiles: they walk the
+// Forest's nodes instead, when they are decoded (a forest loaded with
+// ModelLoad::kTreesOnDemand has none: its few rows go through the kernels
+// on a padded tile, the same sums).
 constexpr size_t kMinTileRows = 8;
 
 // Copies m <= kTileRows rows into a column-major tile, zero-padding the rest;
@@ -70,7 +74,8 @@ class CompiledPredictor final : public Predictor {
       : cf_(std::move(cf)),
         target_(target),
         kernel_(BitvectorKernelFor(target)),
-        complete_kernel_(CompleteKernelFor(target)) {}
+        complete_kernel_(CompleteKernelFor(target)),
+        walk_few_rows_(cf_.forest->trees_decoded()) {}
 
   void PredictRaw(const float* x, size_t n_rows, double* out) const override {
     const size_t nf = cf_.n_features, no = cf_.n_outputs;
@@ -84,7 +89,7 @@ class CompiledPredictor final : public Predictor {
       switch (run.layout) {
         case TreeLayout::kComplete:
           // A tile costs kCompleteTileRows rows whatever it holds: a few rows walk instead.
-          if (n_rows < kMinTileRows) {
+          if (n_rows < kMinTileRows && walk_few_rows_) {
             WalkForestTrees(run.tree_begin, run.tree_end, x, n_rows, out);
           } else {
             complete_kernel_(cf_, run, x, n_rows, out);
@@ -106,7 +111,7 @@ class CompiledPredictor final : public Predictor {
   void RunBitvector(const TreeRun& run, const float* x, size_t n, double* out, float* tile,
                     double* acc) const {
     // A tile costs kTileRows rows whatever it holds: a few rows walk instead.
-    if (n < kMinTileRows) return WalkForestTrees(run.tree_begin, run.tree_end, x, n, out);
+    if (n < kMinTileRows && walk_few_rows_) return WalkForestTrees(run.tree_begin, run.tree_end, x, n, out);
     const size_t nf = cf_.n_features, no = cf_.n_outputs;
     for (size_t s = 0; s < n; s += kTileRows) {
       const size_t m = std::min(kTileRows, n - s);
@@ -176,6 +181,9 @@ class CompiledPredictor final : public Predictor {
   SimdTarget target_;
   BitvectorKernel kernel_;
   CompleteKernel complete_kernel_;
+  // The Forest's nodes are there to walk (ReadStoredLayout decodes them
+  // whenever a run is generic, so undecoded trees mean no generic run).
+  bool walk_few_rows_;
 };
 
 }  // namespace
@@ -185,6 +193,14 @@ std::unique_ptr<Predictor> MakeCompiledPredictor(std::shared_ptr<const Forest> f
 }
 
 std::unique_ptr<Predictor> MakeCompiledPredictor(CompiledForest cf, SimdTarget target) {
+  // Generic runs walk the nodes (ReadStoredLayout and CompileForest decode
+  // them already; this keeps any other CompiledForest from walking none).
+  if (!cf.forest->trees_decoded())
+    for (const TreeRun& run : cf.runs)
+      if (run.layout == TreeLayout::kGeneric) {
+        cf.forest = DecodedForestOrAbort(std::move(cf.forest));
+        break;
+      }
   return std::make_unique<CompiledPredictor>(std::move(cf), target);
 }
 

@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "infer/predictor.h"
+#include "model/forest_builder.h"
 
 namespace fb {
 namespace {
@@ -38,7 +39,8 @@ class ReferencePredictor final : public Predictor {
 }  // namespace
 
 std::unique_ptr<Predictor> MakeReferencePredictor(std::shared_ptr<const Forest> forest) {
-  return std::make_unique<ReferencePredictor>(std::move(forest));
+  // It walks the nodes: undecoded trees (ModelLoad::kTreesOnDemand) are decoded first.
+  return std::make_unique<ReferencePredictor>(DecodedForestOrAbort(std::move(forest)));
 }
 
 int64_t FindMissing(const float* x, size_t n_rows, int32_t n_features) {

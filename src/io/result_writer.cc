@@ -11,6 +11,12 @@
 namespace fb {
 namespace {
 
+// Label texts shorter than this (with their line end: 16 bytes) are
+// written by one fixed-size copy per row, for models of at most kMaxLabels
+// classes.
+constexpr size_t kShortLabel = 16;
+constexpr size_t kMaxLabels = 16;
+
 void AppendJsonNumber(std::string* out, double v) {
   if (!std::isfinite(v)) {
     out->append("null");
@@ -221,8 +227,30 @@ void ResultFormatter::Format(const PredictionRows& rows, FormattedRows* out,
     // Labels only (the seed's output): one copy of the label's text per row.
     size_t longest = 0;
     for (const std::string& t : label_text_) longest = std::max(longest, t.size());
-    s.resize(rows.n_rows * (longest + 1));
     if (numbered) out->ends.resize(rows.n_rows);
+    if (longest < kShortLabel && label_text_.size() <= kMaxLabels) {
+      // Each label's text and line end padded to a fixed 16 bytes: one
+      // fixed-size copy per row (no memcpy call), then the row's true length
+      // counted; the buffer has 16 bytes of room past the last row.
+      s.resize(rows.n_rows * (longest + 1) + kShortLabel);
+      char padded[kMaxLabels][kShortLabel] = {};
+      uint8_t length[kMaxLabels] = {};
+      for (size_t k = 0; k < label_text_.size(); ++k) {
+        std::memcpy(padded[k], label_text_[k].data(), label_text_[k].size());
+        padded[k][label_text_[k].size()] = '\n';
+        length[k] = static_cast<uint8_t>(label_text_[k].size() + 1);
+      }
+      char* p = s.data();
+      for (size_t r = 0; r < rows.n_rows; ++r) {
+        const int32_t l = rows.label[r];
+        std::memcpy(p, padded[l], kShortLabel);
+        p += length[l];
+        if (numbered) out->ends[r] = static_cast<uint32_t>(p - s.data());
+      }
+      s.resize(static_cast<size_t>(p - s.data()));
+      return;
+    }
+    s.resize(rows.n_rows * (longest + 1));
     char* p = s.data();
     for (size_t r = 0; r < rows.n_rows; ++r) {
       const std::string& t = label_text_[rows.label[r]];
@@ -460,26 +488,44 @@ void ResultFormatter::FormatGeneral(const PredictionRows& rows, FormattedRows* o
   }
 }
 
-void ResultFormatter::Number(const FormattedRows& rows, uint64_t first_row, std::string* out) const {
+void ResultFormatter::Number(const FormattedRows& rows, uint64_t first_row,
+                             DefaultInitVector<char>* out) const {
   const bool json = layout_.format == ResultFormat::kJsonl;
   constexpr std::string_view kJsonRow = "{\"row\":";
-  // The row number as decimal digits, right-aligned in `counter`, counted
-  // up in place row by row.
-  char counter[24];
-  char* const end = counter + sizeof counter;
+  // The row number as decimal digits, right-aligned to `end` in `counter`,
+  // counted up in place row by row. The 24 bytes after `end` are room for
+  // the fixed-size copy below (it reads 24 bytes from `digits`).
+  char counter[48] = {};
+  char* const end = counter + 24;
   const size_t len = static_cast<size_t>(std::to_chars(counter, end, first_row).ptr - counter);
   char* digits = end - len;
   std::memmove(digits, counter, len);
   const size_t n = rows.ends.size(), at = out->size();
-  out->resize(at + rows.text.size() + n * (kJsonRow.size() + 22));
+  // Per row at most the JSON prefix, 20 digits, the comma and the row's
+  // text; kRoom more at the end for the fixed-size copies past a row's end.
+  constexpr size_t kRoom = 32;
+  out->resize(at + rows.text.size() + n * (kJsonRow.size() + 22) + kRoom);
   char* p = out->data() + at;
+  const char* const text = rows.text.data();
+  const size_t text_size = rows.text.size();
   uint32_t begin = 0;
   for (size_t i = 0; i < n; ++i) {
     if (json) p = std::copy(kJsonRow.begin(), kJsonRow.end(), p);
-    p = std::copy(digits, end, p);
+    // Fixed-size copies (no memcpy call per row): only end - digits bytes of
+    // the 24 and the row's length of the 16 count; the rest is overwritten
+    // by the next row or cut off below.
+    std::memcpy(p, digits, 24);
+    p += end - digits;
     *p++ = ',';
-    p = std::copy(rows.text.data() + begin, rows.text.data() + rows.ends[i], p);
-    begin = rows.ends[i];
+    const uint32_t row_end = rows.ends[i];
+    const size_t row_len = row_end - begin;
+    if (row_len <= 16 && begin + 16 <= text_size) {
+      std::memcpy(p, text + begin, 16);
+    } else {
+      std::memcpy(p, text + begin, row_len);
+    }
+    p += row_len;
+    begin = row_end;
     for (char* d = end;;) {
       if (d == digits) {  // all nines: one digit more
         *--digits = '1';
@@ -503,7 +549,7 @@ ResultSink::~ResultSink() {
 }
 
 Status ResultSink::Write(std::string_view b) {
-  if (done_) return Internal("write after commit or abort");
+  if (done_ || sealed_) return Internal("write after seal, commit or abort");
   digest_.Update(b);
   bytes_ += b.size();
   if (holding_) {
@@ -517,8 +563,15 @@ Status ResultSink::Write(std::string_view b) {
   return stream_->Write(b);
 }
 
+void ResultSink::Seal() {
+  if (sealed_) return;
+  sealed_ = true;
+  sha256_ = digest_.HexDigest();
+}
+
 Status ResultSink::Commit() {
   if (done_) return Internal("commit after commit or abort");
+  Seal();
   if (!held_.empty()) {
     Status st = stream_->Write(held_);
     std::string().swap(held_);
@@ -533,7 +586,6 @@ Status ResultSink::Commit() {
     return st;
   }
   done_ = true;
-  sha256_ = digest_.HexDigest();
   return Status::Ok();
 }
 

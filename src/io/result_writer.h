@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/default_init.h"
 #include "common/sha256.h"
 #include "common/status.h"
 #include "io/table_reader.h"
@@ -103,7 +104,7 @@ class ResultFormatter {
     return layout_.format == ResultFormat::kSeed || layout_.format == ResultFormat::kJsonl;
   }
   // Appends the rows to *out numbered from first_row (0-based data row).
-  void Number(const FormattedRows& rows, uint64_t first_row, std::string* out) const;
+  void Number(const FormattedRows& rows, uint64_t first_row, DefaultInitVector<char>* out) const;
 
  private:
   ResultLayout layout_;
@@ -133,11 +134,14 @@ class ResultSink {
   ResultSink& operator=(const ResultSink&) = delete;
 
   Status Write(std::string_view bytes);
+  // Ends the writing: bytes() and sha256_hex() are final, no Write may
+  // follow; Commit (or Abort) is still to come. Commit seals first if needed.
+  void Seal();
   Status Commit();
   void Abort();
 
   uint64_t bytes() const { return bytes_; }
-  // Hex SHA-256 of everything written; valid after Commit.
+  // Hex SHA-256 of everything written; valid after Seal or Commit.
   const std::string& sha256_hex() const { return sha256_; }
 
  private:
@@ -148,6 +152,7 @@ class ResultSink {
   std::string held_;
   uint64_t bytes_ = 0;
   std::string sha256_;
+  bool sealed_ = false;
   bool done_ = false;
 };
 

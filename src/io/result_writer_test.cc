@@ -30,7 +30,9 @@ std::string Render(const ResultLayout& layout, const std::vector<double>& values
   f->Format(rows, &text);
   std::string out = first_row == 0 ? f->header() : "";
   if (f->numbers_rows()) {
-    f->Number(text, first_row, &out);
+    DefaultInitVector<char> numbered;
+    f->Number(text, first_row, &numbered);
+    out.append(numbered.data(), numbered.size());
   } else {
     out += text.text;
   }
@@ -108,13 +110,44 @@ TEST(ResultWriterTest, NumbersRowsAcrossDigitBoundaries) {
       std::vector<double> values(12, 1.0);
       FormattedRows text;
       f->Format(PredictionRows{12, 1, values.data(), label.data()}, &text);
-      std::string got = "x";
-      f->Number(text, first, &got);
+      DefaultInitVector<char> numbered(1, 'x');
+      f->Number(text, first, &numbered);
+      const std::string got(numbered.data(), numbered.size());
       std::string want = "x";
       for (uint64_t r = first; r < first + 12; ++r)
         want += fmt == ResultFormat::kSeed ? std::to_string(r) + ",1\n"
                                            : "{\"row\":" + std::to_string(r) + ",\"prediction\":1}\n";
       EXPECT_EQ(got, want) << first;
+    }
+  }
+}
+
+// Labels are copied in fixed-size pieces when every label's text is shorter
+// than 16 bytes and there are at most 16 classes; longer labels and more
+// classes take the general loop. Every case writes each row's label alone.
+TEST(ResultWriterTest, LabelsOfEveryLengthAndCount) {
+  for (ResultFormat fmt : {ResultFormat::kCsv, ResultFormat::kSeed}) {
+    for (size_t len : {size_t{1}, size_t{7}, size_t{14}, size_t{15}, size_t{16}, size_t{17}, size_t{40}}) {
+      for (size_t classes : {size_t{2}, size_t{16}, size_t{17}}) {
+        std::vector<std::string> labels;
+        for (size_t k = 0; k < classes; ++k) {
+          std::string t = std::string(k % 2 ? len : 1 + (k % len), static_cast<char>('a' + k % 26));
+          labels.push_back(t + std::to_string(k).substr(0, t.size() > 3 ? 2 : 0));
+        }
+        auto layout = Classifier(fmt, labels, false);
+        std::vector<int32_t> label;
+        for (size_t r = 0; r < 101; ++r) label.push_back(static_cast<int32_t>((r * 7) % classes));
+        std::vector<double> values(label.size() * classes, 0.0);
+        const std::string got = Render(layout, values, label, static_cast<int32_t>(classes), 5);
+        std::string want;
+        for (size_t r = 0; r < label.size(); ++r) {
+          if (fmt == ResultFormat::kSeed) want += std::to_string(5 + r) + ",";
+          const std::string& t = labels[label[r]];
+          want += t.find_first_of(",\"") == std::string::npos ? t : "\"" + t + "\"";
+          want += "\n";
+        }
+        EXPECT_EQ(got, want) << "length " << len << ", classes " << classes;
+      }
     }
   }
 }

@@ -176,6 +176,32 @@ struct StoredLayout {
   std::shared_ptr<const void> owner;  // keeps the bytes alive: the file's mapping, or a copy
 };
 
+// A Forest whose trees' nodes and values are not decoded: a .fbm file loaded
+// for prediction from its stored compiled layout (LoadModelFile with
+// ModelLoad::kTreesOnDemand, model/import/model_loader.h), whose predictor
+// reads only the layout. Each tree's `output` is set; its `nodes` and
+// `values` are EMPTY, and its node count is node_counts[t]. Whatever needs
+// nodes or values gets them through DecodeTrees / DecodedForest
+// (model/forest_builder.h), which decode and validate them from the file
+// (an error naming the file when they do not hold); the predictors' and
+// writers' entry points do so themselves. Code that reads Tree::nodes
+// directly must first check Forest::trees_decoded().
+struct Forest;
+class TreeDecoder {
+ public:
+  virtual ~TreeDecoder() = default;
+  // Fills the nodes and values of every tree of `forest` (the forest this
+  // decoder was made for; each tree's nodes empty). Returns "" on success,
+  // else what is wrong (the caller adds the file's name).
+  virtual std::string Decode(Forest* forest) const = 0;
+};
+
+struct UndecodedTrees {
+  std::vector<uint32_t> node_counts;  // one per tree, each >= 1
+  std::shared_ptr<const TreeDecoder> decoder;
+  std::string origin;  // the model file's name, for error messages
+};
+
 struct Forest {
   ModelKind kind = ModelKind::kClassifier;
   int32_t n_features = 0;
@@ -244,6 +270,14 @@ struct Forest {
   // for a .fbm written without it). It describes exactly these trees:
   // whatever changes the trees (SelectIterations) drops it.
   std::shared_ptr<const StoredLayout> stored_layout;
+
+  // Null once the trees' nodes and values are there (always, except for a
+  // .fbm loaded with ModelLoad::kTreesOnDemand: see UndecodedTrees).
+  std::shared_ptr<const UndecodedTrees> undecoded;
+
+  bool trees_decoded() const { return undecoded == nullptr; }
+  // Tree t's node count, decoded or not.
+  size_t node_count(size_t t) const { return undecoded ? undecoded->node_counts[t] : trees[t].nodes.size(); }
 
   int32_t n_classes() const { return static_cast<int32_t>(class_labels.size()); }
 };

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <set>
 
@@ -338,8 +340,63 @@ Result<Forest> BuildForest(Forest f) {
     return InvalidData(fmt::format("model has {} feature importances for {} features",
                                    f.training.feature_importances.size(), f.n_features));
   }
+  if (f.undecoded) {
+    // Trees without their nodes (forest.h, UndecodedTrees): what can be
+    // checked without them; DecodeTrees checks the rest.
+    const UndecodedTrees& u = *f.undecoded;
+    if (u.node_counts.size() != f.trees.size() || !u.decoder)
+      return Internal("undecoded trees without a node count per tree or a decoder");
+    for (size_t t = 0; t < f.trees.size(); ++t) {
+      const Tree& tree = f.trees[t];
+      if (!tree.nodes.empty() || !tree.values.empty())
+        return Internal(fmt::format("undecoded tree {} has nodes", t));
+      if (u.node_counts[t] == 0) return InvalidData(fmt::format("tree {} has no nodes", t));
+      if (u.node_counts[t] > static_cast<uint32_t>(std::numeric_limits<int32_t>::max()))
+        return InvalidData(fmt::format("tree {} has too many nodes ({})", t, u.node_counts[t]));
+      if (f.leaf_width == 1 && (tree.output < 0 || tree.output >= f.n_outputs)) {
+        return InvalidData(
+            fmt::format("tree {}: output {} out of range [0, {})", t, tree.output, f.n_outputs));
+      }
+    }
+    return f;
+  }
   for (size_t t = 0; t < f.trees.size(); ++t) FB_RETURN_IF_ERROR(ValidateTree(f, f.trees[t], t));
   return f;
+}
+
+Result<Forest> DecodeTrees(Forest f) {
+  if (f.trees_decoded()) return f;
+  const std::shared_ptr<const UndecodedTrees> u = std::move(f.undecoded);
+  f.undecoded.reset();
+  for (Tree& t : f.trees) t.nodes.clear(), t.values.clear();
+  std::string error = u->decoder->Decode(&f);
+  if (error.empty()) {
+    for (size_t t = 0; t < f.trees.size(); ++t)
+      if (f.trees[t].nodes.size() != u->node_counts[t]) {
+        error = fmt::format("tree {}: {} nodes decoded, {} expected", t, f.trees[t].nodes.size(),
+                            u->node_counts[t]);
+        break;
+      }
+  }
+  Result<Forest> r = error.empty() ? BuildForest(std::move(f)) : Result<Forest>(InvalidData(error));
+  if (!r.ok() && !u->origin.empty()) return std::move(r).take_status().WithPath(u->origin);
+  return r;
+}
+
+std::shared_ptr<const Forest> DecodedForestOrAbort(std::shared_ptr<const Forest> forest) {
+  Result<std::shared_ptr<const Forest>> r = DecodedForest(std::move(forest));
+  if (!r.ok()) {
+    std::fprintf(stderr, "forestbatch: internal error: trees needed but not decodable: %s\n",
+                 r.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(r).value();
+}
+
+Result<std::shared_ptr<const Forest>> DecodedForest(std::shared_ptr<const Forest> forest) {
+  if (forest == nullptr || forest->trees_decoded()) return forest;
+  FB_ASSIGN_OR_RETURN(Forest decoded, DecodeTrees(*forest));
+  return std::shared_ptr<const Forest>(std::make_shared<const Forest>(std::move(decoded)));
 }
 
 TreeShape ShapeOf(const Tree& tree) {

@@ -10,6 +10,8 @@
 // naming the tree and node.
 #pragma once
 
+#include <memory>
+
 #include "common/status.h"
 #include "model/forest.h"
 
@@ -20,6 +22,21 @@ inline constexpr int32_t kMaxCategory = 1 << 24;
 
 // Validates `forest` and returns it, or InvalidData saying what is wrong.
 Result<Forest> BuildForest(Forest forest);
+
+// A forest with undecoded trees (forest.h, UndecodedTrees): decodes every
+// tree's nodes and values and validates them as BuildForest does (an error
+// names the model file); the stored layout stays. Any other forest: as is.
+Result<Forest> DecodeTrees(Forest forest);
+// The same for a shared forest: `forest` itself when its trees are decoded,
+// else a decoded copy.
+Result<std::shared_ptr<const Forest>> DecodedForest(std::shared_ptr<const Forest> forest);
+
+// For the entry points that cannot return an error (CompileForest,
+// MakeReferencePredictor): DecodedForest, and when the trees do not decode
+// (a file whose nodes do not hold), the error on stderr and abort(): a
+// program error, since whatever loads with ModelLoad::kTreesOnDemand hands
+// the forest on through MakeModelPredictor or DecodedForest, which report it.
+std::shared_ptr<const Forest> DecodedForestOrAbort(std::shared_ptr<const Forest> forest);
 
 // Checks one tree against the forest's shape (used by BuildForest).
 Status ValidateTree(const Forest& forest, const Tree& tree, size_t tree_index);

@@ -46,6 +46,10 @@ Result<Forest> SliceIterations(Forest f, IterationRange range) {
                     range.end, rounds, rounds));
   }
   const size_t tpi = static_cast<size_t>(f.trees_per_iteration);
+  // The slice drops the stored layout, so its predictor compiles from the nodes.
+  if (!f.trees_decoded()) {
+    FB_ASSIGN_OR_RETURN(f, DecodeTrees(std::move(f)));
+  }
   std::vector<Tree> kept(std::make_move_iterator(f.trees.begin() + range.begin * tpi),
                          std::make_move_iterator(f.trees.begin() + end * tpi));
   f.trees = std::move(kept);

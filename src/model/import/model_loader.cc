@@ -81,7 +81,8 @@ namespace {
 // (a .fbm's stored layout is then read in place); `readable_padding` as for
 // LoadModelBytes.
 Result<Forest> LoadModelBytesKept(std::string_view bytes, const std::string& name,
-                                  std::shared_ptr<const void> keep, size_t readable_padding) {
+                                  std::shared_ptr<const void> keep, size_t readable_padding,
+                                  ModelLoad mode = ModelLoad::kFull) {
   Result<Forest> r = InvalidData("empty model file");
   if (!bytes.empty()) {
     switch (DetectModelFormat(bytes.substr(0, 256))) {
@@ -89,7 +90,9 @@ Result<Forest> LoadModelBytesKept(std::string_view bytes, const std::string& nam
       case ModelFormat::kCompressed: r = LoadSklearnPickle(bytes); break;
       case ModelFormat::kXgboostJson: r = LoadXgboostJson(bytes, readable_padding); break;
       case ModelFormat::kXgboostUbjson: r = LoadXgboostUbjson(bytes); break;
-      case ModelFormat::kNative: r = LoadNativeModel(bytes, std::move(keep), name); break;
+      case ModelFormat::kNative:
+        r = LoadNativeModel(bytes, std::move(keep), name, mode == ModelLoad::kTreesOnDemand);
+        break;
       case ModelFormat::kLightgbmText: r = LoadLightgbmText(bytes); break;
       case ModelFormat::kXgboostLegacyBinary: r = LoadXgboostLegacyBinary(bytes); break;
       case ModelFormat::kUnknown:
@@ -109,7 +112,7 @@ Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name, s
   return LoadModelBytesKept(bytes, name, nullptr, readable_padding);
 }
 
-Result<Forest> LoadModelFile(const std::string& path) {
+Result<Forest> LoadModelFile(const std::string& path, ModelLoad mode) {
   // A model read from something without a size (a pipe, a device): 1 GiB is
   // well beyond the models seen (the largest pickles are a few hundred MB;
   // bigger ones load from a regular file, which has no such limit) and stops
@@ -153,10 +156,11 @@ Result<Forest> LoadModelFile(const std::string& path) {
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   const size_t tail = (page - size % page) % page;
   Result<Forest> r = LoadModelBytesKept(std::string_view(static_cast<const char*>(map), size), path,
-                                        std::move(mapping), tail);
+                                        std::move(mapping), tail, mode);
   if (r.ok() && r->stored_layout) {
-    // The forest's own sections are decoded and no longer read: their pages
-    // leave the process's memory (the layout sections after them stay).
+    // The forest's own sections are decoded, or left undecoded (kTreesOnDemand), and no
+    // longer read: their pages leave the process's memory (the layout sections after them
+    // stay; pages that a later DecodeTrees reads come back from the page cache).
     const char* first = static_cast<const char*>(map) + size;
     for (const StoredLayout::Section& s : r->stored_layout->sections)
       if (!s.bytes.empty()) first = std::min(first, s.bytes.data());

@@ -38,7 +38,13 @@ ModelFormat DetectModelFormat(std::string_view head);
 // mapping's last page); the XGBoost JSON parser then reads the text in place.
 Result<Forest> LoadModelBytes(std::string_view bytes, const std::string& name, size_t readable_padding = 0);
 
+// kFull: every tree decoded and validated. kTreesOnDemand (what `predict`
+// uses): a .fbm file that stores its compiled layout keeps its trees'
+// nodes undecoded in the file's mapping (Forest::undecoded, model/forest.h;
+// decoded only if something needs them); every other model loads as kFull.
+enum class ModelLoad : uint8_t { kFull, kTreesOnDemand };
+
 // Loads a model file from the local file system.
-Result<Forest> LoadModelFile(const std::string& path);
+Result<Forest> LoadModelFile(const std::string& path, ModelLoad mode = ModelLoad::kFull);
 
 }  // namespace fb

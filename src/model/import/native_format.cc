@@ -279,18 +279,31 @@ Status DecodeValues(std::string_view b, Decoding* d) {
   return Status::Ok();
 }
 
-Status DecodeTreeSections(Decoding* d) {
-  Forest& f = d->f;
-  const std::string_view trees = d->trees, nodes = d->nodes, values = d->values;
-  if (trees.size() != static_cast<uint64_t>(d->n_trees) * kTreeRecordSize)
+// The forest's three tree sections, checked by DecodeTreeSections.
+struct TreeSections {
+  uint32_t n_trees = 0;
+  std::string_view trees, nodes, values;
+  bool float64_section = false;
+};
+
+// Fills f->trees from the tree sections. With `counts_only`, each tree gets
+// its output and no nodes or values, and its node count goes into
+// *counts_only (Forest::undecoded): the records and the sections' sizes are
+// checked, the nodes are not read.
+Status DecodeTreeSections(const TreeSections& s, Forest* fp, std::vector<uint32_t>* counts_only) {
+  Forest& f = *fp;
+  const std::string_view trees = s.trees, nodes = s.nodes, values = s.values;
+  if (trees.size() != static_cast<uint64_t>(s.n_trees) * kTreeRecordSize)
     return Bad("trees section size mismatch");
   if (nodes.size() % kNodeRecordSize != 0) return Bad("nodes section has a partial record");
   const uint64_t total_nodes = nodes.size() / kNodeRecordSize;
   if (values.size() != total_nodes * static_cast<uint64_t>(f.leaf_width) * sizeof(double))
     return Bad("values section size mismatch");
-  f.trees.resize(d->n_trees);
+  f.trees.clear();
+  f.trees.resize(s.n_trees);
+  if (counts_only) counts_only->assign(s.n_trees, 0);
   uint64_t expect_first = 0;
-  for (uint32_t t = 0; t < d->n_trees; ++t) {
+  for (uint32_t t = 0; t < s.n_trees; ++t) {
     const char* r = trees.data() + static_cast<size_t>(t) * kTreeRecordSize;
     uint64_t first;
     uint32_t count = 0;
@@ -302,6 +315,10 @@ Status DecodeTreeSections(Decoding* d) {
     if (first != expect_first || count == 0 || count > total_nodes - first)
       return Bad(fmt::format("tree {} node range out of bounds", t));
     expect_first += count;
+    if (counts_only) {
+      (*counts_only)[t] = count;
+      continue;
+    }
     // Nodes and values go into pages mapped by one call each
     // (PrefaultForWrite), not by a page fault per 4 KiB as they are first
     // written: faults are slow on virtual machines.
@@ -321,7 +338,7 @@ Status DecodeTreeSections(Decoding* d) {
           ~(kNodeDefaultLeft | kNodeCategorical | kNodeZeroMissing | kNodeCatTruncate | kNodeFloat64Input))
         return Bad(fmt::format("tree {} node {}: bad flags", t, k));
       // Internal nodes are flagged exactly when the float64 input map is there.
-      if (n.left != Node::kLeaf && ((flags & kNodeFloat64Input) != 0) != d->float64_section)
+      if (n.left != Node::kLeaf && ((flags & kNodeFloat64Input) != 0) != s.float64_section)
         return Bad(
             fmt::format("tree {} node {}: float64 input flag without the map, or the map without it", t, k));
       n.default_left = flags & kNodeDefaultLeft;
@@ -338,6 +355,22 @@ Status DecodeTreeSections(Decoding* d) {
   if (expect_first != total_nodes) return Bad("nodes section has nodes no tree uses");
   return Status::Ok();
 }
+
+// Decodes a lazily loaded forest's trees (Forest::undecoded) from the file's
+// sections, which `keep` keeps alive.
+class NativeTreeDecoder final : public TreeDecoder {
+ public:
+  NativeTreeDecoder(TreeSections sections, std::shared_ptr<const void> keep)
+      : sections_(sections), keep_(std::move(keep)) {}
+  std::string Decode(Forest* forest) const override {
+    Status st = DecodeTreeSections(sections_, forest, nullptr);
+    return st.ok() ? std::string() : st.message();
+  }
+
+ private:
+  TreeSections sections_;
+  std::shared_ptr<const void> keep_;
+};
 
 // u32 column count; per column: name (strings of 1), i32 first feature,
 // category strings (none for numeric columns).
@@ -499,8 +532,14 @@ static_assert(std::size(kSections) == kLastSection, "one codec per section id, i
 
 }  // namespace
 
-Result<std::string> SerializeNativeModel(const Forest& f,
+Result<std::string> SerializeNativeModel(const Forest& forest,
                                          const std::vector<std::pair<uint32_t, std::string>>& layout) {
+  // Undecoded trees (Forest::undecoded) are decoded into a copy first.
+  Forest decoded;
+  if (!forest.trees_decoded()) {
+    FB_ASSIGN_OR_RETURN(decoded, DecodeTrees(forest));
+  }
+  const Forest& f = forest.trees_decoded() ? forest : decoded;
   for (const auto& [id, bytes] : layout)
     if (id < kFirstLayoutSection || id > kLastLayoutSection)
       return Internal(fmt::format("native model: section id {} is not a layout section", id));
@@ -563,7 +602,8 @@ Result<std::string> SerializeNativeModel(const Forest& f,
   return out;
 }
 
-Result<Forest> LoadNativeModel(std::string_view b, std::shared_ptr<const void> keep, std::string name) {
+Result<Forest> LoadNativeModel(std::string_view b, std::shared_ptr<const void> keep, std::string name,
+                               bool trees_on_demand) {
   if (b.size() < kHeaderSize || b.substr(0, kNativeMagic.size()) != kNativeMagic)
     return Bad("bad magic or too short");
   uint32_t crc, n_sections;
@@ -620,7 +660,18 @@ Result<Forest> LoadNativeModel(std::string_view b, std::shared_ptr<const void> k
     }
     FB_RETURN_IF_ERROR(c.decode(sec[c.id], &d));
   }
-  FB_RETURN_IF_ERROR(DecodeTreeSections(&d));
+  const TreeSections trees{d.n_trees, d.trees, d.nodes, d.values, d.float64_section};
+  // Trees on demand: only a mapped file (`keep`) with a stored layout, which
+  // the predictor reads instead of the nodes.
+  if (trees_on_demand && keep && !layout.empty()) {
+    auto undecoded = std::make_shared<UndecodedTrees>();
+    FB_RETURN_IF_ERROR(DecodeTreeSections(trees, &d.f, &undecoded->node_counts));
+    undecoded->decoder = std::make_shared<NativeTreeDecoder>(trees, keep);
+    undecoded->origin = name;
+    d.f.undecoded = std::move(undecoded);
+  } else {
+    FB_RETURN_IF_ERROR(DecodeTreeSections(trees, &d.f, nullptr));
+  }
   FB_ASSIGN_OR_RETURN(Forest f, BuildForest(std::move(d.f)));
   if (!layout.empty()) {
     auto stored = std::make_shared<StoredLayout>();

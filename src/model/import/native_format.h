@@ -35,8 +35,14 @@ inline constexpr uint16_t kNativeMinorVersion = 5;
 // for error messages: as views of `bytes` when `keep` keeps them alive (the
 // file's mapping), else copied. Without `keep`, `bytes` may be released
 // after the call returns.
+//
+// `trees_on_demand` (with `keep`, and a file that stores a layout): the
+// trees' nodes and values are not decoded (Forest::undecoded, model/forest.h):
+// the header, the tree records and the sections' sizes are checked, and the
+// nodes are decoded and checked only if something asks (DecodeTrees), from
+// the bytes `keep` keeps alive.
 Result<Forest> LoadNativeModel(std::string_view bytes, std::shared_ptr<const void> keep = nullptr,
-                               std::string name = "");
+                               std::string name = "", bool trees_on_demand = false);
 // `forest` must have passed BuildForest. `layout`: the compiled layout's
 // sections (id in [kFirstLayoutSection, kLastLayoutSection], bytes), as
 // infer/compiled_io.h encodes them for this forest; written after the

@@ -31,18 +31,26 @@ Status Latin1(std::string_view utf8, std::string* out) {
   }
   return Status::Ok();
 }
+// The same, into g's pool.
+Result<std::string_view> Latin1(PickleGraph* g, std::string_view utf8) {
+  std::string bytes;
+  FB_RETURN_IF_ERROR(Latin1(utf8, &bytes));
+  return g->pool.Copy(bytes);
+}
 
-Result<std::vector<int64_t>> Shape(const PickleGraph& g, ValueId v) {
-  if (!IsTuple(g, v) && !(v != kNoValue && At(g, v).kind == Kind::kList))
+// The shape tuple `v`, into g's pool.
+Result<std::span<const int64_t>> Shape(PickleGraph* g, ValueId v) {
+  if (!IsTuple(*g, v) && !(v != kNoValue && At(*g, v).kind == Kind::kList))
     return InvalidData("array shape is not a tuple");
-  std::vector<int64_t> shape;
-  if (At(g, v).items.size() > 32) return InvalidData("array has more than 32 dimensions");
-  for (ValueId d : At(g, v).items) {
-    FB_ASSIGN_OR_RETURN(int64_t n, AsInt(g, d, "array dimension"));
-    shape.push_back(n);
+  const Ids& dims = At(*g, v).items;
+  if (dims.size() > 32) return InvalidData("array has more than 32 dimensions");
+  int64_t* shape = g->pool.Allocate<int64_t>(dims.size());
+  for (size_t k = 0; k < dims.size(); ++k) {
+    FB_ASSIGN_OR_RETURN(shape[k], AsInt(*g, dims[k], "array dimension"));
   }
-  FB_RETURN_IF_ERROR(ElementCount(shape).status());
-  return shape;
+  std::span<const int64_t> out(shape, dims.size());
+  FB_RETURN_IF_ERROR(ElementCount(out).status());
+  return out;
 }
 
 // Parses numpy's dtype spelling ('f8', 'i4', 'u1', 'b1', 'O8', 'V56', 'U7', 'S3').
@@ -110,7 +118,7 @@ Status DecodeScalar(const Value& dtype, std::string_view raw, Value* out) {
 
 }  // namespace
 
-Result<uint64_t> ElementCount(const std::vector<int64_t>& shape) {
+Result<uint64_t> ElementCount(std::span<const int64_t> shape) {
   uint64_t count = 1;
   for (int64_t d : shape) {
     if (d < 0 || d > (int64_t{1} << 40)) return InvalidData("array dimension out of range");
@@ -130,7 +138,9 @@ ValueId DictGet(const PickleGraph& g, ValueId dict, std::string_view key) {
 }
 
 bool IsStr(const PickleGraph& g, ValueId v, std::string_view s) {
-  return v != kNoValue && At(g, v).kind == Kind::kStr && At(g, v).text == s;
+  if (v == kNoValue) return false;
+  const Value& x = At(g, v);
+  return x.kind == Kind::kStr && x.text == s;
 }
 
 Result<int64_t> AsInt(const PickleGraph& g, ValueId v, std::string_view what) {
@@ -141,10 +151,8 @@ Result<int64_t> AsInt(const PickleGraph& g, ValueId v, std::string_view what) {
 }
 
 Status ReduceBuiltin(PickleGraph* g, GlobalRole role, const std::string& fn, ValueId args, ValueId out) {
-  // Copies, not references: g->values may grow below.
-  std::vector<ValueId> a = At(*g, args).items;
+  const Ids a = At(*g, args).items;
   Value result;
-  result.offset = At(*g, out).offset;
   auto bad = [&] { return InvalidData(fmt::format("unexpected arguments to {}", fn)); };
   auto kind_of = [&](size_t i) { return i < a.size() ? At(*g, a[i]).kind : Kind::kNone; };
   switch (role) {
@@ -152,16 +160,16 @@ Status ReduceBuiltin(PickleGraph* g, GlobalRole role, const std::string& fn, Val
       if (a.size() < 1 || a.size() > 2 || kind_of(0) != Kind::kStr) return bad();
       if (a.size() == 2 && !(IsStr(*g, a[1], "latin1") || IsStr(*g, a[1], "latin-1"))) return bad();
       result.kind = Kind::kBytes;
-      FB_RETURN_IF_ERROR(Latin1(At(*g, a[0]).text, &result.text));
+      FB_ASSIGN_OR_RETURN(result.text, Latin1(g, At(*g, a[0]).text));
       break;
     }
     case GlobalRole::kBytearray:
       result.kind = Kind::kBytes;
       if (a.empty()) break;
       if (kind_of(0) == Kind::kBytes && a.size() == 1) {
-        result.ShareBytes(At(*g, a[0]));
+        result.text = At(*g, a[0]).text;
       } else if (kind_of(0) == Kind::kStr && a.size() == 2) {
-        FB_RETURN_IF_ERROR(Latin1(At(*g, a[0]).text, &result.text));
+        FB_ASSIGN_OR_RETURN(result.text, Latin1(g, At(*g, a[0]).text));
       } else {
         return bad();
       }
@@ -172,7 +180,7 @@ Status ReduceBuiltin(PickleGraph* g, GlobalRole role, const std::string& fn, Val
       if (a.size() == 1) {
         Kind k = kind_of(0);
         if (k != Kind::kList && k != Kind::kTuple && k != Kind::kSet) return bad();
-        result.items = At(*g, a[0]).items;
+        result.items = At(*g, a[0]).items.Shared();
       }
       break;
     case GlobalRole::kOrderedDict:
@@ -180,12 +188,14 @@ Status ReduceBuiltin(PickleGraph* g, GlobalRole role, const std::string& fn, Val
       if (a.size() > 1) return bad();
       if (a.size() == 1) {
         if (kind_of(0) != Kind::kList && kind_of(0) != Kind::kTuple) return bad();
+        std::vector<ValueId> flat;
         for (ValueId p : At(*g, a[0]).items) {
           const Value& pair = At(*g, p);
           if ((pair.kind != Kind::kList && pair.kind != Kind::kTuple) || pair.items.size() != 2) return bad();
-          result.items.push_back(pair.items[0]);
-          result.items.push_back(pair.items[1]);
+          flat.push_back(pair.items[0]);
+          flat.push_back(pair.items[1]);
         }
+        result.items = g->MakeIds(flat.data(), flat.size());
       }
       break;
     case GlobalRole::kDtype: {
@@ -197,9 +207,8 @@ Status ReduceBuiltin(PickleGraph* g, GlobalRole role, const std::string& fn, Val
       if (a.size() != 2 || kind_of(0) != Kind::kDtype) return bad();
       const Value& dt = At(*g, a[0]);
       if (dt.dtype_kind == 'O') {
-        ValueId inner = a[1];
-        result = At(*g, inner);
-        result.offset = At(*g, out).offset;
+        result = At(*g, a[1]);
+        result.items = result.items.Shared();  // a list's copy must not append into its room
         break;
       }
       if (kind_of(1) != Kind::kBytes) return bad();
@@ -212,14 +221,15 @@ Status ReduceBuiltin(PickleGraph* g, GlobalRole role, const std::string& fn, Val
           static_cast<GlobalRole>(At(*g, a[0]).i) != GlobalRole::kNdarrayClass) {
         return InvalidData("_reconstruct of something other than numpy.ndarray");
       }
+      static constexpr int64_t kEmpty[1] = {0};
       result.kind = Kind::kArray;
-      result.shape = {0};
+      result.shape = kEmpty;
       break;
     }
     case GlobalRole::kFromBuffer: {
       // _frombuffer(buffer, dtype, shape, order)
       if (a.size() != 4 || kind_of(0) != Kind::kBytes || kind_of(1) != Kind::kDtype) return bad();
-      FB_ASSIGN_OR_RETURN(result.shape, Shape(*g, a[2]));
+      FB_ASSIGN_OR_RETURN(result.shape, Shape(g, a[2]));
       const Value& dt = At(*g, a[1]);
       if (dt.dtype_kind == 'O') return InvalidData("_frombuffer with an object dtype");
       FB_ASSIGN_OR_RETURN(uint64_t count, ElementCount(result.shape));
@@ -229,38 +239,38 @@ Status ReduceBuiltin(PickleGraph* g, GlobalRole role, const std::string& fn, Val
       result.kind = Kind::kArray;
       result.state = a[1];
       result.fortran = IsStr(*g, a[3], "F");
-      result.ShareBytes(raw);
+      result.text = raw.text;
       break;
     }
     default: return InvalidData(fmt::format("REDUCE on {} is not allowed", fn));
   }
-  g->values[static_cast<size_t>(out)] = std::move(result);
+  g->mutable_at(out) = result;
   return Status::Ok();
 }
 
 Status BuildArray(PickleGraph* g, ValueId array, ValueId state) {
   if (!IsTuple(*g, state)) return InvalidData("ndarray state is not a tuple");
-  std::vector<ValueId> s = At(*g, state).items;
-  if (s.size() == 5) s.erase(s.begin());  // leading version number
+  std::span<const ValueId> s(At(*g, state).items.begin(), At(*g, state).items.size());
+  if (s.size() == 5) s = s.subspan(1);  // leading version number
   if (s.size() != 4) return InvalidData("ndarray state has the wrong length");
-  FB_ASSIGN_OR_RETURN(std::vector<int64_t> shape, Shape(*g, s[0]));
+  FB_ASSIGN_OR_RETURN(std::span<const int64_t> shape, Shape(g, s[0]));
   if (At(*g, s[1]).kind != Kind::kDtype) return InvalidData("ndarray state has no dtype");
   const Value& dt = At(*g, s[1]);
   FB_ASSIGN_OR_RETURN(uint64_t count, ElementCount(shape));
   FB_ASSIGN_OR_RETURN(int64_t fortran, AsInt(*g, s[2], "ndarray is_fortran"));
   const Value& data = At(*g, s[3]);
-  Value& out = g->values[static_cast<size_t>(array)];
+  Value& out = g->mutable_at(array);
   if (out.state != kNoValue) return InvalidData("ndarray built twice");
   if (dt.dtype_kind == 'O') {
     if (data.kind != Kind::kList || data.items.size() != count)
       return InvalidData("object array data does not match its shape");
-    out.items = data.items;
+    out.items = data.items.Shared();
   } else {
     if (data.kind != Kind::kBytes || dt.i <= 0 || count * static_cast<uint64_t>(dt.i) != data.bytes().size())
       return InvalidData("array data size does not match its shape and dtype");
-    out.ShareBytes(data);
+    out.text = data.text;
   }
-  out.shape = std::move(shape);
+  out.shape = shape;
   out.fortran = fortran != 0;
   out.state = s[1];
   return Status::Ok();
@@ -268,7 +278,7 @@ Status BuildArray(PickleGraph* g, ValueId array, ValueId state) {
 
 Status BuildDtype(PickleGraph* g, ValueId dtype, ValueId state) {
   if (!IsTuple(*g, state)) return InvalidData("dtype state is not a tuple");
-  std::vector<ValueId> s = At(*g, state).items;
+  const Ids s = At(*g, state).items;
   if (s.size() != 8 && s.size() != 9) return InvalidData("dtype state has the wrong length");
   const Value& order = At(*g, s[1]);
   if (order.kind != Kind::kStr) return InvalidData("dtype byte order is not a string");
@@ -276,10 +286,12 @@ Status BuildDtype(PickleGraph* g, ValueId dtype, ValueId state) {
   if (order.text != "<" && order.text != ">" && order.text != "|" && order.text != "=")
     return InvalidData("bad dtype byte order");
   if (At(*g, s[2]).kind != Kind::kNone) return InvalidData("sub-array dtypes are not supported");
-  std::vector<DtypeField> fields;
+  std::span<DtypeField> fields;
   const Value& names = At(*g, s[3]);
   if (names.kind == Kind::kTuple) {
     if (names.items.size() > 256) return InvalidData("dtype with more than 256 fields");
+    fields = {g->pool.Allocate<DtypeField>(names.items.size()), names.items.size()};
+    size_t k = 0;
     for (ValueId name : names.items) {
       if (At(*g, name).kind != Kind::kStr) return InvalidData("dtype field name is not a string");
       ValueId f = DictGet(*g, s[4], At(*g, name).text);
@@ -287,13 +299,13 @@ Status BuildDtype(PickleGraph* g, ValueId dtype, ValueId state) {
       ValueId sub = At(*g, f).items[0];
       if (At(*g, sub).kind != Kind::kDtype) return InvalidData("dtype field type is not a dtype");
       FB_ASSIGN_OR_RETURN(int64_t offset, AsInt(*g, At(*g, f).items[1], "dtype field offset"));
-      fields.push_back({At(*g, name).text, sub, offset});
+      fields[k++] = {At(*g, name).text, sub, offset};
     }
   } else if (names.kind != Kind::kNone) {
     return InvalidData("dtype field names are not a tuple");
   }
   FB_ASSIGN_OR_RETURN(int64_t elsize, AsInt(*g, s[5], "dtype item size"));
-  Value& d = g->values[static_cast<size_t>(dtype)];
+  Value& d = g->mutable_at(dtype);
   d.little_endian = little;
   if (elsize > 0) {
     if (elsize > (int64_t{1} << 20)) return InvalidData("dtype item size out of range");
@@ -303,13 +315,14 @@ Status BuildDtype(PickleGraph* g, ValueId dtype, ValueId state) {
     int64_t sz = At(*g, f.dtype).i;
     if (f.offset < 0 || sz <= 0 || f.offset > d.i - sz) return InvalidData("dtype field outside its record");
   }
-  d.fields = std::move(fields);
+  d.fields = fields;
   return Status::Ok();
 }
 
-Status ReadWrapperState(const PickleGraph& g, ValueId state, WrapperInfo* out) {
+Status ReadWrapperState(PickleGraph* graph, ValueId state, WrapperInfo* out) {
+  const PickleGraph& g = *graph;
   if (state == kNoValue || At(g, state).kind != Kind::kDict) return InvalidData("NumpyArrayWrapper state");
-  FB_ASSIGN_OR_RETURN(out->shape, Shape(g, DictGet(g, state, "shape")));
+  FB_ASSIGN_OR_RETURN(out->shape, Shape(graph, DictGet(g, state, "shape")));
   ValueId dt = DictGet(g, state, "dtype");
   if (dt == kNoValue || At(g, dt).kind != Kind::kDtype)
     return InvalidData("NumpyArrayWrapper without a dtype");

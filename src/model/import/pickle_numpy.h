@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,17 +26,17 @@ Status BuildArray(PickleGraph* g, ValueId array, ValueId state);
 Status BuildDtype(PickleGraph* g, ValueId dtype, ValueId state);
 
 struct WrapperInfo {
-  std::vector<int64_t> shape;
+  std::span<const int64_t> shape;  // in the graph's pool
   bool fortran = false;
   ValueId dtype = kNoValue;
   bool has_alignment = false;  // joblib >= 1.2: padding byte + padding precede the data
   uint64_t nbytes = 0;         // element count x itemsize (checked for overflow)
 };
-// Reads a joblib NumpyArrayWrapper's state dict.
-Status ReadWrapperState(const PickleGraph& g, ValueId state, WrapperInfo* out);
+// Reads a joblib NumpyArrayWrapper's state dict (its shape into g's pool).
+Status ReadWrapperState(PickleGraph* g, ValueId state, WrapperInfo* out);
 
 // Element count of `shape`, or an error if negative or beyond 2^40.
-Result<uint64_t> ElementCount(const std::vector<int64_t>& shape);
+Result<uint64_t> ElementCount(std::span<const int64_t> shape);
 
 // Accessors (return kNoValue / errors instead of asserting).
 ValueId DictGet(const PickleGraph& g, ValueId dict, std::string_view key);

@@ -28,10 +28,11 @@
 namespace fb::pickle {
 
 struct UnpickleLimits {
-  size_t max_values = size_t{1} << 22;  // values in the graph (each ~200 bytes)
+  size_t max_values = size_t{1} << 22;  // values in the graph (each 96 bytes)
   size_t max_stack = size_t{1} << 21;   // stack entries
   size_t max_marks = size_t{1} << 16;   // open MARKs (nesting)
   size_t max_memo = size_t{1} << 22;    // memo entries
+  size_t max_items = size_t{1} << 28;   // items of one list, set or dict
 };
 
 // Reads one pickle from the start of `bytes` up to its STOP opcode (bytes

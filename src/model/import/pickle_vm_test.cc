@@ -215,7 +215,7 @@ TEST(PickleVm, NumpyDtypeScalarAndArrays) {
   g = Load(P2(arr));
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   EXPECT_EQ(Root(*g).kind, Kind::kArray);
-  EXPECT_EQ(Root(*g).shape, std::vector<int64_t>{2});
+  EXPECT_EQ(std::vector<int64_t>(Root(*g).shape.begin(), Root(*g).shape.end()), std::vector<int64_t>{2});
   EXPECT_EQ(Root(*g).bytes().size(), 16u);
   // Data of the wrong size is refused.
   std::string bad = arr;
@@ -348,7 +348,34 @@ TEST(PickleVm, NestingAndLimits) {
   ExpectError("\x80\x02" + std::string(100000, '('), "too deeply nested");
   UnpickleLimits small;
   small.max_values = 100;
-  ExpectError("\x80\x02" + std::string(1000, 'N'), "more than 100 objects", small);
+  ExpectError("\x80\x02" + std::string(1000, ']'), "more than 100 objects", small);
+  // None, True, False, the empty tuple and 0..255 are one value each, as in
+  // Python: a thousand of each (and of 0..63) stay within 100 values.
+  std::string many = "\x80\x02(";
+  for (int i = 0; i < 1000; ++i) many += "N\x88\x89)K"s + static_cast<char>(i % 64);
+  g = Load(many + "t.", small);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_LE(g->size(), 100u);
+  const Value& all = Root(*g);
+  ASSERT_EQ(all.items.size(), 5000u);
+  EXPECT_EQ(all.items[0], all.items[5]);
+  EXPECT_EQ(g->at(all.items[1]).i, 1);
+  EXPECT_EQ(g->at(all.items[2]).i, 0);
+  EXPECT_EQ(g->at(all.items[3]).kind, Kind::kTuple);
+  EXPECT_EQ(g->at(all.items[5 * 7 + 4]).i, 7);
+  EXPECT_EQ(all.items[4], all.items[5 * 64 + 4]);
+  // Integers beyond 255 are values of their own.
+  g = Load(P2("M\x00\x01M\x00\x01\x86"s));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_NE(Root(*g).items[0], Root(*g).items[1]);
+  EXPECT_EQ(g->at(Root(*g).items[1]).i, 256);
+  // A list, set or dict holds at most max_items.
+  small = {};
+  small.max_items = 10;
+  ExpectError(P2("](" + std::string(11, 'N') + "e"), "a list of more than 10 items", small);
+  ExpectError(P2("](NNNNNe(NNNNNNe"), "more than 10 items", small);
+  g = Load(P2("](" + std::string(10, 'N') + "e"), small);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
   small = {};
   small.max_stack = 50;
   ExpectError("\x80\x02N" + std::string(100, '2'), "stack too deep", small);
@@ -357,6 +384,48 @@ TEST(PickleVm, NestingAndLimits) {
   std::string memo = "\x80\x04N";
   for (int i = 0; i < 20; ++i) memo += "\x94";
   ExpectError(memo, "too many memo entries", small);
+}
+
+// Containers keep their own items when others grow next to them, and a
+// set made from a list does not see what is appended to the list later.
+TEST(PickleVm, ContainersGrowApart) {
+  std::string body = "]q\x00]q\x01"s;
+  for (int i = 0; i < 300; ++i)
+    body +=
+        "h\x00K\x01"
+        "a0h\x01K\x02"
+        "a0h\x01(K\x03K\x04"
+        "e0"s;
+  auto g = Load(P2(body + "h\x00h\x01\x86"s));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  const Value& a = g->at(Root(*g).items[0]);
+  const Value& b = g->at(Root(*g).items[1]);
+  ASSERT_EQ(a.items.size(), 300u);
+  ASSERT_EQ(b.items.size(), 900u);
+  for (size_t k = 0; k < 300; ++k) {
+    EXPECT_EQ(g->at(a.items[k]).i, 1);
+    EXPECT_EQ(g->at(b.items[3 * k]).i, 2);
+    EXPECT_EQ(g->at(b.items[3 * k + 1]).i, 3);
+    EXPECT_EQ(g->at(b.items[3 * k + 2]).i, 4);
+  }
+  // l = [1]; l += [2]; l += [3] (room for 4); s = set(l); l.append(4); s.add(7).
+  g =
+      Load(P2("]q\x00K\x01"
+              "aK\x02"
+              "aK\x03"
+              "a0c__builtin__\nset\nh\x00\x85Rq\x01"
+              "h\x00K\x04"
+              "a0(K\x07\x90"
+              "0h\x00h\x01\x86"s));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  const Value& list = g->at(Root(*g).items[0]);
+  const Value& set = g->at(Root(*g).items[1]);
+  ASSERT_EQ(set.kind, Kind::kSet);
+  std::vector<int64_t> in_list, in_set;
+  for (ValueId v : list.items) in_list.push_back(g->at(v).i);
+  for (ValueId v : set.items) in_set.push_back(g->at(v).i);
+  EXPECT_EQ(in_list, (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(in_set, (std::vector<int64_t>{1, 2, 3, 7}));
 }
 
 TEST(PickleVm, SharedObjectsCannotAmplifyMemory) {

@@ -185,7 +185,7 @@ Result<Forest> FromIsolationForest(const Reader& r, ValueId est, uint64_t input_
   FB_ASSIGN_OR_RETURN(ValueId list, r.Need(est, "estimators_"));
   if (r.V(list).kind != Kind::kList || r.V(list).items.empty())
     return InvalidData("IsolationForest.estimators_ is not a non-empty list");
-  const std::vector<ValueId>& ests = r.V(list).items;
+  const pickle::Ids& ests = r.V(list).items;
   FB_ASSIGN_OR_RETURN(ValueId feats_v, r.Need(est, "estimators_features_"));
   if (r.V(feats_v).kind != Kind::kList || r.V(feats_v).items.size() != ests.size())
     return InvalidData("IsolationForest.estimators_features_ does not have one entry per tree");

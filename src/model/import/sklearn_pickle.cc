@@ -194,8 +194,9 @@ Result<Forest> FromRoot(const PickleGraph& g, uint64_t input_size) {
 }
 
 bool UsesJoblibArrays(const PickleGraph& g) {
-  for (const Value& v : g.values) {
-    if (v.kind == Kind::kGlobal && v.text.find("NumpyArrayWrapper") != std::string::npos) return true;
+  for (size_t id = 0; id < g.size(); ++id) {
+    const Value& v = g.at(static_cast<ValueId>(id));
+    if (v.kind == Kind::kGlobal && v.text.find("NumpyArrayWrapper") != std::string_view::npos) return true;
   }
   return false;
 }

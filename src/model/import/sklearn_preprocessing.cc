@@ -130,7 +130,7 @@ class Compiler {
     if (r_.V(v).kind == Kind::kList || r_.V(v).kind == Kind::kTuple) {
       for (ValueId it : r_.V(v).items) {
         if (r_.V(it).kind != Kind::kStr) return InvalidData(what + " holds a non-string");
-        out.push_back(r_.V(it).text);
+        out.emplace_back(r_.V(it).text);
       }
       return out;
     }
@@ -353,13 +353,14 @@ class Compiler {
     ValueId fn = r_.Attr(t, "func");
     if (fn == kNoValue || r_.V(fn).kind == Kind::kNone) return refuse("no func");
     const Value& f = r_.V(fn);
-    if (f.kind == Kind::kGlobal) return refuse("func " + f.text);
+    if (f.kind == Kind::kGlobal) return refuse("func " + std::string(f.text));
     if (f.kind != Kind::kObject) return refuse(std::string("func is a ") + pickle::KindName(f.kind));
     const std::string fcls = r_.FullClassName(fn);
     if (fcls != "functools.partial") return refuse("func " + fcls);
     // REDUCE args (func,) and the BUILD state (func, args, keywords, dict).
     auto global_text = [&](ValueId v) {
-      return v != kNoValue && r_.V(v).kind == Kind::kGlobal ? r_.V(v).text : std::string("not a function");
+      return v != kNoValue && r_.V(v).kind == Kind::kGlobal ? std::string(r_.V(v).text)
+                                                            : std::string("not a function");
     };
     if (f.args == kNoValue || r_.V(f.args).items.size() != 1)
       return refuse("a functools.partial without its function");
@@ -441,7 +442,7 @@ class Compiler {
   Result<std::vector<int32_t>> Select(ValueId cols, const std::vector<std::string>& names, int32_t n,
                                       const std::string& path) {
     std::vector<int32_t> out;
-    auto by_name = [&](const std::string& name) -> Result<int32_t> {
+    auto by_name = [&](std::string_view name) -> Result<int32_t> {
       if (names.empty())
         return Unsupported(fmt::format(
             "step '{}' selects column '{}' by name but its input has no column names", path, name));

@@ -18,14 +18,14 @@ std::string Reader::ClassName(ValueId obj) const {
   if (obj == kNoValue) return "nothing";
   const Value& o = V(obj);
   if (o.kind != Kind::kObject) return std::string("a ") + pickle::KindName(o.kind);
-  const std::string& full = V(o.cls).text;
+  std::string_view full = V(o.cls).text;
   size_t dot = full.rfind('.');
-  return dot == std::string::npos ? full : full.substr(dot + 1);
+  return std::string(dot == std::string_view::npos ? full : full.substr(dot + 1));
 }
 
 std::string Reader::FullClassName(ValueId obj) const {
   if (obj == kNoValue || V(obj).kind != Kind::kObject) return {};
-  return V(V(obj).cls).text;
+  return std::string(V(V(obj).cls).text);
 }
 
 ValueId Reader::Attr(ValueId obj, std::string_view name) const {
@@ -400,7 +400,7 @@ Status ReadFeatures(const Reader& r, ValueId est, Forest* f) {
       return InvalidData("feature_names_in_ does not match n_features_in_");
     for (ValueId item : view.a->items) {
       if (r.V(item).kind != Kind::kStr) return InvalidData("feature_names_in_ holds a non-string");
-      f->feature_names.push_back(r.V(item).text);
+      f->feature_names.emplace_back(r.V(item).text);
     }
   }
   return Status::Ok();

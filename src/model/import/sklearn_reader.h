@@ -34,7 +34,7 @@ class Reader {
   ValueId Attr(ValueId obj, std::string_view name) const;
   Result<ValueId> Need(ValueId obj, std::string_view name) const;
   std::string Str(ValueId v) const {
-    return v != kNoValue && V(v).kind == Kind::kStr ? V(v).text : std::string();
+    return v != kNoValue && V(v).kind == Kind::kStr ? std::string(V(v).text) : std::string();
   }
   // A Python float or int (or numpy scalar decoded as one) as double.
   Result<double> Number(ValueId v, std::string_view what) const;
