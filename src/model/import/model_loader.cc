@@ -142,8 +142,20 @@ Result<Forest> LoadModelFile(const std::string& path, ModelLoad mode) {
   }
   const size_t size = static_cast<size_t>(sb.st_size);
   // MAP_POPULATE: the whole file is read in (and mapped) by one call, not by a page fault
-  // per few pages as the importer walks it (faults are slow on virtual machines).
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  // per few pages as the importer walks it (faults are slow on virtual machines). Not for a
+  // .fbm 1.6 whose trees are left undecoded: its node and value sections, most of the file,
+  // are never read (LoadNativeModel checks the CRCs of the sections it reads).
+  int populate = MAP_POPULATE;
+  if (mode == ModelLoad::kTreesOnDemand) {
+    char head[16];
+    uint16_t minor = 0;
+    if (::pread(fd, head, sizeof head, 0) == static_cast<ssize_t>(sizeof head) &&
+        std::string_view(head, kNativeMagic.size()) == kNativeMagic) {
+      std::memcpy(&minor, head + 14, 2);
+      if (minor >= 6) populate = 0;
+    }
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | populate, fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) {
     FB_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));

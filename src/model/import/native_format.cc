@@ -50,6 +50,16 @@ constexpr uint32_t kMaxSections = 1024;
 constexpr int32_t kMaxOutputs = 1 << 20;
 // Offset of the checksummed range: everything after the CRC field.
 constexpr size_t kCrcFrom = 12;
+// Since 1.6: the header's CRC of itself and the section table, whose entries
+// hold each section's CRC (a load that reads only some sections checks those).
+constexpr size_t kTableCrcAt = 28;
+constexpr uint16_t kFirstMinorWithSectionCrcs = 6;
+
+// CRC-32 of the header's bytes [12, 28) and the section table.
+uint32_t TableCrc(std::string_view b, uint32_t n_sections) {
+  const uint32_t head = Crc32(b.substr(kCrcFrom, kTableCrcAt - kCrcFrom));
+  return Crc32(b.substr(kHeaderSize, static_cast<size_t>(n_sections) * kSectionEntrySize), head);
+}
 
 constexpr uint8_t kNodeDefaultLeft = 1, kNodeCategorical = 2;
 // Since 1.1 (LightGBM): zero as missing, truncated categories. Older readers
@@ -284,6 +294,10 @@ struct TreeSections {
   uint32_t n_trees = 0;
   std::string_view trees, nodes, values;
   bool float64_section = false;
+  // 1.6 files loaded section by section: the node and value sections' CRCs,
+  // not checked yet (NativeTreeDecoder checks them before decoding).
+  bool check_crcs = false;
+  uint32_t nodes_crc = 0, values_crc = 0;
 };
 
 // Fills f->trees from the tree sections. With `counts_only`, each tree gets
@@ -363,6 +377,12 @@ class NativeTreeDecoder final : public TreeDecoder {
   NativeTreeDecoder(TreeSections sections, std::shared_ptr<const void> keep)
       : sections_(sections), keep_(std::move(keep)) {}
   std::string Decode(Forest* forest) const override {
+    if (sections_.check_crcs && Crc32(sections_.nodes) != sections_.nodes_crc)
+      return fmt::format("native model: section {}: checksum mismatch (the file is corrupt)",
+                         static_cast<uint32_t>(kNodes));
+    if (sections_.check_crcs && Crc32(sections_.values) != sections_.values_crc)
+      return fmt::format("native model: section {}: checksum mismatch (the file is corrupt)",
+                         static_cast<uint32_t>(kValues));
     Status st = DecodeTreeSections(sections_, forest, nullptr);
     return st.ok() ? std::string() : st.message();
   }
@@ -598,6 +618,16 @@ Result<std::string> SerializeNativeModel(const Forest& forest,
     ++index;
   }
   PutAt<uint64_t>(&out, 16, out.size());
+  // Since 1.6: each section's CRC in its table entry, and one of the header
+  // and the table (TableCrc); then the whole file's.
+  for (uint32_t i = 0; i < n_sections; ++i) {
+    const size_t e = table + i * kSectionEntrySize;
+    uint64_t off, size;
+    std::memcpy(&off, out.data() + e + 8, 8);
+    std::memcpy(&size, out.data() + e + 16, 8);
+    PutAt<uint32_t>(&out, e + 4, Crc32(std::string_view(out).substr(off, size)));
+  }
+  PutAt<uint32_t>(&out, kTableCrcAt, TableCrc(out, n_sections));
   PutAt<uint32_t>(&out, 8, Crc32(std::string_view(out).substr(kCrcFrom)));
   return out;
 }
@@ -623,13 +653,22 @@ Result<Forest> LoadNativeModel(std::string_view b, std::shared_ptr<const void> k
     return Bad(
         fmt::format("file is {} bytes but its header says {} (truncated or padded)", b.size(), file_size));
   }
-  if (Crc32(b.substr(kCrcFrom)) != crc) return Bad("checksum mismatch (the file is corrupt)");
+  // Trees on demand from a 1.6 file whose header and table hold: each
+  // section's own CRC is checked when it is read (the node and value
+  // sections' only if they are decoded), not the whole file's.
+  uint32_t table_crc = 0;
+  std::memcpy(&table_crc, b.data() + kTableCrcAt, 4);
+  const bool by_section =
+      trees_on_demand && keep && minor >= kFirstMinorWithSectionCrcs && n_sections <= kMaxSections &&
+      (b.size() - kHeaderSize) / kSectionEntrySize >= n_sections && TableCrc(b, n_sections) == table_crc;
+  if (!by_section && Crc32(b.substr(kCrcFrom)) != crc) return Bad("checksum mismatch (the file is corrupt)");
   if (n_sections > kMaxSections || (b.size() - kHeaderSize) / kSectionEntrySize < n_sections)
     return Bad("bad section count");
 
   // Known sections; unknown ids (added by later minor versions) are skipped.
   std::string_view sec[kLastSection + 1];
   bool have[kLastSection + 1] = {};
+  uint32_t sec_crc[kLastSection + 1] = {};
   // Since 1.5: the compiled layout's sections, kept unread for infer/.
   std::vector<StoredLayout::Section> layout;
   const size_t body_start = kHeaderSize + static_cast<size_t>(n_sections) * kSectionEntrySize;
@@ -638,6 +677,8 @@ Result<Forest> LoadNativeModel(std::string_view b, std::shared_ptr<const void> k
     uint32_t id;
     uint64_t off, size;
     std::memcpy(&id, e, 4);
+    uint32_t section_crc;
+    std::memcpy(&section_crc, e + 4, 4);
     std::memcpy(&off, e + 8, 8);
     std::memcpy(&size, e + 16, 8);
     if (off < body_start || off > b.size() || size > b.size() - off)
@@ -646,10 +687,23 @@ Result<Forest> LoadNativeModel(std::string_view b, std::shared_ptr<const void> k
       if (have[id]) return Bad(fmt::format("section {} appears twice", id));
       have[id] = true;
       sec[id] = b.substr(off, size);
+      sec_crc[id] = section_crc;
     } else if (id >= kFirstLayoutSection && id <= kLastLayoutSection) {
       for (const StoredLayout::Section& l : layout)
         if (l.id == id) return Bad(fmt::format("section {} appears twice", id));
       layout.push_back({id, b.substr(off, size)});
+      if (by_section && Crc32(b.substr(off, size)) != section_crc)
+        return Bad(fmt::format("section {}: checksum mismatch (the file is corrupt)", id));
+    }
+  }
+  if (by_section) {
+    if (layout.empty()) {
+      // Nothing to predict from but the trees: they are decoded now.
+      if (Crc32(b.substr(kCrcFrom)) != crc) return Bad("checksum mismatch (the file is corrupt)");
+    } else {
+      for (uint32_t id = kMeta; id <= kLastSection; ++id)
+        if (have[id] && id != kNodes && id != kValues && Crc32(sec[id]) != sec_crc[id])
+          return Bad(fmt::format("section {}: checksum mismatch (the file is corrupt)", id));
     }
   }
   Decoding d;
@@ -660,7 +714,12 @@ Result<Forest> LoadNativeModel(std::string_view b, std::shared_ptr<const void> k
     }
     FB_RETURN_IF_ERROR(c.decode(sec[c.id], &d));
   }
-  const TreeSections trees{d.n_trees, d.trees, d.nodes, d.values, d.float64_section};
+  TreeSections trees{d.n_trees, d.trees, d.nodes, d.values, d.float64_section};
+  if (by_section && !layout.empty()) {
+    trees.check_crcs = true;
+    trees.nodes_crc = sec_crc[kNodes];
+    trees.values_crc = sec_crc[kValues];
+  }
   // Trees on demand: only a mapped file (`keep`) with a stored layout, which
   // the predictor reads instead of the nodes.
   if (trees_on_demand && keep && !layout.empty()) {

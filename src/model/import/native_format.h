@@ -27,8 +27,10 @@ inline constexpr uint16_t kNativeMajorVersion = 1;
 // 1.1: LightGBM node flags, links, aggregate; 1.2: the float32-sums flag
 // (XGBoost); 1.3: float64 input maps (HistGradientBoosting), the
 // softmax-numpy link; 1.4: LightGBM's float64 map kinds; 1.5: the compiled
-// layout's optional sections (ids kFirstLayoutSection to kLastLayoutSection).
-inline constexpr uint16_t kNativeMinorVersion = 5;
+// layout's optional sections (ids kFirstLayoutSection to kLastLayoutSection);
+// 1.6: each section's CRC-32 in its table entry and a CRC of the header and
+// table (a load of the trees on demand reads only the sections it uses).
+inline constexpr uint16_t kNativeMinorVersion = 6;
 
 // `bytes` is a whole .fbm file (e.g. a memory-mapped one). Its layout
 // sections (1.5), if any, go into Forest::stored_layout unread, named `name`
@@ -40,7 +42,10 @@ inline constexpr uint16_t kNativeMinorVersion = 5;
 // trees' nodes and values are not decoded (Forest::undecoded, model/forest.h):
 // the header, the tree records and the sections' sizes are checked, and the
 // nodes are decoded and checked only if something asks (DecodeTrees), from
-// the bytes `keep` keeps alive.
+// the bytes `keep` keeps alive. From a 1.6 file it checks the CRCs of the
+// header and table and of the sections it reads instead of the whole file's
+// (the node and value sections' when they are decoded), so their bytes are
+// never read otherwise.
 Result<Forest> LoadNativeModel(std::string_view bytes, std::shared_ptr<const void> keep = nullptr,
                                std::string name = "", bool trees_on_demand = false);
 // `forest` must have passed BuildForest. `layout`: the compiled layout's

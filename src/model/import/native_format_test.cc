@@ -374,6 +374,7 @@ TEST(NativeFormatTest, FuzzCorpusRegression) {
       std::memcpy(b.data() + 8, &crc, 4);
       r = LoadNativeModel(b);
       const bool full_ok = r.ok();
+      const std::string full_error = r.ok() ? "" : r.status().ToString();
       if (r.ok()) {
         EXPECT_TRUE(BuildForest(*r).ok()) << path;
         // A stored layout is refused or read; either way nothing crashes.
@@ -386,14 +387,18 @@ TEST(NativeFormatTest, FuzzCorpusRegression) {
         }
       }
       // The same bytes with the trees' nodes left undecoded (what `predict`
-      // does with a mapped file): decoding on demand succeeds exactly when
-      // the full load does; the predictor, if the layout holds, predicts a
+      // does with a mapped file): decoding on demand succeeds when the full
+      // load does; the predictor, if the layout holds, predicts a
       // few rows (the kernels on a padded tile) without reading nodes.
       std::shared_ptr<const void> keep(b.data(), [](const void*) {});
       auto lazy = LoadNativeModel(b, keep, path, /*trees_on_demand=*/true);
       if (lazy.ok()) {
         auto forest = std::make_shared<const Forest>(std::move(lazy).value());
-        EXPECT_EQ(DecodedForest(forest).ok(), full_ok) << path;
+        // (A 1.6 file loaded section by section does not read the whole file's CRC.)
+        const bool decoded = DecodedForest(forest).ok();
+        EXPECT_TRUE(decoded == full_ok ||
+                    (decoded && full_error.find("checksum mismatch (the file") != std::string::npos))
+            << path;
         auto p = MakeModelPredictor(forest);
         if (p.ok() && forest->n_features <= 4096 && forest->n_outputs <= 4096) {
           std::vector<float> x(5 * static_cast<size_t>(forest->n_features), 1.0f);

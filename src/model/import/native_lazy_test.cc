@@ -71,7 +71,21 @@ bool BitEqual(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
+// Every CRC of a 1.6 file made right after an edit: each section's (in its
+// table entry), the header and table's (offset 28), the whole file's.
 void FixCrc(std::string* bytes) {
+  uint32_t n;
+  std::memcpy(&n, bytes->data() + 24, 4);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t off, size;
+    std::memcpy(&off, bytes->data() + 32 + 24 * i + 8, 8);
+    std::memcpy(&size, bytes->data() + 32 + 24 * i + 16, 8);
+    const uint32_t crc = Crc32(std::string_view(*bytes).substr(off, size));
+    std::memcpy(bytes->data() + 32 + 24 * i + 4, &crc, 4);
+  }
+  const uint32_t table = Crc32(std::string_view(*bytes).substr(32, 24 * size_t{n}),
+                               Crc32(std::string_view(*bytes).substr(12, 16)));
+  std::memcpy(bytes->data() + 28, &table, 4);
   const uint32_t crc = Crc32(std::string_view(*bytes).substr(12));
   std::memcpy(bytes->data() + 8, &crc, 4);
 }
@@ -89,6 +103,8 @@ std::pair<size_t, size_t> FindSection(const std::string& b, uint32_t id) {
   }
   return {0, 0};
 }
+
+std::string CrcError(uint32_t id) { return "section " + std::to_string(id) + ": checksum mismatch"; }
 
 fs::path TempFile(const std::string& name) {
   return fs::temp_directory_path() / ("fb-native-lazy-" + std::to_string(::getpid()) + "-" + name);
@@ -321,6 +337,84 @@ TEST(LazyLoad, GenericRunsDecodeTheirNodes) {
     return;
   }
   FAIL() << "no fixture with a generic run";
+}
+
+TEST(LazyLoad, SectionCrcsCheckWhatIsRead) {
+  // A 1.6 file loaded with its trees on demand checks the CRCs of the
+  // header, the table and every section it reads, and those of the node and
+  // value sections only when they are decoded.
+  const fs::path tmp = TempFile("crc.fbm");
+  auto original = FirstFixture(true);
+  ASSERT_NE(original, nullptr);
+  auto good = SerializeNativeModel(*original, EncodeLayoutSections(CompileForest(original)));
+  ASSERT_TRUE(good.ok());
+  uint16_t minor;
+  std::memcpy(&minor, good->data() + 14, 2);
+  ASSERT_GE(minor, 6);
+  auto with_flip = [&](uint32_t section, size_t at) {
+    std::string b = *good;
+    auto [off, size] = FindSection(b, section);
+    EXPECT_GT(size, at);
+    b[off + at] = static_cast<char>(b[off + at] ^ 0x10);
+    return b;
+  };
+  auto good_p = MakeModelPredictor(original);
+  ASSERT_TRUE(good_p.ok());
+  for (uint32_t section : {7u, 8u}) {  // nodes, values: not read
+    const std::string b = with_flip(section, 3);
+    auto full = LoadFromFile(tmp, b, ModelLoad::kFull);
+    ASSERT_FALSE(full.ok());
+    EXPECT_NE(full.status().ToString().find("checksum mismatch"), std::string::npos);
+    auto lazy = LoadLazy(tmp, b);
+    ASSERT_NE(lazy, nullptr);
+    auto p = MakeModelPredictor(lazy);
+    ASSERT_TRUE(p.ok());
+    for (size_t n : {size_t{1}, size_t{200}})
+      EXPECT_TRUE(BitEqual(Sums(**p, *original, n), Sums(**good_p, *original, n)));
+    auto d = DecodedForest(lazy);
+    ASSERT_FALSE(d.ok());
+    const std::string msg = d.status().ToString();
+    EXPECT_NE(msg.find(CrcError(section)), std::string::npos) << msg;
+    EXPECT_NE(msg.find(tmp.filename().string()), std::string::npos) << msg;
+  }
+  // Sections it reads: the meta, the tree records, the layout's header and a
+  // layout array; and the table itself.
+  uint32_t largest = kFirstLayoutSection + 1;  // the largest layout array
+  for (uint32_t id = kFirstLayoutSection + 1; id <= kFirstLayoutSection + 13; ++id)
+    if (FindSection(*good, id).second > FindSection(*good, largest).second) largest = id;
+  for (uint32_t section : {1u, 6u, kFirstLayoutSection, largest}) {
+    auto lazy = LoadFromFile(tmp, with_flip(section, 1), ModelLoad::kTreesOnDemand);
+    ASSERT_FALSE(lazy.ok()) << section;
+    EXPECT_NE(lazy.status().ToString().find(CrcError(section)), std::string::npos)
+        << lazy.status().ToString();
+  }
+  {
+    std::string b = *good;
+    b[32 + 8] ^= 1;  // the first section's offset
+    auto lazy = LoadFromFile(tmp, b, ModelLoad::kTreesOnDemand);
+    ASSERT_FALSE(lazy.ok());
+    EXPECT_NE(lazy.status().ToString().find("checksum mismatch"), std::string::npos);
+  }
+  // A 1.5 file (no section CRCs): the whole file's CRC, as before.
+  {
+    std::string b = *good;
+    const uint16_t five = 5;
+    std::memcpy(b.data() + 14, &five, 2);
+    const uint32_t zero = 0;
+    std::memcpy(b.data() + 28, &zero, 4);
+    uint32_t n;
+    std::memcpy(&n, b.data() + 24, 4);
+    for (uint32_t i = 0; i < n; ++i) std::memcpy(b.data() + 32 + 24 * i + 4, &zero, 4);
+    const uint32_t crc = Crc32(std::string_view(b).substr(12));
+    std::memcpy(b.data() + 8, &crc, 4);
+    EXPECT_NE(LoadLazy(tmp, b), nullptr);  // loads on demand, checked whole
+    auto [off, size] = FindSection(b, 7);
+    b[off + 3] = static_cast<char>(b[off + 3] ^ 0x10);
+    auto lazy = LoadFromFile(tmp, b, ModelLoad::kTreesOnDemand);
+    ASSERT_FALSE(lazy.ok());
+    EXPECT_NE(lazy.status().ToString().find("checksum mismatch (the file"), std::string::npos);
+  }
+  fs::remove(tmp);
 }
 
 TEST(LazyLoad, DamagedFilesAreRefusedOrPredictWithoutOutOfBoundsReads) {
