@@ -50,8 +50,8 @@ struct Avx2Ops : AvxTranspose {
     const __m256 t = _mm256_set1_ps(threshold);
     uint64_t m = 0;
     for (int k = 0; k < 8; ++k)
-      m |= uint64_t{static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(col + 8 * k), t,
-                                                                            kPredicate)))}
+      m |= uint64_t{static_cast<uint32_t>(
+               _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(col + 8 * k), t, kPredicate)))}
            << (8 * k);
     return m;
   }
@@ -73,8 +73,8 @@ struct Avx2Ops : AvxTranspose {
     for (int l = 0; l < D; ++l) _mm256_store_si256(reinterpret_cast<__m256i*>(w[l]), s[l].v);
     // A plane's 32 bits of rows 32g .. 32g + 31 as bytes: each byte copied
     // to eight rows, then each row's own bit tested.
-    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2,
-                                            2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
+                                            2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
     const __m256i bit = _mm256_set1_epi64x(0x8040201008040201);
     for (int g = 0; g < 8; ++g) {
       __m256i idx = Zero();
