@@ -244,9 +244,11 @@ C API, its counterpart, was not built).
 Model load (`fb_kernel_bench --load`: `LoadModelFile` alone, importer, validation and the
 `Forest` built, one load per fresh process as `forestbatch predict` does it, the file from the page
 cache; the best of 5 processes): the seed's joblib, the deep forests' joblib files and the same
-forests converted to `.fbm` (`forestbatch model convert`). CPU seconds are the process's user +
-system time of the load. "Load + compile" adds `MakeBestPredictor` (what `predict` does before its
-first row: the compiled layout built, or for a `.fbm` that stores it, read and checked).
+forests converted to `.fbm` (`forestbatch model convert`; a `.fbm` that stores its compiled layout
+loads as `predict` loads it, its trees' nodes left undecoded: docs/formats/fbm.md, "Trees on
+demand"). CPU seconds are the process's user + system time of the load. "Load + compile" adds
+`MakeModelPredictor` (what `predict` does before its first row: the compiled layout built, or for a
+`.fbm` that stores it, read and checked).
 
 {chr(10).join(loading) if len(loading) > 2 else "(not run)"}
 

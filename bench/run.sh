@@ -104,7 +104,7 @@ for m in gb-binary hgb-binary; do
 done
 
 # Model load (LoadModelFile, then the compile, `fb_kernel_bench --load`: one load per fresh process,
-# as `forestbatch predict` loads its model, the file from the page cache; best wall time of 5
+# as `forestbatch predict` loads its model (a .fbm's trees on demand), the file from the page cache; best wall time of 5
 # processes): the seed joblib and .fbm, the deep forests' joblib files and the same forests as .fbm
 # (converted again every run: a .fbm holds the compiled layout of the build that wrote it).
 run_load() {  # model label

@@ -206,6 +206,50 @@ Status CheckBitvectorTree(const CompiledForest& cf, uint32_t t, const Checker& c
   return Status::Ok();
 }
 
+// CheckDeepTree's walk as one pass without a branch on each node's kind
+// (which alternates unpredictably in a grown tree): the same checks, folded
+// into one flag. True when every node of the tree starting at `begin`
+// passes: *last is then its last record and *leaves its leaf count. False:
+// CheckDeepTree's own walk finds the first failure and names it.
+bool DeepTreeHolds(const CompiledForest& cf, uint64_t begin, std::vector<uint64_t>* stack, uint64_t* last,
+                   uint32_t* leaves_out) {
+  const DeepNode* nodes = cf.deep_nodes.data();
+  const uint64_t limit = std::min<uint64_t>(cf.deep_nodes.size(), begin + kDeepMaxNodes);
+  const uint32_t nf = static_cast<uint32_t>(cf.n_features);
+  if (stack->size() < 64) stack->resize(64);
+  uint64_t* st = stack->data();
+  size_t sp = 0;
+  uint32_t leaves = 0;
+  bool ok = true;
+  for (uint64_t p = begin; p < limit; ++p) {
+    const DeepNode nd = nodes[p];
+    uint32_t thr;
+    std::memcpy(&thr, &nd.threshold, 4);
+    const uint32_t offset = nd.bits >> 12;
+    const bool leaf = offset == 0;
+    const bool leaf_ok = (nd.bits == 0) & ((thr & 0x7F800000u) == 0x7F800000u) & ((thr & 0x007FFFFFu) != 0) &
+                         ((thr & (kDeepMaxLeaves - 1)) == leaves) & (leaves + 1 < kDeepMaxLeaves);
+    const bool internal_ok = (offset >= 2) & (((nd.bits >> 1) & (kDeepMaxFeatures - 1)) < nf);
+    ok &= (leaf & leaf_ok) | (!leaf & internal_ok);
+    if (leaf && sp == 0) {
+      *last = p;
+      *leaves_out = leaves + 1;
+      return ok;
+    }
+    // A leaf: its parent's right child must come next (the top of the
+    // stack), which it pops; an internal node pushes its right child.
+    ok &= !leaf | (st[sp - (sp != 0)] == p + 1);
+    st[sp] = p + offset;
+    sp = sp + 1 - 2 * static_cast<size_t>(leaf);
+    leaves += leaf;
+    if (sp == stack->size()) {
+      stack->resize(2 * sp);
+      st = stack->data();
+    }
+  }
+  return false;  // runs past its nodes
+}
+
 // One deep tree: preorder records (left child next, right child at +offset),
 // leaves numbered in order; the walk can then only move forward inside the
 // tree and stops on a leaf (a NaN threshold and no bits).
@@ -217,32 +261,38 @@ Status CheckDeepTree(const CompiledForest& cf, uint32_t t, const Checker& c, uin
     return c.Bad(kDeepTrees, fmt::format("tree {}: node range out of order or bounds", t));
   if (dt.output < 0 || (w == 1 && dt.output >= cf.n_outputs))
     return c.Bad(kDeepTrees, fmt::format("tree {}: output out of range", t));
-  stack->clear();
   uint64_t p = dt.node_begin;
   uint32_t leaves = 0;
-  for (;;) {
-    if (p >= cf.deep_nodes.size() || p - dt.node_begin >= kDeepMaxNodes)
-      return c.Bad(kDeepNodes, fmt::format("tree {}: runs past its nodes", t));
-    const DeepNode& nd = cf.deep_nodes[p];
-    uint32_t thr;
-    std::memcpy(&thr, &nd.threshold, 4);
-    const uint32_t offset = nd.bits >> 12;
-    if (offset == 0) {  // a leaf
-      if (nd.bits != 0 || (thr & 0x7F800000u) != 0x7F800000u || (thr & 0x007FFFFFu) == 0 ||
-          (thr & (kDeepMaxLeaves - 1)) != leaves || leaves + 1 >= kDeepMaxLeaves)
-        return c.Bad(kDeepNodes, fmt::format("tree {} node {}: bad leaf", t, p - dt.node_begin));
-      ++leaves;
-      if (stack->empty()) break;
-      if (stack->back() != p + 1)
-        return c.Bad(kDeepNodes,
-                     fmt::format("tree {} node {}: right child out of place", t, p - dt.node_begin));
-      stack->pop_back();
-    } else {
-      if (offset < 2 || ((nd.bits >> 1) & (kDeepMaxFeatures - 1)) >= static_cast<uint32_t>(cf.n_features))
-        return c.Bad(kDeepNodes, fmt::format("tree {} node {}: bad offset or feature", t, p - dt.node_begin));
-      stack->push_back(p + offset);
+  if (!DeepTreeHolds(cf, dt.node_begin, stack, &p, &leaves)) {
+    // Something fails: the walk that says what.
+    stack->clear();
+    p = dt.node_begin;
+    leaves = 0;
+    for (;;) {
+      if (p >= cf.deep_nodes.size() || p - dt.node_begin >= kDeepMaxNodes)
+        return c.Bad(kDeepNodes, fmt::format("tree {}: runs past its nodes", t));
+      const DeepNode& nd = cf.deep_nodes[p];
+      uint32_t thr;
+      std::memcpy(&thr, &nd.threshold, 4);
+      const uint32_t offset = nd.bits >> 12;
+      if (offset == 0) {  // a leaf
+        if (nd.bits != 0 || (thr & 0x7F800000u) != 0x7F800000u || (thr & 0x007FFFFFu) == 0 ||
+            (thr & (kDeepMaxLeaves - 1)) != leaves || leaves + 1 >= kDeepMaxLeaves)
+          return c.Bad(kDeepNodes, fmt::format("tree {} node {}: bad leaf", t, p - dt.node_begin));
+        ++leaves;
+        if (stack->empty()) break;
+        if (stack->back() != p + 1)
+          return c.Bad(kDeepNodes,
+                       fmt::format("tree {} node {}: right child out of place", t, p - dt.node_begin));
+        stack->pop_back();
+      } else {
+        if (offset < 2 || ((nd.bits >> 1) & (kDeepMaxFeatures - 1)) >= static_cast<uint32_t>(cf.n_features))
+          return c.Bad(kDeepNodes,
+                       fmt::format("tree {} node {}: bad offset or feature", t, p - dt.node_begin));
+        stack->push_back(p + offset);
+      }
+      ++p;
     }
-    ++p;
   }
   *nodes_next = p + 1;
   if (dt.value_begin != *values_next || !InRange(dt.value_begin, uint64_t{leaves} * w, cf.deep_values.size()))

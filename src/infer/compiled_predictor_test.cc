@@ -192,7 +192,9 @@ void ExpectIdentical(const std::shared_ptr<const Forest>& f, const std::vector<f
 void CheckShape(const Shape& s, uint32_t seed, double nan_p = 0.05) {
   ForestGen g(seed);
   auto f = g.Make(s);
-  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{17}, size_t{64}, size_t{65}, size_t{600}}) {
+  // Tile edges: 64-row vectors, 128-row byte tiles, 512-row bit tiles.
+  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{17}, size_t{64}, size_t{65}, size_t{129},
+                   size_t{511}, size_t{513}, size_t{1100}}) {
     SCOPED_TRACE("rows " + std::to_string(n));
     ExpectIdentical(f, g.Rows(n, s.n_features, nan_p), n, n % 3);
   }

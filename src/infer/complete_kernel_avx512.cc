@@ -1,6 +1,8 @@
-// AVX-512 complete-tree kernel: 64 rows per vector, byte blends under mask
-// registers (vpblendmb), tests packed from mask registers (vpmovm2b). Needs
-// AVX512F and AVX512BW. Everything in the target region (common/simd_target.h)
+// AVX-512 complete-tree kernel: unranked runs by the bit cascade (predicates
+// as bits, 512 rows per vpternlogq blend, leaf indexes by masked byte adds);
+// ranked runs 64 rows per vector, byte blends under mask registers
+// (vpblendmb), tests packed from mask registers (vpmovm2b). Needs AVX512F and
+// AVX512BW. Everything in the target region (common/simd_target.h)
 // is compiled for AVX-512 and has internal linkage but the kernel itself; the
 // library headers come before it, so no inline library code is compiled for
 // AVX-512 by accident.
@@ -42,13 +44,42 @@ struct Avx512Ops : AvxTranspose {
   static Vec Step(Vec idx, Vec s) { return _mm512_sub_epi8(_mm512_add_epi8(idx, idx), s); }
   static Vec Twice(Vec idx) { return _mm512_add_epi8(idx, idx); }
   template <bool kNanRight>
-  static Vec Test(const float* col, float threshold) {
+  static uint64_t TestBits(const float* col, float threshold) {
     constexpr int kPredicate = kNanRight ? _CMP_NLE_UQ : _CMP_GT_OQ;
     const __m512 t = _mm512_set1_ps(threshold);
     uint64_t m = 0;
     for (int k = 0; k < 4; ++k)
       m |= uint64_t{_mm512_cmp_ps_mask(_mm512_loadu_ps(col + 16 * k), t, kPredicate)} << (16 * k);
-    return _mm512_movm_epi8(_cvtu64_mask64(m));
+    return m;
+  }
+  template <bool kNanRight>
+  static Vec Test(const float* col, float threshold) {
+    return _mm512_movm_epi8(_cvtu64_mask64(TestBits<kNanRight>(col, threshold)));
+  }
+  // The bit cascade: 512 rows a vector, blends by vpternlogq.
+  static constexpr size_t kBitTileRows = 512;
+  struct BitRows {
+    __m512i v;
+    static BitRows At(const uint8_t* ptab, uint16_t slot_offset) {
+      // 64 bytes a slot against kCompleteTileRows in the stored offsets.
+      static_assert(kCompleteTileRows == 2 * 64);
+      return BitRows{_mm512_load_si512(ptab + slot_offset / 2)};
+    }
+    static BitRows Blend(BitRows a, const BitRows& b, const BitRows& m) {
+      return BitRows{_mm512_ternarylogic_epi64(m.v, b.v, a.v, 0xCA)};  // m ? b : a
+    }
+  };
+  template <int D, bool kTwice>
+  static void BitIndexes(const BitRows* s, uint8_t* out) {
+    alignas(64) uint64_t w[D > 0 ? D : 1][8];
+    for (int l = 0; l < D; ++l) _mm512_store_si512(w[l], s[l].v);
+    for (int i = 0; i < 8; ++i) {
+      __m512i idx = _mm512_setzero_si512();
+      for (int l = 0; l < D; ++l)
+        idx = _mm512_mask_add_epi8(idx, _cvtu64_mask64(w[l][i]), idx,
+                                   _mm512_set1_epi8(static_cast<char>(1 << (D - 1 - l + (kTwice ? 1 : 0)))));
+      Store(out + 64 * i, idx);
+    }
   }
   // Branch-free binary search, 16 rows at a time: pos ends as the number
   // of table entries below x (the last entry is +inf, so at most 255).

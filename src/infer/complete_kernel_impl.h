@@ -29,11 +29,31 @@
 //   static void Transpose8x8(const float* src, size_t src_stride, float* dst, size_t dst_stride);
 //       dst[k * dst_stride + r] = src[r * src_stride + k] for r, k < 8;
 //       dst 32-byte aligned.
+// Optionally, a cascade on bits (unranked runs): a predicate's results for
+// kBitTileRows rows are kBitTileRows / 8 bytes, bit r set when row r goes
+// right, and each blend picks bits for all of them at once:
+//   static constexpr size_t kBitTileRows;       a multiple of 64
+//   template <bool kNanRight>
+//   static uint64_t TestBits(const float* col, float t);   bit r: Test's byte r, r < 64
+//   using BitRows = ...;                        kBitTileRows bits
+//       static BitRows At(const uint8_t* ptab, uint16_t slot_offset);
+//           the bits of the predicate whose slot is slot_offset / kCompleteTileRows
+//       static BitRows Blend(BitRows a, const BitRows& b, const BitRows& m);   per bit: m ? b : a
+//   template <int D, bool kTwice>
+//   static void BitIndexes(const BitRows* s, uint8_t* out);
+//       out[r] (r < kBitTileRows) = the number whose bits, most significant
+//       first, are bit r of s[0] .. s[D-1] (times 2 when kTwice); out
+//       64-byte aligned.
 
 #define FB_INLINE inline __attribute__((always_inline))
 
 // Trees whose leaf indexes are kept before their values are added.
 constexpr size_t kChunkTrees = 16;
+
+template <class Ops>
+constexpr bool kBits = requires {
+  Ops::kBitTileRows;
+};
 
 template <class Ops>
 struct CompleteImpl {
@@ -45,30 +65,34 @@ struct CompleteImpl {
   static constexpr size_t kPasses = kR / (kV * kN);
   static_assert(kR % (kV * kN) == 0);
 
+  // The rows of one pass of the byte cascade: kN vectors of kV rows.
   struct Rows {
     Vec v[kN];
+    static FB_INLINE Rows At(const uint8_t* ptab, uint16_t slot_offset) {
+      Rows r;
+      for (int i = 0; i < kN; ++i) r.v[i] = Ops::Load(ptab + slot_offset + kV * i);
+      return r;
+    }
+    static FB_INLINE Rows Blend(Rows a, const Rows& b, const Rows& m) {
+      for (int i = 0; i < kN; ++i) a.v[i] = Ops::Blend(a.v[i], b.v[i], m.v[i]);
+      return a;
+    }
   };
-
-  static FB_INLINE Rows LoadRows(const uint8_t* p) {
-    Rows r;
-    for (int i = 0; i < kN; ++i) r.v[i] = Ops::Load(p + kV * i);
-    return r;
-  }
 
   // The bytes of the level-K node that each row's path bits s[0] (most
   // significant) .. s[K-1] pick among the 2^K nodes at breadth-first
   // positions First + i * Stride. The last bit, s[K-1], is the previous
   // level's result: using it only in the final blend keeps the chain from
   // one level to the next one blend long.
-  template <int K, int First, int Stride>
-  static FB_INLINE Rows Mux(const uint8_t* ptab, const uint16_t* slots, const Rows* s) {
+  // R: Rows, or Ops::BitRows.
+  template <class R, int K, int First, int Stride>
+  static FB_INLINE R Mux(const uint8_t* ptab, const uint16_t* slots, const R* s) {
     if constexpr (K == 0) {
-      return LoadRows(ptab + slots[First]);
+      return R::At(ptab, slots[First]);
     } else {
-      Rows a = Mux<K - 1, First, 2 * Stride>(ptab, slots, s);
-      Rows b = Mux<K - 1, First + Stride, 2 * Stride>(ptab, slots, s);
-      for (int i = 0; i < kN; ++i) a.v[i] = Ops::Blend(a.v[i], b.v[i], s[K - 1].v[i]);
-      return a;
+      const R a = Mux<R, K - 1, First, 2 * Stride>(ptab, slots, s);
+      const R b = Mux<R, K - 1, First + Stride, 2 * Stride>(ptab, slots, s);
+      return R::Blend(a, b, s[K - 1]);
     }
   }
 
@@ -81,23 +105,22 @@ struct CompleteImpl {
       for (int i = 0; i < kN; ++i) r.v[i] = Ops::RankTest(keys + slots[First] + kV * i, ranks[First]);
       return r;
     } else {
-      Rows a = MuxRanked<K - 1, First, 2 * Stride>(keys, slots, ranks, s);
-      Rows b = MuxRanked<K - 1, First + Stride, 2 * Stride>(keys, slots, ranks, s);
-      for (int i = 0; i < kN; ++i) a.v[i] = Ops::Blend(a.v[i], b.v[i], s[K - 1].v[i]);
-      return a;
+      const Rows a = MuxRanked<K - 1, First, 2 * Stride>(keys, slots, ranks, s);
+      const Rows b = MuxRanked<K - 1, First + Stride, 2 * Stride>(keys, slots, ranks, s);
+      return Rows::Blend(a, b, s[K - 1]);
     }
   }
 
   // ranks == nullptr: ptab is the predicate table; else the rank keys.
-  template <int L, int D, bool kRanked>
-  static FB_INLINE void Levels(const uint8_t* ptab, const uint16_t* slots, const uint8_t* ranks, Rows* s) {
+  template <class R, int L, int D, bool kRanked>
+  static FB_INLINE void Levels(const uint8_t* ptab, const uint16_t* slots, const uint8_t* ranks, R* s) {
     if constexpr (L < D) {
       if constexpr (kRanked) {
         s[L] = MuxRanked<L, (1 << L) - 1, 1>(ptab, slots, ranks, s);
       } else {
-        s[L] = Mux<L, (1 << L) - 1, 1>(ptab, slots, s);
+        s[L] = Mux<R, L, (1 << L) - 1, 1>(ptab, slots, s);
       }
-      Levels<L + 1, D, kRanked>(ptab, slots, ranks, s);
+      Levels<R, L + 1, D, kRanked>(ptab, slots, ranks, s);
     }
   }
 
@@ -109,13 +132,35 @@ struct CompleteImpl {
     for (int i = 0; i < kN; ++i) idx.v[i] = Ops::Zero();
     if constexpr (D > 0) {
       Rows s[D];
-      Levels<0, D, kRanked>(ptab, slots, ranks, s);
+      Levels<Rows, 0, D, kRanked>(ptab, slots, ranks, s);
       for (int l = 0; l < D; ++l)
         for (int i = 0; i < kN; ++i) idx.v[i] = Ops::Step(idx.v[i], s[l].v[i]);
       if constexpr (kTwice)
         for (int i = 0; i < kN; ++i) idx.v[i] = Ops::Twice(idx.v[i]);
     }
     for (int i = 0; i < kN; ++i) Ops::Store(out + kV * i, idx.v[i]);
+  }
+
+  // The same for kBitTileRows rows from the bits (Ops::BitRows).
+  template <int D, bool kTwice>
+  static FB_INLINE void CascadeBits(const uint8_t* ptab, const uint16_t* slots, uint8_t* out) {
+    using R = typename Ops::BitRows;
+    R s[D > 0 ? D : 1];
+    Levels<R, 0, D, false>(ptab, slots, nullptr, s);
+    Ops::template BitIndexes<D, kTwice>(s, out);
+  }
+
+  template <bool kTwice>
+  static void TreeIndexesBits(int depth, const uint8_t* ptab, const uint16_t* slots, uint8_t* out) {
+    switch (depth) {
+      case 0: CascadeBits<0, kTwice>(ptab, slots, out); break;
+      case 1: CascadeBits<1, kTwice>(ptab, slots, out); break;
+      case 2: CascadeBits<2, kTwice>(ptab, slots, out); break;
+      case 3: CascadeBits<3, kTwice>(ptab, slots, out); break;
+      case 4: CascadeBits<4, kTwice>(ptab, slots, out); break;
+      case 5: CascadeBits<5, kTwice>(ptab, slots, out); break;
+      default: CascadeBits<6, kTwice>(ptab, slots, out); break;
+    }
   }
 
   template <bool kTwice, bool kRanked>
@@ -135,13 +180,23 @@ struct CompleteImpl {
     }
   }
 
-  // Predicate bytes of one group: slot p + 1 from preds[p].
+  // Predicate bytes of one group: slot p + 1 from preds[p]; kBitMode: T
+  // bits a slot (T / 8 bytes), from tiles of T rows.
+  template <size_t T, bool kBitMode>
   static void EvalGroup(const CompletePredicate* preds, uint32_t count, uint32_t nan_right, const float* tile,
                         uint8_t* ptab) {
     for (uint32_t p = 0; p < count; ++p) {
-      const float* col = tile + static_cast<size_t>(preds[p].column) * kR;
-      uint8_t* dst = ptab + (p + 1) * kR;
+      const float* col = tile + static_cast<size_t>(preds[p].column) * T;
       const float t = preds[p].threshold;
+      if constexpr (kBitMode) {
+        uint64_t w[T / 64];
+        for (size_t h = 0; h < T / 64; ++h)
+          w[h] = p < nan_right ? Ops::template TestBits<true>(col + 64 * h, t)
+                               : Ops::template TestBits<false>(col + 64 * h, t);
+        std::memcpy(ptab + (p + 1) * (T / 8), w, sizeof(w));
+        continue;
+      }
+      uint8_t* dst = ptab + (p + 1) * kR;
       if (p < nan_right) {
         for (size_t h = 0; h < kR; h += kV) Ops::Store(dst + h, Ops::template Test<true>(col + h, t));
       } else {
@@ -159,9 +214,10 @@ struct CompleteImpl {
   }
 
   // Copies rows [0, m) of x's `features` into tile columns (column c of row
-  // r at tile[c * kR + r]); rows m .. kR - 1 become 0. A dense run's
+  // r at tile[c * T + r]); rows m .. T - 1 become 0. A dense run's
   // features are consecutive: blocks of 8 rows x 8 features go through
   // Ops::Transpose8x8.
+  template <size_t T>
   static void Transpose(const float* __restrict x, size_t nf, size_t m, const CompleteRun& cr,
                         float* __restrict tile) {
     const uint32_t* __restrict features = cr.features.data();
@@ -170,23 +226,23 @@ struct CompleteImpl {
     if (full > 0) {
       const float* src = x + features[0];
       for (; c + 8 <= ncol; c += 8)
-        for (size_t r = 0; r < full; r += 8) Ops::Transpose8x8(src + r * nf + c, nf, tile + c * kR + r, kR);
+        for (size_t r = 0; r < full; r += 8) Ops::Transpose8x8(src + r * nf + c, nf, tile + c * T + r, T);
     }
     for (size_t r = 0; r < full; ++r)
-      for (size_t k = c; k < ncol; ++k) tile[k * kR + r] = x[r * nf + features[k]];
+      for (size_t k = c; k < ncol; ++k) tile[k * T + r] = x[r * nf + features[k]];
     for (size_t r = full; r < m; ++r) {
       const float* row = x + r * nf;
-      for (size_t k = 0; k < ncol; ++k) tile[k * kR + r] = row[features[k]];
+      for (size_t k = 0; k < ncol; ++k) tile[k * T + r] = row[features[k]];
     }
     for (size_t k = 0; k < ncol; ++k)
-      for (size_t r = m; r < kR; ++r) tile[k * kR + r] = 0.0f;
+      for (size_t r = m; r < T; ++r) tile[k * T + r] = 0.0f;
   }
 
   // out row r (r < m, n_outputs == 1, leaf_width 1) += values of trees
-  // [0, nt) at idx[t * kR + r], each addition in A: double, or float for
+  // [0, nt) at idx[t * T + r], each addition in A: double, or float for
   // float32 sums (the sums and values are then float32 values, so the
   // conversions are exact).
-  template <typename A>
+  template <typename A, size_t T>
   static void AddSingle(const double* const* vals, size_t nt, const uint8_t* idx, double* out, size_t m) {
     size_t r = 0;
     for (; r + 8 <= m; r += 8) {
@@ -195,14 +251,14 @@ struct CompleteImpl {
       for (size_t t = 0; t < nt; ++t) {
         const double* v = vals[t];
         uint64_t ix;  // eight leaf indexes in one load
-        std::memcpy(&ix, idx + t * kR + r, 8);
+        std::memcpy(&ix, idx + t * T + r, 8);
         for (int j = 0; j < 8; ++j) a[j] += static_cast<A>(v[(ix >> (8 * j)) & 0xFF]);
       }
       for (int j = 0; j < 8; ++j) out[r + j] = static_cast<double>(a[j]);
     }
     for (; r < m; ++r) {
       A a = static_cast<A>(out[r]);
-      for (size_t t = 0; t < nt; ++t) a += static_cast<A>(vals[t][idx[t * kR + r]]);
+      for (size_t t = 0; t < nt; ++t) a += static_cast<A>(vals[t][idx[t * T + r]]);
       out[r] = static_cast<double>(a);
     }
   }
@@ -211,7 +267,7 @@ struct CompleteImpl {
   // at a time, each a pair of sums in one register (16 bytes of doubles, or
   // 8 of floats for A = float): eight independent chains of additions hide
   // their latency.
-  template <typename A>
+  template <typename A, size_t T>
   static void AddPairs(const double* const* vals, size_t nt, const uint8_t* idx, double* out, size_t m) {
     typedef A Pair __attribute__((vector_size(2 * sizeof(A))));
     auto load = [](const double* p) {
@@ -227,7 +283,7 @@ struct CompleteImpl {
       for (size_t t = 0; t < nt; ++t) {
         const double* v = vals[t];
         uint64_t ix;  // eight leaf offsets in one load
-        std::memcpy(&ix, idx + t * kR + r, 8);
+        std::memcpy(&ix, idx + t * T + r, 8);
         for (int j = 0; j < 8; ++j) a[j] += load(v + ((ix >> (8 * j)) & 0xFF));
       }
       for (int j = 0; j < 8; ++j) {
@@ -238,7 +294,7 @@ struct CompleteImpl {
     for (; r < m; ++r) {
       A a0 = static_cast<A>(out[2 * r]), a1 = static_cast<A>(out[2 * r + 1]);
       for (size_t t = 0; t < nt; ++t) {
-        const double* v = vals[t] + idx[t * kR + r];
+        const double* v = vals[t] + idx[t * T + r];
         a0 += static_cast<A>(v[0]);
         a1 += static_cast<A>(v[1]);
       }
@@ -249,13 +305,13 @@ struct CompleteImpl {
 
   // Any other shape: leaf_width 1 into output `outputs[t]`, or leaf_width
   // == n_outputs values; each addition in A, as above.
-  template <typename A>
+  template <typename A, size_t T>
   static void AddGeneral(const double* const* vals, const int32_t* outputs, size_t nt, const uint8_t* idx,
                          double* out, size_t m, size_t no, size_t w) {
     for (size_t r = 0; r < m; ++r) {
       double* o = out + r * no;
       for (size_t t = 0; t < nt; ++t) {
-        const double* v = vals[t] + static_cast<size_t>(idx[t * kR + r]) * w;
+        const double* v = vals[t] + static_cast<size_t>(idx[t * T + r]) * w;
         if (w == 1) {
           o[outputs[t]] = static_cast<double>(static_cast<A>(o[outputs[t]]) + static_cast<A>(v[0]));
         } else {
@@ -266,39 +322,57 @@ struct CompleteImpl {
     }
   }
 
-  static void Run(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n, double* out) {
-    const CompleteRun& cr = cf.complete_runs[run.first];
+  // Rows through tiles of T rows: kBitMode, predicates as T bits (unranked
+  // runs, Ops with a bit cascade); else bytes, T == kR.
+  template <size_t T, bool kBitMode>
+  static void RunTiles(const CompiledForest& cf, const CompleteRun& cr, const float* x, size_t n,
+                       double* out) {
+    static_assert(kBitMode || T == kR);
     const size_t nf = static_cast<size_t>(cf.n_features), no = static_cast<size_t>(cf.n_outputs);
     const size_t w = static_cast<size_t>(cf.leaf_width);
     const size_t ncol = cr.features.size();
     const bool pairs = w == 2 && no == 2, single = w == 1 && no == 1, f32 = cf.float32_sums;
     // One buffer: predicate table, leaf indexes, tile, ranks; 64-byte aligned.
-    const size_t ptab_bytes = kGroupSlots * kR, idx_bytes = kChunkTrees * kR, tile_bytes = ncol * kR * 4;
-    std::vector<uint8_t> buf(64 + ptab_bytes + idx_bytes + tile_bytes + (cr.ranked ? ncol * 2 * kR : 0));
-    uint8_t* base = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
-    uint8_t* ptab = base;  // slot 0 stays zero: always left
+    const size_t ptab_bytes = kGroupSlots * (kBitMode ? T / 8 : kR), idx_bytes = kChunkTrees * T;
+    const size_t tile_bytes = ncol * T * 4;
+    // Not value-initialised: every byte is written before it is read (the
+    // predicate slots by EvalGroup, rank keys by RankTile, leaf indexes by
+    // the cascade, the whole tile by Transpose) but slot 0's.
+    std::unique_ptr<uint8_t[]> buf(
+        new uint8_t[64 + ptab_bytes + idx_bytes + tile_bytes + (cr.ranked ? ncol * 2 * kR : 0)]);
+    uint8_t* base = buf.get() + (64 - reinterpret_cast<uintptr_t>(buf.get()) % 64) % 64;
+    uint8_t* ptab = base;  // slot 0: always left
+    std::memset(ptab, 0, kBitMode ? T / 8 : kR);
     uint8_t* idx = ptab + ptab_bytes;
     float* tile = reinterpret_cast<float*>(idx + idx_bytes);
     uint8_t* ranks = idx + idx_bytes + tile_bytes;
     const double* vals[kChunkTrees];
     int32_t outputs[kChunkTrees];
 
-    for (size_t s = 0; s < n; s += kR) {
-      const size_t m = std::min(kR, n - s);
-      Transpose(x + s * nf, nf, m, cr, tile);
+    for (size_t s = 0; s < n; s += T) {
+      const size_t m = std::min(T, n - s);
+      Transpose<T>(x + s * nf, nf, m, cr, tile);
       double* o = out + s * no;
       // Ranked: column c's keys at ranks + c * 2 * kR (NaN left, then right).
-      if (cr.ranked) RankTile(cr, tile, ranks);
+      if constexpr (!kBitMode)
+        if (cr.ranked) RankTile(cr, tile, ranks);
       for (uint32_t g = cr.group_begin; g < cr.group_end; ++g) {
         const PredicateGroup& grp = cf.complete_groups[g];
         if (!cr.ranked)
-          EvalGroup(cf.complete_preds.data() + grp.pred_begin, grp.pred_count, grp.nan_right, tile, ptab);
+          EvalGroup<T, kBitMode>(cf.complete_preds.data() + grp.pred_begin, grp.pred_count, grp.nan_right,
+                                 tile, ptab);
         for (uint32_t c = grp.tree_begin; c < grp.tree_end; c += kChunkTrees) {
           const size_t nt = std::min<size_t>(kChunkTrees, grp.tree_end - c);
           for (size_t t = 0; t < nt; ++t) {
             const CompleteTree& ct = cf.complete_trees[c + t];
             const uint16_t* slots = cf.complete_slots.data() + ct.slot_begin;
-            if (cr.ranked) {
+            if constexpr (kBitMode) {
+              if (pairs) {
+                TreeIndexesBits<true>(ct.depth, ptab, slots, idx + t * T);
+              } else {
+                TreeIndexesBits<false>(ct.depth, ptab, slots, idx + t * T);
+              }
+            } else if (cr.ranked) {
               const uint8_t* tr = cf.complete_ranks.data() + ct.slot_begin;
               if (pairs) {
                 TreeIndexes<true, true>(ct.depth, ranks, slots, tr, idx + t * kR);
@@ -315,22 +389,30 @@ struct CompleteImpl {
           }
           if (f32) {
             if (pairs) {
-              AddPairs<float>(vals, nt, idx, o, m);
+              AddPairs<float, T>(vals, nt, idx, o, m);
             } else if (single) {
-              AddSingle<float>(vals, nt, idx, o, m);
+              AddSingle<float, T>(vals, nt, idx, o, m);
             } else {
-              AddGeneral<float>(vals, outputs, nt, idx, o, m, no, w);
+              AddGeneral<float, T>(vals, outputs, nt, idx, o, m, no, w);
             }
           } else if (pairs) {
-            AddPairs<double>(vals, nt, idx, o, m);
+            AddPairs<double, T>(vals, nt, idx, o, m);
           } else if (single) {
-            AddSingle<double>(vals, nt, idx, o, m);
+            AddSingle<double, T>(vals, nt, idx, o, m);
           } else {
-            AddGeneral<double>(vals, outputs, nt, idx, o, m, no, w);
+            AddGeneral<double, T>(vals, outputs, nt, idx, o, m, no, w);
           }
         }
       }
     }
+  }
+
+  static void Run(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n, double* out) {
+    const CompleteRun& cr = cf.complete_runs[run.first];
+    if constexpr (kBits<Ops>) {
+      if (!cr.ranked) return RunTiles<Ops::kBitTileRows, true>(cf, cr, x, n, out);
+    }
+    RunTiles<kR, false>(cf, cr, x, n, out);
   }
 };
 

@@ -549,7 +549,7 @@ ResultSink::~ResultSink() {
 }
 
 Status ResultSink::Write(std::string_view b) {
-  if (done_) return Internal("write after commit or abort");
+  if (done_ || sealed_) return Internal("write after seal, commit or abort");
   digest_.Update(b);
   bytes_ += b.size();
   if (holding_) {
@@ -563,8 +563,15 @@ Status ResultSink::Write(std::string_view b) {
   return stream_->Write(b);
 }
 
+void ResultSink::Seal() {
+  if (sealed_) return;
+  sealed_ = true;
+  sha256_ = digest_.HexDigest();
+}
+
 Status ResultSink::Commit() {
   if (done_) return Internal("commit after commit or abort");
+  Seal();
   if (!held_.empty()) {
     Status st = stream_->Write(held_);
     std::string().swap(held_);
@@ -579,7 +586,6 @@ Status ResultSink::Commit() {
     return st;
   }
   done_ = true;
-  sha256_ = digest_.HexDigest();
   return Status::Ok();
 }
 

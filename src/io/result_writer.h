@@ -134,11 +134,14 @@ class ResultSink {
   ResultSink& operator=(const ResultSink&) = delete;
 
   Status Write(std::string_view bytes);
+  // Ends the writing: bytes() and sha256_hex() are final, no Write may
+  // follow; Commit (or Abort) is still to come. Commit seals first if needed.
+  void Seal();
   Status Commit();
   void Abort();
 
   uint64_t bytes() const { return bytes_; }
-  // Hex SHA-256 of everything written; valid after Commit.
+  // Hex SHA-256 of everything written; valid after Seal or Commit.
   const std::string& sha256_hex() const { return sha256_; }
 
  private:
@@ -149,6 +152,7 @@ class ResultSink {
   std::string held_;
   uint64_t bytes_ = 0;
   std::string sha256_;
+  bool sealed_ = false;
   bool done_ = false;
 };
 

@@ -77,8 +77,8 @@ class PipelinedFilePredictor final : public FilePredictor {
     parquet_csv_.chunk_bytes = size_t{1} << 20;
   }
 
-  Result<FileStats> Run(const std::string& input, const std::string& output,
-                        const std::atomic<bool>* cancel) override;
+  Result<PreparedFile> Prepare(const std::string& input, const std::string& output,
+                               const std::atomic<bool>* cancel) override;
 
  private:
   void Process(const TableReader& reader, const ResultFormatter& fmt, Slot* s) const;
@@ -174,8 +174,18 @@ void PipelinedFilePredictor::Process(const TableReader& reader, const ResultForm
   s->format_s = Seconds(t2, t3);
 }
 
-Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const std::string& output,
-                                              const std::atomic<bool>* cancel) {
+// A prepared file's output: its sink, sealed, committed on demand.
+class SinkOutput final : public PendingOutput {
+ public:
+  explicit SinkOutput(std::unique_ptr<ResultSink> sink) : sink_(std::move(sink)) {}
+  Status Commit() override { return sink_->Commit(); }  // the sink aborts itself on failure
+
+ private:
+  std::unique_ptr<ResultSink> sink_;  // aborts on destruction unless committed
+};
+
+Result<PreparedFile> PipelinedFilePredictor::Prepare(const std::string& input, const std::string& output,
+                                                     const std::atomic<bool>* cancel) {
   const auto start = Clock::now();
   FileStats stats;
   stats.class_counts.assign(forest_->class_labels.size(), 0);
@@ -203,8 +213,8 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
 
   FB_ASSIGN_OR_RETURN(std::shared_ptr<Storage> out_storage, storage_(output));
   FB_ASSIGN_OR_RETURN(std::unique_ptr<WriteStream> ws, out_storage->OpenWrite(output));
-  ResultSink sink(std::move(ws), output == "-" ? kStdoutHoldBack : 0);
-  Status st = pq ? pq->Begin(&sink) : sink.Write(fmt.header());
+  auto sink = std::make_unique<ResultSink>(std::move(ws), output == "-" ? kStdoutHoldBack : 0);
+  Status st = pq ? pq->Begin(sink.get()) : sink->Write(fmt.header());
 
   // Small inputs (one chunk) never touch the pool.
   ThreadPool* pool = (threads_ > 1 && !reader->at_end()) ? Pool() : nullptr;
@@ -238,13 +248,13 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
     auto t0 = Clock::now();
     if (pq) {
       PredictionRows rows{s->block.rows, s->pred.n_cols, s->pred.values.data(), s->pred.label.data()};
-      FB_RETURN_IF_ERROR(pq->Append(rows, s->block.kept, &sink));
+      FB_RETURN_IF_ERROR(pq->Append(rows, s->block.kept, sink.get()));
     } else if (fmt.numbers_rows()) {
       numbered.clear();
       fmt.Number(s->text, first_row, &numbered);
-      FB_RETURN_IF_ERROR(sink.Write(std::string_view(numbered.data(), numbered.size())));
+      FB_RETURN_IF_ERROR(sink->Write(std::string_view(numbered.data(), numbered.size())));
     } else {
-      FB_RETURN_IF_ERROR(sink.Write(s->text.text));
+      FB_RETURN_IF_ERROR(sink->Write(s->text.text));
     }
     for (size_t k = 0; k < s->counts.size(); ++k) stats.class_counts[k] += s->counts[k];
     stats.write_seconds += s->format_s + Seconds(t0, Clock::now());
@@ -299,20 +309,20 @@ Result<FileStats> PipelinedFilePredictor::Run(const std::string& input, const st
   if (st.ok() && cancelled()) st = Cancelled("cancelled").At(input);
   if (st.ok()) {
     auto t0 = Clock::now();
-    if (pq) st = pq->Finish(&sink);
-    if (st.ok()) st = sink.Commit();
+    if (pq) st = pq->Finish(sink.get());
+    if (st.ok()) sink->Seal();
     stats.write_seconds += Seconds(t0, Clock::now());
   }
   if (!st.ok()) {
-    sink.Abort();
+    sink->Abort();
     return st.WithPath(input);
   }
   stats.rows = reader->rows_accounted();
-  stats.output_bytes = sink.bytes();
-  stats.output_sha256 = sink.sha256_hex();
+  stats.output_bytes = sink->bytes();
+  stats.output_sha256 = sink->sha256_hex();
   stats.input_bytes_read = reader->bytes_read();
   stats.total_seconds = Seconds(start, Clock::now());
-  return stats;
+  return PreparedFile{std::move(stats), std::make_unique<SinkOutput>(std::move(sink))};
 }
 
 }  // namespace
@@ -353,6 +363,17 @@ ResultLayout LayoutFor(const Forest& forest, const PredictOptions& options) {
                     : layout.classifier ? forest.n_classes()
                                         : forest.n_outputs;
   return layout;
+}
+
+Result<FileStats> FilePredictor::Run(const std::string& input, const std::string& output,
+                                     const std::atomic<bool>* cancel) {
+  FB_ASSIGN_OR_RETURN(PreparedFile p, Prepare(input, output, cancel));
+  const auto t0 = Clock::now();
+  if (Status st = p.output->Commit(); !st.ok()) return st.WithPath(input);
+  const double commit_s = Seconds(t0, Clock::now());
+  p.stats.write_seconds += commit_s;
+  p.stats.total_seconds += commit_s;
+  return std::move(p.stats);
 }
 
 Result<std::unique_ptr<FilePredictor>> FilePredictor::Create(std::shared_ptr<const Forest> forest,

@@ -109,6 +109,25 @@ struct FileStats {
   uint64_t input_bytes_read = 0;  // Parquet: bytes fetched (footer and needed column chunks)
 };
 
+// An output whose bytes are all written but which is not yet visible at its
+// name: Commit makes it appear whole (a local file: fsync of its temporary,
+// rename, fsync of the folder, the part of a file that waits for the disk);
+// destroying it uncommitted discards it, leaving nothing at the name.
+// Commit may run on another thread than the one that made it; once.
+class PendingOutput {
+ public:
+  virtual ~PendingOutput() = default;
+  virtual Status Commit() = 0;
+};
+
+// A file predicted but not yet committed: its stats (rows, class counts,
+// output bytes and SHA-256 are final; total and write seconds do not yet
+// count the commit) and the output to commit.
+struct PreparedFile {
+  FileStats stats;
+  std::unique_ptr<PendingOutput> output;
+};
+
 class FilePredictor {
  public:
   // `storage` null: StorageFor (local paths and s3:// URIs).
@@ -116,11 +135,16 @@ class FilePredictor {
                                                        PredictOptions options,
                                                        StorageLookup storage = nullptr);
   virtual ~FilePredictor() = default;
-  // Predicts `input` into `output` (URIs or paths; "-" = stdin/stdout).
-  // `cancel`, when set to true by another thread, stops the file early with
-  // kCancelled and leaves no output.
-  virtual Result<FileStats> Run(const std::string& input, const std::string& output,
-                                const std::atomic<bool>* cancel = nullptr) = 0;
+  // Predicts `input` into `output` (URIs or paths; "-" = stdin/stdout):
+  // Prepare, then Commit. `cancel`, when set to true by another thread,
+  // stops the file early with kCancelled and leaves no output.
+  Result<FileStats> Run(const std::string& input, const std::string& output,
+                        const std::atomic<bool>* cancel = nullptr);
+  // Predicts and writes the whole output, but leaves it uncommitted: the
+  // caller commits it (a worker: on another thread, while it predicts its
+  // next file). Errors are Run's, except those of the commit.
+  virtual Result<PreparedFile> Prepare(const std::string& input, const std::string& output,
+                                       const std::atomic<bool>* cancel = nullptr) = 0;
 };
 
 }  // namespace fb

@@ -60,6 +60,10 @@ class PredictorExecutor final : public FileExecutor {
                         const std::atomic<bool>* cancel) override {
     return p_->Run(input, output, cancel);
   }
+  Result<PreparedFile> Prepare(const std::string& input, const std::string& output,
+                               const std::atomic<bool>* cancel) override {
+    return p_->Prepare(input, output, cancel);
+  }
 
  private:
   std::unique_ptr<FilePredictor> p_;

@@ -26,6 +26,16 @@ class FileExecutor {
   virtual ~FileExecutor() = default;
   virtual Result<FileStats> Run(const std::string& input, const std::string& output,
                                 const std::atomic<bool>* cancel) = 0;
+  // Run, less the commit of the output when the executor can leave it to
+  // the caller (the built-in predictor: pipeline/file_predictor.h's
+  // Prepare): then `output` of the result is set, and nothing is at
+  // `output` until the caller commits it. The default runs Run, whose
+  // output is committed already (`output` null).
+  virtual Result<PreparedFile> Prepare(const std::string& input, const std::string& output,
+                                       const std::atomic<bool>* cancel) {
+    FB_ASSIGN_OR_RETURN(FileStats stats, Run(input, output, cancel));
+    return PreparedFile{std::move(stats), nullptr};
+  }
 };
 
 // The built-in predictor.

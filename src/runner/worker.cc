@@ -9,7 +9,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -132,7 +135,7 @@ std::string OutputRelativeFor(const WorkerConfig& c, const std::string& relative
 
 namespace {
 
-enum class FileOutcome : uint8_t { kDone, kSkipped, kFailed, kAbandoned, kLost };
+enum class FileOutcome : uint8_t { kDone, kSkipped, kFailed, kAbandoned, kLost, kPending };
 
 // Renews a held claim every `interval` seconds until destroyed; when the
 // claim is lost, sets `lost` and `cancel` so the executor gives up the file.
@@ -221,55 +224,153 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
   std::atomic<bool> lost{false};  // the current file's claim was taken over
   const std::string host = CurrentProcess().host;
 
+  // A file whose output is predicted and written but still being committed,
+  // and its manifest written, on another thread: with the static schedule
+  // and a local output, the fsyncs and renames of one file (the wait for the
+  // disk) overlap the next file's prediction. The file is recorded done only
+  // once both are on disk, as when the commit runs inline.
+  struct CommitResult {
+    Status status;
+    double seconds = 0;  // the output's commit
+  };
+  struct Deferred {
+    ObjectInfo f;
+    FileEvent ev;
+    int attempt = 0;
+    Clock::time_point t0;
+    std::future<CommitResult> done;
+  };
+  const bool defer_commits = !dynamic && !IsS3Uri(c.output);
+
+  auto manifest_for = [&](const ObjectInfo& f, const FileStats& st, int attempt) {
+    Manifest m;
+    m.input = f.relative;
+    m.input_bytes = f.size;
+    m.input_mtime_ns = f.mtime_ns;
+    m.model_sha256 = c.model_sha256;
+    m.options = c.options;
+    m.rows = st.rows;
+    m.class_counts = st.class_counts;
+    m.output_sha256 = st.output_sha256;
+    m.output_bytes = st.output_bytes;
+    m.read_seconds = st.read_seconds;
+    m.predict_seconds = st.predict_seconds;
+    m.write_seconds = st.write_seconds;
+    m.total_seconds = st.total_seconds;
+    m.attempts = attempt;
+    m.job = c.job;
+    m.task = c.index;
+    m.host = host;
+    m.finished_at = UtcNow();
+    return m;
+  };
+  // Commits a prepared output (if the executor left it uncommitted), then
+  // writes its manifest: never a manifest for an output not yet in place.
+  auto commit_file = [&out](std::unique_ptr<PendingOutput> output, const std::string& input_uri,
+                            const std::string& manifest_uri, Manifest m) -> CommitResult {
+    CommitResult r;
+    if (output != nullptr) {
+      const auto t = Clock::now();
+      r.status = output->Commit();
+      if (!r.status.ok()) {
+        r.status.WithPath(input_uri);
+        return r;
+      }
+      r.seconds = std::chrono::duration<double>(Clock::now() - t).count();
+      m.write_seconds += r.seconds;
+      m.total_seconds += r.seconds;
+    }
+    r.status = out.WriteAll(manifest_uri, m.ToJson());
+    return r;
+  };
+  // After a failed attempt (ev.seconds set): the file's outcome, or nullopt
+  // when it is worth another attempt.
+  auto after_failure = [&](FileEvent& ev, const Status& last, int attempt) -> std::optional<FileOutcome> {
+    if (lost.load() && !stop.load()) {
+      // Another task took the claim over: it makes this output now.
+      ev.state = FileState::kAbandoned;
+      ev.error = "claim lost to another task; leaving the file to it";
+      l.OnFile(ev);
+      return FileOutcome::kLost;
+    }
+    if (last.code() == StatusCode::kCancelled || cancel.load()) {
+      ev.state = FileState::kAbandoned;
+      ev.error = last.ToString();
+      l.OnFile(ev);
+      ++sum.abandoned;
+      sum.interrupted = true;
+      return FileOutcome::kAbandoned;
+    }
+    // A malformed input or an unsupported option fails the same way every
+    // time: only I/O and network failures are worth another attempt.
+    ev.state = attempt <= c.retries && WorthRetrying(last) ? FileState::kRetrying : FileState::kFailed;
+    ev.error = last.ToString();
+    l.OnFile(ev);
+    if (ev.state == FileState::kFailed) {
+      ++sum.failed;
+      return FileOutcome::kFailed;
+    }
+    return std::nullopt;
+  };
+
   // Makes one file's output (or skips or fails it); `ev` is filled for the
-  // caller's records.
-  auto process = [&](const ObjectInfo& f, FileEvent& ev) -> FileOutcome {
-    ev.relative = f.relative;
-    ev.input = f.uri;
+  // caller's records. From `first_attempt` > 1: the attempts after a failed
+  // one (ev as it left). With `deferred` set, a prepared output's commit and
+  // manifest go to another thread: the outcome is kPending and *deferred
+  // holds the file until Collect.
+  std::function<FileOutcome(const ObjectInfo&, FileEvent&, int, std::optional<Deferred>*)> process =
+      [&](const ObjectInfo& f, FileEvent& ev, int first_attempt,
+          std::optional<Deferred>* deferred) -> FileOutcome {
     const std::string out_rel = OutputRelativeFor(c, f.relative);
-    if (const std::string& first = owner[out_rel]; first != f.relative) {
-      ev.state = FileState::kFailed;
-      ev.error = f.relative + ": its output " + out_rel + " is also the output of " + first;
-      l.OnFile(ev);
-      ++sum.failed;
-      return FileOutcome::kFailed;
+    if (first_attempt == 1) {
+      ev.relative = f.relative;
+      ev.input = f.uri;
+      if (const std::string& first = owner[out_rel]; first != f.relative) {
+        ev.state = FileState::kFailed;
+        ev.error = f.relative + ": its output " + out_rel + " is also the output of " + first;
+        l.OnFile(ev);
+        ++sum.failed;
+        return FileOutcome::kFailed;
+      }
+      auto out_uri = JoinUnder(c.output, out_rel);
+      if (!out_uri.ok()) {
+        ev.state = FileState::kFailed;
+        ev.error = out_uri.status().ToString();
+        l.OnFile(ev);
+        ++sum.failed;
+        return FileOutcome::kFailed;
+      }
+      ev.output = *out_uri;
     }
-    auto out_uri = JoinUnder(c.output, out_rel);
-    if (!out_uri.ok()) {
-      ev.state = FileState::kFailed;
-      ev.error = out_uri.status().ToString();
-      l.OnFile(ev);
-      ++sum.failed;
-      return FileOutcome::kFailed;
-    }
-    ev.output = *out_uri;
     const std::string manifest_uri = ManifestPathFor(ev.output);
 
-    auto existing = Inspect(out, ev.output, c.verify);
-    std::string why;
-    Decision d = Decision::kProcess;
-    if (existing.ok()) d = Decide(*existing, f, c.model_sha256, c.options, c.overwrite, &why);
-    if (d == Decision::kSkip) {
-      ev.state = FileState::kSkipped;
-      ev.error = why;
-      ev.stats.rows = existing->manifest->rows;
-      ev.stats.class_counts = existing->manifest->class_counts;
-      ev.stats.output_sha256 = existing->manifest->output_sha256;
-      ev.stats.output_bytes = existing->manifest->output_bytes;
-      l.OnFile(ev);
-      ++sum.skipped;
-      return FileOutcome::kSkipped;
-    }
-    if (d == Decision::kConflict) {
-      ev.state = FileState::kFailed;
-      ev.error = ev.output + ": " + why;
-      l.OnFile(ev);
-      ++sum.failed;
-      return FileOutcome::kFailed;
+    if (first_attempt == 1) {
+      auto existing = Inspect(out, ev.output, c.verify);
+      std::string why;
+      Decision d = Decision::kProcess;
+      if (existing.ok()) d = Decide(*existing, f, c.model_sha256, c.options, c.overwrite, &why);
+      if (d == Decision::kSkip) {
+        ev.state = FileState::kSkipped;
+        ev.error = why;
+        ev.stats.rows = existing->manifest->rows;
+        ev.stats.class_counts = existing->manifest->class_counts;
+        ev.stats.output_sha256 = existing->manifest->output_sha256;
+        ev.stats.output_bytes = existing->manifest->output_bytes;
+        l.OnFile(ev);
+        ++sum.skipped;
+        return FileOutcome::kSkipped;
+      }
+      if (d == Decision::kConflict) {
+        ev.state = FileState::kFailed;
+        ev.error = ev.output + ": " + why;
+        l.OnFile(ev);
+        ++sum.failed;
+        return FileOutcome::kFailed;
+      }
     }
 
     Status last;
-    for (int attempt = 1; attempt <= c.retries + 1; ++attempt) {
+    for (int attempt = first_attempt; attempt <= c.retries + 1; ++attempt) {
       if (attempt > 1) {
         double wait = std::min(30.0, c.backoff_seconds * std::pow(2.0, attempt - 2));
         sleep(wait, stop);
@@ -284,66 +385,38 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
       auto t0 = Clock::now();
       // A stale manifest must never vouch for the new output: drop it first.
       Status s = out.Delete(manifest_uri);
-      Result<FileStats> r = s.ok() ? executor.Run(f.uri, ev.output, &cancel) : Result<FileStats>(s);
+      Result<PreparedFile> r = s.ok() ? executor.Prepare(f.uri, ev.output, &cancel) : Result<PreparedFile>(s);
       if (r.ok()) {
-        Manifest m;
-        m.input = f.relative;
-        m.input_bytes = f.size;
-        m.input_mtime_ns = f.mtime_ns;
-        m.model_sha256 = c.model_sha256;
-        m.options = c.options;
-        m.rows = r->rows;
-        m.class_counts = r->class_counts;
-        m.output_sha256 = r->output_sha256;
-        m.output_bytes = r->output_bytes;
-        m.read_seconds = r->read_seconds;
-        m.predict_seconds = r->predict_seconds;
-        m.write_seconds = r->write_seconds;
-        m.total_seconds = r->total_seconds;
-        m.attempts = attempt;
-        m.job = c.job;
-        m.task = c.index;
-        m.host = host;
-        m.finished_at = UtcNow();
-        s = out.WriteAll(manifest_uri, m.ToJson());
-        if (s.ok()) {
+        Manifest m = manifest_for(f, r->stats, attempt);
+        if (deferred != nullptr && r->output != nullptr) {
+          ev.stats = std::move(r->stats);
+          Deferred& d = deferred->emplace();
+          d.f = f;
+          d.ev = ev;
+          d.attempt = attempt;
+          d.t0 = t0;
+          d.done = std::async(std::launch::async, commit_file, std::move(r->output), f.uri, manifest_uri,
+                              std::move(m));
+          return FileOutcome::kPending;
+        }
+        CommitResult cr = commit_file(std::move(r->output), f.uri, manifest_uri, std::move(m));
+        if (cr.status.ok()) {
           ev.state = FileState::kDone;
-          ev.stats = std::move(r).value();
+          ev.stats = std::move(r->stats);
+          ev.stats.write_seconds += cr.seconds;
+          ev.stats.total_seconds += cr.seconds;
           ev.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
           l.OnFile(ev);
           ++sum.done;
           sum.rows += ev.stats.rows;
           return FileOutcome::kDone;
         }
-        last = s;
+        last = cr.status;
       } else {
         last = r.status();
       }
       ev.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-      if (lost.load() && !stop.load()) {
-        // Another task took the claim over: it makes this output now.
-        ev.state = FileState::kAbandoned;
-        ev.error = "claim lost to another task; leaving the file to it";
-        l.OnFile(ev);
-        return FileOutcome::kLost;
-      }
-      if (last.code() == StatusCode::kCancelled || cancel.load()) {
-        ev.state = FileState::kAbandoned;
-        ev.error = last.ToString();
-        l.OnFile(ev);
-        ++sum.abandoned;
-        sum.interrupted = true;
-        return FileOutcome::kAbandoned;
-      }
-      // A malformed input or an unsupported option fails the same way every
-      // time: only I/O and network failures are worth another attempt.
-      ev.state = attempt <= c.retries && WorthRetrying(last) ? FileState::kRetrying : FileState::kFailed;
-      ev.error = last.ToString();
-      l.OnFile(ev);
-      if (ev.state == FileState::kFailed) {
-        ++sum.failed;
-        return FileOutcome::kFailed;
-      }
+      if (auto outcome = after_failure(ev, last, attempt)) return *outcome;
     }
     // Stopped while waiting to retry.
     ev.state = FileState::kAbandoned;
@@ -354,16 +427,44 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
     return FileOutcome::kAbandoned;
   };
 
+  // Waits for a deferred file's commit and records it: done, or a failed
+  // attempt, retried here (inline) when worth it. Returns its outcome.
+  auto collect = [&](std::optional<Deferred>& pending) -> FileOutcome {
+    if (!pending) return FileOutcome::kDone;
+    Deferred d = std::move(*pending);
+    pending.reset();
+    const CommitResult cr = d.done.get();
+    d.ev.seconds = std::chrono::duration<double>(Clock::now() - d.t0).count();
+    if (cr.status.ok()) {
+      d.ev.state = FileState::kDone;
+      d.ev.stats.write_seconds += cr.seconds;
+      d.ev.stats.total_seconds += cr.seconds;
+      l.OnFile(d.ev);
+      ++sum.done;
+      sum.rows += d.ev.stats.rows;
+      return FileOutcome::kDone;
+    }
+    d.ev.stats = FileStats();
+    if (auto outcome = after_failure(d.ev, cr.status, d.attempt)) return *outcome;
+    return process(d.f, d.ev, d.attempt + 1, nullptr);
+  };
+
   auto draining = [&c] { return c.drain != nullptr && c.drain->load(); };
   if (!dynamic) {
+    std::optional<Deferred> pending;  // the previous file, while its commit runs
     for (const auto& f : shard) {
       if (stop.load() || draining()) {
         sum.interrupted = true;
         break;
       }
       FileEvent ev;
-      if (process(f, ev) == FileOutcome::kAbandoned) break;
+      std::optional<Deferred> next;
+      const FileOutcome outcome = process(f, ev, 1, defer_commits ? &next : nullptr);
+      const FileOutcome previous = collect(pending);
+      pending = std::move(next);
+      if (outcome == FileOutcome::kAbandoned || previous == FileOutcome::kAbandoned) break;
     }
+    collect(pending);
     if ((stop.load() || draining()) && sum.done + sum.skipped + sum.failed < sum.shard_files) {
       sum.interrupted = true;
     }
@@ -426,11 +527,12 @@ Result<WorkerSummary> RunWorker(const WorkerConfig& c, Storage& in, Storage& out
       FileOutcome outcome;
       {
         ClaimHeartbeat heartbeat(*book, files[i].relative, beat, lost, cancel);
-        outcome = process(files[i], ev);
+        outcome = process(files[i], ev, 1, nullptr);
       }
       Status recorded;
       switch (outcome) {
         case FileOutcome::kDone:
+        case FileOutcome::kPending:  // (never: with claims every commit is inline)
         case FileOutcome::kSkipped: recorded = book->Finish(files[i].relative, true); break;
         case FileOutcome::kFailed: recorded = book->Finish(files[i].relative, false, ev.error); break;
         case FileOutcome::kAbandoned: (void)book->Abandon(files[i].relative); return sum;

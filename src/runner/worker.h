@@ -7,8 +7,16 @@
 // becomes true (no new files; the current one may finish within the grace
 // period, else it is abandoned and leaves no trace).
 //
+// With the static schedule and a local output, an executor that leaves its
+// outputs' commits to the caller (FileExecutor::Prepare: the built-in
+// predictor) has each output committed, and then its manifest written, on a
+// second thread while the next file is predicted (the fsyncs overlap the
+// work); the file counts as done, and is recorded, only once both are on
+// disk, and RunWorker returns only after the last one.
+//
 // Thread safety: RunWorker runs on the calling thread (plus one watchdog
-// thread for the grace period); the listener is called from that thread.
+// thread for the grace period, and the commit thread above); the listener
+// is called from the calling thread.
 #pragma once
 
 #include <atomic>

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/atomic_file.h"
@@ -131,6 +132,139 @@ TEST_F(WorkerTest, RetriesThenRecordsFailureAndGoesOn) {
     if (e.state == FileState::kFailed) {
       EXPECT_NE(e.error.find("injected failure"), std::string::npos);
     }
+  }
+}
+
+// Leaves each output's commit to the worker (as the built-in predictor
+// does): Prepare writes the output under a temporary name; the returned
+// PendingOutput renames it into place, checking that no manifest vouches for
+// it before it is there, and fails on demand.
+class DeferringExecutor final : public FileExecutor {
+ public:
+  std::map<std::string, int> commit_fail_first;  // file name -> commits that fail (I/O)
+  std::set<std::string> commit_bad;              // commits that fail permanently
+  std::string stop_after;                        // raise the stop flag once this file is prepared
+  std::atomic<bool>* stop = nullptr;
+  std::map<std::string, int> prepares;
+  std::atomic<int> commits{0};
+  std::atomic<int> manifest_before_output{0};
+
+  Result<FileStats> Run(const std::string&, const std::string&, const std::atomic<bool>*) override {
+    return Internal("the worker prepares, never runs");
+  }
+  Result<PreparedFile> Prepare(const std::string& input, const std::string& output,
+                               const std::atomic<bool>*) override {
+    const std::string name = fs::path(input).filename().string();
+    const int n = ++prepares[name];
+    FB_ASSIGN_OR_RETURN(std::string text, LocalStorage()->ReadAll(input));
+    for (char& ch : text) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    const std::string temp = output + ".fbtmp.pending";
+    fs::create_directories(fs::path(output).parent_path());
+    FB_RETURN_IF_ERROR(LocalStorage()->WriteAll(temp, text));
+    PreparedFile p;
+    p.stats.rows = 1;
+    p.stats.output_bytes = text.size();
+    p.stats.output_sha256 = Sha256Hex(text);
+    const bool fail = n <= commit_fail_first[name], bad = commit_bad.count(name) > 0;
+    p.output = std::make_unique<Pending>(this, temp, output, fail, bad);
+    if (name == stop_after) stop->store(true);
+    return p;
+  }
+
+ private:
+  class Pending final : public PendingOutput {
+   public:
+    Pending(DeferringExecutor* ex, std::string temp, std::string target, bool fail, bool bad)
+        : ex_(ex), temp_(std::move(temp)), target_(std::move(target)), fail_(fail), bad_(bad) {}
+    ~Pending() override {
+      std::error_code ec;
+      if (!committed_) fs::remove(temp_, ec);
+    }
+    Status Commit() override {
+      ++ex_->commits;
+      if (fs::exists(ManifestPathFor(target_))) ++ex_->manifest_before_output;
+      if (bad_) return InvalidData("injected permanent commit failure").At(target_);
+      if (fail_) return IoError("injected commit failure").At(target_);
+      fs::rename(temp_, target_);
+      committed_ = true;
+      return Status::Ok();
+    }
+
+   private:
+    DeferringExecutor* ex_;
+    std::string temp_, target_;
+    bool fail_, bad_, committed_ = false;
+  };
+};
+
+// The built-in predictor's outputs are committed on another thread while the
+// next file is predicted: every file still ends done, with its manifest
+// written after its output is in place; a failed commit is a failed attempt
+// (retried when it may pass, failed and leaving nothing otherwise); a stop
+// still commits the file already predicted.
+TEST_F(WorkerTest, CommitsOnAnotherThreadKeepTheGuarantees) {
+  {
+    DeferringExecutor ex;
+    Recorder r;
+    auto s = Run(ex, &r);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->done, 4u);
+    EXPECT_EQ(s->rows, 4u);
+    EXPECT_EQ(ex.commits.load(), 4);
+    EXPECT_EQ(ex.manifest_before_output.load(), 0);
+    EXPECT_EQ(Out("sub/c.csv"), "SUB/C.CSV\n");
+    for (const char* m : {".a.csv.fbmanifest.json", ".b.csv.fbmanifest.json", "sub/.c.csv.fbmanifest.json"}) {
+      auto text = ReadFile((root_ / "out" / m).string());
+      ASSERT_TRUE(text.ok()) << m;
+      auto parsed = Manifest::Parse(*text, m);
+      ASSERT_TRUE(parsed.ok()) << m;
+      EXPECT_EQ(parsed->attempts, 1);
+    }
+    EXPECT_EQ(r.Count(FileState::kDone), 4);
+    EXPECT_EQ(r.Count(FileState::kRunning), 4);
+    s = Run(ex, &r);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(s->skipped, 4u);
+  }
+  fs::remove_all(root_ / "out");
+  {
+    DeferringExecutor ex;
+    ex.commit_fail_first["a.csv"] = 1;  // passes on the second attempt
+    ex.commit_bad.insert("b.csv");      // never: failed at once
+    c_.retries = 2;
+    Recorder r;
+    auto s = Run(ex, &r);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->done, 3u);
+    EXPECT_EQ(s->failed, 1u);
+    EXPECT_EQ(ex.prepares["a.csv"], 2);
+    EXPECT_EQ(ex.prepares["b.csv"], 1);
+    EXPECT_EQ(Out("a.csv"), "A.CSV\n");
+    auto m = Manifest::Parse(*ReadFile((root_ / "out" / ".a.csv.fbmanifest.json").string()), "a");
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(m->attempts, 2);
+    EXPECT_FALSE(fs::exists(root_ / "out" / "b.csv"));
+    EXPECT_FALSE(fs::exists(root_ / "out" / ".b.csv.fbmanifest.json"));
+    EXPECT_FALSE(fs::exists(root_ / "out" / "b.csv.fbtmp.pending"));
+    EXPECT_EQ(r.Count(FileState::kRetrying), 1);
+    for (const FileEvent& e : r.events) {
+      if (e.state == FileState::kFailed) {
+        EXPECT_NE(e.error.find("permanent commit failure"), std::string::npos);
+      }
+    }
+  }
+  fs::remove_all(root_ / "out");
+  {
+    DeferringExecutor ex;
+    ex.stop = &stop_;
+    ex.stop_after = "b.csv";  // the second file in order (a, b, d, sub/c)
+    auto s = Run(ex);
+    ASSERT_TRUE(s.ok());
+    EXPECT_TRUE(s->interrupted);
+    EXPECT_EQ(s->done, 2u);
+    EXPECT_EQ(Out("b.csv"), "B.CSV\n");
+    EXPECT_TRUE(fs::exists(root_ / "out" / ".b.csv.fbmanifest.json"));
+    EXPECT_FALSE(fs::exists(root_ / "out" / "d.csv"));
   }
 }
 

@@ -1,9 +1,5 @@
 #include "storage/sigv4.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cctype>
 #include <ctime>
@@ -44,14 +40,6 @@ std::string CanonicalValue(std::string_view v) {
 }
 
 }  // namespace
-
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  return std::string(reinterpret_cast<char*>(md), len);
-}
 
 std::string UriEncode(std::string_view s, bool encode_slash) {
   static const char* kDigits = "0123456789ABCDEF";

@@ -35,8 +35,7 @@ struct AwsCredentials {
 
 inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 
-// Raw (32-byte) HMAC-SHA256.
-std::string HmacSha256(std::string_view key, std::string_view data);
+// Raw (32-byte) HMAC-SHA256: common/sha256.h's HmacSha256.
 // S3's URI encoding: every byte outside A-Za-z0-9-_.~ as %XX (upper-case
 // hex); '/' kept when !encode_slash.
 std::string UriEncode(std::string_view s, bool encode_slash);
