@@ -128,6 +128,11 @@ run_kernel "$xgbm" "$seed_csv" xgb-seed "${targets##* }"
 # and the JSON model's load alone.
 time_predict "$xgbm" xgb-seed 500 319207 forestbatch-predict-e2e="$seed_csv"
 run_load "$xgbm" xgb-seed.json
+# The same model as UBJSON (XGBoost's own conversion; the UBJSON reader builds nlohmann::json).
+xgbu=$data/xgb-seed-500x6.ubj
+[[ -s $xgbu ]] || "$py" -c 'import sys, xgboost as x; b = x.Booster(); b.load_model(sys.argv[1]); b.save_model(sys.argv[2])' \
+  "$xgbm" "$xgbu"
+run_load "$xgbu" xgb-seed.ubj
 "$fb" model convert "$xgbm" "$data/xgb-seed-500x6.fbm" >/dev/null
 run_load "$data/xgb-seed-500x6.fbm" xgb-seed.fbm
 "$py" "$root/bench/peers.py" --model "$xgbm" --x "$seed_csv" --label xgb-seed --rows "$peer_rows" \

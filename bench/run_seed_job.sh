@@ -47,8 +47,8 @@ name, cmd = sys.argv[1], sys.argv[2:]
 t0 = time.monotonic()
 rc = subprocess.call(cmd)
 dt = time.monotonic() - t0
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(f"{name} {dt:.3f} {rss:.0f} {rc}")
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{name} {dt:.3f} {ru.ru_maxrss / 1024:.0f} {rc} {ru.ru_utime + ru.ru_stime:.3f}")
 PY
 }
 
@@ -58,7 +58,7 @@ PY
 cat "$in"/* > /dev/null
 fb_line=$(measure forestbatch "$fb" run --model "$root/examples/seed/model.joblib" --input "$in" \
   --output "$work/fb-out" --workers "$workers" --state "$work/state" --progress lines --format seed --header yes | tail -1)
-read -r _ fb_s fb_rss fb_rc <<< "$fb_line"
+read -r _ fb_s fb_rss fb_rc fb_cpu <<< "$fb_line"
 [[ $fb_rc == 0 ]] || { echo "forestbatch run failed (exit $fb_rc)"; exit 1; }
 fb_files=$(find "$work/fb-out" -type f ! -name '.*' | wc -l)
 
@@ -84,7 +84,7 @@ wait
 SH
 chmod +x "$work/seed/array.sh"
 seed_line=$(measure seed "$work/seed/array.sh" | tail -1)
-read -r _ seed_s seed_rss seed_rc <<< "$seed_line"
+read -r _ seed_s seed_rss seed_rc _ <<< "$seed_line"
 [[ $seed_rc == 0 ]] || { echo "seed run failed (exit $seed_rc)"; exit 1; }
 
 same=yes
@@ -92,9 +92,9 @@ seed_outputs=$(find "$work/seed/out" -type f | wc -l)
 [[ $seed_outputs == "$py_files" ]] || same="no ($seed_outputs of $py_files outputs)"
 for f in "$work"/seed/out/*/*; do cmp -s "$f" "$work/fb-out/$(basename "$f")" || same=no; done
 
-"$py" - "$workers" "$n" "$fb_s" "$fb_rss" "$fb_files" "$py_files" "$seed_s" "$seed_rss" "$same" <<'PY'
+"$py" - "$workers" "$n" "$fb_s" "$fb_rss" "$fb_files" "$py_files" "$seed_s" "$seed_rss" "$same" "$fb_cpu" <<'PY'
 import sys
-w, n, fs, frss, ffiles, pn, ss, srss, same = sys.argv[1:]
+w, n, fs, frss, ffiles, pn, ss, srss, same, fcpu = sys.argv[1:]
 w, n, ffiles, pn = int(w), int(n), int(ffiles), int(pn)
 fs, ss = float(fs), float(ss)
 def t(s):
@@ -110,5 +110,35 @@ print("|" + "|".join("-" * (x + 2) for x in width) + "|")
 for r in rows:
     print("| " + " | ".join(str(v).rjust(width[i]) for i, v in enumerate(r)) + " |")
 print(f"speed-up per file: {(n / fs) / (pn / ss):.0f}x; outputs of the seed's files identical to forestbatch --format seed: {same}")
-print(f"forestbatch outputs: {ffiles} of {n} files")
+print(f"forestbatch outputs: {ffiles} of {n} files; {float(fcpu) / n * 1000:.0f} ms of CPU a file (every "
+      f"process of the run, user + system), {fs / -(-n // w) * 1000:.0f} ms of wall time a file per worker")
+PY
+
+# One file, and the fixed cost (issue 17: one seed file in 50 ms with 2 threads): `forestbatch
+# predict -j 2` on one seed file, on its first row alone, and `forestbatch --version` (process
+# start), FB_ONE_RUNS (default 21) runs each taking turns; medians of the wall time and of the
+# process's CPU time (user + system, from its rusage).
+"$py" - "$fb" "$root/examples/seed/model.joblib" "$one" "$work" "${FB_ONE_RUNS:-21}" <<'PY'
+import os, statistics, subprocess, sys, time
+fb, model, one, work, runs = sys.argv[1:6]
+first = os.path.join(work, "one-row.csv")
+with open(one) as f, open(first, "w") as g:
+    g.write(f.readline() + f.readline())
+cases = [("one seed file, predict -j 2", [fb, "predict", "-q", "-m", model, "-i", one, "-o", os.path.join(work, "one.csv"), "-j", "2"]),
+         ("its first row alone, predict -j 2", [fb, "predict", "-q", "-m", model, "-i", first, "-o", os.path.join(work, "one-row-out.csv"), "-j", "2"]),
+         ("forestbatch --version", [fb, "--version"])]
+got = {name: [] for name, _ in cases}
+for _ in range(int(runs)):
+    for name, cmd in cases:
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        if status != 0:
+            sys.exit(f"{' '.join(cmd)} failed")
+        got[name].append((time.monotonic() - t0, ru.ru_utime + ru.ru_stime))
+for name, _ in cases:
+    wall = statistics.median(w for w, _ in got[name]) * 1000
+    cpu = statistics.median(c for _, c in got[name]) * 1000
+    best = min(w for w, _ in got[name]) * 1000
+    print(f"{name}: {wall:.1f} ms wall (median of {runs}; best {best:.1f}), {cpu:.1f} ms of CPU")
 PY

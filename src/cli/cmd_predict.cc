@@ -114,6 +114,7 @@ int RunPredict(const PredictArgs& a) {
   o.proba = a.proba;
   o.margin = a.margin;
   o.threads = a.threads;
+  o.hash_output = false;  // predict keeps no manifest: the output's SHA-256 would go unused
   if (o.format == ResultFormat::kParquet && a.output == "-")
     return ReportError(InvalidArgument("--format parquet needs an output file or folder, not stdout"));
   if (Status cs = ResolveColumnFlags(a.keep_columns, a.output_columns, a.parquet_compression, &o); !cs.ok())

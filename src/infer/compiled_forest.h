@@ -11,8 +11,8 @@
 //               tests ("predicates", at most 255 a group) are evaluated once
 //               per tile of rows, one byte per row; every tree then selects
 //               its nodes' bytes level by level with byte blends, 32 rows per
-//               AVX2 instruction. Random forests repeat tests across trees
-//               (the seed model: 3,616 internal nodes, 159 distinct tests).
+//               AVX2 instruction (AVX-512: bits, 512 rows per blend). Random forests repeat tests across
+//               trees (the seed model: 3,616 internal nodes, 159 distinct tests).
 //   kBitvector  deeper trees with at most 32 leaves and numeric splits
 //               only. Every internal node is tested
 //               for a tile of kTileRows rows at once, column-major, and each

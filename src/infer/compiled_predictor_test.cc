@@ -192,9 +192,10 @@ void ExpectIdentical(const std::shared_ptr<const Forest>& f, const std::vector<f
 void CheckShape(const Shape& s, uint32_t seed, double nan_p = 0.05) {
   ForestGen g(seed);
   auto f = g.Make(s);
-  // Tile edges: 64-row vectors, 128-row byte tiles, 512-row bit tiles.
+  // Tile edges: 64-row vectors and words, 128-row byte tiles, 256-row (AVX2)
+  // and 512-row (AVX-512) bit tiles, full and not.
   for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{17}, size_t{64}, size_t{65}, size_t{129},
-                   size_t{511}, size_t{513}, size_t{1100}}) {
+                   size_t{255}, size_t{257}, size_t{512}, size_t{513}, size_t{1100}}) {
     SCOPED_TRACE("rows " + std::to_string(n));
     ExpectIdentical(f, g.Rows(n, s.n_features, nan_p), n, n % 3);
   }

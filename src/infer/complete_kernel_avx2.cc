@@ -43,6 +43,49 @@ struct Avx2Ops : AvxTranspose {
     const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(m0, m1), _mm256_packs_epi32(m2, m3));
     return _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
   }
+  // The bit cascade: 256 rows a vector, blends as and-not / and / or.
+  template <bool kNanRight>
+  static uint64_t TestBits(const float* col, float threshold) {
+    constexpr int kPredicate = kNanRight ? _CMP_NLE_UQ : _CMP_GT_OQ;
+    const __m256 t = _mm256_set1_ps(threshold);
+    uint64_t m = 0;
+    for (int k = 0; k < 8; ++k)
+      m |= uint64_t{static_cast<uint32_t>(
+               _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(col + 8 * k), t, kPredicate)))}
+           << (8 * k);
+    return m;
+  }
+  static constexpr size_t kBitTileRows = 256;
+  struct BitRows {
+    __m256i v;
+    static BitRows At(const uint8_t* ptab, uint16_t slot_offset) {
+      // 32 bytes a slot against kCompleteTileRows in the stored offsets.
+      static_assert(kCompleteTileRows == 4 * 32);
+      return BitRows{_mm256_load_si256(reinterpret_cast<const __m256i*>(ptab + slot_offset / 4))};
+    }
+    static BitRows Blend(BitRows a, const BitRows& b, const BitRows& m) {
+      return BitRows{_mm256_or_si256(_mm256_andnot_si256(m.v, a.v), _mm256_and_si256(m.v, b.v))};
+    }
+  };
+  template <int D, bool kTwice>
+  static void BitIndexes(const BitRows* s, uint8_t* out) {
+    alignas(32) uint32_t w[D > 0 ? D : 1][8];
+    for (int l = 0; l < D; ++l) _mm256_store_si256(reinterpret_cast<__m256i*>(w[l]), s[l].v);
+    // A plane's 32 bits of rows 32g .. 32g + 31 as bytes: each byte copied
+    // to eight rows, then each row's own bit tested.
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
+                                            2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bit = _mm256_set1_epi64x(0x8040201008040201);
+    for (int g = 0; g < 8; ++g) {
+      __m256i idx = Zero();
+      for (int l = 0; l < D; ++l) {
+        const __m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(w[l][g])), spread);
+        idx = Step(idx, _mm256_cmpeq_epi8(_mm256_and_si256(b, bit), bit));
+      }
+      if constexpr (kTwice) idx = Twice(idx);
+      Store(out + 32 * g, idx);
+    }
+  }
   // Branch-free binary search, 8 rows at a time: pos ends as the number
   // of table entries below x (the last entry is +inf, so at most 255).
   static void Rank(const float* col, const float* table, uint8_t* left, uint8_t* right) {

@@ -1,6 +1,8 @@
-// AVX-512 complete-tree kernel: 64 rows per vector, byte blends under mask
-// registers (vpblendmb), tests packed from mask registers (vpmovm2b). Needs
-// AVX512F and AVX512BW. Everything in the target region (common/simd_target.h)
+// AVX-512 complete-tree kernel: unranked runs by the bit cascade (predicates
+// as bits, 512 rows per vpternlogq blend, leaf indexes by masked byte adds);
+// ranked runs 64 rows per vector, byte blends under mask registers
+// (vpblendmb), tests packed from mask registers (vpmovm2b). Needs AVX512F and
+// AVX512BW. Everything in the target region (common/simd_target.h)
 // is compiled for AVX-512 and has internal linkage but the kernel itself; the
 // library headers come before it, so no inline library code is compiled for
 // AVX-512 by accident.

@@ -11,6 +11,8 @@
 // column-major, each predicate group's tests are evaluated into one byte per
 // row (0xFF: right), and each tree turns its nodes' bytes into a leaf index
 // per row with byte blends, level by level, without branches.
+// The AVX-512 kernel keeps unranked runs' predicate results as bits instead,
+// for tiles of 512 rows, and blends 512 rows per vpternlogq.
 //
 // The AVX2 kernel may only be called when SimdTargetSupported(kAvx2), the
 // AVX-512 one when CompleteAvx512Supported().
@@ -31,7 +33,8 @@ void CompleteKernelPortable(const CompiledForest& cf, const TreeRun& run, const 
                             double* out);
 void CompleteKernelAvx2(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
                         double* out);
-// 64 rows per vector, byte blends under mask registers (vpblendmb); needs
+// Unranked runs: the bit cascade (512 rows per vpternlogq); ranked runs: 64
+// rows per vector, byte blends under mask registers (vpblendmb). Needs
 // AVX512BW as well as AVX512F: call only when CompleteAvx512Supported().
 void CompleteKernelAvx512(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
                           double* out);

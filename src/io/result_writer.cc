@@ -541,8 +541,8 @@ void ResultFormatter::Number(const FormattedRows& rows, uint64_t first_row,
   out->resize(static_cast<size_t>(p - out->data()));
 }
 
-ResultSink::ResultSink(std::unique_ptr<WriteStream> stream, size_t hold_back_bytes)
-    : stream_(std::move(stream)), hold_back_(hold_back_bytes), holding_(hold_back_bytes > 0) {}
+ResultSink::ResultSink(std::unique_ptr<WriteStream> stream, size_t hold_back_bytes, bool hash)
+    : stream_(std::move(stream)), hold_back_(hold_back_bytes), holding_(hold_back_bytes > 0), hash_(hash) {}
 
 ResultSink::~ResultSink() {
   if (!done_) Abort();
@@ -550,7 +550,7 @@ ResultSink::~ResultSink() {
 
 Status ResultSink::Write(std::string_view b) {
   if (done_ || sealed_) return Internal("write after seal, commit or abort");
-  digest_.Update(b);
+  if (hash_) digest_.Update(b);
   bytes_ += b.size();
   if (holding_) {
     held_.append(b);
@@ -566,7 +566,7 @@ Status ResultSink::Write(std::string_view b) {
 void ResultSink::Seal() {
   if (sealed_) return;
   sealed_ = true;
-  sha256_ = digest_.HexDigest();
+  if (hash_) sha256_ = digest_.HexDigest();
 }
 
 Status ResultSink::Commit() {

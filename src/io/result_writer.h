@@ -128,7 +128,9 @@ void AppendKeptJson(std::string* out, const KeptColumnInfo& info, const KeptValu
 // a stream that cannot be rolled back (stdout).
 class ResultSink {
  public:
-  ResultSink(std::unique_ptr<WriteStream> stream, size_t hold_back_bytes = 0);
+  // hash = false: no SHA-256 (sha256_hex() stays empty), for callers that
+  // keep no record of the output (`predict`).
+  ResultSink(std::unique_ptr<WriteStream> stream, size_t hold_back_bytes = 0, bool hash = true);
   ~ResultSink();
   ResultSink(const ResultSink&) = delete;
   ResultSink& operator=(const ResultSink&) = delete;
@@ -141,7 +143,8 @@ class ResultSink {
   void Abort();
 
   uint64_t bytes() const { return bytes_; }
-  // Hex SHA-256 of everything written; valid after Seal or Commit.
+  // Hex SHA-256 of everything written; valid after Seal or Commit (empty
+  // without hashing).
   const std::string& sha256_hex() const { return sha256_; }
 
  private:
@@ -149,6 +152,7 @@ class ResultSink {
   Sha256 digest_;
   size_t hold_back_;
   bool holding_;
+  bool hash_;
   std::string held_;
   uint64_t bytes_ = 0;
   std::string sha256_;

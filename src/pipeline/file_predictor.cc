@@ -213,7 +213,8 @@ Result<PreparedFile> PipelinedFilePredictor::Prepare(const std::string& input, c
 
   FB_ASSIGN_OR_RETURN(std::shared_ptr<Storage> out_storage, storage_(output));
   FB_ASSIGN_OR_RETURN(std::unique_ptr<WriteStream> ws, out_storage->OpenWrite(output));
-  auto sink = std::make_unique<ResultSink>(std::move(ws), output == "-" ? kStdoutHoldBack : 0);
+  auto sink =
+      std::make_unique<ResultSink>(std::move(ws), output == "-" ? kStdoutHoldBack : 0, options_.hash_output);
   Status st = pq ? pq->Begin(sink.get()) : sink->Write(fmt.header());
 
   // Small inputs (one chunk) never touch the pool.

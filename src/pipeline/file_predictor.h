@@ -80,6 +80,9 @@ struct PredictOptions {
   // header), and the prediction columns written ("NAME" or "NAME=NEW").
   std::vector<std::string> keep_columns = {};
   std::vector<std::string> output_columns = {};
+  // SHA-256 of each output into FileStats::output_sha256 (the manifests of
+  // run and worker); `predict`, which records none, turns it off.
+  bool hash_output = true;
   // Parquet output compression (snappy, zstd, gzip or none).
   Compression parquet_compression = Compression::kSnappy;
   int64_t parquet_rows_per_group = int64_t{1} << 20;

@@ -141,6 +141,47 @@ TEST_F(FilePredictorTest, MatchesReferenceWithAnyThreadCountAndChunking) {
   }
 }
 
+// Prepare writes the whole output but shows nothing at its name until its
+// commit (a worker commits on another thread); dropping it uncommitted
+// leaves nothing. Without hashing (predict) the bytes are the same and the
+// digest is empty.
+TEST_F(FilePredictorTest, PreparedOutputsAppearOnlyWhenCommitted) {
+  auto forest = RandomForest(ModelKind::kClassifier, {"a", "b"}, 1);
+  std::vector<float> x;
+  Write("in.csv", MakeInput(5000, 2, &x));
+  PredictOptions o;
+  o.threads = 2;
+  o.chunk_bytes = 4000;
+  auto fp = FilePredictor::Create(forest, o);
+  ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+  ASSERT_TRUE((*fp)->Run(Path("in.csv"), Path("want.csv")).ok());
+  const std::string want = Read("want.csv");
+  {
+    auto p = (*fp)->Prepare(Path("in.csv"), Path("dropped.csv"));
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    EXPECT_FALSE(std::filesystem::exists(Path("dropped.csv")));
+  }
+  EXPECT_FALSE(std::filesystem::exists(Path("dropped.csv")));
+  for (const auto& e : std::filesystem::directory_iterator(Path("")))
+    EXPECT_EQ(e.path().filename().string().find("dropped.csv"), std::string::npos) << e.path();
+  auto p = (*fp)->Prepare(Path("in.csv"), Path("out.csv"));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(Path("out.csv")));
+  EXPECT_EQ(p->stats.output_sha256, Sha256Hex(want));
+  EXPECT_EQ(p->stats.output_bytes, want.size());
+  ASSERT_TRUE(p->output->Commit().ok());
+  EXPECT_EQ(Read("out.csv"), want);
+
+  o.hash_output = false;
+  auto quiet = FilePredictor::Create(forest, o);
+  ASSERT_TRUE(quiet.ok());
+  auto st = (*quiet)->Run(Path("in.csv"), Path("unhashed.csv"));
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(Read("unhashed.csv"), want);
+  EXPECT_EQ(st->output_sha256, "");
+  EXPECT_EQ(st->output_bytes, want.size());
+}
+
 TEST(ChunkBytesForTest, SmallChunksOnlyWhenEveryTreeIsSmall) {
   auto small = RandomForest(ModelKind::kRegressor, {}, 2);  // 15-node trees
   EXPECT_EQ(ChunkBytesFor(*small), size_t{256} << 10);

@@ -1,88 +1,78 @@
 #include "serve/http_server.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
-#include <httplib.h>
 
 #include <cctype>
-#include <chrono>
 #include <cstdio>
-#include <thread>
+#include <cstdlib>
+#include <filesystem>
 
 namespace fb::serve {
 
-HttpServer::HttpServer(Dashboard dashboard)
-    : dashboard_(std::move(dashboard)), server_(std::make_unique<httplib::Server>()) {
-  server_->set_payload_max_length(64 * 1024);
-  server_->set_read_timeout(10, 0);
-  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
-    HttpRequest r;
-    r.method = req.method;
-    r.path = req.path;
-    for (const auto& [k, v] : req.headers) {
-      std::string name = k;
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      r.headers.emplace(name, v);
-    }
-    // httplib parses an urlencoded POST body into the same params as the query.
-    const bool form = req.method == "POST" &&
-                      req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0;
-    for (const auto& [k, v] : req.params) {
-      (form ? r.form : r.query).emplace(k, v);
-    }
-    HttpResponse out = dashboard_.Handle(r);
-    res.status = out.status;
-    for (const auto& [k, v] : out.headers) res.set_header(k, v);
-    if (out.events_job.empty()) {
-      res.set_content(out.body, out.content_type);
-      return;
-    }
-    const std::string job = out.events_job;
-    res.set_chunked_content_provider("text/event-stream", [this, job](size_t, httplib::DataSink& sink) {
-      auto ev = dashboard_.ProgressEvent(job);
-      if (!ev.ok()) {
-        sink.done();
-        return true;
-      }
-      if (!sink.write(ev->first.data(), ev->first.size())) return false;
-      if (!ev->second || stopping_.load()) {
-        sink.done();
-        return true;
-      }
-      for (int i = 0; i < 10 && !stopping_.load(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      return sink.is_writable();
-    });
+HttpServer::HttpServer(Dashboard dashboard) : dashboard_(std::move(dashboard)) {
+  handlers_.handle = [this](const HttpRequest& r) { return dashboard_.Handle(r); };
+  handlers_.progress = [this](const std::string& job, std::string* event, bool* live) {
+    auto ev = dashboard_.ProgressEvent(job);
+    if (!ev.ok()) return false;
+    *event = std::move(ev->first);
+    *live = ev->second;
+    return true;
   };
-  server_->Get(R"(.*)", handler);
-  server_->Post(R"(.*)", handler);
-  server_->Put(R"(.*)", handler);
-  server_->Delete(R"(.*)", handler);
-  server_->Patch(R"(.*)", handler);
-  server_->Options(R"(.*)", handler);
+  handlers_.stopping = &stopping_;
 }
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+  // The module stays loaded: nothing of it is called after this.
+  if (server_ != nullptr) module_->destroy(server_);
+}
+
+std::string HttpModulePath() {
+  if (const char* p = std::getenv("FORESTBATCH_HTTP_MODULE"); p != nullptr && *p != '\0') return p;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ((ec ? std::filesystem::path(".") : exe.parent_path()) / "forestbatch-http.so").string();
+}
 
 Result<int> HttpServer::Bind(const std::string& host, int port) {
+  if (server_ == nullptr) {
+    const std::string path = HttpModulePath();
+    void* lib = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      const char* why = ::dlerror();
+      return Unsupported(std::string("serve needs its HTTP module, forestbatch-http.so, beside the binary "
+                                     "(make build puts it there; the deploy image has it): ") +
+                         (why ? why : "cannot load it"))
+          .At(path);
+    }
+    using Entry = const FbHttpModule* (*)();
+    auto entry = reinterpret_cast<Entry>(::dlsym(lib, "forestbatch_http_module"));
+    module_ = entry != nullptr ? entry() : nullptr;
+    if (module_ == nullptr || module_->abi != FB_HTTP_MODULE_ABI) {
+      module_ = nullptr;
+      return Unsupported("not forestbatch's HTTP module, or one of another version").At(path);
+    }
+    server_ = module_->create(&handlers_);
+  }
   std::string h = host;
   if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  if (port == 0) {
-    const int p = server_->bind_to_any_port(h);
-    if (p < 0) return IoError("cannot listen on " + host);
-    return p;
+  const int p = module_->bind(server_, h.c_str(), port);
+  if (p < 0) {
+    if (port == 0) return IoError("cannot listen on " + host);
+    return IoError(fmt::format("cannot listen on {}:{}", host, port));
   }
-  if (!server_->bind_to_port(h, port)) return IoError(fmt::format("cannot listen on {}:{}", host, port));
-  return port;
+  return p;
 }
 
 Status HttpServer::Listen() {
-  if (!server_->listen_after_bind() && !stopping_.load()) return IoError("the server stopped unexpectedly");
+  if (server_ == nullptr) return Internal("Listen before Bind");
+  if (!module_->listen(server_) && !stopping_.load()) return IoError("the server stopped unexpectedly");
   return Status::Ok();
 }
 
 void HttpServer::Stop() {
   stopping_.store(true);
-  server_->stop();
+  if (server_ != nullptr) module_->stop(server_);
 }
 
 Status ParseListen(const std::string& listen, std::string* host, int* port) {

@@ -1,7 +1,9 @@
 // HttpServer: puts a Dashboard on a socket with cpp-httplib (Debian's
-// libcpp-httplib-dev): every request goes through Dashboard::Handle; a
-// response asking for server-sent events streams the job's progress once a
-// second until the job ends or the client leaves.
+// libcpp-httplib-dev), which lives in a module of its own,
+// forestbatch-http.so beside the binary (serve/http_module.h), loaded by the
+// first Bind: every request goes through Dashboard::Handle; a response
+// asking for server-sent events streams the job's progress once a second
+// until the job ends or the client leaves.
 //
 // Thread safety: Listen blocks the calling thread; Stop may be called from
 // any thread (e.g. a signal watcher).
@@ -13,10 +15,7 @@
 
 #include "common/status.h"
 #include "serve/dashboard.h"
-
-namespace httplib {
-class Server;
-}
+#include "serve/http_module.h"
 
 namespace fb::serve {
 
@@ -25,6 +24,7 @@ class HttpServer {
   explicit HttpServer(Dashboard dashboard);
   ~HttpServer();
   // Binds host:port (port 0: any free port); returns the port bound.
+  // Unsupported when the HTTP module cannot be loaded.
   Result<int> Bind(const std::string& host, int port);
   // Not while serving.
   Dashboard& dashboard() { return dashboard_; }
@@ -34,9 +34,15 @@ class HttpServer {
 
  private:
   Dashboard dashboard_;
-  std::unique_ptr<httplib::Server> server_;
+  HttpHandlers handlers_;
+  const FbHttpModule* module_ = nullptr;
+  void* server_ = nullptr;
   std::atomic<bool> stopping_{false};
 };
+
+// The path of the HTTP module: forestbatch-http.so in the folder of the
+// running binary (FORESTBATCH_HTTP_MODULE, when set, instead).
+std::string HttpModulePath();
 
 // Parses "HOST:PORT", "[V6]:PORT" or ":PORT" (loopback); the port 0..65535.
 Status ParseListen(const std::string& listen, std::string* host, int* port);

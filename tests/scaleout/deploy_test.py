@@ -117,6 +117,12 @@ check(stages == [("debian:bookworm", "build"), ("debian:bookworm-slim", "runtime
 check("scripts/setup-deps.sh" in df and "make build" in df, "build stage uses the project's setup")
 check('ENTRYPOINT ["forestbatch", "worker"]' in df, "entrypoint forestbatch worker")
 check(re.search(r"^USER ", df, re.M) is not None, "runs as a non-root user")
+# serve's HTTP module sits beside the binary (its libraries found by ldd too),
+# and S3 transfers load libcurl.so.4 at run time, which ldd cannot see.
+check(re.search(r"^COPY --from=build .*forestbatch-http\.so /usr/local/bin/", df, re.M) is not None,
+      "forestbatch-http.so copied beside the binary")
+check("ldd /out/forestbatch /out/forestbatch-http.so" in df, "the module's libraries installed")
+check(re.search(r"apt-get install .*\blibcurl4\b", df) is not None, "libcurl4 installed for S3")
 
 if failures:
     sys.exit(1)

@@ -322,14 +322,28 @@ Status BuildDtype(PickleGraph* g, ValueId dtype, ValueId state) {
 Status ReadWrapperState(PickleGraph* graph, ValueId state, WrapperInfo* out) {
   const PickleGraph& g = *graph;
   if (state == kNoValue || At(g, state).kind != Kind::kDict) return InvalidData("NumpyArrayWrapper state");
-  FB_ASSIGN_OR_RETURN(out->shape, Shape(graph, DictGet(g, state, "shape")));
-  ValueId dt = DictGet(g, state, "dtype");
+  // The four members in one pass (the last of a repeated key, as DictGet):
+  // a joblib file has one wrapper per array.
+  ValueId shape = kNoValue, dt = kNoValue, order = kNoValue, align = kNoValue;
+  const Ids& items = At(g, state).items;
+  for (size_t k = 0; k + 1 < items.size(); k += 2) {
+    const Value& key = At(g, items[k]);
+    if (key.kind != Kind::kStr) continue;
+    if (key.text == "shape") {
+      shape = items[k + 1];
+    } else if (key.text == "dtype") {
+      dt = items[k + 1];
+    } else if (key.text == "order") {
+      order = items[k + 1];
+    } else if (key.text == "numpy_array_alignment_bytes") {
+      align = items[k + 1];
+    }
+  }
+  FB_ASSIGN_OR_RETURN(out->shape, Shape(graph, shape));
   if (dt == kNoValue || At(g, dt).kind != Kind::kDtype)
     return InvalidData("NumpyArrayWrapper without a dtype");
   out->dtype = dt;
-  ValueId order = DictGet(g, state, "order");
   out->fortran = IsStr(g, order, "F");
-  ValueId align = DictGet(g, state, "numpy_array_alignment_bytes");
   out->has_alignment = align != kNoValue && At(g, align).kind != Kind::kNone;
   FB_ASSIGN_OR_RETURN(uint64_t count, ElementCount(out->shape));
   if (At(g, dt).dtype_kind != 'O') {

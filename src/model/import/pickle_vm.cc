@@ -457,8 +457,10 @@ bool Machine::AddItems(ValueId target, const ValueId* items, size_t count, bool 
   } else if (t.kind != Kind::kList && t.kind != Kind::kSet) {
     return Error(fmt::format("APPEND(S)/ADDITEMS on a {}, not a list or set", KindName(t.kind)));
   }
-  if (count > limits_.max_items - t.items.size())
-    return Error(fmt::format("a {} of more than {} items", KindName(t.kind), limits_.max_items));
+  // Ids count in 32 bits and grow by doubling: 2^30 at most, whatever the limit says.
+  const size_t max_items = std::min<size_t>(limits_.max_items, size_t{1} << 30);
+  if (count > max_items - t.items.size())
+    return Error(fmt::format("a {} of more than {} items", KindName(t.kind), max_items));
   g_->Append(target, items, count);
   return true;
 }

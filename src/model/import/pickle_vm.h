@@ -32,7 +32,7 @@ struct UnpickleLimits {
   size_t max_stack = size_t{1} << 21;   // stack entries
   size_t max_marks = size_t{1} << 16;   // open MARKs (nesting)
   size_t max_memo = size_t{1} << 22;    // memo entries
-  size_t max_items = size_t{1} << 28;   // items of one list, set or dict
+  size_t max_items = size_t{1} << 28;   // items of one list, set or dict (2^30 at most)
 };
 
 // Reads one pickle from the start of `bytes` up to its STOP opcode (bytes

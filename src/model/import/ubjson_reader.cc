@@ -2,40 +2,44 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
 namespace fb {
 namespace {
 
+// The steps return true, or false with the error kept in error_ (no Status
+// is made per value: a 500-round model has about 600,000 of them).
 class UbjsonReader {
  public:
   explicit UbjsonReader(std::string_view b) : b_(b) {}
 
-  Status Fail(const std::string& what) const {
-    return InvalidData(fmt::format("UBJSON: {} at byte {}", what, pos_));
+  bool Fail(const std::string& what) {
+    error_ = InvalidData(fmt::format("UBJSON: {} at byte {}", what, pos_));
+    return false;
   }
+  Status TakeError() { return std::move(error_); }
 
-  Status Value(nlohmann::json* out, int depth) {
+  bool Value(nlohmann::json* out, int depth) {
     char m;
-    FB_RETURN_IF_ERROR(Marker(&m));
-    return ValueOfType(m, out, depth);
+    return Marker(&m) && ValueOfType(m, out, depth);
   }
 
   bool at_end() const { return pos_ == b_.size(); }
 
  private:
-  Status Marker(char* m) {
+  bool Marker(char* m) {
     // 'N' (no-op) may pad anywhere a value may start.
     do {
       if (pos_ >= b_.size()) return Fail("unexpected end of data");
       *m = b_[pos_++];
     } while (*m == 'N');
-    return Status::Ok();
+    return true;
   }
 
   template <typename T>
-  Status BigEndian(T* out) {
+  bool BigEndian(T* out) {
     if (b_.size() - pos_ < sizeof(T)) return Fail("unexpected end of data");
     unsigned char raw[sizeof(T)];
     std::memcpy(raw, b_.data() + pos_, sizeof(T));
@@ -44,102 +48,84 @@ class UbjsonReader {
       for (size_t i = 0; i < sizeof(T) / 2; ++i) std::swap(raw[i], raw[sizeof(T) - 1 - i]);
     }
     std::memcpy(out, raw, sizeof(T));
-    return Status::Ok();
+    return true;
+  }
+
+  template <typename T>
+  bool IntegerAs(int64_t* v) {
+    T x = 0;
+    if (!BigEndian(&x)) return false;
+    *v = x;
+    return true;
   }
 
   // An integer of the type `m` (used for lengths and counts).
-  Status Integer(char m, int64_t* v) {
+  bool Integer(char m, int64_t* v) {
     switch (m) {
-      case 'i': {
-        int8_t x = 0;
-        FB_RETURN_IF_ERROR(BigEndian(&x));
-        *v = x;
-        return Status::Ok();
-      }
-      case 'U': {
-        uint8_t x = 0;
-        FB_RETURN_IF_ERROR(BigEndian(&x));
-        *v = x;
-        return Status::Ok();
-      }
-      case 'I': {
-        int16_t x = 0;
-        FB_RETURN_IF_ERROR(BigEndian(&x));
-        *v = x;
-        return Status::Ok();
-      }
-      case 'l': {
-        int32_t x = 0;
-        FB_RETURN_IF_ERROR(BigEndian(&x));
-        *v = x;
-        return Status::Ok();
-      }
-      case 'L': {
-        int64_t x = 0;
-        FB_RETURN_IF_ERROR(BigEndian(&x));
-        *v = x;
-        return Status::Ok();
-      }
+      case 'i': return IntegerAs<int8_t>(v);
+      case 'U': return IntegerAs<uint8_t>(v);
+      case 'I': return IntegerAs<int16_t>(v);
+      case 'l': return IntegerAs<int32_t>(v);
+      case 'L': return IntegerAs<int64_t>(v);
       default: return Fail(fmt::format("expected an integer type, found marker 0x{:02x}", uint8_t(m)));
     }
   }
 
   // A length or count: an integer value, non-negative, at most the bytes left
   // (every element or character takes at least one byte).
-  Status Length(int64_t* n) {
+  bool Length(int64_t* n) {
     char m;
-    FB_RETURN_IF_ERROR(Marker(&m));
-    FB_RETURN_IF_ERROR(Integer(m, n));
+    if (!Marker(&m) || !Integer(m, n)) return false;
     if (*n < 0 || static_cast<uint64_t>(*n) > b_.size() - pos_) return Fail(fmt::format("bad length {}", *n));
-    return Status::Ok();
+    return true;
   }
 
-  Status String(std::string* s) {
+  bool String(std::string* s) {
     int64_t n;
-    FB_RETURN_IF_ERROR(Length(&n));
+    if (!Length(&n)) return false;
     s->assign(b_.data() + pos_, static_cast<size_t>(n));
     pos_ += static_cast<size_t>(n);
-    return Status::Ok();
+    return true;
   }
 
-  Status ValueOfType(char m, nlohmann::json* out, int depth) {
+  bool ValueOfType(char m, nlohmann::json* out, int depth) {
     switch (m) {
-      case 'Z': *out = nullptr; return Status::Ok();
-      case 'T': *out = true; return Status::Ok();
-      case 'F': *out = false; return Status::Ok();
+      case 'Z': *out = nullptr; return true;
+      case 'T': *out = true; return true;
+      case 'F': *out = false; return true;
       case 'i':
       case 'U':
       case 'I':
       case 'l':
       case 'L': {
         int64_t v;
-        FB_RETURN_IF_ERROR(Integer(m, &v));
+        if (!Integer(m, &v)) return false;
         *out = v;
-        return Status::Ok();
+        return true;
       }
       case 'd': {
         float x = 0;
-        FB_RETURN_IF_ERROR(BigEndian(&x));
+        if (!BigEndian(&x)) return false;
         *out = static_cast<double>(x);
-        return Status::Ok();
+        return true;
       }
       case 'D': {
         double x = 0;
-        FB_RETURN_IF_ERROR(BigEndian(&x));
+        if (!BigEndian(&x)) return false;
         *out = x;
-        return Status::Ok();
+        return true;
       }
       case 'C': {
         if (pos_ >= b_.size()) return Fail("unexpected end of data");
         *out = std::string(1, b_[pos_++]);
-        return Status::Ok();
+        return true;
       }
       case 'S':
       case 'H': {
         std::string s;
-        FB_RETURN_IF_ERROR(String(&s));
+        if (!String(&s)) return false;
         *out = std::move(s);
-        return Status::Ok();
+        return true;
       }
       case '[':
       case '{': return Container(m == '{', out, depth + 1);
@@ -147,7 +133,7 @@ class UbjsonReader {
     }
   }
 
-  Status Container(bool object, nlohmann::json* out, int depth) {
+  bool Container(bool object, nlohmann::json* out, int depth) {
     if (depth > kUbjsonMaxDepth) return Fail("nesting too deep");
     *out = object ? nlohmann::json::object() : nlohmann::json::array();
     char type = 0;
@@ -162,38 +148,65 @@ class UbjsonReader {
     }
     if (pos_ < b_.size() && b_[pos_] == '#') {
       ++pos_;
-      FB_RETURN_IF_ERROR(Length(&count));
+      if (!Length(&count)) return false;
     }
-    const char close = object ? '}' : ']';
+    if (!object) {
+      // Elements are made where they stay; a counted array's room is made
+      // once, for no more elements than the bytes left can hold.
+      auto& elements = out->get_ref<nlohmann::json::array_t&>();
+      if (count > 0)
+        elements.reserve(std::min(static_cast<size_t>(count), (b_.size() - pos_) / MinBytes(type)));
+      for (int64_t i = 0; count < 0 || i < count; ++i) {
+        if (count < 0) {
+          const int next = Next(']');
+          if (next < 0) return false;
+          if (next == 0) break;
+        }
+        nlohmann::json& v = elements.emplace_back();
+        if (!(type != 0 ? ValueOfType(type, &v, depth) : Value(&v, depth))) return false;
+      }
+      return true;
+    }
     for (int64_t i = 0; count < 0 || i < count; ++i) {
       if (count < 0) {
-        // Skip no-ops, then look for the end marker.
-        while (pos_ < b_.size() && b_[pos_] == 'N') ++pos_;
-        if (pos_ >= b_.size()) return Fail("unterminated container");
-        if (b_[pos_] == close) {
-          ++pos_;
-          break;
-        }
+        const int next = Next('}');
+        if (next < 0) return false;
+        if (next == 0) break;
       }
       std::string key;
-      if (object) FB_RETURN_IF_ERROR(String(&key));
+      if (!String(&key)) return false;
       nlohmann::json v;
-      if (type != 0) {
-        FB_RETURN_IF_ERROR(ValueOfType(type, &v, depth));
-      } else {
-        FB_RETURN_IF_ERROR(Value(&v, depth));
-      }
-      if (object) {
-        (*out)[key] = std::move(v);
-      } else {
-        out->push_back(std::move(v));
-      }
+      if (!(type != 0 ? ValueOfType(type, &v, depth) : Value(&v, depth))) return false;
+      (*out)[key] = std::move(v);
     }
-    return Status::Ok();
+    return true;
+  }
+
+  // The fewest bytes an element of a container of `type` takes (0: untyped).
+  static size_t MinBytes(char type) {
+    switch (type) {
+      case 'I': return 2;
+      case 'l':
+      case 'd': return 4;
+      case 'L':
+      case 'D': return 8;
+      default: return 1;
+    }
+  }
+
+  // In an uncounted container: skips no-ops, then 1 when an element
+  // follows, 0 past the `close` marker, -1 (error_ set) at the end of the data.
+  int Next(char close) {
+    while (pos_ < b_.size() && b_[pos_] == 'N') ++pos_;
+    if (pos_ >= b_.size()) return Fail("unterminated container") ? 1 : -1;
+    if (b_[pos_] != close) return 1;
+    ++pos_;
+    return 0;
   }
 
   std::string_view b_;
   size_t pos_ = 0;
+  Status error_;
 };
 
 }  // namespace
@@ -201,8 +214,11 @@ class UbjsonReader {
 Result<nlohmann::json> ParseUbjson(std::string_view bytes) {
   UbjsonReader r(bytes);
   nlohmann::json out;
-  FB_RETURN_IF_ERROR(r.Value(&out, 0));
-  if (!r.at_end()) return r.Fail("trailing bytes after the value");
+  if (!r.Value(&out, 0)) return r.TakeError();
+  if (!r.at_end()) {
+    r.Fail("trailing bytes after the value");
+    return r.TakeError();
+  }
   return out;
 }
 

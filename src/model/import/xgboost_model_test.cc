@@ -340,6 +340,12 @@ TEST(XgboostImportTest, IterationIndptr) {
   EXPECT_FALSE(Load(m).ok());
 }
 
+// The bytes of a literal, NULs included.
+template <size_t N>
+std::string B(const char (&s)[N]) {
+  return std::string(s, N - 1);
+}
+
 TEST(XgboostImportTest, UbjsonMatchesJsonAndIsBounded) {
   json m = Model({Stump(), Stump(0.25)}, "binary:logistic");
   std::vector<uint8_t> ubj = json::to_ubjson(m, /*use_size=*/true, /*use_type=*/true);
@@ -364,6 +370,51 @@ TEST(XgboostImportTest, UbjsonMatchesJsonAndIsBounded) {
                               16));
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->dump(), R"([1,255,1.0,"hi"])");
+  // Counted, uncounted and typed containers with no-ops; a repeated key keeps its last value.
+  struct Case {
+    std::string ubj, want;
+  } good[] = {
+      {B("[#U\x02i\x01i\x02"), "[1,2]"},
+      {B("[Ni\x01NNi\x02N]"), "[1,2]"},
+      {B("[$I#U\x02\x01\x00\xff\xff"), "[256,-1]"},
+      {B("[[][#U\x00]"), "[[],[]]"},
+      {B("{U\x01"
+         "ai\x01U\x01"
+         "bT}"),
+       R"({"a":1,"b":true})"},
+      {B("{U\x01"
+         "ai\x01U\x01"
+         "ai\x02}"),
+       R"({"a":2})"},
+      {B("{#U\x01U\x01"
+         "aZ"),
+       R"({"a":null})"},
+  };
+  for (const Case& c : good) {
+    auto r = ParseUbjson(c.ubj);
+    ASSERT_TRUE(r.ok()) << c.want << ": " << r.status().ToString();
+    EXPECT_EQ(r->dump(), c.want);
+  }
+  // The errors say what and where.
+  struct Bad {
+    std::string ubj, message;
+  } bad[] = {
+      {B("{U\x05"
+         "ab"),
+       "UBJSON: bad length 5 at byte 3"},
+      {B("[$D#U\x03") + std::string(16, '\0'), "UBJSON: unexpected end of data at byte 22"},
+      {B("[i\x01"), "UBJSON: unterminated container at byte 3"},
+      {B("i\x01]"), "UBJSON: trailing bytes after the value at byte 2"},
+      {B("[$i]"), "UBJSON: typed container without a count at byte 3"},
+      {B("[#Si\x01"), "UBJSON: expected an integer type, found marker 0x53 at byte 3"},
+      {B("[x]"), "UBJSON: unknown marker 0x78 at byte 2"},
+  };
+  for (const Bad& c : bad) {
+    auto r = ParseUbjson(c.ubj);
+    ASSERT_FALSE(r.ok()) << c.message;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidData);
+    EXPECT_EQ(r.status().message(), c.message);
+  }
 }
 
 TEST(XgboostImportTest, FormatDetection) {
