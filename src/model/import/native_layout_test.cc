@@ -20,6 +20,7 @@
 #include "model/forest_builder.h"
 #include "model/import/model_loader.h"
 #include "model/import/native_format.h"
+#include "model/import/native_test_fixtures.h"
 #include "model/iterations.h"
 
 namespace fb {
@@ -27,38 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Every model fixture of the parity tests that loads and has a native form.
-std::vector<fs::path> FixtureModels() {
-  std::vector<fs::path> out;
-  const fs::path root = FB_SOURCE_DIR;
-  for (const char* dir : {"tests/xgboost/fixtures", "tests/sklearn/fixtures", "tests/sklearn/sklearn14",
-                          "tests/lightgbm/fixtures"}) {
-    for (const auto& e : fs::recursive_directory_iterator(root / dir)) {
-      if (!e.is_regular_file()) continue;
-      const std::string name = e.path().filename().string();
-      const std::string ext = e.path().extension().string();
-      if (ext == ".csv" || ext == ".py" || name.ends_with(".meta.json")) continue;
-      out.push_back(e.path());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// Rows that reach many branches: small integers, values around zero, large
-// values, and NaN where the model takes it.
-std::vector<float> Rows(const Forest& f, size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> unit(-3.0f, 3.0f), wide(-1000.0f, 1000.0f);
-  std::uniform_int_distribution<int> small(0, 20), pick(0, 19);
-  std::vector<float> x(n * static_cast<size_t>(f.n_features));
-  for (float& v : x) {
-    const int k = pick(rng);
-    v = k < 7 ? unit(rng) : k < 14 ? static_cast<float>(small(rng)) : k < 19 ? wide(rng) : 0.0f;
-    if (k == 19 && f.missing_values_supported) v = std::numeric_limits<float>::quiet_NaN();
-  }
-  return x;
-}
+using native_test::FixtureModels;
+using native_test::Rows;
 
 // Sums of both predictors on the same rows, compared bit for bit.
 void ExpectSameSums(const Predictor& a, const Predictor& b, const Forest& f, const std::string& what) {
