@@ -31,6 +31,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using native_test::FindSection;
 using native_test::FixtureModels;
 using native_test::Rows;
 
@@ -62,20 +63,6 @@ void FixCrc(std::string* bytes) {
   std::memcpy(bytes->data() + 28, &table, 4);
   const uint32_t crc = Crc32(std::string_view(*bytes).substr(12));
   std::memcpy(bytes->data() + 8, &crc, 4);
-}
-
-std::pair<size_t, size_t> FindSection(const std::string& b, uint32_t id) {
-  uint32_t n;
-  std::memcpy(&n, b.data() + 24, 4);
-  for (uint32_t i = 0; i < n; ++i) {
-    uint32_t sid;
-    uint64_t off, size;
-    std::memcpy(&sid, b.data() + 32 + 24 * i, 4);
-    std::memcpy(&off, b.data() + 32 + 24 * i + 8, 8);
-    std::memcpy(&size, b.data() + 32 + 24 * i + 16, 8);
-    if (sid == id) return {off, size};
-  }
-  return {0, 0};
 }
 
 std::string CrcError(uint32_t id) { return "section " + std::to_string(id) + ": checksum mismatch"; }

@@ -1,14 +1,17 @@
 // Test helpers shared by the .fbm tests of import_test (native_layout_test.cc,
-// native_lazy_test.cc): the model fixtures of the parity tests, and rows that
-// reach many branches of any of them. Test code only.
+// native_lazy_test.cc): the model fixtures of the parity tests, rows that
+// reach many branches of any of them, and a section's place in a file. Test
+// code only.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/forest.h"
@@ -48,6 +51,22 @@ inline std::vector<float> Rows(const Forest& f, size_t n, uint32_t seed) {
     if (k == 19 && f.missing_values_supported) v = std::numeric_limits<float>::quiet_NaN();
   }
   return x;
+}
+
+// Offset and size of section `id` in a .fbm file's bytes (its table entries:
+// 24 bytes each from offset 32, the count at offset 24); {0, 0} if absent.
+inline std::pair<size_t, size_t> FindSection(const std::string& b, uint32_t id) {
+  uint32_t n;
+  std::memcpy(&n, b.data() + 24, 4);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t sid;
+    uint64_t off, size;
+    std::memcpy(&sid, b.data() + 32 + 24 * i, 4);
+    std::memcpy(&off, b.data() + 32 + 24 * i + 8, 8);
+    std::memcpy(&size, b.data() + 32 + 24 * i + 16, 8);
+    if (sid == id) return {off, size};
+  }
+  return {0, 0};
 }
 
 }  // namespace fb::native_test
