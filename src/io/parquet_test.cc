@@ -97,6 +97,21 @@ void AllChunks(ParquetReader* r, std::vector<TableChunk>* chunks) {
   }
 }
 
+// Each chunk parsed into its block, backwards, odd and even chunks on two
+// threads: a row group's later slices reach it first, and both threads
+// decode it together.
+std::vector<TableBlock> ParseOnTwoThreadsBackwards(ParquetReader* r, const std::vector<TableChunk>& chunks) {
+  std::vector<TableBlock> blocks(chunks.size());
+  auto parse = [&](size_t parity) {
+    for (size_t i = chunks.size(); i-- > 0;)
+      if (i % 2 == parity) r->Parse(chunks[i], &blocks[i]);
+  };
+  std::thread other(parse, 1);
+  parse(0);
+  other.join();
+  return blocks;
+}
+
 Read ReadBack(std::shared_ptr<Storage> storage, const std::string& uri, const CsvSchema& schema,
               std::vector<std::string> keep = {}, CsvOptions opt = {}) {
   Read out;
@@ -238,16 +253,7 @@ TEST(Parquet, RowGroupsAreReadInSlicesThatShareOneDecode) {
   ASSERT_NO_FATAL_FAILURE(AllChunks(r->get(), &chunks));
   ASSERT_EQ(chunks.size(), 10u + 10u + 5u);
   EXPECT_TRUE((*r)->at_end());
-  std::vector<TableBlock> blocks(chunks.size());
-  // Backwards, odd and even slices on two threads: a group's later slices
-  // reach it first, and both threads decode it together.
-  auto parse = [&](size_t parity) {
-    for (size_t i = chunks.size(); i-- > 0;)
-      if (i % 2 == parity) (*r)->Parse(chunks[i], &blocks[i]);
-  };
-  std::thread other(parse, 1);
-  parse(0);
-  other.join();
+  std::vector<TableBlock> blocks = ParseOnTwoThreadsBackwards(r->get(), chunks);
   size_t row = 0;
   for (size_t i = 0; i < blocks.size(); ++i) {
     ASSERT_TRUE((*r)->Account(blocks[i]).ok()) << blocks[i].error.ToString();
@@ -531,14 +537,7 @@ TEST(Parquet, SlicesDecodeTheirOwnRowsFromMarks) {
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       std::vector<TableChunk> chunks;
       ASSERT_NO_FATAL_FAILURE(AllChunks(r->get(), &chunks));
-      std::vector<TableBlock> blocks(chunks.size());
-      auto parse = [&](size_t parity) {
-        for (size_t i = chunks.size(); i-- > 0;)
-          if (i % 2 == parity) (*r)->Parse(chunks[i], &blocks[i]);
-      };
-      std::thread other(parse, 1);
-      parse(0);
-      other.join();
+      std::vector<TableBlock> blocks = ParseOnTwoThreadsBackwards(r->get(), chunks);
       chunks.clear();
       std::vector<float> got;
       for (TableBlock& b : blocks) {
