@@ -422,6 +422,9 @@ TEST(CompiledPredictorTest, Float32SumsEveryLayout) {
   };
   const Case cases[] = {
       {"complete single", 1, 1, 4, 6, 60, 0.8, 0.0, TreeLayout::kComplete},
+      // Depths 0 to 6 within one chunk of trees (AVX-512 looks leaves up in
+      // zero-padded 64-leaf tables).
+      {"complete single every depth", 1, 1, 0, 6, 50, 0.8, 0.0, TreeLayout::kComplete},
       {"complete pairs", 2, 2, 3, 5, 40, 0.8, 0.0, TreeLayout::kComplete},
       {"complete several outputs", 3, 1, 2, 6, 45, 0.8, 0.0, TreeLayout::kComplete},
       {"complete wide leaves", 3, 3, 2, 5, 20, 0.8, 0.0, TreeLayout::kComplete},
@@ -449,7 +452,7 @@ TEST(CompiledPredictorTest, Float32SumsEveryLayout) {
     if (c.layout != TreeLayout::kGeneric) {
       EXPECT_EQ(ChooseLayout(*f, f->trees[0]), c.layout);
     }
-    for (size_t n : {size_t{1}, size_t{9}, size_t{64}, size_t{130}, size_t{700}}) {
+    for (size_t n : {size_t{1}, size_t{9}, size_t{64}, size_t{130}, size_t{700}, size_t{1100}}) {
       SCOPED_TRACE("rows " + std::to_string(n));
       const std::vector<float> x = g.Rows(n, s.n_features, 0.05);
       ExpectIdentical(f, x, n, n % 3);

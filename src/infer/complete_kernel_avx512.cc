@@ -110,6 +110,47 @@ struct Avx512Ops : AvxTranspose {
     Store(left, join(lo));
     Store(right, join(hi));
   }
+  // Leaf values looked up in registers, 16 rows a vector: a tree's 64
+  // float32 leaves are four vectors, two vpermt2ps pick among 32 each by
+  // the index's low five bits and its sixth bit picks between them; then one
+  // vaddps adds them to 16 rows' sums. Blocks of 64 rows (four sums in
+  // registers) through every tree of the chunk.
+  static size_t AddSingleFloat(const float* tabs, size_t nt, const uint8_t* idx, size_t stride, double* out,
+                               size_t m) {
+    constexpr size_t kBlock = 64;
+    const __m512i high = _mm512_set1_epi32(32);
+    size_t r = 0;
+    for (; r + kBlock <= m; r += kBlock) {
+      __m512 a[4];
+      for (int k = 0; k < 4; ++k) {
+        const __m256 lo = _mm512_cvtpd_ps(_mm512_loadu_pd(out + r + 16 * k));
+        const __m256 hi = _mm512_cvtpd_ps(_mm512_loadu_pd(out + r + 16 * k + 8));
+        // (no AVX512DQ: the halves joined as doubles' bits)
+        a[k] = _mm512_castpd_ps(
+            _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
+      }
+      for (size_t t = 0; t < nt; ++t) {
+        const float* tab = tabs + t * 64;
+        const __m512 t0 = _mm512_load_ps(tab), t1 = _mm512_load_ps(tab + 16);
+        const __m512 t2 = _mm512_load_ps(tab + 32), t3 = _mm512_load_ps(tab + 48);
+        const uint8_t* ix = idx + t * stride + r;
+        for (int k = 0; k < 4; ++k) {
+          const __m512i i =
+              _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ix + 16 * k)));
+          const __m512 lo = _mm512_permutex2var_ps(t0, i, t1);
+          const __m512 hi = _mm512_permutex2var_ps(t2, i, t3);
+          a[k] = _mm512_add_ps(a[k], _mm512_mask_blend_ps(_mm512_test_epi32_mask(i, high), lo, hi));
+        }
+      }
+      for (int k = 0; k < 4; ++k) {
+        _mm512_storeu_pd(out + r + 16 * k, _mm512_cvtps_pd(_mm512_castps512_ps256(a[k])));
+        _mm512_storeu_pd(
+            out + r + 16 * k + 8,
+            _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a[k]), 1))));
+      }
+    }
+    return r;
+  }
   static Vec RankTest(const uint8_t* keys, uint32_t rank) {
     const __mmask64 gt = _mm512_cmpgt_epi8_mask(Load(keys), _mm512_set1_epi8(static_cast<char>(rank ^ 0x80)));
     return _mm512_movm_epi8(gt);

@@ -44,6 +44,14 @@
 //       out[r] (r < kBitTileRows) = the number whose bits, most significant
 //       first, are bit r of s[0] .. s[D-1] (times 2 when kTwice); out
 //       64-byte aligned.
+// Optionally, single sums in float32 by in-register lookups:
+//   static size_t AddSingleFloat(const float* tabs, size_t nt, const uint8_t* idx, size_t stride,
+//                                double* out, size_t m);
+//       tabs: nt trees' leaf values as float32, kLeafTable each (zero
+//       padded), 64-byte aligned; idx[t * stride + r]: tree t's leaf index
+//       of row r. Adds the values of trees 0 .. nt - 1, in that order, in
+//       float32, to out[r] for the first rows (a multiple of its block)
+//       and returns how many; the rest are left to AddSingle.
 
 #define FB_INLINE inline __attribute__((always_inline))
 
@@ -53,6 +61,14 @@ constexpr size_t kChunkTrees = 16;
 template <class Ops>
 constexpr bool kBits = requires {
   Ops::kBitTileRows;
+};
+
+// Leaves per tree in AddSingleFloat's tables (a complete tree's most).
+constexpr size_t kLeafTable = size_t{1} << kCompleteMaxDepth;
+
+template <class Ops>
+constexpr bool kFloatLookups = requires(const float* tabs, const uint8_t* idx, double* out) {
+  Ops::AddSingleFloat(tabs, size_t{0}, idx, size_t{0}, out, size_t{0});
 };
 
 template <class Ops>
@@ -284,7 +300,16 @@ struct CompleteImpl {
         const double* v = vals[t];
         uint64_t ix;  // eight leaf offsets in one load
         std::memcpy(&ix, idx + t * T + r, 8);
-        for (int j = 0; j < 8; ++j) a[j] += load(v + ((ix >> (8 * j)) & 0xFF));
+        // Two bytes per shift, read as the low two byte registers: fewer
+        // instructions than a shift of the whole word per byte, which the
+        // empty asm keeps the compiler from going back to (16 rows per
+        // pass measured slower).
+        for (int j = 0; j < 8; j += 2) {
+          a[j] += load(v + (ix & 0xFF));
+          a[j + 1] += load(v + ((ix >> 8) & 0xFF));
+          ix >>= 16;
+          asm("" : "+r"(ix));
+        }
       }
       for (int j = 0; j < 8; ++j) {
         out[2 * (r + j)] = static_cast<double>(a[j][0]);
@@ -322,6 +347,21 @@ struct CompleteImpl {
     }
   }
 
+  // Single float32 sums by Ops::AddSingleFloat: the chunk's leaf values
+  // as float32 (exact: float32 sums have float32 leaves), zero padded.
+  template <size_t T>
+  static size_t AddSingleFloatTables(const double* const* vals, const int32_t* depths, size_t nt,
+                                     const uint8_t* idx, double* out, size_t m) {
+    alignas(64) float tabs[kChunkTrees * kLeafTable];
+    for (size_t t = 0; t < nt; ++t) {
+      const size_t leaves = size_t{1} << depths[t];
+      float* tab = tabs + t * kLeafTable;
+      for (size_t i = 0; i < leaves; ++i) tab[i] = static_cast<float>(vals[t][i]);
+      for (size_t i = leaves; i < kLeafTable; ++i) tab[i] = 0.0f;
+    }
+    return Ops::AddSingleFloat(tabs, nt, idx, T, out, m);
+  }
+
   // Rows through tiles of T rows: kBitMode, predicates as T bits (unranked
   // runs, Ops with a bit cascade); else bytes, T == kR.
   template <size_t T, bool kBitMode>
@@ -348,6 +388,7 @@ struct CompleteImpl {
     uint8_t* ranks = idx + idx_bytes + tile_bytes;
     const double* vals[kChunkTrees];
     int32_t outputs[kChunkTrees];
+    int32_t depths[kChunkTrees];
 
     for (size_t s = 0; s < n; s += T) {
       const size_t m = std::min(T, n - s);
@@ -386,12 +427,15 @@ struct CompleteImpl {
             }
             vals[t] = cf.complete_values.data() + ct.value_begin;
             outputs[t] = ct.output;
+            depths[t] = ct.depth;
           }
           if (f32) {
             if (pairs) {
               AddPairs<float, T>(vals, nt, idx, o, m);
             } else if (single) {
-              AddSingle<float, T>(vals, nt, idx, o, m);
+              size_t done = 0;
+              if constexpr (kFloatLookups<Ops>) done = AddSingleFloatTables<T>(vals, depths, nt, idx, o, m);
+              AddSingle<float, T>(vals, nt, idx + done, o + done, m - done);
             } else {
               AddGeneral<float, T>(vals, outputs, nt, idx, o, m, no, w);
             }

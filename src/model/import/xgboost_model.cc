@@ -30,6 +30,7 @@
 
 #include "common/prefault.h"
 #include "model/forest_builder.h"
+#include "model/import/lazy_doc.h"
 #include "model/import/ubjson_reader.h"
 #include "model/import/xgboost_legacy.h"
 
@@ -135,6 +136,53 @@ class SimdjsonView {
     return v;
   }
   simdjson::dom::element e_;
+};
+
+// A value of a LazyDoc (lazy_doc.h: JSON text or UBJSON read in one pass,
+// arrays of numbers converted only when read). Its answers are those of the
+// views above for the same document: SimdjsonView's for JSON text (numbers
+// as simdjson's DOM makes them; of repeated keys the first), NlohmannView's
+// for UBJSON (ubjson_reader.h's values; of repeated keys the last).
+class LazyView {
+ public:
+  using Kind = LazyDoc::Kind;
+  LazyView(const LazyDoc* doc, const LazyDoc::Node& n) : doc_(doc), n_(n) {}
+  bool IsObject() const { return n_.kind == Kind::kObject; }
+  bool IsArray() const { return n_.kind == Kind::kArray || n_.kind == Kind::kNumbers; }
+  bool IsString() const { return n_.kind == Kind::kString; }
+  bool IsNumber() const { return n_.kind == Kind::kInt || n_.kind == Kind::kDouble; }
+  bool IsBool() const { return n_.kind == Kind::kBool; }
+  bool IsInteger() const { return n_.kind == Kind::kInt; }
+  double Double() const { return n_.kind == Kind::kInt ? static_cast<double>(n_.i) : n_.d; }  // IsNumber()
+  int64_t Int64() const { return n_.i; }                                                      // IsInteger()
+  bool Bool() const { return n_.i != 0; }                                                     // IsBool()
+  std::string_view String() const { return n_.String(); }                                     // IsString()
+  size_t Size() const { return n_.count; }                                                    // IsArray()
+  std::optional<LazyView> Find(const char* key) const {
+    const LazyDoc::Node* v = doc_->Find(n_, key);
+    if (v == nullptr) return std::nullopt;
+    return LazyView(doc_, *v);
+  }
+  // An element this reader does not convert (lazy_doc.h) fails with
+  // kNotTaken: the document is then read in full.
+  template <class F>
+  Status Elements(F&& f) const {
+    Status status;
+    const bool ok = doc_->ForEachElement(n_, [&](const LazyDoc::Node& e) {
+      status = f(LazyView(doc_, e));
+      return status.ok();
+    });
+    if (!status.ok()) return status;
+    if (!ok) return Internal(kNotTaken);
+    return Status::Ok();
+  }
+  static constexpr const char* kNotTaken = "a number the lazy reader does not convert";
+  const LazyDoc& doc() const { return *doc_; }
+  const LazyDoc::Node& node() const { return n_; }
+
+ private:
+  const LazyDoc* doc_;
+  LazyDoc::Node n_;
 };
 
 // How one objective turns margins into outputs.
@@ -342,6 +390,29 @@ class Converter {
         }
         out->push_back(x);
       }
+      return Status::Ok();
+    }
+    if constexpr (std::is_same_v<V, LazyView>) {
+      // The same as below, without a Status per element, into room made once.
+      bool bad = false;
+      out->resize(a.Size());
+      T* const values = out->data();
+      size_t k = 0;
+      const bool ok = a.doc().ForEachElement(a.node(), [&](const LazyDoc::Node& e) {
+        std::optional<T> x;
+        if constexpr (kNumbers) {
+          x = ToNumber(LazyView(&a.doc(), e));
+        } else {
+          x = ToInteger(LazyView(&a.doc(), e));
+        }
+        if (!x) return !(bad = true);
+        values[k++] = *x;
+        return true;
+      });
+      out->resize(k);
+      if (bad)
+        return Bad(fmt::format("{}.{}[{}] is not {}", where, key, k, kNumbers ? "a number" : "an integer"));
+      if (!ok) return Internal(LazyView::kNotTaken);
       return Status::Ok();
     }
     return a.Elements([&](const V& e) -> Status {
@@ -794,18 +865,48 @@ std::optional<std::string> EstimatorTypeOf(std::string_view meta_json) {
   return std::string(type);
 }
 
+// A model as a LazyDoc reads it, when it reads it and the conversion
+// succeeds: else nullopt, and the model is read in full (which reports
+// what is wrong, if anything, as it always did).
+std::optional<Forest> LoadLazily(std::string_view bytes, bool ubjson) {
+  LazyDoc doc;
+  if (!(ubjson ? doc.ReadUbjson(bytes) : doc.ReadJson(bytes))) return std::nullopt;
+  Result<Forest> r =
+      Converter<LazyView>(ubjson ? "xgboost-ubjson" : "xgboost-json").Convert(LazyView(&doc, doc.root()));
+  if (!r.ok() || !doc.CheckUnread()) return std::nullopt;
+  return std::move(r).value();
+}
+
 }  // namespace
 
-Result<Forest> LoadXgboostJson(std::string_view bytes, size_t readable_padding) {
+namespace internal {
+
+Result<Forest> LoadXgboostJsonInFull(std::string_view bytes, size_t readable_padding) {
   simdjson::dom::parser parser;
   FB_ASSIGN_OR_RETURN(simdjson::dom::element doc,
                       ParseJsonText(bytes, parser, "XGBoost model", readable_padding));
   return Converter<SimdjsonView>("xgboost-json").Convert(SimdjsonView(doc));
 }
 
-Result<Forest> LoadXgboostUbjson(std::string_view bytes) {
+Result<Forest> LoadXgboostUbjsonInFull(std::string_view bytes) {
   FB_ASSIGN_OR_RETURN(json doc, ParseUbjson(bytes));
   return Converter<NlohmannView>("xgboost-ubjson").Convert(NlohmannView(doc));
+}
+
+std::optional<Forest> LoadXgboostLazily(std::string_view bytes, bool ubjson) {
+  return LoadLazily(bytes, ubjson);
+}
+
+}  // namespace internal
+
+Result<Forest> LoadXgboostJson(std::string_view bytes, size_t readable_padding) {
+  if (std::optional<Forest> f = LoadLazily(bytes, /*ubjson=*/false)) return std::move(*f);
+  return internal::LoadXgboostJsonInFull(bytes, readable_padding);
+}
+
+Result<Forest> LoadXgboostUbjson(std::string_view bytes) {
+  if (std::optional<Forest> f = LoadLazily(bytes, /*ubjson=*/true)) return std::move(*f);
+  return internal::LoadXgboostUbjsonInFull(bytes);
 }
 
 Result<Forest> LoadXgboostLegacyBinary(std::string_view bytes) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
 
 #include "common/status.h"
@@ -9,9 +10,13 @@
 
 namespace fb {
 
-// `readable_padding`: how many readable bytes follow `bytes` (the rest of a
-// file mapping's last page, say); with simdjson's padding (64 bytes) the
-// text is parsed where it lies instead of being copied first.
+// Both are read first by a one-pass reader that leaves the arrays no tree
+// reads unconverted (lazy_doc.h); a model it does not take, or whose
+// conversion fails, is read in full (simdjson's DOM, ubjson_reader.h), which
+// reports what is wrong. `readable_padding`: how many readable bytes follow
+// `bytes` (the rest of a file mapping's last page, say); with simdjson's
+// padding (64 bytes) the full parse reads the text where it lies instead of
+// copying it first.
 Result<Forest> LoadXgboostJson(std::string_view bytes, size_t readable_padding = 0);
 Result<Forest> LoadXgboostUbjson(std::string_view bytes);
 // The legacy binary format ("binf", 1.x save_model("model.bin")); see
@@ -24,5 +29,14 @@ Result<Forest> LoadXgboostLegacyBinary(std::string_view bytes);
 //   1.6-3.x: the same in UBJSON.
 // Untrusted input: every layout is bounded as the file readers are.
 Result<Forest> LoadXgboostBoosterBuffer(std::string_view raw);
+
+// The two ways LoadXgboostJson / LoadXgboostUbjson read, for the tests that
+// check they agree.
+namespace internal {
+Result<Forest> LoadXgboostJsonInFull(std::string_view bytes, size_t readable_padding = 0);
+Result<Forest> LoadXgboostUbjsonInFull(std::string_view bytes);
+// nullopt: not taken (lazy_doc.h), or the conversion failed.
+std::optional<Forest> LoadXgboostLazily(std::string_view bytes, bool ubjson);
+}  // namespace internal
 
 }  // namespace fb

@@ -480,3 +480,201 @@ TEST(XgboostImportTest, FuzzCorpusRegression) {
 
 }  // namespace
 }  // namespace fb
+
+#include <random>
+
+#include "model/import/native_format.h"
+
+namespace fb {
+namespace {
+
+// A forest as bytes (every field the native format keeps), to compare loads.
+std::string Bytes(const Forest& f) {
+  auto built = BuildForest(Forest(f));
+  EXPECT_TRUE(built.ok()) << built.status().ToString();
+  if (!built.ok()) return "";
+  auto s = SerializeNativeModel(*built);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? *s : "";
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Every fixture (XGBoost 1.7, 2.x and 3.x files, JSON and UBJSON) is taken
+// by the one-pass reader (lazy_doc.h), which builds the same forest as the
+// full parse.
+TEST(XgboostImportTest, LazyReaderTakesEveryFixtureAndAgrees) {
+  int n = 0;
+  for (const auto& e :
+       std::filesystem::recursive_directory_iterator(std::string(FB_SOURCE_DIR) + "/tests/xgboost")) {
+    const std::string path = e.path().string();
+    const bool ubjson = path.ends_with(".ubj");
+    if (!e.is_regular_file() || !(ubjson || path.ends_with(".json")) || path.ends_with(".meta.json") ||
+        path.find("fixtures") == std::string::npos)
+      continue;
+    const std::string bytes = ReadAll(path);
+    std::optional<Forest> lazy = internal::LoadXgboostLazily(bytes, ubjson);
+    ASSERT_TRUE(lazy.has_value()) << path;
+    auto full = ubjson ? internal::LoadXgboostUbjsonInFull(bytes) : internal::LoadXgboostJsonInFull(bytes);
+    ASSERT_TRUE(full.ok()) << path << ": " << full.status().ToString();
+    EXPECT_EQ(Bytes(*lazy), Bytes(*full)) << path;
+    EXPECT_EQ(lazy->info.source_format, full->info.source_format);
+    ++n;
+  }
+  EXPECT_GE(n, 60);
+}
+
+// Damaged models: whatever the one-pass reader takes, the full parse takes
+// too, with the same forest; the public loads answer as the full parse
+// (the same forest, or the same error).
+TEST(XgboostImportTest, LazyReaderTakesNothingTheFullParseRefuses) {
+  json t = Stump();
+  t["split_type"] = {1, 0, 0};
+  t["split_conditions"] = {nullptr, -1.0, 1.0};
+  t["categories"] = {5, 1, 3};
+  t["categories_nodes"] = {0};
+  t["categories_segments"] = {0};
+  t["categories_sizes"] = {3};
+  t["base_weights"] = {-1.5e-3, 2.25E+2, 0.0};
+  t["loss_changes"] = {1e1, -0.0, 3};
+  json m = Model({Stump(0.25), t, Stump(0.75)});
+  m["learner"]["attributes"] = {{"best_iteration", "1"},
+                                {"scikit_learn", R"({"_estimator_type": "regressor", "\u00e9": "\"q\""})"}};
+  m["learner"]["feature_names"] = {"caf\u00e9", "tab\tbed"};
+  std::string text = m.dump(1);
+  text.replace(text.find("null"), 4, "NaN");
+  // UBJSON has NaN (text has the bare token, above).
+  m["learner"]["gradient_booster"]["model"]["trees"][1]["split_conditions"][0] =
+      std::numeric_limits<double>::quiet_NaN();
+  std::vector<uint8_t> u = json::to_ubjson(m, /*use_size=*/true, /*use_type=*/true);
+  const std::string ubj(u.begin(), u.end());
+  std::vector<uint8_t> u2 = json::to_ubjson(m, /*use_size=*/false, /*use_type=*/false);
+  const std::string ubj_plain(u2.begin(), u2.end());
+  ASSERT_TRUE(internal::LoadXgboostLazily(text, false).has_value());
+  ASSERT_TRUE(internal::LoadXgboostLazily(ubj, true).has_value());
+  ASSERT_TRUE(internal::LoadXgboostLazily(ubj_plain, true).has_value());
+
+  const std::string alphabet =
+      std::string("{}[]:,\"\\ \n0123456789-+.eENaIfinty") + '\0' + "\x80\xc3\xff" + "$#ZTFiUIlLdDSCH";
+  std::mt19937 rng(17);
+  int taken = 0, total = 0;
+  for (const auto& [base, ubjson] :
+       std::vector<std::pair<std::string, bool>>{{text, false}, {ubj, true}, {ubj_plain, true}}) {
+    for (int k = 0; k < 3000; ++k) {
+      std::string b = base;
+      const int edits = 1 + static_cast<int>(rng() % 3);
+      for (int j = 0; j < edits && !b.empty(); ++j) {
+        const size_t at = rng() % b.size();
+        switch (rng() % 4) {
+          case 0: b[at] = alphabet[rng() % alphabet.size()]; break;
+          case 1: b.erase(at, 1 + rng() % 4); break;
+          case 2: b.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+          default: b[at] = static_cast<char>(rng()); break;
+        }
+      }
+      ++total;
+      std::optional<Forest> lazy = internal::LoadXgboostLazily(b, ubjson);
+      auto full = ubjson ? internal::LoadXgboostUbjsonInFull(b) : internal::LoadXgboostJsonInFull(b);
+      auto pub = ubjson ? LoadXgboostUbjson(b) : LoadXgboostJson(b);
+      ASSERT_EQ(pub.ok(), full.ok()) << k;
+      if (!full.ok()) {
+        ASSERT_FALSE(lazy.has_value()) << "taken but refused in full: " << full.status().ToString() << "\n"
+                                       << b;
+        EXPECT_EQ(pub.status().ToString(), full.status().ToString());
+        continue;
+      }
+      EXPECT_EQ(Bytes(*pub), Bytes(*full)) << b;
+      if (lazy) {
+        ++taken;
+        ASSERT_EQ(Bytes(*lazy), Bytes(*full)) << b;
+      }
+    }
+  }
+  EXPECT_GT(taken, total / 20);  // the mutants it takes are not only the few edits that change nothing
+}
+
+}  // namespace
+}  // namespace fb
+
+#include "model/import/lazy_doc.h"
+
+namespace fb {
+namespace {
+
+// Arrays of numbers of every length around the reader's 16-byte steps and
+// its 255-step sums, with white space and non-finite tokens: counted,
+// checked and converted as a full parse does.
+TEST(LazyDocTest, ArraysOfNumbersAtEveryLength) {
+  for (int n : {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 500, 1000, 1021, 1022, 1023, 1024, 1025, 2000}) {
+    for (int variant = 0; variant < 4; ++variant) {
+      std::string text = "{\"pad\":\"" + std::string(static_cast<size_t>(variant * 5), 'x') + "\",\"a\":[";
+      std::vector<double> want;
+      for (int i = 0; i < n; ++i) {
+        if (i > 0) text += variant == 1 ? " ,\n " : ",";
+        const double v = (i % 7 == 3) ? -i * 0.125 : i * 3;
+        want.push_back(v);
+        text += (i % 7 == 3) ? fmt::format("{}E0", v) : fmt::format("{}", static_cast<int64_t>(v));
+      }
+      text += variant == 2 ? "\t]}" : "]}";
+      LazyDoc doc;
+      ASSERT_TRUE(doc.ReadJson(text)) << n << " " << variant;
+      const LazyDoc::Node* a = doc.Find(doc.root(), "a");
+      ASSERT_NE(a, nullptr);
+      EXPECT_EQ(a->kind, LazyDoc::Kind::kNumbers);
+      EXPECT_EQ(a->count, static_cast<uint32_t>(n));
+      std::vector<double> got;
+      EXPECT_TRUE(doc.ForEachElement(*a, [&](const LazyDoc::Node& e) {
+        got.push_back(e.kind == LazyDoc::Kind::kInt ? static_cast<double>(e.i) : e.d);
+        return true;
+      }));
+      EXPECT_EQ(got, want) << n << " " << variant;
+      EXPECT_TRUE(doc.CheckUnread());
+      // Not read: checked at the end; one bad element anywhere is found.
+      std::string bad = text;
+      bad.insert(bad.rfind(']'), ",1.");
+      LazyDoc doc2;
+      ASSERT_TRUE(doc2.ReadJson(bad));
+      EXPECT_FALSE(doc2.CheckUnread()) << n;
+      bad = text;
+      bad.insert(bad.find('[') + 1, "01,");
+      ASSERT_TRUE(doc2.ReadJson(bad));
+      EXPECT_FALSE(doc2.CheckUnread()) << n;
+    }
+  }
+  // Tokens: what is taken, and what is left to the full parse.
+  struct Case {
+    const char* array;
+    bool taken;
+  } cases[] = {{"[NaN, Infinity,-Infinity]", true},
+               {"[-0,0.5e-3,1E+2,123456789012345678]", true},
+               {"[1234567890123456789]", false},
+               {"[1.0e281]", false},
+               {"[1e0001]", false},
+               {"[-]", false},
+               {"[1,]", false},
+               {"[,1]", false},
+               {"[1 2]", false},
+               {"[NaNa]", false},
+               {"[-NaN]", false},
+               {"[1,\"a\"]", false},
+               {"[1,[2]]", false},
+               {"[.5]", false},
+               {"[+1]", false},
+               {"[0x1]", false},
+               {"[1e]", false},
+               {"[1.e5]", false}};
+  for (const Case& c : cases) {
+    const std::string text = std::string("{\"a\":") + c.array + "}";
+    LazyDoc doc;
+    const bool read = doc.ReadJson(text) && doc.CheckUnread();
+    EXPECT_EQ(read, c.taken) << c.array;
+  }
+}
+
+}  // namespace
+}  // namespace fb
