@@ -7,7 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <random>
+
+#include "common/random.h"
 
 namespace fb {
 namespace {
@@ -193,9 +194,9 @@ std::string TemporaryPrefixFor(std::string_view file_name) {
 }
 
 std::string TemporaryNameFor(std::string_view file_name) {
-  std::random_device rd;
   char suffix[32];
-  std::snprintf(suffix, sizeof suffix, "%d.%08x", static_cast<int>(::getpid()), rd());
+  std::snprintf(suffix, sizeof suffix, "%d.%08x", static_cast<int>(::getpid()),
+                static_cast<unsigned>(RandomBits()));
   return TemporaryPrefixFor(file_name) + suffix;
 }
 

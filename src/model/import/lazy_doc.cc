@@ -3,6 +3,11 @@
 #include <fast_float/fast_float.h>
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -61,7 +66,7 @@ inline const char* ScanNumber(const char* p, const char* end, bool* integer) {
 // The first byte at or after p that is not a digit, 8 bytes at a time
 // while 8 are left before `end` (bytes before the first non-digit are digits,
 // so no carry between bytes reaches them); then one at a time, which stops
-// at the text's last '}' (see ScanArrayNumber).
+// at the array's ']' (see ScanArrayNumber).
 inline const char* SkipDigits(const char* p, const char* end) {
   constexpr uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ull, kThree = 0x3030303030303030ull,
                      kSix = 0x0606060606060606ull;
@@ -77,11 +82,11 @@ inline const char* SkipDigits(const char* p, const char* end) {
   return p;
 }
 
-// ScanNumber without bounds checks, for the elements of arrays: the text's
-// last byte that is not white space is '}' (LazyDoc::ReadJson checks), and
-// no step moves past a '}', so every loop stops before the end. After the
-// token: white space, then ',' or ']' (else nullptr); returns that byte's
-// position.
+// ScanNumber without bounds checks, for the elements of a JSON array of
+// numbers, which ends with a ']' (LazyJsonReader::Numbers found it): no step
+// moves past a ']', so every loop stops before the end of the text. After
+// the token: white space, then ',' or ']' (else nullptr); returns that
+// byte's position.
 inline const char* ScanArrayNumber(const char* p, const char* end) {
   if (*p == '-') ++p;
   const char* digits = p;
@@ -116,6 +121,47 @@ inline const char* ScanArrayNumber(const char* p, const char* end) {
 
 // Whether an array element starting at p may be a non-finite token.
 inline bool MaybeNonFinite(const char* p) { return *p == 'N' || *p == 'I' || (*p == '-' && p[1] == 'I'); }
+
+// The first ']' in [p, end) (nullptr if none), and the commas before it.
+inline const char* CloseAndCommas(const char* p, const char* end, size_t* commas) {
+  size_t n = 0;
+#if defined(__SSE2__)
+  // 16 bytes a step; commas summed per byte lane (at most 255 steps), then
+  // across lanes.
+  const __m128i close = _mm_set1_epi8(']'), comma = _mm_set1_epi8(','), zero = _mm_setzero_si128();
+  __m128i lanes = zero;
+  int steps = 0;
+  auto flush = [&] {
+    const __m128i sums = _mm_sad_epu8(lanes, zero);
+    n += static_cast<size_t>(_mm_cvtsi128_si32(sums)) + static_cast<size_t>(_mm_extract_epi16(sums, 4));
+    lanes = zero;
+    steps = 0;
+  };
+  for (; end - p >= 16; p += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i is_comma = _mm_cmpeq_epi8(b, comma);
+    const unsigned c = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, close)));
+    if (c != 0) {
+      flush();
+      const int at = std::countr_zero(c);
+      const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(is_comma)) & ((1u << at) - 1);
+      *commas = n + static_cast<size_t>(std::popcount(m));
+      return p + at;
+    }
+    lanes = _mm_sub_epi8(lanes, is_comma);
+    if (++steps == 255) flush();
+  }
+  flush();
+#endif
+  for (; p < end; ++p) {
+    if (*p == ']') {
+      *commas = n;
+      return p;
+    }
+    n += *p == ',';
+  }
+  return nullptr;
+}
 
 // The number token [b, e) that ScanNumber took, as a node.
 inline bool NumberNode(const char* b, const char* e, bool integer, LazyDoc::Node* out) {
@@ -176,35 +222,98 @@ const LazyDoc::Node* LazyDoc::Find(const Node& object, std::string_view key) con
 }
 
 const char* LazyDoc::JsonElement(const char* p, Node* out) const {
-  // The array was checked when read (LazyJsonReader::Numbers): no bounds
-  // checks (see ScanArrayNumber).
+  // The array ends with a ']' (LazyJsonReader::Numbers): no bounds checks
+  // (see ScanArrayNumber).
   while (IsWs(*p)) ++p;
-  if (MaybeNonFinite(p)) {
-    const size_t n = NonFiniteToken(p, end_);
-    out->kind = Kind::kString;
-    out->s = p;
-    out->count = static_cast<uint32_t>(n);
-    p += n;
+  const char* t = p;
+  const bool negative = *p == '-';
+  p += negative;
+  // ScanArrayNumber's checks, converting on the way.
+  const char* digits = p;
+  uint64_t v = 0;  // the digits (at most 19 taken, checked below)
+  if (*p == '0') {
+    ++p;
   } else {
-    const bool negative = *p == '-';
-    const char* q = p + negative;
-    uint64_t v = 0;
-    while (IsDigit(*q)) v = v * 10 + static_cast<uint64_t>(*q++ - '0');
-    if (*q != '.' && (*q | 0x20) != 'e') {  // an integer of at most 18 digits: simdjson's INT64
-      out->kind = Kind::kInt;
-      out->i = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);  // "-0" is 0
-      p = q;
-    } else {
-      double d;
-      const fast_float::from_chars_result r = fast_float::from_chars(p, end_, d);
-      if (r.ec != std::errc()) return nullptr;
-      out->kind = Kind::kDouble;
-      out->d = d;
-      p = r.ptr;
+    while (IsDigit(*p)) v = v * 10 + static_cast<uint64_t>(*p++ - '0');
+  }
+  size_t n = static_cast<size_t>(p - digits);
+  if (n == 0) {
+    const size_t k = MaybeNonFinite(t) ? NonFiniteToken(t, end_) : 0;
+    if (k == 0) return nullptr;
+    out->kind = Kind::kString;
+    out->s = t;
+    out->count = static_cast<uint32_t>(k);
+    p = t + k;
+    while (IsWs(*p)) ++p;
+    return p;
+  }
+  bool integer = true;
+  int e10 = 0;
+  if (*p == '.') {
+    const char* frac = ++p;
+    while (IsDigit(*p)) v = v * 10 + static_cast<uint64_t>(*p++ - '0');
+    if (p == frac) return nullptr;
+    n += static_cast<size_t>(p - frac);
+    e10 = -static_cast<int>(p - frac);
+    integer = false;
+  }
+  if ((*p | 0x20) == 'e') {
+    ++p;
+    const bool minus = *p == '-';
+    if (*p == '+' || *p == '-') ++p;
+    const char* exp = p;
+    int e = 0;
+    while (IsDigit(*p) && p - exp < 4) e = e * 10 + (*p++ - '0');
+    if (p == exp || p - exp > 3 || e > 280) return nullptr;
+    e10 += minus ? -e : e;
+    integer = false;
+  }
+  if (n > (integer ? 18 : 19)) return nullptr;
+  const char* token_end = p;
+  while (IsWs(*p)) ++p;
+  if (*p != ',' && *p != ']') return nullptr;
+  if (integer) {  // at most 18 digits: simdjson's INT64 ("-0" is 0)
+    out->kind = Kind::kInt;
+    out->i = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+    return p;
+  }
+  // Correctly rounded, as simdjson's DOUBLE: exactly, when the digits and
+  // the power of ten are both exact doubles (one rounding; Clinger's fast
+  // path), else by fast_float.
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  out->kind = Kind::kDouble;
+  if (v <= (uint64_t{1} << 53) && e10 >= -22 && e10 <= 22) {
+    const double m = static_cast<double>(v);
+    const double d = e10 < 0 ? m / kPow10[-e10] : m * kPow10[e10];
+    out->d = negative ? -d : d;
+    return p;
+  }
+  const fast_float::from_chars_result r = fast_float::from_chars(t, token_end, out->d);
+  if (r.ec != std::errc() || r.ptr != token_end) return nullptr;
+  return p;
+}
+
+bool LazyDoc::CheckUnread() const {
+  if (ubjson_) return true;
+  std::sort(checked_.begin(), checked_.end());
+  for (const Node& n : nodes_) {
+    if (n.kind != Kind::kNumbers || std::binary_search(checked_.begin(), checked_.end(), n.at)) continue;
+    const char* p = base_ + n.at;
+    for (uint32_t k = 0; k < n.count; ++k) {
+      while (IsWs(*p)) ++p;
+      const char* q = ScanArrayNumber(p, end_);
+      if (q == nullptr) {
+        const size_t t = MaybeNonFinite(p) ? NonFiniteToken(p, end_) : 0;
+        if (t == 0) return false;
+        q = p + t;
+        while (IsWs(*q)) ++q;
+      }
+      if (*q != (k + 1 < n.count ? ',' : ']')) return false;
+      p = q + 1;
     }
   }
-  while (IsWs(*p)) ++p;
-  return p + 1;  // past ',' or ']'
+  return true;
 }
 
 void LazyDoc::UbjsonElement(const Node& array, uint32_t k, Node* out) const {
@@ -413,33 +522,20 @@ class LazyJsonReader {
     return true;
   }
 
-  // An array at p_ (its first element) whose elements are all numbers (or
-  // non-finite tokens): checked, counted and kept as its place in the text.
-  // False, with p_ unmoved, when an element is anything else.
+  // An array at p_ (its first element) that looks like numbers (its first
+  // byte begins one): kept as its place in the text, up to the first ']',
+  // and its count (commas + 1), checked later (ForEachElement,
+  // CheckUnread). False, with p_ unmoved, when it does not look so.
   bool Numbers(uint32_t self) {
-    const char* p = p_;
-    uint32_t count = 0;
-    while (true) {
-      if (MaybeNonFinite(p)) {
-        const size_t k = NonFiniteToken(p, end_);
-        if (k == 0) return false;
-        p += k;
-        while (IsWs(*p)) ++p;
-        if (*p != ',' && *p != ']') return false;
-      } else {
-        p = ScanArrayNumber(p, end_);
-        if (p == nullptr) return false;
-      }
-      if (++count == std::numeric_limits<uint32_t>::max()) return false;
-      if (*p == ']') break;
-      ++p;  // ','
-      while (IsWs(*p)) ++p;
-    }
+    if (!IsDigit(*p_) && *p_ != '-' && *p_ != 'N' && *p_ != 'I') return false;
+    size_t commas = 0;
+    const char* close = CloseAndCommas(p_, end_, &commas);
+    if (close == nullptr || commas >= std::numeric_limits<uint32_t>::max() - 1) return false;
     Node& n = doc_->nodes_[self];
     n.kind = Kind::kNumbers;
-    n.count = count;
+    n.count = static_cast<uint32_t>(commas + 1);
     n.at = static_cast<size_t>(p_ - doc_->base_);
-    p_ = p + 1;
+    p_ = close + 1;
     return true;
   }
 
@@ -456,7 +552,7 @@ class LazyJsonReader {
 
 bool LazyDoc::ReadJson(std::string_view text) {
   Clear();
-  // The sentinel ScanArrayNumber relies on (every model is an object).
+  // Every model is an object (a cheap first refusal).
   const size_t last = text.find_last_not_of(" \n\r\t");
   if (last == std::string_view::npos || text[last] != '}') return false;
   ubjson_ = false;

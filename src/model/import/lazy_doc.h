@@ -4,9 +4,12 @@
 // An XGBoost model is mostly arrays of numbers, and more than half of them
 // (base_weights, loss_changes, sum_hessian, parents) are never read: a full
 // parser (simdjson's DOM, nlohmann::json's tree) converts and stores every
-// one. This reader checks every byte as strictly as those parsers do, but
-// keeps an array whose elements are all numbers as its place in the input
-// and its count; its numbers are converted only when the array is read.
+// one. This reader keeps an array whose elements look like numbers as its
+// place in the input and its count (JSON: up to the first ']', counting
+// commas); the numbers are checked and converted in one pass when the array
+// is read, and CheckUnread checks the arrays nobody read (syntax only, no
+// conversion). A document is taken only once both passed: every byte is then
+// checked as strictly as the full parsers check it.
 //
 // It takes a subset of what the full parsers take: whatever it is not sure
 // of (a number with more than 19 digits or an exponent beyond 280, nesting
@@ -79,9 +82,9 @@ class LazyDoc {
   const Node* Find(const Node& object, std::string_view key) const;
 
   // f(element) for each element of an array (kArray or kNumbers), in order,
-  // until f returns false. False when f did, or when an element of kNumbers
-  // is not one this reader converts (a number of more than 19 digits: then
-  // the document is better read in full).
+  // until f returns false. False when f did, or when an element of a JSON
+  // kNumbers is not a number this reader takes (the document is then not
+  // taken: see CheckUnread). f sees only elements that passed.
   template <class F>
   bool ForEachElement(const Node& array, F&& f) const {
     if (array.kind == Kind::kArray) {
@@ -91,7 +94,7 @@ class LazyDoc {
     }
     if (array.kind != Kind::kNumbers) return true;
     Node e;
-    if (array.type != 0) {
+    if (ubjson_) {
       for (uint32_t k = 0; k < array.count; ++k) {
         UbjsonElement(array, k, &e);
         if (!f(e)) return false;
@@ -101,10 +104,18 @@ class LazyDoc {
     const char* p = base_ + array.at;
     for (uint32_t k = 0; k < array.count; ++k) {
       p = JsonElement(p, &e);
-      if (p == nullptr || !f(e)) return false;
+      if (p == nullptr || *p != (k + 1 < array.count ? ',' : ']')) return false;
+      ++p;
+      if (!f(e)) return false;
     }
+    checked_.push_back(array.at);
     return true;
   }
+
+  // Whether every JSON array of numbers that ForEachElement did not read to
+  // its end holds numbers this reader takes, as many as counted. A JSON
+  // document is taken only when this holds after its conversion.
+  bool CheckUnread() const;
 
  private:
   friend class LazyJsonReader;
@@ -113,8 +124,9 @@ class LazyDoc {
   void Clear();
   // The k-th element of a UBJSON array of numbers.
   void UbjsonElement(const Node& array, uint32_t k, Node* out) const;
-  // The JSON array element at p (white space, the token, white space and
-  // its ',' or ']' after it): the position after them, or nullptr.
+  // The JSON array element at p (white space, the token, white space),
+  // checked and converted: the position of the ',' or ']' after it, or
+  // nullptr.
   const char* JsonElement(const char* p, Node* out) const;
 
   const char* base_ = nullptr;
@@ -123,7 +135,8 @@ class LazyDoc {
   std::vector<Node> nodes_;
   std::vector<uint32_t> elements_;
   std::vector<Member> members_;
-  std::deque<std::string> unescaped_;  // strings with escapes, unescaped (addresses never move)
+  std::deque<std::string> unescaped_;    // strings with escapes, unescaped (addresses never move)
+  mutable std::vector<size_t> checked_;  // JSON kNumbers read to the end by ForEachElement (their `at`)
 };
 
 }  // namespace fb

@@ -393,8 +393,11 @@ class Converter {
       return Status::Ok();
     }
     if constexpr (std::is_same_v<V, LazyView>) {
-      // The same as below, without a Status per element.
+      // The same as below, without a Status per element, into room made once.
       bool bad = false;
+      out->resize(a.Size());
+      T* const values = out->data();
+      size_t k = 0;
       const bool ok = a.doc().ForEachElement(a.node(), [&](const LazyDoc::Node& e) {
         std::optional<T> x;
         if constexpr (kNumbers) {
@@ -403,12 +406,12 @@ class Converter {
           x = ToInteger(LazyView(&a.doc(), e));
         }
         if (!x) return !(bad = true);
-        out->push_back(*x);
+        values[k++] = *x;
         return true;
       });
+      out->resize(k);
       if (bad)
-        return Bad(fmt::format("{}.{}[{}] is not {}", where, key, out->size(),
-                               kNumbers ? "a number" : "an integer"));
+        return Bad(fmt::format("{}.{}[{}] is not {}", where, key, k, kNumbers ? "a number" : "an integer"));
       if (!ok) return Internal(LazyView::kNotTaken);
       return Status::Ok();
     }
@@ -870,7 +873,7 @@ std::optional<Forest> LoadLazily(std::string_view bytes, bool ubjson) {
   if (!(ubjson ? doc.ReadUbjson(bytes) : doc.ReadJson(bytes))) return std::nullopt;
   Result<Forest> r =
       Converter<LazyView>(ubjson ? "xgboost-ubjson" : "xgboost-json").Convert(LazyView(&doc, doc.root()));
-  if (!r.ok()) return std::nullopt;
+  if (!r.ok() || !doc.CheckUnread()) return std::nullopt;
   return std::move(r).value();
 }
 

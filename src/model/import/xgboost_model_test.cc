@@ -600,3 +600,81 @@ TEST(XgboostImportTest, LazyReaderTakesNothingTheFullParseRefuses) {
 
 }  // namespace
 }  // namespace fb
+
+#include "model/import/lazy_doc.h"
+
+namespace fb {
+namespace {
+
+// Arrays of numbers of every length around the reader's 16-byte steps and
+// its 255-step sums, with white space and non-finite tokens: counted,
+// checked and converted as a full parse does.
+TEST(LazyDocTest, ArraysOfNumbersAtEveryLength) {
+  for (int n : {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 500, 1000, 1021, 1022, 1023, 1024, 1025, 2000}) {
+    for (int variant = 0; variant < 4; ++variant) {
+      std::string text = "{\"pad\":\"" + std::string(static_cast<size_t>(variant * 5), 'x') + "\",\"a\":[";
+      std::vector<double> want;
+      for (int i = 0; i < n; ++i) {
+        if (i > 0) text += variant == 1 ? " ,\n " : ",";
+        const double v = (i % 7 == 3) ? -i * 0.125 : i * 3;
+        want.push_back(v);
+        text += (i % 7 == 3) ? fmt::format("{}E0", v) : fmt::format("{}", static_cast<int64_t>(v));
+      }
+      text += variant == 2 ? "\t]}" : "]}";
+      LazyDoc doc;
+      ASSERT_TRUE(doc.ReadJson(text)) << n << " " << variant;
+      const LazyDoc::Node* a = doc.Find(doc.root(), "a");
+      ASSERT_NE(a, nullptr);
+      EXPECT_EQ(a->kind, LazyDoc::Kind::kNumbers);
+      EXPECT_EQ(a->count, static_cast<uint32_t>(n));
+      std::vector<double> got;
+      EXPECT_TRUE(doc.ForEachElement(*a, [&](const LazyDoc::Node& e) {
+        got.push_back(e.kind == LazyDoc::Kind::kInt ? static_cast<double>(e.i) : e.d);
+        return true;
+      }));
+      EXPECT_EQ(got, want) << n << " " << variant;
+      EXPECT_TRUE(doc.CheckUnread());
+      // Not read: checked at the end; one bad element anywhere is found.
+      std::string bad = text;
+      bad.insert(bad.rfind(']'), ",1.");
+      LazyDoc doc2;
+      ASSERT_TRUE(doc2.ReadJson(bad));
+      EXPECT_FALSE(doc2.CheckUnread()) << n;
+      bad = text;
+      bad.insert(bad.find('[') + 1, "01,");
+      ASSERT_TRUE(doc2.ReadJson(bad));
+      EXPECT_FALSE(doc2.CheckUnread()) << n;
+    }
+  }
+  // Tokens: what is taken, and what is left to the full parse.
+  struct Case {
+    const char* array;
+    bool taken;
+  } cases[] = {{"[NaN, Infinity,-Infinity]", true},
+               {"[-0,0.5e-3,1E+2,123456789012345678]", true},
+               {"[1234567890123456789]", false},
+               {"[1.0e281]", false},
+               {"[1e0001]", false},
+               {"[-]", false},
+               {"[1,]", false},
+               {"[,1]", false},
+               {"[1 2]", false},
+               {"[NaNa]", false},
+               {"[-NaN]", false},
+               {"[1,\"a\"]", false},
+               {"[1,[2]]", false},
+               {"[.5]", false},
+               {"[+1]", false},
+               {"[0x1]", false},
+               {"[1e]", false},
+               {"[1.e5]", false}};
+  for (const Case& c : cases) {
+    const std::string text = std::string("{\"a\":") + c.array + "}";
+    LazyDoc doc;
+    const bool read = doc.ReadJson(text) && doc.CheckUnread();
+    EXPECT_EQ(read, c.taken) << c.array;
+  }
+}
+
+}  // namespace
+}  // namespace fb
