@@ -11,11 +11,13 @@ import datetime, os, platform, statistics, subprocess, sys
 def linear_section(tsv, md):
     """report.py --linear LINEAR.tsv BENCHMARKS.md: the table of bench/linear_rows.py (cost of one
     `forestbatch predict` by input size), between its own markers in BENCHMARKS.md."""
-    runs = {}
+    runs, file_runs = {}, {}
     for l in open(tsv):
         p = l.rstrip("\n").split("\t")
         if len(p) >= 6 and p[0] == "linear":
             runs.setdefault(int(p[1]), []).append((float(p[2]), float(p[3]) + float(p[4]), int(p[5])))
+        if len(p) >= 7 and p[0] == "runfiles":
+            file_runs.setdefault((int(p[1]), int(p[6])), []).append((float(p[2]), float(p[3]) + float(p[4])))
     med = statistics.median
     fixed = runs.pop(1, None)
     fixed_wall = min(w for w, _, _ in fixed) if fixed else 0.0
@@ -52,6 +54,26 @@ def linear_section(tsv, md):
     fixed_text = (f"The fixed cost (a 1-row run: process start and loading the seed model; one chunk, so no worker threads) was "
                   f"{fixed_wall * 1000:.0f} ms wall (best of {len(fixed)}) and {fixed_cpu * 1000:.0f} ms of CPU "
                   f"(median); the \"net\" columns take it away." if fixed else "No 1-row run: nothing is taken away.")
+    files_text = ""
+    if len(file_runs) == 2:
+        (k1, rows_1), (kn, rows_n) = sorted(file_runs)
+        if k1 == 1 and kn > 1 and rows_1 == rows_n:
+            r1, rn = file_runs[(k1, rows_1)], file_runs[(kn, rows_n)]
+            per_cpu = (med([c for _, c in rn]) - med([c for _, c in r1])) / (kn - 1)
+            per_wall = (min(w for w, _ in rn) - min(w for w, _ in r1)) / (kn - 1)
+            alone = stats.get(rows_1)
+            alone_text = (f"; as its own `predict` process (the {rows_1:,}-row line above) it costs "
+                          f"{alone['cpu'] * 1000:.1f} ms of CPU ({alone['cpu_ns']:.0f} ns a row)" if alone else "")
+            files_text = f"""
+
+**{rows_1:,}-row files inside one long-lived `run`** (`run --workers 1 --threads 2` over 1 and over {kn}
+generated files, {len(rn)} runs each, interleaved; BENCH_LINEAR_FILES sets the count): one more file
+costs {per_cpu * 1000:.1f} ms of CPU, {per_cpu / rows_1 * 1e9:.0f} ns a row ({best_cpu / (per_cpu / rows_1 * 1e9) * 100:.0f} % of the best CPU
+ns/row above), and {per_wall * 1000:.1f} ms of wall time (best runs){alone_text}. Which definition gives
+which figure: the table's rows/s and CPU ns/row include one whole process per file (start, loading
+the model, starting threads, first touching buffers); the `run` figure is what a file of that size
+costs a worker that is already running, including what `run` always does per file (its output
+written, fsynced and renamed into place, a manifest with the output's SHA-256, the job records)."""
     block = f"""<!-- bench/report.py linear: begin -->
 Run {now} on **{cpu}** ({os.cpu_count()} cores; load average at the end {load}), by
 `bench/linear_rows.py BUILD --update BENCHMARKS.md` (also run by `make bench`; BENCH_LINEAR=0 skips
@@ -65,7 +87,7 @@ alone would reach. {fixed_text}
 
 Rows/s within 10 % of the best: {", ".join(f"{n:,}" for n in within) or "none"} rows
 ({"every size" if len(within) == len(stats) else "not every size"}); net of the fixed cost:
-{", ".join(f"{n:,}" for n in within_net) or "none"}. Peak RSS from {min(rss):.1f} to {max(rss):.1f} MiB.
+{", ".join(f"{n:,}" for n in within_net) or "none"}. Peak RSS from {min(rss):.1f} to {max(rss):.1f} MiB.{files_text}
 <!-- bench/report.py linear: end -->"""
     begin, end = "<!-- bench/report.py linear: begin -->", "<!-- bench/report.py linear: end -->"
     doc = open(md).read()

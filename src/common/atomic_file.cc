@@ -7,7 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <random>
+
+#include "common/random.h"
 
 namespace fb {
 namespace {
@@ -16,6 +17,12 @@ std::string ErrnoText() { return std::strerror(errno); }
 
 // Written bytes handed to write-back in steps of this size.
 constexpr uint64_t kWriteBackStep = uint64_t{1} << 20;
+// The stdio buffer of a file (stdout keeps its own): output is handed to the
+// kernel in writes of this size. setvbuf ignores the size it is given without
+// a buffer (glibc then keeps its 4 KiB default), so the buffer is the file's.
+// A seed output (2.7 MB) in 16 KB pieces, through the 4 KiB default, cost
+// about 2 ms of CPU in 300 write calls; in 1 MiB writes about 0.7 ms.
+constexpr size_t kBufferBytes = size_t{1} << 20;
 
 Status SyncFolder(const std::string& folder) {
   int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY);
@@ -47,7 +54,7 @@ Result<AtomicFile> AtomicFile::Create(const std::string& path) {
       return IoError("fdopen failed: " + ErrnoText()).At(path);
     }
     f.in_place_ = true;
-    std::setvbuf(f.file_, nullptr, _IOFBF, 1 << 20);
+    f.UseBuffer();
     return f;
   }
   namespace fs = std::filesystem;
@@ -68,8 +75,15 @@ Result<AtomicFile> AtomicFile::Create(const std::string& path) {
     ::unlink(f.temp_path_.c_str());
     return IoError("fdopen failed: " + ErrnoText()).At(f.temp_path_);
   }
-  std::setvbuf(f.file_, nullptr, _IOFBF, 1 << 20);
+  f.UseBuffer();
   return f;
+}
+
+void AtomicFile::UseBuffer() {
+  // Not zeroed: only what Write copies in is ever read; its pages are touched
+  // as output fills them.
+  buffer_.reset(new char[kBufferBytes]);
+  std::setvbuf(file_, buffer_.get(), _IOFBF, kBufferBytes);
 }
 
 AtomicFile::AtomicFile(AtomicFile&& o) noexcept { *this = std::move(o); }
@@ -80,6 +94,7 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& o) noexcept {
     path_ = std::move(o.path_);
     temp_path_ = std::move(o.temp_path_);
     file_ = o.file_;
+    buffer_ = std::move(o.buffer_);  // the same address: the FILE keeps using it
     written_ = o.written_;
     synced_ = o.synced_;
     is_stdout_ = o.is_stdout_;
@@ -179,9 +194,9 @@ std::string TemporaryPrefixFor(std::string_view file_name) {
 }
 
 std::string TemporaryNameFor(std::string_view file_name) {
-  std::random_device rd;
   char suffix[32];
-  std::snprintf(suffix, sizeof suffix, "%d.%08x", static_cast<int>(::getpid()), rd());
+  std::snprintf(suffix, sizeof suffix, "%d.%08x", static_cast<int>(::getpid()),
+                static_cast<unsigned>(RandomBits()));
   return TemporaryPrefixFor(file_name) + suffix;
 }
 

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -45,11 +46,14 @@ class AtomicFile {
 
  private:
   AtomicFile() = default;
+  // Gives file_ a stdio buffer of its own (atomic_file.cc: kBufferBytes).
+  void UseBuffer();
   std::string path_;
   std::string temp_path_;
   FILE* file_ = nullptr;
-  uint64_t written_ = 0;  // bytes given to Write
-  uint64_t synced_ = 0;   // bytes handed to write-back
+  std::unique_ptr<char[]> buffer_;  // file_'s buffer, freed only after file_ is closed
+  uint64_t written_ = 0;            // bytes given to Write
+  uint64_t synced_ = 0;             // bytes handed to write-back
   bool is_stdout_ = false;
   bool in_place_ = false;  // an existing FIFO or character device
   bool done_ = false;

@@ -21,7 +21,7 @@
 namespace fb {
 
 bool CompleteAvx512Supported() {
-  return SimdTargetSupported(SimdTarget::kAvx512) && __builtin_cpu_supports("avx512bw");
+  return SimdTargetSupported(SimdTarget::kAvx512) && CpuHas(CpuFeature::kAvx512bw);
 }
 
 }  // namespace fb

@@ -63,20 +63,22 @@ inline __attribute__((always_inline)) const char* PastRowEnd(const char* p) {
 }
 
 #if defined(__SSE2__)
+// The text of eight one-digit fields "0,0,0,0,0,0,0,0" followed by the
+// delimiter (`last`: by '\n'), as EightDigits subtracts it.
+inline __m128i EightDigitsPattern(char d, bool last) {
+  const __m128i pattern = _mm_set1_epi16(static_cast<int16_t>(static_cast<uint8_t>(d) << 8 | '0'));
+  return last ? _mm_insert_epi16(pattern, '\n' << 8 | '0', 7) : pattern;
+}
+
 // Eight one-digit fields at p, "d,d,d,d,d,d,d,d" followed by the delimiter
-// (or by '\n' when `last`), as 8 floats at row: true, else false and nothing
-// written. Reads 16 bytes at p. SSE2, the x86-64 baseline.
-inline bool EightDigits(const char* p, float* row, char d, bool last) {
-  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i digit =
-      _mm_and_si128(_mm_cmpgt_epi8(b, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(b, _mm_set1_epi8('9' + 1)));
-  const int delims = _mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8(d)));
-  const int ends =
-      last ? (delims & 0x7FFF) | (_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8('\n'))) & 0x8000)
-           : delims;
-  if (((_mm_movemask_epi8(digit) & 0x5555) | (ends & 0xAAAA)) != 0xFFFF) return false;
-  // Little-endian 16-bit lanes hold (delimiter << 8) | digit.
-  const __m128i v = _mm_sub_epi16(_mm_and_si128(b, _mm_set1_epi16(0x00FF)), _mm_set1_epi16('0'));
+// (or by '\n'), as 8 floats at row: true, else false and nothing written.
+// Reads 16 bytes at p. SSE2, the x86-64 baseline: the bytes less `pattern`
+// (EightDigitsPattern) are each at most 9 (digits) or 0 (delimiters)
+// exactly when they match it, and are then the 8 values as 16-bit lanes.
+inline bool EightDigits(const char* p, float* row, __m128i pattern) {
+  const __m128i v = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), pattern);
+  const __m128i limit = _mm_set1_epi16(9);
+  if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, limit), limit)) != 0xFFFF) return false;
   const __m128i zero = _mm_setzero_si128();
   _mm_storeu_ps(row, _mm_cvtepi32_ps(_mm_unpacklo_epi16(v, zero)));
   _mm_storeu_ps(row + 4, _mm_cvtepi32_ps(_mm_unpackhi_epi16(v, zero)));
@@ -90,23 +92,19 @@ inline bool EightDigits(const char* p, float* row, char d, bool last) {
 template <bool kIdentity>
 inline const char* FastRow(const char* p, const char* end, float* row, int32_t nc, const int32_t* map,
                            char d) {
-  [[maybe_unused]] int32_t wait = 0;  // fields before the next 8-field attempt
   for (int32_t c = 0; c < nc; ++c) {
 #if defined(__SSE2__)
     if constexpr (kIdentity) {
-      if (c + 8 <= nc && end - p >= 16) {
-        if (wait == 0) {
-          const bool last = c + 8 == nc;
-          if (EightDigits(p, row + c, d, last)) {
-            if (last) return p + 16;
-            p += 16;
-            c += 7;
-            continue;
-          }
-          wait = 4;  // multi-digit fields: do not pay the test at every one
-        } else {
-          --wait;
+      // Runs of one-digit fields 8 at a time, tried where two of them start
+      // (so from the first field of a run, wherever it is in the row).
+      if (c + 8 <= nc && end - p >= 16 && p[1] == d && p[3] == d) {
+        const __m128i pattern = EightDigitsPattern(d, false);
+        while (c + 8 < nc && end - p >= 16 && EightDigits(p, row + c, pattern)) {
+          p += 16;
+          c += 8;
         }
+        if (c + 8 == nc && end - p >= 16 && EightDigits(p, row + c, EightDigitsPattern(d, true)))
+          return p + 16;
       }
     }
 #endif

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <random>
 
 #include "io/csv_text.h"
 #include "io/test_streams.h"
@@ -111,6 +112,125 @@ TEST(CsvReaderTest, OneDigitRunsMatchFieldByField) {
   ExpectError(o, 2, 9, "the row has 8 fields but the first row has 9");
   o = ReadAll("1,2,3,4,5,6,7,8,9\n1,2,3,4,5,6,7,x,9\n", Schema(9));
   ExpectError(o, 2, 8, "not a number: 'x' in column 8");
+}
+
+// Random texts against a field-by-field reference (the field unquoted and
+// trimmed, a missing spelling as NaN, else strtod's correctly rounded double
+// cast to float), bit for bit, with four delimiters: runs of one-digit fields of every length
+// starting anywhere in a row, longer integers (leading zeros, signs, 16 and
+// more digits), decimals and exponents, NaN and infinity spellings, empty,
+// quoted and padded fields, CRLF and LF, blank lines, any column count,
+// small chunks and short reads; then one bad field or a row of the wrong
+// length put in at random must fail at its line and column.
+TEST(CsvReaderTest, RandomTextsReadAsFieldByField) {
+  const char* const kOther[] = {"10",
+                                "999",
+                                "51",
+                                "0007",
+                                "-0",
+                                "-5",
+                                "+3",
+                                "12345678901234",
+                                "123456789012345678",
+                                "0.5",
+                                "-1.25",
+                                "1e3",
+                                "2E-2",
+                                ".5",
+                                "5.",
+                                "3.4028235677973366e38",
+                                "1e39",
+                                "1e-46",
+                                "",
+                                "NA",
+                                "nan",
+                                "inf",
+                                "-Infinity",
+                                " 4",
+                                "4 ",
+                                "\"6\"",
+                                "\"1.5\"",
+                                "  7  "};
+  const int n_other = sizeof(kOther) / sizeof(kOther[0]);
+  auto reference = [](std::string_view t) {
+    std::string u(t);
+    if (!u.empty() && u.front() == '"') u = u.substr(1, u.size() - 2);
+    std::string_view trimmed = TrimBlanks(u, '\0');
+    if (trimmed.empty() || trimmed == "NA" || trimmed == "nan") return std::nanf("");
+    return static_cast<float>(std::strtod(std::string(trimmed).c_str(), nullptr));
+  };
+  std::mt19937 rng(20261203);
+  for (int iter = 0; iter < 300; ++iter) {
+    const int nc = 1 + static_cast<int>(rng() % 40);
+    const int rows = 1 + static_cast<int>(rng() % 60);
+    const int other_per_mille = static_cast<int>(rng() % 400);  // how often a field is not one digit
+    const char d = ",;|\t"[rng() % 4];
+    std::string text;
+    std::vector<float> want;
+    for (int r = 0; r < rows; ++r) {
+      if (rng() % 50 == 0) text += rng() % 2 ? "\n" : "\r\n";  // a blank line
+      for (int c = 0; c < nc; ++c) {
+        if (c) text += d;
+        std::string f;
+        if (static_cast<int>(rng() % 1000) < other_per_mille) {
+          f = kOther[rng() % n_other];
+          if (f.empty() && nc == 1) f = "NA";  // a one-column row of nothing is a blank line
+        } else {
+          f = std::to_string(rng() % 10);
+        }
+        text += f;
+        want.push_back(reference(f));
+      }
+      text += rng() % 4 == 0 ? "\r\n" : "\n";
+    }
+    if (rng() % 3 == 0) text.pop_back();  // the last line end may be missing (a CRLF's '\n' alone: "\r")
+    if (text.back() == '\r') text.pop_back();
+    CsvOptions opt;
+    opt.header = CsvHeader::kNo;
+    opt.delimiter = d;
+    opt.chunk_bytes = 64 + rng() % 600;
+    const size_t step = rng() % 2 ? SIZE_MAX : 1 + rng() % 100;
+    auto o = ReadAll(text, Schema(nc), opt, step);
+    ASSERT_TRUE(o.status.ok()) << iter << ": " << o.status.ToString();
+    ASSERT_EQ(o.rows, static_cast<uint64_t>(rows)) << iter;
+    ASSERT_EQ(o.values.size(), want.size()) << iter;
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(std::memcmp(&o.values[i], &want[i], sizeof(float)), 0)
+          << iter << ": value " << i << " (row " << i / nc << ", column " << i % nc << ") is " << o.values[i]
+          << ", want " << want[i];
+    }
+  }
+  // One bad field, or one row a field short or long, in otherwise good text.
+  for (int iter = 0; iter < 200; ++iter) {
+    const int nc = 2 + static_cast<int>(rng() % 30);
+    const int rows = 2 + static_cast<int>(rng() % 40);
+    const int bad_row = 1 + static_cast<int>(rng() % (rows - 1)), bad_col = static_cast<int>(rng() % nc);
+    const int kind = static_cast<int>(rng() % 3);  // 0 not a number, 1 a field short, 2 a field too many
+    std::string text;
+    for (int r = 0; r < rows; ++r) {
+      const int fields = r == bad_row && kind == 1 ? nc - 1 : r == bad_row && kind == 2 ? nc + 1 : nc;
+      for (int c = 0; c < fields; ++c) {
+        if (c) text += ',';
+        text += r == bad_row && kind == 0 && c == bad_col ? "1x"
+                : rng() % 5                               ? std::to_string(rng() % 10)
+                                                          : "42";
+      }
+      text += "\n";
+    }
+    CsvOptions opt;
+    opt.header = CsvHeader::kNo;
+    opt.chunk_bytes = 64 + rng() % 300;
+    auto o = ReadAll(text, Schema(nc), opt);
+    if (kind == 0) {
+      ExpectError(o, bad_row + 1, bad_col + 1, "not a number: '1x' in column " + std::to_string(bad_col + 1));
+    } else if (kind == 1) {
+      ExpectError(
+          o, bad_row + 1, nc,
+          "the row has " + std::to_string(nc - 1) + " fields but the first row has " + std::to_string(nc));
+    } else {
+      ExpectError(o, bad_row + 1, nc + 1, "more fields (" + std::to_string(nc + 1) + ")");
+    }
+  }
 }
 
 TEST(CsvReaderTest, RoundsLikeDoubleThenFloat) {

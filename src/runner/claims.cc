@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
-#include <random>
 
+#include "common/random.h"
 #include "common/sha256.h"
 
 namespace fb {
@@ -22,17 +22,7 @@ const char* ScheduleName(Schedule s) { return s == Schedule::kDynamic ? "dynamic
 
 namespace {
 
-std::string RandomToken() {
-  std::random_device rd;
-  std::string out;
-  static const char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < 16; ++i) {
-    const unsigned v = rd() & 0xff;
-    out.push_back(kHex[v >> 4]);
-    out.push_back(kHex[v & 15]);
-  }
-  return out;
-}
+std::string RandomToken() { return RandomHex(16); }
 
 bool SameProcess(const ProcessIdentity& a, const ProcessIdentity& b) {
   return a.pid == b.pid && a.start_ticks == b.start_ticks && a.host == b.host && a.boot_id == b.boot_id &&

@@ -10,26 +10,14 @@
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "common/atomic_file.h"
+#include "common/random.h"
 
 namespace fb {
 namespace {
 
 using json = nlohmann::json;
-
-std::string RandomHex(int bytes) {
-  std::random_device rd;
-  std::string out;
-  static const char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < bytes; ++i) {
-    const unsigned v = rd() & 0xff;
-    out.push_back(kHex[v >> 4]);
-    out.push_back(kHex[v & 15]);
-  }
-  return out;
-}
 
 int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
 

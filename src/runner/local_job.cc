@@ -10,11 +10,11 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 #include <thread>
 
 #include "common/cpu_limits.h"
+#include "common/random.h"
 #include "common/sha256.h"
 #include "runner/job_report.h"
 #include "runner/lease.h"
@@ -146,12 +146,11 @@ std::string NewJobId(const std::string& name) {
   gmtime_r(&t, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  std::random_device rd;
   std::string base = name.empty() ? "job" : name;
   for (char& c : base) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
   }
-  return fmt::format("{}-{}-{:04x}", base, stamp, rd() & 0xffff);
+  return fmt::format("{}-{}-{:04x}", base, stamp, RandomBits() & 0xffff);
 }
 
 namespace {
