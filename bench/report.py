@@ -268,7 +268,8 @@ Model load (`fb_kernel_bench --load`: `LoadModelFile` alone, importer, validatio
 cache; the best of 5 processes): the seed's joblib, the deep forests' joblib files and the same
 forests converted to `.fbm` (`forestbatch model convert`; a `.fbm` that stores its compiled layout
 loads as `predict` loads it, its trees' nodes left undecoded: docs/formats/fbm.md, "Trees on
-demand"). CPU seconds are the process's user + system time of the load. "Load + compile" adds
+demand"), and the XGBoost model xgb-seed as JSON, as UBJSON and pickled as an `XGBClassifier`
+(XGBoost's own conversions). CPU seconds are the process's user + system time of the load. "Load + compile" adds
 `MakeModelPredictor` (what `predict` does before its first row: the compiled layout built, or for a
 `.fbm` that stores it, read and checked).
 

@@ -128,11 +128,16 @@ run_kernel "$xgbm" "$seed_csv" xgb-seed "${targets##* }"
 # and the JSON model's load alone.
 time_predict "$xgbm" xgb-seed 500 319207 forestbatch-predict-e2e="$seed_csv"
 run_load "$xgbm" xgb-seed.json
-# The same model as UBJSON (XGBoost's own conversion; the UBJSON reader builds nlohmann::json).
+# The same model as UBJSON (XGBoost's own conversion), and pickled as an XGBClassifier (its booster
+# a UBJSON memory snapshot inside the pickle); both read by the one-pass reader (lazy_doc.h).
 xgbu=$data/xgb-seed-500x6.ubj
 [[ -s $xgbu ]] || "$py" -c 'import sys, xgboost as x; b = x.Booster(); b.load_model(sys.argv[1]); b.save_model(sys.argv[2])' \
   "$xgbm" "$xgbu"
 run_load "$xgbu" xgb-seed.ubj
+xgbp=$data/xgb-seed-500x6.pkl
+[[ -s $xgbp ]] || "$py" -W ignore -c 'import sys, pickle, xgboost as x; c = x.XGBClassifier(); c.load_model(sys.argv[1]); pickle.dump(c, open(sys.argv[2], "wb"))' \
+  "$xgbm" "$xgbp"
+run_load "$xgbp" xgb-seed.pkl
 "$fb" model convert "$xgbm" "$data/xgb-seed-500x6.fbm" >/dev/null
 run_load "$data/xgb-seed-500x6.fbm" xgb-seed.fbm
 "$py" "$root/bench/peers.py" --model "$xgbm" --x "$seed_csv" --label xgb-seed --rows "$peer_rows" \

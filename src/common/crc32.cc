@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "common/simd.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -88,7 +90,7 @@ __attribute__((target("pclmul,sse4.1"))) uint32_t FoldPclmul(const unsigned char
 }
 
 bool HavePclmul() {
-  static const bool have = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+  static const bool have = CpuHas(CpuFeature::kPclmul) && CpuHas(CpuFeature::kSse41);
   return have;
 }
 

@@ -31,4 +31,27 @@ SimdTarget ChosenSimdTarget();
 // Parses "scalar", "avx2" or "avx512"; false for anything else.
 bool ParseSimdTarget(const std::string& s, SimdTarget* out);
 
+// CPU features the kernels choose by, as GCC's __builtin_cpu_supports reports
+// them (the AVX ones only where the OS saves their registers: XCR0), read by
+// cpuid once, on first use. Use this, never __builtin_cpu_supports: that one
+// links libgcc's __cpu_indicator_init, a constructor that runs about a dozen
+// cpuid instructions at every process start, 70 us on a virtual machine
+// where each is an exit to the hypervisor (about 5 us); the test
+// forestbatch_has_no_cpu_indicator_init checks the binary has none.
+enum class CpuFeature : int {
+  kSse41,
+  kPclmul,
+  kBmi,
+  kBmi2,
+  kAvx2,
+  kAvx512f,
+  kAvx512dq,
+  kAvx512cd,
+  kAvx512bw,
+  kAvx512vl,
+  kAvx512vbmi,
+  kAvx512vbmi2,
+};
+bool CpuHas(CpuFeature f);
+
 }  // namespace fb

@@ -21,7 +21,7 @@
 namespace fb {
 
 bool CompleteAvx512Supported() {
-  return SimdTargetSupported(SimdTarget::kAvx512) && __builtin_cpu_supports("avx512bw");
+  return SimdTargetSupported(SimdTarget::kAvx512) && CpuHas(CpuFeature::kAvx512bw);
 }
 
 }  // namespace fb
@@ -70,10 +70,11 @@ struct Avx512Ops : AvxTranspose {
     }
   };
   template <int D, bool kTwice>
-  static void BitIndexes(const BitRows* s, uint8_t* out) {
+  static void BitIndexes(const BitRows* s, uint8_t* out, size_t rows) {
     alignas(64) uint64_t w[D > 0 ? D : 1][8];
     for (int l = 0; l < D; ++l) _mm512_store_si512(w[l], s[l].v);
-    for (int i = 0; i < 8; ++i) {
+    const size_t groups = (rows + 63) / 64;
+    for (size_t i = 0; i < groups; ++i) {
       __m512i idx = _mm512_setzero_si512();
       for (int l = 0; l < D; ++l)
         idx = _mm512_mask_add_epi8(idx, _cvtu64_mask64(w[l][i]), idx,

@@ -92,7 +92,7 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
   out->n_rows = n_rows;
   out->n_cols = (kind == OutputKind::kMargin) ? no : nc;
   out->values.resize(n_rows * out->n_cols);
-  out->label.assign(classifier ? n_rows : 0, 0);
+  out->label.resize(classifier ? n_rows : 0);  // every path below writes every row's label
   const double n_trees = static_cast<double>(f.trees.size());
   std::vector<double> m(no), p(nc), tmp(no), averaged(no);
   std::vector<float> m32(no), p32(nc);
@@ -121,6 +121,36 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
       o[0] = q[0];
       o[1] = q[1];
       out->label[r] = o[1] > o[0] ? 1 : 0;
+    }
+    return;
+  }
+
+  // Sums or means as they are (scikit-learn's forests: the trees' class
+  // probabilities or values averaged), the common case: the loop below for
+  // the identity link in double, without its per-row vectors and switches
+  // (the same division, values and argmax).
+  if (!f.float32_sums && f.link == Link::kIdentity && !binary_single &&
+      (f.aggregate == Aggregate::kMean || f.aggregate == Aggregate::kSum)) {
+    const bool mean = f.aggregate == Aggregate::kMean;
+    double* o = out->values.data();  // n_cols == no: margins and values are the same here
+    int32_t* label = out->label.data();
+    if (no == 2) {
+      for (size_t r = 0; r < n_rows; ++r, o += 2) {
+        o[0] = mean ? raw[2 * r] / n_trees : raw[2 * r];
+        o[1] = mean ? raw[2 * r + 1] / n_trees : raw[2 * r + 1];
+        if (classifier) label[r] = o[1] > o[0] ? 1 : 0;
+      }
+      return;
+    }
+    for (size_t r = 0; r < n_rows; ++r, o += no) {
+      const double* s = raw + r * no;
+      for (int32_t k = 0; k < no; ++k) o[k] = mean ? s[k] / n_trees : s[k];
+      if (classifier) {
+        int32_t best = 0;
+        for (int32_t k = 1; k < no; ++k)
+          if (o[k] > o[best]) best = k;
+        label[r] = best;
+      }
     }
     return;
   }

@@ -63,16 +63,20 @@ inline __attribute__((always_inline)) const char* PastRowEnd(const char* p) {
 }
 
 #if defined(__SSE2__)
-// Eight one-digit fields at p, "d,d,d,d,d,d,d,d" followed by the delimiter
-// (or by '\n' when `last`), as 8 floats at row: true, else false and nothing
-// written. Reads 16 bytes at p. SSE2, the x86-64 baseline: the bytes less
-// the pattern "0,0,...0," are each at most 9 (digits) or 0 (delimiters)
-// exactly when they match it, and are then the 8 values as 16-bit lanes.
-inline bool EightDigits(const char* p, float* row, char d, bool last) {
-  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+// The text of eight one-digit fields "0,0,0,0,0,0,0,0" followed by the
+// delimiter (`last`: by '\n'), as EightDigits subtracts it.
+inline __m128i EightDigitsPattern(char d, bool last) {
   const __m128i pattern = _mm_set1_epi16(static_cast<int16_t>(static_cast<uint8_t>(d) << 8 | '0'));
-  const __m128i last_pattern = _mm_insert_epi16(pattern, '\n' << 8 | '0', 7);
-  const __m128i v = _mm_sub_epi8(b, last ? last_pattern : pattern);
+  return last ? _mm_insert_epi16(pattern, '\n' << 8 | '0', 7) : pattern;
+}
+
+// Eight one-digit fields at p, "d,d,d,d,d,d,d,d" followed by the delimiter
+// (or by '\n'), as 8 floats at row: true, else false and nothing written.
+// Reads 16 bytes at p. SSE2, the x86-64 baseline: the bytes less `pattern`
+// (EightDigitsPattern) are each at most 9 (digits) or 0 (delimiters)
+// exactly when they match it, and are then the 8 values as 16-bit lanes.
+inline bool EightDigits(const char* p, float* row, __m128i pattern) {
+  const __m128i v = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), pattern);
   const __m128i limit = _mm_set1_epi16(9);
   if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, limit), limit)) != 0xFFFF) return false;
   const __m128i zero = _mm_setzero_si128();
@@ -94,13 +98,13 @@ inline const char* FastRow(const char* p, const char* end, float* row, int32_t n
       // Runs of one-digit fields 8 at a time, tried where two of them start
       // (so from the first field of a run, wherever it is in the row).
       if (c + 8 <= nc && end - p >= 16 && p[1] == d && p[3] == d) {
-        do {
-          const bool last = c + 8 == nc;
-          if (!EightDigits(p, row + c, d, last)) break;
-          if (last) return p + 16;
+        const __m128i pattern = EightDigitsPattern(d, false);
+        while (c + 8 < nc && end - p >= 16 && EightDigits(p, row + c, pattern)) {
           p += 16;
           c += 8;
-        } while (c + 8 <= nc && end - p >= 16);
+        }
+        if (c + 8 == nc && end - p >= 16 && EightDigits(p, row + c, EightDigitsPattern(d, true)))
+          return p + 16;
       }
     }
 #endif

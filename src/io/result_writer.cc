@@ -206,6 +206,10 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
     }
     r.label_text_.push_back(std::move(t));
   }
+  size_t longest = 0;
+  for (const std::string& t : r.label_text_) longest = std::max(longest, t.size());
+  r.label_rows_ = L.format == ResultFormat::kSeed && L.classifier && !r.general_ && longest < kShortLabel &&
+                  r.label_text_.size() <= kMaxLabels;
   return r;
 }
 
@@ -526,6 +530,52 @@ void ResultFormatter::Number(const FormattedRows& rows, uint64_t first_row,
     }
     p += row_len;
     begin = row_end;
+    for (char* d = end;;) {
+      if (d == digits) {  // all nines: one digit more
+        *--digits = '1';
+        break;
+      }
+      if (*--d != '9') {
+        ++*d;
+        break;
+      }
+      *d = '0';
+    }
+  }
+  out->resize(static_cast<size_t>(p - out->data()));
+}
+
+void ResultFormatter::NumberLabels(const int32_t* label, size_t n, uint64_t first_row,
+                                   DefaultInitVector<char>* out) const {
+  // As Number: the row number's digits right-aligned to `end` in `counter`,
+  // counted up in place; each label's text, line end and padding as a
+  // fixed 16 bytes (the rows' text Format's labels-only loop would write).
+  char counter[48] = {};
+  char* const end = counter + 24;
+  const size_t len = static_cast<size_t>(std::to_chars(counter, end, first_row).ptr - counter);
+  char* digits = end - len;
+  std::memmove(digits, counter, len);
+  char padded[kMaxLabels][kShortLabel] = {};
+  uint8_t length[kMaxLabels] = {};
+  size_t longest = 0;
+  for (size_t k = 0; k < label_text_.size(); ++k) {
+    std::memcpy(padded[k], label_text_[k].data(), label_text_[k].size());
+    padded[k][label_text_[k].size()] = '\n';
+    length[k] = static_cast<uint8_t>(label_text_[k].size() + 1);
+    longest = std::max(longest, label_text_[k].size());
+  }
+  // Per row at most 20 digits, the comma and the label's line; room at the
+  // end for the fixed-size copies past the last row.
+  const size_t at = out->size();
+  out->resize(at + n * (22 + longest) + 48);
+  char* p = out->data() + at;
+  for (size_t i = 0; i < n; ++i) {
+    std::memcpy(p, digits, 24);
+    p += end - digits;
+    *p++ = ',';
+    const int32_t l = label[i];
+    std::memcpy(p, padded[l], kShortLabel);
+    p += length[l];
     for (char* d = end;;) {
       if (d == digits) {  // all nines: one digit more
         *--digits = '1';

@@ -165,7 +165,9 @@ void PipelinedFilePredictor::Process(const TableReader& reader, const ResultForm
            &s->pred);
   auto t2 = Clock::now();
   PredictionRows rows{n, s->pred.n_cols, s->pred.values.data(), s->pred.label.data()};
-  if (options_.format != ResultFormat::kParquet) fmt.Format(rows, &s->text, &s->block.kept);
+  // Labels-only numbered rows are written from the labels in file order (write_next).
+  if (options_.format != ResultFormat::kParquet && !fmt.numbers_labels())
+    fmt.Format(rows, &s->text, &s->block.kept);
   s->counts.assign(forest_->class_labels.size(), 0);
   if (forest_->kind == ModelKind::kClassifier)
     for (int32_t l : s->pred.label) ++s->counts[l];
@@ -250,6 +252,10 @@ Result<PreparedFile> PipelinedFilePredictor::Prepare(const std::string& input, c
     if (pq) {
       PredictionRows rows{s->block.rows, s->pred.n_cols, s->pred.values.data(), s->pred.label.data()};
       FB_RETURN_IF_ERROR(pq->Append(rows, s->block.kept, sink.get()));
+    } else if (fmt.numbers_labels()) {
+      numbered.clear();
+      fmt.NumberLabels(s->pred.label.data(), s->block.rows, first_row, &numbered);
+      FB_RETURN_IF_ERROR(sink->Write(std::string_view(numbered.data(), numbered.size())));
     } else if (fmt.numbers_rows()) {
       numbered.clear();
       fmt.Number(s->text, first_row, &numbered);

@@ -206,6 +206,7 @@ void LazyDoc::Clear() {
   elements_.clear();
   members_.clear();
   unescaped_.clear();
+  checked_.clear();
 }
 
 const LazyDoc::Node* LazyDoc::Find(const Node& object, std::string_view key) const {
@@ -252,7 +253,7 @@ const char* LazyDoc::JsonElement(const char* p, Node* out) const {
   if (*p == '.') {
     const char* frac = ++p;
     while (IsDigit(*p)) v = v * 10 + static_cast<uint64_t>(*p++ - '0');
-    if (p == frac) return nullptr;
+    if (p == frac || p - frac > 19) return nullptr;  // (the int below cannot overflow)
     n += static_cast<size_t>(p - frac);
     e10 = -static_cast<int>(p - frac);
     integer = false;

@@ -868,11 +868,14 @@ std::optional<std::string> EstimatorTypeOf(std::string_view meta_json) {
 // A model as a LazyDoc reads it, when it reads it and the conversion
 // succeeds: else nullopt, and the model is read in full (which reports
 // what is wrong, if anything, as it always did).
-std::optional<Forest> LoadLazily(std::string_view bytes, bool ubjson) {
+// `snapshot`: a booster's memory snapshot, {"Model": <model>, "Config": ...}
+// (its "Model" if it has one, else itself, as LoadXgboostBoosterBuffer reads it).
+std::optional<Forest> LoadLazily(std::string_view bytes, bool ubjson, bool snapshot = false) {
   LazyDoc doc;
   if (!(ubjson ? doc.ReadUbjson(bytes) : doc.ReadJson(bytes))) return std::nullopt;
-  Result<Forest> r =
-      Converter<LazyView>(ubjson ? "xgboost-ubjson" : "xgboost-json").Convert(LazyView(&doc, doc.root()));
+  const LazyDoc::Node* model = snapshot ? doc.Find(doc.root(), "Model") : nullptr;
+  Result<Forest> r = Converter<LazyView>(ubjson ? "xgboost-ubjson" : "xgboost-json")
+                         .Convert(LazyView(&doc, model ? *model : doc.root()));
   if (!r.ok() || !doc.CheckUnread()) return std::nullopt;
   return std::move(r).value();
 }
@@ -893,8 +896,8 @@ Result<Forest> LoadXgboostUbjsonInFull(std::string_view bytes) {
   return Converter<NlohmannView>("xgboost-ubjson").Convert(NlohmannView(doc));
 }
 
-std::optional<Forest> LoadXgboostLazily(std::string_view bytes, bool ubjson) {
-  return LoadLazily(bytes, ubjson);
+std::optional<Forest> LoadXgboostLazily(std::string_view bytes, bool ubjson, bool snapshot) {
+  return LoadLazily(bytes, ubjson, snapshot);
 }
 
 }  // namespace internal
@@ -915,6 +918,18 @@ Result<Forest> LoadXgboostLegacyBinary(std::string_view bytes) {
 }
 
 Result<Forest> LoadXgboostBoosterBuffer(std::string_view raw) {
+  // A memory snapshot (JSON or UBJSON) as LoadXgboostJson / LoadXgboostUbjson
+  // read a model: the one-pass reader first, the full parse if it does not take it.
+  if (raw.size() >= 2 && raw[0] == '{') {
+    const bool text = raw[1] == '"' || raw[1] == ' ' || raw[1] == '\n';
+    if (std::optional<Forest> f = LoadLazily(raw, /*ubjson=*/!text, /*snapshot=*/true)) return std::move(*f);
+  }
+  return internal::LoadXgboostBoosterBufferInFull(raw);
+}
+
+namespace internal {
+
+Result<Forest> LoadXgboostBoosterBufferInFull(std::string_view raw) {
   constexpr std::string_view kConfigHeader = "CONFIG-offset:";
   if (raw.substr(0, kConfigHeader.size()) == kConfigHeader) {
     // 1.0 to 1.2: header, int64 length of the legacy binary model, the
@@ -961,5 +976,7 @@ Result<Forest> LoadXgboostBoosterBuffer(std::string_view raw) {
       "XGBoost booster buffer: neither a memory snapshot (JSON or UBJSON), a CONFIG-offset buffer nor a "
       "legacy binary model");
 }
+
+}  // namespace internal
 
 }  // namespace fb

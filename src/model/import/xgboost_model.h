@@ -30,13 +30,15 @@ Result<Forest> LoadXgboostLegacyBinary(std::string_view bytes);
 // Untrusted input: every layout is bounded as the file readers are.
 Result<Forest> LoadXgboostBoosterBuffer(std::string_view raw);
 
-// The two ways LoadXgboostJson / LoadXgboostUbjson read, for the tests that
-// check they agree.
+// The two ways LoadXgboostJson / LoadXgboostUbjson / LoadXgboostBoosterBuffer
+// read, for the tests that check they agree.
 namespace internal {
 Result<Forest> LoadXgboostJsonInFull(std::string_view bytes, size_t readable_padding = 0);
 Result<Forest> LoadXgboostUbjsonInFull(std::string_view bytes);
-// nullopt: not taken (lazy_doc.h), or the conversion failed.
-std::optional<Forest> LoadXgboostLazily(std::string_view bytes, bool ubjson);
+Result<Forest> LoadXgboostBoosterBufferInFull(std::string_view raw);
+// nullopt: not taken (lazy_doc.h), or the conversion failed. `snapshot`: a
+// booster buffer's memory snapshot (its "Model").
+std::optional<Forest> LoadXgboostLazily(std::string_view bytes, bool ubjson, bool snapshot = false);
 }  // namespace internal
 
 }  // namespace fb

@@ -482,6 +482,7 @@ TEST(XgboostImportTest, FuzzCorpusRegression) {
 }  // namespace fb
 
 #include <random>
+#include <tuple>
 
 #include "model/import/native_format.h"
 
@@ -558,13 +559,27 @@ TEST(XgboostImportTest, LazyReaderTakesNothingTheFullParseRefuses) {
   ASSERT_TRUE(internal::LoadXgboostLazily(text, false).has_value());
   ASSERT_TRUE(internal::LoadXgboostLazily(ubj, true).has_value());
   ASSERT_TRUE(internal::LoadXgboostLazily(ubj_plain, true).has_value());
+  // Booster buffers' memory snapshots (pickled estimators), JSON and UBJSON.
+  const json snapshot = {{"Config", {{"learner", {{"generic_param", {{"nthread", "0"}}}}}}}, {"Model", m}};
+  std::string snapshot_text = snapshot.dump();
+  snapshot_text.replace(snapshot_text.find("null"), 4, "NaN");
+  std::vector<uint8_t> u3 = json::to_ubjson(snapshot, /*use_size=*/true, /*use_type=*/true);
+  const std::string snapshot_ubj(u3.begin(), u3.end());
+  ASSERT_TRUE(internal::LoadXgboostLazily(snapshot_text, false, true).has_value());
+  ASSERT_TRUE(internal::LoadXgboostLazily(snapshot_ubj, true, true).has_value());
+  ASSERT_TRUE(LoadXgboostBoosterBuffer(snapshot_ubj).ok());
+  EXPECT_EQ(Bytes(*LoadXgboostBoosterBuffer(snapshot_ubj)), Bytes(*internal::LoadXgboostUbjsonInFull(ubj)));
 
   const std::string alphabet =
       std::string("{}[]:,\"\\ \n0123456789-+.eENaIfinty") + '\0' + "\x80\xc3\xff" + "$#ZTFiUIlLdDSCH";
   std::mt19937 rng(17);
   int taken = 0, total = 0;
-  for (const auto& [base, ubjson] :
-       std::vector<std::pair<std::string, bool>>{{text, false}, {ubj, true}, {ubj_plain, true}}) {
+  for (const auto& [base, ubjson, buffer] :
+       std::vector<std::tuple<std::string, bool, bool>>{{text, false, false},
+                                                        {ubj, true, false},
+                                                        {ubj_plain, true, false},
+                                                        {snapshot_text, false, true},
+                                                        {snapshot_ubj, true, true}}) {
     for (int k = 0; k < 3000; ++k) {
       std::string b = base;
       const int edits = 1 + static_cast<int>(rng() % 3);
@@ -578,9 +593,15 @@ TEST(XgboostImportTest, LazyReaderTakesNothingTheFullParseRefuses) {
         }
       }
       ++total;
-      std::optional<Forest> lazy = internal::LoadXgboostLazily(b, ubjson);
-      auto full = ubjson ? internal::LoadXgboostUbjsonInFull(b) : internal::LoadXgboostJsonInFull(b);
-      auto pub = ubjson ? LoadXgboostUbjson(b) : LoadXgboostJson(b);
+      // A buffer is read lazily when it starts as a snapshot, as text when its second byte says so.
+      const bool snapshot = buffer && b.size() >= 2 && b[0] == '{';
+      const bool as_ubjson = snapshot ? !(b[1] == '"' || b[1] == ' ' || b[1] == '\n') : ubjson;
+      std::optional<Forest> lazy;
+      if (!buffer || snapshot) lazy = internal::LoadXgboostLazily(b, as_ubjson, buffer);
+      auto full = buffer   ? internal::LoadXgboostBoosterBufferInFull(b)
+                  : ubjson ? internal::LoadXgboostUbjsonInFull(b)
+                           : internal::LoadXgboostJsonInFull(b);
+      auto pub = buffer ? LoadXgboostBoosterBuffer(b) : ubjson ? LoadXgboostUbjson(b) : LoadXgboostJson(b);
       ASSERT_EQ(pub.ok(), full.ok()) << k;
       if (!full.ok()) {
         ASSERT_FALSE(lazy.has_value()) << "taken but refused in full: " << full.status().ToString() << "\n"
@@ -644,6 +665,10 @@ TEST(LazyDocTest, ArraysOfNumbersAtEveryLength) {
       bad.insert(bad.find('[') + 1, "01,");
       ASSERT_TRUE(doc2.ReadJson(bad));
       EXPECT_FALSE(doc2.CheckUnread()) << n;
+      // A document read after another is checked as its own (arrays read in
+      // the first one, at the same place, count for nothing).
+      ASSERT_TRUE(doc.ReadJson(bad));
+      EXPECT_FALSE(doc.CheckUnread()) << n;
     }
   }
   // Tokens: what is taken, and what is left to the full parse.
