@@ -112,7 +112,8 @@ TEST(ResultWriterTest, NumbersRowsAcrossDigitBoundaries) {
   for (ResultFormat fmt : {ResultFormat::kSeed, ResultFormat::kJsonl}) {
     auto f = ResultFormatter::Create(Classifier(fmt, {"0", "1"}, true, false));
     ASSERT_TRUE(f.ok());
-    for (uint64_t first : {uint64_t{0}, uint64_t{7}, uint64_t{95}, uint64_t{997}, uint64_t{99999999999990}}) {
+    for (uint64_t first : {uint64_t{0}, uint64_t{7}, uint64_t{95}, uint64_t{997}, uint64_t{99999999999990},
+                           uint64_t{18446744073709551600u}}) {
       std::vector<int32_t> label(12, 1);
       std::vector<double> values(12, 1.0);
       FormattedRows text;
