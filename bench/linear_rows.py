@@ -6,7 +6,8 @@ flat). Run by `make bench` (bench/run.sh; BENCH_LINEAR=0 skips it); runs alone a
 fb_gen_rows (bench/gen_rows.cc) streams N seed-like rows, never stored (100 M rows are 12 GB),
 into `forestbatch predict --input -` with the seed model (examples/seed/model.joblib), 2 threads,
 the predictions to /dev/null (written in place: docs/predict.md). Measured for predict alone: wall
-seconds (from start to exit), CPU seconds (user + system, wait4) and peak RSS; the generator runs
+seconds (from start to exit), CPU seconds (user + system) and peak RSS, of predict alone (through
+bench/rusage.cc, fb_rusage: a child of Python starts with Python's peak RSS); the generator runs
 beside it on the same cores. A 1-row run measures the fixed cost (process start, model load). Each
 size runs BENCH_LINEAR_REPS times (default 5; 3 from 10 M rows, 2 from 100 M), interleaved: every
 size once, then every size again. Sizes: BENCH_LINEAR_ROWS (default
@@ -45,18 +46,22 @@ def reps(n):
 os.makedirs(os.path.join(build, "bench-data"), exist_ok=True)
 out_path = os.path.join(build, "bench-data", "linear.tsv")
 
+rusage = os.path.join(build, "bench", "fb_rusage")
+usage_path = os.path.join(build, "bench-data", "linear-usage.txt")
+
 def run(n):
+    # predict's own figures come from fb_rusage (bench/rusage.cc): wait4 from here would report at
+    # least this Python process's resident size, which Linux carries across the child's exec.
     g = subprocess.Popen([gen, str(n), template], stdout=subprocess.PIPE)
-    t0 = time.perf_counter()
-    p = subprocess.Popen([fb, "predict", "-q", "--model", model, "--input", "-", "--output", "/dev/null",
-                          "--threads", "2", "--header", "no"], stdin=g.stdout)
+    p = subprocess.Popen([rusage, usage_path, fb, "predict", "-q", "--model", model, "--input", "-", "--output",
+                          "/dev/null", "--threads", "2", "--header", "no"], stdin=g.stdout)
     g.stdout.close()  # predict holds the pipe's read end
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if g.wait() != 0 or p.returncode != 0:
-        sys.exit(f"linear_rows: {n} rows: fb_gen_rows exit {g.returncode}, predict exit {p.returncode}")
-    return wall, ru.ru_utime, ru.ru_stime, ru.ru_maxrss
+    if p.wait() != 0 or g.wait() != 0:
+        sys.exit(f"linear_rows: {n} rows: fb_gen_rows exit {g.returncode}, fb_rusage exit {p.returncode}")
+    code, wall, user, sys_s, rss = open(usage_path).read().split()
+    if code != "0":
+        sys.exit(f"linear_rows: {n} rows: predict exit {code}")
+    return float(wall), float(user), float(sys_s), int(rss)
 
 with open(out_path, "w") as out:
     for r in range(max(reps(n) for n in sizes)):

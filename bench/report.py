@@ -80,7 +80,7 @@ Run {now} on **{cpu}** ({os.cpu_count()} cores; load average at the end {load}),
 it): `fb_gen_rows N | forestbatch predict --model examples/seed/model.joblib --input - --output
 /dev/null --threads 2`, N seed-like rows (59 features, about 120 bytes a row) generated and streamed,
 never stored. Wall time and rows/s: the best run of each size; CPU time (user + system of predict
-alone): the median. The generator shares the 2 cores, so wall-clock rows/s are lower than predict
+alone): the median; peak RSS: predict's own (bench/rusage.cc), the largest of its runs. The generator shares the 2 cores, so wall-clock rows/s are lower than predict
 alone would reach. {fixed_text}
 
 {chr(10).join(lines)}

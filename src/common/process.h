@@ -83,6 +83,10 @@ class ProcessRunner {
   virtual std::optional<ProcessExit> Poll() = 0;
   // Blocks until `id` ends; then as Poll.
   virtual Result<ProcessExit> Wait(ProcessId id) = 0;
+  // Waits up to `seconds`, returning as soon as a started process ends (Poll
+  // then has it), so a watcher that polls learns of an exit at once instead
+  // of at its next tick. The default only sleeps.
+  virtual void WaitForAnExit(double seconds);
   // Sends `signal` to the process group of `id`, while it has not been
   // reaped (after that the id may belong to another process: nothing is sent).
   virtual void SignalGroup(ProcessId id, int signal) = 0;

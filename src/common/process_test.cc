@@ -220,5 +220,37 @@ TEST_F(ProcessTest, ARunnerKillsWhatItStartedWhenDestroyed) {
   EXPECT_FALSE(fs::exists(Path("late")));
 }
 
+TEST_F(ProcessTest, WaitingForAnExitReturnsWhenAProcessEnds) {
+  auto r = MakeProcessRunner();
+  ProcessSpec s;
+  s.argv = {"/bin/sleep", "30"};
+  auto long_one = r->Start(s);
+  ASSERT_TRUE(long_one.ok());
+  // Nothing ends: the whole wait passes.
+  auto t0 = std::chrono::steady_clock::now();
+  r->WaitForAnExit(0.2);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(190));
+  EXPECT_FALSE(r->Poll().has_value());
+  // One of two ends (before the wait starts or during it: a worker may end
+  // between the watcher's Poll and its wait): the wait returns then, not
+  // after its 30 s, and Poll has the exit.
+  s.argv = {"/bin/true"};
+  auto short_one = r->Start(s);
+  ASSERT_TRUE(short_one.ok());
+  t0 = std::chrono::steady_clock::now();
+  r->WaitForAnExit(30);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+  std::optional<ProcessExit> e = r->Poll();
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->id, *short_one);
+  EXPECT_EQ(e->exit_code, 0);
+  r->SignalGroup(*long_one, SIGKILL);
+  ASSERT_TRUE(r->Wait(*long_one).ok());
+  // With nothing live it sleeps, as the default does.
+  t0 = std::chrono::steady_clock::now();
+  r->WaitForAnExit(0.05);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(45));
+}
+
 }  // namespace
 }  // namespace fb

@@ -40,10 +40,11 @@
 //           the bits of the predicate whose slot is slot_offset / kCompleteTileRows
 //       static BitRows Blend(BitRows a, const BitRows& b, const BitRows& m);   per bit: m ? b : a
 //   template <int D, bool kTwice>
-//   static void BitIndexes(const BitRows* s, uint8_t* out);
-//       out[r] (r < kBitTileRows) = the number whose bits, most significant
-//       first, are bit r of s[0] .. s[D-1] (times 2 when kTwice); out
-//       64-byte aligned.
+//   static void BitIndexes(const BitRows* s, uint8_t* out, size_t rows);
+//       out[r] (r < rows <= kBitTileRows; it may write up to the next
+//       multiple of 64) = the number whose bits, most significant first,
+//       are bit r of s[0] .. s[D-1] (times 2 when kTwice); out 64-byte
+//       aligned.
 // Optionally, single sums in float32 by in-register lookups:
 //   static size_t AddSingleFloat(const float* tabs, size_t nt, const uint8_t* idx, size_t stride,
 //                                double* out, size_t m);
@@ -162,23 +163,24 @@ struct CompleteImpl {
 
   // The same for kBitTileRows rows from the bits (Ops::BitRows).
   template <int D, bool kTwice>
-  static FB_INLINE void CascadeBits(const uint8_t* ptab, const uint16_t* slots, uint8_t* out) {
+  static FB_INLINE void CascadeBits(const uint8_t* ptab, const uint16_t* slots, uint8_t* out, size_t rows) {
     using R = typename Ops::BitRows;
     R s[D > 0 ? D : 1];
     Levels<R, 0, D, false>(ptab, slots, nullptr, s);
-    Ops::template BitIndexes<D, kTwice>(s, out);
+    Ops::template BitIndexes<D, kTwice>(s, out, rows);
   }
 
   template <bool kTwice>
-  static void TreeIndexesBits(int depth, const uint8_t* ptab, const uint16_t* slots, uint8_t* out) {
+  static void TreeIndexesBits(int depth, const uint8_t* ptab, const uint16_t* slots, uint8_t* out,
+                              size_t rows) {
     switch (depth) {
-      case 0: CascadeBits<0, kTwice>(ptab, slots, out); break;
-      case 1: CascadeBits<1, kTwice>(ptab, slots, out); break;
-      case 2: CascadeBits<2, kTwice>(ptab, slots, out); break;
-      case 3: CascadeBits<3, kTwice>(ptab, slots, out); break;
-      case 4: CascadeBits<4, kTwice>(ptab, slots, out); break;
-      case 5: CascadeBits<5, kTwice>(ptab, slots, out); break;
-      default: CascadeBits<6, kTwice>(ptab, slots, out); break;
+      case 0: CascadeBits<0, kTwice>(ptab, slots, out, rows); break;
+      case 1: CascadeBits<1, kTwice>(ptab, slots, out, rows); break;
+      case 2: CascadeBits<2, kTwice>(ptab, slots, out, rows); break;
+      case 3: CascadeBits<3, kTwice>(ptab, slots, out, rows); break;
+      case 4: CascadeBits<4, kTwice>(ptab, slots, out, rows); break;
+      case 5: CascadeBits<5, kTwice>(ptab, slots, out, rows); break;
+      default: CascadeBits<6, kTwice>(ptab, slots, out, rows); break;
     }
   }
 
@@ -200,18 +202,21 @@ struct CompleteImpl {
   }
 
   // Predicate bytes of one group: slot p + 1 from preds[p]; kBitMode: T
-  // bits a slot (T / 8 bytes), from tiles of T rows.
+  // bits a slot (T / 8 bytes), from tiles of T rows, of which the 64-bit
+  // words past the first `rows` are 0 (a tile's last rows are not tested).
   template <size_t T, bool kBitMode>
   static void EvalGroup(const CompletePredicate* preds, uint32_t count, uint32_t nan_right, const float* tile,
-                        uint8_t* ptab) {
+                        uint8_t* ptab, size_t rows) {
+    const size_t words = (rows + 63) / 64;
     for (uint32_t p = 0; p < count; ++p) {
       const float* col = tile + static_cast<size_t>(preds[p].column) * ColStride(T);
       const float t = preds[p].threshold;
       if constexpr (kBitMode) {
         uint64_t w[T / 64];
-        for (size_t h = 0; h < T / 64; ++h)
+        for (size_t h = 0; h < words; ++h)
           w[h] = p < nan_right ? Ops::template TestBits<true>(col + 64 * h, t)
                                : Ops::template TestBits<false>(col + 64 * h, t);
+        for (size_t h = words; h < T / 64; ++h) w[h] = 0;
         std::memcpy(ptab + (p + 1) * (T / 8), w, sizeof(w));
         continue;
       }
@@ -246,14 +251,14 @@ struct CompleteImpl {
   }
 
   // Copies rows [0, m) of x's `features` into tile columns (column c of row
-  // r at tile[c * ColStride(T) + r]); rows m .. T - 1 become 0. A dense
+  // r at tile[c * ColStride(T) + r]); rows m .. end - 1 become 0. A dense
   // run's features are consecutive: blocks of 8 rows x 8 features go
   // through Ops::Transpose8x8, 16 rows at a time through every feature (the
   // rows are read while in L1, each column gets whole 64-byte lines, and the
   // padded stride keeps the columns' lines from evicting each other):
   // measured 10 % faster for the seed kernel than a column at a time.
   template <size_t T>
-  static void Transpose(const float* __restrict x, size_t nf, size_t m, const CompleteRun& cr,
+  static void Transpose(const float* __restrict x, size_t nf, size_t m, size_t end, const CompleteRun& cr,
                         float* __restrict tile) {
     constexpr size_t S = ColStride(T);
     const uint32_t* __restrict features = cr.features.data();
@@ -266,7 +271,7 @@ struct CompleteImpl {
       for (size_t k = 0; k < ncol; ++k) tile[k * S + r] = row[features[k]];
     }
     for (size_t k = 0; k < ncol; ++k)
-      for (size_t i = m; i < T; ++i) tile[k * S + i] = 0.0f;
+      for (size_t i = m; i < end; ++i) tile[k * S + i] = 0.0f;
   }
 
   // out row r (r < m, n_outputs == 1, leaf_width 1) += values of trees
@@ -407,7 +412,9 @@ struct CompleteImpl {
 
     for (size_t s = 0; s < n; s += T) {
       const size_t m = std::min(T, n - s);
-      Transpose<T>(x + s * nf, nf, m, cr, tile);
+      // Bit tiles test 64 rows at a time: a last tile's rows past the next
+      // multiple of 64 are never read.
+      Transpose<T>(x + s * nf, nf, m, kBitMode ? std::min(T, (m + 63) / 64 * 64) : T, cr, tile);
       double* o = out + s * no;
       // Ranked: column c's keys at ranks + c * 2 * kR (NaN left, then right).
       if constexpr (!kBitMode)
@@ -416,7 +423,7 @@ struct CompleteImpl {
         const PredicateGroup& grp = cf.complete_groups[g];
         if (!cr.ranked)
           EvalGroup<T, kBitMode>(cf.complete_preds.data() + grp.pred_begin, grp.pred_count, grp.nan_right,
-                                 tile, ptab);
+                                 tile, ptab, m);
         for (uint32_t c = grp.tree_begin; c < grp.tree_end; c += kChunkTrees) {
           const size_t nt = std::min<size_t>(kChunkTrees, grp.tree_end - c);
           for (size_t t = 0; t < nt; ++t) {
@@ -424,9 +431,9 @@ struct CompleteImpl {
             const uint16_t* slots = cf.complete_slots.data() + ct.slot_begin;
             if constexpr (kBitMode) {
               if (pairs) {
-                TreeIndexesBits<true>(ct.depth, ptab, slots, idx + t * T);
+                TreeIndexesBits<true>(ct.depth, ptab, slots, idx + t * T, m);
               } else {
-                TreeIndexesBits<false>(ct.depth, ptab, slots, idx + t * T);
+                TreeIndexesBits<false>(ct.depth, ptab, slots, idx + t * T, m);
               }
             } else if (cr.ranked) {
               const uint8_t* tr = cf.complete_ranks.data() + ct.slot_begin;

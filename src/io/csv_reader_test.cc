@@ -117,8 +117,8 @@ TEST(CsvReaderTest, OneDigitRunsMatchFieldByField) {
 // Random texts against a field-by-field reference (the field unquoted and
 // trimmed, a missing spelling as NaN, else strtod's correctly rounded double
 // cast to float), bit for bit, with four delimiters: runs of one-digit fields of every length
-// starting anywhere in a row, longer integers (leading zeros, signs, 16 and
-// more digits), decimals and exponents, NaN and infinity spellings, empty,
+// starting anywhere in a row, longer integers (leading zeros, signs, 1 to 7
+// digits, 16 and more), decimals and exponents, NaN and infinity spellings, empty,
 // quoted and padded fields, CRLF and LF, blank lines, any column count,
 // small chunks and short reads; then one bad field or a row of the wrong
 // length put in at random must fail at its line and column.
@@ -127,6 +127,8 @@ TEST(CsvReaderTest, RandomTextsReadAsFieldByField) {
                                 "999",
                                 "51",
                                 "0007",
+                                "1234567",
+                                "-98765",
                                 "-0",
                                 "-5",
                                 "+3",

@@ -206,6 +206,10 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
     }
     r.label_text_.push_back(std::move(t));
   }
+  size_t longest = 0;
+  for (const std::string& t : r.label_text_) longest = std::max(longest, t.size());
+  r.label_rows_ = L.format == ResultFormat::kSeed && L.classifier && !r.general_ && longest < kShortLabel &&
+                  r.label_text_.size() <= kMaxLabels;
   return r;
 }
 
@@ -488,18 +492,46 @@ void ResultFormatter::FormatGeneral(const PredictionRows& rows, FormattedRows* o
   }
 }
 
+namespace {
+
+// The decimal text of consecutive row numbers, written by fixed-size copies
+// from words made once every ten rows (the last digit patched per row), so
+// that no row reads back a counter the previous row just stored into.
+class RowNumbers {
+ public:
+  explicit RowNumbers(uint64_t first) { Load(first); }
+  // Writes the current number at p (up to 24 bytes are written; only its
+  // digits count), counts up and returns p past the digits.
+  char* Put(char* p) {
+    std::memcpy(p, words_, sizeof(words_));
+    p[len_ - 1] = static_cast<char>('0' + last_);
+    p += len_;
+    if (++last_ == 10) Load(tens_ + 10);
+    return p;
+  }
+
+ private:
+  void Load(uint64_t n) {
+    char text[sizeof(words_)] = {};
+    len_ = static_cast<size_t>(std::to_chars(text, text + sizeof(text), n).ptr - text);
+    std::memcpy(words_, text, sizeof(words_));
+    tens_ = n - n % 10;
+    last_ = static_cast<unsigned>(n % 10);
+  }
+
+  uint64_t words_[3];  // the text of a number of up to 20 digits, zero-padded
+  size_t len_ = 0;
+  uint64_t tens_ = 0;  // the number less its last digit
+  unsigned last_ = 0;  // its last digit
+};
+
+}  // namespace
+
 void ResultFormatter::Number(const FormattedRows& rows, uint64_t first_row,
                              DefaultInitVector<char>* out) const {
   const bool json = layout_.format == ResultFormat::kJsonl;
   constexpr std::string_view kJsonRow = "{\"row\":";
-  // The row number as decimal digits, right-aligned to `end` in `counter`,
-  // counted up in place row by row. The 24 bytes after `end` are room for
-  // the fixed-size copy below (it reads 24 bytes from `digits`).
-  char counter[48] = {};
-  char* const end = counter + 24;
-  const size_t len = static_cast<size_t>(std::to_chars(counter, end, first_row).ptr - counter);
-  char* digits = end - len;
-  std::memmove(digits, counter, len);
+  RowNumbers number(first_row);
   const size_t n = rows.ends.size(), at = out->size();
   // Per row at most the JSON prefix, 20 digits, the comma and the row's
   // text; kRoom more at the end for the fixed-size copies past a row's end.
@@ -511,11 +543,10 @@ void ResultFormatter::Number(const FormattedRows& rows, uint64_t first_row,
   uint32_t begin = 0;
   for (size_t i = 0; i < n; ++i) {
     if (json) p = std::copy(kJsonRow.begin(), kJsonRow.end(), p);
-    // Fixed-size copies (no memcpy call per row): only end - digits bytes of
-    // the 24 and the row's length of the 16 count; the rest is overwritten
-    // by the next row or cut off below.
-    std::memcpy(p, digits, 24);
-    p += end - digits;
+    // Fixed-size copies (no memcpy call per row): only the number's digits
+    // and the row's length of the 16 count; the rest is overwritten by the
+    // next row or cut off below.
+    p = number.Put(p);
     *p++ = ',';
     const uint32_t row_end = rows.ends[i];
     const size_t row_len = row_end - begin;
@@ -526,17 +557,36 @@ void ResultFormatter::Number(const FormattedRows& rows, uint64_t first_row,
     }
     p += row_len;
     begin = row_end;
-    for (char* d = end;;) {
-      if (d == digits) {  // all nines: one digit more
-        *--digits = '1';
-        break;
-      }
-      if (*--d != '9') {
-        ++*d;
-        break;
-      }
-      *d = '0';
-    }
+  }
+  out->resize(static_cast<size_t>(p - out->data()));
+}
+
+void ResultFormatter::NumberLabels(const int32_t* label, size_t n, uint64_t first_row,
+                                   DefaultInitVector<char>* out) const {
+  // Each label's text, line end and padding as a fixed 16 bytes (the rows'
+  // text Format's labels-only loop would write), after the row number and
+  // its comma.
+  RowNumbers number(first_row);
+  char padded[kMaxLabels][kShortLabel] = {};
+  uint8_t length[kMaxLabels] = {};
+  size_t longest = 0;
+  for (size_t k = 0; k < label_text_.size(); ++k) {
+    std::memcpy(padded[k], label_text_[k].data(), label_text_[k].size());
+    padded[k][label_text_[k].size()] = '\n';
+    length[k] = static_cast<uint8_t>(label_text_[k].size() + 1);
+    longest = std::max(longest, label_text_[k].size());
+  }
+  // Per row at most 20 digits, the comma and the label's line; room at the
+  // end for the fixed-size copies past the last row.
+  const size_t at = out->size();
+  out->resize(at + n * (22 + longest) + 48);
+  char* p = out->data() + at;
+  for (size_t i = 0; i < n; ++i) {
+    p = number.Put(p);
+    *p++ = ',';
+    const int32_t l = label[i];
+    std::memcpy(p, padded[l], kShortLabel);
+    p += length[l];
   }
   out->resize(static_cast<size_t>(p - out->data()));
 }

@@ -105,6 +105,13 @@ class ResultFormatter {
   }
   // Appends the rows to *out numbered from first_row (0-based data row).
   void Number(const FormattedRows& rows, uint64_t first_row, DefaultInitVector<char>* out) const;
+  // True when a numbered row is its number and its label alone, with short
+  // labels (the seed format of a classifier): then NumberLabels writes the
+  // rows straight from the labels, the same bytes as Format then Number, and
+  // Format need not run.
+  bool numbers_labels() const { return label_rows_; }
+  // Appends n rows "row,label\n" (rows from first_row on) to *out.
+  void NumberLabels(const int32_t* label, size_t n, uint64_t first_row, DefaultInitVector<char>* out) const;
 
  private:
   ResultLayout layout_;
@@ -112,6 +119,7 @@ class ResultFormatter {
   std::vector<std::string> label_text_;  // per class, as the format writes it
   std::vector<OutputColumn> columns_;
   bool general_ = false;
+  bool label_rows_ = false;                // numbers_labels()
   std::string ValueName(int32_t k) const;  // the csv header name of value column k (proba / margin)  // kept
                                            // columns or a selection: the general row writer
   void FormatGeneral(const PredictionRows& rows, FormattedRows* out,

@@ -165,10 +165,22 @@ void PipelinedFilePredictor::Process(const TableReader& reader, const ResultForm
            &s->pred);
   auto t2 = Clock::now();
   PredictionRows rows{n, s->pred.n_cols, s->pred.values.data(), s->pred.label.data()};
-  if (options_.format != ResultFormat::kParquet) fmt.Format(rows, &s->text, &s->block.kept);
+  // Labels-only numbered rows are written from the labels in file order (write_next).
+  if (options_.format != ResultFormat::kParquet && !fmt.numbers_labels())
+    fmt.Format(rows, &s->text, &s->block.kept);
   s->counts.assign(forest_->class_labels.size(), 0);
-  if (forest_->kind == ModelKind::kClassifier)
-    for (int32_t l : s->pred.label) ++s->counts[l];
+  if (forest_->kind == ModelKind::kClassifier) {
+    if (s->counts.size() == 2) {
+      // Labels 0 and 1: their sum, not a count in memory that every row
+      // adds to right after the previous row's add (a stall per row).
+      uint64_t ones = 0;
+      for (int32_t l : s->pred.label) ones += static_cast<uint64_t>(l);
+      s->counts[1] = ones;
+      s->counts[0] = n - ones;
+    } else {
+      for (int32_t l : s->pred.label) ++s->counts[l];
+    }
+  }
   auto t3 = Clock::now();
   s->predict_s = Seconds(t1, t2);
   s->format_s = Seconds(t2, t3);
@@ -250,6 +262,10 @@ Result<PreparedFile> PipelinedFilePredictor::Prepare(const std::string& input, c
     if (pq) {
       PredictionRows rows{s->block.rows, s->pred.n_cols, s->pred.values.data(), s->pred.label.data()};
       FB_RETURN_IF_ERROR(pq->Append(rows, s->block.kept, sink.get()));
+    } else if (fmt.numbers_labels()) {
+      numbered.clear();
+      fmt.NumberLabels(s->pred.label.data(), s->block.rows, first_row, &numbered);
+      FB_RETURN_IF_ERROR(sink->Write(std::string_view(numbered.data(), numbered.size())));
     } else if (fmt.numbers_rows()) {
       numbered.clear();
       fmt.Number(s->text, first_row, &numbered);

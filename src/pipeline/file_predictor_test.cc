@@ -101,42 +101,50 @@ std::string Sha256Hex(const std::string& s) {
 }
 
 TEST_F(FilePredictorTest, MatchesReferenceWithAnyThreadCountAndChunking) {
-  auto forest = RandomForest(ModelKind::kClassifier, {"-1", "3", "7"}, 1);
-  std::vector<float> x;
-  const int rows = 20000;
-  Write("in.csv", MakeInput(rows, 2, &x));
-  // Expected: the reference predictor on the same float32 values.
-  std::vector<double> raw(rows * 3);
-  MakeReferencePredictor(forest)->PredictRaw(x.data(), rows, raw.data());
-  Predictions pred;
-  Finalize(*forest, raw.data(), rows, OutputKind::kPrediction, &pred);
-  std::string want = "prediction,proba_-1,proba_3,proba_7\n";
-  std::vector<uint64_t> counts(3, 0);
-  for (int r = 0; r < rows; ++r) {
-    want += forest->class_labels[pred.label[r]];
-    for (int k = 0; k < 3; ++k) want += "," + PythonFloat(pred.values[r * 3 + k]);
+  // Three classes, and two (whose class counts are summed, not counted).
+  for (const std::vector<std::string>& labels :
+       {std::vector<std::string>{"-1", "3", "7"}, std::vector<std::string>{"no", "yes"}}) {
+    const int nk = static_cast<int>(labels.size());
+    auto forest = RandomForest(ModelKind::kClassifier, labels, 1);
+    std::vector<float> x;
+    const int rows = 20000;
+    Write("in.csv", MakeInput(rows, 2, &x));
+    // Expected: the reference predictor on the same float32 values.
+    std::vector<double> raw(rows * nk);
+    MakeReferencePredictor(forest)->PredictRaw(x.data(), rows, raw.data());
+    Predictions pred;
+    Finalize(*forest, raw.data(), rows, OutputKind::kPrediction, &pred);
+    std::string want = "prediction";
+    for (const std::string& l : labels) want += ",proba_" + l;
     want += "\n";
-    ++counts[pred.label[r]];
-  }
-  for (int threads : {1, 2, 5}) {
-    for (size_t chunk : {size_t{1} << 20, size_t{3000}, size_t{0}}) {  // 0: ChunkBytesFor
-      PredictOptions o;
-      o.proba = true;
-      o.threads = threads;
-      o.chunk_bytes = chunk;
-      auto fp = FilePredictor::Create(forest, o);
-      ASSERT_TRUE(fp.ok()) << fp.status().ToString();
-      auto st = (*fp)->Run(Path("in.csv"), Path("out.csv"));
-      ASSERT_TRUE(st.ok()) << st.status().ToString();
-      ASSERT_EQ(Read("out.csv"), want) << threads << " threads, chunk " << chunk;
-      EXPECT_EQ(st->rows, static_cast<uint64_t>(rows));
-      EXPECT_EQ(st->class_counts, counts);
-      EXPECT_EQ(st->output_bytes, want.size());
-      EXPECT_EQ(st->output_sha256, Sha256Hex(want));
-      EXPECT_GT(st->total_seconds, 0);
-      // The same FilePredictor runs again (its pool is reused).
-      ASSERT_TRUE((*fp)->Run(Path("in.csv"), Path("out2.csv")).ok());
-      EXPECT_EQ(Read("out2.csv"), want);
+    std::vector<uint64_t> counts(nk, 0);
+    for (int r = 0; r < rows; ++r) {
+      want += forest->class_labels[pred.label[r]];
+      for (int k = 0; k < nk; ++k) want += "," + PythonFloat(pred.values[r * nk + k]);
+      want += "\n";
+      ++counts[pred.label[r]];
+    }
+    for (uint64_t c : counts) EXPECT_GT(c, 0u);  // every class is predicted somewhere
+    for (int threads : {1, 2, 5}) {
+      for (size_t chunk : {size_t{1} << 20, size_t{3000}, size_t{0}}) {  // 0: ChunkBytesFor
+        PredictOptions o;
+        o.proba = true;
+        o.threads = threads;
+        o.chunk_bytes = chunk;
+        auto fp = FilePredictor::Create(forest, o);
+        ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+        auto st = (*fp)->Run(Path("in.csv"), Path("out.csv"));
+        ASSERT_TRUE(st.ok()) << st.status().ToString();
+        ASSERT_EQ(Read("out.csv"), want) << threads << " threads, chunk " << chunk;
+        EXPECT_EQ(st->rows, static_cast<uint64_t>(rows));
+        EXPECT_EQ(st->class_counts, counts);
+        EXPECT_EQ(st->output_bytes, want.size());
+        EXPECT_EQ(st->output_sha256, Sha256Hex(want));
+        EXPECT_GT(st->total_seconds, 0);
+        // The same FilePredictor runs again (its pool is reused).
+        ASSERT_TRUE((*fp)->Run(Path("in.csv"), Path("out2.csv")).ok());
+        EXPECT_EQ(Read("out2.csv"), want);
+      }
     }
   }
 }

@@ -36,27 +36,36 @@ void DefaultSleep(double seconds, const std::atomic<bool>& stop) {
   while (!stop.load() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
-// Sets `cancel` once `stop` has been true for `grace` seconds.
+// Sets `cancel` once `stop` has been true for `grace` seconds. Looks at
+// `stop` (set by a signal handler) every 20 ms; its end wakes it at once, so
+// a worker does not wait up to 20 ms more to exit.
 class GraceWatchdog {
  public:
   GraceWatchdog(const std::atomic<bool>& stop, double grace, std::atomic<bool>& cancel)
       : thread_([this, &stop, grace, &cancel] {
           std::optional<Clock::time_point> since;
-          while (!done_.load()) {
+          std::unique_lock<std::mutex> lock(mu_);
+          while (!done_) {
             if (stop.load()) {
               if (!since) since = Clock::now();
               if (Clock::now() - *since >= std::chrono::duration<double>(grace)) cancel.store(true);
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            cv_.wait_for(lock, std::chrono::milliseconds(20));
           }
         }) {}
   ~GraceWatchdog() {
-    done_.store(true);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
     thread_.join();
   }
 
  private:
-  std::atomic<bool> done_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
   std::thread thread_;
 };
 
