@@ -71,9 +71,16 @@ struct Avx512Ops : AvxTranspose {
   };
   template <int D, bool kTwice>
   static void BitIndexes(const BitRows* s, uint8_t* out, size_t rows) {
+    // A whole tile by a loop of constant count (unrolled), as before tiles
+    // could end early.
+    if (rows >= kBitTileRows) return BitGroups<D, kTwice, true>(s, out, 8);
+    BitGroups<D, kTwice, false>(s, out, (rows + 63) / 64);
+  }
+  template <int D, bool kTwice, bool kWhole>
+  static inline __attribute__((always_inline)) void BitGroups(const BitRows* s, uint8_t* out, size_t n) {
+    const size_t groups = kWhole ? 8 : n;
     alignas(64) uint64_t w[D > 0 ? D : 1][8];
     for (int l = 0; l < D; ++l) _mm512_store_si512(w[l], s[l].v);
-    const size_t groups = (rows + 63) / 64;
     for (size_t i = 0; i < groups; ++i) {
       __m512i idx = _mm512_setzero_si512();
       for (int l = 0; l < D; ++l)

@@ -289,6 +289,7 @@ int32_t CsvReader::n_columns() const { return impl_->n_columns; }
 uint64_t CsvReader::rows_accounted() const { return impl_->rows_accounted; }
 const std::vector<KeptColumnInfo>& CsvReader::kept_columns() const { return impl_->kept_info; }
 size_t CsvReader::peak_buffer_bytes() const { return impl_->peak; }
+Status CsvReader::CheckUnchanged() { return impl_->stream->CheckUnchanged(); }
 
 Status CsvReader::Account(const CsvBlock& block) {
   if (!block.error.ok()) {

@@ -163,6 +163,7 @@ class CsvReader final : public TableReader {
   const std::vector<KeptColumnInfo>& kept_columns() const override;
   // Largest buffer the reader has held (bytes), for the memory bound.
   size_t peak_buffer_bytes() const;
+  Status CheckUnchanged() override;
 
  private:
   struct Impl;

@@ -13,6 +13,7 @@ class DecodingStream final : public ReadStream {
     return Status::Ok();
   }
   Result<size_t> Read(char* buf, size_t n) override { return decoder_->Read(buf, n); }
+  Status CheckUnchanged() override { return raw_->CheckUnchanged(); }
 
  private:
   std::unique_ptr<ReadStream> raw_;

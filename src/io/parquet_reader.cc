@@ -859,6 +859,7 @@ struct ParquetReader::Impl {
   size_t next_slice = 0;                  // its next slice's first row
   uint64_t rows_accounted = 0;
   std::atomic<uint64_t> bytes{0};
+  ObjectInfo opened;  // the file's size and modification time when opened (CheckUnchanged)
 
   // Whether a numeric feature column may be decoded by DecodeFloatColumn:
   // integers (not decimals, not unsigned 64-bit) and floating point.
@@ -924,6 +925,7 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(std::shared_ptr<Stora
   m->schema = schema;
   FB_ASSIGN_OR_RETURN(auto info, m->storage->Stat(uri));
   if (!info) return NotFound("no such file").At(uri);
+  m->opened = *info;
   const uint64_t size = info->size;
   if (size < 12) return InvalidData("not a Parquet file: " + std::to_string(size) + " bytes").At(uri);
   const uint64_t tail_len = std::min(size, kTailBytes);
@@ -2213,6 +2215,17 @@ uint64_t ParquetReader::rows_accounted() const { return impl_->rows_accounted; }
 const std::vector<KeptColumnInfo>& ParquetReader::kept_columns() const { return impl_->kept_info; }
 size_t ParquetReader::max_chunks_in_flight(int threads) const { return 2 * static_cast<size_t>(threads) + 2; }
 uint64_t ParquetReader::bytes_read() const { return impl_->bytes.load(); }
+
+Status ParquetReader::CheckUnchanged() {
+  // Local files only: an S3 object's check would cost a request per file.
+  const ObjectInfo& was = impl_->opened;
+  if (IsS3Uri(impl_->uri) || was.mtime_ns == 0) return Status::Ok();
+  FB_ASSIGN_OR_RETURN(auto now, impl_->storage->Stat(impl_->uri));
+  if (!now) return IoError("the file was removed while it was read").At(impl_->uri);
+  if (now->size != was.size || now->mtime_ns != was.mtime_ns)
+    return IoError("the file changed while it was read").At(impl_->uri);
+  return Status::Ok();
+}
 int64_t ParquetReader::num_rows() const { return impl_->meta.num_rows; }
 size_t ParquetReader::num_row_groups() const { return impl_->meta.row_groups.size(); }
 

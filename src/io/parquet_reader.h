@@ -114,6 +114,9 @@ class ParquetReader final : public TableReader {
   const std::vector<KeptColumnInfo>& kept_columns() const override;
   size_t max_chunks_in_flight(int threads) const override;
   uint64_t bytes_read() const override;
+  // A local file's size and modification time against those when opened
+  // (its ranges are read by separate opens: a file replaced meanwhile too).
+  Status CheckUnchanged() override;
 
   // The file's row count (from the footer) and row groups.
   int64_t num_rows() const;

@@ -1,7 +1,10 @@
 // Parquet: the writer read back by the reader (in memory, through Storage),
 // ranged reads of only the needed columns, storage faults, hostile bytes.
 // Interoperability with DuckDB and arrow-rs: tests/parquet/run_interop.sh.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -629,6 +632,39 @@ TEST(Parquet, StorageFaultsAreErrorsNeverShortData) {
     got = ReadBack(faulty, "mem://a.parquet", Features({"proba_7"}));
     EXPECT_EQ(got.status.code(), StatusCode::kInvalidData) << nth << ": " << got.status.ToString();
   }
+}
+
+// A local Parquet file is read range by range, each by its own open: one
+// that changed after it was opened (replaced by a rename, grown) is an error
+// naming it once read; one left alone is not.
+TEST(Parquet, ALocalFileThatChangedWhileReadIsAnError) {
+  auto mem = std::make_shared<MemoryStorage>();
+  const std::string bytes = MakeFile(mem.get(), "mem://a.parquet", 2000, 500);
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("fb_pq_change_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string path = (dir / "a.parquet").string();
+  auto local = LocalStorage();
+  for (int change = 0; change < 3; ++change) {
+    ASSERT_TRUE(local->WriteAll(path, bytes).ok());
+    const struct timespec past[2] = {{1000000000, 0}, {1000000000, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), past, 0), 0);
+    auto r = ParquetReader::Open(local, path, CsvOptions{}, Features({"proba_7"}));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<TableChunk> chunks;
+    AllChunks(r->get(), &chunks);
+    ASSERT_FALSE(chunks.empty());
+    if (change == 1) ASSERT_TRUE(local->WriteAll(path, bytes).ok());  // the same bytes, a new file
+    if (change == 2) std::ofstream(path, std::ios::app | std::ios::binary) << "PAR1";
+    const Status st = (*r)->CheckUnchanged();
+    if (change == 0) {
+      EXPECT_TRUE(st.ok()) << st.ToString();
+    } else {
+      EXPECT_EQ(st.code(), StatusCode::kIoError) << change << ": " << st.ToString();
+      EXPECT_EQ(st.path(), path) << st.ToString();
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Parquet, HostileBytesGiveErrorsNotCrashes) {

@@ -145,6 +145,12 @@ class TableReader {
   virtual size_t max_chunks_in_flight(int threads) const { return 2 * static_cast<size_t>(threads) + 2; }
   // Bytes read from storage so far (Parquet: footer and column chunks).
   virtual uint64_t bytes_read() const { return 0; }
+  // Once every chunk has been read and parsed: kIoError naming the input
+  // when it changed meanwhile (truncated, grown, written to, or, for
+  // Parquet, whose ranges are read one by one, replaced), so that nothing
+  // parsed from it is used (storage/storage.h: ReadStream::CheckUnchanged).
+  // Inputs that cannot tell (stdin, pipes, S3) answer OK.
+  virtual Status CheckUnchanged() { return Status::Ok(); }
 };
 
 }  // namespace fb

@@ -323,6 +323,12 @@ Result<PreparedFile> PipelinedFilePredictor::Prepare(const std::string& input, c
     }
   }
   if (st.ok() && !read_error.ok()) st = reader->Locate(read_error);
+  // Every chunk is parsed by now: an input that changed meanwhile (truncated,
+  // grown, written to) is an error, not an output computed from some of its
+  // bytes; that error, rather than what its new bytes made of the parse.
+  if (st.ok() || st.code() == StatusCode::kInvalidData) {
+    if (Status changed = reader->CheckUnchanged(); !changed.ok()) st = std::move(changed);
+  }
   if (st.ok() && cancelled()) st = Cancelled("cancelled").At(input);
   if (st.ok()) {
     auto t0 = Clock::now();

@@ -1,11 +1,16 @@
 #include "pipeline/file_predictor.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <random>
 
 #include "common/atomic_file.h"
@@ -232,6 +237,96 @@ TEST_F(FilePredictorTest, ErrorsNameLineAndColumnAndLeaveNoOutput) {
     EXPECT_EQ(st.status().column(), 3u) << st.status().ToString();
     EXPECT_NE(st.status().message().find("('f0')"), std::string::npos) << st.status().ToString();
     EXPECT_EQ(Listing(), std::vector<std::string>{"bad.csv"});
+  }
+}
+
+StorageLookup Handed(std::shared_ptr<Storage> storage);
+
+// Local storage whose read streams call `change` once, after their second
+// read: the input changes while the pipeline is reading it.
+class ChangingStorage final : public Storage {
+ public:
+  explicit ChangingStorage(std::function<void()> change) : change_(std::move(change)) {}
+  Result<std::vector<ObjectInfo>> List(const std::string& p) override { return local_->List(p); }
+  Result<std::optional<ObjectInfo>> Stat(const std::string& u) override { return local_->Stat(u); }
+  Result<std::unique_ptr<ReadStream>> OpenRead(const std::string& uri) override {
+    FB_ASSIGN_OR_RETURN(auto in, local_->OpenRead(uri));
+    return std::unique_ptr<ReadStream>(new Stream(std::move(in), change_));
+  }
+  Result<std::unique_ptr<WriteStream>> OpenWrite(const std::string& u) override {
+    return local_->OpenWrite(u);
+  }
+  Status Delete(const std::string& u) override { return local_->Delete(u); }
+
+ private:
+  struct Stream final : ReadStream {
+    Stream(std::unique_ptr<ReadStream> in, std::function<void()> change)
+        : in_(std::move(in)), change_(std::move(change)) {}
+    Result<size_t> Read(char* buf, size_t n) override {
+      if (reads_++ == 2 && change_) change_();
+      return in_->Read(buf, n);
+    }
+    Status CheckUnchanged() override { return in_->CheckUnchanged(); }
+    std::unique_ptr<ReadStream> in_;
+    std::function<void()> change_;
+    int reads_ = 0;
+  };
+  std::shared_ptr<Storage> local_ = LocalStorage();
+  std::function<void()> change_;
+};
+
+// An input truncated, grown or written to while it is read is an I/O error
+// naming it, with no output (the run's retry rules then read it again),
+// never an output computed from a mix of its old and new bytes or from part
+// of it; one replaced by a rename is read whole, as it was when opened.
+TEST_F(FilePredictorTest, AnInputChangedWhileReadIsAnErrorNamingIt) {
+  auto forest = RandomForest(ModelKind::kClassifier, {"0", "1"}, 5);
+  std::vector<float> x;
+  const std::string text = MakeInput(20000, 7, &x);
+  const std::string in = Path("in.csv");
+  auto fresh = [&] {
+    Write("in.csv", text);
+    // Dated in the past: a write then changes the time, whatever the clock's granularity.
+    const struct timespec past[2] = {{1000000000, 0}, {1000000000, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, in.c_str(), past, 0), 0);
+  };
+  fresh();
+  PredictOptions o;
+  o.chunk_bytes = 4096;
+  ASSERT_TRUE((*FilePredictor::Create(forest, o))->Run(in, Path("want.csv")).ok());
+  const std::string want = Read("want.csv");
+  const std::vector<std::function<void()>> changes = {
+      [&] { ASSERT_EQ(::truncate(in.c_str(), static_cast<off_t>(text.size() / 2)), 0); },
+      [&] { ASSERT_EQ(::truncate(in.c_str(), 0), 0); },
+      [&] { std::ofstream(in, std::ios::app) << "0.5,\"id x\",0.5,0.5,0.5\n"; },
+      [&] {
+        // The same size, other digits further on: without the check a wrong answer.
+        std::string other = text;
+        for (size_t i = text.size() / 2; i < text.size(); ++i)
+          if (other[i] == '1') other[i] = '2';
+        std::fstream f(in, std::ios::in | std::ios::out | std::ios::binary);
+        f.write(other.data(), static_cast<std::streamsize>(other.size()));
+      },
+  };
+  for (int threads : {1, 2}) {
+    o.threads = threads;
+    for (size_t c = 0; c < changes.size(); ++c) {
+      fresh();
+      auto fp = FilePredictor::Create(forest, o, Handed(std::make_shared<ChangingStorage>(changes[c])));
+      ASSERT_TRUE(fp.ok());
+      auto st = (*fp)->Run(in, Path("out.csv"));
+      ASSERT_FALSE(st.ok()) << threads << " threads, change " << c;
+      EXPECT_EQ(st.status().code(), StatusCode::kIoError) << st.status().ToString();
+      EXPECT_EQ(st.status().path(), in) << st.status().ToString();
+      EXPECT_EQ(Listing(), (std::vector<std::string>{"in.csv", "want.csv"})) << c;
+    }
+    fresh();
+    auto replace = [&] { Write("in.csv", "f2,id,f0,f3,f1\n1,a,1,1,1\n"); };
+    auto fp = FilePredictor::Create(forest, o, Handed(std::make_shared<ChangingStorage>(replace)));
+    auto st = (*fp)->Run(in, Path("out.csv"));
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    EXPECT_EQ(Read("out.csv"), want);
+    ASSERT_TRUE(LocalStorage()->Delete(Path("out.csv")).ok());
   }
 }
 

@@ -34,6 +34,13 @@ class ReadStream {
   virtual ~ReadStream() = default;
   // Reads up to n bytes; returns 0 at the end.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  // Once everything read has been used: kIoError naming the object when it
+  // changed while it was read, so that nothing computed from its bytes is
+  // kept (a local regular file: its size or modification time is no longer
+  // what it was when opened: truncated, grown or written to; a file replaced
+  // by a rename is not a change, the open one is read whole). Streams that
+  // cannot tell (stdin, pipes, S3) answer OK.
+  virtual Status CheckUnchanged() { return Status::Ok(); }
 };
 
 class WriteStream {

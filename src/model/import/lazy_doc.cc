@@ -553,6 +553,8 @@ class LazyJsonReader {
 
 bool LazyDoc::ReadJson(std::string_view text) {
   Clear();
+  // Every value takes at least a byte, so node and member indexes fit 32 bits.
+  if (text.size() >= std::numeric_limits<uint32_t>::max()) return false;
   // Every model is an object (a cheap first refusal).
   const size_t last = text.find_last_not_of(" \n\r\t");
   if (last == std::string_view::npos || text[last] != '}') return false;
@@ -824,6 +826,7 @@ class LazyUbjsonReader {
 
 bool LazyDoc::ReadUbjson(std::string_view bytes) {
   Clear();
+  if (bytes.size() >= std::numeric_limits<uint32_t>::max()) return false;  // as ReadJson
   ubjson_ = true;
   base_ = bytes.data();
   end_ = bytes.data() + bytes.size();

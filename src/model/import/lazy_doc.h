@@ -13,11 +13,13 @@
 //
 // It takes a subset of what the full parsers take: whatever it is not sure
 // of (a number with more than 19 digits or an exponent beyond 280, nesting
-// deeper than 32, UBJSON's no-op 'N', typed containers of strings, ...) makes
-// it return false, and the caller then parses the document in full, which
-// says what is wrong, if anything. So a document it takes, the full parser
-// takes too, with the same values; a document it refuses costs the full
-// parse it would have cost anyway.
+// deeper than 32, a document of 4 GiB or more, UBJSON's no-op 'N' or
+// zero-byte typed containers, a JSON array that starts like numbers but
+// holds anything else, ...) makes ReadJson / ReadUbjson, ForEachElement or
+// CheckUnread return false, and the caller then parses the document in full,
+// which says what is wrong, if anything. So a document it takes, the full
+// parser takes too, with the same values; a document it refuses costs its
+// try (usually far less than the full parse) and the full parse.
 //
 // JSON: RFC 8259, plus the bare NaN, Infinity and -Infinity tokens XGBoost
 // writes, read as the strings "NaN", "Infinity", "-Infinity" (as the full
