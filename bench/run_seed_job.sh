@@ -11,6 +11,8 @@
 #      (examples/seed/reference/: sorted list, ceil(files/N) contiguous files
 #      per worker, one `python predict.py IN OUT` per file) as 2 array tasks
 #      on FB_SEED_PY_FILES (default 4) of the files.
+#   3. a cold read: the first FB_SEED_COLD_FILES (default 10) files run with their pages dropped
+#      from the page cache first, then warm.
 # Prints a table in the seed's Table 1 shape.
 set -euo pipefail
 build=$(cd "${1:?usage: bench/run_seed_job.sh BUILD_DIR}" && pwd)
@@ -113,6 +115,43 @@ print(f"speed-up per file: {(n / fs) / (pn / ss):.0f}x; outputs of the seed's fi
 print(f"forestbatch outputs: {ffiles} of {n} files; {float(fcpu) / n * 1000:.0f} ms of CPU a file (every "
       f"process of the run, user + system), {fs / -(-n // w) * 1000:.0f} ms of wall time a file per worker")
 PY
+
+# A cold read (issue 17: "say what a cold read gives"): the first FB_SEED_COLD_FILES (default 10)
+# inputs with their pages dropped from the page cache (posix_fadvise DONTNEED, which needs no
+# privileges and leaves the rest of the cache alone), run as above, then the same files again warm.
+cold_n=${FB_SEED_COLD_FILES:-10}
+(( cold_n <= n )) || cold_n=$n
+if (( cold_n > 0 )); then
+  cin="$work/cold-input"
+  mkdir -p "$cin"
+  for i in $(seq 1 "$cold_n"); do ln "$in/test-data$i.csv" "$cin/" 2>/dev/null || cp "$in/test-data$i.csv" "$cin/"; done
+  "$py" - "$cin"/* <<'PY'
+import os, sys
+for path in sys.argv[1:]:
+    fd = os.open(path, os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(fd)
+PY
+  lines=()
+  for temp in cold warm; do
+    lines+=("$(measure "$temp" "$fb" run --model "$root/examples/seed/model.joblib" --input "$cin" \
+      --output "$work/$temp-out" --workers "$workers" --state "$work/$temp-state" --progress none --format seed \
+      --header yes | tail -1)")
+  done
+  "$py" - "$cold_n" "${lines[@]}" <<'PY'
+import sys
+n = int(sys.argv[1])
+got = {}
+for line in sys.argv[2:]:
+    name, wall, _, rc, cpu = line.split()
+    if rc != "0":
+        sys.exit(f"the {name} run failed (exit {rc})")
+    got[name] = (float(wall), float(cpu))
+(cw, cc), (ww, wc) = got["cold"], got["warm"]
+print(f"cold read: {n} files with their pages dropped first: {cw:.2f} s wall, {cc / n * 1000:.0f} ms of CPU a file; "
+      f"the same files warm right after: {ww:.2f} s, {wc / n * 1000:.0f} ms a file")
+PY
+fi
 
 # One file, and the fixed cost (issue 17: one seed file in 50 ms with 2 threads): `forestbatch
 # predict -j 2` on one seed file, on its first row alone, and `forestbatch --version` (process
