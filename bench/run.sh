@@ -43,6 +43,21 @@ run_peers() {  # model.joblib x label rows (the converted XGBoost model is cache
 # Seed model, seed file.
 seed_csv=$data/seed/test-data1.csv
 run_kernel "$root/examples/seed/model.joblib" "$seed_csv" seed
+# The kernel as `predict` calls it: 2,048-row calls on rows in cache (the seed file's first 4,096 rows
+# as float32, hot.f32), the best target, 1 thread; label <model>-hot-2048.
+hot=$data/seed/hot.f32
+[[ -s $hot ]] || "$py" - "$seed_csv" "$hot" <<'PY'
+import os, sys, numpy as np
+x = np.loadtxt(sys.argv[1], delimiter=",", max_rows=4096, dtype=np.float32)
+x.tofile(sys.argv[2] + ".tmp")
+open(sys.argv[2][:-4] + ".shape", "w").write(f"{x.shape[0]} {x.shape[1]}")
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+PY
+run_hot() {  # model label
+  "$kb" --model "$1" --x "$hot" --label "$2-hot-2048" --target "${targets##* }" --threads 1 --chunk 2048 \
+    --min-time 1 | tee -a "$out"
+}
+run_hot "$root/examples/seed/model.joblib" seed
 run_peers "$root/examples/seed/model.joblib" "$seed_csv" seed 0
 (cd "$data/seed" && "$py" "$root/bench/peers.py" --model "$root/examples/seed/model.joblib" --x "$seed_csv" \
   --label seed --engine seed) | tee -a "$out"
@@ -124,6 +139,7 @@ done
 xgbm=$data/xgb-seed-500x6.json
 [[ -s $xgbm ]] || "$py" "$root/bench/make_xgb_model.py" --out "$xgbm"
 run_kernel "$xgbm" "$seed_csv" xgb-seed "${targets##* }"
+run_hot "$xgbm" xgb-seed
 # The whole predict on the same file (issue 17: within 1.3x of the kernel's CPU ns per row-tree),
 # and the JSON model's load alone.
 time_predict "$xgbm" xgb-seed 500 319207 forestbatch-predict-e2e="$seed_csv"

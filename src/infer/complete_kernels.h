@@ -12,7 +12,8 @@
 // row (0xFF: right), and each tree turns its nodes' bytes into a leaf index
 // per row with byte blends, level by level, without branches.
 // The AVX-512 kernel keeps unranked runs' predicate results as bits instead,
-// for tiles of 512 rows, and blends 512 rows per vpternlogq.
+// for tiles of 512 rows, and blends 512 rows per vpternlogq; single float32
+// sums look their leaves up in registers (vpermt2ps), 16 rows a vector.
 //
 // The AVX2 kernel may only be called when SimdTargetSupported(kAvx2), the
 // AVX-512 one when CompleteAvx512Supported().
