@@ -17,6 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A stat's modification time in nanoseconds (ObjectInfo::mtime_ns).
+int64_t MtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
 // A local file, or stdin ("-"), read with read(2) straight into the
 // caller's buffer (through stdio, a chunk that is not a multiple of 4 KiB
 // took a second call and a copy for its tail). A regular file notes its size
@@ -63,9 +68,6 @@ class FileReadStream final : public ReadStream {
   }
 
  private:
-  static int64_t MtimeNs(const struct stat& st) {
-    return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  }
   int fd_;
   std::string path_;
   bool regular_ = false;
@@ -117,8 +119,7 @@ class Local final : public Storage {
       if (errno == ENOENT || errno == ENOTDIR) return std::optional<ObjectInfo>();
       return IoError(std::string("stat failed: ") + std::strerror(errno)).At(uri);
     }
-    ObjectInfo i{uri, fs::path(uri).filename().string(), static_cast<uint64_t>(s.st_size),
-                 static_cast<int64_t>(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec};
+    ObjectInfo i{uri, fs::path(uri).filename().string(), static_cast<uint64_t>(s.st_size), MtimeNs(s)};
     return std::optional<ObjectInfo>(i);
   }
 
@@ -225,7 +226,7 @@ class Local final : public Storage {
     struct stat s;
     if (::stat(i.uri.c_str(), &s) == 0) {
       i.size = static_cast<uint64_t>(s.st_size);
-      i.mtime_ns = static_cast<int64_t>(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec;
+      i.mtime_ns = MtimeNs(s);
     }
     return i;
   }
