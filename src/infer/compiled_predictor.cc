@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "infer/bitvector_kernels.h"
 #include "infer/compiled_forest.h"
@@ -75,7 +76,9 @@ class CompiledPredictor final : public Predictor {
         target_(target),
         kernel_(BitvectorKernelFor(target)),
         complete_kernel_(CompleteKernelFor(target)),
-        walk_few_rows_(cf_.forest->trees_decoded()) {}
+        walk_few_rows_(cf_.forest->trees_decoded()) {
+    MakeMarginTables();
+  }
 
   void PredictRaw(const float* x, size_t n_rows, double* out) const override {
     const size_t nf = cf_.n_features, no = cf_.n_outputs;
@@ -92,7 +95,7 @@ class CompiledPredictor final : public Predictor {
           if (n_rows < kMinTileRows && walk_few_rows_) {
             WalkForestTrees(run.tree_begin, run.tree_end, x, n_rows, out);
           } else {
-            complete_kernel_(cf_, run, x, n_rows, out);
+            complete_kernel_(cf_, run, x, n_rows, out, nullptr);
           }
           break;
         case TreeLayout::kBitvector:
@@ -107,7 +110,70 @@ class CompiledPredictor final : public Predictor {
 
   std::string name() const override { return std::string("compiled-") + SimdTargetName(target_); }
 
+  double LabelMarginBound() const override { return margin_bound_; }
+
+  void PredictLabelMargins(const float* x, size_t n_rows, double* d) const override {
+    // A few rows would walk (PredictRaw): left to the exact sums.
+    if (n_rows < kMinTileRows || margin_bound_ < 0) {
+      std::fill(d, d + n_rows, std::numeric_limits<double>::quiet_NaN());
+      return;
+    }
+    std::fill(d, d + n_rows, 0.0);
+    for (const TreeRun& run : cf_.runs) complete_kernel_(cf_, run, x, n_rows, d, margin_tabs_);
+  }
+
  private:
+  // Label margins (predictor.h) for two-class forests of complete trees of
+  // depth <= kMarginMaxDepth whose labels are the argmax of averaged double
+  // sums (scikit-learn's forests): per tree, float32 class-1-minus-class-0
+  // leaf differences, and the bound on how far their float32 sum may be
+  // from the exact sums' difference.
+  void MakeMarginTables() {
+    const Forest& f = *cf_.forest;
+    if (!CompleteKernelHasLabelMargins(target_)) return;
+    if (f.kind != ModelKind::kClassifier || f.class_labels.size() != 2 || cf_.n_outputs != 2 ||
+        cf_.leaf_width != 2 || cf_.float32_sums || f.aggregate != Aggregate::kMean ||
+        f.link != Link::kIdentity)
+      return;
+    for (const TreeRun& run : cf_.runs)
+      if (run.layout != TreeLayout::kComplete) return;
+    for (const CompleteTree& ct : cf_.complete_trees)
+      if (ct.depth > kMarginMaxDepth) return;
+    const size_t nt = cf_.complete_trees.size();
+    margin_store_.assign(nt * kMarginTable + 16, 0.0f);
+    margin_tabs_ =
+        margin_store_.data() + (64 - reinterpret_cast<uintptr_t>(margin_store_.data()) % 64) % 64 / 4;
+    double s = 0, v = 0;  // sums over trees of the largest |difference| and |v0| + |v1|
+    for (size_t t = 0; t < nt; ++t) {
+      const CompleteTree& ct = cf_.complete_trees[t];
+      const double* vals = cf_.complete_values.data() + ct.value_begin;
+      float* tab = margin_tabs_ + t * kMarginTable;
+      double smax = 0, vmax = 0;
+      for (size_t leaf = 0; leaf < (size_t{1} << ct.depth); ++leaf) {
+        const double v0 = vals[2 * leaf], v1 = vals[2 * leaf + 1];
+        tab[2 * leaf] = static_cast<float>(v1 - v0);
+        smax = std::max(smax, std::fabs(static_cast<double>(tab[2 * leaf])));
+        vmax = std::max(vmax, std::fabs(v0) + std::fabs(v1));
+      }
+      s += smax;
+      v += vmax;
+    }
+    // Each table entry is v1 - v0 rounded twice (to double, then float32):
+    // within 2u of it, u = 2^-24. Summing n terms in float32 in any order
+    // errs by at most gamma_n = n u / (1 - n u) times the sum of their
+    // magnitudes (Higham, Accuracy and Stability of Numerical Algorithms,
+    // 4.2), so the margin d is within ef of the exact difference D. The
+    // exact double sums s0, s1 are within gamma53_n * V of theirs, so
+    // s1 - s0 is within ef + ed of d: |d| > 2 (ef + ed) gives s1 - s0 the
+    // sign of d, at least ef + ed from 0, and the 8-ulp term keeps their
+    // means, divided by the tree count, apart as well.
+    const double n = static_cast<double>(nt), u = std::ldexp(1.0, -24), u53 = std::ldexp(1.0, -53);
+    if (n * u >= 0.5 || !std::isfinite(s) || !std::isfinite(v)) return;
+    const double ef = s * (1 + u) * (2 * u + n * u / (1 - n * u));
+    const double ed = v * n * u53 / (1 - n * u53);
+    margin_bound_ = (2 * (ef + ed) + 8 * u53 * v) * (1 + 1e-6);
+  }
+
   void RunBitvector(const TreeRun& run, const float* x, size_t n, double* out, float* tile,
                     double* acc) const {
     // A tile costs kTileRows rows whatever it holds: a few rows walk instead.
@@ -184,6 +250,11 @@ class CompiledPredictor final : public Predictor {
   // The Forest's nodes are there to walk (ReadStoredLayout decodes them
   // whenever a run is generic, so undecoded trees mean no generic run).
   bool walk_few_rows_;
+  // MakeMarginTables: kMarginTable floats per complete tree; bound < 0: none.
+  // (margin_tabs_ points into margin_store_, 64-byte aligned).
+  std::vector<float> margin_store_;
+  float* margin_tabs_ = nullptr;
+  double margin_bound_ = -1;
 };
 
 }  // namespace

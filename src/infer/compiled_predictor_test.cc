@@ -12,6 +12,7 @@
 #include <random>
 
 #include "infer/compiled_forest.h"
+#include "infer/complete_kernels.h"
 #include "model/forest_builder.h"
 
 namespace fb {
@@ -494,6 +495,143 @@ TEST(CompiledPredictorTest, ClassifierLabelsMatch) {
   Finalize(*fp, got.data(), 300, OutputKind::kPrediction, &pg);
   EXPECT_EQ(pw.label, pg.label);
   EXPECT_EQ(pw.values, pg.values);
+}
+
+// A two-class classifier averaging its trees (scikit-learn's forests) made
+// from `s`'s trees: leaf values (1 - q, q), q drawn from `qs`.
+std::shared_ptr<const Forest> TwoClassForest(ForestGen& g, const Shape& s, const std::vector<double>& qs,
+                                             uint32_t seed) {
+  Shape two = s;
+  two.n_outputs = 2;
+  two.leaf_width = 2;
+  Forest f = *g.Make(two);
+  std::mt19937 rng(seed);
+  for (Tree& t : f.trees)
+    for (size_t i = 0; i + 1 < t.values.size(); i += 2) {
+      const double q = qs[rng() % qs.size()];
+      t.values[i] = 1 - q;
+      t.values[i + 1] = q;
+    }
+  f.kind = ModelKind::kClassifier;
+  f.class_labels = {"0", "1"};
+  f.aggregate = Aggregate::kMean;
+  f.link = Link::kIdentity;
+  return std::make_shared<const Forest>(std::move(f));
+}
+
+// PredictLabels on every target: the labels of Finalize(reference sums).
+// Returns how many rows the margins left to the exact sums (on the last
+// target with margins).
+size_t ExpectSameLabels(const std::shared_ptr<const Forest>& f, const std::vector<float>& x, size_t n_rows,
+                        bool margins) {
+  std::vector<double> raw(n_rows * 2);
+  MakeReferencePredictor(f)->PredictRaw(x.data(), n_rows, raw.data());
+  Predictions want;
+  Finalize(*f, raw.data(), n_rows, OutputKind::kPrediction, &want);
+  size_t near = 0;
+  for (SimdTarget target : SupportedSimdTargets()) {
+    auto p = MakeCompiledPredictor(f, target);
+    const bool has = margins && CompleteKernelHasLabelMargins(target);
+    EXPECT_EQ(p->LabelMarginBound() >= 0, has) << p->name();
+    LabelScratch scratch;
+    Predictions got;
+    got.label.assign(n_rows + 3, -7);  // every row overwritten, the size set
+    PredictLabels(*p, *f, x.data(), n_rows, &scratch, &got);
+    EXPECT_EQ(got.label, want.label) << p->name() << ", " << n_rows << " rows";
+    if (has) {
+      std::vector<double> d(n_rows + 1, -1.0);
+      p->PredictLabelMargins(x.data(), n_rows, d.data());
+      EXPECT_EQ(d.back(), -1.0) << "wrote past the end";
+      near = 0;
+      for (size_t r = 0; r < n_rows; ++r) near += !(std::fabs(d[r]) > p->LabelMarginBound());
+    }
+  }
+  return near;
+}
+
+TEST(CompiledPredictorTest, LabelMarginsGiveTheExactLabels) {
+  // Probabilities that tie often (halves, quarters) or sum with rounding
+  // (thirds, tenths); depth 1 to 5, complete and not, with NaN.
+  const std::vector<double> qs = {0.0, 0.25, 0.5, 0.75, 1.0, 1.0 / 3, 2.0 / 3, 0.1, 0.9, 0.3, 0.7};
+  size_t near = 0;
+  for (int d = 1; d <= 5; ++d) {
+    SCOPED_TRACE("depth " + std::to_string(d));
+    Shape s;
+    s.n_features = 9;
+    s.n_trees = 3 + 9 * d;
+    s.min_depth = d;
+    s.max_depth = d;
+    s.split_p = d % 2 ? 1.0 : 0.6;
+    s.default_left_p = 0.5;
+    ForestGen g(400 + d);
+    auto f = TwoClassForest(g, s, qs, 17 + d);
+    for (size_t n :
+         {size_t{1}, size_t{7}, size_t{8}, size_t{63}, size_t{64}, size_t{65}, size_t{513}, size_t{2000}}) {
+      SCOPED_TRACE("rows " + std::to_string(n));
+      near += ExpectSameLabels(f, g.Rows(n, s.n_features, 0.05), n, true);
+    }
+  }
+  // Exact ties (label 0, the first) and rounding near them are there to decide.
+  if (CompleteKernelHasLabelMargins(SupportedSimdTargets().back())) {
+    EXPECT_GT(near, 50u);
+  }
+}
+
+// Equal and opposite trees: every row's classes tie exactly, whatever the
+// float32 margins round to; the label is the first class.
+TEST(CompiledPredictorTest, LabelMarginsLeaveTiesToTheExactSums) {
+  Shape s;
+  s.n_features = 4;
+  s.n_trees = 1;
+  s.min_depth = 5;
+  s.max_depth = 5;
+  s.split_p = 1.0;
+  ForestGen g(77);
+  auto one = TwoClassForest(g, s, {0.1, 0.3, 1.0 / 3, 0.7, 0.9}, 5);
+  Forest f = *one;
+  Tree mirror = f.trees[0];
+  for (size_t i = 0; i + 1 < mirror.values.size(); i += 2) std::swap(mirror.values[i], mirror.values[i + 1]);
+  f.trees = {f.trees[0], mirror, f.trees[0], mirror};
+  auto fp = std::make_shared<const Forest>(std::move(f));
+  const size_t n = 700;
+  auto x = g.Rows(n, s.n_features, 0.0);
+  const size_t near = ExpectSameLabels(fp, x, n, true);
+  if (CompleteKernelHasLabelMargins(SupportedSimdTargets().back())) {
+    EXPECT_EQ(near, n);
+  }
+  LabelScratch scratch;
+  Predictions got;
+  PredictLabels(*MakeBestPredictor(fp), *fp, x.data(), n, &scratch, &got);
+  EXPECT_EQ(got.label, std::vector<int32_t>(n, 0));
+}
+
+// Forests without label margins still get Finalize's labels.
+TEST(CompiledPredictorTest, LabelMarginsOnlyWhereTheyHold) {
+  const std::vector<double> qs = {0.2, 0.5, 0.8};
+  auto check = [&](const Shape& s, uint32_t seed, auto change) {
+    ForestGen g(seed);
+    auto base = TwoClassForest(g, s, qs, seed);
+    Forest f = *base;
+    change(f);
+    auto fp = std::make_shared<const Forest>(std::move(f));
+    ExpectSameLabels(fp, g.Rows(300, s.n_features, 0.0), 300, false);
+  };
+  Shape s;
+  s.min_depth = 5;
+  s.max_depth = 5;
+  s.split_p = 1.0;
+  Shape deep = s;
+  deep.min_depth = deep.max_depth = 6;
+  check(deep, 1, [](Forest&) {});                                  // depth 6: tables too small
+  check(s, 2, [](Forest& f) { f.aggregate = Aggregate::kSum; });   // sums, not means
+  check(s, 3, [](Forest& f) { f.class_labels.push_back("2"); });   // not two classes
+  check(s, 4, [](Forest& f) { f.kind = ModelKind::kRegressor; });  // no labels
+  Shape mixed = s;
+  mixed.min_depth = 1;
+  mixed.max_depth = 12;
+  mixed.split_p = 0.3;
+  mixed.n_trees = 20;
+  check(mixed, 5, [](Forest&) {});  // runs other than complete ones
 }
 
 TEST(CompiledPredictorTest, BestPredictorIsCompiled) {

@@ -130,8 +130,8 @@ struct Avx2Ops : AvxTranspose {
 }  // namespace
 
 void CompleteKernelAvx2(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
-                        double* out) {
-  CompleteImpl<Avx2Ops>::Run(cf, run, x, n_rows, out);
+                        double* out, const float* margin_tabs) {
+  CompleteImpl<Avx2Ops>::Run(cf, run, x, n_rows, out, margin_tabs);
 }
 
 }  // namespace fb

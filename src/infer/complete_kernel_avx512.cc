@@ -170,8 +170,8 @@ struct Avx512Ops : AvxTranspose {
 }  // namespace
 
 void CompleteKernelAvx512(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
-                          double* out) {
-  CompleteImpl<Avx512Ops>::Run(cf, run, x, n_rows, out);
+                          double* out, const float* margin_tabs) {
+  CompleteImpl<Avx512Ops>::Run(cf, run, x, n_rows, out, margin_tabs);
 }
 
 }  // namespace fb

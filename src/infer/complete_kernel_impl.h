@@ -382,11 +382,35 @@ struct CompleteImpl {
     return Ops::AddSingleFloat(tabs, nt, idx, T, out, m);
   }
 
+  // Label margins (complete_kernels.h): float32 tables, kLeafTable floats a
+  // tree, looked up by idx; eight rows at a time (eight independent chains
+  // of additions), one double per row of out. Ops::AddSingleFloat does the
+  // rows of its blocks first where it exists.
+  template <size_t T>
+  static void AddMargins(const float* tabs, size_t nt, const uint8_t* idx, double* out, size_t m) {
+    size_t r = 0;
+    if constexpr (kFloatLookups<Ops>) r = Ops::AddSingleFloat(tabs, nt, idx, T, out, m);
+    for (; r + 8 <= m; r += 8) {
+      float a[8];
+      for (int j = 0; j < 8; ++j) a[j] = static_cast<float>(out[r + j]);
+      for (size_t t = 0; t < nt; ++t) {
+        const float* v = tabs + t * kLeafTable;
+        for (int j = 0; j < 8; ++j) a[j] += v[idx[t * T + r + j]];
+      }
+      for (int j = 0; j < 8; ++j) out[r + j] = a[j];
+    }
+    for (; r < m; ++r) {
+      float a = static_cast<float>(out[r]);
+      for (size_t t = 0; t < nt; ++t) a += tabs[t * kLeafTable + idx[t * T + r]];
+      out[r] = a;
+    }
+  }
+
   // Rows through tiles of T rows: kBitMode, predicates as T bits (unranked
   // runs, Ops with a bit cascade); else bytes, T == kR.
   template <size_t T, bool kBitMode>
-  static void RunTiles(const CompiledForest& cf, const CompleteRun& cr, const float* x, size_t n,
-                       double* out) {
+  static void RunTiles(const CompiledForest& cf, const CompleteRun& cr, const float* x, size_t n, double* out,
+                       const float* margins) {
     static_assert(kBitMode || T == kR);
     const size_t nf = static_cast<size_t>(cf.n_features), no = static_cast<size_t>(cf.n_outputs);
     const size_t w = static_cast<size_t>(cf.leaf_width);
@@ -415,7 +439,7 @@ struct CompleteImpl {
       // Bit tiles test 64 rows at a time: a last tile's rows past the next
       // multiple of 64 are never read.
       Transpose<T>(x + s * nf, nf, m, kBitMode ? std::min(T, (m + 63) / 64 * 64) : T, cr, tile);
-      double* o = out + s * no;
+      double* o = out + s * (margins ? 1 : no);
       // Ranked: column c's keys at ranks + c * 2 * kR (NaN left, then right).
       if constexpr (!kBitMode)
         if (cr.ranked) RankTile(cr, tile, ranks);
@@ -451,7 +475,9 @@ struct CompleteImpl {
             outputs[t] = ct.output;
             depths[t] = ct.depth;
           }
-          if (f32) {
+          if (margins) {
+            AddMargins<T>(margins + static_cast<size_t>(c) * kLeafTable, nt, idx, o, m);
+          } else if (f32) {
             if (pairs) {
               AddPairs<float, T>(vals, nt, idx, o, m);
             } else if (single) {
@@ -473,12 +499,13 @@ struct CompleteImpl {
     }
   }
 
-  static void Run(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n, double* out) {
+  static void Run(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n, double* out,
+                  const float* margins) {
     const CompleteRun& cr = cf.complete_runs[run.first];
     if constexpr (kBits<Ops>) {
-      if (!cr.ranked) return RunTiles<Ops::kBitTileRows, true>(cf, cr, x, n, out);
+      if (!cr.ranked) return RunTiles<Ops::kBitTileRows, true>(cf, cr, x, n, out, margins);
     }
-    RunTiles<kR, false>(cf, cr, x, n, out);
+    RunTiles<kR, false>(cf, cr, x, n, out, margins);
   }
 };
 

@@ -71,8 +71,8 @@ struct PortableOps {
 }  // namespace
 
 void CompleteKernelPortable(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
-                            double* out) {
-  CompleteImpl<PortableOps>::Run(cf, run, x, n_rows, out);
+                            double* out, const float* margin_tabs) {
+  CompleteImpl<PortableOps>::Run(cf, run, x, n_rows, out, margin_tabs);
 }
 
 CompleteKernel CompleteKernelFor(SimdTarget target) {
@@ -84,6 +84,15 @@ CompleteKernel CompleteKernelFor(SimdTarget target) {
 #endif
   (void)target;
   return CompleteKernelPortable;
+}
+
+bool CompleteKernelHasLabelMargins(SimdTarget target) {
+#if defined(__x86_64__)
+  return CompleteKernelFor(target) == CompleteKernelAvx512;
+#else
+  (void)target;
+  return false;
+#endif
 }
 
 }  // namespace fb

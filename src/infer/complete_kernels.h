@@ -17,6 +17,14 @@
 //
 // The AVX2 kernel may only be called when SimdTargetSupported(kAvx2), the
 // AVX-512 one when CompleteAvx512Supported().
+//
+// Label margins (margin_tabs not null; two-output runs, leaf_width 2, trees
+// of depth <= kMarginMaxDepth): instead of the pairs of sums, out holds ONE
+// double per row (n_rows of them), to which every tree adds, in float32,
+// margin_tabs[tree * kMarginTable + 2 * leaf] (tree: the index into
+// cf.complete_trees; the odd entries and those past the tree's leaves are
+// zero): an approximate class-1-minus-class-0 difference whose error
+// PredictLabels (predictor.h) bounds.
 // Thread safety: pure functions of their arguments (scratch is per call).
 #pragma once
 
@@ -27,23 +35,34 @@
 
 namespace fb {
 
+// Label margins' tables: kMarginTable floats a tree (64-byte aligned), the
+// leaf index doubled as for pairs of sums.
+inline constexpr int kMarginMaxDepth = kCompleteMaxDepth - 1;
+inline constexpr size_t kMarginTable = size_t{1} << kCompleteMaxDepth;
+
 using CompleteKernel = void (*)(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
-                                double* out);
+                                double* out, const float* margin_tabs);
 
 void CompleteKernelPortable(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
-                            double* out);
+                            double* out, const float* margin_tabs);
 void CompleteKernelAvx2(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
-                        double* out);
+                        double* out, const float* margin_tabs);
 // Unranked runs: the bit cascade (512 rows per vpternlogq); ranked runs: 64
 // rows per vector, byte blends under mask registers (vpblendmb). Needs
 // AVX512BW as well as AVX512F: call only when CompleteAvx512Supported().
 void CompleteKernelAvx512(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
-                          double* out);
+                          double* out, const float* margin_tabs);
 bool CompleteAvx512Supported();
 
 // The kernel for `target`: AVX-512 machines with AVX512BW run the AVX-512
 // kernel, other AVX-512 machines the AVX2 one; the portable one where a
 // target was not compiled in.
 CompleteKernel CompleteKernelFor(SimdTarget target);
+
+// Whether label margins pay off with `target`'s kernel: where float32 leaves
+// are looked up in registers (AVX-512; measured on the seed model, AVX2's
+// and the portable kernel's margins were no faster than their pairs of
+// double sums). Any kernel computes them correctly.
+bool CompleteKernelHasLabelMargins(SimdTarget target);
 
 }  // namespace fb

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "infer/predictor.h"
 
@@ -266,6 +267,47 @@ void Finalize(const Forest& f, const double* raw, size_t n_rows, OutputKind kind
       out->label[r] = best;
     }
   }
+}
+
+}  // namespace fb
+
+namespace fb {
+
+void Predictor::PredictLabelMargins(const float*, size_t n_rows, double* d) const {
+  std::fill(d, d + n_rows, std::numeric_limits<double>::quiet_NaN());
+}
+
+void PredictLabels(const Predictor& p, const Forest& forest, const float* x, size_t n_rows, LabelScratch* s,
+                   Predictions* out) {
+  const double bound = p.LabelMarginBound();
+  const size_t nf = static_cast<size_t>(forest.n_features), no = static_cast<size_t>(forest.n_outputs);
+  if (bound < 0) {
+    s->sums.resize(n_rows * no);
+    if (n_rows > 0) p.PredictRaw(x, n_rows, s->sums.data());
+    return Finalize(forest, s->sums.data(), n_rows, OutputKind::kPrediction, out);
+  }
+  out->n_rows = n_rows;
+  out->n_cols = 2;
+  out->values.clear();
+  out->label.resize(n_rows);
+  s->sums.resize(n_rows);
+  p.PredictLabelMargins(x, n_rows, s->sums.data());
+  s->near.clear();
+  int32_t* label = out->label.data();
+  for (size_t r = 0; r < n_rows; ++r) {
+    const double d = s->sums[r];
+    label[r] = d > 0 ? 1 : 0;
+    if (!(std::fabs(d) > bound)) s->near.push_back(static_cast<uint32_t>(r));  // NaN too
+  }
+  const size_t k = s->near.size();
+  if (k == 0) return;
+  s->rows.resize(k * nf);
+  for (size_t i = 0; i < k; ++i)
+    std::copy_n(x + static_cast<size_t>(s->near[i]) * nf, nf, s->rows.data() + i * nf);
+  s->sums.resize(k * no);
+  p.PredictRaw(s->rows.data(), k, s->sums.data());
+  Finalize(forest, s->sums.data(), k, OutputKind::kPrediction, &s->exact);
+  for (size_t i = 0; i < k; ++i) label[s->near[i]] = s->exact.label[i];
 }
 
 }  // namespace fb

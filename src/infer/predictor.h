@@ -31,6 +31,15 @@ class Predictor {
   // Forest::missing_values_supported first (FindMissing).
   virtual void PredictRaw(const float* x, size_t n_rows, double* out) const = 0;
   virtual std::string name() const = 0;
+
+  // Label margins, for outputs that need a two-class forest's labels only
+  // (PredictLabels below): LabelMarginBound() >= 0 when this predictor has
+  // them. Then PredictLabelMargins writes one double per row, a cheaper
+  // (float32) sum of the trees' class-1-minus-class-0 leaf differences; where
+  // |d| > the bound, Finalize(PredictRaw) labels the row 1 if d > 0, else 0.
+  // Rows it did not compute are NaN.
+  virtual double LabelMarginBound() const { return -1; }
+  virtual void PredictLabelMargins(const float* x, size_t n_rows, double* d) const;
 };
 
 // The simple, obviously-correct tree walker.
@@ -68,5 +77,19 @@ struct Predictions {
 // labels are always the argmax of the probabilities, whatever `kind` asks
 // for in `values`.
 void Finalize(const Forest& forest, const double* raw, size_t n_rows, OutputKind kind, Predictions* out);
+
+// Scratch that PredictLabels reuses from call to call.
+struct LabelScratch {
+  std::vector<double> sums;  // margins, then the exact sums of the rows near a tie
+  std::vector<float> rows;   // the rows near a tie
+  std::vector<uint32_t> near;
+  Predictions exact;
+};
+
+// out->label as Finalize(PredictRaw) gives it, for outputs that need nothing
+// else (out->values may be left empty). With label margins, only rows
+// within the bound of a tie are summed exactly; else every row is.
+void PredictLabels(const Predictor& p, const Forest& forest, const float* x, size_t n_rows, LabelScratch* s,
+                   Predictions* out);
 
 }  // namespace fb

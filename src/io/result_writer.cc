@@ -210,6 +210,9 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
   for (const std::string& t : r.label_text_) longest = std::max(longest, t.size());
   r.label_rows_ = L.format == ResultFormat::kSeed && L.classifier && !r.general_ && longest < kShortLabel &&
                   r.label_text_.size() <= kMaxLabels;
+  // Format's labels-only branch (no kept columns or selection: general_).
+  r.labels_only_ = (L.format == ResultFormat::kCsv || L.format == ResultFormat::kSeed) && L.classifier &&
+                   !L.proba && !L.margin && !r.general_;
   return r;
 }
 

@@ -110,6 +110,9 @@ class ResultFormatter {
   // rows straight from the labels, the same bytes as Format then Number, and
   // Format need not run.
   bool numbers_labels() const { return label_rows_; }
+  // True when Format (csv, seed) writes a classifier's labels and nothing
+  // else: PredictionRows::values is never read.
+  bool labels_only() const { return labels_only_; }
   // Appends n rows "row,label\n" (rows from first_row on) to *out.
   void NumberLabels(const int32_t* label, size_t n, uint64_t first_row, DefaultInitVector<char>* out) const;
 
@@ -120,6 +123,7 @@ class ResultFormatter {
   std::vector<OutputColumn> columns_;
   bool general_ = false;
   bool label_rows_ = false;                // numbers_labels()
+  bool labels_only_ = false;               // labels_only()
   std::string ValueName(int32_t k) const;  // the csv header name of value column k (proba / margin)  // kept
                                            // columns or a selection: the general row writer
   void FormatGeneral(const PredictionRows& rows, FormattedRows* out,

@@ -38,6 +38,7 @@ struct Slot {
   CsvBlock block;
   DefaultInitVector<double> raw;  // PredictRaw initialises every sum
   Predictions pred;
+  LabelScratch labels;  // outputs of labels only (ResultFormatter::labels_only)
   FormattedRows text;
   std::vector<uint64_t> counts;
   double parse_s = 0, predict_s = 0, format_s = 0;
@@ -46,7 +47,8 @@ struct Slot {
   size_t Footprint() const {
     size_t n = chunk.bytes.capacity() + block.values.capacity() * sizeof(float) +
                raw.capacity() * sizeof(double) + pred.values.capacity() * sizeof(double) +
-               pred.label.capacity() * sizeof(int32_t) + text.text.capacity() +
+               pred.label.capacity() * sizeof(int32_t) + labels.sums.capacity() * sizeof(double) +
+               labels.rows.capacity() * sizeof(float) + text.text.capacity() +
                text.ends.capacity() * sizeof(uint32_t);
     for (const KeptValues& k : block.kept)
       n += k.ints.capacity() * 8 + k.doubles.capacity() * 8 + k.text.capacity() + k.ends.capacity() * 4 +
@@ -159,10 +161,14 @@ void PipelinedFilePredictor::Process(const TableReader& reader, const ResultForm
   s->predict_s = s->format_s = 0;
   if (!s->block.error.ok()) return;
   const size_t n = s->block.rows;
-  s->raw.resize(n * static_cast<size_t>(forest_->n_outputs));
-  if (n > 0) predictor_->PredictRaw(s->block.values.data(), n, s->raw.data());
-  Finalize(*forest_, s->raw.data(), n, options_.margin ? OutputKind::kMargin : OutputKind::kPrediction,
-           &s->pred);
+  if (fmt.labels_only() && !options_.margin) {
+    PredictLabels(*predictor_, *forest_, s->block.values.data(), n, &s->labels, &s->pred);
+  } else {
+    s->raw.resize(n * static_cast<size_t>(forest_->n_outputs));
+    if (n > 0) predictor_->PredictRaw(s->block.values.data(), n, s->raw.data());
+    Finalize(*forest_, s->raw.data(), n, options_.margin ? OutputKind::kMargin : OutputKind::kPrediction,
+             &s->pred);
+  }
   auto t2 = Clock::now();
   PredictionRows rows{n, s->pred.n_cols, s->pred.values.data(), s->pred.label.data()};
   // Labels-only numbered rows are written from the labels in file order (write_next).

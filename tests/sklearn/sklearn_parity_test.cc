@@ -62,6 +62,17 @@ void CheckParity(const Forest& forest, const std::vector<float>& x, size_t n_row
   predictor->PredictRaw(x.data(), n_rows, raw.data());
   Predictions p;
   Finalize(forest, raw.data(), n_rows, OutputKind::kPrediction, &p);
+  // Outputs of labels only take PredictLabels (label margins where the
+  // compiled forest has them): the same labels on every target.
+  if (forest.kind == ModelKind::kClassifier) {
+    for (SimdTarget target : SupportedSimdTargets()) {
+      auto compiled = MakeCompiledPredictor(shared, target);
+      LabelScratch scratch;
+      Predictions labels;
+      PredictLabels(*compiled, forest, x.data(), n_rows, &scratch, &labels);
+      EXPECT_EQ(labels.label, p.label) << what << " " << compiled->name();
+    }
+  }
   int mismatches = 0;
   for (size_t r = 0; r < n_rows && mismatches < 5; ++r) {
     const auto& e = expected[r];
