@@ -168,6 +168,40 @@ TEST(ResultWriterTest, LabelsOfEveryLengthAndCount) {
   }
 }
 
+// labels_only(): the outputs for which predict skips the probabilities
+// (PredictLabels) are exactly those Format writes from the labels alone.
+TEST(ResultWriterTest, LabelsOnlyOutputsNeverReadValues) {
+  for (ResultFormat fmt : {ResultFormat::kCsv, ResultFormat::kSeed}) {
+    auto f = ResultFormatter::Create(Classifier(fmt, {"0", "1"}, true));
+    ASSERT_TRUE(f.ok());
+    EXPECT_TRUE(f->labels_only());
+    const std::vector<int32_t> labels = {1, 0, 0, 1};
+    const std::vector<double> values = {0.1, 0.9, 0.8, 0.2, 0.6, 0.4, 0.3, 0.7};
+    FormattedRows with, without;
+    f->Format(PredictionRows{4, 2, values.data(), labels.data()}, &with);
+    f->Format(PredictionRows{4, 2, nullptr, labels.data()}, &without);
+    EXPECT_EQ(with.text, without.text);
+    EXPECT_EQ(with.ends, without.ends);
+  }
+  auto not_only = [](ResultLayout l) {
+    auto f = ResultFormatter::Create(std::move(l));
+    EXPECT_TRUE(f.ok()) << f.status().ToString();
+    return f.ok() && !f->labels_only();
+  };
+  EXPECT_TRUE(not_only(Classifier(ResultFormat::kCsv, {"0", "1"}, true, /*proba=*/true)));
+  EXPECT_TRUE(not_only(Classifier(ResultFormat::kJsonl, {"0", "1"}, true)));
+  EXPECT_TRUE(not_only(Classifier(ResultFormat::kParquet, {"0", "1"}, true)));
+  auto margin = Classifier(ResultFormat::kCsv, {"0", "1"}, true);
+  margin.margin = true;
+  EXPECT_TRUE(not_only(margin));
+  auto selected = Classifier(ResultFormat::kCsv, {"0", "1"}, true);
+  selected.output_columns = {"prediction"};
+  EXPECT_TRUE(not_only(selected));
+  ResultLayout regressor;
+  regressor.classifier = false;
+  EXPECT_TRUE(not_only(regressor));
+}
+
 TEST(ResultWriterTest, RejectsMeaninglessCombinations) {
   ResultLayout r;
   r.classifier = false;
