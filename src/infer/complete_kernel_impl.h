@@ -53,6 +53,17 @@
 //       of row r. Adds the values of trees 0 .. nt - 1, in that order, in
 //       float32, to out[r] for the first rows (a multiple of its block)
 //       and returns how many; the rest are left to AddSingle.
+// Optionally, pairs of double sums (two outputs, leaf_width 2) by in-register
+// lookups, for chunks whose trees are all depth <= kPairLeafDepth:
+//   static constexpr size_t kPairBlock;        rows it adds at a time
+//   static size_t AddPairsDouble(const double* tabs, size_t nt, const uint8_t* idx, size_t stride,
+//                                double* out, size_t m);
+//       tabs: nt trees' leaf values, 2 * kPairLeaves each: output 0's of
+//       kPairLeaves leaves, then output 1's (zero padded), 64-byte aligned;
+//       idx[t * stride + r]: twice tree t's leaf index of row r; out[2 * r + k]:
+//       row r's sum k. Adds the values of trees 0 .. nt - 1, in that order, in
+//       double, for the first rows (a multiple of its block) and returns how
+//       many; the rest are left to AddPairs.
 
 #define FB_INLINE inline __attribute__((always_inline))
 
@@ -70,6 +81,15 @@ constexpr size_t kLeafTable = size_t{1} << kCompleteMaxDepth;
 template <class Ops>
 constexpr bool kFloatLookups = requires(const float* tabs, const uint8_t* idx, double* out) {
   Ops::AddSingleFloat(tabs, size_t{0}, idx, size_t{0}, out, size_t{0});
+};
+
+// Leaves per tree in AddPairsDouble's tables: depth <= 5.
+constexpr int kPairLeafDepth = 5;
+constexpr size_t kPairLeaves = size_t{1} << kPairLeafDepth;
+
+template <class Ops>
+constexpr bool kPairLookups = requires(const double* tabs, const uint8_t* idx, double* out) {
+  Ops::AddPairsDouble(tabs, size_t{0}, idx, size_t{0}, out, size_t{0});
 };
 
 template <class Ops>
@@ -382,6 +402,29 @@ struct CompleteImpl {
     return Ops::AddSingleFloat(tabs, nt, idx, T, out, m);
   }
 
+  // Pairs of double sums by Ops::AddPairsDouble when every tree of the
+  // chunk has at most kPairLeaves leaves and there is at least a block of
+  // rows: each tree's leaf values by output, zero padded. Returns the rows
+  // done; the rest are AddPairs'.
+  template <size_t T>
+  static size_t AddPairsDoubleTables(const double* const* vals, const int32_t* depths, size_t nt,
+                                     const uint8_t* idx, double* out, size_t m) {
+    if (m < Ops::kPairBlock) return 0;
+    for (size_t t = 0; t < nt; ++t)
+      if (depths[t] > kPairLeafDepth) return 0;
+    alignas(64) double tabs[kChunkTrees * 2 * kPairLeaves];
+    for (size_t t = 0; t < nt; ++t) {
+      const size_t leaves = size_t{1} << depths[t];
+      double* tab = tabs + t * 2 * kPairLeaves;
+      for (size_t i = 0; i < leaves; ++i) {
+        tab[i] = vals[t][2 * i];
+        tab[kPairLeaves + i] = vals[t][2 * i + 1];
+      }
+      for (size_t i = leaves; i < kPairLeaves; ++i) tab[i] = tab[kPairLeaves + i] = 0.0;
+    }
+    return Ops::AddPairsDouble(tabs, nt, idx, T, out, m);
+  }
+
   // Rows through tiles of T rows: kBitMode, predicates as T bits (unranked
   // runs, Ops with a bit cascade); else bytes, T == kR.
   template <size_t T, bool kBitMode>
@@ -462,7 +505,9 @@ struct CompleteImpl {
               AddGeneral<float, T>(vals, outputs, nt, idx, o, m, no, w);
             }
           } else if (pairs) {
-            AddPairs<double, T>(vals, nt, idx, o, m);
+            size_t done = 0;
+            if constexpr (kPairLookups<Ops>) done = AddPairsDoubleTables<T>(vals, depths, nt, idx, o, m);
+            AddPairs<double, T>(vals, nt, idx + done, o + 2 * done, m - done);
           } else if (single) {
             AddSingle<double, T>(vals, nt, idx, o, m);
           } else {
