@@ -190,9 +190,8 @@ struct Avx512Ops : AvxTranspose {
         for (int j = 0; j < 8; ++j) v[j] = _mm512_load_pd(tab + 8 * j);
         const uint8_t* ix = idx + t * stride + r;
         for (int k = 0; k < kV; ++k) {
-          // Twice the leaf index, halved.
-          const __m512i i = _mm512_srli_epi64(
-              _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(ix + 8 * k))), 1);
+          const __m512i i =
+              _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(ix + 8 * k)));
           const __mmask8 h = _mm512_test_epi64_mask(i, high);
           const __m512d lo0 = _mm512_permutex2var_pd(v[0], i, v[1]);
           const __m512d hi0 = _mm512_permutex2var_pd(v[2], i, v[3]);

@@ -60,10 +60,10 @@
 //                                double* out, size_t m);
 //       tabs: nt trees' leaf values, 2 * kPairLeaves each: output 0's of
 //       kPairLeaves leaves, then output 1's (zero padded), 64-byte aligned;
-//       idx[t * stride + r]: twice tree t's leaf index of row r; out[2 * r + k]:
+//       idx[t * stride + r]: tree t's leaf index of row r (not doubled); out[2 * r + k]:
 //       row r's sum k. Adds the values of trees 0 .. nt - 1, in that order, in
 //       double, for the first rows (a multiple of its block) and returns how
-//       many; the rest are left to AddPairs.
+//       many; the rest are left to AddGeneral.
 
 #define FB_INLINE inline __attribute__((always_inline))
 
@@ -402,16 +402,25 @@ struct CompleteImpl {
     return Ops::AddSingleFloat(tabs, nt, idx, T, out, m);
   }
 
-  // Pairs of double sums by Ops::AddPairsDouble when every tree of the
-  // chunk has at most kPairLeaves leaves and there is at least a block of
-  // rows: each tree's leaf values by output, zero padded. Returns the rows
-  // done; the rest are AddPairs'.
+  // Whether the chunk's nt trees from c add their pairs of double sums by
+  // Ops::AddPairsDouble: every tree has at most kPairLeaves leaves and
+  // there is at least a block of rows. Their leaf indexes are then not
+  // doubled.
+  static bool PairLookups(const CompiledForest& cf, uint32_t c, size_t nt, size_t m) {
+    if constexpr (kPairLookups<Ops>) {
+      if (m < Ops::kPairBlock) return false;
+      for (size_t t = 0; t < nt; ++t)
+        if (cf.complete_trees[c + t].depth > kPairLeafDepth) return false;
+      return true;
+    }
+    return false;
+  }
+
+  // Pairs of double sums by Ops::AddPairsDouble (PairLookups): each tree's
+  // leaf values by output, zero padded. Returns the rows done.
   template <size_t T>
   static size_t AddPairsDoubleTables(const double* const* vals, const int32_t* depths, size_t nt,
                                      const uint8_t* idx, double* out, size_t m) {
-    if (m < Ops::kPairBlock) return 0;
-    for (size_t t = 0; t < nt; ++t)
-      if (depths[t] > kPairLeafDepth) return 0;
     alignas(64) double tabs[kChunkTrees * 2 * kPairLeaves];
     for (size_t t = 0; t < nt; ++t) {
       const size_t leaves = size_t{1} << depths[t];
@@ -469,23 +478,24 @@ struct CompleteImpl {
                                  tile, ptab, m);
         for (uint32_t c = grp.tree_begin; c < grp.tree_end; c += kChunkTrees) {
           const size_t nt = std::min<size_t>(kChunkTrees, grp.tree_end - c);
+          const bool lookups = pairs && !f32 && PairLookups(cf, c, nt, m), twice = pairs && !lookups;
           for (size_t t = 0; t < nt; ++t) {
             const CompleteTree& ct = cf.complete_trees[c + t];
             const uint16_t* slots = cf.complete_slots.data() + ct.slot_begin;
             if constexpr (kBitMode) {
-              if (pairs) {
+              if (twice) {
                 TreeIndexesBits<true>(ct.depth, ptab, slots, idx + t * T, m);
               } else {
                 TreeIndexesBits<false>(ct.depth, ptab, slots, idx + t * T, m);
               }
             } else if (cr.ranked) {
               const uint8_t* tr = cf.complete_ranks.data() + ct.slot_begin;
-              if (pairs) {
+              if (twice) {
                 TreeIndexes<true, true>(ct.depth, ranks, slots, tr, idx + t * kR);
               } else {
                 TreeIndexes<false, true>(ct.depth, ranks, slots, tr, idx + t * kR);
               }
-            } else if (pairs) {
+            } else if (twice) {
               TreeIndexes<true, false>(ct.depth, ptab, slots, nullptr, idx + t * kR);
             } else {
               TreeIndexes<false, false>(ct.depth, ptab, slots, nullptr, idx + t * kR);
@@ -504,10 +514,13 @@ struct CompleteImpl {
             } else {
               AddGeneral<float, T>(vals, outputs, nt, idx, o, m, no, w);
             }
-          } else if (pairs) {
+          } else if (lookups) {
+            // The rows past the last block by AddGeneral (leaf indexes not doubled).
             size_t done = 0;
             if constexpr (kPairLookups<Ops>) done = AddPairsDoubleTables<T>(vals, depths, nt, idx, o, m);
-            AddPairs<double, T>(vals, nt, idx + done, o + 2 * done, m - done);
+            AddGeneral<double, T>(vals, outputs, nt, idx + done, o + no * done, m - done, no, w);
+          } else if (pairs) {
+            AddPairs<double, T>(vals, nt, idx, o, m);
           } else if (single) {
             AddSingle<double, T>(vals, nt, idx, o, m);
           } else {
