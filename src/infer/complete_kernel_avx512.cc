@@ -175,6 +175,7 @@ struct Avx512Ops : AvxTranspose {
     const __m512i first = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
     const __m512i second = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
     const __m512i high = _mm512_set1_epi64(16);
+    const __m512i bytes = _mm512_setr_epi64(0, 8, 16, 24, 32, 40, 48, 56);
     size_t r = 0;
     for (; r + kPairBlock <= m; r += kPairBlock) {
       __m512d a0[kV], a1[kV];
@@ -190,8 +191,11 @@ struct Avx512Ops : AvxTranspose {
         for (int j = 0; j < 8; ++j) v[j] = _mm512_load_pd(tab + 8 * j);
         const uint8_t* ix = idx + t * stride + r;
         for (int k = 0; k < kV; ++k) {
-          const __m512i i =
-              _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(ix + 8 * k)));
+          // Row j's index in lane j's low byte (vpermt2pd reads four bits,
+          // the test one more): a broadcast load and shifts, no shuffle.
+          uint64_t w;
+          std::memcpy(&w, ix + 8 * k, 8);
+          const __m512i i = _mm512_srlv_epi64(_mm512_set1_epi64(static_cast<long long>(w)), bytes);
           const __mmask8 h = _mm512_test_epi64_mask(i, high);
           const __m512d lo0 = _mm512_permutex2var_pd(v[0], i, v[1]);
           const __m512d hi0 = _mm512_permutex2var_pd(v[2], i, v[3]);
