@@ -263,9 +263,9 @@ TEST(CompiledPredictorTest, CompleteLayoutDepthSixAndTileEdges) {
 
 // Two outputs of leaf_width 2 (scikit-learn binary classifiers) with
 // double sums: on AVX-512, chunks of 16 trees all of depth <= 5 add their
-// leaves by in-register lookups in blocks of 32 rows (the rows past the last
-// block by the general additions), any chunk with a deeper tree and fewer
-// rows than a block by the plain pair additions. Every depth 1 to
+// leaves by in-register lookups in blocks of 32 rows; the rows past the last
+// block, any chunk with a deeper tree and fewer rows than a block by the
+// plain pair additions. Every depth 1 to
 // 5 alone, depths 0 to 5 mixed in a chunk, depth 6 (falls back) alone and
 // mixed with shallower trees; unranked (bit tiles) and ranked (byte tiles)
 // runs; row counts around the blocks and tiles.

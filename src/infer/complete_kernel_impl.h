@@ -63,7 +63,7 @@
 //       idx[t * stride + r]: tree t's leaf index of row r (not doubled); out[2 * r + k]:
 //       row r's sum k. Adds the values of trees 0 .. nt - 1, in that order, in
 //       double, for the first rows (a multiple of its block) and returns how
-//       many; the rest are left to AddGeneral.
+//       many; the rest are left to AddPairs.
 
 #define FB_INLINE inline __attribute__((always_inline))
 
@@ -319,11 +319,12 @@ struct CompleteImpl {
     }
   }
 
-  // leaf_width 2 == n_outputs: idx holds twice the leaf index. Eight rows
+  // leaf_width 2 == n_outputs: idx holds twice the leaf index (kScale 1),
+  // or the leaf index (kScale 2: chunks that PairLookups takes). Eight rows
   // at a time, each a pair of sums in one register (16 bytes of doubles, or
   // 8 of floats for A = float): eight independent chains of additions hide
   // their latency.
-  template <typename A, size_t T>
+  template <typename A, size_t T, size_t kScale = 1>
   static void AddPairs(const double* const* vals, size_t nt, const uint8_t* idx, double* out, size_t m) {
     typedef A Pair __attribute__((vector_size(2 * sizeof(A))));
     auto load = [](const double* p) {
@@ -345,8 +346,8 @@ struct CompleteImpl {
         // empty asm keeps the compiler from going back to (16 rows per
         // pass measured slower).
         for (int j = 0; j < 8; j += 2) {
-          a[j] += load(v + (ix & 0xFF));
-          a[j + 1] += load(v + ((ix >> 8) & 0xFF));
+          a[j] += load(v + kScale * (ix & 0xFF));
+          a[j + 1] += load(v + kScale * ((ix >> 8) & 0xFF));
           ix >>= 16;
           asm("" : "+r"(ix));
         }
@@ -359,7 +360,7 @@ struct CompleteImpl {
     for (; r < m; ++r) {
       A a0 = static_cast<A>(out[2 * r]), a1 = static_cast<A>(out[2 * r + 1]);
       for (size_t t = 0; t < nt; ++t) {
-        const double* v = vals[t] + idx[t * T + r];
+        const double* v = vals[t] + kScale * idx[t * T + r];
         a0 += static_cast<A>(v[0]);
         a1 += static_cast<A>(v[1]);
       }
@@ -515,10 +516,10 @@ struct CompleteImpl {
               AddGeneral<float, T>(vals, outputs, nt, idx, o, m, no, w);
             }
           } else if (lookups) {
-            // The rows past the last block by AddGeneral (leaf indexes not doubled).
+            // The rows past the last block: leaf indexes not doubled.
             size_t done = 0;
             if constexpr (kPairLookups<Ops>) done = AddPairsDoubleTables<T>(vals, depths, nt, idx, o, m);
-            AddGeneral<double, T>(vals, outputs, nt, idx + done, o + no * done, m - done, no, w);
+            AddPairs<double, T, 2>(vals, nt, idx + done, o + 2 * done, m - done);
           } else if (pairs) {
             AddPairs<double, T>(vals, nt, idx, o, m);
           } else if (single) {
