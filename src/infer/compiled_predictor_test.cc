@@ -262,6 +262,50 @@ TEST(CompiledPredictorTest, CompleteLayoutDepthSixAndTileEdges) {
   }
 }
 
+// Two outputs of leaf_width 2 (scikit-learn binary classifiers) with
+// double sums: on AVX-512, chunks of 16 trees all of depth <= 5 add their
+// leaves by in-register lookups in blocks of 32 rows; the rows past the last
+// block, any chunk with a deeper tree and fewer rows than a block by the
+// plain pair additions. Every depth 1 to
+// 5 alone, depths 0 to 5 mixed in a chunk, depth 6 (falls back) alone and
+// mixed with shallower trees; unranked (bit tiles) and ranked (byte tiles)
+// runs; row counts around the blocks and tiles.
+TEST(CompiledPredictorTest, CompletePairsEveryDepth) {
+  struct Case {
+    int min_depth, max_depth, n_trees;
+    bool fine;  // continuous thresholds: an unranked run
+  };
+  const Case cases[] = {{1, 1, 20, true},   {2, 2, 20, true},  {3, 3, 20, true}, {4, 4, 20, true},
+                        {5, 5, 40, true},   {0, 5, 37, true},  {6, 6, 20, true}, {4, 6, 40, true},
+                        {5, 5, 300, false}, {1, 6, 300, false}};
+  uint32_t seed = 1400;
+  for (const Case& c : cases) {
+    SCOPED_TRACE("depths " + std::to_string(c.min_depth) + ".." + std::to_string(c.max_depth) +
+                 (c.fine ? " unranked" : " ranked"));
+    Shape s;
+    s.n_features = 9;
+    s.n_outputs = 2;
+    s.leaf_width = 2;
+    s.min_depth = c.min_depth;
+    s.max_depth = c.max_depth;
+    s.n_trees = c.n_trees;
+    s.split_p = 0.85;
+    s.fine_thresholds = c.fine;
+    ForestGen g(seed++);
+    auto f = g.Make(s);
+    CompiledForest cf = CompileForest(f);
+    ASSERT_EQ(cf.runs.size(), 1u);
+    ASSERT_EQ(cf.runs[0].layout, TreeLayout::kComplete);
+    ASSERT_EQ(cf.complete_runs.size(), 1u);
+    EXPECT_EQ(cf.complete_runs[0].ranked, !c.fine);
+    for (size_t n : {size_t{1}, size_t{31}, size_t{32}, size_t{33}, size_t{63}, size_t{95}, size_t{127},
+                     size_t{129}, size_t{511}, size_t{513}, size_t{1100}}) {
+      SCOPED_TRACE("rows " + std::to_string(n));
+      ExpectIdentical(f, g.Rows(n, s.n_features, 0.05), n, n % 3);
+    }
+  }
+}
+
 // More distinct tests than one predicate table holds: several groups.
 TEST(CompiledPredictorTest, CompleteLayoutSplitsPredicateGroups) {
   Shape s;

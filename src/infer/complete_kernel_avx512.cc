@@ -159,6 +159,59 @@ struct Avx512Ops : AvxTranspose {
     }
     return r;
   }
+  // Pairs of double sums looked up in registers, 8 rows a vector: a tree's
+  // 32 leaves are four vectors per output; two vpermt2pd pick among 16 each
+  // by the leaf index's low four bits and its fifth bit picks between them;
+  // then one vaddpd adds them to 8 rows' sums. Blocks of kPairBlock rows
+  // (their sums in registers, by output) through every tree of the chunk;
+  // out[] (the two sums of a row side by side) is read and written once a
+  // block. The same additions in the same order as AddPairs.
+  static constexpr size_t kPairBlock = 32;
+  static size_t AddPairsDouble(const double* tabs, size_t nt, const uint8_t* idx, size_t stride, double* out,
+                               size_t m) {
+    constexpr int kV = kPairBlock / 8;
+    const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i odd = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    const __m512i first = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+    const __m512i second = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+    const __m512i high = _mm512_set1_epi64(16);
+    const __m512i bytes = _mm512_setr_epi64(0, 8, 16, 24, 32, 40, 48, 56);
+    size_t r = 0;
+    for (; r + kPairBlock <= m; r += kPairBlock) {
+      __m512d a0[kV], a1[kV];
+      for (int k = 0; k < kV; ++k) {
+        const __m512d x = _mm512_loadu_pd(out + 2 * (r + 8 * k));
+        const __m512d y = _mm512_loadu_pd(out + 2 * (r + 8 * k) + 8);
+        a0[k] = _mm512_permutex2var_pd(x, even, y);
+        a1[k] = _mm512_permutex2var_pd(x, odd, y);
+      }
+      for (size_t t = 0; t < nt; ++t) {
+        const double* tab = tabs + t * 64;
+        __m512d v[8];
+        for (int j = 0; j < 8; ++j) v[j] = _mm512_load_pd(tab + 8 * j);
+        const uint8_t* ix = idx + t * stride + r;
+        for (int k = 0; k < kV; ++k) {
+          // Row j's index in lane j's low byte (vpermt2pd reads four bits,
+          // the test one more): a broadcast load and shifts, no shuffle.
+          uint64_t w;
+          std::memcpy(&w, ix + 8 * k, 8);
+          const __m512i i = _mm512_srlv_epi64(_mm512_set1_epi64(static_cast<long long>(w)), bytes);
+          const __mmask8 h = _mm512_test_epi64_mask(i, high);
+          const __m512d lo0 = _mm512_permutex2var_pd(v[0], i, v[1]);
+          const __m512d hi0 = _mm512_permutex2var_pd(v[2], i, v[3]);
+          const __m512d lo1 = _mm512_permutex2var_pd(v[4], i, v[5]);
+          const __m512d hi1 = _mm512_permutex2var_pd(v[6], i, v[7]);
+          a0[k] = _mm512_add_pd(a0[k], _mm512_mask_blend_pd(h, lo0, hi0));
+          a1[k] = _mm512_add_pd(a1[k], _mm512_mask_blend_pd(h, lo1, hi1));
+        }
+      }
+      for (int k = 0; k < kV; ++k) {
+        _mm512_storeu_pd(out + 2 * (r + 8 * k), _mm512_permutex2var_pd(a0[k], first, a1[k]));
+        _mm512_storeu_pd(out + 2 * (r + 8 * k) + 8, _mm512_permutex2var_pd(a0[k], second, a1[k]));
+      }
+    }
+    return r;
+  }
   static Vec RankTest(const uint8_t* keys, uint32_t rank) {
     const __mmask64 gt = _mm512_cmpgt_epi8_mask(Load(keys), _mm512_set1_epi8(static_cast<char>(rank ^ 0x80)));
     return _mm512_movm_epi8(gt);

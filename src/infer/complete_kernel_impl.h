@@ -53,6 +53,17 @@
 //       of row r. Adds the values of trees 0 .. nt - 1, in that order, in
 //       float32, to out[r] for the first rows (a multiple of its block)
 //       and returns how many; the rest are left to AddSingle.
+// Optionally, pairs of double sums (two outputs, leaf_width 2) by in-register
+// lookups, for chunks whose trees are all depth <= kPairLeafDepth:
+//   static constexpr size_t kPairBlock;        rows it adds at a time
+//   static size_t AddPairsDouble(const double* tabs, size_t nt, const uint8_t* idx, size_t stride,
+//                                double* out, size_t m);
+//       tabs: nt trees' leaf values, 2 * kPairLeaves each: output 0's of
+//       kPairLeaves leaves, then output 1's (zero padded), 64-byte aligned;
+//       idx[t * stride + r]: tree t's leaf index of row r (not doubled); out[2 * r + k]:
+//       row r's sum k. Adds the values of trees 0 .. nt - 1, in that order, in
+//       double, for the first rows (a multiple of its block) and returns how
+//       many; the rest are left to AddPairs.
 
 #define FB_INLINE inline __attribute__((always_inline))
 
@@ -70,6 +81,15 @@ constexpr size_t kLeafTable = size_t{1} << kCompleteMaxDepth;
 template <class Ops>
 constexpr bool kFloatLookups = requires(const float* tabs, const uint8_t* idx, double* out) {
   Ops::AddSingleFloat(tabs, size_t{0}, idx, size_t{0}, out, size_t{0});
+};
+
+// Leaves per tree in AddPairsDouble's tables: depth <= 5.
+constexpr int kPairLeafDepth = 5;
+constexpr size_t kPairLeaves = size_t{1} << kPairLeafDepth;
+
+template <class Ops>
+constexpr bool kPairLookups = requires(const double* tabs, const uint8_t* idx, double* out) {
+  Ops::AddPairsDouble(tabs, size_t{0}, idx, size_t{0}, out, size_t{0});
 };
 
 template <class Ops>
@@ -299,11 +319,12 @@ struct CompleteImpl {
     }
   }
 
-  // leaf_width 2 == n_outputs: idx holds twice the leaf index. Eight rows
+  // leaf_width 2 == n_outputs: idx holds twice the leaf index (kScale 1),
+  // or the leaf index (kScale 2: chunks that PairLookups takes). Eight rows
   // at a time, each a pair of sums in one register (16 bytes of doubles, or
   // 8 of floats for A = float): eight independent chains of additions hide
   // their latency.
-  template <typename A, size_t T>
+  template <typename A, size_t T, size_t kScale = 1>
   static void AddPairs(const double* const* vals, size_t nt, const uint8_t* idx, double* out, size_t m) {
     typedef A Pair __attribute__((vector_size(2 * sizeof(A))));
     auto load = [](const double* p) {
@@ -325,8 +346,8 @@ struct CompleteImpl {
         // empty asm keeps the compiler from going back to (16 rows per
         // pass measured slower).
         for (int j = 0; j < 8; j += 2) {
-          a[j] += load(v + (ix & 0xFF));
-          a[j + 1] += load(v + ((ix >> 8) & 0xFF));
+          a[j] += load(v + kScale * (ix & 0xFF));
+          a[j + 1] += load(v + kScale * ((ix >> 8) & 0xFF));
           ix >>= 16;
           asm("" : "+r"(ix));
         }
@@ -339,7 +360,7 @@ struct CompleteImpl {
     for (; r < m; ++r) {
       A a0 = static_cast<A>(out[2 * r]), a1 = static_cast<A>(out[2 * r + 1]);
       for (size_t t = 0; t < nt; ++t) {
-        const double* v = vals[t] + idx[t * T + r];
+        const double* v = vals[t] + kScale * idx[t * T + r];
         a0 += static_cast<A>(v[0]);
         a1 += static_cast<A>(v[1]);
       }
@@ -406,6 +427,38 @@ struct CompleteImpl {
     }
   }
 
+  // Whether the chunk's nt trees from c add their pairs of double sums by
+  // Ops::AddPairsDouble: every tree has at most kPairLeaves leaves and
+  // there is at least a block of rows. Their leaf indexes are then not
+  // doubled.
+  static bool PairLookups(const CompiledForest& cf, uint32_t c, size_t nt, size_t m) {
+    if constexpr (kPairLookups<Ops>) {
+      if (m < Ops::kPairBlock) return false;
+      for (size_t t = 0; t < nt; ++t)
+        if (cf.complete_trees[c + t].depth > kPairLeafDepth) return false;
+      return true;
+    }
+    return false;
+  }
+
+  // Pairs of double sums by Ops::AddPairsDouble (PairLookups): each tree's
+  // leaf values by output, zero padded. Returns the rows done.
+  template <size_t T>
+  static size_t AddPairsDoubleTables(const double* const* vals, const int32_t* depths, size_t nt,
+                                     const uint8_t* idx, double* out, size_t m) {
+    alignas(64) double tabs[kChunkTrees * 2 * kPairLeaves];
+    for (size_t t = 0; t < nt; ++t) {
+      const size_t leaves = size_t{1} << depths[t];
+      double* tab = tabs + t * 2 * kPairLeaves;
+      for (size_t i = 0; i < leaves; ++i) {
+        tab[i] = vals[t][2 * i];
+        tab[kPairLeaves + i] = vals[t][2 * i + 1];
+      }
+      for (size_t i = leaves; i < kPairLeaves; ++i) tab[i] = tab[kPairLeaves + i] = 0.0;
+    }
+    return Ops::AddPairsDouble(tabs, nt, idx, T, out, m);
+  }
+
   // Rows through tiles of T rows: kBitMode, predicates as T bits (unranked
   // runs, Ops with a bit cascade); else bytes, T == kR.
   template <size_t T, bool kBitMode>
@@ -450,23 +503,26 @@ struct CompleteImpl {
                                  tile, ptab, m);
         for (uint32_t c = grp.tree_begin; c < grp.tree_end; c += kChunkTrees) {
           const size_t nt = std::min<size_t>(kChunkTrees, grp.tree_end - c);
+          // (Label margins look their tables up by the doubled index.)
+          const bool lookups = pairs && !f32 && !margins && PairLookups(cf, c, nt, m);
+          const bool twice = pairs && !lookups;
           for (size_t t = 0; t < nt; ++t) {
             const CompleteTree& ct = cf.complete_trees[c + t];
             const uint16_t* slots = cf.complete_slots.data() + ct.slot_begin;
             if constexpr (kBitMode) {
-              if (pairs) {
+              if (twice) {
                 TreeIndexesBits<true>(ct.depth, ptab, slots, idx + t * T, m);
               } else {
                 TreeIndexesBits<false>(ct.depth, ptab, slots, idx + t * T, m);
               }
             } else if (cr.ranked) {
               const uint8_t* tr = cf.complete_ranks.data() + ct.slot_begin;
-              if (pairs) {
+              if (twice) {
                 TreeIndexes<true, true>(ct.depth, ranks, slots, tr, idx + t * kR);
               } else {
                 TreeIndexes<false, true>(ct.depth, ranks, slots, tr, idx + t * kR);
               }
-            } else if (pairs) {
+            } else if (twice) {
               TreeIndexes<true, false>(ct.depth, ptab, slots, nullptr, idx + t * kR);
             } else {
               TreeIndexes<false, false>(ct.depth, ptab, slots, nullptr, idx + t * kR);
@@ -487,6 +543,11 @@ struct CompleteImpl {
             } else {
               AddGeneral<float, T>(vals, outputs, nt, idx, o, m, no, w);
             }
+          } else if (lookups) {
+            // The rows past the last block: leaf indexes not doubled.
+            size_t done = 0;
+            if constexpr (kPairLookups<Ops>) done = AddPairsDoubleTables<T>(vals, depths, nt, idx, o, m);
+            AddPairs<double, T, 2>(vals, nt, idx + done, o + 2 * done, m - done);
           } else if (pairs) {
             AddPairs<double, T>(vals, nt, idx, o, m);
           } else if (single) {
