@@ -123,8 +123,8 @@ class CompiledPredictor final : public Predictor {
   }
 
  private:
-  // Label margins (predictor.h) for two-class forests of complete trees of
-  // depth <= kMarginMaxDepth whose labels are the argmax of averaged double
+  // Label margins (predictor.h) for two-class forests of complete trees
+  // whose labels are the argmax of averaged double
   // sums (scikit-learn's forests): per tree, float32 class-1-minus-class-0
   // leaf differences, and the bound on how far their float32 sum may be
   // from the exact sums' difference.
@@ -137,8 +137,6 @@ class CompiledPredictor final : public Predictor {
       return;
     for (const TreeRun& run : cf_.runs)
       if (run.layout != TreeLayout::kComplete) return;
-    for (const CompleteTree& ct : cf_.complete_trees)
-      if (ct.depth > kMarginMaxDepth) return;
     const size_t nt = cf_.complete_trees.size();
     margin_store_.assign(nt * kMarginTable + 16, 0.0f);
     margin_tabs_ =
@@ -151,8 +149,8 @@ class CompiledPredictor final : public Predictor {
       double smax = 0, vmax = 0;
       for (size_t leaf = 0; leaf < (size_t{1} << ct.depth); ++leaf) {
         const double v0 = vals[2 * leaf], v1 = vals[2 * leaf + 1];
-        tab[2 * leaf] = static_cast<float>(v1 - v0);
-        smax = std::max(smax, std::fabs(static_cast<double>(tab[2 * leaf])));
+        tab[leaf] = static_cast<float>(v1 - v0);
+        smax = std::max(smax, std::fabs(static_cast<double>(tab[leaf])));
         vmax = std::max(vmax, std::fabs(v0) + std::fabs(v1));
       }
       s += smax;

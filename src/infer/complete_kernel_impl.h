@@ -503,9 +503,9 @@ struct CompleteImpl {
                                  tile, ptab, m);
         for (uint32_t c = grp.tree_begin; c < grp.tree_end; c += kChunkTrees) {
           const size_t nt = std::min<size_t>(kChunkTrees, grp.tree_end - c);
-          // (Label margins look their tables up by the doubled index.)
+          // Label margins look their tables up by the leaf index itself.
           const bool lookups = pairs && !f32 && !margins && PairLookups(cf, c, nt, m);
-          const bool twice = pairs && !lookups;
+          const bool twice = pairs && !lookups && !margins;
           for (size_t t = 0; t < nt; ++t) {
             const CompleteTree& ct = cf.complete_trees[c + t];
             const uint16_t* slots = cf.complete_slots.data() + ct.slot_begin;

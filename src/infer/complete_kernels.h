@@ -18,13 +18,13 @@
 // The AVX2 kernel may only be called when SimdTargetSupported(kAvx2), the
 // AVX-512 one when CompleteAvx512Supported().
 //
-// Label margins (margin_tabs not null; two-output runs, leaf_width 2, trees
-// of depth <= kMarginMaxDepth): instead of the pairs of sums, out holds ONE
-// double per row (n_rows of them), to which every tree adds, in float32,
-// margin_tabs[tree * kMarginTable + 2 * leaf] (tree: the index into
-// cf.complete_trees; the odd entries and those past the tree's leaves are
-// zero): an approximate class-1-minus-class-0 difference whose error
-// PredictLabels (predictor.h) bounds.
+// Label margins (margin_tabs not null; two-output runs, leaf_width 2):
+// instead of the pairs of sums, out holds ONE double per row (n_rows of
+// them), to which every tree adds, in float32,
+// margin_tabs[tree * kMarginTable + leaf] (tree: the index into
+// cf.complete_trees; entries past the tree's leaves are zero): an
+// approximate class-1-minus-class-0 difference whose error PredictLabels
+// (predictor.h) bounds.
 // Thread safety: pure functions of their arguments (scratch is per call).
 #pragma once
 
@@ -35,9 +35,8 @@
 
 namespace fb {
 
-// Label margins' tables: kMarginTable floats a tree (64-byte aligned), the
-// leaf index doubled as for pairs of sums.
-inline constexpr int kMarginMaxDepth = kCompleteMaxDepth - 1;
+// Label margins' tables: kMarginTable floats a tree (64-byte aligned), one
+// per leaf of the deepest complete tree.
 inline constexpr size_t kMarginTable = size_t{1} << kCompleteMaxDepth;
 
 using CompleteKernel = void (*)(const CompiledForest& cf, const TreeRun& run, const float* x, size_t n_rows,
