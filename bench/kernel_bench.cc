@@ -3,7 +3,7 @@
 // one input, after checking its sums against the reference predictor.
 //
 //   fb_kernel_bench --model M --x X [--label NAME] [--threads 1,2]
-//                   [--target scalar|avx2|avx512|reference] [--min-time S]
+//                   [--target scalar|avx2|avx512|reference] [--min-time S] [--labels 1]
 // M: any model LoadModelFile reads, or a bench dump (.fbdump, from
 // dump_forest.py). --list-targets prints the SIMD targets this CPU runs. X: a header-less numeric CSV, or raw
 // float32 rows (.f32) with X's stem + ".shape" holding "ROWS FEATURES" (a model with a float64 input map,
@@ -14,7 +14,9 @@
 //   engine model threads rows trees seconds ns_per_row_tree_per_thread(wall)
 //   ns_per_row_tree(cpu) ns_per_row_tree(fastest call) rows_per_s peak_rss_mb
 // then per-call latency for 1-row and 100-row calls. Exit 1 if the sums are not
-// bit-identical to the reference's.
+// bit-identical to the reference's. --labels 1 times PredictLabels instead (what
+// an output of labels only calls: a two-class forest's label margins where the
+// predictor has them), after checking its labels against the reference's.
 //
 //   fb_kernel_bench --load M [--label NAME]
 // times one LoadModelFile in this fresh process (as `forestbatch predict` loads its model, with
@@ -133,16 +135,26 @@ double ThreadCpuSeconds() {
 // machine may be shared: CPU time is what the kernel itself cost).
 // *best_call gets the fastest PredictRaw call's wall seconds per row: on a
 // shared machine, the kernel's speed when nothing preempted it.
+// labels (not null): PredictLabels of `labels` (a forest) instead of PredictRaw,
+// each row's label into (*out)[r].
 double TimeThreads(const fb::Predictor& p, const Input& in, int threads, size_t chunk,
-                   std::vector<double>* out, size_t n_outputs, double* cpu, double* best_call) {
+                   std::vector<double>* out, size_t n_outputs, double* cpu, double* best_call,
+                   const fb::Forest* labels = nullptr) {
   std::vector<double> cpu_of(threads), best_of(threads, 1e30);
   auto work = [&](int i) {
     double c0 = ThreadCpuSeconds();
     size_t begin = in.rows * i / threads, end = in.rows * (i + 1) / threads;
+    fb::LabelScratch scratch;
+    fb::Predictions pred;
     for (size_t r = begin; r < end; r += chunk) {
       size_t m = std::min(chunk, end - r);
       auto t0 = Clock::now();
-      p.PredictRaw(in.x.data() + r * in.features, m, out->data() + r * n_outputs);
+      if (labels) {
+        fb::PredictLabels(p, *labels, in.x.data() + r * in.features, m, &scratch, &pred);
+        for (size_t j = 0; j < m; ++j) (*out)[r + j] = pred.label[j];
+      } else {
+        p.PredictRaw(in.x.data() + r * in.features, m, out->data() + r * n_outputs);
+      }
       if (m == chunk) best_of[i] = std::min(best_of[i], Seconds(t0, Clock::now()) / m);
     }
     cpu_of[i] = ThreadCpuSeconds() - c0;
@@ -209,7 +221,7 @@ int main(int argc, char** argv) {
   }
   double min_time = 1.0;
   size_t chunk = 4096;
-  bool load_only = false;
+  bool load_only = false, labels = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--model")
@@ -228,6 +240,8 @@ int main(int argc, char** argv) {
       chunk = std::stoul(v);
     else if (k == "--load")
       model = v, load_only = true;
+    else if (k == "--labels")
+      labels = v == "1";
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -269,13 +283,26 @@ int main(int argc, char** argv) {
   }
   const size_t no = f->n_outputs;
   std::vector<double> out(in.rows * no), want(in.rows * no);
+  if (labels && f->kind != fb::ModelKind::kClassifier) {
+    std::fprintf(stderr, "--labels 1: %s is not a classifier\n", model.c_str());
+    return 2;
+  }
+  const fb::Forest* timed_labels = labels ? f.get() : nullptr;
 
   // Correctness first: the whole input against the reference.
   fb::MakeReferencePredictor(f)->PredictRaw(in.x.data(), in.rows, want.data());
+  if (labels) {  // the labels Finalize gives from the reference's sums
+    fb::Predictions pw;
+    fb::Finalize(*f, want.data(), in.rows, fb::OutputKind::kPrediction, &pw);
+    for (size_t r = 0; r < in.rows; ++r) want[r] = pw.label[r];
+    want.resize(in.rows);
+    out.resize(in.rows);
+  }
   double cpu, best_call = 1e30;
-  TimeThreads(*p, in, 1, chunk, &out, no, &cpu, &best_call);
+  TimeThreads(*p, in, 1, chunk, &out, no, &cpu, &best_call, timed_labels);
   if (std::memcmp(out.data(), want.data(), out.size() * sizeof(double)) != 0) {
-    std::fprintf(stderr, "%s: %s sums differ from the reference\n", label.c_str(), p->name().c_str());
+    std::fprintf(stderr, "%s: %s %s differ from the reference\n", label.c_str(), p->name().c_str(),
+                 labels ? "labels" : "sums");
     return 1;
   }
 
@@ -286,7 +313,7 @@ int main(int argc, char** argv) {
     double best = 1e30, best_cpu = 1e30, total = 0;
     best_call = 1e30;
     for (int rep = 0; rep < 3 || total < min_time; ++rep) {
-      double s = TimeThreads(*p, in, threads, chunk, &out, no, &cpu, &best_call);
+      double s = TimeThreads(*p, in, threads, chunk, &out, no, &cpu, &best_call, timed_labels);
       best = std::min(best, s);
       best_cpu = std::min(best_cpu, cpu);
       total += s;
@@ -294,11 +321,12 @@ int main(int argc, char** argv) {
     rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     const double row_trees = static_cast<double>(in.rows) * f->trees.size();
-    std::printf("forestbatch-%s\t%s\t%d\t%zu\t%zu\t%.4f\t%.3f\t%.3f\t%.3f\t%.0f\t%.0f\n", p->name().c_str(),
-                label.c_str(), threads, in.rows, f->trees.size(), best, best * 1e9 * threads / row_trees,
-                best_cpu * 1e9 / row_trees, best_call * 1e9 / f->trees.size(), in.rows / best,
-                ru.ru_maxrss / 1024.0);
+    std::printf("forestbatch-%s%s\t%s\t%d\t%zu\t%zu\t%.4f\t%.3f\t%.3f\t%.3f\t%.0f\t%.0f\n",
+                labels ? "labels-" : "", p->name().c_str(), label.c_str(), threads, in.rows, f->trees.size(),
+                best, best * 1e9 * threads / row_trees, best_cpu * 1e9 / row_trees,
+                best_call * 1e9 / f->trees.size(), in.rows / best, ru.ru_maxrss / 1024.0);
   }
+  if (labels) return 0;
   // Small calls: no thread start-up, no per-call set-up beyond a few buffers.
   for (size_t n : {size_t{1}, size_t{100}}) {
     const size_t calls = std::max<size_t>(1, std::min<size_t>(in.rows / n, 2000));

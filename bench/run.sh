@@ -58,6 +58,12 @@ run_hot() {  # model label
     --min-time 1 | tee -a "$out"
 }
 run_hot "$root/examples/seed/model.joblib" seed
+# The same for an output of labels only (PredictLabels: the seed's two classes by float32 label margins,
+# infer/predictor.h), the best target: labels `seed-labels` and `seed-labels-hot-2048`.
+"$kb" --model "$root/examples/seed/model.joblib" --x "$seed_csv" --label seed-labels --target "${targets##* }" \
+  --threads 1,2 --labels 1 --min-time 1 | tee -a "$out"
+"$kb" --model "$root/examples/seed/model.joblib" --x "$hot" --label seed-labels-hot-2048 --target "${targets##* }" \
+  --threads 1 --chunk 2048 --labels 1 --min-time 1 | tee -a "$out"
 run_peers "$root/examples/seed/model.joblib" "$seed_csv" seed 0
 (cd "$data/seed" && "$py" "$root/bench/peers.py" --model "$root/examples/seed/model.joblib" --x "$seed_csv" \
   --label seed --engine seed) | tee -a "$out"
