@@ -130,6 +130,23 @@ TEST_F(FilePredictorTest, MatchesReferenceWithAnyThreadCountAndChunking) {
       ++counts[pred.label[r]];
     }
     for (uint64_t c : counts) EXPECT_GT(c, 0u);  // every class is predicted somewhere
+    // Labels only (PredictLabels: a two-class forest's label margins), down
+    // to chunks of a row or two, whose few rows are summed exactly.
+    std::string want_labels = "prediction\n";
+    for (int r = 0; r < rows; ++r) want_labels += forest->class_labels[pred.label[r]] + "\n";
+    for (int threads : {1, 2}) {
+      for (size_t chunk : {size_t{0}, size_t{3000}, size_t{60}}) {
+        PredictOptions o;
+        o.threads = threads;
+        o.chunk_bytes = chunk;
+        auto fp = FilePredictor::Create(forest, o);
+        ASSERT_TRUE(fp.ok()) << fp.status().ToString();
+        auto st = (*fp)->Run(Path("in.csv"), Path("labels.csv"));
+        ASSERT_TRUE(st.ok()) << st.status().ToString();
+        ASSERT_EQ(Read("labels.csv"), want_labels) << threads << " threads, chunk " << chunk;
+        EXPECT_EQ(st->class_counts, counts);
+      }
+    }
     for (int threads : {1, 2, 5}) {
       for (size_t chunk : {size_t{1} << 20, size_t{3000}, size_t{0}}) {  // 0: ChunkBytesFor
         PredictOptions o;
