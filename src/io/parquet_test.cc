@@ -166,6 +166,45 @@ TEST(Parquet, WriterOutputReadsBackWithKeptColumnsAndNulls) {
   }
 }
 
+// A classifier's labels-only output (ResultFormatter::labels_only: predict
+// then computes no probabilities) never reads PredictionRows::values: the
+// same bytes without them, kept columns or not.
+TEST(Parquet, LabelsOnlyOutputsNeedNoValues) {
+  for (bool with_kept : {false, true}) {
+    ResultLayout l;
+    l.format = ResultFormat::kParquet;
+    l.classifier = true;
+    l.labels = {"3", "7"};
+    l.labels_are_integers = true;
+    l.n_values = 2;
+    if (with_kept) l.kept = {{"id", KeptType::kText}};
+    auto fmt = ResultFormatter::Create(l);
+    ASSERT_TRUE(fmt.ok()) << fmt.status().ToString();
+    ASSERT_TRUE(fmt->labels_only());
+    auto write = [&](bool values) {
+      auto mem = std::make_shared<MemoryStorage>();
+      auto w = ParquetResultWriter::Create(*fmt, Compression::kSnappy, 1000);
+      EXPECT_TRUE(w.ok());
+      ResultSink sink(mem->OpenWrite("mem://l.parquet").value());
+      EXPECT_TRUE(w->Begin(&sink).ok());
+      const size_t n = 2500;
+      std::vector<double> v(2 * n, 0.5);
+      std::vector<int32_t> labels(n);
+      std::vector<KeptValues> kept(l.kept.size());
+      for (size_t r = 0; r < n; ++r) {
+        labels[r] = static_cast<int32_t>(r % 3 == 0);
+        if (with_kept) kept[0].AddText(std::to_string(r));
+      }
+      PredictionRows pr{n, 2, values ? v.data() : nullptr, labels.data()};
+      EXPECT_TRUE(w->Append(pr, kept, &sink).ok());
+      EXPECT_TRUE(w->Finish(&sink).ok());
+      EXPECT_TRUE(sink.Commit().ok());
+      return *mem->Get("mem://l.parquet");
+    };
+    EXPECT_EQ(write(false), write(true)) << "kept " << with_kept;
+  }
+}
+
 TEST(Parquet, ReadsOnlyTheNeededColumnChunks) {
   auto mem = std::make_shared<MemoryStorage>();
   const std::string file = MakeFile(mem.get(), "mem://wide.parquet", 3000, 1500, Compression::kNone, 30);

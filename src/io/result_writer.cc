@@ -210,9 +210,14 @@ Result<ResultFormatter> ResultFormatter::Create(ResultLayout l) {
   for (const std::string& t : r.label_text_) longest = std::max(longest, t.size());
   r.label_rows_ = L.format == ResultFormat::kSeed && L.classifier && !r.general_ && longest < kShortLabel &&
                   r.label_text_.size() <= kMaxLabels;
-  // Format's labels-only branch (no kept columns or selection: general_).
-  r.labels_only_ = (L.format == ResultFormat::kCsv || L.format == ResultFormat::kSeed) && L.classifier &&
-                   !L.proba && !L.margin && !r.general_;
+  // Format's labels-only branch (no kept columns or selection: general_),
+  // or Parquet's writer (ParquetResultWriter reads values for value columns
+  // only; kept columns come from the input).
+  bool value_columns = false;
+  for (const OutputColumn& c : r.columns_) value_columns |= c.kind == OutputColumn::kValue;
+  r.labels_only_ = L.classifier && !L.proba && !L.margin && !value_columns &&
+                   (L.format == ResultFormat::kParquet ||
+                    ((L.format == ResultFormat::kCsv || L.format == ResultFormat::kSeed) && !r.general_));
   return r;
 }
 

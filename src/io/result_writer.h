@@ -110,8 +110,9 @@ class ResultFormatter {
   // rows straight from the labels, the same bytes as Format then Number, and
   // Format need not run.
   bool numbers_labels() const { return label_rows_; }
-  // True when Format (csv, seed) writes a classifier's labels and nothing
-  // else: PredictionRows::values is never read.
+  // True when the output is a classifier's labels and nothing else (csv,
+  // seed: Format's labels-only rows; Parquet: label columns, kept columns
+  // or not): PredictionRows::values is never read.
   bool labels_only() const { return labels_only_; }
   // Appends n rows "row,label\n" (rows from first_row on) to *out.
   void NumberLabels(const int32_t* label, size_t n, uint64_t first_row, DefaultInitVector<char>* out) const;

@@ -190,7 +190,10 @@ TEST(ResultWriterTest, LabelsOnlyOutputsNeverReadValues) {
   };
   EXPECT_TRUE(not_only(Classifier(ResultFormat::kCsv, {"0", "1"}, true, /*proba=*/true)));
   EXPECT_TRUE(not_only(Classifier(ResultFormat::kJsonl, {"0", "1"}, true)));
-  EXPECT_TRUE(not_only(Classifier(ResultFormat::kParquet, {"0", "1"}, true)));
+  EXPECT_TRUE(not_only(Classifier(ResultFormat::kParquet, {"0", "1"}, true, /*proba=*/true)));
+  auto parquet = ResultFormatter::Create(Classifier(ResultFormat::kParquet, {"0", "1"}, true));
+  ASSERT_TRUE(parquet.ok());
+  EXPECT_TRUE(parquet->labels_only());  // Parquet.LabelsOnlyOutputsNeedNoValues
   auto margin = Classifier(ResultFormat::kCsv, {"0", "1"}, true);
   margin.margin = true;
   EXPECT_TRUE(not_only(margin));
