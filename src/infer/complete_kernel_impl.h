@@ -297,15 +297,16 @@ struct CompleteImpl {
   // out row r (r < m, n_outputs == 1, leaf_width 1) += values of trees
   // [0, nt) at idx[t * T + r], each addition in A: double, or float for
   // float32 sums (the sums and values are then float32 values, so the
-  // conversions are exact).
-  template <typename A, size_t T>
-  static void AddSingle(const double* const* vals, size_t nt, const uint8_t* idx, double* out, size_t m) {
+  // conversions are exact). V: the values' type (float: label margins'
+  // tables).
+  template <typename A, size_t T, typename V>
+  static void AddSingle(const V* const* vals, size_t nt, const uint8_t* idx, double* out, size_t m) {
     size_t r = 0;
     for (; r + 8 <= m; r += 8) {
       A a[8];
       for (int j = 0; j < 8; ++j) a[j] = static_cast<A>(out[r + j]);
       for (size_t t = 0; t < nt; ++t) {
-        const double* v = vals[t];
+        const V* v = vals[t];
         uint64_t ix;  // eight leaf indexes in one load
         std::memcpy(&ix, idx + t * T + r, 8);
         for (int j = 0; j < 8; ++j) a[j] += static_cast<A>(v[(ix >> (8 * j)) & 0xFF]);
@@ -404,27 +405,15 @@ struct CompleteImpl {
   }
 
   // Label margins (complete_kernels.h): float32 tables, kLeafTable floats a
-  // tree, looked up by idx; eight rows at a time (eight independent chains
-  // of additions), one double per row of out. Ops::AddSingleFloat does the
-  // rows of its blocks first where it exists.
+  // tree, looked up by idx, one double per row of out: single float32 sums,
+  // Ops::AddSingleFloat's blocks first where it exists, AddSingle the rest.
   template <size_t T>
   static void AddMargins(const float* tabs, size_t nt, const uint8_t* idx, double* out, size_t m) {
-    size_t r = 0;
-    if constexpr (kFloatLookups<Ops>) r = Ops::AddSingleFloat(tabs, nt, idx, T, out, m);
-    for (; r + 8 <= m; r += 8) {
-      float a[8];
-      for (int j = 0; j < 8; ++j) a[j] = static_cast<float>(out[r + j]);
-      for (size_t t = 0; t < nt; ++t) {
-        const float* v = tabs + t * kLeafTable;
-        for (int j = 0; j < 8; ++j) a[j] += v[idx[t * T + r + j]];
-      }
-      for (int j = 0; j < 8; ++j) out[r + j] = a[j];
-    }
-    for (; r < m; ++r) {
-      float a = static_cast<float>(out[r]);
-      for (size_t t = 0; t < nt; ++t) a += tabs[t * kLeafTable + idx[t * T + r]];
-      out[r] = a;
-    }
+    size_t done = 0;
+    if constexpr (kFloatLookups<Ops>) done = Ops::AddSingleFloat(tabs, nt, idx, T, out, m);
+    const float* vals[kChunkTrees];
+    for (size_t t = 0; t < nt; ++t) vals[t] = tabs + t * kLeafTable;
+    AddSingle<float, T>(vals, nt, idx + done, out + done, m - done);
   }
 
   // Whether the chunk's nt trees from c add their pairs of double sums by
