@@ -281,11 +281,12 @@ void PredictLabels(const Predictor& p, const Forest& forest, const float* x, siz
                    Predictions* out) {
   const double bound = p.LabelMarginBound();
   const size_t nf = static_cast<size_t>(forest.n_features), no = static_cast<size_t>(forest.n_outputs);
-  if (bound < 0) {
+  auto every_row_exactly = [&] {
     s->sums.resize(n_rows * no);
     if (n_rows > 0) p.PredictRaw(x, n_rows, s->sums.data());
-    return Finalize(forest, s->sums.data(), n_rows, OutputKind::kPrediction, out);
-  }
+    Finalize(forest, s->sums.data(), n_rows, OutputKind::kPrediction, out);
+  };
+  if (bound < 0) return every_row_exactly();
   out->n_rows = n_rows;
   out->n_cols = 2;
   out->values.clear();
@@ -301,6 +302,8 @@ void PredictLabels(const Predictor& p, const Forest& forest, const float* x, siz
   }
   const size_t k = s->near.size();
   if (k == 0) return;
+  // Every row (a call too small for margins): the rows as they are, not a copy.
+  if (k == n_rows) return every_row_exactly();
   s->rows.resize(k * nf);
   for (size_t i = 0; i < k; ++i)
     std::copy_n(x + static_cast<size_t>(s->near[i]) * nf, nf, s->rows.data() + i * nf);
