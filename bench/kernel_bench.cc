@@ -42,6 +42,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/prefault.h"
 #include "forest_dump.h"
 #include "infer/compiled_predictor.h"
 #include "infer/predictor.h"
@@ -213,6 +214,7 @@ int TimeLoad(const std::string& model, const std::string& label) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fb::UseBatchHeap();  // as forestbatch's main(): its loads are measured here
   std::string model, xpath, label, target_name, threads_list = "1,2";
   if (argc == 2 && std::string(argv[1]) == "--list-targets") {
     for (fb::SimdTarget t : fb::SupportedSimdTargets()) std::printf("%s ", fb::SimdTargetName(t));

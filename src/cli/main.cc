@@ -1,12 +1,12 @@
 // forestbatch: batch inference for tree ensembles. Thin front end: parses the
 // command line with the subcommand table (command.h) and maps errors to exit
 // codes; the work happens in the libraries.
-#include <malloc.h>
 
 #include <cstdio>
 #include <memory>
 
 #include "cli/command.h"
+#include "common/prefault.h"
 #include "common/text_escape.h"
 
 namespace fb::cli {
@@ -63,15 +63,9 @@ void FinishHelp(CLI::App* app) {
 
 int main(int argc, char** argv) {
   using namespace fb::cli;
-  // Freed memory stays with the process for the next file instead of going
-  // back to the kernel after each: glibc otherwise unmaps freed blocks of
-  // 128 KiB and more and trims heaps whose free top passes 128 KiB, so a
-  // worker first-touched its chunk buffers again for every file (78 page
-  // faults a 10,000-row file in `run`, 13 with these; BENCHMARKS.md, session
-  // 11). Blocks over 32 MiB (glibc's largest mmap threshold) still come from
-  // and go back to the kernel, so big model loads do not stay resident.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  // malloc's policy for batch work (memory kept for the next file, one heap
+  // on transparent huge pages): prefault.h.
+  fb::UseBatchHeap();
   CLI::App app{
       "forestbatch: fast, exactly-once batch inference for tree ensembles\n"
       "(scikit-learn forests, gradient boosting, HistGradientBoosting, IsolationForest and\n"

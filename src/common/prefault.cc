@@ -1,15 +1,24 @@
 #include "common/prefault.h"
 
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
 
 namespace fb {
+namespace {
+
+// The lead of the huge-page heap (ReserveHugePageHeap), held for good;
+// reachable from here, so not a leak.
+void* g_held_lead = nullptr;
+
+}  // namespace
 
 void PrefaultForWrite(void* p, size_t bytes) {
   constexpr size_t kMinBytes = size_t{64} << 10;
@@ -30,6 +39,41 @@ void AdviseHugePages(void* p, size_t bytes) {
   if (end <= begin) return;
   // Errors (no transparent huge pages in this kernel: EINVAL) are ignored.
   (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
+size_t ReserveHugePageHeap(size_t bytes) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  (void)bytes;
+  return 0;
+#else
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  if (bytes < 2 * kHuge) return 0;
+  char* p = static_cast<char*>(std::malloc(bytes));
+  if (p == nullptr) return 0;
+  const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t begin = (at + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (at + bytes) & ~(kHuge - 1);
+  AdviseHugePages(p, bytes);
+  // glibc's chunks: a block of n user bytes spans (n + 8) rounded up to 16,
+  // and the next block's user bytes begin right after it. Shrinking the
+  // block to lead - 8 bytes, in place, frees the rest, which rejoins the free
+  // top of the heap, so that the next allocation begins at `begin`.
+  const size_t lead = begin - at;
+  if (lead >= 64) {
+    g_held_lead = std::realloc(p, lead - 8);
+  } else {
+    std::free(p);
+  }
+  return end - begin;
+#endif
+}
+
+void UseBatchHeap() {
+  constexpr int kMmapThreshold = 32 << 20, kTrimThreshold = 64 << 20;
+  mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
+  mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
+  mallopt(M_ARENA_MAX, 1);
+  ReserveHugePageHeap(size_t{30} << 20);
 }
 
 }  // namespace fb

@@ -28,4 +28,38 @@ void PrefaultForWrite(void* p, size_t bytes);
 // through in full, and soon: a huge page is cleared whole.
 void AdviseHugePages(void* p, size_t bytes);
 
+// ReserveHugePageHeap: grows malloc's main heap by about `bytes` at once,
+// asks for transparent huge pages for it (AdviseHugePages) and gives it back
+// to malloc, starting on a 2 MiB boundary: the process's later allocations
+// (a model's arrays, a file's chunk buffers) are then carved from 2 MiB pages,
+// one fault each, instead of a fault per 4 KiB as the heap is first touched.
+// The part before the first boundary (under 2 MiB, never touched) stays
+// allocated for good. Returns the bytes advised (0: nothing done).
+//
+// Call it once, first thing in main(), after M_MMAP_THRESHOLD and
+// M_TRIM_THRESHOLD were raised past `bytes` (a block over the first is a
+// mapping of its own, not heap; a free top over the second is given back to
+// the kernel, advice and all). Only glibc's allocator is shaped this way: under a sanitizer's
+// allocator it does nothing. Not thread-safe (no other thread may allocate
+// meanwhile).
+size_t ReserveHugePageHeap(size_t bytes);
+
+// UseBatchHeap: malloc's policy for a batch process (forestbatch's main(),
+// the benchmarks that measure it), set once, first thing in main():
+// - freed memory stays with the process for the next file: glibc otherwise
+//   unmaps freed blocks of 128 KiB and more and trims heaps whose free top
+//   passes 128 KiB, so a worker first-touched its chunk buffers again for
+//   every file (78 page faults a 10,000-row file in `run`, 13 without;
+//   BENCHMARKS.md, session 11). Blocks over 32 MiB still come from and go
+//   back to the kernel, so a big model's load does not stay resident;
+// - one heap for every thread: a pool thread's own arena would first-touch
+//   fresh 4 KiB pages for its buffers;
+// - its first 30 MiB on transparent huge pages (ReserveHugePageHeap): the
+//   seed file's `predict -j 2` took 1,553 page faults and 58.8 ms of CPU,
+//   221 and 41.3 ms with this (BENCHMARKS.md, session 15). Nothing is
+//   resident until used; a partly used 2 MiB page is resident whole (a
+//   `run` worker: 13.5 -> 15.3 MiB).
+// Not thread-safe: before any other thread starts.
+void UseBatchHeap();
+
 }  // namespace fb

@@ -97,7 +97,9 @@ TEST(PrefaultTest, HugePagesAreAskedForTheWholeAlignedBlocksOfBigBuffers) {
   if (!std::getline(thp, setting) || setting.find("[never]") != std::string::npos)
     GTEST_SKIP() << "no transparent huge pages here: " << setting;
   EXPECT_TRUE(HasFlag(advised, "hg")) << advised;
-  if (untouched != nullptr) EXPECT_FALSE(HasFlag(before, "hg")) << before;
+  if (untouched != nullptr) {
+    EXPECT_FALSE(HasFlag(before, "hg")) << before;
+  }
 
   // Under 4 MiB: left alone.
   char* q = static_cast<char*>(
@@ -108,6 +110,33 @@ TEST(PrefaultTest, HugePagesAreAskedForTheWholeAlignedBlocksOfBigBuffers) {
   const std::string small = VmFlagsAt(q + kHuge);
   ::munmap(q, 3 * kHuge);
   EXPECT_FALSE(HasFlag(small, "hg")) << small;
+}
+
+TEST(PrefaultTest, HugePageHeapServesLaterAllocations) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  UseBatchHeap();  // as main() does first: the thresholds, and 30 MiB reserved
+  const size_t advised = ReserveHugePageHeap(16 * kHuge / 2);
+  EXPECT_EQ(ReserveHugePageHeap(kHuge), 0u);  // too small to hold a whole aligned block
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  EXPECT_EQ(advised, 0u);  // a sanitizer's allocator is not glibc's heap
+#else
+  // 16 MiB from an address anywhere in a 2 MiB block: 7 or 8 whole blocks.
+  EXPECT_GE(advised, 7 * kHuge);
+  EXPECT_LE(advised, 8 * kHuge);
+  // The next block comes from the reserved heap, starting on its first 2 MiB
+  // boundary, and can be written and freed as any other.
+  char* p = static_cast<char*>(std::malloc(4 * kHuge));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % kHuge, 0u);
+  std::memset(p, 1, 4 * kHuge);
+  const std::string flags = VmFlagsAt(p + kHuge);
+  std::free(p);
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string setting;
+  if (!std::getline(thp, setting) || setting.find("[never]") != std::string::npos)
+    GTEST_SKIP() << "no transparent huge pages here: " << setting;
+  EXPECT_TRUE(HasFlag(flags, "hg")) << flags;
+#endif
 }
 
 }  // namespace
