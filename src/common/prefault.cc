@@ -27,6 +27,7 @@ void PrefaultForWrite(void* p, size_t bytes) {
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
   const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(page - 1);
   if (end <= begin) return;
+  AdviseHugePages(p, bytes);
   // Errors (an old kernel: EINVAL; no memory: the writer faults as usual) are ignored.
   (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
 }

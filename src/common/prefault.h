@@ -4,6 +4,11 @@
 // virtual machines (an exit per fault); a big buffer that is about to be
 // written in full is mapped several times faster this way.
 //
+// The whole 2 MiB blocks of a buffer of 4 MiB or more are asked for as
+// transparent huge pages first (AdviseHugePages): populating them then
+// clears 2 MiB pages, not 512 small ones (rf-regressor's joblib, 405 MB,
+// loaded in 499 ms of CPU instead of 614 on the Zen 5 virtual machine).
+//
 // Only whole pages inside [p, p + bytes) are touched, and their contents are
 // left as they are (populating never changes what a page holds), so any
 // live buffer may be passed. Buffers under 64 KiB, and kernels without the

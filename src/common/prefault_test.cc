@@ -112,6 +112,26 @@ TEST(PrefaultTest, HugePagesAreAskedForTheWholeAlignedBlocksOfBigBuffers) {
   EXPECT_FALSE(HasFlag(small, "hg")) << small;
 }
 
+TEST(PrefaultTest, BigBuffersArePopulatedWithHugePages) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t bytes = 3 * kHuge;
+  char* p =
+      static_cast<char*>(::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(p, MAP_FAILED);
+  PrefaultForWrite(p, bytes);
+  char* first = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1));
+  const std::string flags = VmFlagsAt(first);
+  const size_t resident = ResidentPages(p, bytes);
+  ::munmap(p, bytes);
+  if (resident == 0) GTEST_SKIP() << "this kernel has no MADV_POPULATE_WRITE (before Linux 5.14)";
+  EXPECT_EQ(resident, bytes / static_cast<size_t>(::sysconf(_SC_PAGESIZE)));
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string setting;
+  if (!std::getline(thp, setting) || setting.find("[never]") != std::string::npos)
+    GTEST_SKIP() << "no transparent huge pages here: " << setting;
+  EXPECT_TRUE(HasFlag(flags, "hg")) << flags;
+}
+
 TEST(PrefaultTest, HugePageHeapServesLaterAllocations) {
   constexpr size_t kHuge = size_t{2} << 20;
   UseBatchHeap();  // as main() does first: the thresholds, and 30 MiB reserved
