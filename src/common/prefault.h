@@ -44,9 +44,9 @@ void AdviseHugePages(void* p, size_t bytes);
 // Call it once, first thing in main(), after M_MMAP_THRESHOLD and
 // M_TRIM_THRESHOLD were raised past `bytes` (a block over the first is a
 // mapping of its own, not heap; a free top over the second is given back to
-// the kernel, advice and all). Only glibc's allocator is shaped this way: under a sanitizer's
-// allocator it does nothing. Not thread-safe (no other thread may allocate
-// meanwhile).
+// the kernel, advice and all). Only glibc's allocator is shaped this way:
+// under a sanitizer's allocator it does nothing. Not thread-safe (no other
+// thread may allocate meanwhile).
 size_t ReserveHugePageHeap(size_t bytes);
 
 // UseBatchHeap: malloc's policy for a batch process (forestbatch's main(),

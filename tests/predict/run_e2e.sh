@@ -214,6 +214,39 @@ expect_exit 3 "an unknown category with handle_unknown='error'" -- "$fb" predict
   -i "$pipe/refused/onehot-error.X.csv" -o "$work/e/out.csv"
 expect_err "unknown category 'purple'"
 
+# --- the malloc heap on huge pages (common/prefault.h, UseBatchHeap): main() reserves it first
+# thing, so a predict still waiting for its input already has a heap mapping advised for huge
+# pages (where the kernel's setting allows them; a sanitizer's allocator is left alone), and a
+# process whose address space is too small for the reservation predicts the same.
+sanitized=0
+nm -D "$fb" 2>/dev/null | grep -q ' __asan_init' && sanitized=1
+thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo "[never]")
+if ((!sanitized)); then
+  mkfifo "$work/fifo"
+  "$fb" predict -q -m "$seed_model" -i "$work/fifo" -o "$work/fifo.csv" --threads 2 &
+  pid=$!
+  advised=0
+  for _ in $(seq 100); do
+    if awk '/^[0-9a-f]+-[0-9a-f]+ / { heap = ($6 == "[heap]") } heap && /^VmFlags:.* hg/ { found = 1 } END { exit !found }' \
+      "/proc/$pid/smaps" 2>/dev/null; then
+      advised=1
+      break
+    fi
+    [[ $thp == *"[never]"* ]] && break
+    sleep 0.05
+  done
+  # Bounded: a predict that failed before opening the fifo leaves no reader.
+  timeout 60 sh -c 'cat "$1" >"$2"' sh "$seed_csv" "$work/fifo" || fail "could not feed the fifo"
+  wait "$pid" || fail "predict from a fifo: exit $?"
+  cmp -s "$work/fifo.csv" "$work/a.csv" || fail "predict from a fifo: output differs"
+  if [[ $thp != *"[never]"* ]]; then
+    ((advised)) && ok "the heap is advised for huge pages" || fail "no [heap] mapping advised for huge pages (THP: $thp)"
+  fi
+  (ulimit -v 100000 && "$fb" predict -q -m "$seed_model" -i "$seed_csv" -o "$work/small-as.csv" --threads 2) ||
+    fail "predict under ulimit -v 100000: exit $?"
+  cmp -s "$work/small-as.csv" "$work/a.csv" || fail "predict under ulimit -v 100000: output differs"
+fi
+
 if ((failures)); then
   echo "$failures failure(s)" >&2
   exit 1
