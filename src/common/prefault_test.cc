@@ -76,12 +76,26 @@ bool HasFlag(const std::string& vm_flags, const char* flag) {
   return vm_flags.find(std::string(" ") + flag) != std::string::npos;
 }
 
+// A fresh private anonymous mapping (no page of it touched yet), or nullptr.
+char* FreshPages(size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+}
+
+// The kernel's transparent huge page setting ("always [madvise] never"), or
+// "" where there is none.
+std::string TransparentHugePages() {
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string setting;
+  std::getline(thp, setting);
+  return setting;
+}
+
 TEST(PrefaultTest, HugePagesAreAskedForTheWholeAlignedBlocksOfBigBuffers) {
   constexpr size_t kHuge = size_t{2} << 20;
   const size_t bytes = 5 * kHuge;
-  char* p =
-      static_cast<char*>(::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  ASSERT_NE(p, MAP_FAILED);
+  char* p = FreshPages(bytes);
+  ASSERT_NE(p, nullptr);
   std::memset(p, 7, 4096);
   char* first = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1));
   AdviseHugePages(p + 1, bytes - 1);
@@ -92,10 +106,8 @@ TEST(PrefaultTest, HugePagesAreAskedForTheWholeAlignedBlocksOfBigBuffers) {
   EXPECT_EQ(p[4095], 7);
   ::munmap(p, bytes);
   ASSERT_FALSE(advised.empty()) << "no /proc/self/smaps";
-  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string setting;
-  if (!std::getline(thp, setting) || setting.find("[never]") != std::string::npos)
-    GTEST_SKIP() << "no transparent huge pages here: " << setting;
+  if (const std::string thp = TransparentHugePages(); thp.empty() || thp.find("[never]") != std::string::npos)
+    GTEST_SKIP() << "no transparent huge pages here: " << thp;
   EXPECT_TRUE(HasFlag(advised, "hg")) << advised;
   if (untouched != nullptr) {
     EXPECT_FALSE(HasFlag(before, "hg")) << before;
@@ -115,9 +127,8 @@ TEST(PrefaultTest, HugePagesAreAskedForTheWholeAlignedBlocksOfBigBuffers) {
 TEST(PrefaultTest, BigBuffersArePopulatedWithHugePages) {
   constexpr size_t kHuge = size_t{2} << 20;
   const size_t bytes = 3 * kHuge;
-  char* p =
-      static_cast<char*>(::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  ASSERT_NE(p, MAP_FAILED);
+  char* p = FreshPages(bytes);
+  ASSERT_NE(p, nullptr);
   PrefaultForWrite(p, bytes);
   char* first = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1));
   const std::string flags = VmFlagsAt(first);
@@ -125,10 +136,8 @@ TEST(PrefaultTest, BigBuffersArePopulatedWithHugePages) {
   ::munmap(p, bytes);
   if (resident == 0) GTEST_SKIP() << "this kernel has no MADV_POPULATE_WRITE (before Linux 5.14)";
   EXPECT_EQ(resident, bytes / static_cast<size_t>(::sysconf(_SC_PAGESIZE)));
-  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string setting;
-  if (!std::getline(thp, setting) || setting.find("[never]") != std::string::npos)
-    GTEST_SKIP() << "no transparent huge pages here: " << setting;
+  if (const std::string thp = TransparentHugePages(); thp.empty() || thp.find("[never]") != std::string::npos)
+    GTEST_SKIP() << "no transparent huge pages here: " << thp;
   EXPECT_TRUE(HasFlag(flags, "hg")) << flags;
 }
 
@@ -151,10 +160,8 @@ TEST(PrefaultTest, HugePageHeapServesLaterAllocations) {
   std::memset(p, 1, 4 * kHuge);
   const std::string flags = VmFlagsAt(p + kHuge);
   std::free(p);
-  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string setting;
-  if (!std::getline(thp, setting) || setting.find("[never]") != std::string::npos)
-    GTEST_SKIP() << "no transparent huge pages here: " << setting;
+  if (const std::string thp = TransparentHugePages(); thp.empty() || thp.find("[never]") != std::string::npos)
+    GTEST_SKIP() << "no transparent huge pages here: " << thp;
   EXPECT_TRUE(HasFlag(flags, "hg")) << flags;
 #endif
 }
