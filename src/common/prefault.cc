@@ -18,6 +18,20 @@ namespace {
 // reachable from here, so not a leak.
 void* g_held_lead = nullptr;
 
+constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+constexpr size_t kMinHugeBytes = 2 * kHuge;  // smaller buffers are left alone
+
+// The whole 2 MiB blocks inside [p, p + bytes) of a buffer of kMinHugeBytes
+// or more (end <= begin: none).
+struct HugeBlocks {
+  uintptr_t begin = 0, end = 0;
+};
+HugeBlocks WholeHugeBlocks(const void* p, size_t bytes) {
+  if (p == nullptr || bytes < kMinHugeBytes) return {};
+  const auto at = reinterpret_cast<uintptr_t>(p);
+  return {(at + kHuge - 1) & ~(kHuge - 1), (at + bytes) & ~(kHuge - 1)};
+}
+
 }  // namespace
 
 void PrefaultForWrite(void* p, size_t bytes) {
@@ -33,13 +47,10 @@ void PrefaultForWrite(void* p, size_t bytes) {
 }
 
 void AdviseHugePages(void* p, size_t bytes) {
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  if (p == nullptr || bytes < 2 * kHuge) return;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
-  if (end <= begin) return;
+  const HugeBlocks b = WholeHugeBlocks(p, bytes);
+  if (b.end <= b.begin) return;
   // Errors (no transparent huge pages in this kernel: EINVAL) are ignored.
-  (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  (void)::madvise(reinterpret_cast<void*>(b.begin), b.end - b.begin, MADV_HUGEPAGE);
 }
 
 size_t ReserveHugePageHeap(size_t bytes) {
@@ -47,25 +58,22 @@ size_t ReserveHugePageHeap(size_t bytes) {
   (void)bytes;
   return 0;
 #else
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  if (bytes < 2 * kHuge) return 0;
+  if (bytes < kMinHugeBytes) return 0;
   char* p = static_cast<char*>(std::malloc(bytes));
   if (p == nullptr) return 0;
-  const uintptr_t at = reinterpret_cast<uintptr_t>(p);
-  const uintptr_t begin = (at + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (at + bytes) & ~(kHuge - 1);
+  const HugeBlocks b = WholeHugeBlocks(p, bytes);
   AdviseHugePages(p, bytes);
   // glibc's chunks: a block of n user bytes spans (n + 8) rounded up to 16,
   // and the next block's user bytes begin right after it. Shrinking the
   // block to lead - 8 bytes, in place, frees the rest, which rejoins the free
   // top of the heap, so that the next allocation begins at `begin`.
-  const size_t lead = begin - at;
+  const size_t lead = b.begin - reinterpret_cast<uintptr_t>(p);
   if (lead >= 64) {
     g_held_lead = std::realloc(p, lead - 8);
   } else {
     std::free(p);
   }
-  return end - begin;
+  return b.end - b.begin;
 #endif
 }
 
