@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <new>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -74,6 +75,35 @@ size_t ReserveHugePageHeap(size_t bytes) {
     std::free(p);
   }
   return b.end - b.begin;
+#endif
+}
+
+void* MapBuffer(size_t bytes, bool huge) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  (void)huge;
+  return ::operator new(bytes, std::nothrow);
+#else
+  // Map 2 MiB more than asked and unmap what lies outside the aligned span.
+  const size_t span = (bytes + kHuge - 1) & ~(kHuge - 1);
+  void* m = ::mmap(nullptr, span + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return nullptr;
+  const auto at = reinterpret_cast<uintptr_t>(m);
+  const uintptr_t begin = (at + kHuge - 1) & ~(kHuge - 1);
+  if (begin > at) ::munmap(m, begin - at);
+  const uintptr_t tail = at + span + kHuge - (begin + span);
+  if (tail > 0) ::munmap(reinterpret_cast<void*>(begin + span), tail);
+  if (huge) AdviseHugePages(reinterpret_cast<void*>(begin), span);
+  return reinterpret_cast<void*>(begin);
+#endif
+}
+
+void UnmapBuffer(void* p, size_t bytes) {
+  if (p == nullptr) return;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  (void)bytes;
+  ::operator delete(p);
+#else
+  (void)::munmap(p, (bytes + kHuge - 1) & ~(kHuge - 1));
 #endif
 }
 

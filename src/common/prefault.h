@@ -49,6 +49,21 @@ void AdviseHugePages(void* p, size_t bytes);
 // thread may allocate meanwhile).
 size_t ReserveHugePageHeap(size_t bytes);
 
+// MapBuffer / UnmapBuffer: a big buffer (kMapBufferBytes or more) as a
+// mapping of its own instead of a block of malloc's heap, starting on a
+// 2 MiB boundary and, with `huge`, asked for as transparent huge pages
+// (AdviseHugePages). For buffers sized for a whole input unit (a Parquet
+// row group's decoded columns) that are mostly left unwritten: as heap blocks
+// they used up the huge-page reservation (ReserveHugePageHeap), and the
+// blocks and scratch allocated after them came from heap grown 4 KiB page by
+// 4 KiB page (the seed file as Parquet: 1,200 faults, BENCHMARKS.md session
+// 16). MapBuffer returns nullptr when the kernel refuses (no memory); pass
+// UnmapBuffer the same size. Under a sanitizer both go through operator
+// new/delete, so the sanitizer still checks every access. Thread-safe.
+inline constexpr size_t kMapBufferBytes = size_t{4} << 20;
+void* MapBuffer(size_t bytes, bool huge);
+void UnmapBuffer(void* p, size_t bytes);
+
 // UseBatchHeap: malloc's policy for a batch process (forestbatch's main(),
 // the benchmarks that measure it), set once, first thing in main():
 // - freed memory stays with the process for the next file: glibc otherwise

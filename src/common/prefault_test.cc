@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/mapped_vector.h"
+
 namespace fb {
 namespace {
 
@@ -160,6 +162,45 @@ TEST(PrefaultTest, HugePageHeapServesLaterAllocations) {
   std::memset(p, 1, 4 * kHuge);
   const std::string flags = VmFlagsAt(p + kHuge);
   std::free(p);
+  if (const std::string thp = TransparentHugePages(); thp.empty() || thp.find("[never]") != std::string::npos)
+    GTEST_SKIP() << "no transparent huge pages here: " << thp;
+  EXPECT_TRUE(HasFlag(flags, "hg")) << flags;
+#endif
+}
+
+TEST(PrefaultTest, MappedVectorsBigBuffersAreMappingsOfTheirOwn) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  // Grown element by element across the mapping threshold: every value kept
+  // through each reallocation (a mapping copied into a bigger mapping).
+  MappedVector<uint32_t> v;
+  const size_t n = 3 * kMapBufferBytes / sizeof(uint32_t);
+  for (size_t k = 0; k < n; ++k) v.push_back(static_cast<uint32_t>(k * 2654435761u));
+  for (size_t k = 0; k < n; k += 4099) ASSERT_EQ(v[k], static_cast<uint32_t>(k * 2654435761u)) << k;
+  EXPECT_EQ(v.back(), static_cast<uint32_t>((n - 1) * 2654435761u));
+  // A small one is malloc's, as any vector's.
+  MappedVector<float> small(1000, 1.5f);
+  EXPECT_EQ(small[999], 1.5f);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // A big one starts on a 2 MiB boundary, outside the heap, on huge pages
+  // where the kernel offers them; resize leaves its fresh pages unwritten.
+  MappedVector<float> big;
+  big.resize(kMapBufferBytes / sizeof(float) + 1);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(big.data()) % kHuge, 0u);
+  EXPECT_EQ(ResidentPages(big.data(), kMapBufferBytes), 0u);
+  const std::string flags = VmFlagsAt(big.data());
+  EXPECT_FALSE(flags.empty());
+  std::ifstream maps("/proc/self/maps");
+  const auto at = reinterpret_cast<uintptr_t>(big.data());
+  for (std::string line; std::getline(maps, line);) {
+    uintptr_t lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream(line) >> std::hex >> lo >> dash >> hi;
+    if (at >= lo && at < hi) {
+      EXPECT_EQ(line.find("[heap]"), std::string::npos) << line;
+    }
+  }
+  big[big.size() - 1] = 2.0f;  // the last element, past the aligned 4 MiB, is writable
+  EXPECT_EQ(big.back(), 2.0f);
   if (const std::string thp = TransparentHugePages(); thp.empty() || thp.find("[never]") != std::string::npos)
     GTEST_SKIP() << "no transparent huge pages here: " << thp;
   EXPECT_TRUE(HasFlag(flags, "hg")) << flags;

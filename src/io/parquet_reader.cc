@@ -14,6 +14,7 @@
 
 #include "common/compression.h"
 #include "common/format.h"
+#include "common/mapped_vector.h"
 #include "common/missing_values.h"
 #include "common/preprocessing.h"
 #include "common/text_escape.h"
@@ -737,9 +738,13 @@ struct ParquetGroup {
 
   // Decoded, column-major, for a float slot (a numeric feature column) not
   // read slice by slice (`lazy` below): `rows` floats, or, for a column left
-  // as dictionary bytes, `rows` bytes into index_dicts[slot].
-  DefaultInitVector<float> floats;
-  DefaultInitVector<uint8_t> indexes;
+  // as dictionary bytes, `rows` bytes into index_dicts[slot]. Sized for
+  // every float slot but written only for the columns decoded whole: mappings
+  // of their own (MappedVector), so that their unwritten megabytes do not
+  // take the heap's huge-page reservation from the blocks and the kernel's
+  // scratch allocated after them.
+  MappedVector<float> floats;
+  MappedVector<uint8_t> indexes;
   std::vector<std::vector<float>> index_dicts;
   std::vector<uint8_t> slot_indexed;
   std::vector<std::vector<int32_t>> hot;  // per needed categorical column: per row its category, or -1
@@ -750,7 +755,7 @@ struct ParquetGroup {
   // another from pages_base (2 MiB aligned, backed by huge pages where the
   // kernel offers them: the row group's pages are then faulted in as one or
   // a few pages, not hundreds); per float slot its store's offset and bound.
-  DefaultInitVector<uint8_t> kept_pages;
+  MappedVector<uint8_t> kept_pages;
   uint8_t* pages_base = nullptr;
   std::vector<size_t> store_at, store_limit;
 
@@ -1160,7 +1165,7 @@ Result<std::shared_ptr<ParquetGroup>> ParquetReader::Impl::ReadGroup(size_t g, u
   constexpr size_t kHuge = size_t{2} << 20;
   const size_t span = (total + kHuge - 1) & ~(kHuge - 1);
   if (G.kept_pages.size() < span + kHuge) {
-    DefaultInitVector<uint8_t>().swap(G.kept_pages);
+    MappedVector<uint8_t>().swap(G.kept_pages);
     G.kept_pages.resize(span + span / 8 + kHuge);
   }
   const uintptr_t at = reinterpret_cast<uintptr_t>(G.kept_pages.data());
