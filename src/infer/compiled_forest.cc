@@ -1,10 +1,10 @@
 #include "infer/compiled_forest.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <limits>
-#include <map>
-#include <tuple>
 #include <utility>
 
 #include "model/forest_builder.h"
@@ -100,26 +100,63 @@ void CompileDeep(const Forest& f, const Tree& tree, CompiledArrays* cf, Scratch*
   cf->deep_trees.push_back(dt);
 }
 
-// A node test as kComplete groups share it: NaN rule, feature, threshold bits.
-struct PredKey {
-  bool nan_left;
-  int32_t feature;
-  uint32_t threshold_bits;
-  bool operator<(const PredKey& o) const {
-    return std::tie(nan_left, feature, threshold_bits) < std::tie(o.nan_left, o.feature, o.threshold_bits);
-  }
-  bool operator==(const PredKey& o) const = default;
-};
-
-PredKey KeyOf(const Node& nd) {
+// A node test as kComplete groups share it, packed so that keys order as
+// the group's slots do: NaN-right tests (default_left false) first, then by
+// feature, then by the threshold's bits. (Features are validated
+// non-negative: they fit in bits 32-62.)
+uint64_t TestKey(const Node& nd) {
   uint32_t bits;
   std::memcpy(&bits, &nd.threshold, 4);
-  return PredKey{nd.default_left, nd.feature, bits};
+  return uint64_t{nd.default_left} << 63 | uint64_t{static_cast<uint32_t>(nd.feature)} << 32 | bits;
 }
 
+// The distinct tests of one group of kComplete trees (fewer than
+// kGroupSlots) and, once AssignSlots ran, their slots: an open-addressing
+// table, emptied per group by a new generation rather than by clearing it.
+// (It replaced a std::map whose lookups were most of the compile: 3.5 of a
+// 500-tree XGBoost model's 22 ms load; BENCHMARKS.md session 16.)
+class GroupTests {
+ public:
+  void Clear() {
+    ++generation_;
+    keys_.clear();
+  }
+  size_t size() const { return keys_.size(); }
+  bool Contains(uint64_t key) const { return used_[Find(key)] == generation_; }
+  void Insert(uint64_t key) {
+    const size_t i = Find(key);
+    if (used_[i] == generation_) return;
+    used_[i] = generation_;
+    table_[i] = key;
+    keys_.push_back(key);
+  }
+  // Numbers the tests 1, 2, ... in key order; returns them in that order.
+  const std::vector<uint64_t>& AssignSlots() {
+    std::sort(keys_.begin(), keys_.end());
+    for (size_t k = 0; k < keys_.size(); ++k) slot_[Find(keys_[k])] = static_cast<uint16_t>(k + 1);
+    return keys_;
+  }
+  uint32_t SlotOf(uint64_t key) const { return slot_[Find(key)]; }  // a test of the group
+
+ private:
+  static constexpr size_t kCapacity = 1024;  // a power of two over 2 * (kGroupSlots + a tree's tests)
+  static_assert(kCapacity >= 4 * kGroupSlots);
+  // The test's place, or the empty place where it would go.
+  size_t Find(uint64_t key) const {
+    size_t i = static_cast<size_t>((key * 0x9E3779B97F4A7C15u) >> 54);  // top 10 bits
+    while (used_[i] == generation_ && table_[i] != key) i = (i + 1) & (kCapacity - 1);
+    return i;
+  }
+  uint32_t generation_ = 0;
+  std::vector<uint64_t> keys_;
+  std::array<uint64_t, kCapacity> table_{};
+  std::array<uint32_t, kCapacity> used_{};  // == generation_: taken in this group
+  std::array<uint16_t, kCapacity> slot_{};
+};
+
 // Pads `tree` to a complete tree of `depth` levels (see CompleteTree).
-void CompileCompleteTree(const Forest& f, const Tree& tree, int depth,
-                         const std::map<PredKey, uint32_t>& slot_of, CompiledArrays* cf) {
+void CompileCompleteTree(const Forest& f, const Tree& tree, int depth, const GroupTests& tests,
+                         CompiledArrays* cf) {
   const size_t w = f.leaf_width;
   const size_t n_inner = (size_t{1} << depth) - 1;
   CompleteTree ct{static_cast<uint32_t>(cf->complete_slots.size()),
@@ -131,7 +168,9 @@ void CompileCompleteTree(const Forest& f, const Tree& tree, int depth,
   double* values = cf->complete_values.data() + ct.value_begin;
   // (complete position, tree node); a leaf above the last level fills its
   // whole padded subtree (slot 0 always goes left; both halves get the leaf).
-  std::vector<std::pair<size_t, int32_t>> stack{{0, 0}};
+  std::vector<std::pair<size_t, int32_t>> stack;
+  stack.reserve(2 * kCompleteMaxDepth + 2);  // at most depth + 1 entries: never reallocated
+  stack.push_back({0, 0});
   while (!stack.empty()) {
     auto [pos, id] = stack.back();
     stack.pop_back();
@@ -145,7 +184,7 @@ void CompileCompleteTree(const Forest& f, const Tree& tree, int depth,
       stack.push_back({2 * pos + 1, id});
       stack.push_back({2 * pos + 2, id});
     } else {
-      slots[pos] = static_cast<uint16_t>(slot_of.at(KeyOf(nd)) * kCompleteTileRows);
+      slots[pos] = static_cast<uint16_t>(tests.SlotOf(TestKey(nd)) * kCompleteTileRows);
       stack.push_back({2 * pos + 1, nd.left});
       stack.push_back({2 * pos + 2, nd.right});
     }
@@ -235,35 +274,35 @@ void CompileCompleteRun(const Forest& f, uint32_t begin, uint32_t end, CompiledA
   }
   for (size_t c = 0; c < run.features.size(); ++c) column[run.features[c]] = static_cast<int32_t>(c);
 
+  GroupTests tests;
+  std::vector<uint64_t> fresh;  // the next tree's tests not in the group yet
   uint32_t t = begin;
   while (t < end) {
-    std::map<PredKey, uint32_t> slot_of;
+    tests.Clear();
     uint32_t group_end = t;
-    std::vector<PredKey> fresh;  // the next tree's tests not in the group yet
     for (; group_end < end; ++group_end) {
       fresh.clear();
       for (const Node& nd : f.trees[group_end].nodes) {
         if (nd.is_leaf()) continue;
-        const PredKey k = KeyOf(nd);
-        if (slot_of.count(k) == 0 && std::find(fresh.begin(), fresh.end(), k) == fresh.end())
-          fresh.push_back(k);
+        const uint64_t k = TestKey(nd);
+        if (!tests.Contains(k) && std::find(fresh.begin(), fresh.end(), k) == fresh.end()) fresh.push_back(k);
       }
-      if (slot_of.size() + fresh.size() >= kGroupSlots && group_end > t) break;
-      for (const PredKey& k : fresh) slot_of.emplace(k, 0);
+      if (tests.size() + fresh.size() >= kGroupSlots && group_end > t) break;
+      for (uint64_t k : fresh) tests.Insert(k);
     }
     // A single tree has at most 2^kCompleteMaxDepth - 1 < kGroupSlots nodes.
-    PredicateGroup g{static_cast<uint32_t>(cf->complete_preds.size()), static_cast<uint32_t>(slot_of.size()),
-                     0, static_cast<uint32_t>(cf->complete_trees.size()), 0};
-    // Map order: NaN-right predicates first, then by feature and threshold.
-    uint32_t slot = 1;
-    for (auto& [key, s] : slot_of) {
-      s = slot++;
-      if (!key.nan_left) ++g.nan_right;
+    const std::vector<uint64_t>& keys = tests.AssignSlots();
+    PredicateGroup g{static_cast<uint32_t>(cf->complete_preds.size()), static_cast<uint32_t>(keys.size()), 0,
+                     static_cast<uint32_t>(cf->complete_trees.size()), 0};
+    for (const uint64_t key : keys) {
+      if ((key >> 63) == 0) ++g.nan_right;
+      const auto feature = static_cast<uint32_t>(key >> 32) & 0x7FFFFFFFu;
+      const auto bits = static_cast<uint32_t>(key);
       float thr;
-      std::memcpy(&thr, &key.threshold_bits, 4);
-      cf->complete_preds.push_back(CompletePredicate{static_cast<uint32_t>(column[key.feature]), thr, 0});
+      std::memcpy(&thr, &bits, 4);
+      cf->complete_preds.push_back(CompletePredicate{static_cast<uint32_t>(column[feature]), thr, 0});
     }
-    for (; t < group_end; ++t) CompileCompleteTree(f, f.trees[t], ShapeOf(f.trees[t]).depth, slot_of, cf);
+    for (; t < group_end; ++t) CompileCompleteTree(f, f.trees[t], ShapeOf(f.trees[t]).depth, tests, cf);
     g.tree_end = static_cast<uint32_t>(cf->complete_trees.size());
     cf->complete_groups.push_back(g);
   }

@@ -401,7 +401,11 @@ Result<std::shared_ptr<const Forest>> DecodedForest(std::shared_ptr<const Forest
 
 TreeShape ShapeOf(const Tree& tree) {
   TreeShape s;
-  std::vector<std::pair<int32_t, int32_t>> stack{{0, 0}};
+  // Depth first, one node's children at a time: at most depth + 1 entries
+  // (room for 64 at once: no reallocation for the trees boosting grows).
+  std::vector<std::pair<int32_t, int32_t>> stack;
+  stack.reserve(64);
+  stack.push_back({0, 0});
   while (!stack.empty()) {
     auto [i, d] = stack.back();
     stack.pop_back();
