@@ -295,24 +295,141 @@ const char* LazyDoc::JsonElement(const char* p, Node* out) const {
   return p;
 }
 
+namespace internal {
+
+bool NumbersValidScalar(const char* p, const char* end, uint32_t count) {
+  for (uint32_t k = 0; k < count; ++k) {
+    while (IsWs(*p)) ++p;
+    const char* q = ScanArrayNumber(p, end);
+    if (q == nullptr) {
+      const size_t t = MaybeNonFinite(p) ? NonFiniteToken(p, end) : 0;
+      if (t == 0) return false;
+      q = p + t;
+      while (IsWs(*q)) ++q;
+    }
+    if (*q != (k + 1 < count ? ',' : ']')) return false;
+    p = q + 1;
+  }
+  return true;
+}
+
+bool NumbersSurelyValid(const char* p, const char* end, uint32_t count) {
+#if defined(__SSE2__)
+  if (count == 0) return false;
+  // Per 64-byte block, one bit per byte for each class of byte; "after(X)"
+  // is X moved one byte on, with the previous block's last bit carried in.
+  // Every rule looks back only, so a block needs nothing of the next one.
+  // Before the first element: as after a separator and a comma.
+  constexpr uint64_t kTop = uint64_t{1} << 63;
+  uint64_t was_digit = 0, was_dot = 0, was_e = 0, was_sign = 0, was_sep = kTop, was_tok = 0, was_comma = kTop,
+           was_int_zero = 0, was_start_minus = 0, was_exp_start = 0;
+  uint64_t run2 = 0, run4 = 0, run8 = 0, was_num = 0;  // runs of digits and dots (see below)
+  bool carry_dot = false, carry_exp = false, carry_sep = false, carry_comma = false;
+  uint64_t tokens = 0, bad = 0;
+  // a + b + carry, carrying out: a bit of `a` on a run of `b` bits moves to
+  // the byte after the run (the run's "landing"), across blocks too.
+  auto add = [](uint64_t a, uint64_t b, bool* carry) {
+    unsigned long long s1, s2;
+    const bool c1 = __builtin_uaddll_overflow(a, b, &s1);
+    const bool c2 = __builtin_uaddll_overflow(s1, *carry ? 1ull : 0ull, &s2);
+    *carry = c1 || c2;
+    return static_cast<uint64_t>(s2);
+  };
+  auto eq = [](__m128i b, char c) { return _mm_cmpeq_epi8(b, _mm_set1_epi8(c)); };
+  alignas(16) char tail[64];
+  for (;; p += 64) {
+    const char* block = p;
+    if (p >= end) return false;  // (Numbers found the ']': not reached)
+    if (end - p < 64) {          // the document's last bytes: the ']' is among them
+      std::memset(tail, 0, sizeof tail);
+      std::memcpy(tail, p, static_cast<size_t>(end - p));
+      block = tail;
+    }
+    uint64_t digit = 0, zero = 0, dot = 0, e = 0, plus = 0, minus = 0, comma = 0, ws = 0, close = 0;
+    for (int k = 0; k < 4; ++k) {
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * k));
+      auto bits = [&](__m128i m) {
+        return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(m)) & 0xFFFFu) << (16 * k);
+      };
+      digit |= bits(_mm_and_si128(_mm_cmpgt_epi8(b, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(b, _mm_set1_epi8('9' + 1))));
+      zero |= bits(eq(b, '0'));
+      dot |= bits(eq(b, '.'));
+      e |= bits(eq(_mm_or_si128(b, _mm_set1_epi8(0x20)), 'e'));
+      plus |= bits(eq(b, '+'));
+      minus |= bits(eq(b, '-'));
+      comma |= bits(eq(b, ','));
+      ws |= bits(_mm_or_si128(_mm_or_si128(eq(b, ' '), eq(b, '\n')), _mm_or_si128(eq(b, '\r'), eq(b, '\t'))));
+      close |= bits(eq(b, ']'));
+    }
+    // The bytes up to the first ']', which ends the array.
+    const uint64_t first_close = close & (~close + 1);
+    const uint64_t live = first_close ? first_close | (first_close - 1) : ~uint64_t{0};
+    close = first_close;
+    const uint64_t sign = plus | minus, sep = comma | ws | close, tok = live & ~sep;
+    auto after = [](uint64_t x, uint64_t was) { return x << 1 | was >> 63; };
+    const uint64_t a_digit = after(digit, was_digit), a_e = after(e, was_e), a_sep = after(sep, was_sep);
+    const uint64_t a_sign = after(sign, was_sign), a_dot = after(dot, was_dot), a_tok = after(tok, was_tok);
+    const uint64_t start = tok & a_sep;  // a token's first byte
+    const uint64_t int_start = (start & ~minus) | after(start & minus, was_start_minus);
+    const uint64_t exp_start =
+        digit & (a_e | (a_sign & (e << 2 | was_e >> 62)));  // an exponent's first digit
+    uint64_t v = live & ~(digit | dot | e | sign | sep);    // bytes no number holds: let the scalar check say
+    v |= dot & ~a_digit;                                    // "1." needs digits on both sides of its '.'
+    v |= a_dot & ~digit;
+    v |= e & ~a_digit;                                   // "1e5": a digit before 'e'
+    v |= a_e & ~(digit | sign);                          // and a digit or a sign after it
+    v |= a_sign & ~digit;                                // a digit after every sign
+    v |= plus & ~a_e;                                    // '+' only in exponents
+    v |= minus & ~(a_e | a_sep);                         // '-' there or first
+    v |= digit & after(zero & int_start, was_int_zero);  // "01": no leading zeros
+    // After a '.', digits, then an exponent or the token's end (not "1.2.3");
+    // after an 'e', a sign and digits, then the end (not "1e2.3", "1e2e3").
+    v |= add(a_dot, digit, &carry_dot) & ~digit & ~(e | sep);
+    v |= add(a_e, digit | sign, &carry_exp) & ~(digit | sign) & ~sep;
+    // A token ends with a digit; then white space and a ',' or the ']';
+    // after a ',' (and before the first token), white space and a token.
+    const uint64_t first_sep = sep & a_tok;
+    v |= first_sep & ~a_digit;
+    v |= add(first_sep, ws, &carry_sep) & ~ws & ~(comma | close);
+    v |= add(after(comma, was_comma), ws, &carry_comma) & ~ws & ~tok;
+    // Conservative bounds (the scalar check takes a little more): at most 18
+    // digits and dots in a row (an integer of 18 digits, or 17 with a
+    // fraction: the converter's bounds are 18 and 19), exponents of at most
+    // two digits (its bound is 280).
+    const uint64_t num = digit | dot;
+    const uint64_t r2 = num & after(num, was_num);
+    const uint64_t r4 = r2 & (r2 << 2 | run2 >> 62);
+    const uint64_t r8 = r4 & (r4 << 4 | run4 >> 60);
+    const uint64_t r16 = r8 & (r8 << 8 | run8 >> 56);
+    const uint64_t r19 = r16 & (r2 << 16 | run2 >> 48) & (num << 18 | was_num >> 46);
+    v |= r19;
+    v |= digit & a_digit & (exp_start << 2 | was_exp_start >> 62);
+    bad |= v & live;
+    tokens += static_cast<uint64_t>(std::popcount(start));
+    if (bad != 0) return false;
+    if (first_close != 0) return tokens == count;
+    was_digit = digit, was_dot = dot, was_e = e, was_sign = sign, was_sep = sep, was_tok = tok,
+    was_comma = comma;
+    was_int_zero = zero & int_start, was_start_minus = start & minus, was_exp_start = exp_start;
+    run2 = r2, run4 = r4, run8 = r8, was_num = num;
+  }
+#else
+  (void)p, (void)end, (void)count;
+  return false;
+#endif
+}
+
+}  // namespace internal
+
 bool LazyDoc::CheckUnread() const {
   if (ubjson_) return true;
   std::sort(checked_.begin(), checked_.end());
   for (const Node& n : nodes_) {
     if (n.kind != Kind::kNumbers || std::binary_search(checked_.begin(), checked_.end(), n.at)) continue;
     const char* p = base_ + n.at;
-    for (uint32_t k = 0; k < n.count; ++k) {
-      while (IsWs(*p)) ++p;
-      const char* q = ScanArrayNumber(p, end_);
-      if (q == nullptr) {
-        const size_t t = MaybeNonFinite(p) ? NonFiniteToken(p, end_) : 0;
-        if (t == 0) return false;
-        q = p + t;
-        while (IsWs(*q)) ++q;
-      }
-      if (*q != (k + 1 < n.count ? ',' : ']')) return false;
-      p = q + 1;
-    }
+    if (!internal::NumbersSurelyValid(p, end_, n.count) && !internal::NumbersValidScalar(p, end_, n.count))
+      return false;
   }
   return true;
 }

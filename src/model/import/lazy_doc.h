@@ -141,4 +141,15 @@ class LazyDoc {
   mutable std::vector<size_t> checked_;  // JSON kNumbers read to the end by ForEachElement (their `at`)
 };
 
+namespace internal {
+// The check CheckUnread makes of a JSON array of numbers whose elements
+// start at p (after its '['; its ']' is before `end`), of `count` elements:
+// NumbersValidScalar, element by element as the converter reads them; and
+// NumbersSurelyValid, 64 bytes at a time (SSE2), which is sure only of what
+// the scalar check takes (never true where it is false), but may leave
+// rarer spellings to it (false: not sure). Exposed for tests.
+bool NumbersValidScalar(const char* p, const char* end, uint32_t count);
+bool NumbersSurelyValid(const char* p, const char* end, uint32_t count);
+}  // namespace internal
+
 }  // namespace fb

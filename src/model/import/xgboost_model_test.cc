@@ -701,5 +701,120 @@ TEST(LazyDocTest, ArraysOfNumbersAtEveryLength) {
   }
 }
 
+// The 64-byte check of unread arrays against the element-by-element one:
+// never sure where the scalar check refuses (arrays as XGBoost writes them,
+// mutated byte by byte, and random bytes of the number alphabet, at every
+// place of a 64-byte block, with right and wrong counts), and sure of the
+// spellings XGBoost writes.
+TEST(LazyDocTest, BlockCheckOfNumbersIsSureOnlyOfWhatTheScalarCheckTakes) {
+  std::mt19937 rng(23);
+  auto number = [&](std::string* out) {
+    switch (rng() % 8) {
+      case 0: *out += std::to_string(static_cast<int>(rng() % 100)); break;
+      case 1: *out += "2147483647"; break;
+      case 2:
+        *out += fmt::format("{:.7E}", std::ldexp(static_cast<double>(rng() % 100000) - 50000, -12));
+        break;
+      case 3:
+        *out += fmt::format("{:.10f}", std::ldexp(static_cast<double>(rng() % 100000) - 50000, -20));
+        break;
+      case 4: *out += fmt::format("{:E}", static_cast<double>(rng() % 1000) * 1e-3f); break;
+      case 5: *out += "-0"; break;
+      case 6: *out += "1E0"; break;
+      default: *out += fmt::format("{:.9g}", static_cast<float>(rng() % 1000) / 7.0f); break;
+    }
+  };
+  // The count the reader gives an array: its commas before the first ']', plus one.
+  auto counted = [](const std::string& text, size_t at) {
+    const size_t close = text.find(']', at);
+    return static_cast<uint32_t>(std::count(text.begin() + at, text.begin() + close, ',') + 1);
+  };
+  const std::string alphabet = "0123456789.eE+-, \n\t]xN";
+  int sure = 0, valid = 0, tried = 0;
+  for (int k = 0; k < 20000; ++k) {
+    std::string text(rng() % 64, '{');  // the array at every place of a block
+    const size_t at = text.size();
+    const int n = 1 + static_cast<int>(rng() % (k % 3 == 0 ? 4 : 120));
+    if (k % 5 == 4) {
+      for (int j = 0; j < 8 + n; ++j) text += alphabet[rng() % alphabet.size()];
+    } else {
+      for (int j = 0; j < n; ++j) {
+        if (j > 0) text += (k % 7 == 1) ? " ,\n" : ",";
+        number(&text);
+      }
+      if (k % 2 == 1) {  // mutated
+        const int edits = 1 + static_cast<int>(rng() % 3);
+        for (int j = 0; j < edits && text.size() > at; ++j) {
+          const size_t where = at + rng() % (text.size() - at);
+          const char c = alphabet[rng() % alphabet.size()];
+          switch (rng() % 3) {
+            case 0: text[where] = c; break;
+            case 1: text.insert(where, 1, c); break;
+            default: text.erase(where, 1); break;
+          }
+        }
+      }
+    }
+    text += "]}" + std::string(rng() % 80, ' ');
+    if (text.size() <= at) continue;
+    const uint32_t count = counted(text, at);
+    for (uint32_t c : {count, count + 1, count - 1}) {
+      const char* p = text.data() + at;
+      const char* end = text.data() + text.size();
+      const bool scalar = internal::NumbersValidScalar(p, end, c);
+      const bool block = internal::NumbersSurelyValid(p, end, c);
+      ++tried;
+      if (block) {
+        ASSERT_TRUE(scalar) << "sure of what the scalar check refuses: [" << text.substr(at) << " " << c;
+      }
+      valid += scalar;
+      sure += block;
+      if (k % 2 == 0 && k % 5 != 4 && c == count) {
+        ASSERT_TRUE(scalar) << text.substr(at);
+#if defined(__SSE2__)
+        EXPECT_TRUE(block) << "not sure of an array as XGBoost writes it: [" << text.substr(at);
+#endif
+      }
+    }
+  }
+  // (How often it is sure of the mutants is not a bar: each unmutated array
+  // above is checked on its own.)
+  EXPECT_GT(valid, tried / 5);
+  EXPECT_GT(sure, 0);
+  // Each rule, at the start, the middle and across a block's end.
+  for (const char* bad : {"1.",
+                          ".5",
+                          "1..2",
+                          "1.2.3",
+                          "1e2.3",
+                          "1e2e3",
+                          "1e",
+                          "1e+",
+                          "+1",
+                          "1-2",
+                          "--1",
+                          "01",
+                          "-01",
+                          "1 2",
+                          "1,,2",
+                          ",1",
+                          "1,",
+                          "1e123",
+                          "1234567890123456789",
+                          "1.23456789012345678",
+                          "0x1",
+                          "1.e5",
+                          "-",
+                          "1e-+2",
+                          "NaN"}) {
+    for (size_t pad : {0, 30, 60, 61, 62, 63}) {
+      const std::string text = "[" + std::string(pad, ' ') + "7," + bad + ",8]}";
+      const char* p = text.data() + 1;
+      EXPECT_FALSE(internal::NumbersSurelyValid(p, text.data() + text.size(), counted(text, 1)))
+          << bad << " " << pad;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fb
