@@ -196,6 +196,16 @@ inline size_t NonFiniteToken(const char* p, const char* end) {
   return n;
 }
 
+// The set bits of x, in registers: baseline x86-64 has no POPCNT, so
+// std::popcount is a call into libgcc (NumbersSurelyValid counts once a
+// 64-byte block).
+inline uint64_t BitCount(uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555u);
+  x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
+  return (x * 0x0101010101010101u) >> 56;
+}
+
 }  // namespace
 
 LazyDoc::LazyDoc() = default;
@@ -406,7 +416,7 @@ bool NumbersSurelyValid(const char* p, const char* end, uint32_t count) {
     v |= r19;
     v |= digit & a_digit & (exp_start << 2 | was_exp_start >> 62);
     bad |= v & live;
-    tokens += static_cast<uint64_t>(std::popcount(start));
+    tokens += BitCount(start);
     if (bad != 0) return false;
     if (first_close != 0) return tokens == count;
     was_digit = digit, was_dot = dot, was_e = e, was_sign = sign, was_sep = sep, was_tok = tok,
