@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <new>
 
 #ifndef MADV_POPULATE_WRITE
@@ -16,8 +17,8 @@ namespace fb {
 namespace {
 
 // The lead of the huge-page heap (ReserveHugePageHeap), held for good;
-// reachable from here, so not a leak.
-void* g_held_lead = nullptr;
+// reachable from here, so not a leak. (Unused under a sanitizer's allocator.)
+[[maybe_unused]] void* g_held_lead = nullptr;
 
 constexpr uintptr_t kHuge = uintptr_t{2} << 20;
 constexpr size_t kMinHugeBytes = 2 * kHuge;  // smaller buffers are left alone
@@ -79,6 +80,9 @@ size_t ReserveHugePageHeap(size_t bytes) {
 }
 
 void* MapBuffer(size_t bytes, bool huge) {
+  // No mapping is that big, and rounding such a size up to 2 MiB below would
+  // wrap around to a small one.
+  if (bytes > std::numeric_limits<size_t>::max() / 2) return nullptr;
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   (void)huge;
   return ::operator new(bytes, std::nothrow);

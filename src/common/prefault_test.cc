@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -169,7 +170,6 @@ TEST(PrefaultTest, HugePageHeapServesLaterAllocations) {
 }
 
 TEST(PrefaultTest, MappedVectorsBigBuffersAreMappingsOfTheirOwn) {
-  constexpr size_t kHuge = size_t{2} << 20;
   // Grown element by element across the mapping threshold: every value kept
   // through each reallocation (a mapping copied into a bigger mapping).
   MappedVector<uint32_t> v;
@@ -180,7 +180,14 @@ TEST(PrefaultTest, MappedVectorsBigBuffersAreMappingsOfTheirOwn) {
   // A small one is malloc's, as any vector's.
   MappedVector<float> small(1000, 1.5f);
   EXPECT_EQ(small[999], 1.5f);
+  // A size past any mapping is refused, not rounded up past the end of
+  // size_t into a small mapping.
+  EXPECT_EQ(MapBuffer(std::numeric_limits<size_t>::max() - 100, true), nullptr);
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // One the kernel refuses (past the address space) is std::bad_alloc, as
+  // any vector's. (A sanitizer's allocator aborts the test instead.)
+  EXPECT_THROW(MappedVector<uint8_t>().reserve(size_t{1} << 50), std::bad_alloc);
+  constexpr size_t kHuge = size_t{2} << 20;
   // A big one starts on a 2 MiB boundary, outside the heap, on huge pages
   // where the kernel offers them; resize leaves its fresh pages unwritten.
   MappedVector<float> big;
