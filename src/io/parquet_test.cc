@@ -399,8 +399,10 @@ std::string HybridStream(const std::vector<uint32_t>& idx, int bw) {
 // Statistics (null counts): kNone states none; kTrue the true ones (column c
 // of row group 1: 108 nulls, every other chunk 0); kFalse false ones
 // (column c: 7 in row group 0 and 0 in row group 1; column a: 3).
+// claimed_rows >= 0: the footer's row count of row group 0 (a lie).
 enum class Stats { kNone, kTrue, kFalse };
-HandFile MakeHandFile(int bad_row = -1, bool bad_run = false, Stats stats = Stats::kNone) {
+HandFile MakeHandFile(int bad_row = -1, bool bad_run = false, Stats stats = Stats::kNone,
+                      int64_t claimed_rows = -1) {
   using parquet::PhysicalType;
   HandFile f;
   f.bytes = "PAR1";
@@ -532,6 +534,10 @@ HandFile MakeHandFile(int bad_row = -1, bool bad_run = false, Stats stats = Stat
         f.want.push_back(cols[static_cast<size_t>(col)][static_cast<size_t>(r)]);
     groups.push_back(rg);
     first += rows;
+  }
+  if (claimed_rows >= 0) {  // row group 0's footer claims that many rows (its pages hold 1000)
+    first += claimed_rows - groups[0].num_rows;
+    groups[0].num_rows = claimed_rows;
   }
   const std::string footer = parquet::SerializeFileMeta(schema, groups, first, "hand");
   f.bytes += footer;
@@ -673,6 +679,45 @@ TEST(Parquet, SlicesDecodeTheirOwnRowsFromMarks) {
   }
 }
 
+// A footer whose row group claims more rows than its pages hold, up to the
+// format's bound (2^40): an error naming the file and the row group; never an
+// allocation failure, a crash or rows made up.
+TEST(Parquet, ARowGroupClaimingMoreRowsThanItHoldsIsAnError) {
+  auto mem = std::make_shared<MemoryStorage>();
+  const CsvSchema schema = Features({"a", "b", "c", "d"});
+  for (int64_t claim : {int64_t{1001}, int64_t{1} << 20, int64_t{1} << 34, int64_t{1} << 40}) {
+    mem->Put("mem://liar.parquet", MakeHandFile(-1, false, Stats::kNone, claim).bytes);
+    Status st;
+    size_t rows = 0;
+    auto r = ParquetReader::Open(mem, "mem://liar.parquet", CsvOptions{}, schema);
+    if (!r.ok()) {
+      st = r.status();
+    } else {
+      TableChunk chunk;
+      TableBlock block;
+      for (;;) {
+        auto got = (*r)->NextChunk(&chunk);
+        if (!got.ok()) {
+          st = got.status();
+          break;
+        }
+        if (!*got) break;
+        (*r)->Parse(chunk, &block);
+        st = (*r)->Account(block);
+        if (!st.ok()) break;
+        rows += block.rows;
+      }
+    }
+    ASSERT_FALSE(st.ok()) << claim << ": " << rows << " rows read";
+    // Past 4 GiB of features a row group is refused as too big (kUnsupported)
+    // before its pages are read; below, its pages contradict the footer.
+    EXPECT_EQ(st.code(), claim > (int64_t{1} << 28) ? StatusCode::kUnsupported : StatusCode::kInvalidData)
+        << st.ToString();
+    EXPECT_NE(st.ToString().find("mem://liar.parquet"), std::string::npos) << st.ToString();
+    EXPECT_NE(st.ToString().find("row group 0"), std::string::npos) << st.ToString();
+  }
+}
+
 // A model comparing float64 inputs (HistGradientBoosting): each double or
 // integer column value becomes its float64 map's value (common/float64_features.h),
 // in the fast column loop and in the per-value loop alike.
@@ -739,7 +784,9 @@ TEST(Parquet, ALocalFileThatChangedWhileReadIsAnError) {
     std::vector<TableChunk> chunks;
     AllChunks(r->get(), &chunks);
     ASSERT_FALSE(chunks.empty());
-    if (change == 1) ASSERT_TRUE(local->WriteAll(path, bytes).ok());  // the same bytes, a new file
+    if (change == 1) {
+      ASSERT_TRUE(local->WriteAll(path, bytes).ok());  // the same bytes, a new file
+    }
     if (change == 2) std::ofstream(path, std::ios::app | std::ios::binary) << "PAR1";
     const Status st = (*r)->CheckUnchanged();
     if (change == 0) {
