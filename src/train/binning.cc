@@ -12,6 +12,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/bit_count.h"
 #include "model/forest_builder.h"
 #include "train/rng.h"
 
@@ -56,12 +57,7 @@ struct FastBinner {
                   _mm_movemask_ps(_mm_cmplt_ps(_mm_load_ps(c + 4), x)) << 4 |
                   _mm_movemask_ps(_mm_cmplt_ps(_mm_load_ps(c + 8), x)) << 8 |
                   _mm_movemask_ps(_mm_cmplt_ps(_mm_load_ps(c + 12), x)) << 12;
-    // Bit count of the 16-bit mask (no popcnt instruction in baseline x86-64).
-    uint32_t n = static_cast<uint32_t>(m);
-    n = n - ((n >> 1) & 0x5555u);
-    n = (n & 0x3333u) + ((n >> 2) & 0x3333u);
-    n = (n + (n >> 4)) & 0x0F0Fu;
-    return (n + (n >> 8)) & 0x1Fu;
+    return BitCount(static_cast<uint32_t>(m));
 #else
     uint32_t n = 0;
     for (int j = 0; j < 16; ++j) n += c[j] < v;

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <limits>
 
+#include "common/bit_count.h"
+
 namespace fb {
 
 namespace {
@@ -194,16 +196,6 @@ inline size_t NonFiniteToken(const char* p, const char* end) {
   }
   if (n == 0 || (n < left && !IsDelimiter(p[n]))) return 0;
   return n;
-}
-
-// The set bits of x, in registers: baseline x86-64 has no POPCNT, so
-// std::popcount is a call into libgcc (NumbersSurelyValid counts once a
-// 64-byte block).
-inline uint64_t BitCount(uint64_t x) {
-  x = x - ((x >> 1) & 0x5555555555555555u);
-  x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
-  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
-  return (x * 0x0101010101010101u) >> 56;
 }
 
 }  // namespace
