@@ -57,10 +57,10 @@ size_t ReserveHugePageHeap(size_t bytes);
 // they used up the huge-page reservation (ReserveHugePageHeap), and the
 // blocks and scratch allocated after them came from heap grown 4 KiB page by
 // 4 KiB page (the seed file as Parquet: 1,200 faults, BENCHMARKS.md session
-// 16). MapBuffer returns nullptr when the kernel refuses (no memory) or the size is
-// past any mapping's; pass
-// UnmapBuffer the same size. Under a sanitizer both go through operator
-// new/delete, so the sanitizer still checks every access. Thread-safe.
+// 16). MapBuffer returns nullptr when the kernel refuses (no memory) or the
+// size is past any mapping's; pass UnmapBuffer the same size. Under a
+// sanitizer both go through operator new/delete, so the sanitizer still
+// checks every access. Thread-safe.
 inline constexpr size_t kMapBufferBytes = size_t{4} << 20;
 void* MapBuffer(size_t bytes, bool huge);
 void UnmapBuffer(void* p, size_t bytes);
