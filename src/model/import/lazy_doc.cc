@@ -327,7 +327,7 @@ bool NumbersSurelyValid(const char* p, const char* end, uint32_t count) {
            was_int_zero = 0, was_start_minus = 0, was_exp_start = 0;
   uint64_t run2 = 0, run4 = 0, run8 = 0, was_num = 0;  // runs of digits and dots (see below)
   bool carry_dot = false, carry_exp = false, carry_sep = false, carry_comma = false;
-  uint64_t tokens = 0, bad = 0;
+  uint64_t tokens = 0;
   // a + b + carry, carrying out: a bit of `a` on a run of `b` bits moves to
   // the byte after the run (the run's "landing"), across blocks too.
   auto add = [](uint64_t a, uint64_t b, bool* carry) {
@@ -407,9 +407,8 @@ bool NumbersSurelyValid(const char* p, const char* end, uint32_t count) {
     const uint64_t r19 = r16 & (r2 << 16 | run2 >> 48) & (num << 18 | was_num >> 46);
     v |= r19;
     v |= digit & a_digit & (exp_start << 2 | was_exp_start >> 62);
-    bad |= v & live;
+    if ((v & live) != 0) return false;
     tokens += BitCount(start);
-    if (bad != 0) return false;
     if (first_close != 0) return tokens == count;
     was_digit = digit, was_dot = dot, was_e = e, was_sign = sign, was_sep = sep, was_tok = tok,
     was_comma = comma;
